@@ -1,0 +1,21 @@
+// Command vigil finds, explains and fixes AWS root user credentials.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vigil-sec/vigil/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, os.Args[1:], cli.DefaultApp(version))
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// binary is the vigil executable built once for all tests: these tests run
+// the program the way a user does, exit codes and all.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "vigil-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "vigil")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=test", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build vigil:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// vigil runs the binary with a clean environment: no AWS settings leak in
+// from the developer's machine, and output times are pinned.
+func vigil(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	home := t.TempDir()
+	base := map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": home,
+		"AWS_CONFIG_FILE":             filepath.Join(home, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"SOURCE_DATE_EPOCH":           "1795694400", // 2026-11-26T12:00:00Z
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	for k, v := range base {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func (r result) want(t *testing.T, code int) result {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/vigil -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update after checking the change):\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := vigil(t, nil, "version").want(t, 0)
+	if !strings.HasPrefix(r.stdout, "vigil test (") {
+		t.Errorf("version output %q", r.stdout)
+	}
+}
+
+func TestGoldenText(t *testing.T) {
+	r := vigil(t, nil, "scan", "--from", "testdata/snapshot.json").want(t, 0)
+	golden(t, "scan.txt", r.stdout)
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Error("colour escape codes in output that is not a terminal")
+	}
+	rv := vigil(t, nil, "scan", "--from", "testdata/snapshot.json", "--verbose").want(t, 0)
+	golden(t, "scan-verbose.txt", rv.stdout)
+}
+
+func TestGoldenJSON(t *testing.T) {
+	r := vigil(t, nil, "scan", "--from", "testdata/snapshot.json", "--format", "json").want(t, 0)
+	golden(t, "scan.json", r.stdout)
+	var doc struct {
+		Schema  string `json:"schema"`
+		Version int    `json:"version"`
+		Results []struct {
+			RuleID    string            `json:"rule_id"`
+			Title     string            `json:"title"`
+			Status    string            `json:"status"`
+			Severity  string            `json:"severity"`
+			AccountID string            `json:"account_id"`
+			Resource  string            `json:"resource"`
+			Message   string            `json:"message"`
+			Evidence  []json.RawMessage `json:"evidence"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 12 {
+		t.Fatalf("schema %q version %d results %d", doc.Schema, doc.Version, len(doc.Results))
+	}
+	for _, res := range doc.Results {
+		if res.RuleID == "" || res.Title == "" || res.Status == "" || res.Severity == "" || res.AccountID == "" || res.Resource == "" || res.Message == "" || len(res.Evidence) == 0 {
+			t.Errorf("result lacks a required field: %+v", res)
+		}
+	}
+}
+
+func TestGoldenCredentialReport(t *testing.T) {
+	r := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0").want(t, 0)
+	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, "testdata/credential-report.csv", "FILE"))
+	if !strings.Contains(r.stdout, "Account 210987654321") {
+		t.Error("account ID not taken from the root row's ARN")
+	}
+	// The same file on stdin.
+	cmd := exec.Command(binary, "scan", "--credential-report", "-", "--format", "json", "--max-report-age", "0")
+	cmd.Stdin, _ = os.Open("testdata/credential-report.csv")
+	out, err := cmd.Output()
+	if err != nil || !bytes.Contains(out, []byte(`"account_id": "210987654321"`)) {
+		t.Errorf("stdin report: %v\n%s", err, out)
+	}
+}
+
+func TestFailOnExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		sev  string
+		code int
+	}{{"critical", 3}, {"high", 3}, {"info", 3}} {
+		r := vigil(t, nil, "scan", "--from", "testdata/snapshot.json", "--fail-on", c.sev).want(t, c.code)
+		if !strings.Contains(r.stderr, "failed at or above severity "+c.sev) {
+			t.Errorf("--fail-on %s: stderr %q", c.sev, r.stderr)
+		}
+	}
+	// A snapshot with no failures exits 0 even when gated.
+	clean := filepath.Join(t.TempDir(), "clean.json")
+	data, _ := os.ReadFile("testdata/snapshot.json")
+	var doc map[string]any
+	json.Unmarshal(data, &doc)
+	doc["accounts"] = doc["accounts"].([]any)[1:]
+	b, _ := json.Marshal(doc)
+	os.WriteFile(clean, b, 0o644)
+	vigil(t, nil, "scan", "--from", clean, "--fail-on", "low").want(t, 0)
+}
+
+func TestSaveFromRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	snap, out := filepath.Join(dir, "snap.json"), filepath.Join(dir, "live.json")
+	r := vigil(t, nil, "scan", "--demo", "--format", "json", "--output", out, "--save", snap).want(t, 0)
+	if r.stdout != "" {
+		t.Errorf("--output should leave stdout empty, got %q", r.stdout)
+	}
+	live, _ := os.ReadFile(out)
+	offline := vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout
+	if !bytes.Equal(live, []byte(offline)) {
+		t.Errorf("--from re-evaluation differs from the live scan:\n%s\n---\n%s", live, offline)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o644)
+		return p
+	}
+	malformed := write("bad.json", "{\"schema\":\"vigil.snapshot\",\"version\":1,\n\"accounts\": [}\n")
+	future := write("future.json", `{"schema":"vigil.snapshot","version":9,"accounts":[]}`)
+	badCSV := write("bad.csv", "user,arn,mfa_active\n<root_account>,arn:aws:iam::111122223333:root,maybe\n")
+	out := filepath.Join(dir, "out.json")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"missing snapshot", []string{"scan", "--from", filepath.Join(dir, "nope.json")}, 1, "no such file"},
+		{"malformed snapshot", []string{"scan", "--from", malformed, "--output", out}, 1, "bad.json: line 2, column 14"},
+		{"wrong version", []string{"scan", "--from", future}, 1, "version 9 is not supported"},
+		{"malformed report", []string{"scan", "--credential-report", badCSV}, 1, "bad.csv: line 2, column 47 (mfa_active)"},
+		{"unreadable report", []string{"scan", "--credential-report", dir}, 1, "read credential report"},
+		{"unknown format", []string{"scan", "--from", future, "--format", "xml"}, 2, `--format "xml"`},
+		{"unknown flag", []string{"scan", "--frobnicate"}, 2, "unknown flag: --frobnicate"},
+		{"bad severity", []string{"scan", "--fail-on", "severe"}, 2, `unknown severity "severe"`},
+		{"two inputs", []string{"scan", "--from", future, "--credential-report", badCSV}, 2, "cannot be combined"},
+		{"profile with a file", []string{"scan", "--from", future, "--profile", "x"}, 2, "--profile has no effect"},
+		{"positional argument", []string{"scan", "extra"}, 2, "takes no arguments"},
+		{"missing output directory", []string{"scan", "--from", "testdata/snapshot.json", "--output", filepath.Join(dir, "no", "out.json")}, 1, "does not exist"},
+		{"bad duration", []string{"scan", "--root-use-window", "soon"}, 2, "not a duration"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, nil, c.args...).want(t, c.code)
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, c.want)
+			}
+			if r.stdout != "" {
+				t.Errorf("something was printed on stdout: %q", r.stdout)
+			}
+			if c.code == 1 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("runtime errors should be one line, got:\n%s", r.stderr)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("an output file was written despite the error")
+			}
+		})
+	}
+}
+
+func TestNoCredentials(t *testing.T) {
+	r := vigil(t, map[string]string{"AWS_REGION": "us-east-1"}, "scan").want(t, 1)
+	if !strings.Contains(r.stderr, "no AWS credentials found") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r = vigil(t, map[string]string{"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"}, "scan").want(t, 1)
+	if !strings.Contains(r.stderr, "no AWS region configured") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	// --demo=auto falls back to the demo only when nothing is configured.
+	r = vigil(t, nil, "scan", "--demo=auto").want(t, 0)
+	if !strings.Contains(r.stdout, "DEMO") || !strings.Contains(r.stderr, "no AWS credentials") {
+		t.Errorf("auto demo did not say it was a demo:\n%s\n%s", r.stdout, r.stderr)
+	}
+	vigil(t, map[string]string{"AWS_PROFILE": "prod", "AWS_REGION": "us-east-1"}, "scan", "--demo=auto").want(t, 1)
+	// An explicit --demo works whatever AWS settings are around.
+	r = vigil(t, map[string]string{"AWS_PROFILE": "prod", "AWS_REGION": "us-east-1"}, "scan", "--demo").want(t, 0)
+	if !strings.Contains(r.stdout, "DEMO") {
+		t.Errorf("--demo did not run the demo:\n%s", r.stdout)
+	}
+}
+
+// emulated starts an emulator holding one standalone account with a root
+// key and returns the environment that points the AWS SDK at it.
+func emulated(t *testing.T, faults ...awsemu.Fault) (*awsemu.Server, map[string]string) {
+	t.Helper()
+	w, err := awsemu.LoadWorldFile("../../internal/scenario/testdata/one-active-key.json.world")
+	if err != nil {
+		w = oneKeyWorld(t)
+	}
+	srv := awsemu.Start(t, w, awsemu.WithFaults(faults...))
+	return srv, map[string]string{
+		"AWS_ENDPOINT_URL":      srv.URL(),
+		"AWS_ACCESS_KEY_ID":     "AKIAAUDITOR000000001",
+		"AWS_SECRET_ACCESS_KEY": "not-checked",
+		"AWS_REGION":            "eu-west-1",
+	}
+}
+
+func oneKeyWorld(t *testing.T) *awsemu.World {
+	t.Helper()
+	data, err := os.ReadFile("../../internal/scenario/testdata/one-active-key.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct{ World json.RawMessage }
+	json.Unmarshal(data, &s)
+	w, err := awsemu.LoadWorld(bytes.NewReader(s.World))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestRealScanThroughEndpointURL(t *testing.T) {
+	srv, env := emulated(t)
+	r := vigil(t, env, "scan", "--format", "json", "--fail-on", "critical").want(t, 3)
+	if !strings.Contains(r.stdout, `"rule_id": "root-access-key"`) || !strings.Contains(r.stdout, `"kind": "aws"`) {
+		t.Errorf("unexpected report:\n%s", r.stdout)
+	}
+	for _, c := range srv.Calls() {
+		if awsemu.Mutating(c.Service, c.Action) {
+			t.Errorf("the scan made a mutating call: %s:%s", c.Service, c.Action)
+		}
+	}
+	// With credentials present, --demo=auto scans the real (here emulated) account.
+	r = vigil(t, env, "scan", "--demo=auto", "--format", "json").want(t, 0)
+	if !strings.Contains(r.stdout, `"kind": "aws"`) {
+		t.Errorf("--demo=auto ignored the configured credentials")
+	}
+}
+
+func TestPerServiceEndpointsAndProfile(t *testing.T) {
+	srv, _ := emulated(t)
+	home := t.TempDir()
+	config := filepath.Join(home, "config")
+	creds := filepath.Join(home, "credentials")
+	os.WriteFile(config, []byte("[profile audit]\nregion = eu-central-1\n"), 0o600)
+	os.WriteFile(creds, []byte("[audit]\naws_access_key_id = AKIAAUDITOR000000001\naws_secret_access_key = not-checked\n"), 0o600)
+	env := map[string]string{
+		"AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": creds,
+		"AWS_ENDPOINT_URL_IAM": srv.URL(), "AWS_ENDPOINT_URL_STS": srv.URL(), "AWS_ENDPOINT_URL_ORGANIZATIONS": srv.URL(),
+	}
+	r := vigil(t, env, "scan", "--profile", "audit").want(t, 0)
+	if !strings.Contains(r.stdout, "source: AWS (profile audit)") || !strings.Contains(r.stdout, "Account 111122223333") {
+		t.Errorf("unexpected report:\n%s", r.stdout)
+	}
+	r = vigil(t, env, "scan", "--profile", "missing").want(t, 1)
+	if !strings.Contains(r.stderr, `"missing"`) {
+		t.Errorf("stderr %q should name the missing profile", r.stderr)
+	}
+}
+
+func TestExpiredCredentials(t *testing.T) {
+	_, env := emulated(t, awsemu.Fault{Code: "ExpiredToken"})
+	r := vigil(t, env, "scan").want(t, 1)
+	if !strings.Contains(r.stderr, "have expired") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+func TestPolicyCommand(t *testing.T) {
+	r := vigil(t, nil, "policy").want(t, 0)
+	golden(t, "policy.json", r.stdout)
+	var p struct{ Statement []struct{ Action []string } }
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || len(p.Statement) == 0 {
+		t.Fatalf("policy does not parse: %v", err)
+	}
+}

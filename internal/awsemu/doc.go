@@ -1,0 +1,59 @@
+// Package awsemu owns Vigil's in-process emulator of the AWS wire protocols
+// Vigil speaks (IAM and STS over awsQuery, Organizations over JSON 1.1),
+// serving a scripted World of accounts, root users, IAM users, roles and an
+// organization to the real aws-sdk-go-v2 clients and to the AWS CLI.
+//
+// It exists so that the collector, the CLI, the benchmarks and the binary's
+// --demo mode run against AWS's real request and response bytes, typed
+// errors and retry behaviour, without an AWS account. Hand-written fakes of
+// SDK interfaces would test our assumptions about AWS against themselves;
+// an HTTP emulator makes the SDK's own decoders and retryer judge them.
+//
+// # Using it
+//
+//	srv := awsemu.Start(t, world)                      // or NewServer(world) and Close()
+//	cfg := srv.ConfigFor(t, "AKIAROOTKEY000000001")     // aws.Config signing as that key
+//	client := iam.NewFromConfig(cfg)
+//
+// Every service is served from one URL: give it to the SDK as BaseEndpoint
+// (NewAWSConfig does) or to other tools as AWS_ENDPOINT_URL or
+// --endpoint-url. Worlds come from Go or from JSON scenario files
+// (LoadWorldFile). Server.Account and Server.World read the state back after
+// a test has changed it.
+//
+// # Model
+//
+// Every principal belongs to one account, and IAM and STS calls act on the
+// caller's account. Callers are identified by the access key ID in the SigV4
+// credential scope; signatures are not verified (see auth.go for why).
+// Root keys and IAM user keys in account state sign requests automatically;
+// World.Credentials adds more identities; AssumeRole and AssumeRoot issue
+// sessions that expire by the server clock.
+//
+// There is no IAM policy evaluation: the root user, IAM users and role
+// sessions may do anything in their own account. The restrictions that
+// matter for root-credential work are modelled: the five root task policies
+// bound AssumeRoot sessions; Organizations reads need the management account
+// or a delegated administrator; centralized root access needs trusted access
+// and the organization features.
+//
+// # Test controls
+//
+// Fault rules (Fault, SetFaults, AddFault) answer matching calls with any
+// AWS error; latency (SetLatency, SetServiceLatency) delays calls while
+// honouring the request context; the clock (WithClock, ManualClock) drives
+// report ages and session expiry; the call log (Calls, CallCount) records
+// every request without secrets; Mutating classifies operations for
+// read-only checks.
+//
+// # Limitations
+//
+// Only the operations listed by Operations are implemented; others answer
+// InvalidAction (awsQuery) or UnknownOperationException (JSON). Several AWS
+// behaviours are not documented and are marked UNVERIFIED where chosen:
+// the UserName that responses carry for the root user (omitted here), the
+// error code for a deactivated key (InvalidClientTokenId here), the error
+// codes of AssumeRoot refusals (AccessDenied, or ValidationError for bad
+// input), which organization feature gates which task policy, and when a
+// credential report expires (only when a world says Expired).
+package awsemu

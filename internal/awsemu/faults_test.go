@@ -1,0 +1,277 @@
+package awsemu_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+)
+
+// TestIAMThrottlingRetriedBySDK uses the SDK's default retryer, delays
+// included, to show that an IAM Throttling answer is what the SDK expects.
+func TestIAMThrottlingRetriedBySDK(t *testing.T) {
+	srv := startTest(t, awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "GetAccountSummary", Code: "Throttling", Times: 1}))
+	out, err := clientsFor(t, srv, mgmtRootKey).iam.GetAccountSummary(t.Context(), &iam.GetAccountSummaryInput{})
+	if err != nil {
+		t.Fatalf("throttled once, still failed: %v", err)
+	}
+	attempts, ok := retry.GetAttemptResults(out.ResultMetadata)
+	if !ok || len(attempts.Results) != 2 {
+		t.Errorf("SDK attempts = %d, want 2", len(attempts.Results))
+	}
+	calls := srv.Calls()
+	if len(calls) != 2 || calls[0].ErrorCode != "Throttling" || calls[0].Status != 400 || calls[1].Status != 200 {
+		t.Errorf("calls = %+v", calls)
+	}
+}
+
+// throttleRecorder is the standard retryer, without sleeps, noting whether
+// the SDK classified each retried error as a throttle.
+func throttleRecorder(seen *[]bool) func(*config.LoadOptions) error {
+	return func(o *config.LoadOptions) error {
+		o.Retryer = func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.Backoff = retry.BackoffDelayerFunc(func(_ int, err error) (time.Duration, error) {
+					*seen = append(*seen, retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary)
+					return 0, nil
+				})
+			})
+		}
+		return nil
+	}
+}
+
+func TestThrottlesAreClassifiedAsThrottles(t *testing.T) {
+	ctx := t.Context()
+	t.Run("iam exhausts retries", func(t *testing.T) {
+		srv := startTest(t, awsemu.WithFaults(awsemu.Fault{Service: "iam", Code: "Throttling"}))
+		var seen []bool
+		_, err := clientsFor(t, srv, mgmtRootKey, throttleRecorder(&seen)).iam.ListAccessKeys(ctx, nil)
+		wantAPIError(t, err, "Throttling", 400)
+		if !slices.Equal(seen, []bool{true, true}) {
+			t.Errorf("throttle classification per retry = %v", seen)
+		}
+		if n := srv.CallCount("iam", "ListAccessKeys"); n != 3 {
+			t.Errorf("attempts = %d, want 3", n)
+		}
+	})
+	t.Run("organizations retried once", func(t *testing.T) {
+		srv := startTest(t, awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "TooManyRequestsException", Times: 1}))
+		var seen []bool
+		out, err := clientsFor(t, srv, mgmtAdminKey, throttleRecorder(&seen)).orgs.ListAccounts(ctx, &organizations.ListAccountsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Accounts) != 4 || !slices.Equal(seen, []bool{true}) || srv.CallCount("organizations", "ListAccounts") != 2 {
+			t.Errorf("accounts %d, throttles %v, calls %d", len(out.Accounts), seen, srv.CallCount("organizations", "ListAccounts"))
+		}
+	})
+	t.Run("organizations exhausts retries", func(t *testing.T) {
+		srv := startTest(t, awsemu.WithFaults(awsemu.Fault{Service: "organizations", Code: "TooManyRequestsException"}))
+		_, err := clientsFor(t, srv, mgmtAdminKey, fastRetries).orgs.DescribeOrganization(ctx, nil)
+		wantType[*orgtypes.TooManyRequestsException](t, err)
+		if n := srv.CallCount("organizations", "DescribeOrganization"); n != 3 {
+			t.Errorf("attempts = %d, want 3", n)
+		}
+	})
+}
+
+func TestFaultMatching(t *testing.T) {
+	ctx := t.Context()
+	t.Run("account-scoped access denied", func(t *testing.T) {
+		srv := startTest(t, awsemu.WithFaults(awsemu.Fault{AccountID: memberID, Code: "AccessDenied"}))
+		_, err := clientsFor(t, srv, memberAliceKey, fastRetries).iam.GetAccountSummary(ctx, nil)
+		wantAPIError(t, err, "AccessDenied", 403)
+		_, err = clientsFor(t, srv, memberAliceKey, fastRetries).sts.GetCallerIdentity(ctx, nil)
+		wantAPIError(t, err, "AccessDenied", 403)
+		if _, err := clientsFor(t, srv, mgmtRootKey, fastRetries).iam.GetAccountSummary(ctx, nil); err != nil {
+			t.Errorf("other account faulted: %v", err)
+		}
+		if n := srv.CallCount("iam", "GetAccountSummary"); n != 2 {
+			t.Errorf("AccessDenied was retried: %d calls", n)
+		}
+	})
+	t.Run("skip then fail once on the second page", func(t *testing.T) {
+		srv := awsemu.Start(t, bigOrg(30), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "TooManyRequestsException", Skip: 1, Times: 1}))
+		p := organizations.NewListAccountsPaginator(clientsFor(t, srv, "AKIABIGMGMTUSER00001", fastRetries).orgs, &organizations.ListAccountsInput{})
+		n := 0
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(out.Accounts)
+		}
+		var codes []string
+		for _, c := range srv.Calls() {
+			codes = append(codes, c.ErrorCode)
+		}
+		if n != 30 || !slices.Equal(codes, []string{"", "TooManyRequestsException", ""}) {
+			t.Errorf("%d accounts, calls %q", n, codes)
+		}
+	})
+	t.Run("faulted call changes nothing", func(t *testing.T) {
+		srv := startTest(t, awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "DeleteAccessKey", Code: "ServiceFailure"}))
+		_, err := clientsFor(t, srv, mgmtRootKey, fastRetries).iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(mgmtRootKey2)})
+		wantAPIError(t, err, "ServiceFailure", 500)
+		if acct, _ := srv.Account(mgmtID); len(acct.Root.AccessKeys) != 2 {
+			t.Error("key deleted despite the fault")
+		}
+	})
+	t.Run("custom status and message", func(t *testing.T) {
+		srv := startTest(t, awsemu.WithFaults(awsemu.Fault{Service: "sts", Action: "*", Code: "RegionDisabledException", Status: 403, Message: "region off"}))
+		_, err := clientsFor(t, srv, mgmtAdminKey, fastRetries).sts.GetCallerIdentity(ctx, nil)
+		wantAPIError(t, err, "RegionDisabledException", 403)
+		if err == nil || !strings.Contains(err.Error(), "region off") {
+			t.Errorf("error = %v", err)
+		}
+	})
+}
+
+func TestProbabilisticFaultsAreDeterministic(t *testing.T) {
+	pattern := func() []bool {
+		srv := startTest(t, awsemu.WithSeed(42), awsemu.WithFaults(awsemu.Fault{Service: "iam", Code: "InvalidInput", Probability: 0.3}))
+		c := clientsFor(t, srv, mgmtRootKey, fastRetries).iam
+		var failed []bool
+		for range 60 {
+			_, err := c.GetAccountSummary(t.Context(), nil)
+			failed = append(failed, err != nil)
+		}
+		return failed
+	}
+	a, b := pattern(), pattern()
+	if !slices.Equal(a, b) {
+		t.Error("same seed, different failure pattern")
+	}
+	n := 0
+	for _, f := range a {
+		if f {
+			n++
+		}
+	}
+	if n < 6 || n > 32 {
+		t.Errorf("%d of 60 calls failed with probability 0.3", n)
+	}
+}
+
+func TestLatency(t *testing.T) {
+	srv := startTest(t)
+	c := clientsFor(t, srv, mgmtRootKey, fastRetries)
+	srv.SetServiceLatency("iam", 150*time.Millisecond)
+
+	start := time.Now()
+	if _, err := c.iam.GetAccountSummary(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("IAM call took %v despite 150 ms latency", d)
+	}
+	start = time.Now()
+	if _, err := c.sts.GetCallerIdentity(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 140*time.Millisecond {
+		t.Errorf("STS call took %v; latency leaked across services", d)
+	}
+
+	// A client that gives up is not kept waiting, and the call is logged.
+	srv.SetServiceLatency("iam", -1)
+	srv.SetLatency(5 * time.Second)
+	srv.ResetCalls()
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err := c.iam.GetAccountSummary(ctx, nil)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want deadline exceeded", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("canceled call took %v", d)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		calls := srv.Calls()
+		if len(calls) == 1 && calls[0].ErrorCode == "RequestCanceled" && calls[0].Status == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("calls = %+v, want one RequestCanceled", calls)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	srv.SetLatency(0)
+}
+
+func TestCallLog(t *testing.T) {
+	clock := awsemu.NewManualClock(t0)
+	srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
+	ctx := t.Context()
+	c := clientsFor(t, srv, memberAliceKey)
+	if _, err := c.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("root"), MaxItems: aws.Int32(5)}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	_, err := c.orgs.ListAccounts(ctx, &organizations.ListAccountsInput{MaxResults: aws.Int32(5)})
+	wantType[*orgtypes.AccessDeniedException](t, err)
+	calls := srv.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("calls = %+v", calls)
+	}
+	first, second := calls[0], calls[1]
+	if first.Seq >= second.Seq || first.Service != "iam" || first.Action != "ListAccessKeys" || first.CallerAccount != memberID ||
+		first.Principal != "arn:aws:iam::444455556666:user/alice" || first.AccessKeyID != memberAliceKey ||
+		first.Params["UserName"] != "root" || first.Params["MaxItems"] != "5" || len(first.Params) != 2 || first.Status != 200 || !first.Time.Equal(t0) {
+		t.Errorf("first call = %+v", first)
+	}
+	if second.Service != "organizations" || second.Params["MaxResults"] != "5" || second.ErrorCode != "AccessDeniedException" ||
+		second.Status != 400 || !second.Time.Equal(t0.Add(time.Minute)) {
+		t.Errorf("second call = %+v", second)
+	}
+	// Calls returns copies.
+	calls[0].Params["UserName"] = "changed"
+	if srv.Calls()[0].Params["UserName"] != "root" {
+		t.Error("Calls() shares its maps with the server")
+	}
+	if srv.CallCount("iam", "") != 1 || srv.CallCount("organizations", "ListAccounts") != 1 {
+		t.Error("CallCount disagrees with the log")
+	}
+	srv.ResetCalls()
+	if len(srv.Calls()) != 0 {
+		t.Error("ResetCalls left calls")
+	}
+}
+
+func TestLatencyOptionsAndSetClock(t *testing.T) {
+	srv := startTest(t, awsemu.WithLatency(time.Millisecond), awsemu.WithServiceLatency("organizations", 80*time.Millisecond))
+	c := clientsFor(t, srv, mgmtAdminKey, fastRetries)
+	start := time.Now()
+	if _, err := c.orgs.DescribeOrganization(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 80*time.Millisecond {
+		t.Errorf("organizations call took %v despite 80 ms latency", d)
+	}
+	later := t0.Add(48 * time.Hour)
+	srv.SetClock(func() time.Time { return later })
+	if _, err := c.iam.GetAccountSummary(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	calls := srv.Calls()
+	if got := calls[len(calls)-1].Time; !got.Equal(later) {
+		t.Errorf("call time = %v after SetClock, want %v", got, later)
+	}
+	if srv.Partition() != "aws" {
+		t.Errorf("Partition() = %q", srv.Partition())
+	}
+}

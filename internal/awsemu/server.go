@@ -1,0 +1,608 @@
+package awsemu
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Server is a running emulator. All methods are safe for concurrent use,
+// including the test controls (faults, latency, clock) while requests are
+// in flight.
+type Server struct {
+	ts      *httptest.Server
+	handler http.Handler
+
+	// mu guards everything below. One lock for the whole world keeps the
+	// emulator obviously race-free; requests are cheap, so serialising
+	// them costs nothing measurable next to the HTTP round trip.
+	mu        sync.Mutex
+	world     *World
+	accounts  map[string]*Account
+	keyOwners map[string]keyOwner     // long-term keys held in account state
+	extra     map[string]Credential   // World.Credentials
+	sessions  map[string]*session     // issued by AssumeRole and AssumeRoot
+	reports   map[string]*reportState // per account ID
+	trusted   map[string]time.Time    // trusted-access service principal → date enabled
+	clock     func() time.Time
+	rng       *rand.Rand
+	faults    []*faultRule
+	latency   time.Duration
+	svcLat    map[string]time.Duration
+	calls     []Call
+	seq       int
+}
+
+// keyOwner says whose long-term key an access key ID is; user is empty for root.
+type keyOwner struct {
+	account string
+	user    string
+}
+
+// Call is one request as the emulator saw it.
+type Call struct {
+	Seq           int
+	Time          time.Time // the server clock when the request was handled
+	Service       string    // "iam", "sts" or "organizations"; empty if the request could not be routed
+	Action        string
+	CallerAccount string // empty when authentication failed
+	Principal     string // the caller's ARN; empty when authentication failed
+	AccessKeyID   string
+	// Params are the request parameters (awsQuery form fields, or top-level
+	// JSON members). Values of secret-bearing parameters (passwords, secret
+	// keys, session tokens, MFA codes) are replaced by "REDACTED".
+	Params    map[string]string
+	Status    int    // HTTP status; 0 if the client went away during injected latency
+	ErrorCode string // empty on success
+}
+
+// Option configures a Server at construction.
+type Option func(*Server)
+
+// WithClock sets the server clock (default time.Now). Report ages, session
+// expiry and generated timestamps all follow it.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.clock = now } }
+
+// WithSeed seeds the generator used for probabilistic faults and for new
+// key IDs, secrets and session tokens (default 1).
+func WithSeed(seed uint64) Option {
+	return func(s *Server) { s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+}
+
+// WithFaults installs fault rules, as SetFaults does.
+func WithFaults(faults ...Fault) Option {
+	return func(s *Server) { s.setFaultsLocked(faults) }
+}
+
+// WithLatency delays every request by d.
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency = d } }
+
+// WithServiceLatency delays requests to one service ("iam", "sts",
+// "organizations") by d, instead of the general latency.
+func WithServiceLatency(service string, d time.Duration) Option {
+	return func(s *Server) { s.svcLat[service] = d }
+}
+
+// NewServer starts an emulator of w on a loopback port. The server works on
+// a deep copy of w with defaults filled in, so later changes to w have no
+// effect. It panics if w is invalid (see World.Validate): a broken world is
+// a bug in the test or scenario, and LoadWorld already reports such errors
+// for files. Call Close when done, or use Start in tests.
+func NewServer(w *World, opts ...Option) *Server {
+	s := newServer(w, opts...)
+	s.ts = httptest.NewServer(s.handler)
+	return s
+}
+
+// Start is NewServer for tests: an invalid world fails the test, and the
+// server is closed when the test ends.
+func Start(t testing.TB, w *World, opts ...Option) *Server {
+	t.Helper()
+	if w == nil {
+		w = &World{}
+	}
+	if err := w.Validate(); err != nil {
+		t.Fatalf("awsemu: invalid world: %v", err)
+	}
+	s := NewServer(w, opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func newServer(w *World, opts ...Option) *Server {
+	if w == nil {
+		w = &World{}
+	}
+	if err := w.Validate(); err != nil {
+		panic("awsemu: invalid world: " + err.Error())
+	}
+	world := w.clone()
+	world.normalize()
+	s := &Server{
+		world:     world,
+		accounts:  map[string]*Account{},
+		keyOwners: map[string]keyOwner{},
+		extra:     map[string]Credential{},
+		sessions:  map[string]*session{},
+		reports:   map[string]*reportState{},
+		trusted:   map[string]time.Time{},
+		clock:     time.Now,
+		svcLat:    map[string]time.Duration{},
+	}
+	WithSeed(1)(s)
+	for _, a := range world.Accounts {
+		s.accounts[a.ID] = a
+		for _, k := range a.Root.AccessKeys {
+			s.keyOwners[k.ID] = keyOwner{account: a.ID}
+		}
+		for _, u := range a.Users {
+			for _, k := range u.AccessKeys {
+				s.keyOwners[k.ID] = keyOwner{account: a.ID, user: u.Name}
+			}
+		}
+		s.reports[a.ID] = &reportState{}
+		if ex := a.Report.Existing; ex != nil && ex.CSV == "" {
+			// An existing report without text shows the state at load time.
+			ex.CSV = string(renderCredentialReport(world.Partition, a))
+		}
+	}
+	for _, c := range world.Credentials {
+		s.extra[c.AccessKeyID] = c
+	}
+	if o := world.Organization; o != nil {
+		if mgmt := s.accounts[o.ManagementAccountID]; mgmt != nil {
+			// The world does not say when trusted access was enabled; the
+			// day the organization began is a plausible, stable answer.
+			for _, sp := range o.TrustedAccess {
+				s.trusted[sp] = mgmt.JoinedTimestamp
+			}
+		}
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	s.handler = http.HandlerFunc(s.serveHTTP)
+	return s
+}
+
+// URL is the base URL to give the SDK (BaseEndpoint or AWS_ENDPOINT_URL).
+func (s *Server) URL() string { return s.ts.URL }
+
+// Close shuts the listener down and waits for requests in flight.
+func (s *Server) Close() { s.ts.Close() }
+
+// Handler serves the emulator; use it to mount the emulator in another
+// server or to call it without a network.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Partition is the world's partition ("aws" unless the world says otherwise).
+func (s *Server) Partition() string { return s.world.Partition }
+
+// SetClock replaces the server clock.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clock = now
+}
+
+// SetLatency delays every request by d (0 turns it off).
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetServiceLatency delays requests to one service by d, overriding the
+// general latency; a negative d removes the override.
+func (s *Server) SetServiceLatency(service string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d < 0 {
+		delete(s.svcLat, service)
+		return
+	}
+	s.svcLat[service] = d
+}
+
+// Account returns a deep copy of an account's current state, with secret
+// keys blanked.
+func (s *Server) Account(id string) (*Account, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.accounts[id]
+	if !ok {
+		return nil, false
+	}
+	c := a.clone()
+	c.stripSecrets()
+	return c, true
+}
+
+// World returns a deep copy of the whole current state (defaults filled
+// in, secret keys blanked). It can be saved and loaded again with LoadWorld.
+func (s *Server) World() *World {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.world.clone()
+	for _, a := range c.Accounts {
+		a.stripSecrets()
+	}
+	for i := range c.Credentials {
+		c.Credentials[i].Secret = ""
+	}
+	return c
+}
+
+// Calls returns a copy of the call log, oldest first.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Call, len(s.calls))
+	for i, c := range s.calls {
+		c.Params = copyParams(c.Params)
+		out[i] = c
+	}
+	return out
+}
+
+// CallCount counts logged calls of service and action; an empty action
+// counts every call to the service.
+func (s *Server) CallCount(service, action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		if c.Service == service && (action == "" || c.Action == action) {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetCalls empties the call log. Sequence numbers keep counting, so
+// request IDs stay unique for the server's lifetime.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+func copyParams(p map[string]string) map[string]string {
+	c := make(map[string]string, len(p))
+	for k, v := range p {
+		c[k] = v
+	}
+	return c
+}
+
+// request is one decoded API call on its way through the server.
+type request struct {
+	proto     protocol
+	service   string
+	action    string
+	namespace string     // awsQuery XML namespace
+	form      url.Values // awsQuery parameters
+	body      []byte     // JSON body
+	params    map[string]string
+	authKey   string // access key ID from the SigV4 credential scope
+	scopeSvc  string // service name from the credential scope
+	token     string // X-Amz-Security-Token
+	hasAuth   bool
+	caller    *principal
+	now       time.Time
+	requestID string
+}
+
+type protocol int
+
+const (
+	protoQuery protocol = iota
+	protoJSON
+)
+
+const orgsTargetPrefix = "AWSOrganizationsV20161128."
+
+// maxBody bounds request bodies; real calls are a few hundred bytes.
+const maxBody = 1 << 20
+
+func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(hr.Body, maxBody+1))
+	if err != nil {
+		return // the client went away
+	}
+	r, perr := parseRequest(hr, body)
+	if perr == nil && len(body) > maxBody {
+		perr = newError("RequestEntityTooLarge", "Request body exceeds %d bytes", maxBody)
+	}
+
+	if perr == nil {
+		if !sleepCtx(hr.Context(), s.latencyFor(r.service)) {
+			s.mu.Lock()
+			s.seq++
+			r.now = s.clock().UTC()
+			s.record(r, 0, "RequestCanceled")
+			s.mu.Unlock()
+			return
+		}
+	}
+
+	s.mu.Lock()
+	s.seq++
+	r.requestID = requestID(s.seq)
+	r.now = s.clock().UTC()
+	var result any
+	if perr == nil {
+		result, perr = s.handle(r)
+	}
+	status := http.StatusOK
+	code := ""
+	if perr != nil {
+		status, code = perr.status, perr.code
+	}
+	s.record(r, status, code)
+	s.mu.Unlock()
+
+	w.Header().Set("x-amzn-RequestId", r.requestID)
+	switch {
+	case r.proto == protoJSON && perr != nil:
+		writeJSONError(w, perr)
+	case r.proto == protoJSON:
+		writeJSON(w, http.StatusOK, result)
+	case perr != nil:
+		writeQueryError(w, r.namespace, r.requestID, perr)
+	default:
+		writeQueryResult(w, r.namespace, r.action, r.requestID, result)
+	}
+}
+
+// parseRequest works out protocol, service and action. Organizations
+// speaks JSON 1.1 and names the operation in X-Amz-Target; IAM and STS
+// speak awsQuery, told apart by the API Version (or, failing that, by the
+// service in the SigV4 credential scope).
+func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
+	r := &request{namespace: iamNamespace, params: map[string]string{}}
+	r.authKey, r.scopeSvc, r.hasAuth = parseCredentialScope(hr)
+	r.token = hr.Header.Get("X-Amz-Security-Token")
+
+	if target := hr.Header.Get("X-Amz-Target"); target != "" {
+		r.proto = protoJSON
+		r.body = body
+		op, ok := strings.CutPrefix(target, orgsTargetPrefix)
+		if !ok || op == "" {
+			r.action = target
+			return r, newError("UnknownOperationException", "Unknown target %s", target)
+		}
+		r.service, r.action = "organizations", op
+		if err := flattenJSONParams(body, r.params); err != nil {
+			return r, newError("SerializationException", "Cannot decode request body: %v", err)
+		}
+		return r, nil
+	}
+
+	r.proto = protoQuery
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return r, errValidation("Cannot decode form body: %v", err)
+	}
+	for k, vs := range hr.URL.Query() {
+		for _, v := range vs {
+			form.Add(k, v)
+		}
+	}
+	r.form = form
+	if r.token == "" {
+		r.token = form.Get("X-Amz-Security-Token")
+	}
+	for k := range form {
+		switch k {
+		case "Action", "Version", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
+			"X-Amz-Signature", "X-Amz-Security-Token":
+			continue
+		}
+		r.params[k] = redact(k, form.Get(k))
+	}
+	r.action = form.Get("Action")
+	version := form.Get("Version")
+	switch {
+	case version == "2010-05-08", version == "" && r.scopeSvc == "iam":
+		r.service = "iam"
+	case version == "2011-06-15", version == "" && r.scopeSvc == "sts":
+		r.service, r.namespace = "sts", stsNamespace
+	default:
+		if r.scopeSvc == "sts" {
+			r.namespace = stsNamespace
+		}
+		return r, newError("InvalidAction", "Could not find operation %s for version %s", r.action, version)
+	}
+	if r.action == "" {
+		return r, newError("MissingAction", "Missing Action")
+	}
+	return r, nil
+}
+
+// flattenJSONParams records top-level JSON members for the call log.
+func flattenJSONParams(body []byte, into map[string]string) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return err
+	}
+	for k, raw := range m {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			into[k] = redact(k, str)
+		} else {
+			into[k] = redact(k, string(raw))
+		}
+	}
+	return nil
+}
+
+// redact hides secret-bearing parameter values so they never reach the
+// call log (which tests print on failure).
+func redact(name, value string) string {
+	l := strings.ToLower(name)
+	if strings.Contains(l, "password") || strings.Contains(l, "secret") ||
+		strings.Contains(l, "sessiontoken") || strings.Contains(l, "authenticationcode") ||
+		l == "tokencode" || strings.Contains(l, "privatekey") {
+		return "REDACTED"
+	}
+	return value
+}
+
+func (s *Server) record(r *request, status int, code string) {
+	c := Call{
+		Seq:       s.seq,
+		Time:      r.now,
+		Service:   r.service,
+		Action:    r.action,
+		Params:    r.params,
+		Status:    status,
+		ErrorCode: code,
+	}
+	if r.caller != nil {
+		c.CallerAccount = r.caller.account.ID
+		c.Principal = r.caller.arn(s.world.Partition)
+		c.AccessKeyID = r.caller.accessKeyID
+	} else if r.hasAuth {
+		c.AccessKeyID = r.authKey
+	}
+	s.calls = append(s.calls, c)
+}
+
+func (s *Server) latencyFor(service string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.svcLat[service]; ok {
+		return d
+	}
+	return s.latency
+}
+
+// sleepCtx waits d unless ctx ends first; it reports whether the wait
+// completed. Injected latency must not outlive a client that gave up.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// handle authenticates, applies faults and the caller's restrictions, and
+// dispatches. Callers hold s.mu.
+func (s *Server) handle(r *request) (any, *apiError) {
+	caller, err := s.authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	r.caller = caller
+	h := lookupHandler(r.service, r.action)
+	if h == nil {
+		if r.proto == protoJSON {
+			return nil, newError("UnknownOperationException", "Unknown operation %s", r.action)
+		}
+		return nil, newError("InvalidAction", "Could not find operation %s for version %s", r.action, r.form.Get("Version"))
+	}
+	if err := s.injectFault(r); err != nil {
+		return nil, err
+	}
+	if err := s.checkTaskPolicy(r); err != nil {
+		return nil, err
+	}
+	return h(s, r)
+}
+
+type handlerFunc func(*Server, *request) (any, *apiError)
+
+// lookupHandler is the emulator's complete list of operations.
+func lookupHandler(service, action string) handlerFunc {
+	switch service {
+	case "iam":
+		return iamHandlers[action]
+	case "sts":
+		return stsHandlers[action]
+	case "organizations":
+		return orgsHandlers[action]
+	}
+	return nil
+}
+
+// Operations returns the operations the emulator implements, sorted, as
+// "service:Action" strings.
+func Operations() []string {
+	var out []string
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers} {
+		for action := range table {
+			out = append(out, name+":"+action)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// param returns an awsQuery parameter.
+func (r *request) param(name string) string { return r.form.Get(name) }
+
+// intParam parses an optional integer parameter; ok is false when absent.
+func (r *request) intParam(name string) (v int, ok bool, err *apiError) {
+	raw := r.form.Get(name)
+	if raw == "" {
+		return 0, false, nil
+	}
+	n, perr := strconv.Atoi(raw)
+	if perr != nil {
+		return 0, false, errValidation("Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", raw, lowerFirst(name))
+	}
+	return n, true, nil
+}
+
+func (s *Server) org() *Organization { return s.world.Organization }
+
+// inOrg reports whether account a is a member of the organization.
+func (s *Server) inOrg(a *Account) bool { return s.world.Organization != nil && !a.Standalone }
+
+func (s *Server) isManagement(accountID string) bool {
+	return s.world.Organization != nil && s.world.Organization.ManagementAccountID == accountID
+}
+
+func (s *Server) isDelegatedAdmin(accountID string) bool {
+	if s.world.Organization == nil {
+		return false
+	}
+	for _, id := range s.world.Organization.DelegatedAdmins {
+		if id == accountID {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) keyInUse(id string) bool {
+	if _, ok := s.keyOwners[id]; ok {
+		return true
+	}
+	if _, ok := s.extra[id]; ok {
+		return true
+	}
+	_, ok := s.sessions[id]
+	return ok
+}

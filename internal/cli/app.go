@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK       = 0
+	ExitError    = 1
+	ExitUsage    = 2
+	ExitFindings = 3
+)
+
+// App is the process environment a command runs in. Tests replace any part.
+type App struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Version        string
+	// Now is the clock; it honours SOURCE_DATE_EPOCH so that outputs can be
+	// reproduced byte for byte.
+	Now    func() time.Time
+	Getenv func(string) string
+	// IsTerminal reports whether w is an interactive terminal.
+	IsTerminal func(w io.Writer) bool
+}
+
+// DefaultApp is the real process.
+func DefaultApp(version string) *App {
+	return &App{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Version: version,
+		Getenv: os.Getenv,
+		IsTerminal: func(w io.Writer) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd()))
+		},
+	}
+}
+
+// now is the clock of every time Vigil writes. SOURCE_DATE_EPOCH pins it
+// (the reproducible-builds convention), and then it advances in real time
+// from that instant, so durations measured against it stay true.
+func (a *App) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	if v := a.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+			a.Now = func() time.Time { return time.Unix(s, 0).UTC() }
+			return a.Now()
+		}
+	}
+	return time.Now().UTC()
+}
+
+// usageError marks a mistake in the command line (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// findingsError reports failures at or above --fail-on (exit code 3).
+type findingsError struct {
+	n   int
+	min string
+}
+
+func (e findingsError) Error() string {
+	return fmt.Sprintf("%d result(s) failed at or above severity %s", e.n, e.min)
+}
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, app *App) int {
+	root := NewRootCommand(app)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ue usageError
+	var fe findingsError
+	switch {
+	case errors.As(err, &fe):
+		fmt.Fprintln(app.Stderr, "vigil:", err)
+		return ExitFindings
+	case errors.As(err, &ue):
+		fmt.Fprintln(app.Stderr, "vigil:", err)
+		fmt.Fprintln(app.Stderr, "Run 'vigil --help' for usage.")
+		return ExitUsage
+	}
+	fmt.Fprintln(app.Stderr, "vigil:", err)
+	return ExitError
+}
+
+// NewRootCommand builds the command tree.
+func NewRootCommand(app *App) *cobra.Command {
+	var logFormat, logLevel string
+	root := &cobra.Command{
+		Use:   "vigil",
+		Short: "Find and fix AWS root user credentials across accounts",
+		Long: `Vigil keeps AWS accounts out of the states that get companies breached,
+starting with the most critical one: the account root user holding access keys.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(app.Stderr, logFormat, logLevel)
+			if err != nil {
+				return err
+			}
+			slog.SetDefault(logger)
+			return nil
+		},
+	}
+	root.SetOut(app.Stdout)
+	root.SetErr(app.Stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.AddCommand(newScanCommand(app), newPolicyCommand(app), newVersionCommand(app))
+	return root
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("--log-format %q: want text or json", format)
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q", cmd.CommandPath(), args)
+	}
+	return nil
+}

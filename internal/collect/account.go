@@ -1,0 +1,265 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// Options tune a collection.
+type Options struct {
+	// ReportWait caps the time spent waiting for a credential report.
+	ReportWait time.Duration
+	// ReportFirstDelay and ReportMaxDelay bound the polling backoff.
+	ReportFirstDelay, ReportMaxDelay time.Duration
+	// Now and Sleep are injected so tests control time.
+	Now   func() time.Time
+	Sleep func(context.Context, time.Duration) error
+}
+
+// DefaultOptions are the settings used by the CLI unless told otherwise.
+func DefaultOptions() Options {
+	return Options{ReportWait: 60 * time.Second, ReportFirstDelay: 250 * time.Millisecond, ReportMaxDelay: 5 * time.Second}
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o Options) sleep(ctx context.Context, d time.Duration) error {
+	if o.Sleep != nil {
+		return o.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Account collects one account's root-credential state.
+//
+// All independent calls start at once: the caller identity, the account
+// summary, the credential report, the virtual MFA devices and the
+// organisation, so the scan's wall time is its longest chain of dependent
+// round trips (usually the credential report), not the sum of its calls.
+//
+// The returned error is non-nil only when the account cannot be identified
+// at all (no or rejected credentials); every other failure is a gap.
+func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error) {
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		acct     snapshot.Account
+		caller   *sts.GetCallerIdentityOutput
+		callErr  error
+		devices  []iamtypes.VirtualMFADevice
+		devErr   error
+		features *snapshot.OrgFeatures
+	)
+	addGap := func(g snapshot.Gap) {
+		mu.Lock()
+		acct.AddGap(g)
+		mu.Unlock()
+	}
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+
+	run(func() { caller, callErr = c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) })
+	run(func() {
+		out, err := c.IAM.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+		if err != nil {
+			addGap(gap(snapshot.SectionSummary, "iam:GetAccountSummary", err))
+			return
+		}
+		acct.Summary = summaryFrom(out.SummaryMap)
+	})
+	run(func() {
+		cr, g := credentialReport(ctx, c.IAM, o)
+		acct.CredentialReport = cr
+		if g != nil {
+			addGap(*g)
+		}
+	})
+	run(func() { devices, devErr = listVirtualMFA(ctx, c.IAM) })
+	run(func() {
+		m, g := membership(ctx, c.Orgs)
+		acct.Org = m
+		if g != nil {
+			addGap(*g)
+		}
+	})
+	run(func() {
+		f, g := orgFeatures(ctx, c.IAM)
+		features = f
+		if g != nil {
+			addGap(*g)
+		}
+	})
+	wg.Wait()
+
+	if callErr != nil {
+		switch kind, code := Classify(callErr); kind {
+		case KindCredentials:
+			return acct, &CredentialError{Call: "sts:GetCallerIdentity", Code: code, Err: callErr}
+		case KindCancelled:
+			return acct, callErr
+		}
+		return acct, fmt.Errorf("cannot identify the account (sts:GetCallerIdentity): %w", callErr)
+	}
+	arn := aws.ToString(caller.Arn)
+	acct.ID = aws.ToString(caller.Account)
+	acct.Partition = partitionOf(arn)
+	acct.Caller = &snapshot.Caller{ARN: arn, UserID: aws.ToString(caller.UserId), IsRoot: strings.HasSuffix(arn, ":root")}
+	if acct.Org != nil && acct.Org.Role == snapshot.RoleUnknown {
+		acct.Org.Role = snapshot.RoleMember
+		if acct.Org.ManagementAccountID == acct.ID {
+			acct.Org.Role = snapshot.RoleManagement
+		}
+	}
+	if acct.Org != nil && features != nil {
+		acct.Org.Features = features
+	}
+
+	if devErr != nil {
+		acct.AddGap(gap(snapshot.SectionRootVirtualMFA, "iam:ListVirtualMFADevices", devErr))
+	} else {
+		acct.RootVirtualMFA = rootVirtualMFA(devices, acct.RootARN())
+	}
+
+	// Signed by root itself: its own credentials can be listed exactly.
+	if acct.Caller.IsRoot {
+		inv, gaps := RootInventory(ctx, c.IAM, false)
+		acct.RootCredentials = inv
+		for _, g := range gaps {
+			acct.AddGap(g)
+		}
+	}
+	return acct, nil
+}
+
+// partitionOf reads the partition from an ARN; it is never assumed to be
+// "aws", because GovCloud and China accounts differ in what applies.
+func partitionOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 3)
+	if len(parts) < 3 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[1]
+}
+
+func summaryFrom(m map[string]int32) *snapshot.Summary {
+	get := func(k iamtypes.SummaryKeyType) *bool {
+		v, ok := m[string(k)]
+		if !ok {
+			return nil
+		}
+		b := v > 0
+		return &b
+	}
+	return &snapshot.Summary{
+		AccessKeysPresent:          get(iamtypes.SummaryKeyTypeAccountAccessKeysPresent),
+		MFAEnabled:                 get(iamtypes.SummaryKeyTypeAccountMFAEnabled),
+		PasswordPresent:            get(iamtypes.SummaryKeyTypeAccountPasswordPresent),
+		SigningCertificatesPresent: get(iamtypes.SummaryKeyTypeAccountSigningCertificatesPresent),
+	}
+}
+
+func listVirtualMFA(ctx context.Context, c IAM) ([]iamtypes.VirtualMFADevice, error) {
+	var all []iamtypes.VirtualMFADevice
+	p := iam.NewListVirtualMFADevicesPaginator(c, &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.VirtualMFADevices...)
+	}
+	return all, nil
+}
+
+// rootVirtualMFA keeps the devices assigned to the root user, matched by
+// the root ARN. Matching by name would be wrong twice: root has no user
+// name, and an IAM user may be called "root".
+func rootVirtualMFA(devices []iamtypes.VirtualMFADevice, rootARN string) *snapshot.RootVirtualMFA {
+	out := &snapshot.RootVirtualMFA{Devices: []snapshot.MFADevice{}}
+	for _, d := range devices {
+		if d.User == nil || aws.ToString(d.User.Arn) != rootARN {
+			continue
+		}
+		out.Devices = append(out.Devices, snapshot.MFADevice{Serial: aws.ToString(d.SerialNumber), Type: snapshot.MFAVirtual, EnableDate: utc(d.EnableDate)})
+	}
+	return out
+}
+
+func membership(ctx context.Context, c Organizations) (*snapshot.Membership, *snapshot.Gap) {
+	out, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		var notInUse *orgtypes.AWSOrganizationsNotInUseException
+		if errors.As(err, &notInUse) {
+			return &snapshot.Membership{Role: snapshot.RoleStandalone}, nil
+		}
+		g := gap(snapshot.SectionOrganization, "organizations:DescribeOrganization", err)
+		return nil, &g
+	}
+	// The caller's account is not known yet; Account resolves the role.
+	org := out.Organization
+	return &snapshot.Membership{OrganizationID: aws.ToString(org.Id), ManagementAccountID: aws.ToString(org.MasterAccountId)}, nil
+}
+
+func orgFeatures(ctx context.Context, c IAM) (*snapshot.OrgFeatures, *snapshot.Gap) {
+	out, err := c.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
+	if err != nil {
+		var noAccess *iamtypes.ServiceAccessNotEnabledException
+		var noOrg *iamtypes.OrganizationNotFoundException
+		switch {
+		case errors.As(err, &noAccess):
+			// Without trusted access for IAM neither feature can be on.
+			off := false
+			return &snapshot.OrgFeatures{TrustedAccessIAM: &off}, nil
+		case errors.As(err, &noOrg):
+			return nil, nil
+		}
+		g := gap(snapshot.SectionOrgFeatures, "iam:ListOrganizationsFeatures", err)
+		return nil, &g
+	}
+	on := true
+	f := &snapshot.OrgFeatures{TrustedAccessIAM: &on}
+	for _, feat := range out.EnabledFeatures {
+		switch feat {
+		case iamtypes.FeatureTypeRootCredentialsManagement:
+			f.RootCredentialsManagement = true
+		case iamtypes.FeatureTypeRootSessions:
+			f.RootSessions = true
+		}
+	}
+	return f, nil
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

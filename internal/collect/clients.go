@@ -1,0 +1,61 @@
+package collect
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// IAM is every IAM operation a scan may call. All are read-only;
+// GenerateCredentialReport only builds a report, it changes no access.
+type IAM interface {
+	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
+	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
+	ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
+	ListOrganizationsFeatures(context.Context, *iam.ListOrganizationsFeaturesInput, ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
+	RootInventoryIAM
+}
+
+// RootInventoryIAM is what reading root's own credentials takes. Called
+// without a user name these act on the signing principal, which is root
+// only when the session is root's own key or an AssumeRoot session.
+type RootInventoryIAM interface {
+	ListAccessKeys(context.Context, *iam.ListAccessKeysInput, ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
+	GetAccessKeyLastUsed(context.Context, *iam.GetAccessKeyLastUsedInput, ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
+	ListSigningCertificates(context.Context, *iam.ListSigningCertificatesInput, ...func(*iam.Options)) (*iam.ListSigningCertificatesOutput, error)
+	ListMFADevices(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
+	GetLoginProfile(context.Context, *iam.GetLoginProfileInput, ...func(*iam.Options)) (*iam.GetLoginProfileOutput, error)
+}
+
+// STS is every STS operation a single-account scan calls.
+type STS interface {
+	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// Organizations is every Organizations operation a single-account scan
+// calls.
+type Organizations interface {
+	DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+}
+
+// Clients bundles the API clients of one account.
+type Clients struct {
+	IAM  IAM
+	STS  STS
+	Orgs Organizations
+}
+
+// NewClients builds real SDK clients from a config. Endpoints come from the
+// config, so AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_IAM/_STS/_ORGANIZATIONS
+// redirect them with no special flag.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		IAM:  iam.NewFromConfig(cfg),
+		STS:  sts.NewFromConfig(cfg),
+		Orgs: organizations.NewFromConfig(cfg),
+	}
+}

@@ -1,0 +1,130 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// Kind is what an AWS error means to the collector. Errors are classified
+// here, by error code, and nowhere else.
+type Kind int
+
+// Error kinds.
+const (
+	KindOther Kind = iota
+	// KindDenied: the caller lacks permission. Data is unknown, not absent.
+	KindDenied
+	// KindThrottled: the SDK already retried with backoff and gave up.
+	KindThrottled
+	// KindCredentials: the credentials are missing, invalid or expired; no
+	// call in the account can succeed.
+	KindCredentials
+	// KindNotFound: the thing asked for does not exist (a real answer).
+	KindNotFound
+	// KindCancelled: the context ended.
+	KindCancelled
+)
+
+var deniedCodes = map[string]bool{
+	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
+	"AuthorizationError": true, "Forbidden": true,
+}
+
+var credentialCodes = map[string]bool{
+	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidClientTokenId": true,
+	"UnrecognizedClientException": true, "SignatureDoesNotMatch": true, "MissingAuthenticationToken": true,
+	"InvalidAccessKeyId": true, "TokenRefreshRequired": true,
+}
+
+var throttleCodes = map[string]bool{
+	"Throttling": true, "ThrottlingException": true, "TooManyRequestsException": true,
+	"RequestLimitExceeded": true, "RequestThrottled": true, "RequestThrottledException": true,
+}
+
+// Classify returns the kind and the AWS error code of err.
+func Classify(err error) (Kind, string) {
+	if err == nil {
+		return KindOther, ""
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return KindCancelled, ""
+	}
+	// The SDK wraps a failed credential lookup in a plain error; its text
+	// is the only stable marker (aws/credential_cache.go).
+	if strings.Contains(err.Error(), "failed to refresh cached credentials") {
+		return KindCredentials, "NoCredentials"
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code := ae.ErrorCode()
+		switch {
+		case credentialCodes[code]:
+			return KindCredentials, code
+		case deniedCodes[code]:
+			return KindDenied, code
+		case throttleCodes[code]:
+			return KindThrottled, code
+		case code == "NoSuchEntity" || code == "NoSuchEntityException":
+			return KindNotFound, code
+		}
+		return KindOther, code
+	}
+	return KindOther, ""
+}
+
+// gap builds a snapshot gap from a failed call. The message is the AWS
+// message without the SDK's operation prefix; it never holds a secret,
+// since AWS error messages carry ARNs, not credentials.
+func gap(section, call string, err error) snapshot.Gap {
+	_, code := Classify(err)
+	g := snapshot.Gap{Section: section, Call: call, Code: code, Message: errorMessage(err)}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		g.RequestID = re.ServiceRequestID()
+	}
+	return g
+}
+
+func errorMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if m := ae.ErrorMessage(); m != "" {
+			return m
+		}
+		return ae.ErrorCode()
+	}
+	if errors.Is(err, context.Canceled) {
+		return "cancelled before the call finished"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "deadline exceeded before the call finished"
+	}
+	return err.Error()
+}
+
+// CredentialError is returned when the account cannot be scanned at all
+// because the credentials do not work.
+type CredentialError struct {
+	Call string
+	Code string
+	Err  error
+}
+
+func (e *CredentialError) Error() string {
+	switch e.Code {
+	case "NoCredentials":
+		return "no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in with aws sso login"
+	case "ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired":
+		return fmt.Sprintf("the AWS credentials have expired (%s on %s): refresh them, e.g. aws sso login", e.Code, e.Call)
+	}
+	return fmt.Sprintf("the AWS credentials were rejected (%s on %s): %s", e.Code, e.Call, errorMessage(e.Err))
+}
+
+func (e *CredentialError) Unwrap() error { return e.Err }

@@ -1,0 +1,57 @@
+package collect
+
+import (
+	"encoding/json"
+	"sort"
+)
+
+// ScanActions are the IAM actions a single-account scan can call, one per
+// method of the IAM, STS and Organizations interfaces in clients.go (a test
+// holds the two lists together). All are read-only.
+var ScanActions = []string{
+	"iam:GenerateCredentialReport",
+	"iam:GetAccessKeyLastUsed",
+	"iam:GetAccountSummary",
+	"iam:GetCredentialReport",
+	"iam:GetLoginProfile",
+	"iam:ListAccessKeys",
+	"iam:ListMFADevices",
+	"iam:ListOrganizationsFeatures",
+	"iam:ListSigningCertificates",
+	"iam:ListVirtualMFADevices",
+	"organizations:DescribeOrganization",
+	"sts:GetCallerIdentity",
+}
+
+// Policy is an IAM policy document.
+type Policy struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// Statement is one statement of a policy.
+type Statement struct {
+	Sid      string   `json:"Sid"`
+	Effect   string   `json:"Effect"`
+	Action   []string `json:"Action"`
+	Resource string   `json:"Resource"`
+}
+
+// ScanPolicy returns the least-privilege identity policy for a scan.
+// Resource is "*" because none of these actions supports resource-level
+// permissions except the root-only ones, which the scan only calls when it
+// is signed as root (where policies do not apply).
+func ScanPolicy() Policy {
+	actions := append([]string(nil), ScanActions...)
+	sort.Strings(actions)
+	return Policy{Version: "2012-10-17", Statement: []Statement{{Sid: "VigilScanReadOnly", Effect: "Allow", Action: actions, Resource: "*"}}}
+}
+
+// MarshalPolicy renders a policy as indented JSON.
+func MarshalPolicy(p Policy) ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

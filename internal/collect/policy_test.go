@@ -1,0 +1,49 @@
+package collect
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// callable lists every AWS action the collector can call: one per method of
+// the interfaces it calls AWS through. The compiler guarantees the collector
+// cannot call anything else, so this is the complete surface.
+func callable() []string {
+	var out []string
+	for prefix, iface := range map[string]reflect.Type{
+		"iam":           reflect.TypeFor[IAM](),
+		"sts":           reflect.TypeFor[STS](),
+		"organizations": reflect.TypeFor[Organizations](),
+	} {
+		for i := range iface.NumMethod() {
+			out = append(out, prefix+":"+iface.Method(i).Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestPolicyMatchesCallableAPIs(t *testing.T) {
+	p := ScanPolicy()
+	if len(p.Statement) != 1 || p.Statement[0].Effect != "Allow" || p.Statement[0].Resource != "*" {
+		t.Fatalf("unexpected policy shape: %+v", p)
+	}
+	if diff := cmp.Diff(callable(), p.Statement[0].Action); diff != "" {
+		t.Errorf("policy actions differ from the APIs the collector can call (-callable +policy):\n%s", diff)
+	}
+}
+
+func TestCallableAPIsAreReadOnly(t *testing.T) {
+	for _, a := range callable() {
+		_, action, _ := strings.Cut(a, ":")
+		readOnly := slices.ContainsFunc([]string{"Get", "List", "Describe", "Generate"}, func(p string) bool { return strings.HasPrefix(action, p) })
+		if !readOnly {
+			t.Errorf("%s is not a read-only action", a)
+		}
+	}
+}

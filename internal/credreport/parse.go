@@ -1,0 +1,480 @@
+package credreport
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// RootUser is the user column of the root row.
+const RootUser = "<root_account>"
+
+// Report is a parsed credential report.
+type Report struct {
+	// Columns is the header as read.
+	Columns []string
+	// Users counts IAM user rows (root excluded).
+	Users int
+	// Root is the root row, nil when the report has none.
+	Root *snapshot.CredentialRow
+	// AccountID and Partition come from the root row's ARN, or from the
+	// first user's ARN when there is no root row.
+	AccountID string
+	Partition string
+	// GeneratedTime is known only when the input was the CLI's JSON output.
+	GeneratedTime *time.Time
+}
+
+// Snapshot converts the report into the snapshot section.
+func (r *Report) Snapshot() *snapshot.CredentialReport {
+	cr := &snapshot.CredentialReport{Columns: len(r.Columns), Users: r.Users, Root: r.Root}
+	if r.GeneratedTime != nil {
+		t := r.GeneratedTime.UTC()
+		cr.GeneratedTime = &t
+		cr.TimeSource = "GeneratedTime in the file"
+	}
+	return cr
+}
+
+// columns Vigil reads. Only user and arn are required; the rest are recorded
+// as missing when absent.
+const (
+	colUser = iota
+	colARN
+	colCreation
+	colPasswordEnabled
+	colPasswordLastUsed
+	colPasswordLastChanged
+	colMFAActive
+	colKey1Active
+	colKey1Rotated
+	colKey1UsedDate
+	colKey1UsedRegion
+	colKey1UsedService
+	colKey2Active
+	colKey2Rotated
+	colKey2UsedDate
+	colKey2UsedRegion
+	colKey2UsedService
+	colCert1Active
+	colCert1Rotated
+	colCert2Active
+	colCert2Rotated
+	numCols
+)
+
+var columnNames = [numCols]string{
+	"user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed", "mfa_active",
+	"access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service",
+	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date", "access_key_2_last_used_region", "access_key_2_last_used_service",
+	"cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+}
+
+// Decode reads a credential report in any of the forms users have: the CSV
+// itself, the base64 text of `aws iam get-credential-report --query Content
+// --output text`, or the JSON that the same command prints by default (which
+// also carries GeneratedTime).
+func Decode(data []byte) (*Report, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimSpace(data)
+	switch {
+	case len(trimmed) == 0:
+		return nil, errors.New("the file is empty")
+	case trimmed[0] == '{':
+		return decodeCLIJSON(trimmed)
+	case looksLikeBase64(trimmed):
+		raw, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(trimmed), nil)))
+		if err == nil {
+			rep, perr := Parse(bytes.NewReader(raw))
+			if perr != nil {
+				return nil, fmt.Errorf("base64-decoded content: %w", perr)
+			}
+			return rep, nil
+		}
+	}
+	return Parse(bytes.NewReader(data))
+}
+
+// looksLikeBase64 is true when the first line cannot be a CSV header: no
+// comma, and only base64 characters.
+func looksLikeBase64(b []byte) bool {
+	line := b
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		line = b[:i]
+	}
+	if bytes.IndexByte(line, ',') >= 0 {
+		return false
+	}
+	for _, c := range bytes.TrimSpace(line) {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeCLIJSON(b []byte) (*Report, error) {
+	var out struct {
+		Content       *string `json:"Content"`
+		ReportFormat  string  `json:"ReportFormat"`
+		GeneratedTime string  `json:"GeneratedTime"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("JSON input (as printed by aws iam get-credential-report): %w", err)
+	}
+	if out.Content == nil {
+		return nil, errors.New(`JSON input has no "Content" field; expected the output of aws iam get-credential-report`)
+	}
+	if out.ReportFormat != "" && out.ReportFormat != "text/csv" {
+		return nil, fmt.Errorf("JSON input: ReportFormat %q is not text/csv", out.ReportFormat)
+	}
+	raw, err := base64.StdEncoding.DecodeString(*out.Content)
+	if err != nil {
+		return nil, fmt.Errorf("JSON input: Content is not base64: %w", err)
+	}
+	rep, err := Parse(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("JSON input, decoded Content: %w", err)
+	}
+	if out.GeneratedTime != "" {
+		t, err := parseTime(out.GeneratedTime)
+		if err != nil {
+			return nil, fmt.Errorf("JSON input: GeneratedTime %q is not an ISO 8601 time", out.GeneratedTime)
+		}
+		rep.GeneratedTime = &t
+	}
+	return rep, nil
+}
+
+// ParseError is a problem at a place in the CSV.
+type ParseError struct {
+	Line, Column int
+	Field        string // column name, when known
+	Err          error
+}
+
+func (e *ParseError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("line %d, column %d (%s): %v", e.Line, e.Column, e.Field, e.Err)
+	}
+	return fmt.Sprintf("line %d, column %d: %v", e.Line, e.Column, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parse reads a credential report CSV. Every row is decoded and checked,
+// so a damaged report is rejected with the line and column of the damage;
+// only the root row is kept.
+func Parse(r io.Reader) (*Report, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("the report is empty: no header line")
+	}
+	if err != nil {
+		return nil, csvError(err)
+	}
+	rep := &Report{Columns: append([]string(nil), header...)}
+	var idx [numCols]int
+	for i := range idx {
+		idx[i] = -1
+	}
+	for pos, name := range header {
+		name = strings.TrimSpace(name)
+		if pos == 0 {
+			name = strings.TrimPrefix(name, "\ufeff")
+		}
+		for c, want := range columnNames {
+			if name == want {
+				if idx[c] >= 0 {
+					return nil, &ParseError{Line: 1, Column: pos + 1, Field: name, Err: errors.New("column appears twice in the header")}
+				}
+				idx[c] = pos
+			}
+		}
+	}
+	for _, c := range []int{colUser, colARN} {
+		if idx[c] < 0 {
+			return nil, &ParseError{Line: 1, Column: 1, Err: fmt.Errorf("header has no %q column; is this an IAM credential report?", columnNames[c])}
+		}
+	}
+	var missing []string
+	for c, name := range columnNames {
+		if idx[c] < 0 {
+			missing = append(missing, name)
+		}
+	}
+	cr.FieldsPerRecord = len(header)
+
+	var row snapshot.CredentialRow
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(err)
+		}
+		if err := decodeRow(cr, rec, &idx, &row); err != nil {
+			return nil, err
+		}
+		part, acct, isRoot, err := parseARN(row.ARN)
+		if err != nil {
+			line, col := cr.FieldPos(idx[colARN])
+			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: err}
+		}
+		if rep.AccountID == "" {
+			rep.AccountID, rep.Partition = acct, part
+		} else if acct != rep.AccountID || part != rep.Partition {
+			line, col := cr.FieldPos(idx[colARN])
+			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("account %s differs from account %s of the rows above; a report covers one account", acct, rep.AccountID)}
+		}
+		if row.User != RootUser {
+			if isRoot {
+				line, col := cr.FieldPos(idx[colUser])
+				return nil, &ParseError{Line: line, Column: col, Field: "user", Err: fmt.Errorf("row has the root ARN but user %q instead of %s", row.User, RootUser)}
+			}
+			rep.Users++
+			continue
+		}
+		if !isRoot {
+			line, col := cr.FieldPos(idx[colARN])
+			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("%s row has ARN %q, not a root ARN", RootUser, row.ARN)}
+		}
+		if rep.Root != nil {
+			line, _ := cr.FieldPos(0)
+			return nil, &ParseError{Line: line, Column: 1, Err: fmt.Errorf("second %s row", RootUser)}
+		}
+		root := row
+		root.User = strings.Clone(row.User)
+		root.ARN = strings.Clone(row.ARN)
+		root.PasswordEnabled = strings.Clone(row.PasswordEnabled)
+		for i := range root.AccessKeys {
+			root.AccessKeys[i].LastUsedRegion = strings.Clone(row.AccessKeys[i].LastUsedRegion)
+			root.AccessKeys[i].LastUsedService = strings.Clone(row.AccessKeys[i].LastUsedService)
+		}
+		root.Missing = missing
+		rep.Root = &root
+	}
+	if rep.AccountID == "" {
+		return nil, errors.New("the report has a header but no rows")
+	}
+	if rep.Root == nil {
+		// Keep going: the report still tells us the account, and the caller
+		// records the missing root row as a gap.
+		return rep, nil
+	}
+	return rep, nil
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &ParseError{Line: pe.Line, Column: pe.Column, Err: pe.Err}
+	}
+	return err
+}
+
+// decodeRow fills row from rec; every cell is validated even though only
+// the root row is kept, because a damaged row means a damaged report. It is
+// written without closures or per-row slices: it runs once per IAM user.
+func decodeRow(cr *csv.Reader, rec []string, idx *[numCols]int, row *snapshot.CredentialRow) error {
+	*row = snapshot.CredentialRow{}
+	d := rowDecoder{cr: cr, rec: rec, idx: idx}
+	row.User = d.cell(colUser)
+	row.ARN = d.cell(colARN)
+	if row.User == "" {
+		return d.fail(colUser, errors.New("user is empty"))
+	}
+	if idx[colPasswordEnabled] >= 0 {
+		switch v := d.cell(colPasswordEnabled); {
+		case v == "true" || v == "false" || v == snapshot.NotSupported:
+			row.PasswordEnabled = v
+		case strings.EqualFold(v, "true"):
+			row.PasswordEnabled = "true"
+		case strings.EqualFold(v, "false"):
+			row.PasswordEnabled = "false"
+		case v == snapshot.NotApplicable:
+			row.PasswordEnabled = v
+		default:
+			return d.fail(colPasswordEnabled, fmt.Errorf("%q is not true, false or not_supported", v))
+		}
+	}
+	d.stamp(colCreation, &row.CreationTime)
+	d.stamp(colPasswordLastUsed, &row.PasswordLastUsed)
+	d.stamp(colPasswordLastChanged, &row.PasswordLastChanged)
+	d.boolean(colMFAActive, &row.MFAActive)
+	for i, c := range [2][5]int{
+		{colKey1Active, colKey1Rotated, colKey1UsedDate, colKey1UsedRegion, colKey1UsedService},
+		{colKey2Active, colKey2Rotated, colKey2UsedDate, colKey2UsedRegion, colKey2UsedService},
+	} {
+		k := &row.AccessKeys[i]
+		d.boolean(c[0], &k.Active)
+		d.stamp(c[1], &k.LastRotated)
+		d.stamp(c[2], &k.LastUsedDate)
+		k.LastUsedRegion = d.text(c[3])
+		k.LastUsedService = d.text(c[4])
+	}
+	for i, c := range [2][2]int{{colCert1Active, colCert1Rotated}, {colCert2Active, colCert2Rotated}} {
+		d.boolean(c[0], &row.Certificates[i].Active)
+		d.stamp(c[1], &row.Certificates[i].LastRotated)
+	}
+	return d.err
+}
+
+// rowDecoder reads typed cells of one record and keeps the first error.
+type rowDecoder struct {
+	cr  *csv.Reader
+	rec []string
+	idx *[numCols]int
+	err error
+}
+
+func (d *rowDecoder) cell(c int) string {
+	if d.idx[c] < 0 {
+		return ""
+	}
+	return strings.TrimSpace(d.rec[d.idx[c]])
+}
+
+func (d *rowDecoder) fail(c int, err error) error {
+	line, col := d.cr.FieldPos(d.idx[c])
+	return &ParseError{Line: line, Column: col, Field: columnNames[c], Err: err}
+}
+
+func (d *rowDecoder) stamp(c int, dst *snapshot.Stamp) {
+	if d.err != nil || d.idx[c] < 0 {
+		return
+	}
+	s, err := parseStamp(d.cell(c))
+	if err != nil {
+		d.err = d.fail(c, err)
+		return
+	}
+	*dst = s
+}
+
+func (d *rowDecoder) boolean(c int, dst *bool) {
+	if d.err != nil || d.idx[c] < 0 {
+		return
+	}
+	b, err := parseBool(d.cell(c))
+	if err != nil {
+		d.err = d.fail(c, err)
+		return
+	}
+	*dst = b
+}
+
+// text reads a free-text cell; N/A becomes empty.
+func (d *rowDecoder) text(c int) string {
+	v := d.cell(c)
+	if v == snapshot.NotApplicable {
+		return ""
+	}
+	return v
+}
+
+func parseBool(v string) (bool, error) {
+	switch {
+	case v == "true":
+		return true, nil
+	case v == "false":
+		return false, nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	case strings.EqualFold(v, "false"):
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", v)
+}
+
+func parseStamp(v string) (snapshot.Stamp, error) {
+	switch v {
+	case snapshot.NotApplicable, snapshot.NoInformation, snapshot.NotSupported:
+		return snapshot.Stamp{Sentinel: v}, nil
+	case "":
+		return snapshot.Stamp{}, errors.New("empty; expected a time, N/A, no_information or not_supported")
+	}
+	t, err := parseTime(v)
+	if err != nil {
+		return snapshot.Stamp{}, fmt.Errorf("%q is not an ISO 8601 time, N/A, no_information or not_supported", v)
+	}
+	return snapshot.Stamp{Time: t}, nil
+}
+
+// parseTime reads the report's timestamps. The common form
+// 2006-01-02T15:04:05+00:00 is parsed by hand because a report of 100,000
+// users holds close to a million of them; anything else goes to time.Parse.
+func parseTime(v string) (time.Time, error) {
+	if t, ok := fastUTC(v); ok {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}
+
+func fastUTC(v string) (time.Time, bool) {
+	switch {
+	case len(v) == 25 && v[19:] == "+00:00":
+	case len(v) == 20 && v[19] == 'Z':
+	default:
+		return time.Time{}, false
+	}
+	if v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(s string) (int, bool) {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(v[0:4])
+	mo, ok2 := num(v[5:7])
+	d, ok3 := num(v[8:10])
+	h, ok4 := num(v[11:13])
+	mi, ok5 := num(v[14:16])
+	s, ok6 := num(v[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false // 31 February and friends
+	}
+	return t, true
+}
+
+// parseARN splits an IAM ARN of the report into partition and account, and
+// says whether it is the root user's.
+func parseARN(arn string) (partition, account string, root bool, err error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" {
+		return "", "", false, fmt.Errorf("%q is not an IAM ARN", arn)
+	}
+	if !snapshot.IsAccountID(parts[4]) {
+		return "", "", false, fmt.Errorf("%q does not hold a 12-digit account ID", arn)
+	}
+	if !snapshot.KnownPartition(parts[1]) || parts[1] == "" {
+		return "", "", false, fmt.Errorf("%q has unknown partition %q", arn, parts[1])
+	}
+	return parts[1], parts[4], parts[5] == "root", nil
+}

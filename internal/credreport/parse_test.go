@@ -1,0 +1,296 @@
+package credreport
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+const header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+
+const cleanRoot = "<root_account>,arn:aws:iam::111122223333:root,2019-03-14T09:21:07+00:00,not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+
+func ts(s string) snapshot.Stamp {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return snapshot.Stamp{Time: t.UTC()}
+}
+
+func sentinel(s string) snapshot.Stamp { return snapshot.Stamp{Sentinel: s} }
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseRootWithActiveKeyIgnoresUserNamedRoot(t *testing.T) {
+	rep, err := Decode(mustRead(t, "testdata/root-active-key.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.AccountID != "210987654321" || rep.Partition != "aws" || rep.Users != 2 {
+		t.Fatalf("account %s partition %s users %d", rep.AccountID, rep.Partition, rep.Users)
+	}
+	want := &snapshot.CredentialRow{
+		User:                "<root_account>",
+		ARN:                 "arn:aws:iam::210987654321:root",
+		CreationTime:        ts("2019-03-14T09:21:07Z"),
+		PasswordEnabled:     "not_supported",
+		PasswordLastUsed:    ts("2026-10-02T17:40:12Z"),
+		PasswordLastChanged: sentinel("not_supported"),
+		AccessKeys: [2]snapshot.KeySlot{
+			{Active: true, LastRotated: ts("2019-03-14T09:45:51Z"), LastUsedDate: ts("2026-10-30T08:12:00Z"), LastUsedRegion: "us-east-1", LastUsedService: "ec2"},
+			{LastRotated: sentinel("N/A"), LastUsedDate: sentinel("N/A")},
+		},
+		Certificates: [2]snapshot.CertSlot{{LastRotated: sentinel("N/A")}, {LastRotated: sentinel("N/A")}},
+	}
+	if diff := cmp.Diff(want, rep.Root); diff != "" {
+		t.Errorf("root row (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseOld16ColumnReport(t *testing.T) {
+	rep, err := Decode(mustRead(t, "testdata/old-16-columns.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Root
+	if r == nil || !r.MFAActive || r.AccessKeys[0].Active || !r.AccessKeys[0].Present() {
+		t.Fatalf("root row = %+v; want MFA on and an inactive key 1 present", r)
+	}
+	if r.AccessKeys[0].LastUsedDate != (snapshot.Stamp{}) {
+		t.Errorf("last used date of a 16-column report = %v, want absent", r.AccessKeys[0].LastUsedDate)
+	}
+	wantMissing := []string{"access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service", "access_key_2_last_used_date", "access_key_2_last_used_region", "access_key_2_last_used_service"}
+	if diff := cmp.Diff(wantMissing, r.Missing); diff != "" {
+		t.Errorf("missing columns (-want +got):\n%s", diff)
+	}
+}
+
+func TestColumnsAreFoundByName(t *testing.T) {
+	// Same data, columns shuffled: the parser must not care about order.
+	cols := strings.Split(header, ",")
+	vals := strings.Split(cleanRoot, ",")
+	perm := []int{1, 0, 7, 3, 2, 4, 5, 6}
+	for i := 8; i < len(cols); i++ {
+		perm = append(perm, i)
+	}
+	var h, v []string
+	for _, p := range perm {
+		h = append(h, cols[p])
+		v = append(v, vals[p])
+	}
+	rep, err := Parse(strings.NewReader(strings.Join(h, ",") + "\n" + strings.Join(v, ",") + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Root.MFAActive || rep.Root.PasswordLastUsed.Sentinel != snapshot.NoInformation {
+		t.Errorf("shuffled columns misread: %+v", rep.Root)
+	}
+}
+
+func TestInactiveKeyIsPresent(t *testing.T) {
+	row := "<root_account>,arn:aws:iam::111122223333:root,2019-03-14T09:21:07+00:00,not_supported,N/A,not_supported,not_supported,false,false,2020-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	rep, err := Parse(strings.NewReader(header + "\n" + row + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := rep.Root.AccessKeys[0]
+	if k.Active || !k.Present() {
+		t.Errorf("slot 1 = %+v: want inactive but present", k)
+	}
+	if rep.Root.AccessKeys[1].Present() {
+		t.Error("slot 2 should be empty")
+	}
+}
+
+func TestDecodeForms(t *testing.T) {
+	csvText := header + "\n" + cleanRoot + "\n"
+	b64 := base64.StdEncoding.EncodeToString([]byte(csvText))
+	wrapped := ""
+	for i := 0; i < len(b64); i += 76 {
+		wrapped += b64[i:min(i+76, len(b64))] + "\n"
+	}
+	cliJSON := fmt.Sprintf(`{"Content": %q, "ReportFormat": "text/csv", "GeneratedTime": "2026-11-20T10:00:00+00:00"}`, b64)
+	for name, in := range map[string]string{
+		"csv":          csvText,
+		"csv with BOM": "\ufeff" + csvText,
+		"crlf":         strings.ReplaceAll(csvText, "\n", "\r\n"),
+		"base64":       b64 + "\n",
+		"base64 lines": wrapped,
+		"cli json":     cliJSON,
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep, err := Decode([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.AccountID != "111122223333" || rep.Root == nil || !rep.Root.MFAActive {
+				t.Fatalf("got %+v", rep)
+			}
+			if name == "cli json" {
+				if rep.GeneratedTime == nil || !rep.GeneratedTime.Equal(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)) {
+					t.Errorf("GeneratedTime = %v", rep.GeneratedTime)
+				}
+			} else if rep.GeneratedTime != nil {
+				t.Errorf("GeneratedTime = %v, want unknown", rep.GeneratedTime)
+			}
+		})
+	}
+}
+
+func TestPartitions(t *testing.T) {
+	for _, p := range []string{"aws-us-gov", "aws-cn"} {
+		row := strings.Replace(cleanRoot, "arn:aws:", "arn:"+p+":", 1)
+		rep, err := Parse(strings.NewReader(header + "\n" + row + "\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Partition != p {
+			t.Errorf("partition = %q, want %q", rep.Partition, p)
+		}
+	}
+}
+
+func TestNoRootRowStillGivesAccount(t *testing.T) {
+	row := "alice,arn:aws:iam::111122223333:user/alice,2019-03-14T09:21:07+00:00,true,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	rep, err := Parse(strings.NewReader(header + "\n" + row + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Root != nil || rep.AccountID != "111122223333" || rep.Users != 1 {
+		t.Errorf("got %+v", rep)
+	}
+}
+
+func TestErrorsNameLineAndColumn(t *testing.T) {
+	badBool := strings.Replace(cleanRoot, "not_supported,true,false", "not_supported,yes,false", 1)
+	badTime := strings.Replace(cleanRoot, "2019-03-14T09:21:07+00:00", "14/03/2019", 1)
+	cases := []struct {
+		name, in, want string
+	}{
+		{"empty", "", "empty"},
+		{"no user column", "arn,foo\nx,y\n", `line 1, column 1: header has no "user" column`},
+		{"header only", header + "\n", "no rows"},
+		{"bad bool", header + "\n" + badBool + "\n", "line 2, column 130 (mfa_active): \"yes\" is not true or false"},
+		{"bad time", header + "\n" + badTime + "\n", "line 2, column 47 (user_creation_time)"},
+		{"short row", header + "\n" + "<root_account>,arn:aws:iam::111122223333:root\n", "line 2, column 1: wrong number of fields"},
+		{"bad quote", header + "\n" + `"<root_account>,x` + "\n", "line 2"},
+		{"two roots", header + "\n" + cleanRoot + "\n" + cleanRoot + "\n", "line 3, column 1: second <root_account> row"},
+		{"root row with user arn", header + "\n" + strings.Replace(cleanRoot, ":root,", ":user/root,", 1) + "\n", "line 2, column 16 (arn)"},
+		{"mixed accounts", header + "\n" + cleanRoot + "\n" + strings.Replace(strings.Replace(cleanRoot, "111122223333", "444455556666", 1), "<root_account>", "bob", 1) + "\n", "line 3, column 5 (arn)"},
+		{"not an arn", header + "\n" + strings.Replace(cleanRoot, "arn:aws:iam::111122223333:root", "nope", 1) + "\n", "(arn): \"nope\" is not an IAM ARN"},
+		{"duplicate column", "user,arn,user\na,b,c\n", "line 1, column 3 (user): column appears twice"},
+		{"cli json without content", `{"ReportFormat":"text/csv"}`, `no "Content" field`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode([]byte(c.in))
+			if err == nil {
+				t.Fatalf("no error; want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestParseErrorUnwraps(t *testing.T) {
+	_, err := Parse(strings.NewReader(header + "\n<root_account>\n"))
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 2 {
+		t.Fatalf("err = %v, want a *ParseError on line 2", err)
+	}
+}
+
+func TestFastTimeMatchesTimeParse(t *testing.T) {
+	for _, s := range []string{"2026-10-02T17:40:12+00:00", "2026-10-02T17:40:12Z", "2024-02-29T00:00:00+00:00", "2023-02-29T00:00:00+00:00", "2026-13-01T00:00:00Z", "2026-10-02T17:40:12+02:00", "2026-10-02T17:40:12.5Z"} {
+		want, werr := time.Parse(time.RFC3339, s)
+		got, gerr := parseTime(s)
+		if (werr != nil) != (gerr != nil) || (werr == nil && !got.Equal(want)) {
+			t.Errorf("%s: got %v, %v; time.Parse says %v, %v", s, got, gerr, want, werr)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(header + "\n" + cleanRoot + "\n"))
+	f.Add(mustReadF(f, "testdata/root-active-key.csv"))
+	f.Add(mustReadF(f, "testdata/old-16-columns.csv"))
+	f.Add([]byte(`{"Content":"dXNlcixhcm4K"}`))
+	f.Add([]byte("dXNlcixhcm4K"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := Decode(data)
+		if err != nil {
+			var pe *ParseError
+			if errors.As(err, &pe) && (pe.Line < 1 || pe.Column < 0) {
+				t.Fatalf("error with a bad position: %v", err)
+			}
+			return
+		}
+		if !snapshot.IsAccountID(rep.AccountID) {
+			t.Fatalf("accepted a report with account %q", rep.AccountID)
+		}
+		if rep.Root != nil && !strings.HasSuffix(rep.Root.ARN, ":"+rep.AccountID+":root") {
+			t.Fatalf("root row %q does not belong to account %s", rep.Root.ARN, rep.AccountID)
+		}
+	})
+}
+
+func mustReadF(f *testing.F, path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+// synthetic builds a report of n users plus root, shaped like a real one.
+func synthetic(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(header + "\n")
+	b.WriteString("<root_account>,arn:aws:iam::111122223333:root,2019-03-14T09:21:07+00:00,not_supported,2026-10-02T17:40:12+00:00,not_supported,not_supported,false,true,2019-03-14T09:45:51+00:00,2026-10-30T08:12:00+00:00,us-east-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "user-%06d,arn:aws:iam::111122223333:user/team/user-%06d,2021-06-01T12:00:00+00:00,true,2026-10-29T18:02:44+00:00,2026-05-01T10:00:00+00:00,N/A,true,true,2026-05-01T10:05:00+00:00,2026-10-30T07:55:00+00:00,eu-west-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", i, i)
+	}
+	return b.Bytes()
+}
+
+func TestSyntheticReport(t *testing.T) {
+	rep, err := Decode(synthetic(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Users != 1000 || rep.Root == nil {
+		t.Fatalf("users %d root %v", rep.Users, rep.Root)
+	}
+}
+
+func benchmarkParse(b *testing.B, n int) {
+	data := synthetic(n)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParse10k(b *testing.B)  { benchmarkParse(b, 10_000) }
+func BenchmarkParse100k(b *testing.B) { benchmarkParse(b, 100_000) }

@@ -1,0 +1,151 @@
+package report
+
+import (
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// Schema and Version identify the JSON result format (docs/json-report.md).
+const (
+	Schema  = "vigil.report"
+	Version = 1
+)
+
+// Document is the result of one evaluation.
+type Document struct {
+	Schema      string    `json:"schema"`
+	Version     int       `json:"version"`
+	Tool        Tool      `json:"tool"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// CollectedAt is when the evaluated state was collected; it differs
+	// from GeneratedAt when a saved snapshot is re-evaluated.
+	CollectedAt  time.Time            `json:"collected_at"`
+	Source       snapshot.Source      `json:"source"`
+	Incomplete   *snapshot.Incomplete `json:"incomplete,omitempty"`
+	Organization *Organization        `json:"organization,omitempty"`
+	Accounts     []Account            `json:"accounts"`
+	Summary      Summary              `json:"summary"`
+	Results      []rule.Result        `json:"results"`
+}
+
+// Tool names the program that wrote the document.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Organization is the organisation-level context of the results.
+type Organization struct {
+	ID                  string                    `json:"id"`
+	ManagementAccountID string                    `json:"management_account_id"`
+	Features            *snapshot.OrgFeatures     `json:"features,omitempty"`
+	Skipped             []snapshot.SkippedAccount `json:"skipped,omitempty"`
+	Gaps                []snapshot.Gap            `json:"gaps,omitempty"`
+}
+
+// Account is one scanned account and what could not be collected there.
+type Account struct {
+	AccountID  string           `json:"account_id"`
+	Name       string           `json:"name,omitempty"`
+	Partition  string           `json:"partition,omitempty"`
+	Role       snapshot.OrgRole `json:"organization_role,omitempty"`
+	OUPath     []string         `json:"ou_path,omitempty"`
+	Access     *snapshot.Access `json:"access,omitempty"`
+	Caller     string           `json:"caller_arn,omitempty"`
+	ReportTime *time.Time       `json:"credential_report_time,omitempty"`
+	Gaps       []snapshot.Gap   `json:"gaps,omitempty"`
+	Counts     Counts           `json:"counts"`
+}
+
+// Counts tallies results by status.
+type Counts struct {
+	Fail          int `json:"fail"`
+	Unknown       int `json:"unknown"`
+	Pass          int `json:"pass"`
+	NotApplicable int `json:"not_applicable"`
+}
+
+func (c *Counts) add(s rule.Status) {
+	switch s {
+	case rule.Fail:
+		c.Fail++
+	case rule.Unknown:
+		c.Unknown++
+	case rule.Pass:
+		c.Pass++
+	case rule.NotApplicable:
+		c.NotApplicable++
+	}
+}
+
+// Summary is the whole run at a glance.
+type Summary struct {
+	Accounts int    `json:"accounts"`
+	Results  int    `json:"results"`
+	Counts   Counts `json:"counts"`
+	// FailedBySeverity counts failures per severity name.
+	FailedBySeverity map[string]int `json:"failed_by_severity"`
+}
+
+// Build assembles the document. Results must already be sorted
+// (rule.Evaluate sorts them).
+func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt time.Time) *Document {
+	d := &Document{
+		Schema:      Schema,
+		Version:     Version,
+		Tool:        tool,
+		GeneratedAt: generatedAt.UTC(),
+		CollectedAt: doc.CollectedAt.UTC(),
+		Source:      doc.Source,
+		Incomplete:  doc.Incomplete,
+		Accounts:    []Account{},
+		Results:     results,
+	}
+	if d.Results == nil {
+		d.Results = []rule.Result{}
+	}
+	if o := doc.Organization; o != nil {
+		d.Organization = &Organization{ID: o.ID, ManagementAccountID: o.ManagementAccountID, Features: o.Features, Skipped: o.Skipped, Gaps: o.Gaps}
+	}
+	index := map[string]int{}
+	for _, a := range doc.Accounts {
+		ra := Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Role: a.Role(), OUPath: a.OUPath, Access: a.Access, Gaps: a.Gaps}
+		if a.Caller != nil {
+			ra.Caller = a.Caller.ARN
+		}
+		if cr := a.CredentialReport; cr != nil {
+			if t, ok := cr.AsOf(); ok {
+				ra.ReportTime = &t
+			}
+		}
+		index[a.ID] = len(d.Accounts)
+		d.Accounts = append(d.Accounts, ra)
+	}
+	d.Summary = Summary{Accounts: len(d.Accounts), Results: len(results), FailedBySeverity: map[string]int{}}
+	for _, s := range rule.Severities {
+		d.Summary.FailedBySeverity[s.String()] = 0
+	}
+	for _, r := range results {
+		d.Summary.Counts.add(r.Status)
+		if r.Status == rule.Fail {
+			d.Summary.FailedBySeverity[r.Severity.String()]++
+		}
+		if i, ok := index[r.AccountID]; ok {
+			d.Accounts[i].Counts.add(r.Status)
+		}
+	}
+	return d
+}
+
+// Failures counts results failing at or above min.
+func (d *Document) Failures(min rule.Severity) int {
+	n := 0
+	for _, r := range d.Results {
+		if r.Failed(min) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,195 @@
+package rule
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// Status is the outcome of a rule for one resource.
+type Status string
+
+// The four statuses. There is deliberately no "error" status: a rule that
+// cannot decide says UNKNOWN and the evidence says why.
+const (
+	Pass          Status = "PASS"
+	Fail          Status = "FAIL"
+	NotApplicable Status = "NOT_APPLICABLE"
+	Unknown       Status = "UNKNOWN"
+)
+
+// Statuses lists every status in report order.
+var Statuses = []Status{Fail, Unknown, Pass, NotApplicable}
+
+// Severity ranks how bad a failure is.
+type Severity int
+
+// Severities, lowest first, so that comparisons read naturally.
+const (
+	Info Severity = iota
+	Low
+	Medium
+	High
+	Critical
+)
+
+var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
+
+// Severities lists every severity, most severe first.
+var Severities = []Severity{Critical, High, Medium, Low, Info}
+
+func (s Severity) String() string {
+	if s < Info || s > Critical {
+		return fmt.Sprintf("severity(%d)", int(s))
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity reads a severity name, case-insensitively.
+func ParseSeverity(s string) (Severity, error) {
+	for i, n := range severityNames {
+		if strings.EqualFold(s, n) {
+			return Severity(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames[:], ", "))
+}
+
+// MarshalText writes the severity name.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a severity name.
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Scope says what a rule is evaluated against.
+type Scope int
+
+const (
+	// AccountScope rules run once per account.
+	AccountScope Scope = iota
+	// OrganizationScope rules run once per organisation snapshot.
+	OrganizationScope
+)
+
+// Rule is one check. Its metadata lives beside its check so that neither
+// can drift from the other.
+type Rule struct {
+	// ID is stable forever; reports, suppressions and docs refer to it.
+	ID       string
+	Title    string
+	Severity Severity
+	Category string
+	Service  string
+	Scope    Scope
+	// Check decides the outcome. It must not return PASS when the data it
+	// needs is missing.
+	Check func(Input) Outcome
+}
+
+// Input is what a check sees.
+type Input struct {
+	Account *snapshot.Account
+	Doc     *snapshot.Document
+	// Now is the evaluation time; injected so results are reproducible.
+	Now     time.Time
+	Options Options
+}
+
+// Options are the user-tunable thresholds.
+type Options struct {
+	// RootUseWindow is how far back root use counts as recent.
+	RootUseWindow time.Duration
+	// MaxReportAge is the oldest credential report a rule may PASS on when
+	// it is the only source; 0 means no limit.
+	MaxReportAge time.Duration
+}
+
+// DefaultOptions are the thresholds used when the user sets none.
+func DefaultOptions() Options {
+	return Options{RootUseWindow: 30 * 24 * time.Hour, MaxReportAge: 24 * time.Hour}
+}
+
+// Outcome is what a check returns.
+type Outcome struct {
+	Status   Status
+	Message  string
+	Evidence []Evidence
+}
+
+// Evidence is one fact a result rests on.
+type Evidence struct {
+	// Source is where the fact came from: an API call ("iam:GetAccountSummary"),
+	// "credential report" or "snapshot".
+	Source string `json:"source"`
+	// Key names the field, e.g. "AccountAccessKeysPresent".
+	Key   string `json:"key,omitempty"`
+	Value string `json:"value,omitempty"`
+	// AsOf is when the fact was true, for sources that lag (the report).
+	AsOf *time.Time `json:"as_of,omitempty"`
+	// Error is set when the fact is that the source failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Result is a rule's outcome for one resource, with the rule's metadata.
+type Result struct {
+	RuleID   string   `json:"rule_id"`
+	Title    string   `json:"title"`
+	Status   Status   `json:"status"`
+	Severity Severity `json:"severity"`
+	// RuleSeverity is the rule's own severity; Severity is higher when the
+	// failure is in a management account.
+	RuleSeverity      Severity   `json:"rule_severity"`
+	Category          string     `json:"category"`
+	Service           string     `json:"service"`
+	AccountID         string     `json:"account_id"`
+	AccountName       string     `json:"account_name,omitempty"`
+	Partition         string     `json:"partition,omitempty"`
+	Resource          string     `json:"resource"`
+	ManagementAccount bool       `json:"management_account,omitempty"`
+	Message           string     `json:"message"`
+	Evidence          []Evidence `json:"evidence"`
+}
+
+// Failed reports whether the result is a FAIL at or above min.
+func (r Result) Failed(min Severity) bool { return r.Status == Fail && r.Severity >= min }
+
+// MarshalJSON keeps evidence a list even when empty, so consumers need no
+// null check.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	if r.Evidence == nil {
+		r.Evidence = []Evidence{}
+	}
+	return json.Marshal(plain(r))
+}
+
+// Age renders a duration in the largest sensible unit ("45s", "3h20m",
+// "12d"), the way every report states how old a fact is.
+func Age(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		h := int(d.Hours())
+		if m := int(d.Minutes()) % 60; m != 0 && h < 10 {
+			return fmt.Sprintf("%dh%02dm", h, m)
+		}
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}

@@ -1,0 +1,26 @@
+package rules
+
+import "github.com/vigil-sec/vigil/internal/rule"
+
+// All returns every rule, in a fixed order. The list is explicit rather than
+// filled by init functions so that what runs is visible in one place.
+func All() []rule.Rule {
+	return []rule.Rule{
+		RootAccessKey,
+		RootMFA,
+		RootHardwareMFA,
+		RootRecentUse,
+		RootSigningCertificate,
+		RootMemberPassword,
+	}
+}
+
+// ByID returns the rule with the given ID.
+func ByID(id string) (rule.Rule, bool) {
+	for _, r := range All() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return rule.Rule{}, false
+}

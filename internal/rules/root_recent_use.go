@@ -1,0 +1,94 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// RootRecentUse fails when the root user signed in or used an access key
+// within the configured window. Day-to-day work as root bypasses every
+// permission boundary, and unexpected root use is a classic sign of a
+// compromised account.
+var RootRecentUse = rule.Rule{
+	ID:       "root-recent-use",
+	Title:    "Root user used recently",
+	Severity: rule.Medium,
+	Category: "Security",
+	Service:  "iam",
+	Check:    checkRootRecentUse,
+}
+
+type rootUse struct {
+	what  string
+	when  time.Time
+	where string
+}
+
+func checkRootRecentUse(in rule.Input) rule.Outcome {
+	a := in.Account
+	window := in.Options.RootUseWindow
+	rep, haveRep := rootReport(in)
+	var uses []rootUse
+	var ev []rule.Evidence
+	if haveRep {
+		r := rep.row
+		ev = append(ev, rep.evidence("password_last_used", stamp(r.PasswordLastUsed)))
+		if r.PasswordLastUsed.IsSet() {
+			uses = append(uses, rootUse{what: "password (console sign-in)", when: r.PasswordLastUsed.Time})
+		}
+		for i, k := range r.AccessKeys {
+			if !k.Present() && !k.LastUsedDate.IsSet() {
+				continue
+			}
+			ev = append(ev, rep.evidence(fmt.Sprintf("access_key_%d_last_used_date", i+1), stamp(k.LastUsedDate)))
+			if k.LastUsedDate.IsSet() {
+				uses = append(uses, rootUse{what: fmt.Sprintf("access key %d", i+1), when: k.LastUsedDate.Time, where: where(k.LastUsedRegion, k.LastUsedService)})
+			}
+		}
+	}
+	invKeys := a.RootCredentials != nil && a.RootCredentials.AccessKeys != nil
+	if invKeys {
+		for _, k := range a.RootCredentials.AccessKeys {
+			if k.LastUsed != nil && k.LastUsed.Date != nil {
+				uses = append(uses, rootUse{what: "access key " + k.ID, when: *k.LastUsed.Date, where: where(k.LastUsed.Region, k.LastUsed.Service)})
+				ev = append(ev, rule.Evidence{Source: "iam:GetAccessKeyLastUsed", Key: k.ID, Value: k.LastUsed.Date.UTC().Format(time.RFC3339)})
+			}
+		}
+	}
+	sort.SliceStable(uses, func(i, j int) bool { return uses[i].when.After(uses[j].when) })
+
+	var recent []string
+	for _, u := range uses {
+		if in.Now.Sub(u.when) <= window {
+			recent = append(recent, fmt.Sprintf("%s used %s (%s ago)%s", u.what, u.when.UTC().Format(time.RFC3339), rule.Age(max(in.Now.Sub(u.when), 0)), u.where))
+		}
+	}
+	if len(recent) > 0 {
+		return rule.Outcome{Status: rule.Fail, Evidence: ev,
+			Message: fmt.Sprintf("The root user was used in the last %s: %s.", rule.Age(window), strings.Join(recent, "; "))}
+	}
+
+	last := "no recorded use"
+	if len(uses) > 0 {
+		last = fmt.Sprintf("last use: %s on %s", uses[0].what, uses[0].when.UTC().Format(time.RFC3339))
+	}
+	if !haveRep {
+		if none, nev := noRootCredentials(a); none {
+			return notApplicableNoCredentials(nev)
+		}
+		ev = append(ev, gapEvidence(a, snapshot.SectionCredentialReport)...)
+		return rule.Outcome{Status: rule.Unknown, Evidence: ev,
+			Message: "Root sign-ins are only recorded in the credential report, which is unavailable (" + gapText(a, snapshot.SectionCredentialReport) + "); " + last + "."}
+	}
+	if !rep.fresh(in.Options) {
+		return rule.Outcome{Status: rule.Unknown, Evidence: ev,
+			Message: fmt.Sprintf("No root use in the %s before %s, but %s.", rule.Age(window), rep.describe(), rep.staleText(in.Options))}
+	}
+	return rule.Outcome{Status: rule.Pass, Evidence: ev,
+		Message: fmt.Sprintf("No root sign-in or access key use in the last %s according to %s (%s). Use in the time since the report would not show.", rule.Age(window), rep.describe(), last)}
+}

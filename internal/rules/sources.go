@@ -1,0 +1,194 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+const (
+	srcSummary   = "iam:GetAccountSummary"
+	srcReport    = "credential report"
+	srcInventory = "root credential inventory"
+	srcVirtual   = "iam:ListVirtualMFADevices"
+	srcOrg       = "organizations:DescribeOrganization"
+	srcFeatures  = "iam:ListOrganizationsFeatures"
+)
+
+// flag renders a summary value the way SummaryMap holds it.
+func flag(b *bool) string {
+	switch {
+	case b == nil:
+		return "absent from SummaryMap"
+	case *b:
+		return "1"
+	default:
+		return "0"
+	}
+}
+
+func summaryEvidence(key string, v *bool) rule.Evidence {
+	return rule.Evidence{Source: srcSummary, Key: key, Value: flag(v)}
+}
+
+// gapEvidence turns the recorded failures of the given sections into
+// evidence, so an UNKNOWN result shows which call failed and how. A section
+// with no recorded failure was simply not collected (a hand-made or partial
+// snapshot), and the evidence says that. The AssumeRoot inventory is
+// optional, so its absence is only evidence when it failed.
+func gapEvidence(a *snapshot.Account, sections ...string) []rule.Evidence {
+	var ev []rule.Evidence
+	for _, s := range sections {
+		found := false
+		for _, g := range a.Gaps {
+			if g.Section != s {
+				continue
+			}
+			found = true
+			msg := g.Message
+			if g.Code != "" {
+				msg = g.Code + ": " + msg
+			}
+			ev = append(ev, rule.Evidence{Source: g.Call, Error: msg})
+		}
+		if !found && s != snapshot.SectionRootCredentials {
+			ev = append(ev, rule.Evidence{Source: sectionNames[s], Error: "not collected"})
+		}
+	}
+	return ev
+}
+
+// gapText summarises why sections are missing, for messages.
+func gapText(a *snapshot.Account, sections ...string) string {
+	var parts []string
+	for _, s := range sections {
+		if g := a.GapFor(s); g != nil {
+			code := g.Code
+			if code == "" {
+				code = "failed"
+			}
+			parts = append(parts, g.Call+": "+code)
+		} else {
+			parts = append(parts, sectionNames[s]+": not collected")
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+var sectionNames = map[string]string{
+	snapshot.SectionSummary:          srcSummary,
+	snapshot.SectionCredentialReport: srcReport,
+	snapshot.SectionRootVirtualMFA:   srcVirtual,
+	snapshot.SectionRootCredentials:  srcInventory,
+	snapshot.SectionOrganization:     srcOrg,
+	snapshot.SectionOrgFeatures:      srcFeatures,
+}
+
+// report is the credential report's root row with its age, when usable.
+type report struct {
+	row   *snapshot.CredentialRow
+	asOf  time.Time
+	known bool // asOf is known
+	age   time.Duration
+}
+
+func rootReport(in rule.Input) (report, bool) {
+	cr := in.Account.CredentialReport
+	if cr == nil || cr.Root == nil {
+		return report{}, false
+	}
+	r := report{row: cr.Root}
+	if t, ok := cr.AsOf(); ok {
+		r.asOf, r.known = t, true
+		r.age = in.Now.Sub(t)
+		if r.age < 0 {
+			r.age = 0
+		}
+	}
+	return r, true
+}
+
+// describe says how old the report is, for messages.
+func (r report) describe() string {
+	if !r.known {
+		return "the credential report (age unknown)"
+	}
+	return fmt.Sprintf("the credential report of %s (%s old)", r.asOf.UTC().Format(time.RFC3339), rule.Age(r.age))
+}
+
+// fresh reports whether the report may support a PASS on its own.
+func (r report) fresh(opts rule.Options) bool {
+	if opts.MaxReportAge == 0 {
+		return true
+	}
+	return r.known && r.age <= opts.MaxReportAge
+}
+
+// staleText explains why a report-only PASS was refused.
+func (r report) staleText(opts rule.Options) string {
+	if !r.known {
+		return "the credential report's age is unknown, so it cannot show that nothing changed since; pass --max-report-age 0 to accept it anyway"
+	}
+	return fmt.Sprintf("the credential report is %s old, older than --max-report-age %s, so it cannot show that nothing changed since", rule.Age(r.age), rule.Age(opts.MaxReportAge))
+}
+
+func (r report) evidence(key, value string) rule.Evidence {
+	e := rule.Evidence{Source: srcReport, Key: key, Value: value}
+	if r.known {
+		t := r.asOf.UTC()
+		e.AsOf = &t
+	}
+	return e
+}
+
+// noRootCredentials reports whether the account's root user provably has
+// no credentials at all — the state centralised root access creates — and
+// the evidence for it. Unknown password presence means "not proven".
+func noRootCredentials(a *snapshot.Account) (bool, []rule.Evidence) {
+	if inv := a.RootCredentials; inv != nil && inv.AccessKeys != nil && inv.SigningCertificates != nil && inv.MFADevices != nil && inv.LoginProfile != nil {
+		if len(inv.AccessKeys) == 0 && len(inv.SigningCertificates) == 0 && len(inv.MFADevices) == 0 && !inv.LoginProfile.Present {
+			return true, []rule.Evidence{{Source: srcInventory, Value: "no access keys, signing certificates, MFA devices or login profile"}}
+		}
+		return false, nil
+	}
+	s := a.Summary
+	if s == nil || s.AccessKeysPresent == nil || s.MFAEnabled == nil || s.PasswordPresent == nil || s.SigningCertificatesPresent == nil {
+		return false, nil
+	}
+	if *s.AccessKeysPresent || *s.MFAEnabled || *s.PasswordPresent || *s.SigningCertificatesPresent {
+		return false, nil
+	}
+	return true, []rule.Evidence{
+		summaryEvidence("AccountPasswordPresent", s.PasswordPresent),
+		summaryEvidence("AccountAccessKeysPresent", s.AccessKeysPresent),
+		summaryEvidence("AccountSigningCertificatesPresent", s.SigningCertificatesPresent),
+		summaryEvidence("AccountMFAEnabled", s.MFAEnabled),
+	}
+}
+
+const noCredentialsMessage = "The root user has no credentials at all (no password, access keys, signing certificates or MFA), the state centralised root access management leaves member accounts in; there is nothing to check."
+
+func notApplicableNoCredentials(ev []rule.Evidence) rule.Outcome {
+	return rule.Outcome{Status: rule.NotApplicable, Message: noCredentialsMessage, Evidence: ev}
+}
+
+// isGovCloud: the GovCloud (US) root user cannot sign in to the console and
+// cannot hold MFA devices; only its access keys exist.
+func isGovCloud(a *snapshot.Account) bool { return a.Partition == "aws-us-gov" }
+
+func stamp(s snapshot.Stamp) string {
+	if s.IsSet() {
+		return s.Time.UTC().Format(time.RFC3339)
+	}
+	return s.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,193 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+)
+
+// maxFileSize bounds what Load reads: a snapshot of 10,000 accounts is a few
+// megabytes, so anything far larger is not a snapshot.
+const maxFileSize = 512 << 20
+
+// New returns an empty document of the current version.
+func New(collectedAt time.Time, toolVersion string, src Source) *Document {
+	return &Document{
+		Schema:      Schema,
+		Version:     Version,
+		ToolVersion: toolVersion,
+		CollectedAt: collectedAt.UTC(),
+		Source:      src,
+		Accounts:    []Account{},
+	}
+}
+
+// Load reads and validates a snapshot file. Errors name the file and, for
+// syntax and type errors, the line and column.
+func Load(path string) (*Document, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	defer f.Close()
+	return Decode(f, path)
+}
+
+// Decode reads and validates a snapshot; name is used in error messages.
+func Decode(r io.Reader, name string) (*Document, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", name, err)
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("snapshot %s: larger than %d MiB, not a Vigil snapshot", name, maxFileSize>>20)
+	}
+	// Check the header first, so a file of another version gets a message
+	// about the version rather than about a field that moved.
+	var head struct {
+		Schema  string `json:"schema"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %s", name, describeJSONError(data, err, -1))
+	}
+	if head.Schema != Schema {
+		return nil, fmt.Errorf("snapshot %s: not a Vigil snapshot (schema %q, want %q)", name, head.Schema, Schema)
+	}
+	if head.Version != Version {
+		return nil, fmt.Errorf("snapshot %s: version %d is not supported (this Vigil reads version %d)", name, head.Version, Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var doc Document
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %s", name, describeJSONError(data, err, dec.InputOffset()))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("snapshot %s: %s: unexpected data after the document", name, position(data, dec.InputOffset()))
+	}
+	if err := doc.Validate(); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	return &doc, nil
+}
+
+// Encode writes the document as indented JSON with accounts sorted by ID,
+// so the same state always gives the same bytes.
+func Encode(w io.Writer, d *Document) error {
+	d.Sort()
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(d)
+}
+
+// Sort orders accounts and skipped accounts by account ID.
+func (d *Document) Sort() {
+	sort.SliceStable(d.Accounts, func(i, j int) bool { return d.Accounts[i].ID < d.Accounts[j].ID })
+	if d.Organization != nil {
+		s := d.Organization.Skipped
+		sort.SliceStable(s, func(i, j int) bool { return s[i].AccountID < s[j].AccountID })
+	}
+}
+
+var (
+	knownPartitions = map[string]bool{"": true, "aws": true, "aws-us-gov": true, "aws-cn": true, "aws-iso": true, "aws-iso-b": true, "aws-iso-e": true, "aws-iso-f": true, "aws-eusc": true}
+)
+
+// IsAccountID reports whether s is a 12-digit AWS account ID. Written by
+// hand because the credential report parser calls it once per row.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// KnownPartition reports whether p is an AWS partition Vigil knows.
+func KnownPartition(p string) bool { return knownPartitions[p] }
+
+// Validate checks what the JSON decoder cannot: identifiers and uniqueness.
+func (d *Document) Validate() error {
+	if d.Schema != Schema || d.Version != Version {
+		return fmt.Errorf("schema %q version %d, want %q version %d", d.Schema, d.Version, Schema, Version)
+	}
+	if d.Accounts == nil {
+		return errors.New(`"accounts" is missing`)
+	}
+	seen := map[string]bool{}
+	for i, a := range d.Accounts {
+		if !IsAccountID(a.ID) {
+			return fmt.Errorf("accounts[%d]: account_id %q is not a 12-digit AWS account ID", i, a.ID)
+		}
+		if !KnownPartition(a.Partition) {
+			return fmt.Errorf("accounts[%d] (%s): unknown partition %q", i, a.ID, a.Partition)
+		}
+		if seen[a.ID] {
+			return fmt.Errorf("accounts[%d]: account %s appears more than once", i, a.ID)
+		}
+		seen[a.ID] = true
+		for j, g := range a.Gaps {
+			if g.Section == "" || g.Call == "" {
+				return fmt.Errorf("accounts[%d] (%s): gaps[%d] needs a section and a call", i, a.ID, j)
+			}
+		}
+		if o := a.Org; o != nil {
+			switch o.Role {
+			case RoleStandalone, RoleManagement, RoleMember:
+			default:
+				return fmt.Errorf("accounts[%d] (%s): organization role %q is not standalone, management or member", i, a.ID, o.Role)
+			}
+		}
+	}
+	if o := d.Organization; o != nil && o.ManagementAccountID != "" && !IsAccountID(o.ManagementAccountID) {
+		return fmt.Errorf("organization: management_account_id %q is not a 12-digit AWS account ID", o.ManagementAccountID)
+	}
+	return nil
+}
+
+// describeJSONError turns a decoding error into "line L, column C: what".
+func describeJSONError(data []byte, err error, fallback int64) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		// Offset counts the bytes read, the bad one included.
+		return fmt.Sprintf("%s: %s", position(data, syn.Offset-1), syn.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "value"
+		}
+		return fmt.Sprintf("%s: %s must be %s, not a JSON %s", position(data, typ.Offset-1), field, typ.Type, typ.Value)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Sprintf("%s: unexpected end of file", position(data, int64(len(data))))
+	}
+	if fallback >= 0 {
+		return fmt.Sprintf("%s: %s", position(data, fallback), err)
+	}
+	return err.Error()
+}
+
+// position converts a byte offset to a 1-based "line L, column C".
+func position(data []byte, offset int64) string {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(offset) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
+}

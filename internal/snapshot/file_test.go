@@ -1,0 +1,153 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func sample() *Document {
+	yes, no := true, false
+	gen := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	d := New(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), "test", Source{Kind: SourceAWS, Detail: "profile prod"})
+	d.Accounts = []Account{
+		{
+			ID: "999988887777", Partition: "aws-us-gov",
+			Org:     &Membership{Role: RoleMember, OrganizationID: "o-aa111bb222", ManagementAccountID: "111122223333"},
+			Summary: &Summary{AccessKeysPresent: &yes, MFAEnabled: &no},
+			Gaps:    []Gap{{Section: SectionRootVirtualMFA, Call: "iam:ListVirtualMFADevices", Code: "AccessDenied", Message: "denied", RequestID: "req-1"}},
+		},
+		{
+			ID: "111122223333", Partition: "aws",
+			Caller: &Caller{ARN: "arn:aws:iam::111122223333:user/audit"},
+			Org:    &Membership{Role: RoleManagement, Features: &OrgFeatures{TrustedAccessIAM: &yes, RootCredentialsManagement: true}},
+			CredentialReport: &CredentialReport{GeneratedTime: &gen, TimeSource: "GetCredentialReport", Columns: 22, Users: 3,
+				Root: &CredentialRow{User: "<root_account>", ARN: "arn:aws:iam::111122223333:root", PasswordEnabled: "not_supported",
+					PasswordLastUsed: Stamp{Sentinel: NoInformation}, CreationTime: Stamp{Time: gen},
+					AccessKeys: [2]KeySlot{{Active: true, LastRotated: Stamp{Time: gen}, LastUsedDate: Stamp{Sentinel: NotApplicable}}}}},
+			RootVirtualMFA:  &RootVirtualMFA{Devices: []MFADevice{}},
+			RootCredentials: &RootCredentials{AccessKeys: []AccessKey{}, MFADevices: nil},
+		},
+	}
+	return d
+}
+
+func TestRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	want := sample()
+	if err := Encode(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Decode(bytes.NewReader(buf.Bytes()), "mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if got.Accounts[0].ID != "111122223333" {
+		t.Error("accounts not sorted by ID")
+	}
+	// Known-empty and unknown must survive: [] versus null.
+	rc := got.Accounts[0].RootCredentials
+	if rc.AccessKeys == nil || rc.MFADevices != nil {
+		t.Errorf("empty and unknown lists were confused: %+v", rc)
+	}
+	var again bytes.Buffer
+	Encode(&again, got)
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Error("encoding is not deterministic")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	valid, _ := json.Marshal(sample())
+	cases := []struct{ name, in, want string }{
+		{"not json", "hello", "line 1, column 1"},
+		{"truncated", string(valid[:len(valid)/2]), "unexpected end of JSON input"},
+		{"wrong schema", `{"schema":"other","version":1,"accounts":[]}`, `not a Vigil snapshot (schema "other"`},
+		{"future version", `{"schema":"vigil.snapshot","version":2,"accounts":[]}`, "version 2 is not supported (this Vigil reads version 1)"},
+		{"unknown field", "{\"schema\":\"vigil.snapshot\",\"version\":1,\n\"acounts\":[]}", `line 2, column 14: json: unknown field "acounts"`},
+		{"wrong type", "{\"schema\":\"vigil.snapshot\",\"version\":1,\"accounts\":[\n{\"account_id\":12}]}", "line 2, column 16: accounts.account_id must be string"},
+		{"bad account id", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"12"}]}`, `accounts[0]: account_id "12" is not a 12-digit`},
+		{"duplicate account", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333"},{"account_id":"111122223333"}]}`, "appears more than once"},
+		{"bad partition", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","partition":"mars"}]}`, `unknown partition "mars"`},
+		{"bad stamp", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","credential_report":{"columns":22,"users":0,"root":{"user_creation_time":"yesterday"}}}]}`, `timestamp "yesterday"`},
+		{"missing accounts", `{"schema":"vigil.snapshot","version":1}`, `"accounts" is missing`},
+		{"trailing data", `{"schema":"vigil.snapshot","version":1,"accounts":[]} {}`, "line 1, column 55: invalid character '{' after top-level value"},
+		{"bad role", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","organization":{"role":"boss"}}]}`, `role "boss"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(c.in), "snap.json")
+			if err == nil {
+				t.Fatalf("no error; want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), "snap.json") || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q should name the file and contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.json"))
+	if err == nil || !os.IsNotExist(errorsUnwrapAll(err)) {
+		t.Fatalf("err = %v, want a not-exist error", err)
+	}
+}
+
+func errorsUnwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+func TestStampJSON(t *testing.T) {
+	for _, s := range []Stamp{{}, {Sentinel: NotApplicable}, {Sentinel: NoInformation}, {Sentinel: NotSupported}, {Time: time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)}} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Stamp
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("%v → %s → %v, %v", s, b, back, err)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	valid, _ := json.Marshal(sample())
+	f.Add(valid)
+	f.Add([]byte(`{"schema":"vigil.snapshot","version":1,"accounts":[]}`))
+	f.Add([]byte(`{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","summary":{"account_access_keys_present":null}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := Decode(bytes.NewReader(data), "fuzz.json")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "snapshot fuzz.json: ") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("decoded document does not validate: %v", err)
+		}
+		var buf bytes.Buffer
+		if err := Encode(&buf, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(&buf, "again"); err != nil {
+			t.Fatalf("re-encoded document does not load: %v", err)
+		}
+	})
+}
