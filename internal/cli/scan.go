@@ -262,8 +262,7 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	if err != nil {
 		return nil, err
 	}
-	doc := snapshot.New(app.now(), app.Version, src)
-	doc.Accounts = append(doc.Accounts, acct)
+	doc := collect.SingleAccountDocument(acct, app.now(), app.Version, src)
 	return doc, nil
 }
 

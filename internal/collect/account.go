@@ -263,3 +263,19 @@ func utc(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// SingleAccountDocument wraps one collected account in a snapshot. When the
+// account is its organisation's management account, the organisation's own
+// settings were readable from it, so they become the document's
+// organisation and the organisation-level rules can run.
+func SingleAccountDocument(acct snapshot.Account, collectedAt time.Time, toolVersion string, src snapshot.Source) *snapshot.Document {
+	doc := snapshot.New(collectedAt, toolVersion, src)
+	doc.Accounts = append(doc.Accounts, acct)
+	if m := acct.Org; m != nil && m.Role == snapshot.RoleManagement {
+		doc.Organization = &snapshot.Organization{ID: m.OrganizationID, ManagementAccountID: acct.ID, Features: m.Features}
+		if g := acct.GapFor(snapshot.SectionOrgFeatures); g != nil {
+			doc.Organization.Gaps = append(doc.Organization.Gaps, *g)
+		}
+	}
+	return doc
+}

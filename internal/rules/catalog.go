@@ -12,6 +12,7 @@ func All() []rule.Rule {
 		RootRecentUse,
 		RootSigningCertificate,
 		RootMemberPassword,
+		OrgRootCredentialsManagement,
 	}
 }
 
