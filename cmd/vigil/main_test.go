@@ -261,6 +261,14 @@ func TestNoCredentials(t *testing.T) {
 	if !strings.Contains(r.stderr, "no AWS region configured") {
 		t.Errorf("stderr %q", r.stderr)
 	}
+	// An SSO profile without a cached token names the real cause.
+	cfgDir := t.TempDir()
+	cfgFile := filepath.Join(cfgDir, "config")
+	os.WriteFile(cfgFile, []byte("[profile sso]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 111122223333\nsso_role_name = Audit\nregion = eu-west-1\n"), 0o600)
+	r = vigil(t, map[string]string{"AWS_CONFIG_FILE": cfgFile}, "scan", "--profile", "sso").want(t, 1)
+	if !strings.Contains(r.stderr, "SSO session has expired or is invalid") || !strings.Contains(r.stderr, "aws sso login") {
+		t.Errorf("stderr %q", r.stderr)
+	}
 	// --demo=auto falls back to the demo only when nothing is configured.
 	r = vigil(t, nil, "scan", "--demo=auto").want(t, 0)
 	if !strings.Contains(r.stdout, "DEMO") || !strings.Contains(r.stderr, "no AWS credentials") {

@@ -117,10 +117,25 @@ type CredentialError struct {
 	Err  error
 }
 
+const credentialHint = "set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in with aws sso login"
+
 func (e *CredentialError) Error() string {
 	switch e.Code {
 	case "NoCredentials":
-		return "no AWS credentials found: set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in with aws sso login"
+		if e.Err == nil {
+			return "no AWS credentials found: " + credentialHint
+		}
+		// The chain's own reason says which source failed and how (an
+		// expired SSO session, a missing credential_process…), which is
+		// what the user needs to fix it.
+		cause := strings.TrimPrefix(e.Err.Error(), "failed to refresh cached credentials, ")
+		if strings.Contains(cause, "no EC2 IMDS role found") || strings.Contains(cause, "failed to retrieve credentials") && !strings.Contains(strings.ToLower(cause), "sso") {
+			return "no AWS credentials found: " + credentialHint
+		}
+		if strings.Contains(strings.ToLower(cause), "sso") {
+			return "no usable AWS credentials: " + cause + " (run aws sso login)"
+		}
+		return "no usable AWS credentials: " + cause
 	case "ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired":
 		return fmt.Sprintf("the AWS credentials have expired (%s on %s): refresh them, e.g. aws sso login", e.Code, e.Call)
 	}
