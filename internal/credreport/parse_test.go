@@ -1,7 +1,6 @@
 package credreport
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,10 +10,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vigil-sec/vigil/internal/credreport/credreporttest"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-const header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+const header = credreporttest.Header
 
 const cleanRoot = "<root_account>,arn:aws:iam::111122223333:root,2019-03-14T09:21:07+00:00,not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
 
@@ -260,19 +260,8 @@ func mustReadF(f *testing.F, path string) []byte {
 	return b
 }
 
-// synthetic builds a report of n users plus root, shaped like a real one.
-func synthetic(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(header + "\n")
-	b.WriteString("<root_account>,arn:aws:iam::111122223333:root,2019-03-14T09:21:07+00:00,not_supported,2026-10-02T17:40:12+00:00,not_supported,not_supported,false,true,2019-03-14T09:45:51+00:00,2026-10-30T08:12:00+00:00,us-east-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "user-%06d,arn:aws:iam::111122223333:user/team/user-%06d,2021-06-01T12:00:00+00:00,true,2026-10-29T18:02:44+00:00,2026-05-01T10:00:00+00:00,N/A,true,true,2026-05-01T10:05:00+00:00,2026-10-30T07:55:00+00:00,eu-west-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", i, i)
-	}
-	return b.Bytes()
-}
-
 func TestSyntheticReport(t *testing.T) {
-	rep, err := Decode(synthetic(1000))
+	rep, err := Decode(credreporttest.Synthetic(1000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +271,7 @@ func TestSyntheticReport(t *testing.T) {
 }
 
 func benchmarkParse(b *testing.B, n int) {
-	data := synthetic(n)
+	data := credreporttest.Synthetic(n)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

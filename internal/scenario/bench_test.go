@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -12,22 +11,11 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/credreport"
+	"github.com/vigil-sec/vigil/internal/credreport/credreporttest"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
-
-const reportHeader = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-
-func syntheticReport(users int) []byte {
-	var b bytes.Buffer
-	b.WriteString(reportHeader + "\n")
-	b.WriteString("<root_account>,arn:aws:iam::111122223333:root,2019-03-14T09:21:07+00:00,not_supported,2026-10-02T17:40:12+00:00,not_supported,not_supported,false,true,2019-03-14T09:45:51+00:00,2026-10-30T08:12:00+00:00,us-east-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n")
-	for i := 0; i < users; i++ {
-		fmt.Fprintf(&b, "user-%06d,arn:aws:iam::111122223333:user/team/user-%06d,2021-06-01T12:00:00+00:00,true,2026-10-29T18:02:44+00:00,2026-05-01T10:00:00+00:00,N/A,true,true,2026-05-01T10:05:00+00:00,2026-10-30T07:55:00+00:00,eu-west-1,ec2,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n", i, i)
-	}
-	return b.Bytes()
-}
 
 // BenchmarkReportEvaluate parses a credential report of N users, builds the
 // snapshot and runs every rule: the whole of 'vigil scan
@@ -37,7 +25,7 @@ func syntheticReport(users int) []byte {
 func BenchmarkReportEvaluate(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
-			data := syntheticReport(n)
+			data := credreporttest.Synthetic(n)
 			now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
