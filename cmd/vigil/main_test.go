@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 )
@@ -153,6 +154,12 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
+	// A report file's age comes from its modification time, which a fresh
+	// checkout sets to "now": pin it to the time the golden file shows.
+	pinned := time.Date(2026, 11, 26, 18, 12, 32, 0, time.UTC)
+	if err := os.Chtimes("testdata/credential-report.csv", pinned, pinned); err != nil {
+		t.Fatal(err)
+	}
 	r := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0").want(t, 0)
 	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, "testdata/credential-report.csv", "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
