@@ -397,7 +397,7 @@ func (c *checker) conditionValues(path, base string, v any) {
 			if base != "Null" && base != "Bool" {
 				c.bad(path, "%s takes strings, not a boolean", base)
 			}
-		case json.Number, float64:
+		case json.Number, float64, int, int64, uint64:
 			if !strings.HasPrefix(base, "Numeric") && !strings.HasPrefix(base, "Date") {
 				c.bad(path, "%s takes strings, not a number", base)
 			}
