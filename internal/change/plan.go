@@ -43,6 +43,10 @@ type Plan struct {
 	InPlace []string `json:"in_place"`
 	// Warnings are things the user must know before applying.
 	Warnings []string `json:"warnings,omitempty"`
+	// Blocked lists changes that are needed but cannot be made, with why
+	// (a quota reached, say). A plan with blocked changes cannot finish the
+	// job however it is applied.
+	Blocked []string `json:"blocked,omitempty"`
 }
 
 // Validate checks the plan is runnable: unique IDs, dependencies on

@@ -68,6 +68,12 @@ func WritePlan(w io.Writer, p *Plan) error {
 			}
 		}
 	}
+	if len(p.Blocked) > 0 {
+		pw.printf("\nCannot be done:\n")
+		for _, b := range p.Blocked {
+			pw.printf("  ✗ %s\n", b)
+		}
+	}
 	if len(p.Warnings) > 0 {
 		pw.printf("\n")
 		for _, wn := range p.Warnings {
