@@ -124,6 +124,11 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 	if o.apply && !o.yes && !app.interactive() {
 		return usagef("--apply changes your organisation and needs a confirmation, but stdin is not a terminal: review the changes with --plan, then pass --yes")
 	}
+	if o.apply {
+		if st, err := os.Stat(filepath.Dir(o.auditLog)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--audit-log %s: directory %s does not exist", o.auditLog, filepath.Dir(o.auditLog))
+		}
+	}
 	if o.out != "" {
 		if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
 			return fmt.Errorf("--out %s: exists and is not a directory", o.out)
@@ -369,16 +374,6 @@ func runID() string {
 
 // runGuardrails is --plan and --apply.
 func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
-	var audit *change.AuditLog
-	if o.apply {
-		// Opened before anything is read or changed: a log that cannot be
-		// written stops the run before the first change.
-		var err error
-		if audit, err = change.OpenAuditLog(o.auditLog); err != nil {
-			return fmt.Errorf("--audit-log: %w", err)
-		}
-		defer audit.Close()
-	}
 	cfg, stop, err := preventConfig(ctx, app, o)
 	if err != nil {
 		return err
@@ -418,6 +413,28 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		return nil
 	}
 
+	if len(plan.Steps) == 0 {
+		if o.format == "json" {
+			if err := writeJSON(app, struct {
+				Plan    *change.Plan    `json:"plan"`
+				Results []change.Result `json:"results"`
+			}{plan, []change.Result{}}); err != nil {
+				return err
+			}
+		}
+		if len(plan.Blocked) > 0 {
+			return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
+		}
+		return nil
+	}
+	// Opened before the confirmation and the first change: a log that
+	// cannot be written stops the run before anything happens. A run with
+	// nothing to change never gets here and leaves no file behind.
+	audit, err := change.OpenAuditLog(o.auditLog)
+	if err != nil {
+		return fmt.Errorf("--audit-log: %w", err)
+	}
+	defer audit.Close()
 	var confirmer change.Confirmer = change.Terminal{In: app.Stdin, Out: app.Stderr}
 	if o.yes {
 		confirmer = change.Yes{}
@@ -441,7 +458,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		}{plan, rep.Results, o.auditLog}); err != nil {
 			return err
 		}
-	} else if len(rep.Results) > 0 {
+	} else {
 		if err := writeOut(app, func(w io.Writer) error {
 			fmt.Fprintln(w, "\nResults:")
 			if err := change.WriteReport(w, rep); err != nil {
@@ -460,7 +477,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	case len(plan.Blocked) > 0:
 		return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
 	}
-	if len(rep.Results) > 0 && o.format == "text" {
+	if o.format == "text" {
 		fmt.Fprintln(app.Stdout, "Verify with: vigil scan (org-root-scp-coverage, org-root-credentials-management)")
 	}
 	return nil

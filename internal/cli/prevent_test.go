@@ -179,11 +179,24 @@ func TestPreventApplyErrors(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "only the management account 111122223333") || len(mutating(srv)) != 0 {
 		t.Errorf("member account: %d %s", r.code, r.stderr)
 	}
-	// An audit log that cannot be opened stops the run before any call.
+	// An audit log in a directory that does not exist stops the run before
+	// any call; one that cannot be opened, before any change.
+	emulatorEnv(t, srv, tMgmtKey)
 	srv.ResetCalls()
 	r = runVigil(t, "", false, "prevent", "--apply", "--yes", "--target", tRoot, "--audit-log", filepath.Join(dir, "missing", "a"))
 	if r.code != 1 || !strings.Contains(r.stderr, "--audit-log") || len(srv.Calls()) != 0 {
 		t.Errorf("bad audit log: %d %s (%d calls)", r.code, r.stderr, len(srv.Calls()))
+	}
+	srv.ResetCalls()
+	r = runVigil(t, "", false, "prevent", "--apply", "--yes", "--target", "ou-ab12-99999999", "--audit-log", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "--audit-log") || len(mutating(srv)) != 0 {
+		t.Errorf("unopenable audit log: %d %s (%v)", r.code, r.stderr, mutating(srv))
+	}
+	// A run with nothing to change leaves no log file behind.
+	quiet := filepath.Join(dir, "quiet.jsonl")
+	r = runVigil(t, "", false, "prevent", "--apply", "--yes", "--target", tRoot, "--audit-log", quiet)
+	if _, err := os.Stat(quiet); r.code != 0 || err == nil {
+		t.Errorf("nothing to change: %d, log created: %v\n%s\n%s", r.code, err == nil, r.stdout, r.stderr)
 	}
 }
 
