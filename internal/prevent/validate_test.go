@@ -167,3 +167,16 @@ func TestCheckEventPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestHCLEscapesInterpolation(t *testing.T) {
+	// A policy may contain ${aws:PrincipalAccount}; in HCL that must stay
+	// literal text, not become a Terraform interpolation.
+	tok, err := hclTokens(obj{{"Resource", "arn:aws:iam::${aws:PrincipalAccount}:root"}, {"t", "%{if}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(tok.Bytes())
+	if !strings.Contains(got, `$${aws:PrincipalAccount}`) || !strings.Contains(got, `%%{if}`) {
+		t.Errorf("not escaped: %s", got)
+	}
+}
