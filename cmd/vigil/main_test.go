@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 )
@@ -153,6 +154,12 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
+	// A report file's age comes from its modification time, which a fresh
+	// checkout sets to "now": pin it to the time the golden file shows.
+	pinned := time.Date(2026, 11, 26, 18, 12, 32, 0, time.UTC)
+	if err := os.Chtimes("testdata/credential-report.csv", pinned, pinned); err != nil {
+		t.Fatal(err)
+	}
 	r := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0").want(t, 0)
 	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, "testdata/credential-report.csv", "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
@@ -367,5 +374,185 @@ func TestPolicyCommand(t *testing.T) {
 	var p struct{ Statement []struct{ Action []string } }
 	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || len(p.Statement) == 0 {
 		t.Fatalf("policy does not parse: %v", err)
+	}
+}
+
+func TestPreventPrint(t *testing.T) {
+	r := vigil(t, nil, "prevent", "--offline", "--target", "r-ab12").want(t, 0)
+	golden(t, "prevent.txt", r.stdout)
+	for _, want := range []string{"What these controls cannot cover:", "No SCP reaches the management account", "2017-09-15",
+		"RCPs) cannot stop root access key creation", "==> scp-deny-root-actions.json <==", "==> vigil-prevent.tf <==", "==> README.md <=="} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	j := vigil(t, nil, "prevent", "--offline", "--format", "json", "--partition", "aws-cn", "--alert-email", "sec@example.com").want(t, 0)
+	var doc struct {
+		Schema    string
+		Options   struct{ Partition string }
+		Artefacts []struct{ Name, Kind, Content string }
+	}
+	if err := json.Unmarshal([]byte(j.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != "vigil.prevent" || doc.Options.Partition != "aws-cn" || len(doc.Artefacts) != 8 {
+		t.Fatalf("JSON document: %+v", doc)
+	}
+	for _, a := range doc.Artefacts {
+		if a.Kind == "scp" && !strings.Contains(a.Content, "arn:aws-cn:iam::*:root") {
+			t.Errorf("%s is not for aws-cn", a.Name)
+		}
+	}
+	// Without credentials, and without --offline, Vigil says it left IDs as variables.
+	r = vigil(t, nil, "prevent").want(t, 0)
+	if !strings.Contains(r.stderr, "no AWS credentials or region configured") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+func TestPreventOut(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "guardrails")
+	r := vigil(t, nil, "prevent", "--offline", "--out", dir, "--target", "ou-ab12-11111111").want(t, 0)
+	if !strings.Contains(r.stdout, "Wrote 8 files to "+dir) {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 8 {
+		t.Fatalf("%v: %d files", err, len(entries))
+	}
+	readme, _ := os.ReadFile(filepath.Join(dir, "README.md"))
+	for _, e := range entries {
+		if e.Name() != "README.md" && !strings.Contains(string(readme), "`"+e.Name()+"`") {
+			t.Errorf("README does not explain %s", e.Name())
+		}
+	}
+	tf, _ := os.ReadFile(filepath.Join(dir, "vigil-prevent.tf"))
+	if !strings.Contains(string(tf), `"ou-ab12-11111111"`) {
+		t.Error("the target is not in the Terraform")
+	}
+	// Writing again into the existing directory replaces the files.
+	vigil(t, nil, "prevent", "--offline", "--out", dir).want(t, 0)
+	if tf2, _ := os.ReadFile(filepath.Join(dir, "vigil-prevent.tf")); bytes.Equal(tf, tf2) {
+		t.Error("the second run did not rewrite the files")
+	}
+	// No temporary directories are left beside it.
+	siblings, _ := os.ReadDir(filepath.Dir(dir))
+	if len(siblings) != 1 {
+		t.Errorf("left behind: %v", siblings)
+	}
+}
+
+func TestPreventApplyRefusedWithoutTerminal(t *testing.T) {
+	srv, env := emulated(t)
+	// The test's stdin is not a terminal: without --yes nothing may happen,
+	// not even a read.
+	r := vigil(t, env, "prevent", "--apply", "--target", "r-ab12").want(t, 2)
+	if !strings.Contains(r.stderr, "stdin is not a terminal") || !strings.Contains(r.stderr, "--yes") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("%d AWS calls before the refusal", n)
+	}
+}
+
+func TestPreventApplyAgainstEmulator(t *testing.T) {
+	none := []string{}
+	w := &awsemu.World{
+		Organization: &awsemu.Organization{ID: "o-aa111bb222", ManagementAccountID: "111122223333", RootID: "r-ab12", PolicyTypes: &none},
+		Accounts: []*awsemu.Account{
+			{ID: "111122223333", Users: []awsemu.User{{Name: "admin", AccessKeys: []awsemu.AccessKey{{ID: "AKIAMGMTADMIN0000001", Secret: "very-secret-value"}}}}},
+			{ID: "444455556666"},
+		},
+	}
+	srv := awsemu.Start(t, w)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIAMGMTADMIN0000001", "AWS_SECRET_ACCESS_KEY": "very-secret-value", "AWS_REGION": "us-east-1"}
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	r := vigil(t, env, "prevent", "--plan", "--target", "r-ab12").want(t, 0)
+	for _, c := range srv.Calls() {
+		if awsemu.Mutating(c.Service, c.Action) {
+			t.Fatalf("--plan made a mutating call: %s:%s", c.Service, c.Action)
+		}
+	}
+	r = vigil(t, env, "prevent", "--apply", "--yes", "--target", "r-ab12", "--audit-log", audit).want(t, 0)
+	if !strings.Contains(r.stdout, "Audit log: "+audit) {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	log, _ := os.ReadFile(audit)
+	if strings.Count(string(log), "\n") != 8 || strings.Contains(string(log), "very-secret-value") {
+		t.Errorf("audit log:\n%s", log)
+	}
+	// The coverage rule now passes on a scan of the management account.
+	s := vigil(t, env, "scan", "--format", "json").want(t, 0)
+	var rep struct {
+		Results []struct {
+			RuleID string `json:"rule_id"`
+			Status string `json:"status"`
+		} `json:"results"`
+	}
+	json.Unmarshal([]byte(s.stdout), &rep)
+	found := false
+	for _, res := range rep.Results {
+		if res.RuleID == "org-root-scp-coverage" || res.RuleID == "org-root-credentials-management" {
+			found = true
+			if res.Status != "PASS" {
+				t.Errorf("%s is %s after vigil prevent --apply", res.RuleID, res.Status)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no organisation results in the scan:\n%s", s.stdout)
+	}
+}
+
+func TestPreventBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"bad format", []string{"prevent", "--offline", "--format", "xml"}, 2, `--format "xml"`},
+		{"bad target", []string{"prevent", "--offline", "--target", "prod"}, 2, `--target "prod"`},
+		{"bad region", []string{"prevent", "--offline", "--regions", "us-east-1,mars-1"}, 2, `"mars-1" is not a region`},
+		{"no global region", []string{"prevent", "--offline", "--regions", "eu-west-1"}, 2, "--regions must include us-east-1"},
+		{"bad partition", []string{"prevent", "--offline", "--partition", "aws-mars"}, 2, `--partition "aws-mars"`},
+		{"plan and apply", []string{"prevent", "--plan", "--apply", "--target", "r-ab12"}, 2, "cannot be combined"},
+		{"apply without target", []string{"prevent", "--apply", "--yes"}, 2, "--apply needs --target"},
+		{"plan offline", []string{"prevent", "--plan", "--offline", "--target", "r-ab12"}, 2, "--offline makes no AWS call"},
+		{"apply with out", []string{"prevent", "--apply", "--yes", "--target", "r-ab12", "--out", dir}, 2, "--out writes artefacts"},
+		{"yes without apply", []string{"prevent", "--offline", "--yes"}, 2, "only apply to --apply"},
+		{"unknown flag", []string{"prevent", "--frobnicate"}, 2, "unknown flag: --frobnicate"},
+		{"positional argument", []string{"prevent", "now"}, 2, "takes no arguments"},
+		{"out is a file", []string{"prevent", "--offline", "--out", file}, 1, "is not a directory"},
+		{"out parent missing", []string{"prevent", "--offline", "--out", filepath.Join(dir, "a", "b")}, 1, "does not exist"},
+		{"apply without credentials", []string{"prevent", "--apply", "--yes", "--target", "r-ab12"}, 1, "no AWS region configured"},
+		{"policy for nothing", []string{"policy", "--for", "fix"}, 2, `--for "fix"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, nil, c.args...).want(t, c.code)
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, c.want)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout not empty: %q", r.stdout)
+			}
+			if c.code == 1 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("runtime errors should be one line, got:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestPolicyForPrevent(t *testing.T) {
+	r := vigil(t, nil, "policy", "--for", "prevent").want(t, 0)
+	golden(t, "policy-prevent.json", r.stdout)
+	for _, a := range []string{"organizations:CreatePolicy", "organizations:AttachPolicy", "iam:EnableOrganizationsRootSessions", "organizations:EnablePolicyType"} {
+		if !strings.Contains(r.stdout, a) {
+			t.Errorf("policy lacks %s", a)
+		}
 	}
 }

@@ -35,7 +35,10 @@
 // matter for root-credential work are modelled: the five root task policies
 // bound AssumeRoot sessions; Organizations reads need the management account
 // or a delegated administrator; centralized root access needs trusted access
-// and the organization features.
+// and the organization features; service control policies, their
+// attachments and the policy types enabled on the root follow the
+// Organizations model, quotas included (organizations_policies.go), though
+// SCPs are stored and served, never enforced.
 //
 // # Test controls
 //

@@ -29,6 +29,17 @@ var orgsHandlers = map[string]handlerFunc{
 	"ListAWSServiceAccessForOrganization": (*Server).orgsListServiceAccess,
 	"EnableAWSServiceAccess":              (*Server).orgsEnableServiceAccess,
 	"ListDelegatedAdministrators":         (*Server).orgsListDelegatedAdministrators,
+	// Policies: organizations_policies.go.
+	"ListPolicies":          (*Server).orgsListPolicies,
+	"DescribePolicy":        (*Server).orgsDescribePolicy,
+	"CreatePolicy":          (*Server).orgsCreatePolicy,
+	"UpdatePolicy":          (*Server).orgsUpdatePolicy,
+	"AttachPolicy":          (*Server).orgsAttachPolicy,
+	"DetachPolicy":          (*Server).orgsDetachPolicy,
+	"ListTargetsForPolicy":  (*Server).orgsListTargetsForPolicy,
+	"ListPoliciesForTarget": (*Server).orgsListPoliciesForTarget,
+	"EnablePolicyType":      (*Server).orgsEnablePolicyType,
+	"DisablePolicyType":     (*Server).orgsDisablePolicyType,
 }
 
 // epochTime renders a timestamp as JSON epoch seconds.
@@ -286,7 +297,7 @@ func (s *Server) orgsListRoots(r *request) (any, *apiError) {
 		Name        string           `json:"Name"`
 		PolicyTypes []policyTypeJSON `json:"PolicyTypes"`
 	}
-	out, next, err := orgsPage(r, in, []root{{o.RootID, s.orgARN("root", o.RootID), "Root", scpEnabled}})
+	out, next, err := orgsPage(r, in, []root{{o.RootID, s.orgARN("root", o.RootID), "Root", s.rootPolicyTypes()}})
 	if err != nil {
 		return nil, err
 	}

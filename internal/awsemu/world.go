@@ -57,6 +57,14 @@ type Organization struct {
 	// DelegatedAdmins are the account IDs registered as delegated
 	// administrator for iam.amazonaws.com.
 	DelegatedAdmins []string `json:"delegatedAdmins,omitempty"`
+
+	// Policies are the organization's policies and their attachments
+	// (organizations_policies.go). Unless listed, the AWS managed
+	// FullAWSAccess SCP exists and is attached everywhere.
+	Policies []Policy `json:"policies,omitempty"`
+	// PolicyTypes are the policy types enabled on the root; nil means
+	// SERVICE_CONTROL_POLICY only, and [] none.
+	PolicyTypes *[]string `json:"policyTypes,omitempty"`
 }
 
 // OU is an organizational unit. ParentID is the organization root or another OU.
@@ -517,6 +525,7 @@ func validateOrganization(o *Organization, list []*Account, accounts map[string]
 			bad("account %s: standalone but has parentId", a.ID)
 		}
 	}
+	validatePolicies(o, accounts, parents, bad)
 	for _, id := range o.DelegatedAdmins {
 		a, ok := accounts[id]
 		switch {
@@ -538,6 +547,15 @@ func (w *World) normalize() {
 	}
 	if o := w.Organization; o != nil && o.FeatureSet == "" {
 		o.FeatureSet = "ALL"
+	}
+	if o := w.Organization; o != nil {
+		var members []string
+		for _, a := range w.Accounts {
+			if !a.Standalone {
+				members = append(members, a.ID)
+			}
+		}
+		o.normalizePolicies(members)
 	}
 	for _, a := range w.Accounts {
 		if a.State == "" {

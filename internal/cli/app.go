@@ -33,6 +33,18 @@ type App struct {
 	Getenv func(string) string
 	// IsTerminal reports whether w is an interactive terminal.
 	IsTerminal func(w io.Writer) bool
+	// StdinIsTerminal reports whether Stdin is one, so a confirmation can
+	// be asked; nil means "check Stdin".
+	StdinIsTerminal func() bool
+}
+
+// interactive reports whether a person can answer a prompt on Stdin.
+func (a *App) interactive() bool {
+	if a.StdinIsTerminal != nil {
+		return a.StdinIsTerminal()
+	}
+	f, ok := a.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // DefaultApp is the real process.
@@ -128,7 +140,7 @@ starting with the most critical one: the account root user holding access keys.`
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(newScanCommand(app), newPolicyCommand(app), newVersionCommand(app))
+	root.AddCommand(newScanCommand(app), newPreventCommand(app), newPolicyCommand(app), newVersionCommand(app))
 	return root
 }
 

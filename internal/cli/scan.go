@@ -258,11 +258,17 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	copts := collect.DefaultOptions()
 	copts.Now = app.now
 	copts.ReportWait = reportWait
-	acct, err := collect.Account(ctx, collect.NewClients(cfg), copts)
+	clients := collect.NewClients(cfg)
+	acct, err := collect.Account(ctx, clients, copts)
 	if err != nil {
 		return nil, err
 	}
 	doc := collect.SingleAccountDocument(acct, app.now(), app.Version, src)
+	// A management account can read the organisation's tree and SCPs,
+	// which the organisation rules need.
+	if doc.Organization != nil {
+		collect.AddOrgControls(ctx, clients.OrgPolicies, doc.Organization)
+	}
 	return doc, nil
 }
 

@@ -47,15 +47,20 @@ type Clients struct {
 	IAM  IAM
 	STS  STS
 	Orgs Organizations
+	// OrgPolicies reads the organisation's tree and SCPs (scp.go); only the
+	// management account or a delegated administrator may.
+	OrgPolicies OrgPolicies
 }
 
 // NewClients builds real SDK clients from a config. Endpoints come from the
 // config, so AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_IAM/_STS/_ORGANIZATIONS
 // redirect them with no special flag.
 func NewClients(cfg aws.Config) Clients {
+	orgs := organizations.NewFromConfig(cfg)
 	return Clients{
-		IAM:  iam.NewFromConfig(cfg),
-		STS:  sts.NewFromConfig(cfg),
-		Orgs: organizations.NewFromConfig(cfg),
+		IAM:         iam.NewFromConfig(cfg),
+		STS:         sts.NewFromConfig(cfg),
+		Orgs:        orgs,
+		OrgPolicies: orgs,
 	}
 }

@@ -6,8 +6,10 @@ import (
 )
 
 // ScanActions are the IAM actions a single-account scan can call, one per
-// method of the IAM, STS and Organizations interfaces in clients.go (a test
-// holds the two lists together). All are read-only.
+// method of the IAM, STS and Organizations interfaces in clients.go and of
+// OrgPolicies in scp.go (a test holds the lists together). All are
+// read-only. The organisation reads (tree and SCPs) are only made when the
+// scanned account is the organisation's management account.
 var ScanActions = []string{
 	"iam:GenerateCredentialReport",
 	"iam:GetAccessKeyLastUsed",
@@ -20,6 +22,12 @@ var ScanActions = []string{
 	"iam:ListSigningCertificates",
 	"iam:ListVirtualMFADevices",
 	"organizations:DescribeOrganization",
+	"organizations:DescribePolicy",
+	"organizations:ListAccountsForParent",
+	"organizations:ListOrganizationalUnitsForParent",
+	"organizations:ListPolicies",
+	"organizations:ListRoots",
+	"organizations:ListTargetsForPolicy",
 	"sts:GetCallerIdentity",
 }
 

@@ -15,17 +15,21 @@ import (
 // cannot call anything else, so this is the complete surface.
 func callable() []string {
 	var out []string
-	for prefix, iface := range map[string]reflect.Type{
-		"iam":           reflect.TypeFor[IAM](),
-		"sts":           reflect.TypeFor[STS](),
-		"organizations": reflect.TypeFor[Organizations](),
+	for _, api := range []struct {
+		prefix string
+		iface  reflect.Type
+	}{
+		{"iam", reflect.TypeFor[IAM]()},
+		{"sts", reflect.TypeFor[STS]()},
+		{"organizations", reflect.TypeFor[Organizations]()},
+		{"organizations", reflect.TypeFor[OrgPolicies]()},
 	} {
-		for i := range iface.NumMethod() {
-			out = append(out, prefix+":"+iface.Method(i).Name)
+		for i := range api.iface.NumMethod() {
+			out = append(out, api.prefix+":"+api.iface.Method(i).Name)
 		}
 	}
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
 func TestPolicyMatchesCallableAPIs(t *testing.T) {

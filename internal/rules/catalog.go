@@ -13,6 +13,7 @@ func All() []rule.Rule {
 		RootSigningCertificate,
 		RootMemberPassword,
 		OrgRootCredentialsManagement,
+		OrgRootSCPCoverage,
 	}
 }
 

@@ -152,6 +152,9 @@ func (d *Document) Validate() error {
 	if o := d.Organization; o != nil && o.ManagementAccountID != "" && !IsAccountID(o.ManagementAccountID) {
 		return fmt.Errorf("organization: management_account_id %q is not a 12-digit AWS account ID", o.ManagementAccountID)
 	}
+	if o := d.Organization; o != nil && o.Controls != nil {
+		return o.Controls.validate()
+	}
 	return nil
 }
 

@@ -59,7 +59,10 @@ type Organization struct {
 	// Accounts skipped by discovery (suspended, closed, excluded) with the
 	// reason, so that every discovered account is accounted for.
 	Skipped []SkippedAccount `json:"skipped,omitempty"`
-	Gaps    []Gap            `json:"gaps,omitempty"`
+	// Controls are the OU tree and the service control policies, nil when
+	// not collected (org_controls.go).
+	Controls *OrgControls `json:"controls,omitempty"`
+	Gaps     []Gap        `json:"gaps,omitempty"`
 }
 
 // OrgFeatures is the answer of iam:ListOrganizationsFeatures plus whether

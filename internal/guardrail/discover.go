@@ -1,0 +1,62 @@
+package guardrail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vigil-sec/vigil/internal/collect"
+)
+
+// Discovery is what the artefacts need to know about the organisation,
+// read with three read-only calls.
+type Discovery struct {
+	Account             string
+	Partition           string
+	OrganizationID      string
+	ManagementAccountID string
+	// RootID is empty when ListRoots was refused (a member account).
+	RootID string
+	// RootError says why RootID is empty.
+	RootError string
+}
+
+// Discover identifies the caller's organisation for `vigil prevent`. Only
+// the management account (or a delegated administrator) can read the
+// root; from elsewhere RootID stays empty and RootError says why.
+func Discover(ctx context.Context, c Clients) (*Discovery, error) {
+	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, readError("sts:GetCallerIdentity", err)
+	}
+	d := &Discovery{Account: aws.ToString(id.Account)}
+	d.Partition, _, _ = strings.Cut(strings.TrimPrefix(aws.ToString(id.Arn), "arn:"), ":")
+	org, err := c.Orgs.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		var notInUse *orgtypes.AWSOrganizationsNotInUseException
+		if errors.As(err, &notInUse) {
+			return nil, fmt.Errorf("account %s is not in an AWS Organization, so there is nothing for SCPs to protect; use --offline to generate artefacts for another organisation", d.Account)
+		}
+		return nil, readError("organizations:DescribeOrganization", err)
+	}
+	d.OrganizationID = aws.ToString(org.Organization.Id)
+	d.ManagementAccountID = aws.ToString(org.Organization.MasterAccountId)
+	roots, err := c.Orgs.ListRoots(ctx, &organizations.ListRootsInput{})
+	switch {
+	case err != nil:
+		if kind, _ := collect.Classify(err); kind == collect.KindCredentials {
+			return nil, readError("organizations:ListRoots", err)
+		}
+		_, code := collect.Classify(err)
+		d.RootError = "organizations:ListRoots: " + code
+	case len(roots.Roots) > 0:
+		d.RootID = aws.ToString(roots.Roots[0].Id)
+	}
+	return d, nil
+}

@@ -1,0 +1,231 @@
+package prevent
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/iampolicy"
+)
+
+// CloudFormation intrinsic functions, in their long form: plain YAML that
+// any YAML parser reads, unlike the !Ref short tags.
+func ref(name string) obj         { return obj{{"Ref", name}} }
+func getAtt(res, attr string) obj { return obj{{"Fn::GetAtt", []any{res, attr}}} }
+func sub(s string) obj            { return obj{{"Fn::Sub", s}} }
+
+const cfnVersion = "2010-09-09"
+
+// busARNPattern is what a CentralEventBusArn parameter must look like.
+const busARNPattern = `^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._/-]+$`
+
+// forwarderTemplate is deployed in every monitored account and region: a
+// rule on the default bus that sends root activity to the central bus,
+// with the role EventBridge needs for that (a role is required for an
+// event bus target in another region, and for one in another account
+// that is allowed through the organisation rather than by account ID).
+// The role has no name, so CloudFormation gives each regional stack its
+// own and the stacks never collide on IAM's global names.
+func forwarderTemplate() obj {
+	return obj{
+		{"AWSTemplateFormatVersion", cfnVersion},
+		{"Description", "Vigil root activity forwarder: sends this account's root user sign-ins and API calls in this region to the organisation's central event bus."},
+		{"Parameters", obj{
+			{"CentralEventBusArn", obj{
+				{"Type", "String"},
+				{"Description", "ARN of the central event bus (output CentralEventBusArn of the central stack)."},
+				{"AllowedPattern", busARNPattern},
+			}},
+		}},
+		{"Resources", obj{
+			{"ForwarderRole", obj{
+				{"Type", "AWS::IAM::Role"},
+				{"Properties", obj{
+					{"Description", "Lets EventBridge put root activity events on the organisation's central event bus (Vigil)."},
+					{"AssumeRolePolicyDocument", forwarderTrust()},
+					{"Policies", []any{obj{
+						{"PolicyName", "put-events-on-central-bus"},
+						{"PolicyDocument", forwarderPermissions(ref("CentralEventBusArn"))},
+					}}},
+				}},
+			}},
+			{"RootActivityRule", obj{
+				{"Type", "AWS::Events::Rule"},
+				{"Properties", obj{
+					{"Name", forwardRuleName},
+					{"Description", "Vigil: root user console sign-in and API calls, to the central event bus."},
+					{"EventBusName", "default"},
+					{"State", ruleState},
+					{"EventPattern", EventPattern()},
+					{"Targets", []any{obj{
+						{"Id", centralTargetID},
+						{"Arn", ref("CentralEventBusArn")},
+						{"RoleArn", getAtt("ForwarderRole", "Arn")},
+					}}},
+				}},
+			}},
+		}},
+	}
+}
+
+// centralTemplate is deployed once, in the management account's home
+// region: the central bus that every forwarder sends to, the alert rule
+// and SNS topic, and the StackSet that puts a forwarder in every member
+// account and monitored region — including accounts that join later.
+func centralTemplate(o *Options, forwarderYAML string) obj {
+	param := func(typ, desc, def string, extra ...kv) obj {
+		p := obj{{"Type", typ}, {"Description", desc}}
+		if def != "" {
+			p = append(p, kv{"Default", def})
+		}
+		return append(p, extra...)
+	}
+	ous := ""
+	if o.RootID != "" {
+		ous = o.RootID
+	}
+	return obj{
+		{"AWSTemplateFormatVersion", cfnVersion},
+		{"Description", "Vigil root activity monitoring: a central event bus and SNS topic in the management account, and a StackSet that forwards root activity from every member account and monitored region."},
+		{"Parameters", obj{
+			{"OrganizationId", param("String", "The organisation ID (o-...): only its accounts may send to the central bus.", o.OrganizationID,
+				kv{"AllowedPattern", "^o-[a-z0-9]{10,32}$"})},
+			{"MonitoredOrganizationalUnitIds", param("CommaDelimitedList", "Where the StackSet deploys forwarders: the root ID (r-...) for every member account, or OU IDs.", ous)},
+			{"MonitoredRegions", param("CommaDelimitedList", "Regions to forward root activity from; must include "+GlobalEventsRegion(o.Partition)+", where IAM and sign-in events land.", strings.Join(o.Regions, ","))},
+			// An empty default keeps the parameter optional.
+			{"AlertEmail", obj{{"Type", "String"}, {"Description", "Email address to notify (confirm the subscription email); empty for none."}, {"Default", o.AlertEmail}}},
+		}},
+		{"Conditions", obj{
+			{"HasAlertEmail", obj{{"Fn::Not", []any{obj{{"Fn::Equals", []any{ref("AlertEmail"), ""}}}}}}},
+		}},
+		{"Resources", obj{
+			{"CentralEventBus", obj{
+				{"Type", "AWS::Events::EventBus"},
+				{"Properties", obj{
+					{"Name", centralBusName},
+					{"Description", "Vigil: root activity from every account and region of the organisation."},
+					{"Policy", busPolicy(sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/"+centralBusName), ref("OrganizationId"))},
+				}},
+			}},
+			{"RootActivityTopic", obj{
+				{"Type", "AWS::SNS::Topic"},
+				{"Properties", obj{
+					{"TopicName", topicName},
+					{"DisplayName", "AWS root user activity"},
+				}},
+			}},
+			{"RootActivityTopicPolicy", obj{
+				{"Type", "AWS::SNS::TopicPolicy"},
+				{"Properties", obj{
+					{"Topics", []any{ref("RootActivityTopic")}},
+					{"PolicyDocument", topicPolicy(ref("RootActivityTopic"), getAtt("RootActivityAlertRule", "Arn"))},
+				}},
+			}},
+			{"AlertEmailSubscription", obj{
+				{"Type", "AWS::SNS::Subscription"},
+				{"Condition", "HasAlertEmail"},
+				{"Properties", obj{
+					{"Protocol", "email"},
+					{"TopicArn", ref("RootActivityTopic")},
+					{"Endpoint", ref("AlertEmail")},
+				}},
+			}},
+			{"RootActivityAlertRule", obj{
+				{"Type", "AWS::Events::Rule"},
+				{"Properties", obj{
+					{"Name", alertRuleName},
+					{"Description", "Vigil: root user activity anywhere in the organisation, to the SNS topic."},
+					{"EventBusName", ref("CentralEventBus")},
+					{"State", ruleState},
+					{"EventPattern", EventPattern()},
+					{"Targets", []any{obj{{"Id", snsTargetID}, {"Arn", ref("RootActivityTopic")}}}},
+				}},
+			}},
+			{"MemberAccountForwarders", obj{
+				{"Type", "AWS::CloudFormation::StackSet"},
+				{"Properties", obj{
+					{"StackSetName", stackSetName},
+					{"Description", "Vigil: forwards root activity from every member account and monitored region to the central event bus."},
+					{"PermissionModel", "SERVICE_MANAGED"},
+					{"AutoDeployment", obj{{"Enabled", true}, {"RetainStacksOnAccountRemoval", false}}},
+					{"Capabilities", []any{"CAPABILITY_IAM"}},
+					{"ManagedExecution", obj{{"Active", true}}},
+					{"OperationPreferences", obj{
+						{"RegionConcurrencyType", "PARALLEL"},
+						{"MaxConcurrentPercentage", 100},
+						{"FailureTolerancePercentage", 100},
+						{"ConcurrencyMode", "SOFT_FAILURE_TOLERANCE"},
+					}},
+					{"Parameters", []any{obj{{"ParameterKey", "CentralEventBusArn"}, {"ParameterValue", getAtt("CentralEventBus", "Arn")}}}},
+					{"StackInstancesGroup", []any{obj{
+						{"DeploymentTargets", obj{{"OrganizationalUnitIds", ref("MonitoredOrganizationalUnitIds")}}},
+						{"Regions", ref("MonitoredRegions")},
+					}}},
+					{"TemplateBody", literal(forwarderYAML)},
+				}},
+			}},
+		}},
+		{"Outputs", obj{
+			{"CentralEventBusArn", obj{{"Description", "Give this to the forwarder stacks of the management account's regions."}, {"Value", getAtt("CentralEventBus", "Arn")}}},
+			{"RootActivityTopicArn", obj{{"Description", "Subscribe your alerting (email, chat, paging) to this topic."}, {"Value", ref("RootActivityTopic")}}},
+		}},
+	}
+}
+
+// scpTemplate creates the two SCPs and attaches them to TargetIds.
+func scpTemplate(o *Options) (obj, error) {
+	resources := obj{}
+	outputs := obj{}
+	for _, p := range SCPs(o.Partition) {
+		content, err := scpContent(p)
+		if err != nil {
+			return nil, err
+		}
+		logical := cfnLogicalID(p.Key)
+		resources = append(resources, kv{logical, obj{
+			{"Type", "AWS::Organizations::Policy"},
+			{"Properties", obj{
+				{"Name", p.Name},
+				{"Description", p.Description},
+				{"Type", "SERVICE_CONTROL_POLICY"},
+				// An object rather than a string, so CloudFormation can
+				// detect drift on the policy text.
+				{"Content", content},
+				{"TargetIds", ref("TargetIds")},
+			}},
+		}})
+		outputs = append(outputs, kv{logical + "Id", obj{{"Description", "ID of " + p.Name}, {"Value", getAtt(logical, "Id")}}})
+	}
+	target := obj{{"Type", "CommaDelimitedList"},
+		{"Description", "Root, OU or account IDs to attach the SCPs to. The root ID (r-...) covers every member account; never the management account (SCPs do not apply there)."}}
+	if len(o.Targets) > 0 {
+		target = append(target, kv{"Default", strings.Join(o.Targets, ",")})
+	}
+	return obj{
+		{"AWSTemplateFormatVersion", cfnVersion},
+		{"Description", "Vigil: service control policies that stop member accounts' root users (all actions except AssumeRoot sessions; access key creation)."},
+		{"Parameters", obj{{"TargetIds", target}}},
+		{"Resources", resources},
+		{"Outputs", outputs},
+	}, nil
+}
+
+// scpContent is an SCP as an ordered object, for embedding.
+func scpContent(p SCP) (any, error) {
+	b, err := iampolicy.Minify(p.Doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	return orderedFromJSON(b)
+}
+
+// cfnLogicalID turns "deny-root-actions" into "DenyRootActions".
+func cfnLogicalID(key string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(key, "-") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
