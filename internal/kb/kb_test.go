@@ -186,7 +186,7 @@ func TestLoadRejects(t *testing.T) {
 	c := catalog(t)
 	for _, tc := range []struct {
 		name, page, want string
-		rules           []rule.Rule
+		rules            []rule.Rule
 	}{
 		{"good", good, "", []rule.Rule{r}},
 		{"no page for a rule", "", "rule demo-rule has no page", []rule.Rule{r}},
