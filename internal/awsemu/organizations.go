@@ -29,6 +29,11 @@ var orgsHandlers = map[string]handlerFunc{
 	"ListAWSServiceAccessForOrganization": (*Server).orgsListServiceAccess,
 	"EnableAWSServiceAccess":              (*Server).orgsEnableServiceAccess,
 	"ListDelegatedAdministrators":         (*Server).orgsListDelegatedAdministrators,
+	"RegisterDelegatedAdministrator":      (*Server).orgsRegisterDelegatedAdministrator,
+	"CreatePolicy":                        (*Server).orgsCreatePolicy,
+	"DescribePolicy":                      (*Server).orgsDescribePolicy,
+	"AttachPolicy":                        (*Server).orgsAttachPolicy,
+	"ListPoliciesForTarget":               (*Server).orgsListPoliciesForTarget,
 }
 
 // epochTime renders a timestamp as JSON epoch seconds.

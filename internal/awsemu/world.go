@@ -57,6 +57,9 @@ type Organization struct {
 	// DelegatedAdmins are the account IDs registered as delegated
 	// administrator for iam.amazonaws.com.
 	DelegatedAdmins []string `json:"delegatedAdmins,omitempty"`
+
+	// Policies are the service control policies and their attachments.
+	Policies []Policy `json:"policies,omitempty"`
 }
 
 // OU is an organizational unit. ParentID is the organization root or another OU.
@@ -517,6 +520,7 @@ func validateOrganization(o *Organization, list []*Account, accounts map[string]
 			bad("account %s: standalone but has parentId", a.ID)
 		}
 	}
+	validatePolicies(o, accounts, bad)
 	for _, id := range o.DelegatedAdmins {
 		a, ok := accounts[id]
 		switch {
