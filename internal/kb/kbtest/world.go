@@ -26,8 +26,8 @@ const (
 	StandaloneAuditor  = "AKIAKBSTANDAUDIT0001" // IAM user "auditor" in StandaloneID
 	StandaloneRootKey1 = "AKIAKBSTANDROOT00001" // root of StandaloneID, active, used recently
 	StandaloneRootKey2 = "AKIAKBSTANDROOT00002" // root of StandaloneID, active, never used
-	MemberCertID       = "KBMEMBERROOTCERT0001"
-	StandaloneCertID   = "KBSTANDROOTCERT00001"
+	MemberCertID       = "KBMEMBERROOTCERTIFICATE00001"
+	StandaloneCertID   = "KBSTANDALONEROOTCERTIFICATE1"
 	MemberMFASerial    = "arn:aws:iam::" + MemberID + ":mfa/root-account-mfa-device"
 	StandaloneMFA      = "arn:aws:iam::" + StandaloneID + ":mfa/root-account-mfa-device"
 	ManagementMFA      = "GAHT11112222"
