@@ -2,9 +2,9 @@ package kb_test
 
 import (
 	"bytes"
-	"flag"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
