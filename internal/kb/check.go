@@ -94,6 +94,10 @@ func (p *Page) check(links map[string]bool) error {
 			p.Blocks = append(p.Blocks, b)
 		case *ast.CodeBlock:
 			bad(lineOf(n.Lines().At(0).Start), "indented code block: use a tagged fenced block")
+		case *ast.HTMLBlock, *ast.RawHTML:
+			// Renderers drop raw HTML, so text like <ACCOUNT_ID> outside
+			// backticks would vanish from the page.
+			bad(lineNear(n, src, lineOf), "raw HTML (write placeholders such as <ID> inside backticks)")
 		case *ast.Link:
 			checkLink(string(n.Destination), links, func(format string, args ...any) { bad(lineNear(n, src, lineOf), format, args...) })
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -242,12 +243,14 @@ func capitalize(s string) string {
 }
 
 // complianceSection lists the rule's mappings by framework, and the
-// frameworks it does not map to, from the catalog.
+// frameworks it does not map to, from the catalog. Consecutive mappings of a
+// version that share coverage and sources are listed together, so a
+// rationale is said once.
 func complianceSection(ruleID string, catalog *compliance.Catalog) string {
 	var b strings.Builder
 	b.WriteString("The controls this rule helps decide. **Full**: the rule decides the control on its own. ")
 	b.WriteString("**Partial**: it checks part of the control; a person checks the rest. ")
-	b.WriteString("The source is where the mapping is published; **Vigil** marks a mapping of Vigil's own, with its reasoning.\n")
+	b.WriteString("Each line says where the mapping is published; **Vigil** marks a mapping of Vigil's own, with its reasoning.\n")
 	byFramework := map[string][]compliance.Mapping{}
 	for _, m := range catalog.RuleMappings(ruleID) {
 		byFramework[m.Framework] = append(byFramework[m.Framework], m)
@@ -260,15 +263,35 @@ func complianceSection(ruleID string, catalog *compliance.Catalog) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n### [%s](%s)\n\n", f.Name, FrameworkPage(f.ID))
-		b.WriteString("| Version | Control | Title | Coverage | Source |\n|---|---|---|---|---|\n")
+		// Group the version's mappings that share coverage and sources,
+		// in catalog order.
+		var groups [][]compliance.Mapping
 		for _, m := range ms {
-			v, _ := catalog.Resolve(m.Framework + ":" + m.Version)
-			ctl, _ := v.Control(m.Control)
-			cov := string(m.Coverage)
-			if m.Coverage == compliance.Partial {
-				cov += ": " + m.Manual
+			placed := false
+			for gi, g := range groups {
+				if sameGroup(g[0], m) {
+					groups[gi] = append(g, m)
+					placed = true
+					break
+				}
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", cell(m.Version), cell(m.Control), cell(ctl.Title), cell(cov), cell(sourceText(m, catalog)))
+			if !placed {
+				groups = append(groups, []compliance.Mapping{m})
+			}
+		}
+		for _, g := range groups {
+			var controls []string
+			for _, m := range g {
+				v, _ := catalog.Resolve(m.Framework + ":" + m.Version)
+				ctl, _ := v.Control(m.Control)
+				controls = append(controls, "**"+m.Control+"** "+strings.TrimSuffix(ctl.Title, "."))
+			}
+			m := g[0]
+			cov := "full"
+			if m.Coverage == compliance.Partial {
+				cov = "partial; also check by hand: " + strings.TrimSuffix(m.Manual, ".")
+			}
+			fmt.Fprintf(&b, "- Version %s: %s. Coverage %s. Source: %s\n", m.Version, strings.Join(controls, "; "), cov, strings.TrimSuffix(SourceText(m, catalog), ".")+".")
 		}
 	}
 	if len(unmapped) > 0 {
@@ -277,11 +300,18 @@ func complianceSection(ruleID string, catalog *compliance.Catalog) string {
 	return b.String()
 }
 
-func sourceText(m compliance.Mapping, catalog *compliance.Catalog) string {
+func sameGroup(a, b compliance.Mapping) bool {
+	return a.Version == b.Version && a.Coverage == b.Coverage && a.Manual == b.Manual && a.Rationale == b.Rationale &&
+		slices.Equal(a.Sources, b.Sources)
+}
+
+// SourceText says where a mapping comes from, for people: the sources'
+// short names and references, or Vigil's rationale for its own mappings.
+func SourceText(m compliance.Mapping, catalog *compliance.Catalog) string {
 	var parts []string
 	for _, s := range m.Sources {
 		if s.ID == "vigil" {
-			parts = append(parts, "Vigil: "+m.Rationale)
+			parts = append(parts, "Vigil's reasoning: "+m.Rationale)
 			continue
 		}
 		name := s.ID
@@ -307,11 +337,6 @@ func sourceText(m compliance.Mapping, catalog *compliance.Catalog) string {
 		parts = append(parts, name)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// cell escapes text for a Markdown table cell: NIST titles contain "|".
-func cell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(s), "|", `\|`), "\n", " ")
 }
 
 // checkBlockIDs makes sure a block ID names one text: the same fragment
