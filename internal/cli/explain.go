@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/charmbracelet/glamour"
 	"github.com/charmbracelet/glamour/styles"
@@ -102,12 +104,66 @@ func runExplain(app *App, o explainOptions, id string) error {
 	if err != nil {
 		return fmt.Errorf("render %s: %w", r.ID, err)
 	}
-	out, err := renderer.Render(terminalLinks(page.Markdown))
+	md, blocks := liftCodeBlocks(terminalLinks(page.Markdown))
+	md = unwrapParagraphs(md)
+	out, err := renderer.Render(md)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", r.ID, err)
 	}
+	out = restoreCodeBlocks(out, blocks)
 	_, err = app.Stdout.Write(bytes.TrimLeft([]byte(out), "\n"))
 	return err
+}
+
+// The renderer wraps every line at the page width, code included, and a
+// command broken across lines no longer runs when pasted. So code blocks
+// are lifted out before rendering, replaced by a token, and put back
+// verbatim afterwards, indented, tabs expanded, never wrapped.
+
+const codeToken = "VIGILCODEBLOCK"
+
+func liftCodeBlocks(md string) (string, [][]string) {
+	var out []string
+	var blocks [][]string
+	lines := strings.Split(md, "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		trimmed := strings.TrimLeft(line, " ")
+		if !strings.HasPrefix(trimmed, "```") {
+			out = append(out, line)
+			continue
+		}
+		indent := line[:len(line)-len(trimmed)]
+		var code []string
+		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "```"; i++ {
+			code = append(code, strings.ReplaceAll(strings.TrimPrefix(lines[i], indent), "\t", "    "))
+		}
+		out = append(out, fmt.Sprintf("%s%s%d", indent, codeToken, len(blocks)))
+		blocks = append(blocks, code)
+	}
+	return strings.Join(out, "\n"), blocks
+}
+
+var codeTokenLine = regexp.MustCompile(codeToken + `([0-9]+)`)
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func restoreCodeBlocks(rendered string, blocks [][]string) string {
+	lines := strings.Split(rendered, "\n")
+	var out []string
+	for _, line := range lines {
+		m := codeTokenLine.FindStringSubmatch(line)
+		if m == nil {
+			out = append(out, line)
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		plain := ansiEscape.ReplaceAllString(line, "")
+		indent := strings.Repeat(" ", len(plain)-len(strings.TrimLeft(plain, " "))+2)
+		for _, c := range blocks[n] {
+			out = append(out, strings.TrimRight(indent+c, " "))
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 var pageLink = regexp.MustCompile(`\[([^\]]+)\]\(([a-z0-9-]+)\.md(?:#[^)]*)?\)`)
@@ -122,4 +178,23 @@ func terminalLinks(md string) string {
 		}
 		return s[1]
 	})
+}
+
+var blockStart = regexp.MustCompile(`^(\s*([-*>#|]|[0-9]+\.)\s|\s*` + codeToken + `|\s*\|)`)
+
+// unwrapParagraphs joins the hard-wrapped lines of paragraphs and list
+// items, so the renderer wraps them at the terminal's width instead of
+// keeping the source's line breaks inside list items.
+func unwrapParagraphs(md string) string {
+	var out []string
+	for _, line := range strings.Split(md, "\n") {
+		if n := len(out); n > 0 && strings.TrimSpace(line) != "" && strings.TrimSpace(out[n-1]) != "" &&
+			!blockStart.MatchString(line) && !strings.HasPrefix(strings.TrimSpace(out[n-1]), "#") &&
+			!strings.HasPrefix(strings.TrimSpace(out[n-1]), "|") && !strings.Contains(out[n-1], codeToken) {
+			out[n-1] += " " + strings.TrimSpace(line)
+			continue
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/net/html"
+
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -113,6 +115,11 @@ func Build(pages []*kb.Page, rules []rule.Rule, catalog *compliance.Catalog, ver
 		if err := render(frameworkFile(f.ID), f.Name, frameworkMarkdown(f, catalog)); err != nil {
 			return nil, err
 		}
+	}
+	// A site with a dead link is a bug in Vigil, not in the reader's
+	// setup: refuse to write it.
+	if problems := Check(files); len(problems) > 0 {
+		return nil, fmt.Errorf("the generated site is inconsistent: %s", strings.Join(problems, "; "))
 	}
 	return files, nil
 }
@@ -251,4 +258,81 @@ func frameworkMarkdown(f *compliance.Framework, catalog *compliance.Catalog) str
 		}
 	}
 	return b.String()
+}
+
+// Check verifies a generated site: every relative link points to a
+// file of the site and, with a fragment, to an element with that ID; every
+// HTML file is reachable from index.html. It returns the problems found.
+func Check(files map[string][]byte) []string {
+	ids := map[string]map[string]bool{}
+	links := map[string][]string{}
+	var problems []string
+	for name, data := range files {
+		if !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		doc, err := html.Parse(bytes.NewReader(data))
+		if err != nil {
+			problems = append(problems, name+": "+err.Error())
+			continue
+		}
+		ids[name] = map[string]bool{}
+		var walk func(*html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode {
+				for _, a := range n.Attr {
+					switch {
+					case a.Key == "id":
+						if ids[name][a.Val] {
+							problems = append(problems, name+": duplicate id "+a.Val)
+						}
+						ids[name][a.Val] = true
+					case (a.Key == "href" || a.Key == "src") && !strings.Contains(a.Val, "://") && !strings.HasPrefix(a.Val, "mailto:"):
+						links[name] = append(links[name], a.Val)
+					case a.Key == "href" && strings.HasPrefix(a.Val, "http://"):
+						problems = append(problems, name+": insecure link "+a.Val)
+					}
+				}
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+	}
+	for name, ls := range links {
+		for _, l := range ls {
+			file, frag, _ := strings.Cut(l, "#")
+			if file == "" {
+				file = name
+			}
+			if _, ok := files[file]; !ok {
+				problems = append(problems, name+": broken link "+l)
+				continue
+			}
+			if frag != "" && !ids[file][frag] {
+				problems = append(problems, name+": link "+l+" names no element of "+file)
+			}
+		}
+	}
+	seen := map[string]bool{"index.html": true}
+	queue := []string{"index.html"}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, l := range links[n] {
+			file, _, _ := strings.Cut(l, "#")
+			if file != "" && !seen[file] {
+				seen[file] = true
+				queue = append(queue, file)
+			}
+		}
+	}
+	for name := range files {
+		if !seen[name] {
+			problems = append(problems, name+": not reachable from index.html")
+		}
+	}
+	sort.Strings(problems)
+	return problems
 }

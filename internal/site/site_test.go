@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-
-	"golang.org/x/net/html"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
 	"github.com/vigil-sec/vigil/internal/kb"
@@ -37,86 +34,9 @@ func build(t *testing.T) map[string][]byte {
 	return files
 }
 
-// CheckLinks verifies a generated site: every relative link points to a
-// file of the site and, with a fragment, to an element with that ID; every
-// HTML file is reachable from index.html. It returns the problems found.
-func CheckLinks(files map[string][]byte) []string {
-	ids := map[string]map[string]bool{}
-	links := map[string][]string{}
-	var problems []string
-	for name, data := range files {
-		if !strings.HasSuffix(name, ".html") {
-			continue
-		}
-		doc, err := html.Parse(bytes.NewReader(data))
-		if err != nil {
-			problems = append(problems, name+": "+err.Error())
-			continue
-		}
-		ids[name] = map[string]bool{}
-		var walk func(*html.Node)
-		walk = func(n *html.Node) {
-			if n.Type == html.ElementNode {
-				for _, a := range n.Attr {
-					switch {
-					case a.Key == "id":
-						if ids[name][a.Val] {
-							problems = append(problems, name+": duplicate id "+a.Val)
-						}
-						ids[name][a.Val] = true
-					case (a.Key == "href" || a.Key == "src") && !strings.Contains(a.Val, "://") && !strings.HasPrefix(a.Val, "mailto:"):
-						links[name] = append(links[name], a.Val)
-					case a.Key == "href" && strings.HasPrefix(a.Val, "http://"):
-						problems = append(problems, name+": insecure link "+a.Val)
-					}
-				}
-			}
-			for c := n.FirstChild; c != nil; c = c.NextSibling {
-				walk(c)
-			}
-		}
-		walk(doc)
-	}
-	for name, ls := range links {
-		for _, l := range ls {
-			file, frag, _ := strings.Cut(l, "#")
-			if file == "" {
-				file = name
-			}
-			if _, ok := files[file]; !ok {
-				problems = append(problems, name+": broken link "+l)
-				continue
-			}
-			if frag != "" && !ids[file][frag] {
-				problems = append(problems, name+": link "+l+" names no element of "+file)
-			}
-		}
-	}
-	seen := map[string]bool{"index.html": true}
-	queue := []string{"index.html"}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, l := range links[n] {
-			file, _, _ := strings.Cut(l, "#")
-			if file != "" && !seen[file] {
-				seen[file] = true
-				queue = append(queue, file)
-			}
-		}
-	}
-	for name := range files {
-		if !seen[name] {
-			problems = append(problems, name+": not reachable from index.html")
-		}
-	}
-	sort.Strings(problems)
-	return problems
-}
-
 func TestSiteLinks(t *testing.T) {
 	files := build(t)
-	for _, p := range CheckLinks(files) {
+	for _, p := range site.Check(files) {
 		t.Error(p)
 	}
 	// One page per rule and per framework, an index and the style sheet.
@@ -133,14 +53,14 @@ func TestSiteLinks(t *testing.T) {
 	}
 }
 
-// TestCheckLinksCatchesBreakage makes sure the checker itself can fail.
-func TestCheckLinksCatchesBreakage(t *testing.T) {
+// TestCheckCatchesBreakage makes sure the checker itself can fail.
+func TestCheckCatchesBreakage(t *testing.T) {
 	files := map[string][]byte{
 		"index.html":  []byte(`<a href="a.html">a</a><a href="a.html#nope">x</a><a href="gone.html">g</a>`),
 		"a.html":      []byte(`<p id="x">a</p>`),
 		"orphan.html": []byte(`<p>alone</p>`),
 	}
-	got := strings.Join(CheckLinks(files), "\n")
+	got := strings.Join(site.Check(files), "\n")
 	for _, want := range []string{"broken link gone.html", "link a.html#nope names no element", "orphan.html: not reachable"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("checker missed %q:\n%s", want, got)
