@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 )
@@ -156,8 +157,20 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
-	r := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0").want(t, 0)
-	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, "testdata/credential-report.csv", "FILE"))
+	// A CSV report carries no generation time, so Vigil dates it by the
+	// file's modification time; pin it, or the output would depend on when
+	// the repository was checked out.
+	data, err := os.ReadFile("testdata/credential-report.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(t.TempDir(), "credential-report.csv")
+	mtime := time.Date(2026, 11, 26, 18, 12, 32, 0, time.UTC)
+	if err := os.WriteFile(csv, data, 0o644); err != nil || os.Chtimes(csv, mtime, mtime) != nil {
+		t.Fatal("copy the report", err)
+	}
+	r := vigil(t, nil, "scan", "--credential-report", csv, "--max-report-age", "0").want(t, 0)
+	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, csv, "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
 		t.Error("account ID not taken from the root row's ARN")
 	}
