@@ -82,7 +82,7 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed.`,
 	f.Var(dayDuration{&o.rule.RootUseWindow}, "root-use-window", "root use within this long counts as recent (e.g. 30d, 12h)")
 	f.Var(dayDuration{&o.rule.MaxReportAge}, "max-report-age", "oldest credential report a PASS may rest on alone; 0 for no limit")
 	f.Var(dayDuration{&o.reportTimeout}, "report-timeout", "how long to wait for IAM to generate the credential report")
-	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest; 'vigil rules --help' and 'vigil docs' list them)")
+	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package kb_test
 import (
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -228,4 +229,24 @@ func goodPage() string {
 		"### Organizations member accounts\n\n" + strings.ReplaceAll(ccg, "id=find", "id=member") +
 		"## Prevention\n\n### Centralised root access\n\nOn.\n\n### Service control policy\n\nDeny.\n\n### Alert on root activity\n\nAlert.\n\n### What these cannot cover\n\nLimits.\n\n" +
 		"## Common wrong advice\n\nNone.\n\n## References\n\n- [AWS](https://docs.aws.amazon.com/)\n"
+}
+
+// TestNoSDKInTheKnowledgeBase keeps the boundary the style guide asks for:
+// the knowledge base, the compliance catalog and the site are data and
+// rendering, with no AWS SDK in them (only the snippets, which are AWS SDK
+// code by design, and the tests use it).
+func TestNoSDKInTheKnowledgeBase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-deps", "github.com/vigil-sec/vigil/internal/kb", "github.com/vigil-sec/vigil/internal/compliance",
+		"github.com/vigil-sec/vigil/internal/site").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/aws/") {
+			t.Errorf("the knowledge base depends on %s", dep)
+		}
+	}
 }
