@@ -59,6 +59,11 @@ func procedures() []procedure {
 	return []procedure{
 		{
 			name: "root-access-key/standalone",
+			before: func(t *testing.T, p *procRun) {
+				if k := rootKeys(t, p, kbtest.StandaloneID); len(k) != 2 || k[kbtest.StandaloneRootKey1] != awsemu.StatusActive || k[kbtest.StandaloneRootKey2] != awsemu.StatusActive {
+					t.Fatalf("before: root keys %v", k)
+				}
+			},
 			seed: func(s *kbtest.Services) {
 				s.Seed(
 					kbtest.APICall(kbtest.StandaloneID, "Root", standaloneRoot, kbtest.StandaloneRootKey1, kbtest.KeyUseRegion, "ec2.amazonaws.com", "RunInstances", trailIP, now.Add(-2*day)),
@@ -96,6 +101,11 @@ func procedures() []procedure {
 		},
 		{
 			name: "root-access-key/member",
+			before: func(t *testing.T, p *procRun) {
+				if k := rootKeys(t, p, kbtest.MemberID); len(k) != 1 {
+					t.Fatalf("before: member root keys %v", k)
+				}
+			},
 			steps: []step{
 				{block: "member-session/start", as: kbtest.ManagementAdminKey, subst: member(), want: equals(rootARN)},
 				{block: "root-access-key/member-list", want: all(contains(kbtest.MemberRootKey, "Active"))},
@@ -116,6 +126,11 @@ func procedures() []procedure {
 		},
 		{
 			name: "member-cleanup",
+			before: func(t *testing.T, p *procRun) {
+				if r := p.account(t, kbtest.MemberID).Root; !r.Password || len(r.AccessKeys) != 1 || len(r.SigningCertificates) != 1 || len(r.MFADevices) != 1 {
+					t.Fatalf("before: member root %+v", r)
+				}
+			},
 			steps: []step{
 				{block: "member-session/start", as: kbtest.ManagementAdminKey, subst: member(), want: equals(rootARN)},
 				{block: "member-cleanup/delete", state: func(t *testing.T, p *procRun) {
@@ -165,6 +180,11 @@ func procedures() []procedure {
 		},
 		{
 			name: "root-signing-certificate/standalone",
+			before: func(t *testing.T, p *procRun) {
+				if n := len(p.account(t, kbtest.StandaloneID).Root.SigningCertificates); n != 1 {
+					t.Fatalf("before: %d certificates", n)
+				}
+			},
 			steps: []step{
 				{block: "root-signing-certificate/find-summary", as: kbtest.StandaloneAuditor, want: equals("1")},
 				{block: "root-signing-certificate/list", as: kbtest.StandaloneRootKey1, want: contains(kbtest.StandaloneCertID, "Active")},
@@ -211,6 +231,11 @@ func procedures() []procedure {
 		},
 		{
 			name: "root-member-password",
+			before: func(t *testing.T, p *procRun) {
+				if !p.account(t, kbtest.MemberID).Root.Password {
+					t.Fatal("before: the member's root user has no password")
+				}
+			},
 			steps: []step{
 				{block: "root-member-password/find-summary", as: kbtest.MemberAuditorKey, want: equals("1")},
 				{block: "audit-session/start", as: kbtest.ManagementAdminKey, subst: member(), want: equals(rootARN)},
@@ -236,6 +261,11 @@ func procedures() []procedure {
 		{
 			name:  "org-root-credentials-management",
 			world: kbtest.Options{NoCentralRootAccess: true},
+			before: func(t *testing.T, p *procRun) {
+				if o := p.srv.World().Organization; o.RootCredentialsManagement || o.RootSessions || len(o.TrustedAccess) != 0 || len(o.DelegatedAdmins) != 0 {
+					t.Fatalf("before: organisation %+v", o)
+				}
+			},
 			steps: []step{
 				{block: "org-root-credentials-management/find-features", as: kbtest.ManagementAdminKey, wantErr: "ServiceAccessNotEnabledException"},
 				{block: "org-root-credentials-management/find-trusted", as: kbtest.ManagementAdminKey, want: equals("")},
@@ -261,6 +291,11 @@ func procedures() []procedure {
 		},
 		{
 			name: "service-control-policy",
+			before: func(t *testing.T, p *procRun) {
+				if n := len(p.srv.World().Organization.Policies); n != 0 {
+					t.Fatalf("before: %d policies", n)
+				}
+			},
 			steps: []step{
 				{block: "scp/attach", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_OR_OU_ID": kbtest.OUID},
 					want: all(contains(kbtest.RootID), func(t *testing.T, out string) {
