@@ -92,6 +92,9 @@ func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -154,14 +157,20 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
-	// A report file's age comes from its modification time, which a fresh
-	// checkout sets to "now": pin it to the time the golden file shows.
-	pinned := time.Date(2026, 11, 26, 18, 12, 32, 0, time.UTC)
-	if err := os.Chtimes("testdata/credential-report.csv", pinned, pinned); err != nil {
+	// A CSV report carries no generation time, so Vigil dates it by the
+	// file's modification time; pin it, or the output would depend on when
+	// the repository was checked out.
+	data, err := os.ReadFile("testdata/credential-report.csv")
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0").want(t, 0)
-	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, "testdata/credential-report.csv", "FILE"))
+	csv := filepath.Join(t.TempDir(), "credential-report.csv")
+	mtime := time.Date(2026, 11, 26, 18, 12, 32, 0, time.UTC)
+	if err := os.WriteFile(csv, data, 0o644); err != nil || os.Chtimes(csv, mtime, mtime) != nil {
+		t.Fatal("copy the report", err)
+	}
+	r := vigil(t, nil, "scan", "--credential-report", csv, "--max-report-age", "0").want(t, 0)
+	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, csv, "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
 		t.Error("account ID not taken from the root row's ARN")
 	}

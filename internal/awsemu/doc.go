@@ -58,5 +58,6 @@
 // error code for a deactivated key (InvalidClientTokenId here), the error
 // codes of AssumeRoot refusals (AccessDenied, or ValidationError for bad
 // input), which organization feature gates which task policy, and when a
-// credential report expires (only when a world says Expired).
+// credential report expires (only when a world says Expired). Service
+// control policies can be created and attached but are not enforced.
 package awsemu

@@ -28,6 +28,7 @@ var orgsHandlers = map[string]handlerFunc{
 	"ListParents":                         (*Server).orgsListParents,
 	"ListAWSServiceAccessForOrganization": (*Server).orgsListServiceAccess,
 	"EnableAWSServiceAccess":              (*Server).orgsEnableServiceAccess,
+	"RegisterDelegatedAdministrator":      (*Server).orgsRegisterDelegatedAdministrator,
 	"ListDelegatedAdministrators":         (*Server).orgsListDelegatedAdministrators,
 	// Policies: organizations_policies.go.
 	"ListPolicies":          (*Server).orgsListPolicies,
@@ -547,4 +548,38 @@ func (s *Server) orgsListDelegatedAdministrators(r *request) (any, *apiError) {
 		DelegatedAdministrators []admin `json:"DelegatedAdministrators"`
 		NextToken               *string `json:"NextToken,omitempty"`
 	}{out, next}, nil
+}
+
+// orgsRegisterDelegatedAdministrator makes a member account the delegated
+// administrator of a service; only IAM's is modelled, since that is the one
+// centralised root access uses.
+func (s *Server) orgsRegisterDelegatedAdministrator(r *request) (any, *apiError) {
+	var in struct{ AccountId, ServicePrincipal string }
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	o, err := s.orgsManagement(r)
+	if err != nil {
+		return nil, err
+	}
+	if in.AccountId == "" || in.ServicePrincipal == "" {
+		return nil, invalidInput("INPUT_REQUIRED", "AccountId and ServicePrincipal are required.")
+	}
+	if in.ServicePrincipal != iamServicePrincipal {
+		return nil, invalidInput("UNRECOGNIZED_SERVICE_PRINCIPAL", "awsemu models delegated administrators for %s only.", iamServicePrincipal)
+	}
+	a, ok := s.accounts[in.AccountId]
+	if !ok || !s.inOrg(a) {
+		return nil, newError("AccountNotFoundException", "You specified an account that doesn't exist.")
+	}
+	if in.AccountId == o.ManagementAccountID {
+		e := newError("ConstraintViolationException", "You cannot register the management account as a delegated administrator.")
+		e.reason = "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR"
+		return nil, e
+	}
+	if slices.Contains(o.DelegatedAdmins, in.AccountId) {
+		return nil, newError("AccountAlreadyRegisteredException", "The provided account is already a delegated administrator for your organization.")
+	}
+	o.DelegatedAdmins = append(o.DelegatedAdmins, in.AccountId)
+	return struct{}{}, nil
 }

@@ -332,3 +332,26 @@ func TestPoliciesFromWorldFile(t *testing.T) {
 		})
 	}
 }
+
+func TestRegisterDelegatedAdministrator(t *testing.T) {
+	srv := startTest(t)
+	orgs := clientsFor(t, srv, mgmtAdminKey).orgs
+	ctx := t.Context()
+	in := func(id string) *organizations.RegisterDelegatedAdministratorInput {
+		return &organizations.RegisterDelegatedAdministratorInput{AccountId: aws.String(id), ServicePrincipal: aws.String("iam.amazonaws.com")}
+	}
+	if _, err := orgs.RegisterDelegatedAdministrator(ctx, in(memberID)); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.World().Organization.DelegatedAdmins; !slices.Contains(got, memberID) {
+		t.Fatalf("delegated admins %v", got)
+	}
+	_, err := orgs.RegisterDelegatedAdministrator(ctx, in(memberID))
+	wantType[*types.AccountAlreadyRegisteredException](t, err)
+	_, err = orgs.RegisterDelegatedAdministrator(ctx, in(mgmtID))
+	wantType[*types.ConstraintViolationException](t, err)
+	_, err = orgs.RegisterDelegatedAdministrator(ctx, in(standaloneID))
+	wantType[*types.AccountNotFoundException](t, err)
+	_, err = clientsFor(t, srv, memberAliceKey).orgs.RegisterDelegatedAdministrator(ctx, in(memberID))
+	wantType[*types.AccessDeniedException](t, err)
+}

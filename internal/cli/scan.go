@@ -40,6 +40,7 @@ type scanOptions struct {
 	noColor          bool
 	rule             rule.Options
 	reportTimeout    time.Duration
+	compliance       string
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -81,6 +82,7 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed.`,
 	f.Var(dayDuration{&o.rule.RootUseWindow}, "root-use-window", "root use within this long counts as recent (e.g. 30d, 12h)")
 	f.Var(dayDuration{&o.rule.MaxReportAge}, "max-report-age", "oldest credential report a PASS may rest on alone; 0 for no limit")
 	f.Var(dayDuration{&o.reportTimeout}, "report-timeout", "how long to wait for IAM to generate the credential report")
+	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	return cmd
 }
 
@@ -134,6 +136,10 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if err != nil {
 		return err
 	}
+	framework, err := resolveCompliance(o.compliance)
+	if err != nil {
+		return err
+	}
 	var doc *snapshot.Document
 	switch {
 	case o.from != "":
@@ -157,6 +163,9 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	// snapshot later gives the same answer.
 	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, o.rule)
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: app.Version}, app.now())
+	if framework != nil {
+		rep.Compliance = assessCompliance(framework, doc, results)
+	}
 
 	if err := writeReport(app, o, rep); err != nil {
 		return err

@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/compliance"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -28,6 +29,9 @@ type Document struct {
 	Accounts     []Account            `json:"accounts"`
 	Summary      Summary              `json:"summary"`
 	Results      []rule.Result        `json:"results"`
+	// Compliance is the results judged against one framework version,
+	// when the scan asked for it (--compliance).
+	Compliance *compliance.Assessment `json:"compliance,omitempty"`
 }
 
 // Tool names the program that wrote the document.

@@ -33,6 +33,12 @@ func WriteText(w io.Writer, d *Document, o TextOptions) error {
 	}
 	t := &textWriter{w: w, o: o}
 	t.header(d)
+	if d.Compliance != nil {
+		t.compliance(d)
+		t.line("")
+		t.summary(d)
+		return t.err
+	}
 	byAccount := map[string][]rule.Result{}
 	var orgResults []rule.Result
 	known := map[string]bool{}

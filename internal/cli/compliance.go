@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"github.com/vigil-sec/vigil/internal/compliance"
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/rules"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// resolveCompliance reads --compliance; an unknown framework or version is
+// a usage error that lists the valid ones. Empty means no compliance view.
+func resolveCompliance(spec string) (*compliance.Version, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	v, err := cat.Resolve(spec)
+	if err != nil {
+		return nil, usagef("--compliance: %v", err)
+	}
+	return v, nil
+}
+
+// assessCompliance judges the results against the framework version. A
+// mapped rule without results is explained from what was scanned: an
+// organisation rule cannot apply to accounts that are in no organisation,
+// and is unknown when the organisation's settings were not collected.
+func assessCompliance(v *compliance.Version, doc *snapshot.Document, results []rule.Result) *compliance.Assessment {
+	cat, _ := loadCatalog() // loaded by resolveCompliance already
+	titles := map[string]string{}
+	for _, r := range rules.All() {
+		titles[r.ID] = r.Title
+	}
+	missing := func(id string) (rule.Status, string) {
+		r, ok := rules.ByID(id)
+		if !ok {
+			return rule.Unknown, "the rule is not in this build"
+		}
+		if len(doc.Accounts) == 0 {
+			return rule.Unknown, "no account was scanned"
+		}
+		if r.Scope == rule.OrganizationScope {
+			standalone := true
+			for i := range doc.Accounts {
+				if doc.Accounts[i].Role() != snapshot.RoleStandalone {
+					standalone = false
+				}
+			}
+			if standalone {
+				return rule.NotApplicable, "the scanned account is in no organisation"
+			}
+			return rule.Unknown, "the organisation's settings were not collected: scan the management account or the IAM delegated administrator"
+		}
+		return rule.Unknown, "the rule produced no result for this scan"
+	}
+	a := cat.Assess(v, results, titles, missing)
+	return &a
+}

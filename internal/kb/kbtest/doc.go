@@ -1,0 +1,12 @@
+// Package kbtest owns the emulated AWS estate that the knowledge base's
+// tests run against: an organisation with dirty and clean member accounts
+// and a standalone account, each root user holding the credentials the
+// pages teach how to find and remove, and the IAM identities (auditor,
+// management administrator) that the pages' commands are run as.
+//
+// It also serves the two services a page's commands use beyond IAM, STS
+// and Organizations — CloudTrail LookupEvents and EventBridge rules — with
+// just enough state for the tests to check what the commands did.
+//
+// Only tests import it.
+package kbtest

@@ -1,0 +1,112 @@
+package kbtest
+
+import (
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+)
+
+// The estate's accounts.
+const (
+	OrgID        = "o-kbtest12345"
+	RootID       = "r-kb12"
+	OUID         = "ou-kb12-workload1"
+	ManagementID = "111111111111"
+	MemberID     = "222222222222" // root holds every kind of credential
+	CleanID      = "333333333333" // root holds nothing (centralised root access)
+	StandaloneID = "444444444444" // not in the organisation
+)
+
+// Signing keys. Secrets are not checked by the emulator.
+const (
+	ManagementAdminKey = "AKIAKBMGMTADMIN00001" // IAM user "admin" in the management account
+	MemberAuditorKey   = "AKIAKBMEMBERAUDIT001" // IAM user "auditor" in MemberID
+	MemberRootKey      = "AKIAKBMEMBERROOT0001" // root of MemberID, active, used
+	CleanAuditorKey    = "AKIAKBCLEANAUDIT0001"
+	StandaloneAuditor  = "AKIAKBSTANDAUDIT0001" // IAM user "auditor" in StandaloneID
+	StandaloneRootKey1 = "AKIAKBSTANDROOT00001" // root of StandaloneID, active, used recently
+	StandaloneRootKey2 = "AKIAKBSTANDROOT00002" // root of StandaloneID, active, never used
+	MemberCertID       = "KBMEMBERROOTCERTIFICATE00001"
+	StandaloneCertID   = "KBSTANDALONEROOTCERTIFICATE1"
+	MemberMFASerial    = "arn:aws:iam::" + MemberID + ":mfa/root-account-mfa-device"
+	StandaloneMFA      = "arn:aws:iam::" + StandaloneID + ":mfa/root-account-mfa-device"
+	ManagementMFA      = "GAHT11112222"
+	// KeyUseRegion is where StandaloneRootKey1 was last used.
+	KeyUseRegion = "eu-west-1"
+)
+
+// Options vary the estate.
+type Options struct {
+	// NoCentralRootAccess leaves IAM without trusted access and both
+	// centralised root access features off.
+	NoCentralRootAccess bool
+	// Partition is "aws" unless set.
+	Partition string
+}
+
+// World returns the estate, dated relative to now.
+func World(now time.Time, o Options) *awsemu.World {
+	now = now.UTC().Truncate(time.Second)
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	at := func(d time.Duration) *time.Time { t := ago(d); return &t }
+	day := 24 * time.Hour
+	org := &awsemu.Organization{
+		ID: OrgID, ManagementAccountID: ManagementID, RootID: RootID,
+		OUs:                       []awsemu.OU{{ID: OUID, Name: "Workloads", ParentID: RootID}},
+		TrustedAccess:             []string{"iam.amazonaws.com"},
+		RootCredentialsManagement: true,
+		RootSessions:              true,
+	}
+	if o.NoCentralRootAccess {
+		org.TrustedAccess, org.RootCredentialsManagement, org.RootSessions = nil, false, false
+	}
+	auditor := func(key string) awsemu.User {
+		return awsemu.User{Name: "auditor", CreateDate: ago(400 * day), AccessKeys: []awsemu.AccessKey{{ID: key, CreateDate: ago(400 * day)}}}
+	}
+	// An IAM user named "root" with its own virtual MFA: it must never be
+	// mistaken for the root user.
+	decoy := awsemu.User{Name: "root", CreateDate: ago(300 * day), Password: true, MFADevices: []awsemu.MFADevice{{Type: awsemu.MFAVirtual}}}
+	return &awsemu.World{
+		Partition:    o.Partition,
+		Organization: org,
+		Accounts: []*awsemu.Account{
+			{
+				ID: ManagementID, Name: "management", JoinedMethod: "INVITED", JoinedTimestamp: ago(6 * 365 * day),
+				Root: awsemu.Root{
+					CreateDate: ago(6 * 365 * day), Password: true, PasswordLastUsed: at(90 * day),
+					MFADevices: []awsemu.MFADevice{{Type: awsemu.MFAHardware, Serial: ManagementMFA, EnableDate: ago(6 * 365 * day)}},
+				},
+				Users: []awsemu.User{{Name: "admin", CreateDate: ago(500 * day), AccessKeys: []awsemu.AccessKey{{ID: ManagementAdminKey, CreateDate: ago(500 * day)}}}},
+			},
+			{
+				ID: MemberID, Name: "production", ParentID: OUID, JoinedTimestamp: ago(3 * 365 * day),
+				Root: awsemu.Root{
+					CreateDate: ago(3 * 365 * day), Password: true, PasswordLastUsed: at(5 * day),
+					AccessKeys: []awsemu.AccessKey{{ID: MemberRootKey, CreateDate: ago(3 * 365 * day),
+						LastUsed: &awsemu.KeyLastUsed{Date: ago(40 * day), Region: "us-east-1", Service: "s3"}}},
+					SigningCertificates: []awsemu.Cert{{ID: MemberCertID, UploadDate: ago(3 * 365 * day)}},
+					MFADevices:          []awsemu.MFADevice{{Type: awsemu.MFAVirtual, EnableDate: ago(3 * 365 * day)}},
+				},
+				Users: []awsemu.User{auditor(MemberAuditorKey), decoy},
+			},
+			{
+				ID: CleanID, Name: "sandbox", ParentID: OUID, JoinedTimestamp: ago(100 * day),
+				Root:  awsemu.Root{CreateDate: ago(100 * day)},
+				Users: []awsemu.User{auditor(CleanAuditorKey)},
+			},
+			{
+				ID: StandaloneID, Name: "standalone", Standalone: true,
+				Root: awsemu.Root{
+					CreateDate: ago(8 * 365 * day), Password: true, PasswordLastUsed: at(3 * day),
+					AccessKeys: []awsemu.AccessKey{
+						{ID: StandaloneRootKey1, CreateDate: ago(8 * 365 * day), LastUsed: &awsemu.KeyLastUsed{Date: ago(2 * day), Region: KeyUseRegion, Service: "ec2"}},
+						{ID: StandaloneRootKey2, CreateDate: ago(2 * 365 * day)},
+					},
+					SigningCertificates: []awsemu.Cert{{ID: StandaloneCertID, UploadDate: ago(7 * 365 * day)}},
+					MFADevices:          []awsemu.MFADevice{{Type: awsemu.MFAVirtual, EnableDate: ago(8 * 365 * day)}},
+				},
+				Users: []awsemu.User{auditor(StandaloneAuditor), decoy},
+			},
+		},
+	}
+}

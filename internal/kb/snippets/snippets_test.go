@@ -1,0 +1,338 @@
+package snippets_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/kb/kbtest"
+	"github.com/vigil-sec/vigil/internal/kb/snippets"
+)
+
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// tested lists the snippet files this test runs. TestEverySnippetRuns
+// fails when a file is added without a test here.
+var tested = map[string]bool{}
+
+func covers(t *testing.T, file string) {
+	t.Helper()
+	tested[file] = true
+}
+
+func start(t *testing.T, o kbtest.Options) *awsemu.Server {
+	t.Helper()
+	return awsemu.Start(t, kbtest.World(now, o), awsemu.WithClock(awsemu.NewManualClock(now).Now))
+}
+
+func account(t *testing.T, srv *awsemu.Server, id string) *awsemu.Account {
+	t.Helper()
+	a, ok := srv.Account(id)
+	if !ok {
+		t.Fatalf("no account %s", id)
+	}
+	return a
+}
+
+func keyIDs(a *awsemu.Account) []string {
+	var ids []string
+	for _, k := range a.Root.AccessKeys {
+		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
+func TestRootAccessKeyStandalone(t *testing.T) {
+	covers(t, "root_access_key_find.go")
+	covers(t, "root_access_key_fix.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	auditor := srv.ConfigFor(t, kbtest.StandaloneAuditor)
+	root := srv.ConfigFor(t, kbtest.StandaloneRootKey1)
+
+	if present, err := snippets.RootAccessKeysPresent(ctx, auditor); err != nil || !present {
+		t.Fatalf("RootAccessKeysPresent = %v, %v; want true", present, err)
+	}
+	keys, err := snippets.ListRootAccessKeys(ctx, root)
+	if err != nil || len(keys) != 2 || aws.ToString(keys[0].AccessKeyId) != kbtest.StandaloneRootKey1 {
+		t.Fatalf("ListRootAccessKeys = %+v, %v", keys, err)
+	}
+	use, err := snippets.RootAccessKeyLastUse(ctx, root, kbtest.StandaloneRootKey1)
+	if err != nil || use.LastUsedDate == nil || aws.ToString(use.Region) != kbtest.KeyUseRegion {
+		t.Fatalf("RootAccessKeyLastUse = %+v, %v", use, err)
+	}
+	if use, err := snippets.RootAccessKeyLastUse(ctx, root, kbtest.StandaloneRootKey2); err != nil || use.LastUsedDate != nil {
+		t.Fatalf("unused key: %+v, %v", use, err)
+	}
+
+	if err := snippets.DeactivateRootAccessKey(ctx, root, kbtest.StandaloneRootKey2); err != nil {
+		t.Fatal(err)
+	}
+	if k := account(t, srv, kbtest.StandaloneID).Root.AccessKeys[1]; k.ID != kbtest.StandaloneRootKey2 || k.Status != awsemu.StatusInactive {
+		t.Fatalf("after deactivation: %+v", k)
+	}
+	if err := snippets.DeleteRootAccessKey(ctx, root, kbtest.StandaloneRootKey2); err != nil {
+		t.Fatal(err)
+	}
+	// The signing key last: its own deletion is the last call it makes.
+	if err := snippets.DeleteRootAccessKey(ctx, root, kbtest.StandaloneRootKey1); err != nil {
+		t.Fatal(err)
+	}
+	if ids := keyIDs(account(t, srv, kbtest.StandaloneID)); len(ids) != 0 {
+		t.Fatalf("root keys left: %v", ids)
+	}
+	if present, err := snippets.RootAccessKeysPresent(ctx, auditor); err != nil || present {
+		t.Fatalf("after deletion RootAccessKeysPresent = %v, %v", present, err)
+	}
+	// The decoy IAM user named "root" and the auditor are untouched.
+	if a := account(t, srv, kbtest.StandaloneID); len(a.Users) != 2 || len(a.Users[0].AccessKeys) != 1 {
+		t.Fatalf("IAM users changed: %+v", a.Users)
+	}
+}
+
+func TestAssumeRoot(t *testing.T) {
+	covers(t, "assume_root.go")
+	ctx := context.Background()
+	for _, partition := range []string{"aws", "aws-us-gov"} {
+		t.Run(partition, func(t *testing.T) {
+			srv := start(t, kbtest.Options{Partition: partition})
+			session, err := snippets.AssumeRoot(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID, "IAMAuditRootUserCredentials")
+			if err != nil {
+				t.Fatal(err)
+			}
+			who, err := sts.NewFromConfig(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "arn:" + partition + ":iam::" + kbtest.MemberID + ":root"; aws.ToString(who.Arn) != want {
+				t.Errorf("session is %s, want %s", aws.ToString(who.Arn), want)
+			}
+			calls := srv.Calls()
+			var policy string
+			for _, c := range calls {
+				if c.Action == "AssumeRoot" {
+					policy = c.Params["TaskPolicyArn.arn"]
+				}
+			}
+			if want := "arn:" + partition + ":iam::aws:policy/root-task/IAMAuditRootUserCredentials"; policy != want {
+				t.Errorf("task policy ARN %q, want %q", policy, want)
+			}
+		})
+	}
+	srv := start(t, kbtest.Options{NoCentralRootAccess: true})
+	if _, err := snippets.AssumeRoot(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID, "IAMDeleteRootUserCredentials"); err == nil ||
+		!strings.Contains(err.Error(), "sts:AssumeRoot "+kbtest.MemberID+" with IAMDeleteRootUserCredentials") {
+		t.Errorf("without centralised root access: %v", err)
+	}
+}
+
+func TestMemberRootAccessKeys(t *testing.T) {
+	covers(t, "root_access_key_member.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	deleted, err := snippets.DeleteMemberRootAccessKeys(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID)
+	if err != nil || !slices.Equal(deleted, []string{kbtest.MemberRootKey}) {
+		t.Fatalf("DeleteMemberRootAccessKeys = %v, %v", deleted, err)
+	}
+	a := account(t, srv, kbtest.MemberID)
+	if len(a.Root.AccessKeys) != 0 || !a.Root.Password || len(a.Root.SigningCertificates) != 1 {
+		t.Fatalf("member root after key deletion: %+v", a.Root)
+	}
+	// Signed as the member's own auditor, the account summary agrees.
+	if present, err := snippets.RootAccessKeysPresent(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err != nil || present {
+		t.Errorf("summary still shows a root key: %v, %v", present, err)
+	}
+}
+
+func TestMemberRootCleanup(t *testing.T) {
+	covers(t, "member_root_cleanup.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	removed, err := snippets.DeleteMemberRootCredentials(ctx, admin, kbtest.MemberID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !removed.Password || !slices.Equal(removed.AccessKeys, []string{kbtest.MemberRootKey}) ||
+		!slices.Equal(removed.SigningCertificates, []string{kbtest.MemberCertID}) || !slices.Equal(removed.MFADevices, []string{kbtest.MemberMFASerial}) {
+		t.Fatalf("removed %+v", removed)
+	}
+	r := account(t, srv, kbtest.MemberID).Root
+	if r.Password || len(r.AccessKeys)+len(r.SigningCertificates)+len(r.MFADevices) != 0 {
+		t.Fatalf("member root still holds credentials: %+v", r)
+	}
+	// The order matters: the password went before the MFA.
+	var order []string
+	for _, c := range srv.Calls() {
+		if awsemu.Mutating(c.Service, c.Action) {
+			order = append(order, c.Action)
+		}
+	}
+	if want := []string{"DeleteLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate", "DeactivateMFADevice"}; !slices.Equal(order, want) {
+		t.Errorf("mutating calls %v, want %v", order, want)
+	}
+	// A clean member: nothing to remove, and no error.
+	removed, err = snippets.DeleteMemberRootCredentials(ctx, admin, kbtest.CleanID)
+	if err != nil || removed.Password || len(removed.AccessKeys) != 0 {
+		t.Errorf("clean member: %+v, %v", removed, err)
+	}
+}
+
+func TestRootMFA(t *testing.T) {
+	covers(t, "root_mfa_find.go")
+	covers(t, "root_hardware_mfa_find.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	// The standalone root has a virtual MFA; the decoy user "root" has one too.
+	standalone := srv.ConfigFor(t, kbtest.StandaloneAuditor)
+	if on, err := snippets.RootMFAEnabled(ctx, standalone); err != nil || !on {
+		t.Fatalf("RootMFAEnabled = %v, %v", on, err)
+	}
+	if serials, err := snippets.RootVirtualMFADevices(ctx, standalone); err != nil || !slices.Equal(serials, []string{kbtest.StandaloneMFA}) {
+		t.Fatalf("RootVirtualMFADevices = %v, %v", serials, err)
+	}
+	// The management root's MFA is hardware: no virtual device counts.
+	mgmt := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	if on, err := snippets.RootMFAEnabled(ctx, mgmt); err != nil || !on {
+		t.Fatalf("management RootMFAEnabled = %v, %v", on, err)
+	}
+	if serials, err := snippets.RootVirtualMFADevices(ctx, mgmt); err != nil || len(serials) != 0 {
+		t.Fatalf("management RootVirtualMFADevices = %v, %v", serials, err)
+	}
+	// The clean member's root has no MFA at all.
+	if on, err := snippets.RootMFAEnabled(ctx, srv.ConfigFor(t, kbtest.CleanAuditorKey)); err != nil || on {
+		t.Fatalf("clean RootMFAEnabled = %v, %v", on, err)
+	}
+}
+
+func TestRootSigningCertificates(t *testing.T) {
+	covers(t, "root_signing_certificate_find.go")
+	covers(t, "root_signing_certificate_fix.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	auditor := srv.ConfigFor(t, kbtest.StandaloneAuditor)
+	root := srv.ConfigFor(t, kbtest.StandaloneRootKey1)
+	if present, err := snippets.RootSigningCertificatesPresent(ctx, auditor); err != nil || !present {
+		t.Fatalf("RootSigningCertificatesPresent = %v, %v", present, err)
+	}
+	certs, err := snippets.ListRootSigningCertificates(ctx, root)
+	if err != nil || len(certs) != 1 || aws.ToString(certs[0].CertificateId) != kbtest.StandaloneCertID {
+		t.Fatalf("ListRootSigningCertificates = %+v, %v", certs, err)
+	}
+	if err := snippets.DeleteRootSigningCertificate(ctx, root, kbtest.StandaloneCertID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(account(t, srv, kbtest.StandaloneID).Root.SigningCertificates); n != 0 {
+		t.Fatalf("%d certificates left", n)
+	}
+	if present, err := snippets.RootSigningCertificatesPresent(ctx, auditor); err != nil || present {
+		t.Fatalf("after deletion: %v, %v", present, err)
+	}
+}
+
+func TestRootLastUse(t *testing.T) {
+	covers(t, "root_recent_use_find.go")
+	if testing.Short() {
+		t.Skip("waits for the emulated credential report")
+	}
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	use, err := snippets.RootLastUse(ctx, srv.ConfigFor(t, kbtest.StandaloneAuditor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := account(t, srv, kbtest.StandaloneID).Root
+	if !use.PasswordLastUsed.Equal(*r.PasswordLastUsed) || !use.KeyLastUsed[0].Equal(r.AccessKeys[0].LastUsed.Date) ||
+		!use.KeyLastUsed[1].IsZero() || !use.Latest().Equal(r.AccessKeys[0].LastUsed.Date) || use.ReportTime.IsZero() {
+		t.Errorf("RootLastUse = %+v", use)
+	}
+	if got := now.Sub(use.Latest()); got != 2*24*time.Hour {
+		t.Errorf("latest use %s ago, want 48h", got)
+	}
+}
+
+func TestRootPassword(t *testing.T) {
+	covers(t, "root_member_password_find.go")
+	covers(t, "root_member_password_fix.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	if has, err := snippets.RootPasswordPresent(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err != nil || !has {
+		t.Fatalf("RootPasswordPresent = %v, %v", has, err)
+	}
+	if has, err := snippets.MemberRootHasPassword(ctx, admin, kbtest.MemberID); err != nil || !has {
+		t.Fatalf("MemberRootHasPassword(member) = %v, %v", has, err)
+	}
+	if has, err := snippets.MemberRootHasPassword(ctx, admin, kbtest.CleanID); err != nil || has {
+		t.Fatalf("MemberRootHasPassword(clean) = %v, %v", has, err)
+	}
+	if had, err := snippets.DeleteMemberRootPassword(ctx, admin, kbtest.MemberID); err != nil || !had {
+		t.Fatalf("DeleteMemberRootPassword = %v, %v", had, err)
+	}
+	if account(t, srv, kbtest.MemberID).Root.Password {
+		t.Fatal("password still present")
+	}
+	if had, err := snippets.DeleteMemberRootPassword(ctx, admin, kbtest.MemberID); err != nil || had {
+		t.Fatalf("second DeleteMemberRootPassword = %v, %v", had, err)
+	}
+	if has, err := snippets.RootPasswordPresent(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err != nil || has {
+		t.Fatalf("summary after deletion = %v, %v", has, err)
+	}
+}
+
+func TestCentralRootAccess(t *testing.T) {
+	covers(t, "org_features.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{NoCentralRootAccess: true})
+	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	if f, err := snippets.CentralRootAccessFeatures(ctx, admin); err != nil || len(f) != 0 {
+		t.Fatalf("before: %v, %v", f, err)
+	}
+	if err := snippets.EnableCentralRootAccess(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := snippets.EnableCentralRootAccess(ctx, admin); err != nil {
+		t.Fatalf("re-running: %v", err)
+	}
+	f, err := snippets.CentralRootAccessFeatures(ctx, admin)
+	if err != nil || !slices.Equal(f, []string{"RootCredentialsManagement", "RootSessions"}) {
+		t.Fatalf("after: %v, %v", f, err)
+	}
+	o := srv.World().Organization
+	if !o.RootCredentialsManagement || !o.RootSessions || !slices.Contains(o.TrustedAccess, "iam.amazonaws.com") {
+		t.Errorf("organisation state %+v", o)
+	}
+	// From a member account the call is refused, not misread as "off".
+	if _, err := snippets.CentralRootAccessFeatures(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err == nil {
+		t.Error("a member account read the organisation's features")
+	}
+}
+
+// TestEverySnippetRuns runs last (Go runs tests in source order) and fails
+// for a snippet file that no test above exercises.
+func TestEverySnippetRuns(t *testing.T) {
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		t.Skip("only meaningful when every test runs")
+	}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || name == "doc.go" {
+			continue
+		}
+		if !tested[name] {
+			t.Errorf("snippet %s is not run by any test", name)
+		}
+	}
+}
