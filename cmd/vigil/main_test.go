@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 )
@@ -153,8 +154,22 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
-	r := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0").want(t, 0)
-	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, "testdata/credential-report.csv", "FILE"))
+	// The report's age comes from the file's modification time, so the
+	// test pins it: a checkout's own mtime would change the golden output.
+	data, err := os.ReadFile("testdata/credential-report.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "credential-report.csv")
+	mtime := time.Date(2026, 11, 26, 11, 0, 0, 0, time.UTC) // an hour before SOURCE_DATE_EPOCH
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(file, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	r := vigil(t, nil, "scan", "--credential-report", file, "--max-report-age", "0").want(t, 0)
+	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, file, "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
 		t.Error("account ID not taken from the root row's ARN")
 	}
