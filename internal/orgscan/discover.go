@@ -16,11 +16,13 @@ import (
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// orgConcurrency bounds the Organizations calls discovery makes at once.
-// Organizations throttles hardest of the three services (its limits are
-// per organisation and unpublished), and the tree is small next to the
-// accounts, so a few at a time keep it off the critical path.
-const orgConcurrency = 4
+// OrgConcurrency bounds the Organizations calls the OU tree walk makes
+// at once. Organizations throttles hardest of the three services (its
+// limits are per organisation and unpublished), while ListAccounts, which
+// feeds the scan, is one call at a time by nature; eight keep the walk
+// off the critical path of all but the smallest organisations without
+// bursting.
+const OrgConcurrency = 8
 
 // member is an account as discovery found it.
 type member struct {
@@ -123,9 +125,13 @@ func (t *tree) subtree(id string) []string {
 	return out
 }
 
-// walkOUs reads the root and every OU, one level at a time with a few
-// calls in flight (OUs nest at most five deep).
-func walkOUs(ctx context.Context, c Organizations, t *tree) *snapshot.Gap {
+// walkOUs reads the root and every OU. With accounts set it also lists
+// the accounts directly under each, recording where each sits and handing
+// every page to found (which may be nil). Each parent is read as soon as
+// its own parent's listing names it, so the walk takes about as long as
+// the deepest chain, not one level after the other; at most
+// OrgConcurrency calls are in flight.
+func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account)) *snapshot.Gap {
 	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -145,99 +151,130 @@ func walkOUs(ctx context.Context, c Organizations, t *tree) *snapshot.Gap {
 	if t.rootName == "" {
 		t.rootName = "Root"
 	}
-	level := []string{t.rootID}
-	for len(level) > 0 {
-		var next []string
-		g := forEach(ctx, level, func(ctx context.Context, parent string) *snapshot.Gap {
-			var kids []string
+	w := newWalker(ctx)
+	var visit func(parent string)
+	visit = func(parent string) {
+		w.do(func(ctx context.Context) *snapshot.Gap {
 			p := organizations.NewListOrganizationalUnitsForParentPaginator(c, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
 			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
+				page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListOrganizationalUnitsForParentOutput, error) {
+					return p.NextPage(ctx)
+				})
 				if err != nil {
 					g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListOrganizationalUnitsForParent", err)
 					return &g
 				}
+				var kids []string
 				t.mu.Lock()
 				for _, ou := range page.OrganizationalUnits {
 					id := aws.ToString(ou.Id)
 					t.ous[id] = ouNode{name: aws.ToString(ou.Name), parent: parent}
+					t.children[parent] = append(t.children[parent], id)
 					kids = append(kids, id)
 				}
 				t.mu.Unlock()
+				for _, k := range kids {
+					visit(k)
+				}
 			}
-			sort.Strings(kids)
-			t.mu.Lock()
-			t.children[parent] = kids
-			next = append(next, kids...)
-			t.mu.Unlock()
 			return nil
 		})
-		if g != nil {
-			return g
+		if accounts {
+			w.do(func(ctx context.Context) *snapshot.Gap { return listAccounts(ctx, w, c, t, parent, found) })
 		}
-		sort.Strings(next)
-		level = next
+	}
+	visit(t.rootID)
+	if g := w.wait(); g != nil {
+		return g
+	}
+	for _, kids := range t.children {
+		sort.Strings(kids)
 	}
 	return nil
 }
 
-// listAccountsUnder lists the accounts directly under each parent, a few
-// parents at a time, recording where each sits and handing every page to
-// found (which may be nil).
+// listAccountsUnder lists the accounts directly under each parent, at
+// most OrgConcurrency calls at once.
 func listAccountsUnder(ctx context.Context, c Organizations, t *tree, parents []string, found func([]orgtypes.Account)) *snapshot.Gap {
-	return forEach(ctx, parents, func(ctx context.Context, parent string) *snapshot.Gap {
-		p := organizations.NewListAccountsForParentPaginator(c, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccountsForParent", err)
-				g.Message = fmt.Sprintf("listing the accounts of %s: %s", parent, g.Message)
-				return &g
-			}
-			t.mu.Lock()
-			for _, a := range page.Accounts {
-				t.parentOf[aws.ToString(a.Id)] = parent
-			}
-			t.mu.Unlock()
-			if found != nil {
-				found(page.Accounts)
-			}
-		}
-		return nil
-	})
+	w := newWalker(ctx)
+	for _, parent := range parents {
+		w.do(func(ctx context.Context) *snapshot.Gap { return listAccounts(ctx, w, c, t, parent, found) })
+	}
+	return w.wait()
 }
 
-// forEach runs f on every item, orgConcurrency at a time, and returns the
-// first gap. It stops starting new items once one fails.
-func forEach(ctx context.Context, items []string, f func(context.Context, string) *snapshot.Gap) *snapshot.Gap {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first *snapshot.Gap
-	)
-	sem := make(chan struct{}, orgConcurrency)
-	for _, it := range items {
-		mu.Lock()
-		failed := first != nil
-		mu.Unlock()
-		if failed {
-			break
+func listAccounts(ctx context.Context, w *walker, c Organizations, t *tree, parent string, found func([]orgtypes.Account)) *snapshot.Gap {
+	p := organizations.NewListAccountsForParentPaginator(c, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
+	for p.HasMorePages() {
+		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListAccountsForParentOutput, error) { return p.NextPage(ctx) })
+		if err != nil {
+			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccountsForParent", err)
+			g.Message = fmt.Sprintf("listing the accounts of %s: %s", parent, g.Message)
+			return &g
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if g := f(ctx, it); g != nil {
-				mu.Lock()
-				if first == nil {
-					first = g
-				}
-				mu.Unlock()
-			}
-		}()
+		t.mu.Lock()
+		for _, a := range page.Accounts {
+			t.parentOf[aws.ToString(a.Id)] = parent
+		}
+		t.mu.Unlock()
+		if found != nil {
+			found(page.Accounts)
+		}
 	}
-	wg.Wait()
-	return first
+	return nil
+}
+
+// walker runs tasks that may start more tasks, limits the calls in
+// flight (not the tasks, so a task waiting on a call never holds a slot
+// another needs), and stops starting work after the first failure.
+type walker struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	first  *snapshot.Gap
+}
+
+func newWalker(ctx context.Context) *walker {
+	ctx, cancel := context.WithCancel(ctx)
+	return &walker{ctx: ctx, cancel: cancel, sem: make(chan struct{}, OrgConcurrency)}
+}
+
+func (w *walker) do(task func(context.Context) *snapshot.Gap) {
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		if w.ctx.Err() != nil {
+			return
+		}
+		if g := task(w.ctx); g != nil {
+			w.mu.Lock()
+			if w.first == nil {
+				w.first = g
+			}
+			w.mu.Unlock()
+			w.cancel()
+		}
+	}()
+}
+
+// call makes one API call within the concurrency limit.
+func call[T any](w *walker, ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	defer func() { <-w.sem }()
+	return f(ctx)
+}
+
+func (w *walker) wait() *snapshot.Gap {
+	w.wg.Wait()
+	w.cancel()
+	return w.first
 }
 
 // resolveOUs turns --ou values (IDs, or name paths from the root) into

@@ -44,6 +44,13 @@ const (
 	DefaultRoleDuration = 15 * time.Minute
 	// MaxRootDuration is AssumeRoot's maximum session length.
 	MaxRootDuration = 15 * time.Minute
+	// DefaultMaxAttempts is the SDK attempt count an organisation scan
+	// uses unless told otherwise. The SDK's default of 3 gives up on a
+	// call after two throttles in a row; over thousands of calls under
+	// throttling that happens to some account every run. Backoff grows
+	// with each attempt (1 s base for throttles, 20 s cap), so 10
+	// attempts ride out minutes of throttling.
+	DefaultMaxAttempts = 10
 )
 
 // Role says which role to assume in member accounts, and how.
@@ -156,6 +163,9 @@ func (o *Options) Validate() error {
 	}
 	return nil
 }
+
+// Validate checks the role settings and fills in defaults.
+func (r *Role) Validate() error { return r.validate() }
 
 func (r *Role) validate() error {
 	if r.Name == "" {

@@ -24,15 +24,19 @@ func actionsOf(prefix string, ifaces ...reflect.Type) []string {
 
 // DiscoveryActions are what the caller reads about the organisation.
 func DiscoveryActions() []string {
-	return append(actionsOf("organizations", reflect.TypeFor[Organizations]()),
+	out := append(actionsOf("organizations", reflect.TypeFor[Organizations]()),
 		actionsOf("iam", reflect.TypeFor[collect.OrgFeaturesIAM]())...)
+	sort.Strings(out)
+	return out
 }
 
 // AccountActions are what a scan reads inside one account when the
 // organisation already told it the account's membership: the member
 // role's whole policy, and the caller's for its own account.
 func AccountActions() []string {
-	return append(actionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), actionsOf("sts", reflect.TypeFor[collect.STS]())...)
+	out := append(actionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), actionsOf("sts", reflect.TypeFor[collect.STS]())...)
+	sort.Strings(out)
+	return out
 }
 
 // MemberRolePolicy is the identity policy of the role a --role scan

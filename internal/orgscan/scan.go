@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -102,7 +103,7 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 	defer stopDiscovery()
 	queue := newQueue(dctx)
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(2)
 	var discoverErr error
 	go func() {
 		defer bg.Done()
@@ -113,12 +114,6 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 		}
 		if o.Progress != nil {
 			o.Progress.DiscoveryDone()
-		}
-	}()
-	go func() {
-		defer bg.Done()
-		if len(o.OUs) == 0 {
-			s.walkTree(dctx)
 		}
 	}()
 	go func() {
@@ -191,6 +186,11 @@ func (s *scan) setup(ctx context.Context) error {
 		return fmt.Errorf("%w: sts:GetCallerIdentity: %s", ErrNotOrganization, gapText(collect.NewGap("", "", werr)))
 	}
 	s.callerARN, s.callerAccount = aws.ToString(who.Arn), aws.ToString(who.Account)
+	if strings.HasSuffix(s.callerARN, ":root") {
+		// AWS refuses both sts:AssumeRole and sts:AssumeRoot to root
+		// credentials; better said once than as a denial per account.
+		return fmt.Errorf("%w: the scan runs as the root user (%s), which can neither assume roles nor call sts:AssumeRoot; run it as an IAM role or user of the management account or the delegated administrator", ErrNotOrganization, s.callerARN)
+	}
 	s.partition = "aws"
 	if parts := strings.SplitN(s.callerARN, ":", 3); len(parts) == 3 {
 		s.partition = parts[1]
@@ -227,13 +227,22 @@ func notInOrganization(err error, call string) error {
 	return fmt.Errorf("%w: the caller's account is not in an AWS Organization (%s: AWSOrganizationsNotInUseException); scan it without --org, or list accounts and profiles with --targets", ErrNotOrganization, call)
 }
 
-// discover lists the accounts to scan into q: every page of ListAccounts
-// as it arrives, or, with --ou, the accounts under the selected OUs.
-// Errors are fatal only before anything was found; a later one stops
-// discovery and marks the run incomplete.
+// discover lists the accounts to scan into q. Without --ou two listings
+// run side by side and feed the queue, each account once, whichever finds
+// it first: every page of ListAccounts, the authoritative list, and the
+// OU tree walk, which lists each OU's accounts in parallel (it is needed
+// for the OU paths anyway, so the scan starts on most accounts long
+// before a serial ListAccounts would reach them). Discovery is complete
+// when either listing finished. With --ou only the tree is walked, and
+// only below the selected OUs.
+//
+// Errors are fatal only when nothing can be listed at all; a later one
+// stops that listing and, unless the other one finished, marks the run
+// incomplete.
 func (s *scan) discover(ctx context.Context, q *queue) error {
+	found := func(accts []orgtypes.Account) { s.found(accts, q) }
 	if len(s.o.OUs) > 0 {
-		if g := walkOUs(ctx, s.orgs, s.tree); g != nil {
+		if g := walkOUs(ctx, s.orgs, s.tree, false, nil); g != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -244,7 +253,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 			return err
 		}
 		s.ouLabels = labels
-		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, func(accts []orgtypes.Account) { s.found(accts, q) }); g != nil {
+		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, found); g != nil {
 			s.stop(ctx, *g)
 			return nil
 		}
@@ -253,47 +262,74 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 		s.mu.Unlock()
 		return nil
 	}
+
+	tctx, stopTree := context.WithCancel(ctx)
+	defer stopTree()
+	var treeGap *snapshot.Gap
+	treeDone := make(chan struct{})
+	go func() {
+		defer close(treeDone)
+		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found)
+	}()
+	listed, listGap, err := s.listAccounts(ctx, found)
+	if err != nil {
+		stopTree()
+		<-treeDone
+		return err
+	}
+	<-treeDone
+	if treeGap != nil && ctx.Err() == nil {
+		g := *treeGap
+		g.Message = "OU paths are unknown: " + g.Message
+		s.mu.Lock()
+		s.orgGaps = append(s.orgGaps, g)
+		s.mu.Unlock()
+	}
+	treeListed := treeGap == nil && ctx.Err() == nil
+	switch {
+	case listGap != nil && treeListed:
+		// The walk listed every account; the failure is worth knowing,
+		// but nothing is missing.
+		g := *listGap
+		g.Message += " (the OU tree walk listed every account instead)"
+		s.mu.Lock()
+		s.orgGaps = append(s.orgGaps, g)
+		s.mu.Unlock()
+	case listGap != nil:
+		s.stop(ctx, *listGap)
+	}
+	if listed || treeListed {
+		s.mu.Lock()
+		s.complete = true
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// listAccounts pages through ListAccounts. It reports whether it listed
+// everything, the gap that stopped it, or an error when the very first
+// page failed: then the caller cannot list the organisation at all.
+func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
 	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
 	for pages := 0; p.HasMorePages(); pages++ {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if pages == 0 && ctx.Err() == nil {
 				if kind, code := collect.Classify(err); kind == collect.KindCredentials {
-					return &collect.CredentialError{Call: "organizations:ListAccounts", Code: code, Err: err}
+					return false, nil, &collect.CredentialError{Call: "organizations:ListAccounts", Code: code, Err: err}
 				}
 				if err := notInOrganization(err, "organizations:ListAccounts"); err != nil {
-					return err
+					return false, nil, err
 				}
-				return fmt.Errorf("%w: organizations:ListAccounts: %s (the caller must be the management account or a delegated administrator; see 'vigil policy --org')",
+				return false, nil, fmt.Errorf("%w: organizations:ListAccounts: %s (the caller must be the management account or a delegated administrator; see 'vigil policy --org')",
 					ErrNotOrganization, gapText(collect.NewGap("", "", err)))
 			}
-			s.stop(ctx, collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccounts", err))
-			return nil
+			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccounts", err)
+			return false, &g, nil
 		}
-		s.found(page.Accounts, q)
+		found(page.Accounts)
 	}
-	s.mu.Lock()
-	s.complete = true
-	s.mu.Unlock()
-	return nil
-}
-
-// walkTree reads the OU tree and where every account sits, for the OU
-// paths of the report. It runs beside discovery and scanning; when it
-// fails the paths are unknown and the organisation records why.
-func (s *scan) walkTree(ctx context.Context) {
-	g := walkOUs(ctx, s.orgs, s.tree)
-	if g == nil {
-		parents := s.tree.subtree(s.tree.rootID)
-		g = listAccountsUnder(ctx, s.orgs, s.tree, parents, nil)
-	}
-	if g == nil || ctx.Err() != nil {
-		return
-	}
-	g.Message = "OU paths are unknown: " + g.Message
-	s.mu.Lock()
-	s.orgGaps = append(s.orgGaps, *g)
-	s.mu.Unlock()
+	return true, nil, nil
 }
 
 // stop records why discovery ended early. A cancelled run says so on its
@@ -484,7 +520,7 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 		acct.Partition = s.partition
 	}
 	acct.Org = membership
-	s.settle(ctx, actx, &acct)
+	settle(ctx, actx, &acct, s.o.AccountTimeout)
 	return acct
 }
 
@@ -509,7 +545,7 @@ func (s *scan) collect(ctx context.Context, c collect.Clients, o collect.Options
 // whose deadline passed says so per call; one cut short by a cancelled
 // run keeps nothing but that fact (a half-read account would look like a
 // finished one).
-func (s *scan) settle(run, account context.Context, acct *snapshot.Account) {
+func settle(run, account context.Context, acct *snapshot.Account, timeout time.Duration) {
 	cut := false
 	for _, g := range acct.Gaps {
 		if g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
@@ -525,7 +561,7 @@ func (s *scan) settle(run, account context.Context, acct *snapshot.Account) {
 		for i := range acct.Gaps {
 			if g := &acct.Gaps[i]; g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
 				g.Code = CodeAccountTimeout
-				g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", s.o.AccountTimeout)
+				g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", timeout)
 			}
 		}
 	}

@@ -766,8 +766,21 @@ func TestOrgDiscoveryFailures(t *testing.T) {
 		t.Errorf("a member account as caller: err = %v", r.err)
 	}
 
+	// ListAccounts breaks off after two pages: the OU walk, which lists
+	// every OU's accounts, still finds them all.
 	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{},
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 2, Code: "AccessDeniedException"}))
+	scanned, skipped := expected(w, nil)
+	checkOrg(t, r, scanned, skipped)
+	if r.doc.Incomplete != nil || len(r.doc.Organization.Gaps) != 1 || !strings.Contains(r.doc.Organization.Gaps[0].Message, "listed every account instead") {
+		t.Errorf("incomplete %+v, organisation gaps %+v", r.doc.Incomplete, r.doc.Organization.Gaps)
+	}
+
+	// Both listings break off: what was found is scanned, the run says
+	// it is incomplete, and why.
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{},
+		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 2, Code: "AccessDeniedException"},
+			awsemu.Fault{Service: "organizations", Action: "ListAccountsForParent", Code: "AccessDeniedException"}))
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -782,5 +795,20 @@ func TestOrgDiscoveryFailures(t *testing.T) {
 	r = runOrg(t, t.Context(), standalone, "AKIASTANDALONE000009", orgscan.Options{})
 	if r.err == nil || !strings.Contains(r.err.Error(), "not in an AWS Organization") {
 		t.Errorf("standalone caller: err = %v", r.err)
+	}
+}
+
+// TestOrgAsRoot: root credentials can reach no member account (AWS
+// refuses AssumeRole and AssumeRoot to them); the scan says so up front.
+func TestOrgAsRoot(t *testing.T) {
+	t.Parallel()
+	w := awsemu.OrgWorld(3, awsemu.OrgWorldOptions{})
+	w.Accounts[0].Root.AccessKeys = []awsemu.AccessKey{{ID: "AKIAORGWORLDROOT0001"}}
+	r := runOrg(t, t.Context(), w, "AKIAORGWORLDROOT0001", orgscan.Options{Mode: orgscan.ModeRoot})
+	if r.err == nil || !strings.Contains(r.err.Error(), "runs as the root user") {
+		t.Errorf("err = %v", r.err)
+	}
+	if n := r.srv.CallCount("sts", "AssumeRoot") + r.srv.CallCount("sts", "AssumeRole"); n != 0 {
+		t.Errorf("%d sessions attempted as root", n)
 	}
 }
