@@ -33,6 +33,10 @@ type App struct {
 	Getenv func(string) string
 	// IsTerminal reports whether w is an interactive terminal.
 	IsTerminal func(w io.Writer) bool
+
+	// logs is stderr as the logger sees it, so a progress bar can step
+	// aside for log lines.
+	logs *logSink
 }
 
 // DefaultApp is the real process.
@@ -115,7 +119,8 @@ starting with the most critical one: the account root user holding access keys.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(app.Stderr, logFormat, logLevel)
+			app.logs = &logSink{w: app.Stderr}
+			logger, err := newLogger(app.logs, logFormat, logLevel)
 			if err != nil {
 				return err
 			}
