@@ -124,6 +124,14 @@ func TestOrgDemo(t *testing.T) {
 			}
 		})
 	}
+	// A saved organisation snapshot re-evaluates to the same report.
+	dir := t.TempDir()
+	snap, live := filepath.Join(dir, "org.snap.json"), filepath.Join(dir, "live.json")
+	vigil(t, nil, "scan", "--org", "--demo", "--assume-root", "--format", "json", "--output", live, "--save", snap).want(t, 0)
+	want, _ := os.ReadFile(live)
+	if got := vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout; got != string(want) {
+		t.Errorf("--from the saved organisation snapshot differs from the live report:\n%s\n---\n%s", want, got)
+	}
 	// --fail-on applies across every account.
 	r := vigil(t, nil, "scan", "--org", "--demo", "--fail-on", "critical").want(t, 3)
 	if !strings.Contains(r.stderr, "failed at or above severity critical") {

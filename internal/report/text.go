@@ -215,6 +215,7 @@ func (t *textWriter) organization(d *Document, results []rule.Result) {
 	}
 	if st := d.Summary.AccountStatus; st != nil && o.AccessMode != "" {
 		t.line("  accounts: " + accountCounts(st))
+		t.findings(d)
 	}
 	for _, g := range o.Gaps {
 		t.wrap("  Not collected: "+g.Call+" — "+gapLine(g), "    ")
@@ -223,6 +224,61 @@ func (t *textWriter) organization(d *Document, results []rule.Result) {
 	if len(results) > 0 {
 		t.results(results)
 		t.line("")
+	}
+}
+
+// findings rolls the account results up by rule: how many accounts
+// fail each rule, and how many could not be judged. It answers the first
+// question about an organisation ("how many accounts have root keys?")
+// before the account-by-account detail.
+func (t *textWriter) findings(d *Document) {
+	type row struct {
+		id, title     string
+		sev           rule.Severity
+		fail, unknown int
+	}
+	rows := map[string]*row{}
+	for _, r := range d.Results {
+		if isOrgResult(r) || r.Status != rule.Fail && r.Status != rule.Unknown {
+			continue
+		}
+		w := rows[r.RuleID]
+		if w == nil {
+			w = &row{id: r.RuleID, title: r.Title, sev: r.RuleSeverity}
+			rows[r.RuleID] = w
+		}
+		if r.Status == rule.Fail {
+			w.fail++
+		} else {
+			w.unknown++
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	list := make([]*row, 0, len(rows))
+	for _, w := range rows {
+		list = append(list, w)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.sev != b.sev {
+			return a.sev > b.sev
+		}
+		if a.fail != b.fail {
+			return a.fail > b.fail
+		}
+		return a.id < b.id
+	})
+	t.line("  accounts per rule:")
+	for _, w := range list {
+		counts := fmt.Sprintf("%5d FAIL", w.fail)
+		if w.unknown > 0 {
+			counts += fmt.Sprintf(" %5d UNKNOWN", w.unknown)
+		} else {
+			counts += strings.Repeat(" ", 14)
+		}
+		t.line(fmt.Sprintf("    %-8s  %-26s %s  %s", strings.ToUpper(w.sev.String()), w.id, counts, w.title))
 	}
 }
 
