@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -131,10 +132,11 @@ func (t *tree) subtree(id string) []string {
 // its own parent's listing names it, so the walk takes about as long as
 // the deepest chain, not one level after the other; at most
 // OrgConcurrency calls are in flight.
-func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account)) *snapshot.Gap {
+func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account), timeout time.Duration) *snapshot.Gap {
+	w := newWalker(ctx, timeout)
 	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{})
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListRootsOutput, error) { return p.NextPage(ctx) })
 		if err != nil {
 			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListRoots", err)
 			return &g
@@ -151,7 +153,6 @@ func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found
 	if t.rootName == "" {
 		t.rootName = "Root"
 	}
-	w := newWalker(ctx)
 	var visit func(parent string)
 	visit = func(parent string) {
 		w.do(func(ctx context.Context) *snapshot.Gap {
@@ -195,8 +196,8 @@ func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found
 
 // listAccountsUnder lists the accounts directly under each parent, at
 // most OrgConcurrency calls at once.
-func listAccountsUnder(ctx context.Context, c Organizations, t *tree, parents []string, found func([]orgtypes.Account)) *snapshot.Gap {
-	w := newWalker(ctx)
+func listAccountsUnder(ctx context.Context, c Organizations, t *tree, parents []string, found func([]orgtypes.Account), timeout time.Duration) *snapshot.Gap {
+	w := newWalker(ctx, timeout)
 	for _, parent := range parents {
 		w.do(func(ctx context.Context) *snapshot.Gap { return listAccounts(ctx, w, c, t, parent, found) })
 	}
@@ -226,19 +227,21 @@ func listAccounts(ctx context.Context, w *walker, c Organizations, t *tree, pare
 
 // walker runs tasks that may start more tasks, limits the calls in
 // flight (not the tasks, so a task waiting on a call never holds a slot
-// another needs), and stops starting work after the first failure.
+// another needs), bounds each call by a deadline (a hung endpoint must not
+// hang discovery), and stops starting work after the first failure.
 type walker struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	sem    chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	first  *snapshot.Gap
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timeout time.Duration
+	sem     chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	first   *snapshot.Gap
 }
 
-func newWalker(ctx context.Context) *walker {
+func newWalker(ctx context.Context, timeout time.Duration) *walker {
 	ctx, cancel := context.WithCancel(ctx)
-	return &walker{ctx: ctx, cancel: cancel, sem: make(chan struct{}, OrgConcurrency)}
+	return &walker{ctx: ctx, cancel: cancel, timeout: timeout, sem: make(chan struct{}, OrgConcurrency)}
 }
 
 func (w *walker) do(task func(context.Context) *snapshot.Gap) {
@@ -268,7 +271,17 @@ func call[T any](w *walker, ctx context.Context, f func(context.Context) (T, err
 		return zero, ctx.Err()
 	}
 	defer func() { <-w.sem }()
+	ctx, cancel := within(ctx, w.timeout)
+	defer cancel()
 	return f(ctx)
+}
+
+// within bounds one call; 0 means no bound of its own.
+func within(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 func (w *walker) wait() *snapshot.Gap {

@@ -119,7 +119,9 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 	go func() {
 		defer bg.Done()
 		defer close(s.featuresReady)
-		f, g := collect.OrgFeatures(dctx, s.iam)
+		fctx, cancel := within(dctx, o.AccountTimeout)
+		defer cancel()
+		f, g := collect.OrgFeatures(fctx, s.iam)
 		s.features, s.featuresGap = f, g
 	}()
 	if err := s.setup(dctx); err != nil {
@@ -164,6 +166,8 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 // setup identifies the caller and the organisation; accounts cannot be
 // routed without both.
 func (s *scan) setup(ctx context.Context) error {
+	ctx, cancel := within(ctx, s.o.AccountTimeout)
+	defer cancel()
 	var (
 		wg      sync.WaitGroup
 		who     *sts.GetCallerIdentityOutput
@@ -242,7 +246,7 @@ func notInOrganization(err error, call string) error {
 func (s *scan) discover(ctx context.Context, q *queue) error {
 	found := func(accts []orgtypes.Account) { s.found(accts, q) }
 	if len(s.o.OUs) > 0 {
-		if g := walkOUs(ctx, s.orgs, s.tree, false, nil); g != nil {
+		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.o.AccountTimeout); g != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -253,7 +257,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 			return err
 		}
 		s.ouLabels = labels
-		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, found); g != nil {
+		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, found, s.o.AccountTimeout); g != nil {
 			s.stop(ctx, *g)
 			return nil
 		}
@@ -269,7 +273,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 	treeDone := make(chan struct{})
 	go func() {
 		defer close(treeDone)
-		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found)
+		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found, s.o.AccountTimeout)
 	}()
 	listed, listGap, err := s.listAccounts(ctx, found)
 	if err != nil {
@@ -312,7 +316,9 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
 	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
 	for pages := 0; p.HasMorePages(); pages++ {
-		page, err := p.NextPage(ctx)
+		pctx, cancel := within(ctx, s.o.AccountTimeout)
+		page, err := p.NextPage(pctx)
+		cancel()
 		if err != nil {
 			if pages == 0 && ctx.Err() == nil {
 				if kind, code := collect.Classify(err); kind == collect.KindCredentials {

@@ -812,3 +812,25 @@ func TestOrgAsRoot(t *testing.T) {
 		t.Errorf("%d sessions attempted as root", n)
 	}
 }
+
+// TestOrgDiscoveryHangs: a hung Organizations endpoint bounds discovery
+// by the same deadline as an account; it never hangs the run.
+func TestOrgDiscoveryHangs(t *testing.T) {
+	t.Parallel()
+	w := awsemu.OrgWorld(45, awsemu.OrgWorldOptions{})
+	// ListAccounts stops answering after the first page; the OU walk
+	// still lists everything.
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: 500 * time.Millisecond},
+		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 1, Hang: true}))
+	scanned, skipped := expected(w, nil)
+	checkOrg(t, r, scanned, skipped)
+	if r.doc.Incomplete != nil || r.took > 5*time.Second {
+		t.Errorf("incomplete %+v after %v", r.doc.Incomplete, r.took)
+	}
+	// Nothing in Organizations answers: a clear error, after one deadline.
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: 500 * time.Millisecond},
+		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Hang: true}))
+	if r.err == nil || r.took > 5*time.Second || !strings.Contains(r.err.Error(), "organizations:") {
+		t.Errorf("err = %v after %v", r.err, r.took)
+	}
+}
