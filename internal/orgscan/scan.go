@@ -658,6 +658,7 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 	if len(why) > 0 {
 		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
 	}
+	doc.Sort() // discovery order depends on which listing answered first
 	return doc
 }
 

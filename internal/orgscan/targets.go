@@ -198,6 +198,7 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 	if len(why) > 0 {
 		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
 	}
+	doc.Sort()
 	return doc
 }
 

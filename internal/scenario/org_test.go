@@ -126,6 +126,9 @@ func checkOrg(t *testing.T, r orgRun, wantScanned, wantSkipped []string) []rule.
 			t.Errorf("skipped account %s has no reason", s.AccountID)
 		}
 	}
+	if !sort.StringsAreSorted(scanned) || !sort.StringsAreSorted(skipped) {
+		t.Error("accounts or skipped accounts are not sorted by ID: the output would depend on discovery order")
+	}
 	sort.Strings(scanned)
 	sort.Strings(skipped)
 	if diff := cmp.Diff(wantScanned, scanned); diff != "" {
