@@ -169,12 +169,11 @@ func (s *scan) setup(ctx context.Context) error {
 	ctx, cancel := within(ctx, s.o.AccountTimeout)
 	defer cancel()
 	var (
-		wg      sync.WaitGroup
-		who     *sts.GetCallerIdentityOutput
-		org     *organizations.DescribeOrganizationOutput
-		werr    error
-		orgErr  error
-		orgsErr error
+		wg     sync.WaitGroup
+		who    *sts.GetCallerIdentityOutput
+		org    *organizations.DescribeOrganizationOutput
+		werr   error
+		orgErr error
 	)
 	wg.Add(2)
 	go func() { defer wg.Done(); who, werr = s.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) }()
@@ -206,8 +205,7 @@ func (s *scan) setup(ctx context.Context) error {
 		if kind, code := collect.Classify(orgErr); kind == collect.KindCredentials {
 			return &collect.CredentialError{Call: "organizations:DescribeOrganization", Code: code, Err: orgErr}
 		}
-		orgsErr = fmt.Errorf("%w: organizations:DescribeOrganization: %s", ErrNotOrganization, gapText(collect.NewGap("", "", orgErr)))
-		return orgsErr
+		return fmt.Errorf("%w: organizations:DescribeOrganization: %s", ErrNotOrganization, gapText(collect.NewGap("", "", orgErr)))
 	}
 	s.orgID = aws.ToString(org.Organization.Id)
 	s.managementID = aws.ToString(org.Organization.MasterAccountId)
