@@ -157,20 +157,22 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
-	// A CSV report carries no generation time, so Vigil dates it by the
-	// file's modification time; pin it, or the output would depend on when
-	// the repository was checked out.
+	// The report's age comes from the file's modification time, so the
+	// test pins it: a checkout's own mtime would change the golden output.
 	data, err := os.ReadFile("testdata/credential-report.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	csv := filepath.Join(t.TempDir(), "credential-report.csv")
-	mtime := time.Date(2026, 11, 26, 18, 12, 32, 0, time.UTC)
-	if err := os.WriteFile(csv, data, 0o644); err != nil || os.Chtimes(csv, mtime, mtime) != nil {
-		t.Fatal("copy the report", err)
+	file := filepath.Join(t.TempDir(), "credential-report.csv")
+	mtime := time.Date(2026, 11, 26, 11, 0, 0, 0, time.UTC) // an hour before SOURCE_DATE_EPOCH
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	r := vigil(t, nil, "scan", "--credential-report", csv, "--max-report-age", "0").want(t, 0)
-	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, csv, "FILE"))
+	if err := os.Chtimes(file, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	r := vigil(t, nil, "scan", "--credential-report", file, "--max-report-age", "0").want(t, 0)
+	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, file, "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
 		t.Error("account ID not taken from the root row's ARN")
 	}

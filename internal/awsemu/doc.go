@@ -43,8 +43,11 @@
 // # Test controls
 //
 // Fault rules (Fault, SetFaults, AddFault) answer matching calls with any
-// AWS error; latency (SetLatency, SetServiceLatency) delays calls while
-// honouring the request context; the clock (WithClock, ManualClock) drives
+// AWS error, or slow them down (Delay) or never answer them (Hang) per
+// account, which is how slow and dead accounts are staged; latency
+// (SetLatency, SetServiceLatency) delays calls while honouring the
+// request context; OrgWorld generates organisations of thousands of
+// accounts for scale tests and benchmarks; the clock (WithClock, ManualClock) drives
 // report ages and session expiry; the call log (Calls, CallCount) records
 // every request without secrets; Mutating classifies operations for
 // read-only checks.

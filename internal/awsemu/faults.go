@@ -1,5 +1,7 @@
 package awsemu
 
+import "time"
+
 // Fault makes matching requests fail with an AWS error instead of being
 // served. Faults are checked after authentication (so AccountID can match
 // the caller's account) and before the operation runs, so a faulted call
@@ -13,6 +15,11 @@ package awsemu
 //	{Service: "iam", Action: "GetCredentialReport", Code: "ReportInProgress"}             // 404
 //	{Service: "iam", Code: "AccessDenied", AccountID: "444455556666"}                     // 403 on every IAM call from that account
 //	{Service: "iam", Action: "ListAccessKeys", Code: "ServiceFailure", Probability: 0.2}  // 500, one call in five
+//	{AccountID: "444455556666", Delay: 2 * time.Second}                                   // a slow account: served late
+//	{AccountID: "444455556666", Hang: true}                                               // a dead account: never answers
+//
+// A rule with Delay or Hang only slows calls down; it never makes one fail
+// (add a second rule for that), and its Code is ignored.
 type Fault struct {
 	Service   string // "iam", "sts" or "organizations"; empty matches every service
 	Action    string // operation name; empty or "*" matches every operation
@@ -25,7 +32,17 @@ type Fault struct {
 	Skip        int     // let the first Skip matching calls through
 	Times       int     // then fail this many calls; 0 fails every later call
 	Probability float64 // when in (0,1), fail a matching call with this probability (seeded, so runs repeat)
+
+	// Delay answers matching calls this much later (on top of the
+	// server's latency), honouring the client's context.
+	Delay time.Duration
+	// Hang never answers matching calls: they wait until the client gives
+	// up (its context ends), as with an endpoint that swallows requests.
+	Hang bool
 }
+
+// slows reports whether the rule delays calls rather than failing them.
+func (f *Fault) slows() bool { return f.Hang || f.Delay > 0 }
 
 // faultRule is a Fault plus its counters.
 type faultRule struct {
@@ -58,26 +75,63 @@ func (s *Server) AddFault(f Fault) {
 // ClearFaults removes all fault rules.
 func (s *Server) ClearFaults() { s.SetFaults() }
 
+// fires counts a matching call against f and reports whether f fires for
+// it. Callers hold s.mu.
+func (s *Server) fires(f *faultRule, service, action, account string) bool {
+	if f.Service != "" && f.Service != service ||
+		f.Action != "" && f.Action != "*" && f.Action != action ||
+		f.AccountID != "" && f.AccountID != account {
+		return false
+	}
+	f.matched++
+	if f.matched <= f.Skip {
+		return false
+	}
+	if f.Times > 0 && f.fired >= f.Times {
+		return false
+	}
+	if f.Probability > 0 && f.Probability < 1 && s.rng.Float64() >= f.Probability {
+		return false
+	}
+	f.fired++
+	return true
+}
+
+// slowness is the extra wait the Delay and Hang rules put on r. It runs
+// before the request is served, outside the server lock for the wait
+// itself, so a slow or dead account never holds up the others. The caller
+// is authenticated here only to match AccountID; an unauthenticated
+// request is never slowed (it fails at once, as with AWS).
+func (s *Server) slowness(r *request) (delay time.Duration, hang bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	has := false
+	for _, f := range s.faults {
+		has = has || f.slows()
+	}
+	if !has {
+		return 0, false
+	}
+	r.now = s.clock().UTC()
+	p, err := s.authenticate(r)
+	if err != nil {
+		return 0, false
+	}
+	for _, f := range s.faults {
+		if f.slows() && s.fires(f, r.service, r.action, p.account.ID) {
+			return f.Delay, f.Hang
+		}
+	}
+	return 0, false
+}
+
 // injectFault returns the error of the first rule that fires for r.
 // Callers hold s.mu.
 func (s *Server) injectFault(r *request) *apiError {
 	for _, f := range s.faults {
-		if f.Service != "" && f.Service != r.service ||
-			f.Action != "" && f.Action != "*" && f.Action != r.action ||
-			f.AccountID != "" && f.AccountID != r.caller.account.ID {
+		if f.slows() || !s.fires(f, r.service, r.action, r.caller.account.ID) {
 			continue
 		}
-		f.matched++
-		if f.matched <= f.Skip {
-			continue
-		}
-		if f.Times > 0 && f.fired >= f.Times {
-			continue
-		}
-		if f.Probability > 0 && f.Probability < 1 && s.rng.Float64() >= f.Probability {
-			continue
-		}
-		f.fired++
 		e := &apiError{status: f.Status, code: f.Code, message: f.Message}
 		if e.code == "" {
 			e.code = "ServiceFailure"

@@ -275,3 +275,83 @@ func TestLatencyOptionsAndSetClock(t *testing.T) {
 		t.Errorf("Partition() = %q", srv.Partition())
 	}
 }
+
+// TestDelayAndHangFaults: a slow account is served late, a dead account
+// never answers until the client gives up, and neither holds up calls
+// from other accounts.
+func TestDelayAndHangFaults(t *testing.T) {
+	srv := startTest(t, awsemu.WithFaults(
+		awsemu.Fault{AccountID: memberID, Service: "iam", Hang: true},
+		awsemu.Fault{AccountID: adminID, Delay: 150 * time.Millisecond, Code: "AccessDenied"}, // Code ignored: slows only
+	))
+	ctx := t.Context()
+	dead := clientsFor(t, srv, memberAliceKey, fastRetries)
+	slow := clientsFor(t, srv, delegatedKey, fastRetries)
+	fine := clientsFor(t, srv, mgmtAdminKey, fastRetries)
+
+	hung := make(chan error, 1)
+	go func() {
+		cctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
+		defer cancel()
+		_, err := dead.iam.GetAccountSummary(cctx, nil)
+		hung <- err
+	}()
+	start := time.Now()
+	if _, err := fine.iam.GetAccountSummary(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("a healthy account waited %v behind a dead one", d)
+	}
+	start = time.Now()
+	if _, err := slow.iam.GetAccountSummary(ctx, nil); err != nil {
+		t.Fatalf("a Delay rule made the call fail: %v", err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("delayed call took %v, want at least 150ms", d)
+	}
+	// STS in the dead account is unaffected: the rule names IAM only.
+	if _, err := dead.sts.GetCallerIdentity(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-hung:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("hung call ended with %v, want the client's deadline", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the hung call did not end when the client gave up")
+	}
+	// The server logs the abandoned call once it notices the client left,
+	// which may be just after the client returned.
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		found := false
+		for _, c := range srv.Calls() {
+			if c.ErrorCode == "RequestCanceled" && c.Action == "GetAccountSummary" {
+				found = true
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the abandoned call is not in the log as RequestCanceled: %+v", srv.Calls())
+		}
+	}
+}
+
+// TestCloseEndsHungCalls: shutting the server down never waits for a
+// client that would wait forever.
+func TestCloseEndsHungCalls(t *testing.T) {
+	srv := awsemu.NewServer(testWorld(), awsemu.WithFaults(awsemu.Fault{Hang: true}))
+	c := clientsFor(t, srv, mgmtAdminKey, fastRetries)
+	go func() { _, _ = c.iam.GetAccountSummary(context.Background(), nil) }() // meant to hang
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close waited for a hung request")
+	}
+}

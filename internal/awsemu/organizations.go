@@ -247,13 +247,16 @@ func (s *Server) orgsListAccounts(r *request) (any, *apiError) {
 }
 
 func (s *Server) accountPage(r *request, in pageInput, accounts []*Account) (any, *apiError) {
-	list := make([]orgAccountJSON, len(accounts))
-	for i, a := range accounts {
-		list[i] = s.orgAccount(a)
-	}
-	out, next, err := orgsPage(r, in, list)
+	// Page first, then render: an organisation of thousands of accounts
+	// is listed a page at a time, and rendering every account for every
+	// page would make listing it quadratic.
+	pageOf, next, err := orgsPage(r, in, accounts)
 	if err != nil {
 		return nil, err
+	}
+	out := make([]orgAccountJSON, len(pageOf))
+	for i, a := range pageOf {
+		out[i] = s.orgAccount(a)
 	}
 	return struct {
 		Accounts  []orgAccountJSON `json:"Accounts"`

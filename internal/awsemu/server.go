@@ -22,6 +22,10 @@ import (
 type Server struct {
 	ts      *httptest.Server
 	handler http.Handler
+	// closing ends hung requests when the server shuts down, so Close
+	// never waits on a client that does not give up.
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	// mu guards everything below. One lock for the whole world keeps the
 	// emulator obviously race-free; requests are cheap, so serialising
@@ -138,6 +142,7 @@ func newServer(w *World, opts ...Option) *Server {
 		trusted:   map[string]time.Time{},
 		clock:     time.Now,
 		svcLat:    map[string]time.Duration{},
+		closing:   make(chan struct{}),
 	}
 	WithSeed(1)(s)
 	for _, a := range world.Accounts {
@@ -179,7 +184,10 @@ func newServer(w *World, opts ...Option) *Server {
 func (s *Server) URL() string { return s.ts.URL }
 
 // Close shuts the listener down and waits for requests in flight.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
 
 // Handler serves the emulator; use it to mount the emulator in another
 // server or to call it without a network.
@@ -269,6 +277,20 @@ func (s *Server) CallCount(service, action string) int {
 	return n
 }
 
+// IssuedSecrets returns the secret access key and session token of every
+// session AssumeRole and AssumeRoot have issued, so a test can check that
+// none of them leaked into logs, snapshots or reports.
+func (s *Server) IssuedSecrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, 2*len(s.sessions))
+	for _, sess := range s.sessions {
+		out = append(out, sess.secret, sess.token)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // ResetCalls empties the call log. Sequence numbers keep counting, so
 // request IDs stay unique for the server's lifetime.
 func (s *Server) ResetCalls() {
@@ -326,7 +348,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 
 	if perr == nil {
-		if !sleepCtx(hr.Context(), s.latencyFor(r.service)) {
+		delay, hang := s.slowness(r)
+		if hang {
+			select {
+			case <-hr.Context().Done():
+			case <-s.closing:
+			}
+			delay = -1
+		}
+		if delay < 0 || !sleepCtx(hr.Context(), s.latencyFor(r.service)+delay) {
 			s.mu.Lock()
 			s.seq++
 			r.now = s.clock().UTC()

@@ -36,6 +36,10 @@ type App struct {
 	// StdinIsTerminal reports whether Stdin is one, so a confirmation can
 	// be asked; nil means "check Stdin".
 	StdinIsTerminal func() bool
+
+	// logs is stderr as the logger sees it, so a progress bar can step
+	// aside for log lines.
+	logs *logSink
 }
 
 // interactive reports whether a person can answer a prompt on Stdin.
@@ -127,7 +131,8 @@ starting with the most critical one: the account root user holding access keys.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(app.Stderr, logFormat, logLevel)
+			app.logs = &logSink{w: app.Stderr}
+			logger, err := newLogger(app.logs, logFormat, logLevel)
 			if err != nil {
 				return err
 			}

@@ -1,33 +1,68 @@
 package cli
 
 import (
+	"regexp"
+
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/guardrail"
+	"github.com/vigil-sec/vigil/internal/orgscan"
 )
 
+var partitionPattern = regexp.MustCompile(`^aws(-[a-z]+)*$`)
+
 func newPolicyCommand(app *App) *cobra.Command {
-	var forCmd string
+	var org, assumeRoot, memberRole bool
+	var role, partition, forCmd string
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Print the least-privilege IAM policy a command needs",
 		Long: `Print the identity-based IAM policy that grants exactly the actions a Vigil
 command can call. Attach it to the role or user that runs the command.
 
---for scan (the default) is read-only. --for prevent is what 'vigil prevent
---plan' and '--apply' need in the management account; its write actions are
-only called by --apply.`,
+  vigil policy                      a single-account scan (read-only)
+  vigil policy --org                whoever runs 'vigil scan --org' (management
+                                    account or delegated administrator)
+  vigil policy --org --assume-root  the same for 'vigil scan --org --assume-root'
+  vigil policy --member-role        the role --org assumes in every member account
+  vigil policy --for prevent        'vigil prevent --plan' and '--apply' in the
+                                    management account; its write actions are
+                                    only called by --apply
+
+Each policy is built from the interfaces the code calls AWS through, and the
+tests hold them together: a command can call nothing its policy does not list.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var p collect.Policy
-			switch forCmd {
-			case "scan":
-				p = collect.ScanPolicy()
-			case "prevent":
-				p = guardrail.Policy()
-			default:
+			changed := cmd.Flags().Changed
+			switch {
+			case forCmd != "scan" && forCmd != "prevent":
 				return usagef("--for %q: want scan or prevent", forCmd)
+			case forCmd == "prevent" && (org || assumeRoot || memberRole || changed("role")):
+				return usagef("--org, --assume-root, --role and --member-role describe scans; they do not combine with --for prevent")
+			case (assumeRoot || changed("role")) && !org:
+				return usagef("--assume-root and --role need --org")
+			case memberRole && org:
+				return usagef("--member-role and --org print different policies; pick one")
+			case !partitionPattern.MatchString(partition):
+				return usagef("--partition %q: want aws, aws-us-gov, aws-cn…", partition)
+			}
+			p := collect.ScanPolicy()
+			switch {
+			case forCmd == "prevent":
+				p = guardrail.Policy()
+			case memberRole:
+				p = orgscan.MemberRolePolicy()
+			case org:
+				mode := orgscan.ModeRole
+				if assumeRoot {
+					mode = orgscan.ModeRoot
+				}
+				r := orgscan.Role{Name: role}
+				if err := r.Validate(); err != nil {
+					return usagef("--role: %v", err)
+				}
+				p = orgscan.CallerPolicy(mode, r.Name, partition, assumeRoot && changed("role"))
 			}
 			b, err := collect.MarshalPolicy(p)
 			if err != nil {
@@ -37,6 +72,12 @@ only called by --apply.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&forCmd, "for", "scan", "the command the policy is for: scan or prevent")
+	f := cmd.Flags()
+	f.StringVar(&forCmd, "for", "scan", "the command the policy is for: scan or prevent")
+	f.BoolVar(&org, "org", false, "the policy of whoever runs an organisation scan")
+	f.BoolVar(&assumeRoot, "assume-root", false, "with --org: for scans through sts:AssumeRoot")
+	f.StringVar(&role, "role", orgscan.DefaultRoleName, "with --org: the member role the scan assumes (scopes sts:AssumeRole)")
+	f.BoolVar(&memberRole, "member-role", false, "the policy of the read-only role in each member account")
+	f.StringVar(&partition, "partition", "aws", "the partition of the ARNs in the policy")
 	return cmd
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 	"github.com/vigil-sec/vigil/internal/atomicfile"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/credreport"
-	"github.com/vigil-sec/vigil/internal/demo"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -27,6 +25,7 @@ import (
 
 type scanOptions struct {
 	profile, region  string
+	profiles         []string
 	retryMode        string
 	maxAttempts      int
 	format           string
@@ -41,21 +40,35 @@ type scanOptions struct {
 	rule             rule.Options
 	reportTimeout    time.Duration
 	compliance       string
+	show             string
+	multi            multiOptions
 }
 
 func newScanCommand(app *App) *cobra.Command {
 	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait}
 	cmd := &cobra.Command{
 		Use:   "scan",
-		Short: "Scan an AWS account's root user credentials",
+		Short: "Scan AWS accounts' root user credentials: one, a list, or a whole organisation",
 		Long: `Scan the root-credential posture of the AWS account your credentials belong to
 (the normal AWS credential chain: --profile, environment, SSO, instance roles),
-or evaluate a saved snapshot (--from) or a credential report file
-(--credential-report) without calling AWS.
+of every account of an AWS Organization (--org, from the management account or
+a delegated administrator), of several profiles and roles (--profile repeated,
+or --targets FILE), or evaluate a saved snapshot (--from) or a credential
+report file (--credential-report) without calling AWS.
 
-Scans call read-only APIs only; 'vigil policy' prints the permissions needed.`,
+With --org, member accounts are reached through a read-only role (--role,
+default VigilAudit) or, with --assume-root, through sts:AssumeRoot and the
+IAMAuditRootUserCredentials task policy: no role in member accounts at all.
+
+Scans call read-only APIs only; 'vigil policy' prints the permissions needed
+('vigil policy --org', 'vigil policy --member-role' for organisation scans).`,
 		Example: `  vigil scan --demo=auto              # your account if credentials are set, else the built-in demo
   vigil scan --profile prod --region eu-west-1 --fail-on high
+  vigil scan --org --assume-root      # every member account's root, no role needed in them
+  vigil scan --org --role VigilAudit --ou Workloads/Prod --format json -o org.json
+  vigil scan --org --demo             # the built-in demo organisation
+  vigil scan --profile prod --profile staging
+  vigil scan --targets accounts.yaml
   vigil scan --format json --output results.json --save snapshot.json
   vigil scan --from snapshot.json
   vigil scan --credential-report report.csv`,
@@ -65,10 +78,10 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or default)")
+	f.StringArrayVar(&o.profiles, "profile", nil, "AWS shared config profile (default: AWS_PROFILE or default); repeat to scan several accounts")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and endpoint selection (default: AWS_REGION or the profile's)")
 	f.StringVar(&o.retryMode, "retry-mode", "", "SDK retry mode: standard or adaptive (default: the SDK's, or AWS_RETRY_MODE)")
-	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's)")
+	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's, 3; 10 for --org, --targets and several --profile)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity: info, low, medium, high or critical")
@@ -83,12 +96,25 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed.`,
 	f.Var(dayDuration{&o.rule.MaxReportAge}, "max-report-age", "oldest credential report a PASS may rest on alone; 0 for no limit")
 	f.Var(dayDuration{&o.reportTimeout}, "report-timeout", "how long to wait for IAM to generate the credential report")
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
+	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
+	addMultiFlags(f, &o.multi)
 	return cmd
 }
 
 func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, error) {
 	if o.format != "text" && o.format != "json" {
 		return 0, false, usagef("--format %q: want text or json", o.format)
+	}
+	if o.show != "" {
+		if _, err := report.ParseShow(o.show); err != nil {
+			return 0, false, usagef("--show %v", err)
+		}
+	}
+	if len(o.profiles) == 1 {
+		o.profile = o.profiles[0]
+	}
+	if err := o.validateMulti(changed); err != nil {
+		return 0, false, err
 	}
 	var failOn rule.Severity
 	gate := o.failOn != ""
@@ -114,7 +140,7 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 		return 0, false, usagef("--from and --credential-report cannot be combined")
 	}
 	if offline == 1 {
-		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "save"} {
+		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
 				return 0, false, usagef("--%s has no effect when evaluating a file (--from or --credential-report)", name)
 			}
@@ -146,6 +172,10 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		doc, err = snapshot.Load(o.from)
 	case o.credentialReport != "":
 		doc, err = loadCredentialReport(app, o.credentialReport)
+	case o.multi.org:
+		doc, err = collectOrg(ctx, app, o)
+	case o.multi.targets != "" || len(o.profiles) > 1:
+		doc, err = collectTargets(ctx, app, o)
 	default:
 		doc, err = collectLive(ctx, app, o)
 	}
@@ -170,6 +200,11 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if err := writeReport(app, o, rep); err != nil {
 		return err
 	}
+	// What finished was written; a run that did not cover everything it
+	// was asked to still fails, whatever the results say.
+	if doc.Incomplete != nil {
+		return fmt.Errorf("the scan is incomplete: %s", doc.Incomplete.Reason)
+	}
 	if gate {
 		if n := rep.Failures(failOn); n > 0 {
 			return findingsError{n: n, min: failOn.String()}
@@ -183,7 +218,14 @@ func writeReport(app *App, o scanOptions, rep *report.Document) error {
 		if o.format == "json" {
 			return report.WriteJSON(w, rep)
 		}
-		return report.WriteText(w, rep, report.TextOptions{Profile: profile, Verbose: o.verbose})
+		show := report.ShowAll
+		if len(rep.Accounts) > 1 || len(rep.Unreached) > 0 {
+			show = report.ShowIssues
+		}
+		if o.show != "" {
+			show, _ = report.ParseShow(o.show) // validated already
+		}
+		return report.WriteText(w, rep, report.TextOptions{Profile: profile, Verbose: o.verbose, Show: show})
 	}
 	if o.output != "" {
 		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error { return render(w, termenv.Ascii) }); err != nil {
@@ -211,41 +253,12 @@ func colorProfile(app *App, noColor bool) termenv.Profile {
 }
 
 func collectLive(ctx context.Context, app *App, o scanOptions) (*snapshot.Document, error) {
-	src := snapshot.Source{Kind: snapshot.SourceAWS, Detail: o.profile}
-	if o.profile == "" {
-		if p := app.Getenv("AWS_PROFILE"); p != "" {
-			src.Detail = "profile " + p
-		}
-	} else {
-		src.Detail = "profile " + o.profile
-	}
-	useDemo := o.demo == "always"
-	cfgOpts := collect.ConfigOptions{Profile: o.profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts}
-	if !useDemo {
-		cfg, err := collect.LoadConfig(ctx, cfgOpts)
-		var credErr error
-		if err == nil {
-			credErr = collect.HaveCredentials(ctx, cfg)
-		}
-		switch {
-		case o.demo == "auto" && (credErr != nil || errors.Is(err, collect.ErrNoRegion)) && !explicitAWSChoice(app, o):
-			slog.Info("no AWS credentials found; scanning the built-in demo", "reason", firstErr(err, credErr))
-			fmt.Fprintln(app.Stderr, "vigil: no AWS credentials or region configured; scanning the built-in demo organisation instead")
-			useDemo = true
-		case err != nil:
-			return nil, err
-		case credErr != nil:
-			return nil, credErr
-		default:
-			return collectAccount(ctx, app, cfg, src, o.reportTimeout)
-		}
-	}
-	env, err := demo.Start(app.now())
+	cfg, src, stop, err := liveConfig(ctx, app, o)
 	if err != nil {
-		return nil, fmt.Errorf("start the demo: %w", err)
+		return nil, err
 	}
-	defer env.Stop()
-	return collectAccount(ctx, app, env.Config, snapshot.Source{Kind: snapshot.SourceDemo, Detail: env.Description}, o.reportTimeout)
+	defer stop()
+	return collectAccount(ctx, app, cfg, src, o.reportTimeout)
 }
 
 // explicitAWSChoice is true when the user clearly meant a real account: a

@@ -27,6 +27,12 @@ type Options struct {
 	// Now and Sleep are injected so tests control time.
 	Now   func() time.Time
 	Sleep func(context.Context, time.Duration) error
+	// Membership, when set, is the account's organisation membership as
+	// an organisation scan already discovered it: the account's own
+	// organizations:DescribeOrganization and iam:ListOrganizationsFeatures
+	// calls are then skipped (a member account cannot read the features
+	// anyway), so a member role needs neither permission.
+	Membership *snapshot.Membership
 }
 
 // DefaultOptions are the settings used by the CLI unless told otherwise.
@@ -102,20 +108,25 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 		}
 	})
 	run(func() { devices, devErr = listVirtualMFA(ctx, c.IAM) })
-	run(func() {
-		m, g := membership(ctx, c.Orgs)
-		acct.Org = m
-		if g != nil {
-			addGap(*g)
-		}
-	})
-	run(func() {
-		f, g := orgFeatures(ctx, c.IAM)
-		features = f
-		if g != nil {
-			addGap(*g)
-		}
-	})
+	if o.Membership != nil {
+		m := *o.Membership
+		acct.Org = &m
+	} else {
+		run(func() {
+			m, g := membership(ctx, c.Orgs)
+			acct.Org = m
+			if g != nil {
+				addGap(*g)
+			}
+		})
+		run(func() {
+			f, g := OrgFeatures(ctx, c.IAM)
+			features = f
+			if g != nil {
+				addGap(*g)
+			}
+		})
+	}
 	wg.Wait()
 
 	if callErr != nil {
@@ -227,7 +238,10 @@ func membership(ctx context.Context, c Organizations) (*snapshot.Membership, *sn
 	return &snapshot.Membership{OrganizationID: aws.ToString(org.Id), ManagementAccountID: aws.ToString(org.MasterAccountId)}, nil
 }
 
-func orgFeatures(ctx context.Context, c IAM) (*snapshot.OrgFeatures, *snapshot.Gap) {
+// OrgFeatures reads the organisation's centralised root access features.
+// Without trusted access for IAM neither feature can be on, which is an
+// answer, not a gap; outside an organisation there is nothing to read.
+func OrgFeatures(ctx context.Context, c OrgFeaturesIAM) (*snapshot.OrgFeatures, *snapshot.Gap) {
 	out, err := c.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
 	if err != nil {
 		var noAccess *iamtypes.ServiceAccessNotEnabledException

@@ -12,12 +12,36 @@ import (
 // IAM is every IAM operation a scan may call. All are read-only;
 // GenerateCredentialReport only builds a report, it changes no access.
 type IAM interface {
+	AccountIAM
+	OrgFeaturesIAM
+	RootInventoryIAM
+}
+
+// AccountIAM is what a scan reads in any account, whoever it runs as. In
+// an organisation scan through a role, it is all a member account's role
+// is asked for (with sts:GetCallerIdentity).
+type AccountIAM interface {
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
 	ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
+}
+
+// OrgFeaturesIAM reads the organisation's centralised root access
+// features; only the management account and the IAM delegated
+// administrator get an answer.
+type OrgFeaturesIAM interface {
 	ListOrganizationsFeatures(context.Context, *iam.ListOrganizationsFeaturesInput, ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
+}
+
+// RootAuditIAM is what an sts:AssumeRoot session with the
+// IAMAuditRootUserCredentials task policy is used for: root's own
+// credentials, its user record and the account summary. Every method is
+// an action that task policy allows (a test holds them together).
+type RootAuditIAM interface {
 	RootInventoryIAM
+	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	GetUser(context.Context, *iam.GetUserInput, ...func(*iam.Options)) (*iam.GetUserOutput, error)
 }
 
 // RootInventoryIAM is what reading root's own credentials takes. Called

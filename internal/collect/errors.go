@@ -79,11 +79,28 @@ func Classify(err error) (Kind, string) {
 	return KindOther, ""
 }
 
+// Gap codes for calls that did not fail but were cut short by the context.
+const (
+	CodeDeadline  = "DeadlineExceeded"
+	CodeCancelled = "Cancelled"
+)
+
+// NewGap builds a snapshot gap from a failed call, as the collector does
+// for its own calls.
+func NewGap(section, call string, err error) snapshot.Gap { return gap(section, call, err) }
+
 // gap builds a snapshot gap from a failed call. The message is the AWS
 // message without the SDK's operation prefix; it never holds a secret,
 // since AWS error messages carry ARNs, not credentials.
 func gap(section, call string, err error) snapshot.Gap {
 	_, code := Classify(err)
+	switch {
+	case code != "":
+	case errors.Is(err, context.DeadlineExceeded):
+		code = CodeDeadline
+	case errors.Is(err, context.Canceled):
+		code = CodeCancelled
+	}
 	g := snapshot.Gap{Section: section, Call: call, Code: code, Message: errorMessage(err)}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {

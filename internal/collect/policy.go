@@ -43,6 +43,9 @@ type Statement struct {
 	Effect   string   `json:"Effect"`
 	Action   []string `json:"Action"`
 	Resource string   `json:"Resource"`
+	// Condition maps an operator to condition keys and their values, e.g.
+	// {"StringEquals": {"sts:TaskPolicyArn": [...]}}.
+	Condition map[string]map[string][]string `json:"Condition,omitempty"`
 }
 
 // ScanPolicy returns the least-privilege identity policy for a scan.

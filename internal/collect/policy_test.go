@@ -51,3 +51,16 @@ func TestCallableAPIsAreReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRootAuditWithinTaskPolicy: every call an AssumeRoot audit session
+// can make is one IAMAuditRootUserCredentials allows; anything else would
+// be denied in every member account.
+func TestRootAuditWithinTaskPolicy(t *testing.T) {
+	iface := reflect.TypeFor[RootAuditIAM]()
+	for i := range iface.NumMethod() {
+		a := "iam:" + iface.Method(i).Name
+		if !slices.Contains(AuditTaskPolicyActions, a) {
+			t.Errorf("%s is called in AssumeRoot audit sessions but %s does not allow it", a, AuditTaskPolicy)
+		}
+	}
+}

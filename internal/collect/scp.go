@@ -20,6 +20,13 @@ type OrgPolicies interface {
 	ListRoots(context.Context, *organizations.ListRootsInput, ...func(*organizations.Options)) (*organizations.ListRootsOutput, error)
 	ListOrganizationalUnitsForParent(context.Context, *organizations.ListOrganizationalUnitsForParentInput, ...func(*organizations.Options)) (*organizations.ListOrganizationalUnitsForParentOutput, error)
 	ListAccountsForParent(context.Context, *organizations.ListAccountsForParentInput, ...func(*organizations.Options)) (*organizations.ListAccountsForParentOutput, error)
+	SCPReader
+}
+
+// SCPReader is the part of OrgPolicies that reads the policies themselves.
+// An organisation scan walks the tree on its own (it needs it for
+// discovery) and only adds these.
+type SCPReader interface {
 	ListPolicies(context.Context, *organizations.ListPoliciesInput, ...func(*organizations.Options)) (*organizations.ListPoliciesOutput, error)
 	DescribePolicy(context.Context, *organizations.DescribePolicyInput, ...func(*organizations.Options)) (*organizations.DescribePolicyOutput, error)
 	ListTargetsForPolicy(context.Context, *organizations.ListTargetsForPolicyInput, ...func(*organizations.Options)) (*organizations.ListTargetsForPolicyOutput, error)
@@ -46,17 +53,29 @@ func OrgControls(ctx context.Context, c OrgPolicies) (*snapshot.OrgControls, []s
 			gaps = append(gaps, *g)
 		}
 	}
+	scps, g := OrgSCPs(ctx, c)
+	out.SCPs = scps
+	if g != nil {
+		gaps = append(gaps, *g)
+	}
+	return out, gaps
+}
+
+// OrgSCPs reads every service control policy with its text and targets,
+// sorted by ID. A failure to list them is the returned gap (and nil
+// policies: unknown); a failure on one policy is recorded on it.
+func OrgSCPs(ctx context.Context, c SCPReader) ([]snapshot.OrgPolicy, *snapshot.Gap) {
 	policies, err := listSCPs(ctx, c)
 	if err != nil {
-		gaps = append(gaps, gap(snapshot.SectionOrgSCPs, "organizations:ListPolicies", err))
-		return out, gaps
+		g := gap(snapshot.SectionOrgSCPs, "organizations:ListPolicies", err)
+		return nil, &g
 	}
-	out.SCPs = []snapshot.OrgPolicy{}
+	out := []snapshot.OrgPolicy{}
 	for _, p := range policies {
-		out.SCPs = append(out.SCPs, describeSCP(ctx, c, p))
+		out = append(out, describeSCP(ctx, c, p))
 	}
-	sort.Slice(out.SCPs, func(i, j int) bool { return out.SCPs[i].ID < out.SCPs[j].ID })
-	return out, gaps
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }
 
 // AddOrgControls collects the controls into an organisation read from its
@@ -145,7 +164,7 @@ func walk(ctx context.Context, c OrgPolicies, rootID string, out *snapshot.OrgCo
 	return nil
 }
 
-func listSCPs(ctx context.Context, c OrgPolicies) ([]orgtypes.PolicySummary, error) {
+func listSCPs(ctx context.Context, c SCPReader) ([]orgtypes.PolicySummary, error) {
 	var all []orgtypes.PolicySummary
 	p := organizations.NewListPoliciesPaginator(c, &organizations.ListPoliciesInput{Filter: orgtypes.PolicyTypeServiceControlPolicy})
 	for p.HasMorePages() {
@@ -160,7 +179,7 @@ func listSCPs(ctx context.Context, c OrgPolicies) ([]orgtypes.PolicySummary, err
 
 // describeSCP reads one policy's text and targets. FullAWSAccess is read
 // like any other: its text is what says it allows and denies nothing.
-func describeSCP(ctx context.Context, c OrgPolicies, s orgtypes.PolicySummary) snapshot.OrgPolicy {
+func describeSCP(ctx context.Context, c SCPReader, s orgtypes.PolicySummary) snapshot.OrgPolicy {
 	p := snapshot.OrgPolicy{ID: aws.ToString(s.Id), Name: aws.ToString(s.Name), Description: aws.ToString(s.Description), AWSManaged: s.AwsManaged}
 	d, err := c.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: s.Id})
 	if err != nil {

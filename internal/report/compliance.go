@@ -83,7 +83,7 @@ func (t *textWriter) ruleEvidence(r compliance.RuleAssessment) {
 	var counts []string
 	for _, s := range []rule.Status{rule.Pass, rule.NotApplicable} {
 		if n := quiet[s]; n > 0 {
-			counts = append(counts, fmt.Sprintf("%s in %d %s", statusLabel(s), n, plural(n, "account", "accounts")))
+			counts = append(counts, fmt.Sprintf("%s in %s", statusLabel(s), plural(n, "account", "accounts")))
 		}
 	}
 	if len(counts) > 0 {
@@ -96,13 +96,6 @@ func controlLabel(s compliance.ControlStatus) string {
 		return "N/A"
 	}
 	return string(s)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func contains(list []string, s string) bool {

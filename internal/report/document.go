@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
@@ -27,8 +28,11 @@ type Document struct {
 	Incomplete   *snapshot.Incomplete `json:"incomplete,omitempty"`
 	Organization *Organization        `json:"organization,omitempty"`
 	Accounts     []Account            `json:"accounts"`
-	Summary      Summary              `json:"summary"`
-	Results      []rule.Result        `json:"results"`
+	// Unreached are targets of a multi-account run that yielded no
+	// account at all, with the reason.
+	Unreached []snapshot.Unreached `json:"unreached,omitempty"`
+	Summary   Summary              `json:"summary"`
+	Results   []rule.Result        `json:"results"`
 	// Compliance is the results judged against one framework version,
 	// when the scan asked for it (--compliance).
 	Compliance *compliance.Assessment `json:"compliance,omitempty"`
@@ -42,11 +46,16 @@ type Tool struct {
 
 // Organization is the organisation-level context of the results.
 type Organization struct {
-	ID                  string                    `json:"id"`
-	ManagementAccountID string                    `json:"management_account_id"`
-	Features            *snapshot.OrgFeatures     `json:"features,omitempty"`
-	Skipped             []snapshot.SkippedAccount `json:"skipped,omitempty"`
-	Gaps                []snapshot.Gap            `json:"gaps,omitempty"`
+	ID                  string `json:"id"`
+	ManagementAccountID string `json:"management_account_id"`
+	// Caller, AccessMode and Scope describe an organisation scan: who ran
+	// it, how member accounts were reached, and what was selected.
+	Caller     string                    `json:"caller_arn,omitempty"`
+	AccessMode string                    `json:"access_mode,omitempty"`
+	Scope      string                    `json:"scope,omitempty"`
+	Features   *snapshot.OrgFeatures     `json:"features,omitempty"`
+	Skipped    []snapshot.SkippedAccount `json:"skipped,omitempty"`
+	Gaps       []snapshot.Gap            `json:"gaps,omitempty"`
 }
 
 // Account is one scanned account and what could not be collected there.
@@ -61,6 +70,26 @@ type Account struct {
 	ReportTime *time.Time       `json:"credential_report_time,omitempty"`
 	Gaps       []snapshot.Gap   `json:"gaps,omitempty"`
 	Counts     Counts           `json:"counts"`
+	// Status is the account at a glance: "failing" (a FAIL), "unknown"
+	// (no FAIL, an UNKNOWN) or "clean" (only PASS and NOT_APPLICABLE).
+	Status string `json:"status"`
+}
+
+// Account statuses.
+const (
+	StatusFailing = "failing"
+	StatusUnknown = "unknown"
+	StatusClean   = "clean"
+)
+
+func (a Account) status() string {
+	switch {
+	case a.Counts.Fail > 0:
+		return StatusFailing
+	case a.Counts.Unknown > 0:
+		return StatusUnknown
+	}
+	return StatusClean
 }
 
 // Counts tallies results by status.
@@ -91,6 +120,22 @@ type Summary struct {
 	Counts   Counts `json:"counts"`
 	// FailedBySeverity counts failures per severity name.
 	FailedBySeverity map[string]int `json:"failed_by_severity"`
+	// AccountStatus counts accounts by status, for documents of more than
+	// one account or of an organisation scan.
+	AccountStatus *AccountStatus `json:"account_status,omitempty"`
+}
+
+// AccountStatus counts the accounts of a multi-account run.
+type AccountStatus struct {
+	Failing int `json:"failing"`
+	// Critical counts the failing accounts with a critical failure.
+	Critical int `json:"critical"`
+	Unknown  int `json:"unknown"`
+	Clean    int `json:"clean"`
+	// Skipped were discovered but not scanned (suspended, excluded…);
+	// Unreached yielded no account at all.
+	Skipped   int `json:"skipped"`
+	Unreached int `json:"unreached"`
 }
 
 // Build assembles the document. Results must already be sorted
@@ -111,8 +156,10 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 		d.Results = []rule.Result{}
 	}
 	if o := doc.Organization; o != nil {
-		d.Organization = &Organization{ID: o.ID, ManagementAccountID: o.ManagementAccountID, Features: o.Features, Skipped: o.Skipped, Gaps: o.Gaps}
+		d.Organization = &Organization{ID: o.ID, ManagementAccountID: o.ManagementAccountID, Caller: o.Caller, AccessMode: o.AccessMode,
+			Scope: o.Scope, Features: o.Features, Skipped: o.Skipped, Gaps: o.Gaps}
 	}
+	d.Unreached = doc.Unreached
 	index := map[string]int{}
 	for _, a := range doc.Accounts {
 		ra := Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Role: a.Role(), OUPath: a.OUPath, Access: a.Access, Gaps: a.Gaps}
@@ -127,6 +174,7 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 		index[a.ID] = len(d.Accounts)
 		d.Accounts = append(d.Accounts, ra)
 	}
+	critical := map[string]bool{}
 	d.Summary = Summary{Accounts: len(d.Accounts), Results: len(results), FailedBySeverity: map[string]int{}}
 	for _, s := range rule.Severities {
 		d.Summary.FailedBySeverity[s.String()] = 0
@@ -136,12 +184,43 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 		if r.Status == rule.Fail {
 			d.Summary.FailedBySeverity[r.Severity.String()]++
 		}
-		if i, ok := index[r.AccountID]; ok {
+		if i, ok := index[r.AccountID]; ok && !isOrgResult(r) {
 			d.Accounts[i].Counts.add(r.Status)
+			if r.Status == rule.Fail && r.Severity == rule.Critical {
+				critical[r.AccountID] = true
+			}
 		}
+	}
+	multi := len(d.Accounts) > 1 || len(d.Unreached) > 0 || d.Organization != nil && d.Organization.AccessMode != ""
+	var st AccountStatus
+	for i := range d.Accounts {
+		a := &d.Accounts[i]
+		a.Status = a.status()
+		switch a.Status {
+		case StatusFailing:
+			st.Failing++
+			if critical[a.AccountID] {
+				st.Critical++
+			}
+		case StatusUnknown:
+			st.Unknown++
+		default:
+			st.Clean++
+		}
+	}
+	if d.Organization != nil {
+		st.Skipped = len(d.Organization.Skipped)
+	}
+	st.Unreached = len(d.Unreached)
+	if multi {
+		d.Summary.AccountStatus = &st
 	}
 	return d
 }
+
+// isOrgResult tells organisation-level results (filed under the
+// management account's ID) from that account's own.
+func isOrgResult(r rule.Result) bool { return strings.Contains(r.Resource, ":organization/") }
 
 // Failures counts results failing at or above min.
 func (d *Document) Failures(min rule.Severity) int {

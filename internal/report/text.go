@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -22,7 +23,43 @@ type TextOptions struct {
 	Width int
 	// Verbose adds the evidence of every result.
 	Verbose bool
+	// Show picks how much of each account to print. The JSON report
+	// always has everything.
+	Show Show
 }
+
+// Show is how much of each account the text report prints.
+type Show int
+
+const (
+	// ShowAll prints every result of every account in full.
+	ShowAll Show = iota
+	// ShowIssues prints FAIL and UNKNOWN results in full, names the
+	// PASS and NOT_APPLICABLE rules on one line, and lists accounts with
+	// nothing to report one line each: what an organisation of a
+	// thousand accounts needs to stay readable.
+	ShowIssues
+	// ShowFailures prints only accounts with a FAIL, and only their FAIL
+	// results; every other account is counted in the summary.
+	ShowFailures
+)
+
+// ParseShow reads a --show value.
+func ParseShow(s string) (Show, error) {
+	switch s {
+	case "all":
+		return ShowAll, nil
+	case "issues":
+		return ShowIssues, nil
+	case "failures":
+		return ShowFailures, nil
+	}
+	return 0, fmt.Errorf("%q: want all, issues or failures", s)
+}
+
+// groupSkipped is how many skipped accounts with the same reason are
+// listed one by one before they are summarised in a single line.
+const groupSkipped = 10
 
 // WriteText writes the human report: per account, failures first and most
 // severe first, then a summary line. Accounts with critical failures come
@@ -30,6 +67,9 @@ type TextOptions struct {
 func WriteText(w io.Writer, d *Document, o TextOptions) error {
 	if o.Width <= 0 {
 		o.Width = 100
+	}
+	if o.Verbose {
+		o.Show = ShowAll
 	}
 	t := &textWriter{w: w, o: o}
 	t.header(d)
@@ -46,33 +86,266 @@ func WriteText(w io.Writer, d *Document, o TextOptions) error {
 		known[a.AccountID] = true
 	}
 	for _, r := range d.Results {
-		if known[r.AccountID] && !strings.Contains(r.Resource, ":organization/") {
+		if known[r.AccountID] && !isOrgResult(r) {
 			byAccount[r.AccountID] = append(byAccount[r.AccountID], r)
 		} else {
 			orgResults = append(orgResults, r)
 		}
 	}
-	if len(orgResults) > 0 {
-		t.line(t.style("Organisation "+d.Organization.ID, bold))
-		t.results(orgResults)
-		t.line("")
+	if d.Organization != nil && (len(orgResults) > 0 || d.Organization.AccessMode != "") {
+		t.organization(d, orgResults)
 	}
+	var clean []Account
 	for _, a := range orderAccounts(d.Accounts, byAccount) {
+		switch {
+		case o.Show == ShowFailures && a.Status != StatusFailing:
+			continue
+		case o.Show == ShowIssues && a.Status == StatusClean && len(realGaps(a.Gaps)) == 0:
+			clean = append(clean, a)
+			continue
+		}
 		t.account(a, byAccount[a.AccountID], d.CollectedAt)
 	}
-	if d.Organization != nil && len(d.Organization.Skipped) > 0 {
-		t.line(t.style("Not scanned", bold))
-		for _, s := range d.Organization.Skipped {
-			name := s.AccountID
-			if s.Name != "" {
-				name += " (" + s.Name + ")"
-			}
-			t.line("  " + name + ": " + s.Reason)
+	if len(clean) > 0 {
+		t.line(t.style(fmt.Sprintf("Clean: every result PASS or NOT_APPLICABLE (%s)", plural(len(clean), "account", "accounts")), bold))
+		for _, a := range clean {
+			t.line("  " + a.AccountID + accountFacts(a, true))
 		}
 		t.line("")
 	}
+	t.skipped(d)
 	t.summary(d)
 	return t.err
+}
+
+// realGaps leaves out the sections an access method cannot read by
+// design (code NotCollected): said once for the whole run, not per account.
+func realGaps(gaps []snapshot.Gap) []snapshot.Gap {
+	var out []snapshot.Gap
+	for _, g := range gaps {
+		if g.Code != "NotCollected" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// accountFacts is the one-line description of an account after its ID.
+func accountFacts(a Account, short bool) string {
+	s := ""
+	if a.Name != "" {
+		s += " (" + a.Name + ")"
+	}
+	if short {
+		if a.Role == snapshot.RoleManagement {
+			s += " · management account"
+		}
+		if len(a.OUPath) > 0 {
+			s += " · OU " + strings.Join(a.OUPath, "/")
+		}
+		if a.Access != nil {
+			s += " · " + accessText(a.Access)
+		}
+	}
+	return s
+}
+
+// accessText says how an account was reached.
+func accessText(ac *snapshot.Access) string {
+	switch ac.Method {
+	case snapshot.AccessAssumeRole:
+		s := "reached through sts:AssumeRole " + ac.RoleARN
+		if ac.Profile != "" {
+			s += " from profile " + ac.Profile
+		}
+		return s
+	case snapshot.AccessAssumeRoot:
+		return "reached through sts:AssumeRoot (" + path.Base(ac.RoleARN) + ")"
+	case snapshot.AccessDirect:
+		if ac.Profile != "" {
+			return "read directly with profile " + ac.Profile
+		}
+		return "read directly"
+	}
+	return ac.Method
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// organization writes what the run learned about the organisation as a
+// whole: how it was scanned, its centralised root access, the accounts at
+// a glance, and its own results.
+func (t *textWriter) organization(d *Document, results []rule.Result) {
+	o := d.Organization
+	head := "Organisation " + o.ID
+	if o.ManagementAccountID != "" {
+		head += " · management account " + o.ManagementAccountID
+	}
+	t.line(t.style(head, bold))
+	if o.AccessMode != "" {
+		how := map[string]string{
+			snapshot.AccessAssumeRoot: "sts:AssumeRoot with the IAMAuditRootUserCredentials task policy (no role in member accounts)",
+			snapshot.AccessAssumeRole: "sts:AssumeRole into a role in each account",
+		}[o.AccessMode]
+		if how == "" {
+			how = o.AccessMode
+		}
+		t.wrap("  member accounts reached through "+how, "    ")
+		if o.Caller != "" {
+			t.wrap("  scanned from "+o.Caller, "    ")
+		}
+		if o.Scope != "" {
+			t.wrap("  scope: "+o.Scope, "    ")
+		}
+		if o.AccessMode == snapshot.AccessAssumeRoot {
+			t.wrap("  An AssumeRoot audit session cannot read the credential report or the virtual MFA device list; it reads root's exact credentials instead.", "    ")
+		}
+	}
+	if f := o.Features; f != nil {
+		onOff := func(b bool) string {
+			if b {
+				return "on"
+			}
+			return "off"
+		}
+		line := "  centralised root access: RootCredentialsManagement " + onOff(f.RootCredentialsManagement) + " · RootSessions " + onOff(f.RootSessions)
+		if f.TrustedAccessIAM != nil && !*f.TrustedAccessIAM {
+			line = "  centralised root access: off (trusted access for IAM is not enabled)"
+		}
+		t.line(line)
+	}
+	if st := d.Summary.AccountStatus; st != nil && o.AccessMode != "" {
+		t.line("  accounts: " + accountCounts(st))
+		t.findings(d)
+	}
+	for _, g := range o.Gaps {
+		t.wrap("  Not collected: "+g.Call+" — "+gapLine(g), "    ")
+	}
+	t.line("")
+	if len(results) > 0 {
+		t.results(results)
+		t.line("")
+	}
+}
+
+// findings rolls the account results up by rule: how many accounts
+// fail each rule, and how many could not be judged. It answers the first
+// question about an organisation ("how many accounts have root keys?")
+// before the account-by-account detail.
+func (t *textWriter) findings(d *Document) {
+	type row struct {
+		id, title     string
+		sev           rule.Severity
+		fail, unknown int
+	}
+	rows := map[string]*row{}
+	for _, r := range d.Results {
+		if isOrgResult(r) || r.Status != rule.Fail && r.Status != rule.Unknown {
+			continue
+		}
+		w := rows[r.RuleID]
+		if w == nil {
+			w = &row{id: r.RuleID, title: r.Title, sev: r.RuleSeverity}
+			rows[r.RuleID] = w
+		}
+		if r.Status == rule.Fail {
+			w.fail++
+		} else {
+			w.unknown++
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	list := make([]*row, 0, len(rows))
+	for _, w := range rows {
+		list = append(list, w)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.sev != b.sev {
+			return a.sev > b.sev
+		}
+		if a.fail != b.fail {
+			return a.fail > b.fail
+		}
+		return a.id < b.id
+	})
+	t.line("  accounts per rule:")
+	for _, w := range list {
+		counts := fmt.Sprintf("%5d FAIL", w.fail)
+		if w.unknown > 0 {
+			counts += fmt.Sprintf(" %5d UNKNOWN", w.unknown)
+		} else {
+			counts += strings.Repeat(" ", 14)
+		}
+		t.line(fmt.Sprintf("    %-8s  %-26s %s  %s", strings.ToUpper(w.sev.String()), w.id, counts, w.title))
+	}
+}
+
+func accountCounts(st *AccountStatus) string {
+	failing := fmt.Sprintf("%d failing", st.Failing)
+	if st.Critical > 0 {
+		failing += fmt.Sprintf(" (%d with critical failures)", st.Critical)
+	}
+	parts := []string{failing, fmt.Sprintf("%d unknown", st.Unknown), fmt.Sprintf("%d clean", st.Clean)}
+	if st.Skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d not scanned", st.Skipped))
+	}
+	if st.Unreached > 0 {
+		parts = append(parts, fmt.Sprintf("%d unreachable", st.Unreached))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func gapLine(g snapshot.Gap) string {
+	if g.Code != "" {
+		return g.Code + ": " + g.Message
+	}
+	return g.Message
+}
+
+// skipped lists what was not scanned: skipped accounts (grouped by reason
+// when many share one) and targets that yielded no account.
+func (t *textWriter) skipped(d *Document) {
+	var skipped []snapshot.SkippedAccount
+	if d.Organization != nil {
+		skipped = d.Organization.Skipped
+	}
+	if len(skipped) == 0 && len(d.Unreached) == 0 {
+		return
+	}
+	t.line(t.style("Not scanned", bold))
+	byReason := map[string]int{}
+	var many []string // reasons shared by too many accounts to list, in order of appearance
+	for _, s := range skipped {
+		byReason[s.Reason]++
+		if byReason[s.Reason] == groupSkipped+1 {
+			many = append(many, s.Reason)
+		}
+	}
+	for _, s := range skipped {
+		if byReason[s.Reason] > groupSkipped {
+			continue
+		}
+		name := s.AccountID
+		if s.Name != "" {
+			name += " (" + s.Name + ")"
+		}
+		t.wrap("  "+name+": "+s.Reason, "    ")
+	}
+	for _, r := range many {
+		t.wrap(fmt.Sprintf("  %d accounts: %s (each is listed in the JSON report)", byReason[r], r), "    ")
+	}
+	for _, u := range d.Unreached {
+		t.wrap("  "+u.Target+": "+u.Gap.Call+" — "+gapLine(u.Gap), "    ")
+	}
+	t.line("")
 }
 
 type textWriter struct {
@@ -151,7 +424,8 @@ func describeSource(s snapshot.Source) string {
 }
 
 // orderAccounts puts accounts with critical failures first, then by number
-// of failures, then by ID.
+// of failures; then accounts with UNKNOWN results; then the rest; by ID
+// within each.
 func orderAccounts(accts []Account, results map[string][]rule.Result) []Account {
 	out := append([]Account(nil), accts...)
 	worst := func(id string) (rule.Severity, int) {
@@ -174,6 +448,9 @@ func orderAccounts(accts []Account, results map[string][]rule.Result) []Account 
 		}
 		if ni != nj {
 			return ni > nj
+		}
+		if ui, uj := out[i].Counts.Unknown > 0, out[j].Counts.Unknown > 0; ui != uj {
+			return ui
 		}
 		return out[i].AccountID < out[j].AccountID
 	})
@@ -201,6 +478,14 @@ func (t *textWriter) account(a Account, results []rule.Result, collected time.Ti
 		facts = append(facts, "OU "+strings.Join(a.OUPath, "/"))
 	}
 	t.line(t.style(head, bold) + " · " + strings.Join(facts, " · "))
+	if ac := a.Access; ac != nil {
+		how := "  " + accessText(ac)
+		if ac.Note != "" {
+			t.wrap(how+": "+ac.Note, "    ")
+		} else {
+			t.line(t.style(how, faint))
+		}
+	}
 	if a.Caller != "" {
 		t.line(t.style("  scanned as "+a.Caller, faint))
 	}
@@ -208,18 +493,73 @@ func (t *textWriter) account(a Account, results []rule.Result, collected time.Ti
 		t.line(t.style(fmt.Sprintf("  credential report of %s (%s old)", a.ReportTime.UTC().Format(time.RFC3339), rule.Age(collected.Sub(*a.ReportTime))), faint))
 	}
 	t.line("")
-	t.results(results)
-	if len(a.Gaps) > 0 {
+	gaps := a.Gaps
+	switch t.o.Show {
+	case ShowAll:
+		t.results(results)
+	case ShowIssues:
+		t.results(only(results, rule.Fail, rule.Unknown))
+		t.ruleList(only(results, rule.Pass), "PASS")
+		t.ruleList(only(results, rule.NotApplicable), "N/A")
+		gaps = realGaps(gaps)
+	case ShowFailures:
+		t.results(only(results, rule.Fail))
+		gaps = nil
+	}
+	if len(gaps) > 0 {
 		t.line("  " + t.style("Not collected:", yellow))
-		for _, g := range a.Gaps {
-			msg := g.Message
-			if g.Code != "" {
-				msg = g.Code + ": " + msg
-			}
-			t.wrap("    - "+g.Call+" — "+msg, "      ")
+		for _, g := range gaps {
+			t.wrap("    - "+g.Call+" — "+gapLine(g), "      ")
 		}
 	}
 	t.line("")
+}
+
+func only(rs []rule.Result, statuses ...rule.Status) []rule.Result {
+	var out []rule.Result
+	for _, r := range rs {
+		for _, s := range statuses {
+			if r.Status == s {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// ruleList names the rules of one status on one line.
+func (t *textWriter) ruleList(rs []rule.Result, label string) {
+	if len(rs) == 0 {
+		return
+	}
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.RuleID
+	}
+	sort.Strings(ids)
+	st := green
+	if label != "PASS" {
+		st = faint
+	}
+	// The list sits in the message column, continuation lines too.
+	indent := strings.Repeat(" ", 21)
+	prefix, width := "  "+t.style(fmt.Sprintf("%-7s", label), st)+strings.Repeat(" ", 12), 21
+	cur, n := prefix, width
+	for i, id := range ids {
+		word := id
+		if i < len(ids)-1 {
+			word += ","
+		}
+		if n > width && n+1+len(word) > t.o.Width {
+			t.line(cur)
+			cur, n = indent, width
+		}
+		if n > width {
+			cur, n = cur+" ", n+1
+		}
+		cur, n = cur+word, n+len(word)
+	}
+	t.line(cur)
 }
 
 var statusOrder = map[rule.Status]int{rule.Fail: 0, rule.Unknown: 1, rule.Pass: 2, rule.NotApplicable: 3}
@@ -330,9 +670,9 @@ func (t *textWriter) summary(d *Document) {
 	if c.Fail > 0 {
 		fail = t.style(fail, red)
 	}
-	accounts := "1 account"
-	if d.Summary.Accounts != 1 {
-		accounts = fmt.Sprintf("%d accounts", d.Summary.Accounts)
+	accounts := plural(d.Summary.Accounts, "account", "accounts")
+	if st := d.Summary.AccountStatus; st != nil {
+		accounts += ": " + accountCounts(st)
 	}
 	t.line(t.style("Summary:", bold) + fmt.Sprintf(" %s · %d results · %s · %d UNKNOWN · %d PASS · %d NOT_APPLICABLE",
 		accounts, d.Summary.Results, fail, c.Unknown, c.Pass, c.NotApplicable))

@@ -51,6 +51,21 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 			}
 		}
 	}
+	// Inside an AssumeRoot session, GetUser gives root's last console
+	// sign-in and GetAccessKeyLastUsed each key's last use, both in real
+	// time: together they replace the report's columns.
+	var user *snapshot.RootUser
+	if a.RootCredentials != nil {
+		user = a.RootCredentials.User
+	}
+	if user != nil {
+		v := "none recorded"
+		if user.PasswordLastUsed != nil {
+			v = user.PasswordLastUsed.UTC().Format(time.RFC3339)
+			uses = append(uses, rootUse{what: "password (console sign-in)", when: *user.PasswordLastUsed})
+		}
+		ev = append(ev, rule.Evidence{Source: "iam:GetUser", Key: "PasswordLastUsed", Value: v})
+	}
 	invKeys := a.RootCredentials != nil && a.RootCredentials.AccessKeys != nil
 	if invKeys {
 		for _, k := range a.RootCredentials.AccessKeys {
@@ -78,6 +93,12 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 		last = fmt.Sprintf("last use: %s on %s", uses[0].what, uses[0].when.UTC().Format(time.RFC3339))
 	}
 	if !haveRep {
+		// Judged like the report: a root user without credentials today
+		// may still have been used within the window.
+		if user != nil && invKeys && keyUsesKnown(a.RootCredentials.AccessKeys) {
+			return rule.Outcome{Status: rule.Pass, Evidence: ev,
+				Message: fmt.Sprintf("No root sign-in or access key use in the last %s (%s; iam:GetUser and iam:GetAccessKeyLastUsed in an AssumeRoot session, real time).", rule.Age(window), last)}
+		}
 		if none, nev := noRootCredentials(a); none {
 			return notApplicableNoCredentials(nev)
 		}
@@ -91,4 +112,14 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 	}
 	return rule.Outcome{Status: rule.Pass, Evidence: ev,
 		Message: fmt.Sprintf("No root sign-in or access key use in the last %s according to %s (%s). Use in the time since the report would not show.", rule.Age(window), rep.describe(), last)}
+}
+
+// keyUsesKnown reports whether the last use of every key was read.
+func keyUsesKnown(keys []snapshot.AccessKey) bool {
+	for _, k := range keys {
+		if k.LastUsed == nil {
+			return false
+		}
+	}
+	return true
 }

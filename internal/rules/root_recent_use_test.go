@@ -38,7 +38,37 @@ func TestRootRecentUse(t *testing.T) {
 				a.RootCredentials = &snapshot.RootCredentials{AccessKeys: []snapshot.AccessKey{{ID: "AKIAEXAMPLE1", Status: "Active", LastUsed: &snapshot.KeyUse{Date: &d, Region: "eu-west-1", Service: "s3"}}}}
 			})},
 		{name: "no credentials, no report", status: rule.NotApplicable, acct: account(func(a *snapshot.Account) { a.Summary = summary(false, false, false, false) })},
+		{name: "AssumeRoot session: recent sign-in from GetUser", status: rule.Fail, contains: []string{"password (console sign-in) used 2026-11-25T12:00:00Z"},
+			acct: account(func(a *snapshot.Account) {
+				a.RootCredentials = auditInventory(ptr(now.Add(-24*time.Hour)), nil)
+			})},
+		{name: "AssumeRoot session: no recent use, real time", status: rule.Pass, contains: []string{"real time", "last use: access key AKIAEXAMPLE1"},
+			acct: account(func(a *snapshot.Account) {
+				a.RootCredentials = auditInventory(ptr(now.Add(-300*24*time.Hour)), &snapshot.KeyUse{Date: ptr(now.Add(-100 * 24 * time.Hour))})
+			})},
+		{name: "AssumeRoot session: a key's last use unread", status: rule.Unknown,
+			acct: account(func(a *snapshot.Account) {
+				a.RootCredentials = auditInventory(nil, nil)
+				a.RootCredentials.AccessKeys[0].LastUsed = nil
+				a.AddGap(gap(snapshot.SectionRootCredentials, "iam:GetAccessKeyLastUsed", "Throttling"))
+			})},
+		{name: "unreachable account", status: rule.Unknown, contains: []string{"could not be reached: sts:AssumeRole: AccessDenied"},
+			acct: &snapshot.Account{ID: "111122223333", Gaps: []snapshot.Gap{gap(snapshot.SectionAccess, "sts:AssumeRole", "AccessDenied")}}},
 	})
+}
+
+// auditInventory is what an AssumeRoot audit session reads: one root key
+// with the given last use, and GetUser's last sign-in.
+func auditInventory(signIn *time.Time, keyUse *snapshot.KeyUse) *snapshot.RootCredentials {
+	if keyUse == nil {
+		keyUse = &snapshot.KeyUse{}
+	}
+	return &snapshot.RootCredentials{
+		AccessKeys:          []snapshot.AccessKey{{ID: "AKIAEXAMPLE1", Status: "Active", LastUsed: keyUse}},
+		SigningCertificates: []snapshot.SigningCert{}, MFADevices: []snapshot.MFADevice{},
+		LoginProfile: &snapshot.LoginProfile{Present: true},
+		User:         &snapshot.RootUser{PasswordLastUsed: signIn},
+	}
 }
 
 func TestRootMemberPassword(t *testing.T) {

@@ -39,8 +39,16 @@ func summaryEvidence(key string, v *bool) rule.Evidence {
 // with no recorded failure was simply not collected (a hand-made or partial
 // snapshot), and the evidence says that. The AssumeRoot inventory is
 // optional, so its absence is only evidence when it failed.
+//
+// When the account could not be reached at all (a denied role, a refused
+// AssumeRoot, a timeout, a cancelled run), that failure explains every
+// missing section and comes first.
 func gapEvidence(a *snapshot.Account, sections ...string) []rule.Evidence {
 	var ev []rule.Evidence
+	access := accessGaps(a)
+	for _, g := range access {
+		ev = append(ev, rule.Evidence{Source: g.Call, Error: gapMessage(g)})
+	}
 	for _, s := range sections {
 		found := false
 		for _, g := range a.Gaps {
@@ -54,15 +62,42 @@ func gapEvidence(a *snapshot.Account, sections ...string) []rule.Evidence {
 			}
 			ev = append(ev, rule.Evidence{Source: g.Call, Error: msg})
 		}
-		if !found && s != snapshot.SectionRootCredentials {
+		if !found && s != snapshot.SectionRootCredentials && len(access) == 0 {
 			ev = append(ev, rule.Evidence{Source: sectionNames[s], Error: "not collected"})
 		}
 	}
 	return ev
 }
 
-// gapText summarises why sections are missing, for messages.
+// accessGaps are the failures to reach the account at all.
+func accessGaps(a *snapshot.Account) []snapshot.Gap {
+	var out []snapshot.Gap
+	for _, g := range a.Gaps {
+		if g.Section == snapshot.SectionAccess {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func gapMessage(g snapshot.Gap) string {
+	if g.Code != "" {
+		return g.Code + ": " + g.Message
+	}
+	return g.Message
+}
+
+// gapText summarises why sections are missing, for messages. An account
+// that could not be reached is summarised by that alone.
 func gapText(a *snapshot.Account, sections ...string) string {
+	if access := accessGaps(a); len(access) > 0 {
+		g := access[0]
+		code := g.Code
+		if code == "" {
+			code = "failed"
+		}
+		return "the account could not be reached: " + g.Call + ": " + code
+	}
 	var parts []string
 	for _, s := range sections {
 		if g := a.GapFor(s); g != nil {

@@ -40,7 +40,7 @@ func BenchmarkReportEvaluate(b *testing.B) {
 				cr.FileTime = &now
 				doc.Accounts = append(doc.Accounts, snapshot.Account{ID: rep.AccountID, Partition: rep.Partition, CredentialReport: cr})
 				res := rule.Evaluate(rules.All(), doc, now, rule.DefaultOptions())
-				if len(res) != len(rules.All()) || res[0].Status == "" {
+				if len(res) != accountRules() || res[0].Status == "" {
 					b.Fatal("no results")
 				}
 				var ms runtime.MemStats
@@ -125,4 +125,16 @@ func benchWorld(now time.Time, existingReport bool) *awsemu.World {
 		a.Report.Existing = &awsemu.ExistingReport{GeneratedAt: now.Add(-time.Hour)}
 	}
 	return &awsemu.World{Accounts: []*awsemu.Account{a}}
+}
+
+// accountRules counts the rules evaluated per account; organisation rules
+// need an organisation, which a credential report file does not have.
+func accountRules() int {
+	n := 0
+	for _, r := range rules.All() {
+		if r.Scope == rule.AccountScope {
+			n++
+		}
+	}
+	return n
 }

@@ -86,13 +86,15 @@ func Encode(w io.Writer, d *Document) error {
 	return enc.Encode(d)
 }
 
-// Sort orders accounts and skipped accounts by account ID.
+// Sort orders accounts and skipped accounts by account ID, and unreached
+// targets by name.
 func (d *Document) Sort() {
 	sort.SliceStable(d.Accounts, func(i, j int) bool { return d.Accounts[i].ID < d.Accounts[j].ID })
 	if d.Organization != nil {
 		s := d.Organization.Skipped
 		sort.SliceStable(s, func(i, j int) bool { return s[i].AccountID < s[j].AccountID })
 	}
+	sort.SliceStable(d.Unreached, func(i, j int) bool { return d.Unreached[i].Target < d.Unreached[j].Target })
 }
 
 var (
@@ -149,8 +151,27 @@ func (d *Document) Validate() error {
 			}
 		}
 	}
-	if o := d.Organization; o != nil && o.ManagementAccountID != "" && !IsAccountID(o.ManagementAccountID) {
-		return fmt.Errorf("organization: management_account_id %q is not a 12-digit AWS account ID", o.ManagementAccountID)
+	if o := d.Organization; o != nil {
+		if o.ManagementAccountID != "" && !IsAccountID(o.ManagementAccountID) {
+			return fmt.Errorf("organization: management_account_id %q is not a 12-digit AWS account ID", o.ManagementAccountID)
+		}
+		for i, s := range o.Skipped {
+			if !IsAccountID(s.AccountID) {
+				return fmt.Errorf("organization: skipped[%d]: account_id %q is not a 12-digit AWS account ID", i, s.AccountID)
+			}
+			if seen[s.AccountID] {
+				return fmt.Errorf("organization: skipped[%d]: account %s is also among the scanned accounts", i, s.AccountID)
+			}
+			seen[s.AccountID] = true
+			if s.Reason == "" {
+				return fmt.Errorf("organization: skipped[%d] (%s) needs a reason", i, s.AccountID)
+			}
+		}
+	}
+	for i, u := range d.Unreached {
+		if u.Target == "" || u.Gap.Call == "" {
+			return fmt.Errorf("unreached[%d] needs a target and a gap with a call", i)
+		}
 	}
 	if o := d.Organization; o != nil && o.Controls != nil {
 		return o.Controls.validate()

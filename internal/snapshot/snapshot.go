@@ -27,6 +27,17 @@ type Document struct {
 	// Incomplete is set when the run stopped before every account was
 	// finished (cancelled, deadline). Accounts not finished carry a gap.
 	Incomplete *Incomplete `json:"incomplete,omitempty"`
+	// Unreached lists targets of a multi-account run whose account could
+	// not even be identified (a profile whose credentials fail), so they
+	// cannot appear among the accounts but must not vanish either.
+	Unreached []Unreached `json:"unreached,omitempty"`
+}
+
+// Unreached is a target that yielded no account.
+type Unreached struct {
+	// Target names it as the user did: "profile prod", a role ARN.
+	Target string `json:"target"`
+	Gap    Gap    `json:"gap"`
 }
 
 // Source says where the state came from, so a report can say so.
@@ -53,6 +64,17 @@ type Incomplete struct {
 type Organization struct {
 	ID                  string `json:"id"`
 	ManagementAccountID string `json:"management_account_id"`
+	// Caller is the identity that discovered the accounts (the management
+	// account or the IAM delegated administrator), when the organisation
+	// was scanned as a whole.
+	Caller string `json:"caller_arn,omitempty"`
+	// AccessMode is how member accounts were reached: AccessAssumeRole or
+	// AccessAssumeRoot; empty when the organisation was not scanned as a
+	// whole.
+	AccessMode string `json:"access_mode,omitempty"`
+	// Scope describes the --ou, --accounts and --exclude selection; empty
+	// when every account was selected.
+	Scope string `json:"scope,omitempty"`
 	// Features are the centralised root access features, nil when they
 	// could not be read (see Gaps).
 	Features *OrgFeatures `json:"features,omitempty"`
@@ -128,6 +150,11 @@ type Access struct {
 	// RoleARN is the role assumed, or the task policy for assume-root.
 	RoleARN string `json:"role_arn,omitempty"`
 	Profile string `json:"profile,omitempty"`
+	// Note explains a choice the scan made about this account, e.g. that
+	// the management account was read with the caller's own credentials
+	// because AssumeRoot cannot target it, or that another target reached
+	// the same account.
+	Note string `json:"note,omitempty"`
 }
 
 // Access methods.
@@ -271,6 +298,19 @@ type RootCredentials struct {
 	SigningCertificates []SigningCert `json:"signing_certificates"`
 	MFADevices          []MFADevice   `json:"mfa_devices"`
 	LoginProfile        *LoginProfile `json:"login_profile"`
+	// User is iam:GetUser without a user name in an AssumeRoot session:
+	// the root user's own record, with its last console sign-in in real
+	// time. Nil when not read.
+	User *RootUser `json:"user,omitempty"`
+}
+
+// RootUser is the root user's iam:GetUser record.
+type RootUser struct {
+	CreateDate *time.Time `json:"create_date,omitempty"`
+	// PasswordLastUsed is nil when IAM reports no sign-in: the password
+	// was never used, not since tracking began (2014-10-20), or there is
+	// no password.
+	PasswordLastUsed *time.Time `json:"password_last_used,omitempty"`
 }
 
 // AccessKey is one root access key with its last use.

@@ -1,0 +1,82 @@
+package orgscan
+
+import (
+	"reflect"
+	"sort"
+
+	"github.com/vigil-sec/vigil/internal/collect"
+)
+
+// Each policy below is built from the interfaces the scan calls AWS
+// through, so it lists exactly what the code can call; policy_test.go
+// holds them together.
+
+func actionsOf(prefix string, ifaces ...reflect.Type) []string {
+	var out []string
+	for _, t := range ifaces {
+		for i := range t.NumMethod() {
+			out = append(out, prefix+":"+t.Method(i).Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DiscoveryActions are what the caller reads about the organisation.
+func DiscoveryActions() []string {
+	out := append(actionsOf("organizations", reflect.TypeFor[Organizations]()),
+		actionsOf("iam", reflect.TypeFor[collect.OrgFeaturesIAM]())...)
+	sort.Strings(out)
+	return out
+}
+
+// AccountActions are what a scan reads inside one account when the
+// organisation already told it the account's membership: the member
+// role's whole policy, and the caller's for its own account.
+func AccountActions() []string {
+	out := append(actionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), actionsOf("sts", reflect.TypeFor[collect.STS]())...)
+	sort.Strings(out)
+	return out
+}
+
+// MemberRolePolicy is the identity policy of the role a --role scan
+// assumes in every member account. It reads; it cannot change anything.
+func MemberRolePolicy() collect.Policy {
+	return collect.Policy{Version: "2012-10-17", Statement: []collect.Statement{
+		{Sid: "VigilMemberReadOnly", Effect: "Allow", Action: AccountActions(), Resource: "*"},
+	}}
+}
+
+// CallerPolicy is the identity policy of whoever runs an organisation
+// scan, in the management account or the IAM delegated administrator:
+// discovery, the way into member accounts, and the scan of its own
+// account. roleName scopes sts:AssumeRole to the audit role; withRole
+// adds it in ModeRoot (to reach the management account from a delegated
+// administrator). sts:AssumeRoot is limited to the audit task policy by
+// the sts:TaskPolicyArn condition key.
+func CallerPolicy(mode Mode, roleName, partition string, withRole bool) collect.Policy {
+	if partition == "" {
+		partition = "aws"
+	}
+	if roleName == "" {
+		roleName = DefaultRoleName
+	}
+	st := []collect.Statement{
+		{Sid: "VigilDiscoverOrganization", Effect: "Allow", Action: DiscoveryActions(), Resource: "*"},
+	}
+	if mode == ModeRole || withRole {
+		st = append(st, collect.Statement{Sid: "VigilAssumeAuditRole", Effect: "Allow",
+			Action:   actionsOf("sts", reflect.TypeFor[RoleAssumer]()),
+			Resource: "arn:" + partition + ":iam::*:role/" + roleName})
+	}
+	if mode == ModeRoot {
+		st = append(st, collect.Statement{Sid: "VigilAssumeRootForAudit", Effect: "Allow",
+			Action:   actionsOf("sts", reflect.TypeFor[RootAssumer]()),
+			Resource: "arn:" + partition + ":iam::*:root",
+			Condition: map[string]map[string][]string{
+				"StringEquals": {"sts:TaskPolicyArn": {collect.TaskPolicyARN(partition, collect.AuditTaskPolicy)}},
+			}})
+	}
+	st = append(st, collect.Statement{Sid: "VigilScanOwnAccount", Effect: "Allow", Action: AccountActions(), Resource: "*"})
+	return collect.Policy{Version: "2012-10-17", Statement: st}
+}

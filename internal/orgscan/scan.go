@@ -1,0 +1,758 @@
+package orgscan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// Gap codes the scan itself records (the collectors record AWS's codes).
+const (
+	// CodeAccountTimeout: the account did not answer within its deadline.
+	CodeAccountTimeout = "AccountTimeout"
+	// CodeCancelled: the run was cancelled before the account finished.
+	CodeCancelled = "Cancelled"
+	// CodeNotCollected: the access method cannot read this section.
+	CodeNotCollected = "NotCollected"
+	// CodeNotReachable: no access method the scan may use reaches the account.
+	CodeNotReachable = "NotReachable"
+	// CodeFeatureOff: centralised root access is off, so AssumeRoot was not tried.
+	CodeFeatureOff = "RootAccessNotEnabled"
+	// CallScan names the scan itself in gaps that no AWS call explains.
+	CallScan = "vigil:Scan"
+)
+
+// ErrNotOrganization wraps the failure to read the organisation at all.
+var ErrNotOrganization = errors.New("cannot scan the organisation")
+
+// scan is one run.
+type scan struct {
+	o    Options
+	base aws.Config
+	orgs Organizations
+	iam  collect.OrgFeaturesIAM
+	sts  interface {
+		collect.STS
+		RoleAssumer
+		RootAssumer
+	}
+	tree *tree
+
+	// Set before any account is scanned.
+	callerARN, callerAccount, partition string
+	orgID, managementID                 string
+
+	featuresReady chan struct{}
+	features      *snapshot.OrgFeatures
+	featuresGap   *snapshot.Gap
+	// scps are the organisation's service control policies, read beside
+	// discovery for the SCP coverage rule; nil with scpsGap when they
+	// could not be listed.
+	scps    []snapshot.OrgPolicy
+	scpsGap *snapshot.Gap
+
+	mu       sync.Mutex
+	members  []*slot
+	byID     map[string]*slot
+	orgGaps  []snapshot.Gap
+	stopped  *snapshot.Gap // why discovery stopped early, if it did
+	complete bool          // discovery listed everything
+	ouLabels []string      // the --ou selection, as paths
+}
+
+type slot struct {
+	member
+	done bool
+	acct snapshot.Account
+}
+
+// Run scans the organisation the caller of cfg administers. cfg is the
+// caller's configuration (its credentials, region, retryer and HTTP
+// client); every account's clients are copies of it with the account's
+// own credentials.
+//
+// The error is non-nil only when the organisation cannot be scanned at
+// all: the caller cannot be identified, is not in an organisation, or may
+// not list its accounts. Everything else ends up in the snapshot: failed
+// accounts carry their gaps, a cancelled run returns what it finished
+// with Incomplete set, and every discovered account is in it exactly
+// once.
+func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	TuneHTTP(&cfg, o.Parallel)
+	s := &scan{
+		o: o, base: cfg, tree: newTree(),
+		orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
+		featuresReady: make(chan struct{}), byID: map[string]*slot{},
+	}
+
+	// Discovery and setup start together. A fatal setup error cancels
+	// discovery; a cancelled run lets everything wind down and reports
+	// what finished.
+	dctx, stopDiscovery := context.WithCancel(ctx)
+	defer stopDiscovery()
+	queue := newQueue(dctx)
+	var bg sync.WaitGroup
+	bg.Add(3)
+	var discoverErr error
+	go func() {
+		defer bg.Done()
+		defer queue.close()
+		discoverErr = s.discover(dctx, queue)
+		if discoverErr != nil {
+			stopDiscovery()
+		}
+		if o.Progress != nil {
+			o.Progress.DiscoveryDone()
+		}
+	}()
+	go func() {
+		defer bg.Done()
+		defer close(s.featuresReady)
+		fctx, cancel := within(dctx, o.AccountTimeout)
+		defer cancel()
+		f, g := collect.OrgFeatures(fctx, s.iam)
+		s.features, s.featuresGap = f, g
+	}()
+	go func() {
+		// The SCPs do not depend on any account, so they are read while
+		// the accounts are scanned and cost the run no wall time.
+		defer bg.Done()
+		sctx, cancel := within(dctx, o.AccountTimeout)
+		defer cancel()
+		scps, g := collect.OrgSCPs(sctx, s.orgs)
+		s.mu.Lock()
+		s.scps, s.scpsGap = scps, g
+		s.mu.Unlock()
+	}()
+	if err := s.setup(dctx); err != nil {
+		stopDiscovery()
+		bg.Wait()
+		if discoverErr != nil {
+			return nil, discoverErr // the cause; setup's own calls were cut short by it
+		}
+		return nil, err
+	}
+	if err := dctx.Err(); err != nil && ctx.Err() == nil {
+		// Discovery failed while setup ran.
+		bg.Wait()
+		return nil, discoverErr
+	}
+
+	var workers sync.WaitGroup
+	for range o.Parallel {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for sl := range queue.out {
+				if ctx.Err() != nil {
+					continue // left unfinished; marked below
+				}
+				acct := s.account(ctx, sl.member)
+				s.mu.Lock()
+				sl.acct, sl.done = acct, true
+				s.mu.Unlock()
+				s.finished(acct)
+			}
+		}()
+	}
+	bg.Wait()
+	workers.Wait()
+	if discoverErr != nil {
+		return nil, discoverErr
+	}
+	return s.document(ctx), nil
+}
+
+// setup identifies the caller and the organisation; accounts cannot be
+// routed without both.
+func (s *scan) setup(ctx context.Context) error {
+	ctx, cancel := within(ctx, s.o.AccountTimeout)
+	defer cancel()
+	var (
+		wg     sync.WaitGroup
+		who    *sts.GetCallerIdentityOutput
+		org    *organizations.DescribeOrganizationOutput
+		werr   error
+		orgErr error
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); who, werr = s.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}) }()
+	go func() {
+		defer wg.Done()
+		org, orgErr = s.orgs.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	}()
+	wg.Wait()
+	if werr != nil {
+		if kind, code := collect.Classify(werr); kind == collect.KindCredentials {
+			return &collect.CredentialError{Call: "sts:GetCallerIdentity", Code: code, Err: werr}
+		}
+		return fmt.Errorf("%w: sts:GetCallerIdentity: %s", ErrNotOrganization, gapText(collect.NewGap("", "", werr)))
+	}
+	s.callerARN, s.callerAccount = aws.ToString(who.Arn), aws.ToString(who.Account)
+	if strings.HasSuffix(s.callerARN, ":root") {
+		// AWS refuses both sts:AssumeRole and sts:AssumeRoot to root
+		// credentials; better said once than as a denial per account.
+		return fmt.Errorf("%w: the scan runs as the root user (%s), which can neither assume roles nor call sts:AssumeRoot; run it as an IAM role or user of the management account or the delegated administrator", ErrNotOrganization, s.callerARN)
+	}
+	s.partition = "aws"
+	if parts := strings.SplitN(s.callerARN, ":", 3); len(parts) == 3 {
+		s.partition = parts[1]
+	}
+	if orgErr != nil {
+		if err := notInOrganization(orgErr, "organizations:DescribeOrganization"); err != nil {
+			return err
+		}
+		if kind, code := collect.Classify(orgErr); kind == collect.KindCredentials {
+			return &collect.CredentialError{Call: "organizations:DescribeOrganization", Code: code, Err: orgErr}
+		}
+		return fmt.Errorf("%w: organizations:DescribeOrganization: %s", ErrNotOrganization, gapText(collect.NewGap("", "", orgErr)))
+	}
+	s.orgID = aws.ToString(org.Organization.Id)
+	s.managementID = aws.ToString(org.Organization.MasterAccountId)
+	return nil
+}
+
+func gapText(g snapshot.Gap) string {
+	if g.Code == "" {
+		return g.Message
+	}
+	return g.Code + ": " + g.Message
+}
+
+// notInOrganization turns "no organisation here" into the error a user
+// can act on, and returns nil for any other error.
+func notInOrganization(err error, call string) error {
+	var notInUse *orgtypes.AWSOrganizationsNotInUseException
+	if !errors.As(err, &notInUse) {
+		return nil
+	}
+	return fmt.Errorf("%w: the caller's account is not in an AWS Organization (%s: AWSOrganizationsNotInUseException); scan it without --org, or list accounts and profiles with --targets", ErrNotOrganization, call)
+}
+
+// discover lists the accounts to scan into q. Without --ou two listings
+// run side by side and feed the queue, each account once, whichever finds
+// it first: every page of ListAccounts, the authoritative list, and the
+// OU tree walk, which lists each OU's accounts in parallel (it is needed
+// for the OU paths anyway, so the scan starts on most accounts long
+// before a serial ListAccounts would reach them). Discovery is complete
+// when either listing finished. With --ou only the tree is walked, and
+// only below the selected OUs.
+//
+// Errors are fatal only when nothing can be listed at all; a later one
+// stops that listing and, unless the other one finished, marks the run
+// incomplete.
+func (s *scan) discover(ctx context.Context, q *queue) error {
+	found := func(accts []orgtypes.Account) { s.found(accts, q) }
+	if len(s.o.OUs) > 0 {
+		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.o.AccountTimeout); g != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("%w: reading the OU tree for --ou: %s: %s", ErrNotOrganization, g.Call, gapText(*g))
+		}
+		parents, labels, err := resolveOUs(s.tree, s.o.OUs)
+		if err != nil {
+			return err
+		}
+		s.ouLabels = labels
+		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, found, s.o.AccountTimeout); g != nil {
+			s.stop(ctx, *g)
+			return nil
+		}
+		s.mu.Lock()
+		s.complete = true
+		s.mu.Unlock()
+		return nil
+	}
+
+	tctx, stopTree := context.WithCancel(ctx)
+	defer stopTree()
+	var treeGap *snapshot.Gap
+	treeDone := make(chan struct{})
+	go func() {
+		defer close(treeDone)
+		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found, s.o.AccountTimeout)
+	}()
+	listed, listGap, err := s.listAccounts(ctx, found)
+	if err != nil {
+		stopTree()
+		<-treeDone
+		return err
+	}
+	<-treeDone
+	if treeGap != nil && ctx.Err() == nil {
+		g := *treeGap
+		g.Message = "OU paths are unknown: " + g.Message
+		s.mu.Lock()
+		s.orgGaps = append(s.orgGaps, g)
+		s.mu.Unlock()
+	}
+	treeListed := treeGap == nil && ctx.Err() == nil
+	switch {
+	case listGap != nil && treeListed:
+		// The walk listed every account; the failure is worth knowing,
+		// but nothing is missing.
+		g := *listGap
+		g.Message += " (the OU tree walk listed every account instead)"
+		s.mu.Lock()
+		s.orgGaps = append(s.orgGaps, g)
+		s.mu.Unlock()
+	case listGap != nil:
+		s.stop(ctx, *listGap)
+	}
+	if listed || treeListed {
+		s.mu.Lock()
+		s.complete = true
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// listAccounts pages through ListAccounts. It reports whether it listed
+// everything, the gap that stopped it, or an error when the very first
+// page failed: then the caller cannot list the organisation at all.
+func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
+	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
+	for pages := 0; p.HasMorePages(); pages++ {
+		pctx, cancel := within(ctx, s.o.AccountTimeout)
+		page, err := p.NextPage(pctx)
+		cancel()
+		if err != nil {
+			if pages == 0 && ctx.Err() == nil {
+				if kind, code := collect.Classify(err); kind == collect.KindCredentials {
+					return false, nil, &collect.CredentialError{Call: "organizations:ListAccounts", Code: code, Err: err}
+				}
+				if err := notInOrganization(err, "organizations:ListAccounts"); err != nil {
+					return false, nil, err
+				}
+				return false, nil, fmt.Errorf("%w: organizations:ListAccounts: %s (the caller must be the management account or a delegated administrator; see 'vigil policy --org')",
+					ErrNotOrganization, gapText(collect.NewGap("", "", err)))
+			}
+			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccounts", err)
+			return false, &g, nil
+		}
+		found(page.Accounts)
+	}
+	return true, nil, nil
+}
+
+// stop records why discovery ended early. A cancelled run says so on its
+// own; its discovery error is not news.
+func (s *scan) stop(ctx context.Context, g snapshot.Gap) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped == nil {
+		s.stopped = &g
+		s.orgGaps = append(s.orgGaps, g)
+	}
+}
+
+// found records a page of accounts: each once, skipped with its reason or
+// queued for scanning.
+func (s *scan) found(accts []orgtypes.Account, q *queue) {
+	var queued []*slot
+	s.mu.Lock()
+	for _, a := range accts {
+		m := memberOf(a)
+		if m.id == "" || s.byID[m.id] != nil {
+			continue // listed twice (an account moved while the OUs were listed)
+		}
+		m.skip = s.selection(m)
+		sl := &slot{member: m}
+		s.byID[m.id] = sl
+		s.members = append(s.members, sl)
+		if m.skip == "" {
+			queued = append(queued, sl)
+		}
+	}
+	s.mu.Unlock()
+	if len(queued) > 0 && s.o.Progress != nil {
+		s.o.Progress.Add(len(queued))
+	}
+	for _, sl := range queued {
+		q.push(sl)
+	}
+}
+
+// selection returns why an account is not scanned, or "".
+func (s *scan) selection(m member) string {
+	if r := stateReason(m.state); r != "" {
+		return r
+	}
+	if slices.Contains(s.o.Exclude, m.id) {
+		return "excluded with --exclude"
+	}
+	if len(s.o.Accounts) > 0 && !slices.Contains(s.o.Accounts, m.id) {
+		return "not selected by --accounts"
+	}
+	return ""
+}
+
+// queue is an unbounded FIFO between discovery and the workers, so that
+// listing pages never waits for scanning: a page of twenty accounts is
+// queued at once, and the next ListAccounts call goes out immediately.
+type queue struct {
+	in  chan *slot
+	out chan *slot
+}
+
+func newQueue(ctx context.Context) *queue {
+	q := &queue{in: make(chan *slot), out: make(chan *slot)}
+	go func() {
+		defer close(q.out)
+		var pending []*slot
+		in := q.in
+		for in != nil || len(pending) > 0 {
+			var out chan *slot
+			var next *slot
+			if len(pending) > 0 {
+				out, next = q.out, pending[0]
+			}
+			select {
+			case sl, ok := <-in:
+				if !ok {
+					in = nil
+					continue
+				}
+				pending = append(pending, sl)
+			case out <- next:
+				pending[0] = nil
+				pending = pending[1:]
+			case <-ctx.Done():
+				// Setup failed or the run was cancelled: what is still
+				// queued stays unfinished (the document marks it so).
+				// Discovery may still push until it notices; drain it.
+				if in != nil {
+					for range in {
+					}
+				}
+				return
+			}
+		}
+	}()
+	return q
+}
+
+func (q *queue) push(sl *slot) { q.in <- sl }
+func (q *queue) close()        { close(q.in) }
+
+// route is how one account is reached.
+type route struct {
+	method string // snapshot.Access* constant
+	note   string
+	// unreachable, when set, is why no method may be used.
+	unreachable *snapshot.Gap
+}
+
+func (s *scan) route(id string) route {
+	mgmt := id == s.managementID
+	switch {
+	case id == s.callerAccount && (s.o.Mode == ModeRole || mgmt):
+		note := "the account the scan runs from, read with the caller's own credentials"
+		if mgmt && s.o.Mode == ModeRoot {
+			note = "management account: sts:AssumeRoot cannot target it (and no SCP restricts its root user), so it was read directly with the caller's own credentials"
+		}
+		return route{method: snapshot.AccessDirect, note: note}
+	case s.o.Mode == ModeRole:
+		return route{method: snapshot.AccessAssumeRole}
+	case mgmt && s.o.RoleForManagement:
+		return route{method: snapshot.AccessAssumeRole, note: "management account: sts:AssumeRoot cannot target it, so it was reached through the role"}
+	case mgmt:
+		return route{unreachable: &snapshot.Gap{Section: snapshot.SectionAccess, Call: "sts:AssumeRoot", Code: CodeNotReachable,
+			Message: "sts:AssumeRoot cannot target the management account; run the scan from the management account, or add --role NAME to reach it through a role"}}
+	}
+	<-s.featuresReady
+	if f := s.features; f != nil && (f.TrustedAccessIAM != nil && !*f.TrustedAccessIAM || !f.RootCredentialsManagement && !f.RootSessions) {
+		return route{unreachable: &snapshot.Gap{Section: snapshot.SectionAccess, Call: "sts:AssumeRoot", Code: CodeFeatureOff,
+			Message: "not attempted: centralised root access is off in this organisation (iam:ListOrganizationsFeatures shows neither RootCredentialsManagement nor RootSessions), so sts:AssumeRoot cannot reach member accounts; enable it, or scan through a role with --role"}}
+	}
+	return route{method: snapshot.AccessAssumeRoot}
+}
+
+// account scans one account within its deadline. It always returns an
+// account: what could be read, and a gap for everything else.
+func (s *scan) account(ctx context.Context, m member) snapshot.Account {
+	role := snapshot.RoleMember
+	if m.id == s.managementID {
+		role = snapshot.RoleManagement
+	}
+	membership := &snapshot.Membership{Role: role, OrganizationID: s.orgID, ManagementAccountID: s.managementID}
+	actx, cancel := context.WithTimeout(ctx, s.o.AccountTimeout)
+	defer cancel()
+
+	r := s.route(m.id)
+	acct := snapshot.Account{ID: m.id, Partition: s.partition}
+	copts := s.o.Collect
+	copts.Membership = membership
+	switch r.method {
+	case "":
+		acct.AddGap(*r.unreachable)
+	case snapshot.AccessDirect:
+		acct = s.collect(actx, collect.NewClients(s.base), copts, acct, "sts:GetCallerIdentity")
+		acct.Access = &snapshot.Access{Method: r.method, Note: r.note}
+	case snapshot.AccessAssumeRole:
+		arn := s.o.Role.RoleARN(s.partition, m.id)
+		cfg, g := openSession(actx, s.base, "sts:AssumeRole", assumeRole(s.sts, s.o.Role, arn))
+		if g != nil {
+			acct.AddGap(*g)
+		} else {
+			acct = s.collect(actx, collect.NewClients(cfg), copts, acct, "sts:GetCallerIdentity")
+		}
+		acct.Access = &snapshot.Access{Method: r.method, RoleARN: arn, Note: r.note}
+	case snapshot.AccessAssumeRoot:
+		policy := collect.TaskPolicyARN(s.partition, collect.AuditTaskPolicy)
+		cfg, g := openSession(actx, s.base, "sts:AssumeRoot", assumeRoot(s.sts, s.partition, m.id, s.o.RootDuration))
+		if g != nil {
+			acct.AddGap(*g)
+		} else {
+			sum, inv, gaps := collect.RootAudit(actx, iam.NewFromConfig(cfg))
+			acct.Summary, acct.RootCredentials = sum, inv
+			for _, g := range gaps {
+				acct.AddGap(g)
+			}
+			const why = "not allowed by the " + collect.AuditTaskPolicy + " task policy of an AssumeRoot session; the exact inventory of root's credentials replaces it"
+			acct.AddGap(snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "iam:GetCredentialReport", Code: CodeNotCollected, Message: why})
+			acct.AddGap(snapshot.Gap{Section: snapshot.SectionRootVirtualMFA, Call: "iam:ListVirtualMFADevices", Code: CodeNotCollected, Message: why})
+		}
+		acct.Access = &snapshot.Access{Method: r.method, RoleARN: policy, Note: r.note}
+	}
+	acct.ID, acct.Name, acct.Email = m.id, m.name, m.email
+	if acct.Partition == "" {
+		acct.Partition = s.partition
+	}
+	acct.Org = membership
+	settle(ctx, actx, &acct, s.o.AccountTimeout)
+	return acct
+}
+
+// collect runs the single-account collection. It only fails when the
+// account's identity cannot be read; that is a gap here, and the partial
+// account is dropped (nothing in it can be attributed with confidence).
+func (s *scan) collect(ctx context.Context, c collect.Clients, o collect.Options, acct snapshot.Account, call string) snapshot.Account {
+	got, err := collect.Account(ctx, c, o)
+	if err != nil {
+		acct.AddGap(collect.NewGap(snapshot.SectionAccess, call, err))
+		return acct
+	}
+	if got.ID != "" && got.ID != acct.ID {
+		acct.AddGap(snapshot.Gap{Section: snapshot.SectionAccess, Call: call, Code: "WrongAccount",
+			Message: fmt.Sprintf("the credentials belong to account %s, not %s; nothing read with them is used", got.ID, acct.ID)})
+		return acct
+	}
+	return got
+}
+
+// settle turns the way an account's scan ended into gaps: an account
+// whose deadline passed says so per call; one cut short by a cancelled
+// run keeps nothing but that fact (a half-read account would look like a
+// finished one).
+func settle(run, account context.Context, acct *snapshot.Account, timeout time.Duration) {
+	cut := false
+	for _, g := range acct.Gaps {
+		if g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
+			cut = true
+		}
+	}
+	switch {
+	case !cut:
+	case run.Err() != nil:
+		*acct = snapshot.Account{ID: acct.ID, Name: acct.Name, Email: acct.Email, Partition: acct.Partition, Org: acct.Org, Access: acct.Access}
+		acct.AddGap(cancelledGap())
+	case account.Err() != nil:
+		for i := range acct.Gaps {
+			if g := &acct.Gaps[i]; g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
+				g.Code = CodeAccountTimeout
+				g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", timeout)
+			}
+		}
+	}
+}
+
+// finished logs every call that failed in an account (one warning each,
+// with the account and the call) and tells the progress display.
+func (s *scan) finished(a snapshot.Account) {
+	for _, g := range a.Gaps {
+		if g.Code == CodeNotCollected || g.Code == CodeCancelled {
+			continue
+		}
+		s.o.Logger.Warn("account not fully scanned", "account_id", a.ID, "call", g.Call, "error_code", g.Code, "error", g.Message)
+	}
+	if s.o.Progress != nil {
+		s.o.Progress.Done(a.ID, failed(a))
+	}
+}
+
+func cancelledGap() snapshot.Gap {
+	return snapshot.Gap{Section: snapshot.SectionAccess, Call: CallScan, Code: CodeCancelled,
+		Message: "not scanned: the run was cancelled before this account finished"}
+}
+
+// failed reports whether an account could not be read in full. Sections
+// the access method cannot read by design do not count.
+func failed(a snapshot.Account) bool {
+	for _, g := range a.Gaps {
+		if g.Code != CodeNotCollected {
+			return true
+		}
+	}
+	return false
+}
+
+// controls is the organisation's structure as discovery read it, with the
+// SCPs read beside it: what the SCP coverage rule judges. It reuses the
+// tree discovery walked rather than walking it again. An account whose
+// place in the tree is unknown (the walk did not finish) is left out and a
+// gap says so: judged on a partial chain of parents it could look
+// uncovered when a policy higher up covers it. Called with s.mu held.
+func (s *scan) controls() (*snapshot.OrgControls, []snapshot.Gap) {
+	t := s.tree
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var gaps []snapshot.Gap
+	if s.scpsGap != nil {
+		gaps = append(gaps, *s.scpsGap)
+	}
+	if t.rootID == "" {
+		gaps = append(gaps, snapshot.Gap{Section: snapshot.SectionOrgTree, Call: "organizations:ListRoots", Code: CodeNotCollected,
+			Message: "the organisation's root was not read, so the OU tree is unknown"})
+		return nil, gaps
+	}
+	c := &snapshot.OrgControls{
+		Root:     &snapshot.OrgRoot{ID: t.rootID, Name: t.rootName, PolicyTypes: append([]string{}, t.rootPolicyTypes...)},
+		OUs:      []snapshot.OrgUnit{},
+		Accounts: []snapshot.OrgAccount{},
+		SCPs:     s.scps,
+	}
+	for id, ou := range t.ous {
+		c.OUs = append(c.OUs, snapshot.OrgUnit{ID: id, Name: ou.name, ParentID: ou.parent})
+	}
+	unplaced := 0
+	for _, sl := range s.members {
+		parent, ok := t.parentOf[sl.id]
+		if !ok {
+			unplaced++
+			continue
+		}
+		c.Accounts = append(c.Accounts, snapshot.OrgAccount{ID: sl.id, Name: sl.name, ParentID: parent,
+			State: sl.state, JoinedMethod: sl.joinedMethod, JoinedTimestamp: sl.joined})
+	}
+	sort.Slice(c.OUs, func(i, j int) bool { return c.OUs[i].ID < c.OUs[j].ID })
+	sort.Slice(c.Accounts, func(i, j int) bool { return c.Accounts[i].ID < c.Accounts[j].ID })
+	if unplaced > 0 {
+		gaps = append(gaps, snapshot.Gap{Section: snapshot.SectionOrgTree, Call: "organizations:ListAccountsForParent", Code: CodeNotCollected,
+			Message: fmt.Sprintf("where %d of the discovered accounts sit in the OU tree is unknown (the OU walk did not finish), so the SCPs reaching them are unknown", unplaced)})
+	}
+	return c, gaps
+}
+
+// document assembles the snapshot: every discovered account once, in
+// discovery order (Encode sorts them).
+func (s *scan) document(ctx context.Context) *snapshot.Document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	doc := snapshot.New(s.o.Now(), "", snapshot.Source{})
+	org := &snapshot.Organization{
+		ID: s.orgID, ManagementAccountID: s.managementID, Caller: s.callerARN,
+		AccessMode: s.o.Mode.Method(), Scope: s.scope(), Features: s.features,
+		Gaps: append([]snapshot.Gap(nil), s.orgGaps...),
+	}
+	if s.featuresGap != nil {
+		org.Gaps = append(org.Gaps, *s.featuresGap)
+	}
+	controls, cgaps := s.controls()
+	org.Controls = controls
+	org.Gaps = append(org.Gaps, cgaps...)
+	doc.Organization = org
+	for _, sl := range s.members {
+		if sl.skip != "" {
+			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: sl.id, Name: sl.name, State: sl.state, Reason: sl.skip})
+			continue
+		}
+		acct := sl.acct
+		if !sl.done {
+			role := snapshot.RoleMember
+			if sl.id == s.managementID {
+				role = snapshot.RoleManagement
+			}
+			acct = snapshot.Account{ID: sl.id, Name: sl.name, Email: sl.email, Partition: s.partition,
+				Org: &snapshot.Membership{Role: role, OrganizationID: s.orgID, ManagementAccountID: s.managementID}}
+			acct.AddGap(cancelledGap())
+		}
+		acct.OUPath = s.tree.pathOfLocked(sl.id)
+		if acct.Org != nil {
+			acct.Org.Features = s.features
+		}
+		doc.Accounts = append(doc.Accounts, acct)
+	}
+	for _, id := range s.o.Accounts {
+		if s.byID[id] == nil && s.complete && len(s.o.OUs) == 0 {
+			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id,
+				Reason: "requested with --accounts, but not a member of organization " + s.orgID})
+		}
+	}
+	var why []string
+	if ctx.Err() != nil {
+		why = append(why, fmt.Sprintf("the run was cancelled: %d of %d accounts finished; the others are marked as not scanned", len(doc.Accounts)-countCancelled(doc.Accounts), len(doc.Accounts)))
+		if !s.complete {
+			why = append(why, "discovery had not finished, so accounts not yet listed are missing")
+		}
+	}
+	if s.stopped != nil {
+		why = append(why, fmt.Sprintf("discovery stopped early (%s: %s), so accounts not yet listed are missing", s.stopped.Call, gapText(*s.stopped)))
+	}
+	if len(why) > 0 {
+		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
+	}
+	doc.Sort() // discovery order depends on which listing answered first
+	return doc
+}
+
+func countCancelled(accts []snapshot.Account) int {
+	n := 0
+	for _, a := range accts {
+		for _, g := range a.Gaps {
+			if g.Code == CodeCancelled && g.Call == CallScan {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// scope describes the selection, empty when every account was selected.
+func (s *scan) scope() string {
+	var parts []string
+	if len(s.ouLabels) > 0 {
+		parts = append(parts, "OUs "+strings.Join(s.ouLabels, ", ")+" and everything below them")
+	} else if len(s.o.OUs) > 0 {
+		parts = append(parts, "OUs "+strings.Join(s.o.OUs, ", "))
+	}
+	if len(s.o.Accounts) > 0 {
+		parts = append(parts, fmt.Sprintf("%d account(s) listed with --accounts", len(s.o.Accounts)))
+	}
+	if len(s.o.Exclude) > 0 {
+		parts = append(parts, fmt.Sprintf("%d account(s) excluded", len(s.o.Exclude)))
+	}
+	return strings.Join(parts, "; ")
+}
