@@ -51,7 +51,7 @@ func TestExplainBadInput(t *testing.T) {
 	}{
 		{[]string{"explain"}, "takes one rule ID"},
 		{[]string{"explain", "root-access-key", "root-mfa"}, "takes one rule ID"},
-		{[]string{"explain", "root-keys"}, `unknown rule "root-keys"; valid: org-root-credentials-management, root-access-key`},
+		{[]string{"explain", "root-keys"}, `unknown rule "root-keys"; valid: org-root-credentials-management, org-root-scp-coverage, root-access-key`},
 		{[]string{"explain", "root-mfa", "--format", "html"}, "--format \"html\": want auto, terminal or markdown"},
 		{[]string{"explain", "root-mfa", "--width", "10"}, "--width 10: want 40 or more"},
 	} {
@@ -111,7 +111,7 @@ func TestRules(t *testing.T) {
 	}
 	out.Rules = nil
 	if err := json.Unmarshal([]byte(vigil(t, nil, "rules", "--service", "organizations", "--format", "json").want(t, 0).stdout), &out); err != nil ||
-		len(out.Rules) != 1 || out.Rules[0].ID != "org-root-credentials-management" {
+		len(out.Rules) != 2 || out.Rules[0].ID != "org-root-credentials-management" || out.Rules[1].ID != "org-root-scp-coverage" {
 		t.Errorf("--service organizations: %+v, %v", out.Rules, err)
 	}
 }
@@ -138,7 +138,7 @@ func TestRulesBadInput(t *testing.T) {
 func TestDocs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "site")
 	r := vigil(t, nil, "docs", "--out", dir).want(t, 0)
-	if r.stdout != "" || !strings.Contains(r.stderr, "wrote 22 files to "+dir) {
+	if r.stdout != "" || !strings.Contains(r.stderr, "wrote 23 files to "+dir) {
 		t.Errorf("stdout %q, stderr %q", r.stdout, r.stderr)
 	}
 	entries, err := os.ReadDir(dir)

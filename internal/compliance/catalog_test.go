@@ -82,6 +82,7 @@ func TestCatalogFacts(t *testing.T) {
 		"root-mfa":                        {"cis-aws:1.2.0 1.13", "cis-aws:1.4.0 1.5", "cis-aws:3.0.0 1.5", "cis-aws:5.0.0 1.4", "cis-aws:7.0.0 2.5", "pci-dss:3.2.1 8.3.1", "pci-dss:4.0 8.4.2", "nist-800-53:rev5 IA-2(1)"},
 		"root-hardware-mfa":               {"cis-aws:1.2.0 1.14", "cis-aws:1.4.0 1.6", "cis-aws:3.0.0 1.6", "cis-aws:5.0.0 1.5", "cis-aws:7.0.0 2.6", "aws-fsbp:1.0.0 IAM.6"},
 		"org-root-credentials-management": {"cis-aws:7.0.0 2.1.1"},
+		"org-root-scp-coverage":           {"cis-aws:7.0.0 2.1.2"},
 	}
 	have := map[string]map[string]bool{}
 	for _, m := range c.Mappings {

@@ -2,13 +2,16 @@ package kb_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/iampolicy"
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
+	"github.com/vigil-sec/vigil/internal/rule"
 )
 
 // The procedures: what a reader of each page does, in order, and what the
@@ -292,18 +295,135 @@ func procedures() []procedure {
 		{
 			name: "service-control-policy",
 			before: func(t *testing.T, p *procRun) {
-				if n := len(p.srv.World().Organization.Policies); n != 0 {
-					t.Fatalf("before: %d policies", n)
+				// SCPs are enabled: only the AWS managed FullAWSAccess exists,
+				// attached everywhere, and it restricts nobody.
+				if ps := p.srv.World().Organization.Policies; len(ps) != 1 || ps[0].ID != awsemu.FullAWSAccessID {
+					t.Fatalf("before: policies %+v", ps)
 				}
+				uncovered(kbtest.MemberID, kbtest.CleanID)(t, p)
 			},
 			steps: []step{
 				{block: "scp/attach", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_OR_OU_ID": kbtest.OUID},
-					want: all(contains(kbtest.RootID), func(t *testing.T, out string) {
-						if lines := strings.Split(strings.TrimSpace(out), "\n"); lines[len(lines)-1] != "vigil-deny-root-user" {
-							t.Errorf("the policy is not listed for the OU:\n%s", out)
+					want:  all(contains(kbtest.RootID), lastLine("FullAWSAccess\tvigil-deny-root-user")),
+					state: both(checkDenyRootSCP(kbtest.OUID), coveredFully)},
+			},
+		},
+		{
+			// An organisation where one member is covered and one is not.
+			name:   "org-root-scp-coverage/find",
+			world:  kbtest.Options{SCPs: []awsemu.Policy{kbtest.DenyRootSCP(kbtest.CleanID)}},
+			before: uncovered(kbtest.MemberID),
+			steps: []step{
+				{block: "org-root-scp-coverage/find-root", as: kbtest.ManagementAdminKey, want: equals(kbtest.RootID + "\tSERVICE_CONTROL_POLICY")},
+				{block: "org-root-scp-coverage/find-policies", as: kbtest.ManagementAdminKey, want: all(
+					contains("p-FullAWSAccess\tFullAWSAccess\tTrue", kbtest.DenyRootPolicyID+"\tkb-deny-root-user\tFalse"), lineCount(2))},
+				{block: "org-root-scp-coverage/find-policy", as: kbtest.ManagementAdminKey, subst: map[string]string{"POLICY_ID": kbtest.DenyRootPolicyID},
+					want: all(contains(`"aws:AssumedRoot":"true"`, kbtest.CleanID+"\tACCOUNT\tsandbox"), lacks(kbtest.MemberID))},
+				// The uncovered member: FullAWSAccess at every level, nothing else.
+				{block: "org-root-scp-coverage/find-account", as: kbtest.ManagementAdminKey, subst: member(),
+					want: levels(kbtest.MemberID, "FullAWSAccess", kbtest.OUID, "FullAWSAccess", kbtest.RootID, "FullAWSAccess")},
+				{block: "org-root-scp-coverage/find-account", as: kbtest.ManagementAdminKey, subst: map[string]string{memberArg: kbtest.CleanID},
+					want: levels(kbtest.CleanID, "FullAWSAccess kb-deny-root-user", kbtest.OUID, "FullAWSAccess", kbtest.RootID, "FullAWSAccess")},
+				// A member account cannot read the policies that apply to it.
+				{probe: "aws organizations list-policies-for-target --target-id " + kbtest.MemberID + " --filter SERVICE_CONTROL_POLICY", as: kbtest.MemberAuditorKey, wantErr: "AccessDenied"},
+				// Cover it through its OU.
+				{block: "org-root-scp-coverage/cover", as: kbtest.ManagementAdminKey, subst: map[string]string{"POLICY_ID": kbtest.DenyRootPolicyID, "OU_OR_ACCOUNT_ID": kbtest.OUID},
+					want: equals("FullAWSAccess\tkb-deny-root-user"), state: coveredFully},
+				{block: "org-root-scp-coverage/find-account", as: kbtest.ManagementAdminKey, subst: member(),
+					want: levels(kbtest.MemberID, "FullAWSAccess", kbtest.OUID, "FullAWSAccess kb-deny-root-user", kbtest.RootID, "FullAWSAccess")},
+			},
+		},
+		{
+			name:  "org-root-scp-coverage/by-hand",
+			world: kbtest.Options{NoSCPs: true},
+			before: func(t *testing.T, p *procRun) {
+				if o := p.srv.World().Organization; o.PolicyTypes == nil || len(*o.PolicyTypes) != 0 || len(o.Policies) != 0 {
+					t.Fatalf("before: policy types %v, policies %+v", o.PolicyTypes, o.Policies)
+				}
+				scpsOff(t, p)
+			},
+			steps: []step{
+				{block: "org-root-scp-coverage/find-root", as: kbtest.ManagementAdminKey, want: equals(kbtest.RootID)},
+				{block: "org-root-scp-coverage/enable", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_ID": kbtest.RootID}, want: equals("ENABLED"),
+					state: both(func(t *testing.T, p *procRun) {
+						// FullAWSAccess is now attached everywhere: nobody lost access.
+						full := policyNamed(t, p, "FullAWSAccess")
+						for _, target := range []string{kbtest.RootID, kbtest.OUID, kbtest.ManagementID, kbtest.MemberID, kbtest.CleanID} {
+							if !slices.Contains(full.Targets, target) {
+								t.Errorf("FullAWSAccess is not attached to %s: %v", target, full.Targets)
+							}
 						}
-					}),
-					state: checkSCP},
+					}, uncovered(kbtest.MemberID, kbtest.CleanID))},
+				{block: "org-root-scp-coverage/find-root", as: kbtest.ManagementAdminKey, want: equals(kbtest.RootID + "\tSERVICE_CONTROL_POLICY")},
+				{block: "scp/attach", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_OR_OU_ID": kbtest.RootID},
+					want:  lastLine("FullAWSAccess\tvigil-deny-root-user"),
+					state: both(checkDenyRootSCP(kbtest.RootID), coveredFully)},
+				{block: "org-root-scp-coverage/attach-keys", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_OR_OU_ID": kbtest.RootID},
+					want: equals("FullAWSAccess\tvigil-deny-root-user\tvigil-deny-root-access-keys"), state: both(checkKeysSCP(kbtest.RootID), coveredFully)},
+			},
+		},
+		{
+			name:  "org-root-scp-coverage/vigil-prevent",
+			world: kbtest.Options{NoSCPs: true},
+			steps: []step{
+				{block: "org-root-scp-coverage/prevent-plan", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_ID": kbtest.RootID},
+					want: contains("organizations:EnablePolicyType", "VigilDenyRootActions", "VigilDenyRootAccessKeys", "organizations:AttachPolicy  "+kbtest.RootID, "nothing was changed"),
+					state: both(func(t *testing.T, p *procRun) {
+						for _, c := range p.srv.Calls() {
+							if awsemu.Mutating(c.Service, c.Action) {
+								t.Errorf("the plan changed something: %s:%s", c.Service, c.Action)
+							}
+						}
+					}, scpsOff)},
+				{block: "org-root-scp-coverage/prevent-apply", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_ID": kbtest.RootID},
+					want: all(contains("Results:", "created p-"), lacks("failed")),
+					state: both(coveredFully, func(t *testing.T, p *procRun) {
+						for _, name := range []string{"VigilDenyRootActions", "VigilDenyRootAccessKeys"} {
+							if pol := policyNamed(t, p, name); !slices.Equal(pol.Targets, []string{kbtest.RootID}) {
+								t.Errorf("%s attached to %v", name, pol.Targets)
+							}
+						}
+						// One audit line per change made.
+						var changes int
+						for _, c := range p.srv.Calls() {
+							if awsemu.Mutating(c.Service, c.Action) {
+								changes++
+							}
+						}
+						if lines := strings.Count(string(readFile(t, p, "vigil-audit.jsonl")), "\n"); changes == 0 || lines != changes {
+							t.Errorf("%d audit lines for %d changes", lines, changes)
+						}
+					})},
+				{block: "org-root-scp-coverage/find-root", as: kbtest.ManagementAdminKey, want: equals(kbtest.RootID + "\tSERVICE_CONTROL_POLICY")},
+				{block: "org-root-scp-coverage/prevent-plan", as: kbtest.ManagementAdminKey, subst: map[string]string{"ROOT_ID": kbtest.RootID},
+					want: all(contains("Nothing to change.", "VigilDenyRootActions is attached to "+kbtest.RootID), lacks("organizations:CreatePolicy", "organizations:AttachPolicy"))},
+			},
+		},
+		{
+			// The deny-all policy on each member account, the floor on the root.
+			name:  "org-root-scp-coverage/break-glass",
+			world: kbtest.Options{SCPs: []awsemu.Policy{kbtest.DenyRootSCP(kbtest.MemberID, kbtest.CleanID), kbtest.RootKeysSCP(kbtest.RootID)}},
+			before: func(t *testing.T, p *procRun) {
+				coveredFully(t, p)
+			},
+			steps: []step{
+				{block: "org-root-scp-coverage/find-account", as: kbtest.ManagementAdminKey, subst: member(),
+					want: levels(kbtest.MemberID, "FullAWSAccess kb-deny-root-user", kbtest.OUID, "FullAWSAccess", kbtest.RootID, "FullAWSAccess kb-deny-root-access-keys")},
+				// A policy attached above the account cannot be detached from it.
+				{probe: "aws organizations detach-policy --policy-id " + kbtest.RootKeysPolicyID + " --target-id " + kbtest.MemberID, as: kbtest.ManagementAdminKey, wantErr: "PolicyNotAttachedException"},
+				{block: "org-root-scp-coverage/lift", as: kbtest.ManagementAdminKey, subst: member("DENY_ALL_POLICY_ID", kbtest.DenyRootPolicyID),
+					want: equals("FullAWSAccess"), state: func(t *testing.T, p *procRun) {
+						if got := policyNamed(t, p, "kb-deny-root-user").Targets; !slices.Equal(got, []string{kbtest.CleanID}) {
+							t.Errorf("deny-all attached to %v", got)
+						}
+						if r := kbtest.SCPCoverage(t, p.srv, now); r.Status != rule.Pass || !strings.Contains(r.Message, "every root action is denied in 1, root access key creation only in 1") {
+							t.Errorf("lifted: %s %s", r.Status, r.Message)
+						}
+					}},
+				// An account is never left with no SCP at all.
+				{probe: "aws organizations detach-policy --policy-id " + awsemu.FullAWSAccessID + " --target-id " + kbtest.MemberID, as: kbtest.ManagementAdminKey, wantErr: "ConstraintViolationException"},
+				{block: "org-root-scp-coverage/restore", as: kbtest.ManagementAdminKey, subst: member("DENY_ALL_POLICY_ID", kbtest.DenyRootPolicyID),
+					want: equals("FullAWSAccess\tkb-deny-root-user"), state: coveredFully},
 			},
 		},
 		{
@@ -319,39 +439,205 @@ func procedures() []procedure {
 				{block: "org-root-credentials-management/disable-rule", as: kbtest.ManagementAdminKey, subst: map[string]string{"SNS_TOPIC_ARN": snsTopic},
 					state: checkAlert("vigil-root-access-disabled", "root-access-disabled-pattern.json", map[string]bool{
 						"disable root access": true, "enable root access": false, "root API call": false, "user API call": false})},
+				{block: "org-root-scp-coverage/change-rule", as: kbtest.ManagementAdminKey, subst: map[string]string{"SNS_TOPIC_ARN": snsTopic},
+					state: checkAlert("vigil-scp-changed", "scp-change-pattern.json", map[string]bool{
+						"detach SCP": true, "disable SCPs": true, "attach SCP": false, "disable root access": false, "root API call": false, "user API call": false})},
 			},
 		},
 	}
 }
 
-// checkSCP reads the created policy back and judges what it denies.
-func checkSCP(t *testing.T, p *procRun) {
+// SCP checks. The emulator stores SCPs and never enforces them, so what a
+// policy denies is judged with the evaluator Vigil's rule uses, and whether
+// the organisation is covered by the rule itself, on the tree and policies
+// read back through the API (kbtest.SCPCoverage).
+
+func policyNamed(t *testing.T, p *procRun, name string) awsemu.Policy {
 	t.Helper()
-	o := p.srv.World().Organization
-	if len(o.Policies) != 1 {
-		t.Fatalf("policies: %+v", o.Policies)
-	}
-	pol := o.Policies[0]
-	if pol.Name != "vigil-deny-root-user" || !slices.Equal(pol.Targets, []string{kbtest.OUID}) {
-		t.Errorf("policy %s attached to %v", pol.Name, pol.Targets)
-	}
-	for _, tc := range []struct {
-		who  string
-		ctx  map[string]string
-		deny bool
-	}{
-		{"a member's root user", map[string]string{"aws:PrincipalArn": "arn:aws:iam::" + kbtest.MemberID + ":root"}, true},
-		{"a GovCloud member's root user", map[string]string{"aws:PrincipalArn": "arn:aws-us-gov:iam::" + kbtest.MemberID + ":root"}, true},
-		{"a centralised root session", map[string]string{"aws:PrincipalArn": "arn:aws:iam::" + kbtest.MemberID + ":root", "aws:AssumedRoot": "true"}, false},
-		{"an IAM user named root", map[string]string{"aws:PrincipalArn": "arn:aws:iam::" + kbtest.MemberID + ":user/root"}, false},
-		{"an administrator role", map[string]string{"aws:PrincipalArn": "arn:aws:iam::" + kbtest.MemberID + ":role/Admin"}, false},
-	} {
-		deny, err := kbtest.SCPDenies(pol.Content, tc.ctx)
-		if err != nil {
-			t.Fatal(err)
+	for _, pol := range p.srv.World().Organization.Policies {
+		if pol.Name == name {
+			return pol
 		}
-		if deny != tc.deny {
-			t.Errorf("the SCP denies %s: %v, want %v", tc.who, deny, tc.deny)
+	}
+	t.Fatalf("no policy named %s", name)
+	return awsemu.Policy{}
+}
+
+// rootRequest is a request by a member account's root user, or by a
+// centralised root session in it, or by another principal of the account.
+func rootRequest(principal, action string, assumedRoot bool) iampolicy.Request {
+	r := iampolicy.Request{Action: action, Resource: "arn:aws:iam::" + kbtest.MemberID + ":root",
+		Context: map[string][]string{"aws:PrincipalArn": {principal}}}
+	if assumedRoot {
+		r.Context["aws:AssumedRoot"] = []string{"true"}
+	} else {
+		r.Absent = []string{"aws:AssumedRoot"}
+	}
+	return r
+}
+
+type denyCase struct {
+	who         string
+	principal   string
+	action      string
+	assumedRoot bool
+	deny        bool
+}
+
+var (
+	memberRoot    = "arn:aws:iam::" + kbtest.MemberID + ":root"
+	govMemberRoot = "arn:aws-us-gov:iam::" + kbtest.MemberID + ":root"
+	userNamedRoot = "arn:aws:iam::" + kbtest.MemberID + ":user/root"
+	adminRole     = "arn:aws:iam::" + kbtest.MemberID + ":role/Admin"
+)
+
+// judgeSCP checks what a stored policy denies and where it is attached.
+func judgeSCP(t *testing.T, pol awsemu.Policy, target string, cases []denyCase) {
+	t.Helper()
+	if !slices.Equal(pol.Targets, []string{target}) {
+		t.Errorf("%s is attached to %v, want %s", pol.Name, pol.Targets, target)
+	}
+	doc, err := iampolicy.Parse([]byte(pol.Content), iampolicy.SCP)
+	if err != nil {
+		t.Fatalf("%s: %v", pol.Name, err)
+	}
+	for _, tc := range cases {
+		dec, _ := doc.Denies(rootRequest(tc.principal, tc.action, tc.assumedRoot))
+		want := iampolicy.NoMatch
+		if tc.deny {
+			want = iampolicy.Match
+		}
+		if dec.Verdict != want {
+			t.Errorf("%s denies %s %s: %s, want %s", pol.Name, tc.who, tc.action, dec.Verdict, want)
+		}
+	}
+}
+
+// checkDenyRootSCP: the page's deny-all policy stops root users and lets
+// centralised root sessions and IAM principals through.
+func checkDenyRootSCP(target string) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		judgeSCP(t, policyNamed(t, p, "vigil-deny-root-user"), target, []denyCase{
+			{"a member's root user", memberRoot, "iam:CreateAccessKey", false, true},
+			{"a member's root user", memberRoot, "ec2:RunInstances", false, true},
+			{"a GovCloud member's root user", govMemberRoot, "iam:CreateAccessKey", false, true},
+			{"a centralised root session", memberRoot, "iam:DeleteAccessKey", true, false},
+			{"an IAM user named root", userNamedRoot, "iam:CreateAccessKey", false, false},
+			{"an administrator role", adminRole, "iam:CreateAccessKey", false, false},
+		})
+	}
+}
+
+// checkKeysSCP: the key-creation floor denies root users creating keys,
+// and nothing else.
+func checkKeysSCP(target string) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		pol := policyNamed(t, p, "vigil-deny-root-access-keys")
+		stored, err1 := iampolicy.Canonical([]byte(pol.Content))
+		page, err2 := iampolicy.Canonical(readFile(t, p, "deny-root-access-keys.json"))
+		if err1 != nil || err2 != nil || stored != page {
+			t.Errorf("stored policy %s is not the page's %s (%v, %v)", stored, page, err1, err2)
+		}
+		judgeSCP(t, pol, target, []denyCase{
+			{"a member's root user", memberRoot, "iam:CreateAccessKey", false, true},
+			{"a GovCloud member's root user", govMemberRoot, "iam:CreateAccessKey", false, true},
+			// No root task policy allows creating keys: sessions gain nothing from an exemption.
+			{"a centralised root session", memberRoot, "iam:CreateAccessKey", true, true},
+			{"a member's root user", memberRoot, "iam:DeleteAccessKey", false, false},
+			{"a member's root user", memberRoot, "ec2:RunInstances", false, false},
+			{"an IAM user named root", userNamedRoot, "iam:CreateAccessKey", false, false},
+			{"an administrator role", adminRole, "iam:CreateAccessKey", false, false},
+		})
+	}
+}
+
+// coveredFully: every member account is covered, with every root action
+// denied and central remediation left working.
+func coveredFully(t *testing.T, p *procRun) {
+	t.Helper()
+	r := kbtest.SCPCoverage(t, p.srv, now)
+	if r.Status != rule.Pass || !strings.Contains(r.Message, "reaches all 2 active member accounts.") ||
+		strings.Contains(r.Message, "only root access key creation") || strings.Contains(r.Message, "aws:AssumedRoot") {
+		t.Errorf("org-root-scp-coverage: %s %s", r.Status, r.Message)
+	}
+}
+
+// uncovered: the rule fails and names exactly these member accounts.
+func uncovered(ids ...string) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		r := kbtest.SCPCoverage(t, p.srv, now)
+		if r.Status != rule.Fail || !strings.Contains(r.Message, fmt.Sprintf("%d of 2 member accounts", len(ids))) {
+			t.Errorf("org-root-scp-coverage: %s %s", r.Status, r.Message)
+		}
+		for _, id := range ids {
+			if !strings.Contains(r.Message, id) {
+				t.Errorf("the result does not name %s: %s", id, r.Message)
+			}
+		}
+	}
+}
+
+// scpsOff: the rule fails because SCPs are not enabled on the root.
+func scpsOff(t *testing.T, p *procRun) {
+	t.Helper()
+	if r := kbtest.SCPCoverage(t, p.srv, now); r.Status != rule.Fail || !strings.Contains(r.Message, "not enabled on the root "+kbtest.RootID) {
+		t.Errorf("org-root-scp-coverage: %s %s", r.Status, r.Message)
+	}
+}
+
+func both(checks ...func(*testing.T, *procRun)) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		for _, c := range checks {
+			c(t, p)
+		}
+	}
+}
+
+func lastLine(want string) func(*testing.T, string) {
+	return func(t *testing.T, out string) {
+		t.Helper()
+		if lines := strings.Split(strings.TrimSpace(out), "\n"); lines[len(lines)-1] != want {
+			t.Errorf("last line %q, want %q:\n%s", lines[len(lines)-1], want, out)
+		}
+	}
+}
+
+func lineCount(n int) func(*testing.T, string) {
+	return func(t *testing.T, out string) {
+		t.Helper()
+		if got := len(strings.Split(strings.TrimSpace(out), "\n")); got != n {
+			t.Errorf("%d lines, want %d:\n%s", got, n, out)
+		}
+	}
+}
+
+// levels checks the find-account walk: each "== TARGET" heading in order,
+// with the names of the policies listed under it (space-separated).
+func levels(want ...string) func(*testing.T, string) {
+	return func(t *testing.T, out string) {
+		t.Helper()
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if target, ok := strings.CutPrefix(line, "== "); ok {
+				got = append(got, target, "")
+				continue
+			}
+			if len(got) == 0 {
+				t.Fatalf("output before the first level:\n%s", out)
+			}
+			for _, f := range strings.Split(line, "\t") {
+				if strings.HasPrefix(f, "p-") {
+					continue // IDs; the names say which policy
+				}
+				got[len(got)-1] = strings.TrimSpace(got[len(got)-1] + " " + f)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("levels %q, want %q:\n%s", got, want, out)
 		}
 	}
 }
@@ -363,6 +649,9 @@ func samples() map[string]map[string]any {
 	session := kbtest.APICall(kbtest.MemberID, "Root", rootARN, "ASIAKBSESSION0000001", "us-east-1", "iam.amazonaws.com", "DeleteAccessKey", "192.0.2.9", at)
 	disable := kbtest.APICall(m, "IAMUser", "arn:aws:iam::"+m+":user/admin", kbtest.ManagementAdminKey, "us-east-1", "iam.amazonaws.com", "DisableOrganizationsRootSessions", "192.0.2.9", at)
 	enable := kbtest.APICall(m, "IAMUser", "arn:aws:iam::"+m+":user/admin", kbtest.ManagementAdminKey, "us-east-1", "iam.amazonaws.com", "EnableOrganizationsRootSessions", "192.0.2.9", at)
+	orgs := func(name string) map[string]any {
+		return kbtest.EventBridge(kbtest.APICall(m, "IAMUser", "arn:aws:iam::"+m+":user/admin", kbtest.ManagementAdminKey, "us-east-1", "organizations.amazonaws.com", name, "192.0.2.9", at))
+	}
 	return map[string]map[string]any{
 		"root sign-in":          kbtest.EventBridge(kbtest.RootConsoleLogin(m, at, signinIP, false)),
 		"root sign-in with MFA": kbtest.EventBridge(kbtest.RootConsoleLogin(m, at, signinIP, true)),
@@ -372,6 +661,9 @@ func samples() map[string]map[string]any {
 		"user API call":         kbtest.EventBridge(kbtest.APICall(m, "IAMUser", "arn:aws:iam::"+m+":user/admin", kbtest.ManagementAdminKey, "us-east-1", "s3.amazonaws.com", "ListBuckets", "192.0.2.9", at)),
 		"disable root access":   kbtest.EventBridge(disable),
 		"enable root access":    kbtest.EventBridge(enable),
+		"detach SCP":            orgs("DetachPolicy"),
+		"disable SCPs":          orgs("DisablePolicyType"),
+		"attach SCP":            orgs("AttachPolicy"),
 	}
 }
 

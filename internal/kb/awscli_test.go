@@ -38,7 +38,9 @@ import (
 //
 // bash finds "aws" in a directory the test puts first on PATH: a link to
 // this test binary, which (with VIGIL_KB_AWS_SHIM=1) runs the real CLI with
-// --endpoint-url added and logs what ran.
+// --endpoint-url added and logs what ran. The same directory holds a vigil
+// binary built from this module, for the pages' vigil commands; it reaches
+// the emulator through AWS_ENDPOINT_URL.
 
 const (
 	shimEnv     = "VIGIL_KB_AWS_SHIM"
@@ -242,6 +244,10 @@ func TestAWSCLICommands(t *testing.T) {
 	if err := os.Symlink(self, filepath.Join(shimDir, "aws")); err != nil {
 		t.Fatal(err)
 	}
+	build := exec.Command("go", "build", "-o", filepath.Join(shimDir, "vigil"), "github.com/vigil-sec/vigil/cmd/vigil")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building vigil for the pages' vigil commands: %v\n%s", err, out)
+	}
 	var cliPaths []string
 	for _, c := range clis {
 		cliPaths = append(cliPaths, c.path)
@@ -276,6 +282,9 @@ func TestAWSCLICommands(t *testing.T) {
 			vs = append(vs, v)
 		}
 		sort.Strings(vs)
+		if len(vs) == 0 && cov.ran[id] {
+			vs = []string{"(no AWS CLI command)"}
+		}
 		fmt.Fprintf(&report, "%-52s %s\n", id, strings.Join(vs, ", "))
 		switch {
 		case cov.ran[id]:
@@ -326,6 +335,8 @@ func runProcedure(t *testing.T, pr procedure, blocks map[string]kb.Block, files 
 		"AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty, "AWS_PAGER=", "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CLI_AUTO_PROMPT=off",
 		shimEnv+"=1", shimCLIs+"="+strings.Join(clis, string(os.PathListSeparator)), shimURL+"="+svc.URL(), shimLog+"="+log,
+		// For vigil; the shim gives the AWS CLI --endpoint-url, which wins.
+		"AWS_ENDPOINT_URL="+svc.URL(),
 	)
 	p := &procRun{srv: srv, svc: svc, dir: dir, env: env, log: log}
 	if pr.before != nil {

@@ -79,6 +79,14 @@ func TestEveryRuleHasACompletePage(t *testing.T) {
 			t.Errorf("root-access-key page lacks %q", want)
 		}
 	}
+	scp, _ := kb.Find(ps, "org-root-scp-coverage")
+	for _, want := range []string{"enable-policy-type", "create-policy --type SERVICE_CONTROL_POLICY", "attach-policy", "detach-policy",
+		"list-policies-for-target", "list-targets-for-policy", "vigil prevent --plan", `"Null": { "aws:AssumedRoot": "true" }`,
+		"AWS-GR_RESTRICT_ROOT_USER", "AWS-GR_RESTRICT_ROOT_USER_ACCESS_KEYS", "ExemptAssumeRoot", "5,120", "IAM is not one of them"} {
+		if !strings.Contains(scp.Markdown, want) {
+			t.Errorf("org-root-scp-coverage page lacks %q", want)
+		}
+	}
 	for _, p := range ps {
 		// The compliance section comes from the catalog: every mapping shows.
 		for _, m := range catalog(t).RuleMappings(p.Rule.ID) {

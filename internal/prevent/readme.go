@@ -12,7 +12,7 @@ func Limitations() []string {
 		"No SCP reaches the management account: SCPs never apply to it. Its root user is protected only by deleting its access keys, a hardware MFA device and the root activity alerts (which do cover it).",
 		"For some member accounts created before 2017-09-15, SCPs cannot stop the root user from creating, changing or deleting its own access keys, MFA or password. Delete their root credentials (centralised root access) and rely on the alerts.",
 		"Resource control policies (RCPs) cannot stop root access key creation: IAM is not among the services RCPs cover. Only an SCP (or removing the credentials) can.",
-		"The deny-root-actions SCP also blocks root-only tasks in member accounts (closing the account, changing the support plan, some billing settings). Detach it from that account for the task and keep the deny-root-access-keys SCP attached.",
+		"The deny-root-actions SCP also blocks root-only tasks in member accounts (closing the account, changing the support plan, some billing settings). Lift it for that one account and keep the deny-root-access-keys SCP: detach it from the account if it is attached there; attached to the root or an OU, it applies to every account below, so move the account for the task to an OU without it.",
 		"Alerts need a CloudTrail trail that records management events in every monitored region (an organisation trail does), and cover only the regions deployed; root activity in a region left out is not seen.",
 	}
 }

@@ -8,5 +8,10 @@
 // and Organizations — CloudTrail LookupEvents and EventBridge rules — with
 // just enough state for the tests to check what the commands did.
 //
+// The emulator stores service control policies and never enforces them, so
+// SCPCoverage judges what the pages' SCP commands leave behind: it reads
+// the organisation back through the Organizations API, as vigil scan does,
+// and evaluates the rule org-root-scp-coverage on it.
+//
 // Only tests import it.
 package kbtest

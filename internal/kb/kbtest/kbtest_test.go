@@ -1,31 +1,42 @@
 package kbtest
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/rule"
 )
 
 // The helpers judge the pages; they must themselves be right.
 
-func TestSCPDenies(t *testing.T) {
-	policy := `{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:*:iam::*:root"},"Null":{"aws:AssumedRoot":"true"}}}]}`
-	for _, tc := range []struct {
-		ctx  map[string]string
-		deny bool
-	}{
-		{map[string]string{"aws:PrincipalArn": "arn:aws:iam::222222222222:root"}, true},
-		{map[string]string{"aws:PrincipalArn": "arn:aws-us-gov:iam::222222222222:root"}, true},
-		{map[string]string{"aws:PrincipalArn": "arn:aws:iam::222222222222:root", "aws:AssumedRoot": "true"}, false},
-		{map[string]string{"aws:PrincipalArn": "arn:aws:iam::222222222222:user/root"}, false},
-		{map[string]string{"aws:PrincipalArn": "arn:aws:iam::222222222222:role/Admin"}, false},
-	} {
-		got, err := SCPDenies(policy, tc.ctx)
-		if err != nil || got != tc.deny {
-			t.Errorf("%v: deny = %v, %v; want %v", tc.ctx, got, err, tc.deny)
-		}
+// TestSCPCoverage: the judge of the pages' SCP commands must itself tell a
+// covered organisation from an uncovered one.
+func TestSCPCoverage(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	judge := func(o Options) rule.Result {
+		t.Helper()
+		return SCPCoverage(t, awsemu.Start(t, World(now, o)), now)
 	}
-	if !glob("a*b?", "axx/yb!") || glob("a*b", "ab/c") || arnLike("arn:*:iam::*:root", "arn:aws:iam::1:role/x:root") {
-		t.Error("glob or arnLike is wrong")
+	if r := judge(Options{NoSCPs: true}); r.Status != rule.Fail || !strings.Contains(r.Message, "not enabled on the root "+RootID) {
+		t.Errorf("SCPs disabled: %s %s", r.Status, r.Message)
+	}
+	// FullAWSAccess alone restricts nobody.
+	if r := judge(Options{}); r.Status != rule.Fail || !strings.Contains(r.Message, "2 of 2 member accounts") ||
+		!strings.Contains(r.Message, MemberID) || !strings.Contains(r.Message, CleanID) {
+		t.Errorf("FullAWSAccess only: %s %s", r.Status, r.Message)
+	}
+	// Attached to one account only: the other stays uncovered.
+	if r := judge(Options{SCPs: []awsemu.Policy{DenyRootSCP(CleanID)}}); r.Status != rule.Fail ||
+		!strings.Contains(r.Message, "1 of 2 member accounts has no SCP") || !strings.Contains(r.Message, MemberID) || strings.Contains(r.Message, "sandbox") {
+		t.Errorf("one account covered: %s %s", r.Status, r.Message)
+	}
+	if r := judge(Options{SCPs: []awsemu.Policy{DenyRootSCP(RootID)}}); r.Status != rule.Pass || !strings.Contains(r.Message, "all 2 active member accounts") {
+		t.Errorf("deny-all at the root: %s %s", r.Status, r.Message)
+	}
+	if r := judge(Options{SCPs: []awsemu.Policy{RootKeysSCP(OUID)}}); r.Status != rule.Pass || !strings.Contains(r.Message, "only root access key creation is denied") {
+		t.Errorf("keys only: %s %s", r.Status, r.Message)
 	}
 }
 

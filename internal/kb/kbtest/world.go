@@ -42,6 +42,12 @@ type Options struct {
 	NoCentralRootAccess bool
 	// Partition is "aws" unless set.
 	Partition string
+	// NoSCPs leaves the SERVICE_CONTROL_POLICY type disabled on the
+	// organisation root, so no SCP exists, not even FullAWSAccess.
+	NoSCPs bool
+	// SCPs are service control policies of the organisation besides the
+	// AWS managed FullAWSAccess, which is attached everywhere unless NoSCPs.
+	SCPs []awsemu.Policy
 }
 
 // World returns the estate, dated relative to now.
@@ -60,6 +66,10 @@ func World(now time.Time, o Options) *awsemu.World {
 	if o.NoCentralRootAccess {
 		org.TrustedAccess, org.RootCredentialsManagement, org.RootSessions = nil, false, false
 	}
+	if o.NoSCPs {
+		org.PolicyTypes = &[]string{}
+	}
+	org.Policies = append(org.Policies, o.SCPs...)
 	auditor := func(key string) awsemu.User {
 		return awsemu.User{Name: "auditor", CreateDate: ago(400 * day), AccessKeys: []awsemu.AccessKey{{ID: key, CreateDate: ago(400 * day)}}}
 	}
@@ -109,4 +119,25 @@ func World(now time.Time, o Options) *awsemu.World {
 			},
 		},
 	}
+}
+
+// Service control policies a world can start with (Options.SCPs), in the
+// form the pages teach: every action denied to member accounts' root users
+// except in centralised root sessions, and the floor that denies them
+// creating access keys.
+const (
+	DenyRootPolicyID = "p-kbdenyroot01"
+	RootKeysPolicyID = "p-kbrootkeys01"
+	DenyRootContent  = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyRootUserExceptCentralRootSessions","Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:*:iam::*:root"},"Null":{"aws:AssumedRoot":"true"}}}]}`
+	RootKeysContent  = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyRootAccessKeyCreation","Effect":"Deny","Action":"iam:CreateAccessKey","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:*:iam::*:root"}}}]}`
+)
+
+// DenyRootSCP is the deny-all policy attached to the targets.
+func DenyRootSCP(targets ...string) awsemu.Policy {
+	return awsemu.Policy{ID: DenyRootPolicyID, Name: "kb-deny-root-user", Type: awsemu.PolicyTypeSCP, Content: DenyRootContent, Targets: targets}
+}
+
+// RootKeysSCP is the key-creation policy attached to the targets.
+func RootKeysSCP(targets ...string) awsemu.Policy {
+	return awsemu.Policy{ID: RootKeysPolicyID, Name: "kb-deny-root-access-keys", Type: awsemu.PolicyTypeSCP, Content: RootKeysContent, Targets: targets}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
 	"github.com/vigil-sec/vigil/internal/kb/snippets"
+	"github.com/vigil-sec/vigil/internal/rule"
 )
 
 var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -313,6 +315,173 @@ func TestCentralRootAccess(t *testing.T) {
 	// From a member account the call is refused, not misread as "off".
 	if _, err := snippets.CentralRootAccessFeatures(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err == nil {
 		t.Error("a member account read the organisation's features")
+	}
+}
+
+// The two policies as a reader would pass them: indented, as the pages
+// show them.
+var pagePolicies = []snippets.RootSCP{
+	{Name: "vigil-deny-root-user", Description: "Deny member-account root users everything except centralised root sessions", Content: `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "DenyRootUserExceptCentralRootSessions",
+      "Effect": "Deny",
+      "Action": "*",
+      "Resource": "*",
+      "Condition": {
+        "ArnLike": { "aws:PrincipalArn": "arn:*:iam::*:root" },
+        "Null": { "aws:AssumedRoot": "true" }
+      }
+    }
+  ]
+}`},
+	{Name: "vigil-deny-root-access-keys", Description: "Deny member-account root users creating access keys", Content: `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "DenyRootAccessKeyCreation",
+      "Effect": "Deny",
+      "Action": "iam:CreateAccessKey",
+      "Resource": "*",
+      "Condition": {
+        "ArnLike": { "aws:PrincipalArn": "arn:*:iam::*:root" }
+      }
+    }
+  ]
+}`},
+}
+
+func policyByName(t *testing.T, srv *awsemu.Server, name string) awsemu.Policy {
+	t.Helper()
+	for _, p := range srv.World().Organization.Policies {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no policy %s", name)
+	return awsemu.Policy{}
+}
+
+func TestRootSCPs(t *testing.T) {
+	covers(t, "org_scp_fix.go")
+	covers(t, "org_scp_find.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{NoSCPs: true})
+	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	if r := kbtest.SCPCoverage(t, srv, now); r.Status != rule.Fail {
+		t.Fatalf("before: %s %s", r.Status, r.Message)
+	}
+	ids, err := snippets.EnsureRootSCPs(ctx, admin, []string{kbtest.RootID}, pagePolicies)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("EnsureRootSCPs = %v, %v", ids, err)
+	}
+	o := srv.World().Organization
+	if o.PolicyTypes == nil || !slices.Equal(*o.PolicyTypes, []string{awsemu.PolicyTypeSCP}) {
+		t.Errorf("policy types on the root: %v", o.PolicyTypes)
+	}
+	for i, p := range pagePolicies {
+		got := policyByName(t, srv, p.Name)
+		if got.ID != ids[i] || !slices.Equal(got.Targets, []string{kbtest.RootID}) || strings.ContainsAny(got.Content, " \n") {
+			t.Errorf("%s: %+v (the text must be sent without whitespace)", p.Name, got)
+		}
+	}
+	// Enabling SCPs attached FullAWSAccess everywhere, so the deny-only
+	// policies change nothing else.
+	if full := policyByName(t, srv, "FullAWSAccess"); !slices.Contains(full.Targets, kbtest.MemberID) {
+		t.Errorf("FullAWSAccess targets %v", full.Targets)
+	}
+	r := kbtest.SCPCoverage(t, srv, now)
+	if r.Status != rule.Pass || !strings.Contains(r.Message, "all 2 active member accounts") || strings.Contains(r.Message, "only root access key creation") {
+		t.Errorf("after: %s %s", r.Status, r.Message)
+	}
+
+	// Re-running changes nothing.
+	again, err := snippets.EnsureRootSCPs(ctx, admin, []string{kbtest.RootID}, pagePolicies)
+	if err != nil || !slices.Equal(again, ids) || len(srv.World().Organization.Policies) != 3 {
+		t.Fatalf("re-run: %v, %v, %d policies", again, err, len(srv.World().Organization.Policies))
+	}
+	// A policy of that name with another text is not overwritten.
+	changed := []snippets.RootSCP{{Name: pagePolicies[1].Name, Content: kbtest.DenyRootContent}}
+	if _, err := snippets.EnsureRootSCPs(ctx, admin, []string{kbtest.OUID}, changed); err == nil || !strings.Contains(err.Error(), "exists with a different text") {
+		t.Errorf("different text: %v", err)
+	}
+	if got := policyByName(t, srv, pagePolicies[1].Name); got.Content == kbtest.DenyRootContent || slices.Contains(got.Targets, kbtest.OUID) {
+		t.Errorf("the policy was changed: %+v", got)
+	}
+
+	// What reaches the member account, level by level.
+	reaching, err := snippets.SCPsReachingAccount(ctx, admin, kbtest.MemberID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var levels []string
+	for _, p := range reaching {
+		levels = append(levels, p.AttachedTo+" "+p.Name)
+		if p.Content == "" {
+			t.Errorf("%s: no text", p.PolicyID)
+		}
+	}
+	want := []string{kbtest.MemberID + " FullAWSAccess", kbtest.OUID + " FullAWSAccess", kbtest.RootID + " FullAWSAccess",
+		kbtest.RootID + " vigil-deny-root-user", kbtest.RootID + " vigil-deny-root-access-keys"}
+	if !slices.Equal(levels, want) {
+		t.Errorf("SCPsReachingAccount = %v, want %v", levels, want)
+	}
+}
+
+func TestLiftRootDenyForTask(t *testing.T) {
+	covers(t, "org_scp_member.go")
+	ctx := context.Background()
+	// The deny-all policy on each member account, the floor on the root.
+	srv := start(t, kbtest.Options{SCPs: []awsemu.Policy{kbtest.DenyRootSCP(kbtest.MemberID, kbtest.CleanID), kbtest.RootKeysSCP(kbtest.RootID)}})
+	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	if r := kbtest.SCPCoverage(t, srv, now); r.Status != rule.Pass || strings.Contains(r.Message, "only root access key creation") {
+		t.Fatalf("before: %s %s", r.Status, r.Message)
+	}
+	restore, err := snippets.LiftRootDenyForTask(ctx, admin, kbtest.MemberID, kbtest.DenyRootPolicyID, kbtest.RootKeysPolicyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := policyByName(t, srv, "kb-deny-root-user").Targets; !slices.Equal(got, []string{kbtest.CleanID}) {
+		t.Errorf("deny-all after lifting: %v", got)
+	}
+	// Root can act in the member account but still cannot create a key.
+	r := kbtest.SCPCoverage(t, srv, now)
+	if r.Status != rule.Pass || !strings.Contains(r.Message, "every root action is denied in 1, root access key creation only in 1") {
+		t.Errorf("lifted: %s %s", r.Status, r.Message)
+	}
+	if err := restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := restore(ctx); err != nil {
+		t.Fatalf("restoring twice: %v", err)
+	}
+	if got := policyByName(t, srv, "kb-deny-root-user").Targets; !slices.Equal(got, []string{kbtest.CleanID, kbtest.MemberID}) {
+		t.Errorf("deny-all after restoring: %v", got)
+	}
+
+	// Refusals, each leaving the policies as they were.
+	for _, tc := range []struct {
+		name string
+		scps []awsemu.Policy
+		want string
+	}{
+		{"attached above the account", []awsemu.Policy{kbtest.DenyRootSCP(kbtest.OUID), kbtest.RootKeysSCP(kbtest.RootID)}, "reaches " + kbtest.MemberID + " from " + kbtest.OUID},
+		{"also attached above", []awsemu.Policy{kbtest.DenyRootSCP(kbtest.MemberID, kbtest.RootID), kbtest.RootKeysSCP(kbtest.RootID)}, "from " + kbtest.RootID},
+		{"no floor", []awsemu.Policy{kbtest.DenyRootSCP(kbtest.MemberID), kbtest.RootKeysSCP(kbtest.CleanID)}, "does not reach " + kbtest.MemberID},
+		{"not attached", []awsemu.Policy{kbtest.DenyRootSCP(kbtest.CleanID), kbtest.RootKeysSCP(kbtest.RootID)}, "nothing to lift"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := start(t, kbtest.Options{SCPs: tc.scps})
+			before := srv.World().Organization.Policies
+			_, err := snippets.LiftRootDenyForTask(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID, kbtest.DenyRootPolicyID, kbtest.RootKeysPolicyID)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if after := srv.World().Organization.Policies; !reflect.DeepEqual(before, after) {
+				t.Errorf("policies changed: %+v", after)
+			}
+		})
 	}
 }
 
