@@ -38,26 +38,12 @@ func Evaluate(rules []Rule, doc *snapshot.Document, now time.Time, opts Options)
 }
 
 func run(r Rule, in Input) Result {
-	o := r.Check(in)
 	acct := in.Account
-	res := Result{
-		RuleID:       r.ID,
-		Title:        r.Title,
-		Status:       o.Status,
-		Severity:     r.Severity,
-		RuleSeverity: r.Severity,
-		Category:     r.Category,
-		Service:      r.Service,
-		AccountID:    acct.ID,
-		AccountName:  acct.Name,
-		Partition:    acct.Partition,
-		Resource:     acct.RootARN(),
-		Message:      o.Message,
-		Evidence:     o.Evidence,
-	}
+	res := newResult(r, r.Check(in), acct.ID, acct.Partition, acct.RootARN())
+	res.AccountName = acct.Name
 	if acct.Role() == snapshot.RoleManagement {
 		res.ManagementAccount = true
-		if o.Status == Fail {
+		if res.Status == Fail {
 			if res.Severity < Critical {
 				res.Severity++
 			}
@@ -68,7 +54,6 @@ func run(r Rule, in Input) Result {
 }
 
 func runOrg(r Rule, in Input) Result {
-	o := r.Check(in)
 	org := in.Doc.Organization
 	partition := "aws"
 	for _, a := range in.Doc.Accounts {
@@ -76,6 +61,12 @@ func runOrg(r Rule, in Input) Result {
 			partition = a.Partition
 		}
 	}
+	resource := "arn:" + partition + ":organizations::" + org.ManagementAccountID + ":organization/" + org.ID
+	return newResult(r, r.Check(in), org.ManagementAccountID, partition, resource)
+}
+
+// newResult joins a rule's metadata to what its check found.
+func newResult(r Rule, o Outcome, accountID, partition, resource string) Result {
 	return Result{
 		RuleID:       r.ID,
 		Title:        r.Title,
@@ -84,9 +75,9 @@ func runOrg(r Rule, in Input) Result {
 		RuleSeverity: r.Severity,
 		Category:     r.Category,
 		Service:      r.Service,
-		AccountID:    org.ManagementAccountID,
+		AccountID:    accountID,
 		Partition:    partition,
-		Resource:     "arn:" + partition + ":organizations::" + org.ManagementAccountID + ":organization/" + org.ID,
+		Resource:     resource,
 		Message:      o.Message,
 		Evidence:     o.Evidence,
 	}
