@@ -39,6 +39,9 @@ type Reach struct {
 	// CallerARN is who Config signs as, when the run knows it (direct
 	// access); empty otherwise.
 	CallerARN string
+	// RunCaller is who runs the whole run (the organisation's caller, who
+	// opens the roles and root sessions); empty when not known.
+	RunCaller string
 }
 
 // Visit replaces the collection of one account. It runs within the

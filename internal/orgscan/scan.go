@@ -555,7 +555,7 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 // own sts:AssumeRoot session.
 func (s *scan) visit(ctx context.Context, m member, r route, membership *snapshot.Membership) snapshot.Account {
 	reach := Reach{AccountID: m.id, Name: m.name, Partition: s.partition, Membership: membership,
-		Access: snapshot.Access{Method: r.method, Note: r.note}, Unreachable: r.unreachable, Base: s.base}
+		Access: snapshot.Access{Method: r.method, Note: r.note}, Unreachable: r.unreachable, Base: s.base, RunCaller: s.callerARN}
 	switch r.method {
 	case snapshot.AccessDirect:
 		reach.Config, reach.CallerARN = s.base, s.callerARN

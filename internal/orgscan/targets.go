@@ -267,7 +267,7 @@ func scanTarget(ctx context.Context, r *reached, o TargetOptions) snapshot.Accou
 		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
 		defer cancel()
 		reach := Reach{AccountID: r.account, Name: r.t.Name, Partition: partitionOfARN(r.t.RoleARN, r.arn), Access: *access,
-			Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn}
+			Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn, RunCaller: r.arn}
 		acct = o.Visit(actx, reach)
 		acct.ID = r.account
 		if acct.Name == "" {
