@@ -191,8 +191,12 @@ func (p *planner) member(ctx context.Context, a *Account, r orgscan.Reach) {
 	for _, cr := range mfa {
 		if cr.Action == ActDeactivate {
 			serial := cr.ID
+			desc := "deactivate the root user's MFA device " + serial
+			if cr.MFAType == string(snapshot.MFAVirtual) {
+				desc += " (the virtual device stays in the account, unassigned: the task policy cannot delete it)"
+			}
 			s := change.Step{ID: "mfa-device/" + serial, Action: "iam:DeactivateMFADevice", Target: serial,
-				Description: "deactivate the root user's MFA device " + serial + " (a virtual device stays in the account, unassigned: the task policy cannot delete it)",
+				Description: desc,
 				Run: runner(cfg, "deactivated", func(ctx context.Context) error {
 					_, err := c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: aws.String(serial)})
 					return err
