@@ -437,3 +437,14 @@ func TestFromCredentialReport(t *testing.T) {
 	}
 	noMutations(t, e)
 }
+
+// TestOrgAsRoot: an organisation run signed as root stops at once, with
+// what to do instead.
+func TestOrgAsRoot(t *testing.T) {
+	e := start(t)
+	_, err := fix.PlanOrg(t.Context(), e.cfg(mgmtRoot), orgscan.Options{Logger: quiet()}, e.opts())
+	if err == nil || !strings.Contains(err.Error(), "run vigil fix without --org") {
+		t.Errorf("err = %v", err)
+	}
+	noMutations(t, e)
+}

@@ -63,6 +63,12 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	// Root credentials can neither call sts:AssumeRoot nor assume roles;
+	// signed with them, only the account's own keys can be fixed.
+	if out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil && strings.HasSuffix(aws.ToString(out.Arn), ":root") {
+		return nil, fmt.Errorf("%w: vigil fix --org runs as an IAM role or user of the management account or the IAM delegated administrator; signed as the root user (%s) it can only remove that account's own keys: run vigil fix without --org",
+			orgscan.ErrNotOrganization, aws.ToString(out.Arn))
+	}
 	oo.Mode = orgscan.ModeRoot
 	oo.RoleForManagement = false
 	if o.Seen != nil {
