@@ -50,6 +50,7 @@ func TestRootKeyDeactivateThenDelete(t *testing.T) {
 	if m := credential(t, a, "arn:aws:iam::"+standalone+":mfa/root-account-mfa-device"); m.Action != fix.ActLeave || !strings.Contains(m.Reason, "AssumeRoot") {
 		t.Errorf("MFA on the root-key path %+v", m)
 	}
+	noMutations(t, e) // the dry run of the root-key path
 	want := []string{standalone + " iam:DeleteSigningCertificate STANDALONECERT000001", standalone + " iam:UpdateAccessKey " + saKey2}
 	if diff := cmp.Diff(want, planned(p)); diff != "" {
 		t.Errorf("run 1 (-want +got):\n%s", diff)
@@ -445,6 +446,39 @@ func TestOrgAsRoot(t *testing.T) {
 	_, err := fix.PlanOrg(t.Context(), e.cfg(mgmtRoot), orgscan.Options{Logger: quiet()}, e.opts())
 	if err == nil || !strings.Contains(err.Error(), "run vigil fix without --org") {
 		t.Errorf("err = %v", err)
+	}
+	noMutations(t, e)
+}
+
+// TestTargets: a list of profiles and roles, each account once, each on
+// its path: root's own key, an IAM user, a role in a member account.
+func TestTargets(t *testing.T) {
+	e := start(t)
+	base := e.cfg(mgmtAdmin)
+	targets := []orgscan.Target{
+		{Label: "profile lonely-root", Config: e.cfg(saKey1)},
+		{Label: "profile mgmt", Config: base},
+		{Label: "role in idle", Config: base, RoleARN: "arn:aws:iam::" + idleID + ":role/" + trailRole},
+		{Label: "role nowhere", Config: base, RoleARN: "arn:aws:iam::" + unusedID + ":role/Missing"},
+		{Label: "profile ops, same account", Config: e.cfg(saOps)},
+	}
+	p, err := fix.PlanTargets(t.Context(), targets, orgscan.TargetOptions{Logger: quiet()}, e.opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := map[string]fix.Path{}
+	for _, a := range p.Accounts {
+		paths[a.ID] = a.Path
+	}
+	want := map[string]fix.Path{standalone: fix.PathRootKey, mgmtID: fix.PathManual, idleID: fix.PathManual, unusedID: fix.PathNone}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+	if a := account(t, p, idleID); a.Manual.Case != fix.CaseMemberFromInside {
+		t.Errorf("role in a member: %+v", a.Manual)
+	}
+	if a := account(t, p, unusedID); len(a.Errors) != 1 || a.Errors[0].Call != "sts:AssumeRole" || !p.Failed() {
+		t.Errorf("denied role: %+v", a.Errors)
 	}
 	noMutations(t, e)
 }

@@ -101,11 +101,15 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	plan.Caller, plan.OrganizationID = org.Caller, org.ID
 	plan.collect(doc, planned)
 	for _, s := range org.Skipped {
-		if o.Seen != nil && strings.Contains(s.Reason, "--accounts") && !o.Seen.Has(s.AccountID) {
-			if s.AccountID == "000000000000" {
+		if o.Seen != nil && strings.Contains(s.Reason, "--accounts") {
+			switch {
+			case s.AccountID == "000000000000":
 				continue
+			case !o.Seen.Has(s.AccountID):
+				s.Reason = "not in the " + o.Seen.Source
+			case strings.HasPrefix(s.Reason, "requested with --accounts"):
+				s.Reason = "in the " + o.Seen.Source + ", but not a member of organization " + org.ID
 			}
-			s.Reason = "not in the " + o.Seen.Source
 		}
 		plan.Skipped = append(plan.Skipped, s)
 	}
