@@ -467,14 +467,17 @@ func (p *planner) manual(ctx context.Context, a *Account, r orgscan.Reach, cfg *
 	if cfg != nil {
 		copts := p.o.Collect
 		copts.Membership = r.Membership
+		// The evidence is for the reader; nothing is planned from it, so
+		// what cannot be read is a note, not a failure of the run.
 		got, err := collect.Account(ctx, collect.NewClients(*cfg), copts)
 		if err != nil {
-			a.Errors = append(a.Errors, collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err))
+			g := collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err)
+			a.Notes = append(a.Notes, "what the root user holds could not be read: "+g.Call+": "+gapText(g))
 		} else {
 			evidence = &got
 			for _, g := range got.Gaps {
 				if g.Section == snapshot.SectionSummary || g.Section == snapshot.SectionCredentialReport {
-					a.Errors = append(a.Errors, g)
+					a.Notes = append(a.Notes, "not read: "+g.Call+": "+gapText(g))
 				}
 			}
 			if a.Role == snapshot.RoleUnknown {

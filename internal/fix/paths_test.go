@@ -482,3 +482,17 @@ func TestTargets(t *testing.T) {
 	}
 	noMutations(t, e)
 }
+
+// TestManualEvidenceUnreadable: an account Vigil cannot fix, whose
+// summary and report cannot be read either, is still explained; the gap
+// is a note, and the run does not fail for it.
+func TestManualEvidenceUnreadable(t *testing.T) {
+	e := start(t)
+	e.srv.AddFault(awsemu.Fault{Service: "iam", Action: "GetAccountSummary", Code: "AccessDenied"})
+	e.srv.AddFault(awsemu.Fault{Service: "iam", Action: "GenerateCredentialReport", Code: "AccessDenied"})
+	p := e.planAccount(saOps)
+	a := account(t, p, standalone)
+	if a.Manual == nil || p.Failed() || !strings.Contains(strings.Join(a.Notes, "\n"), "not read: iam:GetAccountSummary: AccessDenied") {
+		t.Errorf("%+v notes %v", a.Manual, a.Notes)
+	}
+}
