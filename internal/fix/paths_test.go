@@ -496,3 +496,21 @@ func TestManualEvidenceUnreadable(t *testing.T) {
 		t.Errorf("%+v notes %v", a.Manual, a.Notes)
 	}
 }
+
+// TestFromSnapshotNoOverlap: --accounts and the snapshot share no
+// account: nothing is planned, and no account is entered.
+func TestFromSnapshotNoOverlap(t *testing.T) {
+	e := start(t)
+	doc, err := orgscan.Run(t.Context(), e.cfg(mgmtAdmin), orgscan.Options{Mode: orgscan.ModeRoot, Logger: quiet(), Accounts: []string{idleID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.ResetCalls()
+	p, err := fix.PlanOrg(t.Context(), e.cfg(mgmtAdmin), orgscan.Options{Logger: quiet(), Accounts: []string{busyID}}, e.opts(func(o *fix.Options) { o.Seen = fix.NewSeen(doc, "one.json") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Accounts) != 0 || len(p.Skipped) != 1 || p.Skipped[0].AccountID != busyID || e.srv.CallCount("sts", "AssumeRoot") != 0 {
+		t.Errorf("plan %+v", p)
+	}
+}

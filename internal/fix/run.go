@@ -78,7 +78,13 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 			ids = slices.DeleteFunc(ids, func(id string) bool { return !slices.Contains(oo.Accounts, id) })
 		}
 		if len(ids) == 0 {
-			ids = []string{"000000000000"} // nothing: the snapshot and the selection do not meet
+			// Nothing to do; an empty selection would mean every account.
+			plan := newPlan("the accounts of the "+o.Seen.Source+" selected with --accounts", &o)
+			for _, id := range oo.Accounts {
+				plan.Skipped = append(plan.Skipped, snapshot.SkippedAccount{AccountID: id, Reason: "not in the " + o.Seen.Source})
+			}
+			plan.sort()
+			return plan, nil
 		}
 		oo.Accounts = ids
 	}
@@ -103,8 +109,6 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	for _, s := range org.Skipped {
 		if o.Seen != nil && strings.Contains(s.Reason, "--accounts") {
 			switch {
-			case s.AccountID == "000000000000":
-				continue
 			case !o.Seen.Has(s.AccountID):
 				s.Reason = "not in the " + o.Seen.Source
 			case strings.HasPrefix(s.Reason, "requested with --accounts"):
