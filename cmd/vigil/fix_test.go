@@ -323,3 +323,37 @@ func auditLines(t *testing.T, path string) []map[string]any {
 	}
 	return out
 }
+
+// TestFixTargets: --targets and repeated --profile reach the accounts a
+// scan would, each once; accounts reached with IAM users get the manual
+// path, a profile that names no account fails the run after the plan.
+func TestFixTargets(t *testing.T) {
+	srv, env, home := targetsWorld(t)
+	acct1 := awsemu.OrgWorldAccountID(0)
+	file := filepath.Join(home, "targets.yaml")
+	os.WriteFile(file, []byte("targets:\n  - profile: acct1\n  - profile: acct1-again\n  - profile: mgmt\n  - profile: missing\n"), 0o644)
+	r := vigil(t, env, "fix", "--targets", file, "--format", "json").want(t, 1)
+	var doc fixDoc
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	paths := map[string]string{}
+	for _, a := range doc.Plan.Accounts {
+		paths[a.AccountID] = a.Path
+	}
+	if len(paths) != 2 || paths[acct1] != "manual" || paths[awsemu.OrgWorldManagementID] != "manual" {
+		t.Errorf("paths %v", paths)
+	}
+	if !strings.Contains(r.stderr, "the run is incomplete: 1 of 4 targets could not be reached at all: profile missing") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	r = vigil(t, env, "fix", "--profile", "acct1", "--profile", "mgmt").want(t, 0)
+	if !strings.Contains(r.stdout, "Vigil fix — 2 target(s)") || !strings.Contains(r.stdout, "vigil fix --org --accounts "+acct1) {
+		t.Errorf("plan:\n%s", r.stdout)
+	}
+	for _, c := range srv.Calls() {
+		if awsemu.Mutating(c.Service, c.Action) {
+			t.Errorf("mutating call %s:%s", c.Service, c.Action)
+		}
+	}
+}
