@@ -540,7 +540,7 @@ func TestPreventBadInput(t *testing.T) {
 		{"out is a file", []string{"prevent", "--offline", "--out", file}, 1, "is not a directory"},
 		{"out parent missing", []string{"prevent", "--offline", "--out", filepath.Join(dir, "a", "b")}, 1, "does not exist"},
 		{"apply without credentials", []string{"prevent", "--apply", "--yes", "--target", "r-ab12"}, 1, "no AWS region configured"},
-		{"policy for nothing", []string{"policy", "--for", "fix"}, 2, `--for "fix"`},
+		{"policy for nothing", []string{"policy", "--for", "nothing"}, 2, `--for "nothing"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

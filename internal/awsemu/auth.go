@@ -13,15 +13,17 @@ import (
 // authentication is modelled instead: unknown, deleted or deactivated keys,
 // missing or mismatched session tokens, and expired sessions.
 
-// parseCredentialScope extracts the access key ID and service from
+// parseCredentialScope extracts the access key ID, region and service from
 // "Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, …"
-// or from a presigned X-Amz-Credential query parameter.
-func parseCredentialScope(hr *http.Request) (keyID, service string, ok bool) {
+// or from a presigned X-Amz-Credential query parameter. Regional services
+// (CloudTrail's event history) answer for the region the request was
+// signed for, as AWS's regional endpoints do.
+func parseCredentialScope(hr *http.Request) (keyID, region, service string, ok bool) {
 	var cred string
 	if auth := hr.Header.Get("Authorization"); auth != "" {
 		_, rest, found := strings.Cut(auth, "Credential=")
 		if !found {
-			return "", "", false
+			return "", "", "", false
 		}
 		if i := strings.IndexAny(rest, ", "); i >= 0 {
 			rest = rest[:i]
@@ -31,19 +33,19 @@ func parseCredentialScope(hr *http.Request) (keyID, service string, ok bool) {
 		cred = hr.URL.Query().Get("X-Amz-Credential")
 	}
 	if cred == "" {
-		return "", "", false
+		return "", "", "", false
 	}
 	parts := strings.Split(cred, "/")
 	switch len(parts) {
 	case 5: // SigV4: key/date/region/service/aws4_request
-		service = parts[3]
+		region, service = parts[2], parts[3]
 	case 4: // SigV4a has no region: key/date/service/aws4_request
 		service = parts[2]
 	}
 	if parts[0] == "" {
-		return "", "", false
+		return "", "", "", false
 	}
-	return parts[0], service, true
+	return parts[0], region, service, true
 }
 
 type principalKind int

@@ -1,7 +1,8 @@
 // Package awsemu owns Vigil's in-process emulator of the AWS wire protocols
-// Vigil speaks (IAM and STS over awsQuery, Organizations over JSON 1.1),
-// serving a scripted World of accounts, root users, IAM users, roles and an
-// organization to the real aws-sdk-go-v2 clients and to the AWS CLI.
+// Vigil speaks (IAM and STS over awsQuery, Organizations and CloudTrail's
+// LookupEvents over JSON 1.1), serving a scripted World of accounts, root
+// users, IAM users, roles, CloudTrail event histories and an organization
+// to the real aws-sdk-go-v2 clients and to the AWS CLI.
 //
 // It exists so that the collector, the CLI, the benchmarks and the binary's
 // --demo mode run against AWS's real request and response bytes, typed
@@ -50,7 +51,8 @@
 // accounts for scale tests and benchmarks; the clock (WithClock, ManualClock) drives
 // report ages and session expiry; the call log (Calls, CallCount) records
 // every request without secrets; Mutating classifies operations for
-// read-only checks.
+// read-only checks; AddTrailEvents adds CloudTrail events to an account's
+// history while the server runs.
 //
 // # Limitations
 //
@@ -59,6 +61,10 @@
 // behaviours are not documented and are marked UNVERIFIED where chosen:
 // the UserName that responses carry for the root user (omitted here), the
 // error code for a deactivated key (InvalidClientTokenId here), the error
+// code when root's own long-term key calls GetLoginProfile,
+// CreateLoginProfile, DeleteLoginProfile or DeactivateMFADevice without a
+// user name, which AWS allows only in AssumeRoot sessions
+// (ValidationError here), the error
 // codes of AssumeRoot refusals (AccessDenied, or ValidationError for bad
 // input), which organization feature gates which task policy, and when a
 // credential report expires (only when a world says Expired). Service

@@ -126,10 +126,20 @@ func (t iamTarget) displayName() string {
 	return t.user.Name
 }
 
+// rootSessionOnly are the calls that may omit UserName to act on the root
+// user only in an sts:AssumeRoot session: signed with root's own
+// long-term key, AWS requires the user name (which names an IAM user, so
+// root's console password and MFA cannot be managed this way at all; the
+// console is the way).
+var rootSessionOnly = map[string]bool{
+	"GetLoginProfile": true, "CreateLoginProfile": true, "DeleteLoginProfile": true, "DeactivateMFADevice": true,
+}
+
 // target resolves whose credentials a call acts on. With UserName it is
 // that IAM user, and "root" is only ever a user literally named root.
-// Without UserName it is the signer: root for root keys and AssumeRoot
-// sessions, the user for user keys; role sessions must name a user.
+// Without UserName it is the signer: root for root keys (except the
+// rootSessionOnly calls) and AssumeRoot sessions, the user for user keys;
+// role sessions must name a user.
 func (s *Server) target(r *request) (iamTarget, *apiError) {
 	acct := r.caller.account
 	if name := r.param("UserName"); name != "" {
@@ -143,7 +153,17 @@ func (s *Server) target(r *request) (iamTarget, *apiError) {
 		return iamTarget{acct: acct, user: u}, nil
 	}
 	switch r.caller.kind {
-	case kindRoot, kindAssumedRoot:
+	case kindRoot:
+		if rootSessionOnly[r.action] {
+			// The model: "When you make this request with root user
+			// credentials, you must use an AssumeRoot session to omit the
+			// user name." The error AWS sends is UNVERIFIED; a
+			// ValidationError is what it sends for the other calls that
+			// lack a user name they need.
+			return iamTarget{}, errValidation("%s: root user credentials must use an AssumeRoot session to omit the user name", r.action)
+		}
+		return iamTarget{acct: acct}, nil
+	case kindAssumedRoot:
 		return iamTarget{acct: acct}, nil
 	case kindUser:
 		if u := acct.user(r.caller.user); u != nil {

@@ -236,12 +236,24 @@ func TestLoginProfiles(t *testing.T) {
 	mgmtRoot := clientsFor(t, srv, mgmtRootKey).iam
 	member := clientsFor(t, srv, memberAliceKey).iam
 
-	out, err := mgmtRoot.GetLoginProfile(ctx, &iam.GetLoginProfileInput{})
-	if err != nil {
-		t.Fatal(err)
+	// Signed with root's own long-term key, AWS does not let these calls
+	// omit the user name: only an AssumeRoot session may (sts_test.go).
+	// Nothing changes.
+	_, err := mgmtRoot.GetLoginProfile(ctx, &iam.GetLoginProfileInput{})
+	wantAPIError(t, err, "ValidationError", 400)
+	_, err = mgmtRoot.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{})
+	wantAPIError(t, err, "ValidationError", 400)
+	_, err = mgmtRoot.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{Password: aws.String("Sup3r-secret!")})
+	wantAPIError(t, err, "ValidationError", 400)
+	_, err = mgmtRoot.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: aws.String("arn:aws:iam::" + mgmtID + ":mfa/root-account-mfa-device")})
+	wantAPIError(t, err, "ValidationError", 400)
+	if a, _ := srv.Account(mgmtID); !a.Root.Password || len(a.Root.MFADevices) != 1 {
+		t.Errorf("a refused call changed the management root: %+v", a.Root)
 	}
-	if out.LoginProfile.UserName != nil || !out.LoginProfile.CreateDate.Equal(time.Date(2019, 3, 14, 9, 21, 7, 0, time.UTC)) {
-		t.Errorf("root login profile = %+v", out.LoginProfile)
+	// What root's key may still omit the user name for: its own keys,
+	// certificates and MFA devices.
+	if _, err := mgmtRoot.ListMFADevices(ctx, &iam.ListMFADevicesInput{}); err != nil {
+		t.Errorf("ListMFADevices with root's key: %v", err)
 	}
 
 	_, err = member.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("root")})
@@ -363,31 +375,36 @@ func TestSigningCertificates(t *testing.T) {
 }
 
 func TestMFADevices(t *testing.T) {
-	srv := startTest(t)
+	w := testWorld()
+	w.Accounts[2].Root.MFADevices = []awsemu.MFADevice{{EnableDate: time.Date(2022, 1, 11, 0, 0, 0, 0, time.UTC)}}
+	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	ctx := t.Context()
-	c := clientsFor(t, srv, mgmtRootKey).iam
+	// Root's own key lists its MFA devices without a user name…
 	rootSerial := "arn:aws:iam::" + mgmtID + ":mfa/root-account-mfa-device"
-	out, err := c.ListMFADevices(ctx, &iam.ListMFADevicesInput{})
+	out, err := clientsFor(t, srv, mgmtRootKey).iam.ListMFADevices(ctx, &iam.ListMFADevicesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(out.MFADevices) != 1 || aws.ToString(out.MFADevices[0].SerialNumber) != rootSerial || out.MFADevices[0].UserName != nil {
 		t.Fatalf("root MFA devices = %+v", out.MFADevices)
 	}
-	_, err = c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: aws.String("arn:aws:iam::" + mgmtID + ":mfa/other")})
+	// …but only an AssumeRoot session deactivates one without it.
+	c, _ := assumeRoot(t, srv, mgmtAdminKey, memberID, deletePolicy)
+	memberSerial := "arn:aws:iam::" + memberID + ":mfa/root-account-mfa-device"
+	_, err = c.iam.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: aws.String("arn:aws:iam::" + memberID + ":mfa/other")})
 	wantType[*types.NoSuchEntityException](t, err)
-	if _, err := c.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: aws.String(rootSerial)}); err != nil {
+	if _, err := c.iam.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: aws.String(memberSerial)}); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := c.GetAccountSummary(ctx, nil)
+	alice := clientsFor(t, srv, memberAliceKey).iam
+	sum, err := alice.GetAccountSummary(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.SummaryMap["AccountMFAEnabled"] != 0 || sum.SummaryMap["MFADevices"] != 1 || sum.SummaryMap["MFADevicesInUse"] != 0 {
+	if sum.SummaryMap["AccountMFAEnabled"] != 0 || sum.SummaryMap["MFADevices"] != 2 || sum.SummaryMap["MFADevicesInUse"] != 1 {
 		t.Errorf("summary after deactivation: %v", sum.SummaryMap)
 	}
 	// A user deactivates their own device by omitting UserName.
-	alice := clientsFor(t, srv, memberAliceKey).iam
 	mine, err := alice.ListMFADevices(ctx, &iam.ListMFADevicesInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -399,15 +416,15 @@ func TestMFADevices(t *testing.T) {
 	if _, err := alice.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{SerialNumber: mine.MFADevices[0].SerialNumber}); err != nil {
 		t.Fatal(err)
 	}
-	if acct, _ := srv.Account(memberID); len(acct.Users[1].MFADevices) != 0 || len(acct.UnassignedVirtualMFA) != 1 {
+	if acct, _ := srv.Account(memberID); len(acct.Users[1].MFADevices) != 0 || len(acct.UnassignedVirtualMFA) != 2 {
 		t.Errorf("member after deactivation: %+v, unassigned %v", acct.Users[1], acct.UnassignedVirtualMFA)
 	}
 
-	v, err := c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeUnassigned})
+	v, err := alice.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeUnassigned})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.VirtualMFADevices) != 1 || aws.ToString(v.VirtualMFADevices[0].SerialNumber) != rootSerial || v.VirtualMFADevices[0].User != nil {
+	if len(v.VirtualMFADevices) != 2 || aws.ToString(v.VirtualMFADevices[0].SerialNumber) != memberSerial || v.VirtualMFADevices[0].User != nil {
 		t.Errorf("unassigned devices = %+v", v.VirtualMFADevices)
 	}
 }

@@ -52,3 +52,10 @@ func (s *Server) randomString(n int) string {
 func requestID(seq int) string {
 	return fmt.Sprintf("%08x-0000-4000-8000-%012x", 0xa0e50000, seq)
 }
+
+// derivedUUID returns a UUID-shaped ID derived from seed (CloudTrail event
+// IDs are UUIDs).
+func derivedUUID(seed string) string {
+	sum := sha256.Sum256([]byte(seed))
+	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+}

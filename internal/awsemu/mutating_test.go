@@ -21,6 +21,7 @@ func TestMutating(t *testing.T) {
 		{"sts", "AssumeRole", false},
 		{"sts", "AssumeRoot", false},
 		{"sts", "GetCallerIdentity", false},
+		{"cloudtrail", "LookupEvents", false},
 		{"iam", "CreateAccessKey", true},
 		{"iam", "DeleteAccessKey", true},
 		{"iam", "UpdateAccessKey", true},
@@ -51,13 +52,13 @@ func TestOperationsAreClassified(t *testing.T) {
 		service, action, _ := strings.Cut(op, ":")
 		m := awsemu.Mutating(service, action)
 		readPrefix := strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List") || strings.HasPrefix(action, "Describe") ||
-			strings.HasPrefix(action, "Generate") || service == "sts"
+			strings.HasPrefix(action, "Generate") || strings.HasPrefix(action, "Lookup") || service == "sts"
 		if m == readPrefix {
 			t.Errorf("%s: Mutating = %v", op, m)
 		}
 	}
 	for _, want := range []string{"iam:GetAccountSummary", "iam:GenerateCredentialReport", "iam:ListVirtualMFADevices",
-		"sts:AssumeRoot", "organizations:ListAccounts", "iam:ListOrganizationsFeatures"} {
+		"sts:AssumeRoot", "organizations:ListAccounts", "iam:ListOrganizationsFeatures", "cloudtrail:LookupEvents"} {
 		if !seen[want] {
 			t.Errorf("Operations() lacks %s", want)
 		}

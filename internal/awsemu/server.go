@@ -318,6 +318,7 @@ type request struct {
 	params    map[string]string
 	authKey   string // access key ID from the SigV4 credential scope
 	scopeSvc  string // service name from the credential scope
+	region    string // region from the credential scope
 	token     string // X-Amz-Security-Token
 	hasAuth   bool
 	caller    *principal
@@ -333,6 +334,27 @@ const (
 )
 
 const orgsTargetPrefix = "AWSOrganizationsV20161128."
+
+// CloudTrail's model names its JSON target prefix
+// com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101, which is what
+// botocore (the AWS CLI) sends; aws-sdk-go-v2 sends the short form
+// CloudTrail_20131101. Both reach the same operation.
+var trailTargetPrefixes = []string{"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.", "CloudTrail_20131101."}
+
+// jsonTarget splits an X-Amz-Target header into service and operation;
+// the operation is empty when the target names no service the emulator
+// serves.
+func jsonTarget(target string) (service, op string) {
+	if op, ok := strings.CutPrefix(target, orgsTargetPrefix); ok {
+		return "organizations", op
+	}
+	for _, p := range trailTargetPrefixes {
+		if op, ok := strings.CutPrefix(target, p); ok {
+			return "cloudtrail", op
+		}
+	}
+	return "", ""
+}
 
 // maxBody bounds request bodies; real calls are a few hundred bytes.
 const maxBody = 1 << 20
@@ -401,18 +423,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 // service in the SigV4 credential scope).
 func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 	r := &request{namespace: iamNamespace, params: map[string]string{}}
-	r.authKey, r.scopeSvc, r.hasAuth = parseCredentialScope(hr)
+	r.authKey, r.region, r.scopeSvc, r.hasAuth = parseCredentialScope(hr)
 	r.token = hr.Header.Get("X-Amz-Security-Token")
 
 	if target := hr.Header.Get("X-Amz-Target"); target != "" {
 		r.proto = protoJSON
 		r.body = body
-		op, ok := strings.CutPrefix(target, orgsTargetPrefix)
-		if !ok || op == "" {
+		service, op := jsonTarget(target)
+		if op == "" {
 			r.action = target
 			return r, newError("UnknownOperationException", "Unknown target %s", target)
 		}
-		r.service, r.action = "organizations", op
+		r.service, r.action = service, op
 		if err := flattenJSONParams(body, r.params); err != nil {
 			return r, newError("SerializationException", "Cannot decode request body: %v", err)
 		}
@@ -572,6 +594,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return stsHandlers[action]
 	case "organizations":
 		return orgsHandlers[action]
+	case "cloudtrail":
+		return trailHandlers[action]
 	}
 	return nil
 }
@@ -580,7 +604,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}

@@ -107,6 +107,10 @@ type Account struct {
 	// exist in the account but are assigned to nobody (for example after
 	// DeactivateMFADevice).
 	UnassignedVirtualMFA []string `json:"unassignedVirtualMfa,omitempty"`
+
+	// CloudTrail is the account's CloudTrail event history, served by
+	// LookupEvents (cloudtrail.go).
+	CloudTrail []TrailEvent `json:"cloudTrail,omitempty"`
 }
 
 // Root is the account's root user. It is not an IAM user: IAM reaches its
@@ -390,6 +394,7 @@ func (w *World) Validate() error {
 		if a.Report.GenerationPolls < 0 {
 			bad("%s: report.generationPolls must not be negative", where)
 		}
+		validateTrail(bad, where, a.CloudTrail)
 	}
 
 	for i, c := range w.Credentials {
@@ -609,6 +614,7 @@ func (w *World) normalize() {
 				a.Roles[i].ID = derivedID("AROA", a.ID+"/role/"+a.Roles[i].Name)
 			}
 		}
+		normalizeTrail(w.Partition, a, a.CloudTrail)
 	}
 }
 

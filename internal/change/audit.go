@@ -19,6 +19,10 @@ type Entry struct {
 	Target  string `json:"target"`
 	Action  string `json:"action"`
 	Step    string `json:"step"`
+	// Via is what the change was signed with, when that is not the
+	// caller's own credentials: a task-policy session, a root access key
+	// named by its ID. Never a secret.
+	Via string `json:"via,omitempty"`
 	// Result is "succeeded" or "failed".
 	Result string `json:"result"`
 	// Detail is what the change produced (a new policy's ID); Error is why

@@ -73,8 +73,10 @@ func readLog(t *testing.T, path string) []map[string]any {
 
 func TestApplyRunsInOrderAndSkipsDependents(t *testing.T) {
 	rec := &recorder{}
+	b := rec.step("b", true)
+	b.Via = "sts:AssumeRoot session (IAMDeleteRootUserCredentials)"
 	p := &Plan{Title: "t", Scope: "organisation o-1", Steps: []Step{
-		rec.step("a", false), rec.step("b", true), rec.step("c", false, "b"), rec.step("d", false, "a"), rec.step("e", false, "c"),
+		rec.step("a", false), b, rec.step("c", false, "b"), rec.step("d", false, "a"), rec.step("e", false, "c"),
 	}}
 	log, path := openLog(t)
 	conf := &answer{ok: true}
@@ -108,7 +110,8 @@ func TestApplyRunsInOrderAndSkipsDependents(t *testing.T) {
 		t.Fatalf("%d audit lines, want 3 (skipped steps are not changes)", len(lines))
 	}
 	want := map[string]any{"time": "2026-11-26T12:00:00Z", "run_id": "run-1", "caller": "arn:aws:iam::111122223333:user/admin",
-		"account": "111122223333", "target": "target-b", "action": "svc:b", "step": "b", "result": "failed", "error": "b broke"}
+		"account": "111122223333", "target": "target-b", "action": "svc:b", "step": "b", "result": "failed", "error": "b broke",
+		"via": "sts:AssumeRoot session (IAMDeleteRootUserCredentials)"}
 	if diff := cmp.Diff(want, lines[1]); diff != "" {
 		t.Errorf("audit line (-want +got):\n%s", diff)
 	}

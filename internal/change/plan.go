@@ -23,6 +23,10 @@ type Step struct {
 	// Warning is set when the step has effects beyond its target (such as
 	// attaching a policy to the root, which reaches every member account).
 	Warning string `json:"warning,omitempty"`
+	// Via says what the change is signed with (a role, a task-policy
+	// session, a named access key), never a secret; it goes to the audit
+	// log.
+	Via string `json:"via,omitempty"`
 	// DependsOn lists steps that must succeed before this one runs.
 	DependsOn []string `json:"depends_on,omitempty"`
 	// Run makes the call. It returns a detail worth recording (the ID of
@@ -223,5 +227,5 @@ func failedDependency(s Step, status map[string]Status) string {
 
 func entryFor(s Step, r Result, o Options) Entry {
 	return Entry{Time: r.Time, RunID: o.RunID, Caller: o.Caller, Account: s.Account, Target: s.Target,
-		Action: s.Action, Step: s.ID, Result: string(r.Status), Detail: r.Detail, Error: r.Error}
+		Action: s.Action, Step: s.ID, Via: s.Via, Result: string(r.Status), Detail: r.Detail, Error: r.Error}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/guardrail"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 )
@@ -29,6 +30,12 @@ command can call. Attach it to the role or user that runs the command.
   vigil policy --for prevent        'vigil prevent --plan' and '--apply' in the
                                     management account; its write actions are
                                     only called by --apply
+  vigil policy --for fix            whoever runs 'vigil fix' (--org: the
+                                    management account or delegated
+                                    administrator); --role NAME adds assuming
+                                    the CloudTrail read role
+  vigil policy --for fix --member-role
+                                    that read role in each member account
 
 Each policy is built from the interfaces the code calls AWS through, and the
 tests hold them together: a command can call nothing its policy does not list.`,
@@ -36,10 +43,33 @@ tests hold them together: a command can call nothing its policy does not list.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			changed := cmd.Flags().Changed
 			switch {
-			case forCmd != "scan" && forCmd != "prevent":
-				return usagef("--for %q: want scan or prevent", forCmd)
+			case forCmd != "scan" && forCmd != "prevent" && forCmd != "fix":
+				return usagef("--for %q: want scan, prevent or fix", forCmd)
 			case forCmd == "prevent" && (org || assumeRoot || memberRole || changed("role")):
 				return usagef("--org, --assume-root, --role and --member-role describe scans; they do not combine with --for prevent")
+			case forCmd == "fix" && (org || assumeRoot):
+				return usagef("--org and --assume-root describe scans; vigil policy --for fix covers vigil fix with and without --org")
+			case forCmd == "fix" && memberRole && changed("role"):
+				return usagef("--member-role prints the role's own policy; --role names it in the caller's policy")
+			case forCmd == "fix" && !partitionPattern.MatchString(partition):
+				return usagef("--partition %q: want aws, aws-us-gov, aws-cn…", partition)
+			case forCmd == "fix":
+				p := fix.CallerPolicy(partition, "")
+				if memberRole {
+					p = fix.TrailRolePolicy()
+				} else if changed("role") {
+					r := orgscan.Role{Name: role}
+					if err := r.Validate(); err != nil {
+						return usagef("--role: %v", err)
+					}
+					p = fix.CallerPolicy(partition, r.Name)
+				}
+				b, err := collect.MarshalPolicy(p)
+				if err != nil {
+					return err
+				}
+				_, err = app.Stdout.Write(b)
+				return err
 			case (assumeRoot || changed("role")) && !org:
 				return usagef("--assume-root and --role need --org")
 			case memberRole && org:
@@ -73,11 +103,11 @@ tests hold them together: a command can call nothing its policy does not list.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&forCmd, "for", "scan", "the command the policy is for: scan or prevent")
+	f.StringVar(&forCmd, "for", "scan", "the command the policy is for: scan, prevent or fix")
 	f.BoolVar(&org, "org", false, "the policy of whoever runs an organisation scan")
 	f.BoolVar(&assumeRoot, "assume-root", false, "with --org: for scans through sts:AssumeRoot")
-	f.StringVar(&role, "role", orgscan.DefaultRoleName, "with --org: the member role the scan assumes (scopes sts:AssumeRole)")
-	f.BoolVar(&memberRole, "member-role", false, "the policy of the read-only role in each member account")
+	f.StringVar(&role, "role", orgscan.DefaultRoleName, "with --org: the member role the scan assumes; with --for fix: the CloudTrail read role vigil fix --role assumes (scopes sts:AssumeRole)")
+	f.BoolVar(&memberRole, "member-role", false, "the policy of the read-only role in each member account (with --for fix: the CloudTrail read role's)")
 	f.StringVar(&partition, "partition", "aws", "the partition of the ARNs in the policy")
 	return cmd
 }

@@ -16,20 +16,55 @@ import (
 // collectTargets scans several profiles (--profile repeated) or the
 // profiles and roles of a targets file, each account once.
 func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Document, error) {
+	run, detail, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.multi.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
+	if err != nil {
+		return nil, err
+	}
+	src := snapshot.Source{Kind: snapshot.SourceAWS, Detail: detail}
+
+	opts := orgscan.TargetOptions{Parallel: o.multi.parallel, AccountTimeout: o.multi.accountTimeout, Now: app.now}
+	opts.Collect = collect.DefaultOptions()
+	opts.Collect.Now = app.now
+	opts.Collect.ReportWait = o.reportTimeout
+	if !o.multi.quiet && app.IsTerminal(app.Stderr) {
+		bar := newProgress(app.Stderr)
+		app.logs.attach(bar)
+		defer func() { app.logs.attach(nil); bar.stop() }()
+		opts.Progress = bar
+	}
+	doc := orgscan.RunTargets(ctx, run, opts)
+	doc.ToolVersion, doc.Source = app.Version, src
+	return doc, nil
+}
+
+// targetSource is where a multi-target run's targets come from: repeated
+// --profile flags or a targets file, with the settings every profile is
+// loaded with.
+type targetSource struct {
+	profiles    []string
+	file        string
+	region      string
+	retryMode   string
+	maxAttempts int
+}
+
+// loadTargets turns the profiles or the targets file into targets, and
+// says which for the report.
+func loadTargets(ctx context.Context, ts targetSource) ([]orgscan.Target, string, error) {
 	var list []targets.Target
-	src := snapshot.Source{Kind: snapshot.SourceAWS}
-	if o.multi.targets != "" {
-		f, err := targets.Load(o.multi.targets)
+	var detail string
+	if ts.file != "" {
+		f, err := targets.Load(ts.file)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		list = f.Targets
-		src.Detail = fmt.Sprintf("targets file %s (%d targets)", o.multi.targets, len(list))
+		detail = fmt.Sprintf("targets file %s (%d targets)", ts.file, len(list))
 	} else {
-		for _, p := range o.profiles {
+		for _, p := range ts.profiles {
 			list = append(list, targets.Target{Profile: p})
 		}
-		src.Detail = "profiles " + strings.Join(o.profiles, ", ")
+		detail = "profiles " + strings.Join(ts.profiles, ", ")
 	}
 
 	// Each profile is loaded once, whether it is a target or the source
@@ -41,13 +76,13 @@ func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Doc
 	configs := map[string]loaded{}
 	load := func(profile, region string) (aws.Config, error) {
 		if region == "" {
-			region = o.region
+			region = ts.region
 		}
 		key := profile + "\x00" + region
 		if l, ok := configs[key]; ok {
 			return l.cfg, l.err
 		}
-		cfg, err := collect.LoadConfig(ctx, collect.ConfigOptions{Profile: profile, Region: region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
+		cfg, err := collect.LoadConfig(ctx, collect.ConfigOptions{Profile: profile, Region: region, RetryMode: ts.retryMode, MaxAttempts: ts.maxAttempts})
 		configs[key] = loaded{cfg, err}
 		return cfg, err
 	}
@@ -63,23 +98,10 @@ func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Doc
 			ot.Profile = t.Profile
 		}
 		ot.Config, ot.ConfigErr = load(profile, t.Region)
-		if ot.ConfigErr != nil && o.multi.targets != "" {
-			ot.ConfigErr = fmt.Errorf("%s:%d: %w", o.multi.targets, t.Line, ot.ConfigErr)
+		if ot.ConfigErr != nil && ts.file != "" {
+			ot.ConfigErr = fmt.Errorf("%s:%d: %w", ts.file, t.Line, ot.ConfigErr)
 		}
 		run = append(run, ot)
 	}
-
-	opts := orgscan.TargetOptions{Parallel: o.multi.parallel, AccountTimeout: o.multi.accountTimeout, Now: app.now}
-	opts.Collect = collect.DefaultOptions()
-	opts.Collect.Now = app.now
-	opts.Collect.ReportWait = o.reportTimeout
-	if !o.multi.quiet && app.IsTerminal(app.Stderr) {
-		bar := newProgress(app.Stderr)
-		app.logs.attach(bar)
-		defer func() { app.logs.attach(nil); bar.stop() }()
-		opts.Progress = bar
-	}
-	doc := orgscan.RunTargets(ctx, run, opts)
-	doc.ToolVersion, doc.Source = app.Version, src
-	return doc, nil
+	return run, detail, nil
 }

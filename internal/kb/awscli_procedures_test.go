@@ -128,6 +128,77 @@ func procedures() []procedure {
 			},
 		},
 		{
+			// vigil fix signed with root's own key: the first run
+			// deactivates the unused key and refuses the recently used one
+			// it signs with; the second deletes the key it deactivated.
+			name: "root-access-key/vigil-fix-standalone",
+			steps: []step{
+				{block: "root-access-key/vigil-fix-root-plan", as: kbtest.StandaloneRootKey1,
+					want: contains("iam:UpdateAccessKey "+kbtest.StandaloneRootKey2, "REFUSED: used 2 days ago", "signs this run", "This was a dry run"),
+					state: both(noChanges, func(t *testing.T, p *procRun) {
+						if k := rootKeys(t, p, kbtest.StandaloneID); len(k) != 2 || k[kbtest.StandaloneRootKey2] != awsemu.StatusActive {
+							t.Errorf("the plan changed the keys: %v", k)
+						}
+					})},
+				{block: "root-access-key/vigil-fix-root-apply", as: kbtest.StandaloneRootKey1, want: contains("1 change(s) succeeded, 0 failed"),
+					state: func(t *testing.T, p *procRun) {
+						if k := rootKeys(t, p, kbtest.StandaloneID); k[kbtest.StandaloneRootKey2] != awsemu.StatusInactive || k[kbtest.StandaloneRootKey1] != awsemu.StatusActive {
+							t.Errorf("after the first run: %v", k)
+						}
+						auditLines(1)(t, p)
+					}},
+				{block: "root-access-key/vigil-fix-root-apply", as: kbtest.StandaloneRootKey1, want: contains("iam:DeleteAccessKey  "+kbtest.StandaloneRootKey2, "1 change(s) succeeded, 0 failed"),
+					state: func(t *testing.T, p *procRun) {
+						if k := rootKeys(t, p, kbtest.StandaloneID); len(k) != 1 || k[kbtest.StandaloneRootKey1] != awsemu.StatusActive {
+							t.Errorf("after the second run: %v", k)
+						}
+						auditLines(2)(t, p)
+						untouched(kbtest.StandaloneID)(t, p)
+					}},
+			},
+		},
+		{
+			name: "root-access-key/vigil-fix-member",
+			steps: []step{
+				{block: "root-access-key/vigil-fix-plan", as: kbtest.ManagementAdminKey, subst: member(),
+					want: contains("iam:DeleteAccessKey "+kbtest.MemberRootKey, "irreversible", "This was a dry run"), state: noChanges},
+				{block: "root-access-key/vigil-fix-apply", as: kbtest.ManagementAdminKey, subst: member(), want: contains("1 change(s) succeeded, 0 failed"),
+					state: func(t *testing.T, p *procRun) {
+						r := p.account(t, kbtest.MemberID).Root
+						if len(r.AccessKeys) != 0 || !r.Password || len(r.SigningCertificates) != 1 || len(r.MFADevices) != 1 {
+							t.Errorf("member root after vigil fix: %+v", r)
+						}
+						untouched(kbtest.MemberID)(t, p)
+						auditLines(1)(t, p)
+					}},
+				// Run again: nothing left to do with the keys.
+				{block: "root-access-key/vigil-fix-plan", as: kbtest.ManagementAdminKey, subst: member(), want: all(lacks("iam:DeleteAccessKey"), contains("left alone (add --password)"))},
+			},
+		},
+		{
+			name: "fix-members",
+			steps: []step{
+				{block: "fix-members/all", as: kbtest.ManagementAdminKey, subst: member(), want: contains("4 change(s) succeeded, 0 failed"),
+					state: func(t *testing.T, p *procRun) {
+						a := p.account(t, kbtest.MemberID)
+						if r := a.Root; r.Password || len(r.AccessKeys)+len(r.SigningCertificates)+len(r.MFADevices) != 0 {
+							t.Errorf("member root still holds credentials: %+v", r)
+						}
+						var order []string
+						for _, c := range p.srv.Calls() {
+							if awsemu.Mutating(c.Service, c.Action) {
+								order = append(order, c.Action)
+							}
+						}
+						if want := []string{"DeleteAccessKey", "DeleteSigningCertificate", "DeleteLoginProfile", "DeactivateMFADevice"}; !slices.Equal(order, want) {
+							t.Errorf("order %v, want %v", order, want)
+						}
+						untouched(kbtest.MemberID)(t, p)
+						auditLines(4)(t, p)
+					}},
+			},
+		},
+		{
 			name: "member-cleanup",
 			before: func(t *testing.T, p *procRun) {
 				if r := p.account(t, kbtest.MemberID).Root; !r.Password || len(r.AccessKeys) != 1 || len(r.SigningCertificates) != 1 || len(r.MFADevices) != 1 {
@@ -696,6 +767,33 @@ func checkAlert(name, file string, want map[string]bool) func(*testing.T, *procR
 			}
 			if got != match {
 				t.Errorf("rule %s matches %s: %v, want %v", name, sample, got, match)
+			}
+		}
+	}
+}
+
+// noChanges: a step made no mutating call.
+func noChanges(t *testing.T, p *procRun) {
+	t.Helper()
+	for _, c := range p.srv.Calls() {
+		if awsemu.Mutating(c.Service, c.Action) {
+			t.Errorf("a change was made: %s:%s", c.Service, c.Action)
+		}
+	}
+}
+
+// auditLines: vigil's audit log holds n lines, each a JSON object.
+func auditLines(n int) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		lines := strings.Split(strings.TrimSpace(string(readFile(t, p, "vigil-audit.jsonl"))), "\n")
+		if len(lines) != n {
+			t.Errorf("%d audit lines, want %d", len(lines), n)
+		}
+		for _, l := range lines {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m["result"] != "succeeded" {
+				t.Errorf("audit line %s (%v)", l, err)
 			}
 		}
 	}

@@ -258,3 +258,41 @@ func TestNoSDKInTheKnowledgeBase(t *testing.T) {
 		}
 	}
 }
+
+func TestSection(t *testing.T) {
+	p, ok := kb.Find(pages(t), "root-access-key")
+	if !ok {
+		t.Fatal("no root-access-key page")
+	}
+	cli, err := p.Section("Remediation", "Standalone or management account", "AWS CLI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"#### Remediation › Standalone or management account › AWS CLI", "aws iam update-access-key --access-key-id <ACCESS_KEY_ID> --status Inactive",
+		"aws iam delete-access-key --access-key-id <ACCESS_KEY_ID>", "```sh\n"} {
+		if !strings.Contains(cli, want) {
+			t.Errorf("section lacks %q:\n%s", want, cli)
+		}
+	}
+	for _, not := range []string{"id=", "#### Go SDK", "### Organizations member accounts", "#### Console"} {
+		if strings.Contains(cli, not) {
+			t.Errorf("section holds %q:\n%s", not, cli)
+		}
+	}
+	// A whole H3 keeps its sub-sections; the same title under another H3
+	// is another section.
+	member, err := p.Section("Remediation", "Organizations member accounts")
+	if err != nil || !strings.Contains(member, "#### Console") || !strings.Contains(member, "aws sts assume-root") || strings.Contains(member, "## Prevention") {
+		t.Errorf("member section (%v):\n%s", err, member)
+	}
+	memberCLI, _ := p.Section("Remediation", "Organizations member accounts", "AWS CLI")
+	if !strings.Contains(memberCLI, "aws iam list-access-keys --query 'AccessKeyMetadata[].[AccessKeyId,Status,CreateDate]'") || strings.Contains(memberCLI, "id=") ||
+		strings.Contains(memberCLI, "update-access-key --access-key-id <ACCESS_KEY_ID> --status Inactive") {
+		t.Errorf("member CLI section:\n%s", memberCLI)
+	}
+	for _, bad := range [][]string{{"Remediation", "Nowhere"}, {"Console"}, {}} {
+		if _, err := p.Section(bad...); err == nil {
+			t.Errorf("section %q found", bad)
+		}
+	}
+}

@@ -89,10 +89,14 @@ func assumeRole(c RoleAssumer, r Role, roleARN string) func(context.Context) (aw
 }
 
 func assumeRoot(c RootAssumer, partition, accountID string, d time.Duration) func(context.Context) (aws.Credentials, error) {
+	return assumeRootWith(c, partition, accountID, collect.AuditTaskPolicy, d)
+}
+
+func assumeRootWith(c RootAssumer, partition, accountID, taskPolicy string, d time.Duration) func(context.Context) (aws.Credentials, error) {
 	return func(ctx context.Context) (aws.Credentials, error) {
 		out, err := c.AssumeRoot(ctx, &sts.AssumeRootInput{
 			TargetPrincipal: aws.String(accountID),
-			TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(collect.TaskPolicyARN(partition, collect.AuditTaskPolicy))},
+			TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(collect.TaskPolicyARN(partition, taskPolicy))},
 			DurationSeconds: aws.Int32(int32(d / time.Second)),
 		})
 		if err != nil {

@@ -96,6 +96,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the snapshot's collection time.
 	Now func() time.Time
+
+	// Visit, when set, is called for every account instead of collecting
+	// it (reach.go): the run discovers, routes and records the accounts,
+	// and the visitor acts in them.
+	Visit Visit
 }
 
 // Progress is told how the scan advances. Calls come from several

@@ -504,6 +504,10 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 	acct := snapshot.Account{ID: m.id, Partition: s.partition}
 	copts := s.o.Collect
 	copts.Membership = membership
+	if s.o.Visit != nil {
+		acct = s.visit(actx, m, r, membership)
+		r.method = "visited"
+	}
 	switch r.method {
 	case "":
 		acct.AddGap(*r.unreachable)
@@ -542,6 +546,30 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 	}
 	acct.Org = membership
 	settle(ctx, actx, &acct, s.o.AccountTimeout)
+	return acct
+}
+
+// visit hands the account to Options.Visit, with the way in the route
+// chose: the caller's own credentials, a role session opened here (so a
+// denied role is the denial it is), or the base config for the visitor's
+// own sts:AssumeRoot session.
+func (s *scan) visit(ctx context.Context, m member, r route, membership *snapshot.Membership) snapshot.Account {
+	reach := Reach{AccountID: m.id, Name: m.name, Partition: s.partition, Membership: membership,
+		Access: snapshot.Access{Method: r.method, Note: r.note}, Unreachable: r.unreachable, Base: s.base, RunCaller: s.callerARN}
+	switch r.method {
+	case snapshot.AccessDirect:
+		reach.Config, reach.CallerARN = s.base, s.callerARN
+	case snapshot.AccessAssumeRole:
+		arn := s.o.Role.RoleARN(s.partition, m.id)
+		reach.Access.RoleARN = arn
+		cfg, g := openSession(ctx, s.base, "sts:AssumeRole", assumeRole(s.sts, s.o.Role, arn))
+		reach.Config, reach.Unreachable = cfg, g
+	}
+	acct := s.o.Visit(ctx, reach)
+	if acct.Access == nil {
+		access := reach.Access
+		acct.Access = &access
+	}
 	return acct
 }
 
@@ -595,7 +623,11 @@ func (s *scan) finished(a snapshot.Account) {
 		if g.Code == CodeNotCollected || g.Code == CodeCancelled {
 			continue
 		}
-		s.o.Logger.Warn("account not fully scanned", "account_id", a.ID, "call", g.Call, "error_code", g.Code, "error", g.Message)
+		msg := "account not fully scanned"
+		if s.o.Visit != nil {
+			msg = "call failed in account"
+		}
+		s.o.Logger.Warn(msg, "account_id", a.ID, "call", g.Call, "error_code", g.Code, "error", g.Message)
 	}
 	if s.o.Progress != nil {
 		s.o.Progress.Done(a.ID, failed(a))

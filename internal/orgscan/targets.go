@@ -43,6 +43,9 @@ type TargetOptions struct {
 	Progress       Progress
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Visit, when set, is called for every reached account instead of
+	// collecting it (reach.go).
+	Visit Visit
 }
 
 // reached is a target after its identity is known.
@@ -50,6 +53,7 @@ type reached struct {
 	idx     int
 	t       Target
 	account string
+	arn     string     // who cfg signs as, for a profile
 	cfg     aws.Config // signs in the account
 	gap     *snapshot.Gap
 	also    []string // other targets that reached the same account
@@ -227,8 +231,18 @@ func identify(ctx context.Context, i int, t Target) reached {
 		r.gap = &g
 		return r
 	}
-	r.account, r.cfg = aws.ToString(out.Account), t.Config
+	r.account, r.arn, r.cfg = aws.ToString(out.Account), aws.ToString(out.Arn), t.Config
 	return r
+}
+
+// partitionOfARN is the partition of the first ARN given that has one.
+func partitionOfARN(arns ...string) string {
+	for _, a := range arns {
+		if parts := strings.SplitN(a, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
+			return parts[1]
+		}
+	}
+	return ""
 }
 
 func accountOfRole(arn string) string {
@@ -249,6 +263,22 @@ func scanTarget(ctx context.Context, r *reached, o TargetOptions) snapshot.Accou
 		access.Note = "also listed as " + strings.Join(r.also, ", ") + "; the account is scanned once"
 	}
 	acct := snapshot.Account{ID: r.account, Name: r.t.Name}
+	if o.Visit != nil {
+		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+		defer cancel()
+		reach := Reach{AccountID: r.account, Name: r.t.Name, Partition: partitionOfARN(r.t.RoleARN, r.arn), Access: *access,
+			Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn, RunCaller: r.arn}
+		acct = o.Visit(actx, reach)
+		acct.ID = r.account
+		if acct.Name == "" {
+			acct.Name = r.t.Name
+		}
+		if acct.Access == nil {
+			acct.Access = access
+		}
+		settle(ctx, actx, &acct, o.AccountTimeout)
+		return acct
+	}
 	if r.gap != nil {
 		acct.AddGap(*r.gap)
 		acct.Access = access

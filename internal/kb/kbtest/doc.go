@@ -4,9 +4,10 @@
 // pages teach how to find and remove, and the IAM identities (auditor,
 // management administrator) that the pages' commands are run as.
 //
-// It also serves the two services a page's commands use beyond IAM, STS
-// and Organizations — CloudTrail LookupEvents and EventBridge rules — with
-// just enough state for the tests to check what the commands did.
+// It also serves EventBridge rules, which a page's alerting commands
+// create, with just enough state for the tests to check what the commands
+// did; CloudTrail's event history is the emulator's own (Seed adds events
+// to it).
 //
 // The emulator stores service control policies and never enforces them, so
 // SCPCoverage judges what the pages' SCP commands leave behind: it reads

@@ -2,46 +2,30 @@ package kbtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 )
 
-// Services serves, on one URL, the emulator and the two extra services the
-// pages' commands call: CloudTrail LookupEvents over the events a test
-// seeds, and EventBridge PutRule and PutTargets. Both speak JSON 1.1 like
-// the real services, told apart by their X-Amz-Target prefix; everything
-// else goes to the emulator.
+// Services serves, on one URL, the emulator (which also answers CloudTrail
+// LookupEvents over each account's event history) and EventBridge PutRule
+// and PutTargets, which the pages' alerting commands call. EventBridge
+// speaks JSON 1.1 like the real service, told apart by its X-Amz-Target
+// prefix; everything else goes to the emulator.
 type Services struct {
 	emu      *awsemu.Server
 	ts       *httptest.Server
 	accounts map[string]string // access key ID → account, for rule ARNs
 
-	mu     sync.Mutex
-	events []TrailEvent
-	rules  map[string]*EventRule // by Region and name
-	calls  []string
-}
-
-// TrailEvent is one CloudTrail management event.
-type TrailEvent struct {
-	Time        time.Time
-	Region      string
-	Source      string // e.g. ec2.amazonaws.com, signin.amazonaws.com
-	Name        string // e.g. RunInstances, ConsoleLogin
-	AccessKeyID string
-	// Record is the whole CloudTrail record; LookupEvents returns it as
-	// the CloudTrailEvent string.
-	Record map[string]any
+	mu    sync.Mutex
+	rules map[string]*EventRule // by Region and name
+	calls []string
 }
 
 // EventRule is an EventBridge rule as PutRule and PutTargets left it.
@@ -50,10 +34,7 @@ type EventRule struct {
 	Targets                                   map[string]string // target ID → ARN
 }
 
-const (
-	trailTarget  = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
-	eventsTarget = "AWSEvents."
-)
+const eventsTarget = "AWSEvents."
 
 // Serve starts the services in front of emu. Access keys of the world's
 // accounts are mapped to their accounts so rule ARNs name the right one.
@@ -77,11 +58,15 @@ func Serve(t testing.TB, emu *awsemu.Server) *Services {
 // URL is the endpoint to give the AWS CLI (--endpoint-url).
 func (s *Services) URL() string { return s.ts.URL }
 
-// Seed adds CloudTrail events for LookupEvents to find.
-func (s *Services) Seed(events ...TrailEvent) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, events...)
+// Seed adds CloudTrail events to their accounts' event history in the
+// emulator, for LookupEvents to find. A malformed event is a bug in the
+// test, and panics.
+func (s *Services) Seed(events ...Event) {
+	for _, e := range events {
+		if err := s.emu.AddTrailEvents(e.Account, e.TrailEvent); err != nil {
+			panic("kbtest: seed CloudTrail: " + err.Error())
+		}
+	}
 }
 
 // Rule returns a rule as it was stored.
@@ -100,8 +85,7 @@ func (s *Services) Rule(region, name string) (EventRule, bool) {
 	return c, true
 }
 
-// Calls lists the CloudTrail and EventBridge operations served, as
-// "service:Action".
+// Calls lists the EventBridge operations served, as "events:Action".
 func (s *Services) Calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,11 +99,6 @@ func (s *Services) serve(w http.ResponseWriter, r *http.Request) {
 	var handle func(keyID, region string, body []byte) (any, *jsonError)
 	var service, op string
 	switch {
-	case strings.HasPrefix(target, trailTarget):
-		service, op = "cloudtrail", strings.TrimPrefix(target, trailTarget)
-		if op == "LookupEvents" {
-			handle = s.lookupEvents
-		}
 	case strings.HasPrefix(target, eventsTarget):
 		service, op = "events", strings.TrimPrefix(target, eventsTarget)
 		switch op {
@@ -163,71 +142,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.WriteHeader(status)
 	w.Write(data)
-}
-
-// lookupEvents filters the seeded events of the request's Region by one
-// lookup attribute, newest first, as CloudTrail's event history does.
-func (s *Services) lookupEvents(_, region string, body []byte) (any, *jsonError) {
-	var in struct {
-		LookupAttributes []struct{ AttributeKey, AttributeValue string }
-		MaxResults       int
-	}
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, &jsonError{"SerializationException", err.Error()}
-	}
-	if len(in.LookupAttributes) > 1 {
-		return nil, &jsonError{"InvalidLookupAttributesException", "You cannot specify more than one lookup attribute."}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var found []TrailEvent
-	for _, e := range s.events {
-		if e.Region != region {
-			continue
-		}
-		if len(in.LookupAttributes) == 1 {
-			a := in.LookupAttributes[0]
-			var v string
-			switch a.AttributeKey {
-			case "EventName":
-				v = e.Name
-			case "EventSource":
-				v = e.Source
-			case "AccessKeyId":
-				v = e.AccessKeyID
-			default:
-				return nil, &jsonError{"InvalidLookupAttributesException", "kbtest does not model lookup attribute " + a.AttributeKey}
-			}
-			if v != a.AttributeValue {
-				continue
-			}
-		}
-		found = append(found, e)
-	}
-	sort.SliceStable(found, func(i, j int) bool { return found[i].Time.After(found[j].Time) })
-	if in.MaxResults > 0 && len(found) > in.MaxResults {
-		found = found[:in.MaxResults]
-	}
-	type event struct {
-		EventId         string  `json:"EventId"`
-		EventName       string  `json:"EventName"`
-		ReadOnly        string  `json:"ReadOnly"`
-		AccessKeyId     string  `json:"AccessKeyId,omitempty"`
-		EventTime       float64 `json:"EventTime"`
-		EventSource     string  `json:"EventSource"`
-		CloudTrailEvent string  `json:"CloudTrailEvent"`
-	}
-	out := []event{}
-	for i, e := range found {
-		record, _ := json.Marshal(e.Record)
-		out = append(out, event{
-			EventId: fmt.Sprintf("kbtest-%04d", i), EventName: e.Name, ReadOnly: "false", AccessKeyId: e.AccessKeyID,
-			EventTime: float64(e.Time.Unix()), EventSource: e.Source, CloudTrailEvent: string(record),
-		})
-	}
-	return struct {
-		Events []event `json:"Events"`
-	}{out}, nil
 }
 
 func (s *Services) putRule(keyID, region string, body []byte) (any, *jsonError) {

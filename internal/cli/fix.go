@@ -1,0 +1,471 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-sec/vigil/internal/change"
+	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/demo"
+	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/kb"
+	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+type fixOptions struct {
+	profiles       []string
+	region         string
+	retryMode      string
+	maxAttempts    int
+	org            bool
+	targets        string
+	ous            []string
+	accounts       []string
+	exclude        []string
+	parallel       int
+	accountTimeout time.Duration
+	quiet          bool
+	role           string
+	externalID     string
+	sessionName    string
+	from           string
+	demo           bool
+	apply          bool
+	yes            bool
+	auditLog       string
+	delete         bool
+	certificates   bool
+	password       bool
+	mfa            bool
+	minIdle        time.Duration
+	force          bool
+	lookback       time.Duration
+	events         int
+	format         string
+}
+
+func newFixCommand(app *App) *cobra.Command {
+	o := fixOptions{auditLog: defaultAuditLog, parallel: orgscan.DefaultParallel, accountTimeout: orgscan.DefaultAccountTimeout,
+		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents}
+	cmd := &cobra.Command{
+		Use:   "fix",
+		Short: "Remove root user access keys (and, when asked, other root credentials) safely",
+		Long: `Plan, and with --apply make, the removal of root user credentials in the
+account of your credentials, every account of your organisation (--org),
+or a list of profiles and roles (--profile repeated, --targets FILE).
+
+Each account takes one of three paths, shown in the plan:
+  member accounts   sts:AssumeRoot with IAMDeleteRootUserCredentials, from the
+                    management account or delegated administrator: deletes
+                    (that policy cannot deactivate, so deleting is final)
+  root's own key    signed with one of the root user's access keys: deactivates
+                    first and deletes on a later run (--delete: at once); the
+                    key that signs the run goes last
+  anything else     says why Vigil cannot, and prints the knowledge base's steps
+
+Before touching an access key the plan shows when, where and for what it was
+last used (and its CloudTrail events, where CloudTrail can be read), and
+refuses keys used within --min-idle or whose last use cannot be read, unless
+--force. Access keys are always in scope; --certificates, --password and --mfa
+add the root user's signing certificates, console password and MFA devices.
+
+Without --apply nothing is changed. --apply asks for confirmation on a
+terminal (--yes skips it; without a terminal --yes is required) and appends
+every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
+		Example: `  vigil fix                                 # plan for the account of your credentials
+  vigil fix --org                           # plan for every member account (run from the management account)
+  vigil fix --org --role VigilTrailReader   # … with each key's CloudTrail events, read through a role
+  vigil fix --org --apply --audit-log fix.jsonl
+  vigil scan --org --assume-root --save seen.json && vigil fix --from seen.json --apply
+  AWS_PROFILE=root-key vigil fix --apply    # signed with a root access key: deactivate first
+  vigil fix --org --demo                    # the built-in emulated organisation`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runFix(cmd.Context(), app, o, cmd.Flags().Changed)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.profiles, "profile", nil, "AWS shared config profile (default: AWS_PROFILE or default); repeat for several accounts")
+	f.StringVar(&o.region, "region", "", "AWS region for STS and endpoint selection (default: AWS_REGION or the profile's)")
+	f.StringVar(&o.retryMode, "retry-mode", "", "SDK retry mode: standard or adaptive")
+	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's; 10 for --org and --targets)")
+	f.BoolVar(&o.org, "org", false, "every account of the AWS Organization (run from the management account or the IAM delegated administrator)")
+	f.StringVar(&o.targets, "targets", "", "the profiles and roles listed in this YAML (or JSON) file")
+	f.StringArrayVar(&o.ous, "ou", nil, "with --org: only accounts in this OU and below, by ID or name path; repeatable")
+	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: only these account IDs")
+	f.StringSliceVar(&o.exclude, "exclude", nil, "with --org: leave these account IDs out")
+	f.IntVar(&o.parallel, "parallel", o.parallel, "accounts planned and changed at once (--org, --targets, several --profile)")
+	f.Var(dayDuration{&o.accountTimeout}, "account-timeout", "give up on an account after this long (reading it, then changing it)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	f.StringVar(&o.role, "role", "", "with --org: a role in each member account allowed cloudtrail:LookupEvents, to list each key's CloudTrail events (the delete task policy cannot)")
+	f.StringVar(&o.externalID, "external-id", "", "with --role: the external ID its trust policy requires")
+	f.StringVar(&o.sessionName, "session-name", o.sessionName, "with --role: the role session name")
+	f.StringVar(&o.from, "from", "", "act only on the credentials this saved snapshot (vigil scan --save) recorded")
+	f.BoolVar(&o.demo, "demo", false, "use the built-in emulated organisation instead of AWS")
+	f.BoolVar(&o.apply, "apply", false, "make the changes (after confirmation)")
+	f.BoolVar(&o.yes, "yes", false, "with --apply: do not ask for confirmation")
+	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file")
+	f.BoolVar(&o.delete, "delete", false, "signed with root's own key: delete active keys at once instead of deactivating them first")
+	f.BoolVar(&o.certificates, "certificates", false, "also delete the root user's signing certificates")
+	f.BoolVar(&o.password, "password", false, "also delete the root user's console password (member accounts only)")
+	f.BoolVar(&o.mfa, "mfa", false, "also deactivate the root user's MFA devices (member accounts only; needs --password when root has one)")
+	f.Var(dayDuration{&o.minIdle}, "min-idle", "refuse access keys used more recently than this (e.g. 30d, 0 for no age limit)")
+	f.BoolVar(&o.force, "force", false, "act on access keys the guard refuses (recently used, or of unknown last use)")
+	f.Var(dayDuration{&o.lookback}, "lookback", "how far back to search CloudTrail for a key's events (at most 90d)")
+	f.IntVar(&o.events, "events", o.events, "how many of a key's newest CloudTrail events to show (1 to 50)")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func (o *fixOptions) validate(app *App, changed func(string) bool) error {
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format %q: want text or json", o.format)
+	}
+	multi := o.org || o.targets != "" || len(o.profiles) > 1
+	for _, name := range []string{"ou", "accounts", "exclude", "role"} {
+		if changed(name) && !o.org {
+			return usagef("--%s needs --org", name)
+		}
+	}
+	for _, name := range []string{"external-id", "session-name"} {
+		if changed(name) && o.role == "" {
+			return usagef("--%s needs --role", name)
+		}
+	}
+	for _, name := range []string{"parallel", "account-timeout"} {
+		if changed(name) && !multi {
+			return usagef("--%s needs --org, --targets or several --profile", name)
+		}
+	}
+	switch {
+	case o.org && o.targets != "":
+		return usagef("--org and --targets cannot be combined")
+	case o.org && len(o.profiles) > 1:
+		return usagef("--org takes one --profile: the management account's or the delegated administrator's")
+	case o.targets != "" && len(o.profiles) > 0:
+		return usagef("--targets and --profile cannot be combined: list the profiles in the targets file")
+	case o.demo && (o.targets != "" || len(o.profiles) > 0 || changed("region")):
+		return usagef("--demo uses the built-in organisation: --profile, --targets and --region have no effect with it")
+	case !o.apply && (changed("yes") || changed("audit-log")):
+		return usagef("--yes and --audit-log only apply to --apply")
+	case o.parallel < 1 || o.parallel > 1024:
+		return usagef("--parallel %d: want 1 to 1024", o.parallel)
+	case o.accountTimeout <= 0:
+		return usagef("--account-timeout must be positive")
+	case o.lookback <= 0 || o.lookback > fix.MaxLookback:
+		return usagef("--lookback %s: want more than 0 and at most 90d, as far back as CloudTrail's event history reaches", dayDuration{&o.lookback})
+	case o.events < 1 || o.events > fix.MaxEvents:
+		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
+	}
+	if o.role != "" {
+		r := orgscan.Role{Name: o.role, ExternalID: o.externalID, SessionName: o.sessionName}
+		if err := r.Validate(); err != nil {
+			return usagef("--role: %v", err)
+		}
+	}
+	if o.org {
+		oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout}
+		if err := oo.Validate(); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	// Before any AWS call: a run that would change things must be able
+	// to ask, and to log.
+	if o.apply && !o.yes && !app.interactive() {
+		return usagef("--apply removes root credentials and needs a confirmation, but stdin is not a terminal: review the plan with vigil fix (no --apply), then pass --yes")
+	}
+	if o.apply {
+		if st, err := os.Stat(filepath.Dir(o.auditLog)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--audit-log %s: directory %s does not exist", o.auditLog, filepath.Dir(o.auditLog))
+		}
+		if st, err := os.Stat(o.auditLog); err == nil && st.IsDir() {
+			return fmt.Errorf("--audit-log %s: is a directory", o.auditLog)
+		}
+	}
+	return nil
+}
+
+func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bool) error {
+	if err := o.validate(app, changed); err != nil {
+		return err
+	}
+	fo := fix.Options{MinIdle: o.minIdle, Force: o.force, Delete: o.delete, Certificates: o.certificates, Password: o.password, MFA: o.mfa,
+		Lookback: o.lookback, MaxEvents: o.events, Now: app.now}
+	fo.Collect = collect.DefaultOptions()
+	fo.Collect.Now = app.now
+	if o.role != "" {
+		fo.TrailRole = &orgscan.Role{Name: o.role, ExternalID: o.externalID, SessionName: o.sessionName}
+	}
+	// The snapshot is read before any AWS call, so a bad file costs
+	// nothing.
+	var fromOrg bool
+	if o.from != "" {
+		doc, err := snapshot.Load(o.from)
+		if err != nil {
+			return err
+		}
+		fo.Seen = fix.NewSeen(doc, o.from)
+		fromOrg = doc.Organization != nil && doc.Organization.AccessMode != ""
+	}
+	org := o.org || fromOrg && o.targets == "" && len(o.profiles) == 0
+
+	plan, err := planFix(ctx, app, o, org, fo)
+	if err != nil {
+		return err
+	}
+	if !o.apply {
+		if err := writeFix(app, o, plan, false); err != nil {
+			return err
+		}
+		return planProblems(plan)
+	}
+
+	if plan.StepCount() == 0 {
+		if err := writeFix(app, o, plan, false); err != nil {
+			return err
+		}
+		if o.format == "text" {
+			fmt.Fprintln(app.Stdout, "Nothing to change.")
+		}
+		return planProblems(plan)
+	}
+	if o.format == "text" {
+		if err := writeFix(app, o, plan, false); err != nil {
+			return err
+		}
+	}
+	// Opened before the confirmation: a log that cannot be written stops
+	// the run before anything changes. A run with nothing to change never
+	// gets here and leaves no file behind.
+	audit, err := change.OpenAuditLog(o.auditLog)
+	if err != nil {
+		return fmt.Errorf("--audit-log: %w", err)
+	}
+	defer audit.Close()
+	var confirmer change.Confirmer = change.Terminal{In: app.Stdin, Out: app.Stderr}
+	if o.yes {
+		confirmer = change.Yes{}
+	}
+	ok, err := confirmer.Confirm(ctx, confirmPrompt(plan))
+	if err != nil {
+		return fmt.Errorf("confirmation: %w", err)
+	}
+	if !ok {
+		return change.ErrDeclined
+	}
+	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now})
+	if err := writeFix(app, o, plan, true); err != nil {
+		return err
+	}
+	if aerr != nil {
+		return fmt.Errorf("audit log %s: %w; nothing more was attempted", o.auditLog, aerr)
+	}
+	if out := plan.Outcome(); out.Failed+out.Skipped > 0 {
+		return fmt.Errorf("%d of %d change(s) did not succeed, in account(s) %s (see above); fix the cause and run vigil fix --apply again: what is already gone counts as done",
+			out.Failed+out.Skipped, out.Succeeded+out.Failed+out.Skipped, strings.Join(out.FailedAccounts, ", "))
+	}
+	return planProblems(plan)
+}
+
+// planProblems fails a run whose plan may be missing something.
+func planProblems(p *fix.Plan) error {
+	if p.Incomplete != "" {
+		return fmt.Errorf("the run is incomplete: %s", p.Incomplete)
+	}
+	var bad []string
+	for _, a := range p.Accounts {
+		if len(a.Errors) > 0 {
+			bad = append(bad, a.ID)
+		}
+	}
+	var unreached []string
+	for _, u := range p.Unreached {
+		unreached = append(unreached, u.Target)
+	}
+	switch {
+	case len(bad) > 0:
+		return fmt.Errorf("%d account(s) could not be read in full (%s): what failed is listed as ERROR above, and nothing was planned from what is missing", len(bad), strings.Join(bad, ", "))
+	case len(unreached) > 0:
+		return fmt.Errorf("%d target(s) could not be reached: %s", len(unreached), strings.Join(unreached, ", "))
+	}
+	return nil
+}
+
+func confirmPrompt(p *fix.Plan) string {
+	accounts, deletions := 0, 0
+	for _, a := range p.Accounts {
+		if len(a.Steps) > 0 {
+			accounts++
+		}
+		for _, s := range a.Steps {
+			if strings.HasPrefix(s.Action, "iam:Delete") {
+				deletions++
+			}
+		}
+	}
+	prompt := fmt.Sprintf("\nApply %d change(s) in %d account(s)", p.StepCount(), accounts)
+	if p.Caller != "" {
+		prompt += " as " + p.Caller
+	}
+	prompt += "?"
+	if deletions > 0 {
+		prompt += fmt.Sprintf("\n%d of them delete credentials, which cannot be undone.", deletions)
+	}
+	return prompt
+}
+
+// planFix reads every account in scope and plans it.
+func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (*fix.Plan, error) {
+	if o.targets != "" || len(o.profiles) > 1 {
+		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
+		if err != nil {
+			return nil, err
+		}
+		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+		stop := fixProgress(app, o, &to.Progress)
+		defer stop()
+		return fix.PlanTargets(ctx, run, to, fo)
+	}
+	cfg, done, err := fixConfig(ctx, app, o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if !org {
+		return fix.PlanAccount(ctx, cfg, fo)
+	}
+	if cfg.RetryMaxAttempts == 0 {
+		cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
+	}
+	oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+	stop := fixProgress(app, o, &oo.Progress)
+	defer stop()
+	return fix.PlanOrg(ctx, cfg, oo, fo)
+}
+
+// fixProgress shows a progress bar on a terminal for runs of several
+// accounts.
+func fixProgress(app *App, o fixOptions, into *orgscan.Progress) func() {
+	if o.quiet || !app.IsTerminal(app.Stderr) {
+		return func() {}
+	}
+	bar := newProgress(app.Stderr)
+	app.logs.attach(bar)
+	*into = bar
+	return func() { app.logs.attach(nil); bar.stop() }
+}
+
+// fixConfig is the AWS configuration of a run: the demo's, or the user's
+// credential chain (never silently the demo).
+func fixConfig(ctx context.Context, app *App, o fixOptions) (aws.Config, func(), error) {
+	if o.demo {
+		env, err := demo.Start(app.now())
+		if err != nil {
+			return aws.Config{}, nil, fmt.Errorf("start the demo: %w", err)
+		}
+		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
+		return env.Config, env.Stop, nil
+	}
+	profile := ""
+	if len(o.profiles) == 1 {
+		profile = o.profiles[0]
+	}
+	cfg, err := collect.LoadConfig(ctx, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	if err := collect.HaveCredentials(ctx, cfg); err != nil {
+		return aws.Config{}, nil, err
+	}
+	return cfg, func() {}, nil
+}
+
+// fixDocument is the JSON output of vigil fix.
+type fixDocument struct {
+	Schema    string    `json:"schema"`
+	Version   int       `json:"version"`
+	Tool      string    `json:"tool_version"`
+	PlannedAt time.Time `json:"planned_at"`
+	DryRun    bool      `json:"dry_run"`
+	Plan      *fix.Plan `json:"plan"`
+	AuditLog  string    `json:"audit_log,omitempty"`
+}
+
+func writeFix(app *App, o fixOptions, p *fix.Plan, applied bool) error {
+	if o.format == "json" {
+		d := fixDocument{Schema: "vigil.fix", Version: 1, Tool: app.Version, PlannedAt: app.now().UTC(), DryRun: !o.apply, Plan: p}
+		if applied {
+			d.AuditLog = o.auditLog
+		}
+		return writeJSON(app, d)
+	}
+	if applied {
+		return writeOut(app, func(w io.Writer) error { return writeFixResults(w, p, o.auditLog) })
+	}
+	steps, err := manualSteps()
+	if err != nil {
+		return err
+	}
+	return writeOut(app, func(w io.Writer) error {
+		return fix.WriteText(w, p, fix.TextOptions{Now: app.now(), Apply: o.apply, Steps: steps})
+	})
+}
+
+func writeFixResults(w io.Writer, p *fix.Plan, auditLog string) error {
+	fmt.Fprintln(w, "\nResults:")
+	for _, a := range p.Accounts {
+		if len(a.Results) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "Account %s\n", a.ID)
+		if err := change.WriteReport(w, &change.Report{Results: a.Results}); err != nil {
+			return err
+		}
+	}
+	out := p.Outcome()
+	_, err := fmt.Fprintf(w, "\n%d change(s) succeeded, %d failed, %d not attempted.\nAudit log: %s\nVerify with: vigil scan (root-access-key)\n", out.Succeeded, out.Failed, out.Skipped, auditLog)
+	return err
+}
+
+// manualSteps renders, from the knowledge base, the steps of each case
+// Vigil cannot handle.
+func manualSteps() (func(fix.Case) (string, error), error) {
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := loadPages(cat)
+	if err != nil {
+		return nil, err
+	}
+	return func(c fix.Case) (string, error) { return renderSteps(pages, c) }, nil
+}
+
+func renderSteps(pages []*kb.Page, c fix.Case) (string, error) {
+	var b strings.Builder
+	for i, s := range c.Steps() {
+		page, ok := kb.Find(pages, s.Page)
+		if !ok {
+			return "", fmt.Errorf("knowledge base: no page %s", s.Page)
+		}
+		md, err := page.Section(s.Heading...)
+		if err != nil {
+			return "", fmt.Errorf("knowledge base: %w", err)
+		}
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(md)
+	}
+	b.WriteString("\nThe same steps with the Go SDK, and why: vigil explain root-access-key\n")
+	return b.String(), nil
+}

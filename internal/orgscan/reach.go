@@ -1,0 +1,74 @@
+package orgscan
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// Reach is one account as a multi-account run reaches it, handed to a
+// Visit function (Options.Visit, TargetOptions.Visit) in place of the
+// scan's own collection. The run still discovers the accounts, routes each
+// one, bounds it with its deadline, runs it on the worker pool and
+// records it exactly once; the visitor decides what to do inside it.
+type Reach struct {
+	AccountID string
+	Name      string
+	Partition string
+	// Membership is the account's place in the organisation; nil when the
+	// run was not an organisation's (targets).
+	Membership *snapshot.Membership
+	// Access is how the run reaches the account: directly with the
+	// caller's credentials, through a role, or through sts:AssumeRoot.
+	Access snapshot.Access
+	// Unreachable, when set, is why no access method may be used (or the
+	// one tried failed); Config is then unset.
+	Unreachable *snapshot.Gap
+	// Config signs in the account for direct and assume-role access: the
+	// caller's own credentials, or a role session that renews itself.
+	// It is unset for assume-root access, whose session depends on the
+	// task policy the visitor needs: open it with RootSession and Base.
+	Config aws.Config
+	// Base is the caller's own configuration, to assume roles and root
+	// sessions with.
+	Base aws.Config
+	// CallerARN is who Config signs as, when the run knows it (direct
+	// access); empty otherwise.
+	CallerARN string
+	// RunCaller is who runs the whole run (the organisation's caller, who
+	// opens the roles and root sessions); empty when not known.
+	RunCaller string
+}
+
+// Visit replaces the collection of one account. It runs within the
+// account's deadline on the run's workers, concurrently with other
+// accounts, and returns the account as it should be recorded (its gaps
+// decide whether the account counts as failed); the run fills in the ID,
+// name, partition and membership.
+type Visit func(ctx context.Context, r Reach) snapshot.Account
+
+// RootSession opens an sts:AssumeRoot session in a member account with a
+// root task policy, and returns a config that signs with it and opens a
+// new one whenever it expires (AssumeRoot sessions last at most fifteen
+// minutes; they are re-assumed, never used past their life). base signs
+// as the management account or the IAM delegated administrator. On
+// failure the gap names sts:AssumeRoot and AWS's answer.
+func RootSession(ctx context.Context, base aws.Config, partition, accountID, taskPolicy string, d time.Duration) (aws.Config, *snapshot.Gap) {
+	if d <= 0 || d > MaxRootDuration {
+		d = MaxRootDuration
+	}
+	return openSession(ctx, base, "sts:AssumeRoot", assumeRootWith(sts.NewFromConfig(base), partition, accountID, taskPolicy, d))
+}
+
+// RoleSession assumes a role with base and returns a config that signs
+// with the session and renews it. r is validated (defaults filled in).
+func RoleSession(ctx context.Context, base aws.Config, r Role, roleARN string) (aws.Config, *snapshot.Gap) {
+	if err := r.validate(); err != nil {
+		return aws.Config{}, &snapshot.Gap{Section: snapshot.SectionAccess, Call: "sts:AssumeRole", Code: "InvalidRole", Message: err.Error()}
+	}
+	return openSession(ctx, base, "sts:AssumeRole", assumeRole(sts.NewFromConfig(base), r, roleARN))
+}
