@@ -182,12 +182,11 @@ type procedure struct {
 
 // procRun is one procedure running: its emulator, its shell's directory.
 type procRun struct {
-	srv  *awsemu.Server
-	svc  *kbtest.Services
-	dir  string
-	env  []string
-	log  string
-	base string
+	srv *awsemu.Server
+	svc *kbtest.Services
+	dir string
+	env []string
+	log string
 }
 
 func (p *procRun) account(t *testing.T, id string) *awsemu.Account {

@@ -89,14 +89,6 @@ func newTree() *tree {
 	return &tree{ous: map[string]ouNode{}, children: map[string][]string{}, parentOf: map[string]string{}}
 }
 
-// name is the display name of a root or OU.
-func (t *tree) name(id string) string {
-	if id == t.rootID {
-		return t.rootName
-	}
-	return t.ous[id].name
-}
-
 // pathOf is the chain of names from the root to id.
 func (t *tree) pathOf(id string) []string {
 	var rev []string

@@ -19,16 +19,6 @@ type kv struct {
 	v any
 }
 
-// get returns the value of key k, or nil.
-func (o obj) get(k string) any {
-	for _, e := range o {
-		if e.k == k {
-			return e.v
-		}
-	}
-	return nil
-}
-
 // MarshalJSON writes the keys in order.
 func (o obj) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer

@@ -77,15 +77,6 @@ func scpResult(t *testing.T, doc *snapshot.Document) rule.Result {
 	return r
 }
 
-func evidenceFor(r rule.Result, key string) string {
-	for _, e := range r.Evidence {
-		if e.Key == key {
-			return e.Value + e.Error
-		}
-	}
-	return ""
-}
-
 func TestOrgRootSCPCoverage(t *testing.T) {
 	deny := func(id, name, content string, targets ...string) snapshot.OrgPolicy {
 		return snapshot.OrgPolicy{ID: id, Name: name, Content: content, Targets: targets}
