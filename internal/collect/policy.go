@@ -2,6 +2,8 @@ package collect
 
 import (
 	"encoding/json"
+	"reflect"
+	"slices"
 	"sort"
 )
 
@@ -56,6 +58,21 @@ func ScanPolicy() Policy {
 	actions := append([]string(nil), ScanActions...)
 	sort.Strings(actions)
 	return Policy{Version: "2012-10-17", Statement: []Statement{{Sid: "VigilScanReadOnly", Effect: "Allow", Action: actions, Resource: "*"}}}
+}
+
+// ActionsOf lists the actions of the given interfaces, one per method,
+// prefixed with the service ("iam:ListAccessKeys"), sorted and each once.
+// Policies built from the interfaces code calls AWS through grant exactly
+// what that code can call.
+func ActionsOf(prefix string, ifaces ...reflect.Type) []string {
+	var out []string
+	for _, t := range ifaces {
+		for i := range t.NumMethod() {
+			out = append(out, prefix+":"+t.Method(i).Name)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }
 
 // MarshalPolicy renders a policy as indented JSON.

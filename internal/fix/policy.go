@@ -2,7 +2,6 @@ package fix
 
 import (
 	"reflect"
-	"slices"
 	"sort"
 
 	"github.com/vigil-sec/vigil/internal/collect"
@@ -14,25 +13,14 @@ import (
 // them together. Signed with root's own access key, no IAM policy
 // applies: the root-key path needs none.
 
-func actionsOf(prefix string, ifaces ...reflect.Type) []string {
-	var out []string
-	for _, t := range ifaces {
-		for i := range t.NumMethod() {
-			out = append(out, prefix+":"+t.Method(i).Name)
-		}
-	}
-	sort.Strings(out)
-	return slices.Compact(out)
-}
-
 // OwnAccountActions are the reads a run makes in an account it reaches
 // with an IAM principal of that account, to show what the root user holds
 // when Vigil cannot remove it: the single-account scan's reads of the
 // account summary, the credential report and the organisation.
 func OwnAccountActions() []string {
-	out := append(actionsOf("iam", reflect.TypeFor[collect.AccountIAM](), reflect.TypeFor[collect.OrgFeaturesIAM]()),
-		actionsOf("sts", reflect.TypeFor[collect.STS]())...)
-	out = append(out, actionsOf("organizations", reflect.TypeFor[collect.Organizations]())...)
+	out := append(collect.ActionsOf("iam", reflect.TypeFor[collect.AccountIAM](), reflect.TypeFor[collect.OrgFeaturesIAM]()),
+		collect.ActionsOf("sts", reflect.TypeFor[collect.STS]())...)
+	out = append(out, collect.ActionsOf("organizations", reflect.TypeFor[collect.Organizations]())...)
 	sort.Strings(out)
 	return out
 }
@@ -41,11 +29,11 @@ func OwnAccountActions() []string {
 // sts:AssumeRoot session: every one is allowed by the delete task policy,
 // which is all the session can do.
 func MemberSessionActions() []string {
-	return actionsOf("iam", reflect.TypeFor[MemberIAM]())
+	return collect.ActionsOf("iam", reflect.TypeFor[MemberIAM]())
 }
 
 // TrailActions are what reading CloudTrail takes.
-func TrailActions() []string { return actionsOf("cloudtrail", reflect.TypeFor[Trail]()) }
+func TrailActions() []string { return collect.ActionsOf("cloudtrail", reflect.TypeFor[Trail]()) }
 
 // CallerPolicy is the identity policy of whoever runs vigil fix --org, in
 // the management account or the IAM delegated administrator: discovery,
@@ -60,7 +48,7 @@ func CallerPolicy(partition, trailRole string) collect.Policy {
 	st := []collect.Statement{
 		{Sid: "VigilFixDiscoverOrganization", Effect: "Allow", Action: orgscan.DiscoveryActions(), Resource: "*"},
 		{Sid: "VigilFixAssumeRootToDelete", Effect: "Allow",
-			Action:   actionsOf("sts", reflect.TypeFor[orgscan.RootAssumer]()),
+			Action:   collect.ActionsOf("sts", reflect.TypeFor[orgscan.RootAssumer]()),
 			Resource: "arn:" + partition + ":iam::*:root",
 			Condition: map[string]map[string][]string{
 				"StringEquals": {"sts:TaskPolicyArn": {collect.TaskPolicyARN(partition, DeleteTaskPolicy)}},
@@ -68,7 +56,7 @@ func CallerPolicy(partition, trailRole string) collect.Policy {
 	}
 	if trailRole != "" {
 		st = append(st, collect.Statement{Sid: "VigilFixAssumeTrailRole", Effect: "Allow",
-			Action:   actionsOf("sts", reflect.TypeFor[orgscan.RoleAssumer]()),
+			Action:   collect.ActionsOf("sts", reflect.TypeFor[orgscan.RoleAssumer]()),
 			Resource: "arn:" + partition + ":iam::*:role/" + trailRole})
 	}
 	st = append(st, collect.Statement{Sid: "VigilFixReadOwnAccount", Effect: "Allow", Action: OwnAccountActions(), Resource: "*"})

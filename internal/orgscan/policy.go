@@ -11,21 +11,10 @@ import (
 // through, so it lists exactly what the code can call; policy_test.go
 // holds them together.
 
-func actionsOf(prefix string, ifaces ...reflect.Type) []string {
-	var out []string
-	for _, t := range ifaces {
-		for i := range t.NumMethod() {
-			out = append(out, prefix+":"+t.Method(i).Name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // DiscoveryActions are what the caller reads about the organisation.
 func DiscoveryActions() []string {
-	out := append(actionsOf("organizations", reflect.TypeFor[Organizations]()),
-		actionsOf("iam", reflect.TypeFor[collect.OrgFeaturesIAM]())...)
+	out := append(collect.ActionsOf("organizations", reflect.TypeFor[Organizations]()),
+		collect.ActionsOf("iam", reflect.TypeFor[collect.OrgFeaturesIAM]())...)
 	sort.Strings(out)
 	return out
 }
@@ -34,7 +23,7 @@ func DiscoveryActions() []string {
 // organisation already told it the account's membership: the member
 // role's whole policy, and the caller's for its own account.
 func AccountActions() []string {
-	out := append(actionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), actionsOf("sts", reflect.TypeFor[collect.STS]())...)
+	out := append(collect.ActionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), collect.ActionsOf("sts", reflect.TypeFor[collect.STS]())...)
 	sort.Strings(out)
 	return out
 }
@@ -66,12 +55,12 @@ func CallerPolicy(mode Mode, roleName, partition string, withRole bool) collect.
 	}
 	if mode == ModeRole || withRole {
 		st = append(st, collect.Statement{Sid: "VigilAssumeAuditRole", Effect: "Allow",
-			Action:   actionsOf("sts", reflect.TypeFor[RoleAssumer]()),
+			Action:   collect.ActionsOf("sts", reflect.TypeFor[RoleAssumer]()),
 			Resource: "arn:" + partition + ":iam::*:role/" + roleName})
 	}
 	if mode == ModeRoot {
 		st = append(st, collect.Statement{Sid: "VigilAssumeRootForAudit", Effect: "Allow",
-			Action:   actionsOf("sts", reflect.TypeFor[RootAssumer]()),
+			Action:   collect.ActionsOf("sts", reflect.TypeFor[RootAssumer]()),
 			Resource: "arn:" + partition + ":iam::*:root",
 			Condition: map[string]map[string][]string{
 				"StringEquals": {"sts:TaskPolicyArn": {collect.TaskPolicyARN(partition, collect.AuditTaskPolicy)}},
