@@ -140,7 +140,7 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 	}
 	arn := aws.ToString(caller.Arn)
 	acct.ID = aws.ToString(caller.Account)
-	acct.Partition = partitionOf(arn)
+	acct.Partition = PartitionOf(arn)
 	acct.Caller = &snapshot.Caller{ARN: arn, UserID: aws.ToString(caller.UserId), IsRoot: strings.HasSuffix(arn, ":root")}
 	if acct.Org != nil && acct.Org.Role == snapshot.RoleUnknown {
 		acct.Org.Role = snapshot.RoleMember
@@ -169,9 +169,10 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 	return acct, nil
 }
 
-// partitionOf reads the partition from an ARN; it is never assumed to be
-// "aws", because GovCloud and China accounts differ in what applies.
-func partitionOf(arn string) string {
+// PartitionOf reads the partition from an ARN ("" when arn is not one);
+// it is never assumed to be "aws", because GovCloud and China accounts
+// differ in what applies.
+func PartitionOf(arn string) string {
 	parts := strings.SplitN(arn, ":", 3)
 	if len(parts) < 3 || parts[0] != "arn" {
 		return ""

@@ -83,9 +83,7 @@ func (p *planner) direct(ctx context.Context, a *Account, r orgscan.Reach) {
 	}
 	a.Caller = arn
 	if a.Partition == "" {
-		if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 {
-			a.Partition = parts[1]
-		}
+		a.Partition = collect.PartitionOf(arn)
 	}
 	if !strings.HasSuffix(arn, ":root") {
 		p.manual(ctx, a, r, &r.Config, "", "")

@@ -34,11 +34,8 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 		return nil, fmt.Errorf("cannot identify the account (sts:GetCallerIdentity): %s: %s", g.Code, g.Message)
 	}
 	arn := aws.ToString(out.Arn)
-	r := orgscan.Reach{AccountID: aws.ToString(out.Account), Access: snapshot.Access{Method: snapshot.AccessDirect},
+	r := orgscan.Reach{AccountID: aws.ToString(out.Account), Partition: collect.PartitionOf(arn), Access: snapshot.Access{Method: snapshot.AccessDirect},
 		Config: cfg, Base: cfg, CallerARN: arn, RunCaller: arn}
-	if parts := strings.SplitN(arn, ":", 3); len(parts) == 3 {
-		r.Partition = parts[1]
-	}
 	actx, cancel := context.WithTimeout(ctx, orgscan.DefaultAccountTimeout)
 	defer cancel()
 	p := &planner{o: &o}

@@ -1,6 +1,7 @@
 package orgscan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -211,10 +212,7 @@ func (s *scan) setup(ctx context.Context) error {
 		// credentials; better said once than as a denial per account.
 		return fmt.Errorf("%w: the scan runs as the root user (%s), which can neither assume roles nor call sts:AssumeRoot; run it as an IAM role or user of the management account or the delegated administrator", ErrNotOrganization, s.callerARN)
 	}
-	s.partition = "aws"
-	if parts := strings.SplitN(s.callerARN, ":", 3); len(parts) == 3 {
-		s.partition = parts[1]
-	}
+	s.partition = cmp.Or(collect.PartitionOf(s.callerARN), "aws")
 	if orgErr != nil {
 		if err := notInOrganization(orgErr, "organizations:DescribeOrganization"); err != nil {
 			return err

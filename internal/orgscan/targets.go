@@ -1,6 +1,7 @@
 package orgscan
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -235,16 +236,6 @@ func identify(ctx context.Context, i int, t Target) reached {
 	return r
 }
 
-// partitionOfARN is the partition of the first ARN given that has one.
-func partitionOfARN(arns ...string) string {
-	for _, a := range arns {
-		if parts := strings.SplitN(a, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
-			return parts[1]
-		}
-	}
-	return ""
-}
-
 func accountOfRole(arn string) string {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) == 6 && snapshot.IsAccountID(parts[4]) {
@@ -266,7 +257,7 @@ func scanTarget(ctx context.Context, r *reached, o TargetOptions) snapshot.Accou
 	if o.Visit != nil {
 		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
 		defer cancel()
-		reach := Reach{AccountID: r.account, Name: r.t.Name, Partition: partitionOfARN(r.t.RoleARN, r.arn), Access: *access,
+		reach := Reach{AccountID: r.account, Name: r.t.Name, Partition: cmp.Or(collect.PartitionOf(r.t.RoleARN), collect.PartitionOf(r.arn)), Access: *access,
 			Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn, RunCaller: r.arn}
 		acct = o.Visit(actx, reach)
 		acct.ID = r.account
