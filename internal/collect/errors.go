@@ -64,19 +64,25 @@ func Classify(err error) (Kind, string) {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code := ae.ErrorCode()
-		switch {
-		case credentialCodes[code]:
-			return KindCredentials, code
-		case deniedCodes[code]:
-			return KindDenied, code
-		case throttleCodes[code]:
-			return KindThrottled, code
-		case code == "NoSuchEntity" || code == "NoSuchEntityException":
-			return KindNotFound, code
-		}
-		return KindOther, code
+		return KindOf(code), code
 	}
 	return KindOther, ""
+}
+
+// KindOf is the kind of an AWS error code, for a code already recorded
+// (a gap's) rather than an error in hand.
+func KindOf(code string) Kind {
+	switch {
+	case credentialCodes[code]:
+		return KindCredentials
+	case deniedCodes[code]:
+		return KindDenied
+	case throttleCodes[code]:
+		return KindThrottled
+	case code == "NoSuchEntity" || code == "NoSuchEntityException":
+		return KindNotFound
+	}
+	return KindOther
 }
 
 // Gap codes for calls that did not fail but were cut short by the context.

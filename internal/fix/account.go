@@ -110,7 +110,7 @@ func (p *planner) member(ctx context.Context, a *Account, r orgscan.Reach) {
 	a.Caller = r.RunCaller
 	cfg, g := orgscan.RootSession(ctx, r.Base, r.Partition, a.ID, DeleteTaskPolicy, p.o.RootSessionDuration)
 	if g != nil {
-		if kind := kindOfGap(g); kind == collect.KindDenied || g.Code == "ValidationError" {
+		if collect.KindOf(g.Code) == collect.KindDenied || g.Code == "ValidationError" {
 			p.manual(ctx, a, r, nil, CaseAssumeRootRefused, fmt.Sprintf("sts:AssumeRoot with %s was refused (%s: %s); the caller needs sts:AssumeRoot with that task policy (vigil policy --for fix), the organisation needs centralised root credentials management, and no SCP may deny the account's root user without exempting AssumeRoot sessions",
 				DeleteTaskPolicy, g.Code, g.Message))
 			return
@@ -599,12 +599,4 @@ func orDash(s string) string {
 		return "another account"
 	}
 	return s
-}
-
-func kindOfGap(g *snapshot.Gap) collect.Kind {
-	switch g.Code {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
-		return collect.KindDenied
-	}
-	return collect.KindOther
 }
