@@ -83,7 +83,7 @@ func (t *textWriter) ruleEvidence(r compliance.RuleAssessment) {
 	var counts []string
 	for _, s := range []rule.Status{rule.Pass, rule.NotApplicable} {
 		if n := quiet[s]; n > 0 {
-			counts = append(counts, fmt.Sprintf("%s in %s", statusLabel(s), plural(n, "account", "accounts")))
+			counts = append(counts, fmt.Sprintf("%s in %s", statusLabel(s), rule.Plural(n, "account", "accounts")))
 		}
 	}
 	if len(counts) > 0 {

@@ -107,7 +107,7 @@ func WriteText(w io.Writer, d *Document, o TextOptions) error {
 		t.account(a, byAccount[a.AccountID], d.CollectedAt)
 	}
 	if len(clean) > 0 {
-		t.line(t.style(fmt.Sprintf("Clean: every result PASS or NOT_APPLICABLE (%s)", plural(len(clean), "account", "accounts")), bold))
+		t.line(t.style(fmt.Sprintf("Clean: every result PASS or NOT_APPLICABLE (%s)", rule.Plural(len(clean), "account", "accounts")), bold))
 		for _, a := range clean {
 			t.line("  " + a.AccountID + accountFacts(a, true))
 		}
@@ -168,13 +168,6 @@ func accessText(ac *snapshot.Access) string {
 		return "read directly"
 	}
 	return ac.Method
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // organization writes what the run learned about the organisation as a
@@ -670,7 +663,7 @@ func (t *textWriter) summary(d *Document) {
 	if c.Fail > 0 {
 		fail = t.style(fail, red)
 	}
-	accounts := plural(d.Summary.Accounts, "account", "accounts")
+	accounts := rule.Plural(d.Summary.Accounts, "account", "accounts")
 	if st := d.Summary.AccountStatus; st != nil {
 		accounts += ": " + accountCounts(st)
 	}

@@ -147,7 +147,7 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 		}
 		msg := fmt.Sprintf("Service control policies are not enabled on the root %s, so no SCP restricts the root user of any member account", c.Root.ID)
 		if len(names) > 0 {
-			msg += fmt.Sprintf(" (%s: %s)", plural(len(names), "account", "accounts"), nameList(names))
+			msg += fmt.Sprintf(" (%s: %s)", rule.Plural(len(names), "account", "accounts"), nameList(names))
 		}
 		msg += ". Enable the SERVICE_CONTROL_POLICY type on the root and attach a root-restricting SCP (vigil prevent). " + mgmtNote
 		return rule.Outcome{Status: rule.Fail, Message: msg, Evidence: append(ev, mgmtEv)}
@@ -215,9 +215,9 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 			names = append(names, describeAccount(r.acct, c))
 		}
 		msg := fmt.Sprintf("%d of %s %s no SCP that restricts the root user, so root there can create access keys and use them: %s.",
-			len(unc), plural(len(results), "member account", "member accounts"), hasHave(len(unc)), nameList(names))
+			len(unc), rule.Plural(len(results), "member account", "member accounts"), hasHave(len(unc)), nameList(names))
 		if len(und) > 0 {
-			msg += fmt.Sprintf(" Coverage of %s more could not be decided (see the evidence).", plural(len(und), "account", "accounts"))
+			msg += fmt.Sprintf(" Coverage of %s more could not be decided (see the evidence).", rule.Plural(len(und), "account", "accounts"))
 		}
 		return rule.Outcome{Status: rule.Fail, Message: msg + tail, Evidence: ev}
 	case len(und) > 0:
@@ -232,20 +232,20 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 			parts = append(parts, reason+" ("+strings.Join(capList(byReason[reason]), ", ")+")")
 		}
 		msg := fmt.Sprintf("Whether %d of %s %s covered by a root-restricting SCP could not be decided: %s.",
-			len(und), plural(len(results), "member account", "member accounts"), isAre(len(und)), strings.Join(capList(parts), " · "))
+			len(und), rule.Plural(len(results), "member account", "member accounts"), isAre(len(und)), strings.Join(capList(parts), " · "))
 		return rule.Outcome{Status: rule.Unknown, Message: msg + tail, Evidence: ev}
 	case treeGap != nil:
 		return rule.Outcome{Status: rule.Unknown, Evidence: ev,
 			Message: fmt.Sprintf("The %s read are covered by a root-restricting SCP, but the OU tree could not be read completely (%s: %s), so accounts not read cannot be judged.",
-				plural(len(results), "member account", "member accounts"), treeGap.Call, gapCode(*treeGap)) + tail}
+				rule.Plural(len(results), "member account", "member accounts"), treeGap.Call, gapCode(*treeGap)) + tail}
 	case len(results) == 0:
 		return rule.Outcome{Status: rule.NotApplicable, Evidence: ev,
 			Message: "The organisation has no active member accounts, and SCPs never apply to the management account." + tail}
 	}
-	msg := fmt.Sprintf("A root-restricting SCP reaches all %s.", plural(len(results), "active member account", "active member accounts"))
+	msg := fmt.Sprintf("A root-restricting SCP reaches all %s.", rule.Plural(len(results), "active member account", "active member accounts"))
 	if full := allCovered - keysOnly; full > 0 && keysOnly > 0 {
 		msg = fmt.Sprintf("A root-restricting SCP reaches all %s: every root action is denied in %d, root access key creation only in %d.",
-			plural(len(results), "active member account", "active member accounts"), full, keysOnly)
+			rule.Plural(len(results), "active member account", "active member accounts"), full, keysOnly)
 	}
 	return rule.Outcome{Status: rule.Pass, Message: msg + tail, Evidence: ev}
 }
@@ -309,13 +309,13 @@ func policyEvidence(set *scpSet, results []accountCoverage) []rule.Evidence {
 		name := policyName(p.OrgPolicy)
 		if n := counts[name]; n > 0 {
 			ev = append(ev, rule.Evidence{Source: srcPolicy, Key: name,
-				Value: fmt.Sprintf("restricts root in %s; attached to %s", plural(n, "account", "accounts"), strings.Join(p.Targets, ", "))})
+				Value: fmt.Sprintf("restricts root in %s; attached to %s", rule.Plural(n, "account", "accounts"), strings.Join(p.Targets, ", "))})
 		}
 	}
 	for _, b := range sortedKeys(counts) {
 		if strings.HasPrefix(b, "allow list at ") {
 			ev = append(ev, rule.Evidence{Source: srcTargets, Key: b,
-				Value: fmt.Sprintf("no SCP attached there allows root to create access keys; restricts root in %s", plural(counts[b], "account", "accounts"))})
+				Value: fmt.Sprintf("no SCP attached there allows root to create access keys; restricts root in %s", rule.Plural(counts[b], "account", "accounts"))})
 		}
 	}
 	return ev
@@ -324,15 +324,15 @@ func policyEvidence(set *scpSet, results []accountCoverage) []rule.Evidence {
 func coverageNotes(results []accountCoverage, keysOnly int, blockers map[string][]string, inactive int, treeGap *snapshot.Gap, c *snapshot.OrgControls) []string {
 	var notes []string
 	if keysOnly > 0 {
-		notes = append(notes, fmt.Sprintf("In %s only root access key creation is denied: the root user can still sign in and act there.", plural(keysOnly, "account", "accounts")))
+		notes = append(notes, fmt.Sprintf("In %s only root access key creation is denied: the root user can still sign in and act there.", rule.Plural(keysOnly, "account", "accounts")))
 	}
 	for _, b := range sortedKeys(blockers) {
 		if strings.HasPrefix(b, "allow list") {
-			notes = append(notes, fmt.Sprintf("The %s does not allow iam:DeleteAccessKey, so sts:AssumeRoot sessions cannot delete root credentials in %s.", b, plural(len(blockers[b]), "account", "accounts")))
+			notes = append(notes, fmt.Sprintf("The %s does not allow iam:DeleteAccessKey, so sts:AssumeRoot sessions cannot delete root credentials in %s.", b, rule.Plural(len(blockers[b]), "account", "accounts")))
 			continue
 		}
 		notes = append(notes, fmt.Sprintf("%s also denies sts:AssumeRoot sessions (it has no aws:AssumedRoot exemption), so deleting root credentials centrally fails in %s; add \"Null\": {\"aws:AssumedRoot\": \"true\"} to its condition.",
-			b, plural(len(blockers[b]), "account", "accounts")))
+			b, rule.Plural(len(blockers[b]), "account", "accounts")))
 	}
 	var legacy []string
 	invited := 0
@@ -355,10 +355,10 @@ func coverageNotes(results []accountCoverage, keysOnly int, blockers map[string]
 		notes = append(notes, fmt.Sprintf("For some accounts created before 2017-09-15 no SCP can stop the root user managing its own access keys: %s; remove their root credentials and watch them.", strings.Join(capList(legacy), ", ")))
 	}
 	if invited > 0 {
-		notes = append(notes, fmt.Sprintf("Organizations does not record when %s invited into the organisation %s created; if one predates 2017-09-15 the same limit applies.", plural(invited, "account", "accounts"), wasWere(invited)))
+		notes = append(notes, fmt.Sprintf("Organizations does not record when %s invited into the organisation %s created; if one predates 2017-09-15 the same limit applies.", rule.Plural(invited, "account", "accounts"), wasWere(invited)))
 	}
 	if inactive > 0 {
-		notes = append(notes, fmt.Sprintf("%s suspended, closed or closing %s not judged.", plural(inactive, "account", "accounts"), isAre(inactive)))
+		notes = append(notes, fmt.Sprintf("%s suspended, closed or closing %s not judged.", rule.Plural(inactive, "account", "accounts"), isAre(inactive)))
 	}
 	if treeGap != nil {
 		notes = append(notes, fmt.Sprintf("The OU tree could not be read completely (%s: %s); accounts not read are not judged.", treeGap.Call, gapCode(*treeGap)))

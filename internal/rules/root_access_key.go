@@ -90,7 +90,7 @@ func (p presence) evaluate(in rule.Input) rule.Outcome {
 		ev = append([]rule.Evidence{{Source: srcInventory, Key: p.nouns, Value: listOrNone(p.inv)}}, ev...)
 		if len(p.inv) > 0 {
 			return rule.Outcome{Status: rule.Fail, Evidence: ev,
-				Message: fmt.Sprintf("The root user has %s: %s.", plural(len(p.inv), p.noun, p.nouns), strings.Join(p.inv, "; "))}
+				Message: fmt.Sprintf("The root user has %s: %s.", rule.Plural(len(p.inv), p.noun, p.nouns), strings.Join(p.inv, "; "))}
 		}
 		msg := fmt.Sprintf("The root user has no %s (exact inventory).", p.nouns)
 		if len(p.repSlots) > 0 {
@@ -106,7 +106,7 @@ func (p presence) evaluate(in rule.Input) rule.Outcome {
 		if *p.summary {
 			what := article(p.noun) + " " + p.noun
 			if len(p.repSlots) > 1 {
-				what = plural(len(p.repSlots), p.noun, p.nouns)
+				what = rule.Plural(len(p.repSlots), p.noun, p.nouns)
 			}
 			msg := fmt.Sprintf("The root user has %s (account summary, real time: %s=1).", what, p.summaryKey)
 			switch {

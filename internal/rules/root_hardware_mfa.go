@@ -45,7 +45,7 @@ func checkRootHardwareMFA(in rule.Input) rule.Outcome {
 		case len(inv.MFADevices) == 0:
 			return rule.Outcome{Status: rule.Fail, Evidence: ev, Message: "The root user has no MFA device at all, so it has no hardware MFA (see root-mfa)."}
 		case len(virtual) > 0:
-			return rule.Outcome{Status: rule.Fail, Evidence: ev, Message: fmt.Sprintf("The root user has %s: %s.", plural(len(virtual), "virtual MFA device", "virtual MFA devices"), mfaList(virtual))}
+			return rule.Outcome{Status: rule.Fail, Evidence: ev, Message: fmt.Sprintf("The root user has %s: %s.", rule.Plural(len(virtual), "virtual MFA device", "virtual MFA devices"), mfaList(virtual))}
 		case len(unknown) > 0:
 			return rule.Outcome{Status: rule.Unknown, Evidence: ev, Message: "The type of the root user's MFA device could not be told from its serial: " + mfaList(unknown) + "."}
 		}

@@ -220,10 +220,3 @@ func stamp(s snapshot.Stamp) string {
 	}
 	return s.String()
 }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
