@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -196,11 +197,11 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 	}
 	for _, p := range set.policies {
 		for _, g := range p.Gaps {
-			ev = append(ev, rule.Evidence{Source: g.Call, Key: p.ID, Error: gapError(g)})
+			ev = append(ev, rule.Evidence{Source: g.Call, Key: p.ID, Error: gapMessage(g)})
 		}
 	}
 	if treeGap != nil {
-		ev = append(ev, rule.Evidence{Source: treeGap.Call, Error: gapError(*treeGap)})
+		ev = append(ev, rule.Evidence{Source: treeGap.Call, Error: gapMessage(*treeGap)})
 	}
 	ev = append(ev, mgmtEv)
 
@@ -228,7 +229,7 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 			byReason[reason] = append(byReason[reason], r.acct.ID)
 		}
 		var parts []string
-		for _, reason := range sortedKeys(byReason) {
+		for _, reason := range slices.Sorted(maps.Keys(byReason)) {
 			parts = append(parts, reason+" ("+strings.Join(capList(byReason[reason]), ", ")+")")
 		}
 		msg := fmt.Sprintf("Whether %d of %s %s covered by a root-restricting SCP could not be decided: %s.",
@@ -312,7 +313,7 @@ func policyEvidence(set *scpSet, results []accountCoverage) []rule.Evidence {
 				Value: fmt.Sprintf("restricts root in %s; attached to %s", rule.Plural(n, "account", "accounts"), strings.Join(p.Targets, ", "))})
 		}
 	}
-	for _, b := range sortedKeys(counts) {
+	for _, b := range slices.Sorted(maps.Keys(counts)) {
 		if strings.HasPrefix(b, "allow list at ") {
 			ev = append(ev, rule.Evidence{Source: srcTargets, Key: b,
 				Value: fmt.Sprintf("no SCP attached there allows root to create access keys; restricts root in %s", rule.Plural(counts[b], "account", "accounts"))})
@@ -326,7 +327,7 @@ func coverageNotes(results []accountCoverage, keysOnly int, blockers map[string]
 	if keysOnly > 0 {
 		notes = append(notes, fmt.Sprintf("In %s only root access key creation is denied: the root user can still sign in and act there.", rule.Plural(keysOnly, "account", "accounts")))
 	}
-	for _, b := range sortedKeys(blockers) {
+	for _, b := range slices.Sorted(maps.Keys(blockers)) {
 		if strings.HasPrefix(b, "allow list") {
 			notes = append(notes, fmt.Sprintf("The %s does not allow iam:DeleteAccessKey, so sts:AssumeRoot sessions cannot delete root credentials in %s.", b, rule.Plural(len(blockers[b]), "account", "accounts")))
 			continue
@@ -391,27 +392,13 @@ func orgGapEvidence(org *snapshot.Organization, section, call string) []rule.Evi
 	var ev []rule.Evidence
 	for _, g := range org.Gaps {
 		if g.Section == section {
-			ev = append(ev, rule.Evidence{Source: g.Call, Error: gapError(g)})
+			ev = append(ev, rule.Evidence{Source: g.Call, Error: gapMessage(g)})
 		}
 	}
 	if len(ev) == 0 {
 		ev = []rule.Evidence{{Source: call, Error: "not collected"}}
 	}
 	return ev
-}
-
-func gapError(g snapshot.Gap) string {
-	if g.Code != "" {
-		return g.Code + ": " + g.Message
-	}
-	return g.Message
-}
-
-func gapCode(g snapshot.Gap) string {
-	if g.Code != "" {
-		return g.Code
-	}
-	return "failed"
 }
 
 func hasHave(n int) string {
@@ -433,13 +420,4 @@ func wasWere(n int) string {
 		return "was"
 	}
 	return "were"
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

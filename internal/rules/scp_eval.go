@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -139,7 +140,7 @@ func (s *scpSet) evaluate(account string, r iampolicy.Request) decision {
 		d.deniedBy = uniqueSorted(d.deniedBy)
 	case len(unknown) > 0:
 		d.verdict = iampolicy.Unknown
-		d.unknown = sortedSet(unknown)
+		d.unknown = slices.Sorted(maps.Keys(unknown))
 	default:
 		d.verdict = iampolicy.NoMatch
 	}
@@ -179,13 +180,4 @@ func policyName(p *snapshot.OrgPolicy) string {
 func uniqueSorted(s []string) []string {
 	sort.Strings(s)
 	return slices.Compact(s)
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -56,11 +56,7 @@ func gapEvidence(a *snapshot.Account, sections ...string) []rule.Evidence {
 				continue
 			}
 			found = true
-			msg := g.Message
-			if g.Code != "" {
-				msg = g.Code + ": " + msg
-			}
-			ev = append(ev, rule.Evidence{Source: g.Call, Error: msg})
+			ev = append(ev, rule.Evidence{Source: g.Call, Error: gapMessage(g)})
 		}
 		if !found && s != snapshot.SectionRootCredentials && len(access) == 0 {
 			ev = append(ev, rule.Evidence{Source: sectionNames[s], Error: "not collected"})
@@ -80,6 +76,7 @@ func accessGaps(a *snapshot.Account) []snapshot.Gap {
 	return out
 }
 
+// gapMessage is a gap's code and message, for evidence.
 func gapMessage(g snapshot.Gap) string {
 	if g.Code != "" {
 		return g.Code + ": " + g.Message
@@ -87,25 +84,24 @@ func gapMessage(g snapshot.Gap) string {
 	return g.Message
 }
 
+// gapCode is a gap's code, for messages.
+func gapCode(g snapshot.Gap) string {
+	if g.Code != "" {
+		return g.Code
+	}
+	return "failed"
+}
+
 // gapText summarises why sections are missing, for messages. An account
 // that could not be reached is summarised by that alone.
 func gapText(a *snapshot.Account, sections ...string) string {
 	if access := accessGaps(a); len(access) > 0 {
-		g := access[0]
-		code := g.Code
-		if code == "" {
-			code = "failed"
-		}
-		return "the account could not be reached: " + g.Call + ": " + code
+		return "the account could not be reached: " + access[0].Call + ": " + gapCode(access[0])
 	}
 	var parts []string
 	for _, s := range sections {
 		if g := a.GapFor(s); g != nil {
-			code := g.Code
-			if code == "" {
-				code = "failed"
-			}
-			parts = append(parts, g.Call+": "+code)
+			parts = append(parts, g.Call+": "+gapCode(*g))
 		} else {
 			parts = append(parts, sectionNames[s]+": not collected")
 		}
