@@ -25,13 +25,7 @@ func checkOrgRootCredentialsManagement(in rule.Input) rule.Outcome {
 	org := in.Doc.Organization
 	f := org.Features
 	if f == nil {
-		ev := []rule.Evidence{{Source: srcFeatures, Error: "not collected"}}
-		for _, g := range org.Gaps {
-			if g.Section == snapshot.SectionOrgFeatures {
-				ev = []rule.Evidence{{Source: g.Call, Error: g.Code + ": " + g.Message}}
-			}
-		}
-		return rule.Outcome{Status: rule.Unknown, Evidence: ev,
+		return rule.Outcome{Status: rule.Unknown, Evidence: orgGapEvidence(org, snapshot.SectionOrgFeatures, srcFeatures),
 			Message: "Whether the organisation manages root credentials centrally is unknown: iam:ListOrganizationsFeatures could not be read. It answers only the management account or the IAM delegated administrator."}
 	}
 	ev := []rule.Evidence{

@@ -39,3 +39,24 @@ func TestOrgRootCredentialsManagement(t *testing.T) {
 		})
 	}
 }
+
+// TestOrgRootCredentialsManagementGapEvidence: the evidence of an unknown
+// answer is the recorded failure, code and message, as every rule shows
+// gaps; a failure with no AWS error code (a network error) is its message
+// alone.
+func TestOrgRootCredentialsManagementGapEvidence(t *testing.T) {
+	for _, g := range []struct {
+		gap  snapshot.Gap
+		want string
+	}{
+		{snapshot.Gap{Section: snapshot.SectionOrgFeatures, Call: "iam:ListOrganizationsFeatures", Code: "AccessDenied", Message: "no"}, "AccessDenied: no"},
+		{snapshot.Gap{Section: snapshot.SectionOrgFeatures, Call: "iam:ListOrganizationsFeatures", Message: "dial tcp: connection refused"}, "dial tcp: connection refused"},
+	} {
+		org := snapshot.Organization{ID: "o-aa111bb222", ManagementAccountID: "111122223333", Gaps: []snapshot.Gap{g.gap}}
+		doc := &snapshot.Document{Organization: &org, Accounts: []snapshot.Account{}}
+		r := rule.Evaluate([]rule.Rule{OrgRootCredentialsManagement}, doc, now, rule.DefaultOptions())[0]
+		if r.Status != rule.Unknown || len(r.Evidence) != 1 || r.Evidence[0].Source != g.gap.Call || r.Evidence[0].Error != g.want {
+			t.Errorf("gap %+v: %s %+v, want UNKNOWN with evidence %q", g.gap, r.Status, r.Evidence, g.want)
+		}
+	}
+}
