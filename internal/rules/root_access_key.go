@@ -33,8 +33,9 @@ func checkRootAccessKey(in rule.Input) rule.Outcome {
 		sum = a.Summary.AccessKeysPresent
 	}
 	rep, haveRep := rootReport(in)
-	var slots []string
+	var slots, lacks []string
 	if haveRep {
+		lacks = rep.lacks(keyColumns)
 		for i, k := range rep.row.AccessKeys {
 			if k.Present() {
 				slots = append(slots, keySlotText(i, k))
@@ -51,6 +52,7 @@ func checkRootAccessKey(in rule.Input) rule.Outcome {
 		rep:        rep,
 		haveRep:    haveRep,
 		repSlots:   slots,
+		repLacks:   lacks,
 		repColumn:  "access_key_N_active / access_key_N_last_rotated",
 	}.evaluate(in)
 }
@@ -66,7 +68,10 @@ type presence struct {
 	rep         report
 	haveRep     bool
 	repSlots    []string
-	repColumn   string
+	// repLacks are the columns of this kind the report does not have:
+	// without them it cannot show that there is none.
+	repLacks  []string
+	repColumn string
 }
 
 func (p presence) evaluate(in rule.Input) rule.Outcome {
@@ -77,11 +82,15 @@ func (p presence) evaluate(in rule.Input) rule.Outcome {
 	var ev []rule.Evidence
 	repText := ""
 	if p.haveRep {
-		v := "none"
-		if len(p.repSlots) > 0 {
-			v = strings.Join(p.repSlots, "; ")
+		switch {
+		case len(p.repSlots) > 0:
+			ev = append(ev, p.rep.evidence(p.repColumn, strings.Join(p.repSlots, "; ")))
+		case len(p.repLacks) == 0:
+			ev = append(ev, p.rep.evidence(p.repColumn, "none"))
 		}
-		ev = append(ev, p.rep.evidence(p.repColumn, v))
+		if len(p.repLacks) > 0 {
+			ev = append(ev, p.rep.lackEvidence(p.repLacks))
+		}
 		repText = p.rep.describe()
 	}
 
@@ -112,6 +121,8 @@ func (p presence) evaluate(in rule.Input) rule.Outcome {
 			switch {
 			case len(p.repSlots) > 0:
 				msg += fmt.Sprintf(" From %s: %s.", repText, strings.Join(p.repSlots, "; "))
+			case p.haveRep && len(p.repLacks) > 0:
+				msg += fmt.Sprintf(" Which slot, its status and its last use are unknown: %s.", p.rep.lackText(p.repLacks))
 			case p.haveRep:
 				msg += fmt.Sprintf(" The sources disagree: %s shows no root %s, so it was probably created after the report; trusting the real-time summary. Its status and last use are unknown until the report is regenerated.", repText, p.noun)
 			default:
@@ -133,6 +144,10 @@ func (p presence) evaluate(in rule.Input) rule.Outcome {
 		if len(p.repSlots) > 0 {
 			return rule.Outcome{Status: rule.Fail, Evidence: ev,
 				Message: fmt.Sprintf("The root user has %s according to %s: %s.", p.nouns, repText, strings.Join(p.repSlots, "; "))}
+		}
+		if len(p.repLacks) > 0 {
+			return rule.Outcome{Status: rule.Unknown, Evidence: ev,
+				Message: fmt.Sprintf("Cannot tell whether the root user has %s: %s, and the real-time account summary is unavailable (%s).", p.nouns, p.rep.lackText(p.repLacks), gapText(a, snapshot.SectionSummary))}
 		}
 		if !p.rep.fresh(in.Options) {
 			return rule.Outcome{Status: rule.Unknown, Evidence: ev,

@@ -35,8 +35,15 @@ func rootMFA(in rule.Input) rootMFAState {
 	rep, haveRep := rootReport(in)
 	var st rootMFAState
 	var repEv []rule.Evidence
+	var lacks []string
 	if haveRep {
-		repEv = []rule.Evidence{rep.evidence("mfa_active", fmt.Sprint(rep.row.MFAActive))}
+		if lacks = rep.lacks(mfaColumns); len(lacks) > 0 {
+			// Without mfa_active the report says nothing about MFA.
+			haveRep = false
+			repEv = []rule.Evidence{rep.lackEvidence(lacks)}
+		} else {
+			repEv = []rule.Evidence{rep.evidence("mfa_active", fmt.Sprint(rep.row.MFAActive))}
+		}
 	}
 	switch {
 	case a.RootCredentials != nil && a.RootCredentials.MFADevices != nil:
@@ -55,6 +62,10 @@ func rootMFA(in rule.Input) rootMFAState {
 		// MFA on in a stale report: it may have been removed since.
 		st.known = false
 		st.note = capitalise(rep.describe()) + " shows MFA, but " + rep.staleText(in.Options)
+		return st
+	case len(lacks) > 0:
+		st.evidence = append(gapEvidence(a, snapshot.SectionSummary), repEv...)
+		st.note = "Cannot tell whether the root user has MFA: the real-time account summary is unavailable (" + gapText(a, snapshot.SectionSummary) + ") and " + rep.lackText(lacks)
 		return st
 	default:
 		st.evidence = gapEvidence(a, snapshot.SectionSummary, snapshot.SectionCredentialReport, snapshot.SectionRootCredentials)

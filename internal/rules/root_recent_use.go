@@ -35,7 +35,11 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 	rep, haveRep := rootReport(in)
 	var uses []rootUse
 	var ev []rule.Evidence
+	var lacks []string
 	if haveRep {
+		if lacks = rep.lacks(useColumns); len(lacks) > 0 {
+			ev = append(ev, rep.lackEvidence(lacks))
+		}
 		r := rep.row
 		ev = append(ev, rep.evidence("password_last_used", stamp(r.PasswordLastUsed)))
 		if r.PasswordLastUsed.IsSet() {
@@ -92,15 +96,21 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 	if len(uses) > 0 {
 		last = fmt.Sprintf("last use: %s on %s", uses[0].what, uses[0].when.UTC().Format(time.RFC3339))
 	}
-	if !haveRep {
-		// Judged like the report: a root user without credentials today
-		// may still have been used within the window.
+	if !haveRep || len(lacks) > 0 {
+		// A report without its last-use columns cannot rule use out: the
+		// real-time sources must. Judged like the report: a root user
+		// without credentials today may still have been used within the
+		// window.
 		if user != nil && invKeys && keyUsesKnown(a.RootCredentials.AccessKeys) {
 			return rule.Outcome{Status: rule.Pass, Evidence: ev,
 				Message: fmt.Sprintf("No root sign-in or access key use in the last %s (%s; iam:GetUser and iam:GetAccessKeyLastUsed in an AssumeRoot session, real time).", rule.Age(window), last)}
 		}
 		if none, nev := noRootCredentials(a); none {
 			return notApplicableNoCredentials(nev)
+		}
+		if len(lacks) > 0 {
+			return rule.Outcome{Status: rule.Unknown, Evidence: ev,
+				Message: fmt.Sprintf("No root use in the %s before %s recorded in the columns it has, but it has no %s, so other use cannot be ruled out; %s.", rule.Age(window), rep.describe(), columnsText(lacks), last)}
 		}
 		ev = append(ev, gapEvidence(a, snapshot.SectionCredentialReport)...)
 		return rule.Outcome{Status: rule.Unknown, Evidence: ev,

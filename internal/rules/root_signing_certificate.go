@@ -32,8 +32,9 @@ func checkRootSigningCertificate(in rule.Input) rule.Outcome {
 		sum = a.Summary.SigningCertificatesPresent
 	}
 	rep, haveRep := rootReport(in)
-	var slots []string
+	var slots, lacks []string
 	if haveRep {
+		lacks = rep.lacks(certColumns)
 		for i, c := range rep.row.Certificates {
 			if c.Present() {
 				state := "active"
@@ -65,6 +66,7 @@ func checkRootSigningCertificate(in rule.Input) rule.Outcome {
 		rep:        rep,
 		haveRep:    haveRep,
 		repSlots:   slots,
+		repLacks:   lacks,
 		repColumn:  "cert_N_active / cert_N_last_rotated",
 	}.evaluate(in)
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,6 +165,47 @@ func (r report) staleText(opts rule.Options) string {
 		return "the credential report's age is unknown, so it cannot show that nothing changed since; pass --max-report-age 0 to accept it anyway"
 	}
 	return fmt.Sprintf("the credential report is %s old, older than --max-report-age %s, so it cannot show that nothing changed since", rule.Age(r.age), rule.Age(opts.MaxReportAge))
+}
+
+// The credential report columns each rule reads. A report of an older
+// format (before 2015 it had no last-used columns) or a hand-made file can
+// lack some (CredentialRow.Missing); a column the report does not have is
+// unknown, never "none".
+var (
+	keyColumns  = []string{"access_key_1_active", "access_key_1_last_rotated", "access_key_2_active", "access_key_2_last_rotated"}
+	certColumns = []string{"cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated"}
+	mfaColumns  = []string{"mfa_active"}
+	useColumns  = []string{"password_last_used", "access_key_1_last_used_date", "access_key_2_last_used_date"}
+)
+
+// lacks returns the columns of cols the report does not have.
+func (r report) lacks(cols []string) []string {
+	var out []string
+	for _, c := range cols {
+		if slices.Contains(r.row.Missing, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// lackText says which columns the report lacks, for messages.
+func (r report) lackText(cols []string) string {
+	return r.describe() + " has no " + columnsText(cols)
+}
+
+func columnsText(cols []string) string {
+	if len(cols) == 1 {
+		return cols[0] + " column"
+	}
+	return strings.Join(cols, ", ") + " columns"
+}
+
+// lackEvidence records the columns the report lacks.
+func (r report) lackEvidence(cols []string) rule.Evidence {
+	e := r.evidence(strings.Join(cols, ", "), "")
+	e.Error = "not in the report"
+	return e
 }
 
 func (r report) evidence(key, value string) rule.Evidence {
