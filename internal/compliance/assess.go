@@ -1,6 +1,9 @@
 package compliance
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/vigil-sec/vigil/internal/rule"
 )
 
@@ -122,14 +125,14 @@ func (c *Catalog) Assess(v *Version, results []rule.Result, titles map[string]st
 					ra.Results = append(ra.Results, Finding{AccountID: r.AccountID, Resource: r.Resource, Status: r.Status, Severity: r.Severity.String(), Message: r.Message})
 				}
 			}
-			if m.Coverage == Partial && m.Manual != "" && !contains(manual, m.Manual) {
+			if m.Coverage == Partial && m.Manual != "" && !slices.Contains(manual, m.Manual) {
 				manual = append(manual, m.Manual)
 			}
 			ca.Rules = append(ca.Rules, ra)
 		}
 		ca.Automation = automation(ca.Rules)
 		if ca.Automation == PartlyAutomated {
-			ca.ManualCheck = joinSentences(manual)
+			ca.ManualCheck = strings.Join(manual, " ")
 		}
 		ca.Status = controlStatus(ca.Rules)
 		a.Coverage.add(ca)
@@ -203,24 +206,4 @@ func (c *AssessmentCoverage) add(ca ControlAssessment) {
 	case ControlNotApplicable:
 		c.NotApplicable++
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func joinSentences(parts []string) string {
-	out := ""
-	for i, p := range parts {
-		if i > 0 {
-			out += " "
-		}
-		out += p
-	}
-	return out
 }

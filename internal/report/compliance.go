@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
@@ -46,7 +47,7 @@ func (t *textWriter) compliance(d *Document) {
 	}
 	var outside []string
 	for _, r := range d.Results {
-		if !mapped[r.RuleID] && r.Status == rule.Fail && !contains(outside, r.RuleID) {
+		if !mapped[r.RuleID] && r.Status == rule.Fail && !slices.Contains(outside, r.RuleID) {
 			outside = append(outside, r.RuleID)
 		}
 	}
@@ -96,13 +97,4 @@ func controlLabel(s compliance.ControlStatus) string {
 		return "N/A"
 	}
 	return string(s)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
