@@ -331,8 +331,7 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 			return nil, err
 		}
 		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
-		stop := fixProgress(app, o, &to.Progress)
-		defer stop()
+		defer startProgress(app, o.quiet, &to.Progress)()
 		return fix.PlanTargets(ctx, run, to, fo)
 	}
 	cfg, done, err := fixConfig(ctx, app, o)
@@ -347,21 +346,8 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 		cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
 	}
 	oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
-	stop := fixProgress(app, o, &oo.Progress)
-	defer stop()
+	defer startProgress(app, o.quiet, &oo.Progress)()
 	return fix.PlanOrg(ctx, cfg, oo, fo)
-}
-
-// fixProgress shows a progress bar on a terminal for runs of several
-// accounts.
-func fixProgress(app *App, o fixOptions, into *orgscan.Progress) func() {
-	if o.quiet || !app.IsTerminal(app.Stderr) {
-		return func() {}
-	}
-	bar := newProgress(app.Stderr)
-	app.logs.attach(bar)
-	*into = bar
-	return func() { app.logs.attach(nil); bar.stop() }
 }
 
 // fixConfig is the AWS configuration of a run: the demo's, or the user's

@@ -7,7 +7,22 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/vigil-sec/vigil/internal/orgscan"
 )
+
+// startProgress shows a progress bar on stderr for a run of several
+// accounts, unless quiet or stderr is not a terminal, and sets *into to
+// it; log lines are written above the bar until stop is called.
+func startProgress(app *App, quiet bool, into *orgscan.Progress) (stop func()) {
+	if quiet || !app.IsTerminal(app.Stderr) {
+		return func() {}
+	}
+	bar := newProgress(app.Stderr)
+	app.logs.attach(bar)
+	*into = bar
+	return func() { app.logs.attach(nil); bar.stop() }
+}
 
 // progress shows an organisation scan on a terminal: accounts done out of
 // those discovered so far, failures, elapsed time. Discovery runs beside

@@ -168,13 +168,7 @@ func collectOrg(ctx context.Context, app *App, o scanOptions) (*snapshot.Documen
 	opts.Collect.Now = app.now
 	opts.Collect.ReportWait = o.reportTimeout
 	opts.Now = app.now
-	var bar *progress
-	if !o.multi.quiet && app.IsTerminal(app.Stderr) {
-		bar = newProgress(app.Stderr)
-		app.logs.attach(bar)
-		defer func() { app.logs.attach(nil); bar.stop() }()
-		opts.Progress = bar
-	}
+	defer startProgress(app, o.multi.quiet, &opts.Progress)()
 	doc, err := orgscan.Run(ctx, cfg, opts)
 	if err != nil {
 		return nil, err

@@ -26,12 +26,7 @@ func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Doc
 	opts.Collect = collect.DefaultOptions()
 	opts.Collect.Now = app.now
 	opts.Collect.ReportWait = o.reportTimeout
-	if !o.multi.quiet && app.IsTerminal(app.Stderr) {
-		bar := newProgress(app.Stderr)
-		app.logs.attach(bar)
-		defer func() { app.logs.attach(nil); bar.stop() }()
-		opts.Progress = bar
-	}
+	defer startProgress(app, o.multi.quiet, &opts.Progress)()
 	doc := orgscan.RunTargets(ctx, run, opts)
 	doc.ToolVersion, doc.Source = app.Version, src
 	return doc, nil
