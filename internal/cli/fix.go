@@ -9,12 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/demo"
 	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/orgscan"
@@ -334,7 +332,11 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 		defer startProgress(app, o.quiet, &to.Progress)()
 		return fix.PlanTargets(ctx, run, to, fo)
 	}
-	cfg, done, err := fixConfig(ctx, app, o)
+	profile := ""
+	if len(o.profiles) == 1 {
+		profile = o.profiles[0]
+	}
+	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
 	if err != nil {
 		return nil, err
 	}
@@ -348,31 +350,6 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 	oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
 	defer startProgress(app, o.quiet, &oo.Progress)()
 	return fix.PlanOrg(ctx, cfg, oo, fo)
-}
-
-// fixConfig is the AWS configuration of a run: the demo's, or the user's
-// credential chain (never silently the demo).
-func fixConfig(ctx context.Context, app *App, o fixOptions) (aws.Config, func(), error) {
-	if o.demo {
-		env, err := demo.Start(app.now())
-		if err != nil {
-			return aws.Config{}, nil, fmt.Errorf("start the demo: %w", err)
-		}
-		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
-		return env.Config, env.Stop, nil
-	}
-	profile := ""
-	if len(o.profiles) == 1 {
-		profile = o.profiles[0]
-	}
-	cfg, err := collect.LoadConfig(ctx, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
-	if err != nil {
-		return aws.Config{}, nil, err
-	}
-	if err := collect.HaveCredentials(ctx, cfg); err != nil {
-		return aws.Config{}, nil, err
-	}
-	return cfg, func() {}, nil
 }
 
 // fixDocument is the JSON output of vigil fix.

@@ -151,10 +151,12 @@ func runPrevent(ctx context.Context, app *App, o preventOptions, changed func(st
 	return runArtefacts(ctx, app, o, changed)
 }
 
-// preventConfig returns the SDK config for the run: the demo's, or the
-// user's credential chain.
-func preventConfig(ctx context.Context, app *App, o preventOptions) (aws.Config, func(), error) {
-	if o.demo {
+// demoOrChain is the AWS configuration of a run of vigil fix or vigil
+// prevent: the built-in demo's when asked for, or else the user's
+// credential chain, which must hold credentials (never silently the
+// demo). done releases the demo.
+func demoOrChain(ctx context.Context, app *App, useDemo bool, co collect.ConfigOptions) (cfg aws.Config, done func(), err error) {
+	if useDemo {
 		env, err := demo.Start(app.now())
 		if err != nil {
 			return aws.Config{}, nil, fmt.Errorf("start the demo: %w", err)
@@ -162,7 +164,7 @@ func preventConfig(ctx context.Context, app *App, o preventOptions) (aws.Config,
 		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
 		return env.Config, env.Stop, nil
 	}
-	cfg, err := collect.LoadConfig(ctx, collect.ConfigOptions{Profile: o.profile, Region: o.region})
+	cfg, err = collect.LoadConfig(ctx, co)
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
@@ -230,7 +232,7 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 // generated with placeholders, and stderr says so; a named profile that
 // does not work is an error, never a silent fallback.
 func discover(ctx context.Context, app *App, o preventOptions) (*guardrail.Discovery, error) {
-	cfg, stop, err := preventConfig(ctx, app, o)
+	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region})
 	if err != nil {
 		var ce *collect.CredentialError
 		explicit := o.profile != "" || o.region != "" || app.Getenv("AWS_PROFILE") != ""
@@ -374,7 +376,7 @@ func runID() string {
 
 // runGuardrails is --plan and --apply.
 func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
-	cfg, stop, err := preventConfig(ctx, app, o)
+	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region})
 	if err != nil {
 		return err
 	}
