@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/vigil-sec/vigil/internal/change"
 )
 
 // Exit codes, documented in the README.
@@ -49,6 +51,15 @@ func (a *App) interactive() bool {
 	}
 	f, ok := a.Stdin.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// confirmer is how a run that changes things is confirmed: on the
+// terminal, or not at all with --yes.
+func (a *App) confirmer(yes bool) change.Confirmer {
+	if yes {
+		return change.Yes{}
+	}
+	return change.Terminal{In: a.Stdin, Out: a.Stderr}
 }
 
 // DefaultApp is the real process.

@@ -249,11 +249,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		return fmt.Errorf("--audit-log: %w", err)
 	}
 	defer audit.Close()
-	var confirmer change.Confirmer = change.Terminal{In: app.Stdin, Out: app.Stderr}
-	if o.yes {
-		confirmer = change.Yes{}
-	}
-	ok, err := confirmer.Confirm(ctx, confirmPrompt(plan))
+	ok, err := app.confirmer(o.yes).Confirm(ctx, confirmPrompt(plan))
 	if err != nil {
 		return fmt.Errorf("confirmation: %w", err)
 	}

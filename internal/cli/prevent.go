@@ -437,10 +437,6 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		return fmt.Errorf("--audit-log: %w", err)
 	}
 	defer audit.Close()
-	var confirmer change.Confirmer = change.Terminal{In: app.Stdin, Out: app.Stderr}
-	if o.yes {
-		confirmer = change.Yes{}
-	}
 	prompt := fmt.Sprintf("\nApply %d change(s) to %s as %s?", len(plan.Steps), plan.Scope, st.CallerARN)
 	for _, s := range plan.Steps {
 		if s.Warning != "" && s.Target == st.RootID {
@@ -448,7 +444,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			break
 		}
 	}
-	rep, err := change.Apply(ctx, plan, change.Options{Confirmer: confirmer, Prompt: prompt, Audit: audit, Caller: st.CallerARN, RunID: runID(), Now: app.now})
+	rep, err := change.Apply(ctx, plan, change.Options{Confirmer: app.confirmer(o.yes), Prompt: prompt, Audit: audit, Caller: st.CallerARN, RunID: runID(), Now: app.now})
 	if err != nil {
 		return err
 	}
