@@ -128,7 +128,6 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format %q: want text or json", o.format)
 	}
-	multi := o.org || o.targets != "" || len(o.profiles) > 1
 	for _, name := range []string{"ou", "accounts", "exclude", "role"} {
 		if changed(name) && !o.org {
 			return usagef("--%s needs --org", name)
@@ -139,18 +138,10 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 			return usagef("--%s needs --role", name)
 		}
 	}
-	for _, name := range []string{"parallel", "account-timeout"} {
-		if changed(name) && !multi {
-			return usagef("--%s needs --org, --targets or several --profile", name)
-		}
+	if err := checkScope(o.org, o.targets, o.profiles, changed); err != nil {
+		return err
 	}
 	switch {
-	case o.org && o.targets != "":
-		return usagef("--org and --targets cannot be combined")
-	case o.org && len(o.profiles) > 1:
-		return usagef("--org takes one --profile: the management account's or the delegated administrator's")
-	case o.targets != "" && len(o.profiles) > 0:
-		return usagef("--targets and --profile cannot be combined: list the profiles in the targets file")
 	case o.demo && (o.targets != "" || len(o.profiles) > 0 || changed("region")):
 		return usagef("--demo uses the built-in organisation: --profile, --targets and --region have no effect with it")
 	case !o.apply && (changed("yes") || changed("audit-log")):

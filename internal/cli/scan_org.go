@@ -63,19 +63,10 @@ func (o *scanOptions) validateMulti(changed func(string) bool) error {
 			return usagef("--%s needs --org", name)
 		}
 	}
-	for _, name := range []string{"parallel", "account-timeout"} {
-		if changed(name) && !multi {
-			return usagef("--%s needs --org, --targets or several --profile", name)
-		}
+	if err := checkScope(m.org, m.targets, o.profiles, changed); err != nil {
+		return err
 	}
-	switch {
-	case m.org && m.targets != "":
-		return usagef("--org and --targets cannot be combined")
-	case m.org && len(o.profiles) > 1:
-		return usagef("--org takes one --profile: the management account's or the delegated administrator's")
-	case m.targets != "" && len(o.profiles) > 0:
-		return usagef("--targets and --profile cannot be combined: list the profiles in the targets file")
-	case (m.targets != "" || len(o.profiles) > 1) && changed("demo"):
+	if (m.targets != "" || len(o.profiles) > 1) && changed("demo") {
 		return usagef("--demo scans the built-in organisation; use it with --org, not with --targets or several --profile")
 	}
 	if !multi {
@@ -92,6 +83,28 @@ func (o *scanOptions) validateMulti(changed func(string) bool) error {
 		if err := opts.Validate(); err != nil {
 			return usagef("%v", err)
 		}
+	}
+	return nil
+}
+
+// checkScope checks the flags that choose the accounts of a run against
+// each other, alike for every command that takes them: --org, --targets
+// and several --profile exclude one another, and --parallel and
+// --account-timeout need one of them.
+func checkScope(org bool, targets string, profiles []string, changed func(string) bool) error {
+	multi := org || targets != "" || len(profiles) > 1
+	for _, name := range []string{"parallel", "account-timeout"} {
+		if changed(name) && !multi {
+			return usagef("--%s needs --org, --targets or several --profile", name)
+		}
+	}
+	switch {
+	case org && targets != "":
+		return usagef("--org and --targets cannot be combined")
+	case org && len(profiles) > 1:
+		return usagef("--org takes one --profile: the management account's or the delegated administrator's")
+	case targets != "" && len(profiles) > 0:
+		return usagef("--targets and --profile cannot be combined: list the profiles in the targets file")
 	}
 	return nil
 }
