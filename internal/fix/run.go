@@ -86,15 +86,8 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 		oo.Accounts = ids
 	}
 	p := &planner{o: &o}
-	var mu sync.Mutex
-	planned := map[string]*Account{}
-	oo.Visit = func(ctx context.Context, r orgscan.Reach) snapshot.Account {
-		a := p.account(ctx, r)
-		mu.Lock()
-		planned[a.ID] = a
-		mu.Unlock()
-		return recordOf(a)
-	}
+	var planned map[string]*Account
+	oo.Visit, planned = p.visitor()
 	doc, err := orgscan.Run(ctx, cfg, oo)
 	if err != nil {
 		return nil, err
@@ -125,15 +118,8 @@ func PlanTargets(ctx context.Context, targets []orgscan.Target, to orgscan.Targe
 		return nil, err
 	}
 	p := &planner{o: &o}
-	var mu sync.Mutex
-	planned := map[string]*Account{}
-	to.Visit = func(ctx context.Context, r orgscan.Reach) snapshot.Account {
-		a := p.account(ctx, r)
-		mu.Lock()
-		planned[a.ID] = a
-		mu.Unlock()
-		return recordOf(a)
-	}
+	var planned map[string]*Account
+	to.Visit, planned = p.visitor()
 	doc := orgscan.RunTargets(ctx, targets, to)
 	plan := newPlan(fmt.Sprintf("%d target(s)", len(targets)), &o)
 	plan.collect(doc, planned)
@@ -142,6 +128,20 @@ func PlanTargets(ctx context.Context, targets []orgscan.Target, to orgscan.Targe
 	plan.notReached(&o)
 	plan.sort()
 	return plan, nil
+}
+
+// visitor plans each account a multi-account run reaches, and keeps the
+// plans by account ID for collect; the run records what recordOf says.
+func (p *planner) visitor() (orgscan.Visit, map[string]*Account) {
+	var mu sync.Mutex
+	planned := map[string]*Account{}
+	return func(ctx context.Context, r orgscan.Reach) snapshot.Account {
+		a := p.account(ctx, r)
+		mu.Lock()
+		planned[a.ID] = a
+		mu.Unlock()
+		return recordOf(a)
+	}, planned
 }
 
 func newPlan(scope string, o *Options) *Plan {
