@@ -166,13 +166,7 @@ func (p *planner) member(ctx context.Context, a *Account, r orgscan.Reach) {
 	}
 	for _, cr := range certs {
 		if cr.Action == ActDelete {
-			id := cr.ID
-			step(cr, change.Step{ID: "signing-certificate/" + id, Action: "iam:DeleteSigningCertificate", Target: id,
-				Description: "delete root signing certificate " + id, Warning: "irreversible: a deleted certificate cannot be restored",
-				Run: runner(cfg, "deleted", func(ctx context.Context) error {
-					_, err := c.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{CertificateId: aws.String(id)})
-					return err
-				})})
+			step(cr, deleteCertificateStep(cfg, c, cr.ID))
 		}
 	}
 	var passwordStep string
@@ -291,13 +285,7 @@ func (p *planner) rootKey(ctx context.Context, a *Account, cfg aws.Config, signi
 	}
 	for _, cr := range certs {
 		if cr.Action == ActDelete {
-			id := cr.ID
-			addStep(cr, change.Step{ID: "signing-certificate/" + id, Action: "iam:DeleteSigningCertificate", Target: id,
-				Description: "delete root signing certificate " + id, Warning: "irreversible: a deleted certificate cannot be restored",
-				Run: runner(cfg, "deleted", func(ctx context.Context) error {
-					_, err := c.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{CertificateId: aws.String(id)})
-					return err
-				})})
+			addStep(cr, deleteCertificateStep(cfg, c, cr.ID))
 		}
 	}
 	if sign == nil {
@@ -318,6 +306,17 @@ func (p *planner) rootKey(ctx context.Context, a *Account, cfg aws.Config, signi
 		s.DependsOn = append([]string(nil), prior...)
 		addStep(sign, s)
 	}
+}
+
+// deleteCertificateStep deletes one of the root user's signing
+// certificates, alike on the AssumeRoot and the root-key path.
+func deleteCertificateStep(cfg aws.Config, c *iam.Client, id string) change.Step {
+	return change.Step{ID: "signing-certificate/" + id, Action: "iam:DeleteSigningCertificate", Target: id,
+		Description: "delete root signing certificate " + id, Warning: "irreversible: a deleted certificate cannot be restored",
+		Run: runner(cfg, "deleted", func(ctx context.Context) error {
+			_, err := c.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{CertificateId: aws.String(id)})
+			return err
+		})}
 }
 
 // keys reads the access keys' last use and CloudTrail events, and judges
