@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -712,10 +713,16 @@ func TestOrgCancelled(t *testing.T) {
 	t.Parallel()
 	w := awsemu.OrgWorld(200, awsemu.OrgWorldOptions{Suspended: 2})
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(600*time.Millisecond, cancel)
-	r := runOrg(t, ctx, w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot, Parallel: 8}, awsemu.WithLatency(40*time.Millisecond))
-	if r.took > 2*time.Second {
-		t.Errorf("the cancelled scan took %v to return", r.took)
+	// Cancelled once ten accounts are done, not after a fixed time: on a
+	// loaded machine a timer can fire before the run has set up at all.
+	stop := &cancelAfter{after: 10, cancel: cancel}
+	r := runOrg(t, ctx, w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot, Parallel: 8, Progress: stop}, awsemu.WithLatency(40*time.Millisecond))
+	cancelledAt := stop.when.Load()
+	if cancelledAt == nil {
+		t.Fatalf("the scan finished before it was cancelled: %v", r.err)
+	}
+	if took := time.Since(*cancelledAt); took > 2*time.Second {
+		t.Errorf("the cancelled scan took %v to return", took)
 	}
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -756,6 +763,25 @@ func TestOrgCancelled(t *testing.T) {
 		t.Errorf("discovery finished, yet %d of %d accounts are in the report", len(r.doc.Accounts)+len(r.doc.Organization.Skipped), len(w.Accounts))
 	}
 	checkOrgCalls(t, r)
+}
+
+// cancelAfter is a scan's progress that cancels it once a number of
+// accounts are done.
+type cancelAfter struct {
+	after  int32
+	cancel context.CancelFunc
+	done   atomic.Int32
+	when   atomic.Pointer[time.Time]
+}
+
+func (c *cancelAfter) Add(int)        {}
+func (c *cancelAfter) DiscoveryDone() {}
+func (c *cancelAfter) Done(string, bool) {
+	if c.done.Add(1) == c.after {
+		now := time.Now()
+		c.when.Store(&now)
+		c.cancel()
+	}
 }
 
 // TestOrgDiscoveryFailures: a caller that may not list the organisation
