@@ -123,7 +123,6 @@ func PlanTargets(ctx context.Context, targets []orgscan.Target, to orgscan.Targe
 	doc := orgscan.RunTargets(ctx, targets, to)
 	plan := newPlan(fmt.Sprintf("%d target(s)", len(targets)), &o)
 	plan.collect(doc, planned)
-	plan.Incomplete = strings.Replace(plan.Incomplete, "could not be scanned at all", "could not be reached at all", 1)
 	plan.Unreached = doc.Unreached
 	plan.notReached(&o)
 	plan.sort()

@@ -198,7 +198,12 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 			names = append(names, u.Target)
 		}
 		sort.Strings(names)
-		why = append(why, fmt.Sprintf("%d of %d targets could not be scanned at all: %s", n, len(targets), strings.Join(names, ", ")))
+		// A run that visits accounts to act in them does not scan them.
+		verb := "scanned"
+		if o.Visit != nil {
+			verb = "reached"
+		}
+		why = append(why, fmt.Sprintf("%d of %d targets could not be %s at all: %s", n, len(targets), verb, strings.Join(names, ", ")))
 	}
 	if len(why) > 0 {
 		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
