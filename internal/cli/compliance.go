@@ -7,29 +7,30 @@ import (
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// resolveCompliance reads --compliance; an unknown framework or version is
-// a usage error that lists the valid ones. Empty means no compliance view.
-func resolveCompliance(spec string) (*compliance.Version, error) {
+// resolveCompliance reads --compliance, and returns the framework version
+// with the catalog it is assessed with; an unknown framework or version
+// is a usage error that lists the valid ones. Empty means no compliance
+// view (both nil).
+func resolveCompliance(spec string) (*compliance.Catalog, *compliance.Version, error) {
 	if spec == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	cat, err := loadCatalog()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := cat.Resolve(spec)
 	if err != nil {
-		return nil, usagef("--compliance: %v", err)
+		return nil, nil, usagef("--compliance: %v", err)
 	}
-	return v, nil
+	return cat, v, nil
 }
 
 // assessCompliance judges the results against the framework version. A
 // mapped rule without results is explained from what was scanned: an
 // organisation rule cannot apply to accounts that are in no organisation,
 // and is unknown when the organisation's settings were not collected.
-func assessCompliance(v *compliance.Version, doc *snapshot.Document, results []rule.Result) *compliance.Assessment {
-	cat, _ := loadCatalog() // loaded by resolveCompliance already
+func assessCompliance(cat *compliance.Catalog, v *compliance.Version, doc *snapshot.Document, results []rule.Result) *compliance.Assessment {
 	titles := map[string]string{}
 	for _, r := range rules.All() {
 		titles[r.ID] = r.Title

@@ -16,11 +16,7 @@ import (
 // reported as a runtime error rather than a panic.
 
 func loadCatalog() (*compliance.Catalog, error) {
-	var ids []string
-	for _, r := range rules.All() {
-		ids = append(ids, r.ID)
-	}
-	c, err := compliance.Default(ids)
+	c, err := compliance.Default(ruleIDs())
 	if err != nil {
 		return nil, fmt.Errorf("load the compliance catalog: %w", err)
 	}

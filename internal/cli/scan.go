@@ -162,7 +162,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if err != nil {
 		return err
 	}
-	framework, err := resolveCompliance(o.compliance)
+	catalog, framework, err := resolveCompliance(o.compliance)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, o.rule)
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: app.Version}, app.now())
 	if framework != nil {
-		rep.Compliance = assessCompliance(framework, doc, results)
+		rep.Compliance = assessCompliance(catalog, framework, doc, results)
 	}
 
 	if err := writeReport(app, o, rep); err != nil {
