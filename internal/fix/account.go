@@ -469,12 +469,12 @@ func (p *planner) manual(ctx context.Context, a *Account, r orgscan.Reach, cfg *
 		got, err := collect.Account(ctx, collect.NewClients(*cfg), copts)
 		if err != nil {
 			g := collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err)
-			a.Notes = append(a.Notes, "what the root user holds could not be read: "+g.Call+": "+gapText(g))
+			a.Notes = append(a.Notes, "what the root user holds could not be read: "+g.Call+": "+g.Text())
 		} else {
 			evidence = &got
 			for _, g := range got.Gaps {
 				if g.Section == snapshot.SectionSummary || g.Section == snapshot.SectionCredentialReport {
-					a.Notes = append(a.Notes, "not read: "+g.Call+": "+gapText(g))
+					a.Notes = append(a.Notes, "not read: "+g.Call+": "+g.Text())
 				}
 			}
 			if a.Role == snapshot.RoleUnknown {
@@ -580,10 +580,7 @@ func runner(cfg aws.Config, done string, call func(context.Context) error) func(
 			return "already gone: nothing to do" + signer, nil
 		case err != nil:
 			g := collect.NewGap("", "", err)
-			msg := g.Code + ": " + g.Message
-			if g.Code == "" {
-				msg = g.Message
-			}
+			msg := g.Text()
 			if g.RequestID != "" {
 				msg += " (request " + g.RequestID + ")"
 			}

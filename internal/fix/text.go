@@ -72,7 +72,7 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) error {
 		}
 	}
 	for _, u := range p.Unreached {
-		pw.printf("\nNot reached: %s: %s: %s\n", u.Target, u.Gap.Call, gapText(u.Gap))
+		pw.printf("\nNot reached: %s: %s: %s\n", u.Target, u.Gap.Call, u.Gap.Text())
 	}
 	if p.Incomplete != "" {
 		pw.printf("\nINCOMPLETE: %s\n", p.Incomplete)
@@ -139,7 +139,7 @@ func writeAccount(pw *printer, a *Account, o TextOptions) {
 		pw.printf("  Note: %s\n", n)
 	}
 	for _, g := range a.Errors {
-		pw.printf("  ERROR: %s: %s\n", g.Call, gapText(g))
+		pw.printf("  ERROR: %s: %s\n", g.Call, g.Text())
 	}
 	if len(a.Credentials) == 0 && len(a.Errors) == 0 && a.Path != PathNone {
 		pw.printf("  No root credentials.\n")
@@ -279,13 +279,6 @@ func summary(p *Plan) string {
 		parts = append(parts, fmt.Sprintf("%d account(s) could not be read in full", failed))
 	}
 	return strings.Join(parts, "; ") + "."
-}
-
-func gapText(g snapshot.Gap) string {
-	if g.Code == "" {
-		return g.Message
-	}
-	return g.Code + ": " + g.Message
 }
 
 func orUnknown(s string) string {

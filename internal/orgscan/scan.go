@@ -204,7 +204,7 @@ func (s *scan) setup(ctx context.Context) error {
 		if kind, code := collect.Classify(werr); kind == collect.KindCredentials {
 			return &collect.CredentialError{Call: "sts:GetCallerIdentity", Code: code, Err: werr}
 		}
-		return fmt.Errorf("%w: sts:GetCallerIdentity: %s", ErrNotOrganization, gapText(collect.NewGap("", "", werr)))
+		return fmt.Errorf("%w: sts:GetCallerIdentity: %s", ErrNotOrganization, collect.NewGap("", "", werr).Text())
 	}
 	s.callerARN, s.callerAccount = aws.ToString(who.Arn), aws.ToString(who.Account)
 	if strings.HasSuffix(s.callerARN, ":root") {
@@ -220,18 +220,11 @@ func (s *scan) setup(ctx context.Context) error {
 		if kind, code := collect.Classify(orgErr); kind == collect.KindCredentials {
 			return &collect.CredentialError{Call: "organizations:DescribeOrganization", Code: code, Err: orgErr}
 		}
-		return fmt.Errorf("%w: organizations:DescribeOrganization: %s", ErrNotOrganization, gapText(collect.NewGap("", "", orgErr)))
+		return fmt.Errorf("%w: organizations:DescribeOrganization: %s", ErrNotOrganization, collect.NewGap("", "", orgErr).Text())
 	}
 	s.orgID = aws.ToString(org.Organization.Id)
 	s.managementID = aws.ToString(org.Organization.MasterAccountId)
 	return nil
-}
-
-func gapText(g snapshot.Gap) string {
-	if g.Code == "" {
-		return g.Message
-	}
-	return g.Code + ": " + g.Message
 }
 
 // notInOrganization turns "no organisation here" into the error a user
@@ -263,7 +256,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("%w: reading the OU tree for --ou: %s: %s", ErrNotOrganization, g.Call, gapText(*g))
+			return fmt.Errorf("%w: reading the OU tree for --ou: %s: %s", ErrNotOrganization, g.Call, g.Text())
 		}
 		parents, labels, err := resolveOUs(s.tree, s.o.OUs)
 		if err != nil {
@@ -341,7 +334,7 @@ func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account))
 					return false, nil, err
 				}
 				return false, nil, fmt.Errorf("%w: organizations:ListAccounts: %s (the caller must be the management account or a delegated administrator; see 'vigil policy --org')",
-					ErrNotOrganization, gapText(collect.NewGap("", "", err)))
+					ErrNotOrganization, collect.NewGap("", "", err).Text())
 			}
 			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccounts", err)
 			return false, &g, nil
@@ -748,7 +741,7 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 		}
 	}
 	if s.stopped != nil {
-		why = append(why, fmt.Sprintf("discovery stopped early (%s: %s), so accounts not yet listed are missing", s.stopped.Call, gapText(*s.stopped)))
+		why = append(why, fmt.Sprintf("discovery stopped early (%s: %s), so accounts not yet listed are missing", s.stopped.Call, s.stopped.Text()))
 	}
 	if len(why) > 0 {
 		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}

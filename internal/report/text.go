@@ -217,7 +217,7 @@ func (t *textWriter) organization(d *Document, results []rule.Result) {
 		t.findings(d)
 	}
 	for _, g := range o.Gaps {
-		t.wrap("  Not collected: "+g.Call+" — "+gapLine(g), "    ")
+		t.wrap("  Not collected: "+g.Call+" — "+g.Text(), "    ")
 	}
 	t.line("")
 	if len(results) > 0 {
@@ -296,13 +296,6 @@ func accountCounts(st *AccountStatus) string {
 	return strings.Join(parts, ", ")
 }
 
-func gapLine(g snapshot.Gap) string {
-	if g.Code != "" {
-		return g.Code + ": " + g.Message
-	}
-	return g.Message
-}
-
 // skipped lists what was not scanned: skipped accounts (grouped by reason
 // when many share one) and targets that yielded no account.
 func (t *textWriter) skipped(d *Document) {
@@ -336,7 +329,7 @@ func (t *textWriter) skipped(d *Document) {
 		t.wrap(fmt.Sprintf("  %d accounts: %s (each is listed in the JSON report)", byReason[r], r), "    ")
 	}
 	for _, u := range d.Unreached {
-		t.wrap("  "+u.Target+": "+u.Gap.Call+" — "+gapLine(u.Gap), "    ")
+		t.wrap("  "+u.Target+": "+u.Gap.Call+" — "+u.Gap.Text(), "    ")
 	}
 	t.line("")
 }
@@ -502,7 +495,7 @@ func (t *textWriter) account(a Account, results []rule.Result, collected time.Ti
 	if len(gaps) > 0 {
 		t.line("  " + t.style("Not collected:", yellow))
 		for _, g := range gaps {
-			t.wrap("    - "+g.Call+" — "+gapLine(g), "      ")
+			t.wrap("    - "+g.Call+" — "+g.Text(), "      ")
 		}
 	}
 	t.line("")

@@ -197,11 +197,11 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 	}
 	for _, p := range set.policies {
 		for _, g := range p.Gaps {
-			ev = append(ev, rule.Evidence{Source: g.Call, Key: p.ID, Error: gapMessage(g)})
+			ev = append(ev, rule.Evidence{Source: g.Call, Key: p.ID, Error: g.Text()})
 		}
 	}
 	if treeGap != nil {
-		ev = append(ev, rule.Evidence{Source: treeGap.Call, Error: gapMessage(*treeGap)})
+		ev = append(ev, rule.Evidence{Source: treeGap.Call, Error: treeGap.Text()})
 	}
 	ev = append(ev, mgmtEv)
 
@@ -392,7 +392,7 @@ func orgGapEvidence(org *snapshot.Organization, section, call string) []rule.Evi
 	var ev []rule.Evidence
 	for _, g := range org.Gaps {
 		if g.Section == section {
-			ev = append(ev, rule.Evidence{Source: g.Call, Error: gapMessage(g)})
+			ev = append(ev, rule.Evidence{Source: g.Call, Error: g.Text()})
 		}
 	}
 	if len(ev) == 0 {

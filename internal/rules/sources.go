@@ -48,7 +48,7 @@ func gapEvidence(a *snapshot.Account, sections ...string) []rule.Evidence {
 	var ev []rule.Evidence
 	access := accessGaps(a)
 	for _, g := range access {
-		ev = append(ev, rule.Evidence{Source: g.Call, Error: gapMessage(g)})
+		ev = append(ev, rule.Evidence{Source: g.Call, Error: g.Text()})
 	}
 	for _, s := range sections {
 		found := false
@@ -57,7 +57,7 @@ func gapEvidence(a *snapshot.Account, sections ...string) []rule.Evidence {
 				continue
 			}
 			found = true
-			ev = append(ev, rule.Evidence{Source: g.Call, Error: gapMessage(g)})
+			ev = append(ev, rule.Evidence{Source: g.Call, Error: g.Text()})
 		}
 		if !found && s != snapshot.SectionRootCredentials && len(access) == 0 {
 			ev = append(ev, rule.Evidence{Source: sectionNames[s], Error: "not collected"})
@@ -75,14 +75,6 @@ func accessGaps(a *snapshot.Account) []snapshot.Gap {
 		}
 	}
 	return out
-}
-
-// gapMessage is a gap's code and message, for evidence.
-func gapMessage(g snapshot.Gap) string {
-	if g.Code != "" {
-		return g.Code + ": " + g.Message
-	}
-	return g.Message
 }
 
 // gapCode is a gap's code, for messages.

@@ -352,6 +352,15 @@ type Gap struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// Text is what failed, for people: the error code and the message, or
+// the message alone when the failure has no AWS error code.
+func (g Gap) Text() string {
+	if g.Code != "" {
+		return g.Code + ": " + g.Message
+	}
+	return g.Message
+}
+
 // Sections of an account that can be missing.
 const (
 	SectionCaller           = "caller"
