@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/credreport"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -82,5 +83,22 @@ func TestReportColumnsMissingNeverPass(t *testing.T) {
 				t.Errorf("no evidence names the missing columns: %+v", out.Evidence)
 			}
 		})
+	}
+}
+
+// TestReportColumnNames: the columns the rules read are named as the
+// credential report parser records the missing ones, so a report with
+// only the required columns lacks every one of them.
+func TestReportColumnNames(t *testing.T) {
+	rep, err := credreport.Decode([]byte("user,arn\n<root_account>,arn:aws:iam::111122223333:root\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cols := range [][]string{keyColumns, certColumns, mfaColumns, useColumns} {
+		for _, c := range cols {
+			if !slices.Contains(rep.Root.Missing, c) {
+				t.Errorf("the rules read %s, which the parser does not record as missing (%v)", c, rep.Root.Missing)
+			}
+		}
 	}
 }
