@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -36,7 +35,7 @@ func Discover(ctx context.Context, c Clients) (*Discovery, error) {
 		return nil, readError("sts:GetCallerIdentity", err)
 	}
 	d := &Discovery{Account: aws.ToString(id.Account)}
-	d.Partition, _, _ = strings.Cut(strings.TrimPrefix(aws.ToString(id.Arn), "arn:"), ":")
+	d.Partition = collect.PartitionOf(aws.ToString(id.Arn))
 	org, err := c.Orgs.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
 		var notInUse *orgtypes.AWSOrganizationsNotInUseException
@@ -50,10 +49,10 @@ func Discover(ctx context.Context, c Clients) (*Discovery, error) {
 	roots, err := c.Orgs.ListRoots(ctx, &organizations.ListRootsInput{})
 	switch {
 	case err != nil:
-		if kind, _ := collect.Classify(err); kind == collect.KindCredentials {
+		kind, code := collect.Classify(err)
+		if kind == collect.KindCredentials {
 			return nil, readError("organizations:ListRoots", err)
 		}
-		_, code := collect.Classify(err)
 		d.RootError = "organizations:ListRoots: " + code
 	case len(roots.Roots) > 0:
 		d.RootID = aws.ToString(roots.Roots[0].Id)

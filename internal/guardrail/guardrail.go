@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -148,7 +147,7 @@ func Read(ctx context.Context, c Clients) (*State, error) {
 		return nil, readError("sts:GetCallerIdentity", err)
 	}
 	st := &State{CallerARN: aws.ToString(id.Arn), Account: aws.ToString(id.Account)}
-	st.Partition, _, _ = strings.Cut(strings.TrimPrefix(st.CallerARN, "arn:"), ":")
+	st.Partition = collect.PartitionOf(st.CallerARN)
 	org, err := c.Orgs.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
 		var notInUse *orgtypes.AWSOrganizationsNotInUseException
