@@ -269,7 +269,7 @@ func memberAccounts(c *snapshot.OrgControls, mgmt string) (active []snapshot.Org
 
 func assess(set *scpSet, partition, orgID string, a snapshot.OrgAccount) accountCoverage {
 	r := accountCoverage{acct: a, path: set.controls.Path(a.ID)}
-	rootARN := "arn:" + partition + ":iam::" + a.ID + ":root"
+	rootARN := snapshot.RootARN(partition, a.ID)
 	keys := set.evaluate(a.ID, rootRequest(partition, orgID, a.ID, "iam:CreateAccessKey", rootARN, false))
 	switch keys.verdict {
 	case iampolicy.NoMatch:

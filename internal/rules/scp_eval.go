@@ -69,7 +69,7 @@ type decision struct {
 // policy conditions on leaves the answer Unknown.
 func rootRequest(partition, orgID, account, action, resource string, assumedRoot bool) iampolicy.Request {
 	r := iampolicy.Request{Action: action, Resource: resource, Context: map[string][]string{
-		"aws:PrincipalArn":          {"arn:" + partition + ":iam::" + account + ":root"},
+		"aws:PrincipalArn":          {snapshot.RootARN(partition, account)},
 		"aws:PrincipalAccount":      {account},
 		"aws:PrincipalType":         {"Account"},
 		"aws:userid":                {account},

@@ -392,7 +392,12 @@ func (a *Account) RootARN() string {
 	if p == "" {
 		p = "aws"
 	}
-	return "arn:" + p + ":iam::" + a.ID + ":root"
+	return RootARN(p, a.ID)
+}
+
+// RootARN is the ARN of the root user of an account in a partition.
+func RootARN(partition, accountID string) string {
+	return "arn:" + partition + ":iam::" + accountID + ":root"
 }
 
 // Role returns the account's organisation role, RoleUnknown when unknown.
