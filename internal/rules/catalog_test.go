@@ -52,7 +52,16 @@ func TestNoSilentPass(t *testing.T) {
 				for _, sum := range []*snapshot.Summary{nil, {}} {
 					a.Summary = sum
 					doc := &snapshot.Document{Schema: snapshot.Schema, Version: snapshot.Version, Accounts: []snapshot.Account{a}, Organization: &snapshot.Organization{ID: "o-aa111bb222", ManagementAccountID: "111122223333"}}
-					for _, res := range rule.Evaluate(All(), doc, now, rule.DefaultOptions()) {
+					results := rule.Evaluate(All(), doc, now, rule.DefaultOptions())
+					judged := map[string]bool{}
+					for _, res := range results {
+						judged[res.RuleID] = true
+					}
+					if len(judged) != len(All()) {
+						// A rule that produced no result cannot be caught passing.
+						t.Errorf("partition %q org %+v: %d of %d rules produced a result", partition, org, len(judged), len(All()))
+					}
+					for _, res := range results {
 						if res.Status == rule.Pass {
 							t.Errorf("partition %q org %+v gaps %v summary %v: %s passed on no data: %s", partition, org, withGaps, sum, res.RuleID, res.Message)
 						}
