@@ -328,7 +328,7 @@ func (p *planner) keys(ctx context.Context, a *Account, inv *snapshot.RootCreden
 	lastUsedErr := ""
 	for _, g := range gaps {
 		if g.Call == "iam:GetAccessKeyLastUsed" {
-			lastUsedErr = "iam:GetAccessKeyLastUsed: " + g.Code + ": " + g.Message
+			lastUsedErr = "iam:GetAccessKeyLastUsed: " + g.Text()
 		}
 	}
 	sa := p.seen(a)
@@ -409,7 +409,7 @@ func (p *planner) password(ctx context.Context, a *Account, inv *snapshot.RootCr
 		}
 	} else if err != nil {
 		g := collect.NewGap(snapshot.SectionRootCredentials, "iam:GetUser", err)
-		cr.LastUsedError = g.Code + ": " + g.Message
+		cr.LastUsedError = g.Text()
 	}
 	sa := p.seen(a)
 	switch {
