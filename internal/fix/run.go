@@ -2,6 +2,7 @@ package fix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -60,12 +61,6 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	// Root credentials can neither call sts:AssumeRoot nor assume roles;
-	// signed with them, only the account's own keys can be fixed.
-	if out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil && strings.HasSuffix(aws.ToString(out.Arn), ":root") {
-		return nil, fmt.Errorf("%w: vigil fix --org runs as an IAM role or user of the management account or the IAM delegated administrator; signed as the root user (%s) it can only remove that account's own keys: run vigil fix without --org",
-			orgscan.ErrNotOrganization, aws.ToString(out.Arn))
-	}
 	oo.Mode = orgscan.ModeRoot
 	oo.RoleForManagement = false
 	if o.Seen != nil {
@@ -89,6 +84,12 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	var planned map[string]*Account
 	oo.Visit, planned = p.visitor()
 	doc, err := orgscan.Run(ctx, cfg, oo)
+	// Root credentials can neither call sts:AssumeRoot nor assume roles;
+	// signed with them, only the account's own keys can be fixed.
+	if rc := (*orgscan.RootCallerError)(nil); errors.As(err, &rc) {
+		return nil, fmt.Errorf("%w: vigil fix --org runs as an IAM role or user of the management account or the IAM delegated administrator; signed as the root user (%s) it can only remove that account's own keys: run vigil fix without --org",
+			orgscan.ErrNotOrganization, rc.ARN)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +98,13 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	plan.Caller, plan.OrganizationID = org.Caller, org.ID
 	plan.collect(doc, planned)
 	for _, s := range org.Skipped {
-		if o.Seen != nil && strings.Contains(s.Reason, "--accounts") {
+		// The selection orgscan saw is the snapshot's accounts, so its
+		// --accounts reasons are restated in terms of the snapshot.
+		if o.Seen != nil && (s.Reason == orgscan.ReasonNotSelected || strings.HasPrefix(s.Reason, orgscan.ReasonNotMember)) {
 			switch {
 			case !o.Seen.Has(s.AccountID):
 				s.Reason = "not in the " + o.Seen.Source
-			case strings.HasPrefix(s.Reason, "requested with --accounts"):
+			case strings.HasPrefix(s.Reason, orgscan.ReasonNotMember):
 				s.Reason = "in the " + o.Seen.Source + ", but not a member of organization " + org.ID
 			}
 		}

@@ -40,6 +40,26 @@ const (
 // ErrNotOrganization wraps the failure to read the organisation at all.
 var ErrNotOrganization = errors.New("cannot scan the organisation")
 
+// RootCallerError is returned when the run is signed by a root user: AWS
+// refuses both sts:AssumeRole and sts:AssumeRoot to root credentials. It
+// wraps ErrNotOrganization; callers with advice of their own (vigil fix)
+// recognise it with errors.As instead of asking STS a second time.
+type RootCallerError struct{ ARN string }
+
+func (e *RootCallerError) Error() string {
+	return fmt.Sprintf("%v: the scan runs as the root user (%s), which can neither assume roles nor call sts:AssumeRoot; run it as an IAM role or user of the management account or the delegated administrator", ErrNotOrganization, e.ARN)
+}
+
+func (e *RootCallerError) Unwrap() error { return ErrNotOrganization }
+
+// Skip reasons for the --accounts selection, exported so that callers
+// which choose the selection themselves can recognise them.
+const (
+	ReasonNotSelected = "not selected by --accounts"
+	// ReasonNotMember is followed by the organisation ID.
+	ReasonNotMember = "requested with --accounts, but not a member of organization "
+)
+
 // scan is one run.
 type scan struct {
 	o    Options
@@ -210,7 +230,7 @@ func (s *scan) setup(ctx context.Context) error {
 	if strings.HasSuffix(s.callerARN, ":root") {
 		// AWS refuses both sts:AssumeRole and sts:AssumeRoot to root
 		// credentials; better said once than as a denial per account.
-		return fmt.Errorf("%w: the scan runs as the root user (%s), which can neither assume roles nor call sts:AssumeRoot; run it as an IAM role or user of the management account or the delegated administrator", ErrNotOrganization, s.callerARN)
+		return &RootCallerError{ARN: s.callerARN}
 	}
 	s.partition = cmp.Or(collect.PartitionOf(s.callerARN), "aws")
 	if orgErr != nil {
@@ -394,7 +414,7 @@ func (s *scan) selection(m member) string {
 		return "excluded with --exclude"
 	}
 	if len(s.o.Accounts) > 0 && !slices.Contains(s.o.Accounts, m.id) {
-		return "not selected by --accounts"
+		return ReasonNotSelected
 	}
 	return ""
 }
@@ -730,7 +750,7 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 	for _, id := range s.o.Accounts {
 		if s.byID[id] == nil && s.complete && len(s.o.OUs) == 0 {
 			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id,
-				Reason: "requested with --accounts, but not a member of organization " + s.orgID})
+				Reason: ReasonNotMember + s.orgID})
 		}
 	}
 	var why []string
