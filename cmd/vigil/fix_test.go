@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +84,95 @@ func TestFixDemo(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a dry run left files: %v", entries)
+	}
+}
+
+// TestFixDemoApply: 'vigil fix --org --demo --apply --yes' makes, in the
+// demo it planned in, every change its plan lists, and logs each one as
+// succeeded in the file --audit-log names. The demo's emulator lives only
+// as long as the process, so the proof is the run's own account of what
+// it did: the JSON results of every step, the text summary, and the
+// audit log, each matched against the plan of a dry run.
+func TestFixDemoApply(t *testing.T) {
+	var dry fixDoc
+	if err := json.Unmarshal([]byte(vigil(t, nil, "fix", "--org", "--demo", "--format", "json").want(t, 0).stdout), &dry); err != nil {
+		t.Fatal(err)
+	}
+	type change struct{ account, action, target string }
+	var planned []change
+	for _, a := range dry.Plan.Accounts {
+		for _, s := range a.Steps {
+			planned = append(planned, change{a.AccountID, s.Action, s.Target})
+		}
+	}
+	if len(planned) == 0 {
+		t.Fatal("the demo's plan has no change to apply")
+	}
+	sorted := func(cs []change) []change {
+		slices.SortFunc(cs, func(a, b change) int { return strings.Compare(a.account+a.target+a.action, b.account+b.target+b.action) })
+		return cs
+	}
+
+	// JSON: every planned step has a result, and it succeeded.
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "logs", "fix-audit.jsonl")
+	if err := os.Mkdir(filepath.Dir(audit), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := vigil(t, nil, "fix", "--org", "--demo", "--apply", "--yes", "--audit-log", audit, "--format", "json").want(t, 0)
+	var doc fixDoc
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	var done []change
+	for _, a := range doc.Plan.Accounts {
+		results := map[string]string{}
+		for _, res := range a.Results {
+			results[res.Step] = res.Status
+		}
+		for _, s := range a.Steps {
+			if results[s.ID] != "succeeded" {
+				t.Errorf("account %s step %s (%s %s): %q, want succeeded", a.AccountID, s.ID, s.Action, s.Target, results[s.ID])
+				continue
+			}
+			done = append(done, change{a.AccountID, s.Action, s.Target})
+		}
+	}
+	if doc.DryRun || !slices.Equal(sorted(done), sorted(slices.Clone(planned))) {
+		t.Errorf("dry run %v; changes made %v, planned %v", doc.DryRun, done, planned)
+	}
+
+	// The audit log is where --audit-log says, with one succeeded line per
+	// planned change, and nothing else was written beside it.
+	var logged []change
+	for _, l := range auditLines(t, audit) {
+		if l["result"] != "succeeded" || l["run_id"] == "" || !strings.Contains(fmt.Sprint(l["detail"]), "signed by ASIA") {
+			t.Errorf("audit line %v", l)
+		}
+		logged = append(logged, change{fmt.Sprint(l["account"]), fmt.Sprint(l["action"]), fmt.Sprint(l["target"])})
+	}
+	if !slices.Equal(sorted(logged), sorted(slices.Clone(planned))) {
+		t.Errorf("audit log %v, planned %v", logged, planned)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(audit)); len(entries) != 1 {
+		t.Errorf("files beside the audit log: %v", entries)
+	}
+
+	// Text: the results say so, and the exit code is 0 (above).
+	text := filepath.Join(dir, "text-audit.jsonl")
+	r = vigil(t, nil, "fix", "--org", "--demo", "--apply", "--yes", "--audit-log", text).want(t, 0)
+	for _, want := range []string{"Results:", fmt.Sprintf("%d change(s) succeeded, 0 failed, 0 not attempted.", len(planned)), "Audit log: " + text} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, c := range planned {
+		if !strings.Contains(r.stdout, "ok      "+c.action+"  "+c.target) {
+			t.Errorf("stdout lacks the result of %s %s:\n%s", c.action, c.target, r.stdout)
+		}
+	}
+	if len(auditLines(t, text)) != len(planned) {
+		t.Errorf("text run: audit log %v", auditLines(t, text))
 	}
 }
 

@@ -207,10 +207,13 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	}
 	org := o.org || fromOrg && o.targets == "" && len(o.profiles) == 0
 
-	plan, err := planFix(ctx, app, o, org, fo)
+	// The demo's emulator must outlive the plan: applying it calls the
+	// same endpoint.
+	plan, release, err := planFix(ctx, app, o, org, fo)
 	if err != nil {
 		return err
 	}
+	defer release()
 	if !o.apply {
 		if err := writeFix(app, o, plan, false); err != nil {
 			return err
@@ -308,16 +311,20 @@ func confirmPrompt(p *fix.Plan) string {
 	return prompt
 }
 
-// planFix reads every account in scope and plans it.
-func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (*fix.Plan, error) {
+// planFix reads every account in scope and plans it. The plan's steps
+// call the endpoints it was made with, so release (which stops the demo's
+// emulator) must wait until the plan has been applied.
+func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (plan *fix.Plan, release func(), err error) {
+	nothing := func() {}
 	if o.targets != "" || len(o.profiles) > 1 {
 		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
 		defer startProgress(app, o.quiet, &to.Progress)()
-		return fix.PlanTargets(ctx, run, to, fo)
+		plan, err := fix.PlanTargets(ctx, run, to, fo)
+		return plan, nothing, err
 	}
 	profile := ""
 	if len(o.profiles) == 1 {
@@ -325,18 +332,24 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 	}
 	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer done()
 	if !org {
-		return fix.PlanAccount(ctx, cfg, fo)
+		plan, err = fix.PlanAccount(ctx, cfg, fo)
+	} else {
+		if cfg.RetryMaxAttempts == 0 {
+			cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
+		}
+		oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+		stopProgress := startProgress(app, o.quiet, &oo.Progress)
+		plan, err = fix.PlanOrg(ctx, cfg, oo, fo)
+		stopProgress()
 	}
-	if cfg.RetryMaxAttempts == 0 {
-		cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
+	if err != nil {
+		done()
+		return nil, nil, err
 	}
-	oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
-	defer startProgress(app, o.quiet, &oo.Progress)()
-	return fix.PlanOrg(ctx, cfg, oo, fo)
+	return plan, done, nil
 }
 
 // fixDocument is the JSON output of vigil fix.
