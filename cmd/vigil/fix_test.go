@@ -109,7 +109,9 @@ func TestFixDemoApply(t *testing.T) {
 		t.Fatal("the demo's plan has no change to apply")
 	}
 	sorted := func(cs []change) []change {
-		slices.SortFunc(cs, func(a, b change) int { return strings.Compare(a.account+a.target+a.action, b.account+b.target+b.action) })
+		slices.SortFunc(cs, func(a, b change) int {
+			return strings.Compare(a.account+a.target+a.action, b.account+b.target+b.action)
+		})
 		return cs
 	}
 
