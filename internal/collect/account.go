@@ -3,7 +3,6 @@ package collect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -136,7 +135,7 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 		case KindCancelled:
 			return acct, callErr
 		}
-		return acct, fmt.Errorf("cannot identify the account (sts:GetCallerIdentity): %w", callErr)
+		return acct, Explain("cannot identify the account (sts:GetCallerIdentity)", callErr)
 	}
 	arn := aws.ToString(caller.Arn)
 	acct.ID = aws.ToString(caller.Account)

@@ -2,12 +2,21 @@ package collect
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -115,6 +124,28 @@ func gap(section, call string, err error) snapshot.Gap {
 	return g
 }
 
+// Describe is why a call failed, in one line for people: "Code: message"
+// for an AWS error, the transport failure (cannot connect, no answer, an
+// answer that is not AWS's) otherwise. It names no call; callers do.
+func Describe(err error) string { return gap("", "", err).Text() }
+
+// Explain returns err for people: what was being done, then Describe's
+// line. errors.Is and errors.As still reach err.
+func Explain(what string, err error) error { return &explained{what: what, err: err} }
+
+type explained struct {
+	what string
+	err  error
+}
+
+func (e *explained) Error() string { return e.what + ": " + Describe(e.err) }
+func (e *explained) Unwrap() error { return e.err }
+
+// errorMessage is why a call failed, in one line a user can act on: the
+// AWS message for an AWS error, else the cause underneath the SDK's
+// wrapping ("operation error …, https response error StatusCode: 0,
+// RequestID: , request send failed, Post …"), which names no call (the
+// caller does) and says "https" whatever the scheme.
 func errorMessage(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -129,7 +160,91 @@ func errorMessage(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "deadline exceeded before the call finished"
 	}
-	return err.Error()
+	msg := transportCause(err)
+	var tries *retry.MaxAttemptsError
+	if errors.As(err, &tries) && tries.Attempt > 1 {
+		msg += fmt.Sprintf(" (gave up after %d attempts)", tries.Attempt)
+	}
+	return msg
+}
+
+// transportCause says what went wrong between Vigil and the endpoint.
+func transportCause(err error) string {
+	var (
+		resp   *smithyhttp.ResponseError
+		dns    *net.DNSError
+		op     *net.OpError
+		errno  syscall.Errno
+		x509ua x509.UnknownAuthorityError
+		x509h  x509.HostnameError
+		x509ci x509.CertificateInvalidError
+		tlsv   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &resp) && resp.HTTPStatusCode() > 0:
+		// An answer came, but not one the SDK could read: a proxy's
+		// error page, or an endpoint that is not AWS.
+		return fmt.Sprintf("the endpoint answered HTTP %d with something that is not an AWS response", resp.HTTPStatusCode())
+	case errors.As(err, &dns):
+		why := dns.Err
+		if dns.IsNotFound {
+			why = "no such host"
+		}
+		return fmt.Sprintf("cannot resolve %s: %s", dns.Name, why)
+	case errors.As(err, &x509ua), errors.As(err, &x509h), errors.As(err, &x509ci), errors.As(err, &tlsv):
+		why := innermost(err)
+		if tlsv != nil && tlsv.Err != nil {
+			why = tlsv.Err.Error()
+		}
+		return "the endpoint's TLS certificate is not trusted: " + why
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "the endpoint answered an HTTPS request in plain HTTP"
+	case errors.As(err, &op) && op.Op == "dial":
+		why := innermost(op)
+		if errors.As(op.Err, &errno) {
+			why = errno.Error()
+		}
+		if op.Addr != nil {
+			return fmt.Sprintf("cannot connect to %s: %s", op.Addr, why)
+		}
+		return "cannot connect: " + why
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "the endpoint closed the connection without answering"
+	}
+	return innermost(err)
+}
+
+// innermost is the text of the first error under the SDK's and net/http's
+// wrappers, which only add the operation, attempt count and URL.
+func innermost(err error) string {
+	for {
+		var next error
+		switch e := err.(type) {
+		case *smithy.OperationError:
+			next = e.Err
+		case *retry.MaxAttemptsError:
+			next = e.Err
+		case *awshttp.ResponseError:
+			next = e.ResponseError
+		case *smithyhttp.ResponseError:
+			next = e.Err
+		case *smithyhttp.RequestSendError:
+			next = e.Err
+		case *smithy.DeserializationError:
+			next = e.Err
+		case *url.Error:
+			next = e.Err
+		case *net.OpError:
+			next = e.Err
+		case *os.SyscallError:
+			next = e.Err
+		}
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }
 
 // CredentialError is returned when the account cannot be scanned at all
@@ -152,6 +267,12 @@ func (e *CredentialError) Error() string {
 		// expired SSO session, a missing credential_process…), which is
 		// what the user needs to fix it.
 		cause := strings.TrimPrefix(e.Err.Error(), "failed to refresh cached credentials, ")
+		// A source that calls AWS (SSO, STS web identity) failed: its
+		// call and cause, without the SDK's wrapping.
+		var oe *smithy.OperationError
+		if errors.As(e.Err, &oe) {
+			cause = strings.ToLower(oe.Service()) + ":" + oe.Operation() + ": " + Describe(oe.Err)
+		}
 		if strings.Contains(cause, "no EC2 IMDS role found") || strings.Contains(cause, "failed to retrieve credentials") && !strings.Contains(strings.ToLower(cause), "sso") {
 			return "no AWS credentials found: " + credentialHint
 		}

@@ -31,8 +31,7 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 		if kind, code := collect.Classify(err); kind == collect.KindCredentials {
 			return nil, &collect.CredentialError{Call: "sts:GetCallerIdentity", Code: code, Err: err}
 		}
-		g := collect.NewGap("", "", err)
-		return nil, fmt.Errorf("cannot identify the account (sts:GetCallerIdentity): %s: %s", g.Code, g.Message)
+		return nil, collect.Explain("cannot identify the account (sts:GetCallerIdentity)", err)
 	}
 	arn := aws.ToString(out.Arn)
 	r := orgscan.Reach{AccountID: aws.ToString(out.Account), Partition: collect.PartitionOf(arn), Access: snapshot.Access{Method: snapshot.AccessDirect},

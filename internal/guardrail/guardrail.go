@@ -135,7 +135,7 @@ func readError(call string, err error) error {
 	if kind, code := collect.Classify(err); kind == collect.KindCredentials {
 		return &collect.CredentialError{Call: call, Code: code, Err: err}
 	}
-	return fmt.Errorf("%s: %w", call, err)
+	return collect.Explain(call, err)
 }
 
 // Read reads the organisation's current state. It makes read-only calls

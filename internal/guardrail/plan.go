@@ -13,6 +13,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/vigil-sec/vigil/internal/change"
+	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/iampolicy"
 	"github.com/vigil-sec/vigil/internal/prevent"
 )
@@ -53,7 +54,20 @@ func BuildPlan(st *State, c Clients, req Request) (*change.Plan, error) {
 		InPlace: []string{},
 	}
 	mgmt := st.ManagementAccountID
-	step := func(s change.Step) { s.Account = mgmt; p.Steps = append(p.Steps, s) }
+	step := func(s change.Step) {
+		s.Account = mgmt
+		// The result and the audit log say why a call failed in one
+		// line, without the SDK's wrapping.
+		run := s.Run
+		s.Run = func(ctx context.Context) (string, error) {
+			detail, err := run(ctx)
+			if err != nil {
+				return detail, errors.New(collect.Describe(err))
+			}
+			return detail, nil
+		}
+		p.Steps = append(p.Steps, s)
+	}
 
 	// Centralised root access: trusted access for IAM first, then both
 	// features (the Enable calls fail with ServiceAccessNotEnabled otherwise).

@@ -353,8 +353,13 @@ func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account))
 				if err := notInOrganization(err, "organizations:ListAccounts"); err != nil {
 					return false, nil, err
 				}
-				return false, nil, fmt.Errorf("%w: organizations:ListAccounts: %s (the caller must be the management account or a delegated administrator; see 'vigil policy --org')",
-					ErrNotOrganization, collect.NewGap("", "", err).Text())
+				// Only a denial is about who calls; a network failure or
+				// a timeout is not cured by a policy.
+				hint := ""
+				if kind, _ := collect.Classify(err); kind == collect.KindDenied {
+					hint = " (the caller must be the management account or a delegated administrator; see 'vigil policy --org')"
+				}
+				return false, nil, fmt.Errorf("%w: organizations:ListAccounts: %s%s", ErrNotOrganization, collect.NewGap("", "", err).Text(), hint)
 			}
 			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListAccounts", err)
 			return false, &g, nil

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+)
+
+// rawSDK are fragments of the AWS SDK's error wrapping that must never
+// reach a user: they name no cause a user can act on, and "https" is
+// wrong on plain HTTP.
+var rawSDK = []string{"operation error", "https response error", "RequestID: ,", "StatusCode:", ": :", "request send failed"}
+
+// oneCleanLine checks a runtime error: one line, the wanted fragments,
+// none of the SDK's wrapping and none of the unwanted fragments.
+func oneCleanLine(t *testing.T, stderr string, want, unwanted []string) {
+	t.Helper()
+	var errs []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.HasPrefix(l, "vigil: ") && !strings.HasPrefix(l, "vigil: using the built-in demo") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) != 1 {
+		t.Fatalf("want one error line, got:\n%s", stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(errs[0], w) {
+			t.Errorf("%q lacks %q", errs[0], w)
+		}
+	}
+	for _, bad := range append(unwanted, rawSDK...) {
+		if strings.Contains(errs[0], bad) {
+			t.Errorf("%q holds %q", errs[0], bad)
+		}
+	}
+}
+
+// refusedEndpoint is an address nothing listens on.
+func refusedEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestNetworkErrorsReadClean: an endpoint nothing listens on gives one
+// line naming the call and the cause, with no advice about permissions
+// (no policy cures a refused connection) and none of the SDK's wrapping.
+func TestNetworkErrorsReadClean(t *testing.T) {
+	addr := refusedEndpoint(t)
+	env := map[string]string{"AWS_ENDPOINT_URL": "http://" + addr, "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE01", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"scan", []string{"scan", "--max-attempts", "1"}, []string{"sts:GetCallerIdentity", "cannot connect to " + addr + ": connection refused"}},
+		{"fix", []string{"fix", "--max-attempts", "1"}, []string{"sts:GetCallerIdentity", "cannot connect to " + addr + ": connection refused"}},
+		{"scan --org", []string{"scan", "--org", "--max-attempts", "1"}, []string{"cannot scan the organisation", "cannot connect to " + addr + ": connection refused"}},
+		{"fix --org", []string{"fix", "--org", "--max-attempts", "1"}, []string{"cannot connect to " + addr + ": connection refused"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, env, c.args...).want(t, 1)
+			oneCleanLine(t, r.stderr, c.want, []string{"vigil policy", "management account or a delegated administrator"})
+		})
+	}
+}
+
+// TestPermissionHintOnlyOnDenial: organizations:ListAccounts refused
+// with AccessDenied gets the hint about who may call it; the same call
+// failing on the server's side does not.
+func TestPermissionHintOnlyOnDenial(t *testing.T) {
+	for _, c := range []struct {
+		code string
+		hint bool
+	}{
+		{"AccessDeniedException", true},
+		{"ServiceException", false},
+	} {
+		t.Run(c.code, func(t *testing.T) {
+			srv, env := demoEmulator(t)
+			srv.AddFault(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: c.code})
+			r := vigil(t, env, "scan", "--org", "--max-attempts", "1").want(t, 1)
+			hint := []string{"see 'vigil policy --org'"}
+			if c.hint {
+				oneCleanLine(t, r.stderr, append(hint, "organizations:ListAccounts", c.code), nil)
+			} else {
+				oneCleanLine(t, r.stderr, []string{"organizations:ListAccounts", c.code}, hint)
+			}
+		})
+	}
+}
