@@ -128,7 +128,7 @@ func decodeCLIJSON(b []byte) (*Report, error) {
 		GeneratedTime string  `json:"GeneratedTime"`
 	}
 	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("JSON input (as printed by aws iam get-credential-report): %w", err)
+		return nil, fmt.Errorf("JSON input (as printed by aws iam get-credential-report): %s", snapshot.JSONError(b, err))
 	}
 	if out.Content == nil {
 		return nil, errors.New(`JSON input has no "Content" field; expected the output of aws iam get-credential-report`)

@@ -196,6 +196,7 @@ func TestErrorsNameLineAndColumn(t *testing.T) {
 		{"not an arn", header + "\n" + strings.Replace(cleanRoot, "arn:aws:iam::111122223333:root", "nope", 1) + "\n", "(arn): \"nope\" is not an IAM ARN"},
 		{"duplicate column", "user,arn,user\na,b,c\n", "line 1, column 3 (user): column appears twice"},
 		{"cli json without content", `{"ReportFormat":"text/csv"}`, `no "Content" field`},
+		{"cli json content not a string", `{"Content": 5}`, "line 1, column 13: Content must be a JSON string, not a number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

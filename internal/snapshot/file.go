@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -179,27 +181,90 @@ func (d *Document) Validate() error {
 	return nil
 }
 
-// describeJSONError turns a decoding error into "line L, column C: what".
+// JSONError describes an error of json.Unmarshal(data, …) for people:
+// its line and column, in JSON's terms rather than Go's types. Other
+// readers of JSON input use it too.
+func JSONError(data []byte, err error) string { return describeJSONError(data, err, -1) }
+
+// describeJSONError turns a decoding error into "line L, column C: what",
+// in the terms of JSON rather than of Go's types.
 func describeJSONError(data []byte, err error, fallback int64) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var tp *time.ParseError
 	switch {
 	case errors.As(err, &syn):
 		// Offset counts the bytes read, the bad one included.
 		return fmt.Sprintf("%s: %s", position(data, syn.Offset-1), syn.Error())
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := strings.TrimPrefix(typ.Field, ".")
 		if field == "" {
-			field = "value"
+			field = "the value"
 		}
-		return fmt.Sprintf("%s: %s must be %s, not a JSON %s", position(data, typ.Offset-1), field, typ.Type, typ.Value)
+		return fmt.Sprintf("%s: %s must be %s, not %s", position(data, typ.Offset-1), field, jsonKind(typ.Type), jsonValue(typ.Value))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Sprintf("%s: unexpected end of file", position(data, int64(len(data))))
 	}
-	if fallback >= 0 {
-		return fmt.Sprintf("%s: %s", position(data, fallback), err)
+	// time.Time's own decoder names neither the field nor JSON.
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	switch {
+	case errors.As(err, &tp):
+		msg = fmt.Sprintf("%q is not an RFC 3339 time (such as 2026-11-26T12:00:00Z)", tp.Value)
+	case strings.HasPrefix(msg, "Time.UnmarshalJSON: "):
+		msg = "a time must be a JSON string in RFC 3339 form (such as \"2026-11-26T12:00:00Z\")"
 	}
-	return err.Error()
+	if fallback >= 0 {
+		return fmt.Sprintf("%s: %s", position(data, fallback), msg)
+	}
+	return msg
+}
+
+// jsonKind names what a Go type accepts, in JSON's words.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return "a JSON string in RFC 3339 form (such as \"2026-11-26T12:00:00Z\")"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a JSON string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a JSON array"
+	case reflect.Map, reflect.Struct:
+		return "a JSON object"
+	}
+	return "another kind of value"
+}
+
+// jsonValue names the kind of value found, as UnmarshalTypeError reports
+// it ("string", "number", "number 1.5", "bool", "array", "object").
+func jsonValue(v string) string {
+	kind, literal, _ := strings.Cut(v, " ")
+	switch kind {
+	case "string":
+		return "a string"
+	case "number":
+		if literal != "" {
+			return literal
+		}
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "array":
+		return "an array"
+	case "object":
+		return "an object"
+	}
+	return v
 }
 
 // position converts a byte offset to a 1-based "line L, column C".

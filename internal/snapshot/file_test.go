@@ -73,8 +73,14 @@ func TestLoadErrors(t *testing.T) {
 		{"truncated", string(valid[:len(valid)/2]), "unexpected end of JSON input"},
 		{"wrong schema", `{"schema":"other","version":1,"accounts":[]}`, `not a Vigil snapshot (schema "other"`},
 		{"future version", `{"schema":"vigil.snapshot","version":2,"accounts":[]}`, "version 2 is not supported (this Vigil reads version 1)"},
-		{"unknown field", "{\"schema\":\"vigil.snapshot\",\"version\":1,\n\"acounts\":[]}", `line 2, column 14: json: unknown field "acounts"`},
-		{"wrong type", "{\"schema\":\"vigil.snapshot\",\"version\":1,\"accounts\":[\n{\"account_id\":12}]}", "line 2, column 16: accounts.account_id must be string"},
+		{"unknown field", "{\"schema\":\"vigil.snapshot\",\"version\":1,\n\"acounts\":[]}", `line 2, column 14: unknown field "acounts"`},
+		{"wrong type", "{\"schema\":\"vigil.snapshot\",\"version\":1,\"accounts\":[\n{\"account_id\":12}]}", "line 2, column 16: accounts.account_id must be a JSON string, not a number"},
+		{"object for an array", `{"schema":"vigil.snapshot","version":1,"accounts":"all"}`, "accounts must be a JSON array, not a string"},
+		{"string for a bool", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","caller":{"arn":"x","is_root":"no"}}]}`, "accounts.caller.is_root must be true or false, not a string"},
+		{"fraction for a version", `{"schema":"vigil.snapshot","version":1.5,"accounts":[]}`, "version must be a whole number, not 1.5"},
+		{"bad time", `{"schema":"vigil.snapshot","version":1,"collected_at":"yesterday","accounts":[]}`, `"yesterday" is not an RFC 3339 time`},
+		{"time not a string", `{"schema":"vigil.snapshot","version":1,"collected_at":5,"accounts":[]}`, "a time must be a JSON string in RFC 3339 form"},
+		{"stamp not a string", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","credential_report":{"columns":22,"users":0,"root":{"user_creation_time":5}}}]}`, "a timestamp must be a JSON string or null"},
 		{"bad account id", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"12"}]}`, `accounts[0]: account_id "12" is not a 12-digit`},
 		{"duplicate account", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333"},{"account_id":"111122223333"}]}`, "appears more than once"},
 		{"bad partition", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","partition":"mars"}]}`, `unknown partition "mars"`},
@@ -91,6 +97,14 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "snap.json") || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q should name the file and contain %q", err, c.want)
+			}
+			// Go's names for types and its own prefixes mean nothing to
+			// whoever edits the file.
+			msg := strings.TrimPrefix(err.Error(), "snapshot snap.json: ")
+			for _, goText := range []string{"json:", "Go struct", "Go value", "snapshot.", "[]", "UnmarshalJSON", "2006-01-02", " bool", " int", "float64"} {
+				if strings.Contains(msg, goText) {
+					t.Errorf("error %q holds %q", err, goText)
+				}
 			}
 		})
 	}

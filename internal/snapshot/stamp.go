@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -58,7 +59,9 @@ func (s *Stamp) UnmarshalJSON(b []byte) error {
 	}
 	var v string
 	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("timestamp must be a string or null: %w", err)
+		// Not wrapped: the decoder's error names Go types, and its offset
+		// is within this value, not the file.
+		return errors.New("a timestamp must be a JSON string or null")
 	}
 	switch v {
 	case NotApplicable, NoInformation, NotSupported:
