@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -214,10 +215,22 @@ func TestSaveFromRoundTrip(t *testing.T) {
 		t.Errorf("--output should leave stdout empty, got %q", r.stdout)
 	}
 	live, _ := os.ReadFile(out)
-	offline := vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout
+	offline := fromSnapshot(t, vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout, snap)
 	if !bytes.Equal(live, []byte(offline)) {
 		t.Errorf("--from re-evaluation differs from the live scan:\n%s\n---\n%s", live, offline)
 	}
+}
+
+// fromSnapshot checks that a JSON report of scan --from names the
+// snapshot file, and returns it without that line: all the rest is what
+// the live scan reported.
+func fromSnapshot(t *testing.T, report, snap string) string {
+	t.Helper()
+	line := "  \"snapshot_file\": " + strconv.Quote(snap) + ",\n"
+	if !strings.Contains(report, line) {
+		t.Errorf("the report of --from %s does not name it:\n%s", snap, report)
+	}
+	return strings.Replace(report, line, "", 1)
 }
 
 func TestBadInput(t *testing.T) {

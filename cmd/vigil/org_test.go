@@ -129,7 +129,7 @@ func TestOrgDemo(t *testing.T) {
 	snap, live := filepath.Join(dir, "org.snap.json"), filepath.Join(dir, "live.json")
 	vigil(t, nil, "scan", "--org", "--demo", "--assume-root", "--format", "json", "--output", live, "--save", snap).want(t, 0)
 	want, _ := os.ReadFile(live)
-	if got := vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout; got != string(want) {
+	if got := fromSnapshot(t, vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout, snap); got != string(want) {
 		t.Errorf("--from the saved organisation snapshot differs from the live report:\n%s\n---\n%s", want, got)
 	}
 	// --fail-on applies across every account.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -96,4 +99,43 @@ func TestPermissionHintOnlyOnDenial(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestScanFromNamesTheFile: a report of a saved snapshot says it came
+// from that file, and only then where the snapshot was collected: the
+// demo's emulator that served it is gone once the scan that saved it
+// ended.
+func TestScanFromNamesTheFile(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "demo-snapshot.json")
+	vigil(t, nil, "scan", "--org", "--demo", "--save", snap, "--format", "json").want(t, 0)
+	r := vigil(t, nil, "scan", "--from", snap).want(t, 0)
+	head, _, _ := strings.Cut(r.stdout, "\n\n")
+	source := ""
+	for _, l := range strings.Split(head, "\n") {
+		if strings.HasPrefix(l, "source: ") {
+			source = l
+		}
+	}
+	if !strings.HasPrefix(source, "source: snapshot "+snap+", saved from built-in demo (emulated organisation at http://127.0.0.1:") {
+		t.Errorf("source line %q does not name the snapshot file first", source)
+	}
+	var j struct {
+		SnapshotFile string `json:"snapshot_file"`
+		Source       struct{ Kind string }
+	}
+	if err := json.Unmarshal([]byte(vigil(t, nil, "scan", "--from", snap, "--format", "json").want(t, 0).stdout), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j.SnapshotFile != snap || j.Source.Kind != "demo" {
+		t.Errorf("JSON: snapshot_file %q, source kind %q", j.SnapshotFile, j.Source.Kind)
+	}
+}
+
+// TestSnapshotErrorsSpeakJSON: a snapshot with a value of the wrong kind
+// is refused in JSON's words, with no Go type in sight.
+func TestSnapshotErrorsSpeakJSON(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"2026-11-26T12:00:00Z","source":{"kind":"aws"},"accounts":"none"}`), 0o644)
+	r := vigil(t, nil, "scan", "--from", bad).want(t, 1)
+	oneCleanLine(t, r.stderr, []string{bad, "line 1, column", "accounts must be a JSON array, not a string"}, []string{"[]snapshot.Account", "Go "})
 }

@@ -193,6 +193,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	// snapshot later gives the same answer.
 	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, o.rule)
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: app.Version}, app.now())
+	rep.SnapshotFile = o.from
 	if framework != nil {
 		rep.Compliance = assessCompliance(catalog, framework, doc, results)
 	}

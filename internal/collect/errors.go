@@ -267,14 +267,14 @@ func (e *CredentialError) Error() string {
 		// expired SSO session, a missing credential_process…), which is
 		// what the user needs to fix it.
 		cause := strings.TrimPrefix(e.Err.Error(), "failed to refresh cached credentials, ")
+		if strings.Contains(cause, "no EC2 IMDS role found") || strings.Contains(cause, "failed to retrieve credentials") && !strings.Contains(strings.ToLower(cause), "sso") {
+			return "no AWS credentials found: " + credentialHint
+		}
 		// A source that calls AWS (SSO, STS web identity) failed: its
 		// call and cause, without the SDK's wrapping.
 		var oe *smithy.OperationError
 		if errors.As(e.Err, &oe) {
 			cause = strings.ToLower(oe.Service()) + ":" + oe.Operation() + ": " + Describe(oe.Err)
-		}
-		if strings.Contains(cause, "no EC2 IMDS role found") || strings.Contains(cause, "failed to retrieve credentials") && !strings.Contains(strings.ToLower(cause), "sso") {
-			return "no AWS credentials found: " + credentialHint
 		}
 		if strings.Contains(strings.ToLower(cause), "sso") {
 			return "no usable AWS credentials: " + cause + " (run aws sso login)"

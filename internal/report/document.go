@@ -23,8 +23,12 @@ type Document struct {
 	GeneratedAt time.Time `json:"generated_at"`
 	// CollectedAt is when the evaluated state was collected; it differs
 	// from GeneratedAt when a saved snapshot is re-evaluated.
-	CollectedAt  time.Time            `json:"collected_at"`
-	Source       snapshot.Source      `json:"source"`
+	CollectedAt time.Time       `json:"collected_at"`
+	Source      snapshot.Source `json:"source"`
+	// SnapshotFile is the saved snapshot this document evaluates (scan
+	// --from), when it does; Source is then where that snapshot was
+	// collected, which may be long gone (the demo's emulator).
+	SnapshotFile string               `json:"snapshot_file,omitempty"`
 	Incomplete   *snapshot.Incomplete `json:"incomplete,omitempty"`
 	Organization *Organization        `json:"organization,omitempty"`
 	Accounts     []Account            `json:"accounts"`

@@ -144,30 +144,53 @@ func accountFacts(a Account, short bool) string {
 			s += " · OU " + strings.Join(a.OUPath, "/")
 		}
 		if a.Access != nil {
-			s += " · " + accessText(a.Access)
+			s += " · " + accessText(a.Access, a.Gaps)
 		}
 	}
 	return s
 }
 
-// accessText says how an account was reached.
-func accessText(ac *snapshot.Access) string {
+// accessText says how an account was reached or, when an access gap says
+// it was not, how it was tried and what stopped it: a role that could not
+// be assumed was never "reached".
+func accessText(ac *snapshot.Access, gaps []snapshot.Gap) string {
+	var s string
 	switch ac.Method {
 	case snapshot.AccessAssumeRole:
-		s := "reached through sts:AssumeRole " + ac.RoleARN
+		s = "reached through sts:AssumeRole " + ac.RoleARN
 		if ac.Profile != "" {
 			s += " from profile " + ac.Profile
 		}
-		return s
 	case snapshot.AccessAssumeRoot:
-		return "reached through sts:AssumeRoot (" + path.Base(ac.RoleARN) + ")"
+		s = "reached through sts:AssumeRoot (" + path.Base(ac.RoleARN) + ")"
 	case snapshot.AccessDirect:
+		s = "read directly"
 		if ac.Profile != "" {
-			return "read directly with profile " + ac.Profile
+			s += " with profile " + ac.Profile
 		}
-		return "read directly"
+	default:
+		s = ac.Method
 	}
-	return ac.Method
+	if g := accessGap(gaps); g != nil {
+		code := g.Code
+		if code == "" {
+			code = "failed"
+		}
+		s = "not " + s + " (" + g.Call + ": " + code + ")"
+	}
+	return s
+}
+
+// accessGap is the gap that kept the run out of an account (section
+// access: the role or session refused, no answer in time, the run
+// cancelled first), or nil when it got in.
+func accessGap(gaps []snapshot.Gap) *snapshot.Gap {
+	for i := range gaps {
+		if gaps[i].Section == snapshot.SectionAccess && gaps[i].Code != "NotCollected" {
+			return &gaps[i]
+		}
+	}
+	return nil
 }
 
 // organization writes what the run learned about the organisation as a
@@ -188,7 +211,10 @@ func (t *textWriter) organization(d *Document, results []rule.Result) {
 		if how == "" {
 			how = o.AccessMode
 		}
-		t.wrap("  member accounts reached through "+how, "    ")
+		t.wrap("  access to member accounts: "+how, "    ")
+		if n := unreached(d.Accounts); n > 0 {
+			t.wrap(fmt.Sprintf("  %d of %s could not be reached", n, rule.Plural(len(d.Accounts), "account", "accounts")), "    ")
+		}
 		if o.Caller != "" {
 			t.wrap("  scanned from "+o.Caller, "    ")
 		}
@@ -213,7 +239,7 @@ func (t *textWriter) organization(d *Document, results []rule.Result) {
 		t.line(line)
 	}
 	if st := d.Summary.AccountStatus; st != nil && o.AccessMode != "" {
-		t.line("  accounts: " + accountCounts(st))
+		t.line("  " + accountCounts(st))
 		t.findings(d)
 	}
 	for _, g := range o.Gaps {
@@ -281,6 +307,21 @@ func (t *textWriter) findings(d *Document) {
 	}
 }
 
+// unreached counts the accounts the run could not get into.
+func unreached(accts []Account) int {
+	n := 0
+	for _, a := range accts {
+		if accessGap(a.Gaps) != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// accountCounts is every account of the run once: each scanned account in
+// one status (failing before unknown before clean), plus those not
+// scanned, so the parts add up to the total. Targets that named no
+// account are not accounts, and are counted apart.
 func accountCounts(st *AccountStatus) string {
 	failing := fmt.Sprintf("%d failing", st.Failing)
 	if st.Critical > 0 {
@@ -290,10 +331,12 @@ func accountCounts(st *AccountStatus) string {
 	if st.Skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d not scanned", st.Skipped))
 	}
+	total := st.Failing + st.Unknown + st.Clean + st.Skipped
+	s := rule.Plural(total, "account", "accounts") + ": " + strings.Join(parts, ", ")
 	if st.Unreached > 0 {
-		parts = append(parts, fmt.Sprintf("%d unreachable", st.Unreached))
+		s += "; " + rule.Plural(st.Unreached, "target", "targets") + " reached no account"
 	}
-	return strings.Join(parts, ", ")
+	return s
 }
 
 // skipped lists what was not scanned: skipped accounts (grouped by reason
@@ -380,6 +423,9 @@ func (t *textWriter) line(s string) {
 func (t *textWriter) header(d *Document) {
 	t.line(t.style(fmt.Sprintf("Vigil %s — root credential posture", d.Tool.Version), bold))
 	src := "source: " + describeSource(d.Source)
+	if d.SnapshotFile != "" {
+		src = "source: snapshot " + d.SnapshotFile + ", saved from " + describeSource(d.Source)
+	}
 	t.line(src + " · collected " + d.CollectedAt.UTC().Format(time.RFC3339))
 	if d.Source.Kind == snapshot.SourceDemo {
 		t.line(t.style("DEMO: this is Vigil's built-in emulated organisation, not an AWS account of yours.", yellow))
@@ -465,7 +511,7 @@ func (t *textWriter) account(a Account, results []rule.Result, collected time.Ti
 	}
 	t.line(t.style(head, bold) + " · " + strings.Join(facts, " · "))
 	if ac := a.Access; ac != nil {
-		how := "  " + accessText(ac)
+		how := "  " + accessText(ac, a.Gaps)
 		if ac.Note != "" {
 			t.wrap(how+": "+ac.Note, "    ")
 		} else {
@@ -658,7 +704,7 @@ func (t *textWriter) summary(d *Document) {
 	}
 	accounts := rule.Plural(d.Summary.Accounts, "account", "accounts")
 	if st := d.Summary.AccountStatus; st != nil {
-		accounts += ": " + accountCounts(st)
+		accounts = accountCounts(st)
 	}
 	t.line(t.style("Summary:", bold) + fmt.Sprintf(" %s · %d results · %s · %d UNKNOWN · %d PASS · %d NOT_APPLICABLE",
 		accounts, d.Summary.Results, fail, c.Unknown, c.Pass, c.NotApplicable))

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +72,97 @@ func TestWritersReturnErrors(t *testing.T) {
 	}
 	if err := WriteJSON(&failingWriter{n: 10}, sampleDoc()); err == nil {
 		t.Error("WriteJSON swallowed a write error")
+	}
+}
+
+// orgDoc is an organisation scan through roles: one account failing and
+// UNKNOWN at once, one UNKNOWN because its role was refused, one clean,
+// one suspended (not scanned) and a target that named no account.
+func orgDoc() *Document {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	snap := snapshot.New(now, "test", snapshot.Source{Kind: snapshot.SourceAWS})
+	member := &snapshot.Membership{Role: snapshot.RoleMember, OrganizationID: "o-abc", ManagementAccountID: "111111111111"}
+	role := func(id string) *snapshot.Access {
+		return &snapshot.Access{Method: snapshot.AccessAssumeRole, RoleARN: "arn:aws:iam::" + id + ":role/VigilAudit"}
+	}
+	snap.Organization = &snapshot.Organization{ID: "o-abc", ManagementAccountID: "111111111111", AccessMode: snapshot.AccessAssumeRole,
+		Skipped: []snapshot.SkippedAccount{{AccountID: "555555555555", State: "SUSPENDED", Reason: "the account is SUSPENDED"}}}
+	snap.Accounts = []snapshot.Account{
+		{ID: "222222222222", Partition: "aws", Org: member, Access: role("222222222222")},
+		{ID: "333333333333", Partition: "aws", Org: member, Access: role("333333333333"),
+			Gaps: []snapshot.Gap{{Section: snapshot.SectionAccess, Call: "sts:AssumeRole", Code: "AccessDenied", Message: "not authorized"}}},
+		{ID: "444444444444", Partition: "aws", Org: member, Access: role("444444444444")},
+	}
+	snap.Unreached = []snapshot.Unreached{{Target: "profile gone", Gap: snapshot.Gap{Section: snapshot.SectionAccess, Call: "AWS configuration", Code: "ConfigError", Message: "no such profile"}}}
+	res := func(acct, id string, st rule.Status) rule.Result {
+		return rule.Result{RuleID: id, Title: id, Status: st, Severity: rule.High, AccountID: acct, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " " + string(st)}
+	}
+	results := []rule.Result{
+		res("222222222222", "root-access-key", rule.Fail), res("222222222222", "root-recent-use", rule.Unknown),
+		res("333333333333", "root-access-key", rule.Unknown), res("333333333333", "root-recent-use", rule.Unknown),
+		res("444444444444", "root-access-key", rule.Pass), res("444444444444", "root-recent-use", rule.Pass),
+	}
+	return Build(snap, results, Tool{Name: "vigil", Version: "test"}, now)
+}
+
+// accountTally reads "N accounts: F failing (…), U unknown, C clean, S not
+// scanned" from the text report.
+var accountTally = regexp.MustCompile(`(\d+) accounts?: (\d+) failing(?: \(\d+ with critical failures\))?, (\d+) unknown, (\d+) clean(?:, (\d+) not scanned)?`)
+
+// TestAccountCountsAddUp: the organisation header and the summary count
+// every account once: an account that fails and is UNKNOWN is failing
+// only, the categories add up to the total, and the total is every
+// account of the run, scanned or not. A target that named no account is
+// not an account.
+func TestAccountCountsAddUp(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, orgDoc(), TextOptions{Profile: termenv.Ascii}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	tallies := accountTally.FindAllStringSubmatch(out, -1)
+	if len(tallies) != 2 {
+		t.Fatalf("want the header's and the summary's counts, got %q in:\n%s", tallies, out)
+	}
+	for _, m := range tallies {
+		n := make([]int, len(m))
+		for i := 1; i < len(m); i++ {
+			n[i], _ = strconv.Atoi(m[i])
+		}
+		total, failing, unknown, clean, notScanned := n[1], n[2], n[3], n[4], n[5]
+		if failing+unknown+clean+notScanned != total {
+			t.Errorf("%q: the parts add up to %d, not %d", m[0], failing+unknown+clean+notScanned, total)
+		}
+		if total != 4 || failing != 1 || unknown != 1 || clean != 1 || notScanned != 1 {
+			t.Errorf("%q: want 4 accounts: 1 failing, 1 unknown, 1 clean, 1 not scanned", m[0])
+		}
+	}
+	if !strings.Contains(out, "4 accounts: 1 failing, 1 unknown, 1 clean, 1 not scanned; 1 target reached no account") {
+		t.Errorf("the unreached target is not counted apart:\n%s", out)
+	}
+}
+
+// TestUnreachedAccountNotReached: an account whose role could not be
+// assumed is not "reached through sts:AssumeRole"; one whose role worked
+// is, and the organisation header says how many were not.
+func TestUnreachedAccountNotReached(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteText(&buf, orgDoc(), TextOptions{Profile: termenv.Ascii, Show: ShowAll}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, bad := range []string{"reached through sts:AssumeRole arn:aws:iam::333333333333", "member accounts reached through"} {
+		if strings.Contains(strings.ReplaceAll(out, "not reached through", ""), bad) {
+			t.Errorf("the report says %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{
+		"not reached through sts:AssumeRole arn:aws:iam::333333333333:role/VigilAudit (sts:AssumeRole: AccessDenied)",
+		"  reached through sts:AssumeRole arn:aws:iam::222222222222:role/VigilAudit",
+		"1 of 3 accounts could not be reached",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
 	}
 }
