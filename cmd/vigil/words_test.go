@@ -139,3 +139,18 @@ func TestSnapshotErrorsSpeakJSON(t *testing.T) {
 	r := vigil(t, nil, "scan", "--from", bad).want(t, 1)
 	oneCleanLine(t, r.stderr, []string{bad, "line 1, column", "accounts must be a JSON array, not a string"}, []string{"[]snapshot.Account", "Go "})
 }
+
+// TestRefusedRoleNotReached: a role target that cannot be assumed is
+// reported as not reached, with the call and the code, never as "reached
+// through sts:AssumeRole".
+func TestRefusedRoleNotReached(t *testing.T) {
+	_, env, home := targetsWorld(t)
+	acct2 := awsemu.OrgWorldAccountID(1)
+	arn := "arn:aws:iam::" + acct2 + ":role/NoSuchRole"
+	file := filepath.Join(home, "targets.yaml")
+	os.WriteFile(file, []byte("targets:\n  - profile: mgmt\n  - role_arn: "+arn+"\n    source_profile: mgmt\n"), 0o644)
+	r := vigil(t, env, "scan", "--targets", file).want(t, 0)
+	if strings.Contains(r.stdout, "  reached through sts:AssumeRole "+arn) || !strings.Contains(r.stdout, "not reached through sts:AssumeRole "+arn+" from profile mgmt (sts:AssumeRole: AccessDenied)") {
+		t.Errorf("report:\n%s", r.stdout)
+	}
+}

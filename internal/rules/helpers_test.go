@@ -59,8 +59,9 @@ type ruleCase struct {
 	acct   *snapshot.Account
 	opts   *rule.Options
 	status rule.Status
-	// contains are fragments the message must hold.
-	contains []string
+	// contains are fragments the message must hold; excludes, fragments
+	// it must not.
+	contains, excludes []string
 }
 
 func runCases(t *testing.T, r rule.Rule, cases []ruleCase) {
@@ -79,6 +80,11 @@ func runCases(t *testing.T, r rule.Rule, cases []ruleCase) {
 			for _, frag := range c.contains {
 				if !strings.Contains(out.Message, frag) {
 					t.Errorf("message %q does not contain %q", out.Message, frag)
+				}
+			}
+			for _, frag := range c.excludes {
+				if strings.Contains(out.Message, frag) {
+					t.Errorf("message %q contains %q", out.Message, frag)
 				}
 			}
 			if out.Message == "" {

@@ -92,10 +92,16 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 			Message: fmt.Sprintf("The root user was used in the last %s: %s.", rule.Age(window), strings.Join(recent, "; "))}
 	}
 
+	// "No recorded use" is said only where every source was read; an
+	// UNKNOWN says what could not be read instead, and the latest use
+	// that could.
 	last := "no recorded use"
+	latest := ""
 	if len(uses) > 0 {
 		last = fmt.Sprintf("last use: %s on %s", uses[0].what, uses[0].when.UTC().Format(time.RFC3339))
+		latest = fmt.Sprintf(" The latest use that could be read: %s on %s.", uses[0].what, uses[0].when.UTC().Format(time.RFC3339))
 	}
+	unknown := fmt.Sprintf("Whether the root user was used in the last %s is unknown: ", rule.Age(window))
 	if !haveRep || len(lacks) > 0 {
 		// A report without its last-use columns cannot rule use out: the
 		// real-time sources must. Judged like the report: a root user
@@ -110,11 +116,29 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 		}
 		if len(lacks) > 0 {
 			return rule.Outcome{Status: rule.Unknown, Evidence: ev,
-				Message: fmt.Sprintf("No root use in the %s before %s recorded in the columns it has, but it has no %s, so other use cannot be ruled out; %s.", rule.Age(window), rep.describe(), columnsText(lacks), last)}
+				Message: fmt.Sprintf("%s%s has no %s, so use recorded only there cannot be ruled out; what could be read shows none in that time.%s", unknown, rep.describe(), columnsText(lacks), latest)}
 		}
 		ev = append(ev, gapEvidence(a, snapshot.SectionCredentialReport)...)
+		if len(accessGaps(a)) > 0 {
+			return rule.Outcome{Status: rule.Unknown, Evidence: ev, Message: unknown + gapText(a) + "."}
+		}
+		var unread []string
+		if user == nil {
+			unread = append(unread, "console sign-ins")
+		}
+		if !invKeys {
+			unread = append(unread, "access key use")
+		}
+		if len(unread) > 0 {
+			return rule.Outcome{Status: rule.Unknown, Evidence: ev,
+				Message: fmt.Sprintf("%sits %s could be read only from the credential report, which is unavailable (%s).%s", unknown, strings.Join(unread, " and "), gapText(a, snapshot.SectionCredentialReport), latest)}
+		}
+		// An AssumeRoot session read sign-ins and the keys, but not when
+		// every key was last used.
+		ev = append(ev, gapEvidence(a, snapshot.SectionRootCredentials)...)
 		return rule.Outcome{Status: rule.Unknown, Evidence: ev,
-			Message: "Root sign-ins are only recorded in the credential report, which is unavailable (" + gapText(a, snapshot.SectionCredentialReport) + "); " + last + "."}
+			Message: fmt.Sprintf("%swhen access key %s was last used could not be read (%s), and the credential report, the other record of it, is unavailable (%s).%s",
+				unknown, strings.Join(unreadKeys(a.RootCredentials.AccessKeys), ", "), gapText(a, snapshot.SectionRootCredentials), gapText(a, snapshot.SectionCredentialReport), latest)}
 	}
 	if !rep.fresh(in.Options) {
 		return rule.Outcome{Status: rule.Unknown, Evidence: ev,
@@ -122,6 +146,17 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 	}
 	return rule.Outcome{Status: rule.Pass, Evidence: ev,
 		Message: fmt.Sprintf("No root sign-in or access key use in the last %s according to %s (%s). Use in the time since the report would not show.", rule.Age(window), rep.describe(), last)}
+}
+
+// unreadKeys lists the keys whose last use was not read.
+func unreadKeys(keys []snapshot.AccessKey) []string {
+	var ids []string
+	for _, k := range keys {
+		if k.LastUsed == nil {
+			ids = append(ids, k.ID)
+		}
+	}
+	return ids
 }
 
 // keyUsesKnown reports whether the last use of every key was read.

@@ -26,7 +26,9 @@ func TestRootRecentUse(t *testing.T) {
 			acct: account(func(a *snapshot.Account) { a.CredentialReport = withReport(rootRow(), time.Hour) })},
 		{name: "window is configurable", status: rule.Pass, opts: &rule.Options{RootUseWindow: 24 * time.Hour, MaxReportAge: 24 * time.Hour},
 			acct: account(func(a *snapshot.Account) { a.CredentialReport = withReport(usedPassword, time.Hour) })},
-		{name: "no report", status: rule.Unknown, contains: []string{"only recorded in the credential report"},
+		{name: "no report", status: rule.Unknown,
+			contains: []string{"Whether the root user was used in the last 30d is unknown", "console sign-ins and access key use could be read only from the credential report", "iam:GetCredentialReport: ReportExpired"},
+			excludes: []string{"no recorded use"},
 			acct: account(func(a *snapshot.Account) {
 				a.Summary = summary(true, true, true, false)
 				a.AddGap(gap(snapshot.SectionCredentialReport, "iam:GetCredentialReport", "ReportExpired"))
@@ -47,12 +49,25 @@ func TestRootRecentUse(t *testing.T) {
 				a.RootCredentials = auditInventory(ptr(now.Add(-300*24*time.Hour)), &snapshot.KeyUse{Date: ptr(now.Add(-100 * 24 * time.Hour))})
 			})},
 		{name: "AssumeRoot session: a key's last use unread", status: rule.Unknown,
+			contains: []string{"unknown: when access key AKIAEXAMPLE1 was last used could not be read (iam:GetAccessKeyLastUsed: Throttling)"},
+			excludes: []string{"no recorded use", "sign-ins are only recorded", "sign-ins could be read only"},
 			acct: account(func(a *snapshot.Account) {
 				a.RootCredentials = auditInventory(nil, nil)
 				a.RootCredentials.AccessKeys[0].LastUsed = nil
 				a.AddGap(gap(snapshot.SectionRootCredentials, "iam:GetAccessKeyLastUsed", "Throttling"))
 			})},
-		{name: "unreachable account", status: rule.Unknown, contains: []string{"could not be reached: sts:AssumeRole: AccessDenied"},
+		{name: "report without last-use columns", status: rule.Unknown,
+			contains: []string{"unknown: the credential report of", "has no password_last_used column", "The latest use that could be read: access key 1 on 2025-01-01T00:00:00Z"},
+			excludes: []string{"no recorded use"},
+			acct: account(func(a *snapshot.Account) {
+				row := activeKey1()
+				row.PasswordLastUsed = snapshot.Stamp{}
+				row.AccessKeys[0].LastUsedDate = at("2025-01-01T00:00:00Z")
+				row.Missing = []string{"password_last_used"}
+				a.CredentialReport = withReport(row, time.Hour)
+			})},
+		{name: "unreachable account", status: rule.Unknown, contains: []string{"unknown: the account could not be reached: sts:AssumeRole: AccessDenied"},
+			excludes: []string{"no recorded use"},
 			acct: &snapshot.Account{ID: "111122223333", Gaps: []snapshot.Gap{gap(snapshot.SectionAccess, "sts:AssumeRole", "AccessDenied")}}},
 	})
 }
