@@ -68,7 +68,7 @@ func TestRootRecentUse(t *testing.T) {
 			})},
 		{name: "unreachable account", status: rule.Unknown, contains: []string{"unknown: the account could not be reached: sts:AssumeRole: AccessDenied"},
 			excludes: []string{"no recorded use"},
-			acct: &snapshot.Account{ID: "111122223333", Gaps: []snapshot.Gap{gap(snapshot.SectionAccess, "sts:AssumeRole", "AccessDenied")}}},
+			acct:     &snapshot.Account{ID: "111122223333", Gaps: []snapshot.Gap{gap(snapshot.SectionAccess, "sts:AssumeRole", "AccessDenied")}}},
 	})
 }
 
