@@ -5,6 +5,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,5 +154,25 @@ func TestRefusedRoleNotReached(t *testing.T) {
 	r := vigil(t, env, "scan", "--targets", file).want(t, 0)
 	if strings.Contains(r.stdout, "  reached through sts:AssumeRole "+arn) || !strings.Contains(r.stdout, "not reached through sts:AssumeRole "+arn+" from profile mgmt (sts:AssumeRole: AccessDenied)") {
 		t.Errorf("report:\n%s", r.stdout)
+	}
+}
+
+// TestDefaultAuditLogIgnored: the audit log fix and prevent write by
+// default lands in the working directory, so a run from a checkout of
+// this repository must not leave it for git to pick up.
+func TestDefaultAuditLogIgnored(t *testing.T) {
+	ignore, err := os.ReadFile("../../.gitignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"fix", "prevent"} {
+		help := vigil(t, nil, cmd, "--help").want(t, 0).stdout
+		m := regexp.MustCompile(`--audit-log string .*\(default "([^"]+)"\)`).FindStringSubmatch(help)
+		if m == nil {
+			t.Fatalf("%s --help names no default audit log:\n%s", cmd, help)
+		}
+		if !slices.Contains(strings.Split(string(ignore), "\n"), m[1]) {
+			t.Errorf(".gitignore does not list %s, the default audit log of %s", m[1], cmd)
+		}
 	}
 }

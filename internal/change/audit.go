@@ -2,8 +2,11 @@ package change
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -37,19 +40,60 @@ type Entry struct {
 // line being written and never corrupts the ones before it.
 type AuditLog struct {
 	mu   sync.Mutex
-	f    *os.File
+	f    *os.File // nil until the first change is about to be attempted
 	path string
 }
 
-// OpenAuditLog opens (creating if needed, mode 0600) the audit log at
-// path for appending. Callers open it before changing anything, so an
-// unwritable log stops the run before the first change.
+// OpenAuditLog checks, before anything changes, that the audit log at
+// path can be written, and returns it. An existing file is opened for
+// appending at once. A new one is created (mode 0600) only by Begin, when
+// the first change is about to be attempted, so a run that changes
+// nothing (declined, refused, nothing to do) leaves no file behind; its
+// directory is checked now, so an unwritable log still stops the run
+// before its first change, and before its confirmation.
 func OpenAuditLog(path string) (*AuditLog, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
+	st, err := os.Stat(path)
+	switch {
+	case err == nil && st.IsDir():
+		return nil, fmt.Errorf("open audit log: %s is a directory", path)
+	case err == nil:
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open audit log: %w", err)
+		}
+		return &AuditLog{f: f, path: path}, nil
+	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	return &AuditLog{f: f, path: path}, nil
+	// A file created and removed at once proves the directory takes new
+	// files, and leaves nothing behind.
+	probe, err := os.CreateTemp(filepath.Dir(path), ".vigil-audit-check-*")
+	if err != nil {
+		return nil, fmt.Errorf("open audit log %s: cannot create files in its directory: %w", path, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return &AuditLog{path: path}, nil
+}
+
+// Begin creates the file if it does not exist yet. Apply calls it once
+// confirmed, before the first change; calling it again does nothing.
+func (l *AuditLog) Begin() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.beginLocked()
+}
+
+func (l *AuditLog) beginLocked() error {
+	if l.f != nil {
+		return nil
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create audit log: %w", err)
+	}
+	l.f = f
+	return nil
 }
 
 // Path is the log's file name.
@@ -64,6 +108,9 @@ func (l *AuditLog) Record(e Entry) error {
 	b = append(b, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.beginLocked(); err != nil {
+		return err
+	}
 	if _, err := l.f.Write(b); err != nil {
 		return fmt.Errorf("write %s: %w", l.path, err)
 	}
@@ -73,9 +120,12 @@ func (l *AuditLog) Record(e Entry) error {
 	return nil
 }
 
-// Close closes the file.
+// Close closes the file, if it was ever opened.
 func (l *AuditLog) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
 	return l.f.Close()
 }

@@ -140,8 +140,8 @@ func TestApplyDeclinedChangesNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tty gone") {
 		t.Fatalf("err = %v", err)
 	}
-	if len(rec.calls) != 0 || len(readLog(t, path)) != 0 {
-		t.Errorf("declined run made calls %v or logged", rec.calls)
+	if _, err := os.Stat(path); len(rec.calls) != 0 || err == nil {
+		t.Errorf("declined run made calls %v or created the log", rec.calls)
 	}
 	// No consent at all is refused outright.
 	if _, err := Apply(t.Context(), p, Options{Audit: log}); err == nil {
@@ -244,5 +244,68 @@ func TestWritePlanAndReport(t *testing.T) {
 	WriteReport(&b, &Report{Results: []Result{{Step: "a", Action: "svc:a", Target: "t", Status: Failed, Error: "boom"}, {Step: "b", Action: "svc:b", Target: "u", Status: Succeeded, Detail: "p-1"}}})
 	if !strings.Contains(b.String(), "FAILED  svc:a  t") || !strings.Contains(b.String(), "boom") || !strings.Contains(b.String(), "(p-1)") {
 		t.Errorf("report:\n%s", b.String())
+	}
+}
+
+// TestAuditLogCreatedOnlyForAChange: opening the log checks it and
+// creates nothing; a declined or empty run leaves no file; the file is
+// created, mode 0600, when the first change is about to be made. A log
+// whose directory disappears after the check stops the run before any
+// change.
+func TestAuditLogCreatedOnlyForAChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log, err := OpenAuditLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	exists := func() bool { _, err := os.Stat(path); return err == nil }
+	if exists() {
+		t.Fatal("opening the log created the file")
+	}
+	rec := &recorder{}
+	p := &Plan{Scope: "x", Steps: []Step{rec.step("a", false)}}
+	if _, err := Apply(t.Context(), p, Options{Confirmer: &answer{ok: false}, Audit: log}); !errors.Is(err, ErrDeclined) || exists() {
+		t.Fatalf("declined: err %v, file created %v", err, exists())
+	}
+	if _, err := Apply(t.Context(), &Plan{Scope: "x"}, Options{Confirmer: Yes{}, Audit: log}); err != nil || exists() {
+		t.Fatalf("nothing to do: err %v, file created %v", err, exists())
+	}
+	if _, err := Apply(t.Context(), p, Options{Confirmer: Yes{}, Audit: log}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 || len(readLog(t, path)) != 1 {
+		t.Fatalf("after a change: %v %v, %d lines", st, err, len(readLog(t, path)))
+	}
+
+	// An existing log is appended to.
+	again, err := OpenAuditLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(t.Context(), p, Options{Confirmer: Yes{}, Audit: again}); err != nil || len(readLog(t, path)) != 2 {
+		t.Fatalf("append: %v, %d lines", err, len(readLog(t, path)))
+	}
+	again.Close()
+
+	if _, err := OpenAuditLog(t.TempDir()); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory as the log: %v", err)
+	}
+	if _, err := OpenAuditLog(filepath.Join(t.TempDir(), "missing", "audit.jsonl")); err == nil {
+		t.Error("a log in a missing directory was accepted")
+	}
+
+	dir := filepath.Join(t.TempDir(), "sub")
+	os.Mkdir(dir, 0o700)
+	gone, err := OpenAuditLog(filepath.Join(dir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(dir)
+	rec2 := &recorder{}
+	rep, err := Apply(t.Context(), &Plan{Scope: "x", Steps: []Step{rec2.step("a", false)}}, Options{Confirmer: Yes{}, Audit: gone})
+	if err == nil || len(rec2.calls) != 0 || rep == nil || rep.Results[0].Status != Skipped {
+		t.Errorf("a log that cannot be created: err %v, calls %v, report %+v", err, rec2.calls, rep)
 	}
 }

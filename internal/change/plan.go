@@ -183,6 +183,15 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 	if !ok {
 		return nil, ErrDeclined
 	}
+	// The log's file is created now, when the first change is about to
+	// be made, and a log that cannot be created stops the run first.
+	if err := o.Audit.Begin(); err != nil {
+		for _, s := range p.Steps {
+			rep.Results = append(rep.Results, Result{Step: s.ID, Action: s.Action, Target: s.Target,
+				Status: Skipped, Error: "not attempted: the audit log could not be created", Time: now().UTC()})
+		}
+		return rep, fmt.Errorf("audit log: %w (nothing was attempted)", err)
+	}
 
 	status := map[string]Status{}
 	for i, s := range p.Steps {

@@ -111,7 +111,7 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.BoolVar(&o.demo, "demo", false, "use the built-in emulated organisation instead of AWS")
 	f.BoolVar(&o.apply, "apply", false, "make the changes (after confirmation)")
 	f.BoolVar(&o.yes, "yes", false, "with --apply: do not ask for confirmation")
-	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file")
+	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file (created when the first change is made; the default is in the current directory)")
 	f.BoolVar(&o.delete, "delete", false, "signed with root's own key: delete active keys at once instead of deactivating them first")
 	f.BoolVar(&o.certificates, "certificates", false, "also delete the root user's signing certificates")
 	f.BoolVar(&o.password, "password", false, "also delete the root user's console password (member accounts only)")
@@ -235,9 +235,10 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 			return err
 		}
 	}
-	// Opened before the confirmation: a log that cannot be written stops
-	// the run before anything changes. A run with nothing to change never
-	// gets here and leaves no file behind.
+	// Checked before the confirmation: a log that cannot be written stops
+	// the run before anything changes. Its file is created only when the
+	// first change is about to be made, so a declined run, or one with
+	// nothing to change, leaves none behind.
 	audit, err := change.OpenAuditLog(o.auditLog)
 	if err != nil {
 		return fmt.Errorf("--audit-log: %w", err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,6 +40,10 @@ func TestFixConfirmation(t *testing.T) {
 			r := runVigil(t, c.answer, true, "fix", "--org", "--apply", "--audit-log", audit)
 			if r.code != c.code || len(mutating(srv)) != c.changes {
 				t.Fatalf("exit %d, changes %v\nstdout:\n%s\nstderr:\n%s", r.code, mutating(srv), r.stdout, r.stderr)
+			}
+			// The audit log exists only once a change was made.
+			if _, err := os.Stat(audit); (err == nil) != (c.changes > 0) {
+				t.Errorf("%d change(s), audit log created: %v", c.changes, err == nil)
 			}
 			for _, want := range []string{"Apply 1 change(s) in 1 account(s) as arn:aws:iam::" + tMgmt + ":user/admin?", "1 of them delete credentials, which cannot be undone.", "Only 'yes'"} {
 				if !strings.Contains(r.stderr, want) {

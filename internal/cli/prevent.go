@@ -88,7 +88,7 @@ No SCP reaches the management account; see the README written with --out.`,
 	f.BoolVar(&o.plan, "plan", false, "show the changes --apply would make, and make none")
 	f.BoolVar(&o.apply, "apply", false, "make the changes: enable trusted access and centralised root access, enable SCPs, create and attach the SCPs")
 	f.BoolVar(&o.yes, "yes", false, "with --apply: do not ask for confirmation")
-	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file")
+	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file (created when the first change is made; the default is in the current directory)")
 	return cmd
 }
 
@@ -429,9 +429,10 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		}
 		return nil
 	}
-	// Opened before the confirmation and the first change: a log that
-	// cannot be written stops the run before anything happens. A run with
-	// nothing to change never gets here and leaves no file behind.
+	// Checked before the confirmation: a log that cannot be written stops
+	// the run before anything happens. Its file is created only when the
+	// first change is about to be made, so a declined run, or one with
+	// nothing to change, leaves none behind.
 	audit, err := change.OpenAuditLog(o.auditLog)
 	if err != nil {
 		return fmt.Errorf("--audit-log: %w", err)

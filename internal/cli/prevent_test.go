@@ -142,9 +142,13 @@ func TestPreventPlanIsADryRun(t *testing.T) {
 		t.Errorf("JSON plan: %d %s", r.code, r.stdout)
 	}
 	// Declined and refused runs are dry too.
-	runVigil(t, "no\n", true, "prevent", "--apply", "--target", tRoot, "--audit-log", filepath.Join(t.TempDir(), "a"))
+	declined := filepath.Join(t.TempDir(), "a")
+	runVigil(t, "no\n", true, "prevent", "--apply", "--target", tRoot, "--audit-log", declined)
 	if got := mutating(srv); len(got) != 0 {
 		t.Fatalf("a declined run made mutating calls: %v", got)
+	}
+	if _, err := os.Stat(declined); err == nil {
+		t.Error("a declined run created the audit log")
 	}
 }
 
