@@ -129,8 +129,14 @@ func checkOrgRootSCPCoverage(in rule.Input) rule.Outcome {
 
 	if c == nil || c.Root == nil {
 		ev := orgGapEvidence(org, snapshot.SectionOrgTree, srcRoots)
+		// "Could not be read" only when a call failed; a run that never
+		// asked (several profiles, a file) says so.
+		why := "the organisation's root and OU tree were not read by this run; only a scan of the management account or a delegated administrator (alone, or with --org) reads them."
+		if g := org.GapFor(snapshot.SectionOrgTree); g != nil {
+			why = "the organisation's root and OU tree could not be read (" + g.Call + ": " + gapCode(*g) + "). Only the management account or a delegated administrator can read them."
+		}
 		return rule.Outcome{Status: rule.Unknown, Evidence: append(ev, mgmtEv),
-			Message: "Whether an SCP restricts member accounts' root users is unknown: the organisation's root and OU tree could not be read. Only the management account or a delegated administrator can read them. " + mgmtNote}
+			Message: "Whether an SCP restricts member accounts' root users is unknown: " + why + " " + mgmtNote}
 	}
 	rootEv := rule.Evidence{Source: srcRoots, Key: c.Root.ID + " PolicyTypes", Value: strings.Join(c.Root.PolicyTypes, ", ")}
 	if rootEv.Value == "" {
