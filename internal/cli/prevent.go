@@ -248,8 +248,11 @@ func discover(ctx context.Context, app *App, o preventOptions) (*guardrail.Disco
 		return nil, err
 	}
 	slog.Info("discovered organisation", "organization", d.OrganizationID, "root", d.RootID, "partition", d.Partition)
-	if d.RootID == "" {
+	switch {
+	case d.RootID == "" && d.RootDenied:
 		fmt.Fprintf(app.Stderr, "vigil: account %s cannot read the organisation's root (%s); run with the management account's credentials to fill it in\n", d.Account, d.RootError)
+	case d.RootID == "":
+		fmt.Fprintf(app.Stderr, "vigil: account %s could not read the organisation's root (%s)\n", d.Account, d.RootError)
 	}
 	return d, nil
 }

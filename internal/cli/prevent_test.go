@@ -225,9 +225,21 @@ func TestPreventDiscovers(t *testing.T) {
 	// From a member account the root stays unknown, and stderr says why.
 	emulatorEnv(t, srv, tMemberKey)
 	r = runVigil(t, "", false, "prevent")
-	if r.code != 0 || !strings.Contains(r.stderr, "cannot read the organisation's root") || !strings.Contains(r.stdout, "organisation o-aa111bb222") {
+	if r.code != 0 || !strings.Contains(r.stderr, "cannot read the organisation's root (organizations:ListRoots: AccessDenied") ||
+		!strings.Contains(r.stderr, "management account's credentials") || !strings.Contains(r.stdout, "organisation o-aa111bb222") {
 		t.Errorf("member: %d\n%s", r.code, r.stderr)
 	}
+	// A failure that is not a denial names its cause, with no advice
+	// about whose credentials to use.
+	emulatorEnv(t, srv, tMgmtKey)
+	srv.AddFault(awsemu.Fault{Service: "organizations", Action: "ListRoots", Code: "ServiceException"})
+	r = runVigil(t, "", false, "prevent")
+	if r.code != 0 || !strings.Contains(r.stderr, "could not read the organisation's root (organizations:ListRoots: ServiceException") ||
+		strings.Contains(r.stderr, "management account's credentials") {
+		t.Errorf("ListRoots failing: %d\n%s", r.code, r.stderr)
+	}
+	srv.ClearFaults()
+	emulatorEnv(t, srv, tMemberKey)
 	r = runVigil(t, "", false, "prevent", "--target", tMgmt)
 	if r.code != 2 {
 		t.Errorf("management target while printing: %d %s", r.code, r.stderr)

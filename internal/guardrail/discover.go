@@ -22,8 +22,10 @@ type Discovery struct {
 	ManagementAccountID string
 	// RootID is empty when ListRoots was refused (a member account).
 	RootID string
-	// RootError says why RootID is empty.
-	RootError string
+	// RootError says why RootID is empty; RootDenied, whether it was
+	// for lack of permission (rather than, say, the network).
+	RootError  string
+	RootDenied bool
 }
 
 // Discover identifies the caller's organisation for `vigil prevent`. Only
@@ -49,11 +51,11 @@ func Discover(ctx context.Context, c Clients) (*Discovery, error) {
 	roots, err := c.Orgs.ListRoots(ctx, &organizations.ListRootsInput{})
 	switch {
 	case err != nil:
-		kind, code := collect.Classify(err)
+		kind, _ := collect.Classify(err)
 		if kind == collect.KindCredentials {
 			return nil, readError("organizations:ListRoots", err)
 		}
-		d.RootError = "organizations:ListRoots: " + code
+		d.RootError, d.RootDenied = "organizations:ListRoots: "+collect.Describe(err), kind == collect.KindDenied
 	case len(roots.Roots) > 0:
 		d.RootID = aws.ToString(roots.Roots[0].Id)
 	}
