@@ -176,3 +176,10 @@ func TestDefaultAuditLogIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingProfileSaysSo: a profile that is nowhere is named as such,
+// not in the SDK's "failed to get shared config profile, NAME".
+func TestMissingProfileSaysSo(t *testing.T) {
+	r := vigil(t, map[string]string{"AWS_REGION": "us-east-1"}, "scan", "--profile", "nope").want(t, 1)
+	oneCleanLine(t, r.stderr, []string{`AWS profile "nope" is in neither the AWS config file nor the credentials file`}, []string{"failed to get shared config"})
+}

@@ -48,6 +48,11 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
+		// The SDK says "failed to get shared config profile, NAME".
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) {
+			return aws.Config{}, fmt.Errorf("AWS profile %q is in neither the AWS config file nor the credentials file", missing.Profile)
+		}
 		if o.Profile != "" {
 			return aws.Config{}, fmt.Errorf("load AWS profile %q: %w", o.Profile, err)
 		}
