@@ -190,7 +190,7 @@ func Apply(ctx context.Context, p *Plan, o Options) (*Report, error) {
 			rep.Results = append(rep.Results, Result{Step: s.ID, Action: s.Action, Target: s.Target,
 				Status: Skipped, Error: "not attempted: the audit log could not be created", Time: now().UTC()})
 		}
-		return rep, fmt.Errorf("audit log: %w (nothing was attempted)", err)
+		return rep, fmt.Errorf("%w: nothing was attempted", err)
 	}
 
 	status := map[string]Status{}
