@@ -102,7 +102,7 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: only these account IDs")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "with --org: leave these account IDs out")
 	f.IntVar(&o.parallel, "parallel", o.parallel, "accounts planned and changed at once (--org, --targets, several --profile)")
-	f.Var(dayDuration{&o.accountTimeout}, "account-timeout", "give up on an account after this long (reading it, then changing it)")
+	f.Var(newDuration(&o.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long, reading it and then changing it ("+rangeAccountTimeout.String()+")")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	f.StringVar(&o.role, "role", "", "with --org: a role in each member account allowed cloudtrail:LookupEvents, to list each key's CloudTrail events (the delete task policy cannot)")
 	f.StringVar(&o.externalID, "external-id", "", "with --role: the external ID its trust policy requires")
@@ -116,9 +116,9 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.BoolVar(&o.certificates, "certificates", false, "also delete the root user's signing certificates")
 	f.BoolVar(&o.password, "password", false, "also delete the root user's console password (member accounts only)")
 	f.BoolVar(&o.mfa, "mfa", false, "also deactivate the root user's MFA devices (member accounts only; needs --password when root has one)")
-	f.Var(dayDuration{&o.minIdle}, "min-idle", "refuse access keys used more recently than this (e.g. 30d, 0 for no age limit)")
+	f.Var(newDuration(&o.minIdle, rangeMinIdle), "min-idle", "refuse access keys used more recently than this, e.g. 30d ("+rangeMinIdle.String()+")")
 	f.BoolVar(&o.force, "force", false, "act on access keys the guard refuses (recently used, or of unknown last use)")
-	f.Var(dayDuration{&o.lookback}, "lookback", "how far back to search CloudTrail for a key's events (at most 90d)")
+	f.Var(newDuration(&o.lookback, rangeLookback), "lookback", "how far back to search CloudTrail for a key's events ("+rangeLookback.String()+", all CloudTrail's event history keeps)")
 	f.IntVar(&o.events, "events", o.events, "how many of a key's newest CloudTrail events to show (1 to 50)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
@@ -148,10 +148,6 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--yes and --audit-log only apply to --apply")
 	case o.parallel < 1 || o.parallel > 1024:
 		return usagef("--parallel %d: want 1 to 1024", o.parallel)
-	case o.accountTimeout <= 0:
-		return usagef("--account-timeout must be positive")
-	case o.lookback <= 0 || o.lookback > fix.MaxLookback:
-		return usagef("--lookback %s: want more than 0 and at most 90d, as far back as CloudTrail's event history reaches", dayDuration{&o.lookback})
 	case o.events < 1 || o.events > fix.MaxEvents:
 		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
 	}
