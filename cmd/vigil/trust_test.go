@@ -4,6 +4,9 @@ package main
 // Vigil accepts (issue 8, items 4, 5, 6, 8, 9 and 12).
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -38,5 +41,113 @@ func TestDurationBounds(t *testing.T) {
 	r := vigil(t, nil, "scan", "--demo", "--root-use-window", "3650d", "--format", "json").want(t, 0)
 	if !strings.Contains(r.stdout, "The root user was used in the last 3650d") {
 		t.Errorf("root-recent-use did not fail with the widest window:\n%s", r.stdout)
+	}
+}
+
+// TestOutputIsInput: an output that is an input, or another output, is
+// refused before anything runs, whatever it is called; the input is left
+// as it was. Each of these once destroyed its input with exit code 0.
+func TestOutputIsInput(t *testing.T) {
+	dir := t.TempDir()
+	copyFile := func(src, name string) string {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	report := copyFile("testdata/credential-report.csv", "report.csv")
+	snap := copyFile("testdata/snapshot.json", "snapshot.json")
+	targets := filepath.Join(dir, "targets.yaml")
+	os.WriteFile(targets, []byte("targets:\n  - profile: prod\n"), 0o644)
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(snap, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.csv")
+	if err := os.Link(report, hard); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "out.json")
+	before := map[string][]byte{}
+	for _, p := range []string{report, snap, targets} {
+		before[p], _ = os.ReadFile(p)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"report as output", []string{"scan", "--credential-report", report, "--output", report}, "--output " + report + " is the same file as --credential-report " + report},
+		{"snapshot as output", []string{"scan", "--from", snap, "--output", snap}, "is the same file as --from"},
+		{"snapshot through a symlink", []string{"scan", "--from", snap, "--output", link}, "--output " + link + " is the same file as --from " + snap},
+		{"report through a hard link", []string{"scan", "--credential-report", report, "--output", hard}, "is the same file as --credential-report"},
+		{"report through another spelling", []string{"scan", "--credential-report", report, "--output", filepath.Join(dir, ".", "..", filepath.Base(dir), "report.csv")}, "is the same file"},
+		{"output and save", []string{"scan", "--demo", "--output", fresh, "--save", fresh}, "--output " + fresh + " is the same file as --save " + fresh + ": an output cannot be another output"},
+		{"output and save, not yet written, two spellings", []string{"scan", "--demo", "--output", fresh, "--save", filepath.Join(dir, ".", "out.json")}, "is the same file"},
+		{"save over the report", []string{"scan", "--credential-report", report, "--save", report}, "--save " + report + " is the same file as --credential-report"},
+		{"targets as output", []string{"scan", "--targets", targets, "--output", targets}, "is the same file as --targets"},
+		{"fix audit log over the snapshot", []string{"fix", "--demo", "--from", snap, "--apply", "--yes", "--audit-log", snap}, "--audit-log " + snap + " is the same file as --from " + snap},
+		{"fix audit log over the targets", []string{"fix", "--targets", targets, "--apply", "--yes", "--audit-log", targets}, "is the same file as --targets"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, nil, c.args...).want(t, 2)
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, c.want)
+			}
+			for p, b := range before {
+				if now, _ := os.ReadFile(p); !bytes.Equal(now, b) {
+					t.Errorf("%s was changed", p)
+				}
+			}
+			if _, err := os.Stat(fresh); err == nil {
+				t.Errorf("%s was written", fresh)
+			}
+		})
+	}
+	// Different files in the same directory are fine.
+	vigil(t, nil, "scan", "--credential-report", report, "--output", fresh, "--max-report-age", "0").want(t, 0)
+}
+
+// TestOutputNotWritable: an output directory that exists but cannot be
+// written is found before the scan calls AWS, not after it.
+func TestOutputNotWritable(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "read-only")
+	os.Mkdir(dir, 0o555)
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	if f, err := os.CreateTemp(dir, "probe"); err == nil {
+		// Running as root, permissions do not stop a write; /proc does.
+		f.Close()
+		os.Remove(f.Name())
+		if _, err := os.Stat("/proc/self"); err != nil {
+			t.Skip("no directory this user cannot write to")
+		}
+		dir = "/proc"
+	}
+	srv, env := emulated(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--output", filepath.Join(dir, "out.json")}, "--output " + filepath.Join(dir, "out.json") + ": cannot write to directory " + dir},
+		{[]string{"scan", "--save", filepath.Join(dir, "snap.json")}, "--save " + filepath.Join(dir, "snap.json") + ": cannot write to directory"},
+		{[]string{"fix", "--apply", "--yes", "--audit-log", filepath.Join(dir, "audit.jsonl")}, "--audit-log " + filepath.Join(dir, "audit.jsonl") + ": cannot write to directory"},
+		{[]string{"prevent", "--apply", "--yes", "--target", "r-ab12", "--audit-log", filepath.Join(dir, "audit.jsonl")}, "cannot write to directory"},
+		{[]string{"prevent", "--offline", "--out", dir}, "--out: cannot write to directory " + dir},
+		{[]string{"docs", "--out", filepath.Join(dir, "site")}, "--out: cannot write to directory " + dir},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			r := vigil(t, env, c.args...).want(t, 1)
+			if !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr %q lacks %q", r.stderr, c.want)
+			}
+		})
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("%d AWS calls were made before the unwritable output was found", n)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -168,15 +166,11 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 	if o.apply && !o.yes && !app.interactive() {
 		return usagef("--apply removes root credentials and needs a confirmation, but stdin is not a terminal: review the plan with vigil fix (no --apply), then pass --yes")
 	}
-	if o.apply {
-		if st, err := os.Stat(filepath.Dir(o.auditLog)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--audit-log %s: directory %s does not exist", o.auditLog, filepath.Dir(o.auditLog))
-		}
-		if st, err := os.Stat(o.auditLog); err == nil && st.IsDir() {
-			return fmt.Errorf("--audit-log %s: is a directory", o.auditLog)
-		}
+	audit := fileArg{flag: "audit-log", path: o.auditLog, output: true, appends: true}
+	if !o.apply {
+		audit = fileArg{}
 	}
-	return nil
+	return checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "targets", path: o.targets}, audit)
 }
 
 func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bool) error {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,13 +145,10 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	for _, p := range []struct{ flag, path string }{{"output", o.output}, {"save", o.save}} {
-		if p.path == "" {
-			continue
-		}
-		if st, err := os.Stat(filepath.Dir(p.path)); err != nil || !st.IsDir() {
-			return 0, false, fmt.Errorf("--%s %s: directory %s does not exist", p.flag, p.path, filepath.Dir(p.path))
-		}
+	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
+		fileArg{flag: "targets", path: o.multi.targets},
+		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
+		return 0, false, err
 	}
 	return failOn, gate, nil
 }
