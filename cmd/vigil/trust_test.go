@@ -5,7 +5,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -150,4 +152,107 @@ func TestOutputNotWritable(t *testing.T) {
 	if n := len(srv.Calls()); n != 0 {
 		t.Errorf("%d AWS calls were made before the unwritable output was found", n)
 	}
+}
+
+// TestInputSizeLimits: every file input is read up to a limit, with an
+// error that names the file, the limit and the flag that raises it; a
+// value of megabytes inside an input is refused without being echoed.
+// Before, a 200 MB snapshot took gigabytes of memory, stdin had no bound
+// at all, and a 10 MB account name went into the report.
+func TestInputSizeLimits(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// Past the default limit (64 MiB): a sparse file costs no disk.
+	huge := filepath.Join(dir, "huge.json")
+	if f, err := os.Create(huge); err != nil || f.Truncate(65<<20) != nil || f.Close() != nil {
+		t.Fatal("cannot make a 65 MiB file")
+	}
+	twoMiB := bytes.Repeat([]byte(" "), 2<<20)
+	snap, _ := os.ReadFile("testdata/snapshot.json")
+	report, _ := os.ReadFile("testdata/credential-report.csv")
+	bigSnap := write("big.json", append(append([]byte{}, snap...), twoMiB...))
+	bigReport := write("big.csv", append(append([]byte{}, report...), bytes.Repeat([]byte("\n"), 2<<20)...))
+	bigTargets := write("targets.yaml", append([]byte("targets:\n  - profile: prod\n"), bytes.Repeat([]byte("# padding\n"), 220<<10)...))
+
+	tenMB := strings.Repeat("A", 10<<20)
+	var doc map[string]any
+	json.Unmarshal(snap, &doc)
+	doc["accounts"].([]any)[0].(map[string]any)["name"] = tenMB
+	longName, _ := json.Marshal(doc)
+	longNameSnap := write("long-name.json", longName)
+	json.Unmarshal(snap, &doc)
+	doc["accounts"].([]any)[0].(map[string]any)["account_id"] = strings.Repeat("9", 3000)
+	badID, _ := json.Marshal(doc)
+	badIDSnap := write("bad-id.json", badID)
+	lines := strings.SplitN(string(report), "\n", 3)
+	longRegion := write("long-region.csv", []byte(lines[0]+"\n"+strings.Replace(lines[1], "us-east-1", tenMB, 1)+"\n"+lines[2]))
+	longARN := write("long-arn.csv", []byte(lines[0]+"\n"+strings.Replace(lines[1], "arn:aws:iam::210987654321:root", "arn:aws:iam::210987654321:"+strings.Repeat("r", 3000), 1)+"\n"))
+	longTarget := write("long-target.yaml", []byte("targets:\n  - profile: prod\n    name: "+tenMB+"\n"))
+
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"snapshot past the default limit", []string{"scan", "--from", huge}, []string{"snapshot " + huge + ": larger than 64 MiB, the input size limit", "--max-input-size"}},
+		{"snapshot past a lower limit", []string{"scan", "--from", bigSnap, "--max-input-size", "1MiB"}, []string{"snapshot " + bigSnap + ": larger than 1 MiB", "raise the limit with --max-input-size"}},
+		{"fix snapshot past a lower limit", []string{"fix", "--from", bigSnap, "--max-input-size", "1MiB"}, []string{"larger than 1 MiB", "--max-input-size"}},
+		{"report past a lower limit", []string{"scan", "--credential-report", bigReport, "--max-input-size", "1MiB"}, []string{"credential report " + bigReport + ": larger than 1 MiB", "--max-input-size"}},
+		{"targets past a lower limit", []string{"scan", "--targets", bigTargets, "--max-input-size", "1MiB"}, []string{"targets file " + bigTargets + ": larger than 1 MiB", "--max-input-size"}},
+		{"a 10 MB account name", []string{"scan", "--from", longNameSnap}, []string{"long-name.json: line 1, column", "a string of 10485760 bytes"}},
+		{"a long account ID, quoted short", []string{"scan", "--from", badIDSnap}, []string{`account_id "999999`, "(3000 bytes) is not a 12-digit AWS account ID"}},
+		{"a 10 MB region in a report", []string{"scan", "--credential-report", longRegion}, []string{"long-region.csv: line 2", "a cell of 10485760 bytes"}},
+		{"a long ARN in a report, quoted short", []string{"scan", "--credential-report", longARN}, []string{"(3026 bytes), not a root ARN"}},
+		{"a 10 MB target name", []string{"scan", "--targets", longTarget}, []string{"long-target.yaml:3: name is 10485760 bytes long"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, nil, c.args...).want(t, 1)
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q lacks %q", head(r.stderr), w)
+				}
+			}
+			if len(r.stderr) > 600 || r.stdout != "" {
+				t.Errorf("%d bytes on stderr and %d on stdout: an input's value was echoed", len(r.stderr), len(r.stdout))
+			}
+		})
+	}
+	// Stdin is bounded too: an endless stream stops at the limit.
+	cmd := exec.Command(binary, "scan", "--credential-report", "-", "--max-input-size", "1MiB")
+	cmd.Env = []string{"HOME=" + dir, "AWS_EC2_METADATA_DISABLED=true"}
+	cmd.Stdin = endless{}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "credential report stdin: larger than 1 MiB") {
+		t.Errorf("endless stdin: %v: %s", err, stderr.String())
+	}
+	// Raising the limit lets a genuine file through.
+	vigil(t, nil, "scan", "--from", bigSnap, "--max-input-size", "3MiB").want(t, 0)
+	for _, bad := range []string{"512KiB", "lots"} {
+		vigil(t, nil, "scan", "--from", bigSnap, "--max-input-size", bad).want(t, 2)
+	}
+}
+
+// head is the start of a long output, for failure messages.
+func head(s string) string {
+	if len(s) > 1000 {
+		return s[:1000] + "…"
+	}
+	return s
+}
+
+// endless is a reader that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ','
+	}
+	return len(p), nil
 }

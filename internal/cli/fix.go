@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -47,11 +48,12 @@ type fixOptions struct {
 	lookback       time.Duration
 	events         int
 	format         string
+	maxInput       int64
 }
 
 func newFixCommand(app *App) *cobra.Command {
 	o := fixOptions{auditLog: defaultAuditLog, parallel: orgscan.DefaultParallel, accountTimeout: orgscan.DefaultAccountTimeout,
-		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents}
+		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents, maxInput: input.DefaultMaxSize}
 	cmd := &cobra.Command{
 		Use:   "fix",
 		Short: "Remove root user access keys (and, when asked, other root credentials) safely",
@@ -119,6 +121,7 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.Var(newDuration(&o.lookback, rangeLookback), "lookback", "how far back to search CloudTrail for a key's events ("+rangeLookback.String()+", all CloudTrail's event history keeps)")
 	f.IntVar(&o.events, "events", o.events, "how many of a key's newest CloudTrail events to show (1 to 50)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
 	return cmd
 }
 
@@ -188,9 +191,9 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	// nothing.
 	var fromOrg bool
 	if o.from != "" {
-		doc, err := snapshot.Load(o.from)
+		doc, err := snapshot.LoadLimit(o.from, o.maxInput)
 		if err != nil {
-			return err
+			return inputError(err)
 		}
 		fo.Seen = fix.NewSeen(doc, o.from)
 		fromOrg = doc.Organization != nil && doc.Organization.AccessMode != ""
@@ -199,7 +202,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 
 	plan, err := planFix(ctx, app, o, org, fo)
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	if !o.apply {
 		if err := writeFix(app, o, plan, false); err != nil {
@@ -301,7 +304,7 @@ func confirmPrompt(p *fix.Plan) string {
 // planFix reads every account in scope and plans it.
 func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (*fix.Plan, error) {
 	if o.targets != "" || len(o.profiles) > 1 {
-		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
+		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput})
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/atomicfile"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/credreport"
+	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -40,11 +41,12 @@ type scanOptions struct {
 	reportTimeout    time.Duration
 	compliance       string
 	show             string
+	maxInput         int64
 	multi            multiOptions
 }
 
 func newScanCommand(app *App) *cobra.Command {
-	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait}
+	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait, maxInput: input.DefaultMaxSize}
 	cmd := &cobra.Command{
 		Use:   "scan",
 		Short: "Scan AWS accounts' root user credentials: one, a list, or a whole organisation",
@@ -96,6 +98,7 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed
 	f.Var(newDuration(&o.reportTimeout, rangeReportTimeout), "report-timeout", "how long to wait for IAM to generate the credential report ("+rangeReportTimeout.String()+")")
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
+	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
 	addMultiFlags(f, &o.multi)
 	return cmd
 }
@@ -165,9 +168,9 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	var doc *snapshot.Document
 	switch {
 	case o.from != "":
-		doc, err = snapshot.Load(o.from)
+		doc, err = snapshot.LoadLimit(o.from, o.maxInput)
 	case o.credentialReport != "":
-		doc, err = loadCredentialReport(app, o.credentialReport)
+		doc, err = loadCredentialReport(app, o.credentialReport, o.maxInput)
 	case o.multi.org:
 		doc, err = collectOrg(ctx, app, o)
 	case o.multi.targets != "" || len(o.profiles) > 1:
@@ -176,7 +179,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		doc, err = collectLive(ctx, app, o)
 	}
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	if o.save != "" {
 		if err := atomicfile.Write(o.save, 0o600, func(w io.Writer) error { return snapshot.Encode(w, doc) }); err != nil {
@@ -291,19 +294,26 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 }
 
 // loadCredentialReport builds a one-account snapshot from a report file.
-func loadCredentialReport(app *App, path string) (*snapshot.Document, error) {
+func loadCredentialReport(app *App, path string, limit int64) (*snapshot.Document, error) {
 	var data []byte
 	var err error
 	var mtime *time.Time
 	if path == "-" {
-		data, err = io.ReadAll(app.Stdin)
 		path = "stdin"
+		data, err = input.ReadAll(app.Stdin, path, limit)
 	} else {
-		data, err = os.ReadFile(path)
+		var f *os.File
+		if f, err = os.Open(path); err == nil {
+			data, err = input.ReadAll(f, path, limit)
+			f.Close()
+		}
 		if st, serr := os.Stat(path); serr == nil {
 			t := st.ModTime().UTC()
 			mtime = &t
 		}
+	}
+	if input.IsTooLarge(err) {
+		return nil, fmt.Errorf("credential report %w", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read credential report: %w", err)

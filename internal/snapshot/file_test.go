@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-sec/vigil/internal/input"
 )
 
 func sample() *Document {
@@ -150,4 +152,24 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded document does not load: %v", err)
 		}
 	})
+}
+
+// TestDecodeBounds: a snapshot is read up to a limit, and one holding an
+// absurdly long string is refused by position, without echoing it.
+func TestDecodeBounds(t *testing.T) {
+	valid, _ := json.Marshal(sample())
+	_, err := DecodeLimit(bytes.NewReader(valid), "s.json", int64(len(valid)-1))
+	if !input.IsTooLarge(err) || !strings.HasPrefix(err.Error(), "snapshot s.json: larger than") {
+		t.Errorf("over the limit: %v", err)
+	}
+	if _, err := DecodeLimit(bytes.NewReader(valid), "s.json", int64(len(valid))); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+	d := sample()
+	d.Accounts[0].Name = strings.Repeat("n", input.MaxString+1)
+	long, _ := json.Marshal(d)
+	_, err = Decode(bytes.NewReader(long), "s.json")
+	if err == nil || !strings.Contains(err.Error(), "a string of 65537 bytes") || len(err.Error()) > 300 {
+		t.Errorf("long string: %.300v", err)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/input"
 )
 
 // Stamp is a timestamp cell of the credential report: either a time or the
@@ -67,7 +69,7 @@ func (s *Stamp) UnmarshalJSON(b []byte) error {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return fmt.Errorf("timestamp %q is neither RFC 3339 nor one of N/A, no_information, not_supported", v)
+		return fmt.Errorf("timestamp %s is neither RFC 3339 nor one of N/A, no_information, not_supported", input.Quote(v))
 	}
 	s.Time = t
 	return nil
