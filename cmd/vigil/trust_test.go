@@ -5,12 +5,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // TestDurationBounds: a duration out of a flag's range is a usage error
@@ -255,4 +260,128 @@ func (endless) Read(p []byte) (int, error) {
 		p[i] = ','
 	}
 	return len(p), nil
+}
+
+// reportCSV is a credential report whose root user has MFA and nothing
+// else, and whose newest recorded time is newest.
+func reportCSV(newest time.Time) string {
+	lines := strings.SplitN(string(must(os.ReadFile("testdata/credential-report.csv"))), "\n", 2)
+	at := newest.UTC().Format("2006-01-02T15:04:05+00:00")
+	return lines[0] + "\n" +
+		"<root_account>,arn:aws:iam::210987654321:root,2019-03-14T09:21:07+00:00,not_supported," + at + ",not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// statusOf is the status of a rule's result in a JSON report.
+func statusOf(t *testing.T, report, ruleID string) (status, message string, evidence []map[string]any) {
+	t.Helper()
+	var doc struct {
+		Results []struct {
+			RuleID   string           `json:"rule_id"`
+			Status   string           `json:"status"`
+			Message  string           `json:"message"`
+			Evidence []map[string]any `json:"evidence"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(report), &doc); err != nil {
+		t.Fatalf("%v:\n%s", err, report)
+	}
+	for _, r := range doc.Results {
+		if r.RuleID == ruleID {
+			return r.Status, r.Message, r.Evidence
+		}
+	}
+	t.Fatalf("no %s result in:\n%s", ruleID, report)
+	return "", "", nil
+}
+
+// TestCredentialReportAge: a CSV has no generation time, and its file's
+// modification time is not one (a copy made now of a 640-day-old report
+// read "0s old" and passed). The age is what the input carries or the
+// user gives; failing both, the newest time the report records bounds it;
+// a time after the run is an error. The evidence says where the time came
+// from.
+func TestCredentialReportAge(t *testing.T) {
+	dir := t.TempDir()
+	ref := testclock.Ref()
+	old := filepath.Join(dir, "old.csv") // copied just now: a fresh mtime
+	os.WriteFile(old, []byte(reportCSV(ref.Add(-640*24*time.Hour))), 0o644)
+	recent := filepath.Join(dir, "recent.csv")
+	os.WriteFile(recent, []byte(reportCSV(ref.Add(-time.Hour))), 0o644)
+	cliJSON := func(name string, generated time.Time) string {
+		b64 := base64.StdEncoding.EncodeToString([]byte(reportCSV(ref.Add(-640 * 24 * time.Hour))))
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(fmt.Sprintf(`{"Content": %q, "ReportFormat": "text/csv", "GeneratedTime": %q}`, b64, generated.Format(time.RFC3339))), 0o644)
+		return p
+	}
+	fresh := cliJSON("fresh.json", ref.Add(-2*time.Hour))
+	future := cliJSON("future.json", ref.Add(24*time.Hour))
+
+	// The copied old report cannot support a PASS, whatever its mtime.
+	r := vigil(t, nil, "scan", "--credential-report", old, "--format", "json").want(t, 0)
+	st, msg, ev := statusOf(t, r.stdout, "root-signing-certificate")
+	if st != "UNKNOWN" || !strings.Contains(msg, "at most 640d old") || !strings.Contains(msg, "--report-time") {
+		t.Errorf("old report copied now: %s: %s", st, msg)
+	}
+	if !hasAsOfSource(ev, "the newest time recorded in the report (a lower bound)") {
+		t.Errorf("the evidence does not say its time is a lower bound: %v", ev)
+	}
+	txt := vigil(t, nil, "scan", "--credential-report", old).want(t, 0).stdout
+	if strings.Contains(txt, "0s old") || !strings.Contains(txt, "the newest time it records (so at most 640d old)") {
+		t.Errorf("text report:\n%s", txt)
+	}
+	// A report whose newest entry is an hour old is at most an hour old.
+	r = vigil(t, nil, "scan", "--credential-report", recent, "--format", "json").want(t, 0)
+	if st, msg, _ := statusOf(t, r.stdout, "root-signing-certificate"); st != "PASS" || !strings.Contains(msg, "at most 1h old") {
+		t.Errorf("recent report: %s: %s", st, msg)
+	}
+	// The generation time the CLI's JSON carries is used, and named.
+	r = vigil(t, nil, "scan", "--credential-report", fresh, "--format", "json").want(t, 0)
+	st, msg, ev = statusOf(t, r.stdout, "root-signing-certificate")
+	if st != "PASS" || !strings.Contains(msg, "(2h old)") || !hasAsOfSource(ev, "GeneratedTime in the file") {
+		t.Errorf("CLI JSON: %s: %s %v", st, msg, ev)
+	}
+	// --report-time dates a CSV.
+	generated := ref.Add(-3 * time.Hour).Format(time.RFC3339)
+	r = vigil(t, nil, "scan", "--credential-report", old, "--report-time", generated, "--format", "json").want(t, 0)
+	st, msg, ev = statusOf(t, r.stdout, "root-signing-certificate")
+	if st != "PASS" || !strings.Contains(msg, "(3h old)") || !hasAsOfSource(ev, "--report-time") {
+		t.Errorf("--report-time: %s: %s %v", st, msg, ev)
+	}
+
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"generated tomorrow", []string{"scan", "--credential-report", future}, 1, "after the time of this run"},
+		{"--report-time tomorrow", []string{"scan", "--credential-report", old, "--report-time", ref.Add(24 * time.Hour).Format(time.RFC3339)}, 1, "after the time of this run"},
+		{"--report-time before what the report records", []string{"scan", "--credential-report", recent, "--report-time", ref.Add(-48 * time.Hour).Format(time.RFC3339)}, 1, "cannot have been generated then"},
+		{"--report-time against GeneratedTime", []string{"scan", "--credential-report", fresh, "--report-time", generated}, 1, "but --report-time says"},
+		{"--report-time not a time", []string{"scan", "--credential-report", old, "--report-time", "yesterday"}, 2, "want an RFC 3339 time"},
+		{"--report-time without a report", []string{"scan", "--demo", "--report-time", generated}, 2, "--report-time dates a --credential-report file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, nil, c.args...).want(t, c.code)
+			if !strings.Contains(r.stderr, c.want) || r.stdout != "" {
+				t.Errorf("stderr %q lacks %q (stdout %q)", r.stderr, c.want, r.stdout)
+			}
+		})
+	}
+}
+
+func hasAsOfSource(ev []map[string]any, source string) bool {
+	for _, e := range ev {
+		if e["as_of"] != nil && e["as_of_source"] == source {
+			return true
+		}
+	}
+	return false
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/atomicfile"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/credreport"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
@@ -42,6 +40,7 @@ type scanOptions struct {
 	compliance       string
 	show             string
 	maxInput         int64
+	reportTime       string
 	multi            multiOptions
 }
 
@@ -99,6 +98,7 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
 	addMultiFlags(f, &o.multi)
 	return cmd
 }
@@ -141,6 +141,9 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 	if offline > 1 {
 		return 0, false, usagef("--from and --credential-report cannot be combined")
 	}
+	if changed("report-time") && !changed("credential-report") {
+		return 0, false, usagef("--report-time dates a --credential-report file; a live scan and a saved snapshot carry their report's time")
+	}
 	if offline == 1 {
 		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
@@ -161,6 +164,14 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if err != nil {
 		return err
 	}
+	var reportTime *time.Time
+	if o.reportTime != "" {
+		t, err := time.Parse(time.RFC3339, o.reportTime)
+		if err != nil {
+			return usagef("--report-time %s: want an RFC 3339 time such as 2026-11-26T10:30:00Z", input.Quote(o.reportTime))
+		}
+		reportTime = &t
+	}
 	catalog, framework, err := resolveCompliance(o.compliance)
 	if err != nil {
 		return err
@@ -170,7 +181,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	case o.from != "":
 		doc, err = snapshot.LoadLimit(o.from, o.maxInput)
 	case o.credentialReport != "":
-		doc, err = loadCredentialReport(app, o.credentialReport, o.maxInput)
+		doc, err = loadCredentialReport(app, o.credentialReport, o.maxInput, reportTime)
 	case o.multi.org:
 		doc, err = collectOrg(ctx, app, o)
 	case o.multi.targets != "" || len(o.profiles) > 1:
@@ -290,56 +301,5 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	if doc.Organization != nil {
 		collect.AddOrgControls(ctx, clients.OrgPolicies, doc.Organization)
 	}
-	return doc, nil
-}
-
-// loadCredentialReport builds a one-account snapshot from a report file.
-func loadCredentialReport(app *App, path string, limit int64) (*snapshot.Document, error) {
-	var data []byte
-	var err error
-	var mtime *time.Time
-	if path == "-" {
-		path = "stdin"
-		data, err = input.ReadAll(app.Stdin, path, limit)
-	} else {
-		var f *os.File
-		if f, err = os.Open(path); err == nil {
-			data, err = input.ReadAll(f, path, limit)
-			f.Close()
-		}
-		if st, serr := os.Stat(path); serr == nil {
-			t := st.ModTime().UTC()
-			mtime = &t
-		}
-	}
-	if input.IsTooLarge(err) {
-		return nil, fmt.Errorf("credential report %w", err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read credential report: %w", err)
-	}
-	rep, err := credreport.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("credential report %s: %w", path, err)
-	}
-	cr := rep.Snapshot()
-	if cr.GeneratedTime == nil && mtime != nil {
-		cr.FileTime = mtime
-		cr.TimeSource = "file modification time"
-	}
-	acct := snapshot.Account{ID: rep.AccountID, Partition: rep.Partition, CredentialReport: cr}
-	const why = "not available when evaluating a credential report file"
-	for _, g := range []snapshot.Gap{
-		{Section: snapshot.SectionSummary, Call: "iam:GetAccountSummary", Code: "NotCollected", Message: why},
-		{Section: snapshot.SectionOrganization, Call: "organizations:DescribeOrganization", Code: "NotCollected", Message: why},
-		{Section: snapshot.SectionRootVirtualMFA, Call: "iam:ListVirtualMFADevices", Code: "NotCollected", Message: why},
-	} {
-		acct.AddGap(g)
-	}
-	if rep.Root == nil {
-		acct.AddGap(snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "credential report", Code: "NoRootRow", Message: "the report has no <root_account> row"})
-	}
-	doc := snapshot.New(app.now(), app.Version, snapshot.Source{Kind: snapshot.SourceCredentialReport, Detail: path})
-	doc.Accounts = append(doc.Accounts, acct)
 	return doc, nil
 }

@@ -32,15 +32,25 @@ type Report struct {
 	Partition string
 	// GeneratedTime is known only when the input was the CLI's JSON output.
 	GeneratedTime *time.Time
+	// Newest is the newest time in any row, nil when the report records
+	// none. IAM generated the report at or after it.
+	Newest *time.Time
 }
 
-// Snapshot converts the report into the snapshot section.
+// Snapshot converts the report into the snapshot section. Without a
+// generation time, the newest time the report records stands in as its
+// lower bound.
 func (r *Report) Snapshot() *snapshot.CredentialReport {
 	cr := &snapshot.CredentialReport{Columns: len(r.Columns), Users: r.Users, Root: r.Root}
-	if r.GeneratedTime != nil {
+	switch {
+	case r.GeneratedTime != nil:
 		t := r.GeneratedTime.UTC()
 		cr.GeneratedTime = &t
-		cr.TimeSource = "GeneratedTime in the file"
+		cr.TimeSource = snapshot.TimeFromFile
+	case r.Newest != nil:
+		t := r.Newest.UTC()
+		cr.NewestTime = &t
+		cr.TimeSource = snapshot.TimeFromNewest
 	}
 	return cr
 }
@@ -151,6 +161,9 @@ func decodeCLIJSON(b []byte) (*Report, error) {
 			return nil, fmt.Errorf("JSON input: GeneratedTime %s is not an ISO 8601 time", input.Quote(out.GeneratedTime))
 		}
 		rep.GeneratedTime = &t
+		if rep.Newest != nil && rep.Newest.After(t.Add(snapshot.ClockSkew)) {
+			return nil, fmt.Errorf("JSON input: GeneratedTime %s is before %s, a time the report records; it cannot have been generated then", t.Format(time.RFC3339), rep.Newest.Format(time.RFC3339))
+		}
 	}
 	return rep, nil
 }
@@ -233,6 +246,9 @@ func Parse(r io.Reader) (*Report, error) {
 		}
 		if err := decodeRow(cr, rec, &idx, &row); err != nil {
 			return nil, err
+		}
+		if t := row.Newest(); !t.IsZero() && (rep.Newest == nil || t.After(*rep.Newest)) {
+			rep.Newest = &t
 		}
 		part, acct, isRoot, err := parseARN(row.ARN)
 		if err != nil {

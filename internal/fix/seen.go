@@ -107,11 +107,7 @@ func seenOf(a *snapshot.Account) *seenAccount {
 		}
 	}
 	if cr := a.CredentialReport; cr != nil && cr.Root != nil {
-		if at, ok := cr.AsOf(); ok {
-			sa.reportAt = "credential report of " + at.UTC().Format(time.RFC3339)
-		} else {
-			sa.reportAt = "credential report"
-		}
+		sa.reportAt = cr.Label()
 		for i, k := range cr.Root.AccessKeys {
 			if !k.Present() || !k.LastRotated.IsSet() {
 				continue
