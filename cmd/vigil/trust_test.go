@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -384,4 +385,71 @@ func hasAsOfSource(ev []map[string]any, source string) bool {
 		}
 	}
 	return false
+}
+
+// TestUnknownGate: a gate does not pass when nothing could be verified.
+// An UNKNOWN at or above --fail-on exits 4 (FAIL, which says more, still
+// exits 3), and stderr says how many and why; --unknown-ok accepts them.
+// Every case below exited 0.
+func TestUnknownGate(t *testing.T) {
+	dir := t.TempDir()
+	lines := strings.Split(string(must(os.ReadFile("testdata/credential-report.csv"))), "\n")
+	noRoot := filepath.Join(dir, "no-root.csv")
+	os.WriteFile(noRoot, []byte(lines[0]+"\n"+strings.Join(lines[2:], "\n")), 0o644)
+	empty := filepath.Join(dir, "empty-account.json")
+	os.WriteFile(empty, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"`+testclock.Ref().Format(time.RFC3339)+`","source":{"kind":"aws"},"accounts":[{"account_id":"111122223333"}]}`), 0o644)
+	_, denied := emulated(t, awsemu.Fault{Service: "iam", Code: "AccessDenied"})
+
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string
+	}{
+		{"every IAM call denied", denied, []string{"scan", "--fail-on", "critical"},
+			[]string{"result(s) at or above severity critical could not be decided (UNKNOWN)", "iam:GetAccountSummary: AccessDenied", "--unknown-ok"}},
+		{"a report with no root row", nil, []string{"scan", "--credential-report", noRoot, "--fail-on", "critical"},
+			[]string{"2 result(s) at or above severity critical could not be decided", "credential report: NoRootRow (2 results in 1 account)"}},
+		{"a snapshot with no data", nil, []string{"scan", "--from", empty, "--fail-on", "high"},
+			[]string{"4 result(s) at or above severity high could not be decided", "iam:GetAccountSummary: not collected (4 results in 1 account)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, c.env, c.args...).want(t, 4)
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q lacks %q", r.stderr, w)
+				}
+			}
+			if !strings.Contains(r.stdout, "UNKNOWN") {
+				t.Errorf("the report was not written first:\n%s", r.stdout)
+			}
+			vigil(t, c.env, append(c.args, "--unknown-ok")...).want(t, 0)
+			// The compliance view changes nothing of the gate, and none
+			// of its controls passes on these results.
+			r = vigil(t, c.env, append(append([]string{}, c.args...), "--compliance", "cis-aws", "--format", "json")...).want(t, 4)
+			if strings.Contains(r.stdout, `"status": "PASS"`) {
+				t.Errorf("something passed:\n%s", r.stdout)
+			}
+		})
+	}
+	// Without --fail-on there is no gate.
+	vigil(t, nil, "scan", "--from", empty).want(t, 0)
+	// FAIL says more than UNKNOWN: exit 3, and the unknowns are counted.
+	r := vigil(t, nil, "scan", "--from", "testdata/snapshot.json", "--fail-on", "info").want(t, 3)
+	if !strings.Contains(r.stderr, "failed at or above severity info") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	noRootFail := filepath.Join(dir, "no-root-but-failing.json")
+	var doc map[string]any
+	json.Unmarshal(must(os.ReadFile("testdata/snapshot.json")), &doc)
+	doc["accounts"] = append(doc["accounts"].([]any), map[string]any{"account_id": "999988887777"})
+	os.WriteFile(noRootFail, must(json.Marshal(doc)), 0o644)
+	r = vigil(t, nil, "scan", "--from", noRootFail, "--fail-on", "critical").want(t, 3)
+	if !strings.Contains(r.stderr, "and 2 more there could not be decided (UNKNOWN") {
+		t.Errorf("stderr %q does not count the undecided results", r.stderr)
+	}
+	vigil(t, nil, "scan", "--from", empty, "--unknown-ok").want(t, 2)
+	if h := vigil(t, nil, "scan", "--help").want(t, 0).stdout; !strings.Contains(h, "code 4 when one there could not be decided") || !strings.Contains(h, "--unknown-ok") {
+		t.Errorf("scan --help does not document exit code 4 and --unknown-ok:\n%s", h)
+	}
 }

@@ -41,6 +41,7 @@ type scanOptions struct {
 	show             string
 	maxInput         int64
 	reportTime       string
+	unknownOK        bool
 	multi            multiOptions
 }
 
@@ -84,7 +85,8 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed
 	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's, 3; 10 for --org, --targets and several --profile)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
-	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity: info, low, medium, high or critical")
+	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity (info, low, medium, high or critical), or else with code 4 when one there could not be decided (UNKNOWN)")
+	f.BoolVar(&o.unknownOK, "unknown-ok", false, "with --fail-on: let UNKNOWN results pass the gate (exit 0 instead of 4)")
 	f.StringVar(&o.save, "save", "", "also write the collected snapshot to this file, for --from")
 	f.StringVar(&o.from, "from", "", "evaluate a saved snapshot instead of calling AWS")
 	f.StringVar(&o.credentialReport, "credential-report", "", "evaluate a credential report file (CSV, base64, or the JSON of aws iam get-credential-report; - for stdin)")
@@ -127,6 +129,9 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 		}
 		failOn = s
 	}
+	if o.unknownOK && !gate {
+		return 0, false, usagef("--unknown-ok only applies with --fail-on")
+	}
 	switch o.demo {
 	case "always", "never", "auto":
 	default:
@@ -160,7 +165,7 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 }
 
 func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) bool) error {
-	failOn, gate, err := o.validate(changed)
+	failOn, gated, err := o.validate(changed)
 	if err != nil {
 		return err
 	}
@@ -215,10 +220,8 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if doc.Incomplete != nil {
 		return fmt.Errorf("the scan is incomplete: %s", doc.Incomplete.Reason)
 	}
-	if gate {
-		if n := rep.Failures(failOn); n > 0 {
-			return findingsError{n: n, min: failOn.String()}
-		}
+	if gated {
+		return gate(rep, failOn, o.unknownOK)
 	}
 	return nil
 }
