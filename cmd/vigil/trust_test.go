@@ -453,3 +453,97 @@ func TestUnknownGate(t *testing.T) {
 		t.Errorf("scan --help does not document exit code 4 and --unknown-ok:\n%s", h)
 	}
 }
+
+// TestEmptyRuns: a run that covered less than it was asked to is
+// INCOMPLETE (exit 1 after the report), a snapshot of nothing is an
+// error, and vigil fix refuses a snapshot of another organisation or
+// account. Each of these once exited 0.
+func TestEmptyRuns(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"an ID not in the organisation", []string{"scan", "--org", "--demo", "--accounts", "999999999999"},
+			[]string{"the scan is incomplete: 1 of the 1 account(s) asked for by ID were not scanned: 999999999999 (not a member of organization o-demo1234567)", "no account was scanned"}},
+		{"one ID of two not in the organisation, gated", []string{"scan", "--org", "--demo", "--accounts", "999999999999,222222222222", "--fail-on", "critical"},
+			[]string{"1 of the 2 account(s) asked for by ID were not scanned: 999999999999"}},
+		{"an ID outside the OUs asked for", []string{"scan", "--org", "--demo", "--ou", "Workloads", "--accounts", "555555555555,222222222222"},
+			[]string{"555555555555 (not in the selected OUs)"}},
+		{"a suspended account asked for", []string{"scan", "--org", "--demo", "--accounts", "666666666666,222222222222"},
+			[]string{"666666666666 (the account is SUSPENDED"}},
+		{"fix with an ID not in the organisation", []string{"fix", "--org", "--demo", "--accounts", "999999999999"},
+			[]string{"the run is incomplete: 1 of the 1 account(s) asked for by ID were not reached"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := vigil(t, nil, c.args...).want(t, 1)
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr %q lacks %q", r.stderr, w)
+				}
+			}
+			if !strings.Contains(r.stdout, "INCOMPLETE") {
+				t.Errorf("the report does not say it is incomplete:\n%s", r.stdout)
+			}
+		})
+	}
+	if r := vigil(t, nil, "scan", "--org", "--demo", "--accounts", "222222222222", "--exclude", "222222222222").want(t, 2); !strings.Contains(r.stderr, "account 222222222222 is both asked for (--accounts) and excluded (--exclude)") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+
+	// Snapshots of nothing.
+	ref := testclock.Ref().Format(time.RFC3339)
+	noAccount := filepath.Join(dir, "no-account.json")
+	os.WriteFile(noAccount, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"`+ref+`","source":{"kind":"aws"},"accounts":[]}`), 0o644)
+	noTime := filepath.Join(dir, "no-time.json")
+	os.WriteFile(noTime, []byte(`{"schema":"vigil.snapshot","version":1,"source":{"kind":"aws"},"accounts":[{"account_id":"111122223333"}]}`), 0o644)
+	for _, c := range []struct{ file, want string }{
+		{noAccount, "it holds no account"},
+		{noTime, `"collected_at" is missing`},
+	} {
+		for _, cmd := range []string{"scan", "fix"} {
+			if r := vigil(t, nil, cmd, "--from", c.file).want(t, 1); !strings.Contains(r.stderr, c.file+": "+c.want) || r.stdout != "" {
+				t.Errorf("%s --from %s: stderr %q, stdout %q", cmd, c.file, r.stderr, r.stdout)
+			}
+		}
+	}
+	// An incomplete run that scanned nothing is saved, and read back as
+	// incomplete.
+	saved := filepath.Join(dir, "nothing.json")
+	vigil(t, nil, "scan", "--org", "--demo", "--accounts", "999999999999", "--save", saved).want(t, 1)
+	if r := vigil(t, nil, "scan", "--from", saved, "--fail-on", "critical").want(t, 1); !strings.Contains(r.stderr, "the scan is incomplete") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+
+	// vigil fix --from a snapshot of another organisation, or of another
+	// account, is refused before anything could change.
+	orgSnap := filepath.Join(dir, "org.json")
+	vigil(t, nil, "scan", "--org", "--demo", "--save", orgSnap, "-q").want(t, 0)
+	var doc map[string]any
+	json.Unmarshal(must(os.ReadFile(orgSnap)), &doc)
+	doc["organization"].(map[string]any)["id"] = "o-other1111111"
+	for _, a := range doc["accounts"].([]any) {
+		if m, ok := a.(map[string]any)["organization"].(map[string]any); ok {
+			m["organization_id"] = "o-other1111111"
+		}
+	}
+	otherOrg := filepath.Join(dir, "other-org.json")
+	os.WriteFile(otherOrg, must(json.Marshal(doc)), 0o644)
+	audit := filepath.Join(dir, "audit.jsonl")
+	r := vigil(t, nil, "fix", "--from", otherOrg, "--demo", "--apply", "--yes", "--audit-log", audit).want(t, 1)
+	if !strings.Contains(r.stderr, "is of organization o-other1111111, but these credentials are of organization o-demo1234567; nothing was changed") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if _, err := os.Stat(audit); err == nil {
+		t.Error("an audit log was written: something was attempted")
+	}
+	otherAccount := filepath.Join(dir, "other-account.json")
+	os.WriteFile(otherAccount, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"`+ref+`","source":{"kind":"aws"},"accounts":[{"account_id":"999999999999","summary":{"account_access_keys_present":true,"account_mfa_enabled":true,"account_password_present":true,"account_signing_certificates_present":false}}]}`), 0o644)
+	r = vigil(t, nil, "fix", "--from", otherAccount, "--demo").want(t, 1)
+	if !strings.Contains(r.stderr, "holds account(s) 999999999999, but these credentials reach account(s) 111111111111") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	// The right snapshot is accepted.
+	vigil(t, nil, "fix", "--from", orgSnap, "--demo").want(t, 0)
+}

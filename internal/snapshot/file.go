@@ -188,7 +188,20 @@ func (d *Document) Validate() error {
 		}
 	}
 	if o := d.Organization; o != nil && o.Controls != nil {
-		return o.Controls.validate()
+		if err := o.Controls.validate(); err != nil {
+			return err
+		}
+	}
+	// Rules judge the state as of its collection; without that time a
+	// credential report's age and "recent" root use mean nothing.
+	if d.CollectedAt.IsZero() {
+		return errors.New(`"collected_at" is missing: rules judge a snapshot as of when it was collected`)
+	}
+	// A snapshot of nothing would evaluate to no results, and a gate
+	// would pass on it. A run that scanned no account says why it is
+	// incomplete.
+	if len(d.Accounts) == 0 && d.Incomplete == nil {
+		return errors.New(`it holds no account ("accounts" is empty), so there is nothing to evaluate`)
 	}
 	return nil
 }

@@ -84,6 +84,9 @@ func TestLoadErrors(t *testing.T) {
 		{"missing accounts", `{"schema":"vigil.snapshot","version":1}`, `"accounts" is missing`},
 		{"trailing data", `{"schema":"vigil.snapshot","version":1,"accounts":[]} {}`, "line 1, column 55: invalid character '{' after top-level value"},
 		{"bad role", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","organization":{"role":"boss"}}]}`, `role "boss"`},
+		{"no collection time", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333"}]}`, `"collected_at" is missing`},
+		{"zero collection time", `{"schema":"vigil.snapshot","version":1,"collected_at":"0001-01-01T00:00:00Z","accounts":[{"account_id":"111122223333"}]}`, `"collected_at" is missing`},
+		{"no account", `{"schema":"vigil.snapshot","version":1,"collected_at":"2026-11-26T12:00:00Z","accounts":[]}`, "it holds no account"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
