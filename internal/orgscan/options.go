@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"slices"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/collect"
@@ -152,11 +151,6 @@ func (o *Options) Validate() error {
 	for _, id := range append(append([]string(nil), o.Accounts...), o.Exclude...) {
 		if !snapshot.IsAccountID(id) {
 			return fmt.Errorf("account %s: want a 12-digit AWS account ID", input.Quote(id))
-		}
-	}
-	for _, id := range o.Accounts {
-		if slices.Contains(o.Exclude, id) {
-			return fmt.Errorf("account %s is both asked for (--accounts) and excluded (--exclude)", id)
 		}
 	}
 	for _, ou := range o.OUs {

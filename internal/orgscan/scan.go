@@ -56,6 +56,9 @@ func (e *RootCallerError) Unwrap() error { return ErrNotOrganization }
 // which choose the selection themselves can recognise them.
 const (
 	ReasonNotSelected = "not selected by --accounts"
+	// ReasonExcluded wins over --accounts: an account both asked for and
+	// excluded is excluded, as the user said, and not missing.
+	ReasonExcluded = "excluded with --exclude"
 	// ReasonNotMember is followed by the organisation ID.
 	ReasonNotMember = "requested with --accounts, but not a member of organization "
 	// ReasonNotUnderOU: with --ou, discovery lists only the selected OUs,
@@ -414,7 +417,7 @@ func (s *scan) selection(m member) string {
 		return r
 	}
 	if slices.Contains(s.o.Exclude, m.id) {
-		return "excluded with --exclude"
+		return ReasonExcluded
 	}
 	if len(s.o.Accounts) > 0 && !slices.Contains(s.o.Accounts, m.id) {
 		return ReasonNotSelected
@@ -758,7 +761,7 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 	for _, id := range s.o.Accounts {
 		sl := s.byID[id]
 		switch {
-		case sl != nil && sl.skip == "":
+		case sl != nil && (sl.skip == "" || sl.skip == ReasonExcluded):
 		case sl != nil:
 			missing = append(missing, id+" ("+sl.skip+")")
 		case !s.complete:
