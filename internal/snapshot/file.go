@@ -132,6 +132,9 @@ func IsAccountID(s string) bool {
 // KnownPartition reports whether p is an AWS partition Vigil knows.
 func KnownPartition(p string) bool { return knownPartitions[p] }
 
+// maxLabel bounds an account's name, email and OU names.
+const maxLabel = 256
+
 // Validate checks what the JSON decoder cannot: identifiers and uniqueness.
 func (d *Document) Validate() error {
 	if d.Schema != Schema || d.Version != Version {
@@ -150,6 +153,19 @@ func (d *Document) Validate() error {
 		}
 		if seen[a.ID] {
 			return fmt.Errorf("accounts[%d]: account %s appears more than once", i, a.ID)
+		}
+		// What heads an account in every report is held to AWS's own
+		// limits, with room to spare: a name of 50 characters, an email
+		// address of 64, OU names of 128.
+		for _, f := range []struct{ field, value string }{{"name", a.Name}, {"email", a.Email}} {
+			if len(f.value) > maxLabel {
+				return fmt.Errorf("accounts[%d] (%s): %s is %d bytes long; at most %d are allowed", i, a.ID, f.field, len(f.value), maxLabel)
+			}
+		}
+		for j, ou := range a.OUPath {
+			if len(ou) > maxLabel {
+				return fmt.Errorf("accounts[%d] (%s): ou_path[%d] is %d bytes long; at most %d are allowed", i, a.ID, j, len(ou), maxLabel)
+			}
 		}
 		seen[a.ID] = true
 		for j, g := range a.Gaps {

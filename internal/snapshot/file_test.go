@@ -87,6 +87,8 @@ func TestLoadErrors(t *testing.T) {
 		{"no collection time", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333"}]}`, `"collected_at" is missing`},
 		{"zero collection time", `{"schema":"vigil.snapshot","version":1,"collected_at":"0001-01-01T00:00:00Z","accounts":[{"account_id":"111122223333"}]}`, `"collected_at" is missing`},
 		{"no account", `{"schema":"vigil.snapshot","version":1,"collected_at":"2026-11-26T12:00:00Z","accounts":[]}`, "it holds no account"},
+		{"long name", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","name":"` + strings.Repeat("n", 257) + `"}]}`, "accounts[0] (111122223333): name is 257 bytes long; at most 256"},
+		{"long OU name", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","ou_path":["Root","` + strings.Repeat("o", 300) + `"]}]}`, "ou_path[1] is 300 bytes long"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
