@@ -121,7 +121,7 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.Var(newDuration(&o.lookback, rangeLookback), "lookback", "how far back to search CloudTrail for a key's events ("+rangeLookback.String()+", all CloudTrail's event history keeps)")
 	f.IntVar(&o.events, "events", o.events, "how many of a key's newest CloudTrail events to show (1 to 50)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	f.Var(sizeFlag{&o.maxInput}, "max-input-size", "largest --from snapshot or --targets file read (at least 1MiB)")
 	return cmd
 }
 

@@ -62,7 +62,12 @@ default VigilAudit) or, with --assume-root, through sts:AssumeRoot and the
 IAMAuditRootUserCredentials task policy: no role in member accounts at all.
 
 Scans call read-only APIs only; 'vigil policy' prints the permissions needed
-('vigil policy --org', 'vigil policy --member-role' for organisation scans).`,
+('vigil policy --org', 'vigil policy --member-role' for organisation scans).
+
+Exit codes: 0 done; 1 runtime error, or a run that covered less than asked
+(written first, marked INCOMPLETE); 2 usage error; 3 a result failed at or
+above --fail-on; 4 none failed there but one could not be decided (UNKNOWN),
+unless --unknown-ok.`,
 		Example: `  vigil scan --demo=auto              # your account if credentials are set, else the built-in demo
   vigil scan --profile prod --region eu-west-1 --fail-on high
   vigil scan --org --assume-root      # every member account's root, no role needed in them

@@ -31,7 +31,7 @@ func (f sizeFlag) Set(s string) error {
 func (f sizeFlag) Type() string { return "size" }
 
 // maxInputUsage is the help text of --max-input-size.
-const maxInputUsage = "largest snapshot, credential report or targets file read (at least 1MiB); decoding takes about ten times the size in memory"
+const maxInputUsage = "largest snapshot, credential report or targets file read (at least 1MiB); evaluating one takes about twenty times its size in memory"
 
 // inputError adds to an input that is too large how to raise the limit.
 func inputError(err error) error {
