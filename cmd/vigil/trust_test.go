@@ -118,7 +118,7 @@ func TestOutputIsInput(t *testing.T) {
 		})
 	}
 	// Different files in the same directory are fine.
-	vigil(t, nil, "scan", "--credential-report", report, "--output", fresh, "--max-report-age", "0").want(t, 0)
+	vigil(t, nil, "scan", "--from", snap, "--output", fresh).want(t, 0)
 }
 
 // TestOutputNotWritable: an output directory that exists but cannot be
@@ -393,9 +393,11 @@ func hasAsOfSource(ev []map[string]any, source string) bool {
 // Every case below exited 0.
 func TestUnknownGate(t *testing.T) {
 	dir := t.TempDir()
-	lines := strings.Split(string(must(os.ReadFile("testdata/credential-report.csv"))), "\n")
+	// A report of one IAM user, dated by the reference time.
+	header, _, _ := strings.Cut(string(must(os.ReadFile("testdata/credential-report.csv"))), "\n")
+	used := testclock.Days(-3).Format("2006-01-02T15:04:05+00:00")
 	noRoot := filepath.Join(dir, "no-root.csv")
-	os.WriteFile(noRoot, []byte(lines[0]+"\n"+strings.Join(lines[2:], "\n")), 0o644)
+	os.WriteFile(noRoot, []byte(header+"\nalice,arn:aws:iam::210987654321:user/alice,2020-01-01T00:00:00+00:00,true,"+used+",2020-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"), 0o644)
 	empty := filepath.Join(dir, "empty-account.json")
 	os.WriteFile(empty, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"`+testclock.Ref().Format(time.RFC3339)+`","source":{"kind":"aws"},"accounts":[{"account_id":"111122223333"}]}`), 0o644)
 	_, denied := emulated(t, awsemu.Fault{Service: "iam", Code: "AccessDenied"})
