@@ -19,6 +19,7 @@ func TestPackageBoundaries(t *testing.T) {
 	}{
 		{"snapshot", sdk},
 		{"credreport", sdk},
+		{"input", sdk},
 		{"rule", sdk},
 		{"rules", sdk},
 		{"report", sdk},

@@ -350,7 +350,7 @@ func TestFixBadInput(t *testing.T) {
 		{"external id without role", []string{"fix", "--org", "--external-id", "x1"}, 2, "--external-id needs --role"},
 		{"bad role", []string{"fix", "--org", "--role", "bad role!"}, 2, "--role"},
 		{"org and targets", []string{"fix", "--org", "--targets", "t.yaml"}, 2, "cannot be combined"},
-		{"lookback too long", []string{"fix", "--lookback", "91d"}, 2, "--lookback 91d"},
+		{"lookback too long", []string{"fix", "--lookback", "91d"}, 2, `"91d" is out of range: want 1h to 90d`},
 		{"lookback not a duration", []string{"fix", "--lookback", "soon"}, 2, "soon"},
 		{"events", []string{"fix", "--events", "51"}, 2, "--events 51"},
 		{"min idle negative", []string{"fix", "--min-idle", "-1d"}, 2, "-1d"},

@@ -167,7 +167,7 @@ func TestDocsBadInput(t *testing.T) {
 	vigil(t, nil, "docs").want(t, 2)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, []byte("x"), 0o644)
-	if r := vigil(t, nil, "docs", "--out", file).want(t, 1); !strings.Contains(r.stderr, "--out "+file+": not a directory") {
+	if r := vigil(t, nil, "docs", "--out", file).want(t, 1); !strings.Contains(r.stderr, "--out "+file+": exists and is not a directory") {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -158,21 +159,18 @@ func TestGoldenJSON(t *testing.T) {
 }
 
 func TestGoldenCredentialReport(t *testing.T) {
-	// The report's age comes from the file's modification time, so the
-	// test pins it: a checkout's own mtime would change the golden output.
+	// A CSV carries no generation time; the test gives one, an hour
+	// before the reference time.
 	data, err := os.ReadFile("testdata/credential-report.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "credential-report.csv")
-	mtime := time.Date(2026, 11, 26, 11, 0, 0, 0, time.UTC) // an hour before SOURCE_DATE_EPOCH
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chtimes(file, mtime, mtime); err != nil {
-		t.Fatal(err)
-	}
-	r := vigil(t, nil, "scan", "--credential-report", file, "--max-report-age", "0").want(t, 0)
+	generated := testclock.Ref().Add(-time.Hour).Format(time.RFC3339)
+	r := vigil(t, nil, "scan", "--credential-report", file, "--report-time", generated, "--max-report-age", "0").want(t, 0)
 	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, file, "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
 		t.Error("account ID not taken from the root row's ARN")

@@ -102,10 +102,16 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 type findingsError struct {
 	n   int
 	min string
+	// undecided counts the results there that could not be decided.
+	undecided int
 }
 
 func (e findingsError) Error() string {
-	return fmt.Sprintf("%d result(s) failed at or above severity %s", e.n, e.min)
+	s := fmt.Sprintf("%d result(s) failed at or above severity %s", e.n, e.min)
+	if e.undecided > 0 {
+		s += fmt.Sprintf(", and %d more there could not be decided (UNKNOWN; see the report)", e.undecided)
+	}
+	return s
 }
 
 // Main runs the command line and returns the exit code.
@@ -118,10 +124,14 @@ func Main(ctx context.Context, args []string, app *App) int {
 	}
 	var ue usageError
 	var fe findingsError
+	var unk unknownError
 	switch {
 	case errors.As(err, &fe):
 		fmt.Fprintln(app.Stderr, "vigil:", err)
 		return ExitFindings
+	case errors.As(err, &unk):
+		fmt.Fprintln(app.Stderr, "vigil:", err)
+		return ExitUnknown
 	case errors.As(err, &ue):
 		fmt.Fprintln(app.Stderr, "vigil:", err)
 		fmt.Fprintln(app.Stderr, "Run 'vigil --help' for usage.")

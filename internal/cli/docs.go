@@ -35,8 +35,8 @@ in DIR are replaced, other files are left alone.`,
 }
 
 func runDocs(app *App, dir string) error {
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return fmt.Errorf("--out %s: not a directory", dir)
+	if err := checkDirWritable("out", dir, true); err != nil {
+		return err
 	}
 	cat, err := loadCatalog()
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -49,11 +48,12 @@ type fixOptions struct {
 	lookback       time.Duration
 	events         int
 	format         string
+	maxInput       int64
 }
 
 func newFixCommand(app *App) *cobra.Command {
 	o := fixOptions{auditLog: defaultAuditLog, parallel: orgscan.DefaultParallel, accountTimeout: orgscan.DefaultAccountTimeout,
-		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents}
+		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents, maxInput: input.DefaultMaxSize}
 	cmd := &cobra.Command{
 		Use:   "fix",
 		Short: "Remove root user access keys (and, when asked, other root credentials) safely",
@@ -102,7 +102,7 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: only these account IDs")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "with --org: leave these account IDs out")
 	f.IntVar(&o.parallel, "parallel", o.parallel, "accounts planned and changed at once (--org, --targets, several --profile)")
-	f.Var(dayDuration{&o.accountTimeout}, "account-timeout", "give up on an account after this long (reading it, then changing it)")
+	f.Var(newDuration(&o.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long, reading it and then changing it ("+rangeAccountTimeout.String()+")")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	f.StringVar(&o.role, "role", "", "with --org: a role in each member account allowed cloudtrail:LookupEvents, to list each key's CloudTrail events (the delete task policy cannot)")
 	f.StringVar(&o.externalID, "external-id", "", "with --role: the external ID its trust policy requires")
@@ -116,11 +116,12 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.BoolVar(&o.certificates, "certificates", false, "also delete the root user's signing certificates")
 	f.BoolVar(&o.password, "password", false, "also delete the root user's console password (member accounts only)")
 	f.BoolVar(&o.mfa, "mfa", false, "also deactivate the root user's MFA devices (member accounts only; needs --password when root has one)")
-	f.Var(dayDuration{&o.minIdle}, "min-idle", "refuse access keys used more recently than this (e.g. 30d, 0 for no age limit)")
+	f.Var(newDuration(&o.minIdle, rangeMinIdle), "min-idle", "refuse access keys used more recently than this, e.g. 30d ("+rangeMinIdle.String()+")")
 	f.BoolVar(&o.force, "force", false, "act on access keys the guard refuses (recently used, or of unknown last use)")
-	f.Var(dayDuration{&o.lookback}, "lookback", "how far back to search CloudTrail for a key's events (at most 90d)")
+	f.Var(newDuration(&o.lookback, rangeLookback), "lookback", "how far back to search CloudTrail for a key's events ("+rangeLookback.String()+", all CloudTrail's event history keeps)")
 	f.IntVar(&o.events, "events", o.events, "how many of a key's newest CloudTrail events to show (1 to 50)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.Var(sizeFlag{&o.maxInput}, "max-input-size", "largest --from snapshot or --targets file read (at least 1MiB)")
 	return cmd
 }
 
@@ -148,10 +149,6 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--yes and --audit-log only apply to --apply")
 	case o.parallel < 1 || o.parallel > 1024:
 		return usagef("--parallel %d: want 1 to 1024", o.parallel)
-	case o.accountTimeout <= 0:
-		return usagef("--account-timeout must be positive")
-	case o.lookback <= 0 || o.lookback > fix.MaxLookback:
-		return usagef("--lookback %s: want more than 0 and at most 90d, as far back as CloudTrail's event history reaches", dayDuration{&o.lookback})
 	case o.events < 1 || o.events > fix.MaxEvents:
 		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
 	}
@@ -172,15 +169,11 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 	if o.apply && !o.yes && !app.interactive() {
 		return usagef("--apply removes root credentials and needs a confirmation, but stdin is not a terminal: review the plan with vigil fix (no --apply), then pass --yes")
 	}
-	if o.apply {
-		if st, err := os.Stat(filepath.Dir(o.auditLog)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--audit-log %s: directory %s does not exist", o.auditLog, filepath.Dir(o.auditLog))
-		}
-		if st, err := os.Stat(o.auditLog); err == nil && st.IsDir() {
-			return fmt.Errorf("--audit-log %s: is a directory", o.auditLog)
-		}
+	audit := fileArg{flag: "audit-log", path: o.auditLog, output: true, appends: true}
+	if !o.apply {
+		audit = fileArg{}
 	}
-	return nil
+	return checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "targets", path: o.targets}, audit)
 }
 
 func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bool) error {
@@ -198,9 +191,9 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	// nothing.
 	var fromOrg bool
 	if o.from != "" {
-		doc, err := snapshot.Load(o.from)
+		doc, err := snapshot.LoadLimit(o.from, o.maxInput)
 		if err != nil {
-			return err
+			return inputError(err)
 		}
 		fo.Seen = fix.NewSeen(doc, o.from)
 		fromOrg = doc.Organization != nil && doc.Organization.AccessMode != ""
@@ -211,7 +204,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	// same endpoint.
 	plan, release, err := planFix(ctx, app, o, org, fo)
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	defer release()
 	if !o.apply {
@@ -318,7 +311,7 @@ func confirmPrompt(p *fix.Plan) string {
 func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (plan *fix.Plan, release func(), err error) {
 	nothing := func() {}
 	if o.targets != "" || len(o.profiles) > 1 {
-		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
+		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -125,18 +125,12 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--apply changes your organisation and needs a confirmation, but stdin is not a terminal: review the changes with --plan, then pass --yes")
 	}
 	if o.apply {
-		if st, err := os.Stat(filepath.Dir(o.auditLog)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--audit-log %s: directory %s does not exist", o.auditLog, filepath.Dir(o.auditLog))
+		if err := checkFiles(fileArg{flag: "audit-log", path: o.auditLog, output: true, appends: true}); err != nil {
+			return err
 		}
 	}
 	if o.out != "" {
-		if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
-			return fmt.Errorf("--out %s: exists and is not a directory", o.out)
-		} else if err != nil {
-			if st, err := os.Stat(filepath.Dir(o.out)); err != nil || !st.IsDir() {
-				return fmt.Errorf("--out %s: directory %s does not exist", o.out, filepath.Dir(o.out))
-			}
-		}
+		return checkDirWritable("out", o.out, false)
 	}
 	return nil
 }

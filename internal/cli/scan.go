@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/atomicfile"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/credreport"
+	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -41,11 +39,14 @@ type scanOptions struct {
 	reportTimeout    time.Duration
 	compliance       string
 	show             string
+	maxInput         int64
+	reportTime       string
+	unknownOK        bool
 	multi            multiOptions
 }
 
 func newScanCommand(app *App) *cobra.Command {
-	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait}
+	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait, maxInput: input.DefaultMaxSize}
 	cmd := &cobra.Command{
 		Use:   "scan",
 		Short: "Scan AWS accounts' root user credentials: one, a list, or a whole organisation",
@@ -61,7 +62,12 @@ default VigilAudit) or, with --assume-root, through sts:AssumeRoot and the
 IAMAuditRootUserCredentials task policy: no role in member accounts at all.
 
 Scans call read-only APIs only; 'vigil policy' prints the permissions needed
-('vigil policy --org', 'vigil policy --member-role' for organisation scans).`,
+('vigil policy --org', 'vigil policy --member-role' for organisation scans).
+
+Exit codes: 0 done; 1 runtime error, or a run that covered less than asked
+(written first, marked INCOMPLETE); 2 usage error; 3 a result failed at or
+above --fail-on; 4 none failed there but one could not be decided (UNKNOWN),
+unless --unknown-ok.`,
 		Example: `  vigil scan --demo=auto              # your account if credentials are set, else the built-in demo
   vigil scan --profile prod --region eu-west-1 --fail-on high
   vigil scan --org --assume-root      # every member account's root, no role needed in them
@@ -84,7 +90,8 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed
 	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's, 3; 10 for --org, --targets and several --profile)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
-	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity: info, low, medium, high or critical")
+	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity (info, low, medium, high or critical), or else with code 4 when one there could not be decided (UNKNOWN)")
+	f.BoolVar(&o.unknownOK, "unknown-ok", false, "with --fail-on: let UNKNOWN results pass the gate (exit 0 instead of 4)")
 	f.StringVar(&o.save, "save", "", "also write the collected snapshot to this file, for --from")
 	f.StringVar(&o.from, "from", "", "evaluate a saved snapshot instead of calling AWS")
 	f.StringVar(&o.credentialReport, "credential-report", "", "evaluate a credential report file (CSV, base64, or the JSON of aws iam get-credential-report; - for stdin)")
@@ -92,11 +99,13 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed
 	f.Lookup("demo").NoOptDefVal = "always"
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show the evidence of every result in the text report")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour in the text report (NO_COLOR is honoured too)")
-	f.Var(dayDuration{&o.rule.RootUseWindow}, "root-use-window", "root use within this long counts as recent (e.g. 30d, 12h)")
-	f.Var(dayDuration{&o.rule.MaxReportAge}, "max-report-age", "oldest credential report a PASS may rest on alone; 0 for no limit")
-	f.Var(dayDuration{&o.reportTimeout}, "report-timeout", "how long to wait for IAM to generate the credential report")
+	f.Var(newDuration(&o.rule.RootUseWindow, rangeRootUseWindow), "root-use-window", "root use within this long counts as recent, e.g. 30d or 12h ("+rangeRootUseWindow.String()+")")
+	f.Var(newDuration(&o.rule.MaxReportAge, rangeMaxReportAge), "max-report-age", "oldest credential report a PASS may rest on alone ("+rangeMaxReportAge.String()+")")
+	f.Var(newDuration(&o.reportTimeout, rangeReportTimeout), "report-timeout", "how long to wait for IAM to generate the credential report ("+rangeReportTimeout.String()+")")
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
+	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
 	addMultiFlags(f, &o.multi)
 	return cmd
 }
@@ -125,6 +134,9 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 		}
 		failOn = s
 	}
+	if o.unknownOK && !gate {
+		return 0, false, usagef("--unknown-ok only applies with --fail-on")
+	}
 	switch o.demo {
 	case "always", "never", "auto":
 	default:
@@ -139,6 +151,9 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 	if offline > 1 {
 		return 0, false, usagef("--from and --credential-report cannot be combined")
 	}
+	if changed("report-time") && !changed("credential-report") {
+		return 0, false, usagef("--report-time dates a --credential-report file; a live scan and a saved snapshot carry their report's time")
+	}
 	if offline == 1 {
 		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
@@ -146,21 +161,26 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	for _, p := range []struct{ flag, path string }{{"output", o.output}, {"save", o.save}} {
-		if p.path == "" {
-			continue
-		}
-		if st, err := os.Stat(filepath.Dir(p.path)); err != nil || !st.IsDir() {
-			return 0, false, fmt.Errorf("--%s %s: directory %s does not exist", p.flag, p.path, filepath.Dir(p.path))
-		}
+	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
+		fileArg{flag: "targets", path: o.multi.targets},
+		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
+		return 0, false, err
 	}
 	return failOn, gate, nil
 }
 
 func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) bool) error {
-	failOn, gate, err := o.validate(changed)
+	failOn, gated, err := o.validate(changed)
 	if err != nil {
 		return err
+	}
+	var reportTime *time.Time
+	if o.reportTime != "" {
+		t, err := time.Parse(time.RFC3339, o.reportTime)
+		if err != nil {
+			return usagef("--report-time %s: want an RFC 3339 time such as 2026-11-26T10:30:00Z", input.Quote(o.reportTime))
+		}
+		reportTime = &t
 	}
 	catalog, framework, err := resolveCompliance(o.compliance)
 	if err != nil {
@@ -169,9 +189,9 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	var doc *snapshot.Document
 	switch {
 	case o.from != "":
-		doc, err = snapshot.Load(o.from)
+		doc, err = snapshot.LoadLimit(o.from, o.maxInput)
 	case o.credentialReport != "":
-		doc, err = loadCredentialReport(app, o.credentialReport)
+		doc, err = loadCredentialReport(app, o.credentialReport, o.maxInput, reportTime)
 	case o.multi.org:
 		doc, err = collectOrg(ctx, app, o)
 	case o.multi.targets != "" || len(o.profiles) > 1:
@@ -180,7 +200,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		doc, err = collectLive(ctx, app, o)
 	}
 	if err != nil {
-		return err
+		return inputError(err)
 	}
 	if o.save != "" {
 		if err := atomicfile.Write(o.save, 0o600, func(w io.Writer) error { return snapshot.Encode(w, doc) }); err != nil {
@@ -206,10 +226,8 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if doc.Incomplete != nil {
 		return fmt.Errorf("the scan is incomplete: %s", doc.Incomplete.Reason)
 	}
-	if gate {
-		if n := rep.Failures(failOn); n > 0 {
-			return findingsError{n: n, min: failOn.String()}
-		}
+	if gated {
+		return gate(rep, failOn, o.unknownOK)
 	}
 	return nil
 }
@@ -292,49 +310,5 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	if doc.Organization != nil {
 		collect.AddOrgControls(ctx, clients.OrgPolicies, doc.Organization)
 	}
-	return doc, nil
-}
-
-// loadCredentialReport builds a one-account snapshot from a report file.
-func loadCredentialReport(app *App, path string) (*snapshot.Document, error) {
-	var data []byte
-	var err error
-	var mtime *time.Time
-	if path == "-" {
-		data, err = io.ReadAll(app.Stdin)
-		path = "stdin"
-	} else {
-		data, err = os.ReadFile(path)
-		if st, serr := os.Stat(path); serr == nil {
-			t := st.ModTime().UTC()
-			mtime = &t
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read credential report: %w", err)
-	}
-	rep, err := credreport.Decode(data)
-	if err != nil {
-		return nil, fmt.Errorf("credential report %s: %w", path, err)
-	}
-	cr := rep.Snapshot()
-	if cr.GeneratedTime == nil && mtime != nil {
-		cr.FileTime = mtime
-		cr.TimeSource = "file modification time"
-	}
-	acct := snapshot.Account{ID: rep.AccountID, Partition: rep.Partition, CredentialReport: cr}
-	const why = "not available when evaluating a credential report file"
-	for _, g := range []snapshot.Gap{
-		{Section: snapshot.SectionSummary, Call: "iam:GetAccountSummary", Code: "NotCollected", Message: why},
-		{Section: snapshot.SectionOrganization, Call: "organizations:DescribeOrganization", Code: "NotCollected", Message: why},
-		{Section: snapshot.SectionRootVirtualMFA, Call: "iam:ListVirtualMFADevices", Code: "NotCollected", Message: why},
-	} {
-		acct.AddGap(g)
-	}
-	if rep.Root == nil {
-		acct.AddGap(snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "credential report", Code: "NoRootRow", Message: "the report has no <root_account> row"})
-	}
-	doc := snapshot.New(app.now(), app.Version, snapshot.Source{Kind: snapshot.SourceCredentialReport, Detail: path})
-	doc.Accounts = append(doc.Accounts, acct)
 	return doc, nil
 }

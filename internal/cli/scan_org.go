@@ -42,12 +42,12 @@ func addMultiFlags(f *pflag.FlagSet, m *multiOptions) {
 	f.StringVar(&m.role, "role", m.role, "with --org: the read-only role to assume in each account (name, or path/name); with --assume-root, used only for the management account")
 	f.StringVar(&m.externalID, "external-id", "", "with --org: the external ID the role's trust policy requires")
 	f.StringVar(&m.sessionName, "session-name", m.sessionName, "with --org: the role session name (shows in the accounts' CloudTrail)")
-	f.Var(dayDuration{&m.sessionDuration}, "session-duration", "with --org: role session length, 15m to 12h (sessions are renewed when an account takes longer)")
+	f.Var(newDuration(&m.sessionDuration, rangeSessionDuration), "session-duration", "with --org: role session length, "+rangeSessionDuration.String()+" (sessions are renewed when an account takes longer)")
 	f.StringArrayVar(&m.ous, "ou", nil, "with --org: only accounts in this OU and below, by ID (ou-…) or name path (Workloads/Prod); repeatable")
 	f.StringSliceVar(&m.accounts, "accounts", nil, "with --org: only these account IDs (comma-separated or repeated)")
 	f.StringSliceVar(&m.exclude, "exclude", nil, "with --org: leave these account IDs out (comma-separated or repeated)")
 	f.IntVar(&m.parallel, "parallel", m.parallel, "accounts scanned at once (--org, --targets, several --profile)")
-	f.Var(dayDuration{&m.accountTimeout}, "account-timeout", "give up on an account after this long; it is reported with the calls that did not answer")
+	f.Var(newDuration(&m.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long ("+rangeAccountTimeout.String()+"); it is reported with the calls that did not answer")
 	f.BoolVarP(&m.quiet, "quiet", "q", false, "no progress bar (there is none when stderr is not a terminal)")
 	f.StringVar(&m.targets, "targets", "", "scan the profiles and roles listed in this YAML (or JSON) file")
 }
@@ -74,9 +74,6 @@ func (o *scanOptions) validateMulti(changed func(string) bool) error {
 	}
 	if m.parallel < 1 || m.parallel > 1024 {
 		return usagef("--parallel %d: want 1 to 1024", m.parallel)
-	}
-	if m.accountTimeout <= 0 {
-		return usagef("--account-timeout must be positive")
 	}
 	if m.org {
 		opts := m.orgOptions()

@@ -16,7 +16,7 @@ import (
 // collectTargets scans several profiles (--profile repeated) or the
 // profiles and roles of a targets file, each account once.
 func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Document, error) {
-	run, detail, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.multi.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
+	run, detail, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.multi.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput})
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +41,7 @@ type targetSource struct {
 	region      string
 	retryMode   string
 	maxAttempts int
+	maxInput    int64 // the size limit of the targets file
 }
 
 // loadTargets turns the profiles or the targets file into targets, and
@@ -49,7 +50,7 @@ func loadTargets(ctx context.Context, ts targetSource) ([]orgscan.Target, string
 	var list []targets.Target
 	var detail string
 	if ts.file != "" {
-		f, err := targets.Load(ts.file)
+		f, err := targets.LoadLimit(ts.file, ts.maxInput)
 		if err != nil {
 			return nil, "", err
 		}

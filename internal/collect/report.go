@@ -103,9 +103,10 @@ func parseReport(out *iam.GetCredentialReportOutput) (*snapshot.CredentialReport
 	}
 	cr := rep.Snapshot()
 	if out.GeneratedTime != nil {
+		// The generation time makes the report's newest entry, its
+		// lower bound, needless.
 		t := out.GeneratedTime.UTC()
-		cr.GeneratedTime = &t
-		cr.TimeSource = "GetCredentialReport"
+		cr.GeneratedTime, cr.NewestTime, cr.TimeSource = &t, nil, snapshot.TimeFromAPI
 	}
 	if cr.Root == nil {
 		return cr, &snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "iam:GetCredentialReport", Code: "NoRootRow",

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -31,15 +32,25 @@ type Report struct {
 	Partition string
 	// GeneratedTime is known only when the input was the CLI's JSON output.
 	GeneratedTime *time.Time
+	// Newest is the newest time in any row, nil when the report records
+	// none. IAM generated the report at or after it.
+	Newest *time.Time
 }
 
-// Snapshot converts the report into the snapshot section.
+// Snapshot converts the report into the snapshot section. Without a
+// generation time, the newest time the report records stands in as its
+// lower bound.
 func (r *Report) Snapshot() *snapshot.CredentialReport {
 	cr := &snapshot.CredentialReport{Columns: len(r.Columns), Users: r.Users, Root: r.Root}
-	if r.GeneratedTime != nil {
+	switch {
+	case r.GeneratedTime != nil:
 		t := r.GeneratedTime.UTC()
 		cr.GeneratedTime = &t
-		cr.TimeSource = "GeneratedTime in the file"
+		cr.TimeSource = snapshot.TimeFromFile
+	case r.Newest != nil:
+		t := r.Newest.UTC()
+		cr.NewestTime = &t
+		cr.TimeSource = snapshot.TimeFromNewest
 	}
 	return cr
 }
@@ -134,7 +145,7 @@ func decodeCLIJSON(b []byte) (*Report, error) {
 		return nil, errors.New(`JSON input has no "Content" field; expected the output of aws iam get-credential-report`)
 	}
 	if out.ReportFormat != "" && out.ReportFormat != "text/csv" {
-		return nil, fmt.Errorf("JSON input: ReportFormat %q is not text/csv", out.ReportFormat)
+		return nil, fmt.Errorf("JSON input: ReportFormat %s is not text/csv", input.Quote(out.ReportFormat))
 	}
 	raw, err := base64.StdEncoding.DecodeString(*out.Content)
 	if err != nil {
@@ -147,9 +158,12 @@ func decodeCLIJSON(b []byte) (*Report, error) {
 	if out.GeneratedTime != "" {
 		t, err := parseTime(out.GeneratedTime)
 		if err != nil {
-			return nil, fmt.Errorf("JSON input: GeneratedTime %q is not an ISO 8601 time", out.GeneratedTime)
+			return nil, fmt.Errorf("JSON input: GeneratedTime %s is not an ISO 8601 time", input.Quote(out.GeneratedTime))
 		}
 		rep.GeneratedTime = &t
+		if rep.Newest != nil && rep.Newest.After(t.Add(snapshot.ClockSkew)) {
+			return nil, fmt.Errorf("JSON input: GeneratedTime %s is before %s, a time the report records; it cannot have been generated then", t.Format(time.RFC3339), rep.Newest.Format(time.RFC3339))
+		}
 	}
 	return rep, nil
 }
@@ -182,6 +196,9 @@ func Parse(r io.Reader) (*Report, error) {
 	}
 	if err != nil {
 		return nil, csvError(err)
+	}
+	if err := checkCells(cr, header); err != nil {
+		return nil, err
 	}
 	rep := &Report{Columns: append([]string(nil), header...)}
 	var idx [numCols]int
@@ -224,8 +241,14 @@ func Parse(r io.Reader) (*Report, error) {
 		if err != nil {
 			return nil, csvError(err)
 		}
+		if err := checkCells(cr, rec); err != nil {
+			return nil, err
+		}
 		if err := decodeRow(cr, rec, &idx, &row); err != nil {
 			return nil, err
+		}
+		if t := row.Newest(); !t.IsZero() && (rep.Newest == nil || t.After(*rep.Newest)) {
+			rep.Newest = &t
 		}
 		part, acct, isRoot, err := parseARN(row.ARN)
 		if err != nil {
@@ -241,14 +264,14 @@ func Parse(r io.Reader) (*Report, error) {
 		if row.User != RootUser {
 			if isRoot {
 				line, col := cr.FieldPos(idx[colUser])
-				return nil, &ParseError{Line: line, Column: col, Field: "user", Err: fmt.Errorf("row has the root ARN but user %q instead of %s", row.User, RootUser)}
+				return nil, &ParseError{Line: line, Column: col, Field: "user", Err: fmt.Errorf("row has the root ARN but user %s instead of %s", input.Quote(row.User), RootUser)}
 			}
 			rep.Users++
 			continue
 		}
 		if !isRoot {
 			line, col := cr.FieldPos(idx[colARN])
-			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("%s row has ARN %q, not a root ARN", RootUser, row.ARN)}
+			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("%s row has ARN %s, not a root ARN", RootUser, input.Quote(row.ARN))}
 		}
 		if rep.Root != nil {
 			line, _ := cr.FieldPos(0)
@@ -274,6 +297,23 @@ func Parse(r io.Reader) (*Report, error) {
 		return rep, nil
 	}
 	return rep, nil
+}
+
+// maxCell bounds a cell: the longest an IAM report holds is an ARN, at
+// most 2,048 characters. A longer cell is damage, or an attempt to get a
+// huge string into a report or an error message.
+const maxCell = 4096
+
+// checkCells refuses a record with a cell longer than maxCell, naming the
+// cell by its place, never by its content.
+func checkCells(cr *csv.Reader, rec []string) error {
+	for i, c := range rec {
+		if len(c) > maxCell {
+			line, col := cr.FieldPos(i)
+			return &ParseError{Line: line, Column: col, Err: fmt.Errorf("a cell of %d bytes; no cell of a credential report is longer than %d", len(c), maxCell)}
+		}
+	}
+	return nil
 }
 
 func csvError(err error) error {
@@ -306,7 +346,7 @@ func decodeRow(cr *csv.Reader, rec []string, idx *[numCols]int, row *snapshot.Cr
 		case v == snapshot.NotApplicable:
 			row.PasswordEnabled = v
 		default:
-			return d.fail(colPasswordEnabled, fmt.Errorf("%q is not true, false or not_supported", v))
+			return d.fail(colPasswordEnabled, fmt.Errorf("%s is not true, false or not_supported", input.Quote(v)))
 		}
 	}
 	d.stamp(colCreation, &row.CreationTime)
@@ -395,7 +435,7 @@ func parseBool(v string) (bool, error) {
 	case strings.EqualFold(v, "false"):
 		return false, nil
 	}
-	return false, fmt.Errorf("%q is not true or false", v)
+	return false, fmt.Errorf("%s is not true or false", input.Quote(v))
 }
 
 func parseStamp(v string) (snapshot.Stamp, error) {
@@ -407,7 +447,7 @@ func parseStamp(v string) (snapshot.Stamp, error) {
 	}
 	t, err := parseTime(v)
 	if err != nil {
-		return snapshot.Stamp{}, fmt.Errorf("%q is not an ISO 8601 time, N/A, no_information or not_supported", v)
+		return snapshot.Stamp{}, fmt.Errorf("%s is not an ISO 8601 time, N/A, no_information or not_supported", input.Quote(v))
 	}
 	return snapshot.Stamp{Time: t}, nil
 }
@@ -468,13 +508,13 @@ func fastUTC(v string) (time.Time, bool) {
 func parseARN(arn string) (partition, account string, root bool, err error) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" {
-		return "", "", false, fmt.Errorf("%q is not an IAM ARN", arn)
+		return "", "", false, fmt.Errorf("%s is not an IAM ARN", input.Quote(arn))
 	}
 	if !snapshot.IsAccountID(parts[4]) {
-		return "", "", false, fmt.Errorf("%q does not hold a 12-digit account ID", arn)
+		return "", "", false, fmt.Errorf("%s does not hold a 12-digit account ID", input.Quote(arn))
 	}
 	if !snapshot.KnownPartition(parts[1]) || parts[1] == "" {
-		return "", "", false, fmt.Errorf("%q has unknown partition %q", arn, parts[1])
+		return "", "", false, fmt.Errorf("%s has unknown partition %s", input.Quote(arn), input.Quote(parts[1]))
 	}
 	return parts[1], parts[4], parts[5] == "root", nil
 }

@@ -284,3 +284,38 @@ func benchmarkParse(b *testing.B, n int) {
 
 func BenchmarkParse10k(b *testing.B)  { benchmarkParse(b, 10_000) }
 func BenchmarkParse100k(b *testing.B) { benchmarkParse(b, 100_000) }
+
+// TestNewestTime: a CSV carries no generation time, but every time it
+// records is before it; the newest is kept as a lower bound and named as
+// such. A JSON generation time earlier than a recorded time is a lie.
+func TestNewestTime(t *testing.T) {
+	user := "alice,arn:aws:iam::111122223333:user/alice,2020-01-01T00:00:00+00:00,true,2026-11-20T08:00:00+00:00,2020-01-01T00:00:00+00:00,N/A,false,true,2020-01-01T00:00:00+00:00,2026-11-21T09:30:00+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+	csvText := header + "\n" + cleanRoot + "\n" + user + "\n"
+	rep, err := Decode([]byte(csvText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
+	if rep.Newest == nil || !rep.Newest.Equal(want) {
+		t.Fatalf("Newest = %v, want %v", rep.Newest, want)
+	}
+	cr := rep.Snapshot()
+	if cr.GeneratedTime != nil || cr.NewestTime == nil || !cr.NewestTime.Equal(want) || cr.TimeSource != snapshot.TimeFromNewest {
+		t.Errorf("snapshot section: %+v", cr)
+	}
+	if at, exact, ok := cr.AsOf(); !ok || exact || !at.Equal(want) {
+		t.Errorf("AsOf = %v, %v, %v", at, exact, ok)
+	}
+
+	b64 := base64.StdEncoding.EncodeToString([]byte(csvText))
+	if _, err := Decode([]byte(fmt.Sprintf(`{"Content": %q, "GeneratedTime": "2026-11-21T09:00:00Z"}`, b64))); err == nil || !strings.Contains(err.Error(), "GeneratedTime 2026-11-21T09:00:00Z is before 2026-11-21T09:30:00Z") {
+		t.Errorf("generation before a recorded time: %v", err)
+	}
+	rep, err = Decode([]byte(fmt.Sprintf(`{"Content": %q, "GeneratedTime": "2026-11-21T10:00:00Z"}`, b64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr := rep.Snapshot(); cr.GeneratedTime == nil || cr.NewestTime != nil || cr.TimeSource != snapshot.TimeFromFile {
+		t.Errorf("with a generation time: %+v", cr)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -531,10 +530,7 @@ func evidenceOf(acct *snapshot.Account) []*Credential {
 	}
 	reported := false
 	if cr := acct.CredentialReport; cr != nil && cr.Root != nil {
-		src := "credential report"
-		if at, ok := cr.AsOf(); ok {
-			src += " of " + at.UTC().Format(time.RFC3339)
-		}
+		src := cr.Label()
 		for i, k := range cr.Root.AccessKeys {
 			if !k.Present() {
 				continue

@@ -34,6 +34,11 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 		return nil, collect.Explain("cannot identify the account (sts:GetCallerIdentity)", err)
 	}
 	arn := aws.ToString(out.Arn)
+	if o.Seen != nil {
+		if err := o.Seen.checkReached([]string{aws.ToString(out.Account)}); err != nil {
+			return nil, err
+		}
+	}
 	r := orgscan.Reach{AccountID: aws.ToString(out.Account), Partition: collect.PartitionOf(arn), Access: snapshot.Access{Method: snapshot.AccessDirect},
 		Config: cfg, Base: cfg, CallerARN: arn, RunCaller: arn}
 	actx, cancel := context.WithTimeout(ctx, orgscan.DefaultAccountTimeout)
@@ -93,6 +98,13 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 		return nil, err
 	}
 	org := doc.Organization
+	if o.Seen != nil {
+		// Planning changed nothing; a snapshot of another organisation
+		// stops the run before anything could.
+		if err := o.Seen.checkOrganization(org.ID); err != nil {
+			return nil, err
+		}
+	}
 	plan := newPlan("organisation "+org.ID, &o)
 	plan.Caller, plan.OrganizationID = org.Caller, org.ID
 	plan.collect(doc, planned)
@@ -124,6 +136,15 @@ func PlanTargets(ctx context.Context, targets []orgscan.Target, to orgscan.Targe
 	to.Visit, planned = p.visitor()
 	doc := orgscan.RunTargets(ctx, targets, to)
 	plan := newPlan(fmt.Sprintf("%d target(s)", len(targets)), &o)
+	if o.Seen != nil && len(doc.Accounts) > 0 {
+		var ids []string
+		for _, a := range doc.Accounts {
+			ids = append(ids, a.ID)
+		}
+		if err := o.Seen.checkReached(ids); err != nil {
+			return nil, err
+		}
+	}
 	plan.collect(doc, planned)
 	plan.Unreached = doc.Unreached
 	plan.notReached(&o)

@@ -1,8 +1,11 @@
 package fix
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -26,6 +29,40 @@ type Seen struct {
 	Source   string
 	accounts map[string]*seenAccount
 	order    []string
+	// orgs are the organisations the snapshot records, sorted.
+	orgs []string
+}
+
+// ErrSnapshotMismatch is returned when a snapshot is not of what the
+// run's credentials reach: acting on another organisation's or account's
+// record would be acting on a guess.
+var ErrSnapshotMismatch = errors.New("the snapshot is not of what these credentials reach")
+
+// checkOrganization refuses a snapshot that records organisations, none
+// of them orgID, the organisation of the caller.
+func (s *Seen) checkOrganization(orgID string) error {
+	if len(s.orgs) == 0 || slices.Contains(s.orgs, orgID) {
+		return nil
+	}
+	return fmt.Errorf("%w: the %s is of organization %s, but these credentials are of organization %s; nothing was changed: scan this organisation (vigil scan --org --save) and use that snapshot",
+		ErrSnapshotMismatch, s.Source, strings.Join(s.orgs, ", "), orgID)
+}
+
+// checkReached refuses a run none of whose accounts is in the snapshot:
+// there would be nothing it may do, and the likelier story is the wrong
+// file or the wrong credentials.
+func (s *Seen) checkReached(ids []string) error {
+	for _, id := range ids {
+		if s.Has(id) {
+			return nil
+		}
+	}
+	what := "no account"
+	if len(ids) > 0 {
+		what = "account(s) " + strings.Join(ids, ", ")
+	}
+	return fmt.Errorf("%w: the %s holds account(s) %s, but these credentials reach %s; nothing was changed",
+		ErrSnapshotMismatch, s.Source, strings.Join(s.order, ", "), what)
 }
 
 type seenAccount struct {
@@ -53,12 +90,23 @@ type reportSlot struct {
 // file).
 func NewSeen(doc *snapshot.Document, name string) *Seen {
 	s := &Seen{Source: fmt.Sprintf("snapshot %s (collected %s)", name, doc.CollectedAt.UTC().Format(time.RFC3339)), accounts: map[string]*seenAccount{}}
+	orgs := map[string]bool{}
+	if doc.Organization != nil && doc.Organization.ID != "" {
+		orgs[doc.Organization.ID] = true
+	}
 	for i := range doc.Accounts {
 		a := &doc.Accounts[i]
 		s.accounts[a.ID] = seenOf(a)
 		s.order = append(s.order, a.ID)
+		if a.Org != nil && a.Org.OrganizationID != "" {
+			orgs[a.Org.OrganizationID] = true
+		}
 	}
 	sort.Strings(s.order)
+	for id := range orgs {
+		s.orgs = append(s.orgs, id)
+	}
+	sort.Strings(s.orgs)
 	return s
 }
 
@@ -107,11 +155,7 @@ func seenOf(a *snapshot.Account) *seenAccount {
 		}
 	}
 	if cr := a.CredentialReport; cr != nil && cr.Root != nil {
-		if at, ok := cr.AsOf(); ok {
-			sa.reportAt = "credential report of " + at.UTC().Format(time.RFC3339)
-		} else {
-			sa.reportAt = "credential report"
-		}
+		sa.reportAt = cr.Label()
 		for i, k := range cr.Root.AccessKeys {
 			if !k.Present() || !k.LastRotated.IsSet() {
 				continue

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -149,7 +150,7 @@ func (o *Options) Validate() error {
 	}
 	for _, id := range append(append([]string(nil), o.Accounts...), o.Exclude...) {
 		if !snapshot.IsAccountID(id) {
-			return fmt.Errorf("account %q: want a 12-digit AWS account ID", id)
+			return fmt.Errorf("account %s: want a 12-digit AWS account ID", input.Quote(id))
 		}
 	}
 	for _, ou := range o.OUs {

@@ -56,8 +56,14 @@ func (e *RootCallerError) Unwrap() error { return ErrNotOrganization }
 // which choose the selection themselves can recognise them.
 const (
 	ReasonNotSelected = "not selected by --accounts"
+	// ReasonExcluded wins over --accounts: an account both asked for and
+	// excluded is excluded, as the user said, and not missing.
+	ReasonExcluded = "excluded with --exclude"
 	// ReasonNotMember is followed by the organisation ID.
 	ReasonNotMember = "requested with --accounts, but not a member of organization "
+	// ReasonNotUnderOU: with --ou, discovery lists only the selected OUs,
+	// so a requested account elsewhere is not known to be a member.
+	ReasonNotUnderOU = "requested with --accounts, but not in the OUs selected with --ou"
 )
 
 // scan is one run.
@@ -416,7 +422,7 @@ func (s *scan) selection(m member) string {
 		return r
 	}
 	if slices.Contains(s.o.Exclude, m.id) {
-		return "excluded with --exclude"
+		return ReasonExcluded
 	}
 	if len(s.o.Accounts) > 0 && !slices.Contains(s.o.Accounts, m.id) {
 		return ReasonNotSelected
@@ -752,13 +758,38 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 		}
 		doc.Accounts = append(doc.Accounts, acct)
 	}
+	var why []string
+	// Accounts asked for by ID and not scanned make the run incomplete: a
+	// gate over a run that covered less than it was asked to must not
+	// pass (an ID not in the organisation once scanned nothing, exit 0).
+	var missing []string
 	for _, id := range s.o.Accounts {
-		if s.byID[id] == nil && s.complete && len(s.o.OUs) == 0 {
-			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id,
-				Reason: ReasonNotMember + s.orgID})
+		sl := s.byID[id]
+		switch {
+		case sl != nil && (sl.skip == "" || sl.skip == ReasonExcluded):
+		case sl != nil:
+			missing = append(missing, id+" ("+sl.skip+")")
+		case !s.complete:
+			// Discovery did not finish; that is said below.
+		case len(s.o.OUs) == 0:
+			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id, Reason: ReasonNotMember + s.orgID})
+			missing = append(missing, id+" (not a member of organization "+s.orgID+")")
+		default:
+			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id, Reason: ReasonNotUnderOU})
+			missing = append(missing, id+" (not in the selected OUs)")
 		}
 	}
-	var why []string
+	// A run that visits accounts to act in them does not scan them.
+	verb := "scanned"
+	if s.o.Visit != nil {
+		verb = "reached"
+	}
+	if len(missing) > 0 {
+		why = append(why, fmt.Sprintf("%d of the %d account(s) asked for by ID were not %s: %s", len(missing), len(s.o.Accounts), verb, strings.Join(missing, ", ")))
+	}
+	if len(doc.Accounts) == 0 && s.complete && ctx.Err() == nil {
+		why = append(why, fmt.Sprintf("no account was %s: none of those selected could be", verb))
+	}
 	if ctx.Err() != nil {
 		why = append(why, fmt.Sprintf("the run was cancelled: %d of %d accounts finished; the others are marked as not scanned", len(doc.Accounts)-countCancelled(doc.Accounts), len(doc.Accounts)))
 		if !s.complete {

@@ -64,16 +64,22 @@ type Organization struct {
 
 // Account is one scanned account and what could not be collected there.
 type Account struct {
-	AccountID  string           `json:"account_id"`
-	Name       string           `json:"name,omitempty"`
-	Partition  string           `json:"partition,omitempty"`
-	Role       snapshot.OrgRole `json:"organization_role,omitempty"`
-	OUPath     []string         `json:"ou_path,omitempty"`
-	Access     *snapshot.Access `json:"access,omitempty"`
-	Caller     string           `json:"caller_arn,omitempty"`
-	ReportTime *time.Time       `json:"credential_report_time,omitempty"`
-	Gaps       []snapshot.Gap   `json:"gaps,omitempty"`
-	Counts     Counts           `json:"counts"`
+	AccountID string           `json:"account_id"`
+	Name      string           `json:"name,omitempty"`
+	Partition string           `json:"partition,omitempty"`
+	Role      snapshot.OrgRole `json:"organization_role,omitempty"`
+	OUPath    []string         `json:"ou_path,omitempty"`
+	Access    *snapshot.Access `json:"access,omitempty"`
+	Caller    string           `json:"caller_arn,omitempty"`
+	// ReportTime is when the credential report was generated or, with
+	// ReportTimeLowerBound, the newest time it records (it was generated
+	// at or after it). ReportTimeSource says where the time came from
+	// (snapshot.TimeFrom…).
+	ReportTime           *time.Time     `json:"credential_report_time,omitempty"`
+	ReportTimeLowerBound bool           `json:"credential_report_time_lower_bound,omitempty"`
+	ReportTimeSource     string         `json:"credential_report_time_source,omitempty"`
+	Gaps                 []snapshot.Gap `json:"gaps,omitempty"`
+	Counts               Counts         `json:"counts"`
 	// Status is the account at a glance: "failing" (a FAIL), "unknown"
 	// (no FAIL, an UNKNOWN) or "clean" (only PASS and NOT_APPLICABLE).
 	Status string `json:"status"`
@@ -171,8 +177,8 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 			ra.Caller = a.Caller.ARN
 		}
 		if cr := a.CredentialReport; cr != nil {
-			if t, ok := cr.AsOf(); ok {
-				ra.ReportTime = &t
+			if t, exact, ok := cr.AsOf(); ok {
+				ra.ReportTime, ra.ReportTimeLowerBound, ra.ReportTimeSource = &t, !exact, cr.TimeSource
 			}
 		}
 		index[a.ID] = len(d.Accounts)

@@ -522,7 +522,7 @@ func (t *textWriter) account(a Account, results []rule.Result, collected time.Ti
 		t.line(t.style("  scanned as "+a.Caller, faint))
 	}
 	if a.ReportTime != nil {
-		t.line(t.style(fmt.Sprintf("  credential report of %s (%s old)", a.ReportTime.UTC().Format(time.RFC3339), rule.Age(collected.Sub(*a.ReportTime))), faint))
+		t.line(t.style("  "+reportTimeText(a, collected), faint))
 	}
 	t.line("")
 	gaps := a.Gaps
@@ -649,6 +649,22 @@ func statusLabel(s rule.Status) string {
 	return string(s)
 }
 
+// reportTimeText says how old an account's credential report is and where
+// that comes from; a report from the API needs no more said.
+func reportTimeText(a Account, collected time.Time) string {
+	at := a.ReportTime.UTC().Format(time.RFC3339)
+	age := collected.Sub(*a.ReportTime)
+	switch {
+	case age < -snapshot.ClockSkew:
+		return fmt.Sprintf("credential report of %s, after the time of the scan: its age is unknown", at)
+	case a.ReportTimeLowerBound:
+		return fmt.Sprintf("credential report generated at or after %s, the newest time it records (so at most %s old)", at, rule.Age(age))
+	case a.ReportTimeSource == "" || a.ReportTimeSource == snapshot.TimeFromAPI:
+		return fmt.Sprintf("credential report of %s (%s old)", at, rule.Age(age))
+	}
+	return fmt.Sprintf("credential report of %s (%s old; time from %s)", at, rule.Age(age), a.ReportTimeSource)
+}
+
 func evidenceText(e rule.Evidence) string {
 	s := e.Source
 	if e.Key != "" {
@@ -661,7 +677,14 @@ func evidenceText(e rule.Evidence) string {
 		s += " failed: " + e.Error
 	}
 	if e.AsOf != nil {
-		s += " (as of " + e.AsOf.UTC().Format(time.RFC3339) + ")"
+		switch e.AsOfSource {
+		case "", snapshot.TimeFromAPI:
+			s += " (as of " + e.AsOf.UTC().Format(time.RFC3339) + ")"
+		case snapshot.TimeFromNewest:
+			s += " (as of " + e.AsOf.UTC().Format(time.RFC3339) + " or later)"
+		default:
+			s += " (as of " + e.AsOf.UTC().Format(time.RFC3339) + ", from " + e.AsOfSource + ")"
+		}
 	}
 	return s
 }

@@ -136,6 +136,10 @@ type Evidence struct {
 	Value string `json:"value,omitempty"`
 	// AsOf is when the fact was true, for sources that lag (the report).
 	AsOf *time.Time `json:"as_of,omitempty"`
+	// AsOfSource says where AsOf comes from, for a credential report:
+	// one of the snapshot.TimeFrom constants (with TimeFromNewest, AsOf
+	// is a lower bound: the fact was true then or later).
+	AsOfSource string `json:"as_of_source,omitempty"`
 	// Error is set when the fact is that the source failed.
 	Error string `json:"error,omitempty"`
 }

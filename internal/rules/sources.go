@@ -112,11 +112,21 @@ var sectionNames = map[string]string{
 }
 
 // report is the credential report's root row with its age, when usable.
+//
+// The age is exact when the generation time is known. Otherwise the
+// newest time recorded in the report is a lower bound of the generation
+// time, which makes the age computed from it an upper bound: a report
+// whose newest entry is an hour old is at most an hour old and may
+// support a PASS; one whose newest entry is 600 days old may be that
+// old, and cannot.
 type report struct {
-	row   *snapshot.CredentialRow
-	asOf  time.Time
-	known bool // asOf is known
-	age   time.Duration
+	row    *snapshot.CredentialRow
+	asOf   time.Time
+	known  bool // asOf is known and not after the evaluation time
+	bound  bool // asOf is a lower bound of the generation time
+	future bool // asOf is after the evaluation time: the age is unknown
+	source string
+	age    time.Duration
 }
 
 func rootReport(in rule.Input) (report, bool) {
@@ -124,10 +134,15 @@ func rootReport(in rule.Input) (report, bool) {
 	if cr == nil || cr.Root == nil {
 		return report{}, false
 	}
-	r := report{row: cr.Root}
-	if t, ok := cr.AsOf(); ok {
-		r.asOf, r.known = t, true
+	r := report{row: cr.Root, source: cr.TimeSource}
+	if t, exact, ok := cr.AsOf(); ok {
+		r.asOf, r.bound = t, !exact
 		r.age = in.Now.Sub(t)
+		// A report dated after the evaluation (beyond a clock difference
+		// between AWS and this machine) has no age to judge by, and is
+		// never "0s old".
+		r.future = r.age < -snapshot.ClockSkew
+		r.known = !r.future
 		if r.age < 0 {
 			r.age = 0
 		}
@@ -137,13 +152,21 @@ func rootReport(in rule.Input) (report, bool) {
 
 // describe says how old the report is, for messages.
 func (r report) describe() string {
-	if !r.known {
+	at := r.asOf.UTC().Format(time.RFC3339)
+	switch {
+	case r.future:
+		return fmt.Sprintf("the credential report dated %s (after the time it is judged at, so of unknown age)", at)
+	case !r.known:
 		return "the credential report (age unknown)"
+	case r.bound:
+		return fmt.Sprintf("the credential report generated at or after %s (at most %s old)", at, rule.Age(r.age))
 	}
-	return fmt.Sprintf("the credential report of %s (%s old)", r.asOf.UTC().Format(time.RFC3339), rule.Age(r.age))
+	return fmt.Sprintf("the credential report of %s (%s old)", at, rule.Age(r.age))
 }
 
-// fresh reports whether the report may support a PASS on its own.
+// fresh reports whether the report may support a PASS on its own. For a
+// report known only by its newest entry the age is an upper bound, so
+// the test is as strict as for a known age.
 func (r report) fresh(opts rule.Options) bool {
 	if opts.MaxReportAge == 0 {
 		return true
@@ -153,8 +176,13 @@ func (r report) fresh(opts rule.Options) bool {
 
 // staleText explains why a report-only PASS was refused.
 func (r report) staleText(opts rule.Options) string {
-	if !r.known {
-		return "the credential report's age is unknown, so it cannot show that nothing changed since; pass --max-report-age 0 to accept it anyway"
+	switch {
+	case r.future:
+		return fmt.Sprintf("the credential report is dated %s, after the time it is judged at, so its age is unknown and it cannot show that nothing changed since", r.asOf.UTC().Format(time.RFC3339))
+	case !r.known:
+		return "the credential report's age is unknown, so it cannot show that nothing changed since; give its generation time (vigil scan --report-time) or pass --max-report-age 0 to accept it anyway"
+	case r.bound:
+		return fmt.Sprintf("the credential report carries no generation time and the newest time it records is %s old, so it may be that old, older than --max-report-age %s, and cannot show that nothing changed since; give its generation time with vigil scan --report-time, or pass --max-report-age 0 to accept it anyway", rule.Age(r.age), rule.Age(opts.MaxReportAge))
 	}
 	return fmt.Sprintf("the credential report is %s old, older than --max-report-age %s, so it cannot show that nothing changed since", rule.Age(r.age), rule.Age(opts.MaxReportAge))
 }
@@ -202,9 +230,9 @@ func (r report) lackEvidence(cols []string) rule.Evidence {
 
 func (r report) evidence(key, value string) rule.Evidence {
 	e := rule.Evidence{Source: srcReport, Key: key, Value: value}
-	if r.known {
+	if r.known || r.future {
 		t := r.asOf.UTC()
-		e.AsOf = &t
+		e.AsOf, e.AsOfSource = &t, r.source
 	}
 	return e
 }

@@ -11,11 +11,9 @@ import (
 	"sort"
 	"strings"
 	"time"
-)
 
-// maxFileSize bounds what Load reads: a snapshot of 10,000 accounts is a few
-// megabytes, so anything far larger is not a snapshot.
-const maxFileSize = 512 << 20
+	"github.com/vigil-sec/vigil/internal/input"
+)
 
 // New returns an empty document of the current version.
 func New(collectedAt time.Time, toolVersion string, src Source) *Document {
@@ -29,25 +27,41 @@ func New(collectedAt time.Time, toolVersion string, src Source) *Document {
 	}
 }
 
-// Load reads and validates a snapshot file. Errors name the file and, for
-// syntax and type errors, the line and column.
-func Load(path string) (*Document, error) {
+// Load reads and validates a snapshot file of at most input.DefaultMaxSize
+// bytes. Errors name the file and, for syntax and type errors, the line and
+// column.
+func Load(path string) (*Document, error) { return LoadLimit(path, input.DefaultMaxSize) }
+
+// LoadLimit is Load with a size limit: a larger file is refused with an
+// error wrapping *input.TooLargeError before it is decoded.
+func LoadLimit(path string, limit int64) (*Document, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
 	defer f.Close()
-	return Decode(f, path)
+	return DecodeLimit(f, path, limit)
 }
 
-// Decode reads and validates a snapshot; name is used in error messages.
+// Decode reads and validates a snapshot of at most input.DefaultMaxSize
+// bytes; name is used in error messages.
 func Decode(r io.Reader, name string) (*Document, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
+	return DecodeLimit(r, name, input.DefaultMaxSize)
+}
+
+// DecodeLimit is Decode with a size limit.
+func DecodeLimit(r io.Reader, name string, limit int64) (*Document, error) {
+	data, err := input.ReadAll(r, name, limit)
+	if input.IsTooLarge(err) {
+		return nil, fmt.Errorf("snapshot %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", name, err)
 	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("snapshot %s: larger than %d MiB, not a Vigil snapshot", name, maxFileSize>>20)
+	// Every string of a snapshot can end up in a report or a message; a
+	// string of megabytes is no account name, ARN or error.
+	if off, n, long := input.LongString(data, input.MaxString); long {
+		return nil, fmt.Errorf("snapshot %s: %s: a string of %d bytes; no value of a snapshot is longer than %s", name, position(data, int64(off)), n, input.FormatSize(input.MaxString))
 	}
 	// Check the header first, so a file of another version gets a message
 	// about the version rather than about a field that moved.
@@ -59,7 +73,7 @@ func Decode(r io.Reader, name string) (*Document, error) {
 		return nil, fmt.Errorf("snapshot %s: %s", name, describeJSONError(data, err, -1))
 	}
 	if head.Schema != Schema {
-		return nil, fmt.Errorf("snapshot %s: not a Vigil snapshot (schema %q, want %q)", name, head.Schema, Schema)
+		return nil, fmt.Errorf("snapshot %s: not a Vigil snapshot (schema %s, want %q)", name, input.Quote(head.Schema), Schema)
 	}
 	if head.Version != Version {
 		return nil, fmt.Errorf("snapshot %s: version %d is not supported (this Vigil reads version %d)", name, head.Version, Version)
@@ -120,10 +134,13 @@ func IsAccountID(s string) bool {
 // KnownPartition reports whether p is an AWS partition Vigil knows.
 func KnownPartition(p string) bool { return knownPartitions[p] }
 
+// maxLabel bounds an account's name, email and OU names.
+const maxLabel = 256
+
 // Validate checks what the JSON decoder cannot: identifiers and uniqueness.
 func (d *Document) Validate() error {
 	if d.Schema != Schema || d.Version != Version {
-		return fmt.Errorf("schema %q version %d, want %q version %d", d.Schema, d.Version, Schema, Version)
+		return fmt.Errorf("schema %s version %d, want %q version %d", input.Quote(d.Schema), d.Version, Schema, Version)
 	}
 	if d.Accounts == nil {
 		return errors.New(`"accounts" is missing`)
@@ -131,13 +148,26 @@ func (d *Document) Validate() error {
 	seen := map[string]bool{}
 	for i, a := range d.Accounts {
 		if !IsAccountID(a.ID) {
-			return fmt.Errorf("accounts[%d]: account_id %q is not a 12-digit AWS account ID", i, a.ID)
+			return fmt.Errorf("accounts[%d]: account_id %s is not a 12-digit AWS account ID", i, input.Quote(a.ID))
 		}
 		if !KnownPartition(a.Partition) {
-			return fmt.Errorf("accounts[%d] (%s): unknown partition %q", i, a.ID, a.Partition)
+			return fmt.Errorf("accounts[%d] (%s): unknown partition %s", i, a.ID, input.Quote(a.Partition))
 		}
 		if seen[a.ID] {
 			return fmt.Errorf("accounts[%d]: account %s appears more than once", i, a.ID)
+		}
+		// What heads an account in every report is held to AWS's own
+		// limits, with room to spare: a name of 50 characters, an email
+		// address of 64, OU names of 128.
+		for _, f := range []struct{ field, value string }{{"name", a.Name}, {"email", a.Email}} {
+			if len(f.value) > maxLabel {
+				return fmt.Errorf("accounts[%d] (%s): %s is %d bytes long; at most %d are allowed", i, a.ID, f.field, len(f.value), maxLabel)
+			}
+		}
+		for j, ou := range a.OUPath {
+			if len(ou) > maxLabel {
+				return fmt.Errorf("accounts[%d] (%s): ou_path[%d] is %d bytes long; at most %d are allowed", i, a.ID, j, len(ou), maxLabel)
+			}
 		}
 		seen[a.ID] = true
 		for j, g := range a.Gaps {
@@ -149,17 +179,17 @@ func (d *Document) Validate() error {
 			switch o.Role {
 			case RoleStandalone, RoleManagement, RoleMember:
 			default:
-				return fmt.Errorf("accounts[%d] (%s): organization role %q is not standalone, management or member", i, a.ID, o.Role)
+				return fmt.Errorf("accounts[%d] (%s): organization role %s is not standalone, management or member", i, a.ID, input.Quote(string(o.Role)))
 			}
 		}
 	}
 	if o := d.Organization; o != nil {
 		if o.ManagementAccountID != "" && !IsAccountID(o.ManagementAccountID) {
-			return fmt.Errorf("organization: management_account_id %q is not a 12-digit AWS account ID", o.ManagementAccountID)
+			return fmt.Errorf("organization: management_account_id %s is not a 12-digit AWS account ID", input.Quote(o.ManagementAccountID))
 		}
 		for i, s := range o.Skipped {
 			if !IsAccountID(s.AccountID) {
-				return fmt.Errorf("organization: skipped[%d]: account_id %q is not a 12-digit AWS account ID", i, s.AccountID)
+				return fmt.Errorf("organization: skipped[%d]: account_id %s is not a 12-digit AWS account ID", i, input.Quote(s.AccountID))
 			}
 			if seen[s.AccountID] {
 				return fmt.Errorf("organization: skipped[%d]: account %s is also among the scanned accounts", i, s.AccountID)
@@ -176,7 +206,20 @@ func (d *Document) Validate() error {
 		}
 	}
 	if o := d.Organization; o != nil && o.Controls != nil {
-		return o.Controls.validate()
+		if err := o.Controls.validate(); err != nil {
+			return err
+		}
+	}
+	// Rules judge the state as of its collection; without that time a
+	// credential report's age and "recent" root use mean nothing.
+	if d.CollectedAt.IsZero() {
+		return errors.New(`"collected_at" is missing: rules judge a snapshot as of when it was collected`)
+	}
+	// A snapshot of nothing would evaluate to no results, and a gate
+	// would pass on it. A run that scanned no account says why it is
+	// incomplete.
+	if len(d.Accounts) == 0 && d.Incomplete == nil {
+		return errors.New(`it holds no account ("accounts" is empty), so there is nothing to evaluate`)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-sec/vigil/internal/input"
 )
 
 func sample() *Document {
@@ -88,6 +90,11 @@ func TestLoadErrors(t *testing.T) {
 		{"missing accounts", `{"schema":"vigil.snapshot","version":1}`, `"accounts" is missing`},
 		{"trailing data", `{"schema":"vigil.snapshot","version":1,"accounts":[]} {}`, "line 1, column 55: invalid character '{' after top-level value"},
 		{"bad role", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","organization":{"role":"boss"}}]}`, `role "boss"`},
+		{"no collection time", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333"}]}`, `"collected_at" is missing`},
+		{"zero collection time", `{"schema":"vigil.snapshot","version":1,"collected_at":"0001-01-01T00:00:00Z","accounts":[{"account_id":"111122223333"}]}`, `"collected_at" is missing`},
+		{"no account", `{"schema":"vigil.snapshot","version":1,"collected_at":"2026-11-26T12:00:00Z","accounts":[]}`, "it holds no account"},
+		{"long name", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","name":"` + strings.Repeat("n", 257) + `"}]}`, "accounts[0] (111122223333): name is 257 bytes long; at most 256"},
+		{"long OU name", `{"schema":"vigil.snapshot","version":1,"accounts":[{"account_id":"111122223333","ou_path":["Root","` + strings.Repeat("o", 300) + `"]}]}`, "ou_path[1] is 300 bytes long"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -164,4 +171,24 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoded document does not load: %v", err)
 		}
 	})
+}
+
+// TestDecodeBounds: a snapshot is read up to a limit, and one holding an
+// absurdly long string is refused by position, without echoing it.
+func TestDecodeBounds(t *testing.T) {
+	valid, _ := json.Marshal(sample())
+	_, err := DecodeLimit(bytes.NewReader(valid), "s.json", int64(len(valid)-1))
+	if !input.IsTooLarge(err) || !strings.HasPrefix(err.Error(), "snapshot s.json: larger than") {
+		t.Errorf("over the limit: %v", err)
+	}
+	if _, err := DecodeLimit(bytes.NewReader(valid), "s.json", int64(len(valid))); err != nil {
+		t.Errorf("at the limit: %v", err)
+	}
+	d := sample()
+	d.Accounts[0].Name = strings.Repeat("n", input.MaxString+1)
+	long, _ := json.Marshal(d)
+	_, err = Decode(bytes.NewReader(long), "s.json")
+	if err == nil || !strings.Contains(err.Error(), "a string of 65537 bytes") || len(err.Error()) > 300 {
+		t.Errorf("long string: %.300v", err)
+	}
 }

@@ -3,6 +3,8 @@ package snapshot
 import (
 	"fmt"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/input"
 )
 
 // OrgControls is the organisation's structure and the service control
@@ -145,7 +147,7 @@ func (c *OrgControls) Path(id string) []string {
 func (c *OrgControls) validate() error {
 	for i, a := range c.Accounts {
 		if !IsAccountID(a.ID) {
-			return fmt.Errorf("organization.controls.accounts[%d]: id %q is not a 12-digit AWS account ID", i, a.ID)
+			return fmt.Errorf("organization.controls.accounts[%d]: id %s is not a 12-digit AWS account ID", i, input.Quote(a.ID))
 		}
 	}
 	for i, p := range c.SCPs {

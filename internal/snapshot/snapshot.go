@@ -195,14 +195,26 @@ type Summary struct {
 
 // CredentialReport is the part of the IAM credential report Vigil keeps: the
 // root row and enough metadata to judge how far to trust it.
+//
+// How old a report is matters: a report may support a PASS only while it
+// is recent (--max-report-age). A CSV carries no generation time, and a
+// file's modification time says when it was copied, not when IAM built
+// it, so it is never used.
 type CredentialReport struct {
-	// GeneratedTime is when IAM built the report. Nil when unknown, e.g. a
-	// CSV file, in which case TimeSource explains what AsOf is based on.
+	// GeneratedTime is when IAM built the report, nil when unknown (a CSV
+	// file). TimeSource says where it came from.
 	GeneratedTime *time.Time `json:"generated_time,omitempty"`
-	// TimeSource says where the timestamp came from: "GetCredentialReport"
-	// or "file modification time".
+	// NewestTime is the newest time recorded in the report, kept when the
+	// generation time is unknown: IAM built the report at or after it, so
+	// it is a lower bound of GeneratedTime (the report is at most that
+	// old, and may be as old).
+	NewestTime *time.Time `json:"newest_time,omitempty"`
+	// TimeSource says where the report's time came from: one of the
+	// TimeFrom constants ("file modification time" in snapshots written
+	// before Vigil stopped trusting it).
 	TimeSource string `json:"time_source,omitempty"`
-	// FileTime is the modification time of a report read from a file.
+	// FileTime is the modification time of a report file, recorded by
+	// earlier versions of Vigil and ignored: copying a file makes it new.
 	FileTime *time.Time `json:"file_time,omitempty"`
 	// Columns is the number of columns in the header (22 today, 16 in
 	// reports from 2014).
@@ -213,15 +225,51 @@ type CredentialReport struct {
 	Root *CredentialRow `json:"root,omitempty"`
 }
 
-// AsOf is the best known time the report describes.
-func (r *CredentialReport) AsOf() (time.Time, bool) {
-	if r.GeneratedTime != nil {
-		return *r.GeneratedTime, true
+// Where a credential report's time comes from (CredentialReport.TimeSource).
+const (
+	// TimeFromAPI: GeneratedTime of iam:GetCredentialReport.
+	TimeFromAPI = "GetCredentialReport"
+	// TimeFromFile: GeneratedTime in the JSON that aws iam
+	// get-credential-report prints.
+	TimeFromFile = "GeneratedTime in the file"
+	// TimeFromFlag: the user gave it (vigil scan --report-time).
+	TimeFromFlag = "--report-time"
+	// TimeFromNewest: the newest time recorded in the report, a lower
+	// bound of when it was generated.
+	TimeFromNewest = "the newest time recorded in the report (a lower bound)"
+)
+
+// ClockSkew is how far after the clock of the run a report may say it
+// was generated before that is an error rather than a clock difference
+// between AWS and this machine.
+const ClockSkew = 5 * time.Minute
+
+// AsOf is the time the report describes: its generation time when known
+// (exact), else the newest time recorded in it, a lower bound of the
+// generation time (the report is at most as old as that time, and may be
+// as old). ok is false when neither is known.
+func (r *CredentialReport) AsOf() (t time.Time, exact, ok bool) {
+	switch {
+	case r.GeneratedTime != nil:
+		return *r.GeneratedTime, true, true
+	case r.NewestTime != nil:
+		return *r.NewestTime, false, true
 	}
-	if r.FileTime != nil {
-		return *r.FileTime, true
+	return time.Time{}, false, false
+}
+
+// Label names the report for people, with its date: "credential report
+// of 2026-11-26T10:30:00Z", "credential report generated at or after …"
+// when only a lower bound is known, or "credential report (date unknown)".
+func (r *CredentialReport) Label() string {
+	t, exact, ok := r.AsOf()
+	switch {
+	case !ok:
+		return "credential report (date unknown)"
+	case exact:
+		return "credential report of " + t.UTC().Format(time.RFC3339)
 	}
-	return time.Time{}, false
+	return "credential report generated at or after " + t.UTC().Format(time.RFC3339)
 }
 
 // CredentialRow is one credential report row.
@@ -239,6 +287,19 @@ type CredentialRow struct {
 	Certificates        [2]CertSlot `json:"certificates"`
 	// Missing lists the columns the report did not have (old formats).
 	Missing []string `json:"missing_columns,omitempty"`
+}
+
+// Newest is the newest time in the row, zero when it has none.
+func (r *CredentialRow) Newest() time.Time {
+	var t time.Time
+	for _, s := range [...]Stamp{r.CreationTime, r.PasswordLastUsed, r.PasswordLastChanged,
+		r.AccessKeys[0].LastRotated, r.AccessKeys[0].LastUsedDate, r.AccessKeys[1].LastRotated, r.AccessKeys[1].LastUsedDate,
+		r.Certificates[0].LastRotated, r.Certificates[1].LastRotated} {
+		if s.Time.After(t) {
+			t = s.Time
+		}
+	}
+	return t
 }
 
 // KeySlot is one of the two access key columns groups of a row.

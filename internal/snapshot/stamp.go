@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/input"
 )
 
 // Stamp is a timestamp cell of the credential report: either a time or the
@@ -70,7 +72,7 @@ func (s *Stamp) UnmarshalJSON(b []byte) error {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return fmt.Errorf("timestamp %q is neither RFC 3339 nor one of N/A, no_information, not_supported", v)
+		return fmt.Errorf("timestamp %s is neither RFC 3339 nor one of N/A, no_information, not_supported", input.Quote(v))
 	}
 	s.Time = t
 	return nil

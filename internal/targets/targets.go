@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-sec/vigil/internal/input"
 )
 
 // File is a parsed targets file.
@@ -75,9 +77,25 @@ var (
 // than would make a mistake (a generated file gone wrong) expensive.
 const maxTargets = 10000
 
-// Load reads and validates a targets file.
-func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+// maxValue bounds every value of a targets file.
+const maxValue = 2048
+
+// Load reads and validates a targets file of at most
+// input.DefaultMaxSize bytes.
+func Load(path string) (*File, error) { return LoadLimit(path, input.DefaultMaxSize) }
+
+// LoadLimit is Load with a size limit: a larger file is refused with an
+// error wrapping *input.TooLargeError before it is parsed.
+func LoadLimit(path string, limit int64) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read targets file: %w", err)
+	}
+	defer f.Close()
+	data, err := input.ReadAll(f, path, limit)
+	if input.IsTooLarge(err) {
+		return nil, fmt.Errorf("targets file %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read targets file: %w", err)
 	}
@@ -123,7 +141,7 @@ func Parse(data []byte, name string) (*File, error) {
 				return nil, err
 			}
 		default:
-			return nil, fail(k.Line, "unknown key %q (want targets and, optionally, defaults)", k.Value)
+			return nil, fail(k.Line, "unknown key %s (want targets and, optionally, defaults)", input.Quote(k.Value))
 		}
 	}
 	if list == nil || len(list.Content) == 0 {
@@ -171,15 +189,15 @@ func (t Target) validate() error {
 	case t.Profile != "" && t.RoleARN != "":
 		return errors.New("set profile or role_arn, not both")
 	case t.RoleARN != "" && !roleARN.MatchString(t.RoleARN):
-		return fmt.Errorf("role_arn %q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", t.RoleARN)
+		return fmt.Errorf("role_arn %s is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", input.Quote(t.RoleARN))
 	case t.Profile != "" && (t.ExternalID != "" || t.SessionName != "" || t.SourceProfile != ""):
 		return errors.New("external_id, session_name and source_profile belong to role_arn entries; a profile carries its own")
 	case t.ExternalID != "" && (len(t.ExternalID) < 2 || len(t.ExternalID) > 1224 || !externalID.MatchString(t.ExternalID)):
 		return errors.New("external_id: want 2 to 1224 letters, digits or +=,.@:/_-")
 	case t.SessionName != "" && !sessionName.MatchString(t.SessionName):
-		return fmt.Errorf("session_name %q: want 2 to 64 letters, digits or +=,.@_-", t.SessionName)
+		return fmt.Errorf("session_name %s: want 2 to 64 letters, digits or +=,.@_-", input.Quote(t.SessionName))
 	case t.Region != "" && !region.MatchString(t.Region):
-		return fmt.Errorf("region %q is not an AWS region name (e.g. eu-west-1)", t.Region)
+		return fmt.Errorf("region %s is not an AWS region name (e.g. eu-west-1)", input.Quote(t.Region))
 	}
 	return nil
 }
@@ -195,7 +213,7 @@ func fields(m *yaml.Node, allowed []string, t *Target, fail func(int, string, ..
 			known = known || a == k.Value
 		}
 		if !known {
-			return fail(k.Line, "unknown key %q (want one of %s)", k.Value, strings.Join(allowed, ", "))
+			return fail(k.Line, "unknown key %s (want one of %s)", input.Quote(k.Value), strings.Join(allowed, ", "))
 		}
 		if seen[k.Value] {
 			return fail(k.Line, "%s is set twice", k.Value)
@@ -205,6 +223,11 @@ func fields(m *yaml.Node, allowed []string, t *Target, fail func(int, string, ..
 			return fail(v.Line, "%s must be a non-empty string", k.Value)
 		}
 		val := v.Value
+		// A name or profile lands in the report; none is anywhere near
+		// this long (an ARN is at most 2,048 characters).
+		if len(val) > maxValue {
+			return fail(v.Line, "%s is %d bytes long; at most %d are allowed", k.Value, len(val), maxValue)
+		}
 		switch k.Value {
 		case "name":
 			t.Name = val

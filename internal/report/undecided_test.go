@@ -1,0 +1,45 @@
+package report
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-sec/vigil/internal/rule"
+)
+
+func TestUndecided(t *testing.T) {
+	denied := func(acct, call string) rule.Evidence {
+		return rule.Evidence{Source: call, Error: "AccessDenied: User: arn:aws:iam::" + acct + ":user/a is not authorized to perform: " + call}
+	}
+	d := &Document{Results: []rule.Result{
+		{RuleID: "root-access-key", Status: rule.Unknown, Severity: rule.Critical, AccountID: "111111111111",
+			Evidence: []rule.Evidence{denied("111111111111", "iam:GetAccountSummary"), denied("111111111111", "iam:GenerateCredentialReport")}},
+		{RuleID: "root-mfa", Status: rule.Unknown, Severity: rule.Critical, AccountID: "222222222222",
+			Evidence: []rule.Evidence{denied("222222222222", "iam:GetAccountSummary")}},
+		{RuleID: "root-recent-use", Status: rule.Unknown, Severity: rule.Critical, AccountID: "222222222222",
+			Evidence: []rule.Evidence{{Source: "credential report", Key: "password_last_used", Value: "N/A"}}},
+		{RuleID: "root-signing-certificate", Status: rule.Unknown, Severity: rule.High, AccountID: "111111111111",
+			Evidence: []rule.Evidence{denied("111111111111", "iam:GetAccountSummary")}},
+		{RuleID: "root-mfa", Status: rule.Fail, Severity: rule.Critical, AccountID: "111111111111"},
+		{RuleID: "root-access-key", Status: rule.Pass, Severity: rule.Critical, AccountID: "222222222222"},
+		{RuleID: "org", Status: rule.Unknown, Severity: rule.Critical, AccountID: "333333333333",
+			Evidence: []rule.Evidence{{Source: "organizations:ListPolicies", Error: "the call did not answer within --account-timeout 3m, and nothing more"}}},
+	}}
+	n, causes := d.Undecided(rule.Critical)
+	if n != 4 {
+		t.Errorf("%d undecided, want 4", n)
+	}
+	want := []Cause{
+		{Text: "iam:GetAccountSummary: AccessDenied", Results: 2, Accounts: 2},
+		{Text: "iam:GenerateCredentialReport: AccessDenied", Results: 1, Accounts: 1},
+		{Text: "organizations:ListPolicies: the call did not answer within --account-timeout 3m, and nothing more", Results: 1, Accounts: 1},
+		{Text: "root-recent-use: no source failed; the result's message says what is missing", Results: 1, Accounts: 1},
+	}
+	if diff := cmp.Diff(want, causes); diff != "" {
+		t.Errorf("causes (-want +got):\n%s", diff)
+	}
+	if n, _ := d.Undecided(rule.High); n != 5 {
+		t.Errorf("at high: %d, want 5", n)
+	}
+}
