@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/change"
@@ -31,6 +32,7 @@ type fixOptions struct {
 	exclude        []string
 	parallel       int
 	accountTimeout time.Duration
+	callTimeout    time.Duration
 	quiet          bool
 	role           string
 	externalID     string
@@ -102,7 +104,8 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: only these account IDs")
 	f.StringSliceVar(&o.exclude, "exclude", nil, "with --org: leave these account IDs out")
 	f.IntVar(&o.parallel, "parallel", o.parallel, "accounts planned and changed at once (--org, --targets, several --profile)")
-	f.Var(dayDuration{&o.accountTimeout}, "account-timeout", "give up on an account after this long (reading it, then changing it)")
+	f.Var(dayDuration{&o.accountTimeout}, "account-timeout", "give up on an account after this long (reading it, then changing it), all its calls and retries included")
+	addCallTimeoutFlag(f, &o.callTimeout)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	f.StringVar(&o.role, "role", "", "with --org: a role in each member account allowed cloudtrail:LookupEvents, to list each key's CloudTrail events (the delete task policy cannot)")
 	f.StringVar(&o.externalID, "external-id", "", "with --role: the external ID its trust policy requires")
@@ -150,6 +153,8 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--parallel %d: want 1 to 1024", o.parallel)
 	case o.accountTimeout <= 0:
 		return usagef("--account-timeout must be positive")
+	case o.callTimeout <= 0:
+		return checkCallTimeout(o.callTimeout)
 	case o.lookback <= 0 || o.lookback > fix.MaxLookback:
 		return usagef("--lookback %s: want more than 0 and at most 90d, as far back as CloudTrail's event history reaches", dayDuration{&o.lookback})
 	case o.events < 1 || o.events > fix.MaxEvents:
@@ -188,7 +193,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		return err
 	}
 	fo := fix.Options{MinIdle: o.minIdle, Force: o.force, Delete: o.delete, Certificates: o.certificates, Password: o.password, MFA: o.mfa,
-		Lookback: o.lookback, MaxEvents: o.events, Now: app.now}
+		Lookback: o.lookback, MaxEvents: o.events, Now: app.now, AccountTimeout: o.accountTimeout, Clock: app.clock()}
 	fo.Collect = collect.DefaultOptions()
 	fo.Collect.Now = app.now
 	if o.role != "" {
@@ -247,7 +252,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	if !ok {
 		return change.ErrDeclined
 	}
-	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now})
+	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.parallel, AccountTimeout: o.accountTimeout, Clock: app.clock(), Now: app.now})
 	if err := writeFix(app, o, plan, true); err != nil {
 		return err
 	}
@@ -311,11 +316,12 @@ func confirmPrompt(p *fix.Plan) string {
 // planFix reads every account in scope and plans it.
 func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (*fix.Plan, error) {
 	if o.targets != "" || len(o.profiles) > 1 {
-		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts})
+		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts,
+			limit: func(cfg *aws.Config) { limitCalls(app, cfg, o.callTimeout) }})
 		if err != nil {
 			return nil, err
 		}
-		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
 		defer startProgress(app, o.quiet, &to.Progress)()
 		return fix.PlanTargets(ctx, run, to, fo)
 	}
@@ -323,7 +329,7 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 	if len(o.profiles) == 1 {
 		profile = o.profiles[0]
 	}
-	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
+	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts}, o.callTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +340,7 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 	if cfg.RetryMaxAttempts == 0 {
 		cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
 	}
-	oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+	oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
 	defer startProgress(app, o.quiet, &oo.Progress)()
 	return fix.PlanOrg(ctx, cfg, oo, fo)
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,8 +17,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/atomicfile"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/credreport"
+	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -39,6 +43,7 @@ type scanOptions struct {
 	noColor          bool
 	rule             rule.Options
 	reportTimeout    time.Duration
+	callTimeout      time.Duration
 	compliance       string
 	show             string
 	multi            multiOptions
@@ -95,6 +100,7 @@ Scans call read-only APIs only; 'vigil policy' prints the permissions needed
 	f.Var(dayDuration{&o.rule.RootUseWindow}, "root-use-window", "root use within this long counts as recent (e.g. 30d, 12h)")
 	f.Var(dayDuration{&o.rule.MaxReportAge}, "max-report-age", "oldest credential report a PASS may rest on alone; 0 for no limit")
 	f.Var(dayDuration{&o.reportTimeout}, "report-timeout", "how long to wait for IAM to generate the credential report")
+	addCallTimeoutFlag(f, &o.callTimeout)
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	addMultiFlags(f, &o.multi)
@@ -140,11 +146,17 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 		return 0, false, usagef("--from and --credential-report cannot be combined")
 	}
 	if offline == 1 {
-		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "save", "org", "targets"} {
+		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "call-timeout", "account-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
 				return 0, false, usagef("--%s has no effect when evaluating a file (--from or --credential-report)", name)
 			}
 		}
+	}
+	if err := checkCallTimeout(o.callTimeout); err != nil {
+		return 0, false, err
+	}
+	if o.multi.accountTimeout <= 0 {
+		return 0, false, usagef("--account-timeout must be positive")
 	}
 	for _, p := range []struct{ flag, path string }{{"output", o.output}, {"save", o.save}} {
 		if p.path == "" {
@@ -258,7 +270,7 @@ func collectLive(ctx context.Context, app *App, o scanOptions) (*snapshot.Docume
 		return nil, err
 	}
 	defer stop()
-	return collectAccount(ctx, app, cfg, src, o.reportTimeout)
+	return collectAccount(ctx, app, cfg, src, o)
 }
 
 // explicitAWSChoice is true when the user clearly meant a real account: a
@@ -276,22 +288,81 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.Source, reportWait time.Duration) (*snapshot.Document, error) {
+// collectAccount reads one account within --account-timeout. Calls cut
+// short by it are named in their gaps; calls that got no answer (the
+// account deadline or --call-timeout) make the run incomplete, so that it
+// exits non-zero after writing what it read.
+func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.Source, o scanOptions) (*snapshot.Document, error) {
 	copts := collect.DefaultOptions()
 	copts.Now = app.now
-	copts.ReportWait = reportWait
+	copts.ReportWait = o.reportTimeout
 	clients := collect.NewClients(cfg)
-	acct, err := collect.Account(ctx, clients, copts)
+	timeout := o.multi.accountTimeout
+	actx, cancel := clock.Within(app.clock(), ctx, timeout)
+	defer cancel()
+	timedOut := func() bool { return actx.Err() != nil && ctx.Err() == nil }
+	acct, err := collect.Account(actx, clients, copts)
 	if err != nil {
+		if timedOut() {
+			orgscan.MarkTimedOut(acct.Gaps, timeout)
+			return nil, fmt.Errorf("cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout %s)%s", timeout, alsoWaiting(acct.Gaps))
+		}
 		return nil, err
+	}
+	if timedOut() {
+		orgscan.MarkTimedOut(acct.Gaps, timeout)
 	}
 	doc := collect.SingleAccountDocument(acct, app.now(), app.Version, src)
 	// A management account can read the organisation's tree and SCPs,
 	// which the organisation rules need.
 	if doc.Organization != nil {
-		collect.AddOrgControls(ctx, clients.OrgPolicies, doc.Organization)
+		collect.AddOrgControls(actx, clients.OrgPolicies, doc.Organization)
+		if timedOut() {
+			orgscan.MarkTimedOut(doc.Organization.Gaps, timeout)
+		}
+	}
+	if why := unanswered(doc); why != "" {
+		doc.Incomplete = &snapshot.Incomplete{Reason: why}
 	}
 	return doc, nil
+}
+
+// unanswered says which calls of a one-account run got no answer in time
+// (the account deadline, or every attempt's call timeout), or "".
+func unanswered(doc *snapshot.Document) string {
+	var gaps []snapshot.Gap
+	for _, a := range doc.Accounts {
+		gaps = append(gaps, a.Gaps...)
+	}
+	if doc.Organization != nil {
+		gaps = append(gaps, doc.Organization.Gaps...)
+	}
+	var calls []string
+	for _, g := range gaps {
+		if g.Code == collect.CodeCallTimeout || g.Code == orgscan.CodeAccountTimeout {
+			calls = append(calls, g.Call+" ("+g.Text()+")")
+		}
+	}
+	if len(calls) == 0 {
+		return ""
+	}
+	slices.Sort(calls)
+	return fmt.Sprintf("%d AWS call(s) got no answer in time: %s", len(calls), strings.Join(calls, "; "))
+}
+
+// alsoWaiting names the other calls a deadline cut short.
+func alsoWaiting(gaps []snapshot.Gap) string {
+	var calls []string
+	for _, g := range gaps {
+		if g.Code == orgscan.CodeAccountTimeout {
+			calls = append(calls, g.Call)
+		}
+	}
+	if len(calls) == 0 {
+		return ""
+	}
+	slices.Sort(calls)
+	return "; also still waiting: " + strings.Join(calls, ", ")
 }
 
 // loadCredentialReport builds a one-account snapshot from a report file.
