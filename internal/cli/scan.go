@@ -305,7 +305,7 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	if err != nil {
 		if timedOut() {
 			orgscan.MarkTimedOut(acct.Gaps, timeout)
-			return nil, fmt.Errorf("cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout %s)%s", timeout, alsoWaiting(acct.Gaps))
+			return nil, fmt.Errorf("cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout %s)%s", collect.FlagDuration(timeout), alsoWaiting(acct.Gaps))
 		}
 		return nil, err
 	}

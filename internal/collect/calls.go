@@ -98,6 +98,19 @@ func (e *CallError) Error() string { return e.Call + ": " + gap("", e.Call, e.Er
 
 func (e *CallError) Unwrap() error { return e.Err }
 
+// FlagDuration writes d as a user would give it to a flag: "3m", "1h30m",
+// "700ms", not "3m0s".
+func FlagDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // timeoutMessage says what a call that timed out on every attempt waited
 // for, for a gap.
 func timeoutMessage(err error, te *CallTimeoutError) string {
@@ -107,9 +120,9 @@ func timeoutMessage(err error, te *CallTimeoutError) string {
 		attempts = max.Attempt
 	}
 	if attempts <= 1 {
-		return fmt.Sprintf("no answer within %s (--call-timeout)", te.Limit)
+		return fmt.Sprintf("no answer within %s (--call-timeout)", FlagDuration(te.Limit))
 	}
-	return fmt.Sprintf("no answer within %s on any of %d attempts (--call-timeout, --max-attempts)", te.Limit, attempts)
+	return fmt.Sprintf("no answer within %s on any of %d attempts (--call-timeout, --max-attempts)", FlagDuration(te.Limit), attempts)
 }
 
 // LimitCalls makes every call made with cfg, with any client built from it

@@ -100,6 +100,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+func TestFlagDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		700 * time.Millisecond: "700ms", 10 * time.Second: "10s", 3 * time.Minute: "3m", 90 * time.Second: "1m30s",
+		time.Hour: "1h", 90 * time.Minute: "1h30m", time.Hour + time.Second: "1h0m1s",
+	} {
+		if got := FlagDuration(d); got != want {
+			t.Errorf("FlagDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 // TestLimitCalls: an attempt with no answer is named while it waits and
 // given up on at the limit; the retryer tries again; after the last
 // attempt the call fails as a timeout of its own kind, naming the call,

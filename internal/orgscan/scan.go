@@ -638,7 +638,7 @@ func MarkTimedOut(gaps []snapshot.Gap, timeout time.Duration) {
 	for i := range gaps {
 		if g := &gaps[i]; g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
 			g.Code = CodeAccountTimeout
-			g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", timeout)
+			g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", collect.FlagDuration(timeout))
 		}
 	}
 }
