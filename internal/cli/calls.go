@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +12,8 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
 // addCallTimeoutFlag adds --call-timeout, alike for every command that
@@ -39,4 +44,42 @@ func haveCredentials(ctx context.Context, app *App, cfg aws.Config, timeout time
 	ctx, cancel := clock.Within(app.clock(), ctx, timeout)
 	defer cancel()
 	return collect.HaveCredentials(ctx, cfg)
+}
+
+// unanswered says which calls of a one-account run got no answer in time
+// (the account deadline, or every attempt's call timeout), or "".
+func unanswered(doc *snapshot.Document) string {
+	var gaps []snapshot.Gap
+	for _, a := range doc.Accounts {
+		gaps = append(gaps, a.Gaps...)
+	}
+	if doc.Organization != nil {
+		gaps = append(gaps, doc.Organization.Gaps...)
+	}
+	var calls []string
+	for _, g := range gaps {
+		if g.Code == collect.CodeCallTimeout || g.Code == orgscan.CodeAccountTimeout {
+			calls = append(calls, g.Call+" ("+g.Text()+")")
+		}
+	}
+	if len(calls) == 0 {
+		return ""
+	}
+	slices.Sort(calls)
+	return fmt.Sprintf("%d AWS call(s) got no answer in time: %s", len(calls), strings.Join(calls, "; "))
+}
+
+// alsoWaiting names the other calls a deadline cut short.
+func alsoWaiting(gaps []snapshot.Gap) string {
+	var calls []string
+	for _, g := range gaps {
+		if g.Code == orgscan.CodeAccountTimeout {
+			calls = append(calls, g.Call)
+		}
+	}
+	if len(calls) == 0 {
+		return ""
+	}
+	slices.Sort(calls)
+	return "; also still waiting: " + strings.Join(calls, ", ")
 }

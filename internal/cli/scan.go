@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -325,44 +323,6 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 		doc.Incomplete = &snapshot.Incomplete{Reason: why}
 	}
 	return doc, nil
-}
-
-// unanswered says which calls of a one-account run got no answer in time
-// (the account deadline, or every attempt's call timeout), or "".
-func unanswered(doc *snapshot.Document) string {
-	var gaps []snapshot.Gap
-	for _, a := range doc.Accounts {
-		gaps = append(gaps, a.Gaps...)
-	}
-	if doc.Organization != nil {
-		gaps = append(gaps, doc.Organization.Gaps...)
-	}
-	var calls []string
-	for _, g := range gaps {
-		if g.Code == collect.CodeCallTimeout || g.Code == orgscan.CodeAccountTimeout {
-			calls = append(calls, g.Call+" ("+g.Text()+")")
-		}
-	}
-	if len(calls) == 0 {
-		return ""
-	}
-	slices.Sort(calls)
-	return fmt.Sprintf("%d AWS call(s) got no answer in time: %s", len(calls), strings.Join(calls, "; "))
-}
-
-// alsoWaiting names the other calls a deadline cut short.
-func alsoWaiting(gaps []snapshot.Gap) string {
-	var calls []string
-	for _, g := range gaps {
-		if g.Code == orgscan.CodeAccountTimeout {
-			calls = append(calls, g.Call)
-		}
-	}
-	if len(calls) == 0 {
-		return ""
-	}
-	slices.Sort(calls)
-	return "; also still waiting: " + strings.Join(calls, ", ")
 }
 
 // loadCredentialReport builds a one-account snapshot from a report file.
