@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -306,10 +308,17 @@ targets:
 
 // TestOrgInterrupt: Ctrl-C in the middle of an organisation scan writes
 // what finished, marks the rest as not scanned, and exits 1.
+//
+// Counted, not timed: after twenty accounts every account's summary hangs
+// and the deadlines are half an hour away, so once the workers are all
+// held the scan cannot end before the interrupt, and after it only the
+// interrupt can end it within the test's minute.
 func TestOrgInterrupt(t *testing.T) {
 	w := awsemu.OrgWorld(400, awsemu.OrgWorldOptions{Suspended: 3})
-	srv := awsemu.Start(t, w, awsemu.WithLatency(60*time.Millisecond))
-	cmd := exec.Command(binary, "scan", "--org", "--assume-root", "--format", "json", "--parallel", "8")
+	const parallel = 8
+	srv := awsemu.Start(t, w, awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "GetAccountSummary", Skip: 20, Hang: true}))
+	cmd := exec.Command(binary, "scan", "--org", "--assume-root", "--format", "json", "--parallel", strconv.Itoa(parallel),
+		"--account-timeout", "30m", "--call-timeout", "30m")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL=" + srv.URL(), "AWS_ACCESS_KEY_ID=" + awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY=x", "AWS_REGION=us-east-1",
 		"AWS_CONFIG_FILE=/nonexistent", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent"}
@@ -318,12 +327,21 @@ func TestOrgInterrupt(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
-	sent := time.Now()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, err := srv.WaitHeld(ctx, func(h []awsemu.Call) bool { return len(h) == parallel }); err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("the workers never all hung: %v\nstderr: %s", err, errb.String())
+	}
 	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	if d := time.Since(sent); d > 3*time.Second {
-		t.Errorf("the scan took %v to stop after the interrupt", d)
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("the scan did not stop within a minute of the interrupt")
 	}
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v, want code 1\nstderr: %s", err, errb.String())

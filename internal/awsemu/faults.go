@@ -119,6 +119,7 @@ func (s *Server) slowness(r *request) (delay time.Duration, hang bool) {
 	}
 	for _, f := range s.faults {
 		if f.slows() && s.fires(f, r.service, r.action, p.account.ID) {
+			r.heldBy = p
 			return f.Delay, f.Hang
 		}
 	}

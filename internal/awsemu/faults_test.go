@@ -165,6 +165,11 @@ func TestProbabilisticFaultsAreDeterministic(t *testing.T) {
 	}
 }
 
+// TestLatency: latency delays the service it is set for and no other, and
+// never outlives a client that gave up. The lower bounds are real
+// (latency is a sleep); nothing here bounds how long the machine may
+// take, so a busy machine cannot fail it: what must not wait is checked
+// against a latency of an hour, under a deadline of a minute.
 func TestLatency(t *testing.T) {
 	srv := startTest(t)
 	c := clientsFor(t, srv, mgmtRootKey, fastRetries)
@@ -177,40 +182,50 @@ func TestLatency(t *testing.T) {
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Errorf("IAM call took %v despite 150 ms latency", d)
 	}
-	start = time.Now()
-	if _, err := c.sts.GetCallerIdentity(t.Context(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 140*time.Millisecond {
-		t.Errorf("STS call took %v; latency leaked across services", d)
+	srv.SetServiceLatency("iam", time.Hour)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, err := c.sts.GetCallerIdentity(ctx, nil); err != nil {
+		t.Fatalf("STS call with an hour of IAM latency: %v; latency leaked across services", err)
 	}
 
 	// A client that gives up is not kept waiting, and the call is logged.
 	srv.SetServiceLatency("iam", -1)
-	srv.SetLatency(5 * time.Second)
+	srv.SetLatency(time.Hour)
 	srv.ResetCalls()
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel()
-	start = time.Now()
-	_, err := c.iam.GetAccountSummary(ctx, nil)
-	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("err = %v, want deadline exceeded", err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("canceled call took %v", d)
-	}
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		calls := srv.Calls()
-		if len(calls) == 1 && calls[0].ErrorCode == "RequestCanceled" && calls[0].Status == 0 {
-			break
+	gaveUp, cancelCall := context.WithCancel(ctx)
+	defer cancelCall()
+	go func() {
+		// Give up once the server holds the request, so that there is a
+		// call to log.
+		if _, err := srv.WaitHeld(gaveUp, func(h []awsemu.Call) bool { return len(h) > 0 }); err == nil {
+			cancelCall()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("calls = %+v, want one RequestCanceled", calls)
-		}
-		time.Sleep(10 * time.Millisecond)
+	}()
+	_, err := c.iam.GetAccountSummary(gaveUp, nil)
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want the client's cancellation", err)
 	}
+	if ctx.Err() != nil {
+		t.Fatal("the cancelled call waited out the test's minute: the server held it")
+	}
+	waitForLog(t, srv, func(calls []awsemu.Call) bool {
+		return len(calls) == 1 && calls[0].ErrorCode == "RequestCanceled" && calls[0].Status == 0
+	})
 	srv.SetLatency(0)
+}
+
+// waitForLog waits until the server's call log satisfies ok: the server
+// logs an abandoned call once it notices the client left, which may be
+// just after the client returned. A minute is a bound on a hang, not on
+// speed.
+func waitForLog(t *testing.T, srv *awsemu.Server, ok func([]awsemu.Call) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !ok(srv.Calls()); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("calls = %+v", srv.Calls())
+		}
+	}
 }
 
 func TestCallLog(t *testing.T) {
@@ -278,32 +293,38 @@ func TestLatencyOptionsAndSetClock(t *testing.T) {
 
 // TestDelayAndHangFaults: a slow account is served late, a dead account
 // never answers until the client gives up, and neither holds up calls
-// from other accounts.
+// from other accounts. Nothing is timed from above: the healthy calls are
+// made while the dead one is held, so they could only wait behind it
+// forever (the test's minute), never a little.
 func TestDelayAndHangFaults(t *testing.T) {
 	srv := startTest(t, awsemu.WithFaults(
 		awsemu.Fault{AccountID: memberID, Service: "iam", Hang: true},
 		awsemu.Fault{AccountID: adminID, Delay: 150 * time.Millisecond, Code: "AccessDenied"}, // Code ignored: slows only
 	))
-	ctx := t.Context()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	dead := clientsFor(t, srv, memberAliceKey, fastRetries)
 	slow := clientsFor(t, srv, delegatedKey, fastRetries)
 	fine := clientsFor(t, srv, mgmtAdminKey, fastRetries)
 
+	hungCtx, giveUp := context.WithCancel(ctx)
+	defer giveUp()
 	hung := make(chan error, 1)
 	go func() {
-		cctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
-		defer cancel()
-		_, err := dead.iam.GetAccountSummary(cctx, nil)
+		_, err := dead.iam.GetAccountSummary(hungCtx, nil)
 		hung <- err
 	}()
-	start := time.Now()
+	held, err := srv.WaitHeld(ctx, func(h []awsemu.Call) bool { return len(h) == 1 })
+	if err != nil {
+		t.Fatalf("the dead account's call was never held: %v", err)
+	}
+	if c := held[0]; c.Service != "iam" || c.Action != "GetAccountSummary" || c.CallerAccount != memberID || c.AccessKeyID != memberAliceKey || c.Status != 0 {
+		t.Errorf("held call %+v", c)
+	}
 	if _, err := fine.iam.GetAccountSummary(ctx, nil); err != nil {
-		t.Fatal(err)
+		t.Fatalf("a healthy account's call while a dead one is held: %v", err)
 	}
-	if d := time.Since(start); d > 100*time.Millisecond {
-		t.Errorf("a healthy account waited %v behind a dead one", d)
-	}
-	start = time.Now()
+	start := time.Now()
 	if _, err := slow.iam.GetAccountSummary(ctx, nil); err != nil {
 		t.Fatalf("a Delay rule made the call fail: %v", err)
 	}
@@ -314,29 +335,28 @@ func TestDelayAndHangFaults(t *testing.T) {
 	if _, err := dead.sts.GetCallerIdentity(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	if h := srv.Held(); len(h) != 1 || h[0].Action != "GetAccountSummary" {
+		t.Errorf("held after the other calls: %+v", h)
+	}
 	select {
 	case err := <-hung:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("hung call ended with %v, want the client's deadline", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("the hung call did not end when the client gave up")
+		t.Fatalf("the hung call ended on its own: %v", err)
+	default:
 	}
-	// The server logs the abandoned call once it notices the client left,
-	// which may be just after the client returned.
-	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		found := false
-		for _, c := range srv.Calls() {
+	giveUp()
+	if err := <-hung; !errors.Is(err, context.Canceled) {
+		t.Errorf("hung call ended with %v, want the client's cancellation", err)
+	}
+	waitForLog(t, srv, func(calls []awsemu.Call) bool {
+		for _, c := range calls {
 			if c.ErrorCode == "RequestCanceled" && c.Action == "GetAccountSummary" {
-				found = true
+				return true
 			}
 		}
-		if found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the abandoned call is not in the log as RequestCanceled: %+v", srv.Calls())
-		}
+		return false
+	})
+	if h := srv.Held(); len(h) != 0 {
+		t.Errorf("still held after the client gave up: %+v", h)
 	}
 }
 
@@ -346,12 +366,16 @@ func TestCloseEndsHungCalls(t *testing.T) {
 	srv := awsemu.NewServer(testWorld(), awsemu.WithFaults(awsemu.Fault{Hang: true}))
 	c := clientsFor(t, srv, mgmtAdminKey, fastRetries)
 	go func() { _, _ = c.iam.GetAccountSummary(context.Background(), nil) }() // meant to hang
-	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if _, err := srv.WaitHeld(ctx, func(h []awsemu.Call) bool { return len(h) == 1 }); err != nil {
+		t.Fatalf("the call was never held: %v", err)
+	}
 	done := make(chan struct{})
 	go func() { srv.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(3 * time.Second):
+	case <-ctx.Done():
 		t.Fatal("Close waited for a hung request")
 	}
 }

@@ -45,6 +45,12 @@ type Server struct {
 	svcLat    map[string]time.Duration
 	calls     []Call
 	seq       int
+	// held are the requests held back now (Hang, Delay, latency);
+	// heldChanged is closed and replaced whenever one starts, for
+	// WaitHeld.
+	held        map[*request]Call
+	heldChanged chan struct{}
+	holds       int
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -143,6 +149,9 @@ func newServer(w *World, opts ...Option) *Server {
 		clock:     time.Now,
 		svcLat:    map[string]time.Duration{},
 		closing:   make(chan struct{}),
+
+		held:        map[*request]Call{},
+		heldChanged: make(chan struct{}),
 	}
 	WithSeed(1)(s)
 	for _, a := range world.Accounts {
@@ -291,6 +300,76 @@ func (s *Server) IssuedSecrets() []string {
 	return out
 }
 
+// Held returns the calls the server is holding back now (a Hang or Delay
+// fault, or latency), in the order they arrived. Each has its caller
+// (account, principal, key; empty when the request does not authenticate)
+// and no status yet: it enters the call log when it is served, or as
+// RequestCanceled when the client gives up first. Tests use it to know
+// that a call has reached the server before they let a deadline pass or
+// give up on it.
+func (s *Server) Held() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.heldLocked()
+}
+
+func (s *Server) heldLocked() []Call {
+	out := make([]Call, 0, len(s.held))
+	for _, c := range s.held {
+		c.Params = copyParams(c.Params)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// WaitHeld waits until ready is true of the calls held at once (Held), or
+// until ctx ends, and returns them. ready is checked whenever a call
+// starts being held.
+func (s *Server) WaitHeld(ctx context.Context, ready func([]Call) bool) ([]Call, error) {
+	for {
+		s.mu.Lock()
+		held, changed := s.heldLocked(), s.heldChanged
+		s.mu.Unlock()
+		if ready(held) {
+			return held, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return held, ctx.Err()
+		}
+	}
+}
+
+// hold records r as held back. Its Seq orders the held calls only; the
+// call log numbers the call when it ends.
+func (s *Server) hold(r *request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holds++
+	c := Call{Seq: s.holds, Time: r.now, Service: r.service, Action: r.action, Params: r.params}
+	p := r.heldBy
+	if p == nil {
+		r.now = s.clock().UTC()
+		p, _ = s.authenticate(r)
+	}
+	if p != nil {
+		c.CallerAccount = p.account.ID
+		c.Principal = p.arn(s.world.Partition)
+		c.AccessKeyID = p.accessKeyID
+	}
+	s.held[r] = c
+	close(s.heldChanged)
+	s.heldChanged = make(chan struct{})
+}
+
+func (s *Server) release(r *request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.held, r)
+}
+
 // ResetCalls empties the call log. Sequence numbers keep counting, so
 // request IDs stay unique for the server's lifetime.
 func (s *Server) ResetCalls() {
@@ -322,6 +401,7 @@ type request struct {
 	token     string // X-Amz-Security-Token
 	hasAuth   bool
 	caller    *principal
+	heldBy    *principal // the caller of a request a fault holds back
 	now       time.Time
 	requestID string
 }
@@ -371,14 +451,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	if perr == nil {
 		delay, hang := s.slowness(r)
-		if hang {
-			select {
-			case <-hr.Context().Done():
-			case <-s.closing:
+		wait := s.latencyFor(r.service) + delay
+		served := true
+		if hang || wait > 0 {
+			s.hold(r)
+			if hang {
+				select {
+				case <-hr.Context().Done():
+				case <-s.closing:
+				}
+				served = false
+			} else {
+				served = sleepCtx(hr.Context(), wait)
 			}
-			delay = -1
+			s.release(r)
 		}
-		if delay < 0 || !sleepCtx(hr.Context(), s.latencyFor(r.service)+delay) {
+		if !served {
 			s.mu.Lock()
 			s.seq++
 			r.now = s.clock().UTC()

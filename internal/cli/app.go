@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vigil-sec/vigil/internal/change"
+	"github.com/vigil-sec/vigil/internal/clock"
 )
 
 // Exit codes, documented in the README.
@@ -88,6 +89,16 @@ func (a *App) now() time.Time {
 		}
 	}
 	return time.Now().UTC()
+}
+
+// clock runs the run's deadlines (accounts, calls, stall warnings). It is
+// the wall clock's, also when SOURCE_DATE_EPOCH pins the time Vigil
+// writes: a pinned run must still give up on a dead endpoint.
+func (a *App) clock() clock.Clock {
+	if c, err := clock.FromEnv(a.Getenv); err == nil {
+		return c
+	}
+	return clock.Wall{}
 }
 
 // usageError marks a mistake in the command line (exit code 2).

@@ -41,6 +41,9 @@ var (
 	rangeLookback = bounds{min: time.Hour, max: fix.MaxLookback}
 	// An account is read in seconds; a day is already a hung run.
 	rangeAccountTimeout = bounds{min: time.Second, max: day}
+	// One attempt of one AWS call: AWS answers in well under a second;
+	// an attempt longer than the account's own range is meaningless.
+	rangeCallTimeout = bounds{min: time.Second, max: time.Hour}
 	// sts:AssumeRole accepts 900 to 43,200 seconds.
 	rangeSessionDuration = bounds{min: 15 * time.Minute, max: 12 * time.Hour}
 )

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/change"
@@ -30,6 +31,7 @@ type fixOptions struct {
 	exclude        []string
 	parallel       int
 	accountTimeout time.Duration
+	callTimeout    time.Duration
 	quiet          bool
 	role           string
 	externalID     string
@@ -103,6 +105,7 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.StringSliceVar(&o.exclude, "exclude", nil, "with --org: leave these account IDs out")
 	f.IntVar(&o.parallel, "parallel", o.parallel, "accounts planned and changed at once (--org, --targets, several --profile)")
 	f.Var(newDuration(&o.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long, reading it and then changing it ("+rangeAccountTimeout.String()+")")
+	addCallTimeoutFlag(f, &o.callTimeout)
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
 	f.StringVar(&o.role, "role", "", "with --org: a role in each member account allowed cloudtrail:LookupEvents, to list each key's CloudTrail events (the delete task policy cannot)")
 	f.StringVar(&o.externalID, "external-id", "", "with --role: the external ID its trust policy requires")
@@ -149,6 +152,8 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--yes and --audit-log only apply to --apply")
 	case o.parallel < 1 || o.parallel > 1024:
 		return usagef("--parallel %d: want 1 to 1024", o.parallel)
+	case o.callTimeout <= 0:
+		return checkCallTimeout(o.callTimeout)
 	case o.events < 1 || o.events > fix.MaxEvents:
 		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
 	}
@@ -181,7 +186,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		return err
 	}
 	fo := fix.Options{MinIdle: o.minIdle, Force: o.force, Delete: o.delete, Certificates: o.certificates, Password: o.password, MFA: o.mfa,
-		Lookback: o.lookback, MaxEvents: o.events, Now: app.now}
+		Lookback: o.lookback, MaxEvents: o.events, Now: app.now, AccountTimeout: o.accountTimeout, Clock: app.clock()}
 	fo.Collect = collect.DefaultOptions()
 	fo.Collect.Now = app.now
 	if o.role != "" {
@@ -244,7 +249,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	if !ok {
 		return change.ErrDeclined
 	}
-	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now})
+	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.parallel, AccountTimeout: o.accountTimeout, Clock: app.clock(), Now: app.now})
 	if err := writeFix(app, o, plan, true); err != nil {
 		return err
 	}
@@ -311,11 +316,12 @@ func confirmPrompt(p *fix.Plan) string {
 func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (plan *fix.Plan, release func(), err error) {
 	nothing := func() {}
 	if o.targets != "" || len(o.profiles) > 1 {
-		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput})
+		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput,
+			limit: func(cfg *aws.Config) { limitCalls(app, cfg, o.callTimeout) }})
 		if err != nil {
 			return nil, nil, err
 		}
-		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
 		defer startProgress(app, o.quiet, &to.Progress)()
 		plan, err := fix.PlanTargets(ctx, run, to, fo)
 		return plan, nothing, err
@@ -324,7 +330,7 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 	if len(o.profiles) == 1 {
 		profile = o.profiles[0]
 	}
-	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts})
+	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts}, o.callTimeout)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -334,7 +340,7 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 		if cfg.RetryMaxAttempts == 0 {
 			cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
 		}
-		oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now}
+		oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
 		stopProgress := startProgress(app, o.quiet, &oo.Progress)
 		plan, err = fix.PlanOrg(ctx, cfg, oo, fo)
 		stopProgress()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ type preventOptions struct {
 	apply           bool
 	yes             bool
 	auditLog        string
+	callTimeout     time.Duration
 }
 
 const defaultAuditLog = "vigil-audit.jsonl"
@@ -89,6 +91,7 @@ No SCP reaches the management account; see the README written with --out.`,
 	f.BoolVar(&o.apply, "apply", false, "make the changes: enable trusted access and centralised root access, enable SCPs, create and attach the SCPs")
 	f.BoolVar(&o.yes, "yes", false, "with --apply: do not ask for confirmation")
 	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file (created when the first change is made; the default is in the current directory)")
+	addCallTimeoutFlag(f, &o.callTimeout)
 	return cmd
 }
 
@@ -112,6 +115,11 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--offline makes no AWS call: --profile, --region and --demo have no effect with it")
 	case !o.apply && (changed("yes") || changed("audit-log")):
 		return usagef("--yes and --audit-log only apply to --apply")
+	case o.offline && changed("call-timeout"):
+		return usagef("--offline makes no AWS call: --call-timeout has no effect with it")
+	}
+	if err := checkCallTimeout(o.callTimeout); err != nil {
+		return err
 	}
 	for _, t := range o.targets {
 		if !prevent.IsTarget(strings.TrimSpace(t)) {
@@ -149,22 +157,25 @@ func runPrevent(ctx context.Context, app *App, o preventOptions, changed func(st
 // prevent: the built-in demo's when asked for, or else the user's
 // credential chain, which must hold credentials (never silently the
 // demo). done releases the demo.
-func demoOrChain(ctx context.Context, app *App, useDemo bool, co collect.ConfigOptions) (cfg aws.Config, done func(), err error) {
+func demoOrChain(ctx context.Context, app *App, useDemo bool, co collect.ConfigOptions, callTimeout time.Duration) (cfg aws.Config, done func(), err error) {
 	if useDemo {
 		env, err := demo.Start(app.now())
 		if err != nil {
 			return aws.Config{}, nil, fmt.Errorf("start the demo: %w", err)
 		}
 		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
-		return env.Config, env.Stop, nil
+		cfg := env.Config
+		limitCalls(app, &cfg, callTimeout)
+		return cfg, env.Stop, nil
 	}
 	cfg, err = collect.LoadConfig(ctx, co)
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
-	if err := collect.HaveCredentials(ctx, cfg); err != nil {
+	if err := haveCredentials(ctx, app, cfg, callTimeout); err != nil {
 		return aws.Config{}, nil, err
 	}
+	limitCalls(app, &cfg, callTimeout)
 	return cfg, func() {}, nil
 }
 
@@ -226,7 +237,7 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 // generated with placeholders, and stderr says so; a named profile that
 // does not work is an error, never a silent fallback.
 func discover(ctx context.Context, app *App, o preventOptions) (*guardrail.Discovery, error) {
-	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region})
+	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region}, o.callTimeout)
 	if err != nil {
 		var ce *collect.CredentialError
 		explicit := o.profile != "" || o.region != "" || app.Getenv("AWS_PROFILE") != ""
@@ -373,7 +384,7 @@ func runID() string {
 
 // runGuardrails is --plan and --apply.
 func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
-	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region})
+	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region}, o.callTimeout)
 	if err != nil {
 		return err
 	}

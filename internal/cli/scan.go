@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/atomicfile"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/input"
+	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -37,6 +39,7 @@ type scanOptions struct {
 	noColor          bool
 	rule             rule.Options
 	reportTimeout    time.Duration
+	callTimeout      time.Duration
 	compliance       string
 	show             string
 	maxInput         int64
@@ -102,6 +105,7 @@ unless --unknown-ok.`,
 	f.Var(newDuration(&o.rule.RootUseWindow, rangeRootUseWindow), "root-use-window", "root use within this long counts as recent, e.g. 30d or 12h ("+rangeRootUseWindow.String()+")")
 	f.Var(newDuration(&o.rule.MaxReportAge, rangeMaxReportAge), "max-report-age", "oldest credential report a PASS may rest on alone ("+rangeMaxReportAge.String()+")")
 	f.Var(newDuration(&o.reportTimeout, rangeReportTimeout), "report-timeout", "how long to wait for IAM to generate the credential report ("+rangeReportTimeout.String()+")")
+	addCallTimeoutFlag(f, &o.callTimeout)
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
@@ -155,11 +159,14 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 		return 0, false, usagef("--report-time dates a --credential-report file; a live scan and a saved snapshot carry their report's time")
 	}
 	if offline == 1 {
-		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "save", "org", "targets"} {
+		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "call-timeout", "account-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
 				return 0, false, usagef("--%s has no effect when evaluating a file (--from or --credential-report)", name)
 			}
 		}
+	}
+	if err := checkCallTimeout(o.callTimeout); err != nil {
+		return 0, false, err
 	}
 	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
 		fileArg{flag: "targets", path: o.multi.targets},
@@ -277,7 +284,7 @@ func collectLive(ctx context.Context, app *App, o scanOptions) (*snapshot.Docume
 		return nil, err
 	}
 	defer stop()
-	return collectAccount(ctx, app, cfg, src, o.reportTimeout)
+	return collectAccount(ctx, app, cfg, src, o)
 }
 
 // explicitAWSChoice is true when the user clearly meant a real account: a
@@ -295,20 +302,41 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.Source, reportWait time.Duration) (*snapshot.Document, error) {
+// collectAccount reads one account within --account-timeout. Calls cut
+// short by it are named in their gaps; calls that got no answer (the
+// account deadline or --call-timeout) make the run incomplete, so that it
+// exits non-zero after writing what it read.
+func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.Source, o scanOptions) (*snapshot.Document, error) {
 	copts := collect.DefaultOptions()
 	copts.Now = app.now
-	copts.ReportWait = reportWait
+	copts.ReportWait = o.reportTimeout
 	clients := collect.NewClients(cfg)
-	acct, err := collect.Account(ctx, clients, copts)
+	timeout := o.multi.accountTimeout
+	actx, cancel := clock.Within(app.clock(), ctx, timeout)
+	defer cancel()
+	timedOut := func() bool { return actx.Err() != nil && ctx.Err() == nil }
+	acct, err := collect.Account(actx, clients, copts)
 	if err != nil {
+		if timedOut() {
+			orgscan.MarkTimedOut(acct.Gaps, timeout)
+			return nil, fmt.Errorf("cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout %s)%s", collect.FlagDuration(timeout), alsoWaiting(acct.Gaps))
+		}
 		return nil, err
+	}
+	if timedOut() {
+		orgscan.MarkTimedOut(acct.Gaps, timeout)
 	}
 	doc := collect.SingleAccountDocument(acct, app.now(), app.Version, src)
 	// A management account can read the organisation's tree and SCPs,
 	// which the organisation rules need.
 	if doc.Organization != nil {
-		collect.AddOrgControls(ctx, clients.OrgPolicies, doc.Organization)
+		collect.AddOrgControls(actx, clients.OrgPolicies, doc.Organization)
+		if timedOut() {
+			orgscan.MarkTimedOut(doc.Organization.Gaps, timeout)
+		}
+	}
+	if why := unanswered(doc); why != "" {
+		doc.Incomplete = &snapshot.Incomplete{Reason: why}
 	}
 	return doc, nil
 }

@@ -47,7 +47,7 @@ func addMultiFlags(f *pflag.FlagSet, m *multiOptions) {
 	f.StringSliceVar(&m.accounts, "accounts", nil, "with --org: only these account IDs (comma-separated or repeated)")
 	f.StringSliceVar(&m.exclude, "exclude", nil, "with --org: leave these account IDs out (comma-separated or repeated)")
 	f.IntVar(&m.parallel, "parallel", m.parallel, "accounts scanned at once (--org, --targets, several --profile)")
-	f.Var(newDuration(&m.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long ("+rangeAccountTimeout.String()+"); it is reported with the calls that did not answer")
+	f.Var(newDuration(&m.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long ("+rangeAccountTimeout.String()+"), all its calls and retries included; it is reported with the calls that did not answer")
 	f.BoolVarP(&m.quiet, "quiet", "q", false, "no progress bar (there is none when stderr is not a terminal)")
 	f.StringVar(&m.targets, "targets", "", "scan the profiles and roles listed in this YAML (or JSON) file")
 }
@@ -86,14 +86,12 @@ func (o *scanOptions) validateMulti(changed func(string) bool) error {
 
 // checkScope checks the flags that choose the accounts of a run against
 // each other, alike for every command that takes them: --org, --targets
-// and several --profile exclude one another, and --parallel and
-// --account-timeout need one of them.
+// and several --profile exclude one another, and --parallel needs one of
+// them.
 func checkScope(org bool, targets string, profiles []string, changed func(string) bool) error {
 	multi := org || targets != "" || len(profiles) > 1
-	for _, name := range []string{"parallel", "account-timeout"} {
-		if changed(name) && !multi {
-			return usagef("--%s needs --org, --targets or several --profile", name)
-		}
+	if changed("parallel") && !multi {
+		return usagef("--parallel needs --org, --targets or several --profile")
 	}
 	switch {
 	case org && targets != "":
@@ -142,7 +140,7 @@ func liveConfig(ctx context.Context, app *App, o scanOptions) (aws.Config, snaps
 		cfg, err := collect.LoadConfig(ctx, cfgOpts)
 		var credErr error
 		if err == nil {
-			credErr = collect.HaveCredentials(ctx, cfg)
+			credErr = haveCredentials(ctx, app, cfg, o.callTimeout)
 		}
 		switch {
 		case o.demo == "auto" && (credErr != nil || errors.Is(err, collect.ErrNoRegion)) && !explicitAWSChoice(app, o):
@@ -153,6 +151,7 @@ func liveConfig(ctx context.Context, app *App, o scanOptions) (aws.Config, snaps
 		case credErr != nil:
 			return aws.Config{}, src, nil, credErr
 		default:
+			limitCalls(app, &cfg, o.callTimeout)
 			return cfg, src, func() {}, nil
 		}
 	}
@@ -160,7 +159,9 @@ func liveConfig(ctx context.Context, app *App, o scanOptions) (aws.Config, snaps
 	if err != nil {
 		return aws.Config{}, src, nil, fmt.Errorf("start the demo: %w", err)
 	}
-	return env.Config, snapshot.Source{Kind: snapshot.SourceDemo, Detail: env.Description}, env.Stop, nil
+	cfg := env.Config
+	limitCalls(app, &cfg, o.callTimeout)
+	return cfg, snapshot.Source{Kind: snapshot.SourceDemo, Detail: env.Description}, env.Stop, nil
 }
 
 // collectOrg scans the organisation of the caller.
@@ -178,6 +179,7 @@ func collectOrg(ctx context.Context, app *App, o scanOptions) (*snapshot.Documen
 	opts.Collect.Now = app.now
 	opts.Collect.ReportWait = o.reportTimeout
 	opts.Now = app.now
+	opts.Clock = app.clock()
 	defer startProgress(app, o.multi.quiet, &opts.Progress)()
 	doc, err := orgscan.Run(ctx, cfg, opts)
 	if err != nil {

@@ -16,13 +16,14 @@ import (
 // collectTargets scans several profiles (--profile repeated) or the
 // profiles and roles of a targets file, each account once.
 func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Document, error) {
-	run, detail, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.multi.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput})
+	run, detail, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.multi.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput,
+		limit: func(cfg *aws.Config) { limitCalls(app, cfg, o.callTimeout) }})
 	if err != nil {
 		return nil, err
 	}
 	src := snapshot.Source{Kind: snapshot.SourceAWS, Detail: detail}
 
-	opts := orgscan.TargetOptions{Parallel: o.multi.parallel, AccountTimeout: o.multi.accountTimeout, Now: app.now}
+	opts := orgscan.TargetOptions{Parallel: o.multi.parallel, AccountTimeout: o.multi.accountTimeout, Now: app.now, Clock: app.clock()}
 	opts.Collect = collect.DefaultOptions()
 	opts.Collect.Now = app.now
 	opts.Collect.ReportWait = o.reportTimeout
@@ -42,6 +43,8 @@ type targetSource struct {
 	retryMode   string
 	maxAttempts int
 	maxInput    int64 // the size limit of the targets file
+	// limit bounds the calls of each loaded configuration (limitCalls).
+	limit func(*aws.Config)
 }
 
 // loadTargets turns the profiles or the targets file into targets, and
@@ -79,6 +82,9 @@ func loadTargets(ctx context.Context, ts targetSource) ([]orgscan.Target, string
 			return l.cfg, l.err
 		}
 		cfg, err := collect.LoadConfig(ctx, collect.ConfigOptions{Profile: profile, Region: region, RetryMode: ts.retryMode, MaxAttempts: ts.maxAttempts})
+		if err == nil && ts.limit != nil {
+			ts.limit(&cfg)
+		}
 		configs[key] = loaded{cfg, err}
 		return cfg, err
 	}

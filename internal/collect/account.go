@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +128,11 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 		})
 	}
 	wg.Wait()
+	if devErr != nil {
+		// Recorded before the identity is checked, so that an account that
+		// could not be identified still names every call that failed.
+		acct.AddGap(gap(snapshot.SectionRootVirtualMFA, "iam:ListVirtualMFADevices", devErr))
+	}
 
 	if callErr != nil {
 		switch kind, code := Classify(callErr); kind {
@@ -134,6 +140,8 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 			return acct, &CredentialError{Call: "sts:GetCallerIdentity", Code: code, Err: callErr}
 		case KindCancelled:
 			return acct, callErr
+		case KindTimeout:
+			return acct, fmt.Errorf("cannot identify the account: %w", &CallError{Call: "sts:GetCallerIdentity", Err: callErr})
 		}
 		return acct, Explain("cannot identify the account (sts:GetCallerIdentity)", callErr)
 	}
@@ -151,9 +159,7 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 		acct.Org.Features = features
 	}
 
-	if devErr != nil {
-		acct.AddGap(gap(snapshot.SectionRootVirtualMFA, "iam:ListVirtualMFADevices", devErr))
-	} else {
+	if devErr == nil {
 		acct.RootVirtualMFA = rootVirtualMFA(devices, acct.RootARN())
 	}
 

@@ -39,6 +39,9 @@ const (
 	KindNotFound
 	// KindCancelled: the context ended.
 	KindCancelled
+	// KindTimeout: AWS did not answer any attempt within the call timeout
+	// (CallLimits). Data is unknown; nothing was denied.
+	KindTimeout
 )
 
 var deniedCodes = map[string]bool{
@@ -65,6 +68,9 @@ func Classify(err error) (Kind, string) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return KindCancelled, ""
 	}
+	if te := (*CallTimeoutError)(nil); errors.As(err, &te) {
+		return KindTimeout, CodeCallTimeout
+	}
 	// The SDK wraps a failed credential lookup in a plain error; its text
 	// is the only stable marker (aws/credential_cache.go).
 	if strings.Contains(err.Error(), "failed to refresh cached credentials") {
@@ -90,6 +96,8 @@ func KindOf(code string) Kind {
 		return KindThrottled
 	case code == "NoSuchEntity" || code == "NoSuchEntityException":
 		return KindNotFound
+	case code == CodeCallTimeout:
+		return KindTimeout
 	}
 	return KindOther
 }
@@ -147,6 +155,9 @@ func (e *explained) Unwrap() error { return e.err }
 // RequestID: , request send failed, Post …"), which names no call (the
 // caller does) and says "https" whatever the scheme.
 func errorMessage(err error) string {
+	if te := (*CallTimeoutError)(nil); errors.As(err, &te) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return timeoutMessage(err, te)
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		if m := ae.ErrorMessage(); m != "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/change"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 )
 
@@ -21,7 +22,10 @@ type ApplyOptions struct {
 	Parallel int
 	// AccountTimeout bounds the changes in one account.
 	AccountTimeout time.Duration
-	Now            func() time.Time
+	// Clock runs that deadline; the wall clock when nil.
+	Clock clock.Clock
+	// Now stamps the results; Clock.Now when nil.
+	Now func() time.Time
 }
 
 // Apply makes a plan's changes, account by account, at most Parallel at
@@ -44,8 +48,11 @@ func Apply(ctx context.Context, p *Plan, o ApplyOptions) error {
 	if o.AccountTimeout <= 0 {
 		o.AccountTimeout = orgscan.DefaultAccountTimeout
 	}
+	if o.Clock == nil {
+		o.Clock = clock.Wall{}
+	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = o.Clock.Now
 	}
 	// An audit log that fails stops every account: no change may go
 	// unrecorded.
@@ -72,7 +79,7 @@ func Apply(ctx context.Context, p *Plan, o ApplyOptions) error {
 				a.Results = notAttempted(a, o.Now(), "not attempted: the audit log could not be written")
 				return
 			}
-			tctx, cancel := context.WithTimeout(actx, o.AccountTimeout)
+			tctx, cancel := clock.Within(o.Clock, actx, o.AccountTimeout)
 			defer cancel()
 			rep, err := change.Apply(tctx, &change.Plan{Title: "vigil fix", Scope: "account " + a.ID, Steps: a.Steps},
 				change.Options{Confirmer: change.Yes{}, Audit: o.Audit, Caller: a.Caller, RunID: o.RunID, Now: o.Now})

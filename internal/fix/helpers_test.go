@@ -130,7 +130,10 @@ func (e *env) cfg(key string) aws.Config { return e.srv.ConfigFor(e.t, key, quic
 
 func (e *env) opts(mod ...func(*fix.Options)) fix.Options {
 	o := fix.Options{MinIdle: fix.DefaultMinIdle}
-	o.Collect.ReportWait = 5 * time.Second
+	// The emulator's report is ready after a fixed number of polls; the
+	// wait only bounds a bug, so it is far beyond what a busy machine
+	// needs.
+	o.Collect.ReportWait = 10 * time.Minute
 	o.Collect.ReportFirstDelay, o.Collect.ReportMaxDelay = time.Millisecond, 10*time.Millisecond
 	for _, m := range mod {
 		m(&o)

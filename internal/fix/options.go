@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 )
@@ -56,8 +57,15 @@ type Options struct {
 	// Collect tunes the read of an account Vigil cannot fix (its account
 	// summary and credential report, for the evidence).
 	Collect collect.Options
-	// Now is the clock the guard measures idleness with.
+	// Now is the clock the guard measures idleness with; Clock.Now when
+	// nil.
 	Now func() time.Time
+	// AccountTimeout bounds the reading of the account of a single-account
+	// run (PlanAccount); organisation and target runs take theirs from
+	// orgscan's options. orgscan.DefaultAccountTimeout when 0.
+	AccountTimeout time.Duration
+	// Clock runs that deadline; the wall clock when nil.
+	Clock clock.Clock
 }
 
 // Validate checks the options and fills in defaults. Errors name the
@@ -86,8 +94,17 @@ func (o *Options) Validate() error {
 			return err
 		}
 	}
+	if o.AccountTimeout < 0 {
+		return fmt.Errorf("account timeout %s: must be positive", o.AccountTimeout)
+	}
+	if o.AccountTimeout == 0 {
+		o.AccountTimeout = orgscan.DefaultAccountTimeout
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Wall{}
+	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = o.Clock.Now
 	}
 	if o.Collect.ReportWait == 0 {
 		c := collect.DefaultOptions()

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -26,10 +27,20 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	// The account's deadline covers identifying it too: a hung STS
+	// endpoint must not hold the run.
+	actx, cancel := clock.Within(o.Clock, ctx, o.AccountTimeout)
+	defer cancel()
+	timedOut := func() bool { return actx.Err() != nil && ctx.Err() == nil }
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(actx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		if kind, code := collect.Classify(err); kind == collect.KindCredentials {
 			return nil, &collect.CredentialError{Call: "sts:GetCallerIdentity", Code: code, Err: err}
+		}
+		if timedOut() {
+			gaps := []snapshot.Gap{collect.NewGap("", "", err)}
+			orgscan.MarkTimedOut(gaps, o.AccountTimeout)
+			return nil, fmt.Errorf("cannot identify the account (sts:GetCallerIdentity): %s", gaps[0].Text())
 		}
 		return nil, collect.Explain("cannot identify the account (sts:GetCallerIdentity)", err)
 	}
@@ -41,12 +52,14 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 	}
 	r := orgscan.Reach{AccountID: aws.ToString(out.Account), Partition: collect.PartitionOf(arn), Access: snapshot.Access{Method: snapshot.AccessDirect},
 		Config: cfg, Base: cfg, CallerARN: arn, RunCaller: arn}
-	actx, cancel := context.WithTimeout(ctx, orgscan.DefaultAccountTimeout)
-	defer cancel()
 	p := &planner{o: &o}
 	plan := newPlan("account "+r.AccountID, &o)
 	plan.Caller = arn
-	plan.Accounts = append(plan.Accounts, p.account(actx, r))
+	a := p.account(actx, r)
+	if timedOut() {
+		orgscan.MarkTimedOut(a.Errors, o.AccountTimeout)
+	}
+	plan.Accounts = append(plan.Accounts, a)
 	plan.notReached(&o)
 	if err := ctx.Err(); err != nil {
 		plan.Incomplete = "the run was cancelled before the account was planned in full"

@@ -132,8 +132,11 @@ func (e NotManagementError) Error() string {
 
 // readError names the call that failed.
 func readError(call string, err error) error {
-	if kind, code := collect.Classify(err); kind == collect.KindCredentials {
+	switch kind, code := collect.Classify(err); kind {
+	case collect.KindCredentials:
 		return &collect.CredentialError{Call: call, Code: code, Err: err}
+	case collect.KindTimeout:
+		return &collect.CallError{Call: call, Err: err}
 	}
 	return collect.Explain(call, err)
 }

@@ -134,8 +134,8 @@ func (t *tree) subtree(id string) []string {
 // its own parent's listing names it, so the walk takes about as long as
 // the deepest chain, not one level after the other; at most
 // OrgConcurrency calls are in flight.
-func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account), timeout time.Duration) *snapshot.Gap {
-	w := newWalker(ctx, timeout)
+func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account), bound boundFunc) *snapshot.Gap {
+	w := newWalker(ctx, bound)
 	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{})
 	for p.HasMorePages() {
 		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListRootsOutput, error) { return p.NextPage(ctx) })
@@ -205,8 +205,8 @@ func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found
 
 // listAccountsUnder lists the accounts directly under each parent, at
 // most OrgConcurrency calls at once.
-func listAccountsUnder(ctx context.Context, c Organizations, t *tree, parents []string, found func([]orgtypes.Account), timeout time.Duration) *snapshot.Gap {
-	w := newWalker(ctx, timeout)
+func listAccountsUnder(ctx context.Context, c Organizations, t *tree, parents []string, found func([]orgtypes.Account), bound boundFunc) *snapshot.Gap {
+	w := newWalker(ctx, bound)
 	for _, parent := range parents {
 		w.do(func(ctx context.Context) *snapshot.Gap { return listAccounts(ctx, w, c, t, parent, found) })
 	}
@@ -239,18 +239,21 @@ func listAccounts(ctx context.Context, w *walker, c Organizations, t *tree, pare
 // another needs), bounds each call by a deadline (a hung endpoint must not
 // hang discovery), and stops starting work after the first failure.
 type walker struct {
-	ctx     context.Context
-	cancel  context.CancelFunc
-	timeout time.Duration
-	sem     chan struct{}
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	first   *snapshot.Gap
+	ctx    context.Context
+	cancel context.CancelFunc
+	bound  boundFunc
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	first  *snapshot.Gap
 }
 
-func newWalker(ctx context.Context, timeout time.Duration) *walker {
+// boundFunc gives one call its deadline.
+type boundFunc func(context.Context) (context.Context, context.CancelFunc)
+
+func newWalker(ctx context.Context, bound boundFunc) *walker {
 	ctx, cancel := context.WithCancel(ctx)
-	return &walker{ctx: ctx, cancel: cancel, timeout: timeout, sem: make(chan struct{}, OrgConcurrency)}
+	return &walker{ctx: ctx, cancel: cancel, bound: bound, sem: make(chan struct{}, OrgConcurrency)}
 }
 
 func (w *walker) do(task func(context.Context) *snapshot.Gap) {
@@ -280,17 +283,9 @@ func call[T any](w *walker, ctx context.Context, f func(context.Context) (T, err
 		return zero, ctx.Err()
 	}
 	defer func() { <-w.sem }()
-	ctx, cancel := within(ctx, w.timeout)
+	ctx, cancel := w.bound(ctx)
 	defer cancel()
 	return f(ctx)
-}
-
-// within bounds one call; 0 means no bound of its own.
-func within(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if d <= 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, d)
 }
 
 func (w *walker) wait() *snapshot.Gap {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -95,8 +96,14 @@ type Options struct {
 	// Logger receives a warning per call that failed in an account;
 	// slog.Default() when nil.
 	Logger *slog.Logger
-	// Now is the clock of the snapshot's collection time.
+	// Now is the clock of the snapshot's collection time; Clock.Now when
+	// nil.
 	Now func() time.Time
+	// Clock runs every deadline of the scan: each account's, and those of
+	// setup, discovery and the organisation's own reads. The wall clock
+	// when nil; tests pass a clock.Manual, so that a deadline passes when
+	// the test says, not when a busy machine gets round to it.
+	Clock clock.Clock
 
 	// Visit, when set, is called for every account instead of collecting
 	// it (reach.go): the run discovers, routes and records the accounts,
@@ -164,8 +171,15 @@ func (o *Options) Validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Clock == nil {
+		o.Clock = clock.Wall{}
+	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = o.Clock.Now
+	}
+	if o.Collect.Now == nil {
+		// A report's age is judged on the scan's clock.
+		o.Collect.Now = o.Now
 	}
 	return nil
 }

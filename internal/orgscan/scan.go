@@ -17,6 +17,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -152,7 +153,7 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 	go func() {
 		defer bg.Done()
 		defer close(s.featuresReady)
-		fctx, cancel := within(dctx, o.AccountTimeout)
+		fctx, cancel := clock.Within(o.Clock, dctx, o.AccountTimeout)
 		defer cancel()
 		f, g := collect.OrgFeatures(fctx, s.iam)
 		s.features, s.featuresGap = f, g
@@ -161,7 +162,7 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 		// The SCPs do not depend on any account, so they are read while
 		// the accounts are scanned and cost the run no wall time.
 		defer bg.Done()
-		sctx, cancel := within(dctx, o.AccountTimeout)
+		sctx, cancel := clock.Within(o.Clock, dctx, o.AccountTimeout)
 		defer cancel()
 		scps, g := collect.OrgSCPs(sctx, s.orgs)
 		s.mu.Lock()
@@ -207,10 +208,16 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 	return s.document(ctx), nil
 }
 
+// bound gives one discovery call the account deadline, on the scan's
+// clock: a hung endpoint must not hang discovery.
+func (s *scan) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
+}
+
 // setup identifies the caller and the organisation; accounts cannot be
 // routed without both.
 func (s *scan) setup(ctx context.Context) error {
-	ctx, cancel := within(ctx, s.o.AccountTimeout)
+	ctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 	defer cancel()
 	var (
 		wg     sync.WaitGroup
@@ -278,7 +285,7 @@ func notInOrganization(err error, call string) error {
 func (s *scan) discover(ctx context.Context, q *queue) error {
 	found := func(accts []orgtypes.Account) { s.found(accts, q) }
 	if len(s.o.OUs) > 0 {
-		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.o.AccountTimeout); g != nil {
+		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.bound); g != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -289,7 +296,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 			return err
 		}
 		s.ouLabels = labels
-		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, found, s.o.AccountTimeout); g != nil {
+		if g := listAccountsUnder(ctx, s.orgs, s.tree, parents, found, s.bound); g != nil {
 			s.stop(ctx, *g)
 			return nil
 		}
@@ -305,7 +312,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 	treeDone := make(chan struct{})
 	go func() {
 		defer close(treeDone)
-		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found, s.o.AccountTimeout)
+		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found, s.bound)
 	}()
 	listed, listGap, err := s.listAccounts(ctx, found)
 	if err != nil {
@@ -348,7 +355,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
 	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
 	for pages := 0; p.HasMorePages(); pages++ {
-		pctx, cancel := within(ctx, s.o.AccountTimeout)
+		pctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		page, err := p.NextPage(pctx)
 		cancel()
 		if err != nil {
@@ -519,7 +526,7 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 		role = snapshot.RoleManagement
 	}
 	membership := &snapshot.Membership{Role: role, OrganizationID: s.orgID, ManagementAccountID: s.managementID}
-	actx, cancel := context.WithTimeout(ctx, s.o.AccountTimeout)
+	actx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 	defer cancel()
 
 	r := s.route(m.id)
@@ -534,7 +541,7 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 	case "":
 		acct.AddGap(*r.unreachable)
 	case snapshot.AccessDirect:
-		acct = s.collect(actx, collect.NewClients(s.base), copts, acct, "sts:GetCallerIdentity")
+		acct = s.collect(actx, collect.NewClients(collect.ForAccount(s.base, m.id)), copts, acct, "sts:GetCallerIdentity")
 		acct.Access = &snapshot.Access{Method: r.method, Note: r.note}
 	case snapshot.AccessAssumeRole:
 		arn := s.o.Role.RoleARN(s.partition, m.id)
@@ -542,7 +549,7 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 		if g != nil {
 			acct.AddGap(*g)
 		} else {
-			acct = s.collect(actx, collect.NewClients(cfg), copts, acct, "sts:GetCallerIdentity")
+			acct = s.collect(actx, collect.NewClients(collect.ForAccount(cfg, m.id)), copts, acct, "sts:GetCallerIdentity")
 		}
 		acct.Access = &snapshot.Access{Method: r.method, RoleARN: arn, Note: r.note}
 	case snapshot.AccessAssumeRoot:
@@ -551,7 +558,7 @@ func (s *scan) account(ctx context.Context, m member) snapshot.Account {
 		if g != nil {
 			acct.AddGap(*g)
 		} else {
-			sum, inv, gaps := collect.RootAudit(actx, iam.NewFromConfig(cfg))
+			sum, inv, gaps := collect.RootAudit(actx, iam.NewFromConfig(collect.ForAccount(cfg, m.id)))
 			acct.Summary, acct.RootCredentials = sum, inv
 			for _, g := range gaps {
 				acct.AddGap(g)
@@ -629,11 +636,20 @@ func settle(run, account context.Context, acct *snapshot.Account, timeout time.D
 		*acct = snapshot.Account{ID: acct.ID, Name: acct.Name, Email: acct.Email, Partition: acct.Partition, Org: acct.Org, Access: acct.Access}
 		acct.AddGap(cancelledGap())
 	case account.Err() != nil:
-		for i := range acct.Gaps {
-			if g := &acct.Gaps[i]; g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
-				g.Code = CodeAccountTimeout
-				g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", timeout)
-			}
+		MarkTimedOut(acct.Gaps, timeout)
+	}
+}
+
+// MarkTimedOut turns the gaps of calls that an account's deadline cut
+// short into CodeAccountTimeout gaps naming the deadline, so that a report
+// says which calls were still waiting when it passed. Call it only when
+// the account's own deadline ended its context, not the run's
+// cancellation.
+func MarkTimedOut(gaps []snapshot.Gap, timeout time.Duration) {
+	for i := range gaps {
+		if g := &gaps[i]; g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
+			g.Code = CodeAccountTimeout
+			g.Message = fmt.Sprintf("no answer within the account's deadline (--account-timeout %s)", collect.FlagDuration(timeout))
 		}
 	}
 }

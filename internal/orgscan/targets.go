@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -43,7 +44,11 @@ type TargetOptions struct {
 	Collect        collect.Options
 	Progress       Progress
 	Logger         *slog.Logger
-	Now            func() time.Time
+	// Now is the clock of the snapshot's collection time; Clock.Now when
+	// nil.
+	Now func() time.Time
+	// Clock runs the account deadlines; the wall clock when nil.
+	Clock clock.Clock
 	// Visit, when set, is called for every reached account instead of
 	// collecting it (reach.go).
 	Visit Visit
@@ -80,8 +85,14 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Clock == nil {
+		o.Clock = clock.Wall{}
+	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = o.Clock.Now
+	}
+	if o.Collect.Now == nil {
+		o.Collect.Now = o.Now
 	}
 	if o.Progress != nil {
 		o.Progress.Add(len(targets))
@@ -105,7 +116,7 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 	// 1. Identify.
 	found := make([]reached, len(targets))
 	each(ctx, len(targets), o.Parallel, func(i int) {
-		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+		actx, cancel := clock.Within(o.Clock, ctx, o.AccountTimeout)
 		defer cancel()
 		found[i] = identify(actx, i, targets[i])
 		if ctx.Err() != nil && found[i].gap != nil {
@@ -260,7 +271,7 @@ func scanTarget(ctx context.Context, r *reached, o TargetOptions) snapshot.Accou
 	}
 	acct := snapshot.Account{ID: r.account, Name: r.t.Name}
 	if o.Visit != nil {
-		actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+		actx, cancel := clock.Within(o.Clock, ctx, o.AccountTimeout)
 		defer cancel()
 		reach := Reach{AccountID: r.account, Name: r.t.Name, Partition: cmp.Or(collect.PartitionOf(r.t.RoleARN), collect.PartitionOf(r.arn)), Access: *access,
 			Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn, RunCaller: r.arn}
@@ -280,9 +291,9 @@ func scanTarget(ctx context.Context, r *reached, o TargetOptions) snapshot.Accou
 		acct.Access = access
 		return acct
 	}
-	actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+	actx, cancel := clock.Within(o.Clock, ctx, o.AccountTimeout)
 	defer cancel()
-	got, err := collect.Account(actx, collect.NewClients(r.cfg), o.Collect)
+	got, err := collect.Account(actx, collect.NewClients(collect.ForAccount(r.cfg, r.account)), o.Collect)
 	switch {
 	case err != nil:
 		acct.AddGap(collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err))

@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // quickRetries is the SDK's standard retryer, its classification of
@@ -46,7 +47,6 @@ type orgRun struct {
 	err  error
 	logs *syncBuffer
 	o    orgscan.Options
-	took time.Duration
 }
 
 // syncBuffer is a log sink several workers write to at once.
@@ -70,6 +70,22 @@ func (s *syncBuffer) String() string {
 // runOrg scans a world's organisation as the identity behind key.
 func runOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o orgscan.Options, srvOpts ...awsemu.Option) orgRun {
 	t.Helper()
+	r := startOrg(t, ctx, w, key, o, nil, srvOpts...)
+	<-r.done
+	return r.run
+}
+
+// runningOrg is a scan started in the background, for tests that act on
+// it while it runs (advance its clock, watch what is in flight).
+type runningOrg struct {
+	srv  *awsemu.Server
+	done chan struct{}
+	run  orgRun
+}
+
+// startOrg starts a scan; ops, when set, records the calls client side.
+func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o orgscan.Options, ops *opLog, srvOpts ...awsemu.Option) *runningOrg {
+	t.Helper()
 	srv := awsemu.Start(t, w, srvOpts...)
 	logs := &syncBuffer{}
 	o.Logger = slog.New(slog.NewJSONHandler(logs, nil))
@@ -77,9 +93,32 @@ func runOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o or
 		o.Collect = collect.DefaultOptions()
 		o.Collect.ReportFirstDelay, o.Collect.ReportMaxDelay = time.Millisecond, 10*time.Millisecond
 	}
-	start := time.Now()
-	doc, err := orgscan.Run(ctx, srv.ConfigFor(t, key, quickRetries), o)
-	return orgRun{doc: doc, srv: srv, err: err, logs: logs, o: o, took: time.Since(start)}
+	cfgOpts := []func(*config.LoadOptions) error{quickRetries}
+	if ops != nil {
+		cfgOpts = append(cfgOpts, ops.option)
+	}
+	cfg := srv.ConfigFor(t, key, cfgOpts...)
+	r := &runningOrg{srv: srv, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		doc, err := orgscan.Run(ctx, cfg, o)
+		r.run = orgRun{doc: doc, srv: srv, err: err, logs: logs, o: o}
+	}()
+	return r
+}
+
+// ended returns the scan's outcome once it has ended: soon after the
+// test let the deadlines it waits for pass. Only a scan that waits for
+// something else (a bug) reaches the limit.
+func (r *runningOrg) ended(t *testing.T, why string) orgRun {
+	t.Helper()
+	select {
+	case <-r.done:
+		return r.run
+	case <-time.After(hangLimit):
+		t.Fatalf("the scan did not end within %v after %s", hangLimit, why)
+		return orgRun{}
+	}
 }
 
 // expected lists, from the world, which accounts a scan must report as
@@ -521,20 +560,75 @@ func TestOrgDeniedRole(t *testing.T) {
 }
 
 // TestOrgAccountTimeout: a dead account (every call in it hangs) is cut
-// off at its deadline and reported so; it holds up no other account.
+// off at its deadline and reported so, with the calls it was waiting on;
+// an account where one call hangs loses that call only; neither holds up
+// any other account.
+//
+// The deadlines run on a manual clock, which the test advances past the
+// account deadline only once every healthy account has finished, the hung
+// calls are in flight and the half-dead account has taken in every other
+// answer: the outcome cannot depend on how busy the machine is. That the
+// healthy accounts finish while the others hang is what shows that a dead
+// account holds up no other; that one advance ends the run is what shows
+// it costs one deadline, not more.
 func TestOrgAccountTimeout(t *testing.T) {
 	t.Parallel()
 	dead, slowIAM := awsemu.OrgWorldAccountID(4), awsemu.OrgWorldAccountID(9)
 	w := awsemu.OrgWorld(24, awsemu.OrgWorldOptions{})
+	for _, a := range w.Accounts {
+		if a.ID == slowIAM {
+			// No root key, so no iam:GetAccessKeyLastUsed: the calls the
+			// account makes besides the summary are the fixed lists below.
+			a.Root.AccessKeys = nil
+		}
+	}
+	// What the dead account has in flight when it hangs, by mode: the
+	// collection's first calls, which start together.
+	deadCalls := map[orgscan.Mode][]string{
+		orgscan.ModeRole: {"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices", "sts:GetCallerIdentity"},
+		orgscan.ModeRoot: {"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"},
+	}
+	// What the half-dead account answers besides the summary, by mode;
+	// "+ok": the call that ends its chain must have succeeded.
+	others := map[orgscan.Mode][]string{
+		orgscan.ModeRole: {"sts:GetCallerIdentity", "iam:ListVirtualMFADevices", "iam:GetCredentialReport+ok"},
+		orgscan.ModeRoot: {"iam:GetUser", "iam:ListAccessKeys", "iam:ListSigningCertificates", "iam:ListMFADevices", "iam:GetLoginProfile"},
+	}
+	const timeout = 700 * time.Millisecond
+	scanned, skipped := expected(w, nil)
+	healthy := slices.DeleteFunc(slices.Clone(scanned), func(id string) bool { return id == dead || id == slowIAM })
 	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
-		r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: mode, AccountTimeout: 700 * time.Millisecond, Parallel: 4},
+		clk := testclock.Manual()
+		progress := &doneSet{}
+		ops := &opLog{}
+		run := startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey,
+			orgscan.Options{Mode: mode, AccountTimeout: timeout, Parallel: 4, Clock: clk, Progress: progress}, ops,
 			awsemu.WithFaults(
 				awsemu.Fault{AccountID: dead, Hang: true},
 				awsemu.Fault{AccountID: slowIAM, Service: "iam", Action: "GetAccountSummary", Hang: true}))
-		scanned, skipped := expected(w, nil)
+		var deadHeld []string
+		waitUntil(t, fmt.Sprintf("mode %d: the healthy accounts to finish while the others hang", mode), func() bool {
+			if !progress.all(healthy) {
+				return false
+			}
+			var slowKey string
+			for _, c := range run.srv.Held() {
+				if c.CallerAccount == slowIAM {
+					slowKey = c.AccessKeyID
+				}
+			}
+			deadHeld = heldBy(run.srv, dead)
+			return slices.Equal(deadHeld, deadCalls[mode]) && slices.Equal(heldBy(run.srv, slowIAM), []string{"iam:GetAccountSummary"}) &&
+				ops.answered(slowKey, others[mode]...)
+		})
+		if progress.all([]string{dead}) || progress.all([]string{slowIAM}) {
+			t.Fatalf("mode %d: an account with a hung call finished before its deadline", mode)
+		}
+		clk.Advance(timeout)
+		r := run.ended(t, "the account deadline passed")
 		results := checkOrg(t, r, scanned, skipped)
-		if r.took > 5*time.Second {
-			t.Errorf("mode %d: the scan took %v; a dead account must cost one deadline, not more", mode, r.took)
+		if n := clk.Pending(); n != 0 {
+			t.Errorf("mode %d: %d deadlines still pending after the run", mode, n)
 		}
 		for _, a := range r.doc.Accounts {
 			var timeouts []string
@@ -550,6 +644,12 @@ func TestOrgAccountTimeout(t *testing.T) {
 			case dead:
 				if len(timeouts) == 0 || a.Summary != nil {
 					t.Errorf("mode %d: dead account %s: gaps %+v", mode, a.ID, a.Gaps)
+				}
+				// Each call named is one that was waiting at the deadline.
+				for _, c := range timeouts {
+					if !slices.Contains(deadHeld, c) {
+						t.Errorf("mode %d: dead account timed out on %s, which was not in flight (in flight: %v)", mode, c, deadHeld)
+					}
 				}
 				if statusOf(results, a.ID, "root-access-key") != rule.Unknown {
 					t.Errorf("dead account root-access-key = %s", statusOf(results, a.ID, "root-access-key"))
@@ -717,12 +817,8 @@ func TestOrgCancelled(t *testing.T) {
 	// loaded machine a timer can fire before the run has set up at all.
 	stop := &cancelAfter{after: 10, cancel: cancel}
 	r := runOrg(t, ctx, w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot, Parallel: 8, Progress: stop}, awsemu.WithLatency(40*time.Millisecond))
-	cancelledAt := stop.when.Load()
-	if cancelledAt == nil {
+	if stop.done.Load() < stop.after {
 		t.Fatalf("the scan finished before it was cancelled: %v", r.err)
-	}
-	if took := time.Since(*cancelledAt); took > 2*time.Second {
-		t.Errorf("the cancelled scan took %v to return", took)
 	}
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -753,6 +849,19 @@ func TestOrgCancelled(t *testing.T) {
 	if finished == 0 || cancelled == 0 {
 		t.Errorf("%d finished, %d cancelled: the cancellation did not land mid-scan", finished, cancelled)
 	}
+	// Promptly, counted rather than timed: once cancelled, the scan
+	// starts no account. Every session opened belongs to an account that
+	// finished or to one of the at most Parallel in flight when the run
+	// was cancelled; a scan that carried on would open one per account.
+	opened := 0
+	for _, c := range r.srv.Calls() {
+		if c.Action == "AssumeRoot" && c.Status == 200 {
+			opened++
+		}
+	}
+	if opened > finished+r.o.Parallel {
+		t.Errorf("%d AssumeRoot sessions for %d finished accounts and %d workers: accounts were started after the cancellation", opened, finished, r.o.Parallel)
+	}
 	// Whatever discovery had listed is accounted for, skipped included.
 	for _, s := range r.doc.Organization.Skipped {
 		if seen[s.AccountID] {
@@ -771,15 +880,12 @@ type cancelAfter struct {
 	after  int32
 	cancel context.CancelFunc
 	done   atomic.Int32
-	when   atomic.Pointer[time.Time]
 }
 
 func (c *cancelAfter) Add(int)        {}
 func (c *cancelAfter) DiscoveryDone() {}
 func (c *cancelAfter) Done(string, bool) {
 	if c.done.Add(1) == c.after {
-		now := time.Now()
-		c.when.Store(&now)
 		c.cancel()
 	}
 }
@@ -844,24 +950,55 @@ func TestOrgAsRoot(t *testing.T) {
 }
 
 // TestOrgDiscoveryHangs: a hung Organizations endpoint bounds discovery
-// by the same deadline as an account; it never hangs the run.
+// by the same deadline as an account; it never hangs the run. The
+// deadline runs on a manual clock, advanced once what must finish first
+// has finished and the hung calls are in flight; one advance must end the
+// run.
 func TestOrgDiscoveryHangs(t *testing.T) {
 	t.Parallel()
+	const timeout = 500 * time.Millisecond
 	w := awsemu.OrgWorld(45, awsemu.OrgWorldOptions{})
-	// ListAccounts stops answering after the first page; the OU walk
-	// still lists everything.
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: 500 * time.Millisecond},
-		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 1, Hang: true}))
 	scanned, skipped := expected(w, nil)
+
+	// ListAccounts stops answering after the first page; the OU walk
+	// still lists everything, and every account is scanned meanwhile.
+	clk := testclock.Manual()
+	progress := &doneSet{}
+	run := startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: timeout, Clock: clk, Progress: progress}, nil,
+		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 1, Hang: true}))
+	waitUntil(t, "every account scanned while ListAccounts hangs", func() bool {
+		return progress.all(scanned) && slices.Contains(heldBy(run.srv, awsemu.OrgWorldManagementID), "organizations:ListAccounts")
+	})
+	clk.Advance(timeout)
+	r := run.ended(t, "the ListAccounts deadline passed")
 	checkOrg(t, r, scanned, skipped)
-	if r.doc.Incomplete != nil || r.took > 5*time.Second {
-		t.Errorf("incomplete %+v after %v", r.doc.Incomplete, r.took)
+	if r.doc.Incomplete != nil {
+		t.Errorf("incomplete %+v", r.doc.Incomplete)
 	}
+	listGap := false
+	for _, g := range r.doc.Organization.Gaps {
+		listGap = listGap || g.Call == "organizations:ListAccounts" && strings.Contains(g.Message, "listed every account instead")
+	}
+	if !listGap {
+		t.Errorf("no gap for the hung ListAccounts: %+v", r.doc.Organization.Gaps)
+	}
+
 	// Nothing in Organizations answers: a clear error, after one deadline.
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: 500 * time.Millisecond},
+	// Setup's deadline covers sts:GetCallerIdentity too, which answers:
+	// the deadline passes once it has.
+	clk = testclock.Manual()
+	ops := &opLog{}
+	run = startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: timeout, Clock: clk}, ops,
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Hang: true}))
-	if r.err == nil || r.took > 5*time.Second || !strings.Contains(r.err.Error(), "organizations:") {
-		t.Errorf("err = %v after %v", r.err, r.took)
+	waitUntil(t, "setup and discovery to hang", func() bool {
+		held := heldBy(run.srv, awsemu.OrgWorldManagementID)
+		return slices.Contains(held, "organizations:DescribeOrganization") && slices.Contains(held, "organizations:ListAccounts") &&
+			ops.answered(awsemu.OrgWorldAdminKey, "sts:GetCallerIdentity")
+	})
+	clk.Advance(timeout)
+	r = run.ended(t, "the setup and discovery deadlines passed")
+	if r.err == nil || !strings.Contains(r.err.Error(), "organizations:") {
+		t.Errorf("err = %v", r.err)
 	}
 }
 
