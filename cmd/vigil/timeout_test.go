@@ -154,12 +154,12 @@ func TestTimeoutFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"scan", "--call-timeout", "0"}, "--call-timeout must be positive"},
-		{[]string{"scan", "--account-timeout", "0"}, "--account-timeout must be positive"},
+		{[]string{"scan", "--call-timeout", "0"}, `"0" is out of range: want 1s to 1h`},
+		{[]string{"scan", "--account-timeout", "0"}, `"0" is out of range: want 1s to 1d`},
 		{[]string{"scan", "--from", "testdata/snapshot.json", "--call-timeout", "5s"}, "--call-timeout has no effect when evaluating a file"},
 		{[]string{"scan", "--from", "testdata/snapshot.json", "--account-timeout", "5s"}, "--account-timeout has no effect when evaluating a file"},
-		{[]string{"fix", "--call-timeout", "0"}, "--call-timeout must be positive"},
-		{[]string{"prevent", "--call-timeout", "0"}, "--call-timeout must be positive"},
+		{[]string{"fix", "--call-timeout", "0"}, `"0" is out of range: want 1s to 1h`},
+		{[]string{"prevent", "--call-timeout", "2h"}, `"2h" is out of range: want 1s to 1h`},
 		{[]string{"prevent", "--offline", "--call-timeout", "5s"}, "--offline makes no AWS call: --call-timeout has no effect with it"},
 	} {
 		r := vigil(t, nil, c.args...).want(t, 2)

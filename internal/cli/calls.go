@@ -23,14 +23,6 @@ func addCallTimeoutFlag(f *pflag.FlagSet, d *time.Duration) {
 	f.Var(newDuration(d, rangeCallTimeout), "call-timeout", "give up on one attempt of an AWS call after this long ("+rangeCallTimeout.String()+"); the SDK then retries it (up to --max-attempts)")
 }
 
-// checkCallTimeout rejects a call timeout that would bound nothing.
-func checkCallTimeout(d time.Duration) error {
-	if d <= 0 {
-		return usagef("--call-timeout must be positive")
-	}
-	return nil
-}
-
 // limitCalls bounds every call made with cfg: each attempt by the call
 // timeout, on the run's clock, with a warning naming a call that stalls.
 func limitCalls(app *App, cfg *aws.Config, timeout time.Duration) {

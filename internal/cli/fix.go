@@ -152,8 +152,6 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--yes and --audit-log only apply to --apply")
 	case o.parallel < 1 || o.parallel > 1024:
 		return usagef("--parallel %d: want 1 to 1024", o.parallel)
-	case o.callTimeout <= 0:
-		return checkCallTimeout(o.callTimeout)
 	case o.events < 1 || o.events > fix.MaxEvents:
 		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
 	}

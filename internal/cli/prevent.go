@@ -118,9 +118,6 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 	case o.offline && changed("call-timeout"):
 		return usagef("--offline makes no AWS call: --call-timeout has no effect with it")
 	}
-	if err := checkCallTimeout(o.callTimeout); err != nil {
-		return err
-	}
 	for _, t := range o.targets {
 		if !prevent.IsTarget(strings.TrimSpace(t)) {
 			return usagef("--target %q: want a root ID (r-…), an OU ID (ou-…-…) or a 12-digit account ID", t)

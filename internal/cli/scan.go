@@ -165,9 +165,6 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	if err := checkCallTimeout(o.callTimeout); err != nil {
-		return 0, false, err
-	}
 	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
 		fileArg{flag: "targets", path: o.multi.targets},
 		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
