@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // This file proves the AWS CLI commands of the knowledge base. Every sh
@@ -158,7 +160,9 @@ func isExecutable(p string) bool {
 	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
 }
 
-var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+// now is the procedures' present: the emulator's clock, which stands
+// still, and SOURCE_DATE_EPOCH of the vigil processes the pages run.
+var now = testclock.Ref().Truncate(time.Second)
 
 // step is one block of a page run in the procedure's shell, or a probe:
 // a command of the test's own that checks a claim the page makes.
@@ -336,6 +340,8 @@ func runProcedure(t *testing.T, pr procedure, blocks map[string]kb.Block, files 
 		shimEnv+"=1", shimCLIs+"="+strings.Join(clis, string(os.PathListSeparator)), shimURL+"="+svc.URL(), shimLog+"="+log,
 		// For vigil; the shim gives the AWS CLI --endpoint-url, which wins.
 		"AWS_ENDPOINT_URL="+svc.URL(),
+		// vigil judges ages ("used 2 days ago") on the emulator's clock.
+		clock.SourceDateEpoch+"="+testclock.EpochAt(now),
 	)
 	p := &procRun{srv: srv, svc: svc, dir: dir, env: env, log: log}
 	if pr.before != nil {
