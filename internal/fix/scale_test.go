@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -18,6 +19,7 @@ import (
 // parallel, each exactly once; afterwards no access key is left that the
 // guard let through, and a new plan has nothing to do.
 func TestLargeOrganisation(t *testing.T) {
+	slowtest.Skip(t, "a plan and its application in 300 accounts")
 	const n = 300
 	srv := awsemu.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 7, Suspended: 5}))
 	cfg := srv.ConfigFor(t, awsemu.OrgWorldAdminKey, quickRetries)

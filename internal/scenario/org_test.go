@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -254,6 +255,7 @@ func statusOf(results []rule.Result, account, ruleID string) rule.Status {
 // TestOrgPagination: 137 members need seven ListAccounts pages of at most
 // twenty; none is lost or listed twice, and each has its OU path.
 func TestOrgPagination(t *testing.T) {
+	slowtest.Skip(t, "a scan of 137 accounts")
 	t.Parallel()
 	w := awsemu.OrgWorld(137, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 1})
 	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRole})
@@ -581,6 +583,7 @@ func TestOrgAccountTimeout(t *testing.T) {
 // service, discovery included. The SDK's retries carry every account
 // through: all complete, nothing is lost.
 func TestOrgThrottlingStorm(t *testing.T) {
+	slowtest.Skip(t, "a scan of 120 accounts under throttling")
 	t.Parallel()
 	w := awsemu.OrgWorld(120, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 9, Suspended: 1})
 	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
