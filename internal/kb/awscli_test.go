@@ -67,21 +67,16 @@ func TestMain(m *testing.M) {
 // shim runs the AWS CLIs in order until one knows the command. A CLI that
 // exits 252 saying the command or an argument is unknown (a model older
 // than the command) passes the command on; any other outcome is final.
-// What a CLI does not know is remembered for the rest of the run (by
-// command and option names, not values), so that the next command of the
-// same shape does not start it only to hear the same answer again: every
-// start of the CLI costs most of a second of CPU.
+// What a CLI does not know is remembered for the rest of the run, so that
+// the same command in another procedure (the pages share blocks) does not
+// start it only to hear the same answer again: every start of the CLI
+// costs most of a second of CPU.
 func shim() int {
 	clis := filepath.SplitList(os.Getenv(shimCLIs))
 	args := append(os.Args[1:], "--endpoint-url", os.Getenv(shimURL))
 	known := func(cli string) string {
-		shape := []string{cli}
-		for i, a := range os.Args[1:] {
-			if i < 2 || strings.HasPrefix(a, "--") {
-				shape = append(shape, a)
-			}
-		}
-		return filepath.Join(os.Getenv(shimKnown), fmt.Sprintf("%x", sha256.Sum256([]byte(strings.Join(shape, "\x00")))))
+		command := strings.Join(append([]string{cli}, os.Args[1:]...), "\x00")
+		return filepath.Join(os.Getenv(shimKnown), fmt.Sprintf("%x", sha256.Sum256([]byte(command))))
 	}
 	logf := func(cli, outcome string) {
 		f, err := os.OpenFile(os.Getenv(shimLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
