@@ -238,7 +238,7 @@ func targetsWorld(t *testing.T) (*awsemu.Server, map[string]string, string) {
 	t.Helper()
 	w := awsemu.OrgWorld(4, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	w.Accounts[1].Users = []awsemu.User{{Name: "auditor", AccessKeys: []awsemu.AccessKey{{ID: "AKIATARGETSACCT10001"}, {ID: "AKIATARGETSACCT10002"}}}}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return testclock.Ref() }))
+	srv := awsemu.Start(t, w, awsemu.WithClock(testclock.Ref))
 	home := t.TempDir()
 	config, creds := filepath.Join(home, "config"), filepath.Join(home, "credentials")
 	os.WriteFile(config, []byte("[profile mgmt]\nregion = eu-west-1\n[profile acct1]\nregion = eu-west-1\n[profile acct1-again]\nregion = eu-west-1\n"), 0o600)
