@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // fixDoc is the part of vigil fix's JSON the tests read.
@@ -61,7 +62,7 @@ func TestFixDemo(t *testing.T) {
 			cmd := append(c.args, "--audit-log", filepath.Join(dir, "never.jsonl"))
 			vigil(t, nil, cmd...).want(t, 2) // --audit-log only with --apply
 			r := vigil(t, nil, c.args...).want(t, 0)
-			golden(t, c.name, demoSecond.ReplaceAllString(demoURL.ReplaceAllString(r.stdout, "http://127.0.0.1:PORT"), "2026-11-26T12:00:0NZ"))
+			golden(t, c.name, demoSecond.ReplaceAllString(demoURL.ReplaceAllString(r.stdout, "http://127.0.0.1:PORT"), demoSecondMask))
 			if !strings.Contains(r.stderr, "built-in demo organisation") {
 				t.Errorf("stderr %q", r.stderr)
 			}
@@ -182,7 +183,7 @@ func TestFixDemoApply(t *testing.T) {
 // runs of the binary see the same, changing, state.
 func demoEmulator(t *testing.T) (*awsemu.Server, map[string]string) {
 	t.Helper()
-	srv := awsemu.Start(t, awsemu.DemoWorld(time.Now()))
+	srv := awsemu.Start(t, awsemu.DemoWorld(testclock.Ref()))
 	return srv, map[string]string{
 		"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey,
 		"AWS_SECRET_ACCESS_KEY": "demo-admin-secret-in-env", "AWS_REGION": "us-east-1",
@@ -273,7 +274,7 @@ func TestFixApplyThenScan(t *testing.T) {
 // TestFixPartialFailure: a failure in one account does not stop the
 // others; the exit code is 1 and a second run finishes the job.
 func TestFixPartialFailure(t *testing.T) {
-	srv := awsemu.Start(t, twoMemberWorld(time.Now()))
+	srv := awsemu.Start(t, twoMemberWorld(testclock.Ref()))
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIATWOMGMTADMIN0001", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "eu-west-1"}
 	srv.AddFault(awsemu.Fault{Service: "iam", Action: "DeleteAccessKey", AccountID: "222222222222", Code: "AccessDenied"})
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")

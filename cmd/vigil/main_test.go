@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -62,7 +63,7 @@ func vigil(t *testing.T, env map[string]string, args ...string) result {
 		"AWS_CONFIG_FILE":             filepath.Join(home, "no-config"),
 		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "no-credentials"),
 		"AWS_EC2_METADATA_DISABLED":   "true",
-		"SOURCE_DATE_EPOCH":           "1795694400", // 2026-11-26T12:00:00Z
+		clock.SourceDateEpoch:         testclock.Epoch(), // the tests' reference time
 	}
 	for k, v := range env {
 		base[k] = v
@@ -94,6 +95,9 @@ func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
 	if *update {
+		if testclock.Moved() {
+			t.Fatalf("-update writes the golden files at the default reference time; unset %s", testclock.Var)
+		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -106,8 +110,9 @@ func golden(t *testing.T, name, got string) {
 	if err != nil {
 		t.Fatalf("%v (run go test ./cmd/vigil -update to create it)", err)
 	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update after checking the change):\n--- want\n%s\n--- got\n%s", path, want, got)
+	// With the reference time moved, dates derived from it move too.
+	if err := testclock.Shifted(string(want), got); err != nil {
+		t.Errorf("output differs from %s: %v (run with -update after checking the change):\n--- want\n%s\n--- got\n%s", path, err, want, got)
 	}
 }
 
@@ -160,23 +165,27 @@ func TestGoldenJSON(t *testing.T) {
 
 func TestGoldenCredentialReport(t *testing.T) {
 	// A CSV carries no generation time; the test gives one, an hour
-	// before the reference time.
+	// before the time the golden file was written at. The file's dates
+	// are fixed data, so it is judged at that fixed time wherever the
+	// reference time is.
 	data, err := os.ReadFile("testdata/credential-report.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "credential-report.csv")
+	at := map[string]string{clock.SourceDateEpoch: testclock.EpochAt(testclock.Default)}
 	if err := os.WriteFile(file, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	generated := testclock.Ref().Add(-time.Hour).Format(time.RFC3339)
-	r := vigil(t, nil, "scan", "--credential-report", file, "--report-time", generated, "--max-report-age", "0").want(t, 0)
+	generated := testclock.Default.Add(-time.Hour).Format(time.RFC3339)
+	r := vigil(t, at, "scan", "--credential-report", file, "--report-time", generated, "--max-report-age", "0").want(t, 0)
 	golden(t, "credential-report.txt", strings.ReplaceAll(r.stdout, file, "FILE"))
 	if !strings.Contains(r.stdout, "Account 210987654321") {
 		t.Error("account ID not taken from the root row's ARN")
 	}
 	// The same file on stdin.
 	cmd := exec.Command(binary, "scan", "--credential-report", "-", "--format", "json", "--max-report-age", "0")
+	cmd.Env = append(os.Environ(), clock.SourceDateEpoch+"="+at[clock.SourceDateEpoch])
 	cmd.Stdin, _ = os.Open("testdata/credential-report.csv")
 	out, err := cmd.Output()
 	if err != nil || !bytes.Contains(out, []byte(`"account_id": "210987654321"`)) {

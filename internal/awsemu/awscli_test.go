@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/slowtest"
 )
 
 // TestAWSCLI drives the emulator with the AWS CLI (botocore), a second,
@@ -20,9 +22,7 @@ func TestAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Skip("aws CLI not on PATH")
 	}
-	if testing.Short() {
-		t.Skip("starts Python processes")
-	}
+	slowtest.Skip(t, "the emulator's answers to the AWS CLI (Python processes)")
 	srv := startTest(t)
 	dir := t.TempDir()
 	none := filepath.Join(dir, "none")

@@ -29,7 +29,9 @@
 // credential scope; signatures are not verified (see auth.go for why).
 // Root keys and IAM user keys in account state sign requests automatically;
 // World.Credentials adds more identities; AssumeRole and AssumeRoot issue
-// sessions that expire by the server clock.
+// sessions that expire by the server clock, their Expiration stated in the
+// caller's wall-clock frame (clients judge expiry by their own clock, and
+// a test's server clock may be years away or stand still).
 //
 // There is no IAM policy evaluation: the root user, IAM users and role
 // sessions may do anything in their own account. The restrictions that

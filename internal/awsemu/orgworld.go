@@ -16,12 +16,15 @@ const (
 	OrgWorldDelegatedKey = "AKIAORGWORLDDELEG001"
 )
 
-// OrgWorldOptions shapes a generated organisation. The zero value is a
-// sensible default: two levels of four OUs, a read-only audit role named
+// OrgWorldOptions shapes a generated organisation. Apart from Now, the
+// zero value is a sensible default: two levels of four OUs, a read-only audit role named
 // VigilAudit in every account, centralised root credentials management on,
 // and a fresh credential report in every account.
 type OrgWorldOptions struct {
-	// Now dates everything; the zero value is 2026-11-26T12:00:00Z.
+	// Now dates everything (tests pass their reference time,
+	// testclock.Ref). It is required: a world dated from a fixed day while
+	// its scan runs on another clock would make results depend on the day
+	// a test runs.
 	Now time.Time
 	// Seed picks each account's root-credential state; runs with the same
 	// seed produce the same world.
@@ -81,7 +84,7 @@ var orgWorldProfiles = []struct {
 // SDK; OrgWorldProfile says which state an account was given.
 func OrgWorld(n int, o OrgWorldOptions) *World {
 	if o.Now.IsZero() {
-		o.Now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+		panic("awsemu: OrgWorldOptions.Now is required")
 	}
 	if o.Depth <= 0 {
 		o.Depth = 2

@@ -12,11 +12,12 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 func TestOrgWorldShape(t *testing.T) {
 	for _, n := range []int{0, 1, 57} {
-		w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Suspended: min(n, 2), Closed: min(n, 1), DelegatedAdmin: n > 0})
+		w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: min(n, 2), Closed: min(n, 1), DelegatedAdmin: n > 0})
 		if err := w.Validate(); err != nil {
 			t.Fatalf("n=%d: invalid world: %v", n, err)
 		}
@@ -35,7 +36,7 @@ func TestOrgWorldShape(t *testing.T) {
 	if len(seen) != 7 || seen["no-credentials"] < 600 || seen["active-key"] < 80 {
 		t.Errorf("profile mix %v", seen)
 	}
-	a, b := awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Seed: 3}), awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Seed: 3})
+	a, b := awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 3}), awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 3})
 	for i := range a.Accounts {
 		if len(a.Accounts[i].Root.AccessKeys) != len(b.Accounts[i].Root.AccessKeys) || a.Accounts[i].Root.Password != b.Accounts[i].Root.Password {
 			t.Fatalf("account %d differs between two worlds of the same seed", i)
@@ -49,7 +50,7 @@ func TestOrgWorldShape(t *testing.T) {
 // organisation scan does, end to end.
 func TestOrgWorldThroughSDK(t *testing.T) {
 	const n = 250
-	srv := awsemu.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Suspended: 3}),
+	srv := awsemu.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 3}),
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "TooManyRequestsException", Probability: 0.33}))
 	retries := func(o *config.LoadOptions) error {
 		o.Retryer = func() aws.Retryer { return retry.AddWithMaxAttempts(retryNoDelay(), 20) }

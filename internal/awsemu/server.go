@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // Server is a running emulator. All methods are safe for concurrent use,
@@ -79,8 +81,10 @@ type Call struct {
 // Option configures a Server at construction.
 type Option func(*Server)
 
-// WithClock sets the server clock (default time.Now). Report ages, session
-// expiry and generated timestamps all follow it.
+// WithClock sets the server clock (default time.Now; in Start, the tests'
+// reference time running in real time). Report ages, session expiry and
+// generated timestamps all follow it; session expiry is stated to clients
+// in their own frame (see callerExpiry).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.clock = now } }
 
 // WithSeed seeds the generator used for probabilistic faults and for new
@@ -114,8 +118,11 @@ func NewServer(w *World, opts ...Option) *Server {
 	return s
 }
 
-// Start is NewServer for tests: an invalid world fails the test, and the
-// server is closed when the test ends.
+// Start is NewServer for tests: an invalid world fails the test, the
+// server is closed when the test ends, and its clock, unless an option
+// sets one, starts at the tests' reference time (testclock.Ref, which
+// VIGIL_TEST_TIME moves) and runs in real time, so that no test depends on
+// the day it runs. Worlds are dated from the same reference time.
 func Start(t testing.TB, w *World, opts ...Option) *Server {
 	t.Helper()
 	if w == nil {
@@ -124,7 +131,7 @@ func Start(t testing.TB, w *World, opts ...Option) *Server {
 	if err := w.Validate(); err != nil {
 		t.Fatalf("awsemu: invalid world: %v", err)
 	}
-	s := NewServer(w, opts...)
+	s := NewServer(w, append([]Option{WithClock(testclock.Running())}, opts...)...)
 	t.Cleanup(s.Close)
 	return s
 }

@@ -50,8 +50,23 @@ func (s *Server) newSession(p principal, now time.Time, d time.Duration) (*sessi
 		AccessKeyId:     p.accessKeyID,
 		SecretAccessKey: sess.secret,
 		SessionToken:    sess.token,
-		Expiration:      isoTime(sess.expires),
+		Expiration:      isoTime(callerExpiry(now, sess.expires)),
 	}
+}
+
+// callerExpiry states a session's expiry in the caller's frame of time.
+// The server enforces expiry on its own clock, but clients judge it on
+// theirs: the SDK's credential cache and Vigil's session renewal compare
+// Expiration with the wall clock. AWS and its clients share a clock; a
+// test's server clock need not (a reference time years away, a manual
+// clock that stands still), and an Expiration in the server's frame would
+// then look long past (every call re-assumes) or far off (a session is
+// never renewed). So the response names the wall-clock instant at which
+// the session's remaining life, by the server clock, runs out: what AWS
+// would say if the two clocks agreed. When the server runs on the wall
+// clock the two frames are the same.
+func callerExpiry(now, expires time.Time) time.Time {
+	return time.Now().UTC().Add(expires.Sub(now)).Truncate(time.Second)
 }
 
 // stsAssumeRole: trust policies are not modelled. Any caller except a

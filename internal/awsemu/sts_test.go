@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -70,6 +71,7 @@ func TestAssumeRoleFlow(t *testing.T) {
 	clock := awsemu.NewManualClock(t0)
 	srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
 	ctx := t.Context()
+	before := time.Now()
 	out, err := clientsFor(t, srv, mgmtAdminKey).sts.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn:         aws.String("arn:aws:iam::" + memberID + ":role/OrganizationAccountAccessRole"),
 		RoleSessionName: aws.String("vigil-scan"),
@@ -79,10 +81,12 @@ func TestAssumeRoleFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	creds := out.Credentials
-	if !strings.HasPrefix(aws.ToString(creds.AccessKeyId), "ASIA") || aws.ToString(creds.SessionToken) == "" ||
-		!creds.Expiration.Equal(t0.Add(15*time.Minute)) {
+	if !strings.HasPrefix(aws.ToString(creds.AccessKeyId), "ASIA") || aws.ToString(creds.SessionToken) == "" {
 		t.Errorf("credentials = %+v", creds)
 	}
+	// The server clock is years from the wall clock and stands still; the
+	// expiry is stated in the client's frame, 15 minutes from now.
+	wantExpiry(t, creds.Expiration, before, 15*time.Minute)
 	wantARN := "arn:aws:sts::" + memberID + ":assumed-role/OrganizationAccountAccessRole/vigil-scan"
 	if aws.ToString(out.AssumedRoleUser.Arn) != wantARN || !strings.HasSuffix(aws.ToString(out.AssumedRoleUser.AssumedRoleId), ":vigil-scan") {
 		t.Errorf("assumed role user = %+v", out.AssumedRoleUser)
@@ -188,10 +192,9 @@ func assumeRoot(t *testing.T, srv *awsemu.Server, signer, target, policy string)
 func TestAssumeRootDeleteCredentials(t *testing.T) {
 	srv := startTest(t)
 	ctx := t.Context()
+	before := time.Now()
 	root, out := assumeRoot(t, srv, mgmtAdminKey, memberID, deletePolicy)
-	if !out.Credentials.Expiration.Equal(t0.Add(900 * time.Second)) {
-		t.Errorf("expiration = %v, want 900 s after issue", out.Credentials.Expiration)
-	}
+	wantExpiry(t, out.Credentials.Expiration, before, 900*time.Second)
 
 	id, err := root.sts.GetCallerIdentity(ctx, nil)
 	if err != nil {
@@ -428,5 +431,71 @@ func TestGovCloudPartition(t *testing.T) {
 	}
 	if !strings.HasPrefix(aws.ToString(ar.AssumedRoleUser.Arn), "arn:aws-us-gov:sts::") {
 		t.Errorf("assumed role arn = %s", aws.ToString(ar.AssumedRoleUser.Arn))
+	}
+}
+
+// wantExpiry checks a session's Expiration: d after it was issued, on the
+// caller's clock (the wall clock), whatever the server's clock says. It
+// was issued between before and now; Expiration is whole seconds.
+func wantExpiry(t *testing.T, got *time.Time, before time.Time, d time.Duration) {
+	t.Helper()
+	after := time.Now()
+	if got == nil || got.Before(before.Add(d).Truncate(time.Second)) || got.After(after.Add(d)) {
+		t.Errorf("expiration = %v, want %v after issue by the wall clock (issued between %v and %v)", got, d, before.UTC(), after.UTC())
+	}
+}
+
+// TestSessionExpiryFrame: a session issued by a server whose clock is
+// years before or after the wall clock lasts, to the SDK's credential
+// cache, exactly its duration: it is neither renewed on every call (as it
+// would be if it looked long expired) nor never (as if it expired years
+// from now).
+func TestSessionExpiryFrame(t *testing.T) {
+	for name, at := range map[string]time.Time{
+		"server clock years behind": time.Now().AddDate(-7, 0, 0),
+		"server clock years ahead":  time.Now().AddDate(8, 0, 0),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			clock := awsemu.NewManualClock(at)
+			srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
+			client := func(window time.Duration) *sts.Client {
+				cfg := srv.ConfigFor(t, mgmtAdminKey)
+				cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg),
+					"arn:aws:iam::"+memberID+":role/OrganizationAccountAccessRole", func(o *stscreds.AssumeRoleOptions) {
+						o.Duration = 15 * time.Minute
+					}), func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = window })
+				return sts.NewFromConfig(cfg)
+			}
+
+			// A cache that renews a second into the session's life
+			// renews once a second has passed on the wall clock.
+			renewing := client(15*time.Minute - time.Second)
+			if _, err := renewing.GetCallerIdentity(t.Context(), nil); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1100 * time.Millisecond)
+			if _, err := renewing.GetCallerIdentity(t.Context(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if n := srv.CallCount("sts", "AssumeRole"); n != 2 {
+				t.Errorf("%d AssumeRole calls, want 2: one, then one renewal a second into the session", n)
+			}
+			srv.ResetCalls()
+
+			member := client(0)
+			for i := range 3 {
+				if _, err := member.GetCallerIdentity(t.Context(), nil); err != nil {
+					t.Fatalf("call %d: %v", i+1, err)
+				}
+			}
+			if n := srv.CallCount("sts", "AssumeRole"); n != 1 {
+				t.Errorf("%d AssumeRole calls for three calls within the session's life, want 1", n)
+			}
+			// Past its life on the server clock, the server refuses it.
+			clock.Advance(15 * time.Minute)
+			_, err := member.GetCallerIdentity(t.Context(), nil)
+			wantAPIError(t, err, "ExpiredToken", 400)
+		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,8 +29,10 @@ type App struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Version        string
-	// Now is the clock; it honours SOURCE_DATE_EPOCH so that outputs can be
-	// reproduced byte for byte.
+	// Now is the clock; nil means the process's own (clock.FromEnv of
+	// Getenv): the wall clock, or the instant SOURCE_DATE_EPOCH names, so
+	// that outputs can be reproduced byte for byte and a test and the
+	// processes it starts agree on what "now" is.
 	Now    func() time.Time
 	Getenv func(string) string
 	// IsTerminal reports whether w is an interactive terminal.
@@ -75,20 +76,28 @@ func DefaultApp(version string) *App {
 	}
 }
 
-// now is the clock of every time Vigil writes. SOURCE_DATE_EPOCH pins it
-// (the reproducible-builds convention), and then it advances in real time
-// from that instant, so durations measured against it stay true.
-func (a *App) now() time.Time {
+// now is the clock of every time Vigil writes and judges ages by. Main
+// sets it up before any command runs.
+func (a *App) now() time.Time { return a.Now().UTC() }
+
+// setClock gives the app the process's clock unless a test gave it one.
+// SOURCE_DATE_EPOCH (the reproducible-builds convention) pins it; a value
+// that is not a time is refused rather than silently read as today, since
+// every age Vigil judges ("used 2 days ago") would then be wrong.
+func (a *App) setClock() error {
 	if a.Now != nil {
-		return a.Now()
+		return nil
 	}
-	if v := a.Getenv("SOURCE_DATE_EPOCH"); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-			a.Now = func() time.Time { return time.Unix(s, 0).UTC() }
-			return a.Now()
-		}
+	getenv := a.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
 	}
-	return time.Now().UTC()
+	c, err := clock.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	a.Now = c.Now
+	return nil
 }
 
 // clock runs the run's deadlines (accounts, calls, stall warnings). It is
@@ -127,6 +136,10 @@ func (e findingsError) Error() string {
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, app *App) int {
+	if err := app.setClock(); err != nil {
+		fmt.Fprintln(app.Stderr, "vigil:", err)
+		return ExitUsage
+	}
 	root := NewRootCommand(app)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 func fixWorld() *awsemu.World {
@@ -15,7 +15,7 @@ func fixWorld() *awsemu.World {
 	w.Organization.TrustedAccess = []string{"iam.amazonaws.com"}
 	w.Organization.RootCredentialsManagement = true
 	w.Accounts[1].Root.AccessKeys = []awsemu.AccessKey{{ID: "AKIAMEMBERROOTKEY001",
-		LastUsed: &awsemu.KeyLastUsed{Date: time.Now().Add(-400 * 24 * time.Hour), Region: "us-east-1", Service: "s3"}}}
+		LastUsed: &awsemu.KeyLastUsed{Date: testclock.Days(-400), Region: "us-east-1", Service: "s3"}}}
 	return w
 }
 

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 const (
@@ -57,7 +57,7 @@ func runVigil(t *testing.T, stdin string, tty bool, args ...string) run {
 	var out, errb bytes.Buffer
 	app := &App{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, Version: "test",
-		Now:             func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) },
+		Now:             testclock.Ref,
 		Getenv:          os.Getenv,
 		IsTerminal:      func(io.Writer) bool { return false },
 		StdinIsTerminal: func() bool { return tty },

@@ -6,7 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // TestProgressOnTerminal: on a terminal an organisation scan shows a bar
@@ -16,7 +17,7 @@ func TestProgressOnTerminal(t *testing.T) {
 	run := func(terminal bool, args ...string) (string, string) {
 		var out, errb bytes.Buffer
 		app := &App{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Version: "test",
-			Now:    func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) },
+			Now:    testclock.Ref,
 			Getenv: func(string) string { return "" },
 			IsTerminal: func(w io.Writer) bool {
 				return terminal && w == io.Writer(&errb)

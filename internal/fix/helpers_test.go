@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // The test estate: an organisation whose members hold the root
@@ -47,9 +48,9 @@ const (
 
 var day = 24 * time.Hour
 
-// now is the estate's present: the emulator runs on the real clock (the
-// SDK's credential cache judges session expiry by it), and the world is
-// dated relative to it.
+// now is the estate's present, the tests' reference time: the world is
+// dated relative to it, and the emulator's clock and the fixer's start at
+// it and run in real time, so that sessions still expire.
 func estate(now time.Time) *awsemu.World {
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	used := func(d time.Duration, region, service string) *awsemu.KeyLastUsed {
@@ -111,29 +112,31 @@ func quickRetries(o *config.LoadOptions) error {
 }
 
 type env struct {
-	t   *testing.T
-	srv *awsemu.Server
-	now time.Time
+	t     *testing.T
+	srv   *awsemu.Server
+	now   time.Time
+	clock func() time.Time // the emulator's and the fixer's
 }
 
 func start(t *testing.T, mutate ...func(*awsemu.World)) *env {
 	t.Helper()
-	now := time.Now().UTC().Truncate(time.Second)
+	now := testclock.Ref().Truncate(time.Second)
 	w := estate(now)
 	for _, m := range mutate {
 		m(w)
 	}
-	return &env{t: t, srv: awsemu.Start(t, w), now: now}
+	clock := testclock.Running()
+	return &env{t: t, srv: awsemu.Start(t, w, awsemu.WithClock(clock)), now: now, clock: clock}
 }
 
 func (e *env) cfg(key string) aws.Config { return e.srv.ConfigFor(e.t, key, quickRetries) }
 
 func (e *env) opts(mod ...func(*fix.Options)) fix.Options {
-	o := fix.Options{MinIdle: fix.DefaultMinIdle}
+	o := fix.Options{MinIdle: fix.DefaultMinIdle, Now: e.clock}
 	// The emulator's report is ready after a fixed number of polls; the
 	// wait only bounds a bug, so it is far beyond what a busy machine
 	// needs.
-	o.Collect.ReportWait = 10 * time.Minute
+	o.Collect.ReportWait, o.Collect.Now = 10*time.Minute, e.clock
 	o.Collect.ReportFirstDelay, o.Collect.ReportMaxDelay = time.Millisecond, 10*time.Millisecond
 	for _, m := range mod {
 		m(&o)
@@ -171,7 +174,7 @@ func (e *env) apply(p *fix.Plan) string {
 		e.t.Fatal(err)
 	}
 	defer log.Close()
-	if err := fix.Apply(e.t.Context(), p, fix.ApplyOptions{Audit: log, RunID: "test-run"}); err != nil {
+	if err := fix.Apply(e.t.Context(), p, fix.ApplyOptions{Audit: log, RunID: "test-run", Now: e.clock}); err != nil {
 		e.t.Fatal(err)
 	}
 	return path
@@ -246,7 +249,7 @@ func rootKeys(t *testing.T, srv *awsemu.Server, id string) map[string]string {
 func render(t *testing.T, p *fix.Plan) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := fix.WriteText(&b, p, fix.TextOptions{Now: time.Now()}); err != nil {
+	if err := fix.WriteText(&b, p, fix.TextOptions{Now: testclock.Ref()}); err != nil {
 		t.Fatal(err)
 	}
 	j, err := json.Marshal(p)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,9 +27,25 @@ const (
 	trailIP   = "203.0.113.10"
 	signinIP  = "198.51.100.7"
 	rootARN   = "arn:aws:iam::" + kbtest.MemberID + ":root"
-	daysAgo3  = "2026-11-23T12:00:00"
 	memberArg = "MEMBER_ACCOUNT_ID"
 )
+
+// daysAgo3 is three days before now, to the second, as the AWS CLI
+// prints it.
+var daysAgo3 = now.Add(-3 * 24 * time.Hour).Format("2006-01-02T15:04:05")
+
+// printsTime checks that the output shows t as an AWS CLI prints a
+// timestamp: version 2 in ISO 8601, version 1 (cli_timestamp_format
+// "none") as the service sent it, here CloudTrail's epoch seconds.
+func printsTime(t time.Time) func(*testing.T, string) {
+	return func(tt *testing.T, out string) {
+		tt.Helper()
+		iso, epoch := t.Format("2006-01-02T15:04:05"), strconv.FormatInt(t.Unix(), 10)
+		if !strings.Contains(out, iso) && !strings.Contains(out, epoch) {
+			tt.Errorf("output shows neither %s nor %s:\n%s", iso, epoch, out)
+		}
+	}
+}
 
 func member(extra ...string) map[string]string {
 	m := map[string]string{memberArg: kbtest.MemberID}
@@ -294,7 +311,7 @@ func procedures() []procedure {
 			steps: []step{
 				{block: "root-recent-use/find-report", as: kbtest.StandaloneAuditor, want: contains("user,password_last_used,access_key_1_last_used_date,access_key_2_last_used_date",
 					"<root_account>,"+daysAgo3, ",N/A")},
-				{block: "root-recent-use/find-signins", as: kbtest.StandaloneAuditor, want: all(contains(daysAgo3, "ConsoleLogin"), lacks(now.Add(-day).Format("2006-01-02T15")),
+				{block: "root-recent-use/find-signins", as: kbtest.StandaloneAuditor, want: all(contains("ConsoleLogin"), printsTime(now.Add(-3*day)), lacks(now.Add(-day).Format("2006-01-02T15"), strconv.FormatInt(now.Add(-day).Unix(), 10)),
 					func(t *testing.T, out string) {
 						if n := len(strings.Split(strings.TrimSpace(out), "\n")); n != 1 {
 							t.Errorf("want the one root sign-in, got %d lines:\n%s", n, out)

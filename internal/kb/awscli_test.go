@@ -3,6 +3,7 @@ package kb_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -17,8 +19,11 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
+	"github.com/vigil-sec/vigil/internal/slowtest"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // This file proves the AWS CLI commands of the knowledge base. Every sh
@@ -45,6 +50,7 @@ import (
 const (
 	shimEnv     = "VIGIL_KB_AWS_SHIM"
 	shimCLIs    = "VIGIL_KB_AWS_CLIS"
+	shimKnown   = "VIGIL_KB_AWS_UNSUPPORTED" // directory of what each CLI does not know
 	shimURL     = "VIGIL_KB_AWS_ENDPOINT"
 	shimLog     = "VIGIL_KB_AWS_LOG"
 	shimStep    = "VIGIL_KB_STEP"
@@ -61,9 +67,17 @@ func TestMain(m *testing.M) {
 // shim runs the AWS CLIs in order until one knows the command. A CLI that
 // exits 252 saying the command or an argument is unknown (a model older
 // than the command) passes the command on; any other outcome is final.
+// What a CLI does not know is remembered for the rest of the run, so that
+// the same command in another procedure (the pages share blocks) does not
+// start it only to hear the same answer again: every start of the CLI
+// costs most of a second of CPU.
 func shim() int {
 	clis := filepath.SplitList(os.Getenv(shimCLIs))
 	args := append(os.Args[1:], "--endpoint-url", os.Getenv(shimURL))
+	known := func(cli string) string {
+		command := strings.Join(append([]string{cli}, os.Args[1:]...), "\x00")
+		return filepath.Join(os.Getenv(shimKnown), fmt.Sprintf("%x", sha256.Sum256([]byte(command))))
+	}
 	logf := func(cli, outcome string) {
 		f, err := os.OpenFile(os.Getenv(shimLog), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 		if err == nil {
@@ -74,6 +88,11 @@ func shim() int {
 	var lastErr []byte
 	code := 127
 	for _, cli := range clis {
+		if stderr, err := os.ReadFile(known(cli)); err == nil {
+			logf(cli, "unsupported")
+			lastErr = stderr
+			continue
+		}
 		cmd := exec.Command(cli, args...)
 		cmd.Stdin = os.Stdin
 		var out, errb bytes.Buffer
@@ -87,6 +106,7 @@ func shim() int {
 			code = 127
 		}
 		if code == 252 && unsupported(errb.String()) {
+			os.WriteFile(known(cli), errb.Bytes(), 0o600)
 			logf(cli, "unsupported")
 			lastErr = errb.Bytes()
 			continue
@@ -158,7 +178,9 @@ func isExecutable(p string) bool {
 	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
 }
 
-var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+// now is the procedures' present: the emulator's clock, which stands
+// still, and SOURCE_DATE_EPOCH of the vigil processes the pages run.
+var now = testclock.Ref().Truncate(time.Second)
 
 // step is one block of a page run in the procedure's shell, or a probe:
 // a command of the test's own that checks a claim the page makes.
@@ -208,6 +230,7 @@ type coverage struct {
 }
 
 func TestAWSCLICommands(t *testing.T) {
+	slowtest.Skip(t, "the pages' AWS CLI commands, run with the AWS CLI some hundred times")
 	clis := findCLIs(t)
 	require := os.Getenv("VIGIL_REQUIRE_AWSCLI") == "1"
 	if len(clis) == 0 {
@@ -215,9 +238,6 @@ func TestAWSCLICommands(t *testing.T) {
 			t.Fatal("VIGIL_REQUIRE_AWSCLI=1 but no AWS CLI was found (VIGIL_AWSCLI, /usr/bin/aws, aws on PATH)")
 		}
 		t.Skip("no AWS CLI found; set VIGIL_AWSCLI or install awscli")
-	}
-	if testing.Short() {
-		t.Skip("runs the AWS CLI some hundred times")
 	}
 	for _, c := range clis {
 		t.Logf("AWS CLI: %s (%s)", c.path, c.version)
@@ -235,7 +255,7 @@ func TestAWSCLICommands(t *testing.T) {
 			}
 		}
 	}
-	shimDir := t.TempDir()
+	shimDir, knownDir := t.TempDir(), t.TempDir()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -247,23 +267,29 @@ func TestAWSCLICommands(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building vigil for the pages' vigil commands: %v\n%s", err, out)
 	}
-	var cliPaths []string
-	for _, c := range clis {
-		cliPaths = append(cliPaths, c.path)
-	}
-	versions := map[string]string{}
-	for _, c := range clis {
-		versions[c.path] = c.version
-	}
 	cov := &coverage{ran: map[string]bool{}, files: map[string]bool{}, clis: map[string]map[string]bool{}, notKnown: map[string]bool{}}
+	r := &cliRun{blocks: blocks, files: files, shimDir: shimDir, knownDir: knownDir, versions: map[string]string{}, cov: cov, require: require}
+	for _, c := range clis {
+		r.clis = append(r.clis, c.path)
+		r.versions[c.path] = c.version
+	}
 
+	// Procedures are independent (an emulator, a shell directory and a
+	// home each), and each is a chain of short processes whose start-up
+	// (the AWS CLI's Python, most of a second of CPU each) is the cost.
+	// More run at once than -parallel allows (GOMAXPROCS), so that the
+	// cores stay busy while a chain waits for its next process.
 	t.Run("procedures", func(t *testing.T) {
+		sem := make(chan struct{}, procedureParallelism())
+		var wg sync.WaitGroup
 		for _, pr := range procedures() {
-			t.Run(pr.name, func(t *testing.T) {
-				t.Parallel()
-				runProcedure(t, pr, blocks, files, shimDir, cliPaths, versions, cov, require)
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				t.Run(pr.name, func(t *testing.T) { runProcedure(t, r, pr) })
 			})
 		}
+		wg.Wait()
 	})
 
 	if f := flag.Lookup("test.run"); f != nil && strings.Contains(f.Value.String(), "/") {
@@ -307,7 +333,24 @@ func TestAWSCLICommands(t *testing.T) {
 	}
 }
 
-func runProcedure(t *testing.T, pr procedure, blocks map[string]kb.Block, files map[string]string, shimDir string, clis []string, versions map[string]string, cov *coverage, require bool) {
+// cliRun is what the procedures of one test run share.
+type cliRun struct {
+	blocks            map[string]kb.Block // sh blocks by ID
+	files             map[string]string   // json blocks by file name
+	shimDir, knownDir string
+	clis              []string          // the AWS CLIs, preferred first
+	versions          map[string]string // CLI path → version
+	cov               *coverage
+	require           bool // VIGIL_REQUIRE_AWSCLI=1
+}
+
+// procedureParallelism is how many procedures run at once: twice the
+// cores, since every procedure spends part of its time waiting for a
+// process to start or a "sleep 2" loop to come round.
+func procedureParallelism() int { return max(2, 2*runtime.GOMAXPROCS(0)) }
+
+func runProcedure(t *testing.T, r *cliRun, pr procedure) {
+	blocks, files, shimDir, clis, versions, cov, require := r.blocks, r.files, r.shimDir, r.clis, r.versions, r.cov, r.require
 	srv := awsemu.Start(t, kbtest.World(now, pr.world), awsemu.WithClock(awsemu.NewManualClock(now).Now))
 	svc := kbtest.Serve(t, srv)
 	if pr.seed != nil {
@@ -325,17 +368,24 @@ func runProcedure(t *testing.T, pr procedure, blocks map[string]kb.Block, files 
 	log := filepath.Join(home, "aws.log")
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "VIGIL_") {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "VIGIL_") &&
+			!strings.HasPrefix(kv, "GORACE=") {
 			env = append(env, kv)
 		}
 	}
+	// Under -race the shim is a race-enabled binary, whose runtime sleeps
+	// a second before exiting (GORACE atexit_sleep_ms, default 1000): a
+	// second of nothing for every AWS CLI command the pages run.
+	env = append(env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	env = append(env,
 		"PATH="+shimDir+string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+home,
 		"AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty, "AWS_PAGER=", "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CLI_AUTO_PROMPT=off",
-		shimEnv+"=1", shimCLIs+"="+strings.Join(clis, string(os.PathListSeparator)), shimURL+"="+svc.URL(), shimLog+"="+log,
+		shimEnv+"=1", shimCLIs+"="+strings.Join(clis, string(os.PathListSeparator)), shimURL+"="+svc.URL(), shimLog+"="+log, shimKnown+"="+r.knownDir,
 		// For vigil; the shim gives the AWS CLI --endpoint-url, which wins.
 		"AWS_ENDPOINT_URL="+svc.URL(),
+		// vigil judges ages ("used 2 days ago") on the emulator's clock.
+		clock.SourceDateEpoch+"="+testclock.EpochAt(now),
 	)
 	p := &procRun{srv: srv, svc: svc, dir: dir, env: env, log: log}
 	if pr.before != nil {

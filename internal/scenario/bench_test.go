@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // BenchmarkReportEvaluate parses a credential report of N users, builds the
@@ -26,7 +27,7 @@ func BenchmarkReportEvaluate(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("users=%d", n), func(b *testing.B) {
 			data := credreporttest.Synthetic(n)
-			now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+			now := testclock.Ref()
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			var peak uint64
@@ -68,15 +69,16 @@ func BenchmarkScanLatency(b *testing.B) {
 			var totalCalls, totalBound, totalWall float64
 			for b.Loop() {
 				b.StopTimer()
-				now := time.Now().UTC()
-				w := benchWorld(now, c.existing)
-				srv := awsemu.NewServer(w, awsemu.WithLatency(latency))
+				clock := testclock.Running()
+				w := benchWorld(clock(), c.existing)
+				srv := awsemu.NewServer(w, awsemu.WithLatency(latency), awsemu.WithClock(clock))
 				cfg, err := srv.AWSConfig(context.Background(), awsCreds("AKIAAUDITOR000000001"))
 				if err != nil {
 					b.Fatal(err)
 				}
 				var slept atomic.Int64
 				opts := collect.DefaultOptions()
+				opts.Now = clock
 				opts.Sleep = func(ctx context.Context, d time.Duration) error {
 					slept.Add(int64(d))
 					t := time.NewTimer(d)

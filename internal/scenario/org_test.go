@@ -24,6 +24,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -92,6 +93,13 @@ func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o 
 	if o.Collect.ReportWait == 0 {
 		o.Collect = collect.DefaultOptions()
 		o.Collect.ReportFirstDelay, o.Collect.ReportMaxDelay = time.Millisecond, 10*time.Millisecond
+	}
+	if o.Now == nil && o.Clock == nil {
+		// The emulator's clock also starts at the reference time.
+		o.Now = testclock.Running()
+	}
+	if o.Collect.Now == nil && o.Now != nil {
+		o.Collect.Now = o.Now
 	}
 	cfgOpts := []func(*config.LoadOptions) error{quickRetries}
 	if ops != nil {
@@ -285,8 +293,9 @@ func statusOf(results []rule.Result, account, ruleID string) rule.Status {
 // TestOrgPagination: 137 members need seven ListAccounts pages of at most
 // twenty; none is lost or listed twice, and each has its OU path.
 func TestOrgPagination(t *testing.T) {
+	slowtest.Skip(t, "a scan of 137 accounts")
 	t.Parallel()
-	w := awsemu.OrgWorld(137, awsemu.OrgWorldOptions{Seed: 1})
+	w := awsemu.OrgWorld(137, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 1})
 	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRole})
 	scanned, skipped := expected(w, nil)
 	checkOrg(t, r, scanned, skipped)
@@ -334,7 +343,7 @@ func TestOrgPagination(t *testing.T) {
 func TestOrgModesAgree(t *testing.T) {
 	t.Parallel()
 	const seed = 5
-	w := awsemu.OrgWorld(70, awsemu.OrgWorldOptions{Seed: seed})
+	w := awsemu.OrgWorld(70, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: seed})
 	scanned, skipped := expected(w, nil)
 	byRole := checkOrg(t, runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRole}), scanned, skipped)
 	rootRun := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
@@ -389,7 +398,7 @@ func TestOrgModesAgree(t *testing.T) {
 // below it, found by walking the tree (no ListAccounts at all).
 func TestOrgOUFilter(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(90, awsemu.OrgWorldOptions{Seed: 2, Suspended: 2})
+	w := awsemu.OrgWorld(90, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 2, Suspended: 2})
 	var workloads, sandbox1 string // "Workloads" (level 1) and its child "Sandbox-4"? found by name below
 	for _, ou := range w.Organization.OUs {
 		if ou.Name == "Workloads" && ou.ParentID == w.Organization.RootID {
@@ -459,7 +468,7 @@ func TestOrgOUFilter(t *testing.T) {
 // reason, never scanned, never dropped.
 func TestOrgSkippedStates(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Suspended: 3, Closed: 2})
+	w := awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 3, Closed: 2})
 	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
 	scanned, skipped := expected(w, nil)
 	checkOrg(t, r, scanned, skipped)
@@ -507,7 +516,7 @@ func TestOrgSkippedStates(t *testing.T) {
 func TestOrgDeniedRole(t *testing.T) {
 	t.Parallel()
 	missing, refusing := awsemu.OrgWorldAccountID(3), awsemu.OrgWorldAccountID(7)
-	w := awsemu.OrgWorld(20, awsemu.OrgWorldOptions{NoRole: []string{missing}})
+	w := awsemu.OrgWorld(20, awsemu.OrgWorldOptions{Now: testclock.Ref(), NoRole: []string{missing}})
 	w.Accounts[8].Roles = []awsemu.Role{{Name: "VigilAudit", DenyAssume: true}}
 	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{})
 	scanned, skipped := expected(w, nil)
@@ -540,7 +549,7 @@ func TestOrgDeniedRole(t *testing.T) {
 	}
 
 	// With an external ID the role accepts, and one it does not.
-	w = awsemu.OrgWorld(4, awsemu.OrgWorldOptions{})
+	w = awsemu.OrgWorld(4, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	for _, a := range w.Accounts {
 		a.Roles = []awsemu.Role{{Name: "VigilAudit", ExternalID: "ext-123"}}
 	}
@@ -574,7 +583,7 @@ func TestOrgDeniedRole(t *testing.T) {
 func TestOrgAccountTimeout(t *testing.T) {
 	t.Parallel()
 	dead, slowIAM := awsemu.OrgWorldAccountID(4), awsemu.OrgWorldAccountID(9)
-	w := awsemu.OrgWorld(24, awsemu.OrgWorldOptions{})
+	w := awsemu.OrgWorld(24, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	for _, a := range w.Accounts {
 		if a.ID == slowIAM {
 			// No root key, so no iam:GetAccessKeyLastUsed: the calls the
@@ -673,8 +682,9 @@ func TestOrgAccountTimeout(t *testing.T) {
 // service, discovery included. The SDK's retries carry every account
 // through: all complete, nothing is lost.
 func TestOrgThrottlingStorm(t *testing.T) {
+	slowtest.Skip(t, "a scan of 120 accounts under throttling")
 	t.Parallel()
-	w := awsemu.OrgWorld(120, awsemu.OrgWorldOptions{Seed: 9, Suspended: 1})
+	w := awsemu.OrgWorld(120, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 9, Suspended: 1})
 	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
 		r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: mode},
 			awsemu.WithSeed(uint64(mode)+11),
@@ -712,7 +722,7 @@ func TestOrgThrottlingStorm(t *testing.T) {
 // every member is there, UNKNOWN, saying why.
 func TestOrgAssumeRootRefused(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(12, awsemu.OrgWorldOptions{FeaturesOff: true})
+	w := awsemu.OrgWorld(12, awsemu.OrgWorldOptions{Now: testclock.Ref(), FeaturesOff: true})
 	scanned, skipped := expected(w, nil)
 
 	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
@@ -758,7 +768,7 @@ func TestOrgAssumeRootRefused(t *testing.T) {
 // unreachable unless a role is allowed for it.
 func TestOrgManagementAccount(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(8, awsemu.OrgWorldOptions{DelegatedAdmin: true})
+	w := awsemu.OrgWorld(8, awsemu.OrgWorldOptions{Now: testclock.Ref(), DelegatedAdmin: true})
 	scanned, skipped := expected(w, nil)
 	mgmt := func(doc *snapshot.Document) snapshot.Account {
 		for _, a := range doc.Accounts {
@@ -811,7 +821,7 @@ func TestOrgManagementAccount(t *testing.T) {
 // run says it is incomplete.
 func TestOrgCancelled(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(200, awsemu.OrgWorldOptions{Suspended: 2})
+	w := awsemu.OrgWorld(200, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 2})
 	ctx, cancel := context.WithCancel(t.Context())
 	// Cancelled once ten accounts are done, not after a fixed time: on a
 	// loaded machine a timer can fire before the run has set up at all.
@@ -895,7 +905,7 @@ func (c *cancelAfter) Done(string, bool) {
 // way keeps what it found and says the run is incomplete.
 func TestOrgDiscoveryFailures(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(70, awsemu.OrgWorldOptions{DelegatedAdmin: true})
+	w := awsemu.OrgWorld(70, awsemu.OrgWorldOptions{Now: testclock.Ref(), DelegatedAdmin: true})
 	w.Accounts[3].Users = []awsemu.User{{Name: "dev", AccessKeys: []awsemu.AccessKey{{ID: "AKIAMEMBERDEV0000001"}}}}
 	r := runOrg(t, t.Context(), w, "AKIAMEMBERDEV0000001", orgscan.Options{})
 	if r.err == nil || !strings.Contains(r.err.Error(), "organizations:ListAccounts: AccessDeniedException") || strings.Contains(r.err.Error(), "\n") {
@@ -938,7 +948,7 @@ func TestOrgDiscoveryFailures(t *testing.T) {
 // refuses AssumeRole and AssumeRoot to them); the scan says so up front.
 func TestOrgAsRoot(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(3, awsemu.OrgWorldOptions{})
+	w := awsemu.OrgWorld(3, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	w.Accounts[0].Root.AccessKeys = []awsemu.AccessKey{{ID: "AKIAORGWORLDROOT0001"}}
 	r := runOrg(t, t.Context(), w, "AKIAORGWORLDROOT0001", orgscan.Options{Mode: orgscan.ModeRoot})
 	if r.err == nil || !strings.Contains(r.err.Error(), "runs as the root user") {
@@ -957,7 +967,7 @@ func TestOrgAsRoot(t *testing.T) {
 func TestOrgDiscoveryHangs(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
-	w := awsemu.OrgWorld(45, awsemu.OrgWorldOptions{})
+	w := awsemu.OrgWorld(45, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	scanned, skipped := expected(w, nil)
 
 	// ListAccounts stops answering after the first page; the OU walk
@@ -1007,7 +1017,7 @@ func TestOrgDiscoveryHangs(t *testing.T) {
 // names exactly the member accounts no root-restricting SCP reaches.
 func TestOrgSCPCoverage(t *testing.T) {
 	t.Parallel()
-	w := awsemu.OrgWorld(40, awsemu.OrgWorldOptions{Seed: 7})
+	w := awsemu.OrgWorld(40, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 7})
 	var workloads string
 	for _, ou := range w.Organization.OUs {
 		if ou.Name == "Workloads" && ou.ParentID == w.Organization.RootID {

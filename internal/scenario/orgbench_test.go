@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // BenchmarkOrgScan scans generated organisations through the real SDK,
@@ -66,7 +67,7 @@ func benchOrg(b *testing.B, mode orgscan.Mode, n int, latency time.Duration, thr
 	for b.Loop() {
 		b.StopTimer()
 		runtime.GC()
-		w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Seed: seed, Now: time.Now()})
+		w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: seed})
 		opts := []awsemu.Option{awsemu.WithLatency(latency)}
 		if throttle > 0 {
 			opts = append(opts, awsemu.WithFaults(

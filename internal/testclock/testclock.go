@@ -2,9 +2,10 @@
 // every test, emulator and vigil process a test starts agrees on.
 //
 // It is 2026-11-26T12:00:00Z unless VIGIL_TEST_TIME says otherwise
-// (RFC 3339, or a date). CI runs the suite a second time with it moved
-// years away from today: a test that still passes then reads no wall
-// clock where it should read this one. Only tests import this package.
+// (RFC 3339, or a date). CI runs the suite again with it moved years
+// before and years after today: a test that still passes then reads no
+// wall clock where it should read this one. Only tests and test support
+// (awsemu.Start) import this package.
 package testclock
 
 import (

@@ -3,10 +3,10 @@ package kbtest
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // The helpers judge the pages; they must themselves be right.
@@ -14,7 +14,7 @@ import (
 // TestSCPCoverage: the judge of the pages' SCP commands must itself tell a
 // covered organisation from an uncovered one.
 func TestSCPCoverage(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	now := testclock.Ref()
 	judge := func(o Options) rule.Result {
 		t.Helper()
 		return SCPCoverage(t, awsemu.Start(t, World(now, o)), now)
@@ -41,7 +41,7 @@ func TestSCPCoverage(t *testing.T) {
 }
 
 func TestPatternMatches(t *testing.T) {
-	at := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	at := testclock.Ref()
 	root := EventBridge(RootConsoleLogin("1", at, "198.51.100.1", false))
 	user := EventBridge(UserConsoleLogin("1", "alice", at))
 	p := `{"detail-type":["AWS Console Sign In via CloudTrail"],"detail":{"userIdentity":{"type":["Root"]}}}`

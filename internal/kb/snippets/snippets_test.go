@@ -17,9 +17,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
 	"github.com/vigil-sec/vigil/internal/kb/snippets"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
-var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+var now = testclock.Ref().Truncate(time.Second)
 
 // tested lists the snippet files this test runs. TestEverySnippetRuns
 // fails when a file is added without a test here.
