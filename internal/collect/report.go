@@ -36,7 +36,10 @@ func credentialReport(ctx context.Context, c IAM, o Options) (*snapshot.Credenti
 		return nil, g
 	}
 
-	deadline := o.now().Add(o.ReportWait)
+	// The wait is the time spent sleeping between polls, not a deadline
+	// on o.now(): that clock may be pinned (SOURCE_DATE_EPOCH), and a
+	// pinned deadline never passes.
+	var waited time.Duration
 	delay := o.ReportFirstDelay
 	lastState := "not started"
 	for {
@@ -61,7 +64,7 @@ func credentialReport(ctx context.Context, c IAM, o Options) (*snapshot.Credenti
 		default:
 			lastState = string(gen.State)
 		}
-		if o.now().Add(delay).After(deadline) {
+		if waited+delay > o.ReportWait {
 			g := snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "iam:GenerateCredentialReport", Code: "Timeout",
 				Message: fmt.Sprintf("the credential report was not ready after %s (last state: %s); raise --report-timeout", o.ReportWait, lastState)}
 			return nil, &g
@@ -70,6 +73,7 @@ func credentialReport(ctx context.Context, c IAM, o Options) (*snapshot.Credenti
 			g := gap(snapshot.SectionCredentialReport, "iam:GenerateCredentialReport", err)
 			return nil, &g
 		}
+		waited += delay
 		delay = min(delay*2, o.ReportMaxDelay)
 	}
 }
