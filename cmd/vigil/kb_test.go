@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // Tests of the knowledge base commands (explain, rules, docs) and of
@@ -207,7 +210,10 @@ func TestScanCompliance(t *testing.T) {
 
 	// Every input works: a credential report (the organisation is then
 	// unknown, so an organisation control cannot pass), and the demo.
-	rc := vigil(t, nil, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0", "--compliance", "cis-aws:7.0.0").want(t, 0)
+	// The report file's dates are fixed data, judged at the fixed time
+	// they were written for, wherever the reference time is.
+	fixed := map[string]string{clock.SourceDateEpoch: testclock.EpochAt(testclock.Default)}
+	rc := vigil(t, fixed, "scan", "--credential-report", "testdata/credential-report.csv", "--max-report-age", "0", "--compliance", "cis-aws:7.0.0").want(t, 0)
 	if !strings.Contains(rc.stdout, "UNKNOWN  2.1.1") || !strings.Contains(rc.stdout, "organisation's settings were not") {
 		t.Errorf("credential report view:\n%s", rc.stdout)
 	}

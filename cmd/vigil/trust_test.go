@@ -268,8 +268,11 @@ func (endless) Read(p []byte) (int, error) {
 func reportCSV(newest time.Time) string {
 	lines := strings.SplitN(string(must(os.ReadFile("testdata/credential-report.csv"))), "\n", 2)
 	at := newest.UTC().Format("2006-01-02T15:04:05+00:00")
+	// The account is older than its newest entry, wherever the
+	// reference time is (VIGIL_TEST_TIME).
+	created := newest.AddDate(-7, 0, 0).UTC().Format("2006-01-02T15:04:05+00:00")
 	return lines[0] + "\n" +
-		"<root_account>,arn:aws:iam::210987654321:root,2019-03-14T09:21:07+00:00,not_supported," + at + ",not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+		"<root_account>,arn:aws:iam::210987654321:root," + created + ",not_supported," + at + ",not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
 }
 
 func must[T any](v T, err error) T {
@@ -396,8 +399,9 @@ func TestUnknownGate(t *testing.T) {
 	// A report of one IAM user, dated by the reference time.
 	header, _, _ := strings.Cut(string(must(os.ReadFile("testdata/credential-report.csv"))), "\n")
 	used := testclock.Days(-3).Format("2006-01-02T15:04:05+00:00")
+	created := testclock.Days(-400).Format("2006-01-02T15:04:05+00:00")
 	noRoot := filepath.Join(dir, "no-root.csv")
-	os.WriteFile(noRoot, []byte(header+"\nalice,arn:aws:iam::210987654321:user/alice,2020-01-01T00:00:00+00:00,true,"+used+",2020-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"), 0o644)
+	os.WriteFile(noRoot, []byte(header+"\nalice,arn:aws:iam::210987654321:user/alice,"+created+",true,"+used+","+created+",N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"), 0o644)
 	empty := filepath.Join(dir, "empty-account.json")
 	os.WriteFile(empty, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"`+testclock.Ref().Format(time.RFC3339)+`","source":{"kind":"aws"},"accounts":[{"account_id":"111122223333"}]}`), 0o644)
 	_, denied := emulated(t, awsemu.Fault{Service: "iam", Code: "AccessDenied"})
