@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -183,7 +184,7 @@ func TestFixDemoApply(t *testing.T) {
 // runs of the binary see the same, changing, state.
 func demoEmulator(t *testing.T) (*awsemu.Server, map[string]string) {
 	t.Helper()
-	srv := awsemu.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
 	return srv, map[string]string{
 		"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey,
 		"AWS_SECRET_ACCESS_KEY": "demo-admin-secret-in-env", "AWS_REGION": "us-east-1",
@@ -274,7 +275,7 @@ func TestFixApplyThenScan(t *testing.T) {
 // TestFixPartialFailure: a failure in one account does not stop the
 // others; the exit code is 1 and a second run finishes the job.
 func TestFixPartialFailure(t *testing.T) {
-	srv := awsemu.Start(t, twoMemberWorld(testclock.Ref()))
+	srv := awsemutest.Start(t, twoMemberWorld(testclock.Ref()))
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIATWOMGMTADMIN0001", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "eu-west-1"}
 	srv.AddFault(awsemu.Fault{Service: "iam", Action: "DeleteAccessKey", AccountID: "222222222222", Code: "AccessDenied"})
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")

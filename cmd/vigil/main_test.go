@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -328,7 +329,7 @@ func emulated(t *testing.T, faults ...awsemu.Fault) (*awsemu.Server, map[string]
 	if err != nil {
 		w = oneKeyWorld(t)
 	}
-	srv := awsemu.Start(t, w, awsemu.WithFaults(faults...))
+	srv := awsemutest.Start(t, w, awsemu.WithFaults(faults...))
 	return srv, map[string]string{
 		"AWS_ENDPOINT_URL":      srv.URL(),
 		"AWS_ACCESS_KEY_ID":     "AKIAAUDITOR000000001",
@@ -495,7 +496,7 @@ func TestPreventApplyAgainstEmulator(t *testing.T) {
 			{ID: "444455556666"},
 		},
 	}
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIAMGMTADMIN0000001", "AWS_SECRET_ACCESS_KEY": "very-secret-value", "AWS_REGION": "us-east-1"}
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	r := vigil(t, env, "prevent", "--plan", "--target", "r-ab12").want(t, 0)

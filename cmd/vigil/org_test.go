@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -240,7 +241,7 @@ func targetsWorld(t *testing.T) (*awsemu.Server, map[string]string, string) {
 	t.Helper()
 	w := awsemu.OrgWorld(4, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	w.Accounts[1].Users = []awsemu.User{{Name: "auditor", AccessKeys: []awsemu.AccessKey{{ID: "AKIATARGETSACCT10001"}, {ID: "AKIATARGETSACCT10002"}}}}
-	srv := awsemu.Start(t, w, awsemu.WithClock(testclock.Ref))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(testclock.Ref))
 	home := t.TempDir()
 	config, creds := filepath.Join(home, "config"), filepath.Join(home, "credentials")
 	os.WriteFile(config, []byte("[profile mgmt]\nregion = eu-west-1\n[profile acct1]\nregion = eu-west-1\n[profile acct1-again]\nregion = eu-west-1\n"), 0o600)
@@ -334,7 +335,7 @@ targets:
 func TestOrgInterrupt(t *testing.T) {
 	w := awsemu.OrgWorld(400, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 3})
 	const parallel = 8
-	srv := awsemu.Start(t, w, awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "GetAccountSummary", Skip: 20, Hang: true}))
+	srv := awsemutest.Start(t, w, awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "GetAccountSummary", Skip: 20, Hang: true}))
 	cmd := exec.Command(binary, "scan", "--org", "--assume-root", "--format", "json", "--parallel", strconv.Itoa(parallel),
 		"--account-timeout", "30m", "--call-timeout", "30m")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_EC2_METADATA_DISABLED=true",
@@ -393,7 +394,7 @@ func TestOrgInterrupt(t *testing.T) {
 // goes to stdout.
 func TestOrgLogs(t *testing.T) {
 	w := awsemu.OrgWorld(6, awsemu.OrgWorldOptions{Now: testclock.Ref(), NoRole: []string{awsemu.OrgWorldAccountID(2)}})
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
 	r := vigil(t, env, "scan", "--org", "--log-format", "json").want(t, 0)
 	var found bool

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -62,7 +63,7 @@ func vigilWithin(t *testing.T, env map[string]string, args ...string) result {
 // matching f are accepted and never answered, and the environment that
 // points vigil at it.
 func hungEndpoint(t *testing.T, f awsemu.Fault) map[string]string {
-	srv := awsemu.Start(t, awsemu.OrgWorld(1, awsemu.OrgWorldOptions{Now: testclock.Ref()}), awsemu.WithFaults(f))
+	srv := awsemutest.Start(t, awsemu.OrgWorld(1, awsemu.OrgWorldOptions{Now: testclock.Ref()}), awsemu.WithFaults(f))
 	return map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
 }
 

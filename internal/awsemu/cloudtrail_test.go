@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 func trailWorld() *awsemu.World {
@@ -35,7 +36,7 @@ func trailWorld() *awsemu.World {
 
 func trailClient(t *testing.T, srv *awsemu.Server, key, region string) *cloudtrail.Client {
 	t.Helper()
-	return cloudtrail.NewFromConfig(srv.ConfigFor(t, key, config.WithRegion(region), fastRetries))
+	return cloudtrail.NewFromConfig(awsemutest.ConfigFor(t, srv, key, config.WithRegion(region), fastRetries))
 }
 
 func byKey(key string) []cttypes.LookupAttribute {
@@ -45,7 +46,7 @@ func byKey(key string) []cttypes.LookupAttribute {
 // TestLookupEvents: the event history of the caller's account in the
 // signed Region, newest first, 90 days back, filtered by one attribute.
 func TestLookupEvents(t *testing.T) {
-	srv := awsemu.Start(t, trailWorld(), awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, trailWorld(), awsemu.WithClock(func() time.Time { return t0 }))
 	ctx := t.Context()
 	c := trailClient(t, srv, mgmtAdminKey, "us-east-1")
 	out, err := c.LookupEvents(ctx, &cloudtrail.LookupEventsInput{LookupAttributes: byKey(mgmtRootKey)})
@@ -119,7 +120,7 @@ func TestLookupEvents(t *testing.T) {
 }
 
 func TestLookupEventsErrors(t *testing.T) {
-	srv := awsemu.Start(t, trailWorld(), awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, trailWorld(), awsemu.WithClock(func() time.Time { return t0 }))
 	ctx := t.Context()
 	c := trailClient(t, srv, mgmtAdminKey, "us-east-1")
 	two := append(byKey(mgmtRootKey), cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("RunInstances")})
@@ -137,7 +138,7 @@ func TestLookupEventsErrors(t *testing.T) {
 // TestLookupEventsDeniedToRootSessions: the delete task policy cannot read
 // CloudTrail, so a fixer must say it could not.
 func TestLookupEventsDeniedToRootSessions(t *testing.T) {
-	srv := awsemu.Start(t, trailWorld(), awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, trailWorld(), awsemu.WithClock(func() time.Time { return t0 }))
 	_, out := assumeRoot(t, srv, mgmtAdminKey, memberID, deletePolicy)
 	c := out.Credentials
 	cfg, err := srv.AWSConfig(t.Context(), aws.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken}, fastRetries)
@@ -172,7 +173,7 @@ func TestTrailEventsInWorldFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	if err := srv.AddTrailEvents("123456789012", awsemu.TrailEvent{Time: t0.Add(-time.Hour), Region: "eu-west-1", Source: "s3.amazonaws.com", Name: "PutObject", AccessKeyID: "AKIAJSONROOT00000001"}); err != nil {
 		t.Fatal(err)
 	}

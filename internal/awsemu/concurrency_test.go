@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 // TestConcurrentUse drives every kind of call, and the test controls, from
@@ -26,7 +27,7 @@ func TestConcurrentUse(t *testing.T) {
 		w.Accounts[2].Users = append(w.Accounts[2].Users, awsemu.User{Name: fmt.Sprintf("worker%d", i)})
 	}
 	clock := awsemu.NewManualClock(t0)
-	srv := awsemu.Start(t, w, awsemu.WithClock(clock.Now),
+	srv := awsemutest.Start(t, w, awsemu.WithClock(clock.Now),
 		awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "GetAccountSummary", Code: "Throttling", Probability: 0.2}))
 	ctx := t.Context()
 

@@ -12,8 +12,8 @@
 //
 // # Using it
 //
-//	srv := awsemu.Start(t, world)                      // or NewServer(world) and Close()
-//	cfg := srv.ConfigFor(t, "AKIAROOTKEY000000001")     // aws.Config signing as that key
+//	srv := awsemutest.Start(t, world)                      // or NewServer(world) and Close()
+//	cfg := awsemutest.ConfigFor(t, srv, "AKIAROOTKEY000000001")     // aws.Config signing as that key
 //	client := iam.NewFromConfig(cfg)
 //
 // Every service is served from one URL: give it to the SDK as BaseEndpoint

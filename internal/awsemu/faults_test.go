@@ -16,6 +16,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 // TestIAMThrottlingRetriedBySDK uses the SDK's default retryer, delays
@@ -103,7 +104,7 @@ func TestFaultMatching(t *testing.T) {
 		}
 	})
 	t.Run("skip then fail once on the second page", func(t *testing.T) {
-		srv := awsemu.Start(t, bigOrg(30), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "TooManyRequestsException", Skip: 1, Times: 1}))
+		srv := awsemutest.Start(t, bigOrg(30), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "TooManyRequestsException", Skip: 1, Times: 1}))
 		p := organizations.NewListAccountsPaginator(clientsFor(t, srv, "AKIABIGMGMTUSER00001", fastRetries).orgs, &organizations.ListAccountsInput{})
 		n := 0
 		for p.HasMorePages() {
@@ -230,7 +231,7 @@ func waitForLog(t *testing.T, srv *awsemu.Server, ok func([]awsemu.Call) bool) {
 
 func TestCallLog(t *testing.T) {
 	clock := awsemu.NewManualClock(t0)
-	srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
+	srv := awsemutest.Start(t, testWorld(), awsemu.WithClock(clock.Now))
 	ctx := t.Context()
 	c := clientsFor(t, srv, memberAliceKey)
 	if _, err := c.iam.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("root"), MaxItems: aws.Int32(5)}); err != nil {

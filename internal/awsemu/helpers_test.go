@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 // The test world: an organization with a management account, an IAM
@@ -139,7 +140,7 @@ type clients struct {
 
 func clientsFor(t *testing.T, srv *awsemu.Server, keyID string, optFns ...func(*config.LoadOptions) error) clients {
 	t.Helper()
-	cfg := srv.ConfigFor(t, keyID, optFns...)
+	cfg := awsemutest.ConfigFor(t, srv, keyID, optFns...)
 	return clients{iam.NewFromConfig(cfg), sts.NewFromConfig(cfg), organizations.NewFromConfig(cfg)}
 }
 

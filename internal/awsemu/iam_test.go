@@ -11,11 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 func startTest(t *testing.T, opts ...awsemu.Option) *awsemu.Server {
 	t.Helper()
-	return awsemu.Start(t, testWorld(), append([]awsemu.Option{awsemu.WithClock(func() time.Time { return t0 })}, opts...)...)
+	return awsemutest.Start(t, testWorld(), append([]awsemu.Option{awsemu.WithClock(func() time.Time { return t0 })}, opts...)...)
 }
 
 func TestGetAccountSummary(t *testing.T) {
@@ -59,7 +60,7 @@ func TestAccountSummaryCountsInactiveRootKey(t *testing.T) {
 	w := testWorld()
 	w.Accounts[0].Root.AccessKeys = w.Accounts[0].Root.AccessKeys[1:] // only the inactive key left
 	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: "AKIAEXTRAROOT0000001", AccountID: mgmtID, Principal: "root"})
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	out, err := clientsFor(t, srv, "AKIAEXTRAROOT0000001").iam.GetAccountSummary(t.Context(), &iam.GetAccountSummaryInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +124,7 @@ func TestListAccessKeysActsOnSignerOrNamedUser(t *testing.T) {
 		if len(out.AccessKeyMetadata) != 1 {
 			t.Fatalf("got %v", keyIDs(out.AccessKeyMetadata))
 		}
-		srvNoKeys := awsemu.Start(t, &awsemu.World{Accounts: []*awsemu.Account{{ID: "123456789012",
+		srvNoKeys := awsemutest.Start(t, &awsemu.World{Accounts: []*awsemu.Account{{ID: "123456789012",
 			Users: []awsemu.User{{Name: "x"}}}}, Credentials: []awsemu.Credential{{AccessKeyID: "AKIAROOTCRED00000001", AccountID: "123456789012", Principal: "root"}}})
 		out, err = clientsFor(t, srvNoKeys, "AKIAROOTCRED00000001").iam.ListAccessKeys(t.Context(), &iam.ListAccessKeysInput{})
 		if err != nil {
@@ -377,7 +378,7 @@ func TestSigningCertificates(t *testing.T) {
 func TestMFADevices(t *testing.T) {
 	w := testWorld()
 	w.Accounts[2].Root.MFADevices = []awsemu.MFADevice{{EnableDate: time.Date(2022, 1, 11, 0, 0, 0, 0, time.UTC)}}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	ctx := t.Context()
 	// Root's own key lists its MFA devices without a user name…
 	rootSerial := "arn:aws:iam::" + mgmtID + ":mfa/root-account-mfa-device"
@@ -439,7 +440,7 @@ func TestListVirtualMFADevicesPagination(t *testing.T) {
 		acct.Users = append(acct.Users, awsemu.User{Name: name, MFADevices: []awsemu.MFADevice{{}}})
 	}
 	acct.Users = append(acct.Users, awsemu.User{Name: "hw", MFADevices: []awsemu.MFADevice{{Type: "hardware", Serial: "GAHT0001"}}})
-	srv := awsemu.Start(t, &awsemu.World{Accounts: []*awsemu.Account{acct}})
+	srv := awsemutest.Start(t, &awsemu.World{Accounts: []*awsemu.Account{acct}})
 	c := clientsFor(t, srv, "AKIAPAGEROOT00000001").iam
 
 	var serials []string
@@ -493,7 +494,7 @@ func TestListVirtualMFADevicesPagination(t *testing.T) {
 func TestListUsersAndAliases(t *testing.T) {
 	w := testWorld()
 	w.Accounts[2].Alias = "prod-alias"
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	c := clientsFor(t, srv, memberAliceKey).iam
 	out, err := c.ListUsers(t.Context(), &iam.ListUsersInput{})
 	if err != nil {
@@ -543,7 +544,7 @@ func TestOrganizationsFeatures(t *testing.T) {
 		w := testWorld()
 		w.Organization.TrustedAccess = nil
 		w.Organization.RootCredentialsManagement = false
-		srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+		srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 		c := clientsFor(t, srv, mgmtAdminKey)
 		_, err := c.iam.EnableOrganizationsRootCredentialsManagement(ctx, nil)
 		wantType[*types.ServiceAccessNotEnabledException](t, err)

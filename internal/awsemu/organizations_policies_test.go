@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 const denyRootSCP = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:*:iam::*:root"},"Null":{"aws:AssumedRoot":"true"}}}]}`
@@ -246,7 +247,7 @@ func TestEnablePolicyType(t *testing.T) {
 	w := testWorld()
 	none := []string{}
 	w.Organization.PolicyTypes = &none
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	c := clientsFor(t, srv, mgmtAdminKey).orgs
 	ctx := t.Context()
 
@@ -307,7 +308,7 @@ func TestPoliciesFromWorldFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := awsemu.Start(t, w, awsemu.WithSeed(1))
+	srv := awsemutest.Start(t, w, awsemu.WithSeed(1))
 	back := srv.World()
 	if len(back.Organization.Policies) != 2 || back.Organization.Policies[0].ID != awsemu.FullAWSAccessID || back.Organization.Policies[1].Type != awsemu.PolicyTypeSCP {
 		t.Errorf("policies read back: %+v", back.Organization.Policies)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 func enableIAMAccess() *organizations.EnableAWSServiceAccessInput {
@@ -55,7 +56,7 @@ func bigOrg(n int) *awsemu.World {
 }
 
 func TestListAccountsPaginator(t *testing.T) {
-	srv := awsemu.Start(t, bigOrg(45))
+	srv := awsemutest.Start(t, bigOrg(45))
 	c := clientsFor(t, srv, "AKIABIGMGMTUSER00001").orgs
 	var ids []string
 	var pageSizes []int

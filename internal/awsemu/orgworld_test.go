@@ -12,6 +12,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -50,7 +51,7 @@ func TestOrgWorldShape(t *testing.T) {
 // organisation scan does, end to end.
 func TestOrgWorldThroughSDK(t *testing.T) {
 	const n = 250
-	srv := awsemu.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 3}),
+	srv := awsemutest.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 3}),
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "TooManyRequestsException", Probability: 0.33}))
 	retries := func(o *config.LoadOptions) error {
 		o.Retryer = func() aws.Retryer { return retry.AddWithMaxAttempts(retryNoDelay(), 20) }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 const memberReport = awsemu.CredentialReportHeader + "\n" +
@@ -36,7 +37,7 @@ func TestCredentialReportLifecycle(t *testing.T) {
 	w := testWorld()
 	w.Accounts[2].Report.GenerationPolls = 2
 	clock := awsemu.NewManualClock(t0)
-	srv := awsemu.Start(t, w, awsemu.WithClock(clock.Now))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(clock.Now))
 	c := clientsFor(t, srv, memberRootKey).iam
 	ctx := t.Context()
 
@@ -120,7 +121,7 @@ func must[T any](v T, ok bool) T {
 func TestCredentialReportExpired(t *testing.T) {
 	w := testWorld()
 	w.Accounts[2].Report = awsemu.ReportConfig{Expired: true, Existing: &awsemu.ExistingReport{GeneratedAt: t0.Add(-time.Hour), CSV: "stale"}}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	c := clientsFor(t, srv, memberRootKey).iam
 	_, err := c.GetCredentialReport(t.Context(), nil)
 	wantType[*types.CredentialReportExpiredException](t, err)
@@ -143,7 +144,7 @@ func TestCredentialReportExisting(t *testing.T) {
 	w := testWorld()
 	w.Accounts[0].Report.Existing = &awsemu.ExistingReport{GeneratedAt: t0.Add(-time.Hour), CSV: "user,arn\r\nraw,\"as-is\"\r\n"}
 	w.Accounts[2].Report.Existing = &awsemu.ExistingReport{GeneratedAt: t0.Add(-2 * time.Hour)}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 
 	c := clientsFor(t, srv, mgmtRootKey).iam
 	if state, _ := generate(t, c); state != types.ReportStateTypeComplete {
@@ -184,7 +185,7 @@ func TestCredentialReportPartitionAndRootPassword(t *testing.T) {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
 
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	c := clientsFor(t, srv, "AKIAGOVROOT000000001").iam
 	generate(t, c)
 	generate(t, c)

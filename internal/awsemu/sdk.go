@@ -2,7 +2,6 @@ package awsemu
 
 import (
 	"context"
-	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -38,17 +37,12 @@ func (s *Server) AWSConfig(ctx context.Context, creds aws.Credentials, optFns ..
 	return NewAWSConfig(ctx, s.URL(), partitionRegion[s.world.Partition], creds, optFns...)
 }
 
-// ConfigFor returns a config that signs as the identity behind
+// ConfigAs returns a config that signs as the identity behind
 // accessKeyID: a key in account state, a World.Credentials entry or a
 // session this server issued (its secret and token are filled in). The
 // key need not exist, so tests can sign with unknown or deleted keys.
-func (s *Server) ConfigFor(t testing.TB, accessKeyID string, optFns ...func(*config.LoadOptions) error) aws.Config {
-	t.Helper()
-	cfg, err := s.AWSConfig(context.Background(), s.credentialsFor(accessKeyID), optFns...)
-	if err != nil {
-		t.Fatalf("awsemu: load SDK config: %v", err)
-	}
-	return cfg
+func (s *Server) ConfigAs(ctx context.Context, accessKeyID string, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	return s.AWSConfig(ctx, s.credentialsFor(accessKeyID), optFns...)
 }
 
 func (s *Server) credentialsFor(id string) aws.Credentials {

@@ -3,26 +3,25 @@ package awsemu
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
-
-	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // Server is a running emulator. All methods are safe for concurrent use,
 // including the test controls (faults, latency, clock) while requests are
 // in flight.
 type Server struct {
-	ts      *httptest.Server
+	url     string
+	srv     *http.Server
 	handler http.Handler
 	// closing ends hung requests when the server shuts down, so Close
 	// never waits on a client that does not give up.
@@ -111,29 +110,32 @@ func WithServiceLatency(service string, d time.Duration) Option {
 // a deep copy of w with defaults filled in, so later changes to w have no
 // effect. It panics if w is invalid (see World.Validate): a broken world is
 // a bug in the test or scenario, and LoadWorld already reports such errors
-// for files. Call Close when done, or use Start in tests.
+// for files. It panics too when no loopback port can be had, which only a
+// machine out of ports does. Call Close when done; tests use
+// awsemutest.Start, which does both.
+//
+// It serves with net/http directly rather than httptest, so that the demo,
+// which runs this emulator inside the vigil binary, links no test code.
 func NewServer(w *World, opts ...Option) *Server {
-	s := newServer(w, opts...)
-	s.ts = httptest.NewServer(s.handler)
+	s, err := Listen(w, opts...)
+	if err != nil {
+		panic(err)
+	}
 	return s
 }
 
-// Start is NewServer for tests: an invalid world fails the test, the
-// server is closed when the test ends, and its clock, unless an option
-// sets one, starts at the tests' reference time (testclock.Ref, which
-// VIGIL_TEST_TIME moves) and runs in real time, so that no test depends on
-// the day it runs. Worlds are dated from the same reference time.
-func Start(t testing.TB, w *World, opts ...Option) *Server {
-	t.Helper()
-	if w == nil {
-		w = &World{}
+// Listen is NewServer returning the failure to get a port as an error,
+// for the demo, which reports it to the user.
+func Listen(w *World, opts ...Option) (*Server, error) {
+	s := newServer(w, opts...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("awsemu: listen on a loopback port: %w", err)
 	}
-	if err := w.Validate(); err != nil {
-		t.Fatalf("awsemu: invalid world: %v", err)
-	}
-	s := NewServer(w, append([]Option{WithClock(testclock.Running())}, opts...)...)
-	t.Cleanup(s.Close)
-	return s
+	s.url = "http://" + ln.Addr().String()
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: time.Minute}
+	go s.srv.Serve(ln)
+	return s, nil
 }
 
 func newServer(w *World, opts ...Option) *Server {
@@ -197,12 +199,20 @@ func newServer(w *World, opts ...Option) *Server {
 }
 
 // URL is the base URL to give the SDK (BaseEndpoint or AWS_ENDPOINT_URL).
-func (s *Server) URL() string { return s.ts.URL }
+func (s *Server) URL() string { return s.url }
 
-// Close shuts the listener down and waits for requests in flight.
+// Close shuts the listener down and waits for requests in flight: the
+// requests it holds back (Hang, Delay, latency) are released first, so
+// none keeps it waiting.
 func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closing) })
-	s.ts.Close()
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
+		}
+	})
 }
 
 // Handler serves the emulator; use it to mount the emulator in another

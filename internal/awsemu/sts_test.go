@@ -14,6 +14,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 const (
@@ -69,7 +70,7 @@ func TestAuthenticationFailures(t *testing.T) {
 
 func TestAssumeRoleFlow(t *testing.T) {
 	clock := awsemu.NewManualClock(t0)
-	srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
+	srv := awsemutest.Start(t, testWorld(), awsemu.WithClock(clock.Now))
 	ctx := t.Context()
 	before := time.Now()
 	out, err := clientsFor(t, srv, mgmtAdminKey).sts.AssumeRole(ctx, &sts.AssumeRoleInput{
@@ -338,7 +339,7 @@ func TestAssumeRootRefusals(t *testing.T) {
 			if tt.world != nil {
 				tt.world(w)
 			}
-			srv := awsemu.Start(t, w)
+			srv := awsemutest.Start(t, w)
 			_, err := clientsFor(t, srv, tt.signer).sts.AssumeRoot(ctx, &sts.AssumeRootInput{
 				TargetPrincipal: aws.String(tt.target),
 				TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(tt.policy)},
@@ -355,7 +356,7 @@ func TestAssumeRootRefusals(t *testing.T) {
 	t.Run("root sessions enabled", func(t *testing.T) {
 		w := testWorld()
 		w.Organization.RootSessions = true
-		srv := awsemu.Start(t, w)
+		srv := awsemutest.Start(t, w)
 		s3, _ := assumeRoot(t, srv, mgmtAdminKey, memberID, s3Policy)
 		_, err := s3.iam.ListAccessKeys(ctx, nil)
 		wantAPIError(t, err, "AccessDenied", 403)
@@ -363,7 +364,7 @@ func TestAssumeRootRefusals(t *testing.T) {
 	t.Run("feature message says what is missing", func(t *testing.T) {
 		w := testWorld()
 		w.Organization.RootCredentialsManagement = false
-		srv := awsemu.Start(t, w)
+		srv := awsemutest.Start(t, w)
 		_, err := clientsFor(t, srv, mgmtAdminKey).sts.AssumeRoot(ctx, &sts.AssumeRootInput{
 			TargetPrincipal: aws.String(memberID), TaskPolicyArn: &ststypes.PolicyDescriptorType{Arn: aws.String(auditPolicy)}})
 		if err == nil || !strings.Contains(err.Error(), "not enabled") {
@@ -374,7 +375,7 @@ func TestAssumeRootRefusals(t *testing.T) {
 
 func TestAssumeRootSessionExpires(t *testing.T) {
 	clock := awsemu.NewManualClock(t0)
-	srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
+	srv := awsemutest.Start(t, testWorld(), awsemu.WithClock(clock.Now))
 	out, err := clientsFor(t, srv, mgmtAdminKey).sts.AssumeRoot(t.Context(), &sts.AssumeRootInput{
 		TargetPrincipal: aws.String(memberID),
 		TaskPolicyArn:   &ststypes.PolicyDescriptorType{Arn: aws.String(auditPolicy)},
@@ -397,7 +398,7 @@ func TestAssumeRootSessionExpires(t *testing.T) {
 func TestGovCloudPartition(t *testing.T) {
 	w := testWorld()
 	w.Partition = "aws-us-gov"
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	ctx := t.Context()
 	id, err := clientsFor(t, srv, mgmtRootKey).sts.GetCallerIdentity(ctx, nil)
 	if err != nil {
@@ -458,9 +459,9 @@ func TestSessionExpiryFrame(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			clock := awsemu.NewManualClock(at)
-			srv := awsemu.Start(t, testWorld(), awsemu.WithClock(clock.Now))
+			srv := awsemutest.Start(t, testWorld(), awsemu.WithClock(clock.Now))
 			client := func(window time.Duration) *sts.Client {
-				cfg := srv.ConfigFor(t, mgmtAdminKey)
+				cfg := awsemutest.ConfigFor(t, srv, mgmtAdminKey)
 				cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg),
 					"arn:aws:iam::"+memberID+":role/OrganizationAccountAccessRole", func(o *stscreds.AssumeRoleOptions) {
 						o.Duration = 15 * time.Minute

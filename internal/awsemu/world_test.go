@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 )
 
 func TestLoadWorldFile(t *testing.T) {
@@ -22,7 +23,7 @@ func TestLoadWorldFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	ctx := t.Context()
 
 	sum, err := clientsFor(t, srv, "AKIASCENARIOSCAN0001").iam.GetAccountSummary(ctx, nil)
@@ -150,7 +151,7 @@ func TestDemoWorld(t *testing.T) {
 	if err := w.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srv := awsemu.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return t0 }))
 	c := clientsFor(t, srv, awsemu.DemoManagementAdminKey)
 	accts, err := c.orgs.ListAccounts(t.Context(), nil)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -34,7 +35,7 @@ func TestFixConfirmation(t *testing.T) {
 		{"yes", "yes\n", 0, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			srv := awsemu.Start(t, fixWorld())
+			srv := awsemutest.Start(t, fixWorld())
 			emulatorEnv(t, srv, tMgmtKey)
 			audit := filepath.Join(t.TempDir(), "audit.jsonl")
 			r := runVigil(t, c.answer, true, "fix", "--org", "--apply", "--audit-log", audit)

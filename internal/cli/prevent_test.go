@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -96,7 +97,7 @@ func TestPreventConfirmation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := awsemu.Start(t, preventWorld())
+			srv := awsemutest.Start(t, preventWorld())
 			emulatorEnv(t, srv, tMgmtKey)
 			audit := filepath.Join(t.TempDir(), "audit.jsonl")
 			args := append([]string{"prevent", "--apply", "--target", tRoot, "--audit-log", audit}, c.extra...)
@@ -123,7 +124,7 @@ func TestPreventConfirmation(t *testing.T) {
 }
 
 func TestPreventPlanIsADryRun(t *testing.T) {
-	srv := awsemu.Start(t, preventWorld())
+	srv := awsemutest.Start(t, preventWorld())
 	emulatorEnv(t, srv, tMgmtKey)
 	r := runVigil(t, "", false, "prevent", "--plan", "--target", tRoot)
 	if r.code != 0 {
@@ -153,7 +154,7 @@ func TestPreventPlanIsADryRun(t *testing.T) {
 }
 
 func TestPreventApplyErrors(t *testing.T) {
-	srv := awsemu.Start(t, preventWorld())
+	srv := awsemutest.Start(t, preventWorld())
 	emulatorEnv(t, srv, tMgmtKey)
 	dir := t.TempDir()
 	r := runVigil(t, "", false, "prevent", "--apply", "--yes", "--target", tMgmt, "--audit-log", filepath.Join(dir, "a"))
@@ -205,7 +206,7 @@ func TestPreventApplyErrors(t *testing.T) {
 }
 
 func TestPreventDiscovers(t *testing.T) {
-	srv := awsemu.Start(t, preventWorld())
+	srv := awsemutest.Start(t, preventWorld())
 	emulatorEnv(t, srv, tMgmtKey)
 	r := runVigil(t, "", false, "prevent", "--format", "json")
 	if r.code != 0 {

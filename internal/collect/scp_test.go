@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -49,11 +50,11 @@ func treeWorld() *awsemu.World {
 
 func orgClient(t *testing.T, srv *awsemu.Server, key string) *organizations.Client {
 	t.Helper()
-	return organizations.NewFromConfig(srv.ConfigFor(t, key))
+	return organizations.NewFromConfig(awsemutest.ConfigFor(t, srv, key))
 }
 
 func TestOrgControls(t *testing.T) {
-	srv := awsemu.Start(t, treeWorld())
+	srv := awsemutest.Start(t, treeWorld())
 	c, gaps := collect.OrgControls(t.Context(), orgClient(t, srv, mgmtKey))
 	if len(gaps) != 0 {
 		t.Fatalf("gaps: %+v", gaps)
@@ -100,7 +101,7 @@ func TestOrgControls(t *testing.T) {
 
 func TestOrgControlsGaps(t *testing.T) {
 	t.Run("policies denied", func(t *testing.T) {
-		srv := awsemu.Start(t, treeWorld(), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListPolicies", Code: "AccessDeniedException"}))
+		srv := awsemutest.Start(t, treeWorld(), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListPolicies", Code: "AccessDeniedException"}))
 		c, gaps := collect.OrgControls(t.Context(), orgClient(t, srv, mgmtKey))
 		if c.SCPs != nil {
 			t.Error("SCPs known despite ListPolicies failing")
@@ -113,7 +114,7 @@ func TestOrgControlsGaps(t *testing.T) {
 		}
 	})
 	t.Run("one policy denied", func(t *testing.T) {
-		srv := awsemu.Start(t, treeWorld(), awsemu.WithFaults(
+		srv := awsemutest.Start(t, treeWorld(), awsemu.WithFaults(
 			awsemu.Fault{Service: "organizations", Action: "DescribePolicy", Code: "AccessDeniedException", Skip: 1},
 			awsemu.Fault{Service: "organizations", Action: "ListTargetsForPolicy", Code: "ServiceException", Skip: 1}))
 		c, gaps := collect.OrgControls(t.Context(), orgClient(t, srv, mgmtKey))
@@ -129,8 +130,8 @@ func TestOrgControlsGaps(t *testing.T) {
 		}
 	})
 	t.Run("tree walk fails part-way", func(t *testing.T) {
-		srv := awsemu.Start(t, treeWorld(), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccountsForParent", Code: "TooManyRequestsException", Skip: 1}))
-		cfg := srv.ConfigFor(t, mgmtKey)
+		srv := awsemutest.Start(t, treeWorld(), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccountsForParent", Code: "TooManyRequestsException", Skip: 1}))
+		cfg := awsemutest.ConfigFor(t, srv, mgmtKey)
 		cfg.RetryMaxAttempts = 1
 		c, gaps := collect.OrgControls(t.Context(), organizations.NewFromConfig(cfg))
 		if len(gaps) != 1 || gaps[0].Section != snapshot.SectionOrgTree || !strings.HasPrefix(gaps[0].Message, ouWork+": ") {
@@ -141,7 +142,7 @@ func TestOrgControlsGaps(t *testing.T) {
 		}
 	})
 	t.Run("from a member account", func(t *testing.T) {
-		srv := awsemu.Start(t, treeWorld())
+		srv := awsemutest.Start(t, treeWorld())
 		c, gaps := collect.OrgControls(t.Context(), orgClient(t, srv, memberKey))
 		if c.Root != nil || c.SCPs != nil || len(gaps) != 2 {
 			t.Errorf("controls %+v gaps %+v", c, gaps)

@@ -31,7 +31,10 @@ type Env struct {
 func Start(now time.Time) (*Env, error) {
 	started := time.Now()
 	clock := func() time.Time { return now.Add(time.Since(started)) }
-	srv := awsemu.NewServer(awsemu.DemoWorld(now), awsemu.WithClock(clock))
+	srv, err := awsemu.Listen(awsemu.DemoWorld(now), awsemu.WithClock(clock))
+	if err != nil {
+		return nil, err
+	}
 	// The config is built by hand rather than loaded: nothing of the
 	// user's AWS environment (AWS_PROFILE, AWS_ENDPOINT_URL_IAM, shared
 	// files) may leak into the demo or send its calls elsewhere.

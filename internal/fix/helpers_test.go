@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/orgscan"
@@ -126,10 +127,10 @@ func start(t *testing.T, mutate ...func(*awsemu.World)) *env {
 		m(w)
 	}
 	clock := testclock.Running()
-	return &env{t: t, srv: awsemu.Start(t, w, awsemu.WithClock(clock)), now: now, clock: clock}
+	return &env{t: t, srv: awsemutest.Start(t, w, awsemu.WithClock(clock)), now: now, clock: clock}
 }
 
-func (e *env) cfg(key string) aws.Config { return e.srv.ConfigFor(e.t, key, quickRetries) }
+func (e *env) cfg(key string) aws.Config { return awsemutest.ConfigFor(e.t, e.srv, key, quickRetries) }
 
 func (e *env) opts(mod ...func(*fix.Options)) fix.Options {
 	o := fix.Options{MinIdle: fix.DefaultMinIdle, Now: e.clock}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
@@ -204,7 +205,7 @@ func rootSession(t *testing.T, e *env, id string) aws.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.srv.ConfigFor(t, aws.ToString(out.Credentials.AccessKeyId), quickRetries)
+	return awsemutest.ConfigFor(t, e.srv, aws.ToString(out.Credentials.AccessKeyId), quickRetries)
 }
 
 // TestSessionRenewedPastItsLife: a plan applied after its root sessions

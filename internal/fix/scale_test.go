@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/orgscan"
@@ -21,8 +22,8 @@ import (
 func TestLargeOrganisation(t *testing.T) {
 	slowtest.Skip(t, "a plan and its application in 300 accounts")
 	const n = 300
-	srv := awsemu.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 7, Suspended: 5}))
-	cfg := srv.ConfigFor(t, awsemu.OrgWorldAdminKey, quickRetries)
+	srv := awsemutest.Start(t, awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 7, Suspended: 5}))
+	cfg := awsemutest.ConfigFor(t, srv, awsemu.OrgWorldAdminKey, quickRetries)
 	o := fix.Options{MinIdle: fix.DefaultMinIdle, Force: true, Certificates: true, Now: testclock.Running()}
 	o.Collect.Now = o.Now
 	p, err := fix.PlanOrg(t.Context(), cfg, orgscan.Options{Logger: quiet(), Parallel: 16}, o)

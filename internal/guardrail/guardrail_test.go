@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/guardrail"
 	"github.com/vigil-sec/vigil/internal/prevent"
@@ -45,7 +46,7 @@ func freshWorld() *awsemu.World {
 
 func clients(t *testing.T, srv *awsemu.Server, key string) guardrail.Clients {
 	t.Helper()
-	cfg := srv.ConfigFor(t, key)
+	cfg := awsemutest.ConfigFor(t, srv, key)
 	cfg.RetryMaxAttempts = 1
 	return guardrail.NewClients(cfg)
 }
@@ -97,7 +98,7 @@ func apply(t *testing.T, p *change.Plan, auditPath string) *change.Report {
 }
 
 func TestPlanApplyIdempotent(t *testing.T) {
-	srv := awsemu.Start(t, freshWorld())
+	srv := awsemutest.Start(t, freshWorld())
 	p, _ := plan(t, srv, rootID)
 	if got := mutatingCalls(srv); len(got) != 0 {
 		t.Fatalf("reading and planning made mutating calls: %v", got)
@@ -179,7 +180,7 @@ func TestPlanApplyIdempotent(t *testing.T) {
 }
 
 func TestPartialFailureThenFinish(t *testing.T) {
-	srv := awsemu.Start(t, freshWorld(), awsemu.WithFaults(
+	srv := awsemutest.Start(t, freshWorld(), awsemu.WithFaults(
 		awsemu.Fault{Service: "organizations", Action: "EnablePolicyType", Code: "AccessDeniedException"},
 		awsemu.Fault{Service: "organizations", Action: "EnableAWSServiceAccess", Code: "ServiceException"}))
 	p, _ := plan(t, srv, ouProd, memberID)
@@ -241,7 +242,7 @@ func TestExistingPolicies(t *testing.T) {
 		// Vigil's deny-root policy exists with old text.
 		{ID: "p-vigilold", Name: prevent.DenyRootActionsName, Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`},
 	}
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	p, _ := plan(t, srv, ouProd)
 	if diff := cmp.Diff([]string{"update-deny-root-actions", "attach-deny-root-actions-" + ouProd}, stepActions(p)); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -264,7 +265,7 @@ func TestQuotaBlocks(t *testing.T) {
 		id := "p-other00" + string(rune('1'+i))
 		w.Organization.Policies = append(w.Organization.Policies, awsemu.Policy{ID: id, Name: "Other" + id, Content: `{"Statement":[]}`, Targets: []string{memberID}})
 	}
-	srv := awsemu.Start(t, w)
+	srv := awsemutest.Start(t, w)
 	p, _ := plan(t, srv, memberID)
 	if len(p.Blocked) != 2 || !strings.Contains(p.Blocked[0], "already has 5 SCPs") {
 		t.Errorf("blocked %v", p.Blocked)
@@ -277,7 +278,7 @@ func TestQuotaBlocks(t *testing.T) {
 }
 
 func TestReadRefuses(t *testing.T) {
-	srv := awsemu.Start(t, freshWorld())
+	srv := awsemutest.Start(t, freshWorld())
 	_, err := guardrail.Read(t.Context(), clients(t, srv, memberKey))
 	var nm guardrail.NotManagementError
 	if !errors.As(err, &nm) || nm.Management != mgmtID || !strings.Contains(err.Error(), "only the management account 111122223333") {
@@ -298,11 +299,11 @@ func TestReadRefuses(t *testing.T) {
 
 	w := freshWorld()
 	w.Organization.FeatureSet = "CONSOLIDATED_BILLING"
-	_, err = guardrail.Read(t.Context(), clients(t, awsemu.Start(t, w), mgmtKey))
+	_, err = guardrail.Read(t.Context(), clients(t, awsemutest.Start(t, w), mgmtKey))
 	if err == nil || !strings.Contains(err.Error(), "all features") {
 		t.Errorf("consolidated billing: %v", err)
 	}
-	srv = awsemu.Start(t, freshWorld(), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListPolicies", Code: "AccessDeniedException"}))
+	srv = awsemutest.Start(t, freshWorld(), awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListPolicies", Code: "AccessDeniedException"}))
 	_, err = guardrail.Read(t.Context(), clients(t, srv, mgmtKey))
 	if err == nil || !strings.Contains(err.Error(), "organizations:ListPolicies") {
 		t.Errorf("denied read: %v", err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
@@ -351,7 +352,7 @@ func procedureParallelism() int { return max(2, 2*runtime.GOMAXPROCS(0)) }
 
 func runProcedure(t *testing.T, r *cliRun, pr procedure) {
 	blocks, files, shimDir, clis, versions, cov, require := r.blocks, r.files, r.shimDir, r.clis, r.versions, r.cov, r.require
-	srv := awsemu.Start(t, kbtest.World(now, pr.world), awsemu.WithClock(awsemu.NewManualClock(now).Now))
+	srv := awsemutest.Start(t, kbtest.World(now, pr.world), awsemu.WithClock(awsemu.NewManualClock(now).Now))
 	svc := kbtest.Serve(t, srv)
 	if pr.seed != nil {
 		pr.seed(svc)

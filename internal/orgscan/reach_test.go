@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -75,7 +76,7 @@ func (v *visits) visit(ctx context.Context, r orgscan.Reach) snapshot.Account {
 // as a scan would route it, and the management account is never the
 // target of sts:AssumeRoot.
 func TestVisit(t *testing.T) {
-	srv := awsemu.Start(t, world())
+	srv := awsemutest.Start(t, world())
 	for _, tt := range []struct {
 		name, key string
 		routes    map[string]string
@@ -86,7 +87,7 @@ func TestVisit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.ResetCalls()
 			v := &visits{got: map[string]orgscan.Reach{}, n: map[string]int{}}
-			doc, err := orgscan.Run(t.Context(), srv.ConfigFor(t, tt.key), orgscan.Options{Mode: orgscan.ModeRoot, Visit: v.visit,
+			doc, err := orgscan.Run(t.Context(), awsemutest.ConfigFor(t, srv, tt.key), orgscan.Options{Mode: orgscan.ModeRoot, Visit: v.visit,
 				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return time.Unix(0, 0) }})
 			if err != nil {
 				t.Fatal(err)
@@ -135,8 +136,8 @@ func TestVisit(t *testing.T) {
 // TestVisitTargets: targets are identified once per account and visited
 // with the credentials that reached them.
 func TestVisitTargets(t *testing.T) {
-	srv := awsemu.Start(t, world())
-	base := srv.ConfigFor(t, mgmtAdmin)
+	srv := awsemutest.Start(t, world())
+	base := awsemutest.ConfigFor(t, srv, mgmtAdmin)
 	v := &visits{got: map[string]orgscan.Reach{}, n: map[string]int{}}
 	doc := orgscan.RunTargets(t.Context(), []orgscan.Target{
 		{Label: "profile admin", Config: base},
@@ -157,8 +158,8 @@ func TestVisitTargets(t *testing.T) {
 // TestRoleSession: a role session from the exported helper, and a denial
 // as a gap naming the call.
 func TestRoleSession(t *testing.T) {
-	srv := awsemu.Start(t, world())
-	base := srv.ConfigFor(t, mgmtAdmin)
+	srv := awsemutest.Start(t, world())
+	base := awsemutest.ConfigFor(t, srv, mgmtAdmin)
 	cfg, g := orgscan.RoleSession(t.Context(), base, orgscan.Role{Name: memberRole}, "arn:aws:iam::"+memberID+":role/"+memberRole)
 	if g != nil {
 		t.Fatal(g)

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/report"
@@ -87,7 +88,7 @@ type runningOrg struct {
 // startOrg starts a scan; ops, when set, records the calls client side.
 func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o orgscan.Options, ops *opLog, srvOpts ...awsemu.Option) *runningOrg {
 	t.Helper()
-	srv := awsemu.Start(t, w, srvOpts...)
+	srv := awsemutest.Start(t, w, srvOpts...)
 	logs := &syncBuffer{}
 	o.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	if o.Collect.ReportWait == 0 {
@@ -105,7 +106,7 @@ func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o 
 	if ops != nil {
 		cfgOpts = append(cfgOpts, ops.option)
 	}
-	cfg := srv.ConfigFor(t, key, cfgOpts...)
+	cfg := awsemutest.ConfigFor(t, srv, key, cfgOpts...)
 	r := &runningOrg{srv: srv, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)

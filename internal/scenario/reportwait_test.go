@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 	"github.com/vigil-sec/vigil/internal/testclock"
@@ -22,7 +23,7 @@ func TestReportWaitPinnedClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := awsemu.Start(t, world, awsemu.WithClock(awsemu.NewManualClock(s.Now).Now), awsemu.WithFaults(s.Faults...))
+	srv := awsemutest.Start(t, world, awsemu.WithClock(awsemu.NewManualClock(s.Now).Now), awsemu.WithFaults(s.Faults...))
 	opts := collect.DefaultOptions()
 	pinned := testclock.Ref()
 	opts.Now = func() time.Time { return pinned }
@@ -33,7 +34,7 @@ func TestReportWaitPinnedClock(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), hangLimit)
 	defer cancel()
-	acct, err := collect.Account(ctx, collect.NewClients(srv.ConfigFor(t, s.SignAs)), opts)
+	acct, err := collect.Account(ctx, collect.NewClients(awsemutest.ConfigFor(t, srv, s.SignAs)), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -80,7 +81,7 @@ func run(t *testing.T, s scenario) (*snapshot.Document, *awsemu.Server, error) {
 		t.Fatalf("world: %v", err)
 	}
 	clock := awsemu.NewManualClock(s.Now)
-	srv := awsemu.Start(t, world, awsemu.WithClock(clock.Now), awsemu.WithFaults(s.Faults...))
+	srv := awsemutest.Start(t, world, awsemu.WithClock(clock.Now), awsemu.WithFaults(s.Faults...))
 	opts := collect.DefaultOptions()
 	opts.Now = clock.Now
 	// Polling advances the emulated clock instead of sleeping, so a scan
@@ -92,7 +93,7 @@ func run(t *testing.T, s scenario) (*snapshot.Document, *awsemu.Server, error) {
 	// A bound on a hang (a bug), not on the machine's speed.
 	ctx, cancel := context.WithTimeout(context.Background(), hangLimit)
 	defer cancel()
-	acct, err := collect.Account(ctx, collect.NewClients(srv.ConfigFor(t, s.SignAs)), opts)
+	acct, err := collect.Account(ctx, collect.NewClients(awsemutest.ConfigFor(t, srv, s.SignAs)), opts)
 	checkReadOnly(t, srv)
 	if err != nil {
 		return nil, srv, err
@@ -335,12 +336,12 @@ func TestCancelledScan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := awsemu.Start(t, world, awsemu.WithFaults(awsemu.Fault{Hang: true}))
+	srv := awsemutest.Start(t, world, awsemu.WithFaults(awsemu.Fault{Hang: true}))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := collect.Account(ctx, collect.NewClients(srv.ConfigFor(t, s.SignAs)), collect.DefaultOptions())
+		_, err := collect.Account(ctx, collect.NewClients(awsemutest.ConfigFor(t, srv, s.SignAs)), collect.DefaultOptions())
 		done <- err
 	}()
 	waitUntil(t, "the collection's calls to reach the server", func() bool { return len(srv.Held()) > 0 })

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/rule"
@@ -58,8 +59,8 @@ func startSingle(t *testing.T, path string, faults ...awsemu.Fault) *singleScan 
 		t.Fatal(err)
 	}
 	sc := &singleScan{clk: clock.NewManual(s.Now), logs: &syncBuffer{}, ops: &opLog{}, key: s.SignAs, done: make(chan struct{})}
-	sc.srv = awsemu.Start(t, world, awsemu.WithClock(sc.clk.Now), awsemu.WithFaults(faults...))
-	cfg := sc.srv.ConfigFor(t, s.SignAs, threeAttempts, sc.ops.option)
+	sc.srv = awsemutest.Start(t, world, awsemu.WithClock(sc.clk.Now), awsemu.WithFaults(faults...))
+	cfg := awsemutest.ConfigFor(t, sc.srv, s.SignAs, threeAttempts, sc.ops.option)
 	collect.LimitCalls(&cfg, collect.CallLimits{Timeout: callTimeout, StallWarning: 10 * time.Second, Clock: sc.clk,
 		Logger: slog.New(slog.NewTextHandler(sc.logs, nil))})
 	opts := collect.DefaultOptions()

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -23,7 +24,7 @@ import (
 // uncovered fails its test however plausible its output looks.
 func SCPCoverage(t testing.TB, srv *awsemu.Server, now time.Time) rule.Result {
 	t.Helper()
-	client := organizations.NewFromConfig(srv.ConfigFor(t, ManagementAdminKey))
+	client := organizations.NewFromConfig(awsemutest.ConfigFor(t, srv, ManagementAdminKey))
 	controls, gaps := collect.OrgControls(context.Background(), client)
 	partition := srv.Partition()
 	if partition == "" {

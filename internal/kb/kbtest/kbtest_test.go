@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -17,7 +18,7 @@ func TestSCPCoverage(t *testing.T) {
 	now := testclock.Ref()
 	judge := func(o Options) rule.Result {
 		t.Helper()
-		return SCPCoverage(t, awsemu.Start(t, World(now, o)), now)
+		return SCPCoverage(t, awsemutest.Start(t, World(now, o)), now)
 	}
 	if r := judge(Options{NoSCPs: true}); r.Status != rule.Fail || !strings.Contains(r.Message, "not enabled on the root "+RootID) {
 		t.Errorf("SCPs disabled: %s %s", r.Status, r.Message)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/kb/kbtest"
 	"github.com/vigil-sec/vigil/internal/kb/snippets"
 	"github.com/vigil-sec/vigil/internal/rule"
@@ -33,7 +34,7 @@ func covers(t *testing.T, file string) {
 
 func start(t *testing.T, o kbtest.Options) *awsemu.Server {
 	t.Helper()
-	return awsemu.Start(t, kbtest.World(now, o), awsemu.WithClock(awsemu.NewManualClock(now).Now))
+	return awsemutest.Start(t, kbtest.World(now, o), awsemu.WithClock(awsemu.NewManualClock(now).Now))
 }
 
 func account(t *testing.T, srv *awsemu.Server, id string) *awsemu.Account {
@@ -58,8 +59,8 @@ func TestRootAccessKeyStandalone(t *testing.T) {
 	covers(t, "root_access_key_fix.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
-	auditor := srv.ConfigFor(t, kbtest.StandaloneAuditor)
-	root := srv.ConfigFor(t, kbtest.StandaloneRootKey1)
+	auditor := awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor)
+	root := awsemutest.ConfigFor(t, srv, kbtest.StandaloneRootKey1)
 
 	if present, err := snippets.RootAccessKeysPresent(ctx, auditor); err != nil || !present {
 		t.Fatalf("RootAccessKeysPresent = %v, %v; want true", present, err)
@@ -107,7 +108,7 @@ func TestAssumeRoot(t *testing.T) {
 	for _, partition := range []string{"aws", "aws-us-gov"} {
 		t.Run(partition, func(t *testing.T) {
 			srv := start(t, kbtest.Options{Partition: partition})
-			session, err := snippets.AssumeRoot(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID, "IAMAuditRootUserCredentials")
+			session, err := snippets.AssumeRoot(ctx, awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey), kbtest.MemberID, "IAMAuditRootUserCredentials")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +132,7 @@ func TestAssumeRoot(t *testing.T) {
 		})
 	}
 	srv := start(t, kbtest.Options{NoCentralRootAccess: true})
-	if _, err := snippets.AssumeRoot(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID, "IAMDeleteRootUserCredentials"); err == nil ||
+	if _, err := snippets.AssumeRoot(ctx, awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey), kbtest.MemberID, "IAMDeleteRootUserCredentials"); err == nil ||
 		!strings.Contains(err.Error(), "sts:AssumeRoot "+kbtest.MemberID+" with IAMDeleteRootUserCredentials") {
 		t.Errorf("without centralised root access: %v", err)
 	}
@@ -141,7 +142,7 @@ func TestMemberRootAccessKeys(t *testing.T) {
 	covers(t, "root_access_key_member.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
-	deleted, err := snippets.DeleteMemberRootAccessKeys(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID)
+	deleted, err := snippets.DeleteMemberRootAccessKeys(ctx, awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey), kbtest.MemberID)
 	if err != nil || !slices.Equal(deleted, []string{kbtest.MemberRootKey}) {
 		t.Fatalf("DeleteMemberRootAccessKeys = %v, %v", deleted, err)
 	}
@@ -150,7 +151,7 @@ func TestMemberRootAccessKeys(t *testing.T) {
 		t.Fatalf("member root after key deletion: %+v", a.Root)
 	}
 	// Signed as the member's own auditor, the account summary agrees.
-	if present, err := snippets.RootAccessKeysPresent(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err != nil || present {
+	if present, err := snippets.RootAccessKeysPresent(ctx, awsemutest.ConfigFor(t, srv, kbtest.MemberAuditorKey)); err != nil || present {
 		t.Errorf("summary still shows a root key: %v, %v", present, err)
 	}
 }
@@ -159,7 +160,7 @@ func TestMemberRootCleanup(t *testing.T) {
 	covers(t, "member_root_cleanup.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
-	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	admin := awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey)
 	removed, err := snippets.DeleteMemberRootCredentials(ctx, admin, kbtest.MemberID)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func TestRootMFA(t *testing.T) {
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
 	// The standalone root has a virtual MFA; the decoy user "root" has one too.
-	standalone := srv.ConfigFor(t, kbtest.StandaloneAuditor)
+	standalone := awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor)
 	if on, err := snippets.RootMFAEnabled(ctx, standalone); err != nil || !on {
 		t.Fatalf("RootMFAEnabled = %v, %v", on, err)
 	}
@@ -203,7 +204,7 @@ func TestRootMFA(t *testing.T) {
 		t.Fatalf("RootVirtualMFADevices = %v, %v", serials, err)
 	}
 	// The management root's MFA is hardware: no virtual device counts.
-	mgmt := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	mgmt := awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey)
 	if on, err := snippets.RootMFAEnabled(ctx, mgmt); err != nil || !on {
 		t.Fatalf("management RootMFAEnabled = %v, %v", on, err)
 	}
@@ -211,7 +212,7 @@ func TestRootMFA(t *testing.T) {
 		t.Fatalf("management RootVirtualMFADevices = %v, %v", serials, err)
 	}
 	// The clean member's root has no MFA at all.
-	if on, err := snippets.RootMFAEnabled(ctx, srv.ConfigFor(t, kbtest.CleanAuditorKey)); err != nil || on {
+	if on, err := snippets.RootMFAEnabled(ctx, awsemutest.ConfigFor(t, srv, kbtest.CleanAuditorKey)); err != nil || on {
 		t.Fatalf("clean RootMFAEnabled = %v, %v", on, err)
 	}
 }
@@ -221,8 +222,8 @@ func TestRootSigningCertificates(t *testing.T) {
 	covers(t, "root_signing_certificate_fix.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
-	auditor := srv.ConfigFor(t, kbtest.StandaloneAuditor)
-	root := srv.ConfigFor(t, kbtest.StandaloneRootKey1)
+	auditor := awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor)
+	root := awsemutest.ConfigFor(t, srv, kbtest.StandaloneRootKey1)
 	if present, err := snippets.RootSigningCertificatesPresent(ctx, auditor); err != nil || !present {
 		t.Fatalf("RootSigningCertificatesPresent = %v, %v", present, err)
 	}
@@ -248,7 +249,7 @@ func TestRootLastUse(t *testing.T) {
 	}
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
-	use, err := snippets.RootLastUse(ctx, srv.ConfigFor(t, kbtest.StandaloneAuditor))
+	use, err := snippets.RootLastUse(ctx, awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +268,8 @@ func TestRootPassword(t *testing.T) {
 	covers(t, "root_member_password_fix.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{})
-	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
-	if has, err := snippets.RootPasswordPresent(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err != nil || !has {
+	admin := awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey)
+	if has, err := snippets.RootPasswordPresent(ctx, awsemutest.ConfigFor(t, srv, kbtest.MemberAuditorKey)); err != nil || !has {
 		t.Fatalf("RootPasswordPresent = %v, %v", has, err)
 	}
 	if has, err := snippets.MemberRootHasPassword(ctx, admin, kbtest.MemberID); err != nil || !has {
@@ -286,7 +287,7 @@ func TestRootPassword(t *testing.T) {
 	if had, err := snippets.DeleteMemberRootPassword(ctx, admin, kbtest.MemberID); err != nil || had {
 		t.Fatalf("second DeleteMemberRootPassword = %v, %v", had, err)
 	}
-	if has, err := snippets.RootPasswordPresent(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err != nil || has {
+	if has, err := snippets.RootPasswordPresent(ctx, awsemutest.ConfigFor(t, srv, kbtest.MemberAuditorKey)); err != nil || has {
 		t.Fatalf("summary after deletion = %v, %v", has, err)
 	}
 }
@@ -295,7 +296,7 @@ func TestCentralRootAccess(t *testing.T) {
 	covers(t, "org_features.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{NoCentralRootAccess: true})
-	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	admin := awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey)
 	if f, err := snippets.CentralRootAccessFeatures(ctx, admin); err != nil || len(f) != 0 {
 		t.Fatalf("before: %v, %v", f, err)
 	}
@@ -314,7 +315,7 @@ func TestCentralRootAccess(t *testing.T) {
 		t.Errorf("organisation state %+v", o)
 	}
 	// From a member account the call is refused, not misread as "off".
-	if _, err := snippets.CentralRootAccessFeatures(ctx, srv.ConfigFor(t, kbtest.MemberAuditorKey)); err == nil {
+	if _, err := snippets.CentralRootAccessFeatures(ctx, awsemutest.ConfigFor(t, srv, kbtest.MemberAuditorKey)); err == nil {
 		t.Error("a member account read the organisation's features")
 	}
 }
@@ -369,7 +370,7 @@ func TestRootSCPs(t *testing.T) {
 	covers(t, "org_scp_find.go")
 	ctx := context.Background()
 	srv := start(t, kbtest.Options{NoSCPs: true})
-	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	admin := awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey)
 	if r := kbtest.SCPCoverage(t, srv, now); r.Status != rule.Fail {
 		t.Fatalf("before: %s %s", r.Status, r.Message)
 	}
@@ -435,7 +436,7 @@ func TestLiftRootDenyForTask(t *testing.T) {
 	ctx := context.Background()
 	// The deny-all policy on each member account, the floor on the root.
 	srv := start(t, kbtest.Options{SCPs: []awsemu.Policy{kbtest.DenyRootSCP(kbtest.MemberID, kbtest.CleanID), kbtest.RootKeysSCP(kbtest.RootID)}})
-	admin := srv.ConfigFor(t, kbtest.ManagementAdminKey)
+	admin := awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey)
 	if r := kbtest.SCPCoverage(t, srv, now); r.Status != rule.Pass || strings.Contains(r.Message, "only root access key creation") {
 		t.Fatalf("before: %s %s", r.Status, r.Message)
 	}
@@ -475,7 +476,7 @@ func TestLiftRootDenyForTask(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := start(t, kbtest.Options{SCPs: tc.scps})
 			before := srv.World().Organization.Policies
-			_, err := snippets.LiftRootDenyForTask(ctx, srv.ConfigFor(t, kbtest.ManagementAdminKey), kbtest.MemberID, kbtest.DenyRootPolicyID, kbtest.RootKeysPolicyID)
+			_, err := snippets.LiftRootDenyForTask(ctx, awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey), kbtest.MemberID, kbtest.DenyRootPolicyID, kbtest.RootKeysPolicyID)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want %q", err, tc.want)
 			}
