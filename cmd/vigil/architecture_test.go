@@ -28,8 +28,8 @@ func TestPackageBoundaries(t *testing.T) {
 		{"prevent", sdk},
 		{"change", sdk},
 		{"collect", []string{mod + "rule", mod + "rules", mod + "report", mod + "cli"}},
-		{"orgscan", []string{mod + "rule", mod + "rules", mod + "report", mod + "cli"}},
-		{"awsemu", []string{mod + "collect", mod + "rules", mod + "orgscan", mod + "fix"}},
+		{"fleet", []string{mod + "rule", mod + "rules", mod + "report", mod + "cli"}},
+		{"awsemu", []string{mod + "collect", mod + "rules", mod + "fleet", mod + "fix"}},
 	}
 	for _, c := range cases {
 		out, err := exec.Command("go", "list", "-deps", mod+c.pkg).Output()

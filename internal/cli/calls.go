@@ -12,7 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -50,7 +50,7 @@ func unanswered(doc *snapshot.Document) string {
 	}
 	var calls []string
 	for _, g := range gaps {
-		if g.Code == collect.CodeCallTimeout || g.Code == orgscan.CodeAccountTimeout {
+		if g.Code == collect.CodeCallTimeout || g.Code == fleet.CodeAccountTimeout {
 			calls = append(calls, g.Call+" ("+g.Text()+")")
 		}
 	}
@@ -65,7 +65,7 @@ func unanswered(doc *snapshot.Document) string {
 func alsoWaiting(gaps []snapshot.Gap) string {
 	var calls []string
 	for _, g := range gaps {
-		if g.Code == orgscan.CodeAccountTimeout {
+		if g.Code == fleet.CodeAccountTimeout {
 			calls = append(calls, g.Call)
 		}
 	}

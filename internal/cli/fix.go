@@ -13,9 +13,9 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/kb"
-	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -54,7 +54,7 @@ type fixOptions struct {
 }
 
 func newFixCommand(app *App) *cobra.Command {
-	o := fixOptions{auditLog: defaultAuditLog, parallel: orgscan.DefaultParallel, accountTimeout: orgscan.DefaultAccountTimeout,
+	o := fixOptions{auditLog: defaultAuditLog, parallel: fleet.DefaultParallel, accountTimeout: fleet.DefaultAccountTimeout,
 		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents, maxInput: input.DefaultMaxSize}
 	cmd := &cobra.Command{
 		Use:   "fix",
@@ -156,13 +156,13 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
 	}
 	if o.role != "" {
-		r := orgscan.Role{Name: o.role, ExternalID: o.externalID, SessionName: o.sessionName}
+		r := fleet.Role{Name: o.role, ExternalID: o.externalID, SessionName: o.sessionName}
 		if err := r.Validate(); err != nil {
 			return usagef("--role: %v", err)
 		}
 	}
 	if o.org {
-		oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout}
+		oo := fleet.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout}
 		if err := oo.Validate(); err != nil {
 			return usagef("%v", err)
 		}
@@ -188,7 +188,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	fo.Collect = collect.DefaultOptions()
 	fo.Collect.Now = app.now
 	if o.role != "" {
-		fo.TrailRole = &orgscan.Role{Name: o.role, ExternalID: o.externalID, SessionName: o.sessionName}
+		fo.TrailRole = &fleet.Role{Name: o.role, ExternalID: o.externalID, SessionName: o.sessionName}
 	}
 	// The snapshot is read before any AWS call, so a bad file costs
 	// nothing.
@@ -319,7 +319,7 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 		if err != nil {
 			return nil, nil, err
 		}
-		to := orgscan.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
+		to := fleet.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
 		defer startProgress(app, o.quiet, &to.Progress)()
 		plan, err := fix.PlanTargets(ctx, run, to, fo)
 		return plan, nothing, err
@@ -336,9 +336,9 @@ func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Optio
 		plan, err = fix.PlanAccount(ctx, cfg, fo)
 	} else {
 		if cfg.RetryMaxAttempts == 0 {
-			cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
+			cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
 		}
-		oo := orgscan.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
+		oo := fleet.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
 		stopProgress := startProgress(app, o.quiet, &oo.Progress)
 		plan, err = fix.PlanOrg(ctx, cfg, oo, fo)
 		stopProgress()

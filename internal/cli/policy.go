@@ -7,8 +7,8 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/guardrail"
-	"github.com/vigil-sec/vigil/internal/orgscan"
 )
 
 var partitionPattern = regexp.MustCompile(`^aws(-[a-z]+)*$`)
@@ -58,7 +58,7 @@ tests hold them together: a command can call nothing its policy does not list.`,
 				if memberRole {
 					p = fix.TrailRolePolicy()
 				} else if changed("role") {
-					r := orgscan.Role{Name: role}
+					r := fleet.Role{Name: role}
 					if err := r.Validate(); err != nil {
 						return usagef("--role: %v", err)
 					}
@@ -82,17 +82,17 @@ tests hold them together: a command can call nothing its policy does not list.`,
 			case forCmd == "prevent":
 				p = guardrail.Policy()
 			case memberRole:
-				p = orgscan.MemberRolePolicy()
+				p = fleet.MemberRolePolicy()
 			case org:
-				mode := orgscan.ModeRole
+				mode := fleet.ModeRole
 				if assumeRoot {
-					mode = orgscan.ModeRoot
+					mode = fleet.ModeRoot
 				}
-				r := orgscan.Role{Name: role}
+				r := fleet.Role{Name: role}
 				if err := r.Validate(); err != nil {
 					return usagef("--role: %v", err)
 				}
-				p = orgscan.CallerPolicy(mode, r.Name, partition, assumeRoot && changed("role"))
+				p = fleet.CallerPolicy(mode, r.Name, partition, assumeRoot && changed("role"))
 			}
 			b, err := collect.MarshalPolicy(p)
 			if err != nil {
@@ -106,7 +106,7 @@ tests hold them together: a command can call nothing its policy does not list.`,
 	f.StringVar(&forCmd, "for", "scan", "the command the policy is for: scan, prevent or fix")
 	f.BoolVar(&org, "org", false, "the policy of whoever runs an organisation scan")
 	f.BoolVar(&assumeRoot, "assume-root", false, "with --org: for scans through sts:AssumeRoot")
-	f.StringVar(&role, "role", orgscan.DefaultRoleName, "with --org: the member role the scan assumes; with --for fix: the CloudTrail read role vigil fix --role assumes (scopes sts:AssumeRole)")
+	f.StringVar(&role, "role", fleet.DefaultRoleName, "with --org: the member role the scan assumes; with --for fix: the CloudTrail read role vigil fix --role assumes (scopes sts:AssumeRole)")
 	f.BoolVar(&memberRole, "member-role", false, "the policy of the read-only role in each member account (with --for fix: the CloudTrail read role's)")
 	f.StringVar(&partition, "partition", "aws", "the partition of the ARNs in the policy")
 	return cmd

@@ -8,13 +8,13 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 )
 
 // startProgress shows a progress bar on stderr for a run of several
 // accounts, unless quiet or stderr is not a terminal, and sets *into to
 // it; log lines are written above the bar until stop is called.
-func startProgress(app *App, quiet bool, into *orgscan.Progress) (stop func()) {
+func startProgress(app *App, quiet bool, into *fleet.Progress) (stop func()) {
 	if quiet || !app.IsTerminal(app.Stderr) {
 		return func() {}
 	}

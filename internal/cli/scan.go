@@ -15,8 +15,8 @@ import (
 	"github.com/vigil-sec/vigil/internal/atomicfile"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/input"
-	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -315,13 +315,13 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	acct, err := collect.Account(actx, clients, copts)
 	if err != nil {
 		if timedOut() {
-			orgscan.MarkTimedOut(acct.Gaps, timeout)
+			fleet.MarkTimedOut(acct.Gaps, timeout)
 			return nil, fmt.Errorf("cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout %s)%s", collect.FlagDuration(timeout), alsoWaiting(acct.Gaps))
 		}
 		return nil, err
 	}
 	if timedOut() {
-		orgscan.MarkTimedOut(acct.Gaps, timeout)
+		fleet.MarkTimedOut(acct.Gaps, timeout)
 	}
 	doc := collect.SingleAccountDocument(acct, app.now(), app.Version, src)
 	// A management account can read the organisation's tree and SCPs,
@@ -329,7 +329,7 @@ func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.
 	if doc.Organization != nil {
 		collect.AddOrgControls(actx, clients.OrgPolicies, doc.Organization)
 		if timedOut() {
-			orgscan.MarkTimedOut(doc.Organization.Gaps, timeout)
+			fleet.MarkTimedOut(doc.Organization.Gaps, timeout)
 		}
 	}
 	if why := unanswered(doc); why != "" {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/demo"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -35,8 +35,8 @@ type multiOptions struct {
 }
 
 func addMultiFlags(f *pflag.FlagSet, m *multiOptions) {
-	m.role, m.sessionName = orgscan.DefaultRoleName, orgscan.DefaultSessionName
-	m.sessionDuration, m.parallel, m.accountTimeout = orgscan.DefaultRoleDuration, orgscan.DefaultParallel, orgscan.DefaultAccountTimeout
+	m.role, m.sessionName = fleet.DefaultRoleName, fleet.DefaultSessionName
+	m.sessionDuration, m.parallel, m.accountTimeout = fleet.DefaultRoleDuration, fleet.DefaultParallel, fleet.DefaultAccountTimeout
 	f.BoolVar(&m.org, "org", false, "scan every account of the AWS Organization (run from the management account or a delegated administrator)")
 	f.BoolVar(&m.assumeRoot, "assume-root", false, "with --org: reach member accounts through sts:AssumeRoot (IAMAuditRootUserCredentials), no role needed in them")
 	f.StringVar(&m.role, "role", m.role, "with --org: the read-only role to assume in each account (name, or path/name); with --assume-root, used only for the management account")
@@ -104,16 +104,16 @@ func checkScope(org bool, targets string, profiles []string, changed func(string
 	return nil
 }
 
-// orgOptions turns the flags into orgscan options (progress, logger and
+// orgOptions turns the flags into fleet options (progress, logger and
 // clock are added by collectOrg).
-func (m *multiOptions) orgOptions() orgscan.Options {
-	mode := orgscan.ModeRole
+func (m *multiOptions) orgOptions() fleet.Options {
+	mode := fleet.ModeRole
 	if m.assumeRoot {
-		mode = orgscan.ModeRoot
+		mode = fleet.ModeRoot
 	}
-	return orgscan.Options{
+	return fleet.Options{
 		Mode:              mode,
-		Role:              orgscan.Role{Name: m.role, ExternalID: m.externalID, SessionName: m.sessionName, Duration: m.sessionDuration},
+		Role:              fleet.Role{Name: m.role, ExternalID: m.externalID, SessionName: m.sessionName, Duration: m.sessionDuration},
 		RoleForManagement: m.assumeRoot && m.roleSet,
 		OUs:               m.ous,
 		Accounts:          m.accounts,
@@ -172,7 +172,7 @@ func collectOrg(ctx context.Context, app *App, o scanOptions) (*snapshot.Documen
 	}
 	defer stop()
 	if cfg.RetryMaxAttempts == 0 {
-		cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
+		cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
 	}
 	opts := o.multi.orgOptions()
 	opts.Collect = collect.DefaultOptions()
@@ -181,7 +181,7 @@ func collectOrg(ctx context.Context, app *App, o scanOptions) (*snapshot.Documen
 	opts.Now = app.now
 	opts.Clock = app.clock()
 	defer startProgress(app, o.multi.quiet, &opts.Progress)()
-	doc, err := orgscan.Run(ctx, cfg, opts)
+	doc, err := fleet.Scan(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 	"github.com/vigil-sec/vigil/internal/targets"
 )
@@ -23,12 +23,12 @@ func collectTargets(ctx context.Context, app *App, o scanOptions) (*snapshot.Doc
 	}
 	src := snapshot.Source{Kind: snapshot.SourceAWS, Detail: detail}
 
-	opts := orgscan.TargetOptions{Parallel: o.multi.parallel, AccountTimeout: o.multi.accountTimeout, Now: app.now, Clock: app.clock()}
+	opts := fleet.TargetOptions{Parallel: o.multi.parallel, AccountTimeout: o.multi.accountTimeout, Now: app.now, Clock: app.clock()}
 	opts.Collect = collect.DefaultOptions()
 	opts.Collect.Now = app.now
 	opts.Collect.ReportWait = o.reportTimeout
 	defer startProgress(app, o.multi.quiet, &opts.Progress)()
-	doc := orgscan.RunTargets(ctx, run, opts)
+	doc := fleet.ScanTargets(ctx, run, opts)
 	doc.ToolVersion, doc.Source = app.Version, src
 	return doc, nil
 }
@@ -49,7 +49,7 @@ type targetSource struct {
 
 // loadTargets turns the profiles or the targets file into targets, and
 // says which for the report.
-func loadTargets(ctx context.Context, ts targetSource) ([]orgscan.Target, string, error) {
+func loadTargets(ctx context.Context, ts targetSource) ([]fleet.Target, string, error) {
 	var list []targets.Target
 	var detail string
 	if ts.file != "" {
@@ -88,10 +88,10 @@ func loadTargets(ctx context.Context, ts targetSource) ([]orgscan.Target, string
 		configs[key] = loaded{cfg, err}
 		return cfg, err
 	}
-	var run []orgscan.Target
+	var run []fleet.Target
 	for _, t := range list {
-		ot := orgscan.Target{Label: t.Label(), Name: t.Name, RoleARN: t.RoleARN,
-			Role: orgscan.Role{ExternalID: t.ExternalID, SessionName: t.SessionName}}
+		ot := fleet.Target{Label: t.Label(), Name: t.Name, RoleARN: t.RoleARN,
+			Role: fleet.Role{ExternalID: t.ExternalID, SessionName: t.SessionName}}
 		profile := t.Profile
 		if t.RoleARN != "" {
 			profile = t.SourceProfile

@@ -13,7 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -25,7 +25,7 @@ type planner struct {
 // account plans one reached account. It never fails: what could not be
 // read is in the account's Errors, and a path Vigil cannot take is a
 // manual one with the reason.
-func (p *planner) account(ctx context.Context, r orgscan.Reach) *Account {
+func (p *planner) account(ctx context.Context, r fleet.Reach) *Account {
 	a := &Account{ID: r.AccountID, Name: r.Name, Partition: r.Partition, Credentials: []*Credential{}, Steps: []change.Step{}}
 	if r.Membership != nil {
 		a.Role = r.Membership.Role
@@ -47,13 +47,13 @@ func (p *planner) account(ctx context.Context, r orgscan.Reach) *Account {
 }
 
 // unreachable explains an account the run may not enter.
-func (p *planner) unreachable(ctx context.Context, a *Account, r orgscan.Reach) {
+func (p *planner) unreachable(ctx context.Context, a *Account, r fleet.Reach) {
 	g := r.Unreachable
 	switch {
 	case a.Role == snapshot.RoleManagement:
 		p.manual(ctx, a, r, nil, CaseManagementUnreachable,
 			"this is the organisation's management account: sts:AssumeRoot cannot target it, no other principal can remove its root user's credentials, and this run (from "+orDash(r.RunCaller)+") cannot reach it; its root user must do it, signed in to the console or with one of its own access keys (then run vigil fix with that key)")
-	case g.Code == orgscan.CodeFeatureOff:
+	case g.Code == fleet.CodeFeatureOff:
 		p.manual(ctx, a, r, nil, CaseCentralOff,
 			"centralised root access is off in this organisation (iam:ListOrganizationsFeatures lists neither RootCredentialsManagement nor RootSessions), so sts:AssumeRoot cannot reach member accounts; enable it (steps below), then run vigil fix --org again")
 	case g.Call == "sts:AssumeRole":
@@ -69,7 +69,7 @@ func (p *planner) unreachable(ctx context.Context, a *Account, r orgscan.Reach) 
 // direct plans an account reached with credentials of its own: one of
 // the root user's access keys (the root-key path), or anything else
 // (manual).
-func (p *planner) direct(ctx context.Context, a *Account, r orgscan.Reach) {
+func (p *planner) direct(ctx context.Context, a *Account, r fleet.Reach) {
 	arn := r.CallerARN
 	if arn == "" {
 		out, err := sts.NewFromConfig(r.Config).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
@@ -105,9 +105,9 @@ func (p *planner) direct(ctx context.Context, a *Account, r orgscan.Reach) {
 // member plans a member account through an AssumeRoot session with the
 // delete task policy. The same session reads and, when the plan is
 // applied, deletes; it renews itself if the plan waits past its life.
-func (p *planner) member(ctx context.Context, a *Account, r orgscan.Reach) {
+func (p *planner) member(ctx context.Context, a *Account, r fleet.Reach) {
 	a.Caller = r.RunCaller
-	cfg, g := orgscan.RootSession(ctx, r.Base, r.Partition, a.ID, DeleteTaskPolicy, p.o.RootSessionDuration)
+	cfg, g := fleet.RootSession(ctx, r.Base, r.Partition, a.ID, DeleteTaskPolicy, p.o.RootSessionDuration)
 	if g != nil {
 		if collect.KindOf(g.Code) == collect.KindDenied || g.Code == "ValidationError" {
 			p.manual(ctx, a, r, nil, CaseAssumeRootRefused, fmt.Sprintf("sts:AssumeRoot with %s was refused (%s: %s); the caller needs sts:AssumeRoot with that task policy (vigil policy --for fix), the organisation needs centralised root credentials management, and no SCP may deny the account's root user without exempting AssumeRoot sessions",
@@ -130,7 +130,7 @@ func (p *planner) member(ctx context.Context, a *Account, r orgscan.Reach) {
 	trailWhy := "not read: the " + DeleteTaskPolicy + " task policy does not allow cloudtrail:LookupEvents; pass --role NAME (a role in each member account allowed it: vigil policy --for fix --member-role) to list what used each key"
 	if p.o.TrailRole != nil {
 		roleARN := p.o.TrailRole.RoleARN(a.Partition, a.ID)
-		rc, rg := orgscan.RoleSession(ctx, r.Base, *p.o.TrailRole, roleARN)
+		rc, rg := fleet.RoleSession(ctx, r.Base, *p.o.TrailRole, roleARN)
 		if rg != nil {
 			trailWhy = fmt.Sprintf("not read: sts:AssumeRole %s failed (%s: %s)", roleARN, rg.Code, rg.Message)
 		} else {
@@ -457,7 +457,7 @@ func (p *planner) seenMFA(a *Account, cr *Credential) {
 // manual plans an account Vigil cannot fix: why, and what it holds as
 // far as the run can see (the account summary and credential report, read
 // with cfg when there is one; else what the snapshot recorded).
-func (p *planner) manual(ctx context.Context, a *Account, r orgscan.Reach, cfg *aws.Config, c Case, why string) {
+func (p *planner) manual(ctx context.Context, a *Account, r fleet.Reach, cfg *aws.Config, c Case, why string) {
 	a.Path = PathManual
 	var evidence *snapshot.Account
 	if cfg != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 )
 
 // ApplyOptions tune Apply.
@@ -43,10 +43,10 @@ func Apply(ctx context.Context, p *Plan, o ApplyOptions) error {
 		return errors.New("fix.Apply needs an audit log")
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = orgscan.DefaultParallel
+		o.Parallel = fleet.DefaultParallel
 	}
 	if o.AccountTimeout <= 0 {
-		o.AccountTimeout = orgscan.DefaultAccountTimeout
+		o.AccountTimeout = fleet.DefaultAccountTimeout
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Wall{}

@@ -11,7 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -56,7 +56,7 @@ func TestAccountDeadlines(t *testing.T) {
 	a := account(t, p, standalone)
 	cut := false
 	for _, g := range a.Errors {
-		if g.Call == "iam:GetAccessKeyLastUsed" && g.Code == orgscan.CodeAccountTimeout && strings.Contains(g.Message, "--account-timeout 3m") {
+		if g.Call == "iam:GetAccessKeyLastUsed" && g.Code == fleet.CodeAccountTimeout && strings.Contains(g.Message, "--account-timeout 3m") {
 			cut = true
 		}
 		if g.Code == "DeadlineExceeded" {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/fix"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 )
 
 // TestOrgPlan: each member account on the AssumeRoot path, the guard
@@ -189,7 +189,7 @@ func TestGuard(t *testing.T) {
 // newer event than the recorded last use counts for the guard.
 func TestTrailEvents(t *testing.T) {
 	e := start(t)
-	p := e.planOrg(func(o *fix.Options) { o.TrailRole = &orgscan.Role{Name: trailRole}; o.MinIdle = 2 * day })
+	p := e.planOrg(func(o *fix.Options) { o.TrailRole = &fleet.Role{Name: trailRole}; o.MinIdle = 2 * day })
 	c := credential(t, account(t, p, busyID), busyKey)
 	var names []string
 	for _, ev := range c.Events {
@@ -210,7 +210,7 @@ func TestTrailEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = e.planOrg(func(o *fix.Options) {
-		o.TrailRole = &orgscan.Role{Name: trailRole}
+		o.TrailRole = &fleet.Role{Name: trailRole}
 		o.MinIdle = 2 * day
 		o.MaxEvents = 1
 		o.Lookback = 4 * day
@@ -226,7 +226,7 @@ func TestTrailEvents(t *testing.T) {
 		}
 	}
 	// A role that cannot be assumed: said, not fatal.
-	p = e.planOrg(func(o *fix.Options) { o.TrailRole = &orgscan.Role{Name: "Missing"} })
+	p = e.planOrg(func(o *fix.Options) { o.TrailRole = &fleet.Role{Name: "Missing"} })
 	a := account(t, p, idleID)
 	contains(t, strings.Join(a.Notes, "\n"), "sts:AssumeRole", "Missing", "AccessDenied")
 	if len(a.Steps) != 2 || p.Failed() {

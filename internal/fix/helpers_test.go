@@ -19,7 +19,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -149,7 +149,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 func (e *env) planOrg(mod ...func(*fix.Options)) *fix.Plan {
 	e.t.Helper()
-	p, err := fix.PlanOrg(e.t.Context(), e.cfg(mgmtAdmin), orgscan.Options{Logger: quiet()}, e.opts(mod...))
+	p, err := fix.PlanOrg(e.t.Context(), e.cfg(mgmtAdmin), fleet.Options{Logger: quiet()}, e.opts(mod...))
 	if err != nil {
 		e.t.Fatal(err)
 	}

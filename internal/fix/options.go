@@ -6,7 +6,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 )
 
 // Defaults and limits of the guard and the CloudTrail lookups.
@@ -44,7 +44,7 @@ type Options struct {
 	// TrailRole, when set, is a role in each member account allowed
 	// cloudtrail:LookupEvents: the delete task policy cannot read
 	// CloudTrail.
-	TrailRole *orgscan.Role
+	TrailRole *fleet.Role
 
 	// Seen, when set, limits the run to what a saved snapshot recorded.
 	Seen *Seen
@@ -62,7 +62,7 @@ type Options struct {
 	Now func() time.Time
 	// AccountTimeout bounds the reading of the account of a single-account
 	// run (PlanAccount); organisation and target runs take theirs from
-	// orgscan's options. orgscan.DefaultAccountTimeout when 0.
+	// the fleet run's options. fleet.DefaultAccountTimeout when 0.
 	AccountTimeout time.Duration
 	// Clock runs that deadline; the wall clock when nil.
 	Clock clock.Clock
@@ -86,7 +86,7 @@ func (o *Options) Validate() error {
 	case o.MaxEvents < 0 || o.MaxEvents > MaxEvents:
 		return fmt.Errorf("events %d: want 1 to %d", o.MaxEvents, MaxEvents)
 	}
-	if o.RootSessionDuration < 0 || o.RootSessionDuration > orgscan.MaxRootDuration {
+	if o.RootSessionDuration < 0 || o.RootSessionDuration > fleet.MaxRootDuration {
 		return fmt.Errorf("root session duration %s: want at most 15m", o.RootSessionDuration)
 	}
 	if o.TrailRole != nil {
@@ -98,7 +98,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("account timeout %s: must be positive", o.AccountTimeout)
 	}
 	if o.AccountTimeout == 0 {
-		o.AccountTimeout = orgscan.DefaultAccountTimeout
+		o.AccountTimeout = fleet.DefaultAccountTimeout
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Wall{}

@@ -17,7 +17,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -294,7 +294,7 @@ func TestManualCases(t *testing.T) {
 			w.Organization.DelegatedAdmins = []string{cleanID}
 			w.Accounts[4].Users = []awsemu.User{{Name: "secops", AccessKeys: []awsemu.AccessKey{{ID: "AKIADELEGATEDADMIN01"}}}}
 		})
-		p, err := fix.PlanOrg(t.Context(), e.cfg("AKIADELEGATEDADMIN01"), orgscan.Options{Logger: quiet()}, e.opts())
+		p, err := fix.PlanOrg(t.Context(), e.cfg("AKIADELEGATEDADMIN01"), fleet.Options{Logger: quiet()}, e.opts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func noMutations(t *testing.T, e *env) {
 // accounts outside it are not touched.
 func TestFromSnapshot(t *testing.T) {
 	e := start(t)
-	doc, err := orgscan.Run(t.Context(), e.cfg(mgmtAdmin), orgscan.Options{Mode: orgscan.ModeRoot, Logger: quiet(), Accounts: []string{idleID, busyID, mgmtID}})
+	doc, err := fleet.Scan(t.Context(), e.cfg(mgmtAdmin), fleet.Options{Mode: fleet.ModeRoot, Logger: quiet(), Accounts: []string{idleID, busyID, mgmtID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestFromCredentialReport(t *testing.T) {
 // what to do instead.
 func TestOrgAsRoot(t *testing.T) {
 	e := start(t)
-	_, err := fix.PlanOrg(t.Context(), e.cfg(mgmtRoot), orgscan.Options{Logger: quiet()}, e.opts())
+	_, err := fix.PlanOrg(t.Context(), e.cfg(mgmtRoot), fleet.Options{Logger: quiet()}, e.opts())
 	if err == nil || !strings.Contains(err.Error(), "run vigil fix without --org") {
 		t.Errorf("err = %v", err)
 	}
@@ -456,14 +456,14 @@ func TestOrgAsRoot(t *testing.T) {
 func TestTargets(t *testing.T) {
 	e := start(t)
 	base := e.cfg(mgmtAdmin)
-	targets := []orgscan.Target{
+	targets := []fleet.Target{
 		{Label: "profile lonely-root", Config: e.cfg(saKey1)},
 		{Label: "profile mgmt", Config: base},
 		{Label: "role in idle", Config: base, RoleARN: "arn:aws:iam::" + idleID + ":role/" + trailRole},
 		{Label: "role nowhere", Config: base, RoleARN: "arn:aws:iam::" + unusedID + ":role/Missing"},
 		{Label: "profile ops, same account", Config: e.cfg(saOps)},
 	}
-	p, err := fix.PlanTargets(t.Context(), targets, orgscan.TargetOptions{Logger: quiet()}, e.opts())
+	p, err := fix.PlanTargets(t.Context(), targets, fleet.TargetOptions{Logger: quiet()}, e.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,12 +502,12 @@ func TestManualEvidenceUnreadable(t *testing.T) {
 // account: nothing is planned, and no account is entered.
 func TestFromSnapshotNoOverlap(t *testing.T) {
 	e := start(t)
-	doc, err := orgscan.Run(t.Context(), e.cfg(mgmtAdmin), orgscan.Options{Mode: orgscan.ModeRoot, Logger: quiet(), Accounts: []string{idleID}})
+	doc, err := fleet.Scan(t.Context(), e.cfg(mgmtAdmin), fleet.Options{Mode: fleet.ModeRoot, Logger: quiet(), Accounts: []string{idleID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.srv.ResetCalls()
-	p, err := fix.PlanOrg(t.Context(), e.cfg(mgmtAdmin), orgscan.Options{Logger: quiet(), Accounts: []string{busyID}}, e.opts(func(o *fix.Options) { o.Seen = fix.NewSeen(doc, "one.json") }))
+	p, err := fix.PlanOrg(t.Context(), e.cfg(mgmtAdmin), fleet.Options{Logger: quiet(), Accounts: []string{busyID}}, e.opts(func(o *fix.Options) { o.Seen = fix.NewSeen(doc, "one.json") }))
 	if err != nil {
 		t.Fatal(err)
 	}

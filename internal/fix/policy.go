@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 )
 
 // The policies below are built from the interfaces vigil fix calls AWS
@@ -46,9 +46,9 @@ func CallerPolicy(partition, trailRole string) collect.Policy {
 		partition = "aws"
 	}
 	st := []collect.Statement{
-		{Sid: "VigilFixDiscoverOrganization", Effect: "Allow", Action: orgscan.DiscoveryActions(), Resource: "*"},
+		{Sid: "VigilFixDiscoverOrganization", Effect: "Allow", Action: fleet.DiscoveryActions(), Resource: "*"},
 		{Sid: "VigilFixAssumeRootToDelete", Effect: "Allow",
-			Action:   collect.ActionsOf("sts", reflect.TypeFor[orgscan.RootAssumer]()),
+			Action:   collect.ActionsOf("sts", reflect.TypeFor[fleet.RootAssumer]()),
 			Resource: "arn:" + partition + ":iam::*:root",
 			Condition: map[string]map[string][]string{
 				"StringEquals": {"sts:TaskPolicyArn": {collect.TaskPolicyARN(partition, DeleteTaskPolicy)}},
@@ -56,7 +56,7 @@ func CallerPolicy(partition, trailRole string) collect.Policy {
 	}
 	if trailRole != "" {
 		st = append(st, collect.Statement{Sid: "VigilFixAssumeTrailRole", Effect: "Allow",
-			Action:   collect.ActionsOf("sts", reflect.TypeFor[orgscan.RoleAssumer]()),
+			Action:   collect.ActionsOf("sts", reflect.TypeFor[fleet.RoleAssumer]()),
 			Resource: "arn:" + partition + ":iam::*:role/" + trailRole})
 	}
 	st = append(st, collect.Statement{Sid: "VigilFixReadOwnAccount", Effect: "Allow", Action: OwnAccountActions(), Resource: "*"})

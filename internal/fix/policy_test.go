@@ -10,8 +10,8 @@ import (
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/compliance"
 	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/kb"
-	"github.com/vigil-sec/vigil/internal/orgscan"
 	"github.com/vigil-sec/vigil/internal/rules"
 )
 
@@ -59,7 +59,7 @@ func TestPoliciesMatchTheCalls(t *testing.T) {
 	e := start(t)
 	p := e.planOrg(func(o *fix.Options) {
 		o.Certificates, o.Password, o.MFA, o.Force = true, true, true, true
-		o.TrailRole = &orgscan.Role{Name: trailRole}
+		o.TrailRole = &fleet.Role{Name: trailRole}
 	})
 	e.apply(p)
 	member := map[string]bool{}

@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -39,7 +38,7 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 		}
 		if timedOut() {
 			gaps := []snapshot.Gap{collect.NewGap("", "", err)}
-			orgscan.MarkTimedOut(gaps, o.AccountTimeout)
+			fleet.MarkTimedOut(gaps, o.AccountTimeout)
 			return nil, fmt.Errorf("cannot identify the account (sts:GetCallerIdentity): %s", gaps[0].Text())
 		}
 		return nil, collect.Explain("cannot identify the account (sts:GetCallerIdentity)", err)
@@ -50,14 +49,14 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 			return nil, err
 		}
 	}
-	r := orgscan.Reach{AccountID: aws.ToString(out.Account), Partition: collect.PartitionOf(arn), Access: snapshot.Access{Method: snapshot.AccessDirect},
+	r := fleet.Reach{AccountID: aws.ToString(out.Account), Partition: collect.PartitionOf(arn), Access: snapshot.Access{Method: snapshot.AccessDirect},
 		Config: cfg, Base: cfg, CallerARN: arn, RunCaller: arn}
 	p := &planner{o: &o}
 	plan := newPlan("account "+r.AccountID, &o)
 	plan.Caller = arn
 	a := p.account(actx, r)
 	if timedOut() {
-		orgscan.MarkTimedOut(a.Errors, o.AccountTimeout)
+		fleet.MarkTimedOut(a.Errors, o.AccountTimeout)
 	}
 	plan.Accounts = append(plan.Accounts, a)
 	plan.notReached(&o)
@@ -74,11 +73,11 @@ func PlanAccount(ctx context.Context, cfg aws.Config, o Options) (*Plan, error) 
 // with the caller's own credentials, and never through sts:AssumeRoot.
 // The error is non-nil only when the organisation cannot be listed at
 // all.
-func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options) (*Plan, error) {
+func PlanOrg(ctx context.Context, cfg aws.Config, oo fleet.Options, o Options) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	oo.Mode = orgscan.ModeRoot
+	oo.Mode = fleet.ModeRoot
 	oo.RoleForManagement = false
 	if o.Seen != nil {
 		// Only the snapshot's accounts (within any --accounts selection).
@@ -98,19 +97,17 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 		oo.Accounts = ids
 	}
 	p := &planner{o: &o}
-	var planned map[string]*Account
-	oo.Visit, planned = p.visitor()
-	doc, err := orgscan.Run(ctx, cfg, oo)
+	run, err := fleet.VisitOrg(ctx, cfg, oo, p.visitor())
 	// Root credentials can neither call sts:AssumeRoot nor assume roles;
 	// signed with them, only the account's own keys can be fixed.
-	if rc := (*orgscan.RootCallerError)(nil); errors.As(err, &rc) {
+	if rc := (*fleet.RootCallerError)(nil); errors.As(err, &rc) {
 		return nil, fmt.Errorf("%w: vigil fix --org runs as an IAM role or user of the management account or the IAM delegated administrator; signed as the root user (%s) it can only remove that account's own keys: run vigil fix without --org",
-			orgscan.ErrNotOrganization, rc.ARN)
+			fleet.ErrNotOrganization, rc.ARN)
 	}
 	if err != nil {
 		return nil, err
 	}
-	org := doc.Organization
+	org := run.Organization
 	if o.Seen != nil {
 		// Planning changed nothing; a snapshot of another organisation
 		// stops the run before anything could.
@@ -120,15 +117,15 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 	}
 	plan := newPlan("organisation "+org.ID, &o)
 	plan.Caller, plan.OrganizationID = org.Caller, org.ID
-	plan.collect(doc, planned)
+	plan.collect(run)
 	for _, s := range org.Skipped {
-		// The selection orgscan saw is the snapshot's accounts, so its
+		// The selection the fleet run saw is the snapshot's accounts, so its
 		// --accounts reasons are restated in terms of the snapshot.
-		if o.Seen != nil && (s.Reason == orgscan.ReasonNotSelected || strings.HasPrefix(s.Reason, orgscan.ReasonNotMember)) {
+		if o.Seen != nil && (s.Reason == fleet.ReasonNotSelected || strings.HasPrefix(s.Reason, fleet.ReasonNotMember)) {
 			switch {
 			case !o.Seen.Has(s.AccountID):
 				s.Reason = "not in the " + o.Seen.Source
-			case strings.HasPrefix(s.Reason, orgscan.ReasonNotMember):
+			case strings.HasPrefix(s.Reason, fleet.ReasonNotMember):
 				s.Reason = "in the " + o.Seen.Source + ", but not a member of organization " + org.ID
 			}
 		}
@@ -140,43 +137,53 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo orgscan.Options, o Options)
 
 // PlanTargets plans the accounts a list of profiles and roles reaches,
 // each once.
-func PlanTargets(ctx context.Context, targets []orgscan.Target, to orgscan.TargetOptions, o Options) (*Plan, error) {
+func PlanTargets(ctx context.Context, targets []fleet.Target, to fleet.TargetOptions, o Options) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	p := &planner{o: &o}
-	var planned map[string]*Account
-	to.Visit, planned = p.visitor()
-	doc := orgscan.RunTargets(ctx, targets, to)
+	run := fleet.VisitTargets(ctx, targets, to, p.visitor())
 	plan := newPlan(fmt.Sprintf("%d target(s)", len(targets)), &o)
-	if o.Seen != nil && len(doc.Accounts) > 0 {
+	if o.Seen != nil && len(run.Accounts) > 0 {
 		var ids []string
-		for _, a := range doc.Accounts {
-			ids = append(ids, a.ID)
+		for _, a := range run.Accounts {
+			ids = append(ids, a.AccountID)
 		}
 		if err := o.Seen.checkReached(ids); err != nil {
 			return nil, err
 		}
 	}
-	plan.collect(doc, planned)
-	plan.Unreached = doc.Unreached
+	plan.collect(run)
+	plan.Unreached = run.Unreached
 	plan.notReached(&o)
 	plan.sort()
 	return plan, nil
 }
 
-// visitor plans each account a multi-account run reaches, and keeps the
-// plans by account ID for collect; the run records what recordOf says.
-func (p *planner) visitor() (orgscan.Visit, map[string]*Account) {
-	var mu sync.Mutex
-	planned := map[string]*Account{}
-	return func(ctx context.Context, r orgscan.Reach) snapshot.Account {
-		a := p.account(ctx, r)
-		mu.Lock()
-		planned[a.ID] = a
-		mu.Unlock()
-		return recordOf(a)
-	}, planned
+// visitor plans each account a multi-account run reaches. An account
+// the run cut short keeps nothing but why: a cancelled run's, planned
+// from half of what it would have read, would look complete; one whose
+// deadline passed names the calls still waiting.
+func (p *planner) visitor() fleet.Visitor[*Account] {
+	return fleet.Visitor[*Account]{
+		Verb:  "reached",
+		Visit: p.account,
+		Settle: func(r fleet.Reach, a *Account, out fleet.Outcome) *Account {
+			switch out {
+			case fleet.Cancelled:
+				return &Account{ID: r.AccountID, Path: PathNone, Credentials: []*Credential{}, Errors: []snapshot.Gap{fleet.CancelledGap()}}
+			case fleet.TimedOut:
+				fleet.MarkTimedOut(a.Errors, r.Timeout)
+			}
+			return a
+		},
+		Gaps: func(a *Account) []snapshot.Gap {
+			if a == nil {
+				return nil
+			}
+			return a.Errors
+		},
+	}
 }
 
 func newPlan(scope string, o *Options) *Plan {
@@ -188,38 +195,23 @@ func newPlan(scope string, o *Options) *Plan {
 	return p
 }
 
-// collect takes every account of the run's record, with its plan; an
-// account the run recorded without planning (cancelled, or reached too
-// late) is in the plan with why.
-func (p *Plan) collect(doc *snapshot.Document, planned map[string]*Account) {
-	for _, rec := range doc.Accounts {
-		a := planned[rec.ID]
-		cut := false
-		for _, g := range rec.Gaps {
-			if g.Code == orgscan.CodeCancelled && g.Call == orgscan.CallScan {
-				cut = true
-			}
+// collect takes every account of the run, with its plan, and what the
+// run knows of it: its name, partition, place in the organisation.
+func (p *Plan) collect(run *fleet.Run[*Account]) {
+	for _, v := range run.Accounts {
+		a := v.Value
+		a.Name = v.Name
+		if a.Partition == "" {
+			a.Partition = v.Partition
 		}
-		if a == nil || cut {
-			a = &Account{ID: rec.ID, Path: PathNone, Credentials: []*Credential{}, Errors: rec.Gaps}
-		}
-		a.Name = rec.Name
-		if rec.Partition != "" {
-			a.Partition = rec.Partition
-		}
-		a.OUPath = rec.OUPath
-		if rec.Org != nil && rec.Org.Role != snapshot.RoleUnknown {
-			a.Role = rec.Org.Role
-		}
-		for _, g := range rec.Gaps {
-			if g.Code == orgscan.CodeAccountTimeout && !slices.Contains(a.Errors, g) {
-				a.Errors = append(a.Errors, g)
-			}
+		a.OUPath = v.OUPath
+		if v.Membership != nil && v.Membership.Role != snapshot.RoleUnknown {
+			a.Role = v.Membership.Role
 		}
 		p.Accounts = append(p.Accounts, a)
 	}
-	if doc.Incomplete != nil {
-		p.Incomplete = doc.Incomplete.Reason
+	if run.Incomplete != nil {
+		p.Incomplete = run.Incomplete.Reason
 	}
 }
 
@@ -237,21 +229,4 @@ func (p *Plan) notReached(o *Options) {
 			p.Skipped = append(p.Skipped, snapshot.SkippedAccount{AccountID: id, Reason: "in the " + o.Seen.Source + ", but not reached by this run's credentials"})
 		}
 	}
-}
-
-// recordOf is what the multi-account run records of a planned account:
-// its failed reads count it as failed (progress, warnings).
-func recordOf(a *Account) snapshot.Account {
-	rec := snapshot.Account{ID: a.ID, Name: a.Name, Partition: a.Partition, Gaps: append([]snapshot.Gap(nil), a.Errors...)}
-	method := ""
-	switch a.Path {
-	case PathAssumeRoot:
-		method = snapshot.AccessAssumeRoot
-	case PathRootKey, PathManual:
-		method = snapshot.AccessDirect
-	}
-	if method != "" {
-		rec.Access = &snapshot.Access{Method: method, Note: a.Via}
-	}
-	return rec
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/fix"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/slowtest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -26,7 +26,7 @@ func TestLargeOrganisation(t *testing.T) {
 	cfg := awsemutest.ConfigFor(t, srv, awsemu.OrgWorldAdminKey, quickRetries)
 	o := fix.Options{MinIdle: fix.DefaultMinIdle, Force: true, Certificates: true, Now: testclock.Running()}
 	o.Collect.Now = o.Now
-	p, err := fix.PlanOrg(t.Context(), cfg, orgscan.Options{Logger: quiet(), Parallel: 16}, o)
+	p, err := fix.PlanOrg(t.Context(), cfg, fleet.Options{Logger: quiet(), Parallel: 16}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestLargeOrganisation(t *testing.T) {
 	if out := p.Outcome(); out.Succeeded != steps || out.Failed+out.Skipped != 0 {
 		t.Errorf("outcome %+v of %d steps", out, steps)
 	}
-	again, err := fix.PlanOrg(t.Context(), cfg, orgscan.Options{Logger: quiet(), Parallel: 16}, o)
+	again, err := fix.PlanOrg(t.Context(), cfg, fleet.Options{Logger: quiet(), Parallel: 16}, o)
 	if err != nil {
 		t.Fatal(err)
 	}

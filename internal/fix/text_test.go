@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/fix"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 )
 
 // TestWriteText: the plan says, per account and credential, what the
@@ -14,7 +14,7 @@ import (
 // manual steps are.
 func TestWriteText(t *testing.T) {
 	e := start(t)
-	p := e.planOrg(func(o *fix.Options) { o.TrailRole = &orgscan.Role{Name: trailRole} })
+	p := e.planOrg(func(o *fix.Options) { o.TrailRole = &fleet.Role{Name: trailRole} })
 	var b bytes.Buffer
 	steps := func(c fix.Case) (string, error) { return "STEPS FOR " + string(c) + "\n", nil }
 	if err := fix.WriteText(&b, p, fix.TextOptions{Now: e.now, Steps: steps}); err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
@@ -48,7 +48,7 @@ type orgRun struct {
 	srv  *awsemu.Server
 	err  error
 	logs *syncBuffer
-	o    orgscan.Options
+	o    fleet.Options
 }
 
 // syncBuffer is a log sink several workers write to at once.
@@ -70,7 +70,7 @@ func (s *syncBuffer) String() string {
 }
 
 // runOrg scans a world's organisation as the identity behind key.
-func runOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o orgscan.Options, srvOpts ...awsemu.Option) orgRun {
+func runOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o fleet.Options, srvOpts ...awsemu.Option) orgRun {
 	t.Helper()
 	r := startOrg(t, ctx, w, key, o, nil, srvOpts...)
 	<-r.done
@@ -86,7 +86,7 @@ type runningOrg struct {
 }
 
 // startOrg starts a scan; ops, when set, records the calls client side.
-func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o orgscan.Options, ops *opLog, srvOpts ...awsemu.Option) *runningOrg {
+func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o fleet.Options, ops *opLog, srvOpts ...awsemu.Option) *runningOrg {
 	t.Helper()
 	srv := awsemutest.Start(t, w, srvOpts...)
 	logs := &syncBuffer{}
@@ -110,7 +110,7 @@ func startOrg(t *testing.T, ctx context.Context, w *awsemu.World, key string, o 
 	r := &runningOrg{srv: srv, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		doc, err := orgscan.Run(ctx, cfg, o)
+		doc, err := fleet.Scan(ctx, cfg, o)
 		r.run = orgRun{doc: doc, srv: srv, err: err, logs: logs, o: o}
 	}()
 	return r
@@ -244,12 +244,12 @@ func checkOrg(t *testing.T, r orgRun, wantScanned, wantSkipped []string) []rule.
 // policy's for AssumeRoot sessions, the caller's for the rest.
 func checkOrgCalls(t *testing.T, r orgRun) {
 	t.Helper()
-	caller := orgscan.CallerPolicy(r.o.Mode, r.o.Role.Name, "aws", r.o.RoleForManagement)
+	caller := fleet.CallerPolicy(r.o.Mode, r.o.Role.Name, "aws", r.o.RoleForManagement)
 	var callerActions []string
 	for _, s := range caller.Statement {
 		callerActions = append(callerActions, s.Action...)
 	}
-	member := orgscan.MemberRolePolicy().Statement[0].Action
+	member := fleet.MemberRolePolicy().Statement[0].Action
 	for _, c := range r.srv.Calls() {
 		action := c.Service + ":" + c.Action
 		if awsemu.Mutating(c.Service, c.Action) {
@@ -297,7 +297,7 @@ func TestOrgPagination(t *testing.T) {
 	slowtest.Skip(t, "a scan of 137 accounts")
 	t.Parallel()
 	w := awsemu.OrgWorld(137, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 1})
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRole})
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRole})
 	scanned, skipped := expected(w, nil)
 	checkOrg(t, r, scanned, skipped)
 	if n := r.srv.CallCount("organizations", "ListAccounts"); n != 7 {
@@ -346,8 +346,8 @@ func TestOrgModesAgree(t *testing.T) {
 	const seed = 5
 	w := awsemu.OrgWorld(70, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: seed})
 	scanned, skipped := expected(w, nil)
-	byRole := checkOrg(t, runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRole}), scanned, skipped)
-	rootRun := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
+	byRole := checkOrg(t, runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRole}), scanned, skipped)
+	rootRun := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot})
 	byRoot := checkOrg(t, rootRun, scanned, skipped)
 	for _, id := range scanned {
 		for _, ruleID := range []string{"root-access-key", "root-mfa", "root-hardware-mfa", "root-signing-certificate", "root-recent-use", "root-member-password"} {
@@ -437,7 +437,7 @@ func TestOrgOUFilter(t *testing.T) {
 		{"path from the root, and an ID", []string{"Root/Workloads", sandbox1}, under(workloads, sandbox1)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot, OUs: c.ous})
+			r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot, OUs: c.ous})
 			scanned, skipped := expected(w, c.sel)
 			if len(scanned) < 10 {
 				t.Fatalf("only %d accounts under %v; the test world is wrong", len(scanned), c.ous)
@@ -457,7 +457,7 @@ func TestOrgOUFilter(t *testing.T) {
 		})
 	}
 	t.Run("unknown OU", func(t *testing.T) {
-		r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{OUs: []string{"Workloads/Nope"}})
+		r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{OUs: []string{"Workloads/Nope"}})
 		if r.err == nil || !strings.Contains(r.err.Error(), `no OU named "Nope" under Root/Workloads`) || !strings.Contains(r.err.Error(), "Security-1") {
 			t.Errorf("err = %v, want one naming the missing OU and the ones that exist", r.err)
 		}
@@ -470,7 +470,7 @@ func TestOrgOUFilter(t *testing.T) {
 func TestOrgSkippedStates(t *testing.T) {
 	t.Parallel()
 	w := awsemu.OrgWorld(30, awsemu.OrgWorldOptions{Now: testclock.Ref(), Suspended: 3, Closed: 2})
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot})
 	scanned, skipped := expected(w, nil)
 	checkOrg(t, r, scanned, skipped)
 	reasons := map[string]string{}
@@ -487,7 +487,7 @@ func TestOrgSkippedStates(t *testing.T) {
 	}
 
 	pick := []string{awsemu.OrgWorldAccountID(1), awsemu.OrgWorldAccountID(2), awsemu.OrgWorldAccountID(3), "999999999999"}
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Accounts: pick, Exclude: []string{awsemu.OrgWorldAccountID(2)}})
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Accounts: pick, Exclude: []string{awsemu.OrgWorldAccountID(2)}})
 	var all []string
 	for _, a := range w.Accounts {
 		all = append(all, a.ID)
@@ -519,7 +519,7 @@ func TestOrgDeniedRole(t *testing.T) {
 	missing, refusing := awsemu.OrgWorldAccountID(3), awsemu.OrgWorldAccountID(7)
 	w := awsemu.OrgWorld(20, awsemu.OrgWorldOptions{Now: testclock.Ref(), NoRole: []string{missing}})
 	w.Accounts[8].Roles = []awsemu.Role{{Name: "VigilAudit", DenyAssume: true}}
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{})
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{})
 	scanned, skipped := expected(w, nil)
 	results := checkOrg(t, r, scanned, skipped)
 	for _, a := range r.doc.Accounts {
@@ -554,7 +554,7 @@ func TestOrgDeniedRole(t *testing.T) {
 	for _, a := range w.Accounts {
 		a.Roles = []awsemu.Role{{Name: "VigilAudit", ExternalID: "ext-123"}}
 	}
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Role: orgscan.Role{ExternalID: "ext-123", SessionName: "audit-7"}})
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Role: fleet.Role{ExternalID: "ext-123", SessionName: "audit-7"}})
 	scanned, skipped = expected(w, nil)
 	checkOrg(t, r, scanned, skipped)
 	for _, a := range r.doc.Accounts {
@@ -594,25 +594,25 @@ func TestOrgAccountTimeout(t *testing.T) {
 	}
 	// What the dead account has in flight when it hangs, by mode: the
 	// collection's first calls, which start together.
-	deadCalls := map[orgscan.Mode][]string{
-		orgscan.ModeRole: {"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices", "sts:GetCallerIdentity"},
-		orgscan.ModeRoot: {"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"},
+	deadCalls := map[fleet.Mode][]string{
+		fleet.ModeRole: {"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices", "sts:GetCallerIdentity"},
+		fleet.ModeRoot: {"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"},
 	}
 	// What the half-dead account answers besides the summary, by mode;
 	// "+ok": the call that ends its chain must have succeeded.
-	others := map[orgscan.Mode][]string{
-		orgscan.ModeRole: {"sts:GetCallerIdentity", "iam:ListVirtualMFADevices", "iam:GetCredentialReport+ok"},
-		orgscan.ModeRoot: {"iam:GetUser", "iam:ListAccessKeys", "iam:ListSigningCertificates", "iam:ListMFADevices", "iam:GetLoginProfile"},
+	others := map[fleet.Mode][]string{
+		fleet.ModeRole: {"sts:GetCallerIdentity", "iam:ListVirtualMFADevices", "iam:GetCredentialReport+ok"},
+		fleet.ModeRoot: {"iam:GetUser", "iam:ListAccessKeys", "iam:ListSigningCertificates", "iam:ListMFADevices", "iam:GetLoginProfile"},
 	}
 	const timeout = 700 * time.Millisecond
 	scanned, skipped := expected(w, nil)
 	healthy := slices.DeleteFunc(slices.Clone(scanned), func(id string) bool { return id == dead || id == slowIAM })
-	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
+	for _, mode := range []fleet.Mode{fleet.ModeRole, fleet.ModeRoot} {
 		clk := testclock.Manual()
 		progress := &doneSet{}
 		ops := &opLog{}
 		run := startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey,
-			orgscan.Options{Mode: mode, AccountTimeout: timeout, Parallel: 4, Clock: clk, Progress: progress}, ops,
+			fleet.Options{Mode: mode, AccountTimeout: timeout, Parallel: 4, Clock: clk, Progress: progress}, ops,
 			awsemu.WithFaults(
 				awsemu.Fault{AccountID: dead, Hang: true},
 				awsemu.Fault{AccountID: slowIAM, Service: "iam", Action: "GetAccountSummary", Hang: true}))
@@ -643,7 +643,7 @@ func TestOrgAccountTimeout(t *testing.T) {
 		for _, a := range r.doc.Accounts {
 			var timeouts []string
 			for _, g := range a.Gaps {
-				if g.Code == orgscan.CodeAccountTimeout {
+				if g.Code == fleet.CodeAccountTimeout {
 					timeouts = append(timeouts, g.Call)
 					if !strings.Contains(g.Message, "--account-timeout 700ms") {
 						t.Errorf("%s: timeout message %q", a.ID, g.Message)
@@ -686,8 +686,8 @@ func TestOrgThrottlingStorm(t *testing.T) {
 	slowtest.Skip(t, "a scan of 120 accounts under throttling")
 	t.Parallel()
 	w := awsemu.OrgWorld(120, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 9, Suspended: 1})
-	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
-		r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: mode},
+	for _, mode := range []fleet.Mode{fleet.ModeRole, fleet.ModeRoot} {
+		r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: mode},
 			awsemu.WithSeed(uint64(mode)+11),
 			awsemu.WithFaults(
 				awsemu.Fault{Service: "iam", Code: "Throttling", Probability: 0.2},
@@ -706,7 +706,7 @@ func TestOrgThrottlingStorm(t *testing.T) {
 		}
 		for _, a := range r.doc.Accounts {
 			for _, g := range a.Gaps {
-				if g.Code != orgscan.CodeNotCollected {
+				if g.Code != fleet.CodeNotCollected {
 					t.Errorf("mode %d: %s did not complete: %+v", mode, a.ID, g)
 				}
 			}
@@ -726,7 +726,7 @@ func TestOrgAssumeRootRefused(t *testing.T) {
 	w := awsemu.OrgWorld(12, awsemu.OrgWorldOptions{Now: testclock.Ref(), FeaturesOff: true})
 	scanned, skipped := expected(w, nil)
 
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot})
 	results := checkOrg(t, r, scanned, skipped)
 	if n := r.srv.CallCount("sts", "AssumeRoot"); n != 0 {
 		t.Errorf("%d AssumeRoot calls although the organisation has the features off", n)
@@ -738,7 +738,7 @@ func TestOrgAssumeRootRefused(t *testing.T) {
 		if a.ID == awsemu.OrgWorldManagementID {
 			continue
 		}
-		if g := a.GapFor(snapshot.SectionAccess); g == nil || g.Code != orgscan.CodeFeatureOff || !strings.Contains(g.Message, "--role") {
+		if g := a.GapFor(snapshot.SectionAccess); g == nil || g.Code != fleet.CodeFeatureOff || !strings.Contains(g.Message, "--role") {
 			t.Errorf("%s: access gap %+v", a.ID, g)
 		}
 	}
@@ -746,7 +746,7 @@ func TestOrgAssumeRootRefused(t *testing.T) {
 	// The features unreadable (only the feature gating the audit task is
 	// off): AssumeRoot is tried and each refusal recorded.
 	w.Organization.RootSessions = true
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot},
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot},
 		awsemu.WithFaults(awsemu.Fault{Service: "iam", Action: "ListOrganizationsFeatures", Code: "AccessDenied"}))
 	results = checkOrg(t, r, scanned, skipped)
 	if statusOf(results, awsemu.OrgWorldManagementID, "org-root-credentials-management") != rule.Unknown {
@@ -781,10 +781,10 @@ func TestOrgManagementAccount(t *testing.T) {
 		return snapshot.Account{}
 	}
 
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldDelegatedKey, orgscan.Options{Mode: orgscan.ModeRoot})
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldDelegatedKey, fleet.Options{Mode: fleet.ModeRoot})
 	results := checkOrg(t, r, scanned, skipped)
 	m := mgmt(r.doc)
-	if m.Role() != snapshot.RoleManagement || m.GapFor(snapshot.SectionAccess) == nil || m.GapFor(snapshot.SectionAccess).Code != orgscan.CodeNotReachable {
+	if m.Role() != snapshot.RoleManagement || m.GapFor(snapshot.SectionAccess) == nil || m.GapFor(snapshot.SectionAccess).Code != fleet.CodeNotReachable {
 		t.Errorf("management account from the delegated admin: role %s, gaps %+v", m.Role(), m.Gaps)
 	}
 	if statusOf(results, m.ID, "root-access-key") != rule.Unknown {
@@ -797,14 +797,14 @@ func TestOrgManagementAccount(t *testing.T) {
 		}
 	}
 
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldDelegatedKey, orgscan.Options{Mode: orgscan.ModeRoot, RoleForManagement: true})
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldDelegatedKey, fleet.Options{Mode: fleet.ModeRoot, RoleForManagement: true})
 	checkOrg(t, r, scanned, skipped)
 	m = mgmt(r.doc)
 	if m.Access.Method != snapshot.AccessAssumeRole || len(m.Gaps) != 0 || m.Summary == nil || !strings.Contains(m.Access.Note, "through the role") {
 		t.Errorf("management account through the role: access %+v gaps %+v", m.Access, m.Gaps)
 	}
 
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldDelegatedKey, orgscan.Options{Mode: orgscan.ModeRole})
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldDelegatedKey, fleet.Options{Mode: fleet.ModeRole})
 	checkOrg(t, r, scanned, skipped)
 	for _, a := range r.doc.Accounts {
 		want := snapshot.AccessAssumeRole
@@ -827,7 +827,7 @@ func TestOrgCancelled(t *testing.T) {
 	// Cancelled once ten accounts are done, not after a fixed time: on a
 	// loaded machine a timer can fire before the run has set up at all.
 	stop := &cancelAfter{after: 10, cancel: cancel}
-	r := runOrg(t, ctx, w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot, Parallel: 8, Progress: stop}, awsemu.WithLatency(40*time.Millisecond))
+	r := runOrg(t, ctx, w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot, Parallel: 8, Progress: stop}, awsemu.WithLatency(40*time.Millisecond))
 	if stop.done.Load() < stop.after {
 		t.Fatalf("the scan finished before it was cancelled: %v", r.err)
 	}
@@ -846,7 +846,7 @@ func TestOrgCancelled(t *testing.T) {
 		seen[a.ID] = true
 		g := a.GapFor(snapshot.SectionAccess)
 		switch {
-		case g != nil && g.Code == orgscan.CodeCancelled:
+		case g != nil && g.Code == fleet.CodeCancelled:
 			cancelled++
 			if a.Summary != nil || a.RootCredentials != nil {
 				t.Errorf("%s is marked cancelled but keeps partial data", a.ID)
@@ -908,14 +908,14 @@ func TestOrgDiscoveryFailures(t *testing.T) {
 	t.Parallel()
 	w := awsemu.OrgWorld(70, awsemu.OrgWorldOptions{Now: testclock.Ref(), DelegatedAdmin: true})
 	w.Accounts[3].Users = []awsemu.User{{Name: "dev", AccessKeys: []awsemu.AccessKey{{ID: "AKIAMEMBERDEV0000001"}}}}
-	r := runOrg(t, t.Context(), w, "AKIAMEMBERDEV0000001", orgscan.Options{})
+	r := runOrg(t, t.Context(), w, "AKIAMEMBERDEV0000001", fleet.Options{})
 	if r.err == nil || !strings.Contains(r.err.Error(), "organizations:ListAccounts: AccessDeniedException") || strings.Contains(r.err.Error(), "\n") {
 		t.Errorf("a member account as caller: err = %v", r.err)
 	}
 
 	// ListAccounts breaks off after two pages: the OU walk, which lists
 	// every OU's accounts, still finds them all.
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{},
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{},
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 2, Code: "AccessDeniedException"}))
 	scanned, skipped := expected(w, nil)
 	checkOrg(t, r, scanned, skipped)
@@ -925,7 +925,7 @@ func TestOrgDiscoveryFailures(t *testing.T) {
 
 	// Both listings break off: what was found is scanned, the run says
 	// it is incomplete, and why.
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{},
+	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{},
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 2, Code: "AccessDeniedException"},
 			awsemu.Fault{Service: "organizations", Action: "ListAccountsForParent", Code: "AccessDeniedException"}))
 	if r.err != nil {
@@ -939,7 +939,7 @@ func TestOrgDiscoveryFailures(t *testing.T) {
 	}
 
 	standalone := &awsemu.World{Accounts: []*awsemu.Account{{ID: "123456789012", Users: []awsemu.User{{Name: "a", AccessKeys: []awsemu.AccessKey{{ID: "AKIASTANDALONE000009"}}}}}}}
-	r = runOrg(t, t.Context(), standalone, "AKIASTANDALONE000009", orgscan.Options{})
+	r = runOrg(t, t.Context(), standalone, "AKIASTANDALONE000009", fleet.Options{})
 	if r.err == nil || !strings.Contains(r.err.Error(), "not in an AWS Organization") {
 		t.Errorf("standalone caller: err = %v", r.err)
 	}
@@ -951,7 +951,7 @@ func TestOrgAsRoot(t *testing.T) {
 	t.Parallel()
 	w := awsemu.OrgWorld(3, awsemu.OrgWorldOptions{Now: testclock.Ref()})
 	w.Accounts[0].Root.AccessKeys = []awsemu.AccessKey{{ID: "AKIAORGWORLDROOT0001"}}
-	r := runOrg(t, t.Context(), w, "AKIAORGWORLDROOT0001", orgscan.Options{Mode: orgscan.ModeRoot})
+	r := runOrg(t, t.Context(), w, "AKIAORGWORLDROOT0001", fleet.Options{Mode: fleet.ModeRoot})
 	if r.err == nil || !strings.Contains(r.err.Error(), "runs as the root user") {
 		t.Errorf("err = %v", r.err)
 	}
@@ -975,7 +975,7 @@ func TestOrgDiscoveryHangs(t *testing.T) {
 	// still lists everything, and every account is scanned meanwhile.
 	clk := testclock.Manual()
 	progress := &doneSet{}
-	run := startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: timeout, Clock: clk, Progress: progress}, nil,
+	run := startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{AccountTimeout: timeout, Clock: clk, Progress: progress}, nil,
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Skip: 1, Hang: true}))
 	waitUntil(t, "every account scanned while ListAccounts hangs", func() bool {
 		return progress.all(scanned) && slices.Contains(heldBy(run.srv, awsemu.OrgWorldManagementID), "organizations:ListAccounts")
@@ -999,7 +999,7 @@ func TestOrgDiscoveryHangs(t *testing.T) {
 	// the deadline passes once it has.
 	clk = testclock.Manual()
 	ops := &opLog{}
-	run = startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{AccountTimeout: timeout, Clock: clk}, ops,
+	run = startOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{AccountTimeout: timeout, Clock: clk}, ops,
 		awsemu.WithFaults(awsemu.Fault{Service: "organizations", Hang: true}))
 	waitUntil(t, "setup and discovery to hang", func() bool {
 		held := heldBy(run.srv, awsemu.OrgWorldManagementID)
@@ -1058,7 +1058,7 @@ func TestOrgSCPCoverage(t *testing.T) {
 	if len(covered) == 0 || len(uncovered) == 0 {
 		t.Fatalf("covered %d, uncovered %d: the test world does not split", len(covered), len(uncovered))
 	}
-	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, orgscan.Options{Mode: orgscan.ModeRoot})
+	r := runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Mode: fleet.ModeRoot})
 	scanned, skipped := expected(w, nil)
 	results := checkOrg(t, r, scanned, skipped)
 	if n := r.srv.CallCount("organizations", "ListRoots"); n != 1 {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -23,7 +23,7 @@ import (
 // with the emulator answering every call after 50 ms, and reports for
 // each size and access mode:
 //
-//	wall-ms       the scan's wall time (orgscan.Run, discovery to snapshot)
+//	wall-ms       the scan's wall time (fleet.Run, discovery to snapshot)
 //	bound-ms      the lower bound the round trips and the worker limit imply (orgLowerBound)
 //	wall/bound    the ratio; the target is at most 1.25
 //	calls/acct    API calls made in or for each scanned account (its session and its reads); it must not grow with the size
@@ -39,28 +39,28 @@ import (
 func BenchmarkOrgScan(b *testing.B) {
 	const latency = 50 * time.Millisecond
 	sizes := []int{10, 100, 1000, 5000}
-	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
+	for _, mode := range []fleet.Mode{fleet.ModeRole, fleet.ModeRoot} {
 		for _, n := range sizes {
 			b.Run(fmt.Sprintf("mode=%s/accounts=%d", modeName(mode), n), func(b *testing.B) {
 				benchOrg(b, mode, n, latency, 0)
 			})
 		}
 	}
-	for _, mode := range []orgscan.Mode{orgscan.ModeRole, orgscan.ModeRoot} {
+	for _, mode := range []fleet.Mode{fleet.ModeRole, fleet.ModeRoot} {
 		b.Run(fmt.Sprintf("mode=%s/accounts=1000/throttled=20%%", modeName(mode)), func(b *testing.B) {
 			benchOrg(b, mode, 1000, latency, 0.2)
 		})
 	}
 }
 
-func modeName(m orgscan.Mode) string {
-	if m == orgscan.ModeRoot {
+func modeName(m fleet.Mode) string {
+	if m == fleet.ModeRoot {
 		return "assume-root"
 	}
 	return "role"
 }
 
-func benchOrg(b *testing.B, mode orgscan.Mode, n int, latency time.Duration, throttle float64) {
+func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throttle float64) {
 	const seed = 42
 	var wall, bound, calls, disc, accounts float64
 	var peak uint64
@@ -82,12 +82,12 @@ func benchOrg(b *testing.B, mode orgscan.Mode, n int, latency time.Duration, thr
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg.RetryMaxAttempts = orgscan.DefaultMaxAttempts
-		o := orgscan.Options{Mode: mode, Collect: collect.DefaultOptions(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
+		o := fleet.Options{Mode: mode, Collect: collect.DefaultOptions(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		stop := sampleHeap(&peak)
 		b.StartTimer()
 		start := time.Now()
-		doc, err := orgscan.Run(context.Background(), cfg, o)
+		doc, err := fleet.Scan(context.Background(), cfg, o)
 		took := time.Since(start)
 		b.StopTimer()
 		stop()
@@ -99,13 +99,13 @@ func benchOrg(b *testing.B, mode orgscan.Mode, n int, latency time.Duration, thr
 		}
 		for _, a := range doc.Accounts {
 			for _, g := range a.Gaps {
-				if g.Code != orgscan.CodeNotCollected {
+				if g.Code != fleet.CodeNotCollected {
 					b.Fatalf("account %s did not complete: %+v", a.ID, g)
 				}
 			}
 		}
 		wall += float64(took)
-		bound += float64(orgLowerBound(w, mode, seed, orgscan.DefaultParallel, latency))
+		bound += float64(orgLowerBound(w, mode, seed, fleet.DefaultParallel, latency))
 		// Discovery is every Organizations call, the features, and the
 		// scan's first question (sts:GetCallerIdentity: who am I); the
 		// rest was made in or for an account.
@@ -188,7 +188,7 @@ func sampleHeap(peak *uint64) (stop func()) {
 // the OrgConcurrency it is limited to (one OU listing and at least one
 // account listing per parent). Pipelining is what lets a scanner approach
 // this bound: it scans page one while page two is in flight.
-func orgLowerBound(w *awsemu.World, mode orgscan.Mode, seed uint64, workers int, L time.Duration) time.Duration {
+func orgLowerBound(w *awsemu.World, mode fleet.Mode, seed uint64, workers int, L time.Duration) time.Duration {
 	type job struct{ release, cost time.Duration }
 	parentOf := map[string]string{}
 	for _, ou := range w.Organization.OUs {
@@ -215,7 +215,7 @@ func orgLowerBound(w *awsemu.World, mode orgscan.Mode, seed uint64, workers int,
 		switch {
 		case a.ID == awsemu.OrgWorldManagementID:
 			cost = L // the caller's own account: no session to open
-		case mode == orgscan.ModeRoot:
+		case mode == fleet.ModeRoot:
 			p := awsemu.OrgWorldProfile(seed, i-1)
 			if p == "active-key" || p == "inactive-key" {
 				cost = 3 * L
@@ -256,6 +256,6 @@ func orgLowerBound(w *awsemu.World, mode orgscan.Mode, seed uint64, workers int,
 		depth = max(depth, depthOf(ou.ID))
 	}
 	chain := time.Duration(1+depth+longest) * L // ListRoots, the levels down to the deepest OU, the longest account run
-	limited := time.Duration((treeCalls+orgscan.OrgConcurrency-1)/orgscan.OrgConcurrency) * L
+	limited := time.Duration((treeCalls+fleet.OrgConcurrency-1)/fleet.OrgConcurrency) * L
 	return max(bound, chain, limited)
 }

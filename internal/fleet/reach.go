@@ -1,4 +1,4 @@
-package orgscan
+package fleet
 
 import (
 	"context"
@@ -10,14 +10,12 @@ import (
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// Reach is one account as a multi-account run reaches it, handed to a
-// Visit function (Options.Visit, TargetOptions.Visit) in place of the
-// scan's own collection. The run still discovers the accounts, routes each
-// one, bounds it with its deadline, runs it on the worker pool and
-// records it exactly once; the visitor decides what to do inside it.
+// Reach is one account as a multi-account run reaches it, handed to the
+// run's Visitor: who the account is, where it sits, and how to sign in.
 type Reach struct {
 	AccountID string
 	Name      string
+	Email     string
 	Partition string
 	// Membership is the account's place in the organisation; nil when the
 	// run was not an organisation's (targets).
@@ -42,14 +40,18 @@ type Reach struct {
 	// RunCaller is who runs the whole run (the organisation's caller, who
 	// opens the roles and root sessions); empty when not known.
 	RunCaller string
-}
+	// Profile is the profile a target was loaded from, when it was.
+	Profile string
+	// RootDuration is the length of the sts:AssumeRoot sessions the run
+	// was asked for.
+	RootDuration time.Duration
+	// Timeout is the account's deadline, for messages that name it.
+	Timeout time.Duration
 
-// Visit replaces the collection of one account. It runs within the
-// account's deadline on the run's workers, concurrently with other
-// accounts, and returns the account as it should be recorded (its gaps
-// decide whether the account counts as failed); the run fills in the ID,
-// name, partition and membership.
-type Visit func(ctx context.Context, r Reach) snapshot.Account
+	// assumer is the run's own STS client, which opens the root sessions
+	// of the run's own visitor (Scan) without a client per account.
+	assumer RootAssumer
+}
 
 // RootSession opens an sts:AssumeRoot session in a member account with a
 // root task policy, and returns a config that signs with it and opens a

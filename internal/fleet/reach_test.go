@@ -1,10 +1,11 @@
-package orgscan_test
+package fleet_test
 
 import (
 	"context"
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/orgscan"
+	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -44,32 +45,52 @@ func world() *awsemu.World {
 
 type visits struct {
 	mu  sync.Mutex
-	got map[string]orgscan.Reach
+	got map[string]fleet.Reach
 	n   map[string]int
 }
 
-func (v *visits) visit(ctx context.Context, r orgscan.Reach) snapshot.Account {
+// visited is what the test's visitor keeps of an account: a type of its
+// own, not a snapshot record.
+type visited struct {
+	method string
+	caller string
+	gaps   []snapshot.Gap
+}
+
+func (v *visits) visitor() fleet.Visitor[*visited] {
+	return fleet.Visitor[*visited]{
+		Visit: v.visit,
+		Gaps: func(x *visited) []snapshot.Gap {
+			if x == nil {
+				return nil
+			}
+			return x.gaps
+		},
+	}
+}
+
+func (v *visits) visit(ctx context.Context, r fleet.Reach) *visited {
 	v.mu.Lock()
 	v.got[r.AccountID] = r
 	v.n[r.AccountID]++
 	v.mu.Unlock()
-	acct := snapshot.Account{Access: &snapshot.Access{Method: r.Access.Method, Note: "visited"}}
+	out := &visited{method: r.Access.Method}
 	if r.Access.Method == snapshot.AccessAssumeRoot {
 		// The visitor opens the root session it needs, with its own task
 		// policy.
-		cfg, g := orgscan.RootSession(ctx, r.Base, r.Partition, r.AccountID, "IAMDeleteRootUserCredentials", 0)
+		cfg, g := fleet.RootSession(ctx, r.Base, r.Partition, r.AccountID, "IAMDeleteRootUserCredentials", 0)
 		if g != nil {
-			acct.AddGap(*g)
-			return acct
+			out.gaps = append(out.gaps, *g)
+			return out
 		}
-		out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		who, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
-			acct.AddGap(collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err))
-			return acct
+			out.gaps = append(out.gaps, collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err))
+			return out
 		}
-		acct.Caller = &snapshot.Caller{ARN: aws.ToString(out.Arn)}
+		out.caller = aws.ToString(who.Arn)
 	}
-	return acct
+	return out
 }
 
 // TestVisit: every account is handed to the visitor exactly once, routed
@@ -86,9 +107,9 @@ func TestVisit(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.ResetCalls()
-			v := &visits{got: map[string]orgscan.Reach{}, n: map[string]int{}}
-			doc, err := orgscan.Run(t.Context(), awsemutest.ConfigFor(t, srv, tt.key), orgscan.Options{Mode: orgscan.ModeRoot, Visit: v.visit,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return time.Unix(0, 0) }})
+			v := &visits{got: map[string]fleet.Reach{}, n: map[string]int{}}
+			run, err := fleet.VisitOrg(t.Context(), awsemutest.ConfigFor(t, srv, tt.key), fleet.Options{Mode: fleet.ModeRoot,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return time.Unix(0, 0) }}, v.visitor())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,13 +134,20 @@ func TestVisit(t *testing.T) {
 			if m := v.got[memberID]; m.Membership == nil || m.Membership.Role != snapshot.RoleMember || m.Partition != "aws" {
 				t.Errorf("member reach %+v", m)
 			}
-			for _, a := range doc.Accounts {
-				if a.ID == memberID && (a.Caller == nil || a.Caller.ARN != "arn:aws:iam::"+memberID+":root" || a.Access.Note != "visited") {
-					t.Errorf("recorded member %+v", a)
+			for _, a := range run.Accounts {
+				if a.Outcome != fleet.Done || a.Value == nil {
+					t.Errorf("%s: outcome %v, value %+v", a.AccountID, a.Outcome, a.Value)
+					continue
+				}
+				if a.AccountID == memberID && (a.Value.caller != "arn:aws:iam::"+memberID+":root" || a.Value.method != snapshot.AccessAssumeRoot) {
+					t.Errorf("recorded member %+v", a.Value)
+				}
+				if a.Config.Credentials != nil {
+					t.Errorf("%s: the run kept the account's credentials after its visit", a.AccountID)
 				}
 			}
-			if len(doc.Organization.Skipped) != 1 || doc.Organization.Skipped[0].AccountID != suspended {
-				t.Errorf("skipped %+v", doc.Organization.Skipped)
+			if len(run.Organization.Skipped) != 1 || run.Organization.Skipped[0].AccountID != suspended {
+				t.Errorf("skipped %+v", run.Organization.Skipped)
 			}
 			for _, c := range srv.Calls() {
 				if c.Action == "AssumeRoot" && c.Params["TargetPrincipal"] == mgmtID {
@@ -138,14 +166,17 @@ func TestVisit(t *testing.T) {
 func TestVisitTargets(t *testing.T) {
 	srv := awsemutest.Start(t, world())
 	base := awsemutest.ConfigFor(t, srv, mgmtAdmin)
-	v := &visits{got: map[string]orgscan.Reach{}, n: map[string]int{}}
-	doc := orgscan.RunTargets(t.Context(), []orgscan.Target{
+	v := &visits{got: map[string]fleet.Reach{}, n: map[string]int{}}
+	run := fleet.VisitTargets(t.Context(), []fleet.Target{
 		{Label: "profile admin", Config: base},
 		{Label: "role", Config: base, RoleARN: "arn:aws:iam::" + memberID + ":role/" + memberRole},
 		{Label: "again", Config: base},
-	}, orgscan.TargetOptions{Visit: v.visit, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if len(doc.Accounts) != 2 || v.n[mgmtID] != 1 || v.n[memberID] != 1 {
-		t.Fatalf("visits %v, accounts %d", v.n, len(doc.Accounts))
+	}, fleet.TargetOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, v.visitor())
+	if len(run.Accounts) != 2 || v.n[mgmtID] != 1 || v.n[memberID] != 1 {
+		t.Fatalf("visits %v, accounts %d", v.n, len(run.Accounts))
+	}
+	if a := run.Accounts[0]; a.AccountID != mgmtID || a.Value == nil || a.Value.method != snapshot.AccessDirect || !strings.Contains(a.Access.Note, "also listed as again") {
+		t.Errorf("the profile's account %+v", a)
 	}
 	if r := v.got[mgmtID]; r.CallerARN != "arn:aws:iam::"+mgmtID+":user/admin" || r.Access.Method != snapshot.AccessDirect || r.Partition != "aws" {
 		t.Errorf("profile reach %+v", r)
@@ -160,7 +191,7 @@ func TestVisitTargets(t *testing.T) {
 func TestRoleSession(t *testing.T) {
 	srv := awsemutest.Start(t, world())
 	base := awsemutest.ConfigFor(t, srv, mgmtAdmin)
-	cfg, g := orgscan.RoleSession(t.Context(), base, orgscan.Role{Name: memberRole}, "arn:aws:iam::"+memberID+":role/"+memberRole)
+	cfg, g := fleet.RoleSession(t.Context(), base, fleet.Role{Name: memberRole}, "arn:aws:iam::"+memberID+":role/"+memberRole)
 	if g != nil {
 		t.Fatal(g)
 	}
@@ -168,7 +199,7 @@ func TestRoleSession(t *testing.T) {
 	if err != nil || aws.ToString(out.Account) != memberID {
 		t.Fatalf("%v %v", out, err)
 	}
-	_, g = orgscan.RoleSession(t.Context(), base, orgscan.Role{Name: "Missing"}, "arn:aws:iam::"+memberID+":role/Missing")
+	_, g = fleet.RoleSession(t.Context(), base, fleet.Role{Name: "Missing"}, "arn:aws:iam::"+memberID+":role/Missing")
 	if g == nil || g.Call != "sts:AssumeRole" || g.Code != "AccessDenied" {
 		t.Errorf("gap %+v", g)
 	}

@@ -1,10 +1,11 @@
-package orgscan
+package fleet
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -67,9 +68,10 @@ const (
 	ReasonNotUnderOU = "requested with --accounts, but not in the OUs selected with --ou"
 )
 
-// scan is one run.
-type scan struct {
+// orgRun is one run over an organisation.
+type orgRun struct {
 	o    Options
+	v    erased
 	base aws.Config
 	orgs Organizations
 	iam  collect.OrgFeaturesIAM
@@ -104,28 +106,46 @@ type scan struct {
 
 type slot struct {
 	member
-	done bool
-	acct snapshot.Account
+	done    bool
+	reach   Reach
+	value   any
+	outcome Outcome
 }
 
-// Run scans the organisation the caller of cfg administers. cfg is the
-// caller's configuration (its credentials, region, retryer and HTTP
-// client); every account's clients are copies of it with the account's
-// own credentials.
+// VisitOrg visits every selected account of the organisation the caller
+// of cfg administers. cfg is the caller's configuration (its credentials,
+// region, retryer and HTTP client); every account's configuration is a
+// copy of it with the account's own credentials.
 //
-// The error is non-nil only when the organisation cannot be scanned at
+// The error is non-nil only when the organisation cannot be visited at
 // all: the caller cannot be identified, is not in an organisation, or may
-// not list its accounts. Everything else ends up in the snapshot: failed
-// accounts carry their gaps, a cancelled run returns what it finished
-// with Incomplete set, and every discovered account is in it exactly
-// once.
-func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, error) {
+// not list its accounts. Everything else ends up in the run: every
+// discovered account is in it exactly once, visited or skipped with the
+// reason, and a cancelled run returns what it finished with Incomplete
+// set.
+func VisitOrg[T any](ctx context.Context, cfg aws.Config, o Options, v Visitor[T]) (*Run[T], error) {
+	r, err := visitOrg(ctx, cfg, o, v.erase())
+	if err != nil {
+		return nil, err
+	}
+	return &Run[T]{At: r.at, Organization: r.org, Accounts: typed[T](r.accounts), Incomplete: r.incomplete}, nil
+}
+
+// orgResult is a finished organisation run, its values' type erased.
+type orgResult struct {
+	at         time.Time
+	org        *snapshot.Organization
+	accounts   []visitedAny
+	incomplete *snapshot.Incomplete
+}
+
+func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgResult, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	TuneHTTP(&cfg, o.Parallel)
-	s := &scan{
-		o: o, base: cfg, tree: newTree(),
+	s := &orgRun{
+		o: o, v: v, base: cfg, tree: newTree(),
 		orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		featuresReady: make(chan struct{}), byID: map[string]*slot{},
 	}
@@ -192,11 +212,11 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 				if ctx.Err() != nil {
 					continue // left unfinished; marked below
 				}
-				acct := s.account(ctx, sl.member)
+				reach, value, out := s.account(ctx, sl.member)
 				s.mu.Lock()
-				sl.acct, sl.done = acct, true
+				sl.reach, sl.value, sl.outcome, sl.done = reach, value, out, true
 				s.mu.Unlock()
-				s.finished(acct)
+				s.finished(reach, value)
 			}
 		}()
 	}
@@ -205,18 +225,18 @@ func Run(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, er
 	if discoverErr != nil {
 		return nil, discoverErr
 	}
-	return s.document(ctx), nil
+	return s.result(ctx), nil
 }
 
 // bound gives one discovery call the account deadline, on the scan's
 // clock: a hung endpoint must not hang discovery.
-func (s *scan) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+func (s *orgRun) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	return clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 }
 
 // setup identifies the caller and the organisation; accounts cannot be
 // routed without both.
-func (s *scan) setup(ctx context.Context) error {
+func (s *orgRun) setup(ctx context.Context) error {
 	ctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 	defer cancel()
 	var (
@@ -282,7 +302,7 @@ func notInOrganization(err error, call string) error {
 // Errors are fatal only when nothing can be listed at all; a later one
 // stops that listing and, unless the other one finished, marks the run
 // incomplete.
-func (s *scan) discover(ctx context.Context, q *queue) error {
+func (s *orgRun) discover(ctx context.Context, q *queue) error {
 	found := func(accts []orgtypes.Account) { s.found(accts, q) }
 	if len(s.o.OUs) > 0 {
 		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.bound); g != nil {
@@ -352,7 +372,7 @@ func (s *scan) discover(ctx context.Context, q *queue) error {
 // listAccounts pages through ListAccounts. It reports whether it listed
 // everything, the gap that stopped it, or an error when the very first
 // page failed: then the caller cannot list the organisation at all.
-func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
+func (s *orgRun) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
 	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
 	for pages := 0; p.HasMorePages(); pages++ {
 		pctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
@@ -384,7 +404,7 @@ func (s *scan) listAccounts(ctx context.Context, found func([]orgtypes.Account))
 
 // stop records why discovery ended early. A cancelled run says so on its
 // own; its discovery error is not news.
-func (s *scan) stop(ctx context.Context, g snapshot.Gap) {
+func (s *orgRun) stop(ctx context.Context, g snapshot.Gap) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -398,7 +418,7 @@ func (s *scan) stop(ctx context.Context, g snapshot.Gap) {
 
 // found records a page of accounts: each once, skipped with its reason or
 // queued for scanning.
-func (s *scan) found(accts []orgtypes.Account, q *queue) {
+func (s *orgRun) found(accts []orgtypes.Account, q *queue) {
 	var queued []*slot
 	s.mu.Lock()
 	for _, a := range accts {
@@ -424,7 +444,7 @@ func (s *scan) found(accts []orgtypes.Account, q *queue) {
 }
 
 // selection returns why an account is not scanned, or "".
-func (s *scan) selection(m member) string {
+func (s *orgRun) selection(m member) string {
 	if r := stateReason(m.state); r != "" {
 		return r
 	}
@@ -493,7 +513,7 @@ type route struct {
 	unreachable *snapshot.Gap
 }
 
-func (s *scan) route(id string) route {
+func (s *orgRun) route(id string) route {
 	mgmt := id == s.managementID
 	switch {
 	case id == s.callerAccount && (s.o.Mode == ModeRole || mgmt):
@@ -518,73 +538,35 @@ func (s *scan) route(id string) route {
 	return route{method: snapshot.AccessAssumeRoot}
 }
 
-// account scans one account within its deadline. It always returns an
-// account: what could be read, and a gap for everything else.
-func (s *scan) account(ctx context.Context, m member) snapshot.Account {
+// membership is an account's place in the organisation.
+func (s *orgRun) membership(id string) *snapshot.Membership {
 	role := snapshot.RoleMember
-	if m.id == s.managementID {
+	if id == s.managementID {
 		role = snapshot.RoleManagement
 	}
-	membership := &snapshot.Membership{Role: role, OrganizationID: s.orgID, ManagementAccountID: s.managementID}
-	actx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
-	defer cancel()
-
-	r := s.route(m.id)
-	acct := snapshot.Account{ID: m.id, Partition: s.partition}
-	copts := s.o.Collect
-	copts.Membership = membership
-	if s.o.Visit != nil {
-		acct = s.visit(actx, m, r, membership)
-		r.method = "visited"
-	}
-	switch r.method {
-	case "":
-		acct.AddGap(*r.unreachable)
-	case snapshot.AccessDirect:
-		acct = s.collect(actx, collect.NewClients(collect.ForAccount(s.base, m.id)), copts, acct, "sts:GetCallerIdentity")
-		acct.Access = &snapshot.Access{Method: r.method, Note: r.note}
-	case snapshot.AccessAssumeRole:
-		arn := s.o.Role.RoleARN(s.partition, m.id)
-		cfg, g := openSession(actx, s.base, "sts:AssumeRole", assumeRole(s.sts, s.o.Role, arn))
-		if g != nil {
-			acct.AddGap(*g)
-		} else {
-			acct = s.collect(actx, collect.NewClients(collect.ForAccount(cfg, m.id)), copts, acct, "sts:GetCallerIdentity")
-		}
-		acct.Access = &snapshot.Access{Method: r.method, RoleARN: arn, Note: r.note}
-	case snapshot.AccessAssumeRoot:
-		policy := collect.TaskPolicyARN(s.partition, collect.AuditTaskPolicy)
-		cfg, g := openSession(actx, s.base, "sts:AssumeRoot", assumeRoot(s.sts, s.partition, m.id, s.o.RootDuration))
-		if g != nil {
-			acct.AddGap(*g)
-		} else {
-			sum, inv, gaps := collect.RootAudit(actx, iam.NewFromConfig(collect.ForAccount(cfg, m.id)))
-			acct.Summary, acct.RootCredentials = sum, inv
-			for _, g := range gaps {
-				acct.AddGap(g)
-			}
-			const why = "not allowed by the " + collect.AuditTaskPolicy + " task policy of an AssumeRoot session; the exact inventory of root's credentials replaces it"
-			acct.AddGap(snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "iam:GetCredentialReport", Code: CodeNotCollected, Message: why})
-			acct.AddGap(snapshot.Gap{Section: snapshot.SectionRootVirtualMFA, Call: "iam:ListVirtualMFADevices", Code: CodeNotCollected, Message: why})
-		}
-		acct.Access = &snapshot.Access{Method: r.method, RoleARN: policy, Note: r.note}
-	}
-	acct.ID, acct.Name, acct.Email = m.id, m.name, m.email
-	if acct.Partition == "" {
-		acct.Partition = s.partition
-	}
-	acct.Org = membership
-	settle(ctx, actx, &acct, s.o.AccountTimeout)
-	return acct
+	return &snapshot.Membership{Role: role, OrganizationID: s.orgID, ManagementAccountID: s.managementID}
 }
 
-// visit hands the account to Options.Visit, with the way in the route
-// chose: the caller's own credentials, a role session opened here (so a
-// denied role is the denial it is), or the base config for the visitor's
-// own sts:AssumeRoot session.
-func (s *scan) visit(ctx context.Context, m member, r route, membership *snapshot.Membership) snapshot.Account {
-	reach := Reach{AccountID: m.id, Name: m.name, Partition: s.partition, Membership: membership,
-		Access: snapshot.Access{Method: r.method, Note: r.note}, Unreachable: r.unreachable, Base: s.base, RunCaller: s.callerARN}
+// account visits one account within its deadline, and says how the visit
+// ended.
+func (s *orgRun) account(ctx context.Context, m member) (Reach, any, Outcome) {
+	actx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
+	defer cancel()
+	reach := s.reach(actx, m, s.route(m.id))
+	value := s.v.visit(actx, reach)
+	out := outcome(ctx, actx, s.v.gaps(value))
+	reach.Config = aws.Config{} // the visit is over; keep no credentials
+	return reach, s.v.settle(reach, value, out), out
+}
+
+// reach is how the run gets into an account, by the way the route chose:
+// the caller's own credentials, a role session opened here (so a denied
+// role is the denial it is), or, for sts:AssumeRoot, the base config and
+// STS client for the visitor's own session with the task policy it needs.
+func (s *orgRun) reach(ctx context.Context, m member, r route) Reach {
+	reach := Reach{AccountID: m.id, Name: m.name, Email: m.email, Partition: s.partition, Membership: s.membership(m.id),
+		Access: snapshot.Access{Method: r.method, Note: r.note}, Unreachable: r.unreachable, Base: s.base, RunCaller: s.callerARN,
+		RootDuration: s.o.RootDuration, Timeout: s.o.AccountTimeout, assumer: s.sts}
 	switch r.method {
 	case snapshot.AccessDirect:
 		reach.Config, reach.CallerARN = s.base, s.callerARN
@@ -594,50 +576,7 @@ func (s *scan) visit(ctx context.Context, m member, r route, membership *snapsho
 		cfg, g := openSession(ctx, s.base, "sts:AssumeRole", assumeRole(s.sts, s.o.Role, arn))
 		reach.Config, reach.Unreachable = cfg, g
 	}
-	acct := s.o.Visit(ctx, reach)
-	if acct.Access == nil {
-		access := reach.Access
-		acct.Access = &access
-	}
-	return acct
-}
-
-// collect runs the single-account collection. It only fails when the
-// account's identity cannot be read; that is a gap here, and the partial
-// account is dropped (nothing in it can be attributed with confidence).
-func (s *scan) collect(ctx context.Context, c collect.Clients, o collect.Options, acct snapshot.Account, call string) snapshot.Account {
-	got, err := collect.Account(ctx, c, o)
-	if err != nil {
-		acct.AddGap(collect.NewGap(snapshot.SectionAccess, call, err))
-		return acct
-	}
-	if got.ID != "" && got.ID != acct.ID {
-		acct.AddGap(snapshot.Gap{Section: snapshot.SectionAccess, Call: call, Code: "WrongAccount",
-			Message: fmt.Sprintf("the credentials belong to account %s, not %s; nothing read with them is used", got.ID, acct.ID)})
-		return acct
-	}
-	return got
-}
-
-// settle turns the way an account's scan ended into gaps: an account
-// whose deadline passed says so per call; one cut short by a cancelled
-// run keeps nothing but that fact (a half-read account would look like a
-// finished one).
-func settle(run, account context.Context, acct *snapshot.Account, timeout time.Duration) {
-	cut := false
-	for _, g := range acct.Gaps {
-		if g.Code == collect.CodeDeadline || g.Code == collect.CodeCancelled {
-			cut = true
-		}
-	}
-	switch {
-	case !cut:
-	case run.Err() != nil:
-		*acct = snapshot.Account{ID: acct.ID, Name: acct.Name, Email: acct.Email, Partition: acct.Partition, Org: acct.Org, Access: acct.Access}
-		acct.AddGap(cancelledGap())
-	case account.Err() != nil:
-		MarkTimedOut(acct.Gaps, timeout)
-	}
+	return reach
 }
 
 // MarkTimedOut turns the gaps of calls that an account's deadline cut
@@ -656,21 +595,36 @@ func MarkTimedOut(gaps []snapshot.Gap, timeout time.Duration) {
 
 // finished logs every call that failed in an account (one warning each,
 // with the account and the call) and tells the progress display.
-func (s *scan) finished(a snapshot.Account) {
-	for _, g := range a.Gaps {
+func (s *orgRun) finished(r Reach, value any) {
+	gaps := s.v.gaps(value)
+	logGaps(s.o.Logger, s.v.verb, r.AccountID, "", gaps)
+	if s.o.Progress != nil {
+		s.o.Progress.Done(r.AccountID, failed(gaps))
+	}
+}
+
+// logGaps logs a warning per call that failed in an account, except what
+// the access method cannot read by design and what a cancellation cut.
+func logGaps(l *slog.Logger, verb, accountID, target string, gaps []snapshot.Gap) {
+	msg := "account not fully scanned"
+	if verb != "scanned" {
+		msg = "call failed in account"
+	}
+	for _, g := range gaps {
 		if g.Code == CodeNotCollected || g.Code == CodeCancelled {
 			continue
 		}
-		msg := "account not fully scanned"
-		if s.o.Visit != nil {
-			msg = "call failed in account"
+		args := []any{"account_id", accountID}
+		if target != "" {
+			args = append(args, "target", target)
 		}
-		s.o.Logger.Warn(msg, "account_id", a.ID, "call", g.Call, "error_code", g.Code, "error", g.Message)
-	}
-	if s.o.Progress != nil {
-		s.o.Progress.Done(a.ID, failed(a))
+		l.Warn(msg, append(args, "call", g.Call, "error_code", g.Code, "error", g.Message)...)
 	}
 }
+
+// CancelledGap is the gap of an account the run was cancelled before it
+// finished.
+func CancelledGap() snapshot.Gap { return cancelledGap() }
 
 func cancelledGap() snapshot.Gap {
 	return snapshot.Gap{Section: snapshot.SectionAccess, Call: CallScan, Code: CodeCancelled,
@@ -679,8 +633,8 @@ func cancelledGap() snapshot.Gap {
 
 // failed reports whether an account could not be read in full. Sections
 // the access method cannot read by design do not count.
-func failed(a snapshot.Account) bool {
-	for _, g := range a.Gaps {
+func failed(gaps []snapshot.Gap) bool {
+	for _, g := range gaps {
 		if g.Code != CodeNotCollected {
 			return true
 		}
@@ -694,7 +648,7 @@ func failed(a snapshot.Account) bool {
 // place in the tree is unknown (the walk did not finish) is left out and a
 // gap says so: judged on a partial chain of parents it could look
 // uncovered when a policy higher up covers it. Called with s.mu held.
-func (s *scan) controls() (*snapshot.OrgControls, []snapshot.Gap) {
+func (s *orgRun) controls() (*snapshot.OrgControls, []snapshot.Gap) {
 	t := s.tree
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -735,12 +689,12 @@ func (s *scan) controls() (*snapshot.OrgControls, []snapshot.Gap) {
 	return c, gaps
 }
 
-// document assembles the snapshot: every discovered account once, in
-// discovery order (Encode sorts them).
-func (s *scan) document(ctx context.Context) *snapshot.Document {
+// result assembles the run: every discovered account once, visited or
+// skipped, in discovery order (callers sort).
+func (s *orgRun) result(ctx context.Context) *orgResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	doc := snapshot.New(s.o.Now(), "", snapshot.Source{})
+	res := &orgResult{at: s.o.Now()}
 	org := &snapshot.Organization{
 		ID: s.orgID, ManagementAccountID: s.managementID, Caller: s.callerARN,
 		AccessMode: s.o.Mode.Method(), Scope: s.scope(), Features: s.features,
@@ -752,30 +706,30 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 	controls, cgaps := s.controls()
 	org.Controls = controls
 	org.Gaps = append(org.Gaps, cgaps...)
-	doc.Organization = org
+	res.org = org
+	cancelled := 0
 	for _, sl := range s.members {
 		if sl.skip != "" {
 			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: sl.id, Name: sl.name, State: sl.state, Reason: sl.skip})
 			continue
 		}
-		acct := sl.acct
+		v := visitedAny{reach: sl.reach, value: sl.value, outcome: sl.outcome}
 		if !sl.done {
-			role := snapshot.RoleMember
-			if sl.id == s.managementID {
-				role = snapshot.RoleManagement
-			}
-			acct = snapshot.Account{ID: sl.id, Name: sl.name, Email: sl.email, Partition: s.partition,
-				Org: &snapshot.Membership{Role: role, OrganizationID: s.orgID, ManagementAccountID: s.managementID}}
-			acct.AddGap(cancelledGap())
+			v.reach = Reach{AccountID: sl.id, Name: sl.name, Email: sl.email, Partition: s.partition, Membership: s.membership(sl.id), RunCaller: s.callerARN}
+			v.outcome = Cancelled
+			v.value = s.v.settle(v.reach, nil, Cancelled)
 		}
-		acct.OUPath = s.tree.pathOfLocked(sl.id)
-		if acct.Org != nil {
-			acct.Org.Features = s.features
+		if v.outcome == Cancelled {
+			cancelled++
 		}
-		doc.Accounts = append(doc.Accounts, acct)
+		if v.reach.Membership != nil {
+			v.reach.Membership.Features = s.features
+		}
+		v.ouPath = s.tree.pathOfLocked(sl.id)
+		res.accounts = append(res.accounts, v)
 	}
 	var why []string
-	// Accounts asked for by ID and not scanned make the run incomplete: a
+	// Accounts asked for by ID and not visited make the run incomplete: a
 	// gate over a run that covered less than it was asked to must not
 	// pass (an ID not in the organisation once scanned nothing, exit 0).
 	var missing []string
@@ -795,19 +749,15 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 			missing = append(missing, id+" (not in the selected OUs)")
 		}
 	}
-	// A run that visits accounts to act in them does not scan them.
-	verb := "scanned"
-	if s.o.Visit != nil {
-		verb = "reached"
-	}
+	verb := s.v.verb
 	if len(missing) > 0 {
 		why = append(why, fmt.Sprintf("%d of the %d account(s) asked for by ID were not %s: %s", len(missing), len(s.o.Accounts), verb, strings.Join(missing, ", ")))
 	}
-	if len(doc.Accounts) == 0 && s.complete && ctx.Err() == nil {
+	if len(res.accounts) == 0 && s.complete && ctx.Err() == nil {
 		why = append(why, fmt.Sprintf("no account was %s: none of those selected could be", verb))
 	}
 	if ctx.Err() != nil {
-		why = append(why, fmt.Sprintf("the run was cancelled: %d of %d accounts finished; the others are marked as not scanned", len(doc.Accounts)-countCancelled(doc.Accounts), len(doc.Accounts)))
+		why = append(why, fmt.Sprintf("the run was cancelled: %d of %d accounts finished; the others are marked as not %s", len(res.accounts)-cancelled, len(res.accounts), verb))
 		if !s.complete {
 			why = append(why, "discovery had not finished, so accounts not yet listed are missing")
 		}
@@ -816,27 +766,16 @@ func (s *scan) document(ctx context.Context) *snapshot.Document {
 		why = append(why, fmt.Sprintf("discovery stopped early (%s: %s), so accounts not yet listed are missing", s.stopped.Call, s.stopped.Text()))
 	}
 	if len(why) > 0 {
-		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
+		res.incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
 	}
-	doc.Sort() // discovery order depends on which listing answered first
-	return doc
-}
-
-func countCancelled(accts []snapshot.Account) int {
-	n := 0
-	for _, a := range accts {
-		for _, g := range a.Gaps {
-			if g.Code == CodeCancelled && g.Call == CallScan {
-				n++
-				break
-			}
-		}
-	}
-	return n
+	// Discovery order depends on which listing answered first.
+	sort.Slice(res.accounts, func(i, j int) bool { return res.accounts[i].reach.AccountID < res.accounts[j].reach.AccountID })
+	sort.SliceStable(org.Skipped, func(i, j int) bool { return org.Skipped[i].AccountID < org.Skipped[j].AccountID })
+	return res
 }
 
 // scope describes the selection, empty when every account was selected.
-func (s *scan) scope() string {
+func (s *orgRun) scope() string {
 	var parts []string
 	if len(s.ouLabels) > 0 {
 		parts = append(parts, "OUs "+strings.Join(s.ouLabels, ", ")+" and everything below them")

@@ -1,4 +1,4 @@
-package orgscan
+package fleet
 
 import (
 	"cmp"
@@ -49,9 +49,6 @@ type TargetOptions struct {
 	Now func() time.Time
 	// Clock runs the account deadlines; the wall clock when nil.
 	Clock clock.Clock
-	// Visit, when set, is called for every reached account instead of
-	// collecting it (reach.go).
-	Visit Visit
 }
 
 // reached is a target after its identity is known.
@@ -65,17 +62,30 @@ type reached struct {
 	also    []string // other targets that reached the same account
 }
 
-// RunTargets scans each target's account once. First every target is
+// VisitTargets visits each target's account once. First every target is
 // identified (sts:GetCallerIdentity for a profile, sts:AssumeRole for a
 // role, whose ARN also names its account); targets that reach the same
-// account are merged, the first that works scanning it and the others
-// named in its access note. Then every account is collected in full, at
-// most Parallel at a time, each within AccountTimeout.
+// account are merged, the first that works visiting it and the others
+// named in its access note. Then every account is visited, at most
+// Parallel at a time, each within AccountTimeout.
 //
 // A profile whose credentials fail names no account, so it is listed in
 // Unreached and the run is incomplete; a role that cannot be assumed is
-// its account, with every rule UNKNOWN and the denial as the reason.
-func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapshot.Document {
+// its account, visited with Reach.Unreachable saying why.
+func VisitTargets[T any](ctx context.Context, targets []Target, o TargetOptions, v Visitor[T]) *Run[T] {
+	r := visitTargets(ctx, targets, o, v.erase())
+	return &Run[T]{At: r.at, Accounts: typed[T](r.accounts), Unreached: r.unreached, Incomplete: r.incomplete}
+}
+
+// targetsResult is a finished run over targets, its values' type erased.
+type targetsResult struct {
+	at         time.Time
+	accounts   []visitedAny
+	unreached  []snapshot.Unreached
+	incomplete *snapshot.Incomplete
+}
+
+func visitTargets(ctx context.Context, targets []Target, o TargetOptions, v erased) *targetsResult {
 	if o.Parallel <= 0 {
 		o.Parallel = DefaultParallel
 	}
@@ -131,9 +141,9 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 		}
 	}
 
-	// 2. One scan per account: the first target that got in wins; a
+	// 2. One visit per account: the first target that got in wins; a
 	// failed one stands in only when no other reached the account.
-	var doc = snapshot.New(o.Now(), "", snapshot.Source{})
+	res := &targetsResult{at: o.Now()}
 	byAccount := map[string]*reached{}
 	var order []*reached
 	for i := range found {
@@ -153,24 +163,28 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 			prev.also = append(prev.also, r.t.Label)
 		}
 	}
-	accounts := make([]snapshot.Account, len(order))
+	accounts := make([]visitedAny, len(order))
+	started := make([]bool, len(order))
 	each(ctx, len(order), o.Parallel, func(i int) {
-		accounts[i] = scanTarget(ctx, order[i], o)
-		a := accounts[i]
-		for _, g := range a.Gaps {
-			o.Logger.Warn("account not fully scanned", "account_id", a.ID, "target", order[i].t.Label, "call", g.Call, "error_code", g.Code, "error", g.Message)
-		}
+		started[i] = true
+		accounts[i] = visitTarget(ctx, order[i], o, v)
+		gaps := v.gaps(accounts[i].value)
+		logGaps(o.Logger, v.verb, order[i].account, order[i].t.Label, gaps)
 		if o.Progress != nil {
-			o.Progress.Done(a.ID, failed(a))
+			o.Progress.Done(order[i].account, failed(gaps))
 			for range order[i].also {
-				o.Progress.Done(a.ID, false)
+				o.Progress.Done(order[i].account, false)
 			}
 		}
 	})
+	cancelled := 0
 	for i := range accounts {
-		if accounts[i].ID == "" { // never started: the run was cancelled
-			accounts[i] = snapshot.Account{ID: order[i].account, Name: order[i].t.Name}
-			accounts[i].AddGap(cancelledGap())
+		if !started[i] { // never started: the run was cancelled
+			reach := targetReach(order[i])
+			accounts[i] = visitedAny{reach: reach, outcome: Cancelled, value: v.settle(reach, nil, Cancelled)}
+		}
+		if accounts[i].outcome == Cancelled {
+			cancelled++
 		}
 	}
 	for i := range found {
@@ -178,49 +192,32 @@ func RunTargets(ctx context.Context, targets []Target, o TargetOptions) *snapsho
 		if r.account != "" {
 			continue
 		}
-		doc.Unreached = append(doc.Unreached, snapshot.Unreached{Target: r.t.Label, Gap: *r.gap})
+		res.unreached = append(res.unreached, snapshot.Unreached{Target: r.t.Label, Gap: *r.gap})
 		o.Logger.Warn("target not scanned", "target", r.t.Label, "call", r.gap.Call, "error_code", r.gap.Code, "error", r.gap.Message)
 		if o.Progress != nil {
 			o.Progress.Done("", true)
 		}
 	}
-	doc.Accounts = append(doc.Accounts, accounts...)
-	// When the run includes exactly one organisation's management
-	// account, that organisation's own settings were read from it, and
-	// the organisation-level rules can run.
-	var mgmt []snapshot.Account
-	for _, a := range doc.Accounts {
-		if a.Role() == snapshot.RoleManagement {
-			mgmt = append(mgmt, a)
-		}
-	}
-	if len(mgmt) == 1 {
-		single := collect.SingleAccountDocument(mgmt[0], doc.CollectedAt, "", snapshot.Source{})
-		doc.Organization = single.Organization
-	}
+	res.accounts = accounts
 
 	var why []string
 	if ctx.Err() != nil {
-		why = append(why, fmt.Sprintf("the run was cancelled: %d of %d accounts finished; the others are marked as not scanned", len(doc.Accounts)-countCancelled(doc.Accounts), len(doc.Accounts)))
+		why = append(why, fmt.Sprintf("the run was cancelled: %d of %d accounts finished; the others are marked as not %s", len(accounts)-cancelled, len(accounts), v.verb))
 	}
-	if n := len(doc.Unreached); n > 0 {
+	if n := len(res.unreached); n > 0 {
 		var names []string
-		for _, u := range doc.Unreached {
+		for _, u := range res.unreached {
 			names = append(names, u.Target)
 		}
 		sort.Strings(names)
-		// A run that visits accounts to act in them does not scan them.
-		verb := "scanned"
-		if o.Visit != nil {
-			verb = "reached"
-		}
-		why = append(why, fmt.Sprintf("%d of %d targets could not be %s at all: %s", n, len(targets), verb, strings.Join(names, ", ")))
+		why = append(why, fmt.Sprintf("%d of %d targets could not be %s at all: %s", n, len(targets), v.verb, strings.Join(names, ", ")))
 	}
 	if len(why) > 0 {
-		doc.Incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
+		res.incomplete = &snapshot.Incomplete{Reason: strings.Join(why, "; ")}
 	}
-	doc.Sort()
-	return doc
+	sort.SliceStable(res.accounts, func(i, j int) bool { return res.accounts[i].reach.AccountID < res.accounts[j].reach.AccountID })
+	sort.SliceStable(res.unreached, func(i, j int) bool { return res.unreached[i].Target < res.unreached[j].Target })
+	return res
 }
 
 // identify finds out which account a target reaches.
@@ -260,55 +257,29 @@ func accountOfRole(arn string) string {
 	return ""
 }
 
-// scanTarget collects a reached target's account.
-func scanTarget(ctx context.Context, r *reached, o TargetOptions) snapshot.Account {
-	access := &snapshot.Access{Method: snapshot.AccessDirect, Profile: r.t.Profile}
+// targetReach is how the run reaches a target's account.
+func targetReach(r *reached) Reach {
+	access := snapshot.Access{Method: snapshot.AccessDirect, Profile: r.t.Profile}
 	if r.t.RoleARN != "" {
-		access = &snapshot.Access{Method: snapshot.AccessAssumeRole, RoleARN: r.t.RoleARN, Profile: r.t.Profile}
+		access = snapshot.Access{Method: snapshot.AccessAssumeRole, RoleARN: r.t.RoleARN, Profile: r.t.Profile}
 	}
 	if len(r.also) > 0 {
 		access.Note = "also listed as " + strings.Join(r.also, ", ") + "; the account is scanned once"
 	}
-	acct := snapshot.Account{ID: r.account, Name: r.t.Name}
-	if o.Visit != nil {
-		actx, cancel := clock.Within(o.Clock, ctx, o.AccountTimeout)
-		defer cancel()
-		reach := Reach{AccountID: r.account, Name: r.t.Name, Partition: cmp.Or(collect.PartitionOf(r.t.RoleARN), collect.PartitionOf(r.arn)), Access: *access,
-			Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn, RunCaller: r.arn}
-		acct = o.Visit(actx, reach)
-		acct.ID = r.account
-		if acct.Name == "" {
-			acct.Name = r.t.Name
-		}
-		if acct.Access == nil {
-			acct.Access = access
-		}
-		settle(ctx, actx, &acct, o.AccountTimeout)
-		return acct
-	}
-	if r.gap != nil {
-		acct.AddGap(*r.gap)
-		acct.Access = access
-		return acct
-	}
+	return Reach{AccountID: r.account, Name: r.t.Name, Partition: cmp.Or(collect.PartitionOf(r.t.RoleARN), collect.PartitionOf(r.arn)), Access: access,
+		Unreachable: r.gap, Config: r.cfg, Base: r.t.Config, CallerARN: r.arn, RunCaller: r.arn, Profile: r.t.Profile}
+}
+
+// visitTarget visits a reached target's account within its deadline.
+func visitTarget(ctx context.Context, r *reached, o TargetOptions, v erased) visitedAny {
 	actx, cancel := clock.Within(o.Clock, ctx, o.AccountTimeout)
 	defer cancel()
-	got, err := collect.Account(actx, collect.NewClients(collect.ForAccount(r.cfg, r.account)), o.Collect)
-	switch {
-	case err != nil:
-		acct.AddGap(collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err))
-	case got.ID != r.account:
-		acct.AddGap(snapshot.Gap{Section: snapshot.SectionAccess, Call: "sts:GetCallerIdentity", Code: "WrongAccount",
-			Message: fmt.Sprintf("the credentials belong to account %s, not %s; nothing read with them is used", got.ID, r.account)})
-	default:
-		acct = got
-	}
-	acct.Access = access
-	if acct.Name == "" {
-		acct.Name = r.t.Name
-	}
-	settle(ctx, actx, &acct, o.AccountTimeout)
-	return acct
+	reach := targetReach(r)
+	reach.Timeout = o.AccountTimeout
+	value := v.visit(actx, reach)
+	out := outcome(ctx, actx, v.gaps(value))
+	reach.Config = aws.Config{} // the visit is over; keep no credentials
+	return visitedAny{reach: reach, value: v.settle(reach, value, out), outcome: out}
 }
 
 // each runs f(0..n-1), at most limit at a time, and stops starting new

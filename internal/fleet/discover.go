@@ -1,4 +1,4 @@
-package orgscan
+package fleet
 
 import (
 	"context"

@@ -19,4 +19,4 @@
 // are the methods of the small interfaces in clients.go and collect; the
 // policies 'vigil policy' prints are built from them and a test holds the
 // two together.
-package orgscan
+package fleet

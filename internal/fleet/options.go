@@ -1,4 +1,4 @@
-package orgscan
+package fleet
 
 import (
 	"fmt"
@@ -104,11 +104,6 @@ type Options struct {
 	// when nil; tests pass a clock.Manual, so that a deadline passes when
 	// the test says, not when a busy machine gets round to it.
 	Clock clock.Clock
-
-	// Visit, when set, is called for every account instead of collecting
-	// it (reach.go): the run discovers, routes and records the accounts,
-	// and the visitor acts in them.
-	Visit Visit
 }
 
 // Progress is told how the scan advances. Calls come from several
