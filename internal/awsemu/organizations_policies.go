@@ -3,6 +3,7 @@ package awsemu
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -158,7 +159,7 @@ func validatePolicies(o *Organization, accounts map[string]*Account, parents map
 			bad("%s: attached, but policy type %s is not enabled on the root (policyTypes)", where, typ)
 		}
 	}
-	for _, k := range sortedKeysOf(perTarget) {
+	for _, k := range slices.Sorted(maps.Keys(perTarget)) {
 		if perTarget[k] > maxPoliciesPerTarget {
 			typ, target, _ := strings.Cut(k, "/")
 			bad("organization: target %s has %d policies of type %s; AWS allows %d", target, perTarget[k], typ, maxPoliciesPerTarget)
@@ -194,15 +195,6 @@ func (o *Organization) allTargets(members []string) []string {
 		out = append(out, ou.ID)
 	}
 	return append(out, members...)
-}
-
-func sortedKeysOf[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Wire shapes.

@@ -3,8 +3,9 @@ package awsemu
 import (
 	"bytes"
 	"encoding/xml"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -57,15 +58,10 @@ func (m intMap) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 		Key   string `xml:"key"`
 		Value int    `xml:"value"`
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	if err := e.EncodeToken(start); err != nil {
 		return err
 	}
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if err := e.EncodeElement(entry{k, m[k]}, xml.StartElement{Name: xml.Name{Local: "entry"}}); err != nil {
 			return err
 		}

@@ -100,14 +100,16 @@ func (a *App) setClock() error {
 	return nil
 }
 
-// clock runs the run's deadlines (accounts, calls, stall warnings). It is
-// the wall clock's, also when SOURCE_DATE_EPOCH pins the time Vigil
-// writes: a pinned run must still give up on a dead endpoint.
+// clock is the run's clock: the app's time (Now, after setClock) and
+// deadlines (accounts, calls, stall warnings) on the wall clock, since a
+// pinned time must not stop a run from giving up on a dead endpoint.
 func (a *App) clock() clock.Clock {
-	if c, err := clock.FromEnv(a.Getenv); err == nil {
-		return c
+	if a.Now == nil {
+		if err := a.setClock(); err != nil {
+			return clock.Wall{}
+		}
 	}
-	return clock.Wall{}
+	return clock.Func(a.Now)
 }
 
 // usageError marks a mistake in the command line (exit code 2).

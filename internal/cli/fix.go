@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-sec/vigil/internal/awsenv"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fix"
@@ -20,42 +20,29 @@ import (
 )
 
 type fixOptions struct {
-	profiles       []string
-	region         string
-	retryMode      string
-	maxAttempts    int
-	org            bool
-	targets        string
-	ous            []string
-	accounts       []string
-	exclude        []string
-	parallel       int
-	accountTimeout time.Duration
-	callTimeout    time.Duration
-	quiet          bool
-	role           string
-	externalID     string
-	sessionName    string
-	from           string
-	demo           bool
-	apply          bool
-	yes            bool
-	auditLog       string
-	delete         bool
-	certificates   bool
-	password       bool
-	mfa            bool
-	minIdle        time.Duration
-	force          bool
-	lookback       time.Duration
-	events         int
-	format         string
-	maxInput       int64
+	aws          awsFlags
+	scope        scopeFlags
+	change       changeFlags
+	format       formatFlag
+	role         string
+	externalID   string
+	sessionName  string
+	from         string
+	delete       bool
+	certificates bool
+	password     bool
+	mfa          bool
+	minIdle      time.Duration
+	force        bool
+	lookback     time.Duration
+	events       int
+	maxInput     int64
+
+	demo awsenv.Demo // --demo, validated
 }
 
 func newFixCommand(app *App) *cobra.Command {
-	o := fixOptions{auditLog: defaultAuditLog, parallel: fleet.DefaultParallel, accountTimeout: fleet.DefaultAccountTimeout,
-		sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents, maxInput: input.DefaultMaxSize}
+	o := fixOptions{sessionName: "vigil-fix", minIdle: fix.DefaultMinIdle, lookback: fix.MaxLookback, events: fix.DefaultMaxEvents, maxInput: input.DefaultMaxSize}
 	cmd := &cobra.Command{
 		Use:   "fix",
 		Short: "Remove root user access keys (and, when asked, other root credentials) safely",
@@ -94,27 +81,13 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.profiles, "profile", nil, "AWS shared config profile (default: AWS_PROFILE or default); repeat for several accounts")
-	f.StringVar(&o.region, "region", "", "AWS region for STS and endpoint selection (default: AWS_REGION or the profile's)")
-	f.StringVar(&o.retryMode, "retry-mode", "", "SDK retry mode: standard or adaptive")
-	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's; 10 for --org and --targets)")
-	f.BoolVar(&o.org, "org", false, "every account of the AWS Organization (run from the management account or the IAM delegated administrator)")
-	f.StringVar(&o.targets, "targets", "", "the profiles and roles listed in this YAML (or JSON) file")
-	f.StringArrayVar(&o.ous, "ou", nil, "with --org: only accounts in this OU and below, by ID or name path; repeatable")
-	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: only these account IDs")
-	f.StringSliceVar(&o.exclude, "exclude", nil, "with --org: leave these account IDs out")
-	f.IntVar(&o.parallel, "parallel", o.parallel, "accounts planned and changed at once (--org, --targets, several --profile)")
-	f.Var(newDuration(&o.accountTimeout, rangeAccountTimeout), "account-timeout", "give up on an account after this long, reading it and then changing it ("+rangeAccountTimeout.String()+")")
-	addCallTimeoutFlag(f, &o.callTimeout)
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar")
+	addAWSFlags(f, &o.aws, true)
+	addScopeFlags(f, &o.scope, "planned and changed")
 	f.StringVar(&o.role, "role", "", "with --org: a role in each member account allowed cloudtrail:LookupEvents, to list each key's CloudTrail events (the delete task policy cannot)")
 	f.StringVar(&o.externalID, "external-id", "", "with --role: the external ID its trust policy requires")
 	f.StringVar(&o.sessionName, "session-name", o.sessionName, "with --role: the role session name")
 	f.StringVar(&o.from, "from", "", "act only on the credentials this saved snapshot (vigil scan --save) recorded")
-	f.BoolVar(&o.demo, "demo", false, "use the built-in emulated organisation instead of AWS")
-	f.BoolVar(&o.apply, "apply", false, "make the changes (after confirmation)")
-	f.BoolVar(&o.yes, "yes", false, "with --apply: do not ask for confirmation")
-	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file (created when the first change is made; the default is in the current directory)")
+	addChangeFlags(f, &o.change, "make the changes (after confirmation)")
 	f.BoolVar(&o.delete, "delete", false, "signed with root's own key: delete active keys at once instead of deactivating them first")
 	f.BoolVar(&o.certificates, "certificates", false, "also delete the root user's signing certificates")
 	f.BoolVar(&o.password, "password", false, "also delete the root user's console password (member accounts only)")
@@ -123,35 +96,34 @@ every change to --audit-log. --from FILE acts only on what a saved scan saw.`,
 	f.BoolVar(&o.force, "force", false, "act on access keys the guard refuses (recently used, or of unknown last use)")
 	f.Var(newDuration(&o.lookback, rangeLookback), "lookback", "how far back to search CloudTrail for a key's events ("+rangeLookback.String()+", all CloudTrail's event history keeps)")
 	f.IntVar(&o.events, "events", o.events, "how many of a key's newest CloudTrail events to show (1 to 50)")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	addFormatFlag(f, &o.format, "text", "json")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", "largest --from snapshot or --targets file read (at least 1MiB)")
 	return cmd
 }
 
 func (o *fixOptions) validate(app *App, changed func(string) bool) error {
-	if o.format != "text" && o.format != "json" {
-		return usagef("--format %q: want text or json", o.format)
+	if err := o.format.validate(); err != nil {
+		return err
 	}
-	for _, name := range []string{"ou", "accounts", "exclude", "role"} {
-		if changed(name) && !o.org {
-			return usagef("--%s needs --org", name)
-		}
+	demo, err := o.aws.validate(changed)
+	if err != nil {
+		return err
+	}
+	o.demo = demo
+	if changed("role") && !o.scope.org {
+		return usagef("--role needs --org")
 	}
 	for _, name := range []string{"external-id", "session-name"} {
 		if changed(name) && o.role == "" {
 			return usagef("--%s needs --role", name)
 		}
 	}
-	if err := checkScope(o.org, o.targets, o.profiles, changed); err != nil {
+	if err := o.scope.validate(o.aws.profiles, changed); err != nil {
 		return err
 	}
 	switch {
-	case o.demo && (o.targets != "" || len(o.profiles) > 0 || changed("region")):
+	case o.demo != awsenv.DemoNever && (o.scope.targets != "" || len(o.aws.profiles) > 0 || changed("region")):
 		return usagef("--demo uses the built-in organisation: --profile, --targets and --region have no effect with it")
-	case !o.apply && (changed("yes") || changed("audit-log")):
-		return usagef("--yes and --audit-log only apply to --apply")
-	case o.parallel < 1 || o.parallel > 1024:
-		return usagef("--parallel %d: want 1 to 1024", o.parallel)
 	case o.events < 1 || o.events > fix.MaxEvents:
 		return usagef("--events %d: want 1 to %d", o.events, fix.MaxEvents)
 	}
@@ -161,22 +133,16 @@ func (o *fixOptions) validate(app *App, changed func(string) bool) error {
 			return usagef("--role: %v", err)
 		}
 	}
-	if o.org {
-		oo := fleet.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout}
-		if err := oo.Validate(); err != nil {
-			return usagef("%v", err)
-		}
-	}
 	// Before any AWS call: a run that would change things must be able
 	// to ask, and to log.
-	if o.apply && !o.yes && !app.interactive() {
-		return usagef("--apply removes root credentials and needs a confirmation, but stdin is not a terminal: review the plan with vigil fix (no --apply), then pass --yes")
+	if err := o.change.validate(app, changed, "--apply removes root credentials and needs a confirmation, but stdin is not a terminal: review the plan with vigil fix (no --apply), then pass --yes"); err != nil {
+		return err
 	}
-	audit := fileArg{flag: "audit-log", path: o.auditLog, output: true, appends: true}
-	if !o.apply {
+	audit := fileArg{flag: "audit-log", path: o.change.auditLog, output: true, appends: true}
+	if !o.change.apply {
 		audit = fileArg{}
 	}
-	return checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "targets", path: o.targets}, audit)
+	return checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "targets", path: o.scope.targets}, audit)
 }
 
 func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bool) error {
@@ -184,7 +150,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		return err
 	}
 	fo := fix.Options{MinIdle: o.minIdle, Force: o.force, Delete: o.delete, Certificates: o.certificates, Password: o.password, MFA: o.mfa,
-		Lookback: o.lookback, MaxEvents: o.events, Now: app.now, AccountTimeout: o.accountTimeout, Clock: app.clock()}
+		Lookback: o.lookback, MaxEvents: o.events, Now: app.now, AccountTimeout: o.scope.accountTimeout, Clock: app.clock()}
 	fo.Collect = collect.DefaultOptions()
 	fo.Collect.Now = app.now
 	if o.role != "" {
@@ -201,7 +167,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		fo.Seen = fix.NewSeen(doc, o.from)
 		fromOrg = doc.Organization != nil && doc.Organization.AccessMode != ""
 	}
-	org := o.org || fromOrg && o.targets == "" && len(o.profiles) == 0
+	org := o.scope.org || fromOrg && o.scope.targets == "" && len(o.aws.profiles) == 0
 
 	// The demo's emulator must outlive the plan: applying it calls the
 	// same endpoint.
@@ -210,7 +176,7 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		return inputError(err)
 	}
 	defer release()
-	if !o.apply {
+	if !o.change.apply {
 		if err := writeFix(app, o, plan, false); err != nil {
 			return err
 		}
@@ -221,12 +187,12 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 		if err := writeFix(app, o, plan, false); err != nil {
 			return err
 		}
-		if o.format == "text" {
+		if o.format.value == "text" {
 			fmt.Fprintln(app.Stdout, "Nothing to change.")
 		}
 		return planProblems(plan)
 	}
-	if o.format == "text" {
+	if o.format.value == "text" {
 		if err := writeFix(app, o, plan, false); err != nil {
 			return err
 		}
@@ -235,24 +201,24 @@ func runFix(ctx context.Context, app *App, o fixOptions, changed func(string) bo
 	// the run before anything changes. Its file is created only when the
 	// first change is about to be made, so a declined run, or one with
 	// nothing to change, leaves none behind.
-	audit, err := change.OpenAuditLog(o.auditLog)
+	audit, err := change.OpenAuditLog(o.change.auditLog)
 	if err != nil {
 		return fmt.Errorf("--audit-log: %w", err)
 	}
 	defer audit.Close()
-	ok, err := app.confirmer(o.yes).Confirm(ctx, confirmPrompt(plan))
+	ok, err := app.confirmer(o.change.yes).Confirm(ctx, confirmPrompt(plan))
 	if err != nil {
 		return fmt.Errorf("confirmation: %w", err)
 	}
 	if !ok {
 		return change.ErrDeclined
 	}
-	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.parallel, AccountTimeout: o.accountTimeout, Clock: app.clock(), Now: app.now})
+	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: audit, RunID: runID(), Parallel: o.scope.parallel, AccountTimeout: o.scope.accountTimeout, Clock: app.clock(), Now: app.now})
 	if err := writeFix(app, o, plan, true); err != nil {
 		return err
 	}
 	if aerr != nil {
-		return fmt.Errorf("audit log %s: %w; nothing more was attempted", o.auditLog, aerr)
+		return fmt.Errorf("audit log %s: %w; nothing more was attempted", o.change.auditLog, aerr)
 	}
 	if out := plan.Outcome(); out.Failed+out.Skipped > 0 {
 		return fmt.Errorf("%d of %d change(s) did not succeed, in account(s) %s (see above); fix the cause and run vigil fix --apply again: what is already gone counts as done",
@@ -312,42 +278,38 @@ func confirmPrompt(p *fix.Plan) string {
 // call the endpoints it was made with, so release (which stops the demo's
 // emulator) must wait until the plan has been applied.
 func planFix(ctx context.Context, app *App, o fixOptions, org bool, fo fix.Options) (plan *fix.Plan, release func(), err error) {
-	nothing := func() {}
-	if o.targets != "" || len(o.profiles) > 1 {
-		run, _, err := loadTargets(ctx, targetSource{profiles: o.profiles, file: o.targets, region: o.region, retryMode: o.retryMode, maxAttempts: o.maxAttempts, maxInput: o.maxInput,
-			limit: func(cfg *aws.Config) { limitCalls(app, cfg, o.callTimeout) }})
-		if err != nil {
-			return nil, nil, err
-		}
-		to := fleet.TargetOptions{Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
-		defer startProgress(app, o.quiet, &to.Progress)()
-		plan, err := fix.PlanTargets(ctx, run, to, fo)
-		return plan, nothing, err
-	}
-	profile := ""
-	if len(o.profiles) == 1 {
-		profile = o.profiles[0]
-	}
-	cfg, done, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: profile, Region: o.region, RetryMode: o.retryMode, MaxAttempts: o.maxAttempts}, o.callTimeout)
+	env, err := awsenv.Open(ctx, o.aws.request(app, o.demo, o.scope.targets, o.maxInput))
 	if err != nil {
 		return nil, nil, err
 	}
-	if !org {
-		plan, err = fix.PlanAccount(ctx, cfg, fo)
-	} else {
+	if env.Demo {
+		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
+	}
+	switch {
+	case env.Targets != nil:
+		to := o.scope.targetOptions()
+		to.Now, to.Clock = app.now, app.clock()
+		stopProgress := startProgress(app, o.scope.quiet, &to.Progress)
+		plan, err = fix.PlanTargets(ctx, env.Targets, to, fo)
+		stopProgress()
+	case !org:
+		plan, err = fix.PlanAccount(ctx, env.Config, fo)
+	default:
+		cfg := env.Config
 		if cfg.RetryMaxAttempts == 0 {
 			cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
 		}
-		oo := fleet.Options{OUs: o.ous, Accounts: o.accounts, Exclude: o.exclude, Parallel: o.parallel, AccountTimeout: o.accountTimeout, Now: app.now, Clock: app.clock()}
-		stopProgress := startProgress(app, o.quiet, &oo.Progress)
+		oo := o.scope.fleetOptions()
+		oo.Now, oo.Clock = app.now, app.clock()
+		stopProgress := startProgress(app, o.scope.quiet, &oo.Progress)
 		plan, err = fix.PlanOrg(ctx, cfg, oo, fo)
 		stopProgress()
 	}
 	if err != nil {
-		done()
+		env.Close()
 		return nil, nil, err
 	}
-	return plan, done, nil
+	return plan, env.Close, nil
 }
 
 // fixDocument is the JSON output of vigil fix.
@@ -362,22 +324,22 @@ type fixDocument struct {
 }
 
 func writeFix(app *App, o fixOptions, p *fix.Plan, applied bool) error {
-	if o.format == "json" {
-		d := fixDocument{Schema: "vigil.fix", Version: 1, Tool: app.Version, PlannedAt: app.now().UTC(), DryRun: !o.apply, Plan: p}
+	if o.format.value == "json" {
+		d := fixDocument{Schema: "vigil.fix", Version: 1, Tool: app.Version, PlannedAt: app.now().UTC(), DryRun: !o.change.apply, Plan: p}
 		if applied {
-			d.AuditLog = o.auditLog
+			d.AuditLog = o.change.auditLog
 		}
 		return writeJSON(app, d)
 	}
 	if applied {
-		return writeOut(app, func(w io.Writer) error { return writeFixResults(w, p, o.auditLog) })
+		return writeOut(app, func(w io.Writer) error { return writeFixResults(w, p, o.change.auditLog) })
 	}
 	steps, err := manualSteps()
 	if err != nil {
 		return err
 	}
 	return writeOut(app, func(w io.Writer) error {
-		return fix.WriteText(w, p, fix.TextOptions{Now: app.now(), Apply: o.apply, Steps: steps})
+		return fix.WriteText(w, p, fix.TextOptions{Now: app.now(), Apply: o.change.apply, Steps: steps})
 	})
 }
 

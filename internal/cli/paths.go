@@ -149,3 +149,12 @@ func checkDirWritable(flag, dir string, mkdirAll bool) error {
 	os.Remove(probe.Name())
 	return nil
 }
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,41 +11,36 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/atomicfile"
+	"github.com/vigil-sec/vigil/internal/awsenv"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/demo"
 	"github.com/vigil-sec/vigil/internal/guardrail"
 	"github.com/vigil-sec/vigil/internal/prevent"
 )
 
 type preventOptions struct {
-	profile, region string
-	format          string
-	out             string
-	targets         []string
-	regions         []string
-	homeRegion      string
-	partition       string
-	alertEmail      string
-	offline         bool
-	demo            bool
-	plan            bool
-	apply           bool
-	yes             bool
-	auditLog        string
-	callTimeout     time.Duration
+	aws        awsFlags
+	change     changeFlags
+	format     formatFlag
+	out        string
+	targets    []string
+	regions    []string
+	homeRegion string
+	partition  string
+	alertEmail string
+	offline    bool
+	plan       bool
+
+	demo awsenv.Demo // --demo, validated
 }
 
-const defaultAuditLog = "vigil-audit.jsonl"
-
 func newPreventCommand(app *App) *cobra.Command {
-	o := preventOptions{auditLog: defaultAuditLog}
+	var o preventOptions
 	cmd := &cobra.Command{
 		Use:   "prevent",
 		Short: "Generate and apply the controls that keep root credentials from coming back",
@@ -76,9 +69,8 @@ No SCP reaches the management account; see the README written with --out.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE or default)")
-	f.StringVar(&o.region, "region", "", "AWS region for the API calls (default: AWS_REGION or the profile's)")
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	addAWSFlags(f, &o.aws, false)
+	addFormatFlag(f, &o.format, "text", "json")
 	f.StringVarP(&o.out, "out", "o", "", "write each artefact and a README.md to this directory (created if missing)")
 	f.StringSliceVar(&o.targets, "target", nil, "root, OU or account ID to attach the SCPs to (repeat or comma-separate); default: the root")
 	f.StringSliceVar(&o.regions, "regions", nil, "regions to monitor for root activity (default: every region enabled by default in the partition)")
@@ -86,37 +78,39 @@ No SCP reaches the management account; see the README written with --out.`,
 	f.StringVar(&o.partition, "partition", "", "aws, aws-us-gov or aws-cn, when not discovered from credentials (default aws)")
 	f.StringVar(&o.alertEmail, "alert-email", "", "email address to subscribe to root activity alerts")
 	f.BoolVar(&o.offline, "offline", false, "make no AWS call: unknown IDs become Terraform variables and CloudFormation parameters")
-	f.BoolVar(&o.demo, "demo", false, "use the built-in emulated organisation instead of AWS")
 	f.BoolVar(&o.plan, "plan", false, "show the changes --apply would make, and make none")
-	f.BoolVar(&o.apply, "apply", false, "make the changes: enable trusted access and centralised root access, enable SCPs, create and attach the SCPs")
-	f.BoolVar(&o.yes, "yes", false, "with --apply: do not ask for confirmation")
-	f.StringVar(&o.auditLog, "audit-log", defaultAuditLog, "with --apply: append one JSON line per change to this file (created when the first change is made; the default is in the current directory)")
-	addCallTimeoutFlag(f, &o.callTimeout)
+	addChangeFlags(f, &o.change, "make the changes: enable trusted access and centralised root access, enable SCPs, create and attach the SCPs")
 	return cmd
 }
 
 func (o *preventOptions) validate(app *App, changed func(string) bool) error {
-	if o.format != "text" && o.format != "json" {
-		return usagef("--format %q: want text or json", o.format)
+	if err := o.format.validate(); err != nil {
+		return err
 	}
-	changes := o.plan || o.apply
+	demo, err := o.aws.validate(changed)
+	if err != nil {
+		return err
+	}
+	o.demo = demo
+	changes := o.plan || o.change.apply
 	switch {
-	case o.plan && o.apply:
+	case o.plan && o.change.apply:
 		return usagef("--plan and --apply cannot be combined: --plan is the dry run of --apply")
 	case changes && o.out != "":
-		return usagef("--out writes artefacts; it cannot be combined with --%s", map[bool]string{true: "apply", false: "plan"}[o.apply])
+		return usagef("--out writes artefacts; it cannot be combined with --%s", map[bool]string{true: "apply", false: "plan"}[o.change.apply])
 	case changes && o.offline:
 		return usagef("--offline makes no AWS call, so it cannot be combined with --plan or --apply")
 	case changes && changed("partition"):
 		return usagef("--partition is read from the credentials with --plan and --apply")
 	case changes && (changed("regions") || changed("home-region") || changed("alert-email")):
 		return usagef("--regions, --home-region and --alert-email shape the generated artefacts; --plan and --apply change only the organisation's SCPs and settings")
-	case o.offline && (changed("profile") || changed("region") || o.demo):
+	case o.offline && (changed("profile") || changed("region") || changed("demo")):
 		return usagef("--offline makes no AWS call: --profile, --region and --demo have no effect with it")
-	case !o.apply && (changed("yes") || changed("audit-log")):
-		return usagef("--yes and --audit-log only apply to --apply")
-	case o.offline && changed("call-timeout"):
-		return usagef("--offline makes no AWS call: --call-timeout has no effect with it")
+	}
+	for _, name := range []string{"call-timeout", "retry-mode", "max-attempts"} {
+		if o.offline && changed(name) {
+			return usagef("--offline makes no AWS call: --%s has no effect with it", name)
+		}
 	}
 	for _, t := range o.targets {
 		if !prevent.IsTarget(strings.TrimSpace(t)) {
@@ -124,13 +118,13 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 		}
 	}
 	if changes && len(o.targets) == 0 {
-		return usagef("--%s needs --target: the root ID (r-…) to cover every member account, or OU or account IDs", map[bool]string{true: "apply", false: "plan"}[o.apply])
+		return usagef("--%s needs --target: the root ID (r-…) to cover every member account, or OU or account IDs", map[bool]string{true: "apply", false: "plan"}[o.change.apply])
 	}
-	if o.apply && !o.yes && !app.interactive() {
-		return usagef("--apply changes your organisation and needs a confirmation, but stdin is not a terminal: review the changes with --plan, then pass --yes")
+	if err := o.change.validate(app, changed, "--apply changes your organisation and needs a confirmation, but stdin is not a terminal: review the changes with --plan, then pass --yes"); err != nil {
+		return err
 	}
-	if o.apply {
-		if err := checkFiles(fileArg{flag: "audit-log", path: o.auditLog, output: true, appends: true}); err != nil {
+	if o.change.apply {
+		if err := checkFiles(fileArg{flag: "audit-log", path: o.change.auditLog, output: true, appends: true}); err != nil {
 			return err
 		}
 	}
@@ -144,36 +138,24 @@ func runPrevent(ctx context.Context, app *App, o preventOptions, changed func(st
 	if err := o.validate(app, changed); err != nil {
 		return err
 	}
-	if o.plan || o.apply {
+	if o.plan || o.change.apply {
 		return runGuardrails(ctx, app, o)
 	}
 	return runArtefacts(ctx, app, o, changed)
 }
 
-// demoOrChain is the AWS configuration of a run of vigil fix or vigil
-// prevent: the built-in demo's when asked for, or else the user's
-// credential chain, which must hold credentials (never silently the
-// demo). done releases the demo.
-func demoOrChain(ctx context.Context, app *App, useDemo bool, co collect.ConfigOptions, callTimeout time.Duration) (cfg aws.Config, done func(), err error) {
-	if useDemo {
-		env, err := demo.Start(app.now())
-		if err != nil {
-			return aws.Config{}, nil, fmt.Errorf("start the demo: %w", err)
-		}
-		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
-		cfg := env.Config
-		limitCalls(app, &cfg, callTimeout)
-		return cfg, env.Stop, nil
-	}
-	cfg, err = collect.LoadConfig(ctx, co)
+// signIn is the AWS configuration of a prevent run: the user's credential
+// chain, which must hold credentials, or the built-in demo's when asked
+// for. done releases the demo.
+func signIn(ctx context.Context, app *App, o preventOptions) (cfg aws.Config, done func(), err error) {
+	env, err := awsenv.Open(ctx, o.aws.request(app, o.demo, "", 0))
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
-	if err := haveCredentials(ctx, app, cfg, callTimeout); err != nil {
-		return aws.Config{}, nil, err
+	if env.Demo {
+		fmt.Fprintln(app.Stderr, "vigil: using the built-in demo organisation, not an AWS account of yours")
 	}
-	limitCalls(app, &cfg, callTimeout)
-	return cfg, func() {}, nil
+	return env.Config, env.Close, nil
 }
 
 func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(string) bool) error {
@@ -212,19 +194,15 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 		}
 		return writeOut(app, func(w io.Writer) error { return writeWritten(w, o, opts, arts) })
 	}
-	if o.format == "json" {
-		return writeOut(app, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			return enc.Encode(struct {
-				Schema      string             `json:"schema"`
-				Version     int                `json:"version"`
-				Options     prevent.Options    `json:"options"`
-				Limitations []string           `json:"limitations"`
-				Artefacts   []prevent.Artefact `json:"artefacts"`
-			}{"vigil.prevent", 1, opts, prevent.Limitations(), arts})
-		})
+	if o.format.value == "json" {
+		return writeJSON(app, struct {
+			Schema      string             `json:"schema"`
+			Version     int                `json:"version"`
+			Mode        string             `json:"mode"`
+			Options     prevent.Options    `json:"options"`
+			Limitations []string           `json:"limitations"`
+			Artefacts   []prevent.Artefact `json:"artefacts"`
+		}{preventSchema, preventVersion, "artefacts", opts, prevent.Limitations(), arts})
 	}
 	return writeOut(app, func(w io.Writer) error { return writeArtefactText(w, opts, arts) })
 }
@@ -234,11 +212,11 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 // generated with placeholders, and stderr says so; a named profile that
 // does not work is an error, never a silent fallback.
 func discover(ctx context.Context, app *App, o preventOptions) (*guardrail.Discovery, error) {
-	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region}, o.callTimeout)
+	cfg, stop, err := signIn(ctx, app, o)
 	if err != nil {
 		var ce *collect.CredentialError
-		explicit := o.profile != "" || o.region != "" || app.Getenv("AWS_PROFILE") != ""
-		if !explicit && (errors.Is(err, collect.ErrNoRegion) || errors.As(err, &ce) && ce.Code == "NoCredentials") {
+		explicit := o.aws.profile() != "" || o.aws.region != "" || app.Getenv("AWS_PROFILE") != ""
+		if !explicit && (errors.Is(err, awsenv.ErrNoRegion) || errors.As(err, &ce) && ce.Code == "NoCredentials") {
 			fmt.Fprintln(app.Stderr, "vigil: no AWS credentials or region configured: organisation IDs are left as variables (use --offline to say so explicitly)")
 			return nil, nil
 		}
@@ -260,15 +238,6 @@ func discover(ctx context.Context, app *App, o preventOptions) (*guardrail.Disco
 }
 
 // writeOut renders to memory first so a failure leaves stdout untouched.
-func writeOut(app *App, render func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
-		return err
-	}
-	_, err := app.Stdout.Write(buf.Bytes())
-	return err
-}
-
 // writeArtefacts writes every artefact into dir. A new directory is built
 // beside it and renamed into place, so it appears complete or not at all;
 // into an existing directory each file is replaced atomically.
@@ -349,18 +318,19 @@ func writeArtefactText(w io.Writer, o prevent.Options, arts []prevent.Artefact) 
 }
 
 func writeWritten(w io.Writer, po preventOptions, o prevent.Options, arts []prevent.Artefact) error {
-	if po.format == "json" {
+	if po.format.value == "json" {
 		var names []string
 		for _, a := range arts {
 			names = append(names, filepath.Join(po.out, a.Name))
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return encodeJSON(w, struct {
+			Schema    string          `json:"schema"`
+			Version   int             `json:"version"`
+			Mode      string          `json:"mode"`
 			Directory string          `json:"directory"`
 			Files     []string        `json:"files"`
 			Options   prevent.Options `json:"options"`
-		}{po.out, names, o})
+		}{preventSchema, preventVersion, "written", po.out, names, o})
 	}
 	writeSummary(w, o)
 	fmt.Fprintf(w, "Wrote %d files to %s:\n", len(arts), po.out)
@@ -381,7 +351,7 @@ func runID() string {
 
 // runGuardrails is --plan and --apply.
 func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
-	cfg, stop, err := demoOrChain(ctx, app, o.demo, collect.ConfigOptions{Profile: o.profile, Region: o.region}, o.callTimeout)
+	cfg, stop, err := signIn(ctx, app, o)
 	if err != nil {
 		return err
 	}
@@ -403,16 +373,19 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		}
 		return err
 	}
-	if o.format == "text" {
+	if o.format.value == "text" {
 		if err := writeOut(app, func(w io.Writer) error { return change.WritePlan(w, plan) }); err != nil {
 			return err
 		}
 	}
 	if o.plan {
-		if o.format == "json" {
+		if o.format.value == "json" {
 			return writeJSON(app, struct {
-				Plan *change.Plan `json:"plan"`
-			}{plan})
+				Schema  string       `json:"schema"`
+				Version int          `json:"version"`
+				Mode    string       `json:"mode"`
+				Plan    *change.Plan `json:"plan"`
+			}{preventSchema, preventVersion, "plan", plan})
 		}
 		if len(plan.Steps) > 0 {
 			fmt.Fprintln(app.Stdout, "\nThis was a dry run: nothing was changed. Run with --apply to make these changes.")
@@ -421,11 +394,14 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	}
 
 	if len(plan.Steps) == 0 {
-		if o.format == "json" {
+		if o.format.value == "json" {
 			if err := writeJSON(app, struct {
+				Schema  string          `json:"schema"`
+				Version int             `json:"version"`
+				Mode    string          `json:"mode"`
 				Plan    *change.Plan    `json:"plan"`
 				Results []change.Result `json:"results"`
-			}{plan, []change.Result{}}); err != nil {
+			}{preventSchema, preventVersion, "apply", plan, []change.Result{}}); err != nil {
 				return err
 			}
 		}
@@ -438,7 +414,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	// the run before anything happens. Its file is created only when the
 	// first change is about to be made, so a declined run, or one with
 	// nothing to change, leaves none behind.
-	audit, err := change.OpenAuditLog(o.auditLog)
+	audit, err := change.OpenAuditLog(o.change.auditLog)
 	if err != nil {
 		return fmt.Errorf("--audit-log: %w", err)
 	}
@@ -450,16 +426,19 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			break
 		}
 	}
-	rep, err := change.Apply(ctx, plan, change.Options{Confirmer: app.confirmer(o.yes), Prompt: prompt, Audit: audit, Caller: st.CallerARN, RunID: runID(), Now: app.now})
+	rep, err := change.Apply(ctx, plan, change.Options{Confirmer: app.confirmer(o.change.yes), Prompt: prompt, Audit: audit, Caller: st.CallerARN, RunID: runID(), Now: app.now})
 	if err != nil {
 		return err
 	}
-	if o.format == "json" {
+	if o.format.value == "json" {
 		if err := writeJSON(app, struct {
+			Schema   string          `json:"schema"`
+			Version  int             `json:"version"`
+			Mode     string          `json:"mode"`
 			Plan     *change.Plan    `json:"plan"`
 			Results  []change.Result `json:"results"`
 			AuditLog string          `json:"audit_log"`
-		}{plan, rep.Results, o.auditLog}); err != nil {
+		}{preventSchema, preventVersion, "apply", plan, rep.Results, o.change.auditLog}); err != nil {
 			return err
 		}
 	} else {
@@ -468,7 +447,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			if err := change.WriteReport(w, rep); err != nil {
 				return err
 			}
-			_, err := fmt.Fprintf(w, "\nAudit log: %s\n", o.auditLog)
+			_, err := fmt.Fprintf(w, "\nAudit log: %s\n", o.change.auditLog)
 			return err
 		}); err != nil {
 			return err
@@ -481,17 +460,8 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	case len(plan.Blocked) > 0:
 		return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
 	}
-	if o.format == "text" {
+	if o.format.value == "text" {
 		fmt.Fprintln(app.Stdout, "Verify with: vigil scan (org-root-scp-coverage, org-root-credentials-management)")
 	}
 	return nil
-}
-
-func writeJSON(app *App, v any) error {
-	return writeOut(app, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
-	})
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -135,9 +134,6 @@ func runRules(app *App, o rulesOptions) error {
 	var buf bytes.Buffer
 	switch o.format {
 	case "json":
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
 		out := struct {
 			Framework string      `json:"framework,omitempty"`
 			Rules     []ruleEntry `json:"rules"`
@@ -145,7 +141,7 @@ func runRules(app *App, o rulesOptions) error {
 		if version != nil {
 			out.Framework = version.Spec()
 		}
-		if err := enc.Encode(out); err != nil {
+		if err := encodeJSON(&buf, out); err != nil {
 			return err
 		}
 	case "markdown":

@@ -8,44 +8,40 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/atomicfile"
-	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/awsenv"
 	"github.com/vigil-sec/vigil/internal/collect"
-	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
-	"github.com/vigil-sec/vigil/internal/rules"
+	"github.com/vigil-sec/vigil/internal/scan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
 type scanOptions struct {
-	profile, region  string
-	profiles         []string
-	retryMode        string
-	maxAttempts      int
+	aws              awsFlags
+	scope            scopeFlags
+	org              orgFlags
 	format           string
 	output           string
 	failOn           string
 	save             string
 	from             string
 	credentialReport string
-	demo             string
 	verbose          bool
 	noColor          bool
 	rule             rule.Options
 	reportTimeout    time.Duration
-	callTimeout      time.Duration
 	compliance       string
 	show             string
 	maxInput         int64
 	reportTime       string
 	unknownOK        bool
-	multi            multiOptions
+
+	demo awsenv.Demo // --demo, validated
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -87,10 +83,9 @@ unless --unknown-ok.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.profiles, "profile", nil, "AWS shared config profile (default: AWS_PROFILE or default); repeat to scan several accounts")
-	f.StringVar(&o.region, "region", "", "AWS region for STS and endpoint selection (default: AWS_REGION or the profile's)")
-	f.StringVar(&o.retryMode, "retry-mode", "", "SDK retry mode: standard or adaptive (default: the SDK's, or AWS_RETRY_MODE)")
-	f.IntVar(&o.maxAttempts, "max-attempts", 0, "maximum attempts per API call, retries included (default: the SDK's, 3; 10 for --org, --targets and several --profile)")
+	addAWSFlags(f, &o.aws, true)
+	addScopeFlags(f, &o.scope, "scanned")
+	addOrgFlags(f, &o.org)
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity (info, low, medium, high or critical), or else with code 4 when one there could not be decided (UNKNOWN)")
@@ -98,19 +93,15 @@ unless --unknown-ok.`,
 	f.StringVar(&o.save, "save", "", "also write the collected snapshot to this file, for --from")
 	f.StringVar(&o.from, "from", "", "evaluate a saved snapshot instead of calling AWS")
 	f.StringVar(&o.credentialReport, "credential-report", "", "evaluate a credential report file (CSV, base64, or the JSON of aws iam get-credential-report; - for stdin)")
-	f.StringVar(&o.demo, "demo", "never", "scan the built-in emulated organisation: always, never, or auto (only when no AWS credentials are found)")
-	f.Lookup("demo").NoOptDefVal = "always"
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "show the evidence of every result in the text report")
 	f.BoolVar(&o.noColor, "no-color", false, "no colour in the text report (NO_COLOR is honoured too)")
 	f.Var(newDuration(&o.rule.RootUseWindow, rangeRootUseWindow), "root-use-window", "root use within this long counts as recent, e.g. 30d or 12h ("+rangeRootUseWindow.String()+")")
 	f.Var(newDuration(&o.rule.MaxReportAge, rangeMaxReportAge), "max-report-age", "oldest credential report a PASS may rest on alone ("+rangeMaxReportAge.String()+")")
 	f.Var(newDuration(&o.reportTimeout, rangeReportTimeout), "report-timeout", "how long to wait for IAM to generate the credential report ("+rangeReportTimeout.String()+")")
-	addCallTimeoutFlag(f, &o.callTimeout)
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
-	addMultiFlags(f, &o.multi)
 	return cmd
 }
 
@@ -123,10 +114,12 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			return 0, false, usagef("--show %v", err)
 		}
 	}
-	if len(o.profiles) == 1 {
-		o.profile = o.profiles[0]
+	demo, err := o.aws.validate(changed)
+	if err != nil {
+		return 0, false, err
 	}
-	if err := o.validateMulti(changed); err != nil {
+	o.demo = demo
+	if err := o.org.validate(&o.scope, &o.aws, changed); err != nil {
 		return 0, false, err
 	}
 	var failOn rule.Severity
@@ -140,11 +133,6 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 	}
 	if o.unknownOK && !gate {
 		return 0, false, usagef("--unknown-ok only applies with --fail-on")
-	}
-	switch o.demo {
-	case "always", "never", "auto":
-	default:
-		return 0, false, usagef("--demo %q: want always, never or auto", o.demo)
 	}
 	offline := 0
 	for _, name := range []string{"from", "credential-report"} {
@@ -166,7 +154,7 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 		}
 	}
 	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
-		fileArg{flag: "targets", path: o.multi.targets},
+		fileArg{flag: "targets", path: o.scope.targets},
 		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
 		return 0, false, err
 	}
@@ -186,42 +174,55 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		}
 		reportTime = &t
 	}
-	catalog, framework, err := resolveCompliance(o.compliance)
-	if err != nil {
-		return err
+	req := scan.Request{Rules: o.rule, Clock: app.clock(), Version: app.Version, Logger: slog.Default()}
+	if o.compliance != "" {
+		cat, err := loadCatalog()
+		if err != nil {
+			return err
+		}
+		v, err := cat.Resolve(o.compliance)
+		if err != nil {
+			return usagef("--compliance: %v", err)
+		}
+		req.Catalog, req.Compliance = cat, v
 	}
-	var doc *snapshot.Document
 	switch {
 	case o.from != "":
-		doc, err = snapshot.LoadLimit(o.from, o.maxInput)
+		req.Source = scan.SnapshotFile{Path: o.from, MaxSize: o.maxInput}
 	case o.credentialReport != "":
-		doc, err = loadCredentialReport(app, o.credentialReport, o.maxInput, reportTime)
-	case o.multi.org:
-		doc, err = collectOrg(ctx, app, o)
-	case o.multi.targets != "" || len(o.profiles) > 1:
-		doc, err = collectTargets(ctx, app, o)
+		req.Source = scan.CredentialReport{Path: o.credentialReport, Stdin: app.Stdin, MaxSize: o.maxInput, GeneratedAt: reportTime}
 	default:
-		doc, err = collectLive(ctx, app, o)
+		env, err := awsenv.Open(ctx, o.aws.request(app, o.demo, o.scope.targets, o.maxInput))
+		if err != nil {
+			return inputError(err)
+		}
+		defer env.Close()
+		if env.FellBack != nil {
+			fmt.Fprintln(app.Stderr, "vigil: no AWS credentials or region configured; scanning the built-in demo organisation instead")
+		}
+		switch {
+		case o.scope.org:
+			req.Source = scan.Organization{Config: env.Config, Source: env.Source, Options: o.org.options(&o.scope), ReportWait: o.reportTimeout}
+		case env.Targets != nil:
+			req.Source = scan.Targets{Targets: env.Targets, Source: env.Source, Options: o.scope.targetOptions(), ReportWait: o.reportTimeout}
+		default:
+			req.Source = scan.Account{Config: env.Config, Source: env.Source, Timeout: o.scope.accountTimeout, ReportWait: o.reportTimeout}
+		}
+		if o.scope.several(o.aws.profiles) {
+			defer startProgress(app, o.scope.quiet, &req.Progress)()
+		}
 	}
+	res, err := scan.Run(ctx, req)
 	if err != nil {
 		return inputError(err)
 	}
+	doc, rep := res.Snapshot, res.Report
 	if o.save != "" {
 		if err := atomicfile.Write(o.save, 0o600, func(w io.Writer) error { return snapshot.Encode(w, doc) }); err != nil {
 			return fmt.Errorf("save snapshot: %w", err)
 		}
 		slog.Info("snapshot saved", "path", o.save)
 	}
-
-	// Rules judge the state as of its collection, so re-evaluating a saved
-	// snapshot later gives the same answer.
-	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, o.rule)
-	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: app.Version}, app.now())
-	rep.SnapshotFile = o.from
-	if framework != nil {
-		rep.Compliance = assessCompliance(catalog, framework, doc, results)
-	}
-
 	if err := writeReport(app, o, rep); err != nil {
 		return err
 	}
@@ -273,67 +274,4 @@ func colorProfile(app *App, noColor bool) termenv.Profile {
 		return termenv.Ascii
 	}
 	return termenv.ANSI256
-}
-
-func collectLive(ctx context.Context, app *App, o scanOptions) (*snapshot.Document, error) {
-	cfg, src, stop, err := liveConfig(ctx, app, o)
-	if err != nil {
-		return nil, err
-	}
-	defer stop()
-	return collectAccount(ctx, app, cfg, src, o)
-}
-
-// explicitAWSChoice is true when the user clearly meant a real account: a
-// named profile must never silently fall back to the demo.
-func explicitAWSChoice(app *App, o scanOptions) bool {
-	return o.profile != "" || app.Getenv("AWS_PROFILE") != ""
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
-
-// collectAccount reads one account within --account-timeout. Calls cut
-// short by it are named in their gaps; calls that got no answer (the
-// account deadline or --call-timeout) make the run incomplete, so that it
-// exits non-zero after writing what it read.
-func collectAccount(ctx context.Context, app *App, cfg aws.Config, src snapshot.Source, o scanOptions) (*snapshot.Document, error) {
-	copts := collect.DefaultOptions()
-	copts.Now = app.now
-	copts.ReportWait = o.reportTimeout
-	clients := collect.NewClients(cfg)
-	timeout := o.multi.accountTimeout
-	actx, cancel := clock.Within(app.clock(), ctx, timeout)
-	defer cancel()
-	timedOut := func() bool { return actx.Err() != nil && ctx.Err() == nil }
-	acct, err := collect.Account(actx, clients, copts)
-	if err != nil {
-		if timedOut() {
-			fleet.MarkTimedOut(acct.Gaps, timeout)
-			return nil, fmt.Errorf("cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout %s)%s", collect.FlagDuration(timeout), alsoWaiting(acct.Gaps))
-		}
-		return nil, err
-	}
-	if timedOut() {
-		fleet.MarkTimedOut(acct.Gaps, timeout)
-	}
-	doc := collect.SingleAccountDocument(acct, app.now(), app.Version, src)
-	// A management account can read the organisation's tree and SCPs,
-	// which the organisation rules need.
-	if doc.Organization != nil {
-		collect.AddOrgControls(actx, clients.OrgPolicies, doc.Organization)
-		if timedOut() {
-			fleet.MarkTimedOut(doc.Organization.Gaps, timeout)
-		}
-	}
-	if why := unanswered(doc); why != "" {
-		doc.Incomplete = &snapshot.Incomplete{Reason: why}
-	}
-	return doc, nil
 }

@@ -80,3 +80,16 @@ func Within(c Clock, ctx context.Context, d time.Duration) (context.Context, con
 	}
 	return c.WithTimeout(ctx, d)
 }
+
+// Func reads the time from a function and runs its deadlines on the wall
+// clock: what a command runs on when a test or SOURCE_DATE_EPOCH decides
+// what time it is, but a dead endpoint must still be given up on.
+type Func func() time.Time
+
+// Now returns the function's time in UTC.
+func (f Func) Now() time.Time { return f().UTC() }
+
+// WithTimeout is context.WithTimeout.
+func (Func) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}

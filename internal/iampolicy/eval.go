@@ -1,8 +1,8 @@
 package iampolicy
 
 import (
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -83,7 +83,7 @@ func (d *Document) Denies(r Request) (Decision, []int) {
 		return Decision{Verdict: Match}, matched
 	}
 	if len(unknown) > 0 {
-		return Decision{Verdict: Unknown, UnknownKeys: sortedKeys(unknown)}, nil
+		return Decision{Verdict: Unknown, UnknownKeys: slices.Sorted(maps.Keys(unknown))}, nil
 	}
 	return Decision{Verdict: NoMatch}, nil
 }
@@ -104,7 +104,7 @@ func (e *evaluator) statement(s Statement) Decision {
 	v := e.and(e.actionMatches(s), e.resourceMatches(s), e.conditions(s.Condition))
 	d := Decision{Verdict: v}
 	if v == Unknown {
-		d.UnknownKeys = sortedKeys(e.unknown)
+		d.UnknownKeys = slices.Sorted(maps.Keys(e.unknown))
 	}
 	return d
 }
@@ -230,8 +230,8 @@ var negated = map[string]bool{
 
 func (e *evaluator) conditions(c Condition) Verdict {
 	out := Match
-	for _, op := range sortedKeys(c) {
-		for _, key := range sortedKeys(c[op]) {
+	for _, op := range slices.Sorted(maps.Keys(c)) {
+		for _, key := range slices.Sorted(maps.Keys(c[op])) {
 			v := e.condition(op, key, c[op][key])
 			switch v {
 			case NoMatch:
@@ -403,10 +403,5 @@ func (s Statement) ConditionKeys() []string {
 			seen[strings.ToLower(k)] = true
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }

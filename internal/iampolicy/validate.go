@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -127,7 +129,7 @@ func (c *checker) document(v any) {
 		c.bad("policy", "must be a JSON object, not %s", jsonKind(v))
 		return
 	}
-	for _, k := range sortedKeys(doc) {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		switch k {
 		case "Version":
 			if s, ok := doc[k].(string); !ok || (s != Version2012 && s != "2008-10-17") {
@@ -181,7 +183,7 @@ func (c *checker) statement(path string, v any) {
 		c.bad(path, "must be an object, not %s", jsonKind(v))
 		return
 	}
-	for _, k := range sortedKeys(s) {
+	for _, k := range slices.Sorted(maps.Keys(s)) {
 		switch k {
 		case "Sid":
 			if str, ok := s[k].(string); !ok || !sidPattern.MatchString(str) {
@@ -328,7 +330,7 @@ func (c *checker) principal(path string, v any) {
 	if len(m) == 0 {
 		c.bad(path, "is empty")
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch k {
 		case "AWS", "Service", "Federated", "CanonicalUser":
 			c.stringList(path+"."+k, m[k])
@@ -347,7 +349,7 @@ func (c *checker) condition(path string, v any) {
 	if len(ops) == 0 {
 		c.bad(path, "is empty")
 	}
-	for _, op := range sortedKeys(ops) {
+	for _, op := range slices.Sorted(maps.Keys(ops)) {
 		opPath := path + "." + op
 		set, base, ifExists := splitOperator(op)
 		if !operators[base] {
@@ -365,7 +367,7 @@ func (c *checker) condition(path string, v any) {
 		if len(keys) == 0 {
 			c.bad(opPath, "has no condition keys")
 		}
-		for _, k := range sortedKeys(keys) {
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
 			kPath := opPath + "." + k
 			if !conditionKeyPatt.MatchString(k) {
 				c.bad(kPath, "is not a condition key (want prefix:name, e.g. aws:PrincipalArn)")

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -134,7 +134,7 @@ func asMap(v any) (map[string]any, bool) {
 }
 
 func (c *cfnChecker) template(t map[string]any) {
-	for _, k := range keys(t) {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
 		switch k {
 		case "AWSTemplateFormatVersion":
 			if t[k] != cfnVersion {
@@ -146,7 +146,7 @@ func (c *cfnChecker) template(t map[string]any) {
 		}
 	}
 	if params, ok := asMap(t["Parameters"]); ok {
-		for _, name := range keys(params) {
+		for _, name := range slices.Sorted(maps.Keys(params)) {
 			p, ok := asMap(params[name])
 			if !ok {
 				c.bad("Parameters."+name, "must be an object")
@@ -164,7 +164,7 @@ func (c *cfnChecker) template(t map[string]any) {
 		c.bad("Resources", "missing or empty")
 		return
 	}
-	for _, name := range keys(res) {
+	for _, name := range slices.Sorted(maps.Keys(res)) {
 		r, ok := asMap(res[name])
 		if !ok {
 			c.bad("Resources."+name, "must be an object")
@@ -172,14 +172,14 @@ func (c *cfnChecker) template(t map[string]any) {
 		}
 		c.resources[name] = r
 	}
-	for _, name := range keys(c.conditions) {
+	for _, name := range slices.Sorted(maps.Keys(c.conditions)) {
 		c.intrinsics("Conditions."+name, c.conditions[name])
 	}
-	for _, name := range keys(c.resources) {
+	for _, name := range slices.Sorted(maps.Keys(c.resources)) {
 		c.resource("Resources."+name, c.resources[name])
 	}
 	if outs, ok := asMap(t["Outputs"]); ok {
-		for _, name := range keys(outs) {
+		for _, name := range slices.Sorted(maps.Keys(outs)) {
 			o, ok := asMap(outs[name])
 			if !ok || o["Value"] == nil {
 				c.bad("Outputs."+name, "needs a Value")
@@ -215,7 +215,7 @@ func (c *cfnChecker) resource(path string, r map[string]any) {
 		c.bad(path+".Type", "%q is not a resource type Vigil generates", typ)
 		return
 	}
-	for _, k := range keys(r) {
+	for _, k := range slices.Sorted(maps.Keys(r)) {
 		switch k {
 		case "Type", "Properties", "DependsOn", "Metadata", "DeletionPolicy", "UpdateReplacePolicy":
 		case "Condition":
@@ -232,7 +232,7 @@ func (c *cfnChecker) resource(path string, r map[string]any) {
 			c.bad(path+".Properties", "%s requires %s", typ, req)
 		}
 	}
-	for _, k := range keys(props) {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
 		if !slices.Contains(spec.props, k) {
 			c.bad(path+".Properties."+k, "is not a property of %s", typ)
 		}
@@ -366,7 +366,7 @@ func (c *cfnChecker) intrinsics(path string, v any) {
 				}
 			}
 		}
-		for _, k := range keys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			c.intrinsics(path+"."+k, t[k])
 		}
 	}
@@ -419,15 +419,6 @@ func (c *cfnChecker) sub(path string, arg any) {
 		}
 		c.ref(path, name)
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ---- Terraform ----

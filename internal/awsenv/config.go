@@ -1,4 +1,4 @@
-package collect
+package awsenv
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/vigil-sec/vigil/internal/collect"
 )
 
 // ConfigOptions are the user's choices about how to reach AWS. Anything
@@ -69,10 +71,10 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 // chain itself needs (an SSO token exchange or an instance metadata read).
 func HaveCredentials(ctx context.Context, cfg aws.Config) error {
 	if cfg.Credentials == nil {
-		return &CredentialError{Code: "NoCredentials", Call: "credential chain"}
+		return &collect.CredentialError{Code: "NoCredentials", Call: "credential chain"}
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return &CredentialError{Code: "NoCredentials", Call: "credential chain", Err: err}
+		return &collect.CredentialError{Code: "NoCredentials", Call: "credential chain", Err: err}
 	}
 	return nil
 }

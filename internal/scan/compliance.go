@@ -1,4 +1,4 @@
-package cli
+package scan
 
 import (
 	"github.com/vigil-sec/vigil/internal/compliance"
@@ -6,25 +6,6 @@ import (
 	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
-
-// resolveCompliance reads --compliance, and returns the framework version
-// with the catalog it is assessed with; an unknown framework or version
-// is a usage error that lists the valid ones. Empty means no compliance
-// view (both nil).
-func resolveCompliance(spec string) (*compliance.Catalog, *compliance.Version, error) {
-	if spec == "" {
-		return nil, nil, nil
-	}
-	cat, err := loadCatalog()
-	if err != nil {
-		return nil, nil, err
-	}
-	v, err := cat.Resolve(spec)
-	if err != nil {
-		return nil, nil, usagef("--compliance: %v", err)
-	}
-	return cat, v, nil
-}
 
 // assessCompliance judges the results against the framework version. A
 // mapped rule without results is explained from what was scanned: an

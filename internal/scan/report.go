@@ -1,6 +1,7 @@
-package cli
+package scan
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -10,8 +11,8 @@ import (
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// loadCredentialReport builds a one-account snapshot from a report file
-// ("-" for stdin) of at most limit bytes.
+// collect builds a one-account snapshot from the report file ("-" for
+// stdin) of at most MaxSize bytes.
 //
 // The report's age decides whether it may support a PASS, so where it
 // comes from is recorded: the generation time the input carries (the
@@ -19,12 +20,13 @@ import (
 // --report-time); failing both, the newest time recorded in the report,
 // a lower bound. Never the file's modification time: a copy is new. A
 // generation time after now is an error, not a report "0s old".
-func loadCredentialReport(app *App, path string, limit int64, reportTime *time.Time) (*snapshot.Document, error) {
+func (c CredentialReport) collect(_ context.Context, req *Request) (*snapshot.Document, error) {
+	path, limit, reportTime := c.Path, c.MaxSize, c.GeneratedAt
 	var data []byte
 	var err error
 	if path == "-" {
 		path = "stdin"
-		data, err = input.ReadAll(app.Stdin, path, limit)
+		data, err = input.ReadAll(c.Stdin, path, limit)
 	} else {
 		var f *os.File
 		if f, err = os.Open(path); err == nil {
@@ -42,7 +44,7 @@ func loadCredentialReport(app *App, path string, limit int64, reportTime *time.T
 	if err != nil {
 		return nil, fmt.Errorf("credential report %s: %w", path, err)
 	}
-	now := app.now()
+	now := req.Clock.Now()
 	cr := rep.Snapshot()
 	if err := dateReport(cr, rep, reportTime, now); err != nil {
 		return nil, fmt.Errorf("credential report %s: %w", path, err)
@@ -59,7 +61,7 @@ func loadCredentialReport(app *App, path string, limit int64, reportTime *time.T
 	if rep.Root == nil {
 		acct.AddGap(snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "credential report", Code: "NoRootRow", Message: "the report has no <root_account> row"})
 	}
-	doc := snapshot.New(now, app.Version, snapshot.Source{Kind: snapshot.SourceCredentialReport, Detail: path})
+	doc := snapshot.New(now, req.Version, snapshot.Source{Kind: snapshot.SourceCredentialReport, Detail: path})
 	doc.Accounts = append(doc.Accounts, acct)
 	return doc, nil
 }
