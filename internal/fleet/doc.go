@@ -1,12 +1,14 @@
-// Package orgscan owns scans of many accounts at once: a whole AWS
-// Organization discovered from its management account or IAM delegated
-// administrator, or a list of profiles and roles. It decides how each
-// account is reached (a named role, sts:AssumeRoot with the audit task
-// policy, or the caller's own credentials), runs the single-account
-// collectors of package collect on a bounded pool of workers with a
-// deadline per account, and assembles one snapshot in which every
-// discovered account appears exactly once: scanned, with the gaps that
-// explain what is missing, or skipped, with the reason.
+// Package fleet reaches many accounts at once: a whole AWS Organization
+// discovered from its management account or IAM delegated administrator,
+// or a list of profiles and roles. It decides how each account is reached
+// (a named role, sts:AssumeRoot, or the caller's own credentials), runs a
+// caller's Visitor in each account on a bounded pool of workers with a
+// deadline per account, and returns every discovered account exactly
+// once: visited, with the caller's own value for it and how the visit
+// ended, or skipped, with the reason. VisitOrg and VisitTargets are the
+// machinery; Scan and ScanTargets are the scan's visitor (the
+// single-account collectors of package collect) assembling one snapshot,
+// and vigil fix plans its accounts through the same machinery.
 //
 // Discovery is pipelined with scanning: each page of
 // organizations:ListAccounts feeds the workers as soon as it arrives, so an
