@@ -17,7 +17,7 @@ import (
 )
 
 type explainOptions struct {
-	format  string
+	format  formatFlag
 	width   int
 	noColor bool
 }
@@ -49,17 +49,16 @@ On a terminal the page is rendered; otherwise it is printed as Markdown.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "auto", "auto (rendered on a terminal, Markdown otherwise), terminal or markdown")
+	addFormatFlag(f, &o.format, "auto", "terminal", "markdown")
+	f.Lookup("format").Usage = "auto (rendered on a terminal, Markdown otherwise), terminal or markdown"
 	f.IntVar(&o.width, "width", 0, "wrap the rendered page at this many columns (default: the terminal's width, or 100)")
 	f.BoolVar(&o.noColor, "no-color", false, "render without colour (NO_COLOR is honoured too)")
 	return cmd
 }
 
 func runExplain(app *App, o explainOptions, id string) error {
-	switch o.format {
-	case "auto", "terminal", "markdown":
-	default:
-		return usagef("--format %q: want auto, terminal or markdown", o.format)
+	if err := o.format.validate(); err != nil {
+		return err
 	}
 	if o.width < 0 || (o.width > 0 && o.width < 40) {
 		return usagef("--width %d: want 40 or more", o.width)
@@ -81,7 +80,7 @@ func runExplain(app *App, o explainOptions, id string) error {
 		return fmt.Errorf("rule %s has no page in this build", r.ID)
 	}
 	tty := app.IsTerminal(app.Stdout)
-	if o.format == "markdown" || (o.format == "auto" && !tty) {
+	if o.format.value == "markdown" || (o.format.value == "auto" && !tty) {
 		_, err := app.Stdout.Write([]byte(page.Markdown))
 		return err
 	}

@@ -19,7 +19,7 @@ type rulesOptions struct {
 	framework string
 	severity  []string
 	service   []string
-	format    string
+	format    formatFlag
 }
 
 func newRulesCommand(app *App) *cobra.Command {
@@ -41,7 +41,7 @@ that map to a control of that framework version (and shows the controls),
 	f.StringVar(&o.framework, "framework", "", "only rules mapped to this framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest)")
 	f.StringSliceVar(&o.severity, "severity", nil, "only these severities (comma-separated): critical, high, medium, low, info")
 	f.StringSliceVar(&o.service, "service", nil, "only rules about these AWS services (comma-separated), e.g. iam, organizations")
-	f.StringVar(&o.format, "format", "text", "output format: text, json or markdown")
+	addFormatFlag(f, &o.format, "text", "json", "markdown")
 	return cmd
 }
 
@@ -68,10 +68,8 @@ type controlRef struct {
 }
 
 func runRules(app *App, o rulesOptions) error {
-	switch o.format {
-	case "text", "json", "markdown":
-	default:
-		return usagef("--format %q: want text, json or markdown", o.format)
+	if err := o.format.validate(); err != nil {
+		return err
 	}
 	cat, err := loadCatalog()
 	if err != nil {
@@ -132,7 +130,7 @@ func runRules(app *App, o rulesOptions) error {
 	}
 
 	var buf bytes.Buffer
-	switch o.format {
+	switch o.format.value {
 	case "json":
 		out := struct {
 			Framework string      `json:"framework,omitempty"`
