@@ -2,6 +2,7 @@ package main
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -9,10 +10,14 @@ import (
 // TestPackageBoundaries holds the layout the style guide describes: the
 // snapshot, rules and writers never depend on the AWS SDK (so rules stay
 // pure functions of a snapshot and run offline), and the collector never
-// depends on the rules or the writers (data flows one way).
+// depends on the rules or the writers (data flows one way). The report
+// model knows no terminal (the server renders the same Document), and
+// the writers sit above it: see reportImports.
 func TestPackageBoundaries(t *testing.T) {
 	const mod = "github.com/vigil-sec/vigil/internal/"
 	sdk := []string{"github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"}
+	terminal := []string{"github.com/muesli/termenv", "github.com/schollz/progressbar", "github.com/charmbracelet/glamour",
+		"golang.org/x/term", "github.com/spf13/cobra", "github.com/spf13/pflag"}
 	cases := []struct {
 		pkg       string
 		forbidden []string
@@ -23,6 +28,9 @@ func TestPackageBoundaries(t *testing.T) {
 		{"rule", sdk},
 		{"rules", sdk},
 		{"report", sdk},
+		{"report", terminal},
+		{"redact", sdk},
+		{"report/...", append([]string{mod + "collect", mod + "orgscan", mod + "fleet", mod + "cli"}, sdk...)},
 		{"compliance", sdk},
 		{"iampolicy", sdk},
 		{"prevent", sdk},
@@ -47,5 +55,46 @@ func TestPackageBoundaries(t *testing.T) {
 				}
 			}
 		}
+	}
+	t.Run("report imports", reportImports)
+}
+
+// reportImports holds the outputs' layout: every package under
+// internal/report imports the model (a writer renders a report.Document,
+// nothing else); only the command line imports report/formats, the one
+// switch over the writers; and only tests import report/reporttest, which
+// the binary never links.
+func reportImports(t *testing.T) {
+	const report = "github.com/vigil-sec/vigil/internal/report"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/vigil-sec/vigil/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	writers := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg, imports := f[0], f[1:]
+		if strings.HasPrefix(pkg, report+"/") {
+			writers++
+			if !slices.Contains(imports, report) {
+				t.Errorf("%s does not import %s: a writer renders the model", pkg, report)
+			}
+		}
+		if slices.Contains(imports, report+"/formats") && pkg != "github.com/vigil-sec/vigil/internal/cli" {
+			t.Errorf("%s imports report/formats: only the command line picks a format", pkg)
+		}
+		if slices.Contains(imports, report+"/reporttest") {
+			t.Errorf("%s imports report/reporttest, which is for tests", pkg)
+		}
+	}
+	if writers < 3 {
+		t.Fatalf("go list found %d packages under internal/report", writers)
+	}
+	deps, err := exec.Command("go", "list", "-deps", "github.com/vigil-sec/vigil/cmd/vigil").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	if slices.Contains(strings.Fields(string(deps)), report+"/reporttest") {
+		t.Errorf("the binary links report/reporttest")
 	}
 }

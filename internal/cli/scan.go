@@ -16,6 +16,8 @@ import (
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/formats"
+	"github.com/vigil-sec/vigil/internal/report/text"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/scan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -86,7 +88,7 @@ unless --unknown-ok.`,
 	addAWSFlags(f, &o.aws, true)
 	addScopeFlags(f, &o.scope, "scanned")
 	addOrgFlags(f, &o.org)
-	f.StringVar(&o.format, "format", "text", "output format: text or json")
+	f.StringVar(&o.format, "format", string(formats.Text), "output format: "+formats.List())
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity (info, low, medium, high or critical), or else with code 4 when one there could not be decided (UNKNOWN)")
 	f.BoolVar(&o.unknownOK, "unknown-ok", false, "with --fail-on: let UNKNOWN results pass the gate (exit 0 instead of 4)")
@@ -106,11 +108,11 @@ unless --unknown-ok.`,
 }
 
 func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, error) {
-	if o.format != "text" && o.format != "json" {
-		return 0, false, usagef("--format %q: want text or json", o.format)
+	if _, err := formats.Parse(o.format); err != nil {
+		return 0, false, usagef("--format %v", err)
 	}
 	if o.show != "" {
-		if _, err := report.ParseShow(o.show); err != nil {
+		if _, err := text.ParseShow(o.show); err != nil {
 			return 0, false, usagef("--show %v", err)
 		}
 	}
@@ -238,21 +240,18 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 }
 
 func writeReport(app *App, o scanOptions, rep *report.Document) error {
-	render := func(w io.Writer, profile termenv.Profile) error {
-		if o.format == "json" {
-			return report.WriteJSON(w, rep)
-		}
-		show := report.ShowAll
-		if len(rep.Accounts) > 1 || len(rep.Unreached) > 0 {
-			show = report.ShowIssues
-		}
+	format, _ := formats.Parse(o.format) // validated already
+	options := func(profile termenv.Profile) formats.Options {
+		show := text.DefaultShow(rep)
 		if o.show != "" {
-			show, _ = report.ParseShow(o.show) // validated already
+			show, _ = text.ParseShow(o.show) // validated already
 		}
-		return report.WriteText(w, rep, report.TextOptions{Profile: profile, Verbose: o.verbose, Show: show})
+		return formats.Options{Text: text.Options{Profile: profile, Verbose: o.verbose, Show: show}}
 	}
 	if o.output != "" {
-		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error { return render(w, termenv.Ascii) }); err != nil {
+		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error {
+			return formats.Write(w, format, rep, options(termenv.Ascii))
+		}); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		return nil
@@ -260,7 +259,7 @@ func writeReport(app *App, o scanOptions, rep *report.Document) error {
 	// Render to memory first: a failure half-way must not leave half a
 	// report on stdout either.
 	var buf bytes.Buffer
-	if err := render(&buf, colorProfile(app, o.noColor)); err != nil {
+	if err := formats.Write(&buf, format, rep, options(colorProfile(app, o.noColor))); err != nil {
 		return err
 	}
 	_, err := app.Stdout.Write(buf.Bytes())

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
+	"github.com/vigil-sec/vigil/internal/redact"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -38,7 +40,8 @@ type Document struct {
 	Summary   Summary              `json:"summary"`
 	Results   []rule.Result        `json:"results"`
 	// Compliance is the results judged against one framework version,
-	// when the scan asked for it (--compliance).
+	// when the scan asked for it (--compliance). The caller sets it after
+	// Build, from the document's Results, which Build has redacted.
 	Compliance *compliance.Assessment `json:"compliance,omitempty"`
 }
 
@@ -148,31 +151,53 @@ type AccountStatus struct {
 	Unreached int `json:"unreached"`
 }
 
-// Build assembles the document. Results must already be sorted
-// (rule.Evaluate sorts them).
+// Build assembles the document from a snapshot and the rules' results.
+// The document is sorted whatever order its inputs come in (accounts,
+// skipped accounts and unreached targets as snapshot.Document.Sort orders
+// them, results as rule.SortResults), and every free-text field has been
+// through redact.Text, so no writer can print a credential that an error
+// message quoted. Build reads its inputs and never changes them: the
+// document holds copies of what it redacts or reorders.
 func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt time.Time) *Document {
+	results = redactResults(results)
+	rule.SortResults(results)
 	d := &Document{
 		Schema:      Schema,
 		Version:     Version,
 		Tool:        tool,
 		GeneratedAt: generatedAt.UTC(),
 		CollectedAt: doc.CollectedAt.UTC(),
-		Source:      doc.Source,
-		Incomplete:  doc.Incomplete,
+		Source:      snapshot.Source{Kind: doc.Source.Kind, Detail: redact.Locator(doc.Source.Detail)},
 		Accounts:    []Account{},
 		Results:     results,
 	}
-	if d.Results == nil {
-		d.Results = []rule.Result{}
+	if doc.Incomplete != nil {
+		d.Incomplete = &snapshot.Incomplete{Reason: redact.Text(doc.Incomplete.Reason)}
 	}
 	if o := doc.Organization; o != nil {
+		skipped := slices.Clone(o.Skipped)
+		for i := range skipped {
+			skipped[i].Reason = redact.Text(skipped[i].Reason)
+		}
+		slices.SortStableFunc(skipped, func(a, b snapshot.SkippedAccount) int { return strings.Compare(a.AccountID, b.AccountID) })
 		d.Organization = &Organization{ID: o.ID, ManagementAccountID: o.ManagementAccountID, Caller: o.Caller, AccessMode: o.AccessMode,
-			Scope: o.Scope, Features: o.Features, Skipped: o.Skipped, Gaps: o.Gaps}
+			Scope: o.Scope, Features: o.Features, Skipped: skipped, Gaps: redactGaps(o.Gaps)}
 	}
-	d.Unreached = doc.Unreached
+	if doc.Unreached != nil {
+		d.Unreached = slices.Clone(doc.Unreached)
+		for i := range d.Unreached {
+			d.Unreached[i].Gap.Message = redact.Text(d.Unreached[i].Gap.Message)
+		}
+		slices.SortStableFunc(d.Unreached, func(a, b snapshot.Unreached) int { return strings.Compare(a.Target, b.Target) })
+	}
 	index := map[string]int{}
 	for _, a := range doc.Accounts {
-		ra := Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Role: a.Role(), OUPath: a.OUPath, Access: a.Access, Gaps: a.Gaps}
+		ra := Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Role: a.Role(), OUPath: a.OUPath, Gaps: redactGaps(a.Gaps)}
+		if a.Access != nil {
+			ac := *a.Access
+			ac.Note = redact.Text(ac.Note)
+			ra.Access = &ac
+		}
 		if a.Caller != nil {
 			ra.Caller = a.Caller.ARN
 		}
@@ -181,8 +206,11 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 				ra.ReportTime, ra.ReportTimeLowerBound, ra.ReportTimeSource = &t, !exact, cr.TimeSource
 			}
 		}
-		index[a.ID] = len(d.Accounts)
 		d.Accounts = append(d.Accounts, ra)
+	}
+	slices.SortStableFunc(d.Accounts, func(a, b Account) int { return strings.Compare(a.AccountID, b.AccountID) })
+	for i, a := range d.Accounts {
+		index[a.AccountID] = i
 	}
 	critical := map[string]bool{}
 	d.Summary = Summary{Accounts: len(d.Accounts), Results: len(results), FailedBySeverity: map[string]int{}}
@@ -194,7 +222,7 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 		if r.Status == rule.Fail {
 			d.Summary.FailedBySeverity[r.Severity.String()]++
 		}
-		if i, ok := index[r.AccountID]; ok && !isOrgResult(r) {
+		if i, ok := index[r.AccountID]; ok && !IsOrganizationResult(r) {
 			d.Accounts[i].Counts.add(r.Status)
 			if r.Status == rule.Fail && r.Severity == rule.Critical {
 				critical[r.AccountID] = true
@@ -228,9 +256,37 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 	return d
 }
 
-// isOrgResult tells organisation-level results (filed under the
+// redactGaps is a redacted copy of gaps (nil stays nil, for omitempty).
+func redactGaps(gaps []snapshot.Gap) []snapshot.Gap {
+	out := slices.Clone(gaps)
+	for i := range out {
+		out[i].Message = redact.Text(out[i].Message)
+	}
+	return out
+}
+
+// redactResults is a redacted copy of results, never nil (the document's
+// results are a list even when empty).
+func redactResults(results []rule.Result) []rule.Result {
+	out := make([]rule.Result, len(results))
+	for i, r := range results {
+		r.Message = redact.Text(r.Message)
+		if r.Evidence != nil {
+			ev := make([]rule.Evidence, len(r.Evidence))
+			for k, e := range r.Evidence {
+				e.Value, e.Error = redact.Text(e.Value), redact.Text(e.Error)
+				ev[k] = e
+			}
+			r.Evidence = ev
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// IsOrganizationResult tells organisation-level results (filed under the
 // management account's ID) from that account's own.
-func isOrgResult(r rule.Result) bool { return strings.Contains(r.Resource, ":organization/") }
+func IsOrganizationResult(r rule.Result) bool { return strings.Contains(r.Resource, ":organization/") }
 
 // Failures counts results failing at or above min.
 func (d *Document) Failures(min rule.Severity) int {

@@ -140,7 +140,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		rep.SnapshotFile = f.Path
 	}
 	if req.Compliance != nil {
-		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, results)
+		// From the document's results: Build has redacted their messages.
+		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results)
 	}
 	return &Result{Snapshot: doc, Results: results, Report: rep}, nil
 }

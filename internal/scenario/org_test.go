@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/text"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/slowtest"
@@ -222,15 +223,15 @@ func checkOrg(t *testing.T, r orgRun, wantScanned, wantSkipped []string) []rule.
 	checkOrgCalls(t, r)
 
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: "test"}, doc.CollectedAt)
-	var text, js bytes.Buffer
-	if err := report.WriteText(&text, rep, report.TextOptions{}); err != nil {
+	var textOut, js bytes.Buffer
+	if err := text.New(text.Options{}).Write(&textOut, rep); err != nil {
 		t.Fatal(err)
 	}
 	if err := report.WriteJSON(&js, rep); err != nil {
 		t.Fatal(err)
 	}
 	for _, secret := range r.srv.IssuedSecrets() {
-		for name, out := range map[string]string{"snapshot": buf.String(), "text report": text.String(), "JSON report": js.String(), "logs": r.logs.String()} {
+		for name, out := range map[string]string{"snapshot": buf.String(), "text report": textOut.String(), "JSON report": js.String(), "logs": r.logs.String()} {
 			if strings.Contains(out, secret) {
 				t.Errorf("a session secret leaked into the %s", name)
 			}

@@ -1,4 +1,4 @@
-package report
+package text
 
 import (
 	"fmt"
@@ -10,21 +10,23 @@ import (
 
 	"github.com/muesli/termenv"
 
+	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// TextOptions control the terminal report.
-type TextOptions struct {
-	// Profile is the colour profile; termenv.Ascii means no colour. The CLI
-	// sets it from the terminal and NO_COLOR.
+// Options control the text report.
+type Options struct {
+	// Profile is the colour profile; termenv.Ascii means no colour. Set
+	// it: the zero value is termenv's TrueColor. The CLI sets it from the
+	// terminal, NO_COLOR and --no-color; a file always gets Ascii.
 	Profile termenv.Profile
 	// Width wraps messages; 0 means 100 columns.
 	Width int
-	// Verbose adds the evidence of every result.
+	// Verbose adds the evidence of every result, and shows every result.
 	Verbose bool
-	// Show picks how much of each account to print. The JSON report
-	// always has everything.
+	// Show picks how much of each account to print (see DefaultShow). The
+	// JSON report always has everything.
 	Show Show
 }
 
@@ -44,6 +46,16 @@ const (
 	ShowFailures
 )
 
+// DefaultShow is how much the report shows when --show is not given:
+// everything for one account, the issues for more (or when a target named
+// no account), so an organisation of a thousand accounts stays readable.
+func DefaultShow(d *report.Document) Show {
+	if len(d.Accounts) > 1 || len(d.Unreached) > 0 {
+		return ShowIssues
+	}
+	return ShowAll
+}
+
 // ParseShow reads a --show value.
 func ParseShow(s string) (Show, error) {
 	switch s {
@@ -61,10 +73,22 @@ func ParseShow(s string) (Show, error) {
 // listed one by one before they are summarised in a single line.
 const groupSkipped = 10
 
-// WriteText writes the human report: per account, failures first and most
-// severe first, then a summary line. Accounts with critical failures come
-// first so the worst news is at the top of a long organisation report.
-func WriteText(w io.Writer, d *Document, o TextOptions) error {
+// Writer writes the text report, the one for people: per account,
+// failures first and most severe first, then a summary line. Accounts
+// with critical failures come first so the worst news is at the top of a
+// long organisation report. It keeps the report.Writer contract; colour,
+// when Options.Profile asks for it, is ANSI SGR sequences and nothing
+// else.
+type Writer struct {
+	Options Options
+}
+
+// New returns the text writer with these options.
+func New(o Options) Writer { return Writer{Options: o} }
+
+// Write writes the text report of d to w.
+func (x Writer) Write(w io.Writer, d *report.Document) error {
+	o := x.Options
 	if o.Width <= 0 {
 		o.Width = 100
 	}
@@ -86,7 +110,7 @@ func WriteText(w io.Writer, d *Document, o TextOptions) error {
 		known[a.AccountID] = true
 	}
 	for _, r := range d.Results {
-		if known[r.AccountID] && !isOrgResult(r) {
+		if known[r.AccountID] && !report.IsOrganizationResult(r) {
 			byAccount[r.AccountID] = append(byAccount[r.AccountID], r)
 		} else {
 			orgResults = append(orgResults, r)
@@ -95,12 +119,12 @@ func WriteText(w io.Writer, d *Document, o TextOptions) error {
 	if d.Organization != nil && (len(orgResults) > 0 || d.Organization.AccessMode != "") {
 		t.organization(d, orgResults)
 	}
-	var clean []Account
+	var clean []report.Account
 	for _, a := range orderAccounts(d.Accounts, byAccount) {
 		switch {
-		case o.Show == ShowFailures && a.Status != StatusFailing:
+		case o.Show == ShowFailures && a.Status != report.StatusFailing:
 			continue
-		case o.Show == ShowIssues && a.Status == StatusClean && len(realGaps(a.Gaps)) == 0:
+		case o.Show == ShowIssues && a.Status == report.StatusClean && len(realGaps(a.Gaps)) == 0:
 			clean = append(clean, a)
 			continue
 		}
@@ -131,7 +155,7 @@ func realGaps(gaps []snapshot.Gap) []snapshot.Gap {
 }
 
 // accountFacts is the one-line description of an account after its ID.
-func accountFacts(a Account, short bool) string {
+func accountFacts(a report.Account, short bool) string {
 	s := ""
 	if a.Name != "" {
 		s += " (" + a.Name + ")"
@@ -196,7 +220,7 @@ func accessGap(gaps []snapshot.Gap) *snapshot.Gap {
 // organization writes what the run learned about the organisation as a
 // whole: how it was scanned, its centralised root access, the accounts at
 // a glance, and its own results.
-func (t *textWriter) organization(d *Document, results []rule.Result) {
+func (t *textWriter) organization(d *report.Document, results []rule.Result) {
 	o := d.Organization
 	head := "Organisation " + o.ID
 	if o.ManagementAccountID != "" {
@@ -256,7 +280,7 @@ func (t *textWriter) organization(d *Document, results []rule.Result) {
 // fail each rule, and how many could not be judged. It answers the first
 // question about an organisation ("how many accounts have root keys?")
 // before the account-by-account detail.
-func (t *textWriter) findings(d *Document) {
+func (t *textWriter) findings(d *report.Document) {
 	type row struct {
 		id, title     string
 		sev           rule.Severity
@@ -264,7 +288,7 @@ func (t *textWriter) findings(d *Document) {
 	}
 	rows := map[string]*row{}
 	for _, r := range d.Results {
-		if isOrgResult(r) || r.Status != rule.Fail && r.Status != rule.Unknown {
+		if report.IsOrganizationResult(r) || r.Status != rule.Fail && r.Status != rule.Unknown {
 			continue
 		}
 		w := rows[r.RuleID]
@@ -308,7 +332,7 @@ func (t *textWriter) findings(d *Document) {
 }
 
 // unreached counts the accounts the run could not get into.
-func unreached(accts []Account) int {
+func unreached(accts []report.Account) int {
 	n := 0
 	for _, a := range accts {
 		if accessGap(a.Gaps) != nil {
@@ -322,7 +346,7 @@ func unreached(accts []Account) int {
 // one status (failing before unknown before clean), plus those not
 // scanned, so the parts add up to the total. Targets that named no
 // account are not accounts, and are counted apart.
-func accountCounts(st *AccountStatus) string {
+func accountCounts(st *report.AccountStatus) string {
 	failing := fmt.Sprintf("%d failing", st.Failing)
 	if st.Critical > 0 {
 		failing += fmt.Sprintf(" (%d with critical failures)", st.Critical)
@@ -341,7 +365,7 @@ func accountCounts(st *AccountStatus) string {
 
 // skipped lists what was not scanned: skipped accounts (grouped by reason
 // when many share one) and targets that yielded no account.
-func (t *textWriter) skipped(d *Document) {
+func (t *textWriter) skipped(d *report.Document) {
 	var skipped []snapshot.SkippedAccount
 	if d.Organization != nil {
 		skipped = d.Organization.Skipped
@@ -379,7 +403,7 @@ func (t *textWriter) skipped(d *Document) {
 
 type textWriter struct {
 	w   io.Writer
-	o   TextOptions
+	o   Options
 	err error
 }
 
@@ -420,7 +444,7 @@ func (t *textWriter) line(s string) {
 	}
 }
 
-func (t *textWriter) header(d *Document) {
+func (t *textWriter) header(d *report.Document) {
 	t.line(t.style(fmt.Sprintf("Vigil %s — root credential posture", d.Tool.Version), bold))
 	src := "source: " + describeSource(d.Source)
 	if d.SnapshotFile != "" {
@@ -458,8 +482,8 @@ func describeSource(s snapshot.Source) string {
 // orderAccounts puts accounts with critical failures first, then by number
 // of failures; then accounts with UNKNOWN results; then the rest; by ID
 // within each.
-func orderAccounts(accts []Account, results map[string][]rule.Result) []Account {
-	out := append([]Account(nil), accts...)
+func orderAccounts(accts []report.Account, results map[string][]rule.Result) []report.Account {
+	out := append([]report.Account(nil), accts...)
 	worst := func(id string) (rule.Severity, int) {
 		max, n := rule.Severity(-1), 0
 		for _, r := range results[id] {
@@ -489,7 +513,7 @@ func orderAccounts(accts []Account, results map[string][]rule.Result) []Account 
 	return out
 }
 
-func (t *textWriter) account(a Account, results []rule.Result, collected time.Time) {
+func (t *textWriter) account(a report.Account, results []rule.Result, collected time.Time) {
 	head := "Account " + a.AccountID
 	if a.Name != "" {
 		head += " (" + a.Name + ")"
@@ -651,7 +675,7 @@ func statusLabel(s rule.Status) string {
 
 // reportTimeText says how old an account's credential report is and where
 // that comes from; a report from the API needs no more said.
-func reportTimeText(a Account, collected time.Time) string {
+func reportTimeText(a report.Account, collected time.Time) string {
 	at := a.ReportTime.UTC().Format(time.RFC3339)
 	age := collected.Sub(*a.ReportTime)
 	switch {
@@ -710,7 +734,7 @@ func (t *textWriter) wrap(s, indent string) {
 	}
 }
 
-func (t *textWriter) summary(d *Document) {
+func (t *textWriter) summary(d *report.Document) {
 	c := d.Summary.Counts
 	var bySev []string
 	for _, s := range rule.Severities {

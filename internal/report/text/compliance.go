@@ -1,4 +1,4 @@
-package report
+package text
 
 import (
 	"fmt"
@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
+	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 )
 
 // compliance writes the results as a framework sees them: each control of
 // the version in catalog order, its outcome, how far Vigil's rules decide
 // it, and the findings behind it, then the framework's coverage.
-func (t *textWriter) compliance(d *Document) {
+func (t *textWriter) compliance(d *report.Document) {
 	a := d.Compliance
 	t.line(t.style(fmt.Sprintf("Compliance: %s %s", a.Name, a.Version), bold))
 	t.wrap("Scope: "+a.Scope+" Controls outside it are not assessed.", "  ")

@@ -1,4 +1,4 @@
-package report
+package text
 
 import (
 	"bytes"
@@ -6,31 +6,32 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/muesli/termenv"
 
+	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
-func sampleDoc() *Document {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+func sampleDoc() *report.Document {
+	now := testclock.Ref()
 	snap := snapshot.New(now, "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleStandalone}}}
 	results := []rule.Result{
 		{RuleID: "root-access-key", Title: "Root user has access keys", Status: rule.Fail, Severity: rule.Critical, AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has an access key.", Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}}},
 		{RuleID: "root-mfa", Title: "Root user has no MFA", Status: rule.Pass, Severity: rule.Critical, AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."},
 	}
-	return Build(snap, results, Tool{Name: "vigil", Version: "test"}, now)
+	return report.Build(snap, results, report.Tool{Name: "vigil", Version: "test"}, now)
 }
 
 func TestTextColour(t *testing.T) {
 	var plain, colour bytes.Buffer
-	if err := WriteText(&plain, sampleDoc(), TextOptions{Profile: termenv.Ascii}); err != nil {
+	if err := New(Options{Profile: termenv.Ascii}).Write(&plain, sampleDoc()); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteText(&colour, sampleDoc(), TextOptions{Profile: termenv.ANSI256}); err != nil {
+	if err := New(Options{Profile: termenv.ANSI256}).Write(&colour, sampleDoc()); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(plain.String(), "\x1b[") {
@@ -46,40 +47,11 @@ func TestTextColour(t *testing.T) {
 	}
 }
 
-func TestBuildCounts(t *testing.T) {
-	d := sampleDoc()
-	if d.Summary.Counts.Fail != 1 || d.Summary.Counts.Pass != 1 || d.Summary.FailedBySeverity["critical"] != 1 || d.Accounts[0].Counts.Fail != 1 {
-		t.Errorf("counts wrong: %+v %+v", d.Summary, d.Accounts[0].Counts)
-	}
-	if d.Failures(rule.Critical) != 1 || d.Failures(rule.Info) != 1 {
-		t.Error("Failures wrong")
-	}
-}
-
-// failingWriter fails after n bytes, to check errors are returned.
-type failingWriter struct{ n int }
-
-func (f *failingWriter) Write(p []byte) (int, error) {
-	if f.n -= len(p); f.n < 0 {
-		return 0, bytes.ErrTooLarge
-	}
-	return len(p), nil
-}
-
-func TestWritersReturnErrors(t *testing.T) {
-	if err := WriteText(&failingWriter{n: 10}, sampleDoc(), TextOptions{}); err == nil {
-		t.Error("WriteText swallowed a write error")
-	}
-	if err := WriteJSON(&failingWriter{n: 10}, sampleDoc()); err == nil {
-		t.Error("WriteJSON swallowed a write error")
-	}
-}
-
 // orgDoc is an organisation scan through roles: one account failing and
 // UNKNOWN at once, one UNKNOWN because its role was refused, one clean,
 // one suspended (not scanned) and a target that named no account.
-func orgDoc() *Document {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+func orgDoc() *report.Document {
+	now := testclock.Ref()
 	snap := snapshot.New(now, "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	member := &snapshot.Membership{Role: snapshot.RoleMember, OrganizationID: "o-abc", ManagementAccountID: "111111111111"}
 	role := func(id string) *snapshot.Access {
@@ -102,7 +74,7 @@ func orgDoc() *Document {
 		res("333333333333", "root-access-key", rule.Unknown), res("333333333333", "root-recent-use", rule.Unknown),
 		res("444444444444", "root-access-key", rule.Pass), res("444444444444", "root-recent-use", rule.Pass),
 	}
-	return Build(snap, results, Tool{Name: "vigil", Version: "test"}, now)
+	return report.Build(snap, results, report.Tool{Name: "vigil", Version: "test"}, now)
 }
 
 // accountTally reads "N accounts: F failing (…), U unknown, C clean, S not
@@ -116,7 +88,7 @@ var accountTally = regexp.MustCompile(`(\d+) accounts?: (\d+) failing(?: \(\d+ w
 // not an account.
 func TestAccountCountsAddUp(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteText(&buf, orgDoc(), TextOptions{Profile: termenv.Ascii}); err != nil {
+	if err := New(Options{Profile: termenv.Ascii}).Write(&buf, orgDoc()); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -147,7 +119,7 @@ func TestAccountCountsAddUp(t *testing.T) {
 // is, and the organisation header says how many were not.
 func TestUnreachedAccountNotReached(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteText(&buf, orgDoc(), TextOptions{Profile: termenv.Ascii, Show: ShowAll}); err != nil {
+	if err := New(Options{Profile: termenv.Ascii, Show: ShowAll}).Write(&buf, orgDoc()); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -164,5 +136,21 @@ func TestUnreachedAccountNotReached(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestDefaultShow: one account is shown in full, more (or a target that
+// named no account) as the issues only.
+func TestDefaultShow(t *testing.T) {
+	if got := DefaultShow(sampleDoc()); got != ShowAll {
+		t.Errorf("one account: %v, want ShowAll", got)
+	}
+	if got := DefaultShow(orgDoc()); got != ShowIssues {
+		t.Errorf("an organisation: %v, want ShowIssues", got)
+	}
+	one := sampleDoc()
+	one.Unreached = []snapshot.Unreached{{Target: "profile gone"}}
+	if got := DefaultShow(one); got != ShowIssues {
+		t.Errorf("one account and an unreached target: %v, want ShowIssues", got)
 	}
 }

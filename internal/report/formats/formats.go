@@ -1,0 +1,86 @@
+// Package formats is the one switch over Vigil's report writers: the
+// names --format accepts, and the writer for each. It sits above the
+// model and the writer packages (report imports none of them, so there is
+// no cycle), and only the command line imports it.
+//
+// Adding a format is one package under report (its Writer, whose tests
+// run reporttest.Run), one name in the list below, one case in New, and
+// its options, if any, in Options.
+package formats
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/text"
+)
+
+// Format names an output format, as --format spells it.
+type Format string
+
+// The formats, in the order help and errors list them: the default first.
+const (
+	Text Format = "text"
+	JSON Format = "json"
+)
+
+// all is every format New knows; a test holds the two in step.
+var all = []Format{Text, JSON}
+
+// Names lists the formats' names, for --format's help and completion.
+func Names() []string {
+	out := make([]string, len(all))
+	for i, f := range all {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// List is the names for a sentence: "text or json".
+func List() string {
+	n := Names()
+	if len(n) == 1 {
+		return n[0]
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
+}
+
+// Parse reads a --format value. The error says what is accepted; the
+// caller names the flag.
+func Parse(name string) (Format, error) {
+	for _, f := range all {
+		if string(f) == name {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("%q: want %s", name, List())
+}
+
+// Options are every writer's options; each format reads its own, and
+// ignores the others.
+type Options struct {
+	// Text is the text report's: colour, width, detail.
+	Text text.Options
+}
+
+// New returns the writer of format f.
+func New(f Format, o Options) (report.Writer, error) {
+	switch f {
+	case Text:
+		return text.New(o.Text), nil
+	case JSON:
+		return report.JSONWriter{}, nil
+	}
+	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
+}
+
+// Write writes d to w in format f.
+func Write(w io.Writer, f Format, d *report.Document, o Options) error {
+	wr, err := New(f, o)
+	if err != nil {
+		return err
+	}
+	return wr.Write(w, d)
+}
