@@ -58,6 +58,39 @@ func TestReportHoldsNoSecret(t *testing.T) {
 			if strings.Contains(report, secret) {
 				t.Errorf("%v: the report holds a credential the SDK quoted:\n%s", args, report)
 			}
+			if strings.Contains(r.stderr, secret) {
+				t.Errorf("%v: stderr holds a credential the SDK quoted:\n%s", args, r.stderr)
+			}
+		}
+	}
+
+	// Nor does it reach a saved snapshot, the logs at any level, or the
+	// one-line error of a run that cannot start.
+	saved := filepath.Join(dir, "snapshot.json")
+	runs := []result{
+		vigil(t, env, "scan", "--profile", "leaky", "--profile", "leaky2", "--save", saved, "--log-format", "json", "--log-level", "debug").want(t, 1),
+		vigil(t, env, "scan", "--profile", "leaky", "--log-level", "debug").want(t, 1),
+		vigil(t, env, "fix", "--profile", "leaky", "--log-level", "debug").want(t, 1),
+		vigil(t, env, "prevent", "--plan", "--target", "r-ab12", "--profile", "leaky").want(t, 1),
+	}
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "[REDACTED]") {
+		t.Errorf("the saved snapshot does not hold the redacted gap:\n%s", data)
+	}
+	for i, r := range runs {
+		if r.stderr == "" {
+			t.Errorf("run %d said nothing on stderr", i)
+		}
+		for _, secret := range []string{secretKey, sessionToken, secretKey[:16], sessionToken[len(sessionToken)-16:]} {
+			if strings.Contains(string(data), secret) {
+				t.Errorf("the saved snapshot holds a credential the SDK quoted")
+			}
+			if strings.Contains(r.stderr, secret) || strings.Contains(r.stdout, secret) {
+				t.Errorf("run %d printed a credential the SDK quoted:\nstdout:\n%s\nstderr:\n%s", i, r.stdout, r.stderr)
+			}
 		}
 	}
 }

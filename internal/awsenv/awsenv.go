@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/demo"
 	"github.com/vigil-sec/vigil/internal/fleet"
+	"github.com/vigil-sec/vigil/internal/redact"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 	"github.com/vigil-sec/vigil/internal/targets"
 )
@@ -161,7 +162,7 @@ func Open(ctx context.Context, r Request) (*Env, error) {
 				return nil, derr
 			}
 			env.FellBack = errors.Join(err, credErr)
-			slog.Info("no AWS credentials found; using the built-in demo", "reason", env.FellBack)
+			slog.Info("no AWS credentials found; using the built-in demo", "reason", redact.Text(env.FellBack.Error()))
 			return env, nil
 		case err != nil:
 			return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/redact"
 )
 
 // Exit codes, documented in the README.
@@ -139,7 +140,7 @@ func (e findingsError) Error() string {
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, app *App) int {
 	if err := app.setClock(); err != nil {
-		fmt.Fprintln(app.Stderr, "vigil:", err)
+		fmt.Fprintln(app.Stderr, "vigil:", redact.Text(err.Error()))
 		return ExitUsage
 	}
 	root := NewRootCommand(app)
@@ -153,17 +154,17 @@ func Main(ctx context.Context, args []string, app *App) int {
 	var unk unknownError
 	switch {
 	case errors.As(err, &fe):
-		fmt.Fprintln(app.Stderr, "vigil:", err)
+		fmt.Fprintln(app.Stderr, "vigil:", redact.Text(err.Error()))
 		return ExitFindings
 	case errors.As(err, &unk):
-		fmt.Fprintln(app.Stderr, "vigil:", err)
+		fmt.Fprintln(app.Stderr, "vigil:", redact.Text(err.Error()))
 		return ExitUnknown
 	case errors.As(err, &ue):
-		fmt.Fprintln(app.Stderr, "vigil:", err)
+		fmt.Fprintln(app.Stderr, "vigil:", redact.Text(err.Error()))
 		fmt.Fprintln(app.Stderr, "Run 'vigil --help' for usage.")
 		return ExitUsage
 	}
-	fmt.Fprintln(app.Stderr, "vigil:", err)
+	fmt.Fprintln(app.Stderr, "vigil:", redact.Text(err.Error()))
 	return ExitError
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/vigil-sec/vigil/internal/redact"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -124,7 +125,10 @@ func gap(section, call string, err error) snapshot.Gap {
 	case errors.Is(err, context.Canceled):
 		code = CodeCancelled
 	}
-	g := snapshot.Gap{Section: section, Call: call, Code: code, Message: errorMessage(err)}
+	// The message may quote what a credential source printed (a
+	// credential_process's output, secret key included): it is redacted
+	// here, where every gap, log line and report line about a call starts.
+	g := snapshot.Gap{Section: section, Call: call, Code: code, Message: redact.Text(errorMessage(err))}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		g.RequestID = re.ServiceRequestID()
@@ -268,7 +272,11 @@ type CredentialError struct {
 
 const credentialHint = "set AWS_PROFILE or --profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in with aws sso login"
 
-func (e *CredentialError) Error() string {
+func (e *CredentialError) Error() string { return redact.Text(e.text()) }
+
+// text is the error before redaction: the chain's reason can quote what a
+// credential source printed.
+func (e *CredentialError) text() string {
 	switch e.Code {
 	case "NoCredentials":
 		if e.Err == nil {

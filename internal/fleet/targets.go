@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
+	"github.com/vigil-sec/vigil/internal/redact"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
@@ -224,7 +225,7 @@ func visitTargets(ctx context.Context, targets []Target, o TargetOptions, v eras
 func identify(ctx context.Context, i int, t Target) reached {
 	r := reached{idx: i, t: t}
 	if t.ConfigErr != nil {
-		r.gap = &snapshot.Gap{Section: snapshot.SectionAccess, Call: "AWS configuration", Code: "ConfigError", Message: t.ConfigErr.Error()}
+		r.gap = &snapshot.Gap{Section: snapshot.SectionAccess, Call: "AWS configuration", Code: "ConfigError", Message: redact.Text(t.ConfigErr.Error())}
 		if t.RoleARN != "" {
 			r.account = accountOfRole(t.RoleARN)
 		}
