@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
 	"github.com/vigil-sec/vigil/internal/redact"
@@ -167,17 +169,17 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 		Tool:        tool,
 		GeneratedAt: generatedAt.UTC(),
 		CollectedAt: doc.CollectedAt.UTC(),
-		Source:      snapshot.Source{Kind: doc.Source.Kind, Detail: redact.Locator(doc.Source.Detail)},
+		Source:      snapshot.Source{Kind: doc.Source.Kind, Detail: label(redact.Locator(doc.Source.Detail))},
 		Accounts:    []Account{},
 		Results:     results,
 	}
 	if doc.Incomplete != nil {
-		d.Incomplete = &snapshot.Incomplete{Reason: redact.Text(doc.Incomplete.Reason)}
+		d.Incomplete = &snapshot.Incomplete{Reason: clean(doc.Incomplete.Reason)}
 	}
 	if o := doc.Organization; o != nil {
 		skipped := slices.Clone(o.Skipped)
 		for i := range skipped {
-			skipped[i].Reason = redact.Text(skipped[i].Reason)
+			skipped[i].Reason, skipped[i].Name = clean(skipped[i].Reason), label(skipped[i].Name)
 		}
 		slices.SortStableFunc(skipped, func(a, b snapshot.SkippedAccount) int { return strings.Compare(a.AccountID, b.AccountID) })
 		d.Organization = &Organization{ID: o.ID, ManagementAccountID: o.ManagementAccountID, Caller: o.Caller, AccessMode: o.AccessMode,
@@ -186,20 +188,20 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 	if doc.Unreached != nil {
 		d.Unreached = slices.Clone(doc.Unreached)
 		for i := range d.Unreached {
-			d.Unreached[i].Gap.Message = redact.Text(d.Unreached[i].Gap.Message)
+			d.Unreached[i].Gap.Message = clean(d.Unreached[i].Gap.Message)
 		}
 		slices.SortStableFunc(d.Unreached, func(a, b snapshot.Unreached) int { return strings.Compare(a.Target, b.Target) })
 	}
 	index := map[string]int{}
 	for _, a := range doc.Accounts {
-		ra := Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Role: a.Role(), OUPath: a.OUPath, Gaps: redactGaps(a.Gaps)}
+		ra := Account{AccountID: a.ID, Name: label(a.Name), Partition: a.Partition, Role: a.Role(), OUPath: labels(a.OUPath), Gaps: redactGaps(a.Gaps)}
 		if a.Access != nil {
 			ac := *a.Access
-			ac.Note = redact.Text(ac.Note)
+			ac.Note = clean(ac.Note)
 			ra.Access = &ac
 		}
 		if a.Caller != nil {
-			ra.Caller = a.Caller.ARN
+			ra.Caller = label(a.Caller.ARN)
 		}
 		if cr := a.CredentialReport; cr != nil {
 			if t, exact, ok := cr.AsOf(); ok {
@@ -260,7 +262,7 @@ func Build(doc *snapshot.Document, results []rule.Result, tool Tool, generatedAt
 func redactGaps(gaps []snapshot.Gap) []snapshot.Gap {
 	out := slices.Clone(gaps)
 	for i := range out {
-		out[i].Message = redact.Text(out[i].Message)
+		out[i].Message = clean(out[i].Message)
 	}
 	return out
 }
@@ -270,11 +272,11 @@ func redactGaps(gaps []snapshot.Gap) []snapshot.Gap {
 func redactResults(results []rule.Result) []rule.Result {
 	out := make([]rule.Result, len(results))
 	for i, r := range results {
-		r.Message = redact.Text(r.Message)
+		r.Message, r.Resource = clean(r.Message), label(r.Resource)
 		if r.Evidence != nil {
 			ev := make([]rule.Evidence, len(r.Evidence))
 			for k, e := range r.Evidence {
-				e.Value, e.Error = redact.Text(e.Value), redact.Text(e.Error)
+				e.Value, e.Error = clean(e.Value), clean(e.Error)
 				ev[k] = e
 			}
 			r.Evidence = ev
@@ -282,6 +284,43 @@ func redactResults(results []rule.Result) []rule.Result {
 		out[i] = r
 	}
 	return out
+}
+
+// clean is free text from outside (error messages, names in messages) as
+// a document may hold it: without a credential it quotes (redact.Text),
+// and without control characters, which a crafted snapshot could use to
+// drive the terminal that shows a text report (an escape sequence that
+// rewrites the screen or the window title); line breaks and tabs stay.
+func clean(s string) string { return printable(redact.Text(s), false) }
+
+// label is a one-line value from outside (a name, an ARN): clean, and
+// kept on one line.
+func label(s string) string { return printable(s, true) }
+
+func labels(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = label(s)
+	}
+	return out
+}
+
+// printable replaces control characters (C0, DEL, C1) and bytes that are
+// not UTF-8 with U+FFFD, the replacement character, so that what was
+// there still shows.
+func printable(s string, oneLine bool) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && (oneLine || r != '\n' && r != '\t') {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 // IsOrganizationResult tells organisation-level results (filed under the

@@ -105,7 +105,30 @@ func corpus() []document {
 		{"every target unreached", func(s func(int, func(int, int))) *report.Document { return allUnreached().build(s) }},
 		{"unicode", func(s func(int, func(int, int))) *report.Document { return unicode().build(s) }},
 		{"planted secrets", func(s func(int, func(int, int))) *report.Document { return secrets().build(s) }},
+		{"control characters", func(s func(int, func(int, int))) *report.Document { return controls().build(s) }},
 	}
+}
+
+// controls is a crafted snapshot whose text would drive the terminal
+// that shows a report: escape sequences that clear the screen, move the
+// cursor over earlier lines, set the window title, and a bell, in an
+// account name, an OU, a gap and a result. A writer must show the text
+// without letting it act.
+func controls() inputs {
+	const (
+		clear = "\x1b[2J\x1b[H"
+		title = "\x1b]0;all clear\x07"
+		up    = "\x1b[1A\x1b[2KPASS"
+	)
+	snap := snapshot.New(now(), "test", snapshot.Source{Kind: snapshot.SourceAWS, Detail: "crafted" + title})
+	snap.Accounts = []snapshot.Account{{ID: "300000000001", Name: "prod" + clear + "\u009b31m\xff", Partition: "aws", OUPath: []string{"Root", "Work" + title},
+		Org:  &snapshot.Membership{Role: snapshot.RoleStandalone},
+		Gaps: []snapshot.Gap{{Section: snapshot.SectionSummary, Call: "iam:GetAccountSummary", Code: "AccessDenied", Message: "denied\a" + up}}}}
+	const a = "300000000001"
+	return inputs{snap: snap, results: []rule.Result{
+		result(a, "prod", "root-access-key", rule.Fail, rule.Critical, "The root user has an access key."+up+title,
+			rule.Evidence{Source: "credential report", Key: "access_key_1_active", Value: "true" + clear}),
+	}}
 }
 
 func now() time.Time { return testclock.Ref() }
