@@ -64,7 +64,9 @@ func Parse(file string, data []byte, env Env) (*Config, error) {
 		env.Getenv = func(string) string { return "" }
 	}
 	if env.ReadFile == nil {
-		env.ReadFile = func(name string) ([]byte, error) { return nil, fmt.Errorf("open %s: reading files is not allowed here", name) }
+		env.ReadFile = func(name string) ([]byte, error) {
+			return nil, fmt.Errorf("open %s: reading files is not allowed here", name)
+		}
 	}
 	p := &parser{file: file, dir: filepath.Dir(file), env: env}
 	cfg := &Config{File: file, Database: DefaultDatabase, Listen: DefaultListen, Retention: Retention{Results: DefaultRetention}}
