@@ -39,6 +39,7 @@ type Server struct {
 	sessions  map[string]*session     // issued by AssumeRole and AssumeRoot
 	reports   map[string]*reportState // per account ID
 	trusted   map[string]time.Time    // trusted-access service principal → date enabled
+	sns       *snsState               // sns.go
 	clock     func() time.Time
 	rng       *rand.Rand
 	faults    []*faultRule
@@ -575,6 +576,8 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		r.service = "iam"
 	case version == "2011-06-15", version == "" && r.scopeSvc == "sts":
 		r.service, r.namespace = "sts", stsNamespace
+	case version == "2010-03-31", version == "" && r.scopeSvc == "sns":
+		r.service, r.namespace = "sns", snsNamespace
 	default:
 		if r.scopeSvc == "sts" {
 			r.namespace = stsNamespace
@@ -701,6 +704,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return orgsHandlers[action]
 	case "cloudtrail":
 		return trailHandlers[action]
+	case "sns":
+		return snsHandlers[action]
 	}
 	return nil
 }
@@ -709,7 +714,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
