@@ -157,4 +157,3 @@ func classify(ctx context.Context, err error) error {
 	}
 	return notify.Temporary("sns", fmt.Errorf("Publish: %w", err))
 }
-
