@@ -18,6 +18,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/notify/webhook"
 )
@@ -141,19 +142,22 @@ func dedupID(id string) string {
 // retried already); an unknown topic, a denied publish or a bad parameter
 // are not; a failure with no API answer (network, deadline) is.
 func classify(ctx context.Context, err error) error {
+	// collect.Explain is Vigil's one description of an AWS error: the
+	// call, the code and the message, without the SDK's wrapping.
+	clean := collect.Explain("sns:Publish", err)
 	if ctx.Err() != nil {
-		return notify.Temporary("sns", fmt.Errorf("Publish: %w", err))
+		return notify.Temporary("sns", clean)
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "Throttling", "ThrottlingException", "ThrottledException", "KMSThrottling", "InternalError", "InternalFailure", "ServiceUnavailable":
-			return notify.Temporary("sns", fmt.Errorf("Publish: %w", err))
+			return notify.Temporary("sns", clean)
 		}
 		if ae.ErrorFault() == smithy.FaultServer {
-			return notify.Temporary("sns", fmt.Errorf("Publish: %w", err))
+			return notify.Temporary("sns", clean)
 		}
-		return notify.Permanent("sns", fmt.Errorf("Publish: %w", err))
+		return notify.Permanent("sns", clean)
 	}
-	return notify.Temporary("sns", fmt.Errorf("Publish: %w", err))
+	return notify.Temporary("sns", clean)
 }

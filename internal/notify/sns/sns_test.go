@@ -125,6 +125,11 @@ func TestFailures(t *testing.T) {
 			if err == nil || notify.Retryable(err) != tc.retryable || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v (retryable %v), want %s, retryable %v", err, notify.Retryable(err), tc.want, tc.retryable)
 			}
+			for _, raw := range []string{"operation error", "https response error", "StatusCode:"} {
+				if err != nil && strings.Contains(err.Error(), raw) {
+					t.Errorf("error %q holds the SDK's wrapping %q", err, raw)
+				}
+			}
 		})
 	}
 }
