@@ -429,3 +429,54 @@ func TestLoad(t *testing.T) {
 		t.Errorf("oversized file: %v", err)
 	}
 }
+
+// TestREADME: the config the README shows is ExampleConfig, and the
+// mistakes it shows give exactly the errors it prints.
+func TestREADME(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	start := strings.Index(readme, "### Configuring `vigil serve`")
+	end := strings.Index(readme, "### Alerts")
+	if start < 0 || end < start {
+		t.Fatal("README lacks the sections Configuring `vigil serve` and Alerts")
+	}
+	section := readme[start:end]
+	blocks := func(lang string) []string {
+		var out []string
+		for _, part := range strings.Split(section, "```"+lang+"\n")[1:] {
+			out = append(out, part[:strings.Index(part, "```")])
+		}
+		return out
+	}
+	yamls, texts := blocks("yaml"), blocks("text")
+	if len(yamls) != 2 || len(texts) != 1 {
+		t.Fatalf("want 2 yaml blocks and 1 text block in the section, got %d and %d", len(yamls), len(texts))
+	}
+	if yamls[0] != ExampleConfig {
+		t.Errorf("the README's config is not ExampleConfig:\n%s", cmp.Diff(ExampleConfig, yamls[0]))
+	}
+	_, err = Parse("vigil.yaml", []byte(yamls[1]), Env{Getenv: func(string) string { return "" }})
+	if err == nil {
+		t.Fatal("the README's config with mistakes parses")
+	}
+	if d := cmp.Diff(strings.TrimSpace(texts[0]), err.Error()); d != "" {
+		t.Errorf("the README's errors (-README +actual):\n%s", d)
+	}
+}
+
+func TestCronTimeZone(t *testing.T) {
+	if _, err := time.LoadLocation("Europe/Paris"); err != nil {
+		t.Skip("no time zone database")
+	}
+	cfg, err := Parse("c.yaml", []byte("version: 1\nschedules: [{name: a, cron: 'CRON_TZ=Europe/Paris 0 9 * * *', scan: {}}]\n"), testEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Schedules[0].Next(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("Next = %s, want %s (09:00 in Paris)", got.UTC(), want)
+	}
+}
