@@ -164,6 +164,10 @@ schedules:
 			t.Errorf("%s: Next(%s) = %s, want %s", cfg.Schedules[tc.i].Name, at, got, tc.want)
 		}
 	}
+	// Cron is UTC whatever the zone of the time asked about.
+	if got := cfg.Schedules[1].Next(at.In(time.FixedZone("UTC+5", 5*3600))); !got.Equal(time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)) {
+		t.Errorf("cron in another zone: %s", got)
+	}
 	// A tick is the same whichever moment within the interval asks.
 	s := cfg.Schedules[0]
 	if a, b := s.Next(at), s.Next(at.Add(7*time.Minute)); !a.Equal(b) {
@@ -478,5 +482,32 @@ func TestCronTimeZone(t *testing.T) {
 	got := cfg.Schedules[0].Next(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	if want := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Errorf("Next = %s, want %s (09:00 in Paris)", got.UTC(), want)
+	}
+}
+
+func TestMoreWarnings(t *testing.T) {
+	dir := t.TempDir()
+	for name, mode := range map[string]os.FileMode{"open": 0o644, "closed": 0o600} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(webhookSecret+"\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(dir, name), mode)
+	}
+	cfg, err := Parse(filepath.Join(dir, "vigil.yaml"), []byte(`version: 1
+alerts:
+  - {name: a, type: webhook, url: 'https://h.example.com/', secret_file: open}
+  - {name: b, type: webhook, url: 'https://h.example.com/', secret_file: closed}
+`), OSEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.ReplaceAll(Errors(cfg.Warnings).Error(), dir, "DIR")
+	want := "DIR/vigil.yaml:1:1: schedules: none: vigil serve will scan nothing (add one with every: or cron:)\n" +
+		"DIR/vigil.yaml:3:74: alerts[0].secret_file: DIR/open is readable by every user of this machine (mode 0644): chmod 600 it, unless it is a container's mounted secret"
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+	if cfg.Alerts[0].Secret.Value() != webhookSecret {
+		t.Error("the secret file's trailing newline is not trimmed")
 	}
 }

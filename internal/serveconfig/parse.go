@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -29,13 +30,16 @@ type Env struct {
 	Getenv func(string) string
 	// ReadFile reads *_file references; os.ReadFile in the product.
 	ReadFile func(string) ([]byte, error)
+	// Stat, when set, lets Parse warn about a secret file other users
+	// can read; os.Stat in the product.
+	Stat func(string) (fs.FileInfo, error)
 	// FixableRules, when not nil, are the rule IDs auto_fix may name
 	// (the rules `vigil fix` can fix).
 	FixableRules []string
 }
 
 // OSEnv reads the process environment and the file system.
-func OSEnv() Env { return Env{Getenv: os.Getenv, ReadFile: os.ReadFile} }
+func OSEnv() Env { return Env{Getenv: os.Getenv, ReadFile: os.ReadFile, Stat: os.Stat} }
 
 // Load reads and parses the config file at path with env.
 func Load(path string, env Env) (*Config, error) {
@@ -373,6 +377,9 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 		}
 	})
 	if root != nil && root.Kind == yaml.MappingNode {
+		if seen["schedules"] == nil || len(cfg.Schedules) == 0 {
+			p.warnf(root, "schedules", "none: vigil serve will scan nothing (add one with every: or cron:)")
+		}
 		if seen["version"] == nil {
 			p.errorf(root, "version", "missing: the first line of a config is `version: 1`")
 		}
@@ -932,6 +939,11 @@ func (p *parser) reference(k, v *yaml.Node, path string) Secret {
 	if strings.ContainsAny(val, "\r\n") {
 		p.errorf(v, path, "%s holds more than one line; a secret file holds the secret alone", name)
 		return Secret{}
+	}
+	if p.env.Stat != nil {
+		if fi, err := p.env.Stat(name); err == nil && fi.Mode().Perm()&0o004 != 0 {
+			p.warnf(v, path, "%s is readable by every user of this machine (mode %04o): chmod 600 it, unless it is a container's mounted secret", name, fi.Mode().Perm())
+		}
 	}
 	return Secret{value: val, Source: "file " + name}
 }

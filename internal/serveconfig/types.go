@@ -75,7 +75,10 @@ type Schedule struct {
 // PeriodicSchedule.
 func (s Schedule) Next(t time.Time) time.Time {
 	if s.cron != nil {
-		return s.cron.Next(t)
+		// In UTC whatever zone t is in (robfig/cron would use t's), so
+		// that "0 9 * * *" means 09:00 UTC on every machine; CRON_TZ=
+		// still picks a zone.
+		return s.cron.Next(t.UTC())
 	}
 	if s.Every <= 0 {
 		return time.Time{}
