@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"fmt"
 	"slices"
 	"strings"
@@ -160,4 +162,17 @@ func Ordered(events []Event) []Event {
 		return 0
 	})
 	return out
+}
+
+// DeliveryID derives a delivery's ID from what makes the delivery unique
+// (the channel and the scan, tick or sweep it reports), so that a delivery
+// made again after a crash carries the same ID and a receiver drops the
+// duplicate. Parts are length-prefixed: ("a", "bc") and ("ab", "c")
+// differ.
+func DeliveryID(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s", len(p), p)
+	}
+	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h.Sum(nil)[:15]))
 }

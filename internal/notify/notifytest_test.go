@@ -163,3 +163,21 @@ Delivery dlv-1
 		t.Errorf("Subject = %q", s)
 	}
 }
+
+func TestDeliveryID(t *testing.T) {
+	a := notify.DeliveryID("secops", "scan-42")
+	if a != notify.DeliveryID("secops", "scan-42") {
+		t.Error("not deterministic")
+	}
+	if len(a) != len("dlv_")+24 || !strings.HasPrefix(a, "dlv_") || strings.ToLower(a) != a {
+		t.Errorf("shape %q", a)
+	}
+	seen := map[string]bool{}
+	for _, parts := range [][]string{{"secops", "scan-42"}, {"secops", "scan-43"}, {"slack", "scan-42"}, {"a", "bc"}, {"ab", "c"}, {"abc"}, {}} {
+		id := notify.DeliveryID(parts...)
+		if seen[id] {
+			t.Errorf("%v collides", parts)
+		}
+		seen[id] = true
+	}
+}
