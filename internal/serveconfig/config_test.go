@@ -262,6 +262,7 @@ func TestErrors(t *testing.T) {
 		{"email", head + "alerts:\n  - {name: a, type: email, host: smtp.example.com, from: 'not an address', to: []}\n", []string{`alerts[0].from: "not an address" is not an email address`, "alerts[0].to: empty"}},
 		{"email user without password", head + "alerts:\n  - {name: a, type: email, host: h, username: u, from: a@b.c, to: [d@e.f]}\n", []string{"c.yaml:3:37: alerts[0]: username needs password_env or password_file"}},
 		{"email password in clear", head + "alerts:\n  - {name: a, type: email, host: h, username: u, password_file: /run/secrets/vigil-smtp-password, starttls: none, from: a@b.c, to: [d@e.f]}\n", []string{"alerts[0].starttls: none would send the password in clear text"}},
+		{"email 465 without TLS", head + "alerts:\n  - {name: a, type: email, host: h, port: 465, starttls: none, from: a@b.c, to: [d@e.f]}\n", []string{"alerts[0].starttls: port 465 speaks TLS from the first byte"}},
 		{"auto_fix", head + "auto_fix:\n  - {rule: root-acess-key, mode: fix, min_idle: 1h, accounts: [1], ous: [x]}\n", []string{
 			`auto_fix[0].rule: "root-acess-key" is not a rule vigil fix can fix (root-access-key, root-signing-certificate); did you mean "root-access-key"?`,
 			`auto_fix[0].mode: "fix": want plan`,

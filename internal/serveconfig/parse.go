@@ -796,6 +796,9 @@ func (p *parser) alerts(v *yaml.Node, path string) []Alert {
 			case a.SMTP.Username == "" && hasPass && seen["username"] == nil:
 				p.errorf(n, ip, "a password needs a username")
 			}
+			if a.SMTP.StartTLS == StartTLSNone && a.SMTP.ImplicitTLS() {
+				p.errorf(seen["starttls"], join(ip, "starttls"), "port 465 speaks TLS from the first byte: starttls: none does not apply")
+			}
 			if a.SMTP.StartTLS == StartTLSNone && hasPass {
 				p.errorf(seen["starttls"], join(ip, "starttls"), "none would send the password in clear text: use require")
 			}

@@ -153,7 +153,8 @@ type Alert struct {
 
 // SMTP is where an email channel sends, and to whom.
 type SMTP struct {
-	// Host and Port of the submission server (default port 587).
+	// Host and Port of the submission server (default port 587; on 465
+	// TLS starts with the connection, see ImplicitTLS).
 	Host     string
 	Port     int
 	Username string
@@ -164,6 +165,10 @@ type SMTP struct {
 	// or "none" (plain SMTP, for a relay on localhost only).
 	StartTLS string
 }
+
+// ImplicitTLS reports whether the server speaks TLS from the first byte:
+// port 465 (SMTPS, RFC 8314), rather than upgrading with STARTTLS.
+func (s SMTP) ImplicitTLS() bool { return s.Port == 465 }
 
 // StartTLS modes.
 const (

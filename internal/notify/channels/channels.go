@@ -91,7 +91,8 @@ func New(ctx context.Context, a serveconfig.Alert, deps Deps) (notify.Sender, er
 		return email.New(email.Config{
 			Host: a.SMTP.Host, Port: a.SMTP.Port, Username: a.SMTP.Username, Password: a.SMTP.Password.Value(),
 			From: a.SMTP.From, To: a.SMTP.To, NoStartTLS: a.SMTP.StartTLS == serveconfig.StartTLSNone,
-			TLSConfig: deps.SMTPTLS, Clock: deps.Clock,
+			ImplicitTLS: a.SMTP.ImplicitTLS(),
+			TLSConfig:   deps.SMTPTLS, Clock: deps.Clock,
 		})
 	case serveconfig.TypeSNS:
 		if deps.AWSConfig == nil {

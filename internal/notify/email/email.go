@@ -47,6 +47,9 @@ type Config struct {
 	// NoStartTLS sends in clear text: only for a relay on localhost.
 	// Without it a server that does not offer STARTTLS is refused.
 	NoStartTLS bool
+	// ImplicitTLS speaks TLS from the first byte (SMTPS, port 465, which
+	// RFC 8314 prefers) instead of upgrading with STARTTLS.
+	ImplicitTLS bool
 	// TLSConfig verifies the server; nil means the system's roots and
 	// Host as the server name.
 	TLSConfig *tls.Config
@@ -68,6 +71,8 @@ func New(c Config) (*Sender, error) {
 		return nil, errors.New("email: a username needs a password")
 	case c.NoStartTLS && c.Username != "":
 		return nil, errors.New("email: refusing to send a password without STARTTLS")
+	case c.NoStartTLS && c.ImplicitTLS:
+		return nil, errors.New("email: implicit TLS and no STARTTLS contradict each other")
 	}
 	for _, a := range append([]string{c.From}, c.To...) {
 		if strings.ContainsAny(a, "\r\n<>,") {
@@ -100,8 +105,15 @@ func (s *Sender) Send(ctx context.Context, d notify.Delivery) error {
 
 func (s *Sender) submit(ctx context.Context, msg []byte) error {
 	addr := net.JoinHostPort(s.c.Host, strconv.Itoa(s.c.Port))
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	var conn net.Conn
+	var err error
+	if s.c.ImplicitTLS {
+		d := tls.Dialer{Config: s.tlsConfig()}
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -118,19 +130,13 @@ func (s *Sender) submit(ctx context.Context, msg []byte) error {
 	if err := c.Hello(s.c.HelloName); err != nil {
 		return fmt.Errorf("EHLO: %w", err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && !s.c.NoStartTLS {
-		cfg := s.c.TLSConfig
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		cfg = cfg.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName = s.c.Host
-		}
-		if err := c.StartTLS(cfg); err != nil {
+	switch ok, _ := c.Extension("STARTTLS"); {
+	case s.c.ImplicitTLS, s.c.NoStartTLS:
+	case ok:
+		if err := c.StartTLS(s.tlsConfig()); err != nil {
 			return fmt.Errorf("STARTTLS: %w", err)
 		}
-	} else if !s.c.NoStartTLS {
+	default:
 		return errNoStartTLS
 	}
 	if s.c.Username != "" {
@@ -157,6 +163,18 @@ func (s *Sender) submit(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("DATA: %w", err)
 	}
 	return c.Quit()
+}
+
+func (s *Sender) tlsConfig() *tls.Config {
+	cfg := s.c.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	cfg = cfg.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = s.c.Host
+	}
+	return cfg
 }
 
 var errNoStartTLS = errors.New("the server does not offer STARTTLS (set starttls: none only for a relay on localhost)")

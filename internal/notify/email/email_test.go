@@ -124,6 +124,12 @@ func (s *session) Reset()        {}
 func (s *session) Logout() error { return nil }
 
 func startServer(t *testing.T, cert *tls.Certificate) (*server, int) {
+	return startServerMode(t, cert, false)
+}
+
+// startServerMode starts the server; implicit speaks TLS from the first
+// byte (SMTPS).
+func startServerMode(t *testing.T, cert *tls.Certificate, implicit bool) (*server, int) {
 	t.Helper()
 	rec := &server{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: rec, conn: c}, nil }))
@@ -135,9 +141,13 @@ func startServer(t *testing.T, cert *tls.Certificate) (*server, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if implicit {
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return rec, ln.Addr().(*net.TCPAddr).Port
+	return rec, port
 }
 
 func delivery() notify.Delivery {
@@ -329,5 +339,22 @@ func TestNewRefuses(t *testing.T) {
 		if _, err := email.New(c); err == nil {
 			t.Errorf("New(%+v) accepted", c)
 		}
+	}
+}
+
+// TestImplicitTLS: SMTPS (port 465 style) speaks TLS from the first byte.
+func TestImplicitTLS(t *testing.T) {
+	cert, pool := certificate(t)
+	rec, port := startServerMode(t, &cert, true)
+	s, err := email.New(email.Config{Host: "127.0.0.1", Port: port, Username: user, Password: password, From: "a@b.c", To: []string{"d@e.f"},
+		ImplicitTLS: true, TLSConfig: &tls.Config{RootCAs: pool}, Clock: testclock.Manual()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(t.Context(), delivery()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.messages) != 1 || !rec.messages[0].tls || rec.messages[0].user != user {
+		t.Errorf("received %+v", rec.messages)
 	}
 }
