@@ -64,16 +64,26 @@ func (t Transition) rank() int {
 type Finding struct {
 	// ID is the store's stable identifier of the finding (one per
 	// account, rule and resource).
-	ID          string        `json:"id"`
-	AccountID   string        `json:"account_id"`
-	AccountName string        `json:"account_name,omitempty"`
-	RuleID      string        `json:"rule_id"`
-	Resource    string        `json:"resource"`
-	Severity    rule.Severity `json:"severity"`
+	ID          string `json:"id"`
+	AccountID   string `json:"account_id"`
+	AccountName string `json:"account_name,omitempty"`
+	RuleID      string `json:"rule_id"`
+	// Title is the rule's title, when the sender knows it.
+	Title    string        `json:"title,omitempty"`
+	Resource string        `json:"resource"`
+	Severity rule.Severity `json:"severity"`
 	// Status is the latest result's status.
-	Status   rule.Status     `json:"status"`
+	Status rule.Status `json:"status"`
+	// State is the finding's state after the transition (open, resolved,
+	// suppressed, gone), when the sender knows it.
+	State    string          `json:"state,omitempty"`
 	Message  string          `json:"message"`
 	Evidence []rule.Evidence `json:"evidence,omitempty"`
+	// FirstSeen, LastSeen and Regressions are the finding's history, when
+	// known.
+	FirstSeen   time.Time `json:"first_seen,omitzero"`
+	LastSeen    time.Time `json:"last_seen,omitzero"`
+	Regressions int       `json:"regressions,omitempty"`
 	// Link is where a reader sees the finding (the dashboard, or the
 	// rule's knowledge page); empty when there is none.
 	Link string `json:"link,omitempty"`
@@ -83,8 +93,11 @@ type Finding struct {
 type Event struct {
 	Transition Transition `json:"transition"`
 	// At is when the transition happened (the scan's time).
-	At      time.Time `json:"at"`
-	Finding Finding   `json:"finding"`
+	At time.Time `json:"at"`
+	// Detail says more about this transition when there is more to say:
+	// the suppression that expired, what a fix did or would do.
+	Detail  string  `json:"detail,omitempty"`
+	Finding Finding `json:"finding"`
 }
 
 // Delivery is what one channel is sent at once: every event of one scan

@@ -128,7 +128,7 @@ func TestRetryable(t *testing.T) {
 func TestText(t *testing.T) {
 	asOf := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	d := notify.Delivery{ID: "dlv-1", Channel: "secops", Events: []notify.Event{
-		{Transition: notify.Resolved, At: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Finding: notify.Finding{AccountID: "444455556666", RuleID: "root-mfa", Severity: rule.High, Message: "MFA on"}},
+		{Transition: notify.Resolved, At: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Detail: "resolved after 3d 4h", Finding: notify.Finding{AccountID: "444455556666", RuleID: "root-mfa", Title: "Root user has no MFA", Severity: rule.High, Message: "MFA on", Regressions: 2}},
 		{Transition: notify.New, At: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Finding: notify.Finding{
 			AccountID: "111122223333", AccountName: "prod\x1b[31m\nX-Injected: 1", RuleID: "root-access-key", Resource: "arn:aws:iam::111122223333:root",
 			Severity: rule.Critical, Message: "The root user has an access key.", Link: "https://vigil.example.com/findings/f1",
@@ -147,7 +147,10 @@ NEW  critical  root-access-key  prod [31m X-Injected: 1 (111122223333)
   link: https://vigil.example.com/findings/f1
 
 RESOLVED  high  root-mfa  444455556666
+  Root user has no MFA
   MFA on
+  resolved after 3d 4h
+  regressions: 2
   at: 2026-11-26 12:00:00 UTC
 
 Delivery dlv-1

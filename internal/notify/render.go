@@ -70,6 +70,9 @@ func Text(d Delivery) string {
 	for _, e := range events {
 		f := e.Finding
 		fmt.Fprintf(&b, "\n%s  %s  %s  %s\n", strings.ToUpper(string(e.Transition)), f.Severity, OneLine(f.RuleID), OneLine(AccountLabel(f)))
+		if f.Title != "" {
+			fmt.Fprintf(&b, "  %s\n", OneLine(f.Title))
+		}
 		if f.Resource != "" {
 			fmt.Fprintf(&b, "  resource: %s\n", OneLine(f.Resource))
 		}
@@ -78,6 +81,12 @@ func Text(d Delivery) string {
 		}
 		for _, ev := range f.Evidence {
 			fmt.Fprintf(&b, "  evidence: %s\n", EvidenceLine(ev))
+		}
+		if e.Detail != "" {
+			fmt.Fprintf(&b, "  %s\n", OneLine(e.Detail))
+		}
+		if f.Regressions > 0 {
+			fmt.Fprintf(&b, "  regressions: %d\n", f.Regressions)
 		}
 		if !e.At.IsZero() {
 			fmt.Fprintf(&b, "  at: %s\n", e.At.UTC().Format("2006-01-02 15:04:05 MST"))

@@ -281,7 +281,9 @@ var page = template.Must(template.New("alert").Funcs(template.FuncMap{
 <h2>Vigil: {{.Counts}}</h2>
 {{range .Events}}<table style="border-left:4px solid {{if eq .Transition "resolved" "fixed"}}#2e7d32{{else}}#c62828{{end}};margin:0 0 12px;padding-left:8px">
 <tr><td><b>{{upper (printf "%s" .Transition)}}</b> &middot; {{.Finding.Severity}} &middot; <code>{{.Finding.RuleID}}</code> &middot; {{account .Finding}}</td></tr>
+{{if .Finding.Title}}<tr><td><i>{{.Finding.Title}}</i></td></tr>{{end}}
 {{if .Finding.Resource}}<tr><td><code>{{.Finding.Resource}}</code></td></tr>{{end}}
+{{if .Detail}}<tr><td>{{.Detail}}</td></tr>{{end}}
 {{if .Finding.Message}}<tr><td>{{.Finding.Message}}</td></tr>{{end}}
 {{range .Finding.Evidence}}<tr><td style="color:#555">evidence: {{evidence .}}</td></tr>{{end}}
 {{with safeLink .Finding.Link}}<tr><td><a href="{{.}}">Open the finding</a></td></tr>{{end}}

@@ -102,8 +102,14 @@ func detail(e notify.Event) string {
 	f := e.Finding
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%s* · %s · `%s` · %s", strings.ToUpper(string(e.Transition)), f.Severity, code(f.RuleID), escape(notify.AccountLabel(f)))
+	if f.Title != "" {
+		fmt.Fprintf(&b, "\n_%s_", strings.ReplaceAll(escape(f.Title), "_", " "))
+	}
 	if f.Resource != "" {
 		fmt.Fprintf(&b, "\n`%s`", code(f.Resource))
+	}
+	if e.Detail != "" {
+		fmt.Fprintf(&b, "\n%s", escape(e.Detail))
 	}
 	if f.Message != "" {
 		fmt.Fprintf(&b, "\n%s", escape(notify.OneLine(f.Message)))

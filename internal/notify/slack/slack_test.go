@@ -42,10 +42,14 @@ func small() notify.Delivery {
 	hostile.RuleID = "root-mfa"
 	hostile.Message = "MFA is off\n*bold* <https://evil.example.com|click>"
 	hostile.Link = "https://vigil.example.com/f?a=1&b=2"
+	hostile.Title = "Root user has no MFA"
+	suppressed := finding(4, rule.Critical)
+	suppressed.Title = "Root user has access keys"
 	return notify.Delivery{ID: "dlv-1", Channel: "slack", At: at, Events: []notify.Event{
 		{Transition: notify.Resolved, At: at, Finding: finding(3, rule.Critical)},
 		{Transition: notify.New, At: at, Finding: finding(1, rule.Critical)},
 		{Transition: notify.Regressed, At: at, Finding: hostile},
+		{Transition: notify.SuppressionExpired, At: at, Detail: "suppression by alice@example.com (accepted until the migration, ticket SEC-12) ended 2026-11-25", Finding: suppressed},
 	}}
 }
 
@@ -103,7 +107,7 @@ func TestNamesFindings(t *testing.T) {
 	text := allText(slack.Build(small()))
 	for _, want := range []string{"member-001 (100000000001)", "`root-access-key`", "`arn:aws:iam::100000000001:root`",
 		"> iam:GetAccountSummary AccountAccessKeysPresent=1", "<https://vigil.example.com/findings/f-001|Open the finding>",
-		"*REGRESSED*", "*RESOLVED*", "Delivery dlv-1"} {
+		"*REGRESSED*", "*RESOLVED*", "*SUPPRESSION_EXPIRED*", "_Root user has no MFA_", "suppression by alice@example.com", "Delivery dlv-1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("message lacks %q:\n%s", want, text)
 		}

@@ -27,8 +27,8 @@ func delivery() notify.Delivery {
 	return notify.Delivery{ID: "dlv-7f3a", Channel: "secops", At: at, Events: []notify.Event{{
 		Transition: notify.New, At: at,
 		Finding: notify.Finding{
-			ID: "f-1", AccountID: "444455556666", AccountName: "prod", RuleID: "root-access-key",
-			Resource: "arn:aws:iam::444455556666:root", Severity: rule.Critical, Status: rule.Fail,
+			ID: "f-1", AccountID: "444455556666", AccountName: "prod", RuleID: "root-access-key", Title: "Root user has access keys",
+			Resource: "arn:aws:iam::444455556666:root", Severity: rule.Critical, Status: rule.Fail, State: "open",
 			Message:  "The root user has an active access key.",
 			Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}},
 			Link:     "https://vigil.example.com/findings/f-1",
@@ -149,11 +149,13 @@ func TestBodyJSON(t *testing.T) {
 	d := delivery()
 	d.At = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	d.Events[0].At = d.At
+	d.Events[0].Finding.FirstSeen = d.At
+	d.Events[0].Finding.LastSeen = d.At
 	b, err := webhook.Encode(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"schema":"vigil.alert","version":1,"delivery_id":"dlv-7f3a","channel":"secops","created_at":"2026-11-26T12:00:00Z","summary":"1 new","transitions":[{"transition":"new","at":"2026-11-26T12:00:00Z","finding":{"id":"f-1","account_id":"444455556666","account_name":"prod","rule_id":"root-access-key","resource":"arn:aws:iam::444455556666:root","severity":"critical","status":"FAIL","message":"The root user has an active access key.","evidence":[{"source":"iam:GetAccountSummary","key":"AccountAccessKeysPresent","value":"1"}],"link":"https://vigil.example.com/findings/f-1"}}]}`
+	want := `{"schema":"vigil.alert","version":1,"delivery_id":"dlv-7f3a","channel":"secops","created_at":"2026-11-26T12:00:00Z","summary":"1 new","transitions":[{"transition":"new","at":"2026-11-26T12:00:00Z","finding":{"id":"f-1","account_id":"444455556666","account_name":"prod","rule_id":"root-access-key","title":"Root user has access keys","resource":"arn:aws:iam::444455556666:root","severity":"critical","status":"FAIL","state":"open","message":"The root user has an active access key.","evidence":[{"source":"iam:GetAccountSummary","key":"AccountAccessKeysPresent","value":"1"}],"first_seen":"2026-11-26T12:00:00Z","last_seen":"2026-11-26T12:00:00Z","link":"https://vigil.example.com/findings/f-1"}}]}`
 	if string(b) != want {
 		t.Errorf("body\n got %s\nwant %s", b, want)
 	}
