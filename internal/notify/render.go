@@ -36,6 +36,9 @@ func Counts(events []Event) string {
 	return strings.Join(parts, ", ")
 }
 
+// Label is the transition as a heading: "SUPPRESSION EXPIRED".
+func (t Transition) Label() string { return strings.ToUpper(strings.ReplaceAll(string(t), "_", " ")) }
+
 // AccountLabel is "name (id)", or the ID alone when the name is unknown.
 func AccountLabel(f Finding) string {
 	if f.AccountName == "" || f.AccountName == f.AccountID {
@@ -69,7 +72,7 @@ func Text(d Delivery) string {
 	fmt.Fprintf(&b, "Vigil alert for %s: %s\n", OneLine(d.Channel), Counts(events))
 	for _, e := range events {
 		f := e.Finding
-		fmt.Fprintf(&b, "\n%s  %s  %s  %s\n", strings.ToUpper(string(e.Transition)), f.Severity, OneLine(f.RuleID), OneLine(AccountLabel(f)))
+		fmt.Fprintf(&b, "\n%s  %s  %s  %s\n", e.Transition.Label(), f.Severity, OneLine(f.RuleID), OneLine(AccountLabel(f)))
 		if f.Title != "" {
 			fmt.Fprintf(&b, "  %s\n", OneLine(f.Title))
 		}

@@ -267,7 +267,6 @@ func safeID(s string) string {
 }
 
 var page = template.Must(template.New("alert").Funcs(template.FuncMap{
-	"upper":    strings.ToUpper,
 	"account":  notify.AccountLabel,
 	"evidence": notify.EvidenceLine,
 	"safeLink": func(s string) string {
@@ -280,7 +279,7 @@ var page = template.Must(template.New("alert").Funcs(template.FuncMap{
 <html><body style="font-family:sans-serif">
 <h2>Vigil: {{.Counts}}</h2>
 {{range .Events}}<table style="border-left:4px solid {{if eq .Transition "resolved" "fixed"}}#2e7d32{{else}}#c62828{{end}};margin:0 0 12px;padding-left:8px">
-<tr><td><b>{{upper (printf "%s" .Transition)}}</b> &middot; {{.Finding.Severity}} &middot; <code>{{.Finding.RuleID}}</code> &middot; {{account .Finding}}</td></tr>
+<tr><td><b>{{.Transition.Label}}</b> &middot; {{.Finding.Severity}} &middot; <code>{{.Finding.RuleID}}</code> &middot; {{account .Finding}}</td></tr>
 {{if .Finding.Title}}<tr><td><i>{{.Finding.Title}}</i></td></tr>{{end}}
 {{if .Finding.Resource}}<tr><td><code>{{.Finding.Resource}}</code></td></tr>{{end}}
 {{if .Detail}}<tr><td>{{.Detail}}</td></tr>{{end}}

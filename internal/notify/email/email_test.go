@@ -221,7 +221,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("text part lacks %q:\n%s", want, parts["text/plain"])
 		}
 	}
-	for _, want := range []string{"prod &lt;ops&gt; &amp; co (444455556666)", `<a href="https://vigil.example.com/findings/f-1">`, "<code>root-access-key</code>", "evidence: iam:GetAccountSummary AccountAccessKeysPresent=1"} {
+	for _, want := range []string{"<b>NEW</b>", "<b>RESOLVED</b>", "prod &lt;ops&gt; &amp; co (444455556666)", `<a href="https://vigil.example.com/findings/f-1">`, "<code>root-access-key</code>", "evidence: iam:GetAccountSummary AccountAccessKeysPresent=1"} {
 		if !strings.Contains(parts["text/html"], want) {
 			t.Errorf("HTML part lacks %q:\n%s", want, parts["text/html"])
 		}

@@ -101,7 +101,7 @@ func Build(d notify.Delivery) Message {
 func detail(e notify.Event) string {
 	f := e.Finding
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%s* · %s · `%s` · %s", strings.ToUpper(string(e.Transition)), f.Severity, code(f.RuleID), escape(notify.AccountLabel(f)))
+	fmt.Fprintf(&b, "*%s* · %s · `%s` · %s", e.Transition.Label(), f.Severity, code(f.RuleID), escape(notify.AccountLabel(f)))
 	if f.Title != "" {
 		fmt.Fprintf(&b, "\n_%s_", strings.ReplaceAll(escape(f.Title), "_", " "))
 	}
@@ -126,7 +126,7 @@ func detail(e notify.Event) string {
 // compact is one event on one line.
 func compact(e notify.Event) string {
 	f := e.Finding
-	s := fmt.Sprintf("• *%s* %s `%s` %s", e.Transition, f.Severity, code(f.RuleID), escape(notify.AccountLabel(f)))
+	s := fmt.Sprintf("• *%s* %s `%s` %s", strings.ReplaceAll(string(e.Transition), "_", " "), f.Severity, code(f.RuleID), escape(notify.AccountLabel(f)))
 	if f.Resource != "" {
 		s += " `" + code(f.Resource) + "`"
 	}

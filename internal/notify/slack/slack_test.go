@@ -107,7 +107,7 @@ func TestNamesFindings(t *testing.T) {
 	text := allText(slack.Build(small()))
 	for _, want := range []string{"member-001 (100000000001)", "`root-access-key`", "`arn:aws:iam::100000000001:root`",
 		"> iam:GetAccountSummary AccountAccessKeysPresent=1", "<https://vigil.example.com/findings/f-001|Open the finding>",
-		"*REGRESSED*", "*RESOLVED*", "*SUPPRESSION_EXPIRED*", "_Root user has no MFA_", "suppression by alice@example.com", "Delivery dlv-1"} {
+		"*REGRESSED*", "*RESOLVED*", "*SUPPRESSION EXPIRED*", "_Root user has no MFA_", "suppression by alice@example.com", "Delivery dlv-1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("message lacks %q:\n%s", want, text)
 		}
