@@ -39,7 +39,6 @@ type Server struct {
 	sessions  map[string]*session     // issued by AssumeRole and AssumeRoot
 	reports   map[string]*reportState // per account ID
 	trusted   map[string]time.Time    // trusted-access service principal → date enabled
-	sns       *snsState               // sns.go
 	clock     func() time.Time
 	rng       *rand.Rand
 	faults    []*faultRule
@@ -53,6 +52,8 @@ type Server struct {
 	held        map[*request]Call
 	heldChanged chan struct{}
 	holds       int
+
+	sns *snsState // sns.go
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -696,6 +697,8 @@ type handlerFunc func(*Server, *request) (any, *apiError)
 // lookupHandler is the emulator's complete list of operations.
 func lookupHandler(service, action string) handlerFunc {
 	switch service {
+	case "sns":
+		return snsHandlers[action]
 	case "iam":
 		return iamHandlers[action]
 	case "sts":
@@ -704,8 +707,6 @@ func lookupHandler(service, action string) handlerFunc {
 		return orgsHandlers[action]
 	case "cloudtrail":
 		return trailHandlers[action]
-	case "sns":
-		return snsHandlers[action]
 	}
 	return nil
 }
