@@ -202,9 +202,15 @@ func summaryFrom(m map[string]int32) *snapshot.Summary {
 	}
 }
 
+// iamMaxItems is the largest page IAM's list calls return.
+const iamMaxItems = 1000
+
 func listVirtualMFA(ctx context.Context, c IAM) ([]iamtypes.VirtualMFADevice, error) {
 	var all []iamtypes.VirtualMFADevice
-	p := iam.NewListVirtualMFADevicesPaginator(c, &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned})
+	// One device per user with virtual MFA: IAM's largest page (1,000,
+	// against a default of 100) keeps the calls per account from growing
+	// with users.
+	p := iam.NewListVirtualMFADevicesPaginator(c, &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned, MaxItems: aws.Int32(iamMaxItems)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -373,7 +373,7 @@ func (s *orgRun) discover(ctx context.Context, q *queue) error {
 // everything, the gap that stopped it, or an error when the very first
 // page failed: then the caller cannot list the organisation at all.
 func (s *orgRun) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
-	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
+	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
 	for pages := 0; p.HasMorePages(); pages++ {
 		pctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		page, err := p.NextPage(pctx)
