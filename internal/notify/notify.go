@@ -189,3 +189,26 @@ func DeliveryID(parts ...string) string {
 	}
 	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h.Sum(nil)[:15]))
 }
+
+// Deliveries splits the events of one source — a scan, a suppression
+// expiry sweep — into one delivery per channel that takes any of them
+// (filters by channel name), each a digest of all it takes, with an ID
+// from DeliveryID(channel, source): making them again for the same source
+// gives the same IDs. Deliveries come in channel-name order; a channel
+// that takes nothing gets none.
+func Deliveries(source string, at time.Time, events []Event, filters map[string]Filter) []Delivery {
+	names := make([]string, 0, len(filters))
+	for name := range filters {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []Delivery
+	for _, name := range names {
+		taken := Ordered(filters[name].Apply(events))
+		if len(taken) == 0 {
+			continue
+		}
+		out = append(out, Delivery{ID: DeliveryID(name, source), Channel: name, At: at, Events: taken})
+	}
+	return out
+}

@@ -184,3 +184,34 @@ func TestDeliveryID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestDeliveries(t *testing.T) {
+	at := testclock.Ref()
+	events := []notify.Event{
+		event(notify.Resolved, rule.High, "1", "a"),
+		event(notify.New, rule.Critical, "2", "a"),
+		event(notify.New, rule.Low, "3", "a"),
+	}
+	filters := map[string]notify.Filter{
+		"slack":  {},
+		"pager":  {On: []notify.Transition{notify.New}, MinSeverity: rule.Critical},
+		"silent": {On: []notify.Transition{notify.Fixed}},
+	}
+	got := notify.Deliveries("scan-7", at, events, filters)
+	if len(got) != 2 || got[0].Channel != "pager" || got[1].Channel != "slack" {
+		t.Fatalf("deliveries %+v", got)
+	}
+	if len(got[0].Events) != 1 || got[0].Events[0].Finding.AccountID != "2" || len(got[1].Events) != 3 || got[1].Events[0].Transition != notify.New {
+		t.Errorf("events %+v", got)
+	}
+	if got[0].ID != notify.DeliveryID("pager", "scan-7") || !got[0].At.Equal(at) {
+		t.Errorf("ID %q at %v", got[0].ID, got[0].At)
+	}
+	again := notify.Deliveries("scan-7", at, events, filters)
+	if again[1].ID != got[1].ID {
+		t.Error("the same source gives other IDs")
+	}
+	if other := notify.Deliveries("scan-8", at, events, filters); other[1].ID == got[1].ID {
+		t.Error("another source gives the same ID")
+	}
+}
