@@ -181,7 +181,7 @@ schedules:
 func TestScans(t *testing.T) {
 	cfg, err := Parse("/cfg/c.yaml", []byte(`version: 1
 schedules:
-  - {name: own, every: 1h, scan: {}}
+  - {name: own, every: 1h, scan: {accounts: [], ou: [], assume_root: false}}
   - {name: several, every: 1h, scan: {profiles: [a, b], parallel: 4, account_timeout: 2m}}
   - {name: file, every: 1h, scan: {targets_file: accounts.yaml}}
   - {name: mgmt, every: 1h, scan: {org: true, profile: mgmt, assume_root: true, ou: [Workloads/Prod], accounts: [012345678901], exclude: ["111122223333"]}}

@@ -580,8 +580,9 @@ func (p *parser) scan(v *yaml.Node, path string) Scan {
 		return s
 	}
 	if !s.Org {
-		for _, k := range []string{"assume_root", "role", "ou", "accounts", "exclude"} {
-			if seen[k] != nil && !(k == "assume_root" && !s.AssumeRoot) {
+		// An empty list or assume_root: false asks for nothing: harmless.
+		for k, set := range map[string]bool{"assume_root": s.AssumeRoot, "role": s.Role != "", "ou": len(s.OUs) > 0, "accounts": len(s.Accounts) > 0, "exclude": len(s.Exclude) > 0} {
+			if seen[k] != nil && set {
 				p.errorf(seen[k], join(path, k), "needs org: true")
 			}
 		}
