@@ -242,7 +242,7 @@ func Post(ctx context.Context, client *http.Client, channel, target string, body
 	if resp.StatusCode >= 300 {
 		text = notify.OneLine(redact.Text(strings.TrimSpace(string(excerpt))))
 		if len(text) > 200 {
-			text = text[:200] + "…"
+			text = strings.ToValidUTF8(text[:200], "") + "…"
 		}
 	}
 	return notify.HTTPStatus(channel, resp.StatusCode, resp.Header.Get("Retry-After"), text)
