@@ -512,3 +512,26 @@ alerts:
 		t.Error("the secret file's trailing newline is not trimmed")
 	}
 }
+
+func TestDatabaseLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"/var/lib/vigil/vigil.db":                         "/var/lib/vigil/vigil.db",
+		"postgres://vigil:hunter2@db:5432/vigil":          "postgres://[REDACTED]@db:5432/vigil",
+		"postgres://db/vigil?user=v&password=hunter2&x=1": "postgres://db/vigil?user=v&password=[REDACTED]&x=1",
+		"postgresql://db/vigil?sslmode=require":           "postgresql://db/vigil?sslmode=require",
+	} {
+		c := &Config{Database: in}
+		if got := c.DatabaseLabel(); got != want {
+			t.Errorf("DatabaseLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	env := testEnv()
+	env.Getenv = func(string) string { return "postgres://vigil:hunter2@db/vigil" }
+	cfg, err := Parse("c.yaml", []byte("version: 1\ndatabase_env: VIGIL_DATABASE_URL\n"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "postgres://vigil:hunter2@db/vigil" || strings.Contains(cfg.DatabaseLabel(), "hunter2") {
+		t.Errorf("Database %q, label %q", cfg.Database, cfg.DatabaseLabel())
+	}
+}
