@@ -535,3 +535,12 @@ func TestDatabaseLabel(t *testing.T) {
 		t.Errorf("Database %q, label %q", cfg.Database, cfg.DatabaseLabel())
 	}
 }
+
+func BenchmarkParseExample(b *testing.B) {
+	env := testEnv()
+	for b.Loop() {
+		if _, err := Parse("vigil.yaml", []byte(ExampleConfig), env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -380,3 +380,16 @@ func TestHTMLDigest(t *testing.T) {
 		t.Errorf("the compact list is missing or wrong")
 	}
 }
+
+// BenchmarkBuild5000: the email of 5,000 transitions, text and HTML.
+func BenchmarkBuild5000(b *testing.B) {
+	d := notify.Delivery{ID: "d", Channel: "mail"}
+	for i := range 5000 {
+		d.Events = append(d.Events, notify.Event{Transition: notify.New, Finding: notify.Finding{AccountID: fmt.Sprintf("%012d", i), RuleID: "root-access-key", Resource: "arn:aws:iam::000000000000:root", Severity: rule.Critical, Message: "The root user has an active access key."}})
+	}
+	for b.Loop() {
+		if _, err := email.Build(d, "a@b.c", []string{"d@e.f"}, time.Unix(0, 0)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
