@@ -59,6 +59,8 @@ type Server struct {
 	held        map[*request]Call
 	heldChanged chan struct{}
 	holds       int
+
+	sns *snsState // sns.go
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -618,6 +620,8 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		r.service = "iam"
 	case version == "2011-06-15", version == "" && r.scopeSvc == "sts":
 		r.service, r.namespace = "sts", stsNamespace
+	case version == "2010-03-31", version == "" && r.scopeSvc == "sns":
+		r.service, r.namespace = "sns", snsNamespace
 	default:
 		if r.scopeSvc == "sts" {
 			r.namespace = stsNamespace
@@ -736,6 +740,8 @@ type handlerFunc func(*Server, *request) (any, *apiError)
 // lookupHandler is the emulator's complete list of operations.
 func lookupHandler(service, action string) handlerFunc {
 	switch service {
+	case "sns":
+		return snsHandlers[action]
 	case "iam":
 		return iamHandlers[action]
 	case "sts":
@@ -752,7 +758,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
