@@ -85,6 +85,16 @@ func collectOptions(c collect.Options, clk clock.Clock, now func() time.Time) co
 	return c
 }
 
+// knownIdentity is who the reach's config signs as, when the run already
+// learnt it and it is in the account being read; nil otherwise, and the
+// collection asks sts:GetCallerIdentity.
+func knownIdentity(r Reach) *collect.Identity {
+	if r.CallerARN == "" || r.CallerUserID == "" || collect.AccountOfARN(r.CallerARN) != r.AccountID {
+		return nil
+	}
+	return &collect.Identity{Account: r.AccountID, ARN: r.CallerARN, UserID: r.CallerUserID}
+}
+
 // collector is the visitor of a scan: the single-account collection,
 // through whichever way in the run found.
 func collector(o collect.Options) Visitor[snapshot.Account] {
@@ -110,6 +120,7 @@ func collectReached(ctx context.Context, r Reach, o collect.Options) snapshot.Ac
 	case r.Unreachable != nil:
 		acct.AddGap(*r.Unreachable)
 	case access.Method == snapshot.AccessDirect, access.Method == snapshot.AccessAssumeRole:
+		o.Identity = knownIdentity(r)
 		acct = collectAccount(ctx, collect.NewClients(collect.ForAccount(r.Config, r.AccountID)), o, acct)
 	case access.Method == snapshot.AccessAssumeRoot:
 		access.RoleARN = collect.TaskPolicyARN(r.Partition, collect.AuditTaskPolicy)
