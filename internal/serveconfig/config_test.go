@@ -449,6 +449,20 @@ func TestREADME(t *testing.T) {
 		t.Fatal("README lacks the sections Configuring `vigil serve` and Alerts")
 	}
 	section := readme[start:end]
+	alerts := readme[end:]
+	if i := strings.Index(alerts, "\n## "); i >= 0 {
+		alerts = alerts[:i]
+	}
+	for _, tr := range notify.TransitionNames() {
+		if !strings.Contains(alerts, "| `"+tr+"` |") {
+			t.Errorf("the README's Alerts section does not explain the transition %s", tr)
+		}
+	}
+	for _, typ := range []string{TypeWebhook, TypeSlack, TypeEmail, TypeSNS} {
+		if !strings.Contains(alerts, "| `"+typ+"` |") {
+			t.Errorf("the README's Alerts section does not explain the channel type %s", typ)
+		}
+	}
 	blocks := func(lang string) []string {
 		var out []string
 		for _, part := range strings.Split(section, "```"+lang+"\n")[1:] {
