@@ -34,7 +34,7 @@ type Block struct {
 	// appears in every page that includes the fragment). Go blocks have no
 	// ID; Snippet names their source file instead.
 	ID      string
-	Lang    string // sh, json, go or text
+	Lang    string // sh, python, json, go or text
 	File    string // json: the file name the commands read it from
 	Snippet string // go: the file in internal/kb/snippets
 	Code    string
