@@ -165,9 +165,13 @@ func block(n *ast.FencedCodeBlock, src []byte, path []string, line int) (Block, 
 		}
 	}
 	switch b.Lang {
-	case "sh", "python":
+	case "sh":
 		if b.ID == "" || b.File != "" || b.Snippet != "" {
-			return Block{}, fmt.Errorf("a %s block needs an id and nothing else", b.Lang)
+			return Block{}, errors.New("a sh block needs an id and nothing else")
+		}
+	case "python":
+		if b.ID == "" || !strings.HasSuffix(b.File, ".py") || b.Snippet != "" {
+			return Block{}, errors.New("a python block needs an id and the file=NAME.py the page tells the reader to save it as")
 		}
 	case "json":
 		if b.ID == "" || b.File == "" || b.Snippet != "" {

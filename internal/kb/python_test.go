@@ -201,7 +201,8 @@ func runPyProcedure(t *testing.T, py pythonRun, blocks map[string]kb.Block, file
 		if !ok {
 			t.Fatalf("step %d: no python block %s in any page", i+1, s.block)
 		}
-		script := filepath.Join(dir, strings.ReplaceAll(s.block, "/", "_")+".py")
+		// Saved under the name the page gives it, as the reader would.
+		script := filepath.Join(dir, b.File)
 		if err := os.WriteFile(script, []byte(b.Code), 0o644); err != nil {
 			t.Fatal(err)
 		}
