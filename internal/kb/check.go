@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -32,6 +33,7 @@ var (
 	// The mistakes published Python makes: acting on an IAM user called
 	// root instead of the root user, and keys written into the script.
 	pyRootUserName = regexp.MustCompile(`UserName\s*=\s*["']root["']`)
+	scriptName     = regexp.MustCompile(`\b[A-Za-z0-9_]+\.py\b`)
 	pyCredentials  = regexp.MustCompile(`aws_(?:secret_access_key|access_key_id|session_token)\s*=\s*["']|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)
 )
 
@@ -75,15 +77,31 @@ func (p *Page) check(links map[string]bool) error {
 	checkEmpty(root, bad)
 
 	var path []string
+	// What each H3 holds, for the rule that AWS CLI commands come with Python.
+	type h3 struct {
+		sh, python int
+		line       int
+		scripts    []string // inline code naming a .py file
+	}
+	var order []string
+	sections := map[string]*h3{}
+	section := func() *h3 {
+		key := strings.Join(path[:min(2, len(path))], " > ")
+		if sections[key] == nil {
+			sections[key] = &h3{}
+			order = append(order, key)
+		}
+		return sections[key]
+	}
 	err := ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
 		case *ast.Heading:
-			title := plainText(n, src)
-			if n.Level-1 <= len(path) {
-				path = append(path[:max(n.Level-2, 0)], title)
+			// The page title (H1) is above everything; the path starts at H2.
+			if n.Level >= 2 && n.Level-2 <= len(path) {
+				path = append(path[:n.Level-2], plainText(n, src))
 			}
 		case *ast.FencedCodeBlock:
 			line := 1
@@ -96,6 +114,18 @@ func (p *Page) check(links map[string]bool) error {
 				return ast.WalkSkipChildren, nil
 			}
 			p.Blocks = append(p.Blocks, b)
+			switch sec := section(); b.Lang {
+			case "sh":
+				if sec.sh == 0 {
+					sec.line = line
+				}
+				sec.sh++
+			case "python":
+				sec.python++
+			}
+		case *ast.CodeSpan:
+			sec := section()
+			sec.scripts = append(sec.scripts, scriptName.FindAllString(plainText(n, src), -1)...)
 		case *ast.CodeBlock:
 			bad(lineOf(n.Lines().At(0).Start), "indented code block: use a tagged fenced block")
 		case *ast.HTMLBlock, *ast.RawHTML:
@@ -109,6 +139,19 @@ func (p *Page) check(links map[string]bool) error {
 	})
 	if err != nil {
 		return err
+	}
+	scripts := map[string]bool{}
+	for _, b := range p.Blocks {
+		if b.Lang == "python" {
+			scripts[b.File] = true
+		}
+	}
+	for _, key := range order {
+		sec := sections[key]
+		if sec.sh == 0 || sec.python > 0 || slices.ContainsFunc(sec.scripts, func(s string) bool { return scripts[s] }) {
+			continue
+		}
+		bad(sec.line, "section %q has AWS CLI commands but no Python: add a python block, or name a script shown on the page (`NAME.py`)", key)
 	}
 	ids := map[string]Block{}
 	for _, b := range p.Blocks {
