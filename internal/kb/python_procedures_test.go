@@ -280,9 +280,23 @@ func pyProcedures() []pyProcedure {
 			steps: []pyStep{
 				// A topic that does not exist: the error code, no traceback.
 				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic + "-missing"}, wantErr: "Publish: NotFound"},
-				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic}, state: published(1, kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey+" (active, created ", "signing certificate; password", "in 1 of 3 accounts checked")},
+				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic}, want: lacks(kbtest.CleanID, kbtest.ManagementID+" ("), state: published(1, kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey+" (active, created ", "signing certificate; password", "in 1 of 3 accounts checked")},
 				// As a Lambda function would be configured: the topic from the environment.
 				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, env: map[string]string{"ROOT_ALERT_TOPIC_ARN": snsTopic}, state: published(2, kbtest.MemberRootKey)},
+				// Clean the member: the next run finds nothing and publishes nothing.
+				{block: "member-cleanup-python/script", as: kbtest.ManagementAdminKey, args: []string{"--all", "--apply"}, want: contains(kbtest.MemberID + ": deleted")},
+				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic}, want: equals("3 accounts checked: no root credentials"), state: published(2)},
+			},
+		},
+		{
+			// Members the check cannot reach are named in the alert, and the
+			// run fails: silence must mean "checked and clean".
+			name:  "monitor/not-checked",
+			world: kbtest.Options{NoCentralRootAccess: true},
+			seed:  func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			steps: []pyStep{
+				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic}, wantErr: "Not checked (2):",
+					state: published(1, "Root credentials found in 0 of 1 accounts checked.", kbtest.MemberID+" (production): AssumeRoot: AccessDenied", kbtest.CleanID+" (sandbox): AssumeRoot: AccessDenied")},
 			},
 		},
 	}
@@ -304,7 +318,7 @@ func published(n int, want ...string) func(*testing.T, *procRun) {
 			}
 		}
 		for _, m := range msgs {
-			if m.TopicARN != snsTopic || strings.Contains(m.Message, kbtest.CleanID) || strings.Contains(m.Message, kbtest.StandaloneID) {
+			if m.TopicARN != snsTopic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
 				t.Errorf("message %+v", m)
 			}
 		}
