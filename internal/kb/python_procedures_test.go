@@ -289,6 +289,18 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			// The account the check runs in is read from its own summary and
+			// credential report: an inactive, never used key still counts.
+			name:  "monitor/management-key",
+			world: kbtest.Options{ManagementRootKey: true},
+			seed:  func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			steps: []pyStep{
+				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic},
+					state: published(1, "Root credentials found in 2 of 3 accounts checked.",
+						kbtest.ManagementID+" (management): access key 1 (inactive, created "+now.Add(-1000*day).Format("2006-01-02")+", last used never)", kbtest.MemberID+" (production): ")},
+			},
+		},
+		{
 			// Members the check cannot reach are named in the alert, and the
 			// run fails: silence must mean "checked and clean".
 			name:  "monitor/not-checked",
