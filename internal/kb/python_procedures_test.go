@@ -19,6 +19,11 @@ func pyProcedures() []pyProcedure {
 	return []pyProcedure{
 		{
 			name: "root-access-key/standalone",
+			before: func(t *testing.T, p *procRun) {
+				if k := rootKeys(t, p, kbtest.StandaloneID); len(k) != 2 || k[kbtest.StandaloneRootKey1] != awsemu.StatusActive || k[kbtest.StandaloneRootKey2] != awsemu.StatusActive {
+					t.Fatalf("before: root keys %v", k)
+				}
+			},
 			seed: func(s *kbtest.Services) {
 				s.Seed(kbtest.APICall(kbtest.StandaloneID, "Root", "arn:aws:iam::"+kbtest.StandaloneID+":root", kbtest.StandaloneRootKey1, kbtest.KeyUseRegion, "ec2.amazonaws.com", "RunInstances", trailIP, now.Add(-2*day)))
 			},
@@ -51,6 +56,11 @@ func pyProcedures() []pyProcedure {
 		},
 		{
 			name: "root-access-key/member",
+			before: func(t *testing.T, p *procRun) {
+				if k := rootKeys(t, p, kbtest.MemberID); len(k) != 1 {
+					t.Fatalf("before: member root keys %v", k)
+				}
+			},
 			steps: []pyStep{
 				{block: "root-access-key/member-py", as: kbtest.ManagementAdminKey, args: []string{kbtest.MemberID},
 					want: all(contains(kbtest.MemberRootKey+"\tActive\tcreated ", "last used "+now.AddDate(0, 0, -40).Format("2006-01-02")+" in us-east-1 for s3"), lineCount(1)), state: noChanges},
@@ -97,7 +107,8 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
-			name: "member-cleanup",
+			name:   "member-cleanup",
+			before: memberHoldsEverything,
 			steps: []pyStep{
 				{block: "member-cleanup-python/script", as: kbtest.ManagementAdminKey, wantErr: "name member accounts or give --all"},
 				{block: "member-cleanup-python/script", as: kbtest.ManagementAdminKey, args: []string{kbtest.MemberID},
@@ -150,6 +161,11 @@ func pyProcedures() []pyProcedure {
 		},
 		{
 			name: "root-signing-certificate",
+			before: func(t *testing.T, p *procRun) {
+				if n, m := len(p.account(t, kbtest.StandaloneID).Root.SigningCertificates), len(p.account(t, kbtest.MemberID).Root.SigningCertificates); n != 1 || m != 1 {
+					t.Fatalf("before: %d and %d certificates", n, m)
+				}
+			},
 			steps: []pyStep{
 				{block: "root-signing-certificate/find-py", as: kbtest.StandaloneAuditor, want: all(
 					contains("the root user holds signing certificate(s)", "certificate 1: active, uploaded "+now.Add(-7*365*day).Format("2006-01-02"), "certificate 2: none"))},
@@ -177,7 +193,8 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
-			name: "root-member-password",
+			name:   "root-member-password",
+			before: memberHoldsEverything,
 			steps: []pyStep{
 				{block: "root-member-password/script", as: kbtest.ManagementAdminKey, args: []string{"check", kbtest.MemberID}, want: contains(kbtest.MemberID + ": the root user has a password, set "), state: noChanges},
 				{block: "root-member-password/script", as: kbtest.ManagementAdminKey, args: []string{"delete", kbtest.MemberID}, want: equals(kbtest.MemberID + ": password deleted"),
@@ -201,6 +218,11 @@ func pyProcedures() []pyProcedure {
 		{
 			name:  "org-root-credentials-management",
 			world: kbtest.Options{NoCentralRootAccess: true},
+			before: func(t *testing.T, p *procRun) {
+				if o := p.srv.World().Organization; o.RootCredentialsManagement || o.RootSessions || len(o.TrustedAccess) != 0 || len(o.DelegatedAdmins) != 0 {
+					t.Fatalf("before: organisation %+v", o)
+				}
+			},
 			steps: []pyStep{
 				{block: "org-root-credentials-management/find-py", as: kbtest.ManagementAdminKey, want: equals(
 					"trusted access for IAM: off\nRootCredentialsManagement: off\nRootSessions: off\ndelegated administrator: none")},
@@ -221,6 +243,12 @@ func pyProcedures() []pyProcedure {
 		},
 		{
 			name: "service-control-policy",
+			before: func(t *testing.T, p *procRun) {
+				if ps := p.srv.World().Organization.Policies; len(ps) != 1 || ps[0].ID != awsemu.FullAWSAccessID {
+					t.Fatalf("before: policies %+v", ps)
+				}
+				uncovered(kbtest.MemberID, kbtest.CleanID)(t, p)
+			},
 			steps: []pyStep{
 				{block: "scp/attach-py", as: kbtest.ManagementAdminKey, args: []string{kbtest.OUID}, want: equals(kbtest.OUID + ": FullAWSAccess vigil-deny-root-user"),
 					state: both(checkDenyRootSCP(kbtest.OUID), coveredFully)},
@@ -275,8 +303,9 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
-			name: "monitor",
-			seed: func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			name:   "monitor",
+			before: memberHoldsEverything,
+			seed:   func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
 			steps: []pyStep{
 				// A topic that does not exist: the error code, no traceback.
 				{block: "alert/monitor-py", as: kbtest.ManagementAdminKey, args: []string{snsTopic + "-missing"}, wantErr: "Publish: NotFound"},
@@ -334,5 +363,14 @@ func published(n int, want ...string) func(*testing.T, *procRun) {
 				t.Errorf("message %+v", m)
 			}
 		}
+	}
+}
+
+// memberHoldsEverything: before a procedure, the member's root user holds
+// a password, a key, a certificate and an MFA device.
+func memberHoldsEverything(t *testing.T, p *procRun) {
+	t.Helper()
+	if r := p.account(t, kbtest.MemberID).Root; !r.Password || len(r.AccessKeys) != 1 || len(r.SigningCertificates) != 1 || len(r.MFADevices) != 1 {
+		t.Fatalf("before: member root %+v", r)
 	}
 }
