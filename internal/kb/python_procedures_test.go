@@ -330,6 +330,18 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			// From the IAM delegated administrator: the management account is
+			// out of sts:AssumeRoot's reach and the alert says so.
+			name: "monitor/delegated-admin",
+			seed: func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			steps: []pyStep{
+				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.CleanID}, want: contains("delegated administrator: " + kbtest.CleanID)},
+				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{snsTopic}, wantErr: "Not checked (1):",
+					state: published(1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
+						kbtest.ManagementID+" (management): sts:AssumeRoot cannot reach the management account; run this check there too")},
+			},
+		},
+		{
 			// Members the check cannot reach are named in the alert, and the
 			// run fails: silence must mean "checked and clean".
 			name:  "monitor/not-checked",
