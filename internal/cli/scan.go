@@ -241,12 +241,18 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 
 func writeReport(app *App, o scanOptions, rep *report.Document) error {
 	format, _ := formats.Parse(o.format) // validated already
+	extra, err := writerOptions(format, o.aws.region)
+	if err != nil {
+		return err
+	}
 	options := func(profile termenv.Profile) formats.Options {
 		show := text.DefaultShow(rep)
 		if o.show != "" {
 			show, _ = text.ParseShow(o.show) // validated already
 		}
-		return formats.Options{Text: text.Options{Profile: profile, Verbose: o.verbose, Show: show}}
+		opts := extra
+		opts.Text = text.Options{Profile: profile, Verbose: o.verbose, Show: show}
+		return opts
 	}
 	if o.output != "" {
 		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error {
@@ -262,7 +268,7 @@ func writeReport(app *App, o scanOptions, rep *report.Document) error {
 	if err := formats.Write(&buf, format, rep, options(colorProfile(app, o.noColor))); err != nil {
 		return err
 	}
-	_, err := app.Stdout.Write(buf.Bytes())
+	_, err = app.Stdout.Write(buf.Bytes())
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/asff"
 	"github.com/vigil-sec/vigil/internal/report/text"
 )
 
@@ -24,10 +25,12 @@ type Format string
 const (
 	Text Format = "text"
 	JSON Format = "json"
+	// ASFF is AWS Security Hub's finding format.
+	ASFF Format = "asff"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON}
+var all = []Format{Text, JSON, ASFF}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -63,6 +66,8 @@ func Parse(name string) (Format, error) {
 type Options struct {
 	// Text is the text report's: colour, width, detail.
 	Text text.Options
+	// ASFF is the Security Hub findings': Region, importing account, guides.
+	ASFF asff.Options
 }
 
 // New returns the writer of format f.
@@ -72,6 +77,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return text.New(o.Text), nil
 	case JSON:
 		return report.JSONWriter{}, nil
+	case ASFF:
+		return asff.New(o.ASFF), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }
