@@ -90,6 +90,15 @@ func (s *Server) AddFinding(f StoredFinding) {
 	s.findings[f.ProductArn+"\x00"+f.ID] = &c
 }
 
+// RejectFinding makes later imports refuse the finding with this ID with
+// code and message in FailedFindings, as Security Hub refuses a finding
+// for reasons a test cannot otherwise stage.
+func (s *Server) RejectFinding(id, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shReject[id] = [2]string{code, message}
+}
+
 // shFinding is what the emulator reads of a finding.
 type shFinding struct {
 	SchemaVersion *string
@@ -154,6 +163,10 @@ func (s *Server) batchImportFindings(r *request) (any, *apiError) {
 		case len(raw) > shMaxFindingBytes:
 			failed = append(failed, shFailed{ID: id, ErrorCode: "FindingSizeExceeded", ErrorMessage: fmt.Sprintf("Finding size %d exceeds the limit of %d bytes", len(raw), shMaxFindingBytes)})
 		default:
+			if rej, ok := s.shReject[id]; ok {
+				failed = append(failed, shFailed{ID: id, ErrorCode: rej[0], ErrorMessage: rej[1]})
+				continue
+			}
 			if e := s.checkFinding(r, &f); e != nil {
 				failed = append(failed, shFailed{ID: id, ErrorCode: e.code, ErrorMessage: e.message})
 				continue

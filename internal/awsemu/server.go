@@ -40,6 +40,7 @@ type Server struct {
 	reports   map[string]*reportState   // per account ID
 	trusted   map[string]time.Time      // trusted-access service principal → date enabled
 	findings  map[string]*StoredFinding // Security Hub findings by product ARN and ID
+	shReject  map[string][2]string      // finding ID → error code and message (RejectFinding)
 	clock     func() time.Time
 	rng       *rand.Rand
 	faults    []*faultRule
@@ -157,6 +158,7 @@ func newServer(w *World, opts ...Option) *Server {
 		reports:   map[string]*reportState{},
 		trusted:   map[string]time.Time{},
 		findings:  map[string]*StoredFinding{},
+		shReject:  map[string][2]string{},
 		clock:     time.Now,
 		svcLat:    map[string]time.Duration{},
 		closing:   make(chan struct{}),

@@ -5,10 +5,10 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
+	"github.com/vigil-sec/vigil/internal/guide"
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/report/asff"
 	"github.com/vigil-sec/vigil/internal/report/formats"
-	"github.com/vigil-sec/vigil/internal/report/guide"
 )
 
 // reportGuides is the advice the asff and html writers add to results:

@@ -38,8 +38,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-sec/vigil/internal/guide"
 	"github.com/vigil-sec/vigil/internal/report"
-	"github.com/vigil-sec/vigil/internal/report/guide"
 	"github.com/vigil-sec/vigil/internal/rule"
 )
 
@@ -153,6 +153,9 @@ type Options struct {
 	// them, so a scan of many accounts is imported into one this way.
 	// Empty: each finding is its own account's.
 	Importer string
+	// ImporterPartition is the importing account's partition, which its
+	// product ARN is in; empty: each result's own.
+	ImporterPartition string
 	// Guides add how to fix each rule and its compliance requirements.
 	Guides guide.Guides
 }
@@ -289,9 +292,12 @@ func build(r rule.Result, accountName string, tool report.Tool, created, updated
 	if accountName == "" {
 		accountName = r.AccountName
 	}
-	owner := r.AccountID
+	owner, productPartition := r.AccountID, partition
 	if o.Importer != "" {
 		owner = o.Importer
+		if o.ImporterPartition != "" {
+			productPartition = o.ImporterPartition
+		}
 	}
 	resource := r.Resource
 	if resource == "" {
@@ -302,7 +308,7 @@ func build(r rule.Result, accountName string, tool report.Tool, created, updated
 	f := Finding{
 		SchemaVersion:  SchemaVersion,
 		ID:             ID(r.RuleID, resource),
-		ProductArn:     ProductArn(partition, region, owner),
+		ProductArn:     ProductArn(productPartition, region, owner),
 		ProductName:    "Vigil",
 		CompanyName:    "Vigil",
 		Region:         region,

@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vigil-sec/vigil/internal/guide"
 	"github.com/vigil-sec/vigil/internal/report"
-	"github.com/vigil-sec/vigil/internal/report/guide"
 	"github.com/vigil-sec/vigil/internal/report/reporttest"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
