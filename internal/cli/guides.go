@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/report/asff"
 	"github.com/vigil-sec/vigil/internal/report/formats"
+	"github.com/vigil-sec/vigil/internal/report/html"
 )
 
 // reportGuides is the advice the asff and html writers add to results:
@@ -92,7 +93,7 @@ func plain(s string) string {
 // for (--region; empty picks the partition's first).
 func writerOptions(f formats.Format, region string) (formats.Options, error) {
 	var o formats.Options
-	if f != formats.ASFF {
+	if f != formats.ASFF && f != formats.HTML {
 		return o, nil
 	}
 	g, err := reportGuides()
@@ -100,5 +101,6 @@ func writerOptions(f formats.Format, region string) (formats.Options, error) {
 		return o, err
 	}
 	o.ASFF = asff.Options{Region: region, Guides: g}
+	o.HTML = html.Options{Guides: g}
 	return o, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/report/asff"
+	"github.com/vigil-sec/vigil/internal/report/html"
 	"github.com/vigil-sec/vigil/internal/report/text"
 )
 
@@ -27,10 +28,12 @@ const (
 	JSON Format = "json"
 	// ASFF is AWS Security Hub's finding format.
 	ASFF Format = "asff"
+	// HTML is the self-contained report for people and paper.
+	HTML Format = "html"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON, ASFF}
+var all = []Format{Text, JSON, ASFF, HTML}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -68,6 +71,8 @@ type Options struct {
 	Text text.Options
 	// ASFF is the Security Hub findings': Region, importing account, guides.
 	ASFF asff.Options
+	// HTML is the HTML report's: guides.
+	HTML html.Options
 }
 
 // New returns the writer of format f.
@@ -79,6 +84,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return report.JSONWriter{}, nil
 	case ASFF:
 		return asff.New(o.ASFF), nil
+	case HTML:
+		return html.New(o.HTML), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }
