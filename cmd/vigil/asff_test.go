@@ -52,3 +52,16 @@ func checkFindings(t *testing.T, out string) {
 		seen[f.ID] = true
 	}
 }
+
+// TestGoldenHTML: the HTML reports of a saved single-account snapshot and
+// of the demo organisation, golden.
+func TestGoldenHTML(t *testing.T) {
+	r := vigil(t, nil, "scan", "--from", "testdata/snapshot.json", "--format", "html").want(t, 0)
+	golden(t, "scan.html", r.stdout)
+	o := vigil(t, nil, "scan", "--org", "--demo", "--format", "html").want(t, 0)
+	if demoHistoryPredatesSCPs() {
+		t.Logf("golden file not compared: with the reference time at %s the demo's accounts joined before 2017-09-15", testclock.Ref())
+		return
+	}
+	golden(t, "org-demo.html", demoURL.ReplaceAllString(demoSecond.ReplaceAllString(o.stdout, demoSecondMask), "http://127.0.0.1:PORT"))
+}

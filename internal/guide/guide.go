@@ -55,3 +55,32 @@ func Framework(requirement string) string {
 	}
 	return requirement
 }
+
+// Latest is g's requirements of the latest version of each framework
+// only (the catalog lists versions oldest first), in their order: what a
+// reader needs, where every version would drown it.
+func (g Guide) Latest() []string {
+	latest := map[string]string{} // framework name → its latest version
+	for _, r := range g.Requirements {
+		name, version := splitFramework(Framework(r))
+		latest[name] = version
+	}
+	var out []string
+	for _, r := range g.Requirements {
+		name, version := splitFramework(Framework(r))
+		if latest[name] == version {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// splitFramework splits "Name Version" at its last space.
+func splitFramework(fw string) (name, version string) {
+	for i := len(fw) - 1; i >= 0; i-- {
+		if fw[i] == ' ' {
+			return fw[:i], fw[i+1:]
+		}
+	}
+	return fw, ""
+}

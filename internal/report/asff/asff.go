@@ -328,7 +328,7 @@ func build(r rule.Result, accountName string, tool report.Tool, created, updated
 		Remediation: Remediation{Recommendation{Text: recommendation(r.RuleID, gd.Fix)}},
 		Resources: []Resource{{Type: resourceType(resource), ID: resource, Partition: resourcePartition(partition), Region: region,
 			Details: &ResourceDetails{Other: details(r, accountName)}}},
-		Compliance:  Compliance{Status: complianceStatus(r.Status), RelatedRequirements: firstN(gd.Requirements, maxRelatedRequires)},
+		Compliance:  Compliance{Status: complianceStatus(r.Status), RelatedRequirements: firstN(gd.Latest(), maxRelatedRequires)},
 		RecordState: "ACTIVE",
 	}
 	if owner == r.AccountID {

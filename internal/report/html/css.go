@@ -39,7 +39,7 @@ th{text-align:left;font-weight:600;color:var(--mute);border-bottom:2px solid var
 td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;overflow-wrap:anywhere}
 td p{margin:0 0 4px}
 .n{text-align:right;font-variant-numeric:tabular-nums}
-table.accounts td:first-child{white-space:nowrap}
+table.accounts td:first-child{white-space:nowrap}table.accounts td:nth-child(n+4){text-align:right;font-variant-numeric:tabular-nums}
 .st-failing{color:var(--fail);font-weight:600}.st-unknown{color:var(--unk);font-weight:600}.st-clean{color:var(--pass)}
 .badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.03em;padding:1px 7px;border-radius:10px;color:#fff;background:var(--na);white-space:nowrap}
 .badge.fail{background:var(--fail)}.badge.unk{background:var(--unk)}.badge.pass{background:var(--pass)}.badge.na{background:#8a939d}.badge.manual{background:#455a64}
@@ -52,7 +52,7 @@ article.rule{border:1px solid var(--line);border-radius:8px;padding:14px 18px;ma
 table.results td:first-child{width:110px}table.results td:nth-child(2){width:210px}
 tr.fail td:first-child{border-left:3px solid var(--fail)}tr.unk td:first-child{border-left:3px solid var(--unk)}
 ul.ev{margin:4px 0 0;padding-left:18px;color:var(--mute);font-size:13px}
-.err{color:var(--fail)}.res{color:var(--mute);font-size:13px}
+.err{color:var(--fail)}.res{color:var(--mute);font-size:13px;margin:4px 0 0}
 .manual{color:var(--mute);font-size:13px}
 footer{margin-top:36px;color:var(--mute);font-size:13px;border-top:1px solid var(--line);padding-top:12px}
 @media print{body{background:#fff;font-size:11pt}main{padding:0;max-width:none}figure,article.rule,tr{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}}

@@ -228,7 +228,7 @@ func severityChart(o out, d *report.Document) {
 
 // statusChart: every result by status, one stacked bar with a legend.
 func statusChart(o out, d *report.Document) {
-	const barW = 400
+	const barW = 440
 	c := d.Summary.Counts
 	total := c.Fail + c.Unknown + c.Pass + c.NotApplicable
 	o.f("<figure><figcaption>All %s results by status</figcaption><svg role=\"img\" aria-label=\"Results by status\" viewBox=\"0 0 %d 90\" width=\"%d\" height=\"90\">", num(total), barW+20, barW+20)
@@ -249,7 +249,7 @@ func statusChart(o out, d *report.Document) {
 	for _, s := range rule.Statuses {
 		n := map[rule.Status]int{rule.Fail: c.Fail, rule.Unknown: c.Unknown, rule.Pass: c.Pass, rule.NotApplicable: c.NotApplicable}[s]
 		o.f("<rect x=\"%d\" y=\"52\" width=\"12\" height=\"12\" class=\"%s\"/><text x=\"%d\" y=\"62\">%s %s</text>", lx, statusClass[s], lx+16, statusName[s], num(n))
-		lx += 100
+		lx += map[rule.Status]int{rule.Fail: 90, rule.Unknown: 125, rule.Pass: 95}[s]
 	}
 	o.s("</svg></figure>\n")
 }
@@ -263,8 +263,8 @@ func heatMap(o out, d *report.Document, v *view) {
 		more = len(rows) - heatRows
 		rows = rows[:heatRows]
 	}
-	const cell, labelW, headH = 16, 230, 150
-	wdt := labelW + cell*len(v.rules) + 10
+	const cell, labelW, headH = 22, 240, 200
+	wdt := labelW + cell*len(v.rules) + 140 // room for the last rotated labels
 	h := headH + cell*len(rows) + 6
 	titles := len(rows)*len(v.rules) <= heatTitles
 	o.f("<figure class=\"wide\"><figcaption>Accounts × rules: each account's result for each rule, the worst accounts first")
@@ -274,7 +274,7 @@ func heatMap(o out, d *report.Document, v *view) {
 	o.f("</figcaption><svg class=\"heat\" role=\"img\" aria-label=\"Accounts by rules\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", wdt, h, wdt, h)
 	for j, r := range v.rules {
 		x := labelW + j*cell + cell/2
-		o.f("<text transform=\"translate(%d %d) rotate(-55)\">", x+4, headH-6)
+		o.f("<text transform=\"translate(%d %d) rotate(-60)\">", x+4, headH-6)
 		o.t(r.id)
 		o.s("</text>")
 	}
@@ -315,13 +315,13 @@ func coverageChart(o out, v *view) {
 	if len(v.frameworks) == 0 {
 		return
 	}
-	const rowH, labelW, barW = 26, 330, 300
+	const rowH, labelW, barW = 26, 380, 300
 	h := rowH*len(v.frameworks) + 40
 	o.f("<figure class=\"wide\"><figcaption>Compliance coverage: the controls of each framework that Vigil's rules decide, by the worst result behind each</figcaption><svg role=\"img\" aria-label=\"Compliance coverage per framework\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", labelW+barW+150, h, labelW+barW+150, h)
 	for i, f := range v.frameworks {
 		y := 4 + i*rowH
 		o.f("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", labelW-8, y+17)
-		o.t(clip(f.name, 52))
+		o.t(clip(f.name, 50))
 		o.s("</text>")
 		x := labelW
 		total := f.total()
@@ -467,11 +467,11 @@ func (w Writer) accounts(o out, d *report.Document, v *view) {
 			o.t(a.Name)
 		}
 		if a.Role == "management" {
-			o.s(" <em>management</em>")
+			o.s(" <em>(management account)</em>")
 		}
 		o.s("</td><td>")
 		o.t(strings.Join(a.OUPath, " / "))
-		o.f("</td><td class=\"st-%s\">%s</td><td class=\"n\">%d</td><td class=\"n\">%d</td><td class=\"n\">%d</td></tr>\n",
+		o.f("</td><td class=\"st-%s\">%s</td><td>%d</td><td>%d</td><td>%d</td></tr>\n",
 			a.Status, a.Status, a.Counts.Fail, a.Counts.Unknown, a.Counts.Pass)
 	}
 	o.s("</tbody></table>\n</section>\n")
@@ -517,9 +517,9 @@ func (w Writer) findings(o out, d *report.Document, v *view) {
 			o.t(guide.Explain(r.id))
 			o.s("</code>.</div>\n")
 		}
-		if len(gd.Requirements) > 0 {
-			o.s("<p class=\"reqs\">Compliance: ")
-			o.t(strings.Join(gd.Requirements, "; "))
+		if reqs := groupRequirements(gd.Latest()); len(reqs) > 0 {
+			o.s("<p class=\"reqs\"><b>Compliance</b> (the latest version of each framework): ")
+			o.t(strings.Join(reqs, "; "))
 			o.s("</p>\n")
 		}
 		showPass := len(d.Accounts) <= passList
@@ -537,7 +537,7 @@ func (w Writer) findings(o out, d *report.Document, v *view) {
 		if len(open) > 0 || len(rest) > 0 {
 			o.s("<table class=\"results\"><thead><tr><th>Status</th><th>Account</th><th>Result and evidence</th></tr></thead><tbody>\n")
 			for _, res := range append(open, rest...) {
-				result(o, res, names[res.AccountID])
+				result(o, res, names[res.AccountID], r.severity)
 			}
 			o.s("</tbody></table>\n")
 		}
@@ -548,12 +548,15 @@ func (w Writer) findings(o out, d *report.Document, v *view) {
 
 func statusRank(s rule.Status) int { return slices.Index(rule.Statuses, s) }
 
-func result(o out, r rule.Result, name string) {
+// result is one row of a rule's results. The severity of a FAIL is shown
+// when it differs from the rule's heading (a management account's is
+// raised), so that 5,000 rows of one severity do not repeat it.
+func result(o out, r rule.Result, name string, heading rule.Severity) {
 	if name == "" {
 		name = r.AccountName
 	}
 	o.s("<tr class=\"", statusClass[r.Status], "\"><td>", badge(r.Status))
-	if r.Status == rule.Fail {
+	if r.Status == rule.Fail && r.Severity != heading {
 		o.s("<br><span class=\"sev sev-", r.Severity.String(), "\">", r.Severity.String(), "</span>")
 	}
 	o.s("</td><td>")
@@ -563,11 +566,10 @@ func result(o out, r rule.Result, name string) {
 		o.t(name)
 	}
 	if r.ManagementAccount {
-		o.s("<br><em>management</em>")
+		o.s("<br><em>management account</em>")
 	}
-	o.s("</td><td><p>")
+	o.s("</td><td>")
 	o.t(r.Message)
-	o.s("</p>")
 	if !strings.HasSuffix(r.Resource, ":"+r.AccountID+":root") {
 		o.s("<p class=\"res\">")
 		o.t(r.Resource)
@@ -633,4 +635,22 @@ func num(n int) string {
 		b.WriteString(s[i : i+3])
 	}
 	return b.String()
+}
+
+// groupRequirements writes "Framework Version/Control" requirements as
+// one "Framework Version: control, control" entry per framework version.
+func groupRequirements(reqs []string) []string {
+	var out []string
+	index := map[string]int{}
+	for _, r := range reqs {
+		fw := guide.Framework(r)
+		ctl := strings.TrimPrefix(r, fw+"/")
+		if i, ok := index[fw]; ok {
+			out[i] += ", " + ctl
+			continue
+		}
+		index[fw] = len(out)
+		out = append(out, fw+": "+ctl)
+	}
+	return out
 }

@@ -172,7 +172,7 @@ func TestOrganisationSize(t *testing.T) {
 	if err := New(Options{Guides: testGuides}).Write(&buf, orgDoc(5000, 6)); err != nil {
 		t.Fatal(err)
 	}
-	if buf.Len() >= 5<<20 {
+	if buf.Len() >= 5_000_000 {
 		t.Errorf("the report of 5,000 accounts is %d bytes", buf.Len())
 	}
 	if !strings.Contains(buf.String(), "the 250 worst of 5,000 accounts") {
