@@ -62,12 +62,12 @@ func Framework(requirement string) string {
 func (g Guide) Latest() []string {
 	latest := map[string]string{} // framework name → its latest version
 	for _, r := range g.Requirements {
-		name, version := splitFramework(Framework(r))
+		name, version := SplitFramework(Framework(r))
 		latest[name] = version
 	}
 	var out []string
 	for _, r := range g.Requirements {
-		name, version := splitFramework(Framework(r))
+		name, version := SplitFramework(Framework(r))
 		if latest[name] == version {
 			out = append(out, r)
 		}
@@ -75,8 +75,9 @@ func (g Guide) Latest() []string {
 	return out
 }
 
-// splitFramework splits "Name Version" at its last space.
-func splitFramework(fw string) (name, version string) {
+// SplitFramework splits a framework version, "Name Version", at its last
+// space.
+func SplitFramework(fw string) (name, version string) {
 	for i := len(fw) - 1; i >= 0; i-- {
 		if fw[i] == ' ' {
 			return fw[:i], fw[i+1:]

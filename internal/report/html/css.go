@@ -39,7 +39,7 @@ th{text-align:left;font-weight:600;color:var(--mute);border-bottom:2px solid var
 td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;overflow-wrap:anywhere}
 td p{margin:0 0 4px}
 .n{text-align:right;font-variant-numeric:tabular-nums}
-table.accounts td:first-child{white-space:nowrap}table.accounts td:nth-child(n+4){text-align:right;font-variant-numeric:tabular-nums}
+table.accounts td:first-child,table.gaps td:first-child{white-space:nowrap}table.gaps code{overflow-wrap:normal;white-space:nowrap}table.accounts td:nth-child(n+4){text-align:right;font-variant-numeric:tabular-nums}
 .st-failing{color:var(--fail);font-weight:600}.st-unknown{color:var(--unk);font-weight:600}.st-clean{color:var(--pass)}
 .badge{display:inline-block;font-size:11px;font-weight:700;letter-spacing:.03em;padding:1px 7px;border-radius:10px;color:#fff;background:var(--na);white-space:nowrap}
 .badge.fail{background:var(--fail)}.badge.unk{background:var(--unk)}.badge.pass{background:var(--pass)}.badge.na{background:#8a939d}.badge.manual{background:#455a64}

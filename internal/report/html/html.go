@@ -263,7 +263,13 @@ func heatMap(o out, d *report.Document, v *view) {
 		more = len(rows) - heatRows
 		rows = rows[:heatRows]
 	}
-	const cell, labelW, headH = 22, 240, 200
+	const cell, labelW = 22, 240
+	longest := 0
+	for _, r := range v.rules {
+		longest = max(longest, len([]rune(r.id)))
+	}
+	// Column labels are rotated 60°: about 6.2 px a character, sin 60° up.
+	headH := longest*54/10 + 16
 	wdt := labelW + cell*len(v.rules) + 140 // room for the last rotated labels
 	h := headH + cell*len(rows) + 6
 	titles := len(rows)*len(v.rules) <= heatTitles
@@ -317,11 +323,12 @@ func coverageChart(o out, v *view) {
 	}
 	const rowH, labelW, barW = 26, 380, 300
 	h := rowH*len(v.frameworks) + 40
-	o.f("<figure class=\"wide\"><figcaption>Compliance coverage: the controls of each framework that Vigil's rules decide, by the worst result behind each</figcaption><svg role=\"img\" aria-label=\"Compliance coverage per framework\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", labelW+barW+150, h, labelW+barW+150, h)
+	o.f("<figure class=\"wide\"><figcaption>Compliance coverage: the controls of each framework (its latest version) that Vigil's rules decide, by the worst result behind each</figcaption><svg role=\"img\" aria-label=\"Compliance coverage per framework\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\">", labelW+barW+150, h, labelW+barW+150, h)
 	for i, f := range v.frameworks {
 		y := 4 + i*rowH
 		o.f("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", labelW-8, y+17)
-		o.t(clip(f.name, 50))
+		name, version := guide.SplitFramework(f.name)
+		o.t(clip(name, 46) + " " + version)
 		o.s("</text>")
 		x := labelW
 		total := f.total()
@@ -370,7 +377,7 @@ func (w Writer) gaps(o out, d *report.Document) {
 	}
 	o.s("<section id=\"gaps\">\n<h2>Not read</h2>\n")
 	if len(rows) > 0 {
-		o.s("<p>What could not be read; every rule that needed it is UNKNOWN, never PASS.</p>\n<table><thead><tr><th>Where</th><th>Call</th><th>Error</th></tr></thead><tbody>\n")
+		o.s("<p>What could not be read; every rule that needed it is UNKNOWN, never PASS.</p>\n<table class=\"gaps\"><thead><tr><th>Where</th><th>Call</th><th>Error</th></tr></thead><tbody>\n")
 		for _, r := range rows {
 			o.s("<tr><td>")
 			o.t(r.where)

@@ -146,19 +146,26 @@ func newView(d *report.Document, guides guide.Guides) *view {
 	return v
 }
 
-// frameworks is each framework version's controls by the worst result
-// of the rules mapped to them, in the order the guides name them.
+// frameworks is each framework's controls (of its latest version among
+// the guides: the catalog lists versions oldest first) by the worst
+// result of the rules mapped to them, by framework name.
 func frameworks(d *report.Document, guides guide.Guides, byID map[string]*ruleView) []*frameworkView {
 	if len(guides) == 0 || len(d.Results) == 0 {
 		return nil
 	}
-	controls := map[string]map[string]rule.Status{} // framework → control → worst
-	var order []string
 	ids := make([]string, 0, len(guides))
 	for id := range guides {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	latest := map[string]string{} // framework name → latest version
+	for _, id := range ids {
+		for _, req := range guides[id].Requirements {
+			name, version := guide.SplitFramework(guide.Framework(req))
+			latest[name] = version
+		}
+	}
+	controls := map[string]map[string]rule.Status{} // framework → control → worst
 	for _, id := range ids {
 		rv := byID[id]
 		if rv == nil {
@@ -173,17 +180,23 @@ func frameworks(d *report.Document, guides guide.Guides, byID map[string]*ruleVi
 		}
 		for _, req := range guides[id].Requirements {
 			fw := guide.Framework(req)
+			if name, version := guide.SplitFramework(fw); latest[name] != version {
+				continue
+			}
 			ctl := strings.TrimPrefix(req, fw+"/")
 			m := controls[fw]
 			if m == nil {
 				m = map[string]rule.Status{}
 				controls[fw] = m
-				order = append(order, fw)
 			}
 			if old, ok := m[ctl]; !ok || worse(st, old) {
 				m[ctl] = st
 			}
 		}
+	}
+	order := make([]string, 0, len(controls))
+	for fw := range controls {
+		order = append(order, fw)
 	}
 	slices.Sort(order)
 	out := make([]*frameworkView, 0, len(order))
