@@ -27,12 +27,13 @@ package asff
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,9 +86,11 @@ type Finding struct {
 	Description           string                `json:"Description"`
 	Remediation           Remediation           `json:"Remediation"`
 	ProductFields         map[string]string     `json:"ProductFields"`
-	Resources             []Resource            `json:"Resources"`
-	Compliance            Compliance            `json:"Compliance"`
-	RecordState           string                `json:"RecordState"`
+	// fields is ProductFields as the writer builds it: sorted, no map.
+	fields      []kv
+	Resources   []Resource `json:"Resources"`
+	Compliance  Compliance `json:"Compliance"`
+	RecordState string     `json:"RecordState"`
 }
 
 // Severity is a finding's severity.
@@ -125,6 +128,7 @@ type Resource struct {
 // ResourceDetails hold what no typed detail of ASFF fits.
 type ResourceDetails struct {
 	Other map[string]string `json:"Other"`
+	other []kv
 }
 
 // Compliance is the finding's compliance state.
@@ -198,13 +202,14 @@ func (w Writer) Write(out io.Writer, d *report.Document) error {
 		return err
 	}
 	n := 0
-	for f, err := range Findings(d, w.o) {
+	var enc encoder
+	for f, err := range findings(d, w.o, true) {
 		if err != nil {
 			return err
 		}
-		b, err := Marshal(f)
+		b, err := enc.encode(&f)
 		if err != nil {
-			return err
+			return fmt.Errorf("asff: encode finding %s: %w", f.ID, err)
 		}
 		sep := ",\n"
 		if n == 0 {
@@ -232,20 +237,20 @@ func (w Writer) Write(out io.Writer, d *report.Document) error {
 // Marshal is one finding's JSON as Write writes it (and as its size is
 // measured against the 240 KB limit): indented, HTML characters unescaped.
 func Marshal(f Finding) ([]byte, error) {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f); err != nil {
+	var e encoder
+	b, err := e.encode(&f)
+	if err != nil {
 		return nil, fmt.Errorf("asff: encode finding %s: %w", f.ID, err)
 	}
-	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
+	return bytes.Clone(b), nil
 }
 
 // Findings yields the finding of every result of d, in the document's
 // order. The error, if any, ends the sequence: a partition Vigil knows no
 // Region of, with no Region given.
-func Findings(d *report.Document, o Options) iter.Seq2[Finding, error] {
+func Findings(d *report.Document, o Options) iter.Seq2[Finding, error] { return findings(d, o, false) }
+
+func findings(d *report.Document, o Options, lists bool) iter.Seq2[Finding, error] {
 	return func(yield func(Finding, error) bool) {
 		names := make(map[string]string, len(d.Accounts))
 		for _, a := range d.Accounts {
@@ -256,8 +261,10 @@ func Findings(d *report.Document, o Options) iter.Seq2[Finding, error] {
 		if updated.Before(created) {
 			updated = created
 		}
+		b := &builder{o: o, tool: d.Tool, created: stamp(created), updated: stamp(updated),
+			rules: map[string]ruleText{}, arns: map[[2]string]string{}, lists: lists}
 		for _, r := range d.Results {
-			f, err := build(r, names[r.AccountID], d.Tool, created, updated, o)
+			f, err := b.build(r, names[r.AccountID])
 			if !yield(f, err) || err != nil {
 				return
 			}
@@ -277,7 +284,30 @@ func ID(ruleID, resource string) string {
 	return id
 }
 
-func build(r rule.Result, accountName string, tool report.Tool, created, updated time.Time, o Options) (Finding, error) {
+// builder builds the findings of one document, computing what is the
+// same for many findings (times, a rule's texts, product ARNs) once.
+type builder struct {
+	o                Options
+	tool             report.Tool
+	created, updated string
+	rules            map[string]ruleText
+	arns             map[[2]string]string // partition, owner → product ARN
+	// lists: the findings carry their maps as sorted lists, reused from
+	// one finding to the next (the writer's findings, encoded at once).
+	lists         bool
+	fields, other []kv
+}
+
+type ruleText struct {
+	generator, recommendation string
+	requirements              []string
+}
+
+// findingTypes is every finding's Types, shared (nothing changes it).
+var findingTypes = []string{findingType}
+
+func (b *builder) build(r rule.Result, accountName string) (Finding, error) {
+	o := b.o
 	partition := r.Partition
 	if partition == "" {
 		partition = "aws"
@@ -303,32 +333,42 @@ func build(r rule.Result, accountName string, tool report.Tool, created, updated
 	if resource == "" {
 		resource = "arn:" + partition + ":iam::" + r.AccountID + ":root"
 	}
-	gd := o.Guides.For(r.RuleID)
+	rt, ok := b.rules[r.RuleID]
+	if !ok {
+		gd := o.Guides.For(r.RuleID)
+		rt = ruleText{generator: "vigil/" + r.RuleID, recommendation: recommendation(r.RuleID, gd.Fix), requirements: firstN(gd.Latest(), maxRelatedRequires)}
+		b.rules[r.RuleID] = rt
+	}
+	arn, ok := b.arns[[2]string{productPartition, owner}]
+	if !ok {
+		arn = ProductArn(productPartition, region, owner)
+		b.arns[[2]string{productPartition, owner}] = arn
+	}
 	sev := Severity{Label: label(r), Original: r.Severity.String()}
 	f := Finding{
 		SchemaVersion:  SchemaVersion,
 		ID:             ID(r.RuleID, resource),
-		ProductArn:     ProductArn(productPartition, region, owner),
+		ProductArn:     arn,
 		ProductName:    "Vigil",
 		CompanyName:    "Vigil",
 		Region:         region,
-		GeneratorID:    "vigil/" + r.RuleID,
+		GeneratorID:    rt.generator,
 		AwsAccountID:   owner,
-		Types:          []string{findingType},
-		LastObservedAt: stamp(created),
-		CreatedAt:      stamp(created),
-		UpdatedAt:      stamp(updated),
+		Types:          findingTypes,
+		LastObservedAt: b.created,
+		CreatedAt:      b.created,
+		UpdatedAt:      b.updated,
 		Severity:       sev,
 		FindingProviderFields: FindingProviderFields{
 			Severity: sev,
-			Types:    []string{findingType},
+			Types:    findingTypes,
 		},
 		Title:       cut(r.Title, maxTitle),
 		Description: cut(oneOf(r.Message, r.Title), maxDescription),
-		Remediation: Remediation{Recommendation{Text: recommendation(r.RuleID, gd.Fix)}},
+		Remediation: Remediation{Recommendation{Text: rt.recommendation}},
 		Resources: []Resource{{Type: resourceType(resource), ID: resource, Partition: resourcePartition(partition), Region: region,
-			Details: &ResourceDetails{Other: details(r, accountName)}}},
-		Compliance:  Compliance{Status: complianceStatus(r.Status), RelatedRequirements: firstN(gd.Latest(), maxRelatedRequires)},
+			Details: &ResourceDetails{}}},
+		Compliance:  Compliance{Status: complianceStatus(r.Status), RelatedRequirements: rt.requirements},
 		RecordState: "ACTIVE",
 	}
 	if owner == r.AccountID {
@@ -337,7 +377,13 @@ func build(r rule.Result, accountName string, tool report.Tool, created, updated
 	if r.Status == rule.NotApplicable {
 		f.RecordState = "ARCHIVED"
 	}
-	f.ProductFields = productFields(r, accountName, tool)
+	b.fields = productFields(b.fields[:0], r, accountName, b.tool)
+	b.other = details(b.other[:0], r, accountName)
+	if b.lists {
+		f.fields, f.Resources[0].Details.other = b.fields, b.other
+	} else {
+		f.ProductFields, f.Resources[0].Details.Other = toMap(b.fields), toMap(b.other)
+	}
 	return f, nil
 }
 
@@ -410,44 +456,60 @@ func recommendation(ruleID, fix string) string {
 	return cut(fix, room) + " " + more
 }
 
-func details(r rule.Result, accountName string) map[string]string {
-	m := map[string]string{"AccountId": r.AccountID, "Rule": r.RuleID}
-	if accountName != "" {
-		m["AccountName"] = cut(accountName, maxProductFieldVal)
+// kv is a map entry of a finding (ProductFields, Details.Other), kept as
+// a sorted list while the writer encodes: building a map per finding
+// costs more than the rest of the finding.
+type kv struct{ k, v string }
+
+func sortKV(l []kv) []kv {
+	slices.SortFunc(l, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	return l
+}
+
+func toMap(l []kv) map[string]string {
+	m := make(map[string]string, len(l))
+	for _, e := range l {
+		m[e.k] = e.v
 	}
 	return m
 }
 
-func productFields(r rule.Result, accountName string, tool report.Tool) map[string]string {
-	m := map[string]string{
-		"vigil/RuleId":       r.RuleID,
-		"vigil/Status":       string(r.Status),
-		"vigil/Severity":     r.Severity.String(),
-		"vigil/RuleSeverity": r.RuleSeverity.String(),
-		"vigil/AccountId":    r.AccountID,
-		"vigil/Category":     r.Category,
-		"vigil/Service":      r.Service,
-		"vigil/Version":      tool.Version,
-	}
+func details(dst []kv, r rule.Result, accountName string) []kv {
+	dst = append(dst, kv{"AccountId", r.AccountID})
 	if accountName != "" {
-		m["vigil/AccountName"] = cut(accountName, maxProductFieldVal)
+		dst = append(dst, kv{"AccountName", cut(accountName, maxProductFieldVal)})
 	}
-	if r.ManagementAccount {
-		m["vigil/ManagementAccount"] = "true"
-	}
-	for k, v := range m {
-		if v == "" {
-			delete(m, k)
+	return append(dst, kv{"Rule", r.RuleID})
+}
+
+func productFields(dst []kv, r rule.Result, accountName string, tool report.Tool) []kv {
+	add := func(k, v string) {
+		if v != "" {
+			dst = append(dst, kv{k, v})
 		}
 	}
-	room := maxProductFields - len(m)
+	add("vigil/RuleId", r.RuleID)
+	add("vigil/Status", string(r.Status))
+	add("vigil/Severity", r.Severity.String())
+	add("vigil/RuleSeverity", r.RuleSeverity.String())
+	add("vigil/AccountId", r.AccountID)
+	add("vigil/Category", r.Category)
+	add("vigil/Service", r.Service)
+	add("vigil/Version", tool.Version)
+	if accountName != "" {
+		add("vigil/AccountName", cut(accountName, maxProductFieldVal))
+	}
+	if r.ManagementAccount {
+		add("vigil/ManagementAccount", "true")
+	}
+	room := maxProductFields - len(dst)
 	for i, e := range r.Evidence {
 		if i >= min(room, maxEvidenceInFields) {
 			break
 		}
-		m["vigil/Evidence/"+strconv.Itoa(i+1)] = cut(evidence(e), maxProductFieldVal)
+		dst = append(dst, kv{"vigil/Evidence/" + strconv.Itoa(i+1), cut(evidence(e), maxProductFieldVal)})
 	}
-	return m
+	return sortKV(dst)
 }
 
 // evidence is one fact on one line: "source: key = value (as of …)" or

@@ -191,3 +191,65 @@ func TestTimes(t *testing.T) {
 		t.Errorf("UpdatedAt %s before CreatedAt %s", f.UpdatedAt, f.CreatedAt)
 	}
 }
+
+// TestEncodingMatchesJSON: the hand encoder writes what encoding/json
+// writes for every finding of odd text (quotes, control characters,
+// U+2028, invalid UTF-8, HTML characters, emoji).
+func TestEncodingMatchesJSON(t *testing.T) {
+	r := res("111122223333", "aws", "root-mfa", rule.Fail, rule.High)
+	r.Message = "quote \" backslash \\ nl \n cr \r tab \t bell \a nul \x00 ls \u2028 ps \u2029 bad \xff html <b>&amp;</b> 🔑 é"
+	r.Title = "<script>\u007f"
+	d := doc(r)
+	d.Results[0].Message = r.Message // as Build would not leave it: the encoder must cope anyway
+	for f, err := range Findings(d, Options{Guides: guide.Guides{"root-mfa": {Fix: "x\"y", Requirements: []string{"A 1/2"}}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []Finding{f, {}} {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(g); err != nil {
+				t.Fatal(err)
+			}
+			got := g.appendJSON(nil)
+			if string(got)+"\n" != want.String() {
+				t.Errorf("hand encoding differs:\n got %s\nwant %s", got, want.String())
+			}
+		}
+	}
+}
+
+// TestWriterMatchesFindings: what the writer writes (its findings carry
+// sorted lists, not maps) is what encoding/json writes of Findings.
+func TestWriterMatchesFindings(t *testing.T) {
+	r1 := res("111122223333", "aws", "root-mfa", rule.Fail, rule.High)
+	r1.ManagementAccount = true
+	for i := range 12 {
+		r1.Evidence = append(r1.Evidence, rule.Evidence{Source: "s", Key: "k", Value: strings.Repeat("v", i)})
+	}
+	d := doc(r1, res("111122223334", "aws-cn", "root-access-key", rule.Pass, rule.Critical))
+	o := Options{Guides: guide.Guides{"root-mfa": {Fix: "fix", Requirements: []string{"A 1/2"}}}}
+	var want []string
+	for f, err := range Findings(d, o) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(f); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, strings.TrimSuffix(b.String(), "\n"))
+	}
+	got, err := writeErr(d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := "[\n" + strings.Join(want, ",\n") + "\n]\n"; string(got) != w {
+		t.Errorf("the writer and Findings differ:\n%s\n---\n%s", got, w)
+	}
+}
