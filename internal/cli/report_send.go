@@ -94,14 +94,22 @@ func readResult(path string, limit int64) (*report.Document, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeResult(data, path)
+}
+
+// decodeResult reads a JSON result; name is the file, for errors.
+func decodeResult(data []byte, name string) (*report.Document, error) {
 	var d report.Document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: not a Vigil JSON result: %w", path, err)
+		return nil, fmt.Errorf("%s: not a Vigil JSON result: %w", name, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: more than one JSON value; want one result (vigil scan --format json)", name)
 	}
 	if d.Schema != report.Schema || d.Version != report.Version {
 		return nil, fmt.Errorf("%s: schema %s version %d, want a %s version %d result (vigil scan --format json)",
-			path, input.Quote(d.Schema), d.Version, report.Schema, report.Version)
+			name, input.Quote(d.Schema), d.Version, report.Schema, report.Version)
 	}
 	return &d, nil
 }

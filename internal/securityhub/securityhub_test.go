@@ -2,7 +2,9 @@ package securityhub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +278,43 @@ func seq(fs []asff.Finding) func(func(asff.Finding, error) bool) {
 				return
 			}
 		}
+	}
+}
+
+// TestGoldenFindingsAccepted: the findings of the single-account golden
+// file (vigil scan --format asff), each imported by its own account, pass
+// the SDK's own validation of BatchImportFindings and every check of the
+// emulator: none is refused.
+func TestGoldenFindingsAccepted(t *testing.T) {
+	data, err := os.ReadFile("../../cmd/vigil/testdata/golden/scan-asff.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []asff.Finding
+	if err := json.Unmarshal(data, &fs); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{"111122223333": "AKIAGOLDENA000000001", "444455556666": "AKIAGOLDENB000000001"}
+	w := &awsemu.World{}
+	for acct, key := range keys {
+		w.Accounts = append(w.Accounts, &awsemu.Account{ID: acct, Users: []awsemu.User{{Name: "importer", AccessKeys: []awsemu.AccessKey{{ID: key}}}}})
+	}
+	srv := awsemutest.Start(t, w)
+	for acct, key := range keys {
+		var own []asff.Finding
+		for _, f := range fs {
+			if f.AwsAccountID == acct {
+				own = append(own, f)
+			}
+		}
+		cfg := awsemutest.ConfigFor(t, srv, key)
+		cfg.Region = "us-east-1"
+		res, err := Send(context.Background(), sh.NewFromConfig(cfg), seq(own), Options{})
+		if err != nil || len(res.Failed) != 0 || res.Imported != len(own) || len(own) == 0 {
+			t.Errorf("account %s: %+v %v", acct, res, err)
+		}
+	}
+	if got := len(srv.Findings()); got != len(fs) {
+		t.Errorf("%d of %d findings stored", got, len(fs))
 	}
 }
