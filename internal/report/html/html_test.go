@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/report/reporttest"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -165,9 +166,7 @@ func orgDoc(accounts int, failEvery int) *report.Document {
 // result in six failing, stays under 5 MB; the heat map is cut to the
 // worst accounts and says so.
 func TestOrganisationSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 5,000-account document")
-	}
+	slowtest.Skip(t, "the HTML report of a 5,000-account organisation stays under 5 MB")
 	var buf bytes.Buffer
 	if err := New(Options{Guides: testGuides}).Write(&buf, orgDoc(5000, 6)); err != nil {
 		t.Fatal(err)
