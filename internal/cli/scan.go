@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,7 @@ type scanOptions struct {
 	maxInput         int64
 	reportTime       string
 	unknownOK        bool
+	to               string
 
 	demo awsenv.Demo // --demo, validated
 }
@@ -103,6 +105,7 @@ unless --unknown-ok.`,
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	f.StringVar(&o.to, "to", "", "also import the results into AWS Security Hub (securityhub), into the account and Region of the scan's credentials")
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
 	return cmd
 }
@@ -148,6 +151,15 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 	if changed("report-time") && !changed("credential-report") {
 		return 0, false, usagef("--report-time dates a --credential-report file; a live scan and a saved snapshot carry their report's time")
 	}
+	if o.to != "" && o.to != toSecurityHub {
+		return 0, false, usagef("--to %q: want %s", o.to, toSecurityHub)
+	}
+	if o.to != "" && offline == 1 {
+		return 0, false, usagef("--to securityhub sends with the scan's credentials; to send a saved result, use vigil report send --to securityhub --from RESULT.json")
+	}
+	if o.to != "" && (o.scope.targets != "" || len(o.aws.profiles) > 1) {
+		return 0, false, usagef("--to securityhub imports into one account: scan with one identity (--org for many accounts), or save the result and use vigil report send")
+	}
 	if offline == 1 {
 		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "call-timeout", "account-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
@@ -176,6 +188,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		}
 		reportTime = &t
 	}
+	var sendCfg aws.Config // the scan's own identity, for --to
 	req := scan.Request{Rules: o.rule, Clock: app.clock(), Version: app.Version, Logger: slog.Default()}
 	if o.compliance != "" {
 		cat, err := loadCatalog()
@@ -199,6 +212,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 			return inputError(err)
 		}
 		defer env.Close()
+		sendCfg = env.Config
 		if env.FellBack != nil {
 			fmt.Fprintln(app.Stderr, "vigil: no AWS credentials or region configured; scanning the built-in demo organisation instead")
 		}
@@ -228,6 +242,11 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if err := writeReport(app, o, rep); err != nil {
 		return err
 	}
+	if o.to == toSecurityHub {
+		if err := sendToSecurityHub(ctx, app, sendCfg, rep, app.Stderr); err != nil {
+			return err
+		}
+	}
 	// What finished was written; a run that did not cover everything it
 	// was asked to still fails, whatever the results say.
 	if doc.Incomplete != nil {
@@ -241,12 +260,18 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 
 func writeReport(app *App, o scanOptions, rep *report.Document) error {
 	format, _ := formats.Parse(o.format) // validated already
+	extra, err := writerOptions(format, o.aws.region)
+	if err != nil {
+		return err
+	}
 	options := func(profile termenv.Profile) formats.Options {
 		show := text.DefaultShow(rep)
 		if o.show != "" {
 			show, _ = text.ParseShow(o.show) // validated already
 		}
-		return formats.Options{Text: text.Options{Profile: profile, Verbose: o.verbose, Show: show}}
+		opts := extra
+		opts.Text = text.Options{Profile: profile, Verbose: o.verbose, Show: show}
+		return opts
 	}
 	if o.output != "" {
 		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error {
@@ -262,7 +287,7 @@ func writeReport(app *App, o scanOptions, rep *report.Document) error {
 	if err := formats.Write(&buf, format, rep, options(colorProfile(app, o.noColor))); err != nil {
 		return err
 	}
-	_, err := app.Stdout.Write(buf.Bytes())
+	_, err = app.Stdout.Write(buf.Bytes())
 	return err
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/asff"
+	"github.com/vigil-sec/vigil/internal/report/html"
 	"github.com/vigil-sec/vigil/internal/report/text"
 )
 
@@ -24,10 +26,14 @@ type Format string
 const (
 	Text Format = "text"
 	JSON Format = "json"
+	// ASFF is AWS Security Hub's finding format.
+	ASFF Format = "asff"
+	// HTML is the self-contained report for people and paper.
+	HTML Format = "html"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON}
+var all = []Format{Text, JSON, ASFF, HTML}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -63,6 +69,10 @@ func Parse(name string) (Format, error) {
 type Options struct {
 	// Text is the text report's: colour, width, detail.
 	Text text.Options
+	// ASFF is the Security Hub findings': Region, importing account, guides.
+	ASFF asff.Options
+	// HTML is the HTML report's: guides.
+	HTML html.Options
 }
 
 // New returns the writer of format f.
@@ -72,6 +82,10 @@ func New(f Format, o Options) (report.Writer, error) {
 		return text.New(o.Text), nil
 	case JSON:
 		return report.JSONWriter{}, nil
+	case ASFF:
+		return asff.New(o.ASFF), nil
+	case HTML:
+		return html.New(o.HTML), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }
