@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/sarif"
 	"github.com/vigil-sec/vigil/internal/report/text"
 )
 
@@ -24,10 +25,12 @@ type Format string
 const (
 	Text Format = "text"
 	JSON Format = "json"
+	// Formats of issue 10, part A (SARIF, OCSF, CSV, JUnit, Markdown).
+	SARIF Format = "sarif"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON}
+var all = []Format{Text, JSON, SARIF}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -63,6 +66,9 @@ func Parse(name string) (Format, error) {
 type Options struct {
 	// Text is the text report's: colour, width, detail.
 	Text text.Options
+	// Knowledge is the rules' help and framework controls, for the
+	// formats that carry them (SARIF, OCSF); nil writes none.
+	Knowledge report.Knowledge
 }
 
 // New returns the writer of format f.
@@ -72,6 +78,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return text.New(o.Text), nil
 	case JSON:
 		return report.JSONWriter{}, nil
+	case SARIF:
+		return sarif.New(o.Knowledge), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }

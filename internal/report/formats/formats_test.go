@@ -26,7 +26,7 @@ func TestNamesHaveWriters(t *testing.T) {
 			t.Errorf("New(%q): %v", name, err)
 		}
 	}
-	for _, name := range []string{"", "TEXT", "xml", "sarif "} {
+	for _, name := range []string{"", "TEXT", "xml", "sarif ", "SARIF"} {
 		if _, err := Parse(name); err == nil {
 			t.Errorf("Parse(%q) accepted", name)
 		}
@@ -34,10 +34,10 @@ func TestNamesHaveWriters(t *testing.T) {
 			t.Errorf("New(%q) accepted", name)
 		}
 	}
-	if got, want := List(), "text or json"; got != want {
+	if got, want := List(), "text, json or sarif"; got != want {
 		t.Errorf("List() = %q, want %q", got, want)
 	}
-	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text or json` {
+	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json or sarif` {
 		t.Errorf("Parse(xml): %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 )
 
 // Read turns a writer's output into the text a reader of it sees, or
@@ -28,7 +29,8 @@ type Read func(out []byte) (string, error)
 // promise, on a corpus of documents built through report.Build (one
 // account, an organisation, a compliance view, an empty document, one
 // whose every target was unreachable, text in many scripts, and one with
-// canary credentials planted where error text reaches the model). Run
+// canary credentials planted where error text reaches the model), and a
+// 100,000-result organisation written in bounded memory. Run
 // also sets AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN to canaries, so a
 // writer that prints the environment fails; it cannot run in parallel
 // with other tests for that reason (t.Setenv).
@@ -44,6 +46,50 @@ func Run(t *testing.T, w report.Writer, read Read) {
 			}
 		})
 	}
+	t.Run(largeCheck, func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("the race detector multiplies memory: the bound is checked without it")
+		}
+		slowtest.Skip(t, "a 100,000-result organisation written in bounded memory")
+		if !firstOfType(w) {
+			t.Skipf("checked once per writer type (%T) in a test binary: options change what is shown, not how it is written", w)
+		}
+		if err := checkLargeOrganisation(w, read); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// largeCheck names the bounded-memory check, which Run runs apart from
+// the others (it is skipped under the race detector and in quick runs)
+// and Check leaves out (CheckLarge runs it alone).
+const largeCheck = "large organisation"
+
+var (
+	largeMu      sync.Mutex
+	largeChecked = map[string]bool{}
+)
+
+// firstOfType reports whether w is the first writer of its type the
+// bounded-memory check sees: it takes seconds, and a writer's tests run
+// the suite once per set of options.
+func firstOfType(w report.Writer) bool {
+	largeMu.Lock()
+	defer largeMu.Unlock()
+	k := fmt.Sprintf("%T", w)
+	if largeChecked[k] {
+		return false
+	}
+	largeChecked[k] = true
+	return true
+}
+
+// CheckLarge is the bounded-memory check alone, without testing.T.
+func CheckLarge(w report.Writer) error {
+	if err := checkLargeOrganisation(w, nil); err != nil {
+		return fmt.Errorf("%s: %w", largeCheck, err)
+	}
+	return nil
 }
 
 // Check is Run without testing.T: every broken promise, joined, or nil.
