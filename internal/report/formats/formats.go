@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/ocsf"
 	"github.com/vigil-sec/vigil/internal/report/sarif"
 	"github.com/vigil-sec/vigil/internal/report/text"
 )
@@ -27,10 +28,11 @@ const (
 	JSON Format = "json"
 	// Formats of issue 10, part A (SARIF, OCSF, CSV, JUnit, Markdown).
 	SARIF Format = "sarif"
+	OCSF  Format = "ocsf"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON, SARIF}
+var all = []Format{Text, JSON, SARIF, OCSF}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -69,6 +71,10 @@ type Options struct {
 	// Knowledge is the rules' help and framework controls, for the
 	// formats that carry them (SARIF, OCSF); nil writes none.
 	Knowledge report.Knowledge
+	// Stream asks the formats that have two shapes for the one a stream
+	// reader wants (OCSF: JSON Lines rather than one array); the command
+	// line sets it when it writes to stdout.
+	Stream bool
 }
 
 // New returns the writer of format f.
@@ -80,6 +86,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return report.JSONWriter{}, nil
 	case SARIF:
 		return sarif.New(o.Knowledge), nil
+	case OCSF:
+		return ocsf.New(ocsf.Options{Knowledge: o.Knowledge, Lines: o.Stream}), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }

@@ -34,10 +34,10 @@ func TestNamesHaveWriters(t *testing.T) {
 			t.Errorf("New(%q) accepted", name)
 		}
 	}
-	if got, want := List(), "text, json or sarif"; got != want {
+	if got, want := List(), "text, json, sarif or ocsf"; got != want {
 		t.Errorf("List() = %q, want %q", got, want)
 	}
-	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json or sarif` {
+	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json, sarif or ocsf` {
 		t.Errorf("Parse(xml): %v", err)
 	}
 }
