@@ -24,7 +24,9 @@ var knowledge = report.Knowledge{"root-access-key": {Help: "## Risk\n", Summary:
 // TestConformance: both shapes keep the writer contract.
 func TestConformance(t *testing.T) {
 	t.Run("array", func(t *testing.T) { reporttest.Run(t, New(Options{Knowledge: knowledge}), reporttest.JSONText) })
-	t.Run("lines", func(t *testing.T) { reporttest.RunStream(t, New(Options{Knowledge: knowledge, Lines: true}), linesText) })
+	t.Run("lines", func(t *testing.T) {
+		reporttest.RunStream(t, New(Options{Knowledge: knowledge, Lines: true}), linesText)
+	})
 }
 
 // linesText reads JSON Lines: every line one JSON value, its text as
@@ -110,13 +112,15 @@ func TestValidAgainstSchema(t *testing.T) {
 	// The validator catches what it claims to.
 	good := events(t, docs[0].Doc, Options{Knowledge: knowledge})[0]
 	for name, breakIt := range map[string]func(e map[string]any){
-		"an unknown attribute":   func(e map[string]any) { e["vigil_status"] = "FAIL" },
-		"a wrong type":           func(e map[string]any) { e["time"] = "2026-11-26" },
-		"an enum value":          func(e map[string]any) { e["severity_id"] = json.Number("7") },
-		"a nested enum value":    func(e map[string]any) { e["compliance"].(map[string]any)["status_id"] = json.Number("4") },
-		"a required attribute":   func(e map[string]any) { delete(e["finding_info"].(map[string]any), "uid") },
-		"a wrong caption":        func(e map[string]any) { e["severity"] = "Severe" },
-		"a constraint":           func(e map[string]any) { e["cloud"].(map[string]any)["account"] = map[string]any{"type_id": json.Number("10")} },
+		"an unknown attribute": func(e map[string]any) { e["vigil_status"] = "FAIL" },
+		"a wrong type":         func(e map[string]any) { e["time"] = "2026-11-26" },
+		"an enum value":        func(e map[string]any) { e["severity_id"] = json.Number("7") },
+		"a nested enum value":  func(e map[string]any) { e["compliance"].(map[string]any)["status_id"] = json.Number("4") },
+		"a required attribute": func(e map[string]any) { delete(e["finding_info"].(map[string]any), "uid") },
+		"a wrong caption":      func(e map[string]any) { e["severity"] = "Severe" },
+		"a constraint": func(e map[string]any) {
+			e["cloud"].(map[string]any)["account"] = map[string]any{"type_id": json.Number("10")}
+		},
 		"a deprecated attribute": func(e map[string]any) { e["resource"] = map[string]any{"uid": "x"} },
 		"an array as a scalar":   func(e map[string]any) { e["compliance"].(map[string]any)["standards"] = "CIS" },
 		"a wrong class":          func(e map[string]any) { e["class_uid"] = json.Number("2004") },
