@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/report/csv"
 	"github.com/vigil-sec/vigil/internal/report/ocsf"
 	"github.com/vigil-sec/vigil/internal/report/sarif"
 	"github.com/vigil-sec/vigil/internal/report/text"
@@ -29,10 +30,11 @@ const (
 	// Formats of issue 10, part A (SARIF, OCSF, CSV, JUnit, Markdown).
 	SARIF Format = "sarif"
 	OCSF  Format = "ocsf"
+	CSV   Format = "csv"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON, SARIF, OCSF}
+var all = []Format{Text, JSON, SARIF, OCSF, CSV}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -88,6 +90,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return sarif.New(o.Knowledge), nil
 	case OCSF:
 		return ocsf.New(ocsf.Options{Knowledge: o.Knowledge, Lines: o.Stream}), nil
+	case CSV:
+		return csv.New(), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }

@@ -34,10 +34,10 @@ func TestNamesHaveWriters(t *testing.T) {
 			t.Errorf("New(%q) accepted", name)
 		}
 	}
-	if got, want := List(), "text, json, sarif or ocsf"; got != want {
+	if got, want := List(), "text, json, sarif, ocsf or csv"; got != want {
 		t.Errorf("List() = %q, want %q", got, want)
 	}
-	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json, sarif or ocsf` {
+	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json, sarif, ocsf or csv` {
 		t.Errorf("Parse(xml): %v", err)
 	}
 }
