@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/report/csv"
+	"github.com/vigil-sec/vigil/internal/report/junit"
 	"github.com/vigil-sec/vigil/internal/report/ocsf"
 	"github.com/vigil-sec/vigil/internal/report/sarif"
 	"github.com/vigil-sec/vigil/internal/report/text"
@@ -31,10 +32,11 @@ const (
 	SARIF Format = "sarif"
 	OCSF  Format = "ocsf"
 	CSV   Format = "csv"
+	JUnit Format = "junit"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON, SARIF, OCSF, CSV}
+var all = []Format{Text, JSON, SARIF, OCSF, CSV, JUnit}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -92,6 +94,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return ocsf.New(ocsf.Options{Knowledge: o.Knowledge, Lines: o.Stream}), nil
 	case CSV:
 		return csv.New(), nil
+	case JUnit:
+		return junit.New(), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }
