@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/report/csv"
 	"github.com/vigil-sec/vigil/internal/report/junit"
+	"github.com/vigil-sec/vigil/internal/report/markdown"
 	"github.com/vigil-sec/vigil/internal/report/ocsf"
 	"github.com/vigil-sec/vigil/internal/report/sarif"
 	"github.com/vigil-sec/vigil/internal/report/text"
@@ -29,14 +30,15 @@ const (
 	Text Format = "text"
 	JSON Format = "json"
 	// Formats of issue 10, part A (SARIF, OCSF, CSV, JUnit, Markdown).
-	SARIF Format = "sarif"
-	OCSF  Format = "ocsf"
-	CSV   Format = "csv"
-	JUnit Format = "junit"
+	SARIF    Format = "sarif"
+	OCSF     Format = "ocsf"
+	CSV      Format = "csv"
+	JUnit    Format = "junit"
+	Markdown Format = "markdown"
 )
 
 // all is every format New knows; a test holds the two in step.
-var all = []Format{Text, JSON, SARIF, OCSF, CSV, JUnit}
+var all = []Format{Text, JSON, SARIF, OCSF, CSV, JUnit, Markdown}
 
 // Names lists the formats' names, for --format's help and completion.
 func Names() []string {
@@ -96,6 +98,8 @@ func New(f Format, o Options) (report.Writer, error) {
 		return csv.New(), nil
 	case JUnit:
 		return junit.New(), nil
+	case Markdown:
+		return markdown.New(), nil
 	}
 	return nil, fmt.Errorf("report format %q: want %s", string(f), List())
 }

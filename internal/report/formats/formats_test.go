@@ -34,10 +34,10 @@ func TestNamesHaveWriters(t *testing.T) {
 			t.Errorf("New(%q) accepted", name)
 		}
 	}
-	if got, want := List(), "text, json, sarif, ocsf, csv or junit"; got != want {
+	if got, want := List(), "text, json, sarif, ocsf, csv, junit or markdown"; got != want {
 		t.Errorf("List() = %q, want %q", got, want)
 	}
-	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json, sarif, ocsf, csv or junit` {
+	if _, err := Parse("xml"); err == nil || err.Error() != `"xml": want text, json, sarif, ocsf, csv, junit or markdown` {
 		t.Errorf("Parse(xml): %v", err)
 	}
 }
