@@ -11,6 +11,7 @@ package formats
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/report"
@@ -81,6 +82,39 @@ type Options struct {
 	// reader wants (OCSF: JSON Lines rather than one array); the command
 	// line sets it when it writes to stdout.
 	Stream bool
+}
+
+// UsesKnowledge reports whether f's writer carries the rules' help or
+// framework controls (Options.Knowledge), so the command line loads the
+// knowledge base only for the formats that need it.
+func (f Format) UsesKnowledge() bool { return f == SARIF || f == OCSF }
+
+// FileName is the file --output-dir writes f to: "vigil." and the
+// format's usual extension.
+func (f Format) FileName() string {
+	if ext, ok := extensions[f]; ok {
+		return "vigil." + ext
+	}
+	return "vigil." + string(f)
+}
+
+var extensions = map[Format]string{Text: "txt", JSON: "json", SARIF: "sarif", OCSF: "ocsf.json", CSV: "csv", JUnit: "junit.xml", Markdown: "md"}
+
+// ParseList reads a comma-separated --format value ("json,sarif,html"):
+// at least one format, none twice.
+func ParseList(value string) ([]Format, error) {
+	var out []Format
+	for _, name := range strings.Split(value, ",") {
+		f, err := Parse(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(out, f) {
+			return nil, fmt.Errorf("%q is given twice", name)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // New returns the writer of format f.

@@ -303,7 +303,7 @@ func (wr Writer) event(d *report.Document, r *rule.Result, accounts map[string]*
 			seen[s] = true
 			ev.Compliance.Standards = append(ev.Compliance.Standards, s)
 		}
-		ev.Compliance.Requirements = append(ev.Compliance.Requirements, c.Standard()+" "+c.ID+" "+c.Title)
+		ev.Compliance.Requirements = append(ev.Compliance.Requirements, c.Standard()+" "+c.ID+": "+c.Title)
 	}
 	if len(ev.Compliance.Standards) == 0 {
 		ev.Compliance.Standards = append(ev.Compliance.Standards, "Vigil root credential rules")

@@ -186,7 +186,7 @@ func TestMapping(t *testing.T) {
 			if got := comp["standards"].([]any); len(got) != 3 || got[0] != "CIS AWS Foundations Benchmark 5.0.0" {
 				t.Errorf("standards %v", got)
 			}
-			if got := comp["requirements"].([]any); len(got) != 3 || got[2] != "NIST SP 800-53 5 AC-6(2) Non-privileged access" {
+			if got := comp["requirements"].([]any); len(got) != 3 || got[2] != "NIST SP 800-53 5 AC-6(2): Non-privileged access" {
 				t.Errorf("requirements %v", got)
 			}
 			rem := e["remediation"].(map[string]any)["desc"].(string)
