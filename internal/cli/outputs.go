@@ -48,8 +48,8 @@ func (o *reportOutput) validate(inputs ...fileArg) error {
 	if len(fs) > 1 && o.outputDir == "" {
 		return usagef("--format %s: several formats need --output-dir DIR, where each gets its own file", o.format)
 	}
-	files := slices.Clone(inputs)
-	files = append(files, fileArg{flag: "output", path: o.output, output: true})
+	// The report's own files first: a clash is reported as theirs.
+	files := []fileArg{{flag: "output", path: o.output, output: true}}
 	if o.outputDir != "" {
 		if st, err := os.Stat(o.outputDir); err == nil && !st.IsDir() {
 			return usagef("--output-dir %s: is not a directory", o.outputDir)
@@ -61,7 +61,7 @@ func (o *reportOutput) validate(inputs ...fileArg) error {
 			files = append(files, fileArg{flag: "output-dir", path: filepath.Join(o.outputDir, f.FileName()), output: true})
 		}
 	}
-	return checkFiles(files...)
+	return checkFiles(append(files, inputs...)...)
 }
 
 // write renders rep in every format asked for. options gives each

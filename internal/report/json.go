@@ -6,7 +6,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/vigil-sec/vigil/internal/report/jsonout"
+	"github.com/vigil-sec/vigil/internal/jsonout"
 	"github.com/vigil-sec/vigil/internal/rule"
 )
 

@@ -41,8 +41,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/jsonout"
 	"github.com/vigil-sec/vigil/internal/report"
-	"github.com/vigil-sec/vigil/internal/report/jsonout"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )

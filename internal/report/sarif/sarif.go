@@ -39,8 +39,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vigil-sec/vigil/internal/jsonout"
 	"github.com/vigil-sec/vigil/internal/report"
-	"github.com/vigil-sec/vigil/internal/report/jsonout"
 	"github.com/vigil-sec/vigil/internal/rule"
 )
 
@@ -214,7 +214,9 @@ func (wr Writer) rules(d *report.Document) ([]ruleDescriptor, map[string]int) {
 			rd.FullDescription = &message{Text: k.Summary}
 		}
 		if k.Help != "" {
-			rd.Help = &message{Text: k.Help, Markdown: k.Help}
+			// The page in Markdown; as text, its summary and where the
+			// page is (a viewer that cannot render Markdown).
+			rd.Help = &message{Text: strings.TrimSpace(k.Summary + "\n\nRun `vigil explain " + id + "` for the whole page."), Markdown: k.Help}
 		} else {
 			rd.Help = &message{Text: r.Title + "\n\nRun `vigil explain " + id + "` for the risk, the fix and how to prevent it."}
 		}

@@ -1,4 +1,4 @@
-// Package jsonout streams a large JSON document: the report writers that
+// Package jsonout streams a large JSON document: the report and the writers that
 // emit JSON (SARIF, OCSF) write a fixed frame by hand and encode one
 // result at a time into it, so a 100,000-result organisation is never
 // held as a second copy in memory, and the bytes are the same as an
