@@ -33,13 +33,13 @@ func formatList() string {
 // millis is an OCSF timestamp (milliseconds since the epoch): the golden
 // comparison sees it as the date it is, so it moves with the reference
 // time like every other date.
-var millis = regexp.MustCompile(`"(time|created_time)": (\d{13})`)
+var millis = regexp.MustCompile(`"(time|created_time)":(\d{13})`)
 
 func datesReadable(s string) string {
 	return millis.ReplaceAllStringFunc(s, func(m string) string {
 		sub := millis.FindStringSubmatch(m)
 		n, _ := strconv.ParseInt(sub[2], 10, 64)
-		return `"` + sub[1] + `": "` + time.UnixMilli(n).UTC().Format(time.RFC3339) + `"`
+		return `"` + sub[1] + `":"` + time.UnixMilli(n).UTC().Format(time.RFC3339) + `"`
 	})
 }
 

@@ -14,11 +14,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 )
 
 // Writer is a buffered JSON stream.
 type Writer struct {
+	// EscapeHTML escapes <, > and & in strings (as \u003c…), as
+	// json.Marshal does; off by default, as report.WriteJSON has it.
+	EscapeHTML bool
+
 	bw  *bufio.Writer
 	buf bytes.Buffer
 	err error
@@ -35,16 +40,23 @@ func (w *Writer) Raw(s string) {
 	_, w.err = w.bw.WriteString(s)
 }
 
+// Bytes writes b as it is: JSON encoded already.
+func (w *Writer) Bytes(b []byte) {
+	if w.err != nil {
+		return
+	}
+	_, w.err = w.bw.Write(b)
+}
+
 // Value writes v as indented JSON (two spaces), every line after the
-// first prefixed with prefix so it nests at that depth; HTML characters
-// are left as they are, as report.WriteJSON leaves them.
+// first prefixed with prefix so it nests at that depth.
 func (w *Writer) Value(v any, prefix string) {
 	if w.err != nil {
 		return
 	}
 	w.buf.Reset()
 	enc := json.NewEncoder(&w.buf)
-	enc.SetEscapeHTML(false)
+	enc.SetEscapeHTML(w.EscapeHTML)
 	enc.SetIndent(prefix, "  ")
 	if err := enc.Encode(v); err != nil {
 		w.err = err
@@ -52,6 +64,47 @@ func (w *Writer) Value(v any, prefix string) {
 	}
 	b := bytes.TrimSuffix(w.buf.Bytes(), []byte("\n"))
 	_, w.err = w.bw.Write(b)
+}
+
+// Compact writes v as compact JSON: a record of a large array on a line
+// of its own, which indenting would make several times larger and
+// slower to write.
+func (w *Writer) Compact(v any) {
+	if w.err != nil {
+		return
+	}
+	w.buf.Reset()
+	enc := json.NewEncoder(&w.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		w.err = err
+		return
+	}
+	_, w.err = w.bw.Write(bytes.TrimSuffix(w.buf.Bytes(), []byte("\n")))
+}
+
+// Open writes v, which encodes as a JSON object, compact and without its
+// closing brace, so that the caller can append members it encoded
+// already (json.RawMessage members are re-read and compacted by the
+// encoder: members shared by many records are cheaper written so) and
+// close it.
+func (w *Writer) Open(v any) {
+	if w.err != nil {
+		return
+	}
+	w.buf.Reset()
+	enc := json.NewEncoder(&w.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		w.err = err
+		return
+	}
+	b := bytes.TrimSuffix(w.buf.Bytes(), []byte("\n"))
+	if len(b) < 2 || b[len(b)-1] != '}' {
+		w.err = errors.New("jsonout: Open of a value that is not a JSON object")
+		return
+	}
+	_, w.err = w.bw.Write(b[:len(b)-1])
 }
 
 // Line writes v as compact JSON and a newline: one line of a JSON Lines

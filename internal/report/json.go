@@ -45,18 +45,31 @@ func WriteJSON(w io.Writer, d *Document) error {
 		out.Raw("[]")
 	} else {
 		out.Raw("[")
+		// A result's own MarshalJSON calls json.Marshal, which escapes
+		// <, > and &: the canonical bytes have them escaped in results.
+		out.EscapeHTML = true
 		for k := range d.Results {
 			if k > 0 {
 				out.Raw(",")
 			}
 			out.Raw("\n    ")
-			out.Value(&d.Results[k], "    ")
+			// rule.Result's MarshalJSON only turns nil evidence into [];
+			// done here, the encoder need not re-read what it returns.
+			r := d.Results[k]
+			if r.Evidence == nil {
+				r.Evidence = []rule.Evidence{}
+			}
+			out.Value((*plainResult)(&r), "    ")
 		}
+		out.EscapeHTML = false
 		out.Raw("\n  ]")
 	}
 	out.Raw(b.String()[i+len("[]"):])
 	return out.Flush()
 }
+
+// plainResult is rule.Result without its MarshalJSON.
+type plainResult rule.Result
 
 // JSONWriter is WriteJSON as a Writer.
 type JSONWriter struct{}

@@ -187,6 +187,14 @@ func evidence(ev []rule.Evidence) string {
 
 // text escapes character data.
 func text(s string) string {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '\'' && c != '"'
+	}
+	if plain {
+		return s // printable ASCII with nothing to escape: most IDs and ARNs
+	}
 	var b strings.Builder
 	xml.EscapeText(&b, []byte(s)) // a strings.Builder does not fail
 	return b.String()

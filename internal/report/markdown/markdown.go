@@ -194,4 +194,9 @@ var escaper = strings.NewReplacer(
 	"\r\n", "<br>", "\n", "<br>", "\r", "<br>",
 )
 
-func esc(s string) string { return escaper.Replace(s) }
+func esc(s string) string {
+	if strings.IndexAny(s, "&<>\"@\\`*_[]~#!|\r\n") < 0 {
+		return s // most IDs and ARNs: nothing to escape
+	}
+	return escaper.Replace(s)
+}

@@ -31,12 +31,16 @@
 //     member account; evidences: each piece of evidence, its API call as
 //     api where it names one; metadata.product: Vigil and its version.
 //
-// A file is one JSON array of events; a stream (Lines) is JSON Lines, one
-// event a line, as log shippers read.
+// A file is one JSON array of events, an event a line; a stream (Lines)
+// is JSON Lines, the same lines without the array, as log shippers read.
+// Events are not indented: a 100,000-result organisation would be several
+// times larger, and several times slower to write.
 package ocsf
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"io"
 	"strings"
 	"time"
@@ -74,28 +78,31 @@ func New(o Options) Writer { return Writer{o: o} }
 
 // Event is one Compliance Finding.
 type Event struct {
-	ActivityID   int          `json:"activity_id"`
-	ActivityName string       `json:"activity_name"`
-	CategoryUID  int          `json:"category_uid"`
-	CategoryName string       `json:"category_name"`
-	ClassUID     int          `json:"class_uid"`
-	ClassName    string       `json:"class_name"`
-	TypeUID      int          `json:"type_uid"`
-	TypeName     string       `json:"type_name"`
-	Time         int64        `json:"time"`
-	SeverityID   int          `json:"severity_id"`
-	Severity     string       `json:"severity"`
-	StatusID     int          `json:"status_id"`
-	Status       string       `json:"status"`
-	Message      string       `json:"message"`
-	Metadata     Metadata     `json:"metadata"`
-	Cloud        Cloud        `json:"cloud"`
-	FindingInfo  FindingInfo  `json:"finding_info"`
-	Compliance   Compliance   `json:"compliance"`
-	Resources    []Resource   `json:"resources"`
-	Remediation  *Remediation `json:"remediation,omitempty"`
-	Evidences    []Evidence   `json:"evidences,omitempty"`
-	Unmapped     Unmapped     `json:"unmapped"`
+	ActivityID   int    `json:"activity_id"`
+	ActivityName string `json:"activity_name"`
+	CategoryUID  int    `json:"category_uid"`
+	CategoryName string `json:"category_name"`
+	ClassUID     int    `json:"class_uid"`
+	ClassName    string `json:"class_name"`
+	TypeUID      int    `json:"type_uid"`
+	TypeName     string `json:"type_name"`
+	Time         int64  `json:"time"`
+	SeverityID   int    `json:"severity_id"`
+	Severity     string `json:"severity"`
+	StatusID     int    `json:"status_id"`
+	Status       string `json:"status"`
+	Message      string `json:"message"`
+	// Metadata, Compliance and Remediation are encoded once per document,
+	// rule and status, not once per event (they are the same in many),
+	// and written after the other attributes as they are.
+	Metadata    json.RawMessage `json:"-"`
+	Cloud       Cloud           `json:"cloud"`
+	FindingInfo FindingInfo     `json:"finding_info"`
+	Compliance  json.RawMessage `json:"-"`
+	Resources   []Resource      `json:"resources"`
+	Remediation json.RawMessage `json:"-"`
+	Evidences   []Evidence      `json:"evidences,omitempty"`
+	Unmapped    Unmapped        `json:"unmapped"`
 }
 
 // Metadata is the event's metadata object.
@@ -182,9 +189,20 @@ type Remediation struct {
 
 // Evidence is one piece of evidence.
 type Evidence struct {
-	Name string         `json:"name"`
-	API  *API           `json:"api,omitempty"`
-	Data map[string]any `json:"data"`
+	Name string       `json:"name"`
+	API  *API         `json:"api,omitempty"`
+	Data EvidenceData `json:"data"`
+}
+
+// EvidenceData is Vigil's evidence as it is, in the free-form data
+// attribute.
+type EvidenceData struct {
+	Source     string `json:"source"`
+	Key        string `json:"key,omitempty"`
+	Value      string `json:"value,omitempty"`
+	AsOf       string `json:"as_of,omitempty"`
+	AsOfSource string `json:"as_of_source,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // API is the AWS API call evidence came from.
@@ -212,21 +230,40 @@ func (wr Writer) Write(w io.Writer, d *report.Document) error {
 	for i := range d.Accounts {
 		accounts[d.Accounts[i].AccountID] = &d.Accounts[i]
 	}
+	meta, err := marshal(Metadata{Version: SchemaVersion, Profiles: []string{"cloud"}, LogName: "vigil",
+		Product: Product{Name: "Vigil", VendorName: "Vigil", Version: d.Tool.Version, URLString: "https://github.com/vigil-sec/vigil"}})
+	if err != nil {
+		return err
+	}
+	c := &cache{meta: meta, parts: map[partKey]parts{}}
 	out := jsonout.New(w)
 	if !wr.o.Lines {
 		out.Raw("[")
 	}
 	for i := range d.Results {
-		ev := wr.event(d, &d.Results[i], accounts)
+		ev, err := wr.event(d, &d.Results[i], accounts, c)
+		if err != nil {
+			return err
+		}
+		if !wr.o.Lines {
+			if i > 0 {
+				out.Raw(",")
+			}
+			out.Raw("\n")
+		}
+		out.Open(ev)
+		out.Raw(`,"metadata":`)
+		out.Bytes(ev.Metadata)
+		out.Raw(`,"compliance":`)
+		out.Bytes(ev.Compliance)
+		if ev.Remediation != nil {
+			out.Raw(`,"remediation":`)
+			out.Bytes(ev.Remediation)
+		}
+		out.Raw("}")
 		if wr.o.Lines {
-			out.Line(ev)
-			continue
+			out.Raw("\n")
 		}
-		if i > 0 {
-			out.Raw(",")
-		}
-		out.Raw("\n  ")
-		out.Value(ev, "  ")
 	}
 	if !wr.o.Lines {
 		if len(d.Results) > 0 {
@@ -245,8 +282,21 @@ var severities = map[rule.Severity]struct {
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-func (wr Writer) event(d *report.Document, r *rule.Result, accounts map[string]*report.Account) Event {
-	k := wr.o.Knowledge[r.RuleID]
+// cache holds the parts of events encoded once.
+type cache struct {
+	meta  json.RawMessage
+	parts map[partKey]parts
+}
+
+type partKey struct {
+	rule   string
+	status rule.Status
+	member bool
+}
+
+type parts struct{ compliance, remediation json.RawMessage }
+
+func (wr Writer) event(d *report.Document, r *rule.Result, accounts map[string]*report.Account, c *cache) (Event, error) {
 	sev := severities[rule.Info]
 	if r.Status == rule.Fail || r.Status == rule.Unknown {
 		if s, ok := severities[r.Severity]; ok {
@@ -260,29 +310,21 @@ func (wr Writer) event(d *report.Document, r *rule.Result, accounts map[string]*
 		TypeUID: TypeUID, TypeName: "Compliance Finding: Create",
 		Time:       millis(d.GeneratedAt),
 		SeverityID: sev.id, Severity: sev.caption,
-		Message: r.Message,
-		Metadata: Metadata{Version: SchemaVersion, Profiles: []string{"cloud"}, LogName: "vigil",
-			Product: Product{Name: "Vigil", VendorName: "Vigil", Version: d.Tool.Version, URLString: "https://github.com/vigil-sec/vigil"}},
-		Cloud: Cloud{Provider: "AWS", Partition: r.Partition, Account: Account{UID: r.AccountID, TypeID: 10, Type: "AWS Account"}},
+		Message:  r.Message,
+		Metadata: c.meta,
+		Cloud:    Cloud{Provider: "AWS", Partition: r.Partition, Account: Account{UID: r.AccountID, TypeID: 10, Type: "AWS Account"}},
 		FindingInfo: FindingInfo{UID: UID(r), Title: r.Title, Desc: r.Message, Types: []string{cmp.Or(r.Category, "Security")}, CreatedTime: millis(d.GeneratedAt),
 			Analytic: Analytic{UID: r.RuleID, Name: r.Title, TypeID: 1, Type: "Rule"}},
-		Compliance: Compliance{Control: r.RuleID, Standards: []string{}},
-		Resources:  []Resource{resource(r)},
-		Unmapped:   Unmapped{Status: string(r.Status), RuleSeverity: r.RuleSeverity.String(), ManagementAccount: r.ManagementAccount},
+		Resources: []Resource{resource(r)},
+		Unmapped:  Unmapped{Status: string(r.Status), RuleSeverity: r.RuleSeverity.String(), ManagementAccount: r.ManagementAccount},
 	}
 	switch r.Status {
-	case rule.Fail:
+	case rule.Fail, rule.Unknown:
 		ev.StatusID, ev.Status = 1, "New"
-		ev.Compliance.StatusID, ev.Compliance.Status = 3, "Fail"
-	case rule.Unknown:
-		ev.StatusID, ev.Status = 1, "New"
-		ev.Compliance.StatusID, ev.Compliance.Status = 2, "Warning"
 	case rule.Pass:
 		ev.StatusID, ev.Status = 4, "Resolved"
-		ev.Compliance.StatusID, ev.Compliance.Status = 1, "Pass"
 	default:
 		ev.StatusID, ev.Status = 99, "Not Applicable"
-		ev.Compliance.StatusID, ev.Compliance.Status = 99, "Not Applicable"
 	}
 	member := false
 	if a, ok := accounts[r.AccountID]; ok {
@@ -297,30 +339,63 @@ func (wr Writer) event(d *report.Document, r *rule.Result, accounts map[string]*
 	} else if r.AccountName != "" {
 		ev.Cloud.Account.Name = r.AccountName
 	}
+	key := partKey{r.RuleID, r.Status, member}
+	p, ok := c.parts[key]
+	if !ok {
+		var err error
+		if p, err = wr.parts(key); err != nil {
+			return ev, err
+		}
+		c.parts[key] = p
+	}
+	ev.Compliance, ev.Remediation = p.compliance, p.remediation
+	for _, e := range r.Evidence {
+		ev.Evidences = append(ev.Evidences, evidence(e))
+	}
+	return ev, nil
+}
+
+// parts encodes the compliance object of a rule's result of a status,
+// and its remediation, for a member account or another.
+func (wr Writer) parts(key partKey) (parts, error) {
+	k := wr.o.Knowledge[key.rule]
+	comp := Compliance{Control: key.rule, Standards: []string{}}
+	switch key.status {
+	case rule.Fail:
+		comp.StatusID, comp.Status = 3, "Fail"
+	case rule.Unknown:
+		comp.StatusID, comp.Status = 2, "Warning"
+	case rule.Pass:
+		comp.StatusID, comp.Status = 1, "Pass"
+	default:
+		comp.StatusID, comp.Status = 99, "Not Applicable"
+	}
 	seen := map[string]bool{}
 	for _, c := range k.Controls {
 		if s := c.Standard(); !seen[s] {
 			seen[s] = true
-			ev.Compliance.Standards = append(ev.Compliance.Standards, s)
+			comp.Standards = append(comp.Standards, s)
 		}
-		ev.Compliance.Requirements = append(ev.Compliance.Requirements, c.Standard()+" "+c.ID+": "+c.Title)
+		comp.Requirements = append(comp.Requirements, c.Standard()+" "+c.ID+": "+c.Title)
 	}
-	if len(ev.Compliance.Standards) == 0 {
-		ev.Compliance.Standards = append(ev.Compliance.Standards, "Vigil root credential rules")
+	if len(comp.Standards) == 0 {
+		comp.Standards = append(comp.Standards, "Vigil root credential rules")
 	}
-	if r.Status == rule.Fail || r.Status == rule.Unknown {
+	var p parts
+	var err error
+	if p.compliance, err = marshal(comp); err != nil {
+		return p, err
+	}
+	if key.status == rule.Fail || key.status == rule.Unknown {
 		desc := k.Remediation
-		if member && k.RemediationMember != "" {
+		if key.member && k.RemediationMember != "" {
 			desc = k.RemediationMember
 		}
-		explain := "Run `vigil explain " + r.RuleID + "` for the whole procedure, in the console, the AWS CLI and Go."
-		ev.Remediation = &Remediation{Desc: strings.TrimSpace(desc + "\n\n" + explain),
-			References: []string{"https://github.com/vigil-sec/vigil/blob/main/internal/kb/pages/" + r.RuleID + ".md"}}
+		explain := "Run `vigil explain " + key.rule + "` for the whole procedure, in the console, the AWS CLI and Go."
+		p.remediation, err = marshal(Remediation{Desc: strings.TrimSpace(desc + "\n\n" + explain),
+			References: []string{"https://github.com/vigil-sec/vigil/blob/main/internal/kb/pages/" + key.rule + ".md"}})
 	}
-	for _, e := range r.Evidence {
-		ev.Evidences = append(ev.Evidences, evidence(e))
-	}
-	return ev
+	return p, err
 }
 
 // UID is the finding's stable identifier: the rule and the resource's
@@ -348,18 +423,25 @@ func resource(r *rule.Result) Resource {
 // evidence maps one piece of evidence: its source as name (and as an API
 // call when it is "service:Operation"), the rest as data.
 func evidence(e rule.Evidence) Evidence {
-	data := map[string]any{"source": e.Source}
-	for k, v := range map[string]string{"key": e.Key, "value": e.Value, "as_of_source": e.AsOfSource, "error": e.Error} {
-		if v != "" {
-			data[k] = v
-		}
-	}
+	data := EvidenceData{Source: e.Source, Key: e.Key, Value: e.Value, AsOfSource: e.AsOfSource, Error: e.Error}
 	if e.AsOf != nil {
-		data["as_of"] = e.AsOf.UTC().Format(time.RFC3339)
+		data.AsOf = e.AsOf.UTC().Format(time.RFC3339)
 	}
 	ev := Evidence{Name: e.Source, Data: data}
 	if svc, op, ok := strings.Cut(e.Source, ":"); ok && svc != "" && op != "" && !strings.ContainsAny(e.Source, " /") {
 		ev.API = &API{Operation: op, Service: Service{Name: svc}}
 	}
 	return ev
+}
+
+// marshal is json.Marshal leaving <, > and & as they are, as the rest of
+// the event is written.
+func marshal(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
