@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"regexp"
@@ -392,12 +393,66 @@ func firstDifference(a, b []byte) string {
 	return fmt.Sprintf("at byte %d:\n  %q\n  %q", i, a[from:min(len(a), i+60)], b[from:min(len(b), i+60)])
 }
 
+// DuplicateKeys finds an object with a member twice in valid JSON (or in
+// JSON Lines), which encoding/json reads without a word, keeping the
+// last, and other readers may not.
+func DuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next string is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, key: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[t] {
+					return fmt.Errorf("the member %q appears twice in an object (at byte %d)", t, dec.InputOffset())
+				}
+				top.keys[t] = true
+				top.key = false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+	}
+}
+
 // JSONText reads an output that is one JSON value: it must be valid JSON,
 // and its text is every string in it (keys and values), one per line, as
 // decoded. For report.WriteJSON and the formats built on JSON.
 func JSONText(out []byte) (string, error) {
 	if !json.Valid(out) {
 		return "", errors.New("not one valid JSON value")
+	}
+	if err := DuplicateKeys(out); err != nil {
+		return "", err
 	}
 	var v any
 	if err := json.Unmarshal(out, &v); err != nil {

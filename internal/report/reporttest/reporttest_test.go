@@ -170,3 +170,20 @@ func TestCatchesUnboundedWriters(t *testing.T) {
 		t.Errorf("the canonical JSON: %v", err)
 	}
 }
+
+// TestDuplicateKeys: an object with a member twice is found, at any
+// depth; the same key in different objects is not a duplicate.
+func TestDuplicateKeys(t *testing.T) {
+	for in, dup := range map[string]bool{
+		`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`: false,
+		`{"a":1,"a":2}`:                   true,
+		`[{"x":{"y":[1,{"z":1,"z":2}]}}]`: true,
+		`{"a":"a","b":"a"}`:               false,
+		"{\"a\":1}\n{\"a\":2}\n":          false,
+		`{"a":{},"a":[]}`:                 true,
+	} {
+		if err := DuplicateKeys([]byte(in)); (err != nil) != dup {
+			t.Errorf("DuplicateKeys(%s) = %v, want a duplicate: %v", in, err, dup)
+		}
+	}
+}
