@@ -20,10 +20,6 @@ import (
 
 // Writer is a buffered JSON stream.
 type Writer struct {
-	// EscapeHTML escapes <, > and & in strings (as \u003c…), as
-	// json.Marshal does; off by default, as report.WriteJSON has it.
-	EscapeHTML bool
-
 	bw  *bufio.Writer
 	buf bytes.Buffer
 	err error
@@ -56,7 +52,7 @@ func (w *Writer) Value(v any, prefix string) {
 	}
 	w.buf.Reset()
 	enc := json.NewEncoder(&w.buf)
-	enc.SetEscapeHTML(w.EscapeHTML)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent(prefix, "  ")
 	if err := enc.Encode(v); err != nil {
 		w.err = err
