@@ -92,9 +92,14 @@ func TestReadJSONCleans(t *testing.T) {
 }
 
 // FuzzReadJSON: no input makes the reader panic, and whatever it accepts
-// writes back to JSON it accepts again, unchanged.
+// writes back to JSON it accepts again, unchanged. (Its inputs are
+// kilobytes: .ci/run limits the minimisation of new inputs, which would
+// otherwise take the whole smoke run.)
 func FuzzReadJSON(f *testing.F) {
 	for _, d := range reporttest.Documents() {
+		if d.Name != "one account" && d.Name != "empty" && d.Name != "control characters" {
+			continue // a few small documents: mutations of the rest add little
+		}
 		var b bytes.Buffer
 		if err := report.WriteJSON(&b, d.Doc); err != nil {
 			f.Fatal(err)
@@ -122,5 +127,6 @@ func FuzzReadJSON(f *testing.F) {
 		if first.String() != second.String() {
 			t.Fatalf("written and read again, the document changed")
 		}
+
 	})
 }
