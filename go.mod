@@ -19,6 +19,7 @@ require (
 	github.com/hashicorp/hcl/v2 v2.24.0
 	github.com/muesli/termenv v0.16.0
 	github.com/robfig/cron/v3 v3.0.1
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
