@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-sec/vigil/internal/compliance"
+	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/report/reporttest"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/rules"
 )
 
 var knowledge = report.Knowledge{"root-access-key": {Help: "## Risk\n", Summary: "A root key is the account.",
@@ -92,9 +95,10 @@ func TestValidAgainstSchema(t *testing.T) {
 	}
 	docs := append(reporttest.Documents(), reporttest.Document{Name: "organisation of 2,000 results", Doc: reporttest.Large(2000)})
 	n := 0
+	real := realKnowledge(t)
 	for _, d := range docs {
-		for _, lines := range []bool{false, true} {
-			for i, e := range events(t, d.Doc, Options{Knowledge: knowledge, Lines: lines}) {
+		for _, o := range []Options{{Knowledge: knowledge}, {Knowledge: knowledge, Lines: true}, {Knowledge: real}, {}} {
+			for i, e := range events(t, d.Doc, o) {
 				n++
 				for _, err := range s.validateEvent(t, class, ClassUID, e) {
 					t.Errorf("%s, event %d: %s", d.Name, i, err)
@@ -213,4 +217,23 @@ func TestMapping(t *testing.T) {
 			}
 		}
 	}
+}
+
+// realKnowledge is Vigil's own knowledge base and catalog, as the
+// command line hands them to the writer.
+func realKnowledge(t *testing.T) report.Knowledge {
+	t.Helper()
+	var ids []string
+	for _, r := range rules.All() {
+		ids = append(ids, r.ID)
+	}
+	cat, err := compliance.Default(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := kb.Load(rules.All(), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kb.ReportKnowledge(pages, cat)
 }

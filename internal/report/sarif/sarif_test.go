@@ -10,9 +10,12 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/vigil-sec/vigil/internal/compliance"
+	"github.com/vigil-sec/vigil/internal/kb"
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/report/reporttest"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/rules"
 )
 
 // knowledge is a small knowledge base: help for one rule, none for the
@@ -67,13 +70,20 @@ func write(t *testing.T, d *report.Document) []byte {
 func TestValidAgainstSchema(t *testing.T) {
 	s := schema(t)
 	docs := append(reporttest.Documents(), reporttest.Document{Name: "organisation of 2,000 results", Doc: reporttest.Large(2000)})
+	real := realKnowledge(t)
 	for _, d := range docs {
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(write(t, d.Doc)))
-		if err != nil {
-			t.Fatalf("%s: %v", d.Name, err)
-		}
-		if err := s.Validate(v); err != nil {
-			t.Errorf("%s: not valid SARIF 2.1.0: %v", d.Name, err)
+		for _, k := range []report.Knowledge{knowledge, real, nil} {
+			var b bytes.Buffer
+			if err := New(k).Write(&b, d.Doc); err != nil {
+				t.Fatal(err)
+			}
+			v, err := jsonschema.UnmarshalJSON(&b)
+			if err != nil {
+				t.Fatalf("%s: %v", d.Name, err)
+			}
+			if err := s.Validate(v); err != nil {
+				t.Errorf("%s (knowledge of %d rules): not valid SARIF 2.1.0: %v", d.Name, len(k), err)
+			}
 		}
 	}
 	var broken map[string]any
@@ -236,4 +246,23 @@ func TestArtifactURI(t *testing.T) {
 			t.Errorf("ArtifactURI(%q) = %q, want %q", c.r.Resource, got, c.want)
 		}
 	}
+}
+
+// realKnowledge is Vigil's own knowledge base and catalog, as the
+// command line hands them to the writer.
+func realKnowledge(t *testing.T) report.Knowledge {
+	t.Helper()
+	var ids []string
+	for _, r := range rules.All() {
+		ids = append(ids, r.ID)
+	}
+	cat, err := compliance.Default(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := kb.Load(rules.All(), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kb.ReportKnowledge(pages, cat)
 }
