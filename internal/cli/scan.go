@@ -44,7 +44,13 @@ type scanOptions struct {
 	unknownOK        bool
 
 	demo awsenv.Demo // --demo, validated
+
+	// store, when it names one, records the scan (--db, --config).
+	store storeFlags
 }
+
+// recording reports whether the scan is recorded into a store.
+func (o *scanOptions) recording() bool { return o.store.db != "" || o.store.config != "" }
 
 func newScanCommand(app *App) *cobra.Command {
 	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait, maxInput: input.DefaultMaxSize}
@@ -103,6 +109,7 @@ unless --unknown-ok.`,
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	addStoreFlags(f, &o.store, "record the scan into this store (findings, transitions, alerts' outbox), as vigil serve does")
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
 	return cmd
 }
@@ -188,6 +195,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		}
 		req.Catalog, req.Compliance = cat, v
 	}
+	var calls func() int64
 	switch {
 	case o.from != "":
 		req.Source = scan.SnapshotFile{Path: o.from, MaxSize: o.maxInput}
@@ -199,6 +207,8 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 			return inputError(err)
 		}
 		defer env.Close()
+		counter := env.CountCalls()
+		calls = counter.Load
 		if env.FellBack != nil {
 			fmt.Fprintln(app.Stderr, "vigil: no AWS credentials or region configured; scanning the built-in demo organisation instead")
 		}
@@ -219,6 +229,15 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		return inputError(err)
 	}
 	doc, rep := res.Snapshot, res.Report
+	if o.recording() {
+		n := int64(0)
+		if calls != nil {
+			n = calls()
+		}
+		if err := recordScan(ctx, app, o, res, int(n)); err != nil {
+			return err
+		}
+	}
 	if o.save != "" {
 		if err := atomicfile.Write(o.save, 0o600, func(w io.Writer) error { return snapshot.Encode(w, doc) }); err != nil {
 			return fmt.Errorf("save snapshot: %w", err)

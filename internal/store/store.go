@@ -36,7 +36,7 @@ type Store interface {
 	// that left it.
 	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]Transition, error)
 	// FinishScan records how a scan ended.
-	FinishScan(ctx context.Context, scanID int64, outcome Outcome, message string, now time.Time) error
+	FinishScan(ctx context.Context, scanID int64, end End) error
 	// Scans lists the latest scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)
 	// ScanAccounts lists the accounts a scan recorded.
@@ -98,6 +98,16 @@ const (
 	Incomplete Outcome = "incomplete"
 	Failed     Outcome = "failed"
 )
+
+// End is how a scan ended.
+type End struct {
+	Outcome Outcome
+	Message string
+	// Calls adds AWS calls counted for the whole scan rather than per
+	// account.
+	Calls int
+	At    time.Time
+}
 
 // Scan is one scan: a one-shot `vigil scan --db`, or one tick of a
 // schedule.

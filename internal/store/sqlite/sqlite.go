@@ -268,8 +268,8 @@ func scanScan(r rowScanner) (store.Scan, error) {
 }
 
 // FinishScan implements store.Store.
-func (s *DB) FinishScan(ctx context.Context, id int64, outcome store.Outcome, message string, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE scans SET outcome = ?, message = ?, finished_at = ? WHERE id = ?`, string(outcome), message, ms(now), id)
+func (s *DB) FinishScan(ctx context.Context, id int64, end store.End) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE scans SET outcome = ?, message = ?, finished_at = ?, calls = calls + ? WHERE id = ?`, string(end.Outcome), end.Message, ms(end.At), end.Calls, id)
 	if err != nil {
 		return fmt.Errorf("finish scan %d: %w", id, explain(err))
 	}

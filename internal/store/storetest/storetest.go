@@ -45,7 +45,7 @@ func scanWith(t *testing.T, s store.Store, at time.Time, accounts map[string][]l
 		}
 		all = append(all, rec.Transitions...)
 	}
-	if err := s.FinishScan(ctx, sc.ID, store.Complete, "", at); err != nil {
+	if err := s.FinishScan(ctx, sc.ID, store.End{Outcome: store.Complete, Calls: 1, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	return sc.ID, all
@@ -133,7 +133,7 @@ func testLifecycle(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(scans) != 2 || scans[0].StartedAt.Before(scans[1].StartedAt) || scans[0].Accounts != 1 || scans[0].Results != 1 || scans[0].Calls != 3 || scans[0].Outcome != store.Complete || scans[0].FinishedAt == nil {
+	if len(scans) != 2 || scans[0].StartedAt.Before(scans[1].StartedAt) || scans[0].Accounts != 1 || scans[0].Results != 1 || scans[0].Calls != 4 || scans[0].Outcome != store.Complete || scans[0].FinishedAt == nil {
 		t.Fatalf("scans: %+v", scans)
 	}
 }

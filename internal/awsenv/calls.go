@@ -1,0 +1,28 @@
+package awsenv
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/aws/smithy-go/middleware"
+)
+
+// CountCalls makes every AWS call signed with the environment's configs
+// (each target's too) add one to the returned counter, once per
+// operation whatever its retries: what `vigil scans` reports as a scan's
+// calls.
+func (e *Env) CountCalls() *atomic.Int64 {
+	n := new(atomic.Int64)
+	count := func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("VigilCountCalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			n.Add(1)
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+	}
+	e.Config.APIOptions = append(e.Config.APIOptions[:len(e.Config.APIOptions):len(e.Config.APIOptions)], count)
+	for i := range e.Targets {
+		o := e.Targets[i].Config.APIOptions
+		e.Targets[i].Config.APIOptions = append(o[:len(o):len(o)], count)
+	}
+	return n
+}
