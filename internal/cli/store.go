@@ -232,28 +232,28 @@ type findingsJSON struct {
 }
 
 type findingJSON struct {
-	ID           string            `json:"id"`
-	AccountID    string            `json:"account_id"`
-	AccountName  string            `json:"account_name,omitempty"`
-	OU           string            `json:"ou,omitempty"`
-	RuleID       string            `json:"rule_id"`
-	Title        string            `json:"title,omitempty"`
-	Resource     string            `json:"resource"`
-	State        lifecycle.State   `json:"state"`
-	Status       string            `json:"status"`
-	Severity     rule.Severity     `json:"severity"`
-	Message      string            `json:"message"`
-	Evidence     json.RawMessage   `json:"evidence,omitempty"`
-	FirstSeen    time.Time         `json:"first_seen"`
-	LastSeen     time.Time         `json:"last_seen"`
-	ResolvedAt   *time.Time        `json:"resolved_at,omitempty"`
-	Regressions  int               `json:"regressions"`
-	MTTRSeconds  int64             `json:"mttr_seconds,omitempty"`
-	UnknownSince *time.Time        `json:"unknown_since,omitempty"`
-	UnknownFor   string            `json:"unknown_for,omitempty"`
-	Gap          string            `json:"gap,omitempty"`
-	Suppression  *suppressionJSON  `json:"suppression,omitempty"`
-	History      []transitionJSON  `json:"history,omitempty"`
+	ID           string           `json:"id"`
+	AccountID    string           `json:"account_id"`
+	AccountName  string           `json:"account_name,omitempty"`
+	OU           string           `json:"ou,omitempty"`
+	RuleID       string           `json:"rule_id"`
+	Title        string           `json:"title,omitempty"`
+	Resource     string           `json:"resource"`
+	State        lifecycle.State  `json:"state"`
+	Status       string           `json:"status"`
+	Severity     rule.Severity    `json:"severity"`
+	Message      string           `json:"message"`
+	Evidence     json.RawMessage  `json:"evidence,omitempty"`
+	FirstSeen    time.Time        `json:"first_seen"`
+	LastSeen     time.Time        `json:"last_seen"`
+	ResolvedAt   *time.Time       `json:"resolved_at,omitempty"`
+	Regressions  int              `json:"regressions"`
+	MTTRSeconds  int64            `json:"mttr_seconds,omitempty"`
+	UnknownSince *time.Time       `json:"unknown_since,omitempty"`
+	UnknownFor   string           `json:"unknown_for,omitempty"`
+	Gap          string           `json:"gap,omitempty"`
+	Suppression  *suppressionJSON `json:"suppression,omitempty"`
+	History      []transitionJSON `json:"history,omitempty"`
 }
 
 type suppressionJSON struct {
