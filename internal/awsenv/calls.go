@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -13,16 +14,22 @@ import (
 // calls.
 func (e *Env) CountCalls() *atomic.Int64 {
 	n := new(atomic.Int64)
+	CountInto(&e.Config, n)
+	for i := range e.Targets {
+		CountInto(&e.Targets[i].Config, n)
+	}
+	return n
+}
+
+// CountInto makes every AWS call made with cfg (and the copies taken of
+// it later) add one to n.
+func CountInto(cfg *aws.Config, n *atomic.Int64) {
 	count := func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("VigilCountCalls", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			n.Add(1)
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)
 	}
-	e.Config.APIOptions = append(e.Config.APIOptions[:len(e.Config.APIOptions):len(e.Config.APIOptions)], count)
-	for i := range e.Targets {
-		o := e.Targets[i].Config.APIOptions
-		e.Targets[i].Config.APIOptions = append(o[:len(o):len(o)], count)
-	}
-	return n
+	o := cfg.APIOptions
+	cfg.APIOptions = append(o[:len(o):len(o)], count)
 }

@@ -41,7 +41,8 @@ type Request struct {
 	// organisation, so that an account with findings that is no longer
 	// among them has left it.
 	WholeOrganization bool
-	// Calls is how many AWS calls the scan made.
+	// Calls is how many AWS calls the scan made: the account's when it
+	// records one account of a tick.
 	Calls int
 	// Now dates the transitions.
 	Now time.Time
@@ -68,6 +69,11 @@ func Scan(ctx context.Context, st Recorder, req Request) (Summary, error) {
 		sum.Scan = sc
 	}
 	byAccount := Accounts(req.Report, req.Snapshot)
+	calls := req.Calls
+	if len(byAccount) == 1 && !req.Finish {
+		// One account of a tick: its calls are its own.
+		byAccount[0].Calls, calls = calls, 0
+	}
 	for _, a := range byAccount {
 		rec, err := st.RecordAccount(ctx, sum.Scan.ID, a, req.Now)
 		if err != nil {
@@ -88,7 +94,7 @@ func Scan(ctx context.Context, st Recorder, req Request) (Summary, error) {
 		sum.Transitions = append(sum.Transitions, ts...)
 	}
 	if req.Finish {
-		end := store.End{Outcome: store.Complete, Calls: req.Calls, At: req.Now}
+		end := store.End{Outcome: store.Complete, Calls: calls, At: req.Now}
 		if req.Snapshot != nil && req.Snapshot.Incomplete != nil {
 			end.Outcome, end.Message = store.Incomplete, req.Snapshot.Incomplete.Reason
 		}

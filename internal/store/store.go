@@ -37,6 +37,11 @@ type Store interface {
 	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]Transition, error)
 	// FinishScan records how a scan ended.
 	FinishScan(ctx context.Context, scanID int64, end End) error
+	// Scan returns one scan; ErrNotFound when there is none.
+	Scan(ctx context.Context, id int64) (Scan, error)
+	// AccountRecorded reports whether a scan recorded an account already,
+	// so that a job handed back after a crash does not scan it again.
+	AccountRecorded(ctx context.Context, scanID int64, account string) (bool, error)
 	// Scans lists the latest scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)
 	// ScanAccounts lists the accounts a scan recorded.

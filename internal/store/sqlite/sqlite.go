@@ -128,6 +128,22 @@ func sqlOpen(path string, busy time.Duration) (*sql.DB, error) {
 	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 }
 
+// QueuePool opens a second pool on the same file for the job queue
+// (River's SQLite driver): one connection, as River asks of SQLite, so
+// that its own concurrent maintenance never meets SQLITE_BUSY inside one
+// process; the busy timeout covers its meetings with the store's pool.
+func (s *DB) QueuePool() (*sql.DB, error) {
+	db, err := sqlOpen(s.path, 10*time.Second)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", s.path, err)
+	}
+	db.SetMaxOpenConns(1)
+	return db, nil
+}
+
+// Path is the database file.
+func (s *DB) Path() string { return s.path }
+
 // SQL is the underlying database, for the job queue that shares the file.
 func (s *DB) SQL() *sql.DB { return s.db }
 
@@ -277,6 +293,31 @@ func (s *DB) FinishScan(ctx context.Context, id int64, end store.End) error {
 		return fmt.Errorf("finish scan %d: %w", id, store.ErrNotFound)
 	}
 	return nil
+}
+
+// Scan implements store.Store.
+func (s *DB) Scan(ctx context.Context, id int64) (store.Scan, error) {
+	sc, err := scanScan(s.db.QueryRowContext(ctx, scanSelect+" WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return sc, fmt.Errorf("scan %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return sc, fmt.Errorf("scan %d: %w", id, explain(err))
+	}
+	return sc, nil
+}
+
+// AccountRecorded implements store.Store.
+func (s *DB) AccountRecorded(ctx context.Context, scanID int64, account string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`, scanID, account).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("scan %d account %s: %w", scanID, account, explain(err))
+	}
+	return true, nil
 }
 
 // Scans implements store.Store.

@@ -149,6 +149,18 @@ func testIdempotent(t *testing.T, s store.Store) {
 	if err != nil || rec.Already || len(rec.Transitions) != 1 {
 		t.Fatalf("first: %+v %v", rec, err)
 	}
+	if ok, err := s.AccountRecorded(ctx, sc.ID, acctA); err != nil || !ok {
+		t.Fatalf("recorded account not known: %v %v", ok, err)
+	}
+	if ok, err := s.AccountRecorded(ctx, sc.ID, acctB); err != nil || ok {
+		t.Fatalf("account never recorded known: %v %v", ok, err)
+	}
+	if got, err := s.Scan(ctx, sc.ID); err != nil || got.Accounts != 1 || got.Outcome != store.Running {
+		t.Fatalf("scan: %+v %v", got, err)
+	}
+	if _, err := s.Scan(ctx, 9999); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing scan: %v", err)
+	}
 	rec, err = s.RecordAccount(ctx, sc.ID, a, T0.Add(time.Minute))
 	if err != nil || !rec.Already || len(rec.Transitions) != 0 {
 		t.Fatalf("second: %+v %v", rec, err)
