@@ -189,8 +189,8 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		Listen: o.listen, Schedules: []server.Schedule{sch}, Channels: channels, Retention: o.retention,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
+			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (healthz, readyz), store %s\n", addr, st.Path())
 			if !o.demo {
-				fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (healthz, readyz), store %s\n", addr, st.Path())
 				return
 			}
 			db := st.Path()

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
+	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/slowtest"
+	"github.com/vigil-sec/vigil/internal/testclock"
+)
+
+// alert is a transition as the webhook receiver got it.
+type alert struct {
+	Delivery   string
+	Transition string
+	Account    string
+	Rule       string
+}
+
+// receiver is a webhook endpoint that checks every signature, as a
+// user's would.
+type receiver struct {
+	t      *testing.T
+	secret string
+	mu     sync.Mutex
+	got    []alert
+	bodies map[string]string // delivery ID → body
+	fail   bool
+}
+
+func newReceiver(t *testing.T, secret string) (*receiver, *httptest.Server) {
+	r := &receiver{t: t, secret: secret, bodies: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(srv.Close)
+	return r, srv
+}
+
+var sigPattern = regexp.MustCompile(`^t=(\d+),v1=([0-9a-f]{64})$`)
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	m := sigPattern.FindStringSubmatch(req.Header.Get("Vigil-Signature"))
+	if m == nil {
+		r.t.Errorf("no valid Vigil-Signature header: %q", req.Header.Get("Vigil-Signature"))
+		w.WriteHeader(400)
+		return
+	}
+	mac := hmac.New(sha256.New, []byte(r.secret))
+	mac.Write([]byte(m[1] + "."))
+	mac.Write(body)
+	if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(m[2])) {
+		r.t.Errorf("signature does not verify")
+		w.WriteHeader(401)
+		return
+	}
+	var doc struct {
+		Schema      string `json:"schema"`
+		Version     int    `json:"version"`
+		DeliveryID  string `json:"delivery_id"`
+		Transitions []struct {
+			Transition string `json:"transition"`
+			Finding    struct {
+				ID        string `json:"id"`
+				AccountID string `json:"account_id"`
+				RuleID    string `json:"rule_id"`
+				Resource  string `json:"resource"`
+				Severity  string `json:"severity"`
+				Status    string `json:"status"`
+				Message   string `json:"message"`
+			} `json:"finding"`
+		} `json:"transitions"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Schema != "vigil.alert" || doc.Version != 1 {
+		r.t.Errorf("body: %v %s", err, body)
+	}
+	if doc.DeliveryID != req.Header.Get("Vigil-Delivery") {
+		r.t.Errorf("delivery header %q, body %q", req.Header.Get("Vigil-Delivery"), doc.DeliveryID)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail {
+		w.WriteHeader(503)
+		return
+	}
+	if prev, ok := r.bodies[doc.DeliveryID]; ok && prev != string(body) {
+		// A retried delivery may be sent again, but it must be the same.
+		r.t.Errorf("delivery %s sent twice with different contents", doc.DeliveryID)
+	}
+	r.bodies[doc.DeliveryID] = string(body)
+	for _, tr := range doc.Transitions {
+		if tr.Finding.ID == "" || tr.Finding.AccountID == "" || tr.Finding.RuleID == "" || tr.Finding.Severity == "" || tr.Finding.Message == "" {
+			r.t.Errorf("transition without its finding: %+v", tr)
+		}
+		r.got = append(r.got, alert{doc.DeliveryID, tr.Transition, tr.Finding.AccountID, tr.Finding.RuleID})
+	}
+}
+
+func (r *receiver) has(kind, account, rule string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.got {
+		if a.Transition == kind && a.Account == account && a.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *receiver) count(kind, account, rule string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, a := range r.got {
+		if a.Transition == kind && a.Account == account && a.Rule == rule {
+			n++
+		}
+	}
+	return n
+}
+
+// served is a running vigil serve.
+type served struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *syncBuffer
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var servingPattern = regexp.MustCompile(`serving on http://(\S+) `)
+
+// startServe starts vigil serve and waits until it listens.
+func startServe(t *testing.T, env map[string]string, args ...string) *served {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", "info"}, args...)...)
+	home := t.TempDir()
+	base := map[string]string{
+		"PATH": os.Getenv("PATH"), "HOME": home,
+		"AWS_CONFIG_FILE":             filepath.Join(home, "no-config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, "no-credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		clock.SourceDateEpoch:         testclock.Epoch(),
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	for k, v := range base {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	pr, pw := io.Pipe()
+	s := &served{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = io.MultiWriter(pw, s.stderr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := servingPattern.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	go func() {
+		err := cmd.Wait()
+		pw.Close()
+		s.done <- err
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-s.done
+		}
+	})
+	select {
+	case s.addr = <-addr:
+	case err := <-s.done:
+		t.Fatalf("vigil serve exited: %v\n%s", err, s.stderr)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("vigil serve did not start:\n%s", s.stderr)
+	}
+	return s
+}
+
+// waitFor polls cond with a wide deadline: a loaded machine is slow, not
+// wrong.
+func waitFor(t *testing.T, what string, s *served, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s\nserve log:\n%s", what, s.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeAlertsOnTransitions is the service end to end: the demo
+// organisation on a one-second schedule; a member's root key appears
+// (new), goes (resolved) and comes back (regressed), and the webhook
+// receiver gets each, signed.
+func TestServeAlertsOnTransitions(t *testing.T) {
+	slowtest.Skip(t, "the service end to end")
+	const member, memberRootKey = "222222222222", "AKIATESTSECROOT00001"
+	w := awsemu.DemoWorld(testclock.Ref())
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: memberRootKey, AccountID: member, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "test-hmac-secret")
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	env := map[string]string{
+		"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey,
+		"AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1", "HOOK_SECRET": "test-hmac-secret",
+	}
+	s := startServe(t, env, "--org", "--every", "1s", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET")
+
+	// Health and readiness on the listen address.
+	waitFor(t, "readyz", s, func() bool {
+		resp, err := http.Get("http://" + s.addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if resp, err := http.Get("http://" + s.addr + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v", err)
+	}
+	// What is wrong already arrives as new.
+	waitFor(t, "the first alerts", s, func() bool { return recv.has("new", "333333333333", "root-access-key") })
+	if recv.has("new", member, "root-access-key") {
+		t.Fatal("the member had no root key yet")
+	}
+
+	ctx := context.Background()
+	root := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, memberRootKey))
+	out, err := root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "new for the member's root key", s, func() bool { return recv.has("new", member, "root-access-key") })
+	if _, err := root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: out.AccessKey.AccessKeyId}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "resolved", s, func() bool { return recv.has("resolved", member, "root-access-key") })
+	if _, err := root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "regressed", s, func() bool { return recv.has("regressed", member, "root-access-key") })
+	if n := recv.count("new", member, "root-access-key"); n != 1 {
+		t.Errorf("new sent %d times", n)
+	}
+
+	// SIGTERM stops it cleanly.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("vigil serve did not stop on SIGTERM")
+	}
+	if !strings.Contains(s.stderr.String(), "vigil serve stopped") {
+		t.Errorf("no stop in the log:\n%s", s.stderr)
+	}
+	// The history is in the store for the CLI.
+	r := vigil(t, nil, "findings", "--db", db, "--account", member, "--rule", "root-access-key", "--format", "json").want(t, 0)
+	if !strings.Contains(r.stdout, `"regressions": 1`) {
+		t.Errorf("findings after serve: %s", r.stdout)
+	}
+}
+
+// TestServeRefusesSecondInstance: one service per database file.
+func TestServeRefusesSecondInstance(t *testing.T) {
+	slowtest.Skip(t, "two services on one file")
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	s := startServe(t, nil, "--demo", "--db", db)
+	_ = s
+	r := vigil(t, nil, "serve", "--demo", "--db", db, "--listen", "127.0.0.1:0").want(t, 1)
+	if !strings.Contains(r.stderr, "in use by another vigil serve (pid "+strconv.Itoa(s.cmd.Process.Pid)+")") {
+		t.Fatalf("second instance: %s", r.stderr)
+	}
+}
+
