@@ -322,4 +322,3 @@ func TestServeRefusesSecondInstance(t *testing.T) {
 		t.Fatalf("second instance: %s", r.stderr)
 	}
 }
-
