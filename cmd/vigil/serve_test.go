@@ -322,3 +322,145 @@ func TestServeRefusesSecondInstance(t *testing.T) {
 		t.Fatalf("second instance: %s", r.stderr)
 	}
 }
+
+// TestServeKillResume: kill -9 in the middle of a 300-account scan, then
+// start again: the tick completes, every account is recorded once for it,
+// no transition is lost and no delivery goes out twice under different
+// IDs.
+func TestServeKillResume(t *testing.T) {
+	slowtest.Skip(t, "a 300-account scan killed and resumed")
+	const n = 300
+	w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 7})
+	srv := awsemutest.Start(t, w)
+	srv.SetLatency(5 * time.Millisecond)
+	recv, hook := newReceiver(t, "kill-secret")
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	env := map[string]string{
+		"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey,
+		"AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1", "HOOK_SECRET": "kill-secret",
+	}
+	args := []string{"--org", "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET", "--rescue-after", "5s", "--workers", "4"}
+	s := startServe(t, env, args...)
+	recorded := func() (int, string) {
+		r := vigil(t, nil, "scans", "--db", db, "--format", "json")
+		var doc struct {
+			Scans []struct {
+				ID       int64  `json:"id"`
+				Accounts int    `json:"accounts"`
+				Outcome  string `json:"outcome"`
+			} `json:"scans"`
+		}
+		if json.Unmarshal([]byte(r.stdout), &doc) != nil {
+			return 0, ""
+		}
+		for _, sc := range doc.Scans {
+			if sc.ID == 1 {
+				return sc.Accounts, sc.Outcome
+			}
+		}
+		return 0, ""
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		got, outcome := recorded()
+		if got >= n/4 {
+			break
+		}
+		if outcome == "complete" || time.Now().After(deadline) {
+			t.Fatalf("no chance to kill mid-scan: %d accounts, %s\n%s", got, outcome, s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+	before, _ := recorded()
+	if before >= n {
+		t.Fatalf("the scan finished before the kill (%d accounts)", before)
+	}
+	t.Logf("killed with %d of %d accounts recorded", before, n)
+
+	s = startServe(t, env, args...)
+	deadline = time.Now().Add(45 * time.Second)
+	for {
+		got, outcome := recorded()
+		if outcome == "complete" {
+			if got != len(w.Accounts) {
+				t.Fatalf("tick complete with %d accounts, want %d", got, len(w.Accounts))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tick did not complete after the restart: %d accounts, %s\njobs:\n%s\n%s", got, outcome, unfinishedJobs(t, db), s.stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Each account was read once, but for those in flight at the kill
+	// (at most one per worker), which are read again.
+	summaries := map[string]int{}
+	for _, c := range srv.Calls() {
+		if c.Action == "GetAccountSummary" && c.Status == 200 {
+			summaries[c.CallerAccount]++
+		}
+	}
+	twice := 0
+	for acct, k := range summaries {
+		if k > 2 {
+			t.Errorf("account %s read %d times", acct, k)
+		}
+		if k == 2 {
+			twice++
+		}
+	}
+	if len(summaries) != len(w.Accounts) || twice > 8 {
+		t.Errorf("%d accounts read, %d of them twice", len(summaries), twice)
+	}
+
+	// Every open finding has its one new transition, and the receiver got
+	// each exactly under one delivery ID.
+	r := vigil(t, nil, "findings", "--db", db, "--format", "json").want(t, 0)
+	var fs struct {
+		Findings []struct {
+			ID        string `json:"id"`
+			AccountID string `json:"account_id"`
+			RuleID    string `json:"rule_id"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &fs); err != nil || len(fs.Findings) == 0 {
+		t.Fatalf("findings: %v %d", err, len(fs.Findings))
+	}
+	waitFor(t, "every new alert", s, func() bool {
+		for _, f := range fs.Findings {
+			if !recv.has("new", f.AccountID, f.RuleID) {
+				return false
+			}
+		}
+		return true
+	})
+	recv.mu.Lock()
+	ids := map[string]map[string]bool{}
+	for _, a := range recv.got {
+		k := a.Transition + " " + a.Account + " " + a.Rule
+		if ids[k] == nil {
+			ids[k] = map[string]bool{}
+		}
+		ids[k][a.Delivery] = true
+	}
+	recv.mu.Unlock()
+	for k, d := range ids {
+		if len(d) != 1 {
+			t.Errorf("%s sent under %d delivery IDs", k, len(d))
+		}
+	}
+	news := countNew(t, db)
+	for _, f := range fs.Findings {
+		if news[f.ID] != 1 {
+			t.Errorf("finding %s has %d new transitions", f.ID, news[f.ID])
+		}
+	}
+	if r := vigil(t, nil, "findings", "show", fs.Findings[0].ID, "--db", db).want(t, 0); !strings.Contains(r.stdout, " new ") {
+		t.Errorf("history: %s", r.stdout)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	<-s.done
+}

@@ -21,3 +21,53 @@ func setUserVersion(t *testing.T, path string, v int) {
 		t.Fatal(err)
 	}
 }
+
+// unfinishedJobs lists the queue's jobs that have not completed, for a
+// failure message.
+func unfinishedJobs(t *testing.T, path string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err.Error()
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, kind, state, attempt, max_attempts, args, COALESCE(errors, ''), attempted_at, scheduled_at FROM river_job WHERE state <> 'completed' ORDER BY id`)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	out := ""
+	for rows.Next() {
+		var id, attempt, maxA int64
+		var kind, state, args, errs string
+		var attempted, scheduled any
+		rows.Scan(&id, &kind, &state, &attempt, &maxA, &args, &errs, &attempted, &scheduled)
+		out += fmt.Sprintf("%d %s %s attempt %d/%d %s attempted %v scheduled %v %s\n", id, kind, state, attempt, maxA, args, attempted, scheduled, errs)
+	}
+	return out
+}
+
+// countNew counts the new transitions of each finding.
+func countNew(t *testing.T, path string) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT finding_id, COUNT(*) FROM transitions WHERE kind = 'new' GROUP BY finding_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = n
+	}
+	return out
+}

@@ -102,7 +102,7 @@ type Config struct {
 	Workers int
 	// RescueAfter is how long a job may run before River hands it to
 	// another worker (a process killed mid-scan); a little more than an
-	// account's deadline.
+	// account's deadline. Jobs are cancelled at four fifths of it.
 	RescueAfter time.Duration
 	// StopTimeout is how long a stop waits for running jobs before
 	// cancelling them (they are handed back and resume on the next start).
@@ -209,7 +209,9 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		FetchPollInterval:    100 * time.Millisecond,
 		FetchCooldown:        50 * time.Millisecond,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		JobTimeout:           -1, // an account's own deadline bounds a scan
+		// River rescues only jobs that can time out: a job's deadline is
+		// a little less than the time after which it is handed back.
+		JobTimeout: cfg.RescueAfter * 4 / 5,
 		Logger:               quiet(cfg.Logger),
 	})
 	if err != nil {
