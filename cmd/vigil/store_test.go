@@ -132,3 +132,55 @@ func TestStoreBadInput(t *testing.T) {
 		t.Fatalf("newer database: %s", r.stderr)
 	}
 }
+
+// TestScanSuppressions: an accepted risk keeps its status, carries its
+// suppression in JSON, shows muted in text and does not fail the gate;
+// an expired entry is ignored with a warning.
+func TestScanSuppressions(t *testing.T) {
+	dir := t.TempDir()
+	exp := testclock.Days(30).Format(time.DateOnly)
+	entry := func(rule, acct string) string {
+		return "  - {rule: " + rule + ", account: \"" + acct + "\", reason: accepted, owner: alice, expires: " + exp + "}\n"
+	}
+	all := "version: 1\nsuppressions:\n" + entry("root-access-key", "111111111111") + entry("root-hardware-mfa", "111111111111") +
+		entry("root-access-key", "333333333333") + entry("root-mfa", "333333333333") +
+		"  - {rule: root-recent-use, account: \"111111111111\", reason: old, owner: bob, expires: " + testclock.Days(-1).Format(time.DateOnly) + "}\n"
+	path := filepath.Join(dir, "suppressions.yaml")
+	os.WriteFile(path, []byte(all), 0o600)
+	vigil(t, nil, "scan", "--org", "--demo", "--fail-on", "critical").want(t, 3)
+	r := vigil(t, nil, "scan", "--org", "--demo", "--fail-on", "critical", "--suppressions", path, "--show", "all").want(t, 0)
+	if !strings.Contains(r.stdout, "(suppressed by alice, until "+exp) || !strings.Contains(r.stderr, "expired on") {
+		t.Fatalf("text:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	r = vigil(t, nil, "scan", "--org", "--demo", "--suppressions", path, "--format", "json").want(t, 0)
+	var doc struct {
+		Results []struct {
+			RuleID, Status string
+			AccountID      string `json:"account_id"`
+			Suppression    *struct {
+				Owner  string `json:"owner"`
+				Source string `json:"source"`
+			} `json:"suppression"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	muted := 0
+	for _, res := range doc.Results {
+		if res.Suppression != nil {
+			muted++
+			if res.Status != "FAIL" || res.Suppression.Owner != "alice" || !strings.HasPrefix(res.Suppression.Source, path+":") {
+				t.Errorf("muted result %+v", res)
+			}
+		}
+	}
+	if muted != 4 {
+		t.Errorf("%d results muted, want 4", muted)
+	}
+	os.WriteFile(path, []byte("version: 1\nsuppressions:\n  - {rule: root-mfa, account: \"333333333333\", owner: o, expires: "+exp+"}\n"), 0o600)
+	r = vigil(t, nil, "scan", "--org", "--demo", "--suppressions", path).want(t, 2)
+	if !strings.Contains(r.stderr, path+":3: reason is required") {
+		t.Fatalf("bad file: %s", r.stderr)
+	}
+}

@@ -19,8 +19,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/report/formats"
 	"github.com/vigil-sec/vigil/internal/report/text"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/scan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/suppress"
 )
 
 type scanOptions struct {
@@ -47,6 +49,8 @@ type scanOptions struct {
 
 	// store, when it names one, records the scan (--db, --config).
 	store storeFlags
+	// suppressions is a YAML file of accepted risks (--suppressions).
+	suppressions string
 }
 
 // recording reports whether the scan is recorded into a store.
@@ -109,6 +113,7 @@ unless --unknown-ok.`,
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	f.StringVar(&o.suppressions, "suppressions", "", "a YAML file of accepted risks: matching results keep their status, show as suppressed and do not count for --fail-on")
 	addStoreFlags(f, &o.store, "record the scan into this store (findings, transitions, alerts' outbox), as vigil serve does")
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
 	return cmd
@@ -162,7 +167,7 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
+	if err := checkFiles(fileArg{flag: "suppressions", path: o.suppressions}, fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
 		fileArg{flag: "targets", path: o.scope.targets},
 		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
 		return 0, false, err
@@ -194,6 +199,20 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 			return usagef("--compliance: %v", err)
 		}
 		req.Catalog, req.Compliance = cat, v
+	}
+	var muted *suppress.File
+	if o.suppressions != "" {
+		data, err := readLimited(o.suppressions)
+		if err != nil {
+			return usagef("--suppressions: %v", err)
+		}
+		muted, err = suppress.Parse(data, o.suppressions, app.now(), func(id string) bool { _, ok := rules.ByID(id); return ok })
+		if err != nil {
+			return usagef("--suppressions: %v", err)
+		}
+		for _, w := range muted.Warnings {
+			slog.Warn(w)
+		}
 	}
 	var calls func() int64
 	switch {
@@ -229,6 +248,9 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		return inputError(err)
 	}
 	doc, rep := res.Snapshot, res.Report
+	if muted != nil {
+		muted.Apply(rep.Results)
+	}
 	if o.recording() {
 		n := int64(0)
 		if calls != nil {

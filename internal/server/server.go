@@ -212,7 +212,7 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		// River rescues only jobs that can time out: a job's deadline is
 		// a little less than the time after which it is handed back.
 		JobTimeout: cfg.RescueAfter * 4 / 5,
-		Logger:               quiet(cfg.Logger),
+		Logger:     quiet(cfg.Logger),
 	})
 	if err != nil {
 		return fmt.Errorf("job queue: %w", err)
