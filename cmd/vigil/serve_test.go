@@ -464,3 +464,58 @@ func TestServeKillResume(t *testing.T) {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.done
 }
+
+// TestServeAutoFix: an idle member root key is removed without a person
+// in the loop (apply) or the removal is recorded and alerted (plan); the
+// guard refuses a recently used key; the management account is never
+// touched.
+func TestServeAutoFix(t *testing.T) {
+	slowtest.Skip(t, "automatic fixes end to end")
+	for _, mode := range []string{"plan", "apply"} {
+		t.Run(mode, func(t *testing.T) {
+			w := awsemu.DemoWorld(testclock.Ref())
+			for _, a := range w.Accounts {
+				if a.ID == "222222222222" {
+					a.Root.AccessKeys = append(a.Root.AccessKeys, awsemu.AccessKey{ID: "AKIATESTRECENTUSE001", CreateDate: testclock.Days(-100),
+						LastUsed: &awsemu.KeyLastUsed{Date: testclock.Ref().Add(-time.Hour), Region: "us-east-1", Service: "s3"}})
+				}
+			}
+			srv := awsemutest.Start(t, w)
+			dir := t.TempDir()
+			db, audit := filepath.Join(dir, "vigil.db"), filepath.Join(dir, "audit.jsonl")
+			env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
+			s := startServe(t, env, "--org", "--every", "1s", "--db", db, "--auto-fix", "root-access-key", "--auto-fix-mode", mode, "--audit-log", audit, "--min-idle", "30d")
+			prod := lifecycleID("333333333333", "root-access-key", "arn:aws:iam::333333333333:root")
+			waitFor(t, "the fixed transition", s, func() bool { return countKind(t, db, prod, "fixed") == 1 })
+			if strings.Contains(s.stderr.String(), `msg="auto-fix applied" account=111111111111`) {
+				t.Errorf("the management account was fixed:\n%s", s.stderr)
+			}
+			waitFor(t, "the guard's refusal", s, func() bool { return strings.Contains(s.stderr.String(), "refused by the guard") })
+			keys := func(id string) int {
+				a, _ := srv.Account(id)
+				return len(a.Root.AccessKeys)
+			}
+			if keys("111111111111") != 1 || keys("222222222222") != 1 {
+				t.Errorf("management or recently used key touched: %d %d", keys("111111111111"), keys("222222222222"))
+			}
+			if mode == "plan" {
+				if keys("333333333333") != 1 {
+					t.Error("plan mode changed something")
+				}
+				r := vigil(t, nil, "findings", "show", prod, "--db", db).want(t, 0)
+				if !strings.Contains(r.stdout, "planned (auto_fix mode plan") {
+					t.Errorf("history: %s", r.stdout)
+				}
+				return
+			}
+			waitFor(t, "resolved after the fix", s, func() bool { return countKind(t, db, prod, "resolved") == 1 })
+			if keys("333333333333") != 0 {
+				t.Error("the idle key is still there")
+			}
+			log, err := os.ReadFile(audit)
+			if err != nil || !strings.Contains(string(log), "333333333333") || strings.Contains(string(log), `"account":"111111111111"`) {
+				t.Errorf("audit log: %v\n%s", err, log)
+			}
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
 )
 
 // setUserVersion stamps a database with a schema version, as a newer
@@ -71,3 +73,21 @@ func countNew(t *testing.T, path string) map[string]int {
 	}
 	return out
 }
+
+// countKind counts one finding's transitions of a kind.
+func countKind(t *testing.T, path, finding, kind string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM transitions WHERE finding_id = ? AND kind = ?`, finding, kind).Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// lifecycleID is a finding's ID.
+func lifecycleID(account, rule, resource string) string { return lifecycle.ID(account, rule, resource) }

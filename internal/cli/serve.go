@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/awsenv"
+	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/demo"
 	"github.com/vigil-sec/vigil/internal/fleet"
@@ -38,6 +39,12 @@ type serveOptions struct {
 	rescue    time.Duration
 	stopAfter time.Duration
 	rule      rule.Options
+	fixRules  []string
+	fixMode   string
+	fixAccts  []string
+	fixOUs    []string
+	minIdle   time.Duration
+	auditLog  string
 }
 
 func newServeCommand(app *App) *cobra.Command {
@@ -79,6 +86,13 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f.IntVar(&o.workers, "workers", 8, "jobs run at once (accounts scanned, alerts sent)")
 	f.Var(newDuration(&o.rescue, bounds{min: time.Second, max: 24 * time.Hour}), "rescue-after", "hand a job that has run this long to another worker (default: the account deadline plus 2m)")
 	f.Lookup("rescue-after").Hidden = true
+	f.StringSliceVar(&o.fixRules, "auto-fix", nil, "fix findings of these rules as soon as they open (root-access-key, root-signing-certificate), through vigil fix and its guard; never in the management account")
+	f.StringVar(&o.fixMode, "auto-fix-mode", "plan", "plan (record and alert what vigil fix would do) or apply (make the change)")
+	f.StringSliceVar(&o.fixAccts, "auto-fix-account", nil, "only in these accounts (default: every account the schedule scans)")
+	f.StringSliceVar(&o.fixOUs, "auto-fix-ou", nil, "only in accounts under these OU paths")
+	o.minIdle = 30 * 24 * time.Hour
+	f.Var(newDuration(&o.minIdle, bounds{min: 0, max: 10 * 366 * 24 * time.Hour}), "min-idle", "the fix guard: refuse an access key used more recently than this (unknown use is always refused)")
+	f.StringVar(&o.auditLog, "audit-log", "", "append every automatic change here (required with --auto-fix-mode apply)")
 	f.Var(newDuration(&o.stopAfter, bounds{min: time.Second, max: time.Hour}), "stop-timeout", "on SIGTERM, how long running jobs may finish before they are handed back")
 	return cmd
 }
@@ -181,12 +195,34 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		return err
 	}
 	defer st.Close()
+	var policies []server.AutoFix
+	for _, r := range o.fixRules {
+		if r != "root-access-key" && r != "root-signing-certificate" {
+			return usagef("--auto-fix %s: the fix engine removes root-access-key and root-signing-certificate findings", input.Quote(r))
+		}
+		policies = append(policies, server.AutoFix{Rule: r, Accounts: o.fixAccts, OUs: o.fixOUs, Apply: o.fixMode == "apply", MinIdle: o.minIdle})
+	}
+	if o.fixMode != "plan" && o.fixMode != "apply" {
+		return usagef("--auto-fix-mode %s: want plan or apply", input.Quote(o.fixMode))
+	}
+	var audit *change.AuditLog
+	if o.fixMode == "apply" && len(policies) > 0 {
+		if o.auditLog == "" {
+			return usagef("--auto-fix-mode apply needs --audit-log: every automatic change is recorded")
+		}
+		audit, err = change.OpenAuditLog(o.auditLog)
+		if err != nil {
+			return fmt.Errorf("--audit-log: %w", err)
+		}
+		defer audit.Close()
+	}
 	channels := map[string]server.Channel{}
 	if o.webhook != "" {
 		channels["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: server.Webhook{URL: o.webhook, Secret: secret, Clock: clk}}
 	}
 	cfg := server.Config{
 		Listen: o.listen, Schedules: []server.Schedule{sch}, Channels: channels, Retention: o.retention,
+		AutoFix: policies, Audit: audit,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
 			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (healthz, readyz), store %s\n", addr, st.Path())

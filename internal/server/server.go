@@ -35,6 +35,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/vigil-sec/vigil/internal/awsenv"
+	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/record"
@@ -107,6 +108,10 @@ type Config struct {
 	// StopTimeout is how long a stop waits for running jobs before
 	// cancelling them (they are handed back and resume on the next start).
 	StopTimeout time.Duration
+	// AutoFix are the automatic fix policies; Audit is the audit log
+	// every applied change goes to (required with an apply policy).
+	AutoFix []AutoFix
+	Audit   *change.AuditLog
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
 }
@@ -178,6 +183,7 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 	river.AddWorker(workers, &accountWorker{s: s})
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &houseWorker{s: s})
+	river.AddWorker(workers, &fixWorker{s: s})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Second), func() (river.JobArgs, *river.InsertOpts) {
 			return houseArgs{}, &river.InsertOpts{MaxAttempts: 1}
@@ -443,6 +449,9 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 	if err != nil {
 		return err
 	}
+	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
+		return err
+	}
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", sc.ID, "accounts", sum.Accounts, "transitions", len(sum.Transitions))
 	return nil
 }
@@ -557,6 +566,9 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		if err != nil {
 			return err
 		}
+	}
+	if err := s.queueFixes(ctx, sch, &rep, res.Snapshot, sum.Transitions); err != nil {
+		return err
 	}
 	if len(sum.Transitions) > 0 {
 		s.cfg.Logger.Info("findings changed", "schedule", sch.Name, "account", a.Account, "transitions", len(sum.Transitions))
