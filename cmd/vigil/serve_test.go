@@ -519,3 +519,43 @@ func TestServeAutoFix(t *testing.T) {
 		})
 	}
 }
+
+// TestServeUnreachableReceiver: a receiver that fails is retried with
+// backoff under the same delivery ID while scans go on.
+func TestServeUnreachableReceiver(t *testing.T) {
+	slowtest.Skip(t, "alert retries")
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	recv, hook := newReceiver(t, "s")
+	recv.mu.Lock()
+	recv.fail = true
+	recv.mu.Unlock()
+	var mu sync.Mutex
+	tries := map[string]int{}
+	wrapped := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tries[r.Header.Get("Vigil-Delivery")]++
+		mu.Unlock()
+		hook.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer wrapped.Close()
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1", "S": "s"}
+	s := startServe(t, env, "--org", "--every", "1s", "--db", db, "--webhook", wrapped.URL, "--webhook-secret-env", "S")
+	waitFor(t, "a failed try", s, func() bool { return strings.Contains(s.stderr.String(), "alert not delivered; will retry") })
+	first, _ := recordedScans(t, db)
+	waitFor(t, "scans going on", s, func() bool { n, _ := recordedScans(t, db); return n >= first+3 })
+	recv.mu.Lock()
+	recv.fail = false
+	recv.mu.Unlock()
+	waitFor(t, "the delivery after the receiver came back", s, func() bool { return recv.has("new", "333333333333", "root-access-key") })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tries) != 1 {
+		t.Errorf("deliveries %v: want one ID tried until it worked", tries)
+	}
+	for id, n := range tries {
+		if n < 2 {
+			t.Errorf("delivery %s tried %d times", id, n)
+		}
+	}
+}

@@ -91,3 +91,15 @@ func countKind(t *testing.T, path, finding, kind string) int {
 
 // lifecycleID is a finding's ID.
 func lifecycleID(account, rule, resource string) string { return lifecycle.ID(account, rule, resource) }
+
+// recordedScans counts the scans in the store and the complete ones.
+func recordedScans(t *testing.T, path string) (all, complete int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(outcome = 'complete'), 0) FROM scans`).Scan(&all, &complete)
+	return all, complete
+}
