@@ -559,3 +559,72 @@ func TestServeUnreachableReceiver(t *testing.T) {
 		}
 	}
 }
+
+// TestServeConfig: the service run from a config file written as the
+// README shows: a schedule, a signed webhook and a Slack channel (its URL
+// from the environment) each get the new finding; an inline secret is
+// refused with its file and line; --example-config prints a config that
+// loads.
+func TestServeConfig(t *testing.T) {
+	slowtest.Skip(t, "the service from a config file")
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	recv, hook := newReceiver(t, "cfg-secret")
+	var slackMu sync.Mutex
+	var slackBodies []string
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		slackMu.Lock()
+		slackBodies = append(slackBodies, string(b))
+		slackMu.Unlock()
+	}))
+	defer slack.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "vigil.yaml")
+	os.WriteFile(cfg, []byte(`version: 1
+database: state.db
+listen: 127.0.0.1:0
+schedules:
+  - name: org
+    every: 1s
+    scan: {org: true}
+alerts:
+  - name: secops
+    type: webhook
+    url: `+hook.URL+`
+    secret_env: HOOK_SECRET
+    on: [new, regressed, resolved]
+    min_severity: high
+  - name: chat
+    type: slack
+    url_env: SLACK_URL
+    on: [new]
+    min_severity: critical
+retention: {results: 90d}
+`), 0o600)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "cfg-secret", "SLACK_URL": slack.URL}
+	s := startServe(t, env, "--config", cfg)
+	waitFor(t, "the webhook's new", s, func() bool { return recv.has("new", "333333333333", "root-access-key") })
+	waitFor(t, "Slack's message", s, func() bool {
+		slackMu.Lock()
+		defer slackMu.Unlock()
+		return len(slackBodies) > 0 && strings.Contains(strings.Join(slackBodies, ""), "333333333333")
+	})
+	if recv.has("new", "222222222222", "root-member-password") {
+		t.Error("a medium finding reached a channel that wants high and above")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); err != nil {
+		t.Errorf("the config's database was not used: %v", err)
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nschedules:\n  - {name: a, every: 1h, scan: {}}\nalerts:\n  - name: x\n    type: webhook\n    url: https://example.com/hook\n    secret: hunter2\n"), 0o600)
+	r := vigil(t, nil, "serve", "--config", bad).want(t, 2)
+	if !strings.Contains(r.stderr, bad+":8") || strings.Contains(r.stderr, "hunter2") {
+		t.Errorf("inline secret: %s", r.stderr)
+	}
+	r = vigil(t, nil, "serve", "--example-config").want(t, 0)
+	if !strings.Contains(r.stdout, "schedules:") || !strings.Contains(r.stdout, "auto_fix:") {
+		t.Errorf("example: %s", r.stdout)
+	}
+}

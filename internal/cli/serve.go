@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -16,7 +17,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/notify/channels"
+	"github.com/vigil-sec/vigil/internal/notify/webhook"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/serveconfig"
 	"github.com/vigil-sec/vigil/internal/server"
 	"github.com/vigil-sec/vigil/internal/store"
 )
@@ -39,6 +43,7 @@ type serveOptions struct {
 	rescue    time.Duration
 	stopAfter time.Duration
 	rule      rule.Options
+	example   bool
 	fixRules  []string
 	fixMode   string
 	fixAccts  []string
@@ -93,6 +98,7 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	o.minIdle = 30 * 24 * time.Hour
 	f.Var(newDuration(&o.minIdle, bounds{min: 0, max: 10 * 366 * 24 * time.Hour}), "min-idle", "the fix guard: refuse an access key used more recently than this (unknown use is always refused)")
 	f.StringVar(&o.auditLog, "audit-log", "", "append every automatic change here (required with --auto-fix-mode apply)")
+	f.BoolVar(&o.example, "example-config", false, "print a complete, commented configuration file and exit")
 	f.Var(newDuration(&o.stopAfter, bounds{min: time.Second, max: time.Hour}), "stop-timeout", "on SIGTERM, how long running jobs may finish before they are handed back")
 	return cmd
 }
@@ -110,6 +116,10 @@ func serveClock(app *App) clock.Clock {
 }
 
 func runServe(ctx context.Context, app *App, o serveOptions, changed func(string) bool) error {
+	if o.example {
+		_, err := io.WriteString(app.Stdout, serveconfig.ExampleConfig)
+		return err
+	}
 	o.demo = changed("demo") && o.aws.demo != "never"
 	if o.demo {
 		o.aws.demo = "never"
@@ -152,15 +162,44 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		o.store.db = "vigil-demo.db"
 	}
 	clk := serveClock(app)
+	var fc *fromConfig
+	if o.store.config != "" {
+		if o.demo {
+			return usagef("--demo watches the built-in organisation; it takes no --config")
+		}
+		for _, name := range []string{"org", "every", "cron", "webhook", "webhook-secret-env", "alert-on", "alert-min-severity", "auto-fix", "auto-fix-mode", "auto-fix-account", "auto-fix-ou", "min-idle", "profile", "targets", "assume-root", "role", "ou", "accounts", "exclude", "retention"} {
+			if changed(name) {
+				return usagef("--%s: with --config the schedules, alerts and fixes come from the config file", name)
+			}
+		}
+		var err error
+		fc, err = loadServeConfig(ctx, app, &o, clk)
+		if err != nil {
+			return err
+		}
+		defer fc.close()
+		if !changed("listen") && fc.listen != "" {
+			o.listen = fc.listen
+		}
+		if o.store.db == "" {
+			o.store.db = fc.database
+		}
+		if o.store.db == "" {
+			o.store.db = defaultDB
+		}
+		o.store.config = ""
+	}
 	logger := slog.Default()
-	if o.every < time.Minute && o.cron == "" && !o.demo {
+	if o.every < time.Minute && o.cron == "" && !o.demo && o.store.config == "" {
 		logger.Warn("scanning more often than once a minute", "every", o.every)
 	}
 
 	sch := server.Schedule{Name: "default", Every: o.every, Cron: o.cron}
 	var env *awsenv.Env
 	var demoURL string
-	if o.demo {
+	switch {
+	case fc != nil:
+	case o.demo:
 		d, err := demo.Start(clk.Now())
 		if err != nil {
 			return fmt.Errorf("start the demo organisation: %w", err)
@@ -172,7 +211,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		if err := sch.Options.Validate(); err != nil {
 			return err
 		}
-	} else {
+	default:
 		env, err = awsenv.Open(ctx, o.aws.request(app, awsenv.DemoNever, o.scope.targets, input.DefaultMaxSize))
 		if err != nil {
 			return inputError(err)
@@ -216,12 +255,35 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		}
 		defer audit.Close()
 	}
-	channels := map[string]server.Channel{}
+	chans := map[string]server.Channel{}
 	if o.webhook != "" {
-		channels["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: server.Webhook{URL: o.webhook, Secret: secret, Clock: clk}}
+		if secret == nil {
+			return usagef("--webhook needs --webhook-secret-env: alerts are always signed")
+		}
+		wh, err := webhook.New(webhook.Config{URL: o.webhook, Secret: secret, Clock: clk, Client: channels.DefaultHTTPClient(), UserAgent: "vigil/" + app.Version})
+		if err != nil {
+			return usagef("--webhook: %v", err)
+		}
+		chans["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: wh}
+	}
+	schedules := []server.Schedule{sch}
+	if fc != nil {
+		schedules, chans, policies, o.retention = fc.schedules, fc.channels, fc.autoFix, fc.retention
+		for _, p := range policies {
+			if p.Apply && audit == nil {
+				if o.auditLog == "" {
+					o.auditLog = st.Path() + ".audit.jsonl"
+				}
+				audit, err = change.OpenAuditLog(o.auditLog)
+				if err != nil {
+					return fmt.Errorf("--audit-log: %w", err)
+				}
+				defer audit.Close()
+			}
+		}
 	}
 	cfg := server.Config{
-		Listen: o.listen, Schedules: []server.Schedule{sch}, Channels: channels, Retention: o.retention,
+		Listen: o.listen, Schedules: schedules, Channels: chans, Retention: o.retention,
 		AutoFix: policies, Audit: audit,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {

@@ -18,6 +18,7 @@ package server
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/fleet"
+	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/record"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/scan"
@@ -52,24 +54,21 @@ type Store interface {
 	QueuePool() (*sql.DB, error)
 }
 
-// Sender delivers one digest of transitions to one channel. An error
-// means "try again later"; the delivery keeps its ID across tries.
-type Sender interface {
-	Send(ctx context.Context, d store.Delivery) error
-}
-
-// Channel is an alert channel: what it wants and how to reach it.
+// Channel is an alert channel: what it wants (the store's outbox routes
+// by it) and how to reach it (package notify's channels).
 type Channel struct {
 	Route  store.Route
-	Sender Sender
+	Sender notify.Sender
 }
 
 // Schedule is one scheduled scan.
 type Schedule struct {
 	Name string
-	// Every or Cron (standard five fields) say when.
+	// Every or Cron (standard five fields) say when; When, if set,
+	// decides instead (a serveconfig schedule, whose ticks are aligned).
 	Every time.Duration
 	Cron  string
+	When  river.PeriodicSchedule
 	// Org scans the organisation Config's caller administers, one job per
 	// account; otherwise Config's own account, or Targets.
 	Org     bool
@@ -190,18 +189,19 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		}, &river.PeriodicJobOpts{RunOnStart: true}),
 	}
 	for _, sc := range cfg.Schedules {
-		var when river.PeriodicSchedule
-		if sc.Cron != "" {
+		when := sc.When
+		switch {
+		case when != nil:
+		case sc.Cron != "":
 			cs, err := cron.ParseStandard(sc.Cron)
 			if err != nil {
 				return fmt.Errorf("schedule %q: cron %q: %w", sc.Name, sc.Cron, err)
 			}
 			when = cs
-		} else {
-			if sc.Every <= 0 {
-				return fmt.Errorf("schedule %q: no interval and no cron expression", sc.Name)
-			}
+		case sc.Every > 0:
 			when = river.PeriodicInterval(sc.Every)
+		default:
+			return fmt.Errorf("schedule %q: no interval and no cron expression", sc.Name)
 		}
 		name := sc.Name
 		periodic = append(periodic, river.NewPeriodicJob(when, func() (river.JobArgs, *river.InsertOpts) {
@@ -682,13 +682,45 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := ch.Sender.Send(sctx, d); err != nil {
-		s.cfg.Logger.Warn("alert not delivered; will retry", "channel", d.Channel, "delivery", d.ID, "attempt", job.Attempt, "error", err)
+	if err := ch.Sender.Send(sctx, toNotify(d)); err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
 			return merr
+		}
+		if !notify.Retryable(err) {
+			s.cfg.Logger.Error("alert not delivered; the channel refused it for good", "channel", d.Channel, "delivery", d.ID, "error", err)
+			return river.JobCancel(err)
+		}
+		s.cfg.Logger.Warn("alert not delivered; will retry", "channel", d.Channel, "delivery", d.ID, "attempt", job.Attempt, "error", err)
+		if after := notify.RetryAfter(err); after > 0 {
+			return river.JobSnooze(after)
 		}
 		return err
 	}
 	s.cfg.Logger.Info("alert delivered", "channel", d.Channel, "delivery", d.ID, "transitions", len(d.Transitions))
 	return s.st.MarkDelivered(ctx, d.ID, s.cfg.Clock.Now())
+}
+
+// toNotify is a delivery of the outbox as the channels take it: every
+// transition with its finding as it is now.
+func toNotify(d store.Delivery) notify.Delivery {
+	out := notify.Delivery{ID: d.ID, Channel: d.Channel, At: d.CreatedAt}
+	for _, t := range d.Transitions {
+		e := notify.Event{Transition: notify.Transition(t.Kind), At: t.At, Detail: t.Detail}
+		e.Finding = notify.Finding{ID: t.FindingID, Severity: rule.Severity(t.Severity), Status: rule.Status(t.Status), Message: t.Message}
+		if f := t.Finding; f != nil {
+			e.Finding.AccountID, e.Finding.AccountName, e.Finding.RuleID, e.Finding.Title, e.Finding.Resource = f.AccountID, f.AccountName, f.RuleID, f.Title, f.Resource
+			e.Finding.State, e.Finding.FirstSeen, e.Finding.LastSeen, e.Finding.Regressions = string(f.State), f.FirstSeen, f.LastSeen, f.Regressions
+			if f.Suppression != nil {
+				e.Finding.State = "suppressed"
+			}
+			if len(f.Evidence) > 0 {
+				var ev []rule.Evidence
+				if json.Unmarshal(f.Evidence, &ev) == nil {
+					e.Finding.Evidence = ev
+				}
+			}
+		}
+		out.Events = append(out.Events, e)
+	}
+	return out
 }
