@@ -23,7 +23,7 @@ import (
 // Recorder is what recording needs of a store.
 type Recorder interface {
 	StartScan(ctx context.Context, s store.Scan) (store.Scan, error)
-	RecordAccount(ctx context.Context, scanID int64, a store.AccountResults, now time.Time) (store.Recorded, error)
+	RecordAccounts(ctx context.Context, scanID int64, as []store.AccountResults, now time.Time) ([]store.Recorded, error)
 	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]store.Transition, error)
 	FinishScan(ctx context.Context, scanID int64, end store.End) error
 }
@@ -74,13 +74,20 @@ func Scan(ctx context.Context, st Recorder, req Request) (Summary, error) {
 		// One account of a tick: its calls are its own.
 		byAccount[0].Calls, calls = calls, 0
 	}
-	for _, a := range byAccount {
-		rec, err := st.RecordAccount(ctx, sum.Scan.ID, a, req.Now)
+	// In batches: one transaction per account would cost a commit each,
+	// one for thousands would hold the write lock for long.
+	const batch = 500
+	for i := 0; i < len(byAccount); i += batch {
+		recs, err := st.RecordAccounts(ctx, sum.Scan.ID, byAccount[i:min(i+batch, len(byAccount))], req.Now)
 		if err != nil {
 			return sum, err
 		}
-		sum.Accounts++
-		sum.Transitions = append(sum.Transitions, rec.Transitions...)
+		for _, rec := range recs {
+			if !rec.Already {
+				sum.Accounts++
+			}
+			sum.Transitions = append(sum.Transitions, rec.Transitions...)
+		}
 	}
 	if req.WholeOrganization && req.Snapshot != nil && req.Snapshot.Incomplete == nil {
 		present := make([]string, 0, len(req.Snapshot.Accounts))

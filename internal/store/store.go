@@ -31,6 +31,9 @@ type Store interface {
 	// one transaction. It is idempotent per (scan, account): a second call
 	// records nothing and returns Recorded.Already.
 	RecordAccount(ctx context.Context, scanID int64, a AccountResults, now time.Time) (Recorded, error)
+	// RecordAccounts is RecordAccount for several accounts in one
+	// transaction: what a one-shot scan of a whole organisation records.
+	RecordAccounts(ctx context.Context, scanID int64, as []AccountResults, now time.Time) ([]Recorded, error)
 	// LeaveAccounts closes as gone the findings of every account not in
 	// present: what a scan of a whole organisation learns of the accounts
 	// that left it.

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -367,21 +368,6 @@ func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccoun
 	return out, rows.Err()
 }
 
-func encodeResults(obs []lifecycle.Observation) (int64, []byte, error) {
-	raw, err := json.Marshal(obs)
-	if err != nil {
-		return 0, nil, err
-	}
-	sum := sha256.Sum256(raw)
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(raw)
-	if err := zw.Close(); err != nil {
-		return 0, nil, err
-	}
-	return int64(binary.BigEndian.Uint64(sum[:8])), buf.Bytes(), nil
-}
-
 func decodeResults(data []byte) ([]lifecycle.Observation, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -413,15 +399,20 @@ func scanFinding(r rowScanner) (store.Finding, error) {
 	return f, nil
 }
 
-func upsertFinding(ctx context.Context, tx *sql.Tx, f lifecycle.Finding, ou string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap)
+const upsertSQL = `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET account_name = excluded.account_name, ou = excluded.ou, title = excluded.title, state = excluded.state, status = excluded.status,
 		severity = excluded.severity, message = excluded.message, evidence = excluded.evidence, last_seen = excluded.last_seen, opened_at = excluded.opened_at,
 		resolved_at = excluded.resolved_at, regressions = excluded.regressions, resolutions = excluded.resolutions, open_seconds = excluded.open_seconds,
-		unknown_since = excluded.unknown_since, gap = excluded.gap`,
-		f.ID, f.AccountID, f.AccountName, ou, f.RuleID, f.Title, f.Resource, string(f.State), f.Status, f.Severity, f.Message, f.Evidence,
-		ms(f.FirstSeen), ms(f.LastSeen), ms(f.OpenedAt), nullMs(f.ResolvedAt), f.Regressions, f.Resolutions, f.OpenSeconds, nullMs(f.UnknownSince), f.Gap)
+		unknown_since = excluded.unknown_since, gap = excluded.gap`
+
+func findingArgs(f lifecycle.Finding, ou string) []any {
+	return []any{f.ID, f.AccountID, f.AccountName, ou, f.RuleID, f.Title, f.Resource, string(f.State), f.Status, f.Severity, f.Message, f.Evidence,
+		ms(f.FirstSeen), ms(f.LastSeen), ms(f.OpenedAt), nullMs(f.ResolvedAt), f.Regressions, f.Resolutions, f.OpenSeconds, nullMs(f.UnknownSince), f.Gap}
+}
+
+func upsertFinding(ctx context.Context, tx *sql.Tx, f lifecycle.Finding, ou string) error {
+	_, err := tx.ExecContext(ctx, upsertSQL, findingArgs(f, ou)...)
 	return err
 }
 
@@ -433,9 +424,14 @@ func same(prev, next *lifecycle.Finding, prevOU, ou string) bool {
 		prev.Gap == next.Gap && prev.AccountName == next.AccountName && prev.Title == next.Title && prevOU == ou
 }
 
+const transitionSQL = `INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity, message, detail, suppressed, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func transitionArgs(t store.Transition) []any {
+	return []any{t.FindingID, t.ScanID, string(t.Kind), ms(t.At), t.Status, t.Severity, t.Message, t.Detail, t.Suppressed, !t.Suppressed}
+}
+
 func insertTransition(ctx context.Context, tx *sql.Tx, t *store.Transition) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity, message, detail, suppressed, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.FindingID, t.ScanID, string(t.Kind), ms(t.At), t.Status, t.Severity, t.Message, t.Detail, t.Suppressed, !t.Suppressed)
+	res, err := tx.ExecContext(ctx, transitionSQL, transitionArgs(*t)...)
 	if err != nil {
 		return err
 	}
@@ -479,78 +475,59 @@ func suppressedBy(sups []store.Suppression, account, rule, resource string) *sto
 
 // RecordAccount implements store.Store.
 func (s *DB) RecordAccount(ctx context.Context, scanID int64, a store.AccountResults, now time.Time) (store.Recorded, error) {
-	now = now.UTC()
-	var rec store.Recorded
-	hash, data, err := encodeResults(a.Results)
+	recs, err := s.RecordAccounts(ctx, scanID, []store.AccountResults{a}, now)
 	if err != nil {
-		return rec, err
+		return store.Recorded{}, err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		rec = store.Recorded{}
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`, scanID, a.AccountID).Scan(&one)
-		if err == nil {
-			rec.Already = true
+	return recs[0], nil
+}
+
+// RecordAccounts implements store.Store: every account in one
+// transaction, the statements prepared once.
+func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.AccountResults, now time.Time) ([]store.Recorded, error) {
+	now = now.UTC()
+	raws := make([][]byte, len(as))
+	hashes := make([]int64, len(as))
+	for i, a := range as {
+		raw, err := json.Marshal(a.Results)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(raw)
+		raws[i], hashes[i] = raw, int64(binary.BigEndian.Uint64(sum[:8]))
+	}
+	var recs []store.Recorded
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		recs = make([]store.Recorded, len(as))
+		st, err := prepareRecord(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		sups, err := activeSuppressions(ctx, tx, "", now)
+		if err != nil {
+			return err
+		}
+		var accounts, results, calls int
+		for i, a := range as {
+			done, err := st.recordOne(ctx, scanID, a, now, sups, hashes[i], raws[i], &recs[i])
+			if err != nil {
+				return fmt.Errorf("record account %s: %w", a.AccountID, err)
+			}
+			if done {
+				accounts++
+				results += len(a.Results)
+				calls += a.Calls
+			}
+		}
+		if accounts == 0 {
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM scans WHERE id = ?`, scanID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+			}
 			return nil
 		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		current := map[string]*store.Finding{}
-		rows, err := tx.QueryContext(ctx, findingSelect+" WHERE account_id = ?", a.AccountID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			f, err := scanFinding(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			current[f.ID] = &f
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		sups, err := activeSuppressions(ctx, tx, a.AccountID, now)
-		if err != nil {
-			return err
-		}
-		for _, o := range a.Results {
-			o.AccountID = a.AccountID
-			if o.AccountName == "" {
-				o.AccountName = a.AccountName
-			}
-			var prev *lifecycle.Finding
-			prevOU := ""
-			if f, ok := current[o.Key()]; ok {
-				prev, prevOU = &f.Finding, f.OU
-			}
-			next, kind := lifecycle.Observe(prev, o, now)
-			if next == nil || (kind == lifecycle.StillOpen && prev != nil && same(prev, next, prevOU, a.OU)) {
-				continue
-			}
-			if err := upsertFinding(ctx, tx, *next, a.OU); err != nil {
-				return err
-			}
-			if kind == lifecycle.StillOpen {
-				continue
-			}
-			t := store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
-				Suppressed: suppressedBy(sups, next.AccountID, next.RuleID, next.Resource) != nil}
-			if err := insertTransition(ctx, tx, &t); err != nil {
-				return err
-			}
-			rec.Transitions = append(rec.Transitions, t)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO result_sets (hash, data) VALUES (?, ?)`, hash, data); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE scans SET accounts = accounts + 1, results = results + ?, calls = calls + ? WHERE id = ?`, len(a.Results), a.Calls, scanID)
+		res, err := tx.ExecContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ?`, accounts, results, calls, scanID)
 		if err != nil {
 			return err
 		}
@@ -560,9 +537,140 @@ func (s *DB) RecordAccount(ctx context.Context, scanID int64, a store.AccountRes
 		return nil
 	})
 	if err != nil {
-		return store.Recorded{}, fmt.Errorf("record account %s: %w", a.AccountID, err)
+		return nil, fmt.Errorf("record scan %d: %w", scanID, err)
 	}
-	return rec, nil
+	return recs, nil
+}
+
+// recordStmts are the statements of recording, prepared once per
+// transaction.
+type recordStmts struct {
+	recorded, findings, upsert, transition, hasSet, addSet, addAccount *sql.Stmt
+}
+
+func prepareRecord(ctx context.Context, tx *sql.Tx) (*recordStmts, error) {
+	st := &recordStmts{}
+	for _, p := range []struct {
+		to **sql.Stmt
+		q  string
+	}{
+		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
+		{&st.findings, findingSelect + " WHERE account_id = ?"},
+		{&st.upsert, upsertSQL},
+		{&st.transition, transitionSQL},
+		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
+		{&st.addSet, `INSERT OR IGNORE INTO result_sets (hash, data) VALUES (?, ?)`},
+		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
+	} {
+		s, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		*p.to = s
+	}
+	return st, nil
+}
+
+func (st *recordStmts) close() {
+	for _, s := range []*sql.Stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// recordOne records one account; false when the scan had it already.
+func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups []store.Suppression, hash int64, raw []byte, rec *store.Recorded) (bool, error) {
+	var one int
+	err := st.recorded.QueryRowContext(ctx, scanID, a.AccountID).Scan(&one)
+	if err == nil {
+		rec.Already = true
+		return false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	current := map[string]*store.Finding{}
+	rows, err := st.findings.QueryContext(ctx, a.AccountID)
+	if err != nil {
+		return false, err
+	}
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			rows.Close()
+			return false, err
+		}
+		current[f.ID] = &f
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for _, o := range a.Results {
+		o.AccountID = a.AccountID
+		if o.AccountName == "" {
+			o.AccountName = a.AccountName
+		}
+		var prev *lifecycle.Finding
+		prevOU := ""
+		if f, ok := current[o.Key()]; ok {
+			prev, prevOU = &f.Finding, f.OU
+		}
+		next, kind := lifecycle.Observe(prev, o, now)
+		if next == nil || (kind == lifecycle.StillOpen && prev != nil && same(prev, next, prevOU, a.OU)) {
+			continue
+		}
+		if _, err := st.upsert.ExecContext(ctx, findingArgs(*next, a.OU)...); err != nil {
+			return false, err
+		}
+		if kind == lifecycle.StillOpen {
+			continue
+		}
+		t := store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
+			Suppressed: suppressedBy(sups, next.AccountID, next.RuleID, next.Resource) != nil}
+		res, err := st.transition.ExecContext(ctx, transitionArgs(t)...)
+		if err != nil {
+			return false, err
+		}
+		if t.ID, err = res.LastInsertId(); err != nil {
+			return false, err
+		}
+		rec.Transitions = append(rec.Transitions, t)
+	}
+	// The same results as an earlier scan's are stored once.
+	if err := st.hasSet.QueryRowContext(ctx, hash).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		data, err := compress(raw)
+		if err != nil {
+			return false, err
+		}
+		if _, err := st.addSet.ExecContext(ctx, hash, data); err != nil {
+			return false, err
+		}
+	} else if err != nil {
+		return false, err
+	}
+	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+
+// compress gzips a result set; the writers are pooled, since each holds
+// the better part of a megabyte of tables.
+func compress(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzipPool.Get().(*gzip.Writer)
+	defer gzipPool.Put(zw)
+	zw.Reset(&buf)
+	zw.Write(raw)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // LeaveAccounts implements store.Store.

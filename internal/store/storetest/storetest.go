@@ -165,8 +165,16 @@ func testIdempotent(t *testing.T, s store.Store) {
 	if err != nil || !rec.Already || len(rec.Transitions) != 0 {
 		t.Fatalf("second: %+v %v", rec, err)
 	}
+	b := store.AccountResults{AccountID: acctB, Calls: 1, Results: []lifecycle.Observation{res(acctB, lifecycle.Fail, 3)}}
+	recs, err := s.RecordAccounts(ctx, sc.ID, []store.AccountResults{a, b}, T0)
+	if err != nil || len(recs) != 2 || !recs[0].Already || recs[1].Already || len(recs[1].Transitions) != 1 {
+		t.Fatalf("batch: %+v %v", recs, err)
+	}
+	if got, _ := s.Scan(ctx, sc.ID); got.Accounts != 2 || got.Calls != 3 {
+		t.Fatalf("batch counts: %+v", got)
+	}
 	accts, err := s.ScanAccounts(ctx, sc.ID)
-	if err != nil || len(accts) != 1 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
+	if err != nil || len(accts) != 2 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
 		t.Fatalf("scan accounts: %+v %v", accts, err)
 	}
 	_, hist, _ := s.Finding(ctx, a.Results[0].Key(), T0)
