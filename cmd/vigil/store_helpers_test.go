@@ -103,3 +103,16 @@ func recordedScans(t *testing.T, path string) (all, complete int) {
 	db.QueryRow(`SELECT COUNT(*), COALESCE(SUM(outcome = 'complete'), 0) FROM scans`).Scan(&all, &complete)
 	return all, complete
 }
+
+// recordedAccounts counts the accounts the first scan recorded.
+func recordedAccounts(t *testing.T, path string) (int, error) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow(`SELECT COUNT(*) FROM scan_accounts WHERE scan_id = 1`).Scan(&n)
+	return n, err
+}

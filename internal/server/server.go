@@ -148,6 +148,10 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
+		shareHTTP(&sc.Config, cfg.Workers)
+		for j := range sc.Targets {
+			shareHTTP(&sc.Targets[j].Config, cfg.Workers)
+		}
 		if _, dup := s.byName[sc.Name]; dup {
 			return fmt.Errorf("schedule %q is named twice", sc.Name)
 		}
@@ -723,4 +727,19 @@ func toNotify(d store.Delivery) notify.Delivery {
 		out.Events = append(out.Events, e)
 	}
 	return out
+}
+
+// sharedClient is the one HTTP client of a schedule's jobs. Each scan
+// would otherwise build a transport of its own (fleet.TuneHTTP sizes one
+// per run), and thousands of account jobs would each leave a pool of idle
+// connections behind until they time out. fleet leaves a client that is
+// not the SDK's buildable one alone.
+type sharedClient struct{ aws.HTTPClient }
+
+func shareHTTP(cfg *aws.Config, workers int) {
+	if _, ok := cfg.HTTPClient.(sharedClient); ok {
+		return
+	}
+	fleet.TuneHTTP(cfg, workers)
+	cfg.HTTPClient = sharedClient{cfg.HTTPClient}
 }
