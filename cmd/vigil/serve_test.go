@@ -616,6 +616,10 @@ retention: {results: 90d}
 	if _, err := os.Stat(filepath.Join(dir, "state.db")); err != nil {
 		t.Errorf("the config's database was not used: %v", err)
 	}
+	// The CLI finds the same store through the config, from anywhere.
+	if r := vigil(t, nil, "findings", "--config", cfg, "--rule", "root-access-key"); r.code != 0 || !strings.Contains(r.stdout, "333333333333") {
+		t.Errorf("findings --config: %d %s %s", r.code, r.stdout, r.stderr)
+	}
 
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("version: 1\nschedules:\n  - {name: a, every: 1h, scan: {}}\nalerts:\n  - name: x\n    type: webhook\n    url: https://example.com/hook\n    secret: hunter2\n"), 0o600)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -76,6 +77,10 @@ func configDatabase(path string) (string, error) {
 			v := root.Content[i+1]
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
 				return "", usagef("%s:%d: database: want a file name or a postgres:// URL", path, v.Line)
+			}
+			// Relative to the config file, as vigil serve reads it.
+			if !strings.Contains(v.Value, "://") && !filepath.IsAbs(v.Value) {
+				return filepath.Join(filepath.Dir(path), v.Value), nil
 			}
 			return v.Value, nil
 		}

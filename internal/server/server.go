@@ -523,7 +523,17 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 	}
 	if !done {
 		if err := s.scanAccount(ctx, sch, a); err != nil {
-			return err
+			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
+				return err
+			}
+			// The last attempt: the account is recorded as read with
+			// nothing (its findings keep their state, as UNKNOWN would
+			// leave them), so that the tick ends and the next one runs,
+			// rather than one bad account wedging the schedule for good.
+			s.cfg.Logger.Error("account not scanned; its findings keep their state until the next tick", "schedule", sch.Name, "account", a.Account, "error", err)
+			if _, rerr := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account}, s.cfg.Clock.Now()); rerr != nil {
+				return rerr
+			}
 		}
 	}
 	return s.maybeFinish(ctx, sch, a.ScanID, a.Expected)
