@@ -21,7 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
@@ -578,6 +580,11 @@ func TestServeConfig(t *testing.T) {
 		slackMu.Unlock()
 	}))
 	defer slack.Close()
+	snsc := sns.NewFromConfig(awsemutest.ConfigFor(t, srv, awsemu.DemoManagementAdminKey))
+	topic, err := snsc.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String("vigil-alerts")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "vigil.yaml")
 	os.WriteFile(cfg, []byte(`version: 1
@@ -599,6 +606,12 @@ alerts:
     url_env: SLACK_URL
     on: [new]
     min_severity: critical
+  - name: pager
+    type: sns
+    topic_arn: `+aws.ToString(topic.TopicArn)+`
+    region: us-east-1
+    on: [new]
+    min_severity: critical
 retention: {results: 90d}
 `), 0o600)
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x",
@@ -609,6 +622,14 @@ retention: {results: 90d}
 		slackMu.Lock()
 		defer slackMu.Unlock()
 		return len(slackBodies) > 0 && strings.Contains(strings.Join(slackBodies, ""), "333333333333")
+	})
+	waitFor(t, "the SNS message", s, func() bool {
+		for _, m := range srv.SNSMessages(aws.ToString(topic.TopicArn)) {
+			if strings.Contains(m.Message, "333333333333") {
+				return true
+			}
+		}
+		return false
 	})
 	if recv.has("new", "222222222222", "root-member-password") {
 		t.Error("a medium finding reached a channel that wants high and above")
