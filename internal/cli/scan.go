@@ -19,8 +19,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/report/formats"
 	"github.com/vigil-sec/vigil/internal/report/text"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/rules"
 	"github.com/vigil-sec/vigil/internal/scan"
 	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/suppress"
 )
 
 type scanOptions struct {
@@ -44,7 +46,15 @@ type scanOptions struct {
 	to               string
 
 	demo awsenv.Demo // --demo, validated
+
+	// store, when it names one, records the scan (--db, --config).
+	store storeFlags
+	// suppressions is a YAML file of accepted risks (--suppressions).
+	suppressions string
 }
+
+// recording reports whether the scan is recorded into a store.
+func (o *scanOptions) recording() bool { return o.store.db != "" || o.store.config != "" }
 
 func newScanCommand(app *App) *cobra.Command {
 	o := scanOptions{rule: rule.DefaultOptions(), reportTimeout: collect.DefaultOptions().ReportWait, maxInput: input.DefaultMaxSize}
@@ -103,6 +113,8 @@ unless --unknown-ok.`,
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
 	f.StringVar(&o.to, "to", "", "also import the results into AWS Security Hub (securityhub), into the account and Region of the scan's credentials")
+	f.StringVar(&o.suppressions, "suppressions", "", "a YAML file of accepted risks: matching results keep their status, show as suppressed and do not count for --fail-on")
+	addStoreFlags(f, &o.store, "record the scan into this store (findings, transitions, alerts' outbox), as vigil serve does")
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
 	return cmd
 }
@@ -161,7 +173,7 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	if err := o.out.validate(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
+	if err := o.out.validate(fileArg{flag: "suppressions", path: o.suppressions}, fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
 		fileArg{flag: "targets", path: o.scope.targets}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
 		return 0, false, err
 	}
@@ -194,6 +206,21 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		}
 		req.Catalog, req.Compliance = cat, v
 	}
+	var muted *suppress.File
+	if o.suppressions != "" {
+		data, err := readLimited(o.suppressions)
+		if err != nil {
+			return usagef("--suppressions: %v", err)
+		}
+		muted, err = suppress.Parse(data, o.suppressions, app.now(), func(id string) bool { _, ok := rules.ByID(id); return ok })
+		if err != nil {
+			return usagef("--suppressions: %v", err)
+		}
+		for _, w := range muted.Warnings {
+			slog.Warn(w)
+		}
+	}
+	var calls func() int64
 	switch {
 	case o.from != "":
 		req.Source = scan.SnapshotFile{Path: o.from, MaxSize: o.maxInput}
@@ -206,6 +233,8 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		}
 		defer env.Close()
 		sendCfg = env.Config
+		counter := env.CountCalls()
+		calls = counter.Load
 		if env.FellBack != nil {
 			fmt.Fprintln(app.Stderr, "vigil: no AWS credentials or region configured; scanning the built-in demo organisation instead")
 		}
@@ -226,6 +255,18 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		return inputError(err)
 	}
 	doc, rep := res.Snapshot, res.Report
+	if muted != nil {
+		muted.Apply(rep.Results)
+	}
+	if o.recording() {
+		n := int64(0)
+		if calls != nil {
+			n = calls()
+		}
+		if err := recordScan(ctx, app, o, res, int(n)); err != nil {
+			return err
+		}
+	}
 	if o.save != "" {
 		if err := atomicfile.Write(o.save, 0o600, func(w io.Writer) error { return snapshot.Encode(w, doc) }); err != nil {
 			return fmt.Errorf("save snapshot: %w", err)

@@ -13,6 +13,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 )
 
+// ManagementRootKey is the access key of the demo management account's
+// root user, for the commands `vigil serve --demo` suggests trying.
+const ManagementRootKey = awsemu.DemoManagementRootKey
+
 // Env is a running demo.
 type Env struct {
 	// Config signs as the demo's auditor in the management account.

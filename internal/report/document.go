@@ -327,11 +327,12 @@ func printable(s string, oneLine bool) string {
 // management account's ID) from that account's own.
 func IsOrganizationResult(r rule.Result) bool { return strings.Contains(r.Resource, ":organization/") }
 
-// Failures counts results failing at or above min.
+// Failures counts results failing at or above min; a suppressed result
+// does not count.
 func (d *Document) Failures(min rule.Severity) int {
 	n := 0
 	for _, r := range d.Results {
-		if r.Failed(min) {
+		if r.Failed(min) && r.Suppression == nil {
 			n++
 		}
 	}

@@ -28,7 +28,7 @@ func (d *Document) Undecided(min rule.Severity) (n int, causes []Cause) {
 	}
 	by := map[string]*tally{}
 	for _, r := range d.Results {
-		if r.Status != rule.Unknown || r.Severity < min {
+		if r.Status != rule.Unknown || r.Severity < min || r.Suppression != nil {
 			continue
 		}
 		n++

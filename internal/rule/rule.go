@@ -162,6 +162,21 @@ type Result struct {
 	ManagementAccount bool       `json:"management_account,omitempty"`
 	Message           string     `json:"message"`
 	Evidence          []Evidence `json:"evidence"`
+	// Suppression, when set, is the accepted risk that mutes this result
+	// (vigil scan --suppressions): the status is kept, the result does
+	// not count for --fail-on.
+	Suppression *Suppression `json:"suppression,omitempty"`
+}
+
+// Suppression is an accepted risk: who accepted it, why, until when.
+type Suppression struct {
+	Reason string `json:"reason"`
+	Owner  string `json:"owner"`
+	Ticket string `json:"ticket,omitempty"`
+	// Expires is nil for a suppression that never expires.
+	Expires *time.Time `json:"expires,omitempty"`
+	// Source is where it was declared ("suppressions.yaml:12").
+	Source string `json:"source,omitempty"`
 }
 
 // Failed reports whether the result is a FAIL at or above min.

@@ -652,9 +652,21 @@ func (t *textWriter) results(rs []rule.Result) {
 		case rule.NotApplicable:
 			status = t.style(status, faint)
 		}
+		if r.Suppression != nil {
+			// Muted: an accepted risk is shown, never coloured as a failure.
+			status = t.style(fmt.Sprintf("%-7s", statusLabel(r.Status)), faint)
+			sev = t.style(fmt.Sprintf("%-8s", strings.ToLower(r.Severity.String())), faint)
+		}
 		head := "  " + status + "  " + sev + "  " + r.RuleID
-		if r.Status == rule.Fail || r.Status == rule.Unknown {
+		if (r.Status == rule.Fail || r.Status == rule.Unknown) && r.Suppression == nil {
 			head += "  " + t.style(r.Title, bold)
+		}
+		if s := r.Suppression; s != nil {
+			until := "no expiry"
+			if s.Expires != nil {
+				until = "until " + s.Expires.Format("2006-01-02")
+			}
+			head += "  " + t.style(fmt.Sprintf("(suppressed by %s, %s: %s)", s.Owner, until, s.Reason), faint)
 		}
 		t.line(head)
 		t.wrap("                     "+r.Message, "                     ")

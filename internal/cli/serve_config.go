@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/vigil-sec/vigil/internal/awsenv"
+	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/fleet"
+	"github.com/vigil-sec/vigil/internal/input"
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/notify/channels"
+	"github.com/vigil-sec/vigil/internal/serveconfig"
+	"github.com/vigil-sec/vigil/internal/server"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// fromConfig is what a serve config gives the service.
+type fromConfig struct {
+	schedules []server.Schedule
+	channels  map[string]server.Channel
+	autoFix   []server.AutoFix
+	retention time.Duration
+	listen    string
+	database  string
+	closers   []func()
+}
+
+func (f *fromConfig) close() {
+	for _, c := range f.closers {
+		c()
+	}
+}
+
+// loadServeConfig reads --config and opens what it names: the sign-in of
+// each schedule and each alert channel. Mistakes are usage errors with
+// the file, line and column.
+func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.Clock) (*fromConfig, error) {
+	env := serveconfig.OSEnv()
+	env.Getenv = app.Getenv
+	cfg, err := serveconfig.Load(o.store.config, env)
+	if err != nil {
+		var es serveconfig.Errors
+		if errors.As(err, &es) {
+			return nil, usageError{err}
+		}
+		return nil, usagef("--config: %v", err)
+	}
+	for _, w := range cfg.Warnings {
+		slog.Warn(w.Error())
+	}
+	out := &fromConfig{channels: map[string]server.Channel{}, retention: cfg.Retention.Results, listen: cfg.Listen, database: cfg.Database}
+	for _, sc := range cfg.Schedules {
+		req := o.aws.request(app, awsenv.DemoNever, sc.Scan.TargetsFile, input.DefaultMaxSize)
+		req.Profiles = sc.Scan.AllProfiles()
+		e, err := awsenv.Open(ctx, req)
+		if err != nil {
+			out.close()
+			return nil, fmt.Errorf("%s: schedule %q: %w", sc.Pos, sc.Name, err)
+		}
+		out.closers = append(out.closers, e.Close)
+		s := server.Schedule{Name: sc.Name, Every: sc.Every, Cron: sc.Cron, When: sc, Org: sc.Scan.Org, Config: e.Config, Targets: e.Targets, Source: e.Source}
+		if sc.Scan.Org {
+			s.Options = fleet.Options{Mode: fleet.ModeRole, OUs: sc.Scan.OUs, Accounts: sc.Scan.Accounts, Exclude: sc.Scan.Exclude,
+				Parallel: sc.Scan.Parallel, AccountTimeout: sc.Scan.AccountTimeout,
+				Role: fleet.Role{Name: fleet.DefaultRoleName, SessionName: fleet.DefaultSessionName, Duration: fleet.DefaultRoleDuration}}
+			if sc.Scan.Role != "" {
+				s.Options.Role.Name = sc.Scan.Role
+			}
+			if sc.Scan.AssumeRoot {
+				s.Options.Mode = fleet.ModeRoot
+				s.Options.RoleForManagement = sc.Scan.Role != ""
+			}
+			if err := s.Options.Validate(); err != nil {
+				out.close()
+				return nil, usagef("%s: schedule %q: %v", sc.Pos, sc.Name, err)
+			}
+		} else if e.Targets != nil {
+			s.TargetOptions = fleet.TargetOptions{Parallel: sc.Scan.Parallel, AccountTimeout: sc.Scan.AccountTimeout}
+		}
+		out.schedules = append(out.schedules, s)
+	}
+	chans, err := channels.Open(ctx, cfg, channels.Deps{
+		Clock: clk, UserAgent: "vigil/" + app.Version,
+		AWSConfig: func(ctx context.Context, region, profile string) (aws.Config, error) {
+			req := o.aws.request(app, awsenv.DemoNever, "", input.DefaultMaxSize)
+			req.Profiles = nil
+			if profile != "" {
+				req.Profiles = []string{profile}
+			}
+			if region != "" {
+				req.Region = region
+			}
+			e, err := awsenv.Open(ctx, req)
+			if err != nil {
+				return aws.Config{}, err
+			}
+			out.closers = append(out.closers, e.Close)
+			return e.Config, nil
+		},
+	})
+	if err != nil {
+		out.close()
+		return nil, err
+	}
+	for _, c := range chans {
+		r := store.Route{MinSeverity: int(c.Filter.MinSeverity)}
+		for _, t := range c.Filter.On {
+			r.Kinds = append(r.Kinds, lifecycle.Kind(t))
+		}
+		if len(r.Kinds) == 0 {
+			r.Kinds = lifecycle.Kinds
+		}
+		out.channels[c.Name] = server.Channel{Route: r, Sender: c.Sender}
+	}
+	for _, a := range cfg.AutoFix {
+		out.autoFix = append(out.autoFix, server.AutoFix{Rule: a.Rule, Accounts: a.Accounts, OUs: a.OUs, Apply: a.Mode == serveconfig.ModeApply, MinIdle: a.MinIdle})
+	}
+	return out, nil
+}

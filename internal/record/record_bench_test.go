@@ -1,0 +1,195 @@
+package record
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/rules"
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
+	"github.com/vigil-sec/vigil/internal/testclock"
+)
+
+// orgReport is a report of n accounts with every rule's result, about one
+// in ten failing, as an organisation scan gives it.
+func orgReport(n int, seed uint64) *report.Document {
+	r := rand.New(rand.NewPCG(seed, 1))
+	rep := &report.Document{}
+	for i := range n {
+		acct := fmt.Sprintf("%012d", 200000000000+i)
+		for _, ru := range rules.All() {
+			if ru.Scope != rule.AccountScope {
+				continue
+			}
+			st := rule.Pass
+			switch x := r.IntN(100); {
+			case x < 10:
+				st = rule.Fail
+			case x < 12:
+				st = rule.Unknown
+			case x < 30:
+				st = rule.NotApplicable
+			}
+			rep.Results = append(rep.Results, rule.Result{
+				RuleID: ru.ID, Title: ru.Title, Status: st, Severity: ru.Severity, AccountID: acct, AccountName: "account-" + strconv.Itoa(i),
+				Resource: "arn:aws:iam::" + acct + ":root",
+				Message:  "The root user has an access key (account summary, real time: AccountAccessKeysPresent=1). From the credential report of 2026-11-26T11:00:00Z (1h old): key 1 active.",
+				Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}},
+			})
+		}
+	}
+	return rep
+}
+
+// BenchmarkRecordOrg measures the store's part of `vigil scan --org --db`:
+// recording every account of an organisation, the first time (every
+// failure a new finding) and on a scan where nothing changed.
+func BenchmarkRecordOrg(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1000, 5000} {
+		rep := orgReport(n, 1)
+		b.Run(fmt.Sprintf("accounts=%d/first", n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if _, err := Scan(ctx, st, Request{Scan: store.Scan{StartedAt: testclock.Ref()}, Report: rep, Now: testclock.Ref(), Finish: true}); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				st.Close()
+				b.StartTimer()
+			}
+		})
+		b.Run(fmt.Sprintf("accounts=%d/unchanged", n), func(b *testing.B) {
+			st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			now := testclock.Ref()
+			if _, err := Scan(ctx, st, Request{Scan: store.Scan{StartedAt: now}, Report: rep, Now: now, Finish: true}); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				now = now.Add(time.Hour)
+				if _, err := Scan(ctx, st, Request{Scan: store.Scan{StartedAt: now}, Report: rep, Now: now, Finish: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestNinetyDays simulates a 1,000-account organisation scanned hourly for
+// 90 days on the injected clock, with churn (root keys created and
+// removed, accounts unreadable for a while), then measures the database's
+// size and the two queries a user waits for. Minutes of work:
+// VIGIL_BENCH_90D=1 runs it.
+func TestNinetyDays(t *testing.T) {
+	if os.Getenv("VIGIL_BENCH_90D") == "" {
+		t.Skip("VIGIL_BENCH_90D=1 runs the 90-day simulation")
+	}
+	ctx := context.Background()
+	const accounts, hours = 1000, 90 * 24
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rep := orgReport(accounts, 1)
+	r := rand.New(rand.NewPCG(90, 1))
+	now := testclock.Ref()
+	start := time.Now()
+	for h := range hours {
+		// Churn: each hour about 0.5% of the results flip between FAIL
+		// and PASS, and 0.2% come back UNKNOWN.
+		for range len(rep.Results) / 200 {
+			i := r.IntN(len(rep.Results))
+			if rep.Results[i].Status == rule.Fail {
+				rep.Results[i].Status = rule.Pass
+			} else {
+				rep.Results[i].Status = rule.Fail
+			}
+		}
+		unknown := map[int]rule.Status{}
+		for range len(rep.Results) / 500 {
+			i := r.IntN(len(rep.Results))
+			unknown[i] = rep.Results[i].Status
+			rep.Results[i].Status = rule.Unknown
+		}
+		if _, err := Scan(ctx, st, Request{Scan: store.Scan{Schedule: "org", Tick: now, StartedAt: now}, Report: rep, Now: now, Finish: true}); err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range unknown {
+			rep.Results[i].Status = s
+		}
+		if h%24 == 23 {
+			if _, err := st.Prune(ctx, now.Add(-90*24*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now = now.Add(time.Hour)
+	}
+	took := time.Since(start)
+	st.SQL().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	var size int64
+	for _, f := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(f); err == nil {
+			size += fi.Size()
+		}
+	}
+	timeIt := func(f func()) time.Duration {
+		best := time.Hour
+		for range 5 {
+			s := time.Now()
+			f()
+			best = min(best, time.Since(s))
+		}
+		return best
+	}
+	var open []store.Finding
+	listOpen := timeIt(func() {
+		open, err = st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	all, _ := st.Findings(ctx, store.Filter{Now: now})
+	busiest, most := "", 0
+	for _, f := range all {
+		if f.Regressions > most {
+			busiest, most = f.ID, f.Regressions
+		}
+	}
+	var hist []store.Transition
+	history := timeIt(func() {
+		_, hist, err = st.Finding(ctx, busiest, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	var transitions, scanAccounts, resultSets int64
+	st.SQL().QueryRow(`SELECT COUNT(*) FROM transitions`).Scan(&transitions)
+	st.SQL().QueryRow(`SELECT COUNT(*) FROM scan_accounts`).Scan(&scanAccounts)
+	st.SQL().QueryRow(`SELECT COUNT(*) FROM result_sets`).Scan(&resultSets)
+	t.Logf("%d scans of %d accounts in %s (%.1f ms per scan); database %.1f MB; %d findings (%d open), %d transitions, %d scan-account rows, %d distinct result sets",
+		hours, accounts, took.Round(time.Second), float64(took.Milliseconds())/hours, float64(size)/1e6, len(all), len(open), transitions, scanAccounts, resultSets)
+	t.Logf("list open findings: %s; history of the busiest finding (%d transitions): %s", listOpen, len(hist), history)
+	if size > 500e6 || listOpen > 50*time.Millisecond || history > 50*time.Millisecond {
+		t.Errorf("over budget: %.1f MB, list %s, history %s", float64(size)/1e6, listOpen, history)
+	}
+}

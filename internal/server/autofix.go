@@ -1,0 +1,198 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-sec/vigil/internal/change"
+	"github.com/vigil-sec/vigil/internal/fix"
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/record"
+	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// AutoFix is an opt-in policy: findings of Rule in the selected accounts
+// (all when Accounts and OUs are empty) are fixed through the vigil fix
+// engine as soon as they open (new or regressed), with its guard. Plan
+// mode records and alerts what the fix would do; Apply makes the change.
+// The management account is never fixed automatically.
+type AutoFix struct {
+	Rule     string
+	Accounts []string
+	// OUs are OU paths ("Root/Workloads"); an account below one matches.
+	OUs     []string
+	Apply   bool
+	MinIdle time.Duration
+}
+
+func (p AutoFix) covers(account, ou string) bool {
+	if len(p.Accounts) == 0 && len(p.OUs) == 0 {
+		return true
+	}
+	if slices.Contains(p.Accounts, account) {
+		return true
+	}
+	for _, o := range p.OUs {
+		o = strings.TrimPrefix(strings.TrimSuffix(o, "/"), "Root/")
+		u := strings.TrimPrefix(ou, "Root/")
+		if u == o || strings.HasPrefix(u, o+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// fixRules is the rule whose findings the fix engine removes.
+var fixRules = map[string]bool{"root-access-key": true, "root-signing-certificate": true}
+
+// queueFixes starts a fix job for each finding of an account scan that
+// just opened and that a policy covers.
+func (s *Server) queueFixes(ctx context.Context, sch *Schedule, rep *report.Document, snap *snapshot.Document, ts []store.Transition) error {
+	if len(s.cfg.AutoFix) == 0 {
+		return nil
+	}
+	mgmt := ""
+	if snap != nil && snap.Organization != nil {
+		mgmt = snap.Organization.ManagementAccountID
+	}
+	ous := map[string]string{}
+	if snap != nil {
+		for _, a := range snap.Accounts {
+			ous[a.ID] = strings.Join(a.OUPath, "/")
+		}
+	}
+	byID := map[string]int{}
+	for i, r := range rep.Results {
+		byID[record.Observation(r).Key()] = i
+	}
+	for _, t := range ts {
+		if t.Suppressed || (t.Kind != lifecycle.New && t.Kind != lifecycle.Regressed) {
+			continue
+		}
+		i, ok := byID[t.FindingID]
+		if !ok {
+			continue
+		}
+		r := rep.Results[i]
+		if r.ManagementAccount || r.AccountID == mgmt {
+			continue // never automatically
+		}
+		for pi, p := range s.cfg.AutoFix {
+			if p.Rule != r.RuleID || !p.covers(r.AccountID, ous[r.AccountID]) {
+				continue
+			}
+			_, err := s.client.Insert(ctx, fixArgs{Schedule: sch.Name, FindingID: t.FindingID, TransitionID: t.ID, Account: r.AccountID, Policy: pi},
+				&river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+			if err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// fixArgs is one automatic fix; unique per transition, so a finding is
+// fixed at most once each time it opens. One attempt only: a change is
+// never retried blindly; the next opening tries again.
+type fixArgs struct {
+	Schedule     string `json:"schedule"`
+	FindingID    string `json:"finding_id" river:"unique"`
+	TransitionID int64  `json:"transition_id" river:"unique"`
+	Account      string `json:"account"`
+	Policy       int    `json:"policy"`
+}
+
+func (fixArgs) Kind() string { return "vigil_auto_fix" }
+
+type fixWorker struct {
+	river.WorkerDefaults[fixArgs]
+	s *Server
+}
+
+func (w *fixWorker) Work(ctx context.Context, job *river.Job[fixArgs]) error {
+	s, a := w.s, job.Args
+	sch, ok := s.byName[a.Schedule]
+	if !ok || a.Policy >= len(s.cfg.AutoFix) {
+		return river.JobCancel(fmt.Errorf("schedule %q or its auto-fix policy is no longer configured", a.Schedule))
+	}
+	p := s.cfg.AutoFix[a.Policy]
+	log := s.cfg.Logger.With("account", a.Account, "finding", a.FindingID, "rule", p.Rule)
+	o := fix.Options{MinIdle: p.MinIdle, Certificates: p.Rule == "root-signing-certificate", Clock: s.cfg.Clock, Now: s.cfg.Clock.Now}
+	var plan *fix.Plan
+	var err error
+	if sch.Org {
+		oo := sch.Options
+		oo.Accounts, oo.Exclude, oo.OUs, oo.Parallel = []string{a.Account}, nil, nil, 1
+		plan, err = fix.PlanOrg(ctx, sch.Config, oo, o)
+	} else {
+		plan, err = fix.PlanAccount(ctx, sch.Config, o)
+	}
+	if err != nil {
+		log.Error("auto-fix: cannot plan", "error", err)
+		return river.JobCancel(err)
+	}
+	var acct *fix.Account
+	for _, pa := range plan.Accounts {
+		if pa.ID == a.Account {
+			acct = pa
+		}
+	}
+	if acct == nil || acct.Role == snapshot.RoleManagement {
+		log.Warn("auto-fix: the account is not in the plan or is the management account; nothing done")
+		return nil
+	}
+	plan.Accounts = []*fix.Account{acct}
+	if len(acct.Steps) == 0 {
+		log.Warn("auto-fix: nothing the guard allows", "notes", strings.Join(notes(acct), "; "))
+		return nil
+	}
+	now := s.cfg.Clock.Now()
+	if !p.Apply {
+		_, err := s.st.RecordFix(ctx, a.FindingID, "planned (auto_fix mode plan, nothing changed): "+stepList(acct.Steps), now)
+		return err
+	}
+	if s.cfg.Audit == nil {
+		return river.JobCancel(fmt.Errorf("auto_fix in apply mode needs an audit log"))
+	}
+	aerr := fix.Apply(ctx, plan, fix.ApplyOptions{Audit: s.cfg.Audit, RunID: fmt.Sprintf("serve-fix-%d", job.ID), Parallel: 1, Clock: s.cfg.Clock, Now: s.cfg.Clock.Now})
+	out := plan.Outcome()
+	if out.Succeeded > 0 {
+		detail := fmt.Sprintf("applied (auto_fix mode apply): %s; %d change(s) succeeded, %d failed; audit log %s", stepList(acct.Steps), out.Succeeded, out.Failed, s.cfg.Audit.Path())
+		if _, err := s.st.RecordFix(ctx, a.FindingID, detail, s.cfg.Clock.Now()); err != nil {
+			return err
+		}
+		log.Info("auto-fix applied", "succeeded", out.Succeeded, "failed", out.Failed)
+	} else {
+		log.Error("auto-fix: no change succeeded", "failed", out.Failed, "skipped", out.Skipped)
+	}
+	if aerr != nil {
+		return river.JobCancel(fmt.Errorf("audit log: %w", aerr))
+	}
+	return nil
+}
+
+func stepList(steps []change.Step) string {
+	var s []string
+	for _, st := range steps {
+		s = append(s, st.Action+" "+st.Target)
+	}
+	return strings.Join(s, ", ")
+}
+
+func notes(a *fix.Account) []string {
+	out := append([]string(nil), a.Notes...)
+	for _, c := range a.Credentials {
+		if c.Action == fix.ActRefuse {
+			out = append(out, c.Label()+" refused by the guard: "+c.Reason)
+		}
+	}
+	return out
+}

@@ -1,0 +1,755 @@
+// Package server is `vigil serve`: schedules become periodic River jobs,
+// an organisation scan fans out into one job per account (unique per
+// account and tick, so a crash resumes with the accounts not done and no
+// account is scanned twice in a tick), results go through package record
+// into the store, transitions wait in the store's outbox and are
+// delivered by jobs with retries and backoff, never blocking a scan. It
+// also answers /healthz and /readyz on the listen address.
+//
+// The job queue is River on the same SQLite file as the store, through
+// River's SQLite driver. That driver has no LISTEN/NOTIFY, so workers
+// poll for jobs (FetchPollInterval); it cannot take part in the store's
+// own transactions either (it holds its own single-connection pool, as
+// River asks of SQLite), so the outbox is a table of the store written in
+// the transaction of the transitions, and a housekeeping job turns it
+// into delivery jobs.
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/robfig/cron/v3"
+
+	"github.com/vigil-sec/vigil/internal/awsenv"
+	"github.com/vigil-sec/vigil/internal/change"
+	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/fleet"
+	"github.com/vigil-sec/vigil/internal/notify"
+	"github.com/vigil-sec/vigil/internal/record"
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/scan"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// Store is what the service needs of the store: all of it, and a pool on
+// the same database for the job queue.
+type Store interface {
+	store.Store
+	QueuePool() (*sql.DB, error)
+}
+
+// Channel is an alert channel: what it wants (the store's outbox routes
+// by it) and how to reach it (package notify's channels).
+type Channel struct {
+	Route  store.Route
+	Sender notify.Sender
+}
+
+// Schedule is one scheduled scan.
+type Schedule struct {
+	Name string
+	// Every or Cron (standard five fields) say when; When, if set,
+	// decides instead (a serveconfig schedule, whose ticks are aligned).
+	Every time.Duration
+	Cron  string
+	When  river.PeriodicSchedule
+	// Org scans the organisation Config's caller administers, one job per
+	// account; otherwise Config's own account, or Targets.
+	Org     bool
+	Config  aws.Config
+	Targets []fleet.Target
+	Source  snapshot.Source
+	// Options select and reach the organisation's accounts.
+	Options       fleet.Options
+	TargetOptions fleet.TargetOptions
+}
+
+// whole reports whether the schedule covers every account of its
+// organisation, so that one missing from it has left.
+func (s *Schedule) whole() bool {
+	return s.Org && len(s.Options.OUs) == 0 && len(s.Options.Accounts) == 0 && len(s.Options.Exclude) == 0
+}
+
+// Config is the service's configuration.
+type Config struct {
+	Listen    string
+	Schedules []Schedule
+	Channels  map[string]Channel
+	// Retention is how long per-scan results are kept (findings and
+	// transitions are kept for good).
+	Retention time.Duration
+	Rules     rule.Options
+	Version   string
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	// Workers is how many jobs run at once.
+	Workers int
+	// RescueAfter is how long a job may run before River hands it to
+	// another worker (a process killed mid-scan); a little more than an
+	// account's deadline. Jobs are cancelled at four fifths of it.
+	RescueAfter time.Duration
+	// StopTimeout is how long a stop waits for running jobs before
+	// cancelling them (they are handed back and resume on the next start).
+	StopTimeout time.Duration
+	// AutoFix are the automatic fix policies; Audit is the audit log
+	// every applied change goes to (required with an apply policy).
+	AutoFix []AutoFix
+	Audit   *change.AuditLog
+	// Ready, when set, is told the address the service listens on.
+	Ready func(addr string)
+}
+
+// Server is a running service.
+type Server struct {
+	cfg    Config
+	st     Store
+	client *river.Client[*sql.Tx]
+	ready  atomic.Bool
+	byName map[string]*Schedule
+	routes []store.Route
+
+	lastPrune time.Time
+}
+
+// Run serves until ctx ends, then stops gracefully: running jobs are
+// given StopTimeout to finish, then cancelled and handed back.
+func Run(ctx context.Context, st Store, cfg Config) error {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Wall{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = fleet.DefaultAccountTimeout + 2*time.Minute
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	for i := range cfg.Schedules {
+		sc := &cfg.Schedules[i]
+		shareHTTP(&sc.Config, cfg.Workers)
+		for j := range sc.Targets {
+			shareHTTP(&sc.Targets[j].Config, cfg.Workers)
+		}
+		if _, dup := s.byName[sc.Name]; dup {
+			return fmt.Errorf("schedule %q is named twice", sc.Name)
+		}
+		s.byName[sc.Name] = sc
+	}
+	names := make([]string, 0, len(cfg.Channels))
+	for n := range cfg.Channels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		r := cfg.Channels[n].Route
+		r.Channel = n
+		s.routes = append(s.routes, r)
+	}
+
+	pool, err := st.QueuePool()
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	driver := riversqlite.New(pool)
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue: migrating its tables: %w", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &tickWorker{s: s})
+	river.AddWorker(workers, &accountWorker{s: s})
+	river.AddWorker(workers, &deliverWorker{s: s})
+	river.AddWorker(workers, &houseWorker{s: s})
+	river.AddWorker(workers, &fixWorker{s: s})
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(time.Second), func() (river.JobArgs, *river.InsertOpts) {
+			return houseArgs{}, &river.InsertOpts{MaxAttempts: 1}
+		}, &river.PeriodicJobOpts{RunOnStart: true}),
+	}
+	for _, sc := range cfg.Schedules {
+		when := sc.When
+		switch {
+		case when != nil:
+		case sc.Cron != "":
+			cs, err := cron.ParseStandard(sc.Cron)
+			if err != nil {
+				return fmt.Errorf("schedule %q: cron %q: %w", sc.Name, sc.Cron, err)
+			}
+			when = cs
+		case sc.Every > 0:
+			when = river.PeriodicInterval(sc.Every)
+		default:
+			return fmt.Errorf("schedule %q: no interval and no cron expression", sc.Name)
+		}
+		name := sc.Name
+		periodic = append(periodic, river.NewPeriodicJob(when, func() (river.JobArgs, *river.InsertOpts) {
+			return tickArgs{Schedule: name}, &river.InsertOpts{MaxAttempts: 3}
+		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "schedule-" + name}))
+	}
+	client, err := river.NewClient(driver, &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		FetchPollInterval:    100 * time.Millisecond,
+		FetchCooldown:        50 * time.Millisecond,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		// River rescues only jobs that can time out: a job's deadline is
+		// a little less than the time after which it is handed back.
+		JobTimeout: cfg.RescueAfter * 4 / 5,
+		Logger:     quiet(cfg.Logger),
+	})
+	if err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	s.client = client
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: s.routesHTTP(), ReadHeaderTimeout: 10 * time.Second}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+
+	// Deliveries flushed before a crash and not yet sent get their job
+	// again (unique per delivery, so never twice at once).
+	if err := s.requeueDeliveries(ctx); err != nil {
+		cfg.Logger.Warn("cannot requeue pending deliveries", "error", err)
+	}
+	if err := client.Start(ctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("job queue: %w", err)
+	}
+	s.ready.Store(true)
+	cfg.Logger.Info("vigil serve started", "listen", ln.Addr().String(), "db", dbName(st), "schedules", len(cfg.Schedules), "channels", len(cfg.Channels))
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-httpDone:
+		runErr = fmt.Errorf("listener: %w", err)
+	}
+	s.ready.Store(false)
+	cfg.Logger.Info("stopping: letting running jobs finish", "timeout", cfg.StopTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.StopTimeout)
+	defer cancel()
+	if err := client.Stop(stopCtx); err != nil {
+		cfg.Logger.Warn("jobs still running at the stop timeout: cancelled, they resume on the next start", "error", err)
+		cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+		client.StopAndCancel(cctx)
+		ccancel()
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	srv.Shutdown(hctx)
+	hcancel()
+	cfg.Logger.Info("vigil serve stopped")
+	return runErr
+}
+
+func dbName(st Store) string {
+	if p, ok := st.(interface{ Path() string }); ok {
+		return p.Path()
+	}
+	return ""
+}
+
+// quiet is River's logger: its routine chatter at info is noise beside
+// Vigil's own log, its warnings are not.
+func quiet(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFloor{l.Handler(), slog.LevelWarn})
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFloor) WithGroup(n string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(n), h.min}
+}
+
+func (s *Server) routesHTTP() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !s.ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "starting or stopping")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := s.st.Scans(ctx, 1); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+func (s *Server) requeueDeliveries(ctx context.Context) error {
+	ds, err := s.st.PendingDeliveries(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if err := s.enqueueDelivery(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
+	_, err := s.client.Insert(ctx, deliverArgs{DeliveryID: id}, &river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return err
+}
+
+// tickArgs is one tick of a schedule.
+type tickArgs struct {
+	Schedule string `json:"schedule"`
+}
+
+func (tickArgs) Kind() string { return "vigil_schedule_tick" }
+
+type tickWorker struct {
+	river.WorkerDefaults[tickArgs]
+	s *Server
+}
+
+func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
+	s := w.s
+	sch, ok := s.byName[job.Args.Schedule]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("schedule %q is no longer configured", job.Args.Schedule))
+	}
+	log := s.cfg.Logger.With("schedule", sch.Name)
+	tick := job.ScheduledAt.UTC()
+	if busy, err := s.previousRunning(ctx, sch.Name, tick); err != nil {
+		return err
+	} else if busy {
+		log.Warn("skipping a tick: the previous scan of this schedule is still running", "tick", tick)
+		return nil
+	}
+	now := s.cfg.Clock.Now()
+	sc, err := s.st.StartScan(ctx, store.Scan{Schedule: sch.Name, Tick: tick, StartedAt: now, Target: describe(sch)})
+	if err != nil {
+		return err
+	}
+	if sc.Outcome != store.Running {
+		return nil
+	}
+	if !sch.Org {
+		return s.scanWhole(ctx, sch, sc)
+	}
+	accounts, err := listAccounts(ctx, sch)
+	if err != nil {
+		log.Error("cannot list the organisation's accounts", "error", err)
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
+	}
+	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
+	for _, a := range accounts {
+		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
+			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// previousRunning reports whether an earlier tick of the schedule is
+// still being scanned: two scans of the same accounts at once would race
+// to apply their results.
+func (s *Server) previousRunning(ctx context.Context, name string, tick time.Time) (bool, error) {
+	scans, err := s.st.Scans(ctx, 50)
+	if err != nil {
+		return false, err
+	}
+	for _, sc := range scans {
+		if sc.Schedule == name && sc.Tick.Before(tick) {
+			return sc.Outcome == store.Running, nil
+		}
+	}
+	return false, nil
+}
+
+func describe(sch *Schedule) string {
+	switch {
+	case sch.Org:
+		return "organisation (schedule " + sch.Name + ")"
+	case len(sch.Targets) > 0:
+		return fmt.Sprintf("%d targets (schedule %s)", len(sch.Targets), sch.Name)
+	}
+	return "the credentials' account (schedule " + sch.Name + ")"
+}
+
+// scanWhole scans a schedule that is not an organisation in one job.
+func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) error {
+	var n atomic.Int64
+	req := scan.Request{Rules: s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger}
+	if len(sch.Targets) > 0 {
+		targets := append([]fleet.Target(nil), sch.Targets...)
+		for i := range targets {
+			awsenv.CountInto(&targets[i].Config, &n)
+		}
+		req.Source = scan.Targets{Targets: targets, Source: sch.Source, Options: sch.TargetOptions}
+	} else {
+		cfg := sch.Config
+		awsenv.CountInto(&cfg, &n)
+		req.Source = scan.Account{Config: cfg, Source: sch.Source}
+	}
+	res, err := scan.Run(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), Calls: int(n.Load()), At: s.cfg.Clock.Now()})
+	}
+	sum, err := record.Scan(ctx, s.st, record.Request{Scan: sc, Report: res.Report, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now(), Finish: true})
+	if err != nil {
+		return err
+	}
+	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", sc.ID, "accounts", sum.Accounts, "transitions", len(sum.Transitions))
+	return nil
+}
+
+// listAccounts lists the active accounts of the organisation the
+// schedule's caller administers, as --accounts and --exclude select them
+// (--ou is applied by the account's own scan).
+func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
+	c := organizations.NewFromConfig(sch.Config)
+	only := map[string]bool{}
+	for _, a := range sch.Options.Accounts {
+		only[a] = true
+	}
+	skip := map[string]bool{}
+	for _, a := range sch.Options.Exclude {
+		skip[a] = true
+	}
+	var out []string
+	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+		}
+		for _, a := range page.Accounts {
+			id := aws.ToString(a.Id)
+			if string(a.State) != "" && string(a.State) != "ACTIVE" {
+				continue
+			}
+			if skip[id] || (len(only) > 0 && !only[id]) {
+				continue
+			}
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// accountArgs is one account of one tick of an organisation schedule;
+// unique by all three, so re-inserting after a crash adds nothing.
+type accountArgs struct {
+	Schedule string `json:"schedule" river:"unique"`
+	ScanID   int64  `json:"scan_id" river:"unique"`
+	Account  string `json:"account" river:"unique"`
+	Expected int    `json:"expected"`
+}
+
+func (accountArgs) Kind() string { return "vigil_scan_account" }
+
+type accountWorker struct {
+	river.WorkerDefaults[accountArgs]
+	s *Server
+}
+
+func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) error {
+	s, a := w.s, job.Args
+	sch, ok := s.byName[a.Schedule]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("schedule %q is no longer configured", a.Schedule))
+	}
+	done, err := s.st.AccountRecorded(ctx, a.ScanID, a.Account)
+	if err != nil {
+		return err
+	}
+	if !done {
+		if err := s.scanAccount(ctx, sch, a); err != nil {
+			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
+				return err
+			}
+			// The last attempt: the account is recorded as read with
+			// nothing (its findings keep their state, as UNKNOWN would
+			// leave them), so that the tick ends and the next one runs,
+			// rather than one bad account wedging the schedule for good.
+			s.cfg.Logger.Error("account not scanned; its findings keep their state until the next tick", "schedule", sch.Name, "account", a.Account, "error", err)
+			if _, rerr := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account}, s.cfg.Clock.Now()); rerr != nil {
+				return rerr
+			}
+		}
+	}
+	return s.maybeFinish(ctx, sch, a.ScanID, a.Expected)
+}
+
+func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) error {
+	var n atomic.Int64
+	cfg := sch.Config
+	awsenv.CountInto(&cfg, &n)
+	opts := sch.Options
+	opts.Accounts, opts.Exclude, opts.Parallel = []string{a.Account}, nil, 1
+	res, err := scan.Run(ctx, scan.Request{
+		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
+		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("scan account %s: %w", a.Account, err)
+	}
+	// Only this account's results: the organisation's own rules come
+	// with the management account's job, so that every job records one
+	// account.
+	rep := *res.Report
+	rep.Results = nil
+	for _, r := range res.Report.Results {
+		if r.AccountID == a.Account {
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	if len(rep.Results) == 0 {
+		// Not selected (an --ou filter) or gone since the tick listed it:
+		// record it as seen with nothing, so the tick can finish.
+		rep.Results = []rule.Result{}
+	}
+	sc, err := s.st.Scan(ctx, a.ScanID)
+	if err != nil {
+		return err
+	}
+	sum, err := record.Scan(ctx, s.st, record.Request{Scan: sc, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now()})
+	if err != nil {
+		return err
+	}
+	if sum.Accounts == 0 {
+		_, err = s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account, Calls: int(n.Load())}, s.cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+	}
+	if err := s.queueFixes(ctx, sch, &rep, res.Snapshot, sum.Transitions); err != nil {
+		return err
+	}
+	if len(sum.Transitions) > 0 {
+		s.cfg.Logger.Info("findings changed", "schedule", sch.Name, "account", a.Account, "transitions", len(sum.Transitions))
+	}
+	return nil
+}
+
+// maybeFinish ends the tick's scan once every account is recorded.
+func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, expected int) error {
+	sc, err := s.st.Scan(ctx, scanID)
+	if err != nil {
+		return err
+	}
+	if sc.Outcome != store.Running || sc.Accounts < expected {
+		return nil
+	}
+	now := s.cfg.Clock.Now()
+	if sch.whole() {
+		accts, err := s.st.ScanAccounts(ctx, scanID)
+		if err != nil {
+			return err
+		}
+		present := make([]string, len(accts))
+		for i, a := range accts {
+			present[i] = a.AccountID
+		}
+		if _, err := s.st.LeaveAccounts(ctx, scanID, present, now); err != nil {
+			return err
+		}
+	}
+	if err := s.st.FinishScan(ctx, scanID, store.End{Outcome: store.Complete, At: now}); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts)
+	return nil
+}
+
+// houseArgs is the service's housekeeping, every second: expired
+// suppressions, the outbox, retention.
+type houseArgs struct{}
+
+func (houseArgs) Kind() string { return "vigil_housekeeping" }
+
+type houseWorker struct {
+	river.WorkerDefaults[houseArgs]
+	s *Server
+}
+
+func (w *houseWorker) Work(ctx context.Context, _ *river.Job[houseArgs]) error {
+	s := w.s
+	now := s.cfg.Clock.Now()
+	if _, err := s.st.ExpireSuppressions(ctx, now); err != nil {
+		return err
+	}
+	ds, err := s.st.FlushOutbox(ctx, s.routes, now)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if err := s.enqueueDelivery(ctx, d.ID); err != nil {
+			return err
+		}
+	}
+	if s.cfg.Retention > 0 && now.Sub(s.lastPrune) > time.Hour {
+		n, err := s.st.Prune(ctx, now.Add(-s.cfg.Retention))
+		if err != nil {
+			return err
+		}
+		s.lastPrune = now
+		if n > 0 {
+			s.cfg.Logger.Info("pruned per-scan results past retention", "accounts", n)
+		}
+	}
+	return nil
+}
+
+// deliverArgs is one delivery to send.
+type deliverArgs struct {
+	DeliveryID string `json:"delivery_id" river:"unique"`
+}
+
+func (deliverArgs) Kind() string { return "vigil_deliver" }
+
+type deliverWorker struct {
+	river.WorkerDefaults[deliverArgs]
+	s *Server
+}
+
+// NextRetry backs off from 2 s, doubling, up to 10 minutes: a receiver
+// that is down is not hammered, and one that comes back is reached soon.
+func (w *deliverWorker) NextRetry(job *river.Job[deliverArgs]) time.Time {
+	d := 2 * time.Second << min(job.Attempt, 9)
+	return time.Now().Add(min(d, 10*time.Minute))
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	s := w.s
+	d, err := s.st.Delivery(ctx, job.Args.DeliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	if d.DeliveredAt != nil {
+		return nil
+	}
+	ch, ok := s.cfg.Channels[d.Channel]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("alert channel %q is no longer configured", d.Channel))
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := ch.Sender.Send(sctx, toNotify(d)); err != nil {
+		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
+			return merr
+		}
+		if !notify.Retryable(err) {
+			s.cfg.Logger.Error("alert not delivered; the channel refused it for good", "channel", d.Channel, "delivery", d.ID, "error", err)
+			return river.JobCancel(err)
+		}
+		s.cfg.Logger.Warn("alert not delivered; will retry", "channel", d.Channel, "delivery", d.ID, "attempt", job.Attempt, "error", err)
+		if after := notify.RetryAfter(err); after > 0 {
+			return river.JobSnooze(after)
+		}
+		return err
+	}
+	s.cfg.Logger.Info("alert delivered", "channel", d.Channel, "delivery", d.ID, "transitions", len(d.Transitions))
+	return s.st.MarkDelivered(ctx, d.ID, s.cfg.Clock.Now())
+}
+
+// toNotify is a delivery of the outbox as the channels take it: every
+// transition with its finding as it is now.
+func toNotify(d store.Delivery) notify.Delivery {
+	out := notify.Delivery{ID: d.ID, Channel: d.Channel, At: d.CreatedAt}
+	for _, t := range d.Transitions {
+		e := notify.Event{Transition: notify.Transition(t.Kind), At: t.At, Detail: t.Detail}
+		e.Finding = notify.Finding{ID: t.FindingID, Severity: rule.Severity(t.Severity), Status: rule.Status(t.Status), Message: t.Message}
+		if f := t.Finding; f != nil {
+			e.Finding.AccountID, e.Finding.AccountName, e.Finding.RuleID, e.Finding.Title, e.Finding.Resource = f.AccountID, f.AccountName, f.RuleID, f.Title, f.Resource
+			e.Finding.State, e.Finding.FirstSeen, e.Finding.LastSeen, e.Finding.Regressions = string(f.State), f.FirstSeen, f.LastSeen, f.Regressions
+			if f.Suppression != nil {
+				e.Finding.State = "suppressed"
+			}
+			if len(f.Evidence) > 0 {
+				var ev []rule.Evidence
+				if json.Unmarshal(f.Evidence, &ev) == nil {
+					e.Finding.Evidence = ev
+				}
+			}
+		}
+		out.Events = append(out.Events, e)
+	}
+	return out
+}
+
+// sharedClient is the one HTTP client of a schedule's jobs. Each scan
+// would otherwise build a transport of its own (fleet.TuneHTTP sizes one
+// per run), and thousands of account jobs would each leave a pool of idle
+// connections behind until they time out. fleet leaves a client that is
+// not the SDK's buildable one alone.
+type sharedClient struct{ aws.HTTPClient }
+
+func shareHTTP(cfg *aws.Config, workers int) {
+	if _, ok := cfg.HTTPClient.(sharedClient); ok {
+		return
+	}
+	fleet.TuneHTTP(cfg, workers)
+	cfg.HTTPClient = sharedClient{cfg.HTTPClient}
+}

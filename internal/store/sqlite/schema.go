@@ -1,0 +1,111 @@
+package sqlite
+
+// migrations are the schema, one step per version: the database's
+// PRAGMA user_version is how many have run. A step is never edited once
+// released; a change is a new step, tested from every earlier version
+// (TestMigrateFromEveryVersion).
+var migrations = []string{
+	// 1: scans, the results they saw, findings and their transitions.
+	`CREATE TABLE scans (
+		id INTEGER PRIMARY KEY,
+		schedule TEXT NOT NULL DEFAULT '',
+		target TEXT NOT NULL DEFAULT '',
+		tick INTEGER NOT NULL DEFAULT 0,
+		started_at INTEGER NOT NULL,
+		finished_at INTEGER,
+		outcome TEXT NOT NULL,
+		message TEXT NOT NULL DEFAULT '',
+		accounts INTEGER NOT NULL DEFAULT 0,
+		results INTEGER NOT NULL DEFAULT 0,
+		calls INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE UNIQUE INDEX scans_tick ON scans(schedule, tick) WHERE schedule <> '';
+	CREATE INDEX scans_started ON scans(started_at);
+	CREATE TABLE result_sets (
+		hash INTEGER PRIMARY KEY,
+		data BLOB NOT NULL
+	);
+	CREATE TABLE scan_accounts (
+		scan_id INTEGER NOT NULL REFERENCES scans(id),
+		account_id TEXT NOT NULL,
+		recorded_at INTEGER NOT NULL,
+		calls INTEGER NOT NULL DEFAULT 0,
+		results_hash INTEGER,
+		PRIMARY KEY (scan_id, account_id)
+	) WITHOUT ROWID;
+	CREATE TABLE findings (
+		id TEXT PRIMARY KEY,
+		account_id TEXT NOT NULL,
+		account_name TEXT NOT NULL DEFAULT '',
+		ou TEXT NOT NULL DEFAULT '',
+		rule_id TEXT NOT NULL,
+		title TEXT NOT NULL DEFAULT '',
+		resource TEXT NOT NULL,
+		state TEXT NOT NULL,
+		status TEXT NOT NULL,
+		severity INTEGER NOT NULL,
+		message TEXT NOT NULL DEFAULT '',
+		evidence BLOB,
+		first_seen INTEGER NOT NULL,
+		last_seen INTEGER NOT NULL,
+		opened_at INTEGER NOT NULL,
+		resolved_at INTEGER,
+		regressions INTEGER NOT NULL DEFAULT 0,
+		resolutions INTEGER NOT NULL DEFAULT 0,
+		open_seconds INTEGER NOT NULL DEFAULT 0,
+		unknown_since INTEGER,
+		gap TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX findings_account ON findings(account_id, rule_id, resource);
+	CREATE INDEX findings_state ON findings(state, severity);
+	CREATE TABLE transitions (
+		id INTEGER PRIMARY KEY,
+		finding_id TEXT NOT NULL REFERENCES findings(id),
+		scan_id INTEGER NOT NULL DEFAULT 0,
+		kind TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		status TEXT NOT NULL,
+		severity INTEGER NOT NULL,
+		message TEXT NOT NULL DEFAULT '',
+		detail TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX transitions_finding ON transitions(finding_id, id);`,
+
+	// 2: suppressions, and whether a transition was muted by one.
+	`CREATE TABLE suppressions (
+		id INTEGER PRIMARY KEY,
+		rule_id TEXT NOT NULL,
+		account_id TEXT NOT NULL,
+		resource TEXT NOT NULL DEFAULT '',
+		reason TEXT NOT NULL,
+		owner TEXT NOT NULL,
+		ticket TEXT NOT NULL DEFAULT '',
+		expires INTEGER,
+		created_at INTEGER NOT NULL,
+		expiry_handled INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX suppressions_match ON suppressions(account_id, rule_id);
+	ALTER TABLE transitions ADD COLUMN suppressed INTEGER NOT NULL DEFAULT 0;`,
+
+	// 3: the outbox. A transition is written pending in the transaction
+	// that makes it; a flush groups pending transitions into deliveries.
+	`ALTER TABLE transitions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX transitions_pending ON transitions(pending) WHERE pending = 1;
+	CREATE TABLE deliveries (
+		id TEXT PRIMARY KEY,
+		channel TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		delivered_at INTEGER
+	);
+	CREATE INDEX deliveries_pending ON deliveries(delivered_at) WHERE delivered_at IS NULL;
+	CREATE TABLE delivery_items (
+		delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+		transition_id INTEGER NOT NULL REFERENCES transitions(id),
+		PRIMARY KEY (delivery_id, transition_id)
+	) WITHOUT ROWID;`,
+}
+
+// Version is the schema version this build writes.
+var Version = len(migrations)

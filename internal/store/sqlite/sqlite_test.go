@@ -1,0 +1,192 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/storetest"
+)
+
+func open(t *testing.T) store.Store {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, open) }
+
+// TestMigrateFromEveryVersion builds a database at each earlier schema
+// version, with data, and opens it with this build: the migration must
+// keep what was there and leave a store that passes the suite.
+func TestMigrateFromEveryVersion(t *testing.T) {
+	ctx := context.Background()
+	for v := 0; v < Version; v++ {
+		t.Run(fmtV(v), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "vigil.db")
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			// Rebuild at version v.
+			os.Remove(path)
+			os.Remove(path + "-wal")
+			os.Remove(path + "-shm")
+			raw := &DB{path: path, unlock: func() {}}
+			raw.db, err = openRaw(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := raw.migrateTo(ctx, v, 0); err != nil {
+				t.Fatal(err)
+			}
+			if v >= 1 {
+				// A finding written by the old version survives.
+				if _, err := raw.db.Exec(`INSERT INTO scans (id, started_at, outcome) VALUES (1, 0, 'complete')`); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := raw.db.Exec(`INSERT INTO findings (id, account_id, rule_id, resource, state, status, severity, first_seen, last_seen, opened_at) VALUES ('f-old', '111111111111', 'root-access-key', 'arn', 'open', 'FAIL', 4, 0, 0, 0)`); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := raw.db.Exec(`INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity) VALUES ('f-old', 1, 'new', 0, 'FAIL', 4)`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			raw.db.Close()
+			s, err = Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatalf("open a version %d database: %v", v, err)
+			}
+			defer s.Close()
+			var have int
+			s.db.QueryRow("PRAGMA user_version").Scan(&have)
+			if have != Version {
+				t.Fatalf("version %d after migration, want %d", have, Version)
+			}
+			if v >= 1 {
+				f, hist, err := s.Finding(ctx, "f-old", storetest.T0)
+				if err != nil || f.State != lifecycle.Open || len(hist) != 1 {
+					t.Fatalf("old finding: %+v %v %v", f, hist, err)
+				}
+				// Old transitions are not alerted again.
+				ds, err := s.FlushOutbox(ctx, []store.Route{{Channel: "c", Kinds: lifecycle.Kinds}}, storetest.T0)
+				if err != nil || len(ds) != 0 {
+					t.Fatalf("old transitions alerted after migration: %+v %v", ds, err)
+				}
+			}
+		})
+	}
+	t.Run("suite on a migrated store", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) store.Store {
+			path := filepath.Join(t.TempDir(), "vigil.db")
+			raw := &DB{path: path, unlock: func() {}}
+			var err error
+			raw.db, err = openRaw(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := raw.migrateTo(context.Background(), 1, 0); err != nil {
+				t.Fatal(err)
+			}
+			raw.db.Close()
+			s, err := Open(context.Background(), path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		})
+	})
+}
+
+func fmtV(v int) string { return fmt.Sprintf("from version %d", v) }
+
+func openRaw(path string) (*sql.DB, error) { return sqlOpen(path, time.Second) }
+
+func TestNewerDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Exec("PRAGMA user_version = 99")
+	s.Close()
+	_, err = Open(ctx, path, Options{})
+	var ne *NewerError
+	if !errors.As(err, &ne) || ne.Have != 99 || !strings.Contains(err.Error(), "newer Vigil") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("newer database: %v", err)
+	}
+}
+
+func TestSecondServiceRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, path, Options{Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, path, Options{Exclusive: true})
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "in use by another vigil serve (pid") {
+		t.Fatalf("second service: %v", err)
+	}
+	// Readers and one-shot scans share the file.
+	r, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("reader beside the service: %v", err)
+	}
+	r.Close()
+	s.Close()
+	s, err = Open(ctx, path, Options{Exclusive: true})
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	s.Close()
+}
+
+func TestUnwritable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, err := Open(ctx, filepath.Join(dir, "missing", "vigil.db"), Options{})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing")) {
+		t.Fatalf("missing directory: %v", err)
+	}
+	// A directory where the file should be: unwritable even for root.
+	asDir := filepath.Join(dir, "dir.db")
+	os.Mkdir(asDir, 0o700)
+	_, err = Open(ctx, asDir, Options{})
+	if err == nil || !strings.Contains(err.Error(), asDir) {
+		t.Fatalf("a directory as the database: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		t.Log("running as root: the read-only directory case is skipped (root writes anywhere)")
+		return
+	}
+	ro := filepath.Join(dir, "ro")
+	os.Mkdir(ro, 0o500)
+	defer os.Chmod(ro, 0o700)
+	_, err = Open(ctx, filepath.Join(ro, "vigil.db"), Options{})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(ro, "vigil.db")) {
+		t.Fatalf("unwritable directory: %v", err)
+	}
+}
+
+func TestNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	os.WriteFile(path, []byte(strings.Repeat("not sqlite at all\n", 100)), 0o600)
+	_, err := Open(context.Background(), path, Options{})
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("not a database: %v", err)
+	}
+}

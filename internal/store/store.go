@@ -1,0 +1,263 @@
+// Package store owns what Vigil remembers between scans: the scans (when,
+// what, how they ended, calls made), each scan's results for the
+// retention window, the current findings, every transition of a finding,
+// the suppressions, and the outbox of alert deliveries. Store is the one
+// interface every backend implements (store/sqlite embedded, PostgreSQL in
+// team mode); storetest is the conformance suite they all pass.
+//
+// Only what changes is stored: a finding row per (account, rule,
+// resource) that ever failed, a transition row when its state moves, and
+// per scan and account a reference to the results, whose content is kept
+// once however many scans saw the same results.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+)
+
+// Store is Vigil's memory. Methods are safe for concurrent use; every
+// method that writes does so in one transaction.
+type Store interface {
+	// StartScan records a scan. When s.Schedule and s.Tick are set and a
+	// scan of that schedule and tick exists already (a restart after a
+	// crash), that scan is returned instead, so that a tick is one scan.
+	StartScan(ctx context.Context, s Scan) (Scan, error)
+	// RecordAccount applies one account's results of a scan to its
+	// findings and writes the transitions and their outbox entries, all in
+	// one transaction. It is idempotent per (scan, account): a second call
+	// records nothing and returns Recorded.Already.
+	RecordAccount(ctx context.Context, scanID int64, a AccountResults, now time.Time) (Recorded, error)
+	// RecordAccounts is RecordAccount for several accounts in one
+	// transaction: what a one-shot scan of a whole organisation records.
+	RecordAccounts(ctx context.Context, scanID int64, as []AccountResults, now time.Time) ([]Recorded, error)
+	// LeaveAccounts closes as gone the findings of every account not in
+	// present: what a scan of a whole organisation learns of the accounts
+	// that left it.
+	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]Transition, error)
+	// FinishScan records how a scan ended.
+	FinishScan(ctx context.Context, scanID int64, end End) error
+	// Scan returns one scan; ErrNotFound when there is none.
+	Scan(ctx context.Context, id int64) (Scan, error)
+	// AccountRecorded reports whether a scan recorded an account already,
+	// so that a job handed back after a crash does not scan it again.
+	AccountRecorded(ctx context.Context, scanID int64, account string) (bool, error)
+	// Scans lists the latest scans, newest first.
+	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// ScanAccounts lists the accounts a scan recorded.
+	ScanAccounts(ctx context.Context, scanID int64) ([]ScanAccount, error)
+	// Findings lists the findings f selects, sorted by account, rule,
+	// resource.
+	Findings(ctx context.Context, f Filter) ([]Finding, error)
+	// Finding returns one finding and its transitions, oldest first;
+	// ErrNotFound when there is none.
+	Finding(ctx context.Context, id string, now time.Time) (Finding, []Transition, error)
+	// Stats gives MTTR and regressions per rule and per account.
+	Stats(ctx context.Context) ([]Stat, error)
+
+	// AddSuppression records a suppression and returns it with its ID.
+	AddSuppression(ctx context.Context, s Suppression) (Suppression, error)
+	// Suppressions lists every suppression, expired ones included.
+	Suppressions(ctx context.Context) ([]Suppression, error)
+	// RemoveSuppression deletes one; ErrNotFound when there is none.
+	RemoveSuppression(ctx context.Context, id int64) error
+	// ExpireSuppressions handles the suppressions whose expiry has
+	// passed: each open finding they muted is alerted again
+	// (suppression_expired). Each expiry is handled once.
+	ExpireSuppressions(ctx context.Context, now time.Time) ([]Transition, error)
+
+	// RecordFix writes a fixed transition (an automatic fix planned or
+	// applied), with its outbox entry.
+	RecordFix(ctx context.Context, findingID string, detail string, now time.Time) (Transition, error)
+
+	// FlushOutbox turns the transitions waiting in the outbox into
+	// deliveries, one per channel of routes holding every transition that
+	// channel wants (a digest), each with an ID kept across retries.
+	// Transitions no channel wants leave the outbox too.
+	FlushOutbox(ctx context.Context, routes []Route, now time.Time) ([]Delivery, error)
+	// PendingDeliveries lists the deliveries not yet delivered.
+	PendingDeliveries(ctx context.Context) ([]Delivery, error)
+	// Delivery returns one delivery with its transitions.
+	Delivery(ctx context.Context, id string) (Delivery, error)
+	// MarkDelivered records a delivery's success; MarkAttempt a failed try.
+	MarkDelivered(ctx context.Context, id string, now time.Time) error
+	MarkAttempt(ctx context.Context, id string, message string, now time.Time) error
+
+	// Prune deletes the per-scan results of scans started before cutoff;
+	// findings, transitions and scans themselves are kept.
+	Prune(ctx context.Context, cutoff time.Time) (int, error)
+
+	Close() error
+}
+
+// ErrNotFound is returned for an ID that names nothing.
+var ErrNotFound = errors.New("not found")
+
+// Outcome is how a scan ended.
+type Outcome string
+
+// Scan outcomes.
+const (
+	Running    Outcome = "running"
+	Complete   Outcome = "complete"
+	Incomplete Outcome = "incomplete"
+	Failed     Outcome = "failed"
+)
+
+// End is how a scan ended.
+type End struct {
+	Outcome Outcome
+	Message string
+	// Calls adds AWS calls counted for the whole scan rather than per
+	// account.
+	Calls int
+	At    time.Time
+}
+
+// Scan is one scan: a one-shot `vigil scan --db`, or one tick of a
+// schedule.
+type Scan struct {
+	ID         int64
+	Schedule   string // "" for a one-shot scan
+	Target     string // what was scanned, in words
+	Tick       time.Time
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Outcome    Outcome
+	Message    string
+	// Accounts, Results and Calls count what the scan recorded.
+	Accounts, Results, Calls int
+}
+
+// AccountResults is one account's results in a scan.
+type AccountResults struct {
+	AccountID   string
+	AccountName string
+	// OU is the account's organisational unit path ("Root/Workloads"),
+	// for filters.
+	OU      string
+	Calls   int
+	Results []lifecycle.Observation
+}
+
+// ScanAccount is an account recorded by a scan, with its results while
+// they are within retention.
+type ScanAccount struct {
+	AccountID  string
+	RecordedAt time.Time
+	Calls      int
+	Results    []lifecycle.Observation // nil once pruned
+}
+
+// Recorded is what recording an account changed.
+type Recorded struct {
+	Already     bool
+	Transitions []Transition
+}
+
+// Finding is a finding as stored: its lifecycle state and where it lives.
+type Finding struct {
+	lifecycle.Finding
+	OU string
+	// Suppression is the suppression muting the finding now, if any.
+	Suppression *Suppression
+}
+
+// Transition is one move of a finding.
+type Transition struct {
+	ID        int64
+	FindingID string
+	ScanID    int64 // 0 when not made by a scan (expiry, fix)
+	Kind      lifecycle.Kind
+	At        time.Time
+	// Status, Severity and Message are the finding's as of the transition.
+	Status   string
+	Severity int
+	Message  string
+	Detail   string
+	// Suppressed transitions are recorded but alert no one.
+	Suppressed bool
+	// Finding is filled in for deliveries: the finding as it was at
+	// delivery time.
+	Finding *Finding
+}
+
+// Filter selects findings. Zero values select everything.
+type Filter struct {
+	States      []lifecycle.State
+	MinSeverity int
+	Rules       []string
+	Accounts    []string
+	// OUs match an OU path or any path below it.
+	OUs []string
+	// Now decides which suppressions are still in force.
+	Now time.Time
+}
+
+// Stat is the resolution record of a rule or an account.
+type Stat struct {
+	By          string // "rule" or "account"
+	Key         string
+	Open        int
+	Resolved    int
+	Regressions int
+	MTTR        time.Duration
+}
+
+// Suppression mutes the findings of a rule in an account (one resource,
+// or all when Resource is ""), with who decided, why and until when.
+type Suppression struct {
+	ID        int64
+	RuleID    string
+	AccountID string
+	Resource  string
+	Reason    string
+	Owner     string
+	Ticket    string
+	// Expires is nil only for a suppression added with --no-expiry.
+	Expires   *time.Time
+	CreatedAt time.Time
+}
+
+// Active reports whether the suppression is in force at now.
+func (s Suppression) Active(now time.Time) bool { return s.Expires == nil || s.Expires.After(now) }
+
+// Matches reports whether the suppression covers the finding of
+// (account, rule, resource).
+func (s Suppression) Matches(account, rule, resource string) bool {
+	return s.AccountID == account && s.RuleID == rule && (s.Resource == "" || s.Resource == resource)
+}
+
+// Route is what an alert channel wants.
+type Route struct {
+	Channel     string
+	Kinds       []lifecycle.Kind
+	MinSeverity int
+}
+
+// Wants reports whether the channel wants t.
+func (r Route) Wants(t Transition) bool {
+	if t.Suppressed || t.Severity < r.MinSeverity {
+		return false
+	}
+	for _, k := range r.Kinds {
+		if k == t.Kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Delivery is one message to one channel: a digest of transitions.
+type Delivery struct {
+	ID          string
+	Channel     string
+	CreatedAt   time.Time
+	Attempts    int
+	LastError   string
+	DeliveredAt *time.Time
+	Transitions []Transition
+}

@@ -1,0 +1,438 @@
+// Package storetest is the conformance suite every store.Store passes:
+// the embedded SQLite store now, the PostgreSQL store of team mode next.
+// A backend's test calls Run with a function that opens an empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// Open returns an empty store for one subtest; the suite closes it.
+type Open func(t *testing.T) store.Store
+
+// T0 is the suite's reference time. Stores must not depend on the wall
+// clock, so a fixed time is enough.
+var T0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+const (
+	acctA = "111111111111"
+	acctB = "222222222222"
+	rule  = "root-access-key"
+)
+
+func res(acct, status string, sev int) lifecycle.Observation {
+	return lifecycle.Observation{AccountID: acct, RuleID: rule, Title: "Root access keys", Resource: "arn:aws:iam::" + acct + ":root", Status: status, Severity: sev, Message: "root " + status, Evidence: []byte(`[{"source":"test"}]`)}
+}
+
+func scanWith(t *testing.T, s store.Store, at time.Time, accounts map[string][]lifecycle.Observation) (int64, []store.Transition) {
+	t.Helper()
+	ctx := context.Background()
+	sc, err := s.StartScan(ctx, store.Scan{Target: "test", StartedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []store.Transition
+	for acct, obs := range accounts {
+		rec, err := s.RecordAccount(ctx, sc.ID, store.AccountResults{AccountID: acct, OU: "Root/Workloads/Prod", Calls: 3, Results: obs}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, rec.Transitions...)
+	}
+	if err := s.FinishScan(ctx, sc.ID, store.End{Outcome: store.Complete, Calls: 1, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	return sc.ID, all
+}
+
+func kinds(ts []store.Transition) []lifecycle.Kind {
+	var out []lifecycle.Kind
+	for _, t := range ts {
+		out = append(out, t.Kind)
+	}
+	return out
+}
+
+func wantKinds(t *testing.T, got []store.Transition, want ...lifecycle.Kind) {
+	t.Helper()
+	g := kinds(got)
+	if len(g) != len(want) {
+		t.Fatalf("transitions %v, want %v", g, want)
+	}
+	for i := range g {
+		if g[i] != want[i] {
+			t.Fatalf("transitions %v, want %v", g, want)
+		}
+	}
+}
+
+// Run runs the suite.
+func Run(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		f    func(t *testing.T, s store.Store)
+	}{
+		{"Lifecycle", testLifecycle},
+		{"RecordAccountOncePerScan", testIdempotent},
+		{"TickIsOneScan", testTick},
+		{"Gone", testGone},
+		{"Filters", testFilters},
+		{"Suppressions", testSuppressions},
+		{"Outbox", testOutbox},
+		{"Prune", testPrune},
+		{"Fix", testFix},
+		{"Stats", testStats},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			defer s.Close()
+			tc.f(t, s)
+		})
+	}
+}
+
+func testLifecycle(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	_, ts := scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	wantKinds(t, ts, lifecycle.New)
+	id := ts[0].FindingID
+	_, ts = scanWith(t, s, T0.Add(time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	wantKinds(t, ts)
+	_, ts = scanWith(t, s, T0.Add(2*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Unknown, 4)}})
+	wantKinds(t, ts)
+	f, _, err := s.Finding(ctx, id, T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.State != lifecycle.Open || f.UnknownSince == nil || !f.UnknownSince.Equal(T0.Add(2*time.Hour)) || f.Gap != "root UNKNOWN" || !f.LastSeen.Equal(T0.Add(time.Hour)) {
+		t.Fatalf("after UNKNOWN: %+v", f)
+	}
+	_, ts = scanWith(t, s, T0.Add(3*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Pass, 4)}})
+	wantKinds(t, ts, lifecycle.ResolvedKind)
+	_, ts = scanWith(t, s, T0.Add(4*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	wantKinds(t, ts, lifecycle.Regressed)
+	f, hist, err := s.Finding(ctx, id, T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKinds(t, hist, lifecycle.New, lifecycle.ResolvedKind, lifecycle.Regressed)
+	if f.Regressions != 1 || f.MTTR() != 3*time.Hour || !f.FirstSeen.Equal(T0) || string(f.Evidence) != `[{"source":"test"}]` || f.OU != "Root/Workloads/Prod" {
+		t.Fatalf("finding: %+v (mttr %v)", f, f.MTTR())
+	}
+	if _, _, err := s.Finding(ctx, "f-nothing", T0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing finding: %v", err)
+	}
+	scans, err := s.Scans(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != 2 || scans[0].StartedAt.Before(scans[1].StartedAt) || scans[0].Accounts != 1 || scans[0].Results != 1 || scans[0].Calls != 4 || scans[0].Outcome != store.Complete || scans[0].FinishedAt == nil {
+		t.Fatalf("scans: %+v", scans)
+	}
+}
+
+func testIdempotent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	sc, err := s.StartScan(ctx, store.Scan{Target: "x", StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := store.AccountResults{AccountID: acctA, Calls: 2, Results: []lifecycle.Observation{res(acctA, lifecycle.Fail, 3)}}
+	rec, err := s.RecordAccount(ctx, sc.ID, a, T0)
+	if err != nil || rec.Already || len(rec.Transitions) != 1 {
+		t.Fatalf("first: %+v %v", rec, err)
+	}
+	if ok, err := s.AccountRecorded(ctx, sc.ID, acctA); err != nil || !ok {
+		t.Fatalf("recorded account not known: %v %v", ok, err)
+	}
+	if ok, err := s.AccountRecorded(ctx, sc.ID, acctB); err != nil || ok {
+		t.Fatalf("account never recorded known: %v %v", ok, err)
+	}
+	if got, err := s.Scan(ctx, sc.ID); err != nil || got.Accounts != 1 || got.Outcome != store.Running {
+		t.Fatalf("scan: %+v %v", got, err)
+	}
+	if _, err := s.Scan(ctx, 9999); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing scan: %v", err)
+	}
+	rec, err = s.RecordAccount(ctx, sc.ID, a, T0.Add(time.Minute))
+	if err != nil || !rec.Already || len(rec.Transitions) != 0 {
+		t.Fatalf("second: %+v %v", rec, err)
+	}
+	b := store.AccountResults{AccountID: acctB, Calls: 1, Results: []lifecycle.Observation{res(acctB, lifecycle.Fail, 3)}}
+	recs, err := s.RecordAccounts(ctx, sc.ID, []store.AccountResults{a, b}, T0)
+	if err != nil || len(recs) != 2 || !recs[0].Already || recs[1].Already || len(recs[1].Transitions) != 1 {
+		t.Fatalf("batch: %+v %v", recs, err)
+	}
+	if got, _ := s.Scan(ctx, sc.ID); got.Accounts != 2 || got.Calls != 3 {
+		t.Fatalf("batch counts: %+v", got)
+	}
+	accts, err := s.ScanAccounts(ctx, sc.ID)
+	if err != nil || len(accts) != 2 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
+		t.Fatalf("scan accounts: %+v %v", accts, err)
+	}
+	_, hist, _ := s.Finding(ctx, a.Results[0].Key(), T0)
+	wantKinds(t, hist, lifecycle.New)
+	if _, err := s.RecordAccount(ctx, 9999, a, T0); err == nil {
+		t.Fatal("recording into a scan that does not exist worked")
+	}
+}
+
+func testTick(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tick := T0.Truncate(time.Hour)
+	a, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: tick, StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: tick, StartedAt: T0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: tick.Add(time.Hour), StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != b.ID || a.ID == c.ID || !b.Tick.Equal(tick) {
+		t.Fatalf("ticks: %d %d %d", a.ID, b.ID, c.ID)
+	}
+}
+
+func testGone(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	obsB := res(acctB, lifecycle.Fail, 4)
+	scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}, acctB: {obsB}})
+	id, _ := scanWith(t, s, T0.Add(time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	ts, err := s.LeaveAccounts(ctx, id, []string{acctA}, T0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKinds(t, ts, lifecycle.GoneKind)
+	if ts[0].FindingID != obsB.Key() {
+		t.Fatalf("gone: %+v", ts[0])
+	}
+	ts, err = s.LeaveAccounts(ctx, id, []string{acctA}, T0.Add(2*time.Hour))
+	if err != nil || len(ts) != 0 {
+		t.Fatalf("second leave: %v %v", ts, err)
+	}
+	fs, err := s.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}})
+	if err != nil || len(fs) != 1 || fs[0].AccountID != acctA {
+		t.Fatalf("open after leave: %+v %v", fs, err)
+	}
+}
+
+func testFilters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	other := res(acctB, lifecycle.Fail, 2)
+	other.RuleID = "root-mfa"
+	scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}, acctB: {other}})
+	cases := []struct {
+		name string
+		f    store.Filter
+		want int
+	}{
+		{"all", store.Filter{}, 2},
+		{"open", store.Filter{States: []lifecycle.State{lifecycle.Open}}, 2},
+		{"resolved", store.Filter{States: []lifecycle.State{lifecycle.Resolved}}, 0},
+		{"severity", store.Filter{MinSeverity: 3}, 1},
+		{"rule", store.Filter{Rules: []string{"root-mfa"}}, 1},
+		{"account", store.Filter{Accounts: []string{acctA}}, 1},
+		{"ou", store.Filter{OUs: []string{"Root/Workloads"}}, 2},
+		{"ou exact", store.Filter{OUs: []string{"Root/Workloads/Prod"}}, 2},
+		{"ou prefix is not a parent", store.Filter{OUs: []string{"Root/Work"}}, 0},
+		{"ou wildcard is literal", store.Filter{OUs: []string{"Root/%"}}, 0},
+	}
+	for _, c := range cases {
+		fs, err := s.Findings(ctx, c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != c.want {
+			t.Errorf("%s: %d findings, want %d", c.name, len(fs), c.want)
+		}
+	}
+	fs, _ := s.Findings(ctx, store.Filter{})
+	if len(fs) == 2 && fs[0].AccountID > fs[1].AccountID {
+		t.Errorf("not sorted by account")
+	}
+}
+
+func testSuppressions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	exp := T0.Add(2 * time.Hour)
+	sp, err := s.AddSuppression(ctx, store.Suppression{RuleID: rule, AccountID: acctA, Reason: "break-glass account", Owner: "alice", Ticket: "SEC-1", Expires: &exp, CreatedAt: T0})
+	if err != nil || sp.ID == 0 {
+		t.Fatal(sp, err)
+	}
+	_, ts := scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}, acctB: {res(acctB, lifecycle.Fail, 4)}})
+	if len(ts) != 2 {
+		t.Fatalf("transitions %v", ts)
+	}
+	for _, tr := range ts {
+		if want := tr.FindingID == res(acctA, "", 0).Key(); tr.Suppressed != want {
+			t.Errorf("transition of %s suppressed=%v", tr.FindingID, tr.Suppressed)
+		}
+	}
+	fs, err := s.Findings(ctx, store.Filter{Now: T0.Add(time.Hour), Accounts: []string{acctA}})
+	if err != nil || len(fs) != 1 || fs[0].Suppression == nil || fs[0].Suppression.Owner != "alice" {
+		t.Fatalf("suppressed finding not shown as suppressed: %+v %v", fs, err)
+	}
+	ds, err := s.FlushOutbox(ctx, []store.Route{{Channel: "c", Kinds: lifecycle.Kinds}}, T0)
+	if err != nil || len(ds) != 1 || len(ds[0].Transitions) != 1 || ds[0].Transitions[0].FindingID != res(acctB, "", 0).Key() {
+		t.Fatalf("suppressed transition alerted: %+v %v", ds, err)
+	}
+	ts, err = s.ExpireSuppressions(ctx, T0.Add(time.Hour))
+	if err != nil || len(ts) != 0 {
+		t.Fatalf("expired early: %v %v", ts, err)
+	}
+	ts, err = s.ExpireSuppressions(ctx, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKinds(t, ts, lifecycle.SuppressionExpired)
+	if ts[0].Suppressed || ts[0].FindingID != res(acctA, "", 0).Key() {
+		t.Fatalf("expiry: %+v", ts[0])
+	}
+	ts, _ = s.ExpireSuppressions(ctx, exp.Add(time.Hour))
+	if len(ts) != 0 {
+		t.Fatalf("expiry handled twice: %v", ts)
+	}
+	fs, _ = s.Findings(ctx, store.Filter{Now: exp, Accounts: []string{acctA}})
+	if len(fs) != 1 || fs[0].Suppression != nil {
+		t.Fatalf("still suppressed after expiry: %+v", fs)
+	}
+	ds, _ = s.FlushOutbox(ctx, []store.Route{{Channel: "c", Kinds: []lifecycle.Kind{lifecycle.SuppressionExpired}}}, exp)
+	if len(ds) != 1 || len(ds[0].Transitions) != 1 {
+		t.Fatalf("expiry not alerted: %+v", ds)
+	}
+	list, err := s.Suppressions(ctx)
+	if err != nil || len(list) != 1 || list[0].Ticket != "SEC-1" || !list[0].Expires.Equal(exp) {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	if err := s.RemoveSuppression(ctx, sp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveSuppression(ctx, sp.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second remove: %v", err)
+	}
+	// A suppression of one resource leaves the account's others alone;
+	// one without expiry never expires.
+	other := res(acctB, lifecycle.Fail, 4)
+	if _, err := s.AddSuppression(ctx, store.Suppression{RuleID: rule, AccountID: acctB, Resource: "arn:other", Reason: "r", Owner: "o", CreatedAt: T0}); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ = s.Findings(ctx, store.Filter{Now: T0.AddDate(5, 0, 0), Accounts: []string{acctB}})
+	if len(fs) != 1 || fs[0].Suppression != nil || fs[0].ID != other.Key() {
+		t.Fatalf("resource suppression matched another resource: %+v", fs)
+	}
+}
+
+func testOutbox(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	low := res(acctB, lifecycle.Fail, 1)
+	scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}, acctB: {low}})
+	routes := []store.Route{
+		{Channel: "high", Kinds: []lifecycle.Kind{lifecycle.New}, MinSeverity: 3},
+		{Channel: "all", Kinds: lifecycle.Kinds},
+		{Channel: "resolved-only", Kinds: []lifecycle.Kind{lifecycle.ResolvedKind}},
+	}
+	ds, err := s.FlushOutbox(ctx, routes, T0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 || ds[0].Channel != "high" || len(ds[0].Transitions) != 1 || ds[1].Channel != "all" || len(ds[1].Transitions) != 2 || ds[0].ID == ds[1].ID {
+		t.Fatalf("deliveries: %+v", ds)
+	}
+	again, err := s.FlushOutbox(ctx, routes, T0)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("flushed twice: %+v %v", again, err)
+	}
+	pending, err := s.PendingDeliveries(ctx)
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("pending: %+v %v", pending, err)
+	}
+	d, err := s.Delivery(ctx, ds[1].ID)
+	if err != nil || len(d.Transitions) != 2 || d.Transitions[0].Finding == nil || d.Transitions[0].Finding.RuleID != rule || d.Channel != "all" {
+		t.Fatalf("delivery: %+v %v", d, err)
+	}
+	if err := s.MarkAttempt(ctx, d.ID, "connection refused", T0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDelivered(ctx, d.ID, T0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = s.Delivery(ctx, d.ID)
+	if d.DeliveredAt == nil || d.Attempts != 2 || d.LastError != "connection refused" {
+		t.Fatalf("after delivery: %+v", d)
+	}
+	pending, _ = s.PendingDeliveries(ctx)
+	if len(pending) != 1 || pending[0].ID != ds[0].ID {
+		t.Fatalf("pending after delivery: %+v", pending)
+	}
+	if _, err := s.Delivery(ctx, "dlv_none"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing delivery: %v", err)
+	}
+}
+
+func testPrune(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	old, _ := scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	recent, _ := scanWith(t, s, T0.Add(48*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Pass, 4)}})
+	n, err := s.Prune(ctx, T0.Add(24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	if a, _ := s.ScanAccounts(ctx, old); len(a) != 0 {
+		t.Fatalf("old results kept: %+v", a)
+	}
+	if a, _ := s.ScanAccounts(ctx, recent); len(a) != 1 || len(a[0].Results) != 1 {
+		t.Fatalf("recent results lost: %+v", a)
+	}
+	_, hist, err := s.Finding(ctx, res(acctA, "", 0).Key(), T0)
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history lost by prune: %v %v", hist, err)
+	}
+}
+
+func testFix(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	tr, err := s.RecordFix(ctx, res(acctA, "", 0).Key(), "deleted access key AKIA...", T0.Add(time.Minute))
+	if err != nil || tr.Kind != lifecycle.Fixed {
+		t.Fatalf("fix: %+v %v", tr, err)
+	}
+	if _, err := s.RecordFix(ctx, "f-none", "", T0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("fix of nothing: %v", err)
+	}
+	_, hist, _ := s.Finding(ctx, tr.FindingID, T0)
+	wantKinds(t, hist, lifecycle.New, lifecycle.Fixed)
+	ds, _ := s.FlushOutbox(ctx, []store.Route{{Channel: "c", Kinds: []lifecycle.Kind{lifecycle.Fixed}}}, T0)
+	if len(ds) != 1 || ds[0].Transitions[0].Detail == "" {
+		t.Fatalf("fix not in outbox: %+v", ds)
+	}
+}
+
+func testStats(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}, acctB: {res(acctB, lifecycle.Fail, 4)}})
+	scanWith(t, s, T0.Add(2*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Pass, 4)}})
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byRule *store.Stat
+	for i := range st {
+		if st[i].By == "rule" && st[i].Key == rule {
+			byRule = &st[i]
+		}
+	}
+	if byRule == nil || byRule.Open != 1 || byRule.Resolved != 1 || byRule.MTTR != 2*time.Hour {
+		t.Fatalf("stats: %+v", st)
+	}
+}
