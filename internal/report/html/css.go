@@ -53,7 +53,7 @@ table.results td:first-child{width:110px}table.results td:nth-child(2){width:210
 tr.fail td:first-child{border-left:3px solid var(--fail)}tr.unk td:first-child{border-left:3px solid var(--unk)}
 ul.ev{margin:4px 0 0;padding-left:18px;color:var(--mute);font-size:13px}
 .err{color:var(--fail)}.res{color:var(--mute);font-size:13px;margin:4px 0 0}
-.manual{color:var(--mute);font-size:13px}
+.check{color:var(--mute);font-size:13px}
 footer{margin-top:36px;color:var(--mute);font-size:13px;border-top:1px solid var(--line);padding-top:12px}
 @media print{body{background:#fff;font-size:11pt}main{padding:0;max-width:none}figure,article.rule,tr{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}}
 `

@@ -434,7 +434,7 @@ func (w Writer) compliance(o out, d *report.Document) {
 			o.f(" coverage, %d results</div>", len(r.Results))
 		}
 		if c.ManualCheck != "" {
-			o.s("<div class=\"manual\">Check by hand: ")
+			o.s("<div class=\"check\">Check by hand: ")
 			o.t(c.ManualCheck)
 			o.s("</div>")
 		}
