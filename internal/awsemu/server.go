@@ -41,13 +41,18 @@ type Server struct {
 	trusted   map[string]time.Time      // trusted-access service principal → date enabled
 	findings  map[string]*StoredFinding // Security Hub findings by product ARN and ID
 	shReject  map[string][2]string      // finding ID → error code and message (RejectFinding)
-	clock     func() time.Time
-	rng       *rand.Rand
-	faults    []*faultRule
-	latency   time.Duration
-	svcLat    map[string]time.Duration
-	calls     []Call
-	seq       int
+	// The BatchImportFindings quota (WithSecurityHubRate): a token bucket.
+	shRate   float64
+	shBurst  int
+	shTokens float64
+	shLast   time.Time
+	clock    func() time.Time
+	rng      *rand.Rand
+	faults   []*faultRule
+	latency  time.Duration
+	svcLat   map[string]time.Duration
+	calls    []Call
+	seq      int
 	// held are the requests held back now (Hang, Delay, latency);
 	// heldChanged is closed and replaced whenever one starts, for
 	// WaitHeld.

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
@@ -317,4 +318,61 @@ func TestGoldenFindingsAccepted(t *testing.T) {
 	if got := len(srv.Findings()); got != len(fs) {
 		t.Errorf("%d of %d findings stored", got, len(fs))
 	}
+}
+
+// TestPacedToQuota: against an emulator that enforces a quota of 20
+// calls a second in bursts of 5, 4,000 findings (40 calls) paced to it go
+// through with none throttled; the same 40 calls sent as fast as they go
+// are throttled, which shows the quota bites. (Security Hub's own, 10 and
+// 30, would let 40 quick calls through in the second they take.)
+func TestPacedToQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time")
+	}
+	start := func(t *testing.T) (*awsemu.Server, aws.Config) {
+		srv := awsemutest.Start(t, world(), awsemu.WithSecurityHubRate(20, 5))
+		cfg := awsemutest.ConfigFor(t, srv, secKey)
+		cfg.Region = region
+		cfg.RetryMaxAttempts = 1 // the SDK's own retries off: every throttled call shows
+		return srv, cfg
+	}
+	throttled := func(srv *awsemu.Server) int {
+		n := 0
+		for _, call := range srv.Calls() {
+			if call.ErrorCode == "LimitExceededException" {
+				n++
+			}
+		}
+		return n
+	}
+	d := org(2000, rule.Fail)
+	t.Run("paced", func(t *testing.T) {
+		srv, cfg := start(t)
+		_, res, err := Import(context.Background(), cfg, d, nil, Options{Rate: 20, Burst: 5, Clock: clock.Wall{}})
+		if n := throttled(srv); err != nil || res.Imported != 4000 || res.Calls != 40 || n != 0 {
+			t.Errorf("%+v %v, %d throttled", res, err, n)
+		}
+	})
+	t.Run("unpaced", func(t *testing.T) {
+		srv, cfg := start(t)
+		c := sh.NewFromConfig(cfg)
+		f := ToSDK(first(t, d))
+		for range 40 {
+			c.BatchImportFindings(context.Background(), &sh.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{f}})
+		}
+		if throttled(srv) == 0 {
+			t.Errorf("40 unpaced calls were never throttled: the quota is not enforced")
+		}
+	})
+}
+
+func first(t *testing.T, d *report.Document) asff.Finding {
+	for f, err := range asff.Findings(d, asff.Options{Region: region, Importer: secAccount}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	t.Fatal("no finding")
+	return asff.Finding{}
 }
