@@ -119,6 +119,16 @@ func (s *Server) shThrottle(now time.Time) *apiError {
 	return nil
 }
 
+// DisableSecurityHub makes Security Hub not enabled in an account (every
+// account has it enabled otherwise): its imports answer 401
+// InvalidAccessException, as AWS answers an account that has not
+// subscribed.
+func (s *Server) DisableSecurityHub(accountID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shDisabled[accountID] = true
+}
+
 // RejectFinding makes later imports refuse the finding with this ID with
 // code and message in FailedFindings, as Security Hub refuses a finding
 // for reasons a test cannot otherwise stage.
@@ -166,6 +176,10 @@ type shFailed struct {
 func (s *Server) batchImportFindings(r *request) (any, *apiError) {
 	if err := s.shThrottle(r.now); err != nil {
 		return nil, err
+	}
+	if s.shDisabled[r.caller.account.ID] {
+		return nil, &apiError{status: 401, code: "InvalidAccessException",
+			message: fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", r.caller.account.ID)}
 	}
 	if len(r.body) > shMaxRequestBytes {
 		return nil, &apiError{status: 413, code: "RequestEntityTooLargeException", message: fmt.Sprintf("Request size %d exceeds the limit of %d bytes", len(r.body), shMaxRequestBytes)}

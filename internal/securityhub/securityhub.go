@@ -173,7 +173,12 @@ func (s *sender) send(ctx context.Context, batch []types.AwsSecurityFinding) err
 			return nil
 		}
 		if !throttled(err) || attempt >= s.o.Retries {
-			return fmt.Errorf("securityhub:BatchImportFindings (%d findings, from %s): %w", len(batch), aws.ToString(batch[0].Id), err)
+			err = fmt.Errorf("securityhub:BatchImportFindings (%d findings, from %s): %w", len(batch), aws.ToString(batch[0].Id), err)
+			var ia *types.InvalidAccessException
+			if errors.As(err, &ia) {
+				err = fmt.Errorf("%w (is Security Hub enabled in this account and Region? aws securityhub enable-security-hub)", err)
+			}
+			return err
 		}
 		wait := time.Duration(2<<attempt) * time.Second
 		s.o.Logger.Warn("Security Hub throttled the import; waiting before sending the batch again", "wait", wait, "attempt", attempt+1)

@@ -376,3 +376,14 @@ func first(t *testing.T, d *report.Document) asff.Finding {
 	t.Fatal("no finding")
 	return asff.Finding{}
 }
+
+// TestNotEnabled: an account without Security Hub gets an error that says
+// so and how to enable it, and nothing is imported.
+func TestNotEnabled(t *testing.T) {
+	srv, cfg := start(t)
+	srv.DisableSecurityHub(secAccount)
+	_, res, err := Import(context.Background(), cfg, org(1, rule.Fail), nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "not subscribed") || !strings.Contains(err.Error(), "enable-security-hub") || res.Imported != 0 {
+		t.Errorf("%+v %v", res, err)
+	}
+}
