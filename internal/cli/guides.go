@@ -2,6 +2,7 @@ package cli
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
@@ -89,11 +90,12 @@ func plain(s string) string {
 }
 
 // writerOptions are the options of the writers that carry advice (asff,
-// html): the guides, loaded only for them, and the Region findings are
-// for (--region; empty picks the partition's first).
-func writerOptions(f formats.Format, region string) (formats.Options, error) {
+// html), for a run writing any of fs: the guides, loaded only when one of
+// them needs them, and the Region findings are for (--region; empty picks
+// the partition's first). The text options are the caller's.
+func writerOptions(region string, fs ...formats.Format) (formats.Options, error) {
 	var o formats.Options
-	if f != formats.ASFF && f != formats.HTML {
+	if !slices.ContainsFunc(fs, func(f formats.Format) bool { return f == formats.ASFF || f == formats.HTML }) {
 		return o, nil
 	}
 	g, err := reportGuides()

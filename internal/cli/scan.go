@@ -260,7 +260,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 
 func writeReport(app *App, o scanOptions, rep *report.Document) error {
 	format, _ := formats.Parse(o.format) // validated already
-	extra, err := writerOptions(format, o.aws.region)
+	extra, err := writerOptions(o.aws.region, format)
 	if err != nil {
 		return err
 	}
