@@ -322,15 +322,15 @@ func TestGoldenFindingsAccepted(t *testing.T) {
 
 // TestPacedToQuota: against an emulator that enforces a quota of 20
 // calls a second in bursts of 5, 4,000 findings (40 calls) paced to it go
-// through with none throttled; the same 40 calls sent as fast as they go
-// are throttled, which shows the quota bites. (Security Hub's own, 10 and
-// 30, would let 40 quick calls through in the second they take.)
+// through with none throttled; 40 calls sent as fast as they go to one
+// that enforces 1 a second are throttled, which shows the emulator's
+// quota bites.
 func TestPacedToQuota(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes seconds of real time")
 	}
-	start := func(t *testing.T) (*awsemu.Server, aws.Config) {
-		srv := awsemutest.Start(t, world(), awsemu.WithSecurityHubRate(20, 5))
+	start := func(t *testing.T, rate float64, burst int) (*awsemu.Server, aws.Config) {
+		srv := awsemutest.Start(t, world(), awsemu.WithSecurityHubRate(rate, burst))
 		cfg := awsemutest.ConfigFor(t, srv, secKey)
 		cfg.Region = region
 		cfg.RetryMaxAttempts = 1 // the SDK's own retries off: every throttled call shows
@@ -347,14 +347,16 @@ func TestPacedToQuota(t *testing.T) {
 	}
 	d := org(2000, rule.Fail)
 	t.Run("paced", func(t *testing.T) {
-		srv, cfg := start(t)
+		srv, cfg := start(t, 20, 5)
 		_, res, err := Import(context.Background(), cfg, d, nil, Options{Rate: 20, Burst: 5, Clock: clock.Wall{}})
 		if n := throttled(srv); err != nil || res.Imported != 4000 || res.Calls != 40 || n != 0 {
 			t.Errorf("%+v %v, %d throttled", res, err, n)
 		}
 	})
 	t.Run("unpaced", func(t *testing.T) {
-		srv, cfg := start(t)
+		// A quota of 1 a second: 40 calls would have to take 38 s not
+		// to be throttled, however loaded the machine.
+		srv, cfg := start(t, 1, 2)
 		c := sh.NewFromConfig(cfg)
 		f := ToSDK(first(t, d))
 		for range 40 {
