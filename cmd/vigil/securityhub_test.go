@@ -92,7 +92,7 @@ func TestToSecurityHubUsage(t *testing.T) {
 	}
 	// A snapshot is not a result.
 	r := vigil(t, nil, "report", "send", "--to", "securityhub", "--from", "testdata/snapshot.json", "--demo").want(t, 1)
-	if !strings.Contains(r.stderr, "vigil scan --format json") {
+	if !strings.Contains(r.stderr, "not a report") || !strings.Contains(r.stderr, "vigil scan --from testdata/snapshot.json") {
 		t.Errorf("%s", r.stderr)
 	}
 	p := vigil(t, nil, "policy", "--for", "securityhub").want(t, 0)

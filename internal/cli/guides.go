@@ -2,7 +2,6 @@ package cli
 
 import (
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/vigil-sec/vigil/internal/compliance"
@@ -90,12 +89,11 @@ func plain(s string) string {
 }
 
 // writerOptions are the options of the writers that carry advice (asff,
-// html), for a run writing any of fs: the guides, loaded only when one of
-// them needs them, and the Region findings are for (--region; empty picks
-// the partition's first). The text options are the caller's.
-func writerOptions(region string, fs ...formats.Format) (formats.Options, error) {
+// html): the guides, loaded only for them, and the Region findings are
+// for (--region; empty picks the partition's first).
+func writerOptions(f formats.Format, region string) (formats.Options, error) {
 	var o formats.Options
-	if !slices.ContainsFunc(fs, func(f formats.Format) bool { return f == formats.ASFF || f == formats.HTML }) {
+	if f != formats.ASFF && f != formats.HTML {
 		return o, nil
 	}
 	g, err := reportGuides()

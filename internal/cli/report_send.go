@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -83,35 +81,16 @@ func runReportSend(ctx context.Context, app *App, o reportSendOptions, changed f
 	return sendToSecurityHub(ctx, app, env.Config, rep, app.Stdout)
 }
 
-// readResult reads a JSON result written by vigil scan --format json.
+// readResult reads a JSON result written by vigil scan --format json,
+// with the checks every reader of saved results applies (report.ReadJSON:
+// schema and version, unknown fields, counts, text cleaned and redacted).
 func readResult(path string, limit int64) (*report.Document, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := input.ReadAll(f, path, limit)
-	if err != nil {
-		return nil, err
-	}
-	return decodeResult(data, path)
-}
-
-// decodeResult reads a JSON result; name is the file, for errors.
-func decodeResult(data []byte, name string) (*report.Document, error) {
-	var d report.Document
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: not a Vigil JSON result: %w", name, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: more than one JSON value; want one result (vigil scan --format json)", name)
-	}
-	if d.Schema != report.Schema || d.Version != report.Version {
-		return nil, fmt.Errorf("%s: schema %s version %d, want a %s version %d result (vigil scan --format json)",
-			name, input.Quote(d.Schema), d.Version, report.Schema, report.Version)
-	}
-	return &d, nil
+	return report.ReadJSON(f, path, limit)
 }
 
 // sendToSecurityHub imports rep's findings with cfg and says what

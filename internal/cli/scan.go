@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -28,8 +27,7 @@ type scanOptions struct {
 	aws              awsFlags
 	scope            scopeFlags
 	org              orgFlags
-	format           string
-	output           string
+	out              reportOutput
 	failOn           string
 	save             string
 	from             string
@@ -90,8 +88,7 @@ unless --unknown-ok.`,
 	addAWSFlags(f, &o.aws, true)
 	addScopeFlags(f, &o.scope, "scanned")
 	addOrgFlags(f, &o.org)
-	f.StringVar(&o.format, "format", string(formats.Text), "output format: "+formats.List())
-	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
+	addReportOutputFlags(f, &o.out, formats.Text)
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity (info, low, medium, high or critical), or else with code 4 when one there could not be decided (UNKNOWN)")
 	f.BoolVar(&o.unknownOK, "unknown-ok", false, "with --fail-on: let UNKNOWN results pass the gate (exit 0 instead of 4)")
 	f.StringVar(&o.save, "save", "", "also write the collected snapshot to this file, for --from")
@@ -111,9 +108,6 @@ unless --unknown-ok.`,
 }
 
 func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, error) {
-	if _, err := formats.Parse(o.format); err != nil {
-		return 0, false, usagef("--format %v", err)
-	}
 	if o.show != "" {
 		if _, err := text.ParseShow(o.show); err != nil {
 			return 0, false, usagef("--show %v", err)
@@ -167,9 +161,8 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	if err := checkFiles(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
-		fileArg{flag: "targets", path: o.scope.targets},
-		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
+	if err := o.out.validate(fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
+		fileArg{flag: "targets", path: o.scope.targets}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
 		return 0, false, err
 	}
 	return failOn, gate, nil
@@ -259,36 +252,19 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 }
 
 func writeReport(app *App, o scanOptions, rep *report.Document) error {
-	format, _ := formats.Parse(o.format) // validated already
-	extra, err := writerOptions(o.aws.region, format)
-	if err != nil {
-		return err
-	}
-	options := func(profile termenv.Profile) formats.Options {
+	// ASFF findings are dated in the Region the scan signed in.
+	o.out.region = o.aws.region
+	return o.out.write(app, rep, func(toStdout bool) formats.Options {
 		show := text.DefaultShow(rep)
 		if o.show != "" {
 			show, _ = text.ParseShow(o.show) // validated already
 		}
-		opts := extra
-		opts.Text = text.Options{Profile: profile, Verbose: o.verbose, Show: show}
-		return opts
-	}
-	if o.output != "" {
-		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error {
-			return formats.Write(w, format, rep, options(termenv.Ascii))
-		}); err != nil {
-			return fmt.Errorf("write report: %w", err)
+		profile := termenv.Ascii
+		if toStdout {
+			profile = colorProfile(app, o.noColor)
 		}
-		return nil
-	}
-	// Render to memory first: a failure half-way must not leave half a
-	// report on stdout either.
-	var buf bytes.Buffer
-	if err := formats.Write(&buf, format, rep, options(colorProfile(app, o.noColor))); err != nil {
-		return err
-	}
-	_, err = app.Stdout.Write(buf.Bytes())
-	return err
+		return formats.Options{Text: text.Options{Profile: profile, Verbose: o.verbose, Show: show}}
+	})
 }
 
 // colorProfile picks colours for stdout: none unless it is a terminal, and
