@@ -72,12 +72,12 @@ type OutlineSection struct {
 	Sub   []OutlineSection
 }
 
-var consoleCLIGo = []OutlineSection{{Title: "Console"}, {Title: "AWS CLI"}, {Title: PythonSection}, {Title: "Go SDK"}}
+var consoleCLIGo = []OutlineSection{{Title: "Console"}, {Title: "AWS CLI"}, {Title: pythonSection}, {Title: "Go SDK"}}
 
-// PythonSection is the heading of a page's boto3 scripts. Every section
+// pythonSection is the heading of a page's boto3 scripts. Every section
 // (H3) that shows AWS CLI commands shows the same in Python: a python block,
 // or the name of a script shown elsewhere on the page.
-const PythonSection = "Python (boto3)"
+const pythonSection = "Python (boto3)"
 
 // Load composes and checks the page of every rule from the embedded
 // sources. Every rule must have a page and every page a rule.
