@@ -38,6 +38,14 @@ func TestPackageBoundaries(t *testing.T) {
 		{"collect", []string{mod + "rule", mod + "rules", mod + "report", mod + "cli"}},
 		{"fleet", []string{mod + "rule", mod + "rules", mod + "report", mod + "cli"}},
 		{"awsemu", []string{mod + "collect", mod + "rules", mod + "fleet", mod + "fix"}},
+		// Alerts: the model and the HTTP and SMTP channels need no SDK;
+		// none of notify reaches the rules catalog or the command line.
+		{"notify", append([]string{mod + "rules", mod + "collect", mod + "fleet", mod + "cli"}, sdk...)},
+		{"notify/webhook", sdk},
+		{"notify/slack", sdk},
+		{"notify/email", sdk},
+		{"notify/...", []string{mod + "rules", mod + "cli", mod + "scan"}},
+		{"serveconfig", append([]string{mod + "rules", mod + "cli"}, sdk...)},
 	}
 	for _, c := range cases {
 		out, err := exec.Command("go", "list", "-deps", mod+c.pkg).Output()

@@ -27,6 +27,13 @@ type Server struct {
 	// never waits on a client that does not give up.
 	closing   chan struct{}
 	closeOnce sync.Once
+	// fresh are connections accepted that have not yet sent a request.
+	// http.Server.Shutdown waits five seconds before it counts such a
+	// connection as idle, and an SDK client often opens one it never
+	// uses, so every demo scan would take five seconds longer to exit.
+	// They carry no request, so Close closes them at once.
+	connMu sync.Mutex
+	fresh  map[net.Conn]struct{}
 
 	// mu guards everything below. One lock for the whole world keeps the
 	// emulator obviously race-free; requests are cheap, so serialising
@@ -52,6 +59,8 @@ type Server struct {
 	held        map[*request]Call
 	heldChanged chan struct{}
 	holds       int
+
+	sns *snsState // sns.go
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -133,7 +142,8 @@ func Listen(w *World, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("awsemu: listen on a loopback port: %w", err)
 	}
 	s.url = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: time.Minute}
+	s.fresh = map[net.Conn]struct{}{}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
 	go s.srv.Serve(ln)
 	return s, nil
 }
@@ -209,10 +219,45 @@ func (s *Server) Close() {
 		close(s.closing)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			s.srv.Close()
+		// Shutdown first stops new connections; then the fresh ones,
+		// which hold no request, are closed instead of waited for.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := s.srv.Shutdown(ctx); err != nil {
+				s.srv.Close()
+			}
+		}()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			s.closeFresh()
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
 		}
 	})
+}
+
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if st == http.StateNew {
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
+func (s *Server) closeFresh() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c := range s.fresh {
+		c.Close()
+		delete(s.fresh, c)
+	}
 }
 
 // Handler serves the emulator; use it to mount the emulator in another
@@ -575,6 +620,8 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		r.service = "iam"
 	case version == "2011-06-15", version == "" && r.scopeSvc == "sts":
 		r.service, r.namespace = "sts", stsNamespace
+	case version == "2010-03-31", version == "" && r.scopeSvc == "sns":
+		r.service, r.namespace = "sns", snsNamespace
 	default:
 		if r.scopeSvc == "sts" {
 			r.namespace = stsNamespace
@@ -693,6 +740,8 @@ type handlerFunc func(*Server, *request) (any, *apiError)
 // lookupHandler is the emulator's complete list of operations.
 func lookupHandler(service, action string) handlerFunc {
 	switch service {
+	case "sns":
+		return snsHandlers[action]
 	case "iam":
 		return iamHandlers[action]
 	case "sts":
@@ -709,7 +758,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}

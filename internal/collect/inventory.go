@@ -101,7 +101,7 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 
 func rootAccessKeys(ctx context.Context, c RootInventoryIAM) ([]snapshot.AccessKey, error) {
 	keys := []snapshot.AccessKey{}
-	p := iam.NewListAccessKeysPaginator(c, &iam.ListAccessKeysInput{})
+	p := iam.NewListAccessKeysPaginator(c, &iam.ListAccessKeysInput{MaxItems: aws.Int32(iamMaxItems)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -116,7 +116,7 @@ func rootAccessKeys(ctx context.Context, c RootInventoryIAM) ([]snapshot.AccessK
 
 func rootCertificates(ctx context.Context, c RootInventoryIAM) ([]snapshot.SigningCert, error) {
 	certs := []snapshot.SigningCert{}
-	p := iam.NewListSigningCertificatesPaginator(c, &iam.ListSigningCertificatesInput{})
+	p := iam.NewListSigningCertificatesPaginator(c, &iam.ListSigningCertificatesInput{MaxItems: aws.Int32(iamMaxItems)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -131,7 +131,7 @@ func rootCertificates(ctx context.Context, c RootInventoryIAM) ([]snapshot.Signi
 
 func rootMFADevices(ctx context.Context, c RootInventoryIAM) ([]snapshot.MFADevice, error) {
 	devs := []snapshot.MFADevice{}
-	p := iam.NewListMFADevicesPaginator(c, &iam.ListMFADevicesInput{})
+	p := iam.NewListMFADevicesPaginator(c, &iam.ListMFADevicesInput{MaxItems: aws.Int32(iamMaxItems)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -88,7 +88,7 @@ func AddOrgControls(ctx context.Context, c OrgPolicies, org *snapshot.Organizati
 }
 
 func firstRoot(ctx context.Context, c OrgPolicies) (*snapshot.OrgRoot, error) {
-	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{})
+	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -128,7 +128,7 @@ func walk(ctx context.Context, c OrgPolicies, rootID string, out *snapshot.OrgCo
 	for len(queue) > 0 {
 		parent := queue[0]
 		queue = queue[1:]
-		ous := organizations.NewListOrganizationalUnitsForParentPaginator(c, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
+		ous := organizations.NewListOrganizationalUnitsForParentPaginator(c, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent), MaxResults: aws.Int32(20)})
 		for ous.HasMorePages() {
 			page, err := ous.NextPage(ctx)
 			if err != nil {
@@ -141,7 +141,7 @@ func walk(ctx context.Context, c OrgPolicies, rootID string, out *snapshot.OrgCo
 				queue = append(queue, aws.ToString(ou.Id))
 			}
 		}
-		accts := organizations.NewListAccountsForParentPaginator(c, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
+		accts := organizations.NewListAccountsForParentPaginator(c, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent), MaxResults: aws.Int32(20)})
 		for accts.HasMorePages() {
 			page, err := accts.NextPage(ctx)
 			if err != nil {
@@ -166,7 +166,7 @@ func walk(ctx context.Context, c OrgPolicies, rootID string, out *snapshot.OrgCo
 
 func listSCPs(ctx context.Context, c SCPReader) ([]orgtypes.PolicySummary, error) {
 	var all []orgtypes.PolicySummary
-	p := organizations.NewListPoliciesPaginator(c, &organizations.ListPoliciesInput{Filter: orgtypes.PolicyTypeServiceControlPolicy})
+	p := organizations.NewListPoliciesPaginator(c, &organizations.ListPoliciesInput{Filter: orgtypes.PolicyTypeServiceControlPolicy, MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -188,7 +188,7 @@ func describeSCP(ctx context.Context, c SCPReader, s orgtypes.PolicySummary) sna
 		p.Content = aws.ToString(d.Policy.Content)
 	}
 	targets := []string{}
-	pager := organizations.NewListTargetsForPolicyPaginator(c, &organizations.ListTargetsForPolicyInput{PolicyId: s.Id})
+	pager := organizations.NewListTargetsForPolicyPaginator(c, &organizations.ListTargetsForPolicyInput{PolicyId: s.Id, MaxResults: aws.Int32(20)})
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {

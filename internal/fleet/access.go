@@ -71,6 +71,13 @@ func openSession(ctx context.Context, base aws.Config, call string, assume func(
 }
 
 func assumeRole(c RoleAssumer, r Role, roleARN string) func(context.Context) (aws.Credentials, error) {
+	return assumeRoleAs(c, r, roleARN, nil)
+}
+
+// assumeRoleAs is assumeRole that also keeps, in *first, the assumed-role
+// user of the first session (who the session signs as), so that the
+// account's scan need not ask sts:GetCallerIdentity.
+func assumeRoleAs(c RoleAssumer, r Role, roleARN string, first **ststypes.AssumedRoleUser) func(context.Context) (aws.Credentials, error) {
 	return func(ctx context.Context) (aws.Credentials, error) {
 		in := &sts.AssumeRoleInput{
 			RoleArn:         aws.String(roleARN),
@@ -83,6 +90,9 @@ func assumeRole(c RoleAssumer, r Role, roleARN string) func(context.Context) (aw
 		out, err := c.AssumeRole(ctx, in)
 		if err != nil {
 			return aws.Credentials{}, err
+		}
+		if first != nil && *first == nil {
+			*first = out.AssumedRoleUser
 		}
 		return sessionCredentials(out.Credentials, "vigil sts:AssumeRole")
 	}

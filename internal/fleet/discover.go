@@ -136,7 +136,7 @@ func (t *tree) subtree(id string) []string {
 // OrgConcurrency calls are in flight.
 func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account), bound boundFunc) *snapshot.Gap {
 	w := newWalker(ctx, bound)
-	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{})
+	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListRootsOutput, error) { return p.NextPage(ctx) })
 		if err != nil {
@@ -165,7 +165,7 @@ func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found
 	var visit func(parent string)
 	visit = func(parent string) {
 		w.do(func(ctx context.Context) *snapshot.Gap {
-			p := organizations.NewListOrganizationalUnitsForParentPaginator(c, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent)})
+			p := organizations.NewListOrganizationalUnitsForParentPaginator(c, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent), MaxResults: aws.Int32(20)})
 			for p.HasMorePages() {
 				page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListOrganizationalUnitsForParentOutput, error) {
 					return p.NextPage(ctx)
@@ -214,7 +214,7 @@ func listAccountsUnder(ctx context.Context, c Organizations, t *tree, parents []
 }
 
 func listAccounts(ctx context.Context, w *walker, c Organizations, t *tree, parent string, found func([]orgtypes.Account)) *snapshot.Gap {
-	p := organizations.NewListAccountsForParentPaginator(c, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent)})
+	p := organizations.NewListAccountsForParentPaginator(c, &organizations.ListAccountsForParentInput{ParentId: aws.String(parent), MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListAccountsForParentOutput, error) { return p.NextPage(ctx) })
 		if err != nil {

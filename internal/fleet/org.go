@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
@@ -83,8 +84,8 @@ type orgRun struct {
 	tree *tree
 
 	// Set before any account is scanned.
-	callerARN, callerAccount, partition string
-	orgID, managementID                 string
+	callerARN, callerAccount, callerUserID, partition string
+	orgID, managementID                               string
 
 	featuresReady chan struct{}
 	features      *snapshot.OrgFeatures
@@ -259,7 +260,7 @@ func (s *orgRun) setup(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: sts:GetCallerIdentity: %s", ErrNotOrganization, collect.NewGap("", "", werr).Text())
 	}
-	s.callerARN, s.callerAccount = aws.ToString(who.Arn), aws.ToString(who.Account)
+	s.callerARN, s.callerAccount, s.callerUserID = aws.ToString(who.Arn), aws.ToString(who.Account), aws.ToString(who.UserId)
 	if strings.HasSuffix(s.callerARN, ":root") {
 		// AWS refuses both sts:AssumeRole and sts:AssumeRoot to root
 		// credentials; better said once than as a denial per account.
@@ -373,7 +374,7 @@ func (s *orgRun) discover(ctx context.Context, q *queue) error {
 // everything, the gap that stopped it, or an error when the very first
 // page failed: then the caller cannot list the organisation at all.
 func (s *orgRun) listAccounts(ctx context.Context, found func([]orgtypes.Account)) (bool, *snapshot.Gap, error) {
-	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{})
+	p := organizations.NewListAccountsPaginator(s.orgs, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
 	for pages := 0; p.HasMorePages(); pages++ {
 		pctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		page, err := p.NextPage(pctx)
@@ -569,12 +570,16 @@ func (s *orgRun) reach(ctx context.Context, m member, r route) Reach {
 		RootDuration: s.o.RootDuration, Timeout: s.o.AccountTimeout, assumer: s.sts}
 	switch r.method {
 	case snapshot.AccessDirect:
-		reach.Config, reach.CallerARN = s.base, s.callerARN
+		reach.Config, reach.CallerARN, reach.CallerUserID = s.base, s.callerARN, s.callerUserID
 	case snapshot.AccessAssumeRole:
 		arn := s.o.Role.RoleARN(s.partition, m.id)
 		reach.Access.RoleARN = arn
-		cfg, g := openSession(ctx, s.base, "sts:AssumeRole", assumeRole(s.sts, s.o.Role, arn))
+		var user *ststypes.AssumedRoleUser
+		cfg, g := openSession(ctx, s.base, "sts:AssumeRole", assumeRoleAs(s.sts, s.o.Role, arn, &user))
 		reach.Config, reach.Unreachable = cfg, g
+		if g == nil && user != nil {
+			reach.CallerARN, reach.CallerUserID = aws.ToString(user.Arn), aws.ToString(user.AssumedRoleId)
+		}
 	}
 	return reach
 }

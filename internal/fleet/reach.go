@@ -34,9 +34,12 @@ type Reach struct {
 	// Base is the caller's own configuration, to assume roles and root
 	// sessions with.
 	Base aws.Config
-	// CallerARN is who Config signs as, when the run knows it (direct
-	// access); empty otherwise.
-	CallerARN string
+	// CallerARN and CallerUserID are who Config signs as, when the run
+	// knows it (direct access: the run's own identity; a role: the
+	// AssumeRole answer's assumed-role user); empty otherwise. A visitor
+	// need not ask sts:GetCallerIdentity again.
+	CallerARN    string
+	CallerUserID string
 	// RunCaller is who runs the whole run (the organisation's caller, who
 	// opens the roles and root sessions); empty when not known.
 	RunCaller string

@@ -3,11 +3,13 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -18,7 +20,7 @@ import (
 // exactly once: scanned, with the gaps that explain what is missing, or
 // skipped, with the reason. The error is VisitOrg's.
 func Scan(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, error) {
-	run, err := VisitOrg(ctx, cfg, o, collector(o.Collect))
+	run, err := VisitOrg(ctx, cfg, o, collector(collectOptions(o.Collect, o.Clock, o.Now)))
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +38,7 @@ func Scan(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, e
 // organisation's own settings were read from it, and the snapshot carries
 // them, so that the organisation-level rules can run.
 func ScanTargets(ctx context.Context, targets []Target, o TargetOptions) *snapshot.Document {
-	run := VisitTargets(ctx, targets, o, collector(o.Collect))
+	run := VisitTargets(ctx, targets, o, collector(collectOptions(o.Collect, o.Clock, o.Now)))
 	doc := snapshot.New(run.At, "", snapshot.Source{})
 	doc.Accounts = accountsOf(run.Accounts)
 	doc.Unreached = run.Unreached
@@ -66,6 +68,33 @@ func accountsOf(visited []Visited[snapshot.Account]) []snapshot.Account {
 	return out
 }
 
+// collectOptions are the collection's options on the run's clock: the
+// visitor is built before VisitOrg fills in the defaults, and a
+// credential report's age must be judged on the clock the run is dated
+// by, not on the wall clock.
+func collectOptions(c collect.Options, clk clock.Clock, now func() time.Time) collect.Options {
+	if c.Now != nil {
+		return c
+	}
+	switch {
+	case now != nil:
+		c.Now = now
+	case clk != nil:
+		c.Now = clk.Now
+	}
+	return c
+}
+
+// knownIdentity is who the reach's config signs as, when the run already
+// learnt it and it is in the account being read; nil otherwise, and the
+// collection asks sts:GetCallerIdentity.
+func knownIdentity(r Reach) *collect.Identity {
+	if r.CallerARN == "" || r.CallerUserID == "" || collect.AccountOfARN(r.CallerARN) != r.AccountID {
+		return nil
+	}
+	return &collect.Identity{Account: r.AccountID, ARN: r.CallerARN, UserID: r.CallerUserID}
+}
+
 // collector is the visitor of a scan: the single-account collection,
 // through whichever way in the run found.
 func collector(o collect.Options) Visitor[snapshot.Account] {
@@ -91,6 +120,7 @@ func collectReached(ctx context.Context, r Reach, o collect.Options) snapshot.Ac
 	case r.Unreachable != nil:
 		acct.AddGap(*r.Unreachable)
 	case access.Method == snapshot.AccessDirect, access.Method == snapshot.AccessAssumeRole:
+		o.Identity = knownIdentity(r)
 		acct = collectAccount(ctx, collect.NewClients(collect.ForAccount(r.Config, r.AccountID)), o, acct)
 	case access.Method == snapshot.AccessAssumeRoot:
 		access.RoleARN = collect.TaskPolicyARN(r.Partition, collect.AuditTaskPolicy)

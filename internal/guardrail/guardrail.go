@@ -183,7 +183,7 @@ func Read(ctx context.Context, c Clients) (*State, error) {
 		}
 	}
 
-	access := organizations.NewListAWSServiceAccessForOrganizationPaginator(c.Orgs, &organizations.ListAWSServiceAccessForOrganizationInput{})
+	access := organizations.NewListAWSServiceAccessForOrganizationPaginator(c.Orgs, &organizations.ListAWSServiceAccessForOrganizationInput{MaxResults: aws.Int32(20)})
 	for access.HasMorePages() {
 		page, err := access.NextPage(ctx)
 		if err != nil {
@@ -216,7 +216,7 @@ func Read(ctx context.Context, c Clients) (*State, error) {
 	// Policies are listed even when SCPs are off on the root: they can be
 	// created before the type is enabled, and an earlier partial run may
 	// have done just that.
-	list := organizations.NewListPoliciesPaginator(c.Orgs, &organizations.ListPoliciesInput{Filter: scpType})
+	list := organizations.NewListPoliciesPaginator(c.Orgs, &organizations.ListPoliciesInput{Filter: scpType, MaxResults: aws.Int32(20)})
 	for list.HasMorePages() {
 		page, err := list.NextPage(ctx)
 		if err != nil {
@@ -229,7 +229,7 @@ func Read(ctx context.Context, c Clients) (*State, error) {
 				return nil, readError("organizations:DescribePolicy "+p.ID, err)
 			}
 			p.Content = aws.ToString(d.Policy.Content)
-			targets := organizations.NewListTargetsForPolicyPaginator(c.Orgs, &organizations.ListTargetsForPolicyInput{PolicyId: s.Id})
+			targets := organizations.NewListTargetsForPolicyPaginator(c.Orgs, &organizations.ListTargetsForPolicyInput{PolicyId: s.Id, MaxResults: aws.Int32(20)})
 			for targets.HasMorePages() {
 				tp, err := targets.NextPage(ctx)
 				if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/testclock"
@@ -28,8 +29,15 @@ import (
 //	wall/bound    the ratio; the target is at most 1.25
 //	calls/acct    API calls made in or for each scanned account (its session and its reads); it must not grow with the size
 //	disc-calls    calls made to discover the organisation (Organizations, the caller's identity and features)
-//	peak-heap-MiB the largest live heap seen (sampled every 10 ms), emulator included
-//	maxrss-MiB    the process's peak resident set (getrusage), emulator and test binary included
+//	cpu-us/acct   the scanner's CPU time (user and system) per account
+//	emu-cpu-us/acct the emulator's CPU time per account, for comparison
+//	alloc-KiB/acct  heap allocated by the scanner per account
+//	peak-heap-MiB the scanner's largest live heap (sampled every 10 ms)
+//	maxrss-MiB    the benchmark process's peak resident set (getrusage)
+//
+// The emulator runs in a child process (emuproc_test.go), so the CPU,
+// heap and wall time measured here are the scanner's own: in one process
+// the two competed for the same two cores.
 //
 // The throttled variants answer 20% of all calls (every service) with a
 // throttling error and use the SDK's default retry timing; every account
@@ -62,34 +70,33 @@ func modeName(m fleet.Mode) string {
 
 func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throttle float64) {
 	const seed = 42
-	var wall, bound, calls, disc, accounts float64
+	var wall, bound, calls, disc, accounts, cpu, emuCPU, allocs float64
 	var peak uint64
+	// The world the child serves, built here too for the lower bound
+	// (the same size, seed and reference time give the same world).
+	w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: seed})
 	for b.Loop() {
 		b.StopTimer()
 		runtime.GC()
-		w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: seed})
-		opts := []awsemu.Option{awsemu.WithLatency(latency)}
-		if throttle > 0 {
-			opts = append(opts, awsemu.WithFaults(
-				awsemu.Fault{Service: "iam", Code: "Throttling", Probability: throttle},
-				awsemu.Fault{Service: "sts", Code: "Throttling", Probability: throttle},
-				awsemu.Fault{Service: "organizations", Code: "TooManyRequestsException", Probability: throttle}))
-		}
-		srv := awsemu.NewServer(w, opts...)
+		emu := startEmuProc(b, emuProcSpec{Accounts: n, Seed: seed, Latency: latency, Throttle: throttle})
 		// The SDK's own retryer and timing; only the attempt count is
 		// raised, as 'vigil scan --org' does by default.
-		cfg, err := srv.AWSConfig(context.Background(), awsCreds(awsemu.OrgWorldAdminKey))
-		if err != nil {
-			b.Fatal(err)
-		}
+		cfg := emu.config(b, awsemu.OrgWorldAdminKey)
 		cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
-		o := fleet.Options{Mode: mode, Collect: collect.DefaultOptions(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		// The scan runs on the tests' clock, as the emulator child does:
+		// on the wall clock its hour-old credential reports would look
+		// as old as the days since the reference time, and every account
+		// would have one generated.
+		o := fleet.Options{Mode: mode, Clock: clock.Func(testclock.Running()), Collect: collect.DefaultOptions(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		stop := sampleHeap(&peak)
+		cpu0, alloc0 := processCPU(), allocatedBytes()
 		b.StartTimer()
 		start := time.Now()
 		doc, err := fleet.Scan(context.Background(), cfg, o)
 		took := time.Since(start)
 		b.StopTimer()
+		cpu += float64(processCPU() - cpu0)
+		allocs += float64(allocatedBytes() - alloc0)
 		stop()
 		if err != nil {
 			b.Fatal(err)
@@ -104,22 +111,17 @@ func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throt
 				}
 			}
 		}
+		rep, used := emu.stop(b)
+		emuCPU += float64(used)
 		wall += float64(took)
 		bound += float64(orgLowerBound(w, mode, seed, fleet.DefaultParallel, latency))
 		// Discovery is every Organizations call, the features, and the
 		// scan's first question (sts:GetCallerIdentity: who am I); the
 		// rest was made in or for an account.
-		disc++
-		calls--
-		for _, c := range srv.Calls() {
-			if c.Service == "organizations" || c.Action == "ListOrganizationsFeatures" {
-				disc++
-			} else {
-				calls++
-			}
-		}
+		d := rep.count("organizations", "") + rep.count("iam", "ListOrganizationsFeatures") + 1
+		disc += float64(d)
+		calls += float64(rep.total() - d)
 		accounts += float64(len(doc.Accounts))
-		srv.Close()
 		b.StartTimer()
 	}
 	runs := float64(b.N)
@@ -128,11 +130,31 @@ func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throt
 	b.ReportMetric(wall/bound, "wall/bound")
 	b.ReportMetric(calls/accounts, "calls/acct")
 	b.ReportMetric(disc/runs, "disc-calls")
+	b.ReportMetric(cpu/accounts/1e3, "cpu-us/acct")
+	b.ReportMetric(emuCPU/accounts/1e3, "emu-cpu-us/acct")
+	b.ReportMetric(allocs/accounts/1024, "alloc-KiB/acct")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB") // Linux reports KiB
 	}
+}
+
+// processCPU is the CPU time this process has used, user and system: the
+// scanner's alone, since the emulator runs in a child.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// allocatedBytes is the heap allocated so far, cumulative.
+func allocatedBytes() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // sampleHeap records the largest live heap until stopped.
