@@ -333,11 +333,11 @@ func pyProcedures() []pyProcedure {
 			// From the IAM delegated administrator: the management account is
 			// out of sts:AssumeRoot's reach and the alert says so.
 			name: "monitor/delegated-admin",
-			seed: func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			seed: func(s *kbtest.Services) { s.CreateTopic(adminTopic) },
 			steps: []pyStep{
 				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.CleanID}, want: contains("delegated administrator: " + kbtest.CleanID)},
-				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{snsTopic}, wantErr: "Not checked (1):",
-					state: published(1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
+				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{adminTopic}, wantErr: "Not checked (1):",
+					state: publishedTo(adminTopic, 1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
 						kbtest.ManagementID+" (management): sts:AssumeRoot cannot reach the management account; run this check there too")},
 			},
 		},
@@ -355,9 +355,16 @@ func pyProcedures() []pyProcedure {
 	}
 }
 
-// published: the topic holds n messages, the last with these lines, and
-// no message names an account that holds nothing.
+// adminTopic is a topic of the delegated administrator (CleanID), which
+// the check publishes to when it runs there.
+const adminTopic = "arn:aws:sns:us-east-1:" + kbtest.CleanID + ":security-alerts"
+
+// published: the topic holds n messages, the last with these lines.
 func published(n int, want ...string) func(*testing.T, *procRun) {
+	return publishedTo(snsTopic, n, want...)
+}
+
+func publishedTo(topic string, n int, want ...string) func(*testing.T, *procRun) {
 	return func(t *testing.T, p *procRun) {
 		t.Helper()
 		msgs := p.svc.Published()
@@ -371,7 +378,7 @@ func published(n int, want ...string) func(*testing.T, *procRun) {
 			}
 		}
 		for _, m := range msgs {
-			if m.TopicARN != snsTopic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
+			if m.TopicARN != topic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
 				t.Errorf("message %+v", m)
 			}
 		}
