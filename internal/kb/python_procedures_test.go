@@ -342,6 +342,19 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			// A delegated administrator that is itself a dirty member reads
+			// its own root user from its summary and credential report, the
+			// password included.
+			name: "monitor/dirty-delegated-admin",
+			seed: func(s *kbtest.Services) { s.CreateTopic(memberTopic) },
+			steps: []pyStep{
+				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.MemberID}, want: contains("delegated administrator: " + kbtest.MemberID)},
+				{block: "alert/monitor-py", as: kbtest.MemberAuditorKey, args: []string{memberTopic}, wantErr: "Not checked (1):",
+					state: publishedTo(memberTopic, 1, "Root credentials found in 1 of 2 accounts checked.",
+						kbtest.MemberID+" (production): access key 1 (active, created "+now.Add(-3*365*day).Format("2006-01-02")+", last used "+now.Add(-40*day).Format("2006-01-02")+"); signing certificate; password")},
+			},
+		},
+		{
 			// Members the check cannot reach are named in the alert, and the
 			// run fails: silence must mean "checked and clean".
 			name:  "monitor/not-checked",
@@ -355,9 +368,12 @@ func pyProcedures() []pyProcedure {
 	}
 }
 
-// adminTopic is a topic of the delegated administrator (CleanID), which
-// the check publishes to when it runs there.
-const adminTopic = "arn:aws:sns:us-east-1:" + kbtest.CleanID + ":security-alerts"
+// Topics of the accounts registered as the IAM delegated administrator,
+// which the check publishes to when it runs there.
+const (
+	adminTopic  = "arn:aws:sns:us-east-1:" + kbtest.CleanID + ":security-alerts"
+	memberTopic = "arn:aws:sns:us-east-1:" + kbtest.MemberID + ":security-alerts"
+)
 
 // published: the topic holds n messages, the last with these lines.
 func published(n int, want ...string) func(*testing.T, *procRun) {
