@@ -239,6 +239,8 @@ func TestLoadRejects(t *testing.T) {
 		{"python without file", strings.Replace(good, "```python id=find-py file=find.py", "```python id=find-py", 1), "a python block needs an id and the file=NAME.py", []rule.Rule{r}},
 		{"python user named root", strings.Replace(good, "import boto3\n```", "boto3.client('iam').list_access_keys(UserName='root')\n```", 1), "passes UserName='root'", []rule.Rule{r}},
 		{"python with a key", strings.Replace(good, "import boto3\n```", "boto3.client('iam', aws_secret_access_key='x')\n```", 1), "holds credentials in its code", []rule.Rule{r}},
+		{"two scripts of one name", strings.Replace(good, "```python id=fix-py file=find.py\nimport boto3", "```python id=fix-py file=find.py\nimport sys", 1),
+			"find.py is the name of two different scripts", []rule.Rule{r}},
 		{"python with a key ID", strings.Replace(good, "import boto3\n```", "KEY = 'AKIAIOSFODNN7EXAMPLE'\n```", 1), "holds credentials in its code", []rule.Rule{r}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -333,12 +333,25 @@ func pyProcedures() []pyProcedure {
 			// From the IAM delegated administrator: the management account is
 			// out of sts:AssumeRoot's reach and the alert says so.
 			name: "monitor/delegated-admin",
-			seed: func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			seed: func(s *kbtest.Services) { s.CreateTopic(adminTopic) },
 			steps: []pyStep{
 				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.CleanID}, want: contains("delegated administrator: " + kbtest.CleanID)},
-				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{snsTopic}, wantErr: "Not checked (1):",
-					state: published(1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
+				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{adminTopic}, wantErr: "Not checked (1):",
+					state: publishedTo(adminTopic, 1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
 						kbtest.ManagementID+" (management): sts:AssumeRoot cannot reach the management account; run this check there too")},
+			},
+		},
+		{
+			// A delegated administrator that is itself a dirty member reads
+			// its own root user from its summary and credential report, the
+			// password included.
+			name: "monitor/dirty-delegated-admin",
+			seed: func(s *kbtest.Services) { s.CreateTopic(memberTopic) },
+			steps: []pyStep{
+				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.MemberID}, want: contains("delegated administrator: " + kbtest.MemberID)},
+				{block: "alert/monitor-py", as: kbtest.MemberAuditorKey, args: []string{memberTopic}, wantErr: "Not checked (1):",
+					state: publishedTo(memberTopic, 1, "Root credentials found in 1 of 2 accounts checked.",
+						kbtest.MemberID+" (production): access key 1 (active, created "+now.Add(-3*365*day).Format("2006-01-02")+", last used "+now.Add(-40*day).Format("2006-01-02")+"); signing certificate; password")},
 			},
 		},
 		{
@@ -355,9 +368,19 @@ func pyProcedures() []pyProcedure {
 	}
 }
 
-// published: the topic holds n messages, the last with these lines, and
-// no message names an account that holds nothing.
+// Topics of the accounts registered as the IAM delegated administrator,
+// which the check publishes to when it runs there.
+const (
+	adminTopic  = "arn:aws:sns:us-east-1:" + kbtest.CleanID + ":security-alerts"
+	memberTopic = "arn:aws:sns:us-east-1:" + kbtest.MemberID + ":security-alerts"
+)
+
+// published: the topic holds n messages, the last with these lines.
 func published(n int, want ...string) func(*testing.T, *procRun) {
+	return publishedTo(snsTopic, n, want...)
+}
+
+func publishedTo(topic string, n int, want ...string) func(*testing.T, *procRun) {
 	return func(t *testing.T, p *procRun) {
 		t.Helper()
 		msgs := p.svc.Published()
@@ -371,7 +394,7 @@ func published(n int, want ...string) func(*testing.T, *procRun) {
 			}
 		}
 		for _, m := range msgs {
-			if m.TopicARN != snsTopic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
+			if m.TopicARN != topic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
 				t.Errorf("message %+v", m)
 			}
 		}
