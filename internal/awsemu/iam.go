@@ -10,6 +10,8 @@ import (
 // on the caller's account.
 var iamHandlers = map[string]handlerFunc{
 	"GetAccountSummary":                             (*Server).iamGetAccountSummary,
+	"GetAccountAuthorizationDetails":                (*Server).iamGetAccountAuthorizationDetails,
+	"GetAccountPasswordPolicy":                      (*Server).iamGetAccountPasswordPolicy,
 	"GenerateCredentialReport":                      (*Server).iamGenerateCredentialReport,
 	"GetCredentialReport":                           (*Server).iamGetCredentialReport,
 	"ListVirtualMFADevices":                         (*Server).iamListVirtualMFADevices,
