@@ -36,7 +36,7 @@ func TestCatalogMetadata(t *testing.T) {
 // missing or denied — no rule may PASS, in any partition or org role.
 func TestNoSilentPass(t *testing.T) {
 	allSections := []string{snapshot.SectionCaller, snapshot.SectionOrganization, snapshot.SectionOrgFeatures, snapshot.SectionSummary,
-		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials}
+		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials, snapshot.SectionIAM, snapshot.SectionPasswordPolicy}
 	for _, partition := range []string{"aws", "aws-us-gov", "aws-cn", ""} {
 		for _, org := range []*snapshot.Membership{nil, {Role: snapshot.RoleMember}, {Role: snapshot.RoleManagement}, {Role: snapshot.RoleStandalone},
 			{Role: snapshot.RoleMember, Features: &snapshot.OrgFeatures{RootCredentialsManagement: true}}} {
