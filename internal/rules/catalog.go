@@ -14,6 +14,8 @@ func All() []rule.Rule {
 		RootMemberPassword,
 		OrgRootCredentialsManagement,
 		OrgRootSCPCoverage,
+		IAMUnusedCredentials,
+		IAMUserConsoleMFA,
 	}
 }
 
