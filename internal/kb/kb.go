@@ -34,7 +34,7 @@ type Block struct {
 	// appears in every page that includes the fragment). Go blocks have no
 	// ID; Snippet names their source file instead.
 	ID      string
-	Lang    string // sh, json, go or text
+	Lang    string // sh, python, json, go or text
 	File    string // json: the file name the commands read it from
 	Snippet string // go: the file in internal/kb/snippets
 	Code    string
@@ -72,7 +72,12 @@ type OutlineSection struct {
 	Sub   []OutlineSection
 }
 
-var consoleCLIGo = []OutlineSection{{Title: "Console"}, {Title: "AWS CLI"}, {Title: "Go SDK"}}
+var consoleCLIGo = []OutlineSection{{Title: "Console"}, {Title: "AWS CLI"}, {Title: PythonSection}, {Title: "Go SDK"}}
+
+// PythonSection is the heading of a page's boto3 scripts. Every section
+// (H3) that shows AWS CLI commands shows the same in Python: a python block,
+// or the name of a script shown elsewhere on the page.
+const PythonSection = "Python (boto3)"
 
 // Load composes and checks the page of every rule from the embedded
 // sources. Every rule must have a page and every page a rule.
