@@ -12,6 +12,7 @@ var iamHandlers = map[string]handlerFunc{
 	"GetAccountSummary":                             (*Server).iamGetAccountSummary,
 	"GetAccountAuthorizationDetails":                (*Server).iamGetAccountAuthorizationDetails,
 	"GetAccountPasswordPolicy":                      (*Server).iamGetAccountPasswordPolicy,
+	"UpdateAccountPasswordPolicy":                   (*Server).iamUpdateAccountPasswordPolicy,
 	"GenerateCredentialReport":                      (*Server).iamGenerateCredentialReport,
 	"GetCredentialReport":                           (*Server).iamGetCredentialReport,
 	"ListVirtualMFADevices":                         (*Server).iamListVirtualMFADevices,

@@ -371,3 +371,35 @@ func (s *Server) iamGetAccountPasswordPolicy(r *request) (any, *apiError) {
 		PasswordPolicy passwordPolicyXML `xml:"PasswordPolicy"`
 	}{out}, nil
 }
+
+// iamUpdateAccountPasswordPolicy replaces the whole policy, as IAM does: a
+// setting the call leaves out goes back to its default, which is the trap
+// the knowledge base warns about.
+func (s *Server) iamUpdateAccountPasswordPolicy(r *request) (any, *apiError) {
+	num := func(name string, lo, hi int) (int, *apiError) {
+		v, set, err := r.intParam(name)
+		if err != nil || !set {
+			return 0, err
+		}
+		if v < lo || v > hi {
+			return 0, errValidation("1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value between %d and %d", v, strings.ToLower(name[:1])+name[1:], lo, hi)
+		}
+		return v, nil
+	}
+	flag := func(name string) bool { return r.param(name) == "true" }
+	p := &PasswordPolicy{RequireSymbols: flag("RequireSymbols"), RequireNumbers: flag("RequireNumbers"),
+		RequireUppercaseCharacters: flag("RequireUppercaseCharacters"), RequireLowercaseCharacters: flag("RequireLowercaseCharacters"),
+		AllowUsersToChangePassword: flag("AllowUsersToChangePassword"), HardExpiry: flag("HardExpiry")}
+	var err *apiError
+	if p.MinimumPasswordLength, err = num("MinimumPasswordLength", 6, 128); err != nil {
+		return nil, err
+	}
+	if p.MaxPasswordAge, err = num("MaxPasswordAge", 1, 1095); err != nil {
+		return nil, err
+	}
+	if p.PasswordReusePrevention, err = num("PasswordReusePrevention", 1, 24); err != nil {
+		return nil, err
+	}
+	r.caller.account.PasswordPolicy = p
+	return nil, nil
+}
