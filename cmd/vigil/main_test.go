@@ -154,7 +154,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 16 {
+	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 20 {
 		t.Fatalf("schema %q version %d results %d", doc.Schema, doc.Version, len(doc.Results))
 	}
 	for _, res := range doc.Results {
@@ -205,9 +205,9 @@ func TestFailOnExitCodes(t *testing.T) {
 		}
 	}
 	// A snapshot with no failures exits 0 even when gated. Its account's
-	// credential report was denied, so the IAM user rules are UNKNOWN
-	// there: the account is given a report with no IAM users (and its
-	// denial dropped), which they can judge.
+	// credential report was denied and its password policy not read, so
+	// the IAM rules are UNKNOWN there: the account is given a report with
+	// no IAM users (its denial dropped) and a strong password policy.
 	clean := filepath.Join(t.TempDir(), "clean.json")
 	data, _ := os.ReadFile("testdata/snapshot.json")
 	var doc map[string]any
@@ -215,6 +215,7 @@ func TestFailOnExitCodes(t *testing.T) {
 	acct := doc["accounts"].([]any)[1].(map[string]any)
 	acct["credential_report"] = map[string]any{"generated_time": "2026-11-26T10:30:00Z", "time_source": "GetCredentialReport", "columns": 22, "users": 0}
 	acct["gaps"] = acct["gaps"].([]any)[1:]
+	acct["password_policy"] = map[string]any{"present": true, "minimum_password_length": 14, "password_reuse_prevention": 24}
 	doc["accounts"] = []any{acct}
 	b, _ := json.Marshal(doc)
 	os.WriteFile(clean, b, 0o644)

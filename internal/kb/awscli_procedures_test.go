@@ -291,6 +291,24 @@ func procedures() []procedure {
 			},
 		},
 		{
+			name: "iam-password-length",
+			steps: []step{
+				// No policy at all is an answer, and a failure.
+				{block: "iam-password-length/find", as: kbtest.StandaloneAuditor, wantErr: "NoSuchEntity"},
+				{block: "iam-password-length/fix", as: kbtest.StandaloneAuditor, state: passwordPolicyIs(kbtest.StandaloneID, 14, 24)},
+				{block: "iam-password-length/find", as: kbtest.StandaloneAuditor, want: equals("14\t24")},
+			},
+		},
+		{
+			name: "iam-password-reuse",
+			steps: []step{
+				// No policy at all is an answer, and a failure.
+				{block: "iam-password-reuse/find", as: kbtest.MemberAuditorKey, wantErr: "NoSuchEntity"},
+				{block: "iam-password-reuse/fix", as: kbtest.MemberAuditorKey, state: passwordPolicyIs(kbtest.MemberID, 14, 24)},
+				{block: "iam-password-reuse/find", as: kbtest.MemberAuditorKey, want: equals("14\t24")},
+			},
+		},
+		{
 			name: "root-mfa",
 			steps: []step{
 				{block: "root-mfa/find-summary", as: kbtest.MemberAuditorKey, want: equals("1")},
@@ -866,4 +884,14 @@ func iamUser(t *testing.T, p *procRun, accountID, name string) awsemu.User {
 	}
 	t.Fatalf("%s: no user %s", accountID, name)
 	return awsemu.User{}
+}
+
+func passwordPolicyIs(accountID string, length, reuse int) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		pp := p.account(t, accountID).PasswordPolicy
+		if pp == nil || pp.MinimumPasswordLength != length || pp.PasswordReusePrevention != reuse || !pp.RequireSymbols || !pp.AllowUsersToChangePassword {
+			t.Errorf("%s: password policy %+v, want length %d, reuse %d and the flags kept", accountID, pp, length, reuse)
+		}
+	}
 }

@@ -177,6 +177,30 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			name: "iam-password-length",
+			steps: []pyStep{
+				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, want: contains("no password policy")},
+				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, args: []string{"apply"}, want: equals("MinimumPasswordLength: 14\nPasswordReusePrevention: 24"),
+					state: func(t *testing.T, p *procRun) {
+						if pp := p.account(t, kbtest.StandaloneID).PasswordPolicy; pp == nil || pp.MinimumPasswordLength != 14 || pp.PasswordReusePrevention != 24 {
+							t.Errorf("after apply: %+v", pp)
+						}
+					}},
+			},
+		},
+		{
+			name: "iam-password-reuse",
+			steps: []pyStep{
+				{block: "iam-password-reuse/policy-py", as: kbtest.MemberAuditorKey, want: contains("no password policy")},
+				{block: "iam-password-reuse/policy-py", as: kbtest.MemberAuditorKey, args: []string{"apply"}, want: equals("MinimumPasswordLength: 14\nPasswordReusePrevention: 24"),
+					state: func(t *testing.T, p *procRun) {
+						if pp := p.account(t, kbtest.MemberID).PasswordPolicy; pp == nil || pp.MinimumPasswordLength != 14 || pp.PasswordReusePrevention != 24 {
+							t.Errorf("after apply: %+v", pp)
+						}
+					}},
+			},
+		},
+		{
 			name: "root-recent-use",
 			seed: func(s *kbtest.Services) {
 				s.Seed(

@@ -16,6 +16,8 @@ func All() []rule.Rule {
 		OrgRootSCPCoverage,
 		IAMUnusedCredentials,
 		IAMUserConsoleMFA,
+		IAMPasswordLength,
+		IAMPasswordReuse,
 	}
 }
 
