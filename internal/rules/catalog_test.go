@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,6 +106,29 @@ func TestResultsAreSorted(t *testing.T) {
 		a, b := res[i-1], res[i]
 		if a.AccountID > b.AccountID || (a.AccountID == b.AccountID && a.RuleID > b.RuleID) {
 			t.Fatalf("results out of order at %d: %s/%s then %s/%s", i, a.AccountID, a.RuleID, b.AccountID, b.RuleID)
+		}
+	}
+}
+
+// TestIAMRulesNeverPassUnread: in an AssumeRoot session, with a report
+// whose user rows were not kept, or with the password policy unread, no
+// IAM rule passes.
+func TestIAMRulesNeverPassUnread(t *testing.T) {
+	old := withReport(rootRow(), time.Hour)
+	old.Users = 5 // counted, rows not kept
+	for name, a := range map[string]snapshot.Account{
+		"assume-root":   {ID: "111122223333", Partition: "aws", Access: &snapshot.Access{Method: snapshot.AccessAssumeRoot}, CredentialReport: withReport(rootRow(), time.Hour)},
+		"rows-not-kept": {ID: "111122223333", Partition: "aws", CredentialReport: old},
+		"nothing-read":  {ID: "111122223333", Partition: "aws"},
+	} {
+		doc := &snapshot.Document{Accounts: []snapshot.Account{a}}
+		for _, res := range rule.Evaluate(All(), doc, now, rule.DefaultOptions()) {
+			if strings.HasPrefix(res.RuleID, "iam-") && res.Status == rule.Pass {
+				t.Errorf("%s: %s passed: %s", name, res.RuleID, res.Message)
+			}
+			if name == "assume-root" && strings.HasPrefix(res.RuleID, "iam-") && (res.Status != rule.NotApplicable || !strings.Contains(res.Message, "sts:AssumeRoot")) {
+				t.Errorf("%s: %s is %s, want NOT_APPLICABLE naming the AssumeRoot session: %s", name, res.RuleID, res.Status, res.Message)
+			}
 		}
 	}
 }
