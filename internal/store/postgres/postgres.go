@@ -109,6 +109,10 @@ func (s *DB) Pool() *pgxpool.Pool { return s.pool }
 // Label names the database without its password.
 func (s *DB) Label() string { return s.label }
 
+// Path is Label: what commands print to name the store, as the SQLite
+// store's Path is its file.
+func (s *DB) Path() string { return s.label }
+
 // Close closes the connections.
 func (s *DB) Close() error {
 	err := s.db.Close()
