@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -246,5 +247,27 @@ func TestDBMigrateAndStatus(t *testing.T) {
 	r = vigil(t, nil, "db", "status", "--db", db).want(t, 0)
 	if !strings.Contains(r.stdout, "up to date") || !strings.Contains(r.stdout, "River migrations up to date") {
 		t.Errorf("status of a SQLite file:\n%s", r.stdout)
+	}
+}
+
+// TestConfigDatabaseEnv: the store commands find team mode's database
+// through the config's database_env, as vigil serve does.
+func TestConfigDatabaseEnv(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	cfg := t.TempDir() + "/vigil.yaml"
+	if err := os.WriteFile(cfg, []byte("version: 1\ndatabase_env: TEAM_DB\nschedules:\n  - name: org\n    every: 1h\n    scan: {org: true}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vigil(t, map[string]string{"TEAM_DB": url}, "db", "migrate", "--config", cfg).want(t, 0)
+	if got := pgQuery(t, url, `SELECT version FROM vigil_schema`); len(got) != 1 || got[0][0] != "1" {
+		t.Fatalf("schema after migrate through the config: %v", got)
+	}
+	r := vigil(t, map[string]string{"TEAM_DB": url}, "scans", "--config", cfg).want(t, 0)
+	if strings.Contains(r.stderr, "vigil.db") {
+		t.Errorf("scans read a SQLite file: %s", r.stderr)
+	}
+	r = vigil(t, nil, "scans", "--config", cfg).want(t, 2)
+	if !strings.Contains(r.stderr, "vigil.yaml:2") || !strings.Contains(r.stderr, "TEAM_DB is not set") {
+		t.Errorf("missing variable: %s", r.stderr)
 	}
 }

@@ -81,6 +81,25 @@ func configDatabase(path string) (string, error) {
 		return "", usagef("%s:%d: want a mapping of settings", path, root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
+		// Team mode's URL, password included, comes from the environment
+		// or a file, as vigil serve reads it.
+		switch key, v := root.Content[i].Value, root.Content[i+1]; key {
+		case "database_env":
+			if url := os.Getenv(v.Value); url != "" {
+				return url, nil
+			}
+			return "", usagef("%s:%d: database_env: environment variable %s is not set or empty", path, v.Line, v.Value)
+		case "database_file":
+			f := v.Value
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(filepath.Dir(path), f)
+			}
+			data, err := readLimited(f)
+			if err != nil || strings.TrimSpace(string(data)) == "" {
+				return "", usagef("%s:%d: database_file: %s holds no database URL", path, v.Line, f)
+			}
+			return strings.TrimSpace(string(data)), nil
+		}
 		if root.Content[i].Value == "database" {
 			v := root.Content[i+1]
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
