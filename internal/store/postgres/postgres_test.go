@@ -196,3 +196,50 @@ func TestReplicasShareATick(t *testing.T) {
 		t.Fatalf("scans %+v, %v: want one scan of %d accounts", scans, err, accounts)
 	}
 }
+
+// Two one-shot scans recording the same accounts in opposite orders, in
+// one transaction each, neither deadlock nor record an account twice.
+func TestBatchesDoNotDeadlock(t *testing.T) {
+	u := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	s, err := Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sc, err := s.StartScan(ctx, store.Scan{Target: "batch", StartedAt: storetest.T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fwd, rev []store.AccountResults
+	for i := 0; i < 50; i++ {
+		a := store.AccountResults{AccountID: strconv.Itoa(200000000000 + i)}
+		fwd = append(fwd, a)
+		rev = append([]store.AccountResults{a}, rev...)
+	}
+	var wg sync.WaitGroup
+	recs := make([][]store.Recorded, 2)
+	errs := make([]error, 2)
+	for i, batch := range [][]store.AccountResults{fwd, rev} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs[i], errs[i] = s.RecordAccounts(ctx, sc.ID, batch, storetest.T0)
+		}()
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range errs {
+		if errs[i] != nil {
+			t.Fatalf("batch %d: %v", i, errs[i])
+		}
+		for _, r := range recs[i] {
+			if !r.Already {
+				fresh++
+			}
+		}
+	}
+	if fresh != 50 {
+		t.Fatalf("%d accounts recorded, want 50", fresh)
+	}
+}

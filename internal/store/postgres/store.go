@@ -309,6 +309,20 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 			return err
 		}
 		defer st.close()
+		// Several accounts lock in one order, so that two batches (two
+		// one-shot scans) never deadlock.
+		if len(as) > 1 {
+			ids := make([]string, len(as))
+			for i, a := range as {
+				ids[i] = a.AccountID
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				if err := xactLock(ctx, tx, "account:"+id); err != nil {
+					return err
+				}
+			}
+		}
 		sups, err := activeSuppressions(ctx, tx, "", now)
 		if err != nil {
 			return err
