@@ -653,3 +653,34 @@ retention: {results: 90d}
 		t.Errorf("example: %s", r.stdout)
 	}
 }
+
+// TestServeSuppressionExpiry: a suppression added with vigil suppress
+// mutes the member's new root key (no alert, shown as suppressed); when
+// it expires the service alerts suppression_expired.
+func TestServeSuppressionExpiry(t *testing.T) {
+	slowtest.Skip(t, "suppression expiry end to end")
+	const member, memberRootKey = "222222222222", "AKIATESTSECROOT00001"
+	w := awsemu.DemoWorld(testclock.Ref())
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: memberRootKey, AccountID: member, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "exp-secret")
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	// The service's clock starts at the reference time and runs; the
+	// suppression ends 40 s after it, wide enough for a loaded machine to scan first.
+	vigil(t, nil, "suppress", "add", "--db", db, "--rule", "root-access-key", "--account", member, "--reason", "testing expiry", "--owner", "alice", "--expires", "40s").want(t, 0)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1", "S": "exp-secret"}
+	s := startServe(t, env, "--org", "--every", "1s", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "S")
+	root := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, memberRootKey))
+	if _, err := root.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	id := lifecycleID(member, "root-access-key", "arn:aws:iam::"+member+":root")
+	waitFor(t, "the muted new transition", s, func() bool { return countKind(t, db, id, "new") == 1 })
+	if r := vigil(t, nil, "findings", "--db", db, "--account", member, "--rule", "root-access-key"); !strings.Contains(r.stdout, "open (suppressed)") {
+		t.Errorf("not shown as suppressed: %s", r.stdout)
+	}
+	waitFor(t, "suppression_expired", s, func() bool { return recv.has("suppression_expired", member, "root-access-key") })
+	if recv.has("new", member, "root-access-key") {
+		t.Error("the suppressed finding was alerted as new")
+	}
+}
