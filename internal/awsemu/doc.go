@@ -1,6 +1,7 @@
 // Package awsemu owns Vigil's in-process emulator of the AWS wire protocols
 // Vigil speaks (IAM and STS over awsQuery, Organizations and CloudTrail's
-// LookupEvents over JSON 1.1), serving a scripted World of accounts, root
+// LookupEvents over JSON 1.1, Security Hub's BatchImportFindings over
+// restJson1, with its limits: securityhub.go), serving a scripted World of accounts, root
 // users, IAM users, roles, CloudTrail event histories and an organization
 // to the real aws-sdk-go-v2 clients and to the AWS CLI.
 //

@@ -36,6 +36,8 @@ func defaultStatus(code string) int {
 		return 500
 	case "ServiceUnavailable", "ServiceUnavailableException":
 		return 503
+	case "LimitExceededException": // Security Hub's throttling
+		return 429
 	}
 	return 400
 }
@@ -43,7 +45,7 @@ func defaultStatus(code string) int {
 // defaultMessage fills in a message for injected faults that give none.
 func defaultMessage(code string) string {
 	switch code {
-	case "Throttling", "ThrottlingException":
+	case "Throttling", "ThrottlingException", "LimitExceededException":
 		return "Rate exceeded"
 	case "TooManyRequestsException":
 		return "Too many requests in a short time; slow down and retry."

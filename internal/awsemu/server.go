@@ -38,21 +38,29 @@ type Server struct {
 	// mu guards everything below. One lock for the whole world keeps the
 	// emulator obviously race-free; requests are cheap, so serialising
 	// them costs nothing measurable next to the HTTP round trip.
-	mu        sync.Mutex
-	world     *World
-	accounts  map[string]*Account
-	keyOwners map[string]keyOwner     // long-term keys held in account state
-	extra     map[string]Credential   // World.Credentials
-	sessions  map[string]*session     // issued by AssumeRole and AssumeRoot
-	reports   map[string]*reportState // per account ID
-	trusted   map[string]time.Time    // trusted-access service principal → date enabled
-	clock     func() time.Time
-	rng       *rand.Rand
-	faults    []*faultRule
-	latency   time.Duration
-	svcLat    map[string]time.Duration
-	calls     []Call
-	seq       int
+	mu         sync.Mutex
+	world      *World
+	accounts   map[string]*Account
+	keyOwners  map[string]keyOwner       // long-term keys held in account state
+	extra      map[string]Credential     // World.Credentials
+	sessions   map[string]*session       // issued by AssumeRole and AssumeRoot
+	reports    map[string]*reportState   // per account ID
+	trusted    map[string]time.Time      // trusted-access service principal → date enabled
+	findings   map[string]*StoredFinding // Security Hub findings by product ARN and ID
+	shReject   map[string][2]string      // finding ID → error code and message (RejectFinding)
+	shDisabled map[string]bool           // accounts without Security Hub (DisableSecurityHub)
+	// The BatchImportFindings quota (WithSecurityHubRate): a token bucket.
+	shRate   float64
+	shBurst  int
+	shTokens float64
+	shLast   time.Time
+	clock    func() time.Time
+	rng      *rand.Rand
+	faults   []*faultRule
+	latency  time.Duration
+	svcLat   map[string]time.Duration
+	calls    []Call
+	seq      int
 	// held are the requests held back now (Hang, Delay, latency);
 	// heldChanged is closed and replaced whenever one starts, for
 	// WaitHeld.
@@ -158,16 +166,19 @@ func newServer(w *World, opts ...Option) *Server {
 	world := w.clone()
 	world.normalize()
 	s := &Server{
-		world:     world,
-		accounts:  map[string]*Account{},
-		keyOwners: map[string]keyOwner{},
-		extra:     map[string]Credential{},
-		sessions:  map[string]*session{},
-		reports:   map[string]*reportState{},
-		trusted:   map[string]time.Time{},
-		clock:     time.Now,
-		svcLat:    map[string]time.Duration{},
-		closing:   make(chan struct{}),
+		world:      world,
+		accounts:   map[string]*Account{},
+		keyOwners:  map[string]keyOwner{},
+		extra:      map[string]Credential{},
+		sessions:   map[string]*session{},
+		reports:    map[string]*reportState{},
+		trusted:    map[string]time.Time{},
+		findings:   map[string]*StoredFinding{},
+		shReject:   map[string][2]string{},
+		shDisabled: map[string]bool{},
+		clock:      time.Now,
+		svcLat:     map[string]time.Duration{},
+		closing:    make(chan struct{}),
 
 		held:        map[*request]Call{},
 		heldChanged: make(chan struct{}),
@@ -502,13 +513,17 @@ func jsonTarget(target string) (service, op string) {
 const maxBody = 1 << 20
 
 func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(hr.Body, maxBody+1))
+	limit := maxBody
+	if isSecurityHubImport(hr.Method, hr.URL.Path) {
+		limit = shBodyLimit // findings come in requests of up to 6 MB
+	}
+	body, err := io.ReadAll(io.LimitReader(hr.Body, int64(limit)+1))
 	if err != nil {
 		return // the client went away
 	}
 	r, perr := parseRequest(hr, body)
-	if perr == nil && len(body) > maxBody {
-		perr = newError("RequestEntityTooLarge", "Request body exceeds %d bytes", maxBody)
+	if perr == nil && len(body) > limit {
+		perr = newError("RequestEntityTooLarge", "Request body exceeds %d bytes", limit)
 	}
 
 	if perr == nil {
@@ -576,6 +591,15 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 	r.authKey, r.region, r.scopeSvc, r.hasAuth = parseCredentialScope(hr)
 	r.token = hr.Header.Get("X-Amz-Security-Token")
 
+	if isSecurityHubImport(hr.Method, hr.URL.Path) {
+		// restJson1: the path names the operation, the body is JSON.
+		r.proto, r.body, r.service, r.action = protoJSON, body, "securityhub", "BatchImportFindings"
+		var in struct{ Findings []json.RawMessage }
+		if json.Unmarshal(body, &in) == nil {
+			r.params["Findings"] = strconv.Itoa(len(in.Findings)) + " findings"
+		}
+		return r, nil
+	}
 	if target := hr.Header.Get("X-Amz-Target"); target != "" {
 		r.proto = protoJSON
 		r.body = body
@@ -750,6 +774,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return orgsHandlers[action]
 	case "cloudtrail":
 		return trailHandlers[action]
+	case "securityhub":
+		return secHubHandlers[action]
 	}
 	return nil
 }
@@ -758,7 +784,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}

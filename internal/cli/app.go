@@ -193,7 +193,8 @@ starting with the most critical one: the account root user holding access keys.`
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	root.AddCommand(newScanCommand(app), newFixCommand(app), newPreventCommand(app), newPolicyCommand(app), newVersionCommand(app), newExplainCommand(app), newRulesCommand(app), newDocsCommand(app))
+	root.AddCommand(newScanCommand(app), newFixCommand(app), newPreventCommand(app), newPolicyCommand(app), newVersionCommand(app), newExplainCommand(app), newRulesCommand(app), newDocsCommand(app),
+		newReportCommand(app))
 	root.AddCommand(newFindingsCommand(app), newScansCommand(app), newSuppressCommand(app), newServeCommand(app))
 	return root
 }

@@ -30,8 +30,9 @@ func newExplainCommand(app *App) *cobra.Command {
 		Long: `Print the knowledge base page of a rule: how bad a finding is and why, the
 compliance controls it maps to, how the state arises and how to find it, how
 to fix it in a standalone or management account and in Organizations member
-accounts (console, AWS CLI, Go SDK), how to prevent it, and which published
-advice is wrong. Every command on the page is tested against an AWS emulator.
+accounts (console, AWS CLI, Python with boto3, Go SDK), how to prevent it, and
+which published advice is wrong. Every command and script on the page is tested
+against an AWS emulator.
 
 On a terminal the page is rendered; otherwise it is printed as Markdown.
 'vigil rules' lists the rule IDs.`,

@@ -389,6 +389,6 @@ func renderSteps(pages []*kb.Page, c fix.Case) (string, error) {
 		}
 		b.WriteString(md)
 	}
-	b.WriteString("\nThe same steps with the Go SDK, and why: vigil explain root-access-key\n")
+	b.WriteString("\nThe same steps with Python (boto3) and the Go SDK, and why: vigil explain root-access-key\n")
 	return b.String(), nil
 }

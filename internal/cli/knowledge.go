@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/compliance"
 	"github.com/vigil-sec/vigil/internal/kb"
+	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/rules"
 )
@@ -50,3 +51,18 @@ func findRule(id string) (rule.Rule, error) {
 }
 
 func rulesByID(id string) (rule.Rule, bool) { return rules.ByID(id) }
+
+// reportKnowledge is what the knowledge base and the compliance catalog
+// say about every rule, for the report formats that carry it (SARIF's
+// rule help, OCSF's compliance and remediation).
+func reportKnowledge() (report.Knowledge, error) {
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := loadPages(cat)
+	if err != nil {
+		return nil, err
+	}
+	return kb.ReportKnowledge(pages, cat), nil
+}

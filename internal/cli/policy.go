@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/fix"
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/guardrail"
+	"github.com/vigil-sec/vigil/internal/securityhub"
 )
 
 var partitionPattern = regexp.MustCompile(`^aws(-[a-z]+)*$`)
@@ -36,6 +37,9 @@ command can call. Attach it to the role or user that runs the command.
                                     the CloudTrail read role
   vigil policy --for fix --member-role
                                     that read role in each member account
+  vigil policy --for securityhub    what 'vigil scan --to securityhub' and
+                                    'vigil report send' add: importing
+                                    findings into Security Hub
 
 Each policy is built from the interfaces the code calls AWS through, and the
 tests hold them together: a command can call nothing its policy does not list.`,
@@ -43,8 +47,19 @@ tests hold them together: a command can call nothing its policy does not list.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			changed := cmd.Flags().Changed
 			switch {
-			case forCmd != "scan" && forCmd != "prevent" && forCmd != "fix":
-				return usagef("--for %q: want scan, prevent or fix", forCmd)
+			case forCmd != "scan" && forCmd != "prevent" && forCmd != "fix" && forCmd != toSecurityHub:
+				return usagef("--for %q: want scan, prevent, fix or securityhub", forCmd)
+			case forCmd == toSecurityHub && (org || assumeRoot || memberRole || changed("role")):
+				return usagef("--org, --assume-root, --role and --member-role describe scans; vigil policy --for securityhub prints only what sending adds")
+			case forCmd == toSecurityHub && !partitionPattern.MatchString(partition):
+				return usagef("--partition %q: want aws, aws-us-gov, aws-cn…", partition)
+			case forCmd == toSecurityHub:
+				b, err := collect.MarshalPolicy(securityhub.Policy(partition))
+				if err != nil {
+					return err
+				}
+				_, err = app.Stdout.Write(b)
+				return err
 			case forCmd == "prevent" && (org || assumeRoot || memberRole || changed("role")):
 				return usagef("--org, --assume-root, --role and --member-role describe scans; they do not combine with --for prevent")
 			case forCmd == "fix" && (org || assumeRoot):
@@ -103,7 +118,7 @@ tests hold them together: a command can call nothing its policy does not list.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&forCmd, "for", "scan", "the command the policy is for: scan, prevent or fix")
+	f.StringVar(&forCmd, "for", "scan", "the command the policy is for: scan, prevent, fix or securityhub")
 	f.BoolVar(&org, "org", false, "the policy of whoever runs an organisation scan")
 	f.BoolVar(&assumeRoot, "assume-root", false, "with --org: for scans through sts:AssumeRoot")
 	f.StringVar(&role, "role", fleet.DefaultRoleName, "with --org: the member role the scan assumes; with --for fix: the CloudTrail read role vigil fix --role assumes (scopes sts:AssumeRole)")

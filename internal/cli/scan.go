@@ -1,13 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
@@ -29,8 +29,7 @@ type scanOptions struct {
 	aws              awsFlags
 	scope            scopeFlags
 	org              orgFlags
-	format           string
-	output           string
+	out              reportOutput
 	failOn           string
 	save             string
 	from             string
@@ -44,6 +43,7 @@ type scanOptions struct {
 	maxInput         int64
 	reportTime       string
 	unknownOK        bool
+	to               string
 
 	demo awsenv.Demo // --demo, validated
 
@@ -98,8 +98,7 @@ unless --unknown-ok.`,
 	addAWSFlags(f, &o.aws, true)
 	addScopeFlags(f, &o.scope, "scanned")
 	addOrgFlags(f, &o.org)
-	f.StringVar(&o.format, "format", string(formats.Text), "output format: "+formats.List())
-	f.StringVarP(&o.output, "output", "o", "", "write the report to this file (atomically) instead of stdout")
+	addReportOutputFlags(f, &o.out, formats.Text)
 	f.StringVar(&o.failOn, "fail-on", "", "exit with code 3 when a result fails at or above this severity (info, low, medium, high or critical), or else with code 4 when one there could not be decided (UNKNOWN)")
 	f.BoolVar(&o.unknownOK, "unknown-ok", false, "with --fail-on: let UNKNOWN results pass the gate (exit 0 instead of 4)")
 	f.StringVar(&o.save, "save", "", "also write the collected snapshot to this file, for --from")
@@ -113,6 +112,7 @@ unless --unknown-ok.`,
 	f.StringVar(&o.compliance, "compliance", "", "report per control of a framework, as FRAMEWORK or FRAMEWORK:VERSION (default version: the latest), e.g. cis-aws, cis-aws:5.0.0, pci-dss:3.2.1; an unknown name lists the valid ones")
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
+	f.StringVar(&o.to, "to", "", "also import the results into AWS Security Hub (securityhub), into the account and Region of the scan's credentials")
 	f.StringVar(&o.suppressions, "suppressions", "", "a YAML file of accepted risks: matching results keep their status, show as suppressed and do not count for --fail-on")
 	addStoreFlags(f, &o.store, "record the scan into this store (findings, transitions, alerts' outbox), as vigil serve does")
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
@@ -120,9 +120,6 @@ unless --unknown-ok.`,
 }
 
 func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, error) {
-	if _, err := formats.Parse(o.format); err != nil {
-		return 0, false, usagef("--format %v", err)
-	}
 	if o.show != "" {
 		if _, err := text.ParseShow(o.show); err != nil {
 			return 0, false, usagef("--show %v", err)
@@ -160,6 +157,15 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 	if changed("report-time") && !changed("credential-report") {
 		return 0, false, usagef("--report-time dates a --credential-report file; a live scan and a saved snapshot carry their report's time")
 	}
+	if o.to != "" && o.to != toSecurityHub {
+		return 0, false, usagef("--to %q: want %s", o.to, toSecurityHub)
+	}
+	if o.to != "" && offline == 1 {
+		return 0, false, usagef("--to securityhub sends with the scan's credentials; to send a saved result, use vigil report send --to securityhub --from RESULT.json")
+	}
+	if o.to != "" && (o.scope.targets != "" || len(o.aws.profiles) > 1) {
+		return 0, false, usagef("--to securityhub imports into one account: scan with one identity (--org for many accounts), or save the result and use vigil report send")
+	}
 	if offline == 1 {
 		for _, name := range []string{"profile", "region", "demo", "retry-mode", "max-attempts", "report-timeout", "call-timeout", "account-timeout", "save", "org", "targets"} {
 			if changed(name) && !(name == "save" && changed("credential-report")) {
@@ -167,9 +173,8 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 			}
 		}
 	}
-	if err := checkFiles(fileArg{flag: "suppressions", path: o.suppressions}, fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
-		fileArg{flag: "targets", path: o.scope.targets},
-		fileArg{flag: "output", path: o.output, output: true}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
+	if err := o.out.validate(fileArg{flag: "suppressions", path: o.suppressions}, fileArg{flag: "from", path: o.from}, fileArg{flag: "credential-report", path: o.credentialReport},
+		fileArg{flag: "targets", path: o.scope.targets}, fileArg{flag: "save", path: o.save, output: true}); err != nil {
 		return 0, false, err
 	}
 	return failOn, gate, nil
@@ -188,6 +193,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		}
 		reportTime = &t
 	}
+	var sendCfg aws.Config // the scan's own identity, for --to
 	req := scan.Request{Rules: o.rule, Clock: app.clock(), Version: app.Version, Logger: slog.Default()}
 	if o.compliance != "" {
 		cat, err := loadCatalog()
@@ -226,6 +232,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 			return inputError(err)
 		}
 		defer env.Close()
+		sendCfg = env.Config
 		counter := env.CountCalls()
 		calls = counter.Load
 		if env.FellBack != nil {
@@ -269,6 +276,11 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	if err := writeReport(app, o, rep); err != nil {
 		return err
 	}
+	if o.to == toSecurityHub {
+		if err := sendToSecurityHub(ctx, app, sendCfg, rep, app.Stderr); err != nil {
+			return err
+		}
+	}
 	// What finished was written; a run that did not cover everything it
 	// was asked to still fails, whatever the results say.
 	if doc.Incomplete != nil {
@@ -281,30 +293,19 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 }
 
 func writeReport(app *App, o scanOptions, rep *report.Document) error {
-	format, _ := formats.Parse(o.format) // validated already
-	options := func(profile termenv.Profile) formats.Options {
+	// ASFF findings are dated in the Region the scan signed in.
+	o.out.region = o.aws.region
+	return o.out.write(app, rep, func(toStdout bool) formats.Options {
 		show := text.DefaultShow(rep)
 		if o.show != "" {
 			show, _ = text.ParseShow(o.show) // validated already
 		}
-		return formats.Options{Text: text.Options{Profile: profile, Verbose: o.verbose, Show: show}}
-	}
-	if o.output != "" {
-		if err := atomicfile.Write(o.output, 0o644, func(w io.Writer) error {
-			return formats.Write(w, format, rep, options(termenv.Ascii))
-		}); err != nil {
-			return fmt.Errorf("write report: %w", err)
+		profile := termenv.Ascii
+		if toStdout {
+			profile = colorProfile(app, o.noColor)
 		}
-		return nil
-	}
-	// Render to memory first: a failure half-way must not leave half a
-	// report on stdout either.
-	var buf bytes.Buffer
-	if err := formats.Write(&buf, format, rep, options(colorProfile(app, o.noColor))); err != nil {
-		return err
-	}
-	_, err := app.Stdout.Write(buf.Bytes())
-	return err
+		return formats.Options{Text: text.Options{Profile: profile, Verbose: o.verbose, Show: show}}
+	})
 }
 
 // colorProfile picks colours for stdout: none unless it is a terminal, and

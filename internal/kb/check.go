@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/yuin/goldmark"
@@ -27,8 +28,13 @@ type heading struct {
 }
 
 var (
-	blockInfo = regexp.MustCompile(`^(sh|json|go|text)((?: [a-z]+=[A-Za-z0-9_./-]+)*)$`)
+	blockInfo = regexp.MustCompile(`^(sh|python|json|go|text)((?: [a-z]+=[A-Za-z0-9_./-]+)*)$`)
 	attr      = regexp.MustCompile(`([a-z]+)=([A-Za-z0-9_./-]+)`)
+	// The mistakes published Python makes: acting on an IAM user called
+	// root instead of the root user, and keys written into the script.
+	pyRootUserName = regexp.MustCompile(`UserName\s*=\s*["']root["']`)
+	scriptName     = regexp.MustCompile(`\b[A-Za-z0-9_]+\.py\b`)
+	pyCredentials  = regexp.MustCompile(`aws_(?:secret_access_key|access_key_id|session_token)\s*=\s*["']|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)
 )
 
 // check parses the composed page, fills in its blocks, and verifies the
@@ -71,15 +77,31 @@ func (p *Page) check(links map[string]bool) error {
 	checkEmpty(root, bad)
 
 	var path []string
+	// What each H3 holds, for the rule that AWS CLI commands come with Python.
+	type h3 struct {
+		sh, python int
+		line       int
+		scripts    []string // inline code naming a .py file
+	}
+	var order []string
+	sections := map[string]*h3{}
+	section := func() *h3 {
+		key := strings.Join(path[:min(2, len(path))], " > ")
+		if sections[key] == nil {
+			sections[key] = &h3{}
+			order = append(order, key)
+		}
+		return sections[key]
+	}
 	err := ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		switch n := n.(type) {
 		case *ast.Heading:
-			title := plainText(n, src)
-			if n.Level-1 <= len(path) {
-				path = append(path[:max(n.Level-2, 0)], title)
+			// The page title (H1) is above everything; the path starts at H2.
+			if n.Level >= 2 && n.Level-2 <= len(path) {
+				path = append(path[:n.Level-2], plainText(n, src))
 			}
 		case *ast.FencedCodeBlock:
 			line := 1
@@ -92,6 +114,18 @@ func (p *Page) check(links map[string]bool) error {
 				return ast.WalkSkipChildren, nil
 			}
 			p.Blocks = append(p.Blocks, b)
+			switch sec := section(); b.Lang {
+			case "sh":
+				if sec.sh == 0 {
+					sec.line = line
+				}
+				sec.sh++
+			case "python":
+				sec.python++
+			}
+		case *ast.CodeSpan:
+			sec := section()
+			sec.scripts = append(sec.scripts, scriptName.FindAllString(plainText(n, src), -1)...)
 		case *ast.CodeBlock:
 			bad(lineOf(n.Lines().At(0).Start), "indented code block: use a tagged fenced block")
 		case *ast.HTMLBlock, *ast.RawHTML:
@@ -106,17 +140,41 @@ func (p *Page) check(links map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	ids := map[string]bool{}
+	scripts := map[string]bool{}
+	for _, b := range p.Blocks {
+		if b.Lang == "python" {
+			scripts[b.File] = true
+		}
+	}
+	for _, key := range order {
+		sec := sections[key]
+		if sec.sh == 0 || sec.python > 0 || slices.ContainsFunc(sec.scripts, func(s string) bool { return scripts[s] }) {
+			continue
+		}
+		bad(sec.line, "section %q has AWS CLI commands but no Python: add a python block, or name a script shown on the page (`NAME.py`)", key)
+	}
+	ids := map[string]Block{}
 	for _, b := range p.Blocks {
 		if b.ID == "" {
 			continue
 		}
-		if ids[b.ID] {
+		// A script may be shown again where it applies again (the check of
+		// "How to find it" is also the check after the fix), but an ID
+		// names one text.
+		if prev, ok := ids[b.ID]; ok && (b.Lang != "python" || prev.Code != b.Code) {
 			bad(b.Line, "block ID %s used twice in the page", b.ID)
 		}
-		ids[b.ID] = true
+		ids[b.ID] = b
 		if b.Lang == "sh" && strings.Contains(b.Code, "--user-name") {
 			bad(b.Line, "block %s passes --user-name: root is not an IAM user", b.ID)
+		}
+		if b.Lang == "python" {
+			if pyRootUserName.MatchString(b.Code) {
+				bad(b.Line, "block %s passes UserName='root': root is not an IAM user", b.ID)
+			}
+			if pyCredentials.MatchString(b.Code) {
+				bad(b.Line, "block %s holds credentials in its code: take them from the environment", b.ID)
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -129,7 +187,7 @@ func block(n *ast.FencedCodeBlock, src []byte, path []string, line int) (Block, 
 	}
 	m := blockInfo.FindStringSubmatch(info)
 	if m == nil {
-		return Block{}, fmt.Errorf("code block info %q: want sh, json, go or text, then key=value tags", info)
+		return Block{}, fmt.Errorf("code block info %q: want sh, python, json, go or text, then key=value tags", info)
 	}
 	var code strings.Builder
 	for i := 0; i < n.Lines().Len(); i++ {
@@ -153,6 +211,10 @@ func block(n *ast.FencedCodeBlock, src []byte, path []string, line int) (Block, 
 	case "sh":
 		if b.ID == "" || b.File != "" || b.Snippet != "" {
 			return Block{}, errors.New("a sh block needs an id and nothing else")
+		}
+	case "python":
+		if b.ID == "" || !strings.HasSuffix(b.File, ".py") || b.Snippet != "" {
+			return Block{}, errors.New("a python block needs an id and the file=NAME.py the page tells the reader to save it as")
 		}
 	case "json":
 		if b.ID == "" || b.File == "" || b.Snippet != "" {

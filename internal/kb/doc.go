@@ -13,9 +13,11 @@
 // <!-- vigil:include NAME --> lines.
 //
 // Pages are strict Markdown with a fixed outline, checked when they load.
-// Every fenced code block is tagged: "sh id=…" for commands, "json id=…
-// file=…" for documents the commands read, "go snippet=FILE" for Go SDK
+// Every fenced code block is tagged: "sh id=…" for commands, "python id=…
+// file=NAME.py" for boto3 scripts (saved and run under that name), "json
+// id=… file=…" for documents the commands read, "go snippet=FILE" for Go SDK
 // code, which must be the text of internal/kb/snippets/FILE. The tags let
-// the tests find every command and run it with the AWS CLI against the
-// emulator, and prove every Go snippet compiles and runs.
+// the tests find every command and script and run it with the AWS CLI or
+// Python against the emulator, and prove every Go snippet compiles and
+// runs. A section that shows AWS CLI commands must show Python too.
 package kb

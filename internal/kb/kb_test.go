@@ -60,17 +60,19 @@ func TestEveryRuleHasACompletePage(t *testing.T) {
 				t.Errorf("%s: page lacks %q", r.ID, want)
 			}
 		}
-		var sh, goBlocks int
+		var sh, python, goBlocks int
 		for _, b := range p.Blocks {
 			switch b.Lang {
 			case "sh":
 				sh++
+			case "python":
+				python++
 			case "go":
 				goBlocks++
 			}
 		}
-		if sh == 0 || goBlocks == 0 {
-			t.Errorf("%s: %d AWS CLI blocks and %d Go blocks", r.ID, sh, goBlocks)
+		if sh == 0 || python == 0 || goBlocks == 0 {
+			t.Errorf("%s: %d AWS CLI blocks, %d Python blocks and %d Go blocks", r.ID, sh, python, goBlocks)
 		}
 	}
 	key, _ := kb.Find(ps, "root-access-key")
@@ -104,6 +106,23 @@ func TestEveryRuleHasACompletePage(t *testing.T) {
 func TestCommandsAreRight(t *testing.T) {
 	for _, p := range pages(t) {
 		for _, b := range p.Blocks {
+			if b.Lang == "python" {
+				// AssumeRoot needs a Regional STS endpoint, the task policy
+				// from the root-task path and the partition of the caller;
+				// root is never an IAM user name; every listing pages.
+				if strings.Contains(b.Code, "assume_root(") && (!strings.Contains(b.Code, `client("sts", region_name=`) ||
+					!strings.Contains(b.Code, `:iam::aws:policy/root-task/`) || !strings.Contains(b.Code, `arn:{partition}:`)) {
+					t.Errorf("%s: assume_root without a Regional client or the caller's partition", b.ID)
+				}
+				// ListOrganizationsFeatures is the one list that does not page.
+				if regexp.MustCompile(`\.list_[a-z_]+\(`).MatchString(strings.ReplaceAll(b.Code, ".list_organizations_features(", "")) {
+					t.Errorf("%s: calls a list operation without its paginator", b.ID)
+				}
+				if strings.Contains(b.Code, "UserName=") {
+					t.Errorf("%s: passes a UserName", b.ID)
+				}
+				continue
+			}
 			if b.Lang != "sh" {
 				continue
 			}
@@ -210,6 +229,19 @@ func TestLoadRejects(t *testing.T) {
 		{"unknown fragment", strings.Replace(good, "Because.", "Because.\n\n<!-- vigil:include nothing -->", 1), "unknown fragment(s) nothing", []rule.Rule{r}},
 		{"extra top section", strings.Replace(good, "## References", "## Notes\n\nMore.\n\n## References", 1), `section "Notes" is not in the outline`, []rule.Rule{r}},
 		{"title written in the page", "# Demo\n\n" + good, "must start with \"## Risk\"", []rule.Rule{r}},
+		{"no python section", strings.Replace(good, "#### Python (boto3)\n\n```python id=fix-py file=find.py\nimport boto3\n```\n\n", "", 1),
+			`missing section Remediation > Standalone or management account > "Python (boto3)"`, []rule.Rule{r}},
+		{"AWS CLI without Python", strings.Replace(good, "```python id=fix-py file=find.py\nimport boto3\n```", "None yet.", 1),
+			`section "Remediation > Standalone or management account" has AWS CLI commands but no Python`, []rule.Rule{r}},
+		{"a script named instead", strings.Replace(good, "```python id=fix-py file=find.py\nimport boto3\n```", "Run `python3 find.py` again.", 1), "", []rule.Rule{r}},
+		{"a script of no block named", strings.Replace(good, "```python id=fix-py file=find.py\nimport boto3\n```", "Run `python3 other.py`.", 1),
+			"has AWS CLI commands but no Python", []rule.Rule{r}},
+		{"python without file", strings.Replace(good, "```python id=find-py file=find.py", "```python id=find-py", 1), "a python block needs an id and the file=NAME.py", []rule.Rule{r}},
+		{"python user named root", strings.Replace(good, "import boto3\n```", "boto3.client('iam').list_access_keys(UserName='root')\n```", 1), "passes UserName='root'", []rule.Rule{r}},
+		{"python with a key", strings.Replace(good, "import boto3\n```", "boto3.client('iam', aws_secret_access_key='x')\n```", 1), "holds credentials in its code", []rule.Rule{r}},
+		{"two scripts of one name", strings.Replace(good, "```python id=fix-py file=find.py\nimport boto3", "```python id=fix-py file=find.py\nimport sys", 1),
+			"find.py is the name of two different scripts", []rule.Rule{r}},
+		{"python with a key ID", strings.Replace(good, "import boto3\n```", "KEY = 'AKIAIOSFODNN7EXAMPLE'\n```", 1), "holds credentials in its code", []rule.Rule{r}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := fstest.MapFS{}
@@ -231,7 +263,8 @@ func TestLoadRejects(t *testing.T) {
 
 func goodPage() string {
 	sec := func(title string) string { return "#### " + title + "\n\nText.\n\n" }
-	ccg := sec("Console") + "#### AWS CLI\n\n```sh id=find\naws iam get-account-summary\n```\n\n" + "#### Go SDK\n\n```go snippet=root_mfa_find.go\n```\n\n"
+	ccg := sec("Console") + "#### AWS CLI\n\n```sh id=find\naws iam get-account-summary\n```\n\n" +
+		"#### Python (boto3)\n\n```python id=find-py file=find.py\nimport boto3\n```\n\n" + "#### Go SDK\n\n```go snippet=root_mfa_find.go\n```\n\n"
 	return "## Risk\n\nBad.\n\n## Cause\n\n### How it happens\n\nBecause.\n\n### How to find it\n\n" + ccg +
 		"## Remediation\n\n### Standalone or management account\n\n" + strings.ReplaceAll(ccg, "id=find", "id=fix") +
 		"### Organizations member accounts\n\n" + strings.ReplaceAll(ccg, "id=find", "id=member") +

@@ -29,10 +29,13 @@ const (
 	// Fixed: an automatic fix removed what the finding was about (or, in
 	// plan mode, would have).
 	Fixed Transition = "fixed"
+	// Gone: the finding's account left the organisation; it is closed
+	// without having been resolved.
+	Gone Transition = "gone"
 )
 
 // Transitions lists every transition, in the order alerts show them.
-var Transitions = []Transition{New, Regressed, SuppressionExpired, Fixed, Resolved}
+var Transitions = []Transition{New, Regressed, SuppressionExpired, Fixed, Resolved, Gone}
 
 // ParseTransition reads a transition name.
 func ParseTransition(s string) (Transition, error) {

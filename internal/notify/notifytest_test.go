@@ -215,3 +215,24 @@ func TestDeliveries(t *testing.T) {
 		t.Error("another source gives the same ID")
 	}
 }
+
+// TestTextDigest: past TextDetailed events, each still has its line.
+func TestTextDigest(t *testing.T) {
+	d := notify.Delivery{ID: "d", Channel: "mail"}
+	n := notify.TextDetailed + 50
+	for i := range n {
+		d.Events = append(d.Events, event(notify.New, rule.Critical, fmt.Sprintf("%012d", i), "root-access-key"))
+	}
+	text := notify.Text(d)
+	for i := range n {
+		if !strings.Contains(text, fmt.Sprintf("%012d", i)) {
+			t.Fatalf("account %d is not listed", i)
+		}
+	}
+	if !strings.Contains(text, "\nAnd 50 more:\n  NEW  critical  root-access-key  000000000200  arn:aws:iam::000000000200:root\n") {
+		t.Errorf("the compact list:\n%s", text[strings.Index(text, "And "):][:300])
+	}
+	if got := strings.Count(text, "resource: "); got != notify.TextDetailed {
+		t.Errorf("%d detailed events, want %d", got, notify.TextDetailed)
+	}
+}

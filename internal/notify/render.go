@@ -64,13 +64,37 @@ func EvidenceLine(e rule.Evidence) string {
 	return OneLine(s)
 }
 
+// TextDetailed is how many events Text (and the email channel) shows in
+// full; the rest get one line each, so that a digest of thousands stays a
+// message a mail server takes and a person can scroll.
+const TextDetailed = 200
+
+// CompactLine is one event on one line: transition, severity, rule,
+// account, resource.
+func CompactLine(e Event) string {
+	f := e.Finding
+	s := fmt.Sprintf("%s  %s  %s  %s", e.Transition.Label(), f.Severity, f.RuleID, AccountLabel(f))
+	if f.Resource != "" {
+		s += "  " + f.Resource
+	}
+	return OneLine(s)
+}
+
 // Text is d as plain text: a line of counts, then every event with its
-// finding's account, rule, resource, message, evidence and link.
+// finding's account, rule, resource, message, evidence and link (past
+// TextDetailed events, one line each).
 func Text(d Delivery) string {
 	var b strings.Builder
 	events := Ordered(d.Events)
 	fmt.Fprintf(&b, "Vigil alert for %s: %s\n", OneLine(d.Channel), Counts(events))
-	for _, e := range events {
+	for i, e := range events {
+		if i >= TextDetailed {
+			if i == TextDetailed {
+				fmt.Fprintf(&b, "\nAnd %d more:\n", len(events)-TextDetailed)
+			}
+			fmt.Fprintf(&b, "  %s\n", CompactLine(e))
+			continue
+		}
 		f := e.Finding
 		fmt.Fprintf(&b, "\n%s  %s  %s  %s\n", e.Transition.Label(), f.Severity, OneLine(f.RuleID), OneLine(AccountLabel(f)))
 		if f.Title != "" {

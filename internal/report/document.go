@@ -272,7 +272,7 @@ func redactGaps(gaps []snapshot.Gap) []snapshot.Gap {
 func redactResults(results []rule.Result) []rule.Result {
 	out := make([]rule.Result, len(results))
 	for i, r := range results {
-		r.Message, r.Resource = clean(r.Message), label(r.Resource)
+		r.Message, r.Resource, r.AccountName = clean(r.Message), label(r.Resource), label(r.AccountName)
 		if r.Evidence != nil {
 			ev := make([]rule.Evidence, len(r.Evidence))
 			for k, e := range r.Evidence {

@@ -449,6 +449,20 @@ func TestREADME(t *testing.T) {
 		t.Fatal("README lacks the sections Configuring `vigil serve` and Alerts")
 	}
 	section := readme[start:end]
+	alerts := readme[end:]
+	if i := strings.Index(alerts, "\n## "); i >= 0 {
+		alerts = alerts[:i]
+	}
+	for _, tr := range notify.TransitionNames() {
+		if !strings.Contains(alerts, "| `"+tr+"` |") {
+			t.Errorf("the README's Alerts section does not explain the transition %s", tr)
+		}
+	}
+	for _, typ := range []string{TypeWebhook, TypeSlack, TypeEmail, TypeSNS} {
+		if !strings.Contains(alerts, "| `"+typ+"` |") {
+			t.Errorf("the README's Alerts section does not explain the channel type %s", typ)
+		}
+	}
 	blocks := func(lang string) []string {
 		var out []string
 		for _, part := range strings.Split(section, "```"+lang+"\n")[1:] {
@@ -510,5 +524,37 @@ alerts:
 	}
 	if cfg.Alerts[0].Secret.Value() != webhookSecret {
 		t.Error("the secret file's trailing newline is not trimmed")
+	}
+}
+
+func TestDatabaseLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"/var/lib/vigil/vigil.db":                         "/var/lib/vigil/vigil.db",
+		"postgres://vigil:hunter2@db:5432/vigil":          "postgres://[REDACTED]@db:5432/vigil",
+		"postgres://db/vigil?user=v&password=hunter2&x=1": "postgres://db/vigil?user=v&password=[REDACTED]&x=1",
+		"postgresql://db/vigil?sslmode=require":           "postgresql://db/vigil?sslmode=require",
+	} {
+		c := &Config{Database: in}
+		if got := c.DatabaseLabel(); got != want {
+			t.Errorf("DatabaseLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+	env := testEnv()
+	env.Getenv = func(string) string { return "postgres://vigil:hunter2@db/vigil" }
+	cfg, err := Parse("c.yaml", []byte("version: 1\ndatabase_env: VIGIL_DATABASE_URL\n"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "postgres://vigil:hunter2@db/vigil" || strings.Contains(cfg.DatabaseLabel(), "hunter2") {
+		t.Errorf("Database %q, label %q", cfg.Database, cfg.DatabaseLabel())
+	}
+}
+
+func BenchmarkParseExample(b *testing.B) {
+	env := testEnv()
+	for b.Loop() {
+		if _, err := Parse("vigil.yaml", []byte(ExampleConfig), env); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -34,7 +34,7 @@ schedules:
                              # or {} for the account of the service's credentials
 
 # Where alerts go. Each channel picks the transitions it wants (new,
-# regressed, resolved, suppression_expired, fixed; default all) and a
+# regressed, resolved, suppression_expired, fixed, gone; default all) and a
 # minimum severity (info, low, medium, high, critical; default info).
 # Secrets are never written here: *_env names an environment variable and
 # *_file a file that holds the secret; vigil serve refuses an inline one.

@@ -2,11 +2,13 @@ package serveconfig
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/vigil-sec/vigil/internal/notify"
+	"github.com/vigil-sec/vigil/internal/redact"
 	"github.com/vigil-sec/vigil/internal/rule"
 )
 
@@ -29,8 +31,11 @@ const (
 // secrets resolved.
 type Config struct {
 	// File is the name the config was read from, as given.
-	File      string
-	Version   int
+	File    string
+	Version int
+	// Database is a SQLite file path or a postgres:// URL. From
+	// database_env or database_file the URL may hold a password: log
+	// DatabaseLabel, never Database.
 	Database  string
 	Listen    string
 	Schedules []Schedule
@@ -40,6 +45,20 @@ type Config struct {
 	// Warnings are accepted oddities (a schedule below one minute, a
 	// secret file others can read), each with its position.
 	Warnings []*Error
+}
+
+// DatabaseLabel is Database fit for a log line: a URL's password (in
+// its user information or a password= parameter) is replaced.
+func (c *Config) DatabaseLabel() string {
+	s := redact.Locator(c.Database)
+	if i := strings.Index(strings.ToLower(s), "password="); i >= 0 {
+		end := strings.IndexAny(s[i:], "& ")
+		if end < 0 {
+			end = len(s) - i
+		}
+		s = s[:i] + "password=" + redact.Marker + s[i+end:]
+	}
+	return s
 }
 
 // Pos is a place in the config file. Line and Column count from 1.

@@ -160,9 +160,10 @@ func indexMarkdown(pages []*kb.Page, rules []rule.Rule, catalog *compliance.Cata
 	var b strings.Builder
 	b.WriteString("# Vigil knowledge base\n\n")
 	b.WriteString("What each of Vigil's findings means, which compliance controls it breaks, how it arises, and how to " +
-		"fix and prevent it: in the console, with the AWS CLI and with the Go SDK, for standalone and management " +
-		"accounts and for AWS Organizations member accounts. Every AWS CLI command on these pages is run by " +
-		"Vigil's tests against an emulator of the AWS APIs, and every Go snippet is compiled and run.\n\n")
+		"fix and prevent it: in the console, with the AWS CLI, with Python (boto3) and with the Go SDK, for standalone " +
+		"and management accounts and for AWS Organizations member accounts. Every AWS CLI command and every Python " +
+		"script on these pages is run by Vigil's tests against an emulator of the AWS APIs, and every Go snippet " +
+		"is compiled and run.\n\n")
 	b.WriteString("## Rules\n\n| Rule | Finding | Severity | Service | Frameworks |\n|---|---|---|---|---|\n")
 	for _, r := range rules {
 		seen := map[string]bool{}

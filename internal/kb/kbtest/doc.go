@@ -6,8 +6,8 @@
 //
 // It also serves EventBridge rules, which a page's alerting commands
 // create, with just enough state for the tests to check what the commands
-// did; CloudTrail's event history is the emulator's own (Seed adds events
-// to it).
+// did; CloudTrail's event history and SNS are the emulator's own (Seed adds
+// events, CreateTopic makes the topic the scheduled check publishes to).
 //
 // The emulator stores service control policies and never enforces them, so
 // SCPCoverage judges what the pages' SCP commands leave behind: it reads

@@ -17,7 +17,8 @@ import (
 // LookupEvents over each account's event history) and EventBridge PutRule
 // and PutTargets, which the pages' alerting commands call. EventBridge
 // speaks JSON 1.1 like the real service, told apart by its X-Amz-Target
-// prefix; everything else goes to the emulator.
+// prefix; everything else goes to the emulator, SNS included (sns.go has
+// the helpers for the pages' scheduled check).
 type Services struct {
 	emu      *awsemu.Server
 	ts       *httptest.Server

@@ -20,6 +20,7 @@ const (
 // Signing keys. Secrets are not checked by the emulator.
 const (
 	ManagementAdminKey = "AKIAKBMGMTADMIN00001" // IAM user "admin" in the management account
+	ManagementRootKey  = "AKIAKBMGMTROOTKEY001" // root of ManagementID, with Options.ManagementRootKey
 	MemberAuditorKey   = "AKIAKBMEMBERAUDIT001" // IAM user "auditor" in MemberID
 	MemberRootKey      = "AKIAKBMEMBERROOT0001" // root of MemberID, active, used
 	CleanAuditorKey    = "AKIAKBCLEANAUDIT0001"
@@ -45,6 +46,10 @@ type Options struct {
 	// NoSCPs leaves the SERVICE_CONTROL_POLICY type disabled on the
 	// organisation root, so no SCP exists, not even FullAWSAccess.
 	NoSCPs bool
+	// ManagementRootKey gives the management account's root user an
+	// inactive access key (ManagementRootKey, never used), which only the
+	// account's own credential report and summary show.
+	ManagementRootKey bool
 	// SCPs are service control policies of the organisation besides the
 	// AWS managed FullAWSAccess, which is attached everywhere unless NoSCPs.
 	SCPs []awsemu.Policy
@@ -76,6 +81,10 @@ func World(now time.Time, o Options) *awsemu.World {
 	// An IAM user named "root" with its own virtual MFA: it must never be
 	// mistaken for the root user.
 	decoy := awsemu.User{Name: "root", CreateDate: ago(300 * day), Password: true, MFADevices: []awsemu.MFADevice{{Type: awsemu.MFAVirtual}}}
+	var managementKeys []awsemu.AccessKey
+	if o.ManagementRootKey {
+		managementKeys = []awsemu.AccessKey{{ID: ManagementRootKey, CreateDate: ago(1000 * day), Status: awsemu.StatusInactive}}
+	}
 	return &awsemu.World{
 		Partition:    o.Partition,
 		Organization: org,
@@ -83,7 +92,7 @@ func World(now time.Time, o Options) *awsemu.World {
 			{
 				ID: ManagementID, Name: "management", JoinedMethod: "INVITED", JoinedTimestamp: ago(6 * 365 * day),
 				Root: awsemu.Root{
-					CreateDate: ago(6 * 365 * day), Password: true, PasswordLastUsed: at(90 * day),
+					CreateDate: ago(6 * 365 * day), Password: true, PasswordLastUsed: at(90 * day), AccessKeys: managementKeys,
 					MFADevices: []awsemu.MFADevice{{Type: awsemu.MFAHardware, Serial: ManagementMFA, EnableDate: ago(6 * 365 * day)}},
 				},
 				Users: []awsemu.User{{Name: "admin", CreateDate: ago(500 * day), AccessKeys: []awsemu.AccessKey{{ID: ManagementAdminKey, CreateDate: ago(500 * day)}}}},

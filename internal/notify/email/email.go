@@ -269,6 +269,7 @@ func safeID(s string) string {
 var page = template.Must(template.New("alert").Funcs(template.FuncMap{
 	"account":  notify.AccountLabel,
 	"evidence": notify.EvidenceLine,
+	"compact":  notify.CompactLine,
 	"safeLink": func(s string) string {
 		if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
 			return s
@@ -278,7 +279,7 @@ var page = template.Must(template.New("alert").Funcs(template.FuncMap{
 }).Parse(`<!DOCTYPE html>
 <html><body style="font-family:sans-serif">
 <h2>Vigil: {{.Counts}}</h2>
-{{range .Events}}<table style="border-left:4px solid {{if eq .Transition "resolved" "fixed"}}#2e7d32{{else}}#c62828{{end}};margin:0 0 12px;padding-left:8px">
+{{range .Detailed}}<table style="border-left:4px solid {{if eq .Transition "resolved" "fixed"}}#2e7d32{{else}}#c62828{{end}};margin:0 0 12px;padding-left:8px">
 <tr><td><b>{{.Transition.Label}}</b> &middot; {{.Finding.Severity}} &middot; <code>{{.Finding.RuleID}}</code> &middot; {{account .Finding}}</td></tr>
 {{if .Finding.Title}}<tr><td><i>{{.Finding.Title}}</i></td></tr>{{end}}
 {{if .Finding.Resource}}<tr><td><code>{{.Finding.Resource}}</code></td></tr>{{end}}
@@ -287,6 +288,8 @@ var page = template.Must(template.New("alert").Funcs(template.FuncMap{
 {{range .Finding.Evidence}}<tr><td style="color:#555">evidence: {{evidence .}}</td></tr>{{end}}
 {{with safeLink .Finding.Link}}<tr><td><a href="{{.}}">Open the finding</a></td></tr>{{end}}
 </table>
+{{end}}{{with .Rest}}<p>And {{len .}} more:</p>
+<ul>{{range .}}<li>{{compact .}}</li>{{end}}</ul>
 {{end}}<p style="color:#777;font-size:small">Delivery {{.ID}} &middot; channel {{.Channel}}</p>
 </body></html>
 `))
@@ -295,10 +298,14 @@ var page = template.Must(template.New("alert").Funcs(template.FuncMap{
 func HTML(d notify.Delivery) (string, error) {
 	events := notify.Ordered(d.Events)
 	var b strings.Builder
+	detailed, rest := events, []notify.Event(nil)
+	if len(events) > notify.TextDetailed {
+		detailed, rest = events[:notify.TextDetailed], events[notify.TextDetailed:]
+	}
 	err := page.Execute(&b, struct {
-		Counts      string
-		Events      []notify.Event
-		ID, Channel string
-	}{notify.Counts(events), events, d.ID, d.Channel})
+		Counts         string
+		Detailed, Rest []notify.Event
+		ID, Channel    string
+	}{notify.Counts(events), detailed, rest, d.ID, d.Channel})
 	return b.String(), err
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -356,5 +357,39 @@ func TestImplicitTLS(t *testing.T) {
 	}
 	if len(rec.messages) != 1 || !rec.messages[0].tls || rec.messages[0].user != user {
 		t.Errorf("received %+v", rec.messages)
+	}
+}
+
+func TestHTMLDigest(t *testing.T) {
+	d := notify.Delivery{ID: "d", Channel: "mail"}
+	n := notify.TextDetailed + 50
+	for i := range n {
+		acct := fmt.Sprintf("%012d", i)
+		d.Events = append(d.Events, notify.Event{Transition: notify.New, Finding: notify.Finding{AccountID: acct, RuleID: "root-access-key", Severity: rule.Critical}})
+	}
+	html, err := email.HTML(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if !strings.Contains(html, fmt.Sprintf("%012d", i)) {
+			t.Fatalf("account %d is not listed", i)
+		}
+	}
+	if !strings.Contains(html, "<p>And 50 more:</p>") || strings.Count(html, "<li>") != 50 {
+		t.Errorf("the compact list is missing or wrong")
+	}
+}
+
+// BenchmarkBuild5000: the email of 5,000 transitions, text and HTML.
+func BenchmarkBuild5000(b *testing.B) {
+	d := notify.Delivery{ID: "d", Channel: "mail"}
+	for i := range 5000 {
+		d.Events = append(d.Events, notify.Event{Transition: notify.New, Finding: notify.Finding{AccountID: fmt.Sprintf("%012d", i), RuleID: "root-access-key", Resource: "arn:aws:iam::000000000000:root", Severity: rule.Critical, Message: "The root user has an active access key."}})
+	}
+	for b.Loop() {
+		if _, err := email.Build(d, "a@b.c", []string{"d@e.f"}, time.Unix(0, 0)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

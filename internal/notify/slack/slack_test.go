@@ -191,3 +191,14 @@ func TestSend(t *testing.T) {
 		t.Errorf("revoked webhook: %v (a permanent error naming Slack's answer, not the URL)", err)
 	}
 }
+
+// BenchmarkBuild5000: the Slack digest of a scan that found 5,000 new
+// findings (a 5,000-account organisation's first scan).
+func BenchmarkBuild5000(b *testing.B) {
+	d := many(5000)
+	for b.Loop() {
+		if m := slack.Build(d); len(m.Blocks) > 50 {
+			b.Fatal(len(m.Blocks))
+		}
+	}
+}

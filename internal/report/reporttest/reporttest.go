@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/report"
 	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 )
 
 // Read turns a writer's output into the text a reader of it sees, or
@@ -28,7 +30,8 @@ type Read func(out []byte) (string, error)
 // promise, on a corpus of documents built through report.Build (one
 // account, an organisation, a compliance view, an empty document, one
 // whose every target was unreachable, text in many scripts, and one with
-// canary credentials planted where error text reaches the model). Run
+// canary credentials planted where error text reaches the model), and a
+// 100,000-result organisation written in bounded memory. Run
 // also sets AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN to canaries, so a
 // writer that prints the environment fails; it cannot run in parallel
 // with other tests for that reason (t.Setenv).
@@ -44,6 +47,68 @@ func Run(t *testing.T, w report.Writer, read Read) {
 			}
 		})
 	}
+	t.Run(largeCheck, func(t *testing.T) {
+		if raceEnabled {
+			t.Skip("the race detector multiplies memory: the bound is checked without it")
+		}
+		slowtest.Skip(t, "a 100,000-result organisation written in bounded memory")
+		if !firstOfType(w) {
+			t.Skipf("checked once per writer type (%T) in a test binary: options change what is shown, not how it is written", w)
+		}
+		if err := checkLargeOrganisation(w, read); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// largeCheck names the bounded-memory check, which Run runs apart from
+// the others (it is skipped under the race detector and in quick runs)
+// and Check leaves out (CheckLarge runs it alone).
+const largeCheck = "large organisation"
+
+var (
+	largeMu      sync.Mutex
+	largeChecked = map[string]bool{}
+)
+
+// firstOfType reports whether w is the first writer of its type the
+// bounded-memory check sees: it takes seconds, and a writer's tests run
+// the suite once per set of options.
+func firstOfType(w report.Writer) bool {
+	largeMu.Lock()
+	defer largeMu.Unlock()
+	k := fmt.Sprintf("%T", w)
+	if largeChecked[k] {
+		return false
+	}
+	largeChecked[k] = true
+	return true
+}
+
+// CheckLarge is the bounded-memory check alone, without testing.T.
+func CheckLarge(w report.Writer) error {
+	if err := checkLargeOrganisation(w, nil); err != nil {
+		return fmt.Errorf("%s: %w", largeCheck, err)
+	}
+	return nil
+}
+
+// RunStream is Run for a writer of a stream of records (JSON Lines, one
+// record per result): a document without results is then no records at
+// all, an empty output, which Run would refuse.
+func RunStream(t *testing.T, w report.Writer, read Read) {
+	t.Helper()
+	Run(t, stream{w}, read)
+}
+
+// stream marks a writer run by RunStream.
+type stream struct{ report.Writer }
+
+// mayBeEmpty: a stream's output for a document without results may be
+// empty.
+func mayBeEmpty(w report.Writer, d *report.Document) bool {
+	_, ok := w.(stream)
+	return ok && len(d.Results) == 0
 }
 
 // Check is Run without testing.T: every broken promise, joined, or nil.
@@ -167,11 +232,12 @@ func leaked(hay, secret string) string {
 // written without error as a non-empty output valid for the format.
 func checkEveryDocument(w report.Writer, read Read) error {
 	for _, doc := range corpus() {
-		out, err := write(w, doc.build(nil))
+		d := doc.build(nil)
+		out, err := write(w, d)
 		if err != nil {
 			return fmt.Errorf("%s: %w", doc.name, err)
 		}
-		if len(out) == 0 {
+		if len(out) == 0 && !mayBeEmpty(w, d) {
 			return fmt.Errorf("%s: nothing written", doc.name)
 		}
 		if !utf8.Valid(out) {
@@ -234,6 +300,9 @@ func checkWriteErrors(w report.Writer, _ Read) error {
 		out, err := write(w, doc.build(nil))
 		if err != nil {
 			return fmt.Errorf("%s: %w", doc.name, err)
+		}
+		if len(out) == 0 {
+			continue // a stream of no records: nothing to fail
 		}
 		for _, n := range []int{0, 1, len(out) / 2, len(out) - 1} {
 			fw := &failingWriter{budget: n}
@@ -324,12 +393,66 @@ func firstDifference(a, b []byte) string {
 	return fmt.Sprintf("at byte %d:\n  %q\n  %q", i, a[from:min(len(a), i+60)], b[from:min(len(b), i+60)])
 }
 
+// DuplicateKeys finds an object with a member twice in valid JSON (or in
+// JSON Lines), which encoding/json reads without a word, keeping the
+// last, and other readers may not.
+func DuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool // the next string is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true
+				}
+				stack = append(stack, &frame{object: t == '{', keys: map[string]bool{}, key: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[t] {
+					return fmt.Errorf("the member %q appears twice in an object (at byte %d)", t, dec.InputOffset())
+				}
+				top.keys[t] = true
+				top.key = false
+				continue
+			}
+		}
+		if top != nil && top.object {
+			top.key = true
+		}
+	}
+}
+
 // JSONText reads an output that is one JSON value: it must be valid JSON,
 // and its text is every string in it (keys and values), one per line, as
 // decoded. For report.WriteJSON and the formats built on JSON.
 func JSONText(out []byte) (string, error) {
 	if !json.Valid(out) {
 		return "", errors.New("not one valid JSON value")
+	}
+	if err := DuplicateKeys(out); err != nil {
+		return "", err
 	}
 	var v any
 	if err := json.Unmarshal(out, &v); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/report"
+	"github.com/vigil-sec/vigil/internal/slowtest"
 )
 
 // writerFunc adapts a function to report.Writer.
@@ -139,5 +140,50 @@ func TestCanariesAreShaped(t *testing.T) {
 	}
 	if len(canarySessionToken) < 300 {
 		t.Errorf("the session token canary is %d characters", len(canarySessionToken))
+	}
+}
+
+// TestCatchesUnboundedWriters: a writer that renders everything into
+// memory before writing (here, four copies of the canonical JSON) fails
+// the bounded-memory check; the canonical JSON itself passes.
+func TestCatchesUnboundedWriters(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector multiplies memory")
+	}
+	slowtest.Skip(t, "a 100,000-result organisation written in bounded memory")
+	hoard := writerFunc(func(w io.Writer, d *report.Document) error {
+		var copies [][]byte
+		for range 4 {
+			var b strings.Builder
+			if err := report.WriteJSON(&b, d); err != nil {
+				return err
+			}
+			copies = append(copies, []byte(b.String()))
+		}
+		_, err := w.Write(copies[0])
+		return err
+	})
+	if err := CheckLarge(hoard); err == nil || !strings.Contains(err.Error(), "heap grew") {
+		t.Errorf("a writer holding four copies of its output passed: %v", err)
+	}
+	if err := CheckLarge(report.JSONWriter{}); err != nil {
+		t.Errorf("the canonical JSON: %v", err)
+	}
+}
+
+// TestDuplicateKeys: an object with a member twice is found, at any
+// depth; the same key in different objects is not a duplicate.
+func TestDuplicateKeys(t *testing.T) {
+	for in, dup := range map[string]bool{
+		`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`: false,
+		`{"a":1,"a":2}`:                   true,
+		`[{"x":{"y":[1,{"z":1,"z":2}]}}]`: true,
+		`{"a":"a","b":"a"}`:               false,
+		"{\"a\":1}\n{\"a\":2}\n":          false,
+		`{"a":{},"a":[]}`:                 true,
+	} {
+		if err := DuplicateKeys([]byte(in)); (err != nil) != dup {
+			t.Errorf("DuplicateKeys(%s) = %v, want a duplicate: %v", in, err, dup)
+		}
 	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package reporttest
+
+const raceEnabled = false
