@@ -219,7 +219,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	case s.addr = <-addr:
 	case err := <-s.done:
 		t.Fatalf("vigil serve exited: %v\n%s", err, s.stderr)
-	case <-time.After(60 * time.Second):
+	case <-time.After(5 * time.Minute):
 		t.Fatalf("vigil serve did not start:\n%s", s.stderr)
 	}
 	return s
@@ -229,7 +229,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 // wrong.
 func waitFor(t *testing.T, what string, s *served, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s\nserve log:\n%s", what, s.stderr)
@@ -300,7 +300,7 @@ func TestServeAlertsOnTransitions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.stderr)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(5 * time.Minute):
 		t.Fatal("vigil serve did not stop on SIGTERM")
 	}
 	if !strings.Contains(s.stderr.String(), "vigil serve stopped") {
@@ -362,7 +362,7 @@ func TestServeKillResume(t *testing.T) {
 		}
 		return 0, ""
 	}
-	deadline := time.Now().Add(120 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		got, outcome := recorded()
 		if got >= n/4 {
@@ -382,7 +382,9 @@ func TestServeKillResume(t *testing.T) {
 	t.Logf("killed with %d of %d accounts recorded", before, n)
 
 	s = startServe(t, env, args...)
-	deadline = time.Now().Add(45 * time.Second)
+	// A bound on a hang, not a speed target: on a loaded 2-core machine the
+	// rest of the tick takes minutes; a healthy run leaves the loop early.
+	deadline = time.Now().Add(5 * time.Minute)
 	for {
 		got, outcome := recorded()
 		if outcome == "complete" {
@@ -651,5 +653,36 @@ retention: {results: 90d}
 	r = vigil(t, nil, "serve", "--example-config").want(t, 0)
 	if !strings.Contains(r.stdout, "schedules:") || !strings.Contains(r.stdout, "auto_fix:") {
 		t.Errorf("example: %s", r.stdout)
+	}
+}
+
+// TestServeSuppressionExpiry: a suppression added with vigil suppress
+// mutes the member's new root key (no alert, shown as suppressed); when
+// it expires the service alerts suppression_expired.
+func TestServeSuppressionExpiry(t *testing.T) {
+	slowtest.Skip(t, "suppression expiry end to end")
+	const member, memberRootKey = "222222222222", "AKIATESTSECROOT00001"
+	w := awsemu.DemoWorld(testclock.Ref())
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: memberRootKey, AccountID: member, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "exp-secret")
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	// The service's clock starts at the reference time and runs; the
+	// suppression ends 40 s after it, wide enough for a loaded machine to scan first.
+	vigil(t, nil, "suppress", "add", "--db", db, "--rule", "root-access-key", "--account", member, "--reason", "testing expiry", "--owner", "alice", "--expires", "40s").want(t, 0)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1", "S": "exp-secret"}
+	s := startServe(t, env, "--org", "--every", "1s", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "S")
+	root := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, memberRootKey))
+	if _, err := root.CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{}); err != nil {
+		t.Fatal(err)
+	}
+	id := lifecycleID(member, "root-access-key", "arn:aws:iam::"+member+":root")
+	waitFor(t, "the muted new transition", s, func() bool { return countKind(t, db, id, "new") == 1 })
+	if r := vigil(t, nil, "findings", "--db", db, "--account", member, "--rule", "root-access-key"); !strings.Contains(r.stdout, "open (suppressed)") {
+		t.Errorf("not shown as suppressed: %s", r.stdout)
+	}
+	waitFor(t, "suppression_expired", s, func() bool { return recv.has("suppression_expired", member, "root-access-key") })
+	if recv.has("new", member, "root-access-key") {
+		t.Error("the suppressed finding was alerted as new")
 	}
 }

@@ -60,6 +60,10 @@ func TestScanDBAndFindings(t *testing.T) {
 	if !strings.Contains(r.stdout, "complete") || strings.Count(r.stdout, "(one-shot)") != 2 {
 		t.Fatalf("scans: %s", r.stdout)
 	}
+	r = vigil(t, nil, "findings", "stats", "--db", db).want(t, 0)
+	if !strings.Contains(r.stdout, "MEAN TIME TO RESOLVE") || !strings.Contains(r.stdout, "root-access-key") || !strings.Contains(r.stdout, "333333333333") {
+		t.Fatalf("stats: %s", r.stdout)
+	}
 	vigil(t, nil, "findings", "--db", db, "--status", "closed").want(t, 2)
 	vigil(t, nil, "findings", "--db", filepath.Join(t.TempDir(), "none.db")).want(t, 1)
 

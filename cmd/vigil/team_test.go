@@ -92,7 +92,7 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 		}
 		return doc.Scans[len(doc.Scans)-1]
 	}
-	deadline := time.Now().Add(180 * time.Second)
+	deadline := time.Now().Add(300 * time.Second)
 	for {
 		sc := first()
 		if sc.Accounts >= n/4 {

@@ -77,14 +77,15 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f := cmd.Flags()
 	addStoreFlags(f, &o.store, "the store (default vigil.db; vigil-demo.db with --demo)")
 	addAWSFlags(f, &o.aws, true)
-	f.Lookup("demo").Hidden = true // --demo here is the serve flag below
+	f.Lookup("demo").Usage = "watch the built-in demo organisation, scanned every 10s (with --every, as often as it says)"
+	f.Lookup("config").Usage = "the service's configuration file (vigil serve --example-config prints one); --db and --listen override it"
 	addScopeFlags(f, &o.scope, "scanned")
 	addOrgFlags(f, &o.org)
 	f.StringVar(&o.listen, "listen", o.listen, "address of /healthz and /readyz")
 	f.Var(newDuration(&o.every, bounds{min: time.Second, max: 366 * 24 * time.Hour}), "every", "scan this often (1s to 366d; below 1m warns)")
 	f.StringVar(&o.cron, "cron", "", "scan on this cron schedule instead (five fields, UTC), e.g. \"0 * * * *\"")
 	f.Var(newDuration(&o.retention, bounds{min: time.Hour, max: 10 * 366 * 24 * time.Hour}), "retention", "keep each scan's results this long (findings and their history are kept for good)")
-	f.StringVar(&o.webhook, "webhook", "", "post alerts to this URL (the signed JSON body of docs/alerts.md)")
+	f.StringVar(&o.webhook, "webhook", "", "post alerts to this URL (the signed JSON body of docs/webhook.md)")
 	f.StringVar(&o.secretEnv, "webhook-secret-env", "", "the environment variable holding the webhook's HMAC secret (never the secret itself)")
 	f.StringSliceVar(&o.alertOn, "alert-on", o.alertOn, "transitions to alert on: new, regressed, resolved, gone, suppression_expired, fixed")
 	f.StringVar(&o.minSev, "alert-min-severity", o.minSev, "alert only on findings at or above this severity")
@@ -99,6 +100,7 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f.Var(newDuration(&o.minIdle, bounds{min: 0, max: 10 * 366 * 24 * time.Hour}), "min-idle", "the fix guard: refuse an access key used more recently than this (unknown use is always refused)")
 	f.StringVar(&o.auditLog, "audit-log", "", "append every automatic change here (required with --auto-fix-mode apply)")
 	f.BoolVar(&o.example, "example-config", false, "print a complete, commented configuration file and exit")
+	o.stopAfter = 30 * time.Second
 	f.Var(newDuration(&o.stopAfter, bounds{min: time.Second, max: time.Hour}), "stop-timeout", "on SIGTERM, how long running jobs may finish before they are handed back")
 	return cmd
 }

@@ -206,7 +206,15 @@ last seen, and whether a suppression mutes it. Open findings by default.`,
 	}
 	addStoreFlags(show.Flags(), &o.store, "the store to read (default vigil.db)")
 	show.Flags().StringVar(&o.format, "format", o.format, "text or json")
-	cmd.AddCommand(show)
+	stats := &cobra.Command{
+		Use:   "stats",
+		Short: "Open and resolved findings, regressions and mean time to resolve, per rule and per account",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runFindingStats(cmd.Context(), app, o) },
+	}
+	addStoreFlags(stats.Flags(), &o.store, "the store to read (default vigil.db)")
+	stats.Flags().StringVar(&o.format, "format", o.format, "text or json")
+	cmd.AddCommand(show, stats)
 	return cmd
 }
 
@@ -598,4 +606,58 @@ func recordScan(ctx context.Context, app *App, o scanOptions, res *scan.Result, 
 	loc, _ := o.store.location()
 	fmt.Fprintf(app.Stderr, "vigil: recorded scan %d of %d account(s) in %s: %s\n", sum.Scan.ID, sum.Accounts, loc, changes)
 	return nil
+}
+
+func runFindingStats(ctx context.Context, app *App, o findingsOptions) error {
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format %q: want text or json", o.format)
+	}
+	st, err := openExisting(ctx, &o.store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if o.format == "json" {
+		type statJSON struct {
+			By          string `json:"by"`
+			Key         string `json:"key"`
+			Open        int    `json:"open"`
+			Resolved    int    `json:"resolved"`
+			Regressions int    `json:"regressions"`
+			MTTRSeconds int64  `json:"mttr_seconds"`
+		}
+		out := []statJSON{}
+		for _, s := range stats {
+			out = append(out, statJSON{s.By, s.Key, s.Open, s.Resolved, s.Regressions, int64(s.MTTR / time.Second)})
+		}
+		enc := json.NewEncoder(&buf)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"schema": "vigil.finding-stats", "version": 1, "stats": out}); err != nil {
+			return err
+		}
+	} else {
+		for _, by := range []string{"rule", "account"} {
+			tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
+			fmt.Fprintf(tw, "%s\tOPEN\tRESOLVED\tREGRESSIONS\tMEAN TIME TO RESOLVE\n", strings.ToUpper(by))
+			for _, s := range stats {
+				if s.By != by {
+					continue
+				}
+				mttr := "-"
+				if s.MTTR > 0 {
+					mttr = rule.Age(s.MTTR)
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.Key, s.Open, s.Resolved, s.Regressions, mttr)
+			}
+			tw.Flush()
+			fmt.Fprintln(&buf)
+		}
+	}
+	_, err = app.Stdout.Write(buf.Bytes())
+	return err
 }

@@ -193,3 +193,41 @@ func TestNinetyDays(t *testing.T) {
 		t.Errorf("over budget: %.1f MB, list %s, history %s", float64(size)/1e6, listOpen, history)
 	}
 }
+
+// BenchmarkListOpen lists the open findings of a 1,000-account
+// organisation (about 3,000 open of 6,000, as after the 90-day
+// simulation), and one finding's history.
+func BenchmarkListOpen(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	rep := orgReport(1000, 1)
+	for i := range rep.Results {
+		if i%2 == 0 {
+			rep.Results[i].Status = rule.Fail
+		}
+	}
+	now := testclock.Ref()
+	if _, err := Scan(ctx, st, Request{Scan: store.Scan{StartedAt: now}, Report: rep, Now: now, Finish: true}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			fs, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+			if err != nil || len(fs) < 2000 {
+				b.Fatal(len(fs), err)
+			}
+		}
+	})
+	id := Observation(rep.Results[0]).Key()
+	b.Run("history", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := st.Finding(ctx, id, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

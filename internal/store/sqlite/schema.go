@@ -105,6 +105,9 @@ var migrations = []string{
 		transition_id INTEGER NOT NULL REFERENCES transitions(id),
 		PRIMARY KEY (delivery_id, transition_id)
 	) WITHOUT ROWID;`,
+
+	// 4: list findings of a state in report order without sorting them.
+	`CREATE INDEX findings_list ON findings(state, account_id, rule_id, resource);`,
 }
 
 // Version is the schema version this build writes.
