@@ -184,6 +184,9 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 			o.listen = fc.listen
 		}
 		if o.store.db == "" {
+			o.store.db = databaseFromEnv()
+		}
+		if o.store.db == "" {
 			o.store.db = fc.database
 		}
 		if o.store.db == "" {
@@ -273,6 +276,9 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		schedules, chans, policies, o.retention = fc.schedules, fc.channels, fc.autoFix, fc.retention
 		for _, p := range policies {
 			if p.Apply && audit == nil {
+				if o.auditLog == "" && isPostgresURL(st.Path()) {
+					return usagef("auto_fix in apply mode on PostgreSQL needs --audit-log: each replica keeps its own audit log file")
+				}
 				if o.auditLog == "" {
 					o.auditLog = st.Path() + ".audit.jsonl"
 				}

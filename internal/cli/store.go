@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/scan"
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/postgres"
 	"github.com/vigil-sec/vigil/internal/store/sqlite"
 )
 
@@ -42,11 +43,18 @@ func addStoreFlags(f *pflag.FlagSet, s *storeFlags, dbUsage string) {
 	f.StringVar(&s.db, "database", "", "same as --db")
 }
 
-// location is the store named by the flags: --db, else the config's
-// database, else vigil.db.
+// envDatabaseURL names the store when no flag does: team mode's
+// replicas take the URL, password included, from their environment.
+const envDatabaseURL = "VIGIL_DATABASE_URL"
+
+// location is the store named by the flags: --db, else
+// VIGIL_DATABASE_URL, else the config's database, else vigil.db.
 func (s *storeFlags) location() (string, error) {
 	if s.db != "" {
 		return s.db, nil
+	}
+	if env := os.Getenv(envDatabaseURL); env != "" {
+		return env, nil
 	}
 	if s.config != "" {
 		return configDatabase(s.config)
@@ -73,6 +81,25 @@ func configDatabase(path string) (string, error) {
 		return "", usagef("%s:%d: want a mapping of settings", path, root.Line)
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
+		// Team mode's URL, password included, comes from the environment
+		// or a file, as vigil serve reads it.
+		switch key, v := root.Content[i].Value, root.Content[i+1]; key {
+		case "database_env":
+			if url := os.Getenv(v.Value); url != "" {
+				return url, nil
+			}
+			return "", usagef("%s:%d: database_env: environment variable %s is not set or empty", path, v.Line, v.Value)
+		case "database_file":
+			f := v.Value
+			if !filepath.IsAbs(f) {
+				f = filepath.Join(filepath.Dir(path), f)
+			}
+			data, err := readLimited(f)
+			if err != nil || strings.TrimSpace(string(data)) == "" {
+				return "", usagef("%s:%d: database_file: %s holds no database URL", path, v.Line, f)
+			}
+			return strings.TrimSpace(string(data)), nil
+		}
 		if root.Content[i].Value == "database" {
 			v := root.Content[i+1]
 			if v.Kind != yaml.ScalarNode || v.Value == "" {
@@ -88,22 +115,39 @@ func configDatabase(path string) (string, error) {
 	return defaultDB, nil
 }
 
-// openStore opens the store the flags name. exclusive takes the service
-// lock (vigil serve).
-func openStore(ctx context.Context, s *storeFlags, exclusive bool) (*sqlite.DB, error) {
+// openedStore is a store of either engine; Path names it for messages (a
+// PostgreSQL URL without its password).
+type openedStore interface {
+	store.Store
+	Path() string
+}
+
+// openStore opens the store the flags name: a postgres:// URL is team
+// mode's PostgreSQL, anything else a SQLite file. exclusive takes the
+// SQLite file's service lock (vigil serve); replicas on PostgreSQL share
+// their database by design.
+func openStore(ctx context.Context, s *storeFlags, exclusive bool) (openedStore, error) {
 	loc, err := s.location()
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://") {
-		return nil, usagef("database %s: PostgreSQL (team mode) is not available in this version; name a SQLite file", "postgres://…")
+	if postgres.IsURL(loc) {
+		db, err := postgres.Open(ctx, loc)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	}
-	return sqlite.Open(ctx, loc, sqlite.Options{Exclusive: exclusive})
+	db, err := sqlite.Open(ctx, loc, sqlite.Options{Exclusive: exclusive})
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
 // openExisting opens a store that must exist already: a command that only
 // reads should not create an empty file under a mistyped name.
-func openExisting(ctx context.Context, s *storeFlags) (*sqlite.DB, error) {
+func openExisting(ctx context.Context, s *storeFlags) (openedStore, error) {
 	loc, err := s.location()
 	if err != nil {
 		return nil, err

@@ -144,6 +144,63 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			name: "iam-unused-credentials",
+			steps: []pyStep{
+				// Never-used credentials count from when they were set; the
+				// decoy user "root" has a password it never used either.
+				{block: "iam-unused-credentials/find-py", as: kbtest.StandaloneAuditor, want: all(
+					contains("auditor: access key 1 never used, set "+now.Add(-400*day).Format("2006-01-02")+" (400 days before the report)",
+						"intern: password never used, set "+now.Add(-100*day).Format("2006-01-02")+" (100 days before the report); access key 1 never used",
+						"root: password never used"),
+					lacks("<root_account>"), lineCount(3))},
+				{block: "iam-unused-credentials/fix-py", as: kbtest.StandaloneAuditor, args: []string{"intern", kbtest.StandaloneAuditor}, wantErr: "not keys of intern: " + kbtest.StandaloneAuditor},
+				{block: "iam-unused-credentials/fix-py", as: kbtest.StandaloneAuditor, args: []string{"intern", "password", kbtest.StandaloneInternKey},
+					want: equals("intern: " + kbtest.StandaloneInternKey + " deactivated\nintern: console password deleted"), state: func(t *testing.T, p *procRun) {
+						if u := iamUser(t, p, kbtest.StandaloneID, "intern"); u.Password || len(u.AccessKeys) != 1 || u.AccessKeys[0].Status != awsemu.StatusInactive {
+							t.Errorf("after the fix: %+v", u)
+						}
+						untouched(kbtest.StandaloneID)(t, p)
+					}},
+			},
+		},
+		{
+			name: "iam-user-console-mfa",
+			steps: []pyStep{
+				{block: "iam-user-console-mfa/find-py", as: kbtest.StandaloneAuditor, want: equals("intern\tpassword last used never")},
+				{block: "iam-user-console-mfa/find-py", as: kbtest.MemberAuditorKey, want: equals("")},
+				{block: "iam-user-console-mfa/fix-py", as: kbtest.StandaloneAuditor, args: []string{"intern"}, want: equals("intern: console password deleted"), state: func(t *testing.T, p *procRun) {
+					if u := iamUser(t, p, kbtest.StandaloneID, "intern"); u.Password || len(u.AccessKeys) != 1 || u.AccessKeys[0].Status != awsemu.StatusActive {
+						t.Errorf("after the fix: %+v", u)
+					}
+					untouched(kbtest.StandaloneID)(t, p)
+				}},
+			},
+		},
+		{
+			name: "iam-password-length",
+			steps: []pyStep{
+				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, want: contains("no password policy")},
+				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, args: []string{"apply"}, want: equals("MinimumPasswordLength: 14\nPasswordReusePrevention: 24"),
+					state: func(t *testing.T, p *procRun) {
+						if pp := p.account(t, kbtest.StandaloneID).PasswordPolicy; pp == nil || pp.MinimumPasswordLength != 14 || pp.PasswordReusePrevention != 24 {
+							t.Errorf("after apply: %+v", pp)
+						}
+					}},
+			},
+		},
+		{
+			name: "iam-password-reuse",
+			steps: []pyStep{
+				{block: "iam-password-reuse/policy-py", as: kbtest.MemberAuditorKey, want: contains("no password policy")},
+				{block: "iam-password-reuse/policy-py", as: kbtest.MemberAuditorKey, args: []string{"apply"}, want: equals("MinimumPasswordLength: 14\nPasswordReusePrevention: 24"),
+					state: func(t *testing.T, p *procRun) {
+						if pp := p.account(t, kbtest.MemberID).PasswordPolicy; pp == nil || pp.MinimumPasswordLength != 14 || pp.PasswordReusePrevention != 24 {
+							t.Errorf("after apply: %+v", pp)
+						}
+					}},
+			},
+		},
+		{
 			name: "root-recent-use",
 			seed: func(s *kbtest.Services) {
 				s.Seed(

@@ -17,7 +17,6 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,8 +30,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/robfig/cron/v3"
 
 	"github.com/vigil-sec/vigil/internal/awsenv"
@@ -47,11 +44,11 @@ import (
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
-// Store is what the service needs of the store: all of it, and a pool on
-// the same database for the job queue.
+// Store is what the service needs of the store: all of it. The job
+// queue shares its database: a store on SQLite also has QueuePool, one
+// on PostgreSQL Pool (queue.go).
 type Store interface {
 	store.Store
-	QueuePool() (*sql.DB, error)
 }
 
 // Channel is an alert channel: what it wants (the store's outbox routes
@@ -119,7 +116,7 @@ type Config struct {
 type Server struct {
 	cfg    Config
 	st     Store
-	client *river.Client[*sql.Tx]
+	client jobQueue
 	ready  atomic.Bool
 	byName map[string]*Schedule
 	routes []store.Route
@@ -168,19 +165,16 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		s.routes = append(s.routes, r)
 	}
 
-	pool, err := st.QueuePool()
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	driver := riversqlite.New(pool)
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: quiet(cfg.Logger)})
-	if err != nil {
-		return fmt.Errorf("job queue: %w", err)
-	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("job queue: migrating its tables: %w", err)
-	}
+	return withQueue(st, func(open func(river.Config) (jobQueue, error), mig queueMigrator) error {
+		if err := mig.migrate(ctx, cfg.Logger); err != nil {
+			return err
+		}
+		return s.run(ctx, open)
+	})
+}
+
+func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, error)) error {
+	cfg, st := s.cfg, s.st
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &tickWorker{s: s})
 	river.AddWorker(workers, &accountWorker{s: s})
@@ -212,7 +206,7 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 			return tickArgs{Schedule: name}, &river.InsertOpts{MaxAttempts: 3}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "schedule-" + name}))
 	}
-	client, err := river.NewClient(driver, &river.Config{
+	client, err := open(river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
 		PeriodicJobs:         periodic,
