@@ -105,6 +105,18 @@ var migrations = []string{
 		transition_id INTEGER NOT NULL REFERENCES transitions(id),
 		PRIMARY KEY (delivery_id, transition_id)
 	) WITHOUT ROWID;`,
+
+	// 4: API tokens, by their public key, holding only the hash.
+	`CREATE TABLE tokens (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		role TEXT NOT NULL,
+		key TEXT NOT NULL UNIQUE,
+		hash BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		revoked_at INTEGER
+	);
+	CREATE UNIQUE INDEX tokens_name ON tokens(name) WHERE revoked_at IS NULL;`,
 }
 
 // Version is the schema version this build writes.
