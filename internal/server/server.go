@@ -35,6 +35,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/robfig/cron/v3"
 
+	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/awsenv"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
@@ -327,7 +328,8 @@ func (s *Server) routesHTTP() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	return mux
+	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
+	return api.Secure(mux)
 }
 
 func (s *Server) requeueDeliveries(ctx context.Context) error {
