@@ -39,6 +39,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsenv"
 	"github.com/vigil-sec/vigil/internal/change"
 	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/dashboard"
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/record"
@@ -329,6 +330,7 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
 	return api.Secure(mux)
 }
 
