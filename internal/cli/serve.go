@@ -287,7 +287,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		AutoFix: policies, Audit: audit,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
-			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (healthz, readyz), store %s\n", addr, st.Path())
+			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (dashboard, /api/v1, healthz, readyz), store %s\n", addr, st.Path())
 			if !o.demo {
 				return
 			}
@@ -295,6 +295,8 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 			fmt.Fprintf(app.Stdout, `Vigil is watching the demo organisation (emulated at %s), scanning every %s.
 
   Health:     http://%s/healthz   http://%s/readyz
+  Dashboard:  http://%s/   API: http://%s/api/v1/openapi.json
+              (sign in with a token: vigil token create --name me --role admin --db %s)
   Findings:   vigil findings --db %s
   History:    vigil findings show ID --db %s
   Scans:      vigil scans --db %s
@@ -306,7 +308,7 @@ and the next scan resolves its finding:
     aws --endpoint-url %s iam delete-access-key --access-key-id %s
 
 Stop with Ctrl-C.
-`, demoURL, o.every, addr, addr, db, db, db, demo.ManagementRootKey, demoURL, demo.ManagementRootKey)
+`, demoURL, o.every, addr, addr, addr, addr, db, db, db, db, demo.ManagementRootKey, demoURL, demo.ManagementRootKey)
 		},
 	}
 	return server.Run(ctx, st, cfg)
