@@ -2,9 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -64,4 +69,28 @@ func TestGoldenHTML(t *testing.T) {
 		return
 	}
 	golden(t, "org-demo.html", demoURL.ReplaceAllString(demoSecond.ReplaceAllString(o.stdout, demoSecondMask), "http://127.0.0.1:PORT"))
+}
+
+// TestGoldenCredentialReportASFFAndHTML: a credential report file, judged
+// at the golden files' time (as TestGoldenCredentialReport does), in ASFF
+// and HTML.
+func TestGoldenCredentialReportASFFAndHTML(t *testing.T) {
+	data, err := os.ReadFile("testdata/credential-report.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "credential-report.csv")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]string{clock.SourceDateEpoch: testclock.EpochAt(testclock.Default)}
+	generated := testclock.Default.Add(-time.Hour).Format(time.RFC3339)
+	for format, name := range map[string]string{"asff": "credential-report-asff.json", "html": "credential-report.html"} {
+		r := vigil(t, at, "scan", "--credential-report", file, "--report-time", generated, "--max-report-age", "0", "--format", format).want(t, 0)
+		out := strings.ReplaceAll(r.stdout, file, "FILE")
+		if format == "asff" {
+			checkFindings(t, out)
+		}
+		golden(t, name, out)
+	}
 }

@@ -10,6 +10,9 @@ import (
 // on the caller's account.
 var iamHandlers = map[string]handlerFunc{
 	"GetAccountSummary":                             (*Server).iamGetAccountSummary,
+	"GetAccountAuthorizationDetails":                (*Server).iamGetAccountAuthorizationDetails,
+	"GetAccountPasswordPolicy":                      (*Server).iamGetAccountPasswordPolicy,
+	"UpdateAccountPasswordPolicy":                   (*Server).iamUpdateAccountPasswordPolicy,
 	"GenerateCredentialReport":                      (*Server).iamGenerateCredentialReport,
 	"GetCredentialReport":                           (*Server).iamGetCredentialReport,
 	"ListVirtualMFADevices":                         (*Server).iamListVirtualMFADevices,

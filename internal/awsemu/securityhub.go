@@ -90,6 +90,45 @@ func (s *Server) AddFinding(f StoredFinding) {
 	s.findings[f.ProductArn+"\x00"+f.ID] = &c
 }
 
+// WithSecurityHubRate makes BatchImportFindings enforce a request quota,
+// as Security Hub does (10 a second, bursts of 30): a call beyond it is
+// throttled with 429 LimitExceededException. Off by default, so that
+// tests that do not pace are not throttled; on the server clock.
+func WithSecurityHubRate(perSecond float64, burst int) Option {
+	return func(s *Server) { s.shRate, s.shBurst, s.shTokens = perSecond, burst, float64(burst) }
+}
+
+// shThrottle takes a token of the quota, or reports the call throttled.
+// Callers hold s.mu.
+func (s *Server) shThrottle(now time.Time) *apiError {
+	if s.shRate <= 0 {
+		return nil
+	}
+	if !s.shLast.IsZero() && now.After(s.shLast) {
+		s.shTokens = min(float64(s.shBurst), s.shTokens+now.Sub(s.shLast).Seconds()*s.shRate)
+	}
+	if s.shLast.IsZero() || now.After(s.shLast) {
+		s.shLast = now
+	}
+	// A hair of slack for rounding: a client pacing at exactly the
+	// quota must not be throttled.
+	if s.shTokens < 0.999 {
+		return &apiError{status: 429, code: "LimitExceededException", message: "Rate exceeded"}
+	}
+	s.shTokens--
+	return nil
+}
+
+// DisableSecurityHub makes Security Hub not enabled in an account (every
+// account has it enabled otherwise): its imports answer 401
+// InvalidAccessException, as AWS answers an account that has not
+// subscribed.
+func (s *Server) DisableSecurityHub(accountID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shDisabled[accountID] = true
+}
+
 // RejectFinding makes later imports refuse the finding with this ID with
 // code and message in FailedFindings, as Security Hub refuses a finding
 // for reasons a test cannot otherwise stage.
@@ -135,6 +174,13 @@ type shFailed struct {
 }
 
 func (s *Server) batchImportFindings(r *request) (any, *apiError) {
+	if err := s.shThrottle(r.now); err != nil {
+		return nil, err
+	}
+	if s.shDisabled[r.caller.account.ID] {
+		return nil, &apiError{status: 401, code: "InvalidAccessException",
+			message: fmt.Sprintf("Account %s is not subscribed to AWS Security Hub", r.caller.account.ID)}
+	}
 	if len(r.body) > shMaxRequestBytes {
 		return nil, &apiError{status: 413, code: "RequestEntityTooLargeException", message: fmt.Sprintf("Request size %d exceeds the limit of %d bytes", len(r.body), shMaxRequestBytes)}
 	}

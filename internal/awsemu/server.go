@@ -38,23 +38,29 @@ type Server struct {
 	// mu guards everything below. One lock for the whole world keeps the
 	// emulator obviously race-free; requests are cheap, so serialising
 	// them costs nothing measurable next to the HTTP round trip.
-	mu        sync.Mutex
-	world     *World
-	accounts  map[string]*Account
-	keyOwners map[string]keyOwner       // long-term keys held in account state
-	extra     map[string]Credential     // World.Credentials
-	sessions  map[string]*session       // issued by AssumeRole and AssumeRoot
-	reports   map[string]*reportState   // per account ID
-	trusted   map[string]time.Time      // trusted-access service principal → date enabled
-	findings  map[string]*StoredFinding // Security Hub findings by product ARN and ID
-	shReject  map[string][2]string      // finding ID → error code and message (RejectFinding)
-	clock     func() time.Time
-	rng       *rand.Rand
-	faults    []*faultRule
-	latency   time.Duration
-	svcLat    map[string]time.Duration
-	calls     []Call
-	seq       int
+	mu         sync.Mutex
+	world      *World
+	accounts   map[string]*Account
+	keyOwners  map[string]keyOwner       // long-term keys held in account state
+	extra      map[string]Credential     // World.Credentials
+	sessions   map[string]*session       // issued by AssumeRole and AssumeRoot
+	reports    map[string]*reportState   // per account ID
+	trusted    map[string]time.Time      // trusted-access service principal → date enabled
+	findings   map[string]*StoredFinding // Security Hub findings by product ARN and ID
+	shReject   map[string][2]string      // finding ID → error code and message (RejectFinding)
+	shDisabled map[string]bool           // accounts without Security Hub (DisableSecurityHub)
+	// The BatchImportFindings quota (WithSecurityHubRate): a token bucket.
+	shRate   float64
+	shBurst  int
+	shTokens float64
+	shLast   time.Time
+	clock    func() time.Time
+	rng      *rand.Rand
+	faults   []*faultRule
+	latency  time.Duration
+	svcLat   map[string]time.Duration
+	calls    []Call
+	seq      int
 	// held are the requests held back now (Hang, Delay, latency);
 	// heldChanged is closed and replaced whenever one starts, for
 	// WaitHeld.
@@ -160,18 +166,19 @@ func newServer(w *World, opts ...Option) *Server {
 	world := w.clone()
 	world.normalize()
 	s := &Server{
-		world:     world,
-		accounts:  map[string]*Account{},
-		keyOwners: map[string]keyOwner{},
-		extra:     map[string]Credential{},
-		sessions:  map[string]*session{},
-		reports:   map[string]*reportState{},
-		trusted:   map[string]time.Time{},
-		findings:  map[string]*StoredFinding{},
-		shReject:  map[string][2]string{},
-		clock:     time.Now,
-		svcLat:    map[string]time.Duration{},
-		closing:   make(chan struct{}),
+		world:      world,
+		accounts:   map[string]*Account{},
+		keyOwners:  map[string]keyOwner{},
+		extra:      map[string]Credential{},
+		sessions:   map[string]*session{},
+		reports:    map[string]*reportState{},
+		trusted:    map[string]time.Time{},
+		findings:   map[string]*StoredFinding{},
+		shReject:   map[string][2]string{},
+		shDisabled: map[string]bool{},
+		clock:      time.Now,
+		svcLat:     map[string]time.Duration{},
+		closing:    make(chan struct{}),
 
 		held:        map[*request]Call{},
 		heldChanged: make(chan struct{}),

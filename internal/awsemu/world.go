@@ -103,6 +103,14 @@ type Account struct {
 	Roles  []Role       `json:"roles,omitempty"`
 	Report ReportConfig `json:"report,omitzero"`
 
+	// Groups, Policies and PasswordPolicy feed
+	// GetAccountAuthorizationDetails and GetAccountPasswordPolicy
+	// (iam_details.go). Policies are the customer-managed ones; the
+	// AWS-managed policies in awsManagedPolicies are attached by ARN.
+	Groups         []Group         `json:"groups,omitempty"`
+	Policies       []IAMPolicy     `json:"policies,omitempty"`
+	PasswordPolicy *PasswordPolicy `json:"passwordPolicy,omitempty"`
+
 	// UnassignedVirtualMFA lists serial numbers of virtual MFA devices that
 	// exist in the account but are assigned to nobody (for example after
 	// DeactivateMFADevice).
@@ -191,6 +199,10 @@ type User struct {
 	AccessKeys          []AccessKey `json:"accessKeys,omitempty"`
 	SigningCertificates []Cert      `json:"signingCertificates,omitempty"`
 	MFADevices          []MFADevice `json:"mfaDevices,omitempty"`
+
+	Groups           []string       `json:"groups,omitempty"`           // group names
+	AttachedPolicies []string       `json:"attachedPolicies,omitempty"` // managed policy ARNs
+	InlinePolicies   []InlinePolicy `json:"inlinePolicies,omitempty"`
 }
 
 // Role is an IAM role that sts:AssumeRole may assume. Trust policies are not
@@ -200,6 +212,9 @@ type Role struct {
 	ID         string `json:"id,omitempty"`         // AROA…; derived when empty
 	ExternalID string `json:"externalId,omitempty"` // when set, AssumeRole must pass the same ExternalId
 	DenyAssume bool   `json:"denyAssume,omitempty"`
+
+	AttachedPolicies []string       `json:"attachedPolicies,omitempty"` // managed policy ARNs
+	InlinePolicies   []InlinePolicy `json:"inlinePolicies,omitempty"`
 }
 
 // ReportConfig scripts the account's credential report.
@@ -347,6 +362,7 @@ func (w *World) Validate() error {
 			bad("%s: null account", where)
 			continue
 		}
+		validateIAMDetails(bad, where, w.Partition, a)
 		if !accountIDPattern.MatchString(a.ID) {
 			bad("%s: id %q: want 12 digits", where, a.ID)
 		}

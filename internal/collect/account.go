@@ -83,8 +83,8 @@ func (o Options) sleep(ctx context.Context, d time.Duration) error {
 // Account collects one account's root-credential state.
 //
 // All independent calls start at once: the caller identity, the account
-// summary, the credential report, the virtual MFA devices and the
-// organisation, so the scan's wall time is its longest chain of dependent
+// summary, the credential report, the virtual MFA devices, the
+// authorization details, the password policy and the organisation, so the scan's wall time is its longest chain of dependent
 // round trips (usually the credential report), not the sum of its calls.
 //
 // The returned error is non-nil only when the account cannot be identified
@@ -131,6 +131,20 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 		}
 	})
 	run(func() { devices, devErr = listVirtualMFA(ctx, c.IAM) })
+	run(func() {
+		d, g := IAMDetails(ctx, c.IAM)
+		acct.IAM = d
+		if g != nil {
+			addGap(*g)
+		}
+	})
+	run(func() {
+		pp, g := PasswordPolicy(ctx, c.IAM)
+		acct.PasswordPolicy = pp
+		if g != nil {
+			addGap(*g)
+		}
+	})
 	if o.Membership != nil {
 		m := *o.Membership
 		acct.Org = &m

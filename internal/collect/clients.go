@@ -21,6 +21,7 @@ type IAM interface {
 // an organisation scan through a role, it is all a member account's role
 // is asked for (with sts:GetCallerIdentity).
 type AccountIAM interface {
+	DetailsIAM
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)

@@ -15,6 +15,8 @@ import (
 var ScanActions = []string{
 	"iam:GenerateCredentialReport",
 	"iam:GetAccessKeyLastUsed",
+	"iam:GetAccountAuthorizationDetails",
+	"iam:GetAccountPasswordPolicy",
 	"iam:GetAccountSummary",
 	"iam:GetCredentialReport",
 	"iam:GetLoginProfile",

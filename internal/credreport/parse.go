@@ -26,6 +26,8 @@ type Report struct {
 	Users int
 	// Root is the root row, nil when the report has none.
 	Root *snapshot.CredentialRow
+	// UserRows are the IAM user rows, in report order.
+	UserRows []snapshot.CredentialRow
 	// AccountID and Partition come from the root row's ARN, or from the
 	// first user's ARN when there is no root row.
 	AccountID string
@@ -41,7 +43,7 @@ type Report struct {
 // generation time, the newest time the report records stands in as its
 // lower bound.
 func (r *Report) Snapshot() *snapshot.CredentialReport {
-	cr := &snapshot.CredentialReport{Columns: len(r.Columns), Users: r.Users, Root: r.Root}
+	cr := &snapshot.CredentialReport{Columns: len(r.Columns), Users: r.Users, Root: r.Root, UserRows: r.UserRows}
 	switch {
 	case r.GeneratedTime != nil:
 		t := r.GeneratedTime.UTC()
@@ -185,8 +187,7 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Parse reads a credential report CSV. Every row is decoded and checked,
-// so a damaged report is rejected with the line and column of the damage;
-// only the root row is kept.
+// so a damaged report is rejected with the line and column of the damage.
 func Parse(r io.Reader) (*Report, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
@@ -267,6 +268,7 @@ func Parse(r io.Reader) (*Report, error) {
 				return nil, &ParseError{Line: line, Column: col, Field: "user", Err: fmt.Errorf("row has the root ARN but user %s instead of %s", input.Quote(row.User), RootUser)}
 			}
 			rep.Users++
+			rep.UserRows = append(rep.UserRows, cloneRow(row, missing))
 			continue
 		}
 		if !isRoot {
@@ -277,15 +279,7 @@ func Parse(r io.Reader) (*Report, error) {
 			line, _ := cr.FieldPos(0)
 			return nil, &ParseError{Line: line, Column: 1, Err: fmt.Errorf("second %s row", RootUser)}
 		}
-		root := row
-		root.User = strings.Clone(row.User)
-		root.ARN = strings.Clone(row.ARN)
-		root.PasswordEnabled = strings.Clone(row.PasswordEnabled)
-		for i := range root.AccessKeys {
-			root.AccessKeys[i].LastUsedRegion = strings.Clone(row.AccessKeys[i].LastUsedRegion)
-			root.AccessKeys[i].LastUsedService = strings.Clone(row.AccessKeys[i].LastUsedService)
-		}
-		root.Missing = missing
+		root := cloneRow(row, missing)
 		rep.Root = &root
 	}
 	if rep.AccountID == "" {
@@ -517,4 +511,18 @@ func parseARN(arn string) (partition, account string, root bool, err error) {
 		return "", "", false, fmt.Errorf("%s has unknown partition %s", input.Quote(arn), input.Quote(parts[1]))
 	}
 	return parts[1], parts[4], parts[5] == "root", nil
+}
+
+// cloneRow copies a decoded row out of the reader's reused record buffer.
+func cloneRow(row snapshot.CredentialRow, missing []string) snapshot.CredentialRow {
+	out := row
+	out.User = strings.Clone(row.User)
+	out.ARN = strings.Clone(row.ARN)
+	out.PasswordEnabled = strings.Clone(row.PasswordEnabled)
+	for i := range out.AccessKeys {
+		out.AccessKeys[i].LastUsedRegion = strings.Clone(row.AccessKeys[i].LastUsedRegion)
+		out.AccessKeys[i].LastUsedService = strings.Clone(row.AccessKeys[i].LastUsedService)
+	}
+	out.Missing = missing
+	return out
 }

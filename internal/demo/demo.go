@@ -35,7 +35,9 @@ type Env struct {
 func Start(now time.Time) (*Env, error) {
 	started := time.Now()
 	clock := func() time.Time { return now.Add(time.Since(started)) }
-	srv, err := awsemu.Listen(awsemu.DemoWorld(now), awsemu.WithClock(clock))
+	// Security Hub's import quota holds in the demo as in AWS
+	// (--to securityhub).
+	srv, err := awsemu.Listen(awsemu.DemoWorld(now), awsemu.WithClock(clock), awsemu.WithSecurityHubRate(10, 30))
 	if err != nil {
 		return nil, err
 	}

@@ -250,6 +250,65 @@ func procedures() []procedure {
 			},
 		},
 		{
+			name: "iam-unused-credentials",
+			steps: []step{
+				// The auditor's key (400 days, never used) and the intern's
+				// password and key (100 days, never used) are what the page
+				// teaches to read; root's row is left out.
+				{block: "iam-unused-credentials/find-report", as: kbtest.StandaloneAuditor, want: all(
+					contains("user,password_enabled,password_last_used,password_last_changed,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,",
+						"auditor,false,N/A,N/A,true,", "intern,true,no_information,"), lacks("<root_account>"))},
+				{block: "iam-unused-credentials/list-keys", as: kbtest.StandaloneAuditor, subst: map[string]string{"USER_NAME": "intern"}, want: all(
+					contains(kbtest.StandaloneInternKey), lacks(kbtest.StandaloneAuditor))},
+				{block: "iam-unused-credentials/deactivate-key", as: kbtest.StandaloneAuditor,
+					subst: map[string]string{"USER_NAME": "intern", "ACCESS_KEY_ID": kbtest.StandaloneInternKey}, state: func(t *testing.T, p *procRun) {
+						u := iamUser(t, p, kbtest.StandaloneID, "intern")
+						if len(u.AccessKeys) != 1 || u.AccessKeys[0].Status != awsemu.StatusInactive || !u.Password {
+							t.Errorf("after deactivation: %+v", u)
+						}
+					}},
+				{block: "iam-unused-credentials/delete-password", as: kbtest.StandaloneAuditor, subst: map[string]string{"USER_NAME": "intern"}, state: func(t *testing.T, p *procRun) {
+					if u := iamUser(t, p, kbtest.StandaloneID, "intern"); u.Password || len(u.AccessKeys) != 1 {
+						t.Errorf("after deleting the password: %+v", u)
+					}
+					untouched(kbtest.StandaloneID)(t, p)
+				}},
+			},
+		},
+		{
+			name: "iam-user-console-mfa",
+			steps: []step{
+				// The decoy user "root" has a password and MFA; only the
+				// intern lacks MFA.
+				{block: "iam-user-console-mfa/find-report", as: kbtest.StandaloneAuditor, want: equals("intern")},
+				{block: "iam-user-console-mfa/find-report", as: kbtest.MemberAuditorKey, want: equals("")},
+				{block: "iam-user-console-mfa/delete-password", as: kbtest.StandaloneAuditor, subst: map[string]string{"USER_NAME": "intern"}, state: func(t *testing.T, p *procRun) {
+					if u := iamUser(t, p, kbtest.StandaloneID, "intern"); u.Password || len(u.AccessKeys) != 1 || u.AccessKeys[0].Status != awsemu.StatusActive {
+						t.Errorf("after deleting the password: %+v", u)
+					}
+					untouched(kbtest.StandaloneID)(t, p)
+				}},
+			},
+		},
+		{
+			name: "iam-password-length",
+			steps: []step{
+				// No policy at all is an answer, and a failure.
+				{block: "iam-password-length/find", as: kbtest.StandaloneAuditor, wantErr: "NoSuchEntity"},
+				{block: "iam-password-length/fix", as: kbtest.StandaloneAuditor, state: passwordPolicyIs(kbtest.StandaloneID, 14, 24)},
+				{block: "iam-password-length/find", as: kbtest.StandaloneAuditor, want: equals("14\t24")},
+			},
+		},
+		{
+			name: "iam-password-reuse",
+			steps: []step{
+				// No policy at all is an answer, and a failure.
+				{block: "iam-password-reuse/find", as: kbtest.MemberAuditorKey, wantErr: "NoSuchEntity"},
+				{block: "iam-password-reuse/fix", as: kbtest.MemberAuditorKey, state: passwordPolicyIs(kbtest.MemberID, 14, 24)},
+				{block: "iam-password-reuse/find", as: kbtest.MemberAuditorKey, want: equals("14\t24")},
+			},
+		},
+		{
 			name: "root-mfa",
 			steps: []step{
 				{block: "root-mfa/find-summary", as: kbtest.MemberAuditorKey, want: equals("1")},
@@ -812,6 +871,27 @@ func auditLines(n int) func(*testing.T, *procRun) {
 			if err := json.Unmarshal([]byte(l), &m); err != nil || m["result"] != "succeeded" {
 				t.Errorf("audit line %s (%v)", l, err)
 			}
+		}
+	}
+}
+
+func iamUser(t *testing.T, p *procRun, accountID, name string) awsemu.User {
+	t.Helper()
+	for _, u := range p.account(t, accountID).Users {
+		if u.Name == name {
+			return u
+		}
+	}
+	t.Fatalf("%s: no user %s", accountID, name)
+	return awsemu.User{}
+}
+
+func passwordPolicyIs(accountID string, length, reuse int) func(*testing.T, *procRun) {
+	return func(t *testing.T, p *procRun) {
+		t.Helper()
+		pp := p.account(t, accountID).PasswordPolicy
+		if pp == nil || pp.MinimumPasswordLength != length || pp.PasswordReusePrevention != reuse || !pp.RequireSymbols || !pp.AllowUsersToChangePassword {
+			t.Errorf("%s: password policy %+v, want length %d, reuse %d and the flags kept", accountID, pp, length, reuse)
 		}
 	}
 }

@@ -232,6 +232,7 @@ type coverage struct {
 
 func TestAWSCLICommands(t *testing.T) {
 	slowtest.Skip(t, "the pages' AWS CLI commands, run with the AWS CLI some hundred times")
+	t.Parallel()
 	clis := findCLIs(t)
 	require := os.Getenv("VIGIL_REQUIRE_AWSCLI") == "1"
 	if len(clis) == 0 {
@@ -281,12 +282,11 @@ func TestAWSCLICommands(t *testing.T) {
 	// More run at once than -parallel allows (GOMAXPROCS), so that the
 	// cores stay busy while a chain waits for its next process.
 	t.Run("procedures", func(t *testing.T) {
-		sem := make(chan struct{}, procedureParallelism())
 		var wg sync.WaitGroup
 		for _, pr := range procedures() {
 			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
+				procedureSlots <- struct{}{}
+				defer func() { <-procedureSlots }()
 				t.Run(pr.name, func(t *testing.T) { runProcedure(t, r, pr) })
 			})
 		}
@@ -349,6 +349,12 @@ type cliRun struct {
 // cores, since every procedure spends part of its time waiting for a
 // process to start or a "sleep 2" loop to come round.
 func procedureParallelism() int { return max(2, 2*runtime.GOMAXPROCS(0)) }
+
+// procedureSlots are shared by the AWS CLI and the Python procedures, which
+// run side by side (both tests are parallel): one's waits fill with the
+// other's work, and together they start no more processes at once than
+// one did alone.
+var procedureSlots = make(chan struct{}, procedureParallelism())
 
 func runProcedure(t *testing.T, r *cliRun, pr procedure) {
 	blocks, files, shimDir, clis, versions, cov, require := r.blocks, r.files, r.shimDir, r.clis, r.versions, r.cov, r.require

@@ -72,12 +72,12 @@ type OutlineSection struct {
 	Sub   []OutlineSection
 }
 
-var consoleCLIGo = []OutlineSection{{Title: "Console"}, {Title: "AWS CLI"}, {Title: PythonSection}, {Title: "Go SDK"}}
+var consoleCLIGo = []OutlineSection{{Title: "Console"}, {Title: "AWS CLI"}, {Title: pythonSection}, {Title: "Go SDK"}}
 
-// PythonSection is the heading of a page's boto3 scripts. Every section
+// pythonSection is the heading of a page's boto3 scripts. Every section
 // (H3) that shows AWS CLI commands shows the same in Python: a python block,
 // or the name of a script shown elsewhere on the page.
-const PythonSection = "Python (boto3)"
+const pythonSection = "Python (boto3)"
 
 // Load composes and checks the page of every rule from the embedded
 // sources. Every rule must have a page and every page a rule.
@@ -346,13 +346,20 @@ func SourceText(m compliance.Mapping, catalog *compliance.Catalog) string {
 
 // checkBlockIDs makes sure a block ID names one text: the same fragment
 // block in several pages is one block, but two different blocks may not
-// share an ID.
+// share an ID, nor two different scripts a file name.
 func checkBlockIDs(pages []*Page) error {
 	seen := map[string]Block{}
 	where := map[string]string{}
+	scripts := map[string]Block{} // a script's file name names one script
 	var errs []error
 	for _, p := range pages {
 		for _, b := range p.Blocks {
+			if b.Lang == "python" {
+				if prev, ok := scripts[b.File]; ok && prev.Code != b.Code {
+					errs = append(errs, fmt.Errorf("%s: %s is the name of two different scripts (%s and %s)", p.Rule.ID, b.File, prev.ID, b.ID))
+				}
+				scripts[b.File] = b
+			}
 			if b.ID == "" {
 				continue
 			}

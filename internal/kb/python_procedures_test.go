@@ -144,6 +144,63 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			name: "iam-unused-credentials",
+			steps: []pyStep{
+				// Never-used credentials count from when they were set; the
+				// decoy user "root" has a password it never used either.
+				{block: "iam-unused-credentials/find-py", as: kbtest.StandaloneAuditor, want: all(
+					contains("auditor: access key 1 never used, set "+now.Add(-400*day).Format("2006-01-02")+" (400 days before the report)",
+						"intern: password never used, set "+now.Add(-100*day).Format("2006-01-02")+" (100 days before the report); access key 1 never used",
+						"root: password never used"),
+					lacks("<root_account>"), lineCount(3))},
+				{block: "iam-unused-credentials/fix-py", as: kbtest.StandaloneAuditor, args: []string{"intern", kbtest.StandaloneAuditor}, wantErr: "not keys of intern: " + kbtest.StandaloneAuditor},
+				{block: "iam-unused-credentials/fix-py", as: kbtest.StandaloneAuditor, args: []string{"intern", "password", kbtest.StandaloneInternKey},
+					want: equals("intern: " + kbtest.StandaloneInternKey + " deactivated\nintern: console password deleted"), state: func(t *testing.T, p *procRun) {
+						if u := iamUser(t, p, kbtest.StandaloneID, "intern"); u.Password || len(u.AccessKeys) != 1 || u.AccessKeys[0].Status != awsemu.StatusInactive {
+							t.Errorf("after the fix: %+v", u)
+						}
+						untouched(kbtest.StandaloneID)(t, p)
+					}},
+			},
+		},
+		{
+			name: "iam-user-console-mfa",
+			steps: []pyStep{
+				{block: "iam-user-console-mfa/find-py", as: kbtest.StandaloneAuditor, want: equals("intern\tpassword last used never")},
+				{block: "iam-user-console-mfa/find-py", as: kbtest.MemberAuditorKey, want: equals("")},
+				{block: "iam-user-console-mfa/fix-py", as: kbtest.StandaloneAuditor, args: []string{"intern"}, want: equals("intern: console password deleted"), state: func(t *testing.T, p *procRun) {
+					if u := iamUser(t, p, kbtest.StandaloneID, "intern"); u.Password || len(u.AccessKeys) != 1 || u.AccessKeys[0].Status != awsemu.StatusActive {
+						t.Errorf("after the fix: %+v", u)
+					}
+					untouched(kbtest.StandaloneID)(t, p)
+				}},
+			},
+		},
+		{
+			name: "iam-password-length",
+			steps: []pyStep{
+				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, want: contains("no password policy")},
+				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, args: []string{"apply"}, want: equals("MinimumPasswordLength: 14\nPasswordReusePrevention: 24"),
+					state: func(t *testing.T, p *procRun) {
+						if pp := p.account(t, kbtest.StandaloneID).PasswordPolicy; pp == nil || pp.MinimumPasswordLength != 14 || pp.PasswordReusePrevention != 24 {
+							t.Errorf("after apply: %+v", pp)
+						}
+					}},
+			},
+		},
+		{
+			name: "iam-password-reuse",
+			steps: []pyStep{
+				{block: "iam-password-reuse/policy-py", as: kbtest.MemberAuditorKey, want: contains("no password policy")},
+				{block: "iam-password-reuse/policy-py", as: kbtest.MemberAuditorKey, args: []string{"apply"}, want: equals("MinimumPasswordLength: 14\nPasswordReusePrevention: 24"),
+					state: func(t *testing.T, p *procRun) {
+						if pp := p.account(t, kbtest.MemberID).PasswordPolicy; pp == nil || pp.MinimumPasswordLength != 14 || pp.PasswordReusePrevention != 24 {
+							t.Errorf("after apply: %+v", pp)
+						}
+					}},
+			},
+		},
+		{
 			name: "root-recent-use",
 			seed: func(s *kbtest.Services) {
 				s.Seed(
@@ -333,12 +390,25 @@ func pyProcedures() []pyProcedure {
 			// From the IAM delegated administrator: the management account is
 			// out of sts:AssumeRoot's reach and the alert says so.
 			name: "monitor/delegated-admin",
-			seed: func(s *kbtest.Services) { s.CreateTopic(snsTopic) },
+			seed: func(s *kbtest.Services) { s.CreateTopic(adminTopic) },
 			steps: []pyStep{
 				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.CleanID}, want: contains("delegated administrator: " + kbtest.CleanID)},
-				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{snsTopic}, wantErr: "Not checked (1):",
-					state: published(1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
+				{block: "alert/monitor-py", as: kbtest.CleanAuditorKey, args: []string{adminTopic}, wantErr: "Not checked (1):",
+					state: publishedTo(adminTopic, 1, "Root credentials found in 1 of 2 accounts checked.", kbtest.MemberID+" (production): access key "+kbtest.MemberRootKey,
 						kbtest.ManagementID+" (management): sts:AssumeRoot cannot reach the management account; run this check there too")},
+			},
+		},
+		{
+			// A delegated administrator that is itself a dirty member reads
+			// its own root user from its summary and credential report, the
+			// password included.
+			name: "monitor/dirty-delegated-admin",
+			seed: func(s *kbtest.Services) { s.CreateTopic(memberTopic) },
+			steps: []pyStep{
+				{block: "central-python/enable", as: kbtest.ManagementAdminKey, args: []string{kbtest.MemberID}, want: contains("delegated administrator: " + kbtest.MemberID)},
+				{block: "alert/monitor-py", as: kbtest.MemberAuditorKey, args: []string{memberTopic}, wantErr: "Not checked (1):",
+					state: publishedTo(memberTopic, 1, "Root credentials found in 1 of 2 accounts checked.",
+						kbtest.MemberID+" (production): access key 1 (active, created "+now.Add(-3*365*day).Format("2006-01-02")+", last used "+now.Add(-40*day).Format("2006-01-02")+"); signing certificate; password")},
 			},
 		},
 		{
@@ -355,9 +425,19 @@ func pyProcedures() []pyProcedure {
 	}
 }
 
-// published: the topic holds n messages, the last with these lines, and
-// no message names an account that holds nothing.
+// Topics of the accounts registered as the IAM delegated administrator,
+// which the check publishes to when it runs there.
+const (
+	adminTopic  = "arn:aws:sns:us-east-1:" + kbtest.CleanID + ":security-alerts"
+	memberTopic = "arn:aws:sns:us-east-1:" + kbtest.MemberID + ":security-alerts"
+)
+
+// published: the topic holds n messages, the last with these lines.
 func published(n int, want ...string) func(*testing.T, *procRun) {
+	return publishedTo(snsTopic, n, want...)
+}
+
+func publishedTo(topic string, n int, want ...string) func(*testing.T, *procRun) {
 	return func(t *testing.T, p *procRun) {
 		t.Helper()
 		msgs := p.svc.Published()
@@ -371,7 +451,7 @@ func published(n int, want ...string) func(*testing.T, *procRun) {
 			}
 		}
 		for _, m := range msgs {
-			if m.TopicARN != snsTopic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
+			if m.TopicARN != topic || m.Subject == "" || strings.Contains(m.Message, kbtest.StandaloneID) {
 				t.Errorf("message %+v", m)
 			}
 		}

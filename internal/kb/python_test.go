@@ -132,12 +132,11 @@ func TestPythonScripts(t *testing.T) {
 	var mu sync.Mutex
 	ran := map[string]bool{}
 	t.Run("procedures", func(t *testing.T) {
-		sem := make(chan struct{}, procedureParallelism())
 		var wg sync.WaitGroup
 		for _, pr := range pyProcedures() {
 			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
+				procedureSlots <- struct{}{}
+				defer func() { <-procedureSlots }()
 				t.Run(pr.name, func(t *testing.T) {
 					for _, id := range runPyProcedure(t, py, blocks, files, pr) {
 						mu.Lock()

@@ -137,6 +137,30 @@ func appendResult(b []byte, r *rule.Result) ([]byte, error) {
 		}
 		b = append(b, "\n      ]"...)
 	}
+	if s := r.Suppression; s != nil {
+		field("suppression")
+		b = append(b, "{\n        \"reason\": "...)
+		b = appendString(b, s.Reason)
+		b = append(b, ",\n        \"owner\": "...)
+		b = appendString(b, s.Owner)
+		if s.Ticket != "" {
+			b = append(b, ",\n        \"ticket\": "...)
+			b = appendString(b, s.Ticket)
+		}
+		if s.Expires != nil {
+			t, err := s.Expires.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			b = append(b, ",\n        \"expires\": "...)
+			b = append(b, t...)
+		}
+		if s.Source != "" {
+			b = append(b, ",\n        \"source\": "...)
+			b = appendString(b, s.Source)
+		}
+		b = append(b, "\n      }"...)
+	}
 	return append(b, "\n    }"...), nil
 }
 

@@ -54,6 +54,23 @@ func TestJSONResultsEveryField(t *testing.T) {
 		fill(reflect.ValueOf(&ev).Elem(), s, i)
 		ev.AsOf = &asOf
 		r.Evidence = []rule.Evidence{ev, {Source: s}}
+		sup := rule.Suppression{}
+		fill(reflect.ValueOf(&sup).Elem(), s, i)
+		if i%2 == 0 {
+			sup.Expires = &asOf
+		}
+		if i%3 == 0 {
+			sup.Ticket, sup.Source = "", ""
+		}
+		r.Suppression = &sup
+		// fill leaves pointers alone: a pointer field added to rule.Result
+		// must be set above, or its encoding goes untested.
+		rv := reflect.ValueOf(r)
+		for k := range rv.NumField() {
+			if f := rv.Field(k); f.Kind() == reflect.Pointer && f.IsNil() {
+				t.Fatalf("rule.Result.%s is a pointer this test does not set: set it, and encode it in appendResult", rv.Type().Field(k).Name)
+			}
+		}
 		results = append(results, r, rule.Result{RuleID: s, AccountID: s})
 	}
 	d := &report.Document{Schema: report.Schema, Version: report.Version, Accounts: []report.Account{}, Results: results}

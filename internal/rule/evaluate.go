@@ -22,7 +22,7 @@ func Evaluate(rules []Rule, doc *snapshot.Document, now time.Time, opts Options)
 			if r.Scope != AccountScope {
 				continue
 			}
-			out = append(out, run(r, Input{Account: acct, Doc: doc, Now: now, Options: opts}))
+			out = append(out, run(r, Input{Account: acct, Doc: doc, Now: now, Options: opts})...)
 		}
 	}
 	if doc.Organization != nil {
@@ -37,9 +37,21 @@ func Evaluate(rules []Rule, doc *snapshot.Document, now time.Time, opts Options)
 	return out
 }
 
-func run(r Rule, in Input) Result {
+func run(r Rule, in Input) []Result {
 	acct := in.Account
-	res := newResult(r, r.Check(in), acct.ID, acct.Partition, acct.RootARN())
+	o := r.Check(in)
+	if len(o.Resources) == 0 {
+		return []Result{account(r, acct, o, acct.RootARN())}
+	}
+	out := make([]Result, 0, len(o.Resources))
+	for _, ro := range o.Resources {
+		out = append(out, account(r, acct, Outcome{Status: ro.Status, Message: ro.Message, Evidence: ro.Evidence}, ro.Resource))
+	}
+	return out
+}
+
+func account(r Rule, acct *snapshot.Account, o Outcome, resource string) Result {
+	res := newResult(r, o, acct.ID, acct.Partition, resource)
 	res.AccountName = acct.Name
 	if acct.Role() == snapshot.RoleManagement {
 		res.ManagementAccount = true

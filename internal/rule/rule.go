@@ -124,6 +124,24 @@ type Outcome struct {
 	Status   Status
 	Message  string
 	Evidence []Evidence
+	// Resources, when not empty, are the outcomes per resource (user,
+	// access key, policy) of a rule about many resources: Evaluate then
+	// reports one result per resource and Status, Message and Evidence
+	// only summarise them for callers that look at one outcome. An
+	// account-wide answer (UNKNOWN for want of data, NOT_APPLICABLE, or
+	// no resource of the kind) leaves Resources empty.
+	Resources []ResourceOutcome
+}
+
+// ResourceOutcome is the judgement of one resource.
+type ResourceOutcome struct {
+	// Resource is the resource's ARN (for an access key, its user's ARN
+	// followed by "/access-key/<slot>", as the credential report has no
+	// key ID).
+	Resource string
+	Status   Status
+	Message  string
+	Evidence []Evidence
 }
 
 // Evidence is one fact a result rests on.

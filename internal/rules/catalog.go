@@ -14,6 +14,10 @@ func All() []rule.Rule {
 		RootMemberPassword,
 		OrgRootCredentialsManagement,
 		OrgRootSCPCoverage,
+		IAMUnusedCredentials,
+		IAMUserConsoleMFA,
+		IAMPasswordLength,
+		IAMPasswordReuse,
 	}
 }
 

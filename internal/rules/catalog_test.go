@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestCatalogMetadata(t *testing.T) {
 // missing or denied — no rule may PASS, in any partition or org role.
 func TestNoSilentPass(t *testing.T) {
 	allSections := []string{snapshot.SectionCaller, snapshot.SectionOrganization, snapshot.SectionOrgFeatures, snapshot.SectionSummary,
-		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials}
+		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials, snapshot.SectionIAM, snapshot.SectionPasswordPolicy}
 	for _, partition := range []string{"aws", "aws-us-gov", "aws-cn", ""} {
 		for _, org := range []*snapshot.Membership{nil, {Role: snapshot.RoleMember}, {Role: snapshot.RoleManagement}, {Role: snapshot.RoleStandalone},
 			{Role: snapshot.RoleMember, Features: &snapshot.OrgFeatures{RootCredentialsManagement: true}}} {
@@ -105,6 +106,29 @@ func TestResultsAreSorted(t *testing.T) {
 		a, b := res[i-1], res[i]
 		if a.AccountID > b.AccountID || (a.AccountID == b.AccountID && a.RuleID > b.RuleID) {
 			t.Fatalf("results out of order at %d: %s/%s then %s/%s", i, a.AccountID, a.RuleID, b.AccountID, b.RuleID)
+		}
+	}
+}
+
+// TestIAMRulesNeverPassUnread: in an AssumeRoot session, with a report
+// whose user rows were not kept, or with the password policy unread, no
+// IAM rule passes.
+func TestIAMRulesNeverPassUnread(t *testing.T) {
+	old := withReport(rootRow(), time.Hour)
+	old.Users = 5 // counted, rows not kept
+	for name, a := range map[string]snapshot.Account{
+		"assume-root":   {ID: "111122223333", Partition: "aws", Access: &snapshot.Access{Method: snapshot.AccessAssumeRoot}, CredentialReport: withReport(rootRow(), time.Hour)},
+		"rows-not-kept": {ID: "111122223333", Partition: "aws", CredentialReport: old},
+		"nothing-read":  {ID: "111122223333", Partition: "aws"},
+	} {
+		doc := &snapshot.Document{Accounts: []snapshot.Account{a}}
+		for _, res := range rule.Evaluate(All(), doc, now, rule.DefaultOptions()) {
+			if strings.HasPrefix(res.RuleID, "iam-") && res.Status == rule.Pass {
+				t.Errorf("%s: %s passed: %s", name, res.RuleID, res.Message)
+			}
+			if name == "assume-root" && strings.HasPrefix(res.RuleID, "iam-") && (res.Status != rule.NotApplicable || !strings.Contains(res.Message, "sts:AssumeRoot")) {
+				t.Errorf("%s: %s is %s, want NOT_APPLICABLE naming the AssumeRoot session: %s", name, res.RuleID, res.Status, res.Message)
+			}
 		}
 	}
 }

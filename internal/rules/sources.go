@@ -109,6 +109,8 @@ var sectionNames = map[string]string{
 	snapshot.SectionRootCredentials:  srcInventory,
 	snapshot.SectionOrganization:     srcOrg,
 	snapshot.SectionOrgFeatures:      srcFeatures,
+	snapshot.SectionPasswordPolicy:   srcPasswordPolicy,
+	snapshot.SectionIAM:              "iam:GetAccountAuthorizationDetails",
 }
 
 // report is the credential report's root row with its age, when usable.

@@ -596,13 +596,13 @@ func TestOrgAccountTimeout(t *testing.T) {
 	// What the dead account has in flight when it hangs, by mode: the
 	// collection's first calls, which start together.
 	deadCalls := map[fleet.Mode][]string{
-		fleet.ModeRole: {"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices"},
+		fleet.ModeRole: {"iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy", "iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices"},
 		fleet.ModeRoot: {"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"},
 	}
 	// What the half-dead account answers besides the summary, by mode;
 	// "+ok": the call that ends its chain must have succeeded.
 	others := map[fleet.Mode][]string{
-		fleet.ModeRole: {"iam:ListVirtualMFADevices", "iam:GetCredentialReport+ok"},
+		fleet.ModeRole: {"iam:ListVirtualMFADevices", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy", "iam:GetCredentialReport+ok"},
 		fleet.ModeRoot: {"iam:GetUser", "iam:ListAccessKeys", "iam:ListSigningCertificates", "iam:ListMFADevices", "iam:GetLoginProfile"},
 	}
 	const timeout = 700 * time.Millisecond

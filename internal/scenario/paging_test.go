@@ -49,3 +49,51 @@ func TestVirtualMFAPagesAreLargest(t *testing.T) {
 		})
 	}
 }
+
+// The IAM section is read in bulk: with 100 or 10,000 users (some with a
+// password, keys, inline and attached policies) the scan makes the same
+// calls apart from the pages of GetAccountAuthorizationDetails, and none
+// names a user.
+func TestIAMCallsGrowWithPagesNotUsers(t *testing.T) {
+	ref := testclock.Ref()
+	calls := map[int]int{}
+	for _, tc := range []struct{ users, gaadPages int }{{100, 1}, {10000, 11}} {
+		w := benchWorld(ref, true)
+		a := w.Accounts[0]
+		a.Policies = []awsemu.IAMPolicy{{Name: "deploy", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}}
+		a.PasswordPolicy = &awsemu.PasswordPolicy{MinimumPasswordLength: 14}
+		for i := range tc.users {
+			u := awsemu.User{Name: fmt.Sprintf("user-%05d", i), CreateDate: ref.AddDate(-1, 0, 0), Password: i%2 == 0}
+			if i%3 == 0 {
+				u.AccessKeys = []awsemu.AccessKey{{ID: fmt.Sprintf("AKIAUSERKEY%09d", i), CreateDate: ref.AddDate(0, -6, 0)}}
+				u.AttachedPolicies = []string{"arn:aws:iam::" + a.ID + ":policy/deploy"}
+				u.InlinePolicies = []awsemu.InlinePolicy{{Name: "own", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}`}}
+			}
+			a.Users = append(a.Users, u)
+		}
+		srv := awsemutest.Start(t, w)
+		cfg := awsemutest.ConfigFor(t, srv, "AKIAAUDITOR000000001")
+		acct, err := collect.Account(context.Background(), collect.NewClients(cfg), collect.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(acct.Gaps) != 0 {
+			t.Fatalf("%d users: gaps: %+v", tc.users, acct.Gaps)
+		}
+		if acct.IAM == nil || len(acct.IAM.Users) < tc.users || acct.CredentialReport == nil || len(acct.CredentialReport.UserRows) < tc.users {
+			t.Fatalf("%d users: not every user was read", tc.users)
+		}
+		if got := srv.CallCount("iam", "GetAccountAuthorizationDetails"); got != tc.gaadPages {
+			t.Errorf("%d users: GetAccountAuthorizationDetails called %d times, want %d pages", tc.users, got, tc.gaadPages)
+		}
+		for _, c := range srv.Calls() {
+			if c.Params["UserName"] != "" {
+				t.Errorf("%d users: %s names user %s: per-user calls are not allowed", tc.users, c.Action, c.Params["UserName"])
+			}
+		}
+		calls[tc.users] = len(srv.Calls())
+	}
+	if extra := calls[10000] - calls[100]; extra != 10 {
+		t.Errorf("10,000 users took %d calls, 100 users %d: %d more, want 10 (the extra pages)", calls[10000], calls[100], extra)
+	}
+}

@@ -163,6 +163,7 @@ func (s *sender) send(ctx context.Context, batch []types.AwsSecurityFinding) err
 			return err
 		}
 		out, err := s.api.BatchImportFindings(ctx, &sh.BatchImportFindingsInput{Findings: batch})
+		s.pace.done()
 		if err == nil {
 			s.res.Calls++
 			s.res.Imported += int(aws.ToInt32(out.SuccessCount))
@@ -172,7 +173,12 @@ func (s *sender) send(ctx context.Context, batch []types.AwsSecurityFinding) err
 			return nil
 		}
 		if !throttled(err) || attempt >= s.o.Retries {
-			return fmt.Errorf("securityhub:BatchImportFindings (%d findings, from %s): %w", len(batch), aws.ToString(batch[0].Id), err)
+			err = fmt.Errorf("securityhub:BatchImportFindings (%d findings, from %s): %w", len(batch), aws.ToString(batch[0].Id), err)
+			var ia *types.InvalidAccessException
+			if errors.As(err, &ia) {
+				err = fmt.Errorf("%w (is Security Hub enabled in this account and Region? aws securityhub enable-security-hub)", err)
+			}
+			return err
 		}
 		wait := time.Duration(2<<attempt) * time.Second
 		s.o.Logger.Warn("Security Hub throttled the import; waiting before sending the batch again", "wait", wait, "attempt", attempt+1)
@@ -201,7 +207,10 @@ func sleep(ctx context.Context, c clock.Clock, d time.Duration) error {
 }
 
 // pacer is a token bucket on the clock: burst calls at once, then rate a
-// second.
+// second. It refills only from the end of the previous call (done), not
+// from its start, so that it never counts time the service has not seen
+// yet: a request that took long to arrive (a new connection) cannot make
+// the next one early by the service's count.
 type pacer struct {
 	c      clock.Clock
 	every  time.Duration
@@ -213,6 +222,9 @@ type pacer struct {
 func newPacer(c clock.Clock, rate float64, burst int) *pacer {
 	return &pacer{c: c, every: time.Duration(float64(time.Second) / rate), burst: burst, tokens: float64(burst), last: c.Now()}
 }
+
+// done marks the end of a call: refilling starts again from now.
+func (p *pacer) done() { p.last = p.c.Now() }
 
 func (p *pacer) wait(ctx context.Context) error {
 	for {

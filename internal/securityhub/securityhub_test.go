@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
@@ -316,5 +317,75 @@ func TestGoldenFindingsAccepted(t *testing.T) {
 	}
 	if got := len(srv.Findings()); got != len(fs) {
 		t.Errorf("%d of %d findings stored", got, len(fs))
+	}
+}
+
+// TestPacedToQuota: against an emulator that enforces a quota of 20
+// calls a second in bursts of 5, 4,000 findings (40 calls) paced to it go
+// through with none throttled; 40 calls sent as fast as they go to one
+// that enforces 1 a second are throttled, which shows the emulator's
+// quota bites.
+func TestPacedToQuota(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes seconds of real time")
+	}
+	start := func(t *testing.T, rate float64, burst int) (*awsemu.Server, aws.Config) {
+		srv := awsemutest.Start(t, world(), awsemu.WithSecurityHubRate(rate, burst))
+		cfg := awsemutest.ConfigFor(t, srv, secKey)
+		cfg.Region = region
+		cfg.RetryMaxAttempts = 1 // the SDK's own retries off: every throttled call shows
+		return srv, cfg
+	}
+	throttled := func(srv *awsemu.Server) int {
+		n := 0
+		for _, call := range srv.Calls() {
+			if call.ErrorCode == "LimitExceededException" {
+				n++
+			}
+		}
+		return n
+	}
+	d := org(2000, rule.Fail)
+	t.Run("paced", func(t *testing.T) {
+		srv, cfg := start(t, 20, 5)
+		_, res, err := Import(context.Background(), cfg, d, nil, Options{Rate: 20, Burst: 5, Clock: clock.Wall{}})
+		if n := throttled(srv); err != nil || res.Imported != 4000 || res.Calls != 40 || n != 0 {
+			t.Errorf("%+v %v, %d throttled", res, err, n)
+		}
+	})
+	t.Run("unpaced", func(t *testing.T) {
+		// A quota of 1 a second: 40 calls would have to take 38 s not
+		// to be throttled, however loaded the machine.
+		srv, cfg := start(t, 1, 2)
+		c := sh.NewFromConfig(cfg)
+		f := ToSDK(first(t, d))
+		for range 40 {
+			c.BatchImportFindings(context.Background(), &sh.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{f}})
+		}
+		if throttled(srv) == 0 {
+			t.Errorf("40 unpaced calls were never throttled: the quota is not enforced")
+		}
+	})
+}
+
+func first(t *testing.T, d *report.Document) asff.Finding {
+	for f, err := range asff.Findings(d, asff.Options{Region: region, Importer: secAccount}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	t.Fatal("no finding")
+	return asff.Finding{}
+}
+
+// TestNotEnabled: an account without Security Hub gets an error that says
+// so and how to enable it, and nothing is imported.
+func TestNotEnabled(t *testing.T) {
+	srv, cfg := start(t)
+	srv.DisableSecurityHub(secAccount)
+	_, res, err := Import(context.Background(), cfg, org(1, rule.Fail), nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), "not subscribed") || !strings.Contains(err.Error(), "enable-security-hub") || res.Imported != 0 {
+		t.Errorf("%+v %v", res, err)
 	}
 }

@@ -140,7 +140,12 @@ type Account struct {
 	// session (or with root's own key): exact keys, certificates, MFA
 	// devices and login profile.
 	RootCredentials *RootCredentials `json:"root_credentials,omitempty"`
-	Gaps            []Gap            `json:"gaps,omitempty"`
+	// IAM is iam:GetAccountAuthorizationDetails: users, groups, roles and
+	// managed policies with their documents; nil when not read (see Gaps).
+	IAM *IAMDetails `json:"iam,omitempty"`
+	// PasswordPolicy is iam:GetAccountPasswordPolicy; nil when not read.
+	PasswordPolicy *PasswordPolicy `json:"password_policy,omitempty"`
+	Gaps           []Gap           `json:"gaps,omitempty"`
 }
 
 // Access is the way into an account.
@@ -223,7 +228,14 @@ type CredentialReport struct {
 	Users int `json:"users"`
 	// Root is the <root_account> row; nil when the report had none.
 	Root *CredentialRow `json:"root,omitempty"`
+	// UserRows are the IAM user rows. Snapshots written before Vigil kept
+	// them have none although Users > 0: see UserRowsKnown.
+	UserRows []CredentialRow `json:"user_rows,omitempty"`
 }
+
+// UserRowsKnown reports whether the IAM user rows are all here; a snapshot
+// written before Vigil kept them counts users it does not list.
+func (r *CredentialReport) UserRowsKnown() bool { return len(r.UserRows) == r.Users }
 
 // Where a credential report's time comes from (CredentialReport.TimeSource).
 const (
@@ -432,6 +444,8 @@ const (
 	SectionRootVirtualMFA   = "root_virtual_mfa"
 	SectionRootCredentials  = "root_credentials"
 	SectionAccess           = "access"
+	SectionIAM              = "iam_authorization_details"
+	SectionPasswordPolicy   = "password_policy"
 )
 
 // GapFor returns the first gap recorded for a section, or nil.

@@ -5,9 +5,9 @@
 // management administrator) that the pages' commands are run as.
 //
 // It also serves EventBridge rules, which a page's alerting commands
-// create, and SNS topics, which the scheduled check publishes to, with just
-// enough state for the tests to check what the commands and scripts did;
-// CloudTrail's event history is the emulator's own (Seed adds events to it).
+// create, with just enough state for the tests to check what the commands
+// did; CloudTrail's event history and SNS are the emulator's own (Seed adds
+// events, CreateTopic makes the topic the scheduled check publishes to).
 //
 // The emulator stores service control policies and never enforces them, so
 // SCPCoverage judges what the pages' SCP commands leave behind: it reads

@@ -15,20 +15,18 @@ import (
 
 // Services serves, on one URL, the emulator (which also answers CloudTrail
 // LookupEvents over each account's event history) and EventBridge PutRule
-// and PutTargets, which the pages' alerting commands call, and SNS Publish
-// (sns.go), which the pages' scheduled check calls. EventBridge speaks JSON
-// 1.1 like the real service, told apart by its X-Amz-Target prefix, SNS by
-// its signing scope; everything else goes to the emulator.
+// and PutTargets, which the pages' alerting commands call. EventBridge
+// speaks JSON 1.1 like the real service, told apart by its X-Amz-Target
+// prefix; everything else goes to the emulator, SNS included (sns.go has
+// the helpers for the pages' scheduled check).
 type Services struct {
 	emu      *awsemu.Server
 	ts       *httptest.Server
 	accounts map[string]string // access key ID → account, for rule ARNs
 
-	mu        sync.Mutex
-	rules     map[string]*EventRule // by Region and name
-	topics    map[string]bool       // SNS topic ARNs
-	published []Message
-	calls     []string
+	mu    sync.Mutex
+	rules map[string]*EventRule // by Region and name
+	calls []string
 }
 
 // EventRule is an EventBridge rule as PutRule and PutTargets left it.
@@ -42,7 +40,7 @@ const eventsTarget = "AWSEvents."
 // Serve starts the services in front of emu. Access keys of the world's
 // accounts are mapped to their accounts so rule ARNs name the right one.
 func Serve(t testing.TB, emu *awsemu.Server) *Services {
-	s := &Services{emu: emu, accounts: map[string]string{}, rules: map[string]*EventRule{}, topics: map[string]bool{}}
+	s := &Services{emu: emu, accounts: map[string]string{}, rules: map[string]*EventRule{}}
 	for _, a := range emu.World().Accounts {
 		for _, k := range a.Root.AccessKeys {
 			s.accounts[k.ID] = a.ID
@@ -88,23 +86,16 @@ func (s *Services) Rule(region, name string) (EventRule, bool) {
 	return c, true
 }
 
-// Calls lists the EventBridge and SNS operations served, as "events:Action"
-// and "sns:Action".
+// Calls lists the EventBridge operations served, as "events:Action".
 func (s *Services) Calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.calls...)
 }
 
-var scopeRegion = regexp.MustCompile(`Credential=([^/]+)/[0-9]{8}/([a-z0-9-]+)/([a-z0-9-]+)/`)
+var scopeRegion = regexp.MustCompile(`Credential=([^/]+)/[0-9]{8}/([a-z0-9-]+)/`)
 
 func (s *Services) serve(w http.ResponseWriter, r *http.Request) {
-	// SNS speaks awsQuery like IAM and STS; only the signing scope tells
-	// it apart.
-	if m := scopeRegion.FindStringSubmatch(r.Header.Get("Authorization")); m != nil && m[3] == "sns" {
-		s.serveSNS(w, r)
-		return
-	}
 	target := r.Header.Get("X-Amz-Target")
 	var handle func(keyID, region string, body []byte) (any, *jsonError)
 	var service, op string

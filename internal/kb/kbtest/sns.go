@@ -1,106 +1,59 @@
 package kbtest
 
 import (
-	"encoding/xml"
-	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 )
 
-// Amazon SNS, as little of it as the pages' scheduled check needs: topics
-// the test creates, and Publish (awsQuery, like IAM), whose messages the
-// test reads back. A topic that does not exist answers NotFound, as SNS
-// does, so a script that publishes to the wrong ARN fails.
+// SNS is the emulator's own (awsemu/sns.go: CreateTopic and Publish). The
+// pages' scheduled check publishes to a topic; these helpers make the topic
+// as its account would, and read back what was published.
 
 // Message is one message published to a topic.
 type Message struct {
 	TopicARN, Subject, Message string
 }
 
-const snsNamespace = "http://sns.amazonaws.com/doc/2010-03-31/"
-
-// CreateTopic makes a topic exist (its ARN names Region and account).
+// CreateTopic creates the topic an ARN names
+// (arn:PARTITION:sns:REGION:ACCOUNT:NAME) through the emulator's SNS API,
+// signed as an identity of that account. A failure is a bug in the test,
+// and panics.
 func (s *Services) CreateTopic(arn string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.topics[arn] = true
+	parts := strings.Split(arn, ":")
+	if len(parts) != 6 || parts[2] != "sns" {
+		panic("kbtest: not an SNS topic ARN: " + arn)
+	}
+	var key string
+	for k, account := range s.accounts {
+		if account == parts[4] && (key == "" || k < key) {
+			key = k
+		}
+	}
+	if key == "" {
+		panic("kbtest: no identity of account " + parts[4] + " to create " + arn)
+	}
+	form := url.Values{"Action": {"CreateTopic"}, "Version": {"2010-03-31"}, "Name": {parts[5]}}
+	req, _ := http.NewRequest(http.MethodPost, s.URL(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+key+"/20260101/"+parts[3]+"/sns/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic("kbtest: create topic: " + err.Error())
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), arn) {
+		panic("kbtest: create topic " + arn + ": " + resp.Status + " " + string(body))
+	}
 }
 
-// Published lists the messages published so far, in order.
+// Published lists the messages published so far to any topic, in order.
 func (s *Services) Published() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.published...)
-}
-
-func (s *Services) serveSNS(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		writeQueryError(w, http.StatusBadRequest, "InvalidParameter", err.Error())
-		return
+	var out []Message
+	for _, m := range s.emu.SNSMessages("") {
+		out = append(out, Message{TopicARN: m.TopicARN, Subject: m.Subject, Message: m.Message})
 	}
-	action := r.PostForm.Get("Action")
-	s.mu.Lock()
-	s.calls = append(s.calls, "sns:"+action)
-	s.mu.Unlock()
-	switch action {
-	case "Publish":
-		s.publish(w, r.PostForm)
-	default:
-		writeQueryError(w, http.StatusBadRequest, "InvalidAction", "kbtest serves sns "+action+" nowhere")
-	}
-}
-
-func (s *Services) publish(w http.ResponseWriter, form url.Values) {
-	m := Message{TopicARN: form.Get("TopicArn"), Subject: form.Get("Subject"), Message: form.Get("Message")}
-	switch {
-	case m.TopicARN == "":
-		writeQueryError(w, http.StatusBadRequest, "InvalidParameter", "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
-		return
-	case m.Message == "":
-		writeQueryError(w, http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Empty message")
-		return
-	case len(m.Subject) > 100 || strings.ContainsAny(m.Subject, "\n\r"):
-		writeQueryError(w, http.StatusBadRequest, "InvalidParameter", "Invalid parameter: Subject")
-		return
-	}
-	s.mu.Lock()
-	if !s.topics[m.TopicARN] {
-		s.mu.Unlock()
-		writeQueryError(w, http.StatusNotFound, "NotFound", "Topic does not exist")
-		return
-	}
-	s.published = append(s.published, m)
-	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", len(s.published))
-	s.mu.Unlock()
-	type result struct {
-		MessageID string `xml:"MessageId"`
-	}
-	writeQuery(w, struct {
-		XMLName   xml.Name `xml:"PublishResponse"`
-		NS        string   `xml:"xmlns,attr"`
-		Result    result   `xml:"PublishResult"`
-		RequestID string   `xml:"ResponseMetadata>RequestId"`
-	}{NS: snsNamespace, Result: result{id}, RequestID: id})
-}
-
-func writeQuery(w http.ResponseWriter, v any) {
-	data, _ := xml.Marshal(v)
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(http.StatusOK)
-	w.Write(data)
-}
-
-func writeQueryError(w http.ResponseWriter, status int, code, message string) {
-	data, _ := xml.Marshal(struct {
-		XMLName   xml.Name `xml:"ErrorResponse"`
-		NS        string   `xml:"xmlns,attr"`
-		Type      string   `xml:"Error>Type"`
-		Code      string   `xml:"Error>Code"`
-		Message   string   `xml:"Error>Message"`
-		RequestID string   `xml:"RequestId"`
-	}{NS: snsNamespace, Type: "Sender", Code: code, Message: message, RequestID: "00000000-0000-4000-8000-000000000000"})
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(status)
-	w.Write(data)
+	return out
 }

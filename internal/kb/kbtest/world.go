@@ -27,11 +27,15 @@ const (
 	StandaloneAuditor  = "AKIAKBSTANDAUDIT0001" // IAM user "auditor" in StandaloneID
 	StandaloneRootKey1 = "AKIAKBSTANDROOT00001" // root of StandaloneID, active, used recently
 	StandaloneRootKey2 = "AKIAKBSTANDROOT00002" // root of StandaloneID, active, never used
-	MemberCertID       = "KBMEMBERROOTCERTIFICATE00001"
-	StandaloneCertID   = "KBSTANDALONEROOTCERTIFICATE1"
-	MemberMFASerial    = "arn:aws:iam::" + MemberID + ":mfa/root-account-mfa-device"
-	StandaloneMFA      = "arn:aws:iam::" + StandaloneID + ":mfa/root-account-mfa-device"
-	ManagementMFA      = "GAHT11112222"
+	// StandaloneInternKey belongs to IAM user "intern" of StandaloneID,
+	// created 100 days ago with a console password and no MFA; neither
+	// the key nor the password was ever used.
+	StandaloneInternKey = "AKIAKBSTANDINTERN001"
+	MemberCertID        = "KBMEMBERROOTCERTIFICATE00001"
+	StandaloneCertID    = "KBSTANDALONEROOTCERTIFICATE1"
+	MemberMFASerial     = "arn:aws:iam::" + MemberID + ":mfa/root-account-mfa-device"
+	StandaloneMFA       = "arn:aws:iam::" + StandaloneID + ":mfa/root-account-mfa-device"
+	ManagementMFA       = "GAHT11112222"
 	// KeyUseRegion is where StandaloneRootKey1 was last used.
 	KeyUseRegion = "eu-west-1"
 )
@@ -124,7 +128,8 @@ func World(now time.Time, o Options) *awsemu.World {
 					SigningCertificates: []awsemu.Cert{{ID: StandaloneCertID, UploadDate: ago(7 * 365 * day)}},
 					MFADevices:          []awsemu.MFADevice{{Type: awsemu.MFAVirtual, EnableDate: ago(8 * 365 * day)}},
 				},
-				Users: []awsemu.User{auditor(StandaloneAuditor), decoy},
+				Users: []awsemu.User{auditor(StandaloneAuditor), decoy,
+					{Name: "intern", CreateDate: ago(100 * day), Password: true, AccessKeys: []awsemu.AccessKey{{ID: StandaloneInternKey, CreateDate: ago(100 * day)}}}},
 			},
 		},
 	}

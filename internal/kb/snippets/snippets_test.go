@@ -97,7 +97,7 @@ func TestRootAccessKeyStandalone(t *testing.T) {
 		t.Fatalf("after deletion RootAccessKeysPresent = %v, %v", present, err)
 	}
 	// The decoy IAM user named "root" and the auditor are untouched.
-	if a := account(t, srv, kbtest.StandaloneID); len(a.Users) != 2 || len(a.Users[0].AccessKeys) != 1 {
+	if a := account(t, srv, kbtest.StandaloneID); len(a.Users) != 3 || len(a.Users[0].AccessKeys) != 1 || len(a.Users[2].AccessKeys) != 1 {
 		t.Fatalf("IAM users changed: %+v", a.Users)
 	}
 }

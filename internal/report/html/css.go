@@ -53,7 +53,10 @@ table.results td:first-child{width:110px}table.results td:nth-child(2){width:210
 tr.fail td:first-child{border-left:3px solid var(--fail)}tr.unk td:first-child{border-left:3px solid var(--unk)}
 ul.ev{margin:4px 0 0;padding-left:18px;color:var(--mute);font-size:13px}
 .err{color:var(--fail)}.res{color:var(--mute);font-size:13px;margin:4px 0 0}
-.manual{color:var(--mute);font-size:13px}
+.check{color:var(--mute);font-size:13px}
+nav.toc{display:flex;flex-wrap:wrap;gap:6px 18px;margin:14px 0 0;padding:8px 0;border-top:1px solid var(--line);border-bottom:1px solid var(--line);font-weight:600}
+nav.toc a,table.index a{color:var(--low);text-decoration:none}nav.toc a:hover,table.index a:hover{text-decoration:underline}
+table.index td:nth-child(n+2),table.index th:nth-child(n+2){text-align:right;font-variant-numeric:tabular-nums;width:90px}
 footer{margin-top:36px;color:var(--mute);font-size:13px;border-top:1px solid var(--line);padding-top:12px}
-@media print{body{background:#fff;font-size:11pt}main{padding:0;max-width:none}figure,article.rule,tr{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}}
+@media print{nav.toc{display:none}body{background:#fff;font-size:11pt}main{padding:0;max-width:none}figure,article.rule,tr{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;text-decoration:none}}
 `

@@ -93,6 +93,7 @@ func (w Writer) Write(dst io.Writer, d *report.Document) error {
 	}
 	o.s("</title>\n<style>", css, "</style>\n</head>\n<body>\n<main>\n")
 	w.header(o, d)
+	nav(o, d)
 	w.summary(o, d, v)
 	w.charts(o, d, v)
 	w.gaps(o, d)
@@ -104,6 +105,28 @@ func (w Writer) Write(dst io.Writer, d *report.Document) error {
 	o.s(". Full steps for any rule: <code>vigil explain RULE</code>. The JSON result (<code>--format json</code>) holds the same results.</footer>\n")
 	o.s("</main>\n</body>\n</html>\n")
 	return o.w.Flush()
+}
+
+// nav links to the report's sections (not printed).
+func nav(o out, d *report.Document) {
+	o.s("<nav class=\"toc\"><a href=\"#summary\">Summary</a><a href=\"#charts\">Charts</a>")
+	hasGaps := len(d.Unreached) > 0
+	if org := d.Organization; org != nil {
+		hasGaps = hasGaps || len(org.Gaps) > 0 || len(org.Skipped) > 0
+	}
+	for _, a := range d.Accounts {
+		hasGaps = hasGaps || len(a.Gaps) > 0
+	}
+	if hasGaps {
+		o.s("<a href=\"#gaps\">Not read</a>")
+	}
+	if d.Compliance != nil {
+		o.s("<a href=\"#compliance\">Compliance</a>")
+	}
+	if len(d.Accounts) > 1 {
+		o.s("<a href=\"#accounts\">Accounts</a>")
+	}
+	o.s("<a href=\"#findings\">Findings</a></nav>\n")
 }
 
 func stamp(t time.Time) string {
@@ -434,7 +457,7 @@ func (w Writer) compliance(o out, d *report.Document) {
 			o.f(" coverage, %d results</div>", len(r.Results))
 		}
 		if c.ManualCheck != "" {
-			o.s("<div class=\"manual\">Check by hand: ")
+			o.s("<div class=\"check\">Check by hand: ")
 			o.t(c.ManualCheck)
 			o.s("</div>")
 		}
@@ -490,6 +513,18 @@ func (w Writer) findings(o out, d *report.Document, v *view) {
 		o.s("<p>No result.</p>\n</section>\n")
 		return
 	}
+	o.s("<table class=\"index\"><thead><tr><th>Rule</th><th>Fail</th><th>Unknown</th><th>Pass</th><th>Not applicable</th></tr></thead><tbody>\n")
+	for _, r := range v.rules {
+		o.s("<tr><td><a href=\"#rule-")
+		o.t(r.id)
+		o.s("\">")
+		o.t(r.title)
+		o.s("</a> <code>")
+		o.t(r.id)
+		o.f("</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			num(r.counts[rule.Fail]), num(r.counts[rule.Unknown]), num(r.counts[rule.Pass]), num(r.counts[rule.NotApplicable]))
+	}
+	o.s("</tbody></table>\n")
 	names := v.names
 	for _, r := range v.rules {
 		gd := w.o.Guides.For(r.id)

@@ -1,0 +1,131 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// DetailsIAM is what the bulk IAM read takes: two calls whose number grows
+// with pages of 1,000 entities, never with users, roles or policies. The
+// credential report (AccountIAM) supplies keys, passwords and MFA.
+type DetailsIAM interface {
+	GetAccountAuthorizationDetails(context.Context, *iam.GetAccountAuthorizationDetailsInput, ...func(*iam.Options)) (*iam.GetAccountAuthorizationDetailsOutput, error)
+	GetAccountPasswordPolicy(context.Context, *iam.GetAccountPasswordPolicyInput, ...func(*iam.Options)) (*iam.GetAccountPasswordPolicyOutput, error)
+}
+
+// IAMDetails reads every user, group, role and managed policy (the
+// customer-managed ones, and the AWS-managed ones that are attached) with
+// their policy documents, in as few pages as IAM allows. Any failure, on
+// any page, leaves the whole section unknown: a partial list would let a
+// rule pass an account because the offending user was on the missing page.
+func IAMDetails(ctx context.Context, c DetailsIAM) (*snapshot.IAMDetails, *snapshot.Gap) {
+	const call = "iam:GetAccountAuthorizationDetails"
+	d := &snapshot.IAMDetails{Users: []snapshot.IAMUser{}, Groups: []snapshot.IAMGroup{}, Roles: []snapshot.IAMRole{}, Policies: []snapshot.ManagedPolicy{}}
+	p := iam.NewGetAccountAuthorizationDetailsPaginator(c, &iam.GetAccountAuthorizationDetailsInput{MaxItems: aws.Int32(iamMaxItems)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			g := gap(snapshot.SectionIAM, call, err)
+			return nil, &g
+		}
+		d.Pages++
+		for _, u := range page.UserDetailList {
+			user := snapshot.IAMUser{Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreateDate: utc(u.CreateDate),
+				Groups: u.GroupList, Attached: attached(u.AttachedManagedPolicies)}
+			for _, ip := range u.UserPolicyList {
+				user.Inline = append(user.Inline, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
+			}
+			d.Users = append(d.Users, user)
+		}
+		for _, g := range page.GroupDetailList {
+			group := snapshot.IAMGroup{Name: aws.ToString(g.GroupName), ARN: aws.ToString(g.Arn), Attached: attached(g.AttachedManagedPolicies)}
+			for _, ip := range g.GroupPolicyList {
+				group.Inline = append(group.Inline, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
+			}
+			d.Groups = append(d.Groups, group)
+		}
+		for _, r := range page.RoleDetailList {
+			role := snapshot.IAMRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn), Attached: attached(r.AttachedManagedPolicies)}
+			for _, ip := range r.RolePolicyList {
+				role.Inline = append(role.Inline, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
+			}
+			d.Roles = append(d.Roles, role)
+		}
+		for _, mp := range page.Policies {
+			pol := snapshot.ManagedPolicy{Name: aws.ToString(mp.PolicyName), ARN: aws.ToString(mp.Arn),
+				AWSManaged: isAWSManaged(aws.ToString(mp.Arn)), AttachmentCount: int(aws.ToInt32(mp.AttachmentCount)),
+				DefaultVersion: aws.ToString(mp.DefaultVersionId)}
+			for _, v := range mp.PolicyVersionList {
+				if v.IsDefaultVersion || aws.ToString(v.VersionId) == pol.DefaultVersion {
+					pol.Document = decodeDocument(v.Document)
+					break
+				}
+			}
+			d.Policies = append(d.Policies, pol)
+		}
+	}
+	return d, nil
+}
+
+// PasswordPolicy reads the account's password policy. NoSuchEntity means
+// the account has none, an answer rather than a gap.
+func PasswordPolicy(ctx context.Context, c DetailsIAM) (*snapshot.PasswordPolicy, *snapshot.Gap) {
+	out, err := c.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
+	if err != nil {
+		var none *iamtypes.NoSuchEntityException
+		if errors.As(err, &none) {
+			return &snapshot.PasswordPolicy{Present: false}, nil
+		}
+		g := gap(snapshot.SectionPasswordPolicy, "iam:GetAccountPasswordPolicy", err)
+		return nil, &g
+	}
+	pp := out.PasswordPolicy
+	if pp == nil {
+		g := snapshot.Gap{Section: snapshot.SectionPasswordPolicy, Call: "iam:GetAccountPasswordPolicy", Code: "EmptyAnswer", Message: "the answer carried no PasswordPolicy"}
+		return nil, &g
+	}
+	return &snapshot.PasswordPolicy{
+		Present:                    true,
+		MinimumPasswordLength:      int(aws.ToInt32(pp.MinimumPasswordLength)),
+		RequireSymbols:             pp.RequireSymbols,
+		RequireNumbers:             pp.RequireNumbers,
+		RequireUppercaseCharacters: pp.RequireUppercaseCharacters,
+		RequireLowercaseCharacters: pp.RequireLowercaseCharacters,
+		AllowUsersToChangePassword: pp.AllowUsersToChangePassword,
+		ExpirePasswords:            pp.ExpirePasswords,
+		MaxPasswordAge:             int(aws.ToInt32(pp.MaxPasswordAge)),
+		PasswordReusePrevention:    int(aws.ToInt32(pp.PasswordReusePrevention)),
+		HardExpiry:                 aws.ToBool(pp.HardExpiry),
+	}, nil
+}
+
+func attached(list []iamtypes.AttachedPolicy) []snapshot.AttachedPolicy {
+	var out []snapshot.AttachedPolicy
+	for _, a := range list {
+		out = append(out, snapshot.AttachedPolicy{Name: aws.ToString(a.PolicyName), ARN: aws.ToString(a.PolicyArn)})
+	}
+	return out
+}
+
+// decodeDocument undoes the RFC 3986 encoding IAM applies to policy
+// documents (a space is %20, never "+", so "+" stays itself). The SDK
+// does not decode them. A document that does not
+// decode is kept as sent, so the rule that parses it can say so.
+func decodeDocument(doc *string) string {
+	s := aws.ToString(doc)
+	if d, err := url.PathUnescape(s); err == nil {
+		return d
+	}
+	return s
+}
+
+// isAWSManaged reports whether a policy ARN is AWS's own
+// (arn:<partition>:iam::aws:policy/…).
+func isAWSManaged(arn string) bool { return AccountOfARN(arn) == "aws" }

@@ -1,0 +1,197 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// userRow is an IAM user row with nothing enabled, created a year before
+// the reference time.
+func userRow(name string) snapshot.CredentialRow {
+	return snapshot.CredentialRow{
+		User: name, ARN: "arn:aws:iam::111122223333:user/" + name, CreationTime: ago(365),
+		PasswordEnabled: "false", PasswordLastUsed: na, PasswordLastChanged: na,
+		AccessKeys:   [2]snapshot.KeySlot{{LastRotated: na, LastUsedDate: na}, {LastRotated: na, LastUsedDate: na}},
+		Certificates: [2]snapshot.CertSlot{{LastRotated: na}, {LastRotated: na}},
+	}
+}
+
+func ago(days int) snapshot.Stamp {
+	return snapshot.Stamp{Time: now.Add(-time.Duration(days) * 24 * time.Hour)}
+}
+
+var noInfo = snapshot.Stamp{Sentinel: snapshot.NoInformation}
+
+func usersReport(age time.Duration, rows ...snapshot.CredentialRow) *snapshot.CredentialReport {
+	r := withReport(rootRow(), age)
+	r.UserRows, r.Users = rows, len(rows)
+	return r
+}
+
+type resourceCase struct {
+	name string
+	acct *snapshot.Account
+	opts *rule.Options
+	// status is the account-wide status when want is empty.
+	status rule.Status
+	// want maps a user name to its status and a fragment of its message.
+	want map[string]userWant
+}
+
+type userWant struct {
+	status   rule.Status
+	contains string
+}
+
+func runResourceCases(t *testing.T, r rule.Rule, cases []resourceCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := rule.DefaultOptions()
+			if c.opts != nil {
+				opts = *c.opts
+			}
+			doc := &snapshot.Document{Accounts: []snapshot.Account{*c.acct}}
+			results := rule.Evaluate([]rule.Rule{r}, doc, now, opts)
+			if len(c.want) == 0 {
+				if len(results) != 1 || results[0].Status != c.status || results[0].Resource != doc.Accounts[0].RootARN() {
+					t.Fatalf("results = %+v, want one account-wide %s", results, c.status)
+				}
+				if len(results[0].Evidence) == 0 || results[0].Message == "" {
+					t.Error("no evidence or message")
+				}
+				return
+			}
+			if len(results) != len(c.want) {
+				t.Fatalf("%d results, want one per user (%d): %+v", len(results), len(c.want), results)
+			}
+			for _, res := range results {
+				name := res.Resource[strings.LastIndex(res.Resource, "/")+1:]
+				w, ok := c.want[name]
+				if !ok {
+					t.Errorf("unexpected resource %s", res.Resource)
+					continue
+				}
+				if res.Status != w.status {
+					t.Errorf("%s: status = %s, want %s; message: %s", name, res.Status, w.status, res.Message)
+				}
+				if !strings.Contains(res.Message, w.contains) {
+					t.Errorf("%s: message %q lacks %q", name, res.Message, w.contains)
+				}
+				if len(res.Evidence) == 0 {
+					t.Errorf("%s: no evidence", name)
+				}
+			}
+		})
+	}
+}
+
+func TestIAMUnusedCredentials(t *testing.T) {
+	neverUsedOldKey := userRow("ci-old")
+	neverUsedOldKey.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(90), LastUsedDate: na}
+	neverUsedNewKey := userRow("ci-new")
+	neverUsedNewKey.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(10), LastUsedDate: na}
+	usedKey := userRow("deployer")
+	usedKey.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(300), LastUsedDate: ago(2), LastUsedRegion: "eu-west-1", LastUsedService: "s3"}
+	staleKey2 := userRow("two-keys")
+	staleKey2.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(300), LastUsedDate: ago(1)}
+	staleKey2.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: ago(200), LastUsedDate: ago(60)}
+	inactiveOld := userRow("disabled")
+	inactiveOld.AccessKeys[0] = snapshot.KeySlot{Active: false, LastRotated: ago(400), LastUsedDate: ago(399)}
+	neverUsedPassword := userRow("new-hire")
+	neverUsedPassword.PasswordEnabled, neverUsedPassword.PasswordLastChanged, neverUsedPassword.PasswordLastUsed = "true", ago(50), noInfo
+	usedPassword := userRow("alice")
+	usedPassword.PasswordEnabled, usedPassword.PasswordLastChanged, usedPassword.PasswordLastUsed = "true", ago(200), ago(3)
+	oldPassword := userRow("bob")
+	oldPassword.PasswordEnabled, oldPassword.PasswordLastChanged, oldPassword.PasswordLastUsed = "true", ago(200), ago(45)
+	nothing := userRow("api-none")
+
+	runResourceCases(t, IAMUnusedCredentials, []resourceCase{
+		{name: "every kind of user", acct: account(func(a *snapshot.Account) {
+			a.CredentialReport = usersReport(time.Hour, neverUsedOldKey, neverUsedNewKey, usedKey, staleKey2, inactiveOld, neverUsedPassword, usedPassword, oldPassword, nothing)
+		}), want: map[string]userWant{
+			// Prowler passes a key that was never used, whatever its age.
+			"ci-old":   {rule.Fail, "access key 1 never used, set"},
+			"ci-new":   {rule.Pass, "access key 1 never used"},
+			"deployer": {rule.Pass, "access key 1 last used"},
+			"two-keys": {rule.Fail, "access key 2 last used"},
+			"disabled": {rule.Pass, "no enabled password and no active access key"},
+			// A password never used counts from when it was set.
+			"new-hire": {rule.Fail, "password never used, set"},
+			"alice":    {rule.Pass, "password last used"},
+			// Exactly 45 days is "45 days or more".
+			"bob":      {rule.Fail, "password last used"},
+			"api-none": {rule.Pass, "no enabled password"},
+		}},
+		{name: "never used, no dates: unknown age fails", acct: account(func(a *snapshot.Account) {
+			r := userRow("odd")
+			r.CreationTime = snapshot.Stamp{}
+			r.AccessKeys[0] = snapshot.KeySlot{Active: true, LastUsedDate: na}
+			a.CredentialReport = usersReport(time.Hour, r)
+		}), want: map[string]userWant{"odd": {rule.Fail, "unknown"}}},
+		{name: "stale report turns a pass into unknown, keeps a failure", acct: account(func(a *snapshot.Account) {
+			a.CredentialReport = usersReport(72*time.Hour, usedPassword, neverUsedOldKey)
+		}), want: map[string]userWant{"alice": {rule.Unknown, "older than --max-report-age"}, "ci-old": {rule.Fail, "never used"}}},
+		{name: "old report format without last-used columns", acct: account(func(a *snapshot.Account) {
+			r := usedKey
+			r.Missing = []string{"access_key_1_last_used_date", "access_key_2_last_used_date", "password_last_used"}
+			a.CredentialReport = usersReport(time.Hour, r)
+		}), want: map[string]userWant{"deployer": {rule.Unknown, "has no"}}},
+		{name: "no users", status: rule.Pass, acct: account(func(a *snapshot.Account) { a.CredentialReport = usersReport(time.Hour) })},
+		{name: "no users, stale report", status: rule.Unknown, acct: account(func(a *snapshot.Account) { a.CredentialReport = usersReport(72 * time.Hour) })},
+		{name: "report denied", status: rule.Unknown, acct: account(func(a *snapshot.Account) {
+			a.AddGap(gap(snapshot.SectionCredentialReport, "iam:GenerateCredentialReport", "AccessDenied"))
+		})},
+		{name: "snapshot without user rows", status: rule.Unknown, acct: account(func(a *snapshot.Account) {
+			a.CredentialReport = withReport(rootRow(), time.Hour)
+			a.CredentialReport.Users = 3
+		})},
+		{name: "assume-root session", status: rule.NotApplicable, acct: account(func(a *snapshot.Account) {
+			a.Access = &snapshot.Access{Method: snapshot.AccessAssumeRoot}
+		})},
+	})
+}
+
+func TestIAMUserConsoleMFA(t *testing.T) {
+	withMFA := userRow("alice")
+	withMFA.PasswordEnabled, withMFA.MFAActive = "true", true
+	noMFA := userRow("bob")
+	noMFA.PasswordEnabled, noMFA.PasswordLastUsed = "true", ago(1)
+	apiOnly := userRow("ci")
+	apiOnly.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(5), LastUsedDate: ago(1)}
+	// A user with MFA but no password is not a console user: MFA there
+	// proves nothing about this item.
+	mfaNoPassword := userRow("mfa-only")
+	mfaNoPassword.MFAActive = true
+
+	runResourceCases(t, IAMUserConsoleMFA, []resourceCase{
+		{name: "console users with and without MFA", acct: account(func(a *snapshot.Account) {
+			a.CredentialReport = usersReport(time.Hour, withMFA, noMFA, apiOnly, mfaNoPassword)
+		}), want: map[string]userWant{
+			"alice":    {rule.Pass, "an MFA device"},
+			"bob":      {rule.Fail, "password alone"},
+			"ci":       {rule.NotApplicable, "no console password"},
+			"mfa-only": {rule.NotApplicable, "no console password"},
+		}},
+		{name: "stale report", acct: account(func(a *snapshot.Account) {
+			a.CredentialReport = usersReport(72*time.Hour, withMFA, noMFA)
+		}), want: map[string]userWant{"alice": {rule.Unknown, "older than"}, "bob": {rule.Fail, "password alone"}}},
+		{name: "report without mfa_active", acct: account(func(a *snapshot.Account) {
+			r := noMFA
+			r.Missing = []string{"mfa_active"}
+			a.CredentialReport = usersReport(time.Hour, r)
+		}), want: map[string]userWant{"bob": {rule.Unknown, "mfa_active"}}},
+		{name: "no users", status: rule.Pass, acct: account(func(a *snapshot.Account) { a.CredentialReport = usersReport(time.Hour) })},
+		{name: "report denied", status: rule.Unknown, acct: account(func(a *snapshot.Account) {
+			a.AddGap(gap(snapshot.SectionCredentialReport, "iam:GenerateCredentialReport", "AccessDenied"))
+		})},
+		{name: "assume-root session", status: rule.NotApplicable, acct: account(func(a *snapshot.Account) {
+			a.Access = &snapshot.Access{Method: snapshot.AccessAssumeRoot}
+			a.CredentialReport = usersReport(time.Hour, noMFA)
+		})},
+	})
+}
