@@ -196,6 +196,7 @@ starting with the most critical one: the account root user holding access keys.`
 	root.AddCommand(newScanCommand(app), newFixCommand(app), newPreventCommand(app), newPolicyCommand(app), newVersionCommand(app), newExplainCommand(app), newRulesCommand(app), newDocsCommand(app),
 		newReportCommand(app))
 	root.AddCommand(newFindingsCommand(app), newScansCommand(app), newSuppressCommand(app), newServeCommand(app), newDBCommand(app))
+	root.AddCommand(newTokenCommand(app))
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ type serveOptions struct {
 	fixOUs    []string
 	minIdle   time.Duration
 	auditLog  string
+	insecure  bool
 }
 
 func newServeCommand(app *App) *cobra.Command {
@@ -81,7 +83,8 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f.Lookup("config").Usage = "the service's configuration file (vigil serve --example-config prints one); --db and --listen override it"
 	addScopeFlags(f, &o.scope, "scanned")
 	addOrgFlags(f, &o.org)
-	f.StringVar(&o.listen, "listen", o.listen, "address of /healthz and /readyz")
+	f.StringVar(&o.listen, "listen", o.listen, "address of the dashboard, the API (/api/v1), /healthz and /readyz")
+	f.BoolVar(&o.insecure, "insecure-http", false, "allow a --listen address that is not loopback without TLS (behind a TLS-terminating proxy)")
 	f.Var(newDuration(&o.every, bounds{min: time.Second, max: 366 * 24 * time.Hour}), "every", "scan this often (1s to 366d; below 1m warns)")
 	f.StringVar(&o.cron, "cron", "", "scan on this cron schedule instead (five fields, UTC), e.g. \"0 * * * *\"")
 	f.Var(newDuration(&o.retention, bounds{min: time.Hour, max: 10 * 366 * 24 * time.Hour}), "retention", "keep each scan's results this long (findings and their history are kept for good)")
@@ -194,6 +197,10 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		}
 		o.store.config = ""
 	}
+	if !o.example && !loopbackListen(o.listen) && !o.insecure {
+		return usagef("--listen %s is not a loopback address: tokens and session cookies would cross the network in clear. "+
+			"TLS is not built in yet: put a TLS-terminating proxy in front and pass --insecure-http", o.listen)
+	}
 	logger := slog.Default()
 	if o.every < time.Minute && o.cron == "" && !o.demo && o.store.config == "" {
 		logger.Warn("scanning more often than once a minute", "every", o.every)
@@ -295,7 +302,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		AutoFix: policies, Audit: audit,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
-			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (healthz, readyz), store %s\n", addr, st.Path())
+			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (dashboard, /api/v1, healthz, readyz), store %s\n", addr, st.Path())
 			if !o.demo {
 				return
 			}
@@ -303,6 +310,8 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 			fmt.Fprintf(app.Stdout, `Vigil is watching the demo organisation (emulated at %s), scanning every %s.
 
   Health:     http://%s/healthz   http://%s/readyz
+  Dashboard:  http://%s/   API: http://%s/api/v1/openapi.json
+              (sign in with a token: vigil token create --name me --role admin --db %s)
   Findings:   vigil findings --db %s
   History:    vigil findings show ID --db %s
   Scans:      vigil scans --db %s
@@ -314,7 +323,7 @@ and the next scan resolves its finding:
     aws --endpoint-url %s iam delete-access-key --access-key-id %s
 
 Stop with Ctrl-C.
-`, demoURL, o.every, addr, addr, db, db, db, demo.ManagementRootKey, demoURL, demo.ManagementRootKey)
+`, demoURL, o.every, addr, addr, addr, addr, db, db, db, db, demo.ManagementRootKey, demoURL, demo.ManagementRootKey)
 		},
 	}
 	return server.Run(ctx, st, cfg)
@@ -335,4 +344,18 @@ func kindList() string {
 		s = append(s, string(k))
 	}
 	return strings.Join(s, ", ")
+}
+
+// loopbackListen reports whether a listen address is reachable from this
+// machine only: an empty host or 0.0.0.0 listens on every interface.
+func loopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

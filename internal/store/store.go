@@ -90,11 +90,26 @@ type Store interface {
 	// findings, transitions and scans themselves are kept.
 	Prune(ctx context.Context, cutoff time.Time) (int, error)
 
+	// AddToken records an API token (only its hash); ErrExists when an
+	// unrevoked token has the name already.
+	AddToken(ctx context.Context, t Token) (Token, error)
+	// Tokens lists every token, revoked ones included, oldest first.
+	Tokens(ctx context.Context) ([]Token, error)
+	// TokenByKey returns the token with that public key, revoked or not;
+	// ErrNotFound when there is none.
+	TokenByKey(ctx context.Context, key string) (Token, error)
+	// RevokeToken revokes the unrevoked token of that name; ErrNotFound
+	// when there is none.
+	RevokeToken(ctx context.Context, name string, now time.Time) error
+
 	Close() error
 }
 
 // ErrNotFound is returned for an ID that names nothing.
 var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned for a name that is taken.
+var ErrExists = errors.New("exists already")
 
 // Outcome is how a scan ended.
 type Outcome string
@@ -260,4 +275,25 @@ type Delivery struct {
 	LastError   string
 	DeliveredAt *time.Time
 	Transitions []Transition
+}
+
+// Role is what a token may do: viewers read, admins also write.
+type Role string
+
+// Roles.
+const (
+	Viewer Role = "viewer"
+	Admin  Role = "admin"
+)
+
+// Token is an API token as stored: a public key to find it by and the
+// SHA-256 of the whole token, never the token itself.
+type Token struct {
+	ID        int64
+	Name      string
+	Role      Role
+	Key       string
+	Hash      []byte
+	CreatedAt time.Time
+	RevokedAt *time.Time
 }

@@ -100,6 +100,18 @@ var migrations = []string{
 		transition_id BIGINT NOT NULL REFERENCES transitions(id),
 		PRIMARY KEY (delivery_id, transition_id)
 	);`,
+
+	// 2: API tokens, by their public key, holding only the hash.
+	`CREATE TABLE tokens (
+		id BIGSERIAL PRIMARY KEY,
+		name TEXT NOT NULL,
+		role TEXT NOT NULL,
+		key TEXT NOT NULL UNIQUE,
+		hash BYTEA NOT NULL,
+		created_at BIGINT NOT NULL,
+		revoked_at BIGINT
+	);
+	CREATE UNIQUE INDEX tokens_name ON tokens(name) WHERE revoked_at IS NULL;`,
 }
 
 // Version is the schema version this build writes.

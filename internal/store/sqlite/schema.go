@@ -108,6 +108,18 @@ var migrations = []string{
 
 	// 4: list findings of a state in report order without sorting them.
 	`CREATE INDEX findings_list ON findings(state, account_id, rule_id, resource);`,
+
+	// 5: API tokens, by their public key, holding only the hash.
+	`CREATE TABLE tokens (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		role TEXT NOT NULL,
+		key TEXT NOT NULL UNIQUE,
+		hash BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		revoked_at INTEGER
+	);
+	CREATE UNIQUE INDEX tokens_name ON tokens(name) WHERE revoked_at IS NULL;`,
 }
 
 // Version is the schema version this build writes.

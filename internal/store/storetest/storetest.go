@@ -88,6 +88,7 @@ func Run(t *testing.T, open Open) {
 		{"Prune", testPrune},
 		{"Fix", testFix},
 		{"Stats", testStats},
+		{"Tokens", testTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -434,5 +435,41 @@ func testStats(t *testing.T, s store.Store) {
 	}
 	if byRule == nil || byRule.Open != 1 || byRule.Resolved != 1 || byRule.MTTR != 2*time.Hour {
 		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, err := s.AddToken(ctx, store.Token{Name: "ci", Role: store.Viewer, Key: "k1", Hash: []byte{1, 2, 3}, CreatedAt: T0})
+	if err != nil || a.ID == 0 {
+		t.Fatalf("add: %+v %v", a, err)
+	}
+	if _, err := s.AddToken(ctx, store.Token{Name: "ci", Role: store.Admin, Key: "k2", Hash: []byte{4}, CreatedAt: T0}); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("same name twice: %v, want ErrExists", err)
+	}
+	got, err := s.TokenByKey(ctx, "k1")
+	if err != nil || got.Name != "ci" || got.Role != store.Viewer || string(got.Hash) != "\x01\x02\x03" || !got.CreatedAt.Equal(T0) || got.RevokedAt != nil {
+		t.Fatalf("by key: %+v %v", got, err)
+	}
+	if _, err := s.TokenByKey(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+	if err := s.RevokeToken(ctx, "ci", T0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken(ctx, "ci", T0.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoke twice: %v", err)
+	}
+	got, err = s.TokenByKey(ctx, "k1")
+	if err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(T0.Add(time.Hour)) {
+		t.Fatalf("revoked: %+v %v", got, err)
+	}
+	// The name is free again once revoked.
+	if _, err := s.AddToken(ctx, store.Token{Name: "ci", Role: store.Admin, Key: "k2", Hash: []byte{4}, CreatedAt: T0}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := s.Tokens(ctx)
+	if err != nil || len(ts) != 2 || ts[0].Key != "k1" || ts[1].Role != store.Admin {
+		t.Fatalf("list: %+v %v", ts, err)
 	}
 }

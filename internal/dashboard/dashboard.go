@@ -1,0 +1,461 @@
+// Package dashboard is the web dashboard of vigil serve: server-rendered
+// pages (html/template, assets embedded, no script) for the overview, the
+// findings and one finding with its timeline and a suppress form. The
+// browser signs in with an API token and gets a session cookie (HttpOnly,
+// SameSite=Strict, Secure under TLS); every form carries the session's
+// CSRF token and is refused from another origin; failed sign-ins are
+// rate-limited per client address.
+package dashboard
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+//go:embed assets templates
+var files embed.FS
+
+// Config is what the dashboard is built from.
+type Config struct {
+	Store  api.Store
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// TLS marks the session cookie Secure.
+	TLS bool
+}
+
+const (
+	cookieName = "vigil_session"
+	sessionTTL = 12 * time.Hour
+	// maxFailures failed sign-ins from one address within failWindow
+	// lock that address out until the window passes.
+	maxFailures = 10
+	failWindow  = 5 * time.Minute
+)
+
+type session struct {
+	tokenKey string
+	name     string
+	role     store.Role
+	csrf     string
+	expires  time.Time
+}
+
+type dash struct {
+	cfg   Config
+	pages map[string]*template.Template
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	failures map[string][]time.Time
+}
+
+// Mount adds the dashboard's routes to mux: / and the pages under it,
+// beside the API's /api/ and the health checks.
+func Mount(mux *http.ServeMux, cfg Config) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Wall{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	d := &dash{cfg: cfg, pages: map[string]*template.Template{}, sessions: map[string]*session{}, failures: map[string][]time.Time{}}
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"whenp": func(t *time.Time) string {
+			if t == nil {
+				return "—"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"sev": func(s int) string { return rule.Severity(s).String() },
+	}
+	for _, p := range []string{"signin", "overview", "findings", "finding"} {
+		d.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
+	}
+	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
+		css, _ := files.ReadFile("assets/style.css")
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write(css)
+	})
+	mux.HandleFunc("GET /signin", d.signinPage)
+	mux.HandleFunc("POST /signin", d.signin)
+	mux.HandleFunc("POST /signout", d.page(false, d.signout))
+	mux.HandleFunc("GET /{$}", d.page(false, d.overview))
+	mux.HandleFunc("GET /findings", d.page(false, d.findings))
+	mux.HandleFunc("GET /findings/{id}", d.page(false, d.finding))
+	mux.HandleFunc("POST /findings/{id}/suppress", d.page(true, d.suppress))
+	mux.HandleFunc("/", d.page(false, func(w http.ResponseWriter, r *http.Request, s *session) {
+		http.Error(w, "not found", http.StatusNotFound)
+	}))
+}
+
+// newID is 32 random bytes in hex: session IDs and CSRF tokens.
+func newID() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// sameOrigin refuses a form posted from another origin: the browser's
+// Origin (or, lacking it, Referer) must name this host.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		o = r.Header.Get("Referer")
+	}
+	if o == "" {
+		return r.Header.Get("Origin") != "null"
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+func clientAddr(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// limited reports whether addr failed too often lately, forgetting
+// failures older than the window.
+func (d *dash) limited(addr string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var keep []time.Time
+	for _, t := range d.failures[addr] {
+		if now.Sub(t) < failWindow {
+			keep = append(keep, t)
+		}
+	}
+	d.failures[addr] = keep
+	return len(keep) >= maxFailures
+}
+
+func (d *dash) failed(addr string, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.failures[addr] = append(d.failures[addr], now)
+}
+
+// current is the request's session, checked against the store so that a
+// revoked token ends its sessions at once.
+func (d *dash) current(r *http.Request) *session {
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil
+	}
+	now := d.cfg.Clock.Now()
+	d.mu.Lock()
+	s := d.sessions[c.Value]
+	if s != nil && !now.Before(s.expires) {
+		delete(d.sessions, c.Value)
+		s = nil
+	}
+	d.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	t, err := d.cfg.Store.TokenByKey(r.Context(), s.tokenKey)
+	if err != nil || t.RevokedAt != nil {
+		d.mu.Lock()
+		delete(d.sessions, c.Value)
+		d.mu.Unlock()
+		return nil
+	}
+	return s
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, s *session)
+
+// page wraps a page: signed-in only (else to the sign-in form), and for
+// a form, admin only, same origin and the session's CSRF token.
+func (d *dash) page(form bool, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := d.current(r)
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			if !sameOrigin(r) {
+				http.Error(w, "form posted from another origin", http.StatusForbidden)
+				return
+			}
+			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(s.csrf)) != 1 {
+				http.Error(w, "the form is stale or forged (CSRF token mismatch); reload the page", http.StatusForbidden)
+				return
+			}
+			if form && s.role != store.Admin {
+				http.Error(w, "this needs an admin token", http.StatusForbidden)
+				return
+			}
+		}
+		h(w, r, s)
+	}
+}
+
+func (d *dash) render(w http.ResponseWriter, name string, s *session, title string, data any) {
+	v := struct {
+		Title   string
+		Session *session
+		Name    string
+		Admin   bool
+		CSRF    string
+		Data    any
+	}{Title: title, Data: data}
+	if s != nil {
+		v.Session, v.Name, v.Admin, v.CSRF = s, s.name, s.role == store.Admin, s.csrf
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := d.pages[name].Execute(w, v); err != nil {
+		d.cfg.Logger.Error("dashboard page failed", "page", name, "error", err)
+	}
+}
+
+func (d *dash) fail(w http.ResponseWriter, err error) {
+	d.cfg.Logger.Error("dashboard request failed", "error", err)
+	http.Error(w, "the server could not answer; see its log", http.StatusInternalServerError)
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(n string) string {
+	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") {
+		return "/"
+	}
+	return n
+}
+
+func (d *dash) signinPage(w http.ResponseWriter, r *http.Request) {
+	d.render(w, "signin", nil, "Sign in", map[string]string{"Next": safeNext(r.URL.Query().Get("next"))})
+}
+
+func (d *dash) signin(w http.ResponseWriter, r *http.Request) {
+	now := d.cfg.Clock.Now()
+	addr := clientAddr(r)
+	if !sameOrigin(r) {
+		http.Error(w, "form posted from another origin", http.StatusForbidden)
+		return
+	}
+	if d.limited(addr, now) {
+		w.Header().Set("Retry-After", "300")
+		w.WriteHeader(http.StatusTooManyRequests)
+		d.render(w, "signin", nil, "Sign in", map[string]string{"Error": "Too many failed sign-ins from this address; wait a few minutes.", "Next": "/"})
+		return
+	}
+	t, err := api.Authenticate(r.Context(), d.cfg.Store, r.PostFormValue("token"))
+	if err != nil {
+		d.failed(addr, now)
+		d.cfg.Logger.Warn("dashboard sign-in failed", "client", addr)
+		w.WriteHeader(http.StatusUnauthorized)
+		d.render(w, "signin", nil, "Sign in", map[string]string{"Error": "That token is not valid (or was revoked).", "Next": safeNext(r.PostFormValue("next"))})
+		return
+	}
+	id := newID()
+	s := &session{tokenKey: t.Key, name: t.Name, role: t.Role, csrf: newID(), expires: now.Add(sessionTTL)}
+	d.mu.Lock()
+	d.sessions[id] = s
+	d.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: d.cfg.TLS, MaxAge: int(sessionTTL / time.Second)})
+	d.cfg.Logger.Info("dashboard sign-in", "token_name", t.Name, "role", t.Role)
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+func (d *dash) signout(w http.ResponseWriter, r *http.Request, _ *session) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		d.mu.Lock()
+		delete(d.sessions, c.Value)
+		d.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: d.cfg.TLS, MaxAge: -1})
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+type sevCount struct {
+	Severity   string
+	Open       int
+	Suppressed int
+}
+
+type accountRow struct {
+	AccountID, Name, OU string
+	BySeverity          [5]int // critical first
+	Total               int
+}
+
+func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
+	now := d.cfg.Clock.Now()
+	fs, err := d.cfg.Store.Findings(r.Context(), store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	scans, err := d.cfg.Store.Scans(r.Context(), 5)
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	var sevs []sevCount
+	for _, sv := range rule.Severities {
+		c := sevCount{Severity: sv.String()}
+		for _, f := range fs {
+			if f.Severity == int(sv) {
+				if f.Suppression != nil {
+					c.Suppressed++
+				} else {
+					c.Open++
+				}
+			}
+		}
+		sevs = append(sevs, c)
+	}
+	byAcct := map[string]*accountRow{}
+	var critical []store.Finding
+	for _, f := range fs {
+		if f.Suppression != nil {
+			continue
+		}
+		a := byAcct[f.AccountID]
+		if a == nil {
+			a = &accountRow{AccountID: f.AccountID, Name: f.AccountName, OU: f.OU}
+			byAcct[f.AccountID] = a
+		}
+		a.BySeverity[int(rule.Critical)-f.Severity]++
+		a.Total++
+		if f.Severity == int(rule.Critical) {
+			critical = append(critical, f)
+		}
+	}
+	accts := make([]*accountRow, 0, len(byAcct))
+	for _, a := range byAcct {
+		accts = append(accts, a)
+	}
+	// Accounts failing critical rules first, then by the next severity
+	// down, then by ID: the order a CISO works down.
+	sort.Slice(accts, func(i, j int) bool {
+		for k := range accts[i].BySeverity {
+			if accts[i].BySeverity[k] != accts[j].BySeverity[k] {
+				return accts[i].BySeverity[k] > accts[j].BySeverity[k]
+			}
+		}
+		return accts[i].AccountID < accts[j].AccountID
+	})
+	d.render(w, "overview", s, "Overview", map[string]any{"Severities": sevs, "Accounts": accts, "Critical": critical, "Scans": scans, "Now": now})
+}
+
+func (d *dash) findings(w http.ResponseWriter, r *http.Request, s *session) {
+	now := d.cfg.Clock.Now()
+	q := r.URL.Query()
+	f, err := api.Filter(q, now)
+	msg := ""
+	var fs []store.Finding
+	if err != nil {
+		msg = err.Error()
+	} else if fs, err = d.cfg.Store.Findings(r.Context(), f); err != nil {
+		d.fail(w, err)
+		return
+	}
+	// Most severe first for reading; the store's order within.
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Severity > fs[j].Severity })
+	d.render(w, "findings", s, "Findings", map[string]any{"Findings": fs, "Error": msg,
+		"Status": q.Get("status"), "Severity": q.Get("severity"), "Rule": q.Get("rule"), "Account": q.Get("account"), "OU": q.Get("ou"),
+		"Severities": rule.Severities})
+}
+
+type evidence struct{ Source, Key, Value string }
+
+func (d *dash) finding(w http.ResponseWriter, r *http.Request, s *session) {
+	d.showFinding(w, r, s, "", http.StatusOK)
+}
+
+func (d *dash) showFinding(w http.ResponseWriter, r *http.Request, s *session, formErr string, status int) {
+	now := d.cfg.Clock.Now()
+	f, ts, err := d.cfg.Store.Finding(r.Context(), r.PathValue("id"), now)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "no such finding", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	var ev []evidence
+	var raw []map[string]any
+	if json.Unmarshal(f.Evidence, &raw) == nil {
+		for _, e := range raw {
+			ev = append(ev, evidence{str(e["source"]), str(e["key"]), str(e["value"])})
+		}
+	}
+	w.WriteHeader(status)
+	d.render(w, "finding", s, f.RuleID+" in "+f.AccountID, map[string]any{"F": f, "Evidence": ev, "History": ts, "FormError": formErr,
+		"DefaultExpiry": now.Add(90 * 24 * time.Hour).Format(time.DateOnly), "Now": now})
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func (d *dash) suppress(w http.ResponseWriter, r *http.Request, s *session) {
+	now := d.cfg.Clock.Now()
+	f, _, err := d.cfg.Store.Finding(r.Context(), r.PathValue("id"), now)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "no such finding", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	resource := ""
+	if r.PostFormValue("scope") == "resource" {
+		resource = f.Resource
+	}
+	sp, err := api.NewSuppression(f.RuleID, f.AccountID, resource, r.PostFormValue("reason"), r.PostFormValue("owner"), r.PostFormValue("expires"), r.PostFormValue("ticket"), now)
+	if err != nil {
+		d.showFinding(w, r, s, err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	if _, err := d.cfg.Store.AddSuppression(r.Context(), sp); err != nil {
+		d.fail(w, err)
+		return
+	}
+	d.cfg.Logger.Info("suppression added from the dashboard", "rule", sp.RuleID, "account", sp.AccountID, "by_token", s.name)
+	http.Redirect(w, r, "/findings/"+url.PathEscape(f.ID), http.StatusSeeOther)
+}

@@ -1,0 +1,170 @@
+package dashboard_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/testclock"
+)
+
+// client is a browser without JavaScript: a cookie jar, no redirects
+// followed, so that each answer is seen.
+func client(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func send(t *testing.T, c *http.Client, method, u string, form url.Values, origin string) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// Every page and form with no session, a wrong token, a viewer's and an
+// admin's session; the cookie's attributes; CSRF and origin checks.
+func TestSessionsAndForms(t *testing.T) {
+	f, srv := serve(t)
+	crit := criticalFinding(t, f.Store)
+	signin := func(token string) (*http.Client, int, string) {
+		c := client(t)
+		resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {token}, "next": {"/findings"}}, srv.URL)
+		return c, resp.StatusCode, resp.Header.Get("Set-Cookie")
+	}
+	pages := []string{"/", "/findings", "/findings?status=all&severity=high", "/findings/" + crit.ID}
+
+	anon := client(t)
+	for _, p := range pages {
+		resp, _ := send(t, anon, "GET", srv.URL+p, nil, "")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin?next=") {
+			t.Errorf("GET %s without a session: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if resp, _ := send(t, anon, "POST", srv.URL+"/findings/"+crit.ID+"/suppress", url.Values{"owner": {"x"}}, srv.URL); resp.StatusCode != 401 {
+		t.Errorf("suppress without a session: %d", resp.StatusCode)
+	}
+	for _, bad := range []string{"", "nonsense", f.Revoked, "vigil_0123456789ab_" + strings.Repeat("A", 43)} {
+		if _, code, cookie := signin(bad); code != 401 || cookie != "" {
+			t.Errorf("sign-in with %q: %d, cookie %q", bad, code, cookie)
+		}
+	}
+
+	viewer, code, cookie := signin(f.Viewer)
+	if code != http.StatusSeeOther {
+		t.Fatalf("viewer sign-in: %d", code)
+	}
+	for _, attr := range []string{"HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(cookie, attr) {
+			t.Errorf("session cookie %q lacks %s", cookie, attr)
+		}
+	}
+	if strings.Contains(cookie, f.Viewer) {
+		t.Error("the cookie carries the token")
+	}
+	for _, p := range pages {
+		if resp, body := send(t, viewer, "GET", srv.URL+p, nil, ""); resp.StatusCode != 200 || !strings.Contains(body, "Vigil") {
+			t.Errorf("viewer GET %s: %d", p, resp.StatusCode)
+		}
+	}
+	_, page := send(t, viewer, "GET", srv.URL+"/findings/"+crit.ID, nil, "")
+	if strings.Contains(page, `action="/findings/`+crit.ID+`/suppress"`) {
+		t.Error("a viewer is offered the suppress form")
+	}
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	form := url.Values{"csrf": {m[1]}, "owner": {"bob"}, "reason": {"r"}, "expires": {testclock.Ref().Add(48 * time.Hour).Format(time.DateOnly)}}
+	if resp, _ := send(t, viewer, "POST", srv.URL+"/findings/"+crit.ID+"/suppress", form, srv.URL); resp.StatusCode != 403 {
+		t.Errorf("viewer suppress: %d", resp.StatusCode)
+	}
+
+	admin, code, _ := signin(f.Admin)
+	if code != http.StatusSeeOther {
+		t.Fatalf("admin sign-in: %d", code)
+	}
+	_, page = send(t, admin, "GET", srv.URL+"/findings/"+crit.ID, nil, "")
+	m = csrfField.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `action="/findings/`+crit.ID+`/suppress"`) {
+		t.Fatal("the admin has no suppress form")
+	}
+	form.Set("csrf", m[1])
+	noCSRF := url.Values{"owner": form["owner"], "reason": form["reason"], "expires": form["expires"]}
+	wrongCSRF := url.Values{"csrf": {strings.Repeat("0", 64)}, "owner": form["owner"], "reason": form["reason"], "expires": form["expires"]}
+	for name, c := range map[string]struct {
+		form   url.Values
+		origin string
+	}{
+		"no CSRF token":    {noCSRF, srv.URL},
+		"wrong CSRF token": {wrongCSRF, srv.URL},
+		"other origin":     {form, "http://evil.example"},
+	} {
+		if resp, _ := send(t, admin, "POST", srv.URL+"/findings/"+crit.ID+"/suppress", c.form, c.origin); resp.StatusCode != 403 {
+			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
+		}
+	}
+	bad := url.Values{"csrf": form["csrf"], "owner": {"bob"}, "reason": {"r"}, "expires": {testclock.Ref().Add(-time.Hour).Format(time.RFC3339)}}
+	if resp, body := send(t, admin, "POST", srv.URL+"/findings/"+crit.ID+"/suppress", bad, srv.URL); resp.StatusCode != 422 || !strings.Contains(body, "not in the future") {
+		t.Errorf("past expiry: %d", resp.StatusCode)
+	}
+	if sps, _ := f.Store.Suppressions(t.Context()); len(sps) != 0 {
+		t.Fatalf("refused forms stored %+v", sps)
+	}
+	if resp, _ := send(t, admin, "POST", srv.URL+"/findings/"+crit.ID+"/suppress", form, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("admin suppress: %d", resp.StatusCode)
+	}
+	if got := criticalFinding(t, f.Store); got.Suppression == nil || got.Suppression.Owner != "bob" {
+		t.Errorf("not suppressed: %+v", got.Suppression)
+	}
+
+	// Revoking the token ends its sessions at once.
+	if err := f.Store.RevokeToken(t.Context(), "viewer", testclock.Ref()); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := send(t, viewer, "GET", srv.URL+"/", nil, ""); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("session of a revoked token: %d", resp.StatusCode)
+	}
+	// Sign-out ends the session.
+	_, page = send(t, admin, "GET", srv.URL+"/", nil, "")
+	m = csrfField.FindStringSubmatch(page)
+	send(t, admin, "POST", srv.URL+"/signout", url.Values{"csrf": {m[1]}}, srv.URL)
+	if resp, _ := send(t, admin, "GET", srv.URL+"/", nil, ""); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after sign-out: %d", resp.StatusCode)
+	}
+}
+
+// Failed sign-ins are limited per address: after ten, even the right
+// token is refused for a while.
+func TestSignInRateLimit(t *testing.T) {
+	f, srv := serve(t)
+	c := client(t)
+	for i := 0; i < 10; i++ {
+		send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {"wrong"}}, srv.URL)
+	}
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Admin}}, srv.URL); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after ten failures: %d, want 429", resp.StatusCode)
+	}
+}
