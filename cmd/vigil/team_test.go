@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
 	"github.com/vigil-sec/vigil/internal/slowtest"
+	"github.com/vigil-sec/vigil/internal/store/postgres"
 	"github.com/vigil-sec/vigil/internal/store/postgres/pgtest"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -218,18 +220,18 @@ func TestDBMigrateAndStatus(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	withPassword := strings.Replace(url, "postgres@", "postgres:hunter2@", 1)
 	r := vigil(t, nil, "db", "status", "--database", withPassword).want(t, 0)
-	if !strings.Contains(r.stdout, "schema version 0 of 1: pending 1") || !strings.Contains(r.stdout, "job queue  River migrations applied: none; pending 1,") {
+	if !strings.Contains(r.stdout, fmt.Sprintf("schema version 0 of %d: pending 1", postgres.Version)) || !strings.Contains(r.stdout, "job queue  River migrations applied: none; pending 1,") {
 		t.Errorf("status of an empty database:\n%s", r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "hunter2") {
 		t.Errorf("the password was printed:\n%s%s", r.stdout, r.stderr)
 	}
 	r = vigil(t, map[string]string{"VIGIL_DATABASE_URL": withPassword}, "db", "migrate").want(t, 0)
-	if !strings.Contains(r.stdout, "schema version 0 -> 1") || strings.Contains(r.stdout, "hunter2") {
+	if !strings.Contains(r.stdout, fmt.Sprintf("schema version 0 -> %d", postgres.Version)) || strings.Contains(r.stdout, "hunter2") {
 		t.Errorf("migrate:\n%s", r.stdout)
 	}
 	r = vigil(t, map[string]string{"VIGIL_DATABASE_URL": url}, "db", "status").want(t, 0)
-	if !strings.Contains(r.stdout, "schema version 1: up to date") || !strings.Contains(r.stdout, "River migrations up to date") {
+	if !strings.Contains(r.stdout, fmt.Sprintf("schema version %d: up to date", postgres.Version)) || !strings.Contains(r.stdout, "River migrations up to date") {
 		t.Errorf("status after migrate:\n%s", r.stdout)
 	}
 	pgQuery(t, url, `UPDATE vigil_schema SET version = 99`)
@@ -259,7 +261,7 @@ func TestConfigDatabaseEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	vigil(t, map[string]string{"TEAM_DB": url}, "db", "migrate", "--config", cfg).want(t, 0)
-	if got := pgQuery(t, url, `SELECT version FROM vigil_schema`); len(got) != 1 || got[0][0] != "1" {
+	if got := pgQuery(t, url, `SELECT version FROM vigil_schema`); len(got) != 1 || got[0][0] != strconv.Itoa(postgres.Version) {
 		t.Fatalf("schema after migrate through the config: %v", got)
 	}
 	r := vigil(t, map[string]string{"TEAM_DB": url}, "scans", "--config", cfg).want(t, 0)
