@@ -24,7 +24,8 @@ func actions(p collect.Policy) []string {
 // is a subset of the single-account one.
 func TestPoliciesMatchInterfaces(t *testing.T) {
 	want := []string{
-		"iam:GenerateCredentialReport", "iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices",
+		"iam:GenerateCredentialReport", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy",
+		"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices",
 		"sts:GetCallerIdentity",
 	}
 	if diff := cmp.Diff(want, actions(MemberRolePolicy())); diff != "" {
