@@ -42,8 +42,13 @@ func BenchmarkReportEvaluate(b *testing.B) {
 				cr.FileTime = &now
 				doc.Accounts = append(doc.Accounts, snapshot.Account{ID: rep.AccountID, Partition: rep.Partition, CredentialReport: cr})
 				res := rule.Evaluate(rules.All(), doc, now, rule.DefaultOptions())
-				if len(res) != accountRules() || res[0].Status == "" {
-					b.Fatal("no results")
+				// Every account rule answers, the IAM user rules once per user.
+				ruleIDs := map[string]bool{}
+				for _, r := range res {
+					ruleIDs[r.RuleID] = r.Status != ""
+				}
+				if len(ruleIDs) != accountRules() || res[0].Status == "" {
+					b.Fatalf("%d rules answered, want %d", len(ruleIDs), accountRules())
 				}
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
