@@ -16,11 +16,7 @@ import (
 // each rule's fix, from its knowledge base page, and the compliance
 // controls it maps to, from the catalog.
 func reportGuides() (guide.Guides, error) {
-	cat, err := loadCatalog()
-	if err != nil {
-		return nil, err
-	}
-	pages, err := loadPages(cat)
+	cat, pages, err := catalogAndPages()
 	if err != nil {
 		return nil, err
 	}

@@ -56,13 +56,24 @@ func rulesByID(id string) (rule.Rule, bool) { return rules.ByID(id) }
 // say about every rule, for the report formats that carry it (SARIF's
 // rule help, OCSF's compliance and remediation).
 func reportKnowledge() (report.Knowledge, error) {
-	cat, err := loadCatalog()
-	if err != nil {
-		return nil, err
-	}
-	pages, err := loadPages(cat)
+	cat, pages, err := catalogAndPages()
 	if err != nil {
 		return nil, err
 	}
 	return kb.ReportKnowledge(pages, cat), nil
+}
+
+// catalogAndPages loads the compliance catalog and the knowledge base
+// pages checked against it: what every writer that carries rule
+// knowledge starts from.
+func catalogAndPages() (*compliance.Catalog, []*kb.Page, error) {
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	pages, err := loadPages(cat)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cat, pages, nil
 }

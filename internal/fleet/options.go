@@ -166,16 +166,7 @@ func (o *Options) Validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Clock == nil {
-		o.Clock = clock.Wall{}
-	}
-	if o.Now == nil {
-		o.Now = o.Clock.Now
-	}
-	if o.Collect.Now == nil {
-		// A report's age is judged on the scan's clock.
-		o.Collect.Now = o.Now
-	}
+	o.Clock, o.Now, o.Collect = runClock(o.Clock, o.Now, o.Collect)
 	return nil
 }
 

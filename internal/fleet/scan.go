@@ -20,7 +20,8 @@ import (
 // exactly once: scanned, with the gaps that explain what is missing, or
 // skipped, with the reason. The error is VisitOrg's.
 func Scan(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, error) {
-	run, err := VisitOrg(ctx, cfg, o, collector(collectOptions(o.Collect, o.Clock, o.Now)))
+	_, _, c := runClock(o.Clock, o.Now, o.Collect)
+	run, err := VisitOrg(ctx, cfg, o, collector(c))
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +39,8 @@ func Scan(ctx context.Context, cfg aws.Config, o Options) (*snapshot.Document, e
 // organisation's own settings were read from it, and the snapshot carries
 // them, so that the organisation-level rules can run.
 func ScanTargets(ctx context.Context, targets []Target, o TargetOptions) *snapshot.Document {
-	run := VisitTargets(ctx, targets, o, collector(collectOptions(o.Collect, o.Clock, o.Now)))
+	_, _, c := runClock(o.Clock, o.Now, o.Collect)
+	run := VisitTargets(ctx, targets, o, collector(c))
 	doc := snapshot.New(run.At, "", snapshot.Source{})
 	doc.Accounts = accountsOf(run.Accounts)
 	doc.Unreached = run.Unreached
@@ -68,21 +70,22 @@ func accountsOf(visited []Visited[snapshot.Account]) []snapshot.Account {
 	return out
 }
 
-// collectOptions are the collection's options on the run's clock: the
-// visitor is built before VisitOrg fills in the defaults, and a
-// credential report's age must be judged on the clock the run is dated
-// by, not on the wall clock.
-func collectOptions(c collect.Options, clk clock.Clock, now func() time.Time) collect.Options {
-	if c.Now != nil {
-		return c
+// runClock fills in a run's clock defaults: the wall clock, Now from it,
+// and the collection's Now from the run's, so that a credential report's
+// age is judged on the clock the run is dated by. Scan and ScanTargets
+// build their visitor before VisitOrg and VisitTargets fill in their
+// defaults, so they call it too.
+func runClock(clk clock.Clock, now func() time.Time, c collect.Options) (clock.Clock, func() time.Time, collect.Options) {
+	if clk == nil {
+		clk = clock.Wall{}
 	}
-	switch {
-	case now != nil:
+	if now == nil {
+		now = clk.Now
+	}
+	if c.Now == nil {
 		c.Now = now
-	case clk != nil:
-		c.Now = clk.Now
 	}
-	return c
+	return clk, now, c
 }
 
 // knownIdentity is who the reach's config signs as, when the run already

@@ -96,15 +96,7 @@ func visitTargets(ctx context.Context, targets []Target, o TargetOptions, v eras
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Clock == nil {
-		o.Clock = clock.Wall{}
-	}
-	if o.Now == nil {
-		o.Now = o.Clock.Now
-	}
-	if o.Collect.Now == nil {
-		o.Collect.Now = o.Now
-	}
+	o.Clock, o.Now, o.Collect = runClock(o.Clock, o.Now, o.Collect)
 	if o.Progress != nil {
 		o.Progress.Add(len(targets))
 		o.Progress.DiscoveryDone()
