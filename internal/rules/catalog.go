@@ -18,6 +18,17 @@ func All() []rule.Rule {
 		IAMUserConsoleMFA,
 		IAMPasswordLength,
 		IAMPasswordReuse,
+		IAMUserOneActiveKey,
+		IAMAccessKeyRotation,
+		IAMUserMFA,
+		IAMUserDirectPolicies,
+		IAMPolicyFullAdmin,
+		IAMSupportRole,
+		IAMPasswordUppercase,
+		IAMPasswordLowercase,
+		IAMPasswordSymbols,
+		IAMPasswordNumbers,
+		IAMPasswordExpiry,
 	}
 }
 
