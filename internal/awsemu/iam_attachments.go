@@ -29,6 +29,7 @@ var iamAttachmentHandlers = map[string]handlerFunc{
 	"DetachRolePolicy":         (*Server).iamDetachRolePolicy,
 	"CreateRole":               (*Server).iamCreateRole,
 	"DeletePolicy":             (*Server).iamDeletePolicy,
+	"CreatePolicy":             (*Server).iamCreatePolicy,
 	"ListEntitiesForPolicy":    (*Server).iamListEntitiesForPolicy,
 	"CreateVirtualMFADevice":   (*Server).iamCreateVirtualMFADevice,
 	"EnableMFADevice":          (*Server).iamEnableMFADevice,
@@ -357,6 +358,52 @@ func (s *Server) iamCreateRole(r *request) (any, *apiError) {
 	return struct {
 		Role roleXML `xml:"Role"`
 	}{roleXML{"/", name, ro.ID, "arn:" + s.partition() + ":iam::" + a.ID + ":role/" + name, isoTime(r.now), encodeDocument(doc)}}, nil
+}
+
+var policyNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+
+// iamCreatePolicy makes a customer-managed policy with one version, the
+// default.
+func (s *Server) iamCreatePolicy(r *request) (any, *apiError) {
+	a := r.caller.account
+	name, doc, path := r.param("PolicyName"), r.param("PolicyDocument"), r.param("Path")
+	if name == "" {
+		return nil, errMissingParam("PolicyName")
+	}
+	if doc == "" {
+		return nil, errMissingParam("PolicyDocument")
+	}
+	if !policyNamePattern.MatchString(name) {
+		return nil, errValidation("1 validation error detected: Value '%s' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", name)
+	}
+	if path == "" {
+		path = "/"
+	}
+	var parsed struct {
+		Statement json.RawMessage `json:"Statement"`
+	}
+	if json.Unmarshal([]byte(doc), &parsed) != nil || len(parsed.Statement) == 0 {
+		return nil, newError("MalformedPolicyDocument", "This policy contains invalid Json")
+	}
+	arn := managedPolicyARN(s.partition(), a.ID, path, name)
+	if slices.ContainsFunc(a.Policies, func(p IAMPolicy) bool { return p.Name == name }) {
+		return nil, newError("EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", name)
+	}
+	a.Policies = append(a.Policies, IAMPolicy{Name: name, Path: path, Document: doc})
+	type policyXML struct {
+		PolicyName       string  `xml:"PolicyName"`
+		PolicyId         string  `xml:"PolicyId"`
+		Arn              string  `xml:"Arn"`
+		Path             string  `xml:"Path"`
+		DefaultVersionId string  `xml:"DefaultVersionId"`
+		AttachmentCount  int     `xml:"AttachmentCount"`
+		IsAttachable     bool    `xml:"IsAttachable"`
+		CreateDate       isoTime `xml:"CreateDate"`
+		UpdateDate       isoTime `xml:"UpdateDate"`
+	}
+	return struct {
+		Policy policyXML `xml:"Policy"`
+	}{policyXML{name, derivedID("ANPA", arn), arn, path, "v1", 0, true, isoTime(r.now), isoTime(r.now)}}, nil
 }
 
 // iamDeletePolicy deletes a customer-managed policy that is attached to

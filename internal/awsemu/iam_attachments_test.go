@@ -83,6 +83,14 @@ func TestPolicyAttachments(t *testing.T) {
 			_, err := c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(spare)})
 			return err
 		},
+		func() error {
+			out, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("narrow"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)})
+			if err == nil && aws.ToString(out.Policy.Arn) != "arn:aws:iam::"+memberID+":policy/narrow" {
+				t.Errorf("CreatePolicy ARN %s", aws.ToString(out.Policy.Arn))
+			}
+			return err
+		},
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
@@ -99,7 +107,7 @@ func TestPolicyAttachments(t *testing.T) {
 	}
 	acct, _ := srv.Account(memberID)
 	alice := acct.Users[1]
-	if len(alice.AttachedPolicies) != 0 || len(alice.InlinePolicies) != 0 || !slices.Equal(alice.Groups, []string{"devs"}) || len(acct.Policies) != 0 ||
+	if len(alice.AttachedPolicies) != 0 || len(alice.InlinePolicies) != 0 || !slices.Equal(alice.Groups, []string{"devs"}) || len(acct.Policies) != 1 ||
 		len(acct.Groups[0].InlinePolicies) != 1 || !slices.Equal(acct.Groups[0].AttachedPolicies, []string{readOnly}) {
 		t.Errorf("after the steps: alice %+v, policies %+v", alice, acct.Policies)
 	}

@@ -210,3 +210,45 @@ func anyResource(p string) bool {
 	}
 	return true
 }
+
+// ServiceWildcard is an Allow statement granting every action of a service
+// (Security Hub IAM.21): an action pattern "service:*", or "*" (every
+// service), or NotAction, which allows every action it does not list.
+type ServiceWildcard struct {
+	Statement int
+	// Patterns are the action patterns that grant whole services; empty for
+	// a NotAction statement.
+	Patterns  []string
+	NotAction bool
+}
+
+// serviceWildcard matches a pattern granting a whole service: a service
+// name followed by ":" and stars only, or stars only.
+var serviceWildcard = regexp.MustCompile(`^([^:*?]+:)?\*+(:\*+)?$`)
+
+// ServiceWildcards lists the document's Allow statements that grant every
+// action of at least one service, whatever their resources and
+// conditions, as Security Hub's iam-policy-no-statements-with-full-access
+// reads them.
+func (d *Document) ServiceWildcards() []ServiceWildcard {
+	var out []ServiceWildcard
+	for i, s := range d.Statement {
+		if s.Effect != Allow {
+			continue
+		}
+		if s.NotAction != nil {
+			out = append(out, ServiceWildcard{Statement: i, NotAction: true})
+			continue
+		}
+		var pats []string
+		for _, p := range s.Action {
+			if serviceWildcard.MatchString(p) {
+				pats = append(pats, p)
+			}
+		}
+		if len(pats) > 0 {
+			out = append(out, ServiceWildcard{Statement: i, Patterns: pats})
+		}
+	}
+	return out
+}

@@ -57,3 +57,35 @@ func TestAdmin(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceWildcards(t *testing.T) {
+	cases := []struct {
+		name string
+		doc  string
+		want []ServiceWildcard
+	}{
+		{"a whole service", `{"Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:*"],"Resource":"arn:aws:s3:::b/*"}]}`, []ServiceWildcard{{Statement: 0, Patterns: []string{"s3:*"}}}},
+		{"every service", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, []ServiceWildcard{{Statement: 0, Patterns: []string{"*"}}}},
+		{"a prefix is not the whole service", `{"Statement":[{"Effect":"Allow","Action":["s3:Get*","iam:List*"],"Resource":"*"}]}`, nil},
+		{"NotAction allows whole services", `{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`, []ServiceWildcard{{Statement: 0, NotAction: true}}},
+		{"a Deny grants nothing", `{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"},{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}`, nil},
+		{"second statement", `{"Statement":[{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"*"},{"Effect":"Allow","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`, []ServiceWildcard{{Statement: 1, Patterns: []string{"kms:*"}}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var d Document
+			if err := json.Unmarshal([]byte(c.doc), &d); err != nil {
+				t.Fatal(err)
+			}
+			got := d.ServiceWildcards()
+			if len(got) != len(c.want) {
+				t.Fatalf("ServiceWildcards() = %+v, want %+v", got, c.want)
+			}
+			for i := range got {
+				if got[i].Statement != c.want[i].Statement || got[i].NotAction != c.want[i].NotAction || !slices.Equal(got[i].Patterns, c.want[i].Patterns) {
+					t.Errorf("ServiceWildcards()[%d] = %+v, want %+v", i, got[i], c.want[i])
+				}
+			}
+		})
+	}
+}

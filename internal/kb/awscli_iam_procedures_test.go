@@ -139,7 +139,9 @@ func iamProcedures() []procedure {
 						}
 						untouched(kbtest.StandaloneID)(t, p)
 					}},
-				{block: "iam-access-key-rotation/find-report", as: kbtest.StandaloneAuditor, want: contains("intern key 2 created " + now.Format("2006-01-02"))},
+				// The report is cached for four hours: the keys' own listing shows the rotation.
+				{block: "iam-access-key-rotation/list-keys", as: kbtest.StandaloneAuditor, subst: with("USER_NAME", "intern"),
+					want: all(lacks(kbtest.StandaloneInternKey), contains("\tActive\t"+now.Format("2006-01-02")), lineCount(1))},
 			},
 		},
 		{
@@ -222,6 +224,24 @@ func iamProcedures() []procedure {
 						}
 					}},
 				{block: "iam-policy-full-admin/find", as: kbtest.StandaloneAuditor, want: all(contains(readOnlyAccess), lacks(kbtest.LegacyAdminPolicy, adminAccess))},
+			},
+		},
+		{
+			name:  "iam-policy-service-wildcard",
+			world: estate,
+			steps: []step{
+				{block: "iam-policy-service-wildcard/find", as: kbtest.StandaloneAuditor, want: all(
+					contains(standalonePolicy+kbtest.S3FullPolicy, `"s3:*"`, standalonePolicy+kbtest.SpareAdminPolicy, `"NotAction"`), lacks(adminAccess))},
+				{block: "iam-policy-service-wildcard/replace", as: kbtest.StandaloneAuditor,
+					subst: with("NEW_POLICY_NAME", "deploy-artifacts", "GROUP_NAME", "developers", "NEW_POLICY_ARN", standalonePolicy+"deploy-artifacts", "POLICY_ARN", standalonePolicy+kbtest.S3FullPolicy),
+					want:  contains(standalonePolicy + "deploy-artifacts"), state: func(t *testing.T, p *procRun) {
+						g := iamGroup(t, p, "developers")
+						if slices.Contains(g.AttachedPolicies, standalonePolicy+kbtest.S3FullPolicy) || !slices.Contains(g.AttachedPolicies, standalonePolicy+"deploy-artifacts") {
+							t.Errorf("developers hold %v", g.AttachedPolicies)
+						}
+					}},
+				{block: "iam-policy-service-wildcard/delete", as: kbtest.StandaloneAuditor, subst: with("POLICY_ARN", standalonePolicy+kbtest.S3FullPolicy)},
+				{block: "iam-policy-service-wildcard/find", as: kbtest.StandaloneAuditor, want: all(contains(standalonePolicy+"deploy-artifacts"), lacks(standalonePolicy+kbtest.S3FullPolicy))},
 			},
 		},
 		{

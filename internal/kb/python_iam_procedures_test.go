@@ -118,6 +118,26 @@ func pyIAMProcedures() []pyProcedure {
 			},
 		},
 		{
+			name:  "iam-policy-service-wildcard",
+			world: estate,
+			before: func(t *testing.T, p *procRun) {
+				if err := os.WriteFile(filepath.Join(p.dir, "narrow-policy.json"), []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			steps: []pyStep{
+				{block: "iam-policy-service-wildcard/find-py", as: kbtest.StandaloneAuditor, want: all(contains(
+					standalonePolicy+kbtest.LegacyAdminPolicy+"\tstatement 1: NotAction\theld by user deployer",
+					standalonePolicy+kbtest.S3FullPolicy+"\tstatement 1: s3:*\theld by group developers",
+					standalonePolicy+kbtest.SpareAdminPolicy+"\tstatement 1: *\theld by nobody"), lineCount(3))},
+				{block: "iam-policy-service-wildcard/find-py", as: kbtest.StandaloneAuditor, args: []string{"replace", standalonePolicy + kbtest.S3FullPolicy, "deploy-artifacts", "narrow-policy.json"},
+					want: equals("group developers: " + standalonePolicy + "deploy-artifacts in place of " + standalonePolicy + kbtest.S3FullPolicy)},
+				// The wide policy is held by nobody now, ready to delete; the new one is narrow.
+				{block: "iam-policy-service-wildcard/find-py", as: kbtest.StandaloneAuditor, want: all(
+					contains(standalonePolicy+kbtest.S3FullPolicy+"\tstatement 1: s3:*\theld by nobody"), lacks("deploy-artifacts"), lineCount(3))},
+			},
+		},
+		{
 			name: "iam-support-role",
 			steps: []pyStep{
 				{block: "iam-support-role/find-py", as: kbtest.StandaloneAuditor, want: equals("no role holds AWSSupportAccess")},

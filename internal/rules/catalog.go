@@ -23,6 +23,7 @@ func All() []rule.Rule {
 		IAMUserMFA,
 		IAMUserDirectPolicies,
 		IAMPolicyFullAdmin,
+		IAMPolicyServiceWildcard,
 		IAMSupportRole,
 		IAMPasswordUppercase,
 		IAMPasswordLowercase,

@@ -27,7 +27,11 @@ const (
 	// AllButOneDocument allows every action but one: its holder can attach
 	// itself any policy, an administrator in effect.
 	AllButOneDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:DeleteAccountPasswordPolicy","Resource":"*"}]}`
-	S3Document        = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::deploy-artifacts/*"}]}`
+	// S3FullPolicy allows every S3 action (Security Hub IAM.21), held by
+	// group "developers".
+	S3FullPolicy   = "s3-full"
+	S3FullDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::deploy-artifacts/*"}]}`
+	S3Document     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::deploy-artifacts/*"}]}`
 )
 
 func addIAMEstate(a *awsemu.Account, now time.Time, part string) {
@@ -39,10 +43,11 @@ func addIAMEstate(a *awsemu.Account, now time.Time, part string) {
 	a.Policies = append(a.Policies,
 		awsemu.IAMPolicy{Name: LegacyAdminPolicy, Document: AllButOneDocument},
 		awsemu.IAMPolicy{Name: SpareAdminPolicy, Document: AdminDocument},
+		awsemu.IAMPolicy{Name: S3FullPolicy, Document: S3FullDocument},
 	)
 	a.Groups = append(a.Groups,
 		awsemu.Group{Name: "ops", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"}},
-		awsemu.Group{Name: "developers", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/ReadOnlyAccess"}},
+		awsemu.Group{Name: "developers", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/ReadOnlyAccess", policy(S3FullPolicy)}},
 	)
 	a.Roles = append(a.Roles, awsemu.Role{Name: "ci-deploy", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"}})
 	a.Users = append(a.Users, awsemu.User{

@@ -91,6 +91,35 @@ func (e *IAMEntities) FullAccessPolicies() ([]string, error) {
 	return out, nil
 }
 
+// ServiceWildcardPolicies lists the ARNs of the customer-managed policies
+// whose default version allows every action of some service: "s3:*", "*",
+// or a NotAction, which allows every action it does not list.
+func (e *IAMEntities) ServiceWildcardPolicies() ([]string, error) {
+	var out []string
+	for _, p := range e.Policies {
+		if strings.Contains(aws.ToString(p.Arn), ":iam::aws:policy/") {
+			continue // AWS-managed
+		}
+		for _, v := range p.PolicyVersionList {
+			if !v.IsDefaultVersion {
+				continue
+			}
+			stmts, err := statements(aws.ToString(v.Document))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", aws.ToString(p.Arn), err)
+			}
+			if containsStatement(stmts, func(s statement) bool {
+				return s.Effect == "Allow" && (s.NotAction != nil || containsFunc(list(s.Action), serviceWildcard.MatchString))
+			}) {
+				out = append(out, aws.ToString(p.Arn))
+			}
+		}
+	}
+	return out, nil
+}
+
+var serviceWildcard = regexp.MustCompile(`^([^:*?]+:)?\*+(:\*+)?$`)
+
 var anyAction = regexp.MustCompile(`^\*+(:\*+)?$`)
 
 // escalation are the IAM actions with which a holder grants itself anything.
@@ -102,42 +131,9 @@ var escalation = []string{"iam:attachuserpolicy", "iam:attachgrouppolicy", "iam:
 // NotAction that leaves IAM policy changes allowed, on Resource "*". A
 // Deny of everything in the same document cancels it.
 func AllowsEverything(encoded string) (bool, error) {
-	text, err := url.PathUnescape(encoded)
+	stmts, err := statements(encoded)
 	if err != nil {
 		return false, err
-	}
-	var doc struct {
-		Statement json.RawMessage
-	}
-	if err := json.Unmarshal([]byte(text), &doc); err != nil {
-		return false, err
-	}
-	type statement struct {
-		Effect              string
-		Action, NotAction   any
-		Resource, Condition any
-	}
-	var stmts []statement
-	if err := json.Unmarshal(doc.Statement, &stmts); err != nil {
-		var one statement
-		if err := json.Unmarshal(doc.Statement, &one); err != nil {
-			return false, err
-		}
-		stmts = []statement{one}
-	}
-	list := func(v any) []string {
-		var out []string
-		switch v := v.(type) {
-		case string:
-			out = append(out, v)
-		case []any:
-			for _, x := range v {
-				if s, ok := x.(string); ok {
-					out = append(out, s)
-				}
-			}
-		}
-		return out
 	}
 	everything := func(s statement) bool {
 		if !containsFunc(list(s.Resource), func(r string) bool { return strings.Trim(r, "*") == "" }) {
@@ -151,16 +147,64 @@ func AllowsEverything(encoded string) (bool, error) {
 			return !containsFunc(excluded, func(p string) bool { return globMatch(strings.ToLower(p), a) })
 		})
 	}
-	allowed := false
-	for _, s := range stmts {
-		switch {
-		case s.Effect == "Deny" && s.Condition == nil && everything(s):
-			return false, nil
-		case s.Effect == "Allow" && everything(s):
-			allowed = true
+	if containsStatement(stmts, func(s statement) bool { return s.Effect == "Deny" && s.Condition == nil && everything(s) }) {
+		return false, nil
+	}
+	return containsStatement(stmts, func(s statement) bool { return s.Effect == "Allow" && everything(s) }), nil
+}
+
+type statement struct {
+	Effect              string
+	Action, NotAction   any
+	Resource, Condition any
+}
+
+// statements decodes a document's statements (a list, or one object).
+func statements(encoded string) ([]statement, error) {
+	text, err := url.PathUnescape(encoded)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Statement json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(text), &doc); err != nil {
+		return nil, err
+	}
+	var stmts []statement
+	if err := json.Unmarshal(doc.Statement, &stmts); err != nil {
+		var one statement
+		if err := json.Unmarshal(doc.Statement, &one); err != nil {
+			return nil, err
+		}
+		stmts = []statement{one}
+	}
+	return stmts, nil
+}
+
+// list reads an element written as one string or a list of strings.
+func list(v any) []string {
+	var out []string
+	switch v := v.(type) {
+	case string:
+		out = append(out, v)
+	case []any:
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
 		}
 	}
-	return allowed, nil
+	return out
+}
+
+func containsStatement(stmts []statement, f func(statement) bool) bool {
+	for _, s := range stmts {
+		if f(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsFunc(list []string, f func(string) bool) bool {

@@ -38,6 +38,19 @@ func TestIAMPolicies(t *testing.T) {
 	if !slices.Equal(full, want) {
 		t.Errorf("FullAccessPolicies = %v, want %v", full, want)
 	}
+	wild, err := e.ServiceWildcardPolicies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The NotAction policy, the "*" spare and s3:*; AWS-managed ones are not judged.
+	wantWild := []string{"arn:aws:iam::" + kbtest.StandaloneID + ":policy/" + kbtest.LegacyAdminPolicy,
+		"arn:aws:iam::" + kbtest.StandaloneID + ":policy/" + kbtest.S3FullPolicy,
+		"arn:aws:iam::" + kbtest.StandaloneID + ":policy/" + kbtest.SpareAdminPolicy}
+	slices.Sort(wild)
+	slices.Sort(wantWild)
+	if !slices.Equal(wild, wantWild) {
+		t.Errorf("ServiceWildcardPolicies = %v, want %v", wild, wantWild)
+	}
 	for doc, wantFull := range map[string]bool{
 		kbtest.AdminDocument:     true,
 		kbtest.AllButOneDocument: true,
