@@ -68,7 +68,9 @@ type Server struct {
 	heldChanged chan struct{}
 	holds       int
 
-	sns *snsState // sns.go
+	sns          *snsState              // sns.go
+	sqs          *sqsState              // sqs.go
+	clockChanged func() <-chan struct{} // WithManualClock: wakes long polls
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -477,6 +479,8 @@ type request struct {
 	heldBy    *principal // the caller of a request a fault holds back
 	now       time.Time
 	requestID string
+	// sqsDeadline is when an SQS long poll ends (server clock).
+	sqsDeadline time.Time
 }
 
 type protocol int
@@ -500,6 +504,9 @@ var trailTargetPrefixes = []string{"com.amazonaws.cloudtrail.v20131101.CloudTrai
 func jsonTarget(target string) (service, op string) {
 	if op, ok := strings.CutPrefix(target, orgsTargetPrefix); ok {
 		return "organizations", op
+	}
+	if op, ok := strings.CutPrefix(target, sqsTargetPrefix); ok {
+		return "sqs", op
 	}
 	for _, p := range trailTargetPrefixes {
 		if op, ok := strings.CutPrefix(target, p); ok {
@@ -560,6 +567,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	var result any
 	if perr == nil {
 		result, perr = s.handle(r)
+		result, perr = s.sqsLongPoll(hr.Context(), r, result, perr)
 	}
 	status := http.StatusOK
 	code := ""
@@ -571,6 +579,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	w.Header().Set("x-amzn-RequestId", r.requestID)
 	switch {
+	case r.service == "sqs" && perr != nil:
+		writeSQSError(w, perr)
+	case r.service == "sqs":
+		writeSQSResult(w, result)
 	case r.proto == protoJSON && perr != nil:
 		writeJSONError(w, perr)
 	case r.proto == protoJSON:
@@ -776,6 +788,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return trailHandlers[action]
 	case "securityhub":
 		return secHubHandlers[action]
+	case "sqs":
+		return sqsHandlers[action]
 	}
 	return nil
 }
@@ -784,7 +798,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "sqs": sqsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
