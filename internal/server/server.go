@@ -383,14 +383,14 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	if !sch.Org {
 		return s.scanWhole(ctx, sch, sc)
 	}
-	accounts, err := listAccounts(ctx, sch)
+	accounts, mgmt, err := listAccounts(ctx, sch)
 	if err != nil {
 		log.Error("cannot list the organisation's accounts", "error", err)
 		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
 	}
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
 	for _, a := range accounts {
-		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
+		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
 			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		if err != nil {
 			return err
@@ -460,9 +460,15 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 
 // listAccounts lists the active accounts of the organisation the
 // schedule's caller administers, as --accounts and --exclude select them
-// (--ou is applied by the account's own scan).
-func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
+// (--ou is applied by the account's own scan), and its management
+// account.
+func listAccounts(ctx context.Context, sch *Schedule) ([]string, string, error) {
 	c := organizations.NewFromConfig(sch.Config)
+	org, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return nil, "", fmt.Errorf("organizations:DescribeOrganization: %w", err)
+	}
+	mgmt := aws.ToString(org.Organization.MasterAccountId)
 	only := map[string]bool{}
 	for _, a := range sch.Options.Accounts {
 		only[a] = true
@@ -476,7 +482,7 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+			return nil, "", fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
@@ -490,7 +496,7 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, mgmt, nil
 }
 
 // accountArgs is one account of one tick of an organisation schedule;
@@ -500,6 +506,9 @@ type accountArgs struct {
 	ScanID   int64  `json:"scan_id" river:"unique"`
 	Account  string `json:"account" river:"unique"`
 	Expected int    `json:"expected"`
+	// Management: the organisation's management account, whose job also
+	// judges the organisation-level rules (their results are its).
+	Management bool `json:"management,omitempty"`
 }
 
 func (accountArgs) Kind() string { return "vigil_scan_account" }
@@ -543,6 +552,15 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	awsenv.CountInto(&cfg, &n)
 	opts := sch.Options
 	opts.Accounts, opts.Exclude, opts.Parallel = []string{a.Account}, nil, 1
+	// The job reads its one account, never the whole organisation
+	// (fleet describes a named account with a few calls, where listing
+	// the organisation per job cost a tick O(accounts²) calls), except
+	// for the management account's job: the organisation-level rules'
+	// results are that account's, and they judge every account.
+	opts.Structure = fleet.StructureNone
+	if a.Management {
+		opts.Structure = fleet.StructureWhole
+	}
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
