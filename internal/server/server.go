@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,6 +125,9 @@ type Server struct {
 	routes []store.Route
 
 	lastPrune time.Time
+	// expected is how many accounts each running organisation scan
+	// listed (scan ID → int), for its progress in the API.
+	expected sync.Map
 }
 
 // Run serves until ctx ends, then stops gracefully: running jobs are
@@ -323,7 +327,7 @@ func (s *Server) routesHTTP() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
+	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
 	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
 	return api.Secure(mux)
 }
@@ -349,6 +353,9 @@ func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
 // tickArgs is one tick of a schedule.
 type tickArgs struct {
 	Schedule string `json:"schedule"`
+	// Tick is set for a scan started now (POST /api/v1/scans), whose
+	// scan is recorded already under this tick.
+	Tick *time.Time `json:"tick,omitempty"`
 }
 
 func (tickArgs) Kind() string { return "vigil_schedule_tick" }
@@ -366,11 +373,14 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	}
 	log := s.cfg.Logger.With("schedule", sch.Name)
 	tick := job.ScheduledAt.UTC()
+	if job.Args.Tick != nil {
+		tick = job.Args.Tick.UTC()
+	}
 	if busy, err := s.previousRunning(ctx, sch.Name, tick); err != nil {
 		return err
 	} else if busy {
 		log.Warn("skipping a tick: the previous scan of this schedule is still running", "tick", tick)
-		return nil
+		return s.skipStarted(ctx, job.Args, tick)
 	}
 	now := s.cfg.Clock.Now()
 	sc, err := s.st.StartScan(ctx, store.Scan{Schedule: sch.Name, Tick: tick, StartedAt: now, Target: describe(sch)})
@@ -388,6 +398,7 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		log.Error("cannot list the organisation's accounts", "error", err)
 		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
 	}
+	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
 	for _, a := range accounts {
 		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
