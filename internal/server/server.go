@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
 	"sync"
@@ -113,6 +112,10 @@ type Config struct {
 	Audit   *change.AuditLog
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
+
+	// TLSCert and TLSKey are PEM files: with them the listener speaks
+	// TLS, reloading the pair when the files change (tls.go).
+	TLSCert, TLSKey string
 }
 
 // Server is a running service.
@@ -229,9 +232,9 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	}
 	s.client = client
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := s.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
 	srv := &http.Server{Handler: s.routesHTTP(), ReadHeaderTimeout: 10 * time.Second}
 	httpDone := make(chan error, 1)
@@ -328,7 +331,7 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
 	return api.Secure(mux)
 }
 
