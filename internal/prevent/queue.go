@@ -167,9 +167,9 @@ func ServeConfig(queueURL string) string {
 	return "events:\n  sqs_queue_url: " + queueURL + "\n"
 }
 
-// queueAccount is the account that holds the queue, when known: the
+// QueueAccount is the account that holds the queue, when known: the
 // management account, or the single account.
-func (o *Options) queueAccount() string {
+func (o *Options) QueueAccount() string {
 	if o.Standalone {
 		return o.AccountID
 	}
@@ -179,7 +179,7 @@ func (o *Options) queueAccount() string {
 // QueueURL is the queue's URL when the account holding it is known, else
 // empty.
 func (o *Options) QueueURL() string {
-	if a := o.queueAccount(); a != "" {
+	if a := o.QueueAccount(); a != "" {
 		return SQSURL(o.Partition, o.HomeRegion, a, QueueName)
 	}
 	return ""
