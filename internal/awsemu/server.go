@@ -69,6 +69,7 @@ type Server struct {
 	holds       int
 
 	sns          *snsState              // sns.go
+	events       *eventsState           // eventbridge.go
 	sqs          *sqsState              // sqs.go
 	clockChanged func() <-chan struct{} // WithManualClock: wakes long polls
 }
@@ -508,6 +509,9 @@ func jsonTarget(target string) (service, op string) {
 	if op, ok := strings.CutPrefix(target, sqsTargetPrefix); ok {
 		return "sqs", op
 	}
+	if op, ok := strings.CutPrefix(target, eventsTargetPrefix); ok {
+		return "events", op
+	}
 	for _, p := range trailTargetPrefixes {
 		if op, ok := strings.CutPrefix(target, p); ok {
 			return "cloudtrail", op
@@ -790,6 +794,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return secHubHandlers[action]
 	case "sqs":
 		return sqsHandlers[action]
+	case "events":
+		return eventsHandlers[action]
 	}
 	return nil
 }
@@ -798,7 +804,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "sqs": sqsHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers, "sqs": sqsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
