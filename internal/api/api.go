@@ -30,6 +30,7 @@ type Store interface {
 	Findings(ctx context.Context, f store.Filter) ([]store.Finding, error)
 	Finding(ctx context.Context, id string, now time.Time) (store.Finding, []store.Transition, error)
 	Scans(ctx context.Context, limit int) ([]store.Scan, error)
+	Scan(ctx context.Context, id int64) (store.Scan, error)
 	AddSuppression(ctx context.Context, s store.Suppression) (store.Suppression, error)
 	Suppressions(ctx context.Context) ([]store.Suppression, error)
 	RemoveSuppression(ctx context.Context, id int64) error
@@ -40,6 +41,9 @@ type Config struct {
 	Store  Store
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Scheduler is the running service's schedules; nil outside vigil
+	// serve.
+	Scheduler Scheduler
 }
 
 // Route is one route of the API: the OpenAPI test checks the document
@@ -58,6 +62,11 @@ var Routes = []Route{
 	{"POST", "/api/v1/suppressions", true},
 	{"DELETE", "/api/v1/suppressions/{id}", true},
 	{"GET", "/api/v1/scans", false},
+	{"POST", "/api/v1/scans", true},
+	{"GET", "/api/v1/scans/{id}", false},
+	{"GET", "/api/v1/schedules", false},
+	{"GET", "/api/v1/rules", false},
+	{"GET", "/api/v1/rules/{id}", false},
 }
 
 //go:embed openapi.json
@@ -84,6 +93,11 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"POST /api/v1/suppressions":        a.addSuppression,
 		"DELETE /api/v1/suppressions/{id}": a.removeSuppression,
 		"GET /api/v1/scans":                a.scans,
+		"POST /api/v1/scans":               a.startScan,
+		"GET /api/v1/scans/{id}":           a.scan,
+		"GET /api/v1/schedules":            a.schedules,
+		"GET /api/v1/rules":                a.rules,
+		"GET /api/v1/rules/{id}":           a.rule,
 	}
 	for _, r := range Routes {
 		mux.Handle(r.Method+" "+r.Path, a.auth(r.Admin, handlers[r.Method+" "+r.Path]))
@@ -221,6 +235,9 @@ type Scan struct {
 	Accounts   int           `json:"accounts"`
 	Results    int           `json:"results"`
 	Calls      int           `json:"calls"`
+	// Expected is how many accounts a running scan has to record, when
+	// known: its progress is accounts of expected.
+	Expected int `json:"expected,omitempty"`
 }
 
 // ToFinding is the API's view of a stored finding (the dashboard shows
@@ -537,8 +554,7 @@ func (a *api) scans(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]Scan, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, Scan{ID: s.ID, Schedule: s.Schedule, Target: s.Target, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
-			Outcome: s.Outcome, Message: s.Message, Accounts: s.Accounts, Results: s.Results, Calls: s.Calls})
+		out = append(out, a.toScan(s))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scans": out})
 }

@@ -68,7 +68,8 @@ type Server struct {
 	heldChanged chan struct{}
 	holds       int
 
-	sns *snsState // sns.go
+	sns    *snsState    // sns.go
+	events *eventsState // eventbridge.go
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -501,6 +502,9 @@ func jsonTarget(target string) (service, op string) {
 	if op, ok := strings.CutPrefix(target, orgsTargetPrefix); ok {
 		return "organizations", op
 	}
+	if op, ok := strings.CutPrefix(target, eventsTargetPrefix); ok {
+		return "events", op
+	}
 	for _, p := range trailTargetPrefixes {
 		if op, ok := strings.CutPrefix(target, p); ok {
 			return "cloudtrail", op
@@ -776,6 +780,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return trailHandlers[action]
 	case "securityhub":
 		return secHubHandlers[action]
+	case "events":
+		return eventsHandlers[action]
 	}
 	return nil
 }
@@ -784,7 +790,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}

@@ -21,9 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +112,10 @@ type Config struct {
 	Audit   *change.AuditLog
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
+
+	// TLSCert and TLSKey are PEM files: with them the listener speaks
+	// TLS, reloading the pair when the files change (tls.go).
+	TLSCert, TLSKey string
 }
 
 // Server is a running service.
@@ -124,6 +128,9 @@ type Server struct {
 	routes []store.Route
 
 	lastPrune time.Time
+	// expected is how many accounts each running organisation scan
+	// listed (scan ID → int), for its progress in the API.
+	expected sync.Map
 }
 
 // Run serves until ctx ends, then stops gracefully: running jobs are
@@ -225,9 +232,9 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	}
 	s.client = client
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := s.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
 	srv := &http.Server{Handler: s.routesHTTP(), ReadHeaderTimeout: 10 * time.Second}
 	httpDone := make(chan error, 1)
@@ -323,8 +330,8 @@ func (s *Server) routesHTTP() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
+	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
 	return api.Secure(mux)
 }
 
@@ -349,6 +356,9 @@ func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
 // tickArgs is one tick of a schedule.
 type tickArgs struct {
 	Schedule string `json:"schedule"`
+	// Tick is set for a scan started now (POST /api/v1/scans), whose
+	// scan is recorded already under this tick.
+	Tick *time.Time `json:"tick,omitempty"`
 }
 
 func (tickArgs) Kind() string { return "vigil_schedule_tick" }
@@ -366,11 +376,14 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	}
 	log := s.cfg.Logger.With("schedule", sch.Name)
 	tick := job.ScheduledAt.UTC()
+	if job.Args.Tick != nil {
+		tick = job.Args.Tick.UTC()
+	}
 	if busy, err := s.previousRunning(ctx, sch.Name, tick); err != nil {
 		return err
 	} else if busy {
 		log.Warn("skipping a tick: the previous scan of this schedule is still running", "tick", tick)
-		return nil
+		return s.skipStarted(ctx, job.Args, tick)
 	}
 	now := s.cfg.Clock.Now()
 	sc, err := s.st.StartScan(ctx, store.Scan{Schedule: sch.Name, Tick: tick, StartedAt: now, Target: describe(sch)})
@@ -402,6 +415,7 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		log.Error("cannot list the organisation's accounts", "error", err)
 		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
 	}
+	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
 	for _, a := range accounts {
 		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
