@@ -391,6 +391,20 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		return err
 	}
 	if sc.Outcome != store.Running {
+		if sch.Org {
+			return nil // each account's job requeues its own fixes
+		}
+		// The tick ran before and recorded its scan; its fixes may not
+		// have been enqueued.
+		accts, err := s.st.ScanAccounts(ctx, sc.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range accts {
+			if err := s.requeueFixes(ctx, sch, sc.ID, a.AccountID, false); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if !sch.Org {
@@ -542,7 +556,13 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 	if err != nil {
 		return err
 	}
-	if !done {
+	if done {
+		// Recorded by an attempt that stopped before it finished: the
+		// fixes that recording opened may not have been enqueued.
+		if err := s.requeueFixes(ctx, sch, a.ScanID, a.Account, a.Management); err != nil {
+			return err
+		}
+	} else {
 		if err := s.scanAccount(ctx, sch, a); err != nil {
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
