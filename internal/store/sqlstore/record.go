@@ -115,6 +115,8 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 type recordStmts struct {
 	tx                                                                 *Tx
 	recorded, findings, upsert, transition, hasSet, addSet, addAccount *sql.Stmt
+	// account keeps the accounts table current (views.go).
+	account *sql.Stmt
 }
 
 func prepareRecord(ctx context.Context, tx *Tx) (*recordStmts, error) {
@@ -130,6 +132,7 @@ func prepareRecord(ctx context.Context, tx *Tx) (*recordStmts, error) {
 		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
 		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
+		{&st.account, accountUpsert},
 	} {
 		s, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -142,7 +145,7 @@ func prepareRecord(ctx context.Context, tx *Tx) (*recordStmts, error) {
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []*sql.Stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount} {
+	for _, s := range []*sql.Stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount, st.account} {
 		if s != nil {
 			s.Close()
 		}
@@ -221,6 +224,9 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		return false, err
 	}
 	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
+		return false, err
+	}
+	if _, err := st.account.ExecContext(ctx, a.AccountID, a.AccountName, a.OU, scanID, ms(now)); err != nil {
 		return false, err
 	}
 	return true, nil
