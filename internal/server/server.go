@@ -122,6 +122,8 @@ type Server struct {
 	ready  atomic.Bool
 	byName map[string]*Schedule
 	routes []store.Route
+	// orgs are the organisation readings the account jobs of a tick share.
+	orgs readings
 
 	lastPrune time.Time
 }
@@ -389,11 +391,20 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
 	}
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
-	for _, a := range accounts {
-		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
-			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
-			return err
+	// The account jobs go in batches, each one statement in one
+	// transaction: thousands of single inserts made the tick job slow
+	// enough on a busy database to meet its own timeout half-way. Unique
+	// by account and scan, so a tick job run again adds only what is
+	// missing.
+	const batch = 500
+	for i := 0; i < len(accounts); i += batch {
+		var ps []river.InsertManyParams
+		for _, a := range accounts[i:min(i+batch, len(accounts))] {
+			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
+				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
+		}
+		if _, err := s.client.InsertMany(ctx, ps); err != nil {
+			return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
 		}
 	}
 	return nil
@@ -543,6 +554,7 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	awsenv.CountInto(&cfg, &n)
 	opts := sch.Options
 	opts.Accounts, opts.Exclude, opts.Parallel = []string{a.Account}, nil, 1
+	opts.Shared = s.orgs.of(a.ScanID)
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
