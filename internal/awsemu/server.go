@@ -69,6 +69,12 @@ type Server struct {
 	holds       int
 
 	sns *snsState // sns.go
+
+	// generation counts the mutating requests served (Mutating), so that
+	// what is built from IAM state can be kept until it changes: details
+	// are GetAccountAuthorizationDetails' lists per account.
+	generation uint64
+	details    map[string]*detailsSnapshot
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -560,6 +566,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	var result any
 	if perr == nil {
 		result, perr = s.handle(r)
+		if Mutating(r.service, r.action) {
+			s.generation++ // failed or not: a failure may have changed something first
+		}
 	}
 	status := http.StatusOK
 	code := ""
