@@ -111,6 +111,11 @@ var sectionNames = map[string]string{
 	snapshot.SectionOrgFeatures:      srcFeatures,
 	snapshot.SectionPasswordPolicy:   srcPasswordPolicy,
 	snapshot.SectionIAM:              "iam:GetAccountAuthorizationDetails",
+	// The regional sections (regional.go).
+	snapshot.SectionRegions:            srcRegions,
+	snapshot.SectionServerCertificates: srcServerCerts,
+	snapshot.SectionAccessAnalyzer:     srcAnalyzers,
+	snapshot.SectionInstances:          srcInstances,
 }
 
 // report is the credential report's root row with its age, when usable.
