@@ -30,6 +30,9 @@ func All() []rule.Rule {
 		IAMPasswordSymbols,
 		IAMPasswordNumbers,
 		IAMPasswordExpiry,
+		IAMExpiredServerCertificate,
+		IAMAccessAnalyzer,
+		EC2InstanceRole,
 	}
 }
 

@@ -33,24 +33,22 @@ func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	return u.judge(in, oneKeyColumns, func(row *snapshot.CredentialRow) rule.ResourceOutcome {
-		ev := []rule.Evidence{{Source: srcReport, Key: "access_key_1_active", Value: fmt.Sprint(row.AccessKeys[0].Active)},
-			{Source: srcReport, Key: "access_key_2_active", Value: fmt.Sprint(row.AccessKeys[1].Active)}}
+	return u.judge(in, oneKeyColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active := 0
 		for _, k := range row.AccessKeys {
 			if k.Active {
 				active++
 			}
 		}
-		switch active {
-		case 2:
-			return rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
-				Message: fmt.Sprintf("User %s has two active access keys (created %s and %s); deactivate the one no longer in use.",
-					row.User, stamp(row.AccessKeys[0].LastRotated), stamp(row.AccessKeys[1].LastRotated))}
-		case 1:
-			return rule.ResourceOutcome{Status: rule.Pass, Evidence: ev, Message: fmt.Sprintf("User %s has one active access key.", row.User)}
+		if active < 2 {
+			return sh.get(shareKey{kind: "at most one key"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Pass, "At most one active access key.", []rule.Evidence{u.rep.evidence("access_key_1_active, access_key_2_active", "not both true")}
+			})
 		}
-		return rule.ResourceOutcome{Status: rule.Pass, Evidence: ev, Message: fmt.Sprintf("User %s has no active access key.", row.User)}
+		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail,
+			Evidence: []rule.Evidence{{Source: srcReport, Key: "access_key_1_active", Value: "true"}, {Source: srcReport, Key: "access_key_2_active", Value: "true"}},
+			Message: fmt.Sprintf("User %s has two active access keys (created %s and %s); deactivate the one no longer in use.",
+				row.User, stamp(row.AccessKeys[0].LastRotated), stamp(row.AccessKeys[1].LastRotated))}}
 	})
 }
 
@@ -75,39 +73,51 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	return u.judge(in, oneKeyColumns, func(row *snapshot.CredentialRow) rule.ResourceOutcome {
-		var old, fine, unknown []string
-		var ev []rule.Evidence
-		for i, k := range row.AccessKeys {
+	return u.judge(in, oneKeyColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+		active, old, undated := 0, false, false
+		for _, k := range row.AccessKeys {
 			if !k.Active {
 				continue
 			}
-			name := fmt.Sprintf("access key %d", i+1)
-			ev = append(ev, rule.Evidence{Source: srcReport, Key: fmt.Sprintf("access_key_%d_last_rotated", i+1), Value: stamp(k.LastRotated)})
-			if !k.LastRotated.IsSet() {
-				unknown = append(unknown, name+" is active but the report gives no creation date")
-				continue
-			}
-			age := in.Now.Sub(k.LastRotated.Time)
-			text := fmt.Sprintf("%s created %s (%d days ago)", name, stamp(k.LastRotated), days(age))
-			if age > rotateAfter {
-				old = append(old, text)
-			} else {
-				fine = append(fine, text)
+			active++
+			switch {
+			case !k.LastRotated.IsSet():
+				undated = true
+			case in.Now.Sub(k.LastRotated.Time) > rotateAfter:
+				old = true
 			}
 		}
 		switch {
-		case len(old) > 0:
-			return rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
-				Message: fmt.Sprintf("User %s: %s; rotate it: create a new key, move its users over, then deactivate and delete the old one.", row.User, strings.Join(old, "; "))}
-		case len(unknown) > 0:
-			return rule.ResourceOutcome{Status: rule.Unknown, Evidence: ev, Message: fmt.Sprintf("User %s: %s.", row.User, strings.Join(unknown, "; "))}
-		case len(fine) == 0:
-			return rule.ResourceOutcome{Status: rule.NotApplicable,
-				Evidence: []rule.Evidence{{Source: srcReport, Key: "access_key_1_active", Value: "false"}, {Source: srcReport, Key: "access_key_2_active", Value: "false"}},
-				Message:  fmt.Sprintf("User %s has no active access key.", row.User)}
+		case active == 0:
+			return sh.get(shareKey{kind: "no key"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.NotApplicable, "No active access key.", []rule.Evidence{u.rep.evidence("access_key_1_active, access_key_2_active", "false")}
+			})
+		case !old && undated:
+			return sh.get(shareKey{kind: "undated"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Unknown, "An active access key has no creation date (access_key_N_last_rotated) in the report.",
+					[]rule.Evidence{u.rep.evidence("access_key_N_last_rotated", "N/A")}
+			})
+		case !old:
+			return sh.get(shareKey{kind: "young"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Pass, "Every active access key was created 90 days ago or less.",
+					[]rule.Evidence{u.rep.evidence("access_key_1_last_rotated, access_key_2_last_rotated", "90 days ago or less")}
+			})
 		}
-		return rule.ResourceOutcome{Status: rule.Pass, Evidence: ev, Message: fmt.Sprintf("User %s: %s.", row.User, strings.Join(fine, "; "))}
+		// A failure names the user's own keys and dates.
+		var texts []string
+		var ev []rule.Evidence
+		for i, k := range row.AccessKeys {
+			if !k.Active || !k.LastRotated.IsSet() {
+				continue
+			}
+			age := in.Now.Sub(k.LastRotated.Time)
+			ev = append(ev, rule.Evidence{Source: srcReport, Key: fmt.Sprintf("access_key_%d_last_rotated", i+1), Value: stamp(k.LastRotated)})
+			if age > rotateAfter {
+				texts = append(texts, fmt.Sprintf("access key %d created %s (%d days ago)", i+1, stamp(k.LastRotated), days(age)))
+			}
+		}
+		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
+			Message: fmt.Sprintf("User %s: %s; rotate it: create a new key, move its users over, then deactivate and delete the old one.", row.User, strings.Join(texts, "; "))}}
 	})
 }
 
@@ -131,24 +141,41 @@ func checkIAMUserMFA(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	return u.judge(in, userMFAColumns, func(row *snapshot.CredentialRow) rule.ResourceOutcome {
-		ev := []rule.Evidence{{Source: srcReport, Key: "mfa_active", Value: fmt.Sprint(row.MFAActive)}, {Source: srcReport, Key: "password_enabled", Value: row.PasswordEnabled}}
+	return u.judge(in, userMFAColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		if row.MFAActive {
-			return rule.ResourceOutcome{Status: rule.Pass, Evidence: ev, Message: fmt.Sprintf("User %s has an MFA device.", row.User)}
+			return sh.get(shareKey{kind: "mfa"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Pass, "Has an MFA device.", []rule.Evidence{u.rep.evidence("mfa_active", "true")}
+			})
 		}
-		what := "no console password"
-		if row.PasswordEnabled == "true" {
-			what = "a console password"
+		// Few kinds of failure: shared by what the user can sign in with.
+		password := row.PasswordEnabled == "true"
+		k1, k2 := row.AccessKeys[0].Active, row.AccessKeys[1].Active
+		kind := "no mfa, no key"
+		switch {
+		case k1 && k2:
+			kind = "no mfa, keys 1 and 2"
+		case k1:
+			kind = "no mfa, key 1"
+		case k2:
+			kind = "no mfa, key 2"
 		}
-		var keys []string
-		for i, k := range row.AccessKeys {
-			if k.Active {
-				keys = append(keys, fmt.Sprintf("access key %d", i+1))
+		return sh.get(shareKey{kind: kind, value: row.PasswordEnabled}, func() (rule.Status, string, []rule.Evidence) {
+			what := "no console password"
+			if password {
+				what = "a console password"
 			}
-		}
-		if len(keys) > 0 {
-			what += " and active " + strings.Join(keys, ", ")
-		}
-		return rule.ResourceOutcome{Status: rule.Fail, Evidence: ev, Message: fmt.Sprintf("User %s has no MFA device (%s).", row.User, what)}
+			var keys []string
+			if k1 {
+				keys = append(keys, "access key 1")
+			}
+			if k2 {
+				keys = append(keys, "access key 2")
+			}
+			if len(keys) > 0 {
+				what += " and active " + strings.Join(keys, ", ")
+			}
+			return rule.Fail, fmt.Sprintf("No MFA device (%s).", what),
+				[]rule.Evidence{u.rep.evidence("mfa_active", "false"), u.rep.evidence("password_enabled", row.PasswordEnabled)}
+		})
 	})
 }

@@ -32,26 +32,19 @@ func iamDetails(in rule.Input) (*snapshot.IAMDetails, *rule.Outcome) {
 	return a.IAM, nil
 }
 
-// summarise turns per-resource outcomes into the rule's outcome.
-func summarise(noun, nouns, source string, rs []rule.ResourceOutcome) rule.Outcome {
-	out := rule.Outcome{Resources: rs, Status: rule.Pass}
-	fails, unknown := 0, 0
-	for _, r := range rs {
-		switch r.Status {
-		case rule.Fail:
-			fails++
-		case rule.Unknown:
-			unknown++
-		}
-	}
+// setOutcome summarises a rule's resource set: any failure fails, then
+// any unknown; otherwise it passes.
+func setOutcome(set *rule.ResourceSet, noun, nouns, source string) rule.Outcome {
+	out := rule.Outcome{Set: set, Status: rule.Pass}
+	fails, unknown := set.Count(rule.Fail), set.Count(rule.Unknown)
 	switch {
 	case fails > 0:
 		out.Status = rule.Fail
 	case unknown > 0:
 		out.Status = rule.Unknown
 	}
-	out.Message = fmt.Sprintf("%s judged: %d failed, %d unknown.", rule.Plural(len(rs), noun, nouns), fails, unknown)
-	out.Evidence = []rule.Evidence{{Source: source, Key: nouns, Value: fmt.Sprint(len(rs))}}
+	out.Message = fmt.Sprintf("%s judged: %d failed, %d unknown.", rule.Plural(set.Len(), noun, nouns), fails, unknown)
+	out.Evidence = []rule.Evidence{{Source: source, Key: nouns, Value: fmt.Sprint(set.Len())}}
 	return out
 }
 
@@ -76,38 +69,38 @@ func checkIAMUserDirectPolicies(in rule.Input) rule.Outcome {
 		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "UserDetailList", Value: "0 users"}},
 			Message: "The account has no IAM users."}
 	}
-	rs := make([]rule.ResourceOutcome, 0, len(d.Users))
+	set := rule.NewResourceSet(len(d.Users))
+	// Users holding nothing of their own share one outcome: nothing is
+	// built per user on that path.
+	clean := set.Share(rule.Pass, "Holds no policy of its own: its permissions come through groups, if any.",
+		[]rule.Evidence{{Source: srcDetails, Key: "AttachedManagedPolicies, UserPolicyList", Value: "none"}})
 	for _, u := range d.Users {
-		var attached, inline []string
+		if len(u.Attached)+len(u.Inline) == 0 {
+			set.AddShared(u.ARN, clean)
+			continue
+		}
+		var attached, inline, parts []string
 		for _, p := range u.Attached {
 			attached = append(attached, p.Name)
 		}
 		for _, p := range u.Inline {
 			inline = append(inline, p.Name)
 		}
-		ev := []rule.Evidence{
-			{Source: srcDetails, Key: "AttachedManagedPolicies", Value: namesOrNone(attached)},
-			{Source: srcDetails, Key: "UserPolicyList", Value: namesOrNone(inline)},
-			{Source: srcDetails, Key: "GroupList", Value: namesOrNone(u.Groups)},
+		if len(attached) > 0 {
+			parts = append(parts, "attached "+strings.Join(attached, ", "))
 		}
-		ro := rule.ResourceOutcome{Resource: u.ARN, Evidence: ev}
-		if len(attached)+len(inline) == 0 {
-			ro.Status = rule.Pass
-			ro.Message = fmt.Sprintf("User %s holds no policy of its own (groups: %s).", u.Name, namesOrNone(u.Groups))
-		} else {
-			var parts []string
-			if len(attached) > 0 {
-				parts = append(parts, "attached "+strings.Join(attached, ", "))
-			}
-			if len(inline) > 0 {
-				parts = append(parts, "inline "+strings.Join(inline, ", "))
-			}
-			ro.Status = rule.Fail
-			ro.Message = fmt.Sprintf("User %s holds policies of its own (%s); grant them through a group and remove them from the user.", u.Name, strings.Join(parts, "; "))
+		if len(inline) > 0 {
+			parts = append(parts, "inline "+strings.Join(inline, ", "))
 		}
-		rs = append(rs, ro)
+		set.Add(rule.ResourceOutcome{Resource: u.ARN, Status: rule.Fail,
+			Evidence: []rule.Evidence{
+				{Source: srcDetails, Key: "AttachedManagedPolicies", Value: namesOrNone(attached)},
+				{Source: srcDetails, Key: "UserPolicyList", Value: namesOrNone(inline)},
+				{Source: srcDetails, Key: "GroupList", Value: namesOrNone(u.Groups)},
+			},
+			Message: fmt.Sprintf("User %s holds policies of its own (%s); grant them through a group and remove them from the user.", u.Name, strings.Join(parts, "; "))})
 	}
-	return summarise("IAM user", "IAM users", srcDetails, rs)
+	return setOutcome(set, "IAM user", "IAM users", srcDetails)
 }
 
 func namesOrNone(s []string) string {
@@ -140,8 +133,25 @@ func checkIAMPolicyFullAdmin(in rule.Input) rule.Outcome {
 		return *o
 	}
 	holders := policyHolders(d)
-	var rs []rule.ResourceOutcome
+	n := len(d.Policies)
+	for _, u := range d.Users {
+		n += len(u.Inline)
+	}
+	for _, g := range d.Groups {
+		n += len(g.Inline)
+	}
+	for _, r := range d.Roles {
+		n += len(r.Inline)
+	}
+	set := rule.NewResourceSet(n)
+	// A policy without full access is the common case, shared.
+	narrow := set.Share(rule.Pass, "Does not allow every action on every resource.",
+		[]rule.Evidence{{Source: "policy document", Key: "full-access statements", Value: "none"}})
 	for _, p := range d.Policies {
+		if fa, err := readAdmin(p.Document); err == nil && len(fa.Grants) == 0 && fa.Cancelled < 0 && len(fa.NotActionStatements) == 0 {
+			set.AddShared(p.ARN, narrow)
+			continue
+		}
 		kind := "customer-managed"
 		if p.AWSManaged {
 			kind = "AWS-managed"
@@ -174,10 +184,14 @@ func checkIAMPolicyFullAdmin(in rule.Input) rule.Outcome {
 			}
 		}
 		ro.Evidence = append(ev, grantEvidence(fa)...)
-		rs = append(rs, ro)
+		set.Add(ro)
 	}
 	inline := func(kind, owner, ownerARN string, list []snapshot.InlinePolicy) {
 		for _, p := range list {
+			if fa, err := readAdmin(p.Document); err == nil && len(fa.Grants) == 0 && fa.Cancelled < 0 && len(fa.NotActionStatements) == 0 {
+				set.AddShared(ownerARN+"/inline-policy/"+p.Name, narrow)
+				continue
+			}
 			ro := rule.ResourceOutcome{Resource: ownerARN + "/inline-policy/" + p.Name}
 			name := fmt.Sprintf("Inline policy %s of %s %s", p.Name, kind, owner)
 			fa, err := readAdmin(p.Document)
@@ -191,7 +205,7 @@ func checkIAMPolicyFullAdmin(in rule.Input) rule.Outcome {
 				ro.Message = fmt.Sprintf("%s %s. Replace it with a policy that grants what the %s uses.", name, grantText(fa), kind)
 			}
 			ro.Evidence = append([]rule.Evidence{{Source: srcDetails, Key: kind + " inline policy", Value: p.Name}}, grantEvidence(fa)...)
-			rs = append(rs, ro)
+			set.Add(ro)
 		}
 	}
 	for _, u := range d.Users {
@@ -203,11 +217,11 @@ func checkIAMPolicyFullAdmin(in rule.Input) rule.Outcome {
 	for _, r := range d.Roles {
 		inline("role", r.Name, r.ARN, r.Inline)
 	}
-	if len(rs) == 0 {
+	if set.Len() == 0 {
 		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "Policies", Value: "0 policies, no inline policies"}},
 			Message: "The account has no customer-managed policy, no AWS-managed policy in use and no inline policy."}
 	}
-	return summarise("IAM policy", "IAM policies", srcDetails, rs)
+	return setOutcome(set, "IAM policy", "IAM policies", srcDetails)
 }
 
 // readAdmin reads a document as IAM stored it (no validation: IAM accepts

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/vigil-sec/vigil/internal/rule"
@@ -51,7 +52,7 @@ func TestIAMUserDirectPolicies(t *testing.T) {
 	}
 	runPolicyCases(t, IAMUserDirectPolicies, []resourceCase{
 		{name: "attached and inline user policies", acct: withDetails(d), want: map[string]userWant{
-			"grouped":  {rule.Pass, "groups: devs"},
+			"grouped":  {rule.Pass, "no policy of its own"},
 			"attached": {rule.Fail, "attached read"},
 			"inline":   {rule.Fail, "inline own"},
 			"nothing":  {rule.Pass, "no policy of its own"},
@@ -94,7 +95,7 @@ func TestIAMPolicyFullAdmin(t *testing.T) {
 		{name: "every kind of policy", acct: withDetails(d), want: map[string]userWant{
 			"custom-admin": {rule.Fail, "attached to user alice"},
 			"spare-admin":  {rule.NotApplicable, "attached to no user, group or role"},
-			"read":         {rule.Pass, "does not allow every action"},
+			"read":         {rule.Pass, "Does not allow every action"},
 			// CIS counts the AWS-managed AdministratorAccess.
 			"AdministratorAccess": {rule.Fail, "CIS counts AWS-managed policies"},
 			// PowerUserAccess is broad but not "*:*" (Prowler flags any Allow NotAction).
@@ -106,7 +107,7 @@ func TestIAMPolicyFullAdmin(t *testing.T) {
 			"broken":          {rule.Unknown, "not a policy document"},
 			"empty":           {rule.Unknown, "IAM sent no document"},
 			"alice-admin":     {rule.Fail, "Inline policy alice-admin of user alice"},
-			"ops-read":        {rule.Pass, "Inline policy ops-read of group ops"},
+			"ops-read":        {rule.Pass, "Does not allow every action"},
 		}},
 		{name: "nothing to judge", status: rule.Pass, acct: withDetails(&snapshot.IAMDetails{})},
 		{name: "details denied", status: rule.Unknown, acct: account(func(a *snapshot.Account) {
@@ -190,4 +191,23 @@ func TestIAMPasswordExpiry(t *testing.T) {
 			a.AddGap(gap(snapshot.SectionPasswordPolicy, "iam:GetAccountPasswordPolicy", "AccessDenied"))
 		})},
 	})
+}
+
+// TestDirectPoliciesStaysCompact: users who hold nothing of their own share
+// one outcome.
+func TestDirectPoliciesStaysCompact(t *testing.T) {
+	const n = 2000
+	d := &snapshot.IAMDetails{}
+	for i := range n {
+		name := fmt.Sprintf("user-%04d", i)
+		d.Users = append(d.Users, snapshot.IAMUser{Name: name, ARN: acctARN + "user/" + name, Groups: []string{"devs"}})
+	}
+	doc := &snapshot.Document{Accounts: []snapshot.Account{*withDetails(d)}}
+	in := rule.Input{Account: &doc.Accounts[0], Doc: doc, Now: now, Options: rule.DefaultOptions()}
+	if o := IAMUserDirectPolicies.Check(in); o.Set.Len() != n || o.Status != rule.Pass {
+		t.Fatalf("%d resources, status %s", o.Set.Len(), o.Status)
+	}
+	if allocs := testing.AllocsPerRun(5, func() { IAMUserDirectPolicies.Check(in) }); allocs > 60 {
+		t.Errorf("%.0f allocations for %d users", allocs, n)
+	}
 }

@@ -28,7 +28,8 @@ func checkIAMPolicyServiceWildcard(in rule.Input) rule.Outcome {
 		return *o
 	}
 	holders := policyHolders(d)
-	var rs []rule.ResourceOutcome
+	set := rule.NewResourceSet(len(d.Policies))
+	var narrow rule.Shared = -1
 	for _, p := range d.Policies {
 		if p.AWSManaged {
 			continue
@@ -43,8 +44,12 @@ func checkIAMPolicyServiceWildcard(in rule.Input) rule.Outcome {
 		default:
 			found := doc.ServiceWildcards()
 			if len(found) == 0 {
-				ro.Status, ro.Message = rule.Pass, fmt.Sprintf("Customer-managed policy %s grants no service in full.", p.Name)
-				break
+				if narrow < 0 {
+					narrow = set.Share(rule.Pass, "Grants no service in full: no Allow statement with service:*, * or NotAction.",
+						[]rule.Evidence{{Source: "policy document", Key: "service wildcards", Value: "none"}})
+				}
+				set.AddShared(p.ARN, narrow)
+				continue
 			}
 			var parts []string
 			for _, w := range found {
@@ -64,11 +69,11 @@ func checkIAMPolicyServiceWildcard(in rule.Input) rule.Outcome {
 			ro.Message = fmt.Sprintf("Customer-managed policy %s: %s (%s). List the actions its holders use instead.", p.Name, strings.Join(parts, "; "), where)
 			ro.Evidence = append(ro.Evidence, rule.Evidence{Source: "policy document", Key: "service wildcards", Value: strings.Join(parts, "; ")})
 		}
-		rs = append(rs, ro)
+		set.Add(ro)
 	}
-	if len(rs) == 0 {
+	if set.Len() == 0 {
 		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "Policies", Value: "no customer-managed policy"}},
 			Message: "The account has no customer-managed policy."}
 	}
-	return summarise("customer-managed policy", "customer-managed policies", srcDetails, rs)
+	return setOutcome(set, "customer-managed policy", "customer-managed policies", srcDetails)
 }

@@ -24,9 +24,9 @@ func TestIAMPolicyServiceWildcard(t *testing.T) {
 			"s3-all": {rule.Fail, "statement 1 allows s3:* (attached to user alice)"},
 			// Security Hub judges unattached policies too.
 			"spare": {rule.Fail, "attached to nothing"},
-			"read":  {rule.Pass, "grants no service in full"},
+			"read":  {rule.Pass, "Grants no service in full"},
 			"power": {rule.Fail, "NotAction"},
-			"deny":  {rule.Pass, "grants no service in full"},
+			"deny":  {rule.Pass, "Grants no service in full"},
 			"empty": {rule.Unknown, "no document"},
 		}},
 		{name: "only AWS-managed policies", status: rule.Pass, acct: withDetails(&snapshot.IAMDetails{Policies: []snapshot.ManagedPolicy{admin}})},
