@@ -33,6 +33,7 @@ func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
+	twoKeys := dayShares{}
 	return u.judge(in, oneKeyColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active := 0
 		for _, k := range row.AccessKeys {
@@ -45,10 +46,13 @@ func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome {
 				return rule.Pass, "At most one active access key.", []rule.Evidence{u.rep.evidence("access_key_1_active, access_key_2_active", "not both true")}
 			})
 		}
-		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail,
-			Evidence: []rule.Evidence{{Source: srcReport, Key: "access_key_1_active", Value: "true"}, {Source: srcReport, Key: "access_key_2_active", Value: "true"}},
-			Message: fmt.Sprintf("User %s has two active access keys (created %s and %s); deactivate the one no longer in use.",
-				row.User, stamp(row.AccessKeys[0].LastRotated), stamp(row.AccessKeys[1].LastRotated))}}
+		// Shared by users whose keys were made on the same days.
+		k1, k2 := row.AccessKeys[0].LastRotated, row.AccessKeys[1].LastRotated
+		return twoKeys.get(sh, dayKey{slots: 3, d1: dayOf(k1), d2: dayOf(k2)}, func() (string, []rule.Evidence) {
+			return fmt.Sprintf("Two active access keys (created %s and %s); deactivate the one no longer in use.", dayText(k1), dayText(k2)),
+				[]rule.Evidence{u.rep.evidence("access_key_1_active, access_key_2_active", "true"),
+					u.rep.evidence("access_key_1_last_rotated, access_key_2_last_rotated", dayText(k1)+", "+dayText(k2))}
+		})
 	})
 }
 
@@ -73,6 +77,8 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
+	oldKeys := dayShares{}
+	today := in.Now.UTC().Truncate(24 * time.Hour)
 	return u.judge(in, oneKeyColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active, old, undated := 0, false, false
 		for _, k := range row.AccessKeys {
@@ -103,22 +109,70 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 					[]rule.Evidence{u.rep.evidence("access_key_1_last_rotated, access_key_2_last_rotated", "90 days ago or less")}
 			})
 		}
-		// A failure names the user's own keys and dates.
-		var texts []string
-		var ev []rule.Evidence
+		// A failure names the old keys and the days they were made; users
+		// whose old keys were made on the same days share it, so 100,000
+		// users with old keys cost a few thousand messages, not 100,000.
+		key := dayKey{d1: -1, d2: -1}
 		for i, k := range row.AccessKeys {
-			if !k.Active || !k.LastRotated.IsSet() {
-				continue
-			}
-			age := in.Now.Sub(k.LastRotated.Time)
-			ev = append(ev, rule.Evidence{Source: srcReport, Key: fmt.Sprintf("access_key_%d_last_rotated", i+1), Value: stamp(k.LastRotated)})
-			if age > rotateAfter {
-				texts = append(texts, fmt.Sprintf("access key %d created %s (%d days ago)", i+1, stamp(k.LastRotated), days(age)))
+			if k.Active && k.LastRotated.IsSet() && in.Now.Sub(k.LastRotated.Time) > rotateAfter {
+				key.slots |= 1 << i
+				if i == 0 {
+					key.d1 = dayOf(k.LastRotated)
+				} else {
+					key.d2 = dayOf(k.LastRotated)
+				}
 			}
 		}
-		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
-			Message: fmt.Sprintf("User %s: %s; rotate it: create a new key, move its users over, then deactivate and delete the old one.", row.User, strings.Join(texts, "; "))}}
+		return oldKeys.get(sh, key, func() (string, []rule.Evidence) {
+			var texts []string
+			var ev []rule.Evidence
+			for i, k := range row.AccessKeys {
+				if key.slots&(1<<i) == 0 {
+					continue
+				}
+				created := time.Unix(dayOf(k.LastRotated)*86400, 0).UTC()
+				texts = append(texts, fmt.Sprintf("access key %d created %s (%d days ago)", i+1, dayText(k.LastRotated), days(today.Sub(created))))
+				ev = append(ev, u.rep.evidence(fmt.Sprintf("access_key_%d_last_rotated", i+1), dayText(k.LastRotated)))
+			}
+			return capitalize(strings.Join(texts, "; ")) + "; rotate it: create a new key, move its users over, then deactivate and delete the old one.", ev
+		})
 	})
+}
+
+// dayKey names a failure shared by users whose keys (the slots set in
+// slots) were made on the same days (days since 1970, -1 for none): a
+// comparable struct, so looking one up allocates nothing.
+type dayKey struct {
+	slots  uint8
+	d1, d2 int64
+}
+
+// dayShares holds a rule's failures shared by key-creation days.
+type dayShares map[dayKey]rule.Shared
+
+func (m dayShares) get(sh *sharedUsers, k dayKey, build func() (string, []rule.Evidence)) userVerdict {
+	h, ok := m[k]
+	if !ok {
+		msg, ev := build()
+		h = sh.set.Share(rule.Fail, msg, ev)
+		m[k] = h
+	}
+	return userVerdict{shared: h}
+}
+
+func dayOf(s snapshot.Stamp) int64 {
+	if !s.IsSet() {
+		return -1
+	}
+	return s.Time.UTC().Unix() / 86400
+}
+
+// dayText is a stamp's date, or its sentinel.
+func dayText(s snapshot.Stamp) string {
+	if !s.IsSet() {
+		return s.String()
+	}
+	return s.Time.UTC().Format(time.DateOnly)
 }
 
 // IAMUserMFA fails an IAM user without an MFA device, console user or not
