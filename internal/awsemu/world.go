@@ -119,6 +119,13 @@ type Account struct {
 	// CloudTrail is the account's CloudTrail event history, served by
 	// LookupEvents (cloudtrail.go).
 	CloudTrail []TrailEvent `json:"cloudTrail,omitempty"`
+
+	// Regions are the account's regions with their analyzers and
+	// instances (regional.go); nil means the partition's regions, the
+	// opt-in ones not enabled, holding nothing.
+	Regions []Region `json:"regions,omitempty"`
+	// ServerCertificates are the SSL/TLS certificates stored in IAM.
+	ServerCertificates []ServerCertificate `json:"serverCertificates,omitempty"`
 }
 
 // Root is the account's root user. It is not an IAM user: IAM reaches its
@@ -411,6 +418,7 @@ func (w *World) Validate() error {
 			bad("%s: report.generationPolls must not be negative", where)
 		}
 		validateTrail(bad, where, a.CloudTrail)
+		validateRegional(bad, where, a)
 	}
 
 	for i, c := range w.Credentials {
@@ -631,6 +639,7 @@ func (w *World) normalize() {
 			}
 		}
 		normalizeTrail(w.Partition, a, a.CloudTrail)
+		normalizeRegional(w.Partition, a)
 	}
 }
 
