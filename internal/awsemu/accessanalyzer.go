@@ -108,7 +108,7 @@ func (s *Server) aaListAnalyzers(r *request) (any, *apiError) {
 	if limit == 0 {
 		limit = len(all) + 1
 	}
-	out, next := page("ListAnalyzers", all, offset, limit)
+	out, next := page("ListAnalyzers", all, offset, s.pageLimit(limit))
 	if out == nil {
 		out = []analyzerJSON{}
 	}

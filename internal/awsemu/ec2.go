@@ -227,7 +227,7 @@ func (s *Server) ec2DescribeInstances(r *request) (any, *apiError) {
 	if limit == 0 {
 		limit = len(list) + 1
 	}
-	out, next := page("DescribeInstances", list, offset, limit)
+	out, next := page("DescribeInstances", list, offset, s.pageLimit(limit))
 	return struct {
 		Reservations items[ec2ReservationXML] `xml:"reservationSet"`
 		NextToken    string                   `xml:"nextToken,omitempty"`

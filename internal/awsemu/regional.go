@@ -257,6 +257,15 @@ func (s *Server) iamListServerCertificates(r *request) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if lim := s.world.PageLimit; lim > 0 && len(out) > lim {
+		// Fewer than MaxItems, as IAM may answer: the marker resumes
+		// after what was sent.
+		offset := 0
+		if m := r.param("Marker"); m != "" {
+			offset, _ = decodeToken(r.action, m)
+		}
+		out, truncated, marker = out[:lim], true, encodeToken(r.action, offset+lim)
+	}
 	return struct {
 		List        members[iamServerCertificateXML] `xml:"ServerCertificateMetadataList"`
 		IsTruncated bool                             `xml:"IsTruncated"`
@@ -286,6 +295,15 @@ func (s *Server) analyzerARN(account, region, name string) string {
 
 func (s *Server) instanceProfileARN(account, name string) string {
 	return "arn:" + s.world.Partition + ":iam::" + account + ":instance-profile/" + name
+}
+
+// pageLimit is the page size to serve: what the client asked for, capped
+// by World.PageLimit.
+func (s *Server) pageLimit(asked int) int {
+	if lim := s.world.PageLimit; lim > 0 && asked > lim {
+		return lim
+	}
+	return asked
 }
 
 // intOr parses an optional integer query or form parameter.

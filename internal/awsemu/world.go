@@ -30,6 +30,13 @@ type World struct {
 
 	Accounts []*Account `json:"accounts"`
 
+	// PageLimit, when positive, caps the pages of the regional lists and
+	// ListServerCertificates (regional.go) at this many items whatever
+	// the client asks for, as AWS documents it may return fewer than
+	// asked: a small world can then prove that a client follows every
+	// page.
+	PageLimit int `json:"pageLimit,omitempty"`
+
 	// Credentials lists signing identities beyond the access keys held in
 	// account state (root and IAM user keys sign requests automatically).
 	// Use them for role sessions and for principals whose key should not
