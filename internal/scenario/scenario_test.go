@@ -50,7 +50,7 @@ type expectation struct {
 	// Resources are per-resource outcomes: rule ID → resource → status.
 	// A rule listed here must judge exactly these resources.
 	Resources map[string]map[string]rule.Status
-	Features *struct{ RootCredentialsManagement, RootSessions bool }
+	Features  *struct{ RootCredentialsManagement, RootSessions bool }
 }
 
 type expectedResult struct {
