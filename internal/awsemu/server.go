@@ -68,7 +68,10 @@ type Server struct {
 	heldChanged chan struct{}
 	holds       int
 
-	sns *snsState // sns.go
+	sns          *snsState              // sns.go
+	events       *eventsState           // eventbridge.go
+	sqs          *sqsState              // sqs.go
+	clockChanged func() <-chan struct{} // WithManualClock: wakes long polls
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -478,6 +481,8 @@ type request struct {
 	heldBy    *principal // the caller of a request a fault holds back
 	now       time.Time
 	requestID string
+	// sqsDeadline is when an SQS long poll ends (server clock).
+	sqsDeadline time.Time
 }
 
 type protocol int
@@ -504,6 +509,12 @@ var trailTargetPrefixes = []string{"com.amazonaws.cloudtrail.v20131101.CloudTrai
 func jsonTarget(target string) (service, op string) {
 	if op, ok := strings.CutPrefix(target, orgsTargetPrefix); ok {
 		return "organizations", op
+	}
+	if op, ok := strings.CutPrefix(target, sqsTargetPrefix); ok {
+		return "sqs", op
+	}
+	if op, ok := strings.CutPrefix(target, eventsTargetPrefix); ok {
+		return "events", op
 	}
 	for _, p := range trailTargetPrefixes {
 		if op, ok := strings.CutPrefix(target, p); ok {
@@ -564,6 +575,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	var result any
 	if perr == nil {
 		result, perr = s.handle(r)
+		result, perr = s.sqsLongPoll(hr.Context(), r, result, perr)
 	}
 	status := http.StatusOK
 	code := ""
@@ -575,6 +587,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	w.Header().Set("x-amzn-RequestId", r.requestID)
 	switch {
+	case r.service == "sqs" && perr != nil:
+		writeSQSError(w, perr)
+	case r.service == "sqs":
+		writeSQSResult(w, result)
 	case r.proto == protoJSON && perr != nil:
 		writeJSONError(w, perr)
 	case r.proto == protoJSON:
@@ -799,6 +815,10 @@ func lookupHandler(service, action string) handlerFunc {
 		return ec2Handlers[action]
 	case "access-analyzer":
 		return analyzerHandlers[action]
+	case "sqs":
+		return sqsHandlers[action]
+	case "events":
+		return eventsHandlers[action]
 	}
 	return nil
 }
@@ -807,7 +827,7 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers,
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers, "sqs": sqsHandlers,
 		"ec2": ec2Handlers, "access-analyzer": analyzerHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)

@@ -1,6 +1,7 @@
 package prevent
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -30,6 +31,13 @@ type Options struct {
 	HomeRegion string `json:"home_region"`
 	// AlertEmail, when set, is subscribed to the SNS topic.
 	AlertEmail string `json:"alert_email,omitempty"`
+	// Standalone is an account in no organisation (or watched on its own):
+	// no SCPs, no StackSet; the rule and queue live in the account itself,
+	// on the default event bus of HomeRegion, and the other regions
+	// forward to it.
+	Standalone bool `json:"standalone,omitempty"`
+	// AccountID is the standalone account, when known.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Partitions Vigil generates artefacts for.
@@ -102,6 +110,17 @@ func (o *Options) Normalize() error {
 	}
 	if o.RootID != "" && !rootIDPattern.MatchString(o.RootID) {
 		return fmt.Errorf("root ID %q: want r- and 4 to 32 lowercase letters or digits", o.RootID)
+	}
+	if o.Standalone {
+		switch {
+		case o.OrganizationID != "" || o.RootID != "" || o.ManagementAccountID != "":
+			return errors.New("--standalone: the artefacts are for one account outside an organisation, but an organisation was given")
+		case len(o.Targets) > 0:
+			return errors.New("--target: SCPs need an AWS Organization; --standalone makes only the root activity rule, topic and queue of one account")
+		}
+	}
+	if o.AccountID != "" && !acctIDPattern.MatchString(o.AccountID) {
+		return fmt.Errorf("account ID %q: want 12 digits", o.AccountID)
 	}
 	seen := map[string]bool{}
 	var targets []string

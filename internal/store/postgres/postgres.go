@@ -1,5 +1,7 @@
 // Package postgres is the store of team mode: PostgreSQL through pgx,
-// shared by any number of `vigil serve` replicas. It implements
+// shared by any number of `vigil serve` replicas. The queries are
+// store/sqlstore's, shared with SQLite; this package connects, migrates
+// and says how PostgreSQL differs (its Dialect). It implements
 // store.Store and passes storetest, like the embedded SQLite store.
 //
 // Replicas write to one database at once, so what SQLite got from its
@@ -17,7 +19,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,11 +26,14 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/sqlstore"
 )
 
-// DB is a store in a PostgreSQL database.
+// DB is a store in a PostgreSQL database: the shared SQL of
+// store/sqlstore on a pgx pool.
 type DB struct {
-	db    *pdb
+	*sqlstore.DB
+	db    *sql.DB
 	pool  *pgxpool.Pool
 	label string
 }
@@ -99,7 +103,8 @@ func Connect(ctx context.Context, rawURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("database %s: %w", label, explain(err))
 	}
-	return &DB{db: &pdb{stdlib.OpenDBFromPool(pool)}, pool: pool, label: label}, nil
+	db := stdlib.OpenDBFromPool(pool)
+	return &DB{DB: sqlstore.New(db, dialect), db: db, pool: pool, label: label}, nil
 }
 
 // Pool is the connection pool, for the job queue (River's pgx driver)
@@ -146,8 +151,8 @@ func (s *DB) Migrate(ctx context.Context) (int, error) {
 
 func (s *DB) migrateTo(ctx context.Context, want int) (int, error) {
 	have := 0
-	err := s.tx(ctx, func(tx *txn) error {
-		if err := xactLock(ctx, tx, migrationLock); err != nil {
+	err := s.Transact(ctx, func(tx *sqlstore.Tx) error {
+		if err := tx.Lock(ctx, migrationLock); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS vigil_schema (version INTEGER NOT NULL)`); err != nil {
@@ -183,6 +188,22 @@ func (s *DB) migrateTo(ctx context.Context, want int) (int, error) {
 	return have, nil
 }
 
+// dialect is what PostgreSQL does differently from sqlstore's SQL: $n
+// placeholders, real booleans, an array for a list of IDs, and advisory
+// locks between replicas where SQLite's one writer needed none.
+var dialect = sqlstore.Dialect{
+	Dollar: true,
+	True:   "TRUE",
+	False:  "FALSE",
+	InIDs:  func(col string, ids []int64) (string, any) { return col + " = ANY(?)", ids },
+	Lock:   xactLock,
+	Unique: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23505" // unique_violation
+	},
+	Explain: explain,
+}
+
 // lockKey maps a lock's name to PostgreSQL's 64-bit advisory lock key.
 func lockKey(name string) int64 {
 	h := fnv.New64a()
@@ -191,8 +212,8 @@ func lockKey(name string) int64 {
 }
 
 // xactLock takes an advisory lock held until the transaction ends.
-func xactLock(ctx context.Context, tx *txn, name string) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, lockKey(name))
+func xactLock(ctx context.Context, tx *sql.Tx, name string) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(name))
 	return err
 }
 
@@ -214,72 +235,4 @@ func explain(err error) error {
 		return fmt.Errorf("cannot reach PostgreSQL: %w", err)
 	}
 	return err
-}
-
-func (s *DB) tx(ctx context.Context, f func(*txn) error) error {
-	t, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return explain(err)
-	}
-	if err := f(&txn{t}); err != nil {
-		t.Rollback()
-		return err
-	}
-	return explain(t.Commit())
-}
-
-// rebind turns the shared statements' ? placeholders into PostgreSQL's
-// $1, $2... No statement holds a literal question mark.
-func rebind(q string) string {
-	if !strings.Contains(q, "?") {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-type querier interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}
-
-// pdb and txn are sql.DB and sql.Tx taking ? placeholders.
-type pdb struct{ *sql.DB }
-
-func (d *pdb) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return d.DB.ExecContext(ctx, rebind(q), args...)
-}
-
-func (d *pdb) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return d.DB.QueryContext(ctx, rebind(q), args...)
-}
-
-func (d *pdb) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return d.DB.QueryRowContext(ctx, rebind(q), args...)
-}
-
-type txn struct{ *sql.Tx }
-
-func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, rebind(q), args...)
-}
-
-func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, rebind(q), args...)
-}
-
-func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, rebind(q), args...)
-}
-
-func (t *txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
-	return t.Tx.PrepareContext(ctx, rebind(q))
 }

@@ -64,7 +64,7 @@ func TestNewerRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE vigil_schema SET version = ?`, Version+1); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE vigil_schema SET version = $1`, Version+1); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

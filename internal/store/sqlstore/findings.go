@@ -1,0 +1,224 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+const findingSelect = `SELECT id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap FROM findings`
+
+func scanFinding(r rowScanner) (store.Finding, error) {
+	var f store.Finding
+	var state string
+	var first, last, opened int64
+	var resolved, unknown sql.NullInt64
+	err := r.Scan(&f.ID, &f.AccountID, &f.AccountName, &f.OU, &f.RuleID, &f.Title, &f.Resource, &state, &f.Status, &f.Severity, &f.Message, &f.Evidence,
+		&first, &last, &opened, &resolved, &f.Regressions, &f.Resolutions, &f.OpenSeconds, &unknown, &f.Gap)
+	if err != nil {
+		return f, err
+	}
+	f.State = lifecycle.State(state)
+	f.FirstSeen, f.LastSeen, f.OpenedAt = fromMs(first), fromMs(last), fromMs(opened)
+	f.ResolvedAt, f.UnknownSince = ptrMs(resolved), ptrMs(unknown)
+	return f, nil
+}
+
+const upsertSQL = `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET account_name = excluded.account_name, ou = excluded.ou, title = excluded.title, state = excluded.state, status = excluded.status,
+		severity = excluded.severity, message = excluded.message, evidence = excluded.evidence, last_seen = excluded.last_seen, opened_at = excluded.opened_at,
+		resolved_at = excluded.resolved_at, regressions = excluded.regressions, resolutions = excluded.resolutions, open_seconds = excluded.open_seconds,
+		unknown_since = excluded.unknown_since, gap = excluded.gap`
+
+func findingArgs(f lifecycle.Finding, ou string) []any {
+	return []any{f.ID, f.AccountID, f.AccountName, ou, f.RuleID, f.Title, f.Resource, string(f.State), f.Status, f.Severity, f.Message, f.Evidence,
+		ms(f.FirstSeen), ms(f.LastSeen), ms(f.OpenedAt), nullMs(f.ResolvedAt), f.Regressions, f.Resolutions, f.OpenSeconds, nullMs(f.UnknownSince), f.Gap}
+}
+
+func upsertFinding(ctx context.Context, tx *Tx, f lifecycle.Finding, ou string) error {
+	_, err := tx.ExecContext(ctx, upsertSQL, findingArgs(f, ou)...)
+	return err
+}
+
+const transitionSQL = `INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity, message, detail, suppressed, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
+func transitionArgs(t store.Transition) []any {
+	return []any{t.FindingID, t.ScanID, string(t.Kind), ms(t.At), t.Status, t.Severity, t.Message, t.Detail, t.Suppressed, !t.Suppressed}
+}
+
+func insertTransition(ctx context.Context, tx *Tx, t *store.Transition) error {
+	return tx.QueryRowContext(ctx, transitionSQL, transitionArgs(*t)...).Scan(&t.ID)
+}
+
+// Findings implements store.Store.
+func (s *DB) Findings(ctx context.Context, f store.Filter) ([]store.Finding, error) {
+	where, args := filterWhere(f)
+	order := " ORDER BY account_id, rule_id, resource"
+	if f.BySeverity {
+		order = " ORDER BY severity DESC, account_id, rule_id, resource"
+	}
+	// The cursor is a row-value comparison on the sort key, so that a
+	// page is an index range (findings_list, findings_severity) rather
+	// than a list read whole and cut.
+	if k := f.After; k != nil {
+		if f.BySeverity {
+			where = append(where, "(severity < ? OR (severity = ? AND (account_id, rule_id, resource) > (?, ?, ?)))")
+			args = append(args, k.Severity, k.Severity, k.AccountID, k.RuleID, k.Resource)
+		} else {
+			where = append(where, "(account_id, rule_id, resource) > (?, ?, ?)")
+			args = append(args, k.AccountID, k.RuleID, k.Resource)
+		}
+	}
+	q := findingSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += order
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	out, err := queryAll(ctx, s.db, scanFinding, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", s.explain(err))
+	}
+	sups, err := activeSuppressions(ctx, s.db, "", f.Now)
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	if len(sups) > 0 {
+		for i := range out {
+			out[i].Suppression = suppressedBy(sups, out[i].AccountID, out[i].RuleID, out[i].Resource)
+		}
+	}
+	return out, nil
+}
+
+// filterWhere is the WHERE of a filter's selection (its cursor and
+// limit aside), shared by Findings and Counts.
+func filterWhere(f store.Filter) ([]string, []any) {
+	var where []string
+	var args []any
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where = append(where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?,", len(vals)), ",")+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	states := make([]string, len(f.States))
+	for i, st := range f.States {
+		states[i] = string(st)
+	}
+	in("state", states)
+	in("rule_id", f.Rules)
+	in("account_id", f.Accounts)
+	if f.MinSeverity > 0 {
+		where = append(where, "severity >= ?")
+		args = append(args, f.MinSeverity)
+	}
+	if len(f.OUs) > 0 {
+		var ors []string
+		for _, ou := range f.OUs {
+			ors = append(ors, "(ou = ? OR ou LIKE ? ESCAPE '\\')")
+			args = append(args, ou, escapeLike(ou)+"/%")
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	return where, args
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+const transitionSelect = `SELECT id, finding_id, scan_id, kind, at, status, severity, message, detail, suppressed FROM transitions`
+
+func scanTransition(r rowScanner) (store.Transition, error) {
+	var t store.Transition
+	var kind string
+	var at int64
+	err := r.Scan(&t.ID, &t.FindingID, &t.ScanID, &kind, &at, &t.Status, &t.Severity, &t.Message, &t.Detail, &t.Suppressed)
+	t.Kind, t.At = lifecycle.Kind(kind), fromMs(at)
+	return t, err
+}
+
+// Finding implements store.Store.
+func (s *DB) Finding(ctx context.Context, id string, now time.Time) (store.Finding, []store.Transition, error) {
+	f, err := scanFinding(s.db.QueryRowContext(ctx, findingSelect+" WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, nil, fmt.Errorf("finding %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return f, nil, fmt.Errorf("finding %s: %w", id, s.explain(err))
+	}
+	sups, err := activeSuppressions(ctx, s.db, f.AccountID, now)
+	if err != nil {
+		return f, nil, err
+	}
+	f.Suppression = suppressedBy(sups, f.AccountID, f.RuleID, f.Resource)
+	ts, err := queryAll(ctx, s.db, scanTransition, transitionSelect+" WHERE finding_id = ? ORDER BY id", id)
+	if err != nil {
+		return f, nil, fmt.Errorf("finding %s: %w", id, s.explain(err))
+	}
+	return f, ts, nil
+}
+
+// Stats implements store.Store.
+func (s *DB) Stats(ctx context.Context) ([]store.Stat, error) {
+	var out []store.Stat
+	for _, by := range []string{"rule", "account"} {
+		col := by + "_id"
+		rows, err := s.db.QueryContext(ctx, `SELECT `+col+`, COUNT(*) FILTER (WHERE state = 'open'), COUNT(*) FILTER (WHERE state = 'resolved'), CAST(SUM(regressions) AS BIGINT), CAST(SUM(open_seconds) AS BIGINT), CAST(SUM(resolutions) AS BIGINT) FROM findings GROUP BY `+col+` ORDER BY `+col)
+		if err != nil {
+			return nil, fmt.Errorf("stats: %w", s.explain(err))
+		}
+		for rows.Next() {
+			st := store.Stat{By: by}
+			var secs, n int64
+			if err := rows.Scan(&st.Key, &st.Open, &st.Resolved, &st.Regressions, &secs, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if n > 0 {
+				st.MTTR = time.Duration(secs/n) * time.Second
+			}
+			out = append(out, st)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RecordFix implements store.Store.
+func (s *DB) RecordFix(ctx context.Context, findingID, detail string, now time.Time) (store.Transition, error) {
+	var t store.Transition
+	err := s.Transact(ctx, func(tx *Tx) error {
+		f, err := scanFinding(tx.QueryRowContext(ctx, findingSelect+" WHERE id = ?", findingID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("finding %s: %w", findingID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		t = store.Transition{FindingID: f.ID, Kind: lifecycle.Fixed, At: now.UTC(), Status: f.Status, Severity: f.Severity, Message: f.Message, Detail: detail}
+		return insertTransition(ctx, tx, &t)
+	})
+	if err != nil {
+		return t, fmt.Errorf("record fix: %w", err)
+	}
+	return t, nil
+}

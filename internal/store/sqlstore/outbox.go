@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+func newDeliveryID() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return "dlv_" + hex.EncodeToString(b[:])
+}
+
+// FlushOutbox implements store.Store.
+func (s *DB) FlushOutbox(ctx context.Context, routes []store.Route, now time.Time) ([]store.Delivery, error) {
+	var out []store.Delivery
+	err := s.Transact(ctx, func(tx *Tx) error {
+		out = nil
+		// One flush at a time across replicas, so that a transition goes
+		// into one delivery.
+		if err := tx.Lock(ctx, "outbox"); err != nil {
+			return err
+		}
+		pending, err := queryAll(ctx, tx, scanTransition, transitionSelect+" WHERE pending = "+s.d.True+" ORDER BY id")
+		if err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		for _, r := range routes {
+			d := store.Delivery{ID: newDeliveryID(), Channel: r.Channel, CreatedAt: now.UTC()}
+			for _, t := range pending {
+				if r.Wants(t) {
+					d.Transitions = append(d.Transitions, t)
+				}
+			}
+			if len(d.Transitions) == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, channel, created_at) VALUES (?, ?, ?)`, d.ID, d.Channel, ms(d.CreatedAt)); err != nil {
+				return err
+			}
+			for _, t := range d.Transitions {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_items (delivery_id, transition_id) VALUES (?, ?)`, d.ID, t.ID); err != nil {
+					return err
+				}
+			}
+			out = append(out, d)
+		}
+		// Only the transitions read here leave the outbox: one committed
+		// since by another replica waits for the next flush.
+		ids := make([]int64, len(pending))
+		for i, t := range pending {
+			ids[i] = t.ID
+		}
+		in, arg := s.d.InIDs("id", ids)
+		_, err = tx.ExecContext(ctx, `UPDATE transitions SET pending = `+s.d.False+` WHERE `+in, arg)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("flush the outbox: %w", err)
+	}
+	return out, nil
+}
+
+const deliverySelect = `SELECT id, channel, created_at, attempts, last_error, delivered_at FROM deliveries`
+
+func scanDelivery(r rowScanner) (store.Delivery, error) {
+	var d store.Delivery
+	var created int64
+	var delivered sql.NullInt64
+	err := r.Scan(&d.ID, &d.Channel, &created, &d.Attempts, &d.LastError, &delivered)
+	d.CreatedAt, d.DeliveredAt = fromMs(created), ptrMs(delivered)
+	return d, err
+}
+
+// PendingDeliveries implements store.Store.
+func (s *DB) PendingDeliveries(ctx context.Context) ([]store.Delivery, error) {
+	out, err := queryAll(ctx, s.db, scanDelivery, deliverySelect+" WHERE delivered_at IS NULL ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("pending deliveries: %w", s.explain(err))
+	}
+	return out, nil
+}
+
+// Delivery implements store.Store.
+func (s *DB) Delivery(ctx context.Context, id string) (store.Delivery, error) {
+	d, err := scanDelivery(s.db.QueryRowContext(ctx, deliverySelect+" WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("delivery %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("delivery %s: %w", id, s.explain(err))
+	}
+	d.Transitions, err = queryAll(ctx, s.db, scanTransition, `SELECT t.id, t.finding_id, t.scan_id, t.kind, t.at, t.status, t.severity, t.message, t.detail, t.suppressed FROM delivery_items i JOIN transitions t ON t.id = i.transition_id WHERE i.delivery_id = ? ORDER BY t.id`, id)
+	if err != nil {
+		return d, fmt.Errorf("delivery %s: %w", id, s.explain(err))
+	}
+	for i := range d.Transitions {
+		f, err := scanFinding(s.db.QueryRowContext(ctx, findingSelect+" WHERE id = ?", d.Transitions[i].FindingID))
+		if err != nil {
+			return d, fmt.Errorf("delivery %s: finding %s: %w", id, d.Transitions[i].FindingID, err)
+		}
+		d.Transitions[i].Finding = &f
+	}
+	sort.SliceStable(d.Transitions, func(i, j int) bool { return d.Transitions[i].ID < d.Transitions[j].ID })
+	return d, nil
+}
+
+// MarkDelivered implements store.Store.
+func (s *DB) MarkDelivered(ctx context.Context, id string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1 WHERE id = ? AND delivered_at IS NULL`, ms(now), id)
+	if err != nil {
+		return fmt.Errorf("delivery %s: %w", id, s.explain(err))
+	}
+	return nil
+}
+
+// MarkAttempt implements store.Store.
+func (s *DB) MarkAttempt(ctx context.Context, id, message string, now time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, last_error = ? WHERE id = ?`, message, id)
+	if err != nil {
+		return fmt.Errorf("delivery %s: %w", id, s.explain(err))
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package sqlstore
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// same reports whether storing next would change nothing of prev.
+func same(prev, next *lifecycle.Finding, prevOU, ou string) bool {
+	eqT := func(a, b *time.Time) bool { return (a == nil) == (b == nil) && (a == nil || a.Equal(*b)) }
+	return prev.State == next.State && prev.Status == next.Status && prev.Severity == next.Severity && prev.Message == next.Message &&
+		bytes.Equal(prev.Evidence, next.Evidence) && prev.LastSeen.Equal(next.LastSeen) && eqT(prev.UnknownSince, next.UnknownSince) &&
+		prev.Gap == next.Gap && prev.AccountName == next.AccountName && prev.Title == next.Title && prevOU == ou
+}
+
+// RecordAccount implements store.Store.
+func (s *DB) RecordAccount(ctx context.Context, scanID int64, a store.AccountResults, now time.Time) (store.Recorded, error) {
+	recs, err := s.RecordAccounts(ctx, scanID, []store.AccountResults{a}, now)
+	if err != nil {
+		return store.Recorded{}, err
+	}
+	return recs[0], nil
+}
+
+// RecordAccounts implements store.Store: every account in one
+// transaction, the statements prepared once.
+func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.AccountResults, now time.Time) ([]store.Recorded, error) {
+	now = now.UTC()
+	raws := make([][]byte, len(as))
+	hashes := make([]int64, len(as))
+	for i, a := range as {
+		raw, err := json.Marshal(a.Results)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(raw)
+		raws[i], hashes[i] = raw, int64(binary.BigEndian.Uint64(sum[:8]))
+	}
+	var recs []store.Recorded
+	err := s.Transact(ctx, func(tx *Tx) error {
+		recs = make([]store.Recorded, len(as))
+		st, err := prepareRecord(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		// Several accounts lock in one order, so that two batches (two
+		// one-shot scans) never deadlock.
+		if len(as) > 1 {
+			ids := make([]string, len(as))
+			for i, a := range as {
+				ids[i] = a.AccountID
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				if err := tx.Lock(ctx, "account:"+id); err != nil {
+					return err
+				}
+			}
+		}
+		sups, err := activeSuppressions(ctx, tx, "", now)
+		if err != nil {
+			return err
+		}
+		var accounts, results, calls int
+		for i, a := range as {
+			done, err := st.recordOne(ctx, scanID, a, now, sups, hashes[i], raws[i], &recs[i])
+			if err != nil {
+				return fmt.Errorf("record account %s: %w", a.AccountID, err)
+			}
+			if done {
+				accounts++
+				results += len(a.Results)
+				calls += a.Calls
+			}
+		}
+		if accounts == 0 {
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM scans WHERE id = ?`, scanID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+			}
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ?`, accounts, results, calls, scanID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record scan %d: %w", scanID, err)
+	}
+	return recs, nil
+}
+
+// recordStmts are the statements of recording, prepared once per
+// transaction.
+type recordStmts struct {
+	tx                                                                 *Tx
+	recorded, findings, upsert, transition, hasSet, addSet, addAccount *sql.Stmt
+	// account keeps the accounts table current (views.go).
+	account *sql.Stmt
+}
+
+func prepareRecord(ctx context.Context, tx *Tx) (*recordStmts, error) {
+	st := &recordStmts{tx: tx}
+	for _, p := range []struct {
+		to **sql.Stmt
+		q  string
+	}{
+		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
+		{&st.findings, findingSelect + " WHERE account_id = ?"},
+		{&st.upsert, upsertSQL},
+		{&st.transition, transitionSQL},
+		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
+		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
+		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
+		{&st.account, accountUpsert},
+	} {
+		s, err := tx.PrepareContext(ctx, p.q)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		*p.to = s
+	}
+	return st, nil
+}
+
+func (st *recordStmts) close() {
+	for _, s := range []*sql.Stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount, st.account} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// recordOne records one account; false when the scan had it already.
+func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups []store.Suppression, hash int64, raw []byte, rec *store.Recorded) (bool, error) {
+	// Two replicas never record one account's findings at once.
+	if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
+		return false, err
+	}
+	var one int
+	err := st.recorded.QueryRowContext(ctx, scanID, a.AccountID).Scan(&one)
+	if err == nil {
+		rec.Already = true
+		return false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return false, err
+	}
+	current := map[string]*store.Finding{}
+	rows, err := st.findings.QueryContext(ctx, a.AccountID)
+	if err != nil {
+		return false, err
+	}
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			rows.Close()
+			return false, err
+		}
+		current[f.ID] = &f
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for _, o := range a.Results {
+		o.AccountID = a.AccountID
+		if o.AccountName == "" {
+			o.AccountName = a.AccountName
+		}
+		var prev *lifecycle.Finding
+		prevOU := ""
+		if f, ok := current[o.Key()]; ok {
+			prev, prevOU = &f.Finding, f.OU
+		}
+		next, kind := lifecycle.Observe(prev, o, now)
+		if next == nil || (kind == lifecycle.StillOpen && prev != nil && same(prev, next, prevOU, a.OU)) {
+			continue
+		}
+		if _, err := st.upsert.ExecContext(ctx, findingArgs(*next, a.OU)...); err != nil {
+			return false, err
+		}
+		if kind == lifecycle.StillOpen {
+			continue
+		}
+		t := store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
+			Suppressed: suppressedBy(sups, next.AccountID, next.RuleID, next.Resource) != nil}
+		if err := st.transition.QueryRowContext(ctx, transitionArgs(t)...).Scan(&t.ID); err != nil {
+			return false, err
+		}
+		rec.Transitions = append(rec.Transitions, t)
+	}
+	// The same results as an earlier scan's are stored once.
+	if err := st.hasSet.QueryRowContext(ctx, hash).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		data, err := compress(raw)
+		if err != nil {
+			return false, err
+		}
+		if _, err := st.addSet.ExecContext(ctx, hash, data); err != nil {
+			return false, err
+		}
+	} else if err != nil {
+		return false, err
+	}
+	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
+		return false, err
+	}
+	if _, err := st.account.ExecContext(ctx, a.AccountID, a.AccountName, a.OU, scanID, ms(now)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+
+// compress gzips a result set; the writers are pooled, since each holds
+// the better part of a megabyte of tables.
+func compress(raw []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzipPool.Get().(*gzip.Writer)
+	defer gzipPool.Put(zw)
+	zw.Reset(&buf)
+	zw.Write(raw)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// LeaveAccounts implements store.Store.
+func (s *DB) LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]store.Transition, error) {
+	here := map[string]bool{}
+	for _, a := range present {
+		here[a] = true
+	}
+	var out []store.Transition
+	err := s.Transact(ctx, func(tx *Tx) error {
+		out = nil
+		if err := tx.Lock(ctx, "leave"); err != nil {
+			return err
+		}
+		kept, err := queryAll(ctx, tx, scanFinding, findingSelect+" WHERE state <> 'gone'")
+		if err != nil {
+			return err
+		}
+		var leaving []store.Finding
+		for _, f := range kept {
+			if !here[f.AccountID] {
+				leaving = append(leaving, f)
+			}
+		}
+		sups, err := activeSuppressions(ctx, tx, "", now)
+		if err != nil {
+			return err
+		}
+		for _, f := range leaving {
+			next, kind := lifecycle.Leave(f.Finding, now)
+			if err := upsertFinding(ctx, tx, next, f.OU); err != nil {
+				return err
+			}
+			if kind == lifecycle.StillOpen {
+				continue
+			}
+			t := store.Transition{FindingID: f.ID, ScanID: scanID, Kind: kind, At: now.UTC(), Status: f.Status, Severity: f.Severity, Message: f.Message,
+				Detail: "the account is no longer in the organisation", Suppressed: suppressedBy(sups, f.AccountID, f.RuleID, f.Resource) != nil}
+			if err := insertTransition(ctx, tx, &t); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("close the findings of accounts that left: %w", err)
+	}
+	return out, nil
+}
