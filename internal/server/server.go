@@ -567,12 +567,13 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
 			}
-			// The last attempt: the account is recorded as read with
-			// nothing (its findings keep their state, as UNKNOWN would
-			// leave them), so that the tick ends and the next one runs,
-			// rather than one bad account wedging the schedule for good.
-			s.cfg.Logger.Error("account not scanned; its findings keep their state until the next tick", "schedule", sch.Name, "account", a.Account, "error", err)
-			if _, rerr := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account}, s.cfg.Clock.Now()); rerr != nil {
+			// The last attempt: the account is recorded as not scanned
+			// (its findings UNKNOWN, keeping their state, and a finding
+			// that says so, which alerts), so that the tick ends, marked
+			// incomplete, and the next one runs, rather than one bad
+			// account wedging the schedule for good.
+			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN, until the next tick", "schedule", sch.Name, "account", a.Account, "attempts", job.Attempt, "error", err)
+			if rerr := s.recordNotScanned(ctx, a, job.Attempt, err); rerr != nil {
 				return rerr
 			}
 		}
@@ -613,9 +614,26 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		}
 	}
 	if len(rep.Results) == 0 {
-		// Not selected (an --ou filter) or gone since the tick listed it:
-		// record it as seen with nothing, so the tick can finish.
+		if !skipped(res.Snapshot, a.Account) {
+			// Neither scanned nor skipped: describing it failed. An error,
+			// so that the job is tried again, and recorded as not
+			// scanned after the last attempt.
+			why := "the account was not reached"
+			if res.Snapshot != nil && res.Snapshot.Incomplete != nil {
+				why = res.Snapshot.Incomplete.Reason
+			}
+			return fmt.Errorf("scan account %s: %s", a.Account, why)
+		}
+		// Not selected (an --ou filter), suspended, or gone since the
+		// tick listed it: record it as seen with nothing, so the tick can
+		// finish.
 		rep.Results = []rule.Result{}
+	} else {
+		clear, err := s.clearNotScanned(ctx, a.Account, s.cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, clear...)
 	}
 	sc, err := s.st.Scan(ctx, a.ScanID)
 	if err != nil {
@@ -663,11 +681,37 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 			return err
 		}
 	}
-	if err := s.st.FinishScan(ctx, scanID, store.End{Outcome: store.Complete, At: now}); err != nil {
+	end := store.End{Outcome: store.Complete, At: now}
+	failed, err := s.notScannedIn(ctx, sc)
+	if err != nil {
 		return err
+	}
+	if len(failed) > 0 {
+		end.Outcome, end.Message = store.Incomplete, partialMessage(failed, sc.Accounts)
+	}
+	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		s.cfg.Logger.Warn("scan finished incomplete", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts, "not_scanned", len(failed))
+		return nil
 	}
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts)
 	return nil
+}
+
+// skipped reports whether an organisation scan skipped the account (not
+// selected by --ou, not active, not a member), with a reason.
+func skipped(doc *snapshot.Document, account string) bool {
+	if doc == nil || doc.Organization == nil {
+		return false
+	}
+	for _, sk := range doc.Organization.Skipped {
+		if sk.AccountID == account {
+			return true
+		}
+	}
+	return false
 }
 
 // houseArgs is the service's housekeeping, every second: expired
