@@ -212,7 +212,14 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 		}
 		name := sc.Name
 		periodic = append(periodic, river.NewPeriodicJob(when, func() (river.JobArgs, *river.InsertOpts) {
-			return tickArgs{Schedule: name}, &river.InsertOpts{MaxAttempts: 3}
+			// The tick is fixed in the job's arguments, as it is due now:
+			// River moves a job's ScheduledAt when it retries or rescues
+			// it, and a tick read from there made a tick job rescued after
+			// a crash start a second scan (or skip itself as overlapping
+			// the first), leaving the accounts it had not enqueued yet
+			// unscanned and the tick running for good.
+			t := time.Now().UTC().Truncate(time.Millisecond)
+			return tickArgs{Schedule: name, Tick: &t}, &river.InsertOpts{MaxAttempts: 3, ScheduledAt: t}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "schedule-" + name}))
 	}
 	client, err := open(river.Config{
@@ -356,8 +363,10 @@ func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
 // tickArgs is one tick of a schedule.
 type tickArgs struct {
 	Schedule string `json:"schedule"`
-	// Tick is set for a scan started now (POST /api/v1/scans), whose
-	// scan is recorded already under this tick.
+	// Tick is the tick the job scans, the same on every attempt. A scan
+	// started now (POST /api/v1/scans) is recorded already under it.
+	// Jobs queued before it was always set have none: their
+	// ScheduledAt is used.
 	Tick *time.Time `json:"tick,omitempty"`
 }
 
@@ -417,7 +426,10 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	}
 	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
-	for _, a := range accounts {
+	for i, a := range accounts {
+		if i == len(accounts)/2 {
+			crashPoint("tick-half-enqueued")
+		}
 		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
 			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		if err != nil {
