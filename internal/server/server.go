@@ -331,7 +331,7 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s})
 	return api.Secure(mux)
 }
 
