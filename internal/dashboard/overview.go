@@ -122,11 +122,11 @@ func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 // accountRank sorts accounts failing critical rules first, then by the
 // next severity down, then by ID: the order a CISO works down.
 func accountRank(as []api.Account) {
-	sort.SliceStable(as, func(i, j int) bool {
-		a, b := as[i].Open.List(), as[j].Open.List()
-		for k := range a {
-			if a[k] != b[k] {
-				return a[k] > b[k]
+	sort.Slice(as, func(i, j int) bool {
+		a, b := as[i].Open, as[j].Open
+		for _, d := range [...]int{a.Critical - b.Critical, a.High - b.High, a.Medium - b.Medium, a.Low - b.Low, a.Info - b.Info} {
+			if d != 0 {
+				return d > 0
 			}
 		}
 		return as[i].AccountID < as[j].AccountID
