@@ -128,6 +128,7 @@ type Server struct {
 	routes []store.Route
 
 	lastPrune time.Time
+	metrics   *metrics
 	// expected is how many accounts each running organisation scan
 	// listed (scan ID → int), for its progress in the API.
 	expected sync.Map
@@ -152,11 +153,14 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		cfg.StopTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	s.metrics = newMetrics(s)
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
 		shareHTTP(&sc.Config, cfg.Workers)
+		awsenv.ObserveInto(&sc.Config, s.metrics.observeAWS)
 		for j := range sc.Targets {
 			shareHTTP(&sc.Targets[j].Config, cfg.Workers)
+			awsenv.ObserveInto(&sc.Targets[j].Config, s.metrics.observeAWS)
 		}
 		if _, dup := s.byName[sc.Name]; dup {
 			return fmt.Errorf("schedule %q is named twice", sc.Name)
@@ -331,6 +335,7 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
+	mux.Handle("GET /metrics", api.Protect(s.st, s.metrics.handler()))
 	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s})
 	return api.Secure(mux)
 }
@@ -465,6 +470,7 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 	if err != nil {
 		return err
 	}
+	s.scanEnded(ctx, sc.ID)
 	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
 		return err
 	}
@@ -628,6 +634,7 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	if err := s.st.FinishScan(ctx, scanID, store.End{Outcome: store.Complete, At: now}); err != nil {
 		return err
 	}
+	s.scanEnded(ctx, scanID)
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts)
 	return nil
 }
@@ -708,7 +715,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := ch.Sender.Send(sctx, toNotify(d)); err != nil {
+	err = ch.Sender.Send(sctx, toNotify(d))
+	s.metrics.delivery(d.Channel, err)
+	if err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
 			return merr
 		}
