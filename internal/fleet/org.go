@@ -102,7 +102,10 @@ type orgRun struct {
 	orgGaps  []snapshot.Gap
 	stopped  *snapshot.Gap // why discovery stopped early, if it did
 	complete bool          // discovery listed everything
-	ouLabels []string      // the --ou selection, as paths
+	// described: the named accounts were described, not listed, so one
+	// not found is not a member (not merely outside --ou).
+	described bool
+	ouLabels  []string // the --ou selection, as paths
 }
 
 type slot struct {
@@ -145,36 +148,58 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 		return nil, err
 	}
 	TuneHTTP(&cfg, o.Parallel)
-	s := &orgRun{
+	s := newOrgRun(cfg, o, v)
+	if o.Shared != nil {
+		return s.visitShared(ctx)
+	}
+	queue, wait, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.work(ctx, queue)
+	if err := wait(); err != nil {
+		return nil, err
+	}
+	return s.result(ctx), nil
+}
+
+func newOrgRun(cfg aws.Config, o Options, v erased) *orgRun {
+	return &orgRun{
 		o: o, v: v, base: cfg, tree: newTree(),
 		orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		featuresReady: make(chan struct{}), byID: map[string]*slot{},
 	}
+}
 
+// read reads the organisation: discovery into the queue, with the
+// root-access features and the SCPs beside it, and setup (who calls,
+// which organisation). It returns once setup is done, so that accounts
+// are scanned while discovery goes on; wait, called once the queue is
+// drained, waits for the rest and returns discovery's fatal error.
+func (s *orgRun) read(parent context.Context) (queue *queue, wait func() error, err error) {
 	// Discovery and setup start together. A fatal setup error cancels
 	// discovery; a cancelled run lets everything wind down and reports
 	// what finished.
-	dctx, stopDiscovery := context.WithCancel(ctx)
-	defer stopDiscovery()
-	queue := newQueue(dctx)
+	ctx, stopDiscovery := context.WithCancel(parent)
+	queue = newQueue(ctx)
 	var bg sync.WaitGroup
 	bg.Add(3)
 	var discoverErr error
 	go func() {
 		defer bg.Done()
 		defer queue.close()
-		discoverErr = s.discover(dctx, queue)
+		discoverErr = s.discover(ctx, queue)
 		if discoverErr != nil {
 			stopDiscovery()
 		}
-		if o.Progress != nil {
-			o.Progress.DiscoveryDone()
+		if s.o.Progress != nil {
+			s.o.Progress.DiscoveryDone()
 		}
 	}()
 	go func() {
 		defer bg.Done()
 		defer close(s.featuresReady)
-		fctx, cancel := clock.Within(o.Clock, dctx, o.AccountTimeout)
+		fctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		defer cancel()
 		f, g := collect.OrgFeatures(fctx, s.iam)
 		s.features, s.featuresGap = f, g
@@ -183,29 +208,42 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 		// The SCPs do not depend on any account, so they are read while
 		// the accounts are scanned and cost the run no wall time.
 		defer bg.Done()
-		sctx, cancel := clock.Within(o.Clock, dctx, o.AccountTimeout)
+		if s.o.Structure == StructureNone {
+			return
+		}
+		sctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		defer cancel()
 		scps, g := collect.OrgSCPs(sctx, s.orgs)
 		s.mu.Lock()
 		s.scps, s.scpsGap = scps, g
 		s.mu.Unlock()
 	}()
-	if err := s.setup(dctx); err != nil {
+	if err := s.setup(ctx); err != nil {
 		stopDiscovery()
 		bg.Wait()
 		if discoverErr != nil {
-			return nil, discoverErr // the cause; setup's own calls were cut short by it
+			return nil, nil, discoverErr // the cause; setup's own calls were cut short by it
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	if err := dctx.Err(); err != nil && ctx.Err() == nil {
+	if err := ctx.Err(); err != nil && parent.Err() == nil {
 		// Discovery failed while setup ran.
 		bg.Wait()
-		return nil, discoverErr
+		stopDiscovery()
+		return nil, nil, discoverErr
 	}
+	return queue, func() error {
+		bg.Wait()
+		stopDiscovery()
+		return discoverErr
+	}, nil
+}
 
+// work visits the accounts of queue, o.Parallel at a time, until it is
+// closed.
+func (s *orgRun) work(ctx context.Context, queue *queue) {
 	var workers sync.WaitGroup
-	for range o.Parallel {
+	for range s.o.Parallel {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -221,12 +259,7 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 			}
 		}()
 	}
-	bg.Wait()
 	workers.Wait()
-	if discoverErr != nil {
-		return nil, discoverErr
-	}
-	return s.result(ctx), nil
 }
 
 // bound gives one discovery call the account deadline, on the scan's
@@ -305,6 +338,25 @@ func notInOrganization(err error, call string) error {
 // incomplete.
 func (s *orgRun) discover(ctx context.Context, q *queue) error {
 	found := func(accts []orgtypes.Account) { s.found(accts, q) }
+	if s.named() {
+		err := s.describeNamed(ctx, found)
+		var stopped *namedGap
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &stopped):
+			s.stop(ctx, stopped.g)
+			s.mu.Lock()
+			s.complete = false
+			s.mu.Unlock()
+			return nil
+		case !errors.Is(err, errNamedDenied):
+			return err
+		}
+		// A policy written before runs described their accounts: list
+		// the organisation as before, and say what would be cheaper.
+		s.o.Logger.Warn("cannot describe the named accounts; listing the whole organisation instead (grant the calls 'vigil policy --org' lists to make this cheaper)", "error", err)
+	}
 	if len(s.o.OUs) > 0 {
 		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.bound); g != nil {
 			if ctx.Err() != nil {
@@ -420,10 +472,19 @@ func (s *orgRun) stop(ctx context.Context, g snapshot.Gap) {
 // found records a page of accounts: each once, skipped with its reason or
 // queued for scanning.
 func (s *orgRun) found(accts []orgtypes.Account, q *queue) {
+	ms := make([]member, len(accts))
+	for i, a := range accts {
+		ms[i] = memberOf(a)
+	}
+	s.add(ms, q)
+}
+
+// add queues the discovered accounts the selection keeps, and records
+// the others with the reason they are skipped.
+func (s *orgRun) add(ms []member, q *queue) {
 	var queued []*slot
 	s.mu.Lock()
-	for _, a := range accts {
-		m := memberOf(a)
+	for _, m := range ms {
 		if m.id == "" || s.byID[m.id] != nil {
 			continue // listed twice (an account moved while the OUs were listed)
 		}
@@ -708,9 +769,14 @@ func (s *orgRun) result(ctx context.Context) *orgResult {
 	if s.featuresGap != nil {
 		org.Gaps = append(org.Gaps, *s.featuresGap)
 	}
-	controls, cgaps := s.controls()
-	org.Controls = controls
-	org.Gaps = append(org.Gaps, cgaps...)
+	if s.o.Structure == StructureNone {
+		org.Gaps = append(org.Gaps, snapshot.Gap{Section: snapshot.SectionOrgTree, Call: "organizations:ListRoots", Code: CodeNotCollected,
+			Message: "not read: this run reads only its accounts, not the organisation's structure and SCPs"})
+	} else {
+		controls, cgaps := s.controls()
+		org.Controls = controls
+		org.Gaps = append(org.Gaps, cgaps...)
+	}
 	res.org = org
 	cancelled := 0
 	for _, sl := range s.members {
@@ -746,7 +812,8 @@ func (s *orgRun) result(ctx context.Context) *orgResult {
 			missing = append(missing, id+" ("+sl.skip+")")
 		case !s.complete:
 			// Discovery did not finish; that is said below.
-		case len(s.o.OUs) == 0:
+		case len(s.o.OUs) == 0 || s.described:
+			// Described by ID: Organizations said it is not a member.
 			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id, Reason: ReasonNotMember + s.orgID})
 			missing = append(missing, id+" (not a member of organization "+s.orgID+")")
 		default:

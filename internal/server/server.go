@@ -126,6 +126,8 @@ type Server struct {
 	ready  atomic.Bool
 	byName map[string]*Schedule
 	routes []store.Route
+	// orgs are the organisation readings the account jobs of a tick share.
+	orgs readings
 
 	lastPrune time.Time
 	metrics   *metrics
@@ -396,23 +398,46 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		return err
 	}
 	if sc.Outcome != store.Running {
+		if sch.Org {
+			return nil // each account's job requeues its own fixes
+		}
+		// The tick ran before and recorded its scan; its fixes may not
+		// have been enqueued.
+		accts, err := s.st.ScanAccounts(ctx, sc.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range accts {
+			if err := s.requeueFixes(ctx, sch, sc.ID, a.AccountID, false); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if !sch.Org {
 		return s.scanWhole(ctx, sch, sc)
 	}
-	accounts, err := listAccounts(ctx, sch)
+	accounts, mgmt, err := listAccounts(ctx, sch)
 	if err != nil {
 		log.Error("cannot list the organisation's accounts", "error", err)
 		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
 	}
 	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
-	for _, a := range accounts {
-		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
-			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
-			return err
+	// The account jobs go in batches, each one statement in one
+	// transaction: thousands of single inserts made the tick job slow
+	// enough on a busy database to meet its own timeout half-way. Unique
+	// by account and scan, so a tick job run again adds only what is
+	// missing.
+	const batch = 500
+	for i := 0; i < len(accounts); i += batch {
+		var ps []river.InsertManyParams
+		for _, a := range accounts[i:min(i+batch, len(accounts))] {
+			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
+				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
+		}
+		if _, err := s.client.InsertMany(ctx, ps); err != nil {
+			return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
 		}
 	}
 	return nil
@@ -480,9 +505,15 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 
 // listAccounts lists the active accounts of the organisation the
 // schedule's caller administers, as --accounts and --exclude select them
-// (--ou is applied by the account's own scan).
-func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
+// (--ou is applied by the account's own scan), and its management
+// account.
+func listAccounts(ctx context.Context, sch *Schedule) ([]string, string, error) {
 	c := organizations.NewFromConfig(sch.Config)
+	org, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return nil, "", fmt.Errorf("organizations:DescribeOrganization: %w", err)
+	}
+	mgmt := aws.ToString(org.Organization.MasterAccountId)
 	only := map[string]bool{}
 	for _, a := range sch.Options.Accounts {
 		only[a] = true
@@ -496,7 +527,7 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+			return nil, "", fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
@@ -510,7 +541,7 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, mgmt, nil
 }
 
 // accountArgs is one account of one tick of an organisation schedule;
@@ -520,6 +551,9 @@ type accountArgs struct {
 	ScanID   int64  `json:"scan_id" river:"unique"`
 	Account  string `json:"account" river:"unique"`
 	Expected int    `json:"expected"`
+	// Management: the organisation's management account, whose job also
+	// judges the organisation-level rules (their results are its).
+	Management bool `json:"management,omitempty"`
 }
 
 func (accountArgs) Kind() string { return "vigil_scan_account" }
@@ -539,7 +573,13 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 	if err != nil {
 		return err
 	}
-	if !done {
+	if done {
+		// Recorded by an attempt that stopped before it finished: the
+		// fixes that recording opened may not have been enqueued.
+		if err := s.requeueFixes(ctx, sch, a.ScanID, a.Account, a.Management); err != nil {
+			return err
+		}
+	} else {
 		if err := s.scanAccount(ctx, sch, a); err != nil {
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
@@ -563,6 +603,18 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	awsenv.CountInto(&cfg, &n)
 	opts := sch.Options
 	opts.Accounts, opts.Exclude, opts.Parallel = []string{a.Account}, nil, 1
+	// The job reads its one account, never the whole organisation
+	// (fleet describes a named account with a few calls, where listing
+	// the organisation per job cost a tick O(accounts²) calls), except
+	// for the management account's job: the organisation-level rules'
+	// results are that account's, and they judge every account.
+	opts.Structure = fleet.StructureNone
+	if a.Management {
+		opts.Structure = fleet.StructureWhole
+	}
+	// The jobs of a tick on this replica share one reading of the
+	// organisation's accounts and OU tree, read by the first of them.
+	opts.Shared = s.orgs.of(a.ScanID)
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
