@@ -38,11 +38,21 @@ import (
 func benchStore(b *testing.B, days int) (*sqlite.DB, time.Time) {
 	ctx := context.Background()
 	now := testclock.Ref().Add(-time.Duration(days) * 24 * time.Hour)
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
+	// VIGIL_BENCH_DB keeps the store between runs: building 90 days
+	// takes minutes, and the pages only read it.
+	path := os.Getenv("VIGIL_BENCH_DB")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "vigil.db")
+	}
+	_, statErr := os.Stat(path)
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
+	if statErr == nil {
+		return st, testclock.Ref()
+	}
 	type acct struct {
 		id, name string
 		obs      []lifecycle.Observation
@@ -125,7 +135,7 @@ func BenchmarkPages(b *testing.B) {
 	built := time.Now()
 	st, now := benchStore(b, days)
 	b.Logf("built %d days of history in %s", days, time.Since(built).Round(time.Second))
-	plain, tok, _ := api.NewToken("bench", store.Admin)
+	plain, tok, _ := api.NewToken(fmt.Sprint("bench-", time.Now().UnixNano()), store.Admin)
 	st.AddToken(ctx, tok)
 	open, _ := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
 	var ntrans int
