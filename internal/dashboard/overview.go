@@ -142,8 +142,9 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		d.fail(w, err)
 		return
 	}
-	// Critical first, then by account: the first page of the list.
-	critical, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, MinSeverity: int(rule.Critical), Now: now, Limit: overviewRows + 1})
+	// The first critical findings by account, read from the severity
+	// index (critical rows come first in it: no scan past the others).
+	critical, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, MinSeverity: int(rule.Critical), Now: now, Limit: overviewRows + 1, BySeverity: true})
 	if err != nil {
 		d.fail(w, err)
 		return
