@@ -398,7 +398,7 @@ func (d *dash) showFinding(w http.ResponseWriter, r *http.Request, s *session, f
 	}
 	w.WriteHeader(status)
 	d.render(w, "finding", s, f.RuleID+" in "+f.AccountID, map[string]any{"F": f, "Evidence": ev, "History": ts, "FormError": formErr,
-		"DefaultExpiry": now.Add(90 * 24 * time.Hour).Format(time.DateOnly), "Now": now})
+		"DefaultExpiry": now.Add(90 * 24 * time.Hour).Format(time.DateOnly), "Now": now, "RulePage": rulePage(f.RuleID)})
 }
 
 func str(v any) string {
