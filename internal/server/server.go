@@ -130,6 +130,7 @@ type Server struct {
 	orgs readings
 
 	lastPrune time.Time
+	metrics   *metrics
 	// expected is how many accounts each running organisation scan
 	// listed (scan ID → int), for its progress in the API.
 	expected sync.Map
@@ -154,11 +155,14 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		cfg.StopTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	s.metrics = newMetrics(s)
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
 		shareHTTP(&sc.Config, cfg.Workers)
+		awsenv.ObserveInto(&sc.Config, s.metrics.observeAWS)
 		for j := range sc.Targets {
 			shareHTTP(&sc.Targets[j].Config, cfg.Workers)
+			awsenv.ObserveInto(&sc.Targets[j].Config, s.metrics.observeAWS)
 		}
 		if _, dup := s.byName[sc.Name]; dup {
 			return fmt.Errorf("schedule %q is named twice", sc.Name)
@@ -340,7 +344,8 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
+	mux.Handle("GET /metrics", api.Protect(s.st, s.metrics.handler()))
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s})
 	return api.Secure(mux)
 }
 
@@ -506,6 +511,7 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 	if err != nil {
 		return err
 	}
+	s.scanEnded(ctx, sc.ID)
 	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
 		return err
 	}
@@ -722,6 +728,7 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
 		return err
 	}
+	s.scanEnded(ctx, scanID)
 	if len(failed) > 0 {
 		s.cfg.Logger.Warn("scan finished incomplete", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts, "not_scanned", len(failed))
 		return nil
@@ -820,7 +827,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := ch.Sender.Send(sctx, toNotify(d)); err != nil {
+	err = ch.Sender.Send(sctx, toNotify(d))
+	s.metrics.delivery(d.Channel, err)
+	if err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
 			return merr
 		}

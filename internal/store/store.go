@@ -249,7 +249,8 @@ func KeyOf(f Finding) Key {
 }
 
 // Count is how many findings of an account are in a state at a
-// severity, suppressed or not.
+// severity, suppressed or not. AccountName and OU may be empty: Accounts
+// has them.
 type Count struct {
 	AccountID, AccountName, OU string
 	State                      lifecycle.State
