@@ -27,6 +27,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 var binary string
 
 func TestMain(m *testing.M) {
+	emulatorChild() // exits when this process is the team tests' emulator
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "vigil-cli-test")
 	if err != nil {
