@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemuproc"
 	"github.com/vigil-sec/vigil/internal/store/postgres/pgtest"
 )
 
@@ -42,7 +43,7 @@ func TestTeamThroughput(t *testing.T) {
 	// VIGIL_BENCH_TEAM_PROFILE=DIR writes a CPU profile of one replica
 	// of each tick there (go tool pprof).
 	profDir := os.Getenv("VIGIL_BENCH_TEAM_PROFILE")
-	emu := startEmuProc(t, emuProcSpec{Accounts: n, Seed: 1, Latency: latency})
+	emu := awsemuproc.Start(t, awsemuproc.Spec{Accounts: n, Seed: 1, Latency: latency})
 	all := n + 1 // the members and the management account
 	env := map[string]string{"AWS_ENDPOINT_URL": emu.URL, "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
 	type sample struct {
@@ -69,7 +70,7 @@ func TestTeamThroughput(t *testing.T) {
 			for {
 				row := pgQuery(t, url, `SELECT accounts, outcome FROM scans ORDER BY id LIMIT 1`)
 				if len(row) == 1 && scanStart.IsZero() {
-					scanStart, emuAt = time.Now(), procCPU(t, emu.cmd.Process.Pid)
+					scanStart, emuAt = time.Now(), procCPU(t, emu.Pid())
 				}
 				if len(row) == 1 && row[0][1] == "complete" {
 					if row[0][0] != fmt.Sprint(all) {
@@ -83,7 +84,7 @@ func TestTeamThroughput(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			took := time.Since(scanStart)
-			emuEnd = procCPU(t, emu.cmd.Process.Pid)
+			emuEnd = procCPU(t, emu.Pid())
 			s := sample{tick: took, emuCPU: emuEnd - emuAt}
 			for _, r := range rs {
 				c := procCPU(t, r.cmd.Process.Pid)
