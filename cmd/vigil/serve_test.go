@@ -166,7 +166,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var servingPattern = regexp.MustCompile(`serving on http://(\S+) `)
+var servingPattern = regexp.MustCompile(`serving on https?://(\S+) `)
 
 // startServe starts vigil serve and waits until it listens.
 func startServe(t *testing.T, env map[string]string, args ...string) *served {

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/api/apitest"
 	"github.com/vigil-sec/vigil/internal/clock"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -25,9 +26,20 @@ type fixture struct {
 
 func start(t *testing.T) fixture {
 	t.Helper()
+	return startWith(t, func(st *sqlite.DB) api.Scheduler { return &scheduler{st: st} })
+}
+
+// startWith serves the API with the scheduler sched makes (none when
+// sched is nil).
+func startWith(t *testing.T, sched func(*sqlite.DB) api.Scheduler) fixture {
+	t.Helper()
 	f := apitest.Fill(t)
 	mux := http.NewServeMux()
-	api.Mount(mux, api.Config{Store: f.Store, Clock: clock.Pinned{T: testclock.Ref()}})
+	cfg := api.Config{Store: f.Store, Clock: clock.Pinned{T: testclock.Ref()}}
+	if sched != nil {
+		cfg.Scheduler = sched(f.Store)
+	}
+	api.Mount(mux, cfg)
 	srv := httptest.NewServer(api.Secure(mux))
 	t.Cleanup(srv.Close)
 	return fixture{Filled: f, url: srv.URL}
@@ -114,14 +126,11 @@ func TestAuthorization(t *testing.T) {
 	}
 	concrete := func(p string) string {
 		p = strings.Replace(p, "/findings/{id}", "/findings/"+id, 1)
-		return strings.Replace(p, "/suppressions/{id}", "/suppressions/"+itoa(created.Suppression.ID), 1)
+		return concretePath(strings.Replace(p, "/suppressions/{id}", "/suppressions/"+itoa(created.Suppression.ID), 1))
 	}
 	for _, r := range api.Routes {
 		path := concrete(r.Path)
-		var body any
-		if r.Method == "POST" {
-			body = validSuppression(testclock.Ref())
-		}
+		body := bodyFor(r.Method, r.Path)
 		for _, c := range []struct {
 			who   string
 			token string
@@ -132,7 +141,7 @@ func TestAuthorization(t *testing.T) {
 			{"unknown", wrong, 401},
 			{"revoked", f.Revoked, 401},
 			{"viewer", f.Viewer, map[bool]int{false: 200, true: 403}[r.Admin]},
-			{"admin", f.Admin, map[string]int{"GET": 200, "POST": 201, "DELETE": 204}[r.Method]},
+			{"admin", f.Admin, adminStatus(r.Method, r.Path)},
 		} {
 			code, raw := f.do(t, r.Method, path, c.token, body, nil)
 			if code != c.want {
@@ -333,11 +342,8 @@ func TestOpenAPI(t *testing.T) {
 			}
 			ops[op.OperationID] = true
 			// A request the document describes gets a status it lists.
-			p := strings.Replace(strings.Replace(path, "/findings/{id}", "/findings/"+id, 1), "/suppressions/{id}", "/suppressions/999", 1)
-			var body any
-			if method == "POST" {
-				body = validSuppression(testclock.Ref())
-			}
+			p := concretePath(strings.Replace(strings.Replace(path, "/findings/{id}", "/findings/"+id, 1), "/suppressions/{id}", "/suppressions/999", 1))
+			body := bodyFor(method, path)
 			code, _ := f.do(t, method, p, f.Admin, body, nil)
 			if _, ok := op.Responses[itoa(int64(code))]; !ok {
 				t.Errorf("%s %s answered %d, which the document does not list", method, p, code)

@@ -26,6 +26,7 @@ var orgsHandlers = map[string]handlerFunc{
 	"ListAccountsForParent":               (*Server).orgsListAccountsForParent,
 	"ListChildren":                        (*Server).orgsListChildren,
 	"ListParents":                         (*Server).orgsListParents,
+	"DescribeOrganizationalUnit":          (*Server).orgsDescribeOU,
 	"ListAWSServiceAccessForOrganization": (*Server).orgsListServiceAccess,
 	"EnableAWSServiceAccess":              (*Server).orgsEnableServiceAccess,
 	"RegisterDelegatedAdministrator":      (*Server).orgsRegisterDelegatedAdministrator,
@@ -373,6 +374,30 @@ func (s *Server) orgsListOUsForParent(r *request) (any, *apiError) {
 		OrganizationalUnits []ouJSON `json:"OrganizationalUnits"`
 		NextToken           *string  `json:"NextToken,omitempty"`
 	}{out, next}, nil
+}
+
+func (s *Server) orgsDescribeOU(r *request) (any, *apiError) {
+	var in struct {
+		OrganizationalUnitId string `json:"OrganizationalUnitId"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	o, err := s.orgsAdmin(r)
+	if err != nil {
+		return nil, err
+	}
+	if in.OrganizationalUnitId == "" {
+		return nil, invalidInput("INPUT_REQUIRED", "OrganizationalUnitId is required.")
+	}
+	for _, ou := range o.OUs {
+		if ou.ID == in.OrganizationalUnitId {
+			return struct {
+				OrganizationalUnit ouJSON `json:"OrganizationalUnit"`
+			}{ouJSON{ou.ID, s.orgARN("ou", ou.ID), ou.Name}}, nil
+		}
+	}
+	return nil, newError("OrganizationalUnitNotFoundException", "Organizational unit %s was not found.", in.OrganizationalUnitId)
 }
 
 func (s *Server) orgsListAccountsForParent(r *request) (any, *apiError) {

@@ -178,6 +178,16 @@ func TestOrganizationStructure(t *testing.T) {
 		t.Errorf("OU parent = %+v", parents.Parents)
 	}
 
+	ou, err := c.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(ouProd)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(ou.OrganizationalUnit.Id) != ouProd || aws.ToString(ou.OrganizationalUnit.Name) == "" {
+		t.Errorf("DescribeOrganizationalUnit = %+v", ou.OrganizationalUnit)
+	}
+	_, err = c.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String("ou-abcd-99999999")})
+	wantType[*types.OrganizationalUnitNotFoundException](t, err)
+
 	_, err = c.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(standaloneID)})
 	wantType[*types.ChildNotFoundException](t, err)
 	_, err = c.ListAccountsForParent(ctx, &organizations.ListAccountsForParentInput{ParentId: aws.String("ou-abcd-99999999")})

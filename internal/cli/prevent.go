@@ -35,6 +35,7 @@ type preventOptions struct {
 	alertEmail string
 	offline    bool
 	plan       bool
+	standalone bool
 
 	demo awsenv.Demo // --demo, validated
 }
@@ -79,6 +80,7 @@ No SCP reaches the management account; see the README written with --out.`,
 	f.StringVar(&o.alertEmail, "alert-email", "", "email address to subscribe to root activity alerts")
 	f.BoolVar(&o.offline, "offline", false, "make no AWS call: unknown IDs become Terraform variables and CloudFormation parameters")
 	f.BoolVar(&o.plan, "plan", false, "show the changes --apply would make, and make none")
+	f.BoolVar(&o.standalone, "standalone", false, "one account outside an organisation (found by itself when credentials show no organisation): only the root activity rule, topic and queue, no SCPs; with --apply, the rule and queue in the home region")
 	addChangeFlags(f, &o.change, "make the changes: enable trusted access and centralised root access, enable SCPs, create and attach the SCPs")
 	return cmd
 }
@@ -102,8 +104,10 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 		return usagef("--offline makes no AWS call, so it cannot be combined with --plan or --apply")
 	case changes && changed("partition"):
 		return usagef("--partition is read from the credentials with --plan and --apply")
-	case changes && (changed("regions") || changed("home-region") || changed("alert-email")):
-		return usagef("--regions, --home-region and --alert-email shape the generated artefacts; --plan and --apply change only the organisation's SCPs and settings")
+	case changes && (changed("regions") || changed("alert-email")):
+		return usagef("--regions and --alert-email shape the generated artefacts; --plan and --apply change only the organisation's SCPs and settings, and the root activity queue in --home-region")
+	case o.standalone && len(o.targets) > 0:
+		return usagef("--target: SCPs need an AWS Organization; --standalone watches one account, with no SCPs")
 	case o.offline && (changed("profile") || changed("region") || changed("demo")):
 		return usagef("--offline makes no AWS call: --profile, --region and --demo have no effect with it")
 	}
@@ -117,8 +121,8 @@ func (o *preventOptions) validate(app *App, changed func(string) bool) error {
 			return usagef("--target %q: want a root ID (r-…), an OU ID (ou-…-…) or a 12-digit account ID", t)
 		}
 	}
-	if changes && len(o.targets) == 0 {
-		return usagef("--%s needs --target: the root ID (r-…) to cover every member account, or OU or account IDs", map[bool]string{true: "apply", false: "plan"}[o.change.apply])
+	if changes && len(o.targets) == 0 && !o.standalone {
+		return usagef("--%s needs --target: the root ID (r-…) to cover every member account, or OU or account IDs (or --standalone for an account in no organisation)", map[bool]string{true: "apply", false: "plan"}[o.change.apply])
 	}
 	if err := o.change.validate(app, changed, "--apply changes your organisation and needs a confirmation, but stdin is not a terminal: review the changes with --plan, then pass --yes"); err != nil {
 		return err
@@ -165,12 +169,25 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 		if err != nil {
 			return err
 		}
-		if d != nil {
-			if changed("partition") && o.partition != d.Partition {
-				return usagef("--partition %s, but the credentials are in partition %s", o.partition, d.Partition)
+		switch {
+		case d == nil:
+		case changed("partition") && o.partition != d.Partition:
+			return usagef("--partition %s, but the credentials are in partition %s", o.partition, d.Partition)
+		case d.Standalone || o.standalone:
+			// --standalone from an account of an organisation watches
+			// that account alone, as if it were in none.
+			if len(o.targets) > 0 {
+				return usagef("--target: account %s is in no organisation, so there is nothing for SCPs to protect; the artefacts are the root activity rule, topic and queue of the account alone", d.Account)
 			}
+			if d.Standalone && !o.standalone {
+				fmt.Fprintf(app.Stderr, "vigil: account %s is in no AWS Organization: the artefacts are the root activity rule, topic and queue of this account alone, without SCPs (as with --standalone)\n", d.Account)
+			}
+			opts.Standalone, opts.AccountID, opts.Partition = true, d.Account, d.Partition
+		default:
 			opts.Partition, opts.OrganizationID, opts.ManagementAccountID, opts.RootID = d.Partition, d.OrganizationID, d.ManagementAccountID, d.RootID
 		}
+	} else if o.standalone {
+		opts.Standalone = true
 	}
 	if err := opts.Normalize(); err != nil {
 		var mt prevent.ErrManagementTarget
@@ -179,7 +196,9 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 		}
 		return usageError{err}
 	}
-	if len(opts.Targets) == 0 {
+	if opts.Standalone {
+		// no SCP targets to talk about
+	} else if len(opts.Targets) == 0 {
 		fmt.Fprintln(app.Stderr, "vigil: the organisation's root is not known, so the SCP targets are left as a variable (scp_target_ids) and parameter (TargetIds); pass --target to fill them in")
 	} else if opts.RootID != "" && len(o.targets) == 0 {
 		fmt.Fprintf(app.Stderr, "vigil: no --target given: the SCPs are set to attach to the root %s, which reaches every member account\n", opts.RootID)
@@ -200,9 +219,10 @@ func runArtefacts(ctx context.Context, app *App, o preventOptions, changed func(
 			Version     int                `json:"version"`
 			Mode        string             `json:"mode"`
 			Options     prevent.Options    `json:"options"`
+			QueueURL    string             `json:"sqs_queue_url,omitempty"`
 			Limitations []string           `json:"limitations"`
 			Artefacts   []prevent.Artefact `json:"artefacts"`
-		}{preventSchema, preventVersion, "artefacts", opts, prevent.Limitations(), arts})
+		}{preventSchema, preventVersion, "artefacts", opts, opts.QueueURL(), limitations(opts), arts})
 	}
 	return writeOut(app, func(w io.Writer) error { return writeArtefactText(w, opts, arts) })
 }
@@ -271,7 +291,17 @@ func writeArtefacts(dir string, arts []prevent.Artefact) error {
 	return nil
 }
 
+func limitations(o prevent.Options) []string {
+	if o.Standalone {
+		return prevent.StandaloneLimitations()
+	}
+	return prevent.Limitations()
+}
+
 func describeOrg(o prevent.Options) string {
+	if o.Standalone {
+		return "account " + orDash(o.AccountID, "(not known)") + " (no organisation), partition " + o.Partition
+	}
 	s := "organisation " + orDash(o.OrganizationID, "(not known)")
 	if o.ManagementAccountID != "" {
 		s += ", management account " + o.ManagementAccountID
@@ -292,13 +322,36 @@ func writeSummary(w io.Writer, o prevent.Options) {
 		targets = strings.Join(o.Targets, ", ")
 	}
 	fmt.Fprintf(w, "Vigil prevention artefacts for %s\n", describeOrg(o))
-	fmt.Fprintf(w, "  SCP targets:       %s\n", targets)
-	fmt.Fprintf(w, "  monitored regions: %s\n", strings.Join(o.Regions, ", "))
-	fmt.Fprintf(w, "  home region:       %s (central event bus and SNS topic)\n\n", o.HomeRegion)
+	limits := limitations(o)
+	if o.Standalone {
+		fmt.Fprintf(w, "  SCPs:              none (they need an AWS Organization)\n")
+		fmt.Fprintf(w, "  monitored regions: %s\n", strings.Join(o.Regions, ", "))
+		fmt.Fprintf(w, "  home region:       %s (root activity rule on the default event bus, SNS topic, queue)\n", o.HomeRegion)
+	} else {
+		fmt.Fprintf(w, "  SCP targets:       %s\n", targets)
+		fmt.Fprintf(w, "  monitored regions: %s\n", strings.Join(o.Regions, ", "))
+		fmt.Fprintf(w, "  home region:       %s (central event bus, SNS topic, queue)\n", o.HomeRegion)
+	}
+	writeQueueSummary(w, o)
 	fmt.Fprintln(w, "What these controls cannot cover:")
-	for _, l := range prevent.Limitations() {
+	for _, l := range limits {
 		fmt.Fprintf(w, "  - %s\n", l)
 	}
+	fmt.Fprintln(w)
+}
+
+// writeQueueSummary says where vigil serve finds root events once the
+// artefacts are deployed.
+func writeQueueSummary(w io.Writer, o prevent.Options) {
+	url := o.QueueURL()
+	if url == "" {
+		fmt.Fprintf(w, "  queue:             %s in %s; its URL is the Terraform output vigil_serve_config and the\n", prevent.QueueName, o.HomeRegion)
+		fmt.Fprintf(w, "                     CloudFormation output VigilServeConfig, for vigil serve's events.sqs_queue_url\n\n")
+		return
+	}
+	fmt.Fprintf(w, "  queue:             %s (ARN %s)\n\n", url, prevent.SQSARN(o.Partition, o.HomeRegion, o.QueueAccount(), prevent.QueueName))
+	fmt.Fprintln(w, "Once deployed, point vigil serve at the queue in its config file:")
+	fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(strings.TrimSuffix(prevent.ServeConfig(url), "\n"), "\n", "\n  "))
 	fmt.Fprintln(w)
 }
 
@@ -357,8 +410,23 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	}
 	defer stop()
 	c := guardrail.NewClients(cfg)
-	st, err := guardrail.Read(ctx, c)
+	var st *guardrail.State
+	if o.standalone {
+		st, err = guardrail.ReadStandalone(ctx, c)
+	} else {
+		st, err = guardrail.Read(ctx, c)
+	}
 	if err != nil {
+		return err
+	}
+	home := o.homeRegion
+	if home == "" {
+		home = prevent.GlobalEventsRegion(st.Partition)
+	}
+	if err := prevent.CheckRegion(st.Partition, home); err != nil {
+		return usagef("--home-region: %v", err)
+	}
+	if st.Monitor, err = guardrail.ReadMonitor(ctx, c.Monitor(home), st.Partition, st.Account, home, st.Standalone); err != nil {
 		return err
 	}
 	var targets []string
@@ -378,6 +446,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			return err
 		}
 	}
+	queue := queueOf(st.Monitor)
 	if o.plan {
 		if o.format.value == "json" {
 			return writeJSON(app, struct {
@@ -385,8 +454,10 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 				Version int          `json:"version"`
 				Mode    string       `json:"mode"`
 				Plan    *change.Plan `json:"plan"`
-			}{preventSchema, preventVersion, "plan", plan})
+				Queue   *queueJSON   `json:"root_activity_queue,omitempty"`
+			}{preventSchema, preventVersion, "plan", plan, queue})
 		}
+		writeServeConfig(app.Stdout, st.Monitor, true)
 		if len(plan.Steps) > 0 {
 			fmt.Fprintln(app.Stdout, "\nThis was a dry run: nothing was changed. Run with --apply to make these changes.")
 		}
@@ -401,9 +472,12 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 				Mode    string          `json:"mode"`
 				Plan    *change.Plan    `json:"plan"`
 				Results []change.Result `json:"results"`
-			}{preventSchema, preventVersion, "apply", plan, []change.Result{}}); err != nil {
+				Queue   *queueJSON      `json:"root_activity_queue,omitempty"`
+			}{preventSchema, preventVersion, "apply", plan, []change.Result{}, queue}); err != nil {
 				return err
 			}
+		} else {
+			writeServeConfig(app.Stdout, st.Monitor, false)
 		}
 		if len(plan.Blocked) > 0 {
 			return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
@@ -430,6 +504,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	if err != nil {
 		return err
 	}
+	queue = queueOf(st.Monitor) // a created queue has its URL now
 	if o.format.value == "json" {
 		if err := writeJSON(app, struct {
 			Schema   string          `json:"schema"`
@@ -438,7 +513,8 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			Plan     *change.Plan    `json:"plan"`
 			Results  []change.Result `json:"results"`
 			AuditLog string          `json:"audit_log"`
-		}{preventSchema, preventVersion, "apply", plan, rep.Results, o.change.auditLog}); err != nil {
+			Queue    *queueJSON      `json:"root_activity_queue,omitempty"`
+		}{preventSchema, preventVersion, "apply", plan, rep.Results, o.change.auditLog, queue}); err != nil {
 			return err
 		}
 	} else {
@@ -452,6 +528,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		}); err != nil {
 			return err
 		}
+		writeServeConfig(app.Stdout, st.Monitor, false)
 	}
 	failed := rep.Failed()
 	switch {
@@ -460,8 +537,43 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	case len(plan.Blocked) > 0:
 		return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
 	}
-	if o.format.value == "text" {
+	if o.format.value == "text" && !st.Standalone {
 		fmt.Fprintln(app.Stdout, "Verify with: vigil scan (org-root-scp-coverage, org-root-credentials-management)")
 	}
 	return nil
+}
+
+// queueJSON is the root activity queue in --plan and --apply JSON output.
+type queueJSON struct {
+	Region string `json:"region"`
+	ARN    string `json:"arn"`
+	// URL is empty until the queue exists (a plan that would create it).
+	URL string `json:"url,omitempty"`
+	// ServeConfig is what to put in the vigil serve config file.
+	ServeConfig string `json:"serve_config,omitempty"`
+}
+
+func queueOf(m *guardrail.MonitorState) *queueJSON {
+	if m == nil || !m.RuleFound && !m.Standalone {
+		return nil // nothing was planned for a queue
+	}
+	q := &queueJSON{Region: m.Region, ARN: m.QueueARN(), URL: m.QueueURL}
+	if q.URL != "" {
+		q.ServeConfig = prevent.ServeConfig(q.URL)
+	}
+	return q
+}
+
+// writeServeConfig tells the user what to put in vigil serve's config.
+func writeServeConfig(w io.Writer, m *guardrail.MonitorState, dryRun bool) {
+	q := queueOf(m)
+	switch {
+	case q == nil:
+	case q.URL == "" && dryRun:
+		fmt.Fprintf(w, "\nvigil serve will read root activity from the queue %s (%s); --apply prints its URL for events.sqs_queue_url.\n", prevent.QueueName, q.ARN)
+	case q.URL == "":
+	default:
+		fmt.Fprintf(w, "\nvigil serve reads root activity from the queue %s (%s). Put this in its config file:\n  %s\n",
+			prevent.QueueName, q.ARN, strings.ReplaceAll(strings.TrimSuffix(q.ServeConfig, "\n"), "\n", "\n  "))
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
@@ -53,6 +52,8 @@ type serveOptions struct {
 	minIdle   time.Duration
 	auditLog  string
 	insecure  bool
+	tlsCert   string
+	tlsKey    string
 }
 
 func newServeCommand(app *App) *cobra.Command {
@@ -86,6 +87,8 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	addOrgFlags(f, &o.org)
 	f.StringVar(&o.listen, "listen", o.listen, "address of the dashboard, the API (/api/v1), /healthz and /readyz")
 	f.BoolVar(&o.insecure, "insecure-http", false, "allow a --listen address that is not loopback without TLS (behind a TLS-terminating proxy)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain (reloaded when the file changes); needs --tls-key")
+	f.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	f.Var(newDuration(&o.every, bounds{min: time.Second, max: 366 * 24 * time.Hour}), "every", "scan this often (1s to 366d; below 1m warns)")
 	f.StringVar(&o.cron, "cron", "", "scan on this cron schedule instead (five fields, UTC), e.g. \"0 * * * *\"")
 	f.Var(newDuration(&o.retention, bounds{min: time.Hour, max: 10 * 366 * 24 * time.Hour}), "retention", "keep each scan's results this long (findings and their history are kept for good)")
@@ -207,9 +210,21 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		}
 		o.store.config = ""
 	}
-	if !o.example && !loopbackListen(o.listen) && !o.insecure {
-		return usagef("--listen %s is not a loopback address: tokens and session cookies would cross the network in clear. "+
-			"TLS is not built in yet: put a TLS-terminating proxy in front and pass --insecure-http", o.listen)
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together: the certificate chain and its private key")
+	}
+	if o.tlsCert != "" {
+		// Checked before any scan starts, naming the file at fault.
+		if _, err := server.LoadCertificate(o.tlsCert, o.tlsKey); err != nil {
+			return err
+		}
+	}
+	if !o.example && !serveconfig.LoopbackListen(o.listen) && !o.insecure && o.tlsCert == "" {
+		where := "--listen"
+		if !changed("listen") && o.store.config != "" {
+			where = "listen in " + o.store.config
+		}
+		return usagef("%s", serveconfig.NonLoopbackListen(where, o.listen))
 	}
 	logger := slog.Default()
 	if o.every < time.Minute && o.cron == "" && !o.demo && o.store.config == "" {
@@ -308,11 +323,15 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		}
 	}
 	cfg := server.Config{
-		Listen: o.listen, Schedules: schedules, Channels: chans, Retention: o.retention,
+		Listen: o.listen, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Schedules: schedules, Channels: chans, Retention: o.retention,
 		AutoFix: policies, Audit: audit,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
-			fmt.Fprintf(app.Stderr, "vigil: serving on http://%s (dashboard, /api/v1, healthz, readyz), store %s\n", addr, st.Path())
+			scheme := "http"
+			if o.tlsCert != "" {
+				scheme = "https"
+			}
+			fmt.Fprintf(app.Stderr, "vigil: serving on %s://%s (dashboard, /api/v1, healthz, readyz), store %s\n", scheme, addr, st.Path())
 			if !o.demo {
 				return
 			}
@@ -354,18 +373,4 @@ func kindList() string {
 		s = append(s, string(k))
 	}
 	return strings.Join(s, ", ")
-}
-
-// loopbackListen reports whether a listen address is reachable from this
-// machine only: an empty host or 0.0.0.0 listens on every interface.
-func loopbackListen(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

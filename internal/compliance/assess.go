@@ -65,7 +65,7 @@ type ControlAssessment struct {
 	Status     ControlStatus `json:"status"`
 	Automation Automation    `json:"automation"`
 	// ManualCheck says what a person must still check when rules decide
-	// the control only in part.
+	// the control only in part, or all of it when no rule maps to it.
 	ManualCheck string           `json:"manual_check,omitempty"`
 	Rules       []RuleAssessment `json:"rules"`
 }
@@ -131,8 +131,12 @@ func (c *Catalog) Assess(v *Version, results []rule.Result, titles map[string]st
 			ca.Rules = append(ca.Rules, ra)
 		}
 		ca.Automation = automation(ca.Rules)
-		if ca.Automation == PartlyAutomated {
+		switch ca.Automation {
+		case PartlyAutomated:
 			ca.ManualCheck = strings.Join(manual, " ")
+		case NotAutomated:
+			// No rule decides it: the catalog says what a person checks.
+			ca.ManualCheck = ctl.Manual
 		}
 		ca.Status = controlStatus(ca.Rules)
 		a.Coverage.add(ca)

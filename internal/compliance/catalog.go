@@ -77,6 +77,10 @@ type Control struct {
 	Level      string `yaml:"level,omitempty" json:"level,omitempty"`
 	Assessment string `yaml:"assessment,omitempty" json:"assessment,omitempty"`
 	Note       string `yaml:"note,omitempty" json:"note,omitempty"`
+	// Manual is what an auditor checks by hand when no rule of Vigil's
+	// decides the control (a manual CIS item, or one Vigil does not
+	// automate yet); reports show it beside the MANUAL outcome.
+	Manual string `yaml:"manual,omitempty" json:"manual,omitempty"`
 }
 
 // Source is where mappings come from.

@@ -81,12 +81,15 @@ type tree struct {
 	ous             map[string]ouNode
 	children        map[string][]string // parent ID → child OU IDs
 	parentOf        map[string]string   // account ID → parent ID
+	// listed are the parents whose child OUs were all listed (a run that
+	// names its accounts lists only those along a --ou path).
+	listed map[string]bool
 }
 
 type ouNode struct{ name, parent string }
 
 func newTree() *tree {
-	return &tree{ous: map[string]ouNode{}, children: map[string][]string{}, parentOf: map[string]string{}}
+	return &tree{ous: map[string]ouNode{}, children: map[string][]string{}, parentOf: map[string]string{}, listed: map[string]bool{}}
 }
 
 // pathOf is the chain of names from the root to id.
@@ -136,31 +139,8 @@ func (t *tree) subtree(id string) []string {
 // OrgConcurrency calls are in flight.
 func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found func([]orgtypes.Account), bound boundFunc) *snapshot.Gap {
 	w := newWalker(ctx, bound)
-	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{MaxResults: aws.Int32(20)})
-	for p.HasMorePages() {
-		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListRootsOutput, error) { return p.NextPage(ctx) })
-		if err != nil {
-			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListRoots", err)
-			return &g
-		}
-		for _, r := range page.Roots {
-			if t.rootID == "" {
-				t.rootID, t.rootName = aws.ToString(r.Id), aws.ToString(r.Name)
-				t.rootPolicyTypes = []string{}
-				for _, pt := range r.PolicyTypes {
-					if pt.Status == orgtypes.PolicyTypeStatusEnabled {
-						t.rootPolicyTypes = append(t.rootPolicyTypes, string(pt.Type))
-					}
-				}
-				sort.Strings(t.rootPolicyTypes)
-			}
-		}
-	}
-	if t.rootID == "" {
-		return &snapshot.Gap{Section: snapshot.SectionOrganization, Call: "organizations:ListRoots", Code: "NoRoot", Message: "the organisation has no root"}
-	}
-	if t.rootName == "" {
-		t.rootName = "Root"
+	if g := readRoot(ctx, w, c, t); g != nil {
+		return g
 	}
 	var visit func(parent string)
 	visit = func(parent string) {
@@ -199,6 +179,38 @@ func walkOUs(ctx context.Context, c Organizations, t *tree, accounts bool, found
 	}
 	for _, kids := range t.children {
 		sort.Strings(kids)
+	}
+	return nil
+}
+
+// readRoot reads the organisation's root into t: its ID, name and the
+// policy types enabled on it.
+func readRoot(ctx context.Context, w *walker, c Organizations, t *tree) *snapshot.Gap {
+	p := organizations.NewListRootsPaginator(c, &organizations.ListRootsInput{MaxResults: aws.Int32(20)})
+	for p.HasMorePages() {
+		page, err := call(w, ctx, func(ctx context.Context) (*organizations.ListRootsOutput, error) { return p.NextPage(ctx) })
+		if err != nil {
+			g := collect.NewGap(snapshot.SectionOrganization, "organizations:ListRoots", err)
+			return &g
+		}
+		for _, r := range page.Roots {
+			if t.rootID == "" {
+				t.rootID, t.rootName = aws.ToString(r.Id), aws.ToString(r.Name)
+				t.rootPolicyTypes = []string{}
+				for _, pt := range r.PolicyTypes {
+					if pt.Status == orgtypes.PolicyTypeStatusEnabled {
+						t.rootPolicyTypes = append(t.rootPolicyTypes, string(pt.Type))
+					}
+				}
+				sort.Strings(t.rootPolicyTypes)
+			}
+		}
+	}
+	if t.rootID == "" {
+		return &snapshot.Gap{Section: snapshot.SectionOrganization, Call: "organizations:ListRoots", Code: "NoRoot", Message: "the organisation has no root"}
+	}
+	if t.rootName == "" {
+		t.rootName = "Root"
 	}
 	return nil
 }

@@ -55,6 +55,33 @@ const (
 	DefaultMaxAttempts = 10
 )
 
+// Structure is how much of the organisation a run reads besides the
+// accounts it scans.
+type Structure int
+
+const (
+	// StructureSelected, the default: a run that names its accounts
+	// (Accounts) describes only those: organizations:DescribeAccount,
+	// then ListParents and DescribeOrganizationalUnit up to the root for
+	// the OU path, instead of listing every account and walking the
+	// tree. Its Organizations calls grow with the accounts it names, not
+	// with the organisation. The organisation's controls (the SCPs and
+	// the tree) then cover the named accounts, so the organisation-level
+	// rules judge that selection.
+	StructureSelected Structure = iota
+	// StructureWhole discovers the whole organisation even when Accounts
+	// names a few, so that the organisation-level rules judge every
+	// account (vigil serve's job for the management account, which
+	// carries those rules' results).
+	StructureWhole
+	// StructureNone reads no more than reaching the accounts needs: the
+	// SCPs are not read and the organisation's controls are left unknown
+	// (a gap says why), so the organisation-level rules are UNKNOWN. For
+	// callers that keep only the accounts' own results (vigil serve's job
+	// for a member account).
+	StructureNone
+)
+
 // Role says which role to assume in member accounts, and how.
 type Role struct {
 	// Name is the role's name, with its path if it has one
@@ -81,8 +108,12 @@ type Options struct {
 	// ("Workloads/Prod" or "Root/Workloads/Prod").
 	OUs []string
 	// Accounts limits the scan to these account IDs; Exclude leaves these
-	// out.
+	// out. A run that names its accounts describes only those, unless
+	// Structure says otherwise.
 	Accounts, Exclude []string
+	// Structure is how much of the organisation the run reads besides
+	// its accounts.
+	Structure Structure
 
 	// Parallel is how many accounts are scanned at once.
 	Parallel int

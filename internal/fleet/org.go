@@ -106,7 +106,10 @@ type orgRun struct {
 	orgGaps  []snapshot.Gap
 	stopped  *snapshot.Gap // why discovery stopped early, if it did
 	complete bool          // discovery listed everything
-	ouLabels []string      // the --ou selection, as paths
+	// described: the named accounts were described, not listed, so one
+	// not found is not a member (not merely outside --ou).
+	described bool
+	ouLabels  []string // the --ou selection, as paths
 }
 
 type slot struct {
@@ -209,6 +212,9 @@ func (s *orgRun) read(parent context.Context) (queue *queue, wait func() error, 
 		// The SCPs do not depend on any account, so they are read while
 		// the accounts are scanned and cost the run no wall time.
 		defer bg.Done()
+		if s.o.Structure == StructureNone {
+			return
+		}
 		sctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		defer cancel()
 		scps, g := collect.OrgSCPs(sctx, s.orgs)
@@ -336,6 +342,25 @@ func notInOrganization(err error, call string) error {
 // incomplete.
 func (s *orgRun) discover(ctx context.Context, q *queue) error {
 	found := func(accts []orgtypes.Account) { s.found(accts, q) }
+	if s.named() {
+		err := s.describeNamed(ctx, found)
+		var stopped *namedGap
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &stopped):
+			s.stop(ctx, stopped.g)
+			s.mu.Lock()
+			s.complete = false
+			s.mu.Unlock()
+			return nil
+		case !errors.Is(err, errNamedDenied):
+			return err
+		}
+		// A policy written before runs described their accounts: list
+		// the organisation as before, and say what would be cheaper.
+		s.o.Logger.Warn("cannot describe the named accounts; listing the whole organisation instead (grant the calls 'vigil policy --org' lists to make this cheaper)", "error", err)
+	}
 	if len(s.o.OUs) > 0 {
 		if g := walkOUs(ctx, s.orgs, s.tree, false, nil, s.bound); g != nil {
 			if ctx.Err() != nil {
@@ -754,9 +779,14 @@ func (s *orgRun) result(ctx context.Context) *orgResult {
 	if s.featuresGap != nil {
 		org.Gaps = append(org.Gaps, *s.featuresGap)
 	}
-	controls, cgaps := s.controls()
-	org.Controls = controls
-	org.Gaps = append(org.Gaps, cgaps...)
+	if s.o.Structure == StructureNone {
+		org.Gaps = append(org.Gaps, snapshot.Gap{Section: snapshot.SectionOrgTree, Call: "organizations:ListRoots", Code: CodeNotCollected,
+			Message: "not read: this run reads only its accounts, not the organisation's structure and SCPs"})
+	} else {
+		controls, cgaps := s.controls()
+		org.Controls = controls
+		org.Gaps = append(org.Gaps, cgaps...)
+	}
 	res.org = org
 	cancelled := 0
 	for _, sl := range s.members {
@@ -792,7 +822,8 @@ func (s *orgRun) result(ctx context.Context) *orgResult {
 			missing = append(missing, id+" ("+sl.skip+")")
 		case !s.complete:
 			// Discovery did not finish; that is said below.
-		case len(s.o.OUs) == 0:
+		case len(s.o.OUs) == 0 || s.described:
+			// Described by ID: Organizations said it is not a member.
 			org.Skipped = append(org.Skipped, snapshot.SkippedAccount{AccountID: id, Reason: ReasonNotMember + s.orgID})
 			missing = append(missing, id+" (not a member of organization "+s.orgID+")")
 		default:

@@ -81,6 +81,10 @@ func (sh *SharedReading) get(ctx context.Context, read func(context.Context) (*r
 // readOrg reads the organisation as a run would, visiting nothing.
 func readOrg(ctx context.Context, cfg aws.Config, o Options) (*reading, error) {
 	o.Progress = nil
+	// The reading serves every job of the tick, whichever job makes it:
+	// it lists the whole organisation and its structure even when the
+	// first job names one account or reads no structure of its own.
+	o.Structure = StructureWhole
 	s := newOrgRun(cfg, o, erased{})
 	queue, wait, err := s.read(ctx)
 	if err != nil {

@@ -30,8 +30,12 @@ func TestSharedReadingReadsTheOrganisationOnce(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	// What an unshared run of one account reads, and sees.
-	own, err := fleet.Scan(ctx, cfg, opts(w.Accounts[7].ID, nil))
+	// What an unshared run of one account reads, and sees, when it lists
+	// the organisation (a run naming its accounts describes only those
+	// unless told to read the whole structure).
+	whole := opts(w.Accounts[7].ID, nil)
+	whole.Structure = fleet.StructureWhole
+	own, err := fleet.Scan(ctx, cfg, whole)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package guardrail
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -26,11 +25,15 @@ type Discovery struct {
 	// for lack of permission (rather than, say, the network).
 	RootError  string
 	RootDenied bool
+	// Standalone: the account is in no organisation. The other
+	// organisation fields are empty.
+	Standalone bool
 }
 
 // Discover identifies the caller's organisation for `vigil prevent`. Only
 // the management account (or a delegated administrator) can read the
-// root; from elsewhere RootID stays empty and RootError says why.
+// root; from elsewhere RootID stays empty and RootError says why. An
+// account in no organisation is Standalone.
 func Discover(ctx context.Context, c Clients) (*Discovery, error) {
 	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -42,7 +45,8 @@ func Discover(ctx context.Context, c Clients) (*Discovery, error) {
 	if err != nil {
 		var notInUse *orgtypes.AWSOrganizationsNotInUseException
 		if errors.As(err, &notInUse) {
-			return nil, fmt.Errorf("account %s is not in an AWS Organization, so there is nothing for SCPs to protect; use --offline to generate artefacts for another organisation", d.Account)
+			d.Standalone = true
+			return d, nil
 		}
 		return nil, readError("organizations:DescribeOrganization", err)
 	}

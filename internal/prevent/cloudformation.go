@@ -67,10 +67,13 @@ func forwarderTemplate() obj {
 	}
 }
 
-// centralTemplate is deployed once, in the management account's home
-// region: the central bus that every forwarder sends to, the alert rule
-// and SNS topic, and the StackSet that puts a forwarder in every member
-// account and monitored region — including accounts that join later.
+// centralTemplate is deployed once, in the home region of the management
+// account: the central bus that every forwarder sends to, the alert rule
+// with its SNS topic and queue, and the StackSet that puts a forwarder in
+// every member account and monitored region — including accounts that
+// join later. For a standalone account it is the rule on the home
+// region's default bus with its topic and queue; the forwarder template,
+// deployed in the other regions, sends to that bus.
 func centralTemplate(o *Options, forwarderYAML string) obj {
 	param := func(typ, desc, def string, extra ...kv) obj {
 		p := obj{{"Type", typ}, {"Description", desc}}
@@ -83,91 +86,154 @@ func centralTemplate(o *Options, forwarderYAML string) obj {
 	if o.RootID != "" {
 		ous = o.RootID
 	}
+	params := obj{}
+	resources := obj{}
+	outputs := obj{}
+	description := "Vigil root activity monitoring: a central event bus, SNS topic and queue in the management account, and a StackSet that forwards root activity from every member account and monitored region."
+	ruleBus := any(ref("CentralEventBus"))
+	if o.Standalone {
+		description = "Vigil root activity monitoring for one account: a rule on this region's default event bus, an SNS topic and the queue vigil serve reads. Deploy the forwarder template in the account's other regions."
+		ruleBus = DefaultBusName
+		outputs = append(outputs, kv{"CentralEventBusArn", obj{
+			{"Description", "Give this to the forwarder stacks of the account's other regions."},
+			{"Value", sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/" + DefaultBusName)}}})
+	} else {
+		params = append(params,
+			kv{"OrganizationId", param("String", "The organisation ID (o-...): only its accounts may send to the central bus.", o.OrganizationID,
+				kv{"AllowedPattern", "^o-[a-z0-9]{10,32}$"})},
+			kv{"MonitoredOrganizationalUnitIds", param("CommaDelimitedList", "Where the StackSet deploys forwarders: the root ID (r-...) for every member account, or OU IDs.", ous)},
+			kv{"MonitoredRegions", param("CommaDelimitedList", "Regions to forward root activity from; must include "+GlobalEventsRegion(o.Partition)+", where IAM and sign-in events land.", strings.Join(o.Regions, ","))},
+		)
+		resources = append(resources, kv{"CentralEventBus", obj{
+			{"Type", "AWS::Events::EventBus"},
+			{"Properties", obj{
+				{"Name", centralBusName},
+				{"Description", "Vigil: root activity from every account and region of the organisation."},
+				{"Policy", busPolicy(sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/"+centralBusName), ref("OrganizationId"))},
+			}},
+		}})
+		outputs = append(outputs, kv{"CentralEventBusArn", obj{{"Description", "Give this to the forwarder stacks of the management account's regions."}, {"Value", getAtt("CentralEventBus", "Arn")}}})
+	}
+	// An empty default keeps the parameter optional.
+	params = append(params, kv{"AlertEmail", obj{{"Type", "String"}, {"Description", "Email address to notify (confirm the subscription email); empty for none."}, {"Default", o.AlertEmail}}})
+
+	rule := getAtt("RootActivityAlertRule", "Arn")
+	resources = append(resources,
+		kv{"RootActivityTopic", obj{
+			{"Type", "AWS::SNS::Topic"},
+			{"Properties", obj{
+				{"TopicName", topicName},
+				{"DisplayName", "AWS root user activity"},
+			}},
+		}},
+		kv{"RootActivityTopicPolicy", obj{
+			{"Type", "AWS::SNS::TopicPolicy"},
+			{"Properties", obj{
+				{"Topics", []any{ref("RootActivityTopic")}},
+				{"PolicyDocument", topicPolicy(ref("RootActivityTopic"), rule)},
+			}},
+		}},
+		kv{"AlertEmailSubscription", obj{
+			{"Type", "AWS::SNS::Subscription"},
+			{"Condition", "HasAlertEmail"},
+			{"Properties", obj{
+				{"Protocol", "email"},
+				{"TopicArn", ref("RootActivityTopic")},
+				{"Endpoint", ref("AlertEmail")},
+			}},
+		}},
+		// The queue vigil serve reads (events.sqs_queue_url). Its policy
+		// admits EventBridge for the alert rule only; no role is involved.
+		kv{"RootActivityDeadLetterQueue", obj{
+			{"Type", "AWS::SQS::Queue"},
+			{"Properties", obj{
+				{"QueueName", DeadLetterQueueName},
+				{"SqsManagedSseEnabled", true},
+				{"MessageRetentionPeriod", QueueRetentionSeconds},
+			}},
+		}},
+		kv{"RootActivityQueue", obj{
+			{"Type", "AWS::SQS::Queue"},
+			{"Properties", obj{
+				{"QueueName", QueueName},
+				{"SqsManagedSseEnabled", true},
+				{"MessageRetentionPeriod", QueueRetentionSeconds},
+				{"VisibilityTimeout", QueueVisibilitySeconds},
+				{"ReceiveMessageWaitTimeSeconds", QueueWaitSeconds},
+				{"RedrivePolicy", redrivePolicy(getAtt("RootActivityDeadLetterQueue", "Arn"))},
+			}},
+		}},
+		kv{"RootActivityQueuePolicy", obj{
+			{"Type", "AWS::SQS::QueuePolicy"},
+			{"Properties", obj{
+				{"Queues", []any{ref("RootActivityQueue")}},
+				{"PolicyDocument", queuePolicy(getAtt("RootActivityQueue", "Arn"), rule)},
+			}},
+		}},
+		kv{"RootActivityDeadLetterQueuePolicy", obj{
+			{"Type", "AWS::SQS::QueuePolicy"},
+			{"Properties", obj{
+				{"Queues", []any{ref("RootActivityDeadLetterQueue")}},
+				{"PolicyDocument", queuePolicy(getAtt("RootActivityDeadLetterQueue", "Arn"), rule)},
+			}},
+		}},
+		kv{"RootActivityAlertRule", obj{
+			{"Type", "AWS::Events::Rule"},
+			{"Properties", obj{
+				{"Name", alertRuleName},
+				{"Description", ruleDescription(o.Standalone)},
+				{"EventBusName", ruleBus},
+				{"State", ruleState},
+				{"EventPattern", EventPattern()},
+				{"Targets", []any{
+					obj{{"Id", snsTargetID}, {"Arn", ref("RootActivityTopic")}},
+					obj{{"Id", QueueTargetID}, {"Arn", getAtt("RootActivityQueue", "Arn")},
+						{"DeadLetterConfig", obj{{"Arn", getAtt("RootActivityDeadLetterQueue", "Arn")}}}},
+				}},
+			}},
+		}},
+	)
+	if !o.Standalone {
+		resources = append(resources, kv{"MemberAccountForwarders", obj{
+			{"Type", "AWS::CloudFormation::StackSet"},
+			{"Properties", obj{
+				{"StackSetName", stackSetName},
+				{"Description", "Vigil: forwards root activity from every member account and monitored region to the central event bus."},
+				{"PermissionModel", "SERVICE_MANAGED"},
+				{"AutoDeployment", obj{{"Enabled", true}, {"RetainStacksOnAccountRemoval", false}}},
+				{"Capabilities", []any{"CAPABILITY_IAM"}},
+				{"ManagedExecution", obj{{"Active", true}}},
+				{"OperationPreferences", obj{
+					{"RegionConcurrencyType", "PARALLEL"},
+					{"MaxConcurrentPercentage", 100},
+					{"FailureTolerancePercentage", 100},
+					{"ConcurrencyMode", "SOFT_FAILURE_TOLERANCE"},
+				}},
+				{"Parameters", []any{obj{{"ParameterKey", "CentralEventBusArn"}, {"ParameterValue", getAtt("CentralEventBus", "Arn")}}}},
+				{"StackInstancesGroup", []any{obj{
+					{"DeploymentTargets", obj{{"OrganizationalUnitIds", ref("MonitoredOrganizationalUnitIds")}}},
+					{"Regions", ref("MonitoredRegions")},
+				}}},
+				{"TemplateBody", literal(forwarderYAML)},
+			}},
+		}})
+	}
+	outputs = append(outputs,
+		kv{"RootActivityTopicArn", obj{{"Description", "Subscribe your alerting (email, chat, paging) to this topic."}, {"Value", ref("RootActivityTopic")}}},
+		kv{"RootActivityQueueUrl", obj{{"Description", "The queue vigil serve reads: events.sqs_queue_url in its config."}, {"Value", ref("RootActivityQueue")}}},
+		kv{"RootActivityQueueArn", obj{{"Description", "ARN of the queue vigil serve reads."}, {"Value", getAtt("RootActivityQueue", "Arn")}}},
+		kv{"RootActivityDeadLetterQueueUrl", obj{{"Description", "Messages vigil serve could not handle, and events EventBridge could not deliver."}, {"Value", ref("RootActivityDeadLetterQueue")}}},
+		kv{"VigilServeConfig", obj{{"Description", "Add this to the vigil serve config file."}, {"Value", sub("events:\n  sqs_queue_url: ${RootActivityQueue}\n")}}},
+	)
 	return obj{
 		{"AWSTemplateFormatVersion", cfnVersion},
-		{"Description", "Vigil root activity monitoring: a central event bus and SNS topic in the management account, and a StackSet that forwards root activity from every member account and monitored region."},
-		{"Parameters", obj{
-			{"OrganizationId", param("String", "The organisation ID (o-...): only its accounts may send to the central bus.", o.OrganizationID,
-				kv{"AllowedPattern", "^o-[a-z0-9]{10,32}$"})},
-			{"MonitoredOrganizationalUnitIds", param("CommaDelimitedList", "Where the StackSet deploys forwarders: the root ID (r-...) for every member account, or OU IDs.", ous)},
-			{"MonitoredRegions", param("CommaDelimitedList", "Regions to forward root activity from; must include "+GlobalEventsRegion(o.Partition)+", where IAM and sign-in events land.", strings.Join(o.Regions, ","))},
-			// An empty default keeps the parameter optional.
-			{"AlertEmail", obj{{"Type", "String"}, {"Description", "Email address to notify (confirm the subscription email); empty for none."}, {"Default", o.AlertEmail}}},
-		}},
+		{"Description", description},
+		{"Parameters", params},
 		{"Conditions", obj{
 			{"HasAlertEmail", obj{{"Fn::Not", []any{obj{{"Fn::Equals", []any{ref("AlertEmail"), ""}}}}}}},
 		}},
-		{"Resources", obj{
-			{"CentralEventBus", obj{
-				{"Type", "AWS::Events::EventBus"},
-				{"Properties", obj{
-					{"Name", centralBusName},
-					{"Description", "Vigil: root activity from every account and region of the organisation."},
-					{"Policy", busPolicy(sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/"+centralBusName), ref("OrganizationId"))},
-				}},
-			}},
-			{"RootActivityTopic", obj{
-				{"Type", "AWS::SNS::Topic"},
-				{"Properties", obj{
-					{"TopicName", topicName},
-					{"DisplayName", "AWS root user activity"},
-				}},
-			}},
-			{"RootActivityTopicPolicy", obj{
-				{"Type", "AWS::SNS::TopicPolicy"},
-				{"Properties", obj{
-					{"Topics", []any{ref("RootActivityTopic")}},
-					{"PolicyDocument", topicPolicy(ref("RootActivityTopic"), getAtt("RootActivityAlertRule", "Arn"))},
-				}},
-			}},
-			{"AlertEmailSubscription", obj{
-				{"Type", "AWS::SNS::Subscription"},
-				{"Condition", "HasAlertEmail"},
-				{"Properties", obj{
-					{"Protocol", "email"},
-					{"TopicArn", ref("RootActivityTopic")},
-					{"Endpoint", ref("AlertEmail")},
-				}},
-			}},
-			{"RootActivityAlertRule", obj{
-				{"Type", "AWS::Events::Rule"},
-				{"Properties", obj{
-					{"Name", alertRuleName},
-					{"Description", "Vigil: root user activity anywhere in the organisation, to the SNS topic."},
-					{"EventBusName", ref("CentralEventBus")},
-					{"State", ruleState},
-					{"EventPattern", EventPattern()},
-					{"Targets", []any{obj{{"Id", snsTargetID}, {"Arn", ref("RootActivityTopic")}}}},
-				}},
-			}},
-			{"MemberAccountForwarders", obj{
-				{"Type", "AWS::CloudFormation::StackSet"},
-				{"Properties", obj{
-					{"StackSetName", stackSetName},
-					{"Description", "Vigil: forwards root activity from every member account and monitored region to the central event bus."},
-					{"PermissionModel", "SERVICE_MANAGED"},
-					{"AutoDeployment", obj{{"Enabled", true}, {"RetainStacksOnAccountRemoval", false}}},
-					{"Capabilities", []any{"CAPABILITY_IAM"}},
-					{"ManagedExecution", obj{{"Active", true}}},
-					{"OperationPreferences", obj{
-						{"RegionConcurrencyType", "PARALLEL"},
-						{"MaxConcurrentPercentage", 100},
-						{"FailureTolerancePercentage", 100},
-						{"ConcurrencyMode", "SOFT_FAILURE_TOLERANCE"},
-					}},
-					{"Parameters", []any{obj{{"ParameterKey", "CentralEventBusArn"}, {"ParameterValue", getAtt("CentralEventBus", "Arn")}}}},
-					{"StackInstancesGroup", []any{obj{
-						{"DeploymentTargets", obj{{"OrganizationalUnitIds", ref("MonitoredOrganizationalUnitIds")}}},
-						{"Regions", ref("MonitoredRegions")},
-					}}},
-					{"TemplateBody", literal(forwarderYAML)},
-				}},
-			}},
-		}},
-		{"Outputs", obj{
-			{"CentralEventBusArn", obj{{"Description", "Give this to the forwarder stacks of the management account's regions."}, {"Value", getAtt("CentralEventBus", "Arn")}}},
-			{"RootActivityTopicArn", obj{{"Description", "Subscribe your alerting (email, chat, paging) to this topic."}, {"Value", ref("RootActivityTopic")}}},
-		}},
+		{"Resources", resources},
+		{"Outputs", outputs},
 	}
 }
 

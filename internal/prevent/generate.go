@@ -47,7 +47,11 @@ func Generate(o *Options) ([]Artefact, error) {
 		return nil, err
 	}
 	var arts []Artefact
-	for _, p := range SCPs(o.Partition) {
+	scps := SCPs(o.Partition)
+	if o.Standalone {
+		scps = nil // SCPs need an organisation
+	}
+	for _, p := range scps {
 		b, err := iampolicy.Marshal(p.Doc)
 		if err != nil {
 			return nil, err
@@ -70,18 +74,17 @@ func Generate(o *Options) ([]Artefact, error) {
 	if err != nil {
 		return nil, fmt.Errorf("terraform: %w", err)
 	}
-	arts = append(arts, Artefact{Name: TerraformName, Kind: KindTerraform, Content: string(tf),
-		Description: "Terraform (AWS provider 6+) for all of it: both SCPs and their attachments, the central bus and SNS topic, the management account's regional forwarders and the member-account StackSet"})
+	tfWhat := "Terraform (AWS provider 6+) for all of it: both SCPs and their attachments, the central bus with its SNS topic and the queue vigil serve reads, the management account's regional forwarders and the member-account StackSet"
+	centralWhat := "CloudFormation for the management account's home region: central event bus, alert rule, SNS topic, the queue vigil serve reads (with its dead-letter queue), and the StackSet that deploys forwarders to every member account and region"
+	forwarderWhat := "CloudFormation forwarder for one account and region (the StackSet's template; deploy it yourself in each region of the management account)"
+	if o.Standalone {
+		tfWhat = "Terraform (AWS provider 6+) for all of it: the rule on the home region's default event bus with its SNS topic and the queue vigil serve reads, and forwarders from every other monitored region"
+		centralWhat = "CloudFormation for the account's home region: the alert rule on the default event bus, SNS topic, and the queue vigil serve reads (with its dead-letter queue)"
+		forwarderWhat = "CloudFormation forwarder for one region: deploy it in each monitored region other than the home region"
+	}
+	arts = append(arts, Artefact{Name: TerraformName, Kind: KindTerraform, Content: string(tf), Description: tfWhat})
 
 	forwarder, err := marshalYAML(forwarderTemplate())
-	if err != nil {
-		return nil, err
-	}
-	scpT, err := scpTemplate(o)
-	if err != nil {
-		return nil, err
-	}
-	scpYAML, err := marshalYAML(scpT)
 	if err != nil {
 		return nil, err
 	}
@@ -89,13 +92,21 @@ func Generate(o *Options) ([]Artefact, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !o.Standalone {
+		scpT, err := scpTemplate(o)
+		if err != nil {
+			return nil, err
+		}
+		scpYAML, err := marshalYAML(scpT)
+		if err != nil {
+			return nil, err
+		}
+		arts = append(arts, Artefact{Name: CFNSCPName, Kind: KindCloudFormation, Content: generatedByYAMLBlurb + string(scpYAML),
+			Description: "CloudFormation: both SCPs, attached to the TargetIds parameter"})
+	}
 	arts = append(arts,
-		Artefact{Name: CFNSCPName, Kind: KindCloudFormation, Content: generatedByYAMLBlurb + string(scpYAML),
-			Description: "CloudFormation: both SCPs, attached to the TargetIds parameter"},
-		Artefact{Name: CFNCentralName, Kind: KindCloudFormation, Content: generatedByYAMLBlurb + string(central),
-			Description: "CloudFormation for the management account's home region: central event bus, alert rule, SNS topic, and the StackSet that deploys forwarders to every member account and region"},
-		Artefact{Name: CFNForwarderName, Kind: KindCloudFormation, Content: generatedByYAMLBlurb + string(forwarder),
-			Description: "CloudFormation forwarder for one account and region (the StackSet's template; deploy it yourself in each region of the management account)"},
+		Artefact{Name: CFNCentralName, Kind: KindCloudFormation, Content: generatedByYAMLBlurb + string(central), Description: centralWhat},
+		Artefact{Name: CFNForwarderName, Kind: KindCloudFormation, Content: generatedByYAMLBlurb + string(forwarder), Description: forwarderWhat},
 	)
 	arts = append(arts, Artefact{Name: ReadmeName, Kind: KindReadme, Content: readme(o, arts),
 		Description: "What each file is, how to deploy it, and what it cannot cover"})

@@ -1,6 +1,7 @@
 package prevent
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -30,6 +31,13 @@ type Options struct {
 	HomeRegion string `json:"home_region"`
 	// AlertEmail, when set, is subscribed to the SNS topic.
 	AlertEmail string `json:"alert_email,omitempty"`
+	// Standalone is an account in no organisation (or watched on its own):
+	// no SCPs, no StackSet; the rule and queue live in the account itself,
+	// on the default event bus of HomeRegion, and the other regions
+	// forward to it.
+	Standalone bool `json:"standalone,omitempty"`
+	// AccountID is the standalone account, when known.
+	AccountID string `json:"account_id,omitempty"`
 }
 
 // Partitions Vigil generates artefacts for.
@@ -103,6 +111,17 @@ func (o *Options) Normalize() error {
 	if o.RootID != "" && !rootIDPattern.MatchString(o.RootID) {
 		return fmt.Errorf("root ID %q: want r- and 4 to 32 lowercase letters or digits", o.RootID)
 	}
+	if o.Standalone {
+		switch {
+		case o.OrganizationID != "" || o.RootID != "" || o.ManagementAccountID != "":
+			return errors.New("--standalone: the artefacts are for one account outside an organisation, but an organisation was given")
+		case len(o.Targets) > 0:
+			return errors.New("--target: SCPs need an AWS Organization; --standalone makes only the root activity rule, topic and queue of one account")
+		}
+	}
+	if o.AccountID != "" && !acctIDPattern.MatchString(o.AccountID) {
+		return fmt.Errorf("account ID %q: want 12 digits", o.AccountID)
+	}
 	seen := map[string]bool{}
 	var targets []string
 	for _, t := range o.Targets {
@@ -156,6 +175,17 @@ func (o *Options) Normalize() error {
 	}
 	if o.AlertEmail != "" && !emailPattern.MatchString(o.AlertEmail) {
 		return fmt.Errorf("--alert-email %q is not an email address", o.AlertEmail)
+	}
+	return nil
+}
+
+// CheckRegion checks that region names a region of partition.
+func CheckRegion(partition, region string) error {
+	if !regionPattern.MatchString(region) {
+		return fmt.Errorf("%q is not a region name (e.g. eu-west-1)", region)
+	}
+	if p := partitionOfRegion(region); p != partition {
+		return fmt.Errorf("%s is in partition %s, not %s", region, p, partition)
 	}
 	return nil
 }

@@ -33,6 +33,11 @@ func unknownGov() *prevent.Options {
 	return &prevent.Options{Partition: "aws-us-gov", Targets: []string{"ou-ab12-11111111", "ou-ab12-22222222"}, AlertEmail: "security@example.com"}
 }
 
+// standalone is one account in no organisation, seen with its credentials.
+func standalone() *prevent.Options {
+	return &prevent.Options{Standalone: true, AccountID: "777788889999", Regions: []string{"us-east-1", "eu-west-1"}}
+}
+
 func generate(t *testing.T, o *prevent.Options) map[string]prevent.Artefact {
 	t.Helper()
 	arts, err := prevent.Generate(o)
@@ -47,7 +52,7 @@ func generate(t *testing.T, o *prevent.Options) map[string]prevent.Artefact {
 }
 
 func TestGolden(t *testing.T) {
-	for name, o := range map[string]func() *prevent.Options{"known-org": known, "unknown-govcloud": unknownGov} {
+	for name, o := range map[string]func() *prevent.Options{"known-org": known, "unknown-govcloud": unknownGov, "standalone": standalone} {
 		t.Run(name, func(t *testing.T) {
 			arts := generate(t, o())
 			dir := filepath.Join("testdata", "golden", name)

@@ -47,6 +47,9 @@ func codeList(items []string) string {
 // readme explains the artefacts: what each file is, the order to deploy
 // them in, the design, and what they cannot cover.
 func readme(o *Options, arts []Artefact) string {
+	if o.Standalone {
+		return readmeStandalone(o, arts)
+	}
 	home := o.HomeRegion
 	global := GlobalEventsRegion(o.Partition)
 	targets := "the IDs you choose (no root ID was known)"
@@ -72,7 +75,8 @@ func readme(o *Options, arts []Artefact) string {
 	w("| Partition | `%s` |\n", o.Partition)
 	w("| SCP targets | %s |\n", targets)
 	w("| Monitored regions | %s |\n", codeList(o.Regions))
-	w("| Home region (central bus, SNS topic) | `%s` |\n\n", home)
+	w("| Home region (central bus, SNS topic, queue) | `%s` |\n", home)
+	w("| Queue for `vigil serve` | %s |\n\n", queueCell(o))
 
 	w("## Files\n\n%s\n", fileTable(arts))
 
@@ -109,6 +113,7 @@ func readme(o *Options, arts []Artefact) string {
 	w("for region in %s; do\n  aws cloudformation deploy --region \"$region\" --stack-name vigil-root-activity-forwarder \\\n    --template-file cfn-root-activity-forwarder.yaml --capabilities CAPABILITY_IAM \\\n    --parameter-overrides CentralEventBusArn=\"$BUS\"\ndone\n```\n\n", strings.Join(o.Regions, " "))
 	w("### 3. Confirm and verify\n\n")
 	w("* Confirm the SNS subscription email, or subscribe your alerting (chat, paging) to the topic.\n")
+	w("* Point `vigil serve` at the queue (Terraform output `vigil_serve_config`, CloudFormation output `VigilServeConfig`):\n\n%s", serveConfigBlock(o))
 	w("* Run `vigil scan` with the management account's credentials: `org-root-scp-coverage` names every member account no root-restricting SCP reaches, and `org-root-credentials-management` checks centralised root access.\n\n")
 
 	w("## How the alerting works\n\n")
@@ -116,6 +121,7 @@ func readme(o *Options, arts []Artefact) string {
 	w("```json\n%s```\n\n", mustJSON(EventPattern()))
 	w("(no `source` filter: CloudTrail events carry the calling service's source, such as `aws.iam` or `aws.signin`, never `aws.cloudtrail`). The rule forwards to one central event bus, `%s`, in `%s` of the management account, through a small role EventBridge assumes (a role is required for a bus target in another region, and in another account allowed through the organisation). The central bus accepts events only from principals of the organisation (`aws:PrincipalOrgID`), and one rule on it publishes to the SNS topic `%s`. One topic and one place to read alerts, whichever account or region the root user acted in.\n\n", centralBusName, home, topicName)
 	w("Rules use the state `%s`, so root's read-only calls (`List*`, `Get*`, `Describe*`) alert too.\n\n", ruleState)
+	queueSection(w, o)
 	w("CloudFormation: the member-account forwarders come from a service-managed StackSet with automatic deployment, so accounts that join the organisation later get one without anyone remembering to; a forwarder that fails in one account (a region it has not enabled) does not stop the others. The management account's forwarders are plain per-region stacks of the same template, because service-managed StackSets skip the management account and a self-managed one would need two more privileged roles there. Terraform does the same with one `for_each` over the regions.\n\n")
 
 	w("### Alerts you should expect: AssumeRoot sessions\n\n")
@@ -135,6 +141,31 @@ func readme(o *Options, arts []Artefact) string {
 	return b.String()
 }
 
+func queueCell(o *Options) string {
+	if u := o.QueueURL(); u != "" {
+		return "`" + u + "`"
+	}
+	return "`" + QueueName + "` (its URL is an output of the Terraform and the CloudFormation)"
+}
+
+func serveConfigBlock(o *Options) string {
+	u := o.QueueURL()
+	if u == "" {
+		u = SQSURL(o.Partition, o.HomeRegion, "<ACCOUNT_ID>", QueueName)
+	}
+	return "  ```yaml\n  " + strings.ReplaceAll(strings.TrimSuffix(ServeConfig(u), "\n"), "\n", "\n  ") + "\n  ```\n\n"
+}
+
+// queueSection explains the queue vigil serve reads.
+func queueSection(w func(string, ...any), o *Options) {
+	w("### The queue `vigil serve` reads\n\n")
+	w("The same rule has a second target: the SQS queue `%s`. `vigil serve` with `events: {sqs_queue_url: …}` in its config long-polls it, records each root event and alerts within seconds, and re-scans the account at once — instead of waiting for the next scheduled scan, or for a credential report that can be four hours old.\n\n", QueueName)
+	w("* **Who may write to it.** The queue policy admits one principal, `events.amazonaws.com`, and only for this rule (`aws:SourceArn` is the rule's ARN), so no other rule or account can put messages on it; requests without TLS are refused. EventBridge delivers to SQS under that policy: no IAM role is involved.\n")
+	w("* **Failures.** A message `vigil serve` fails to handle %d times moves to the dead-letter queue `%s`; events EventBridge itself cannot deliver (after its retries) land there too, so nothing is lost silently. Watch its depth (`ApproximateNumberOfMessagesVisible`).\n", MaxReceiveCount, DeadLetterQueueName)
+	w("* **Settings.** Both queues are encrypted with SQS-managed keys (SSE-SQS) and keep messages %d days, the most SQS allows, so a `vigil serve` that is down for a while misses nothing. Receives wait up to %d s (long polling); a received message stays hidden for %d s, which `vigil serve` extends while it is still working on it.\n", QueueRetentionSeconds/86400, QueueWaitSeconds, QueueVisibilitySeconds)
+	w("* **Reading it** needs `sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:ChangeMessageVisibility` and `sqs:GetQueueAttributes` on the queue, for the identity `vigil serve` runs as.\n\n")
+}
+
 func orPlaceholder(v, placeholder string) string {
 	if v == "" {
 		return placeholder
@@ -148,4 +179,76 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// StandaloneLimitations are what the monitoring of one account outside an
+// organisation cannot do.
+func StandaloneLimitations() []string {
+	return []string{
+		"There is no SCP: service control policies need an AWS Organization. Nothing here stops the root user; these artefacts only make its activity seen within seconds. Delete the root user's access keys, give it a hardware MFA device, and keep the password where few can reach it.",
+		"Alerts need a CloudTrail trail that records management events in every monitored region, and cover only the regions deployed; root activity in a region left out is not seen.",
+	}
+}
+
+// readmeStandalone explains the artefacts of one account outside an
+// organisation: the same rule, topic and queue, in the account itself.
+func readmeStandalone(o *Options, arts []Artefact) string {
+	home := o.HomeRegion
+	global := GlobalEventsRegion(o.Partition)
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	w("# Vigil root activity monitoring for one account\n\n")
+	w("Generated by `vigil prevent --standalone` for an AWS account in no organisation: an EventBridge rule that matches any root user sign-in or API call, an SNS topic that alerts people, and the SQS queue `vigil serve` reads to record each event and re-scan the account within seconds.\n\n")
+	w("| | |\n|---|---|\n")
+	w("| Account | %s |\n", orUnknown(o.AccountID, "run with its credentials to fill it in"))
+	w("| Partition | `%s` |\n", o.Partition)
+	w("| Monitored regions | %s |\n", codeList(o.Regions))
+	w("| Home region (rule, SNS topic, queue) | `%s` |\n", home)
+	w("| Queue for `vigil serve` | %s |\n\n", queueCell(o))
+
+	w("## Files\n\n%s\n", fileTable(arts))
+
+	w("## Deploy\n\nEverything is deployed with credentials of the account. Pick one of the three; all make the same rule and queue.\n\n")
+	w("### 1. Prerequisites\n\n")
+	w("* **A CloudTrail trail that records management events** in every monitored region. EventBridge only receives CloudTrail events where such a trail exists.\n")
+	w("* Terraform only: Terraform 1.5+ and the AWS provider 6.0+ (one provider for every region, through the per-resource `region` argument).\n\n")
+	w("### 2. Terraform (everything)\n\n```sh\nterraform init\nterraform apply\n```\n\n")
+	w("### 2. Or CloudFormation\n\n")
+	w("The rule, topic and queue in the home region:\n\n")
+	w("```sh\naws cloudformation deploy --region %s --stack-name vigil-root-activity --template-file %s", home, CFNCentralName)
+	if o.AlertEmail == "" {
+		w(" \\\n  --parameter-overrides AlertEmail=security@example.com")
+	}
+	w("\n```\n\n")
+	w("A forwarder in every other monitored region, sending to the home region's default event bus:\n\n")
+	w("```sh\nBUS=$(aws cloudformation describe-stacks --region %s --stack-name vigil-root-activity \\\n  --query \"Stacks[0].Outputs[?OutputKey=='CentralEventBusArn'].OutputValue\" --output text)\n", home)
+	var others []string
+	for _, r := range o.Regions {
+		if r != home {
+			others = append(others, r)
+		}
+	}
+	w("for region in %s; do\n  aws cloudformation deploy --region \"$region\" --stack-name vigil-root-activity-forwarder \\\n    --template-file %s --capabilities CAPABILITY_IAM \\\n    --parameter-overrides CentralEventBusArn=\"$BUS\"\ndone\n```\n\n", strings.Join(others, " "), CFNForwarderName)
+	w("### 2. Or `vigil prevent --apply --standalone`\n\n")
+	w("Makes the rule, the queue and its dead-letter queue in the home region directly (no topic, no forwarders), logging every change to the audit log; a second run changes nothing and says so. That covers every root sign-in and IAM call, which land in `%s`; root API calls in the other regions need the forwarders above.\n\n", global)
+	w("```sh\nvigil prevent --plan --standalone      # what would change\nvigil prevent --apply --standalone --audit-log vigil-audit.jsonl\n```\n\n")
+	w("### 3. Confirm and verify\n\n")
+	w("* Confirm the SNS subscription email, or subscribe your alerting (chat, paging) to the topic.\n")
+	w("* Point `vigil serve` at the queue (Terraform output `vigil_serve_config`, CloudFormation output `VigilServeConfig`):\n\n%s", serveConfigBlock(o))
+
+	w("## How the alerting works\n\n")
+	w("CloudTrail hands an event to EventBridge only in the region where it happened; for global services — IAM, where root access keys are created, and console sign-in — that region is `%s`. The rule `%s` on the default event bus of `%s` matches\n\n", global, alertRuleName, home)
+	w("```json\n%s```\n\n", mustJSON(EventPattern()))
+	w("(no `source` filter: CloudTrail events carry the calling service's source, such as `aws.iam` or `aws.signin`, never `aws.cloudtrail`) and sends each match to the SNS topic `%s` and the queue `%s`. Every other monitored region has a rule with the same pattern that forwards to that bus, through a small role EventBridge assumes (a role is required for a bus target in another region). Rules use the state `%s`, so root's read-only calls (`List*`, `Get*`, `Describe*`) alert too.\n\n", topicName, QueueName, ruleState)
+	queueSection(w, o)
+
+	w("## Regions\n\n")
+	w("The default regions of `%s` are those every account has enabled: %s. Opt-in regions are left out because deploying to a region the account has not enabled fails; list the ones you use with `--regions` (known opt-in regions: %s). `%s` must always be included.\n", o.Partition, codeList(DefaultRegions(o.Partition)), codeList(OptInRegions), global)
+	w("\n## What this cannot cover\n\n")
+	for _, l := range StandaloneLimitations() {
+		w("* %s\n", l)
+	}
+	w("* The SNS topic is not encrypted with a customer managed KMS key; EventBridge cannot publish to a topic that uses the AWS managed key. Add a customer managed key whose policy allows `events.amazonaws.com` if your rules require encryption at rest.\n")
+	return b.String()
 }

@@ -71,6 +71,29 @@ func checkEventPattern(v any) error {
 	return nil
 }
 
+// checkRedrivePolicy checks a queue's RedrivePolicy: the dead-letter
+// queue's ARN and a receive count SQS accepts (1 to 1,000).
+func checkRedrivePolicy(v string) error {
+	var rp map[string]any
+	if err := json.Unmarshal([]byte(v), &rp); err != nil {
+		return fmt.Errorf("redrive policy: %w", err)
+	}
+	for k := range rp {
+		if k != redriveDeadLetterARN && k != redriveMaxReceiveKey {
+			return fmt.Errorf("redrive policy: %s is not a redrive policy field", k)
+		}
+	}
+	arn, _ := rp[redriveDeadLetterARN].(string)
+	if !strings.HasPrefix(arn, "arn:") {
+		return fmt.Errorf("redrive policy: %s must be a queue ARN", redriveDeadLetterARN)
+	}
+	n, ok := rp[redriveMaxReceiveKey].(float64)
+	if !ok || n < 1 || n > 1000 || n != float64(int(n)) {
+		return fmt.Errorf("redrive policy: %s must be a whole number from 1 to 1000", redriveMaxReceiveKey)
+	}
+	return nil
+}
+
 // ---- CloudFormation ----
 
 type cfnType struct {
@@ -95,6 +118,10 @@ var cfnTypes = map[string]cfnType{
 		"Protocol", "RawMessageDelivery", "RedrivePolicy", "Region", "ReplayPolicy", "SubscriptionRoleArn", "TopicArn"}, attrs: []string{"Arn"}},
 	"AWS::IAM::Role": {required: []string{"AssumeRolePolicyDocument"}, props: []string{"AssumeRolePolicyDocument", "Description", "ManagedPolicyArns",
 		"MaxSessionDuration", "Path", "PermissionsBoundary", "Policies", "RoleName", "Tags"}, attrs: []string{"Arn", "RoleId"}},
+	"AWS::SQS::Queue": {props: []string{"ContentBasedDeduplication", "DeduplicationScope", "DelaySeconds", "FifoQueue", "FifoThroughputLimit",
+		"KmsDataKeyReusePeriodSeconds", "KmsMasterKeyId", "MaximumMessageSize", "MessageRetentionPeriod", "QueueName", "ReceiveMessageWaitTimeSeconds",
+		"RedriveAllowPolicy", "RedrivePolicy", "SqsManagedSseEnabled", "Tags", "VisibilityTimeout"}, attrs: []string{"Arn", "QueueName", "QueueUrl"}},
+	"AWS::SQS::QueuePolicy": {required: []string{"PolicyDocument", "Queues"}, props: []string{"PolicyDocument", "Queues"}, attrs: []string{"Id"}},
 	"AWS::CloudFormation::StackSet": {required: []string{"StackSetName", "PermissionModel"}, props: []string{"AdministrationRoleARN", "AutoDeployment", "CallAs",
 		"Capabilities", "Description", "ExecutionRoleName", "ManagedExecution", "OperationPreferences", "Parameters", "PermissionModel", "StackInstancesGroup",
 		"StackSetName", "Tags", "TemplateBody", "TemplateURL"}, attrs: []string{"StackSetId"}},
@@ -272,8 +299,10 @@ func (c *cfnChecker) typeSpecific(path, typ string, p map[string]any) {
 			}
 			c.policy(fmt.Sprintf("%s.Policies[%d].PolicyDocument", path, i), m["PolicyDocument"], iampolicy.Identity)
 		}
-	case "AWS::SNS::TopicPolicy":
+	case "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy":
 		c.policy(path+".PolicyDocument", p["PolicyDocument"], iampolicy.ResourceBased)
+	case "AWS::SQS::Queue":
+		c.queue(path, p)
 	case "AWS::Events::EventBus":
 		if pol, ok := p["Policy"]; ok {
 			c.policy(path+".Policy", pol, iampolicy.ResourceBased)
@@ -297,6 +326,11 @@ func (c *cfnChecker) typeSpecific(path, typ string, p map[string]any) {
 			m, _ := asMap(x)
 			if m["Id"] == nil || m["Arn"] == nil {
 				c.bad(fmt.Sprintf("%s.Targets[%d]", path, i), "needs Id and Arn")
+			}
+			if dlc, ok := m["DeadLetterConfig"]; ok {
+				if d, _ := asMap(dlc); d["Arn"] == nil {
+					c.bad(fmt.Sprintf("%s.Targets[%d].DeadLetterConfig", path, i), "needs Arn")
+				}
 			}
 		}
 	case "AWS::CloudFormation::StackSet":
@@ -330,6 +364,44 @@ func (c *cfnChecker) typeSpecific(path, typ string, p map[string]any) {
 				c.bad(fmt.Sprintf("%s.Parameters[%d]", path, i), "needs ParameterKey and ParameterValue")
 			}
 		}
+	}
+}
+
+// queue checks the SQS limits of a queue's settings and its redrive
+// policy (an object in a template; its ARN may be an intrinsic).
+func (c *cfnChecker) queue(path string, p map[string]any) {
+	for name, lim := range map[string][2]int{"MessageRetentionPeriod": {60, 1209600}, "VisibilityTimeout": {0, 43200},
+		"ReceiveMessageWaitTimeSeconds": {0, 20}, "DelaySeconds": {0, 900}} {
+		v, ok := p[name]
+		if !ok {
+			continue
+		}
+		if n, isInt := v.(int); !isInt || n < lim[0] || n > lim[1] {
+			c.bad(path+"."+name, "%v is not a whole number from %d to %d", v, lim[0], lim[1])
+		}
+	}
+	if _, kms := p["KmsMasterKeyId"]; kms && p["SqsManagedSseEnabled"] == true {
+		c.bad(path, "SqsManagedSseEnabled and KmsMasterKeyId cannot both be set")
+	}
+	rp, ok := p["RedrivePolicy"]
+	if !ok {
+		return
+	}
+	m, isMap := asMap(rp)
+	if !isMap {
+		c.bad(path+".RedrivePolicy", "must be an object")
+		return
+	}
+	for k := range m {
+		if k != redriveDeadLetterARN && k != redriveMaxReceiveKey {
+			c.bad(path+".RedrivePolicy", "%s is not a redrive policy field", k)
+		}
+	}
+	if m[redriveDeadLetterARN] == nil {
+		c.bad(path+".RedrivePolicy", "needs %s", redriveDeadLetterARN)
+	}
+	if n, isInt := m[redriveMaxReceiveKey].(int); !isInt || n < 1 || n > 1000 {
+		c.bad(path+".RedrivePolicy", "%s must be a whole number from 1 to 1000", redriveMaxReceiveKey)
 	}
 }
 
@@ -445,6 +517,8 @@ var tfResources = map[string]tfResource{
 	"aws_iam_role_policy":                   {required: []string{"role", "policy"}, policies: map[string]iampolicy.Kind{"policy": iampolicy.Identity}},
 	"aws_cloudformation_stack_set":          {required: []string{"name"}},
 	"aws_cloudformation_stack_set_instance": {required: []string{"stack_set_name"}},
+	"aws_sqs_queue":                         {},
+	"aws_sqs_queue_policy":                  {required: []string{"queue_url", "policy"}, policies: map[string]iampolicy.Kind{"policy": iampolicy.ResourceBased}},
 }
 
 type tfChecker struct {
@@ -517,6 +591,10 @@ func CheckTerraform(src []byte, filename string) error {
 						}
 						return checkEventPattern(m)
 					})
+				}
+			case "aws_sqs_queue":
+				if a, ok := b.Body.Attributes["redrive_policy"]; ok {
+					c.jsonAttr(a, checkRedrivePolicy)
 				}
 			case "aws_cloudformation_stack_set":
 				if a, ok := b.Body.Attributes["template_body"]; ok {

@@ -180,3 +180,89 @@ func TestHCLEscapesInterpolation(t *testing.T) {
 		t.Errorf("not escaped: %s", got)
 	}
 }
+
+const goodQueueCFN = `AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  DLQ:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      SqsManagedSseEnabled: true
+      VisibilityTimeout: 60
+      RedrivePolicy:
+        deadLetterTargetArn: {"Fn::GetAtt": [DLQ, Arn]}
+        maxReceiveCount: 5
+  Policy:
+    Type: AWS::SQS::QueuePolicy
+    Properties:
+      Queues: [{Ref: Queue}]
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: events.amazonaws.com}
+            Action: sqs:SendMessage
+            Resource: {"Fn::GetAtt": [Queue, Arn]}
+`
+
+const goodQueueTF = `
+resource "aws_sqs_queue" "dlq" {
+  name = "d"
+}
+resource "aws_sqs_queue" "q" {
+  name = "q"
+  redrive_policy = jsonencode({ deadLetterTargetArn = aws_sqs_queue.dlq.arn, maxReceiveCount = 5 })
+}
+resource "aws_sqs_queue_policy" "q" {
+  queue_url = aws_sqs_queue.q.url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "events.amazonaws.com" }, Action = "sqs:SendMessage", Resource = aws_sqs_queue.q.arn }]
+  })
+}
+`
+
+func TestCheckQueue(t *testing.T) {
+	if err := CheckCloudFormation([]byte(goodQueueCFN)); err != nil {
+		t.Fatalf("rejected a valid template: %v", err)
+	}
+	if err := CheckTerraform([]byte(goodQueueTF), "q.tf"); err != nil {
+		t.Fatalf("rejected a valid file: %v", err)
+	}
+	for _, c := range []struct{ name, from, to, want string }{
+		{"receive count out of range", "maxReceiveCount: 5", "maxReceiveCount: 0", "maxReceiveCount must be a whole number"},
+		{"no dead-letter queue", `deadLetterTargetArn: {"Fn::GetAtt": [DLQ, Arn]}`, `deadLetterTarget: {"Fn::GetAtt": [DLQ, Arn]}`, "deadLetterTarget is not a redrive policy field"},
+		{"visibility out of range", "VisibilityTimeout: 60", "VisibilityTimeout: 99999", "VisibilityTimeout: 99999 is not a whole number"},
+		{"two kinds of encryption", "      VisibilityTimeout: 60\n", "      VisibilityTimeout: 60\n      KmsMasterKeyId: alias/aws/sqs\n", "cannot both be set"},
+		{"queue policy without principal", "            Principal: {Service: events.amazonaws.com}\n", "", "needs Principal"},
+		{"queue policy without queues", "      Queues: [{Ref: Queue}]\n", "", "requires Queues"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(goodQueueCFN, c.from, c.to, 1)
+			if src == goodQueueCFN {
+				t.Fatalf("mutation %q did not apply", c.from)
+			}
+			if err := CheckCloudFormation([]byte(src)); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+	for _, c := range []struct{ name, from, to, want string }{
+		{"receive count out of range", "maxReceiveCount = 5", "maxReceiveCount = 5000", "maxReceiveCount must be a whole number"},
+		{"not an ARN", "deadLetterTargetArn = aws_sqs_queue.dlq.arn", `deadLetterTargetArn = "dlq"`, "must be a queue ARN"},
+		{"policy without queue", "  queue_url = aws_sqs_queue.q.url\n", "", `needs "queue_url"`},
+	} {
+		t.Run("terraform "+c.name, func(t *testing.T) {
+			src := strings.Replace(goodQueueTF, c.from, c.to, 1)
+			if src == goodQueueTF {
+				t.Fatalf("mutation %q did not apply", c.from)
+			}
+			if err := CheckTerraform([]byte(src), "q.tf"); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
+}

@@ -18,6 +18,9 @@ func All() []rule.Rule {
 		IAMUserConsoleMFA,
 		IAMPasswordLength,
 		IAMPasswordReuse,
+		IAMExpiredServerCertificate,
+		IAMAccessAnalyzer,
+		EC2InstanceRole,
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 func TestCatalogMetadata(t *testing.T) {
-	idPattern := regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
+	idPattern := regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)+$`)
 	seen := map[string]bool{}
 	for _, r := range All() {
 		if !idPattern.MatchString(r.ID) {
@@ -37,7 +37,8 @@ func TestCatalogMetadata(t *testing.T) {
 // missing or denied — no rule may PASS, in any partition or org role.
 func TestNoSilentPass(t *testing.T) {
 	allSections := []string{snapshot.SectionCaller, snapshot.SectionOrganization, snapshot.SectionOrgFeatures, snapshot.SectionSummary,
-		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials, snapshot.SectionIAM, snapshot.SectionPasswordPolicy}
+		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials, snapshot.SectionIAM, snapshot.SectionPasswordPolicy,
+		snapshot.SectionRegions, snapshot.SectionServerCertificates, snapshot.SectionAccessAnalyzer, snapshot.SectionInstances}
 	for _, partition := range []string{"aws", "aws-us-gov", "aws-cn", ""} {
 		for _, org := range []*snapshot.Membership{nil, {Role: snapshot.RoleMember}, {Role: snapshot.RoleManagement}, {Role: snapshot.RoleStandalone},
 			{Role: snapshot.RoleMember, Features: &snapshot.OrgFeatures{RootCredentialsManagement: true}}} {

@@ -111,6 +111,11 @@ var sectionNames = map[string]string{
 	snapshot.SectionOrgFeatures:      srcFeatures,
 	snapshot.SectionPasswordPolicy:   srcPasswordPolicy,
 	snapshot.SectionIAM:              "iam:GetAccountAuthorizationDetails",
+	// The regional sections (regional.go).
+	snapshot.SectionRegions:            srcRegions,
+	snapshot.SectionServerCertificates: srcServerCerts,
+	snapshot.SectionAccessAnalyzer:     srcAnalyzers,
+	snapshot.SectionInstances:          srcInstances,
 }
 
 // report is the credential report's root row with its age, when usable.
@@ -228,6 +233,16 @@ func (r report) lackEvidence(cols []string) rule.Evidence {
 	e := r.evidence(strings.Join(cols, ", "), "")
 	e.Error = "not in the report"
 	return e
+}
+
+// ageEvidence is the report's age, for an answer that its age decided.
+func (r report) ageEvidence() rule.Evidence {
+	if !r.known {
+		e := r.evidence("age", "")
+		e.Error = "unknown"
+		return e
+	}
+	return r.evidence("age", rule.Age(r.age))
 }
 
 func (r report) evidence(key, value string) rule.Evidence {

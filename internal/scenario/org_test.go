@@ -487,27 +487,35 @@ func TestOrgSkippedStates(t *testing.T) {
 		}
 	}
 
-	pick := []string{awsemu.OrgWorldAccountID(1), awsemu.OrgWorldAccountID(2), awsemu.OrgWorldAccountID(3), "999999999999"}
-	r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Accounts: pick, Exclude: []string{awsemu.OrgWorldAccountID(2)}})
-	var all []string
-	for _, a := range w.Accounts {
-		all = append(all, a.ID)
-	}
-	wantSkipped := append(slices.DeleteFunc(slices.Clone(all), func(id string) bool {
-		return id == awsemu.OrgWorldAccountID(1) || id == awsemu.OrgWorldAccountID(3)
-	}), "999999999999")
-	sort.Strings(wantSkipped)
-	checkOrg(t, r, []string{awsemu.OrgWorldAccountID(1), awsemu.OrgWorldAccountID(3)}, wantSkipped)
-	for _, s := range r.doc.Organization.Skipped {
-		// The state comes first: it would stop a scan whatever was asked.
-		want := map[string]string{awsemu.OrgWorldAccountID(2): "--exclude", "999999999999": "not a member of organization",
-			awsemu.OrgWorldAccountID(25): "SUSPENDED", awsemu.OrgWorldAccountID(26): "SUSPENDED", awsemu.OrgWorldAccountID(27): "SUSPENDED",
-			awsemu.OrgWorldAccountID(28): "CLOSED", awsemu.OrgWorldAccountID(29): "CLOSED"}[s.AccountID]
-		if want == "" {
-			want = "not selected by --accounts"
+	// Named accounts: by default only those are described, so only the
+	// named ones that are not scanned are reported skipped; a run over the
+	// whole structure lists every other account as not selected.
+	pick := []string{awsemu.OrgWorldAccountID(1), awsemu.OrgWorldAccountID(2), awsemu.OrgWorldAccountID(3), awsemu.OrgWorldAccountID(26), "999999999999"}
+	for _, structure := range []fleet.Structure{fleet.StructureSelected, fleet.StructureWhole} {
+		r = runOrg(t, t.Context(), w, awsemu.OrgWorldAdminKey, fleet.Options{Accounts: pick, Exclude: []string{awsemu.OrgWorldAccountID(2)}, Structure: structure})
+		var all []string
+		for _, a := range w.Accounts {
+			all = append(all, a.ID)
 		}
-		if !strings.Contains(s.Reason, want) {
-			t.Errorf("%s skipped because %q, want %q", s.AccountID, s.Reason, want)
+		if structure == fleet.StructureSelected {
+			all = pick[:4]
+		}
+		wantSkipped := append(slices.DeleteFunc(slices.Clone(all), func(id string) bool {
+			return id == awsemu.OrgWorldAccountID(1) || id == awsemu.OrgWorldAccountID(3)
+		}), "999999999999")
+		sort.Strings(wantSkipped)
+		checkOrg(t, r, []string{awsemu.OrgWorldAccountID(1), awsemu.OrgWorldAccountID(3)}, wantSkipped)
+		for _, s := range r.doc.Organization.Skipped {
+			// The state comes first: it would stop a scan whatever was asked.
+			want := map[string]string{awsemu.OrgWorldAccountID(2): "--exclude", "999999999999": "not a member of organization",
+				awsemu.OrgWorldAccountID(25): "SUSPENDED", awsemu.OrgWorldAccountID(26): "SUSPENDED", awsemu.OrgWorldAccountID(27): "SUSPENDED",
+				awsemu.OrgWorldAccountID(28): "CLOSED", awsemu.OrgWorldAccountID(29): "CLOSED"}[s.AccountID]
+			if want == "" {
+				want = "not selected by --accounts"
+			}
+			if !strings.Contains(s.Reason, want) {
+				t.Errorf("structure %d: %s skipped because %q, want %q", structure, s.AccountID, s.Reason, want)
+			}
 		}
 	}
 }

@@ -81,7 +81,7 @@ func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throt
 		emu := startEmuProc(b, emuProcSpec{Accounts: n, Seed: seed, Latency: latency, Throttle: throttle})
 		// The SDK's own retryer and timing; only the attempt count is
 		// raised, as 'vigil scan --org' does by default.
-		cfg := emu.Config(b, awsemu.OrgWorldAdminKey)
+		cfg := emu.config(b, awsemu.OrgWorldAdminKey)
 		cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
 		// The scan runs on the tests' clock, as the emulator child does:
 		// on the wall clock its hour-old credential reports would look
@@ -111,16 +111,16 @@ func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throt
 				}
 			}
 		}
-		rep, used := emu.Stop(b)
+		rep, used := emu.stop(b)
 		emuCPU += float64(used)
 		wall += float64(took)
 		bound += float64(orgLowerBound(w, mode, seed, fleet.DefaultParallel, latency))
 		// Discovery is every Organizations call, the features, and the
 		// scan's first question (sts:GetCallerIdentity: who am I); the
 		// rest was made in or for an account.
-		d := rep.Count("organizations", "") + rep.Count("iam", "ListOrganizationsFeatures") + 1
+		d := rep.count("organizations", "") + rep.count("iam", "ListOrganizationsFeatures") + 1
 		disc += float64(d)
-		calls += float64(rep.Total() - d)
+		calls += float64(rep.total() - d)
 		accounts += float64(len(doc.Accounts))
 		b.StartTimer()
 	}

@@ -351,7 +351,7 @@ alerts:
 	}
 	got := Errors(cfg.Warnings).Error()
 	for _, w := range []string{
-		"c.yaml:2:9: listen: listening on every interface",
+		"c.yaml:2:9: listen: listen 0.0.0.0:8080 is not a loopback address: API tokens and session cookies would cross the network in clear, so vigil serve refuses it unless it serves HTTPS itself (--tls-cert and --tls-key) or --insecure-http",
 		"c.yaml:4:25: schedules[0].every: every 5s is below one minute",
 		"c.yaml:6:39: alerts[0].url: plain http",
 	} {

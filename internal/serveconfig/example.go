@@ -12,7 +12,8 @@ version: 1
 # or database_file, never here.
 database: vigil.db
 
-# /healthz and /readyz (and later the dashboard) listen here.
+# The dashboard, the API (/api/v1), /healthz and /readyz listen here. An
+# address that is not loopback needs --tls-cert/--tls-key or --insecure-http.
 listen: 127.0.0.1:8080
 
 # What to scan, and when: each schedule has either "every" (from 1s; below

@@ -351,13 +351,13 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 			}
 		case "listen":
 			if s, ok := p.nonEmpty(v, key); ok {
-				if host, port, err := net.SplitHostPort(s); err != nil {
+				if _, port, err := net.SplitHostPort(s); err != nil {
 					p.errorf(v, key, "%q is not host:port (write e.g. 127.0.0.1:8080)", s)
 				} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 					p.errorf(v, key, "port %q is not a number from 0 to 65535", port)
 				} else {
-					if host == "" || host == "0.0.0.0" || host == "::" {
-						p.warnf(v, key, "listening on every interface; the health endpoints (and later the dashboard) are reachable from the network")
+					if !LoopbackListen(s) {
+						p.warnf(v, key, "%s", NonLoopbackListen("listen", s))
 					}
 					cfg.Listen = s
 				}

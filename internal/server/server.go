@@ -21,9 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +112,10 @@ type Config struct {
 	Audit   *change.AuditLog
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
+
+	// TLSCert and TLSKey are PEM files: with them the listener speaks
+	// TLS, reloading the pair when the files change (tls.go).
+	TLSCert, TLSKey string
 }
 
 // Server is a running service.
@@ -126,6 +130,9 @@ type Server struct {
 	orgs readings
 
 	lastPrune time.Time
+	// expected is how many accounts each running organisation scan
+	// listed (scan ID → int), for its progress in the API.
+	expected sync.Map
 }
 
 // Run serves until ctx ends, then stops gracefully: running jobs are
@@ -227,9 +234,9 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	}
 	s.client = client
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := s.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
 	srv := &http.Server{Handler: s.routesHTTP(), ReadHeaderTimeout: 10 * time.Second}
 	httpDone := make(chan error, 1)
@@ -325,8 +332,8 @@ func (s *Server) routesHTTP() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger})
+	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
 	return api.Secure(mux)
 }
 
@@ -351,6 +358,9 @@ func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
 // tickArgs is one tick of a schedule.
 type tickArgs struct {
 	Schedule string `json:"schedule"`
+	// Tick is set for a scan started now (POST /api/v1/scans), whose
+	// scan is recorded already under this tick.
+	Tick *time.Time `json:"tick,omitempty"`
 }
 
 func (tickArgs) Kind() string { return "vigil_schedule_tick" }
@@ -368,11 +378,14 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	}
 	log := s.cfg.Logger.With("schedule", sch.Name)
 	tick := job.ScheduledAt.UTC()
+	if job.Args.Tick != nil {
+		tick = job.Args.Tick.UTC()
+	}
 	if busy, err := s.previousRunning(ctx, sch.Name, tick); err != nil {
 		return err
 	} else if busy {
 		log.Warn("skipping a tick: the previous scan of this schedule is still running", "tick", tick)
-		return nil
+		return s.skipStarted(ctx, job.Args, tick)
 	}
 	now := s.cfg.Clock.Now()
 	sc, err := s.st.StartScan(ctx, store.Scan{Schedule: sch.Name, Tick: tick, StartedAt: now, Target: describe(sch)})
@@ -380,16 +393,31 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		return err
 	}
 	if sc.Outcome != store.Running {
+		if sch.Org {
+			return nil // each account's job requeues its own fixes
+		}
+		// The tick ran before and recorded its scan; its fixes may not
+		// have been enqueued.
+		accts, err := s.st.ScanAccounts(ctx, sc.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range accts {
+			if err := s.requeueFixes(ctx, sch, sc.ID, a.AccountID, false); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if !sch.Org {
 		return s.scanWhole(ctx, sch, sc)
 	}
-	accounts, err := listAccounts(ctx, sch)
+	accounts, mgmt, err := listAccounts(ctx, sch)
 	if err != nil {
 		log.Error("cannot list the organisation's accounts", "error", err)
 		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
 	}
+	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
 	// The account jobs go in batches, each one statement in one
 	// transaction: thousands of single inserts made the tick job slow
@@ -400,7 +428,7 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	for i := 0; i < len(accounts); i += batch {
 		var ps []river.InsertManyParams
 		for _, a := range accounts[i:min(i+batch, len(accounts))] {
-			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts)},
+			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
 				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
 		}
 		if _, err := s.client.InsertMany(ctx, ps); err != nil {
@@ -471,9 +499,15 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 
 // listAccounts lists the active accounts of the organisation the
 // schedule's caller administers, as --accounts and --exclude select them
-// (--ou is applied by the account's own scan).
-func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
+// (--ou is applied by the account's own scan), and its management
+// account.
+func listAccounts(ctx context.Context, sch *Schedule) ([]string, string, error) {
 	c := organizations.NewFromConfig(sch.Config)
+	org, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return nil, "", fmt.Errorf("organizations:DescribeOrganization: %w", err)
+	}
+	mgmt := aws.ToString(org.Organization.MasterAccountId)
 	only := map[string]bool{}
 	for _, a := range sch.Options.Accounts {
 		only[a] = true
@@ -487,7 +521,7 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("organizations:ListAccounts: %w", err)
+			return nil, "", fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
 		for _, a := range page.Accounts {
 			id := aws.ToString(a.Id)
@@ -501,7 +535,7 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	return out, mgmt, nil
 }
 
 // accountArgs is one account of one tick of an organisation schedule;
@@ -511,6 +545,9 @@ type accountArgs struct {
 	ScanID   int64  `json:"scan_id" river:"unique"`
 	Account  string `json:"account" river:"unique"`
 	Expected int    `json:"expected"`
+	// Management: the organisation's management account, whose job also
+	// judges the organisation-level rules (their results are its).
+	Management bool `json:"management,omitempty"`
 }
 
 func (accountArgs) Kind() string { return "vigil_scan_account" }
@@ -530,7 +567,13 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 	if err != nil {
 		return err
 	}
-	if !done {
+	if done {
+		// Recorded by an attempt that stopped before it finished: the
+		// fixes that recording opened may not have been enqueued.
+		if err := s.requeueFixes(ctx, sch, a.ScanID, a.Account, a.Management); err != nil {
+			return err
+		}
+	} else {
 		if err := s.scanAccount(ctx, sch, a); err != nil {
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
@@ -554,6 +597,17 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	awsenv.CountInto(&cfg, &n)
 	opts := sch.Options
 	opts.Accounts, opts.Exclude, opts.Parallel = []string{a.Account}, nil, 1
+	// The job reads its one account, never the whole organisation
+	// (fleet describes a named account with a few calls, where listing
+	// the organisation per job cost a tick O(accounts²) calls), except
+	// for the management account's job: the organisation-level rules'
+	// results are that account's, and they judge every account.
+	opts.Structure = fleet.StructureNone
+	if a.Management {
+		opts.Structure = fleet.StructureWhole
+	}
+	// The jobs of a tick on this replica share one reading of the
+	// organisation's accounts and OU tree, read by the first of them.
 	opts.Shared = s.orgs.of(a.ScanID)
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},

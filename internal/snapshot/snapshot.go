@@ -145,7 +145,13 @@ type Account struct {
 	IAM *IAMDetails `json:"iam,omitempty"`
 	// PasswordPolicy is iam:GetAccountPasswordPolicy; nil when not read.
 	PasswordPolicy *PasswordPolicy `json:"password_policy,omitempty"`
-	Gaps           []Gap           `json:"gaps,omitempty"`
+	// Regions are the account's regions from ec2:DescribeRegions, with
+	// what was read in each (regional.go); nil when the list could not be
+	// read (see Gaps).
+	Regions []Region `json:"regions,omitempty"`
+	// ServerCertificates is iam:ListServerCertificates; nil when not read.
+	ServerCertificates *ServerCertificates `json:"server_certificates,omitempty"`
+	Gaps               []Gap               `json:"gaps,omitempty"`
 }
 
 // Access is the way into an account.
@@ -419,7 +425,10 @@ type Gap struct {
 	// Section is the Section constant of the missing part.
 	Section string `json:"section"`
 	// Call is the API call that failed, as "service:Action".
-	Call      string `json:"call"`
+	Call string `json:"call"`
+	// Region is set for a call made in one region (the rest of the
+	// section may have been read in other regions).
+	Region    string `json:"region,omitempty"`
 	Code      string `json:"error_code,omitempty"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id,omitempty"`

@@ -39,7 +39,11 @@ func (t *textWriter) compliance(d *report.Document) {
 		t.line("  " + status + "  " + t.style(c.ID, bold) + "  " + c.Title)
 		t.line(t.style("                     "+auto, faint))
 		if c.ManualCheck != "" {
-			t.wrap("                     Also check by hand: "+c.ManualCheck, "                     ")
+			label := "Also check by hand: "
+			if c.Automation == compliance.NotAutomated {
+				label = "Check by hand: "
+			}
+			t.wrap("                     "+label+c.ManualCheck, "                     ")
 		}
 		for _, r := range c.Rules {
 			mapped[r.RuleID] = true

@@ -118,6 +118,8 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 type recordStmts struct {
 	tx                                                                 *Tx
 	recorded, findings, upsert, transition, hasSet, addSet, addAccount stmt
+	// account keeps the accounts table current (views.go).
+	account stmt
 }
 
 // stmt is a statement of recordStmts: prepared, or run as it is.
@@ -161,6 +163,7 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
 		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
+		{&st.account, accountUpsert},
 	} {
 		*p.to = stmt{tx: tx, query: p.q}
 		if !prepare {
@@ -177,7 +180,7 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount} {
+	for _, s := range []stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount, st.account} {
 		if s.prepared != nil {
 			s.prepared.Close()
 		}
@@ -256,6 +259,9 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		return false, err
 	}
 	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
+		return false, err
+	}
+	if _, err := st.account.ExecContext(ctx, a.AccountID, a.AccountName, a.OU, scanID, ms(now)); err != nil {
 		return false, err
 	}
 	return true, nil

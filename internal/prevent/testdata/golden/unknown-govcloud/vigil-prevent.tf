@@ -19,7 +19,7 @@ provider "aws" {
 }
 
 variable "home_region" {
-  description = "Region of the central event bus and the SNS topic."
+  description = "Region of the central event bus, the SNS topic and the queue."
   type        = string
   default     = "us-gov-west-1"
 }
@@ -117,7 +117,7 @@ resource "aws_organizations_policy_attachment" "deny_root_access_keys" {
 }
 
 # Root activity monitoring. Every monitored account and region forwards root events to this bus;
-# one rule on it notifies the SNS topic.
+# one rule on it notifies the SNS topic and fills the queue vigil serve reads.
 resource "aws_cloudwatch_event_bus" "central" {
   name        = "vigil-root-activity"
   description = "Vigil: root activity from every account and region of the organisation."
@@ -177,7 +177,7 @@ resource "aws_sns_topic_subscription" "email" {
 
 resource "aws_cloudwatch_event_rule" "alert" {
   name           = "vigil-root-activity-alert"
-  description    = "Vigil: root user activity anywhere in the organisation, to the SNS topic."
+  description    = "Vigil: root user activity anywhere in the organisation, to the SNS topic and the queue vigil serve reads."
   event_bus_name = aws_cloudwatch_event_bus.central.name
   state          = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
   event_pattern = jsonencode({
@@ -195,6 +195,102 @@ resource "aws_cloudwatch_event_target" "alert" {
   event_bus_name = aws_cloudwatch_event_bus.central.name
   target_id      = "sns"
   arn            = aws_sns_topic.root_activity.arn
+}
+
+# The queue vigil serve reads (events.sqs_queue_url), a target of the rule above. Its policy admits
+# EventBridge for this rule only (aws:SourceArn); no IAM role is involved. A message the consumer
+# fails on 5 times moves to the dead-letter queue, which also takes events EventBridge could not
+# deliver. Both are encrypted with SQS-managed keys (SSE-SQS) and keep messages 14 days.
+resource "aws_sqs_queue" "root_activity_dlq" {
+  name                      = "vigil-root-activity-dlq"
+  sqs_managed_sse_enabled   = true
+  message_retention_seconds = 1209600
+}
+
+resource "aws_sqs_queue" "root_activity" {
+  name                       = "vigil-root-activity"
+  sqs_managed_sse_enabled    = true
+  message_retention_seconds  = 1209600
+  visibility_timeout_seconds = 60
+  receive_wait_time_seconds  = 20
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.root_activity_dlq.arn
+    maxReceiveCount     = 5
+  })
+}
+
+resource "aws_sqs_queue_policy" "root_activity" {
+  queue_url = aws_sqs_queue.root_activity.url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "AllowRootActivityRule"
+      Effect = "Allow"
+      Principal = {
+        Service = "events.amazonaws.com"
+      }
+      Action   = "sqs:SendMessage"
+      Resource = aws_sqs_queue.root_activity.arn
+      Condition = {
+        ArnEquals = {
+          "aws:SourceArn" = aws_cloudwatch_event_rule.alert.arn
+        }
+      }
+      }, {
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sqs:*"
+      Resource  = aws_sqs_queue.root_activity.arn
+      Condition = {
+        Bool = {
+          "aws:SecureTransport" = "false"
+        }
+      }
+    }]
+  })
+}
+
+resource "aws_sqs_queue_policy" "root_activity_dlq" {
+  queue_url = aws_sqs_queue.root_activity_dlq.url
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid    = "AllowRootActivityRule"
+      Effect = "Allow"
+      Principal = {
+        Service = "events.amazonaws.com"
+      }
+      Action   = "sqs:SendMessage"
+      Resource = aws_sqs_queue.root_activity_dlq.arn
+      Condition = {
+        ArnEquals = {
+          "aws:SourceArn" = aws_cloudwatch_event_rule.alert.arn
+        }
+      }
+      }, {
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "sqs:*"
+      Resource  = aws_sqs_queue.root_activity_dlq.arn
+      Condition = {
+        Bool = {
+          "aws:SecureTransport" = "false"
+        }
+      }
+    }]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "queue" {
+  rule           = aws_cloudwatch_event_rule.alert.name
+  event_bus_name = aws_cloudwatch_event_bus.central.name
+  target_id      = "vigil-queue"
+  arn            = aws_sqs_queue.root_activity.arn
+  dead_letter_config {
+    arn = aws_sqs_queue.root_activity_dlq.arn
+  }
 }
 
 # The management account's own forwarders: one rule per monitored region, all through one role.
@@ -368,4 +464,21 @@ output "central_event_bus_arn" {
 
 output "root_activity_topic_arn" {
   value = aws_sns_topic.root_activity.arn
+}
+
+output "root_activity_queue_url" {
+  value = aws_sqs_queue.root_activity.url
+}
+
+output "root_activity_queue_arn" {
+  value = aws_sqs_queue.root_activity.arn
+}
+
+output "root_activity_dead_letter_queue_url" {
+  value = aws_sqs_queue.root_activity_dlq.url
+}
+
+output "vigil_serve_config" {
+  description = "Add this to the vigil serve config file."
+  value       = "events:\n  sqs_queue_url: ${aws_sqs_queue.root_activity.url}\n"
 }
