@@ -118,7 +118,11 @@ func TestTeamThroughput(t *testing.T) {
 			d[i] = s.tick
 		}
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-		return d[len(d)/2], d[0], d[len(d)-1]
+		m := d[len(d)/2]
+		if len(d)%2 == 0 {
+			m = (d[len(d)/2-1] + d[len(d)/2]) / 2
+		}
+		return m, d[0], d[len(d)-1]
 	}
 	base, _, _ := med(got[1])
 	for k := 1; k <= 3; k++ {
