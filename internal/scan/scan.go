@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,6 +52,12 @@ type Request struct {
 	// Logger receives a warning per call that failed in an account;
 	// slog.Default() when nil.
 	Logger *slog.Logger
+	// OrgRulesWithManagement judges the organisation's own rules only in
+	// a scan that read the management account, whose results they are.
+	// vigil serve scans an organisation one account per job: judged in
+	// every job, the SCP coverage of every member account was N² work a
+	// tick, all but one copy thrown away.
+	OrgRulesWithManagement bool
 }
 
 // Result is a finished scan.
@@ -137,11 +144,16 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	selected := req.Selected
-	if selected == nil {
-		selected = rules.All()
+	all := req.Selected
+	if all == nil {
+		all = rules.All()
 	}
-	results := rule.Evaluate(selected, doc, doc.CollectedAt, req.Rules)
+	if req.OrgRulesWithManagement && doc.Organization != nil && !slices.ContainsFunc(doc.Accounts, func(a snapshot.Account) bool {
+		return a.ID == doc.Organization.ManagementAccountID
+	}) {
+		all = slices.DeleteFunc(slices.Clone(all), func(r rule.Rule) bool { return r.Scope == rule.OrganizationScope })
+	}
+	results := rule.Evaluate(all, doc, doc.CollectedAt, req.Rules)
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: req.Version}, req.Clock.Now())
 	if f, ok := req.Source.(SnapshotFile); ok {
 		rep.SnapshotFile = f.Path

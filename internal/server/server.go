@@ -635,6 +635,9 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
+		// The organisation's own results are the management account's
+		// job's to record; the others would judge them only to drop them.
+		OrgRulesWithManagement: true,
 	})
 	if err != nil {
 		return fmt.Errorf("scan account %s: %w", a.Account, err)
