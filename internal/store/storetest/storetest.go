@@ -89,6 +89,9 @@ func Run(t *testing.T, open Open) {
 		{"Fix", testFix},
 		{"Stats", testStats},
 		{"Tokens", testTokens},
+		{"RootEvents", testRootEvents},
+		{"RootSessions", testRootSessions},
+		{"MalformedMessages", testMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
