@@ -77,6 +77,8 @@ type RootSession struct {
 
 // RootEventFilter selects root events; zero values select everything.
 type RootEventFilter struct {
+	// EventID selects one event (malformed or not).
+	EventID  string
 	Accounts []string
 	// Since and Until bound the events' time (Until exclusive).
 	Since, Until time.Time

@@ -152,12 +152,17 @@ func (s *DB) RootSession(ctx context.Context, accessKeyID string) (store.RootSes
 func (s *DB) RootEvents(ctx context.Context, f store.RootEventFilter) ([]store.RootEvent, error) {
 	var where []string
 	var args []any
-	if f.Malformed {
+	switch {
+	case f.EventID != "":
+		where = append(where, "event_id = ?")
+		args = append(args, f.EventID)
+	case f.Malformed:
 		where = append(where, "kind = ?")
-	} else {
+		args = append(args, store.KindMalformed)
+	default:
 		where = append(where, "kind <> ?")
+		args = append(args, store.KindMalformed)
 	}
-	args = append(args, store.KindMalformed)
 	if len(f.Accounts) > 0 {
 		where = append(where, "account_id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(f.Accounts)), ", ")+")")
 		for _, a := range f.Accounts {

@@ -57,6 +57,7 @@ func testRootEvents(t *testing.T, s store.Store) {
 		{store.RootEventFilter{Until: T0.Add(time.Minute)}, []string{"ev-1"}},
 		{store.RootEventFilter{Limit: 1}, []string{"ev-3"}},
 		{store.RootEventFilter{Malformed: true}, nil},
+		{store.RootEventFilter{EventID: "ev-2"}, []string{"ev-2"}},
 	} {
 		got, err := s.RootEvents(ctx, tc.f)
 		if err != nil || !equalStrings(ids(got), tc.want) {
