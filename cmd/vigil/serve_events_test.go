@@ -24,8 +24,9 @@ import (
 
 const eventFixtures = "../../internal/awsemu/testdata/eventbridge"
 
-// rootEvent is a fixture as EventBridge delivers it, moved to account,
-// with its own event ID and time, and the key it names replaced.
+// rootEvent is a fixture as EventBridge delivers it, moved from its
+// account to account, with its own event ID and time, and the other
+// strings replace names (pairs of old and new) replaced.
 func rootEvent(t testing.TB, fixture, account, eventID string, at time.Time, replace ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(eventFixtures, fixture))
@@ -37,11 +38,12 @@ func rootEvent(t testing.TB, fixture, account, eventID string, at time.Time, rep
 		t.Fatal(err)
 	}
 	ts := at.UTC().Format(time.RFC3339)
+	from, _ := doc["account"].(string)
 	doc["time"], doc["account"] = ts, account
 	d := doc["detail"].(map[string]any)
 	d["eventID"], d["eventTime"], d["recipientAccountId"] = eventID, ts, account
 	out, _ := json.Marshal(doc)
-	s := strings.ReplaceAll(string(out), "444455556666", account)
+	s := strings.ReplaceAll(string(out), from, account)
 	for i := 0; i+1 < len(replace); i += 2 {
 		s = strings.ReplaceAll(s, replace[i], replace[i+1])
 	}
@@ -143,6 +145,9 @@ func TestServeRootEvents(t *testing.T) {
 	alerted := time.Since(sent)
 	waitFor(t, "new for the member's root key", s, func() bool { return recv.has("new", member, "root-access-key") })
 	opened := time.Since(sent)
+	if !strings.Contains(s.stderr.String(), "account re-scanned after root activity") {
+		t.Errorf("the finding did not open through the targeted re-scan:\n%s", s.stderr)
+	}
 	t.Logf("event on the queue → root_activity in %s, → finding open in %s", alerted.Round(time.Millisecond), opened.Round(time.Millisecond))
 	if opened > time.Minute {
 		t.Errorf("the finding opened %s after the event, over the issue's minute", opened)
@@ -203,7 +208,10 @@ func TestServeRootEvents(t *testing.T) {
 	})
 	// Give a second copy every chance to show up: the alert jobs queue
 	// drains within a second or two.
-	waitFor(t, "the jobs to drain", s, func() bool { return unfinishedJobs(t, filepath.Join(dir, "state.db")) == "" })
+	waitFor(t, "the alert jobs to drain", s, func() bool {
+		left := unfinishedJobs(t, filepath.Join(dir, "state.db"))
+		return !strings.Contains(left, "vigil_root_alert") && !strings.Contains(left, "vigil_rescan_account")
+	})
 	if n := recv.count("root_activity", member, "UploadSigningCertificate"); n != 1 {
 		t.Errorf("the event killed between receive and delete alerted %d times", n)
 	}
@@ -242,4 +250,78 @@ func (r *receiver) body(match func(string) bool) string {
 		}
 	}
 	return ""
+}
+
+// TestServeRootEventsSessions: the root events of Vigil's own
+// sts:AssumeRoot sessions (its scans read every member through one) are
+// recorded as Vigil's and alert no one; another principal's session is
+// named in the alert once the management account's AssumeRoot event has
+// been seen.
+func TestServeRootEventsSessions(t *testing.T) {
+	slowtest.Skip(t, "the root-events consumer and AssumeRoot sessions")
+	const member = "333333333333"
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	recv, hook := newReceiver(t, "events-secret")
+	q := sqs.NewFromConfig(awsemutest.ConfigFor(t, srv, awsemu.DemoManagementAdminKey))
+	queue, _ := eventsQueue(t, q, 2)
+	dir := t.TempDir()
+	cfg := eventsConfig(t, dir, queue, hook.URL)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "scan: {org: true}", "scan: {org: true, assume_root: true}", 1)), 0o600)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "events-secret"}
+	s := startServe(t, env, "--config", cfg)
+	waitFor(t, "the first scan to finish", s, func() bool {
+		_, complete := recordedScans(t, filepath.Join(dir, "state.db"))
+		return complete >= 1
+	})
+	// The key of the session Vigil's scan read the member with.
+	var own string
+	for _, c := range srv.Calls() {
+		if c.Service == "iam" && c.CallerAccount == member && strings.HasPrefix(c.AccessKeyID, "ASIA") {
+			own = c.AccessKeyID
+		}
+	}
+	if own == "" {
+		t.Fatal("the scan opened no AssumeRoot session in the member")
+	}
+	send(t, q, queue, rootEvent(t, "assumeroot-session-delete-access-key.json", member, "e2e-own", time.Now(), "ASIAQASSUMEDROOT0001", own))
+
+	// Someone else's session: the management account's event first.
+	send(t, q, queue, rootEvent(t, "management-assume-root.json", "111111111111", "e2e-assume-root", time.Now(), "444455556666", member))
+	waitFor(t, "the events to be handled", s, func() bool { return queueEmpty(srv, queue) })
+	send(t, q, queue, rootEvent(t, "assumeroot-session-delete-access-key.json", member, "e2e-jane", time.Now()))
+	waitFor(t, "root_activity of jane's session", s, func() bool { return recv.has("root_activity", member, "DeleteAccessKey") })
+	body := recv.body(func(b string) bool { return strings.Contains(b, "e2e-jane") })
+	if !strings.Contains(body, `"session_principal":"arn:aws:sts::111111111111:assumed-role/SecOps/jane"`) {
+		t.Errorf("the alert does not name who opened the session:\n%s", body)
+	}
+	if recv.body(func(b string) bool { return strings.Contains(b, "e2e-own") }) != "" {
+		t.Error("Vigil's own session alerted")
+	}
+	r := vigil(t, nil, "events", "--config", cfg, "--account", member, "--format", "json").want(t, 0)
+	var listed struct {
+		Events []struct {
+			EventID string `json:"event_id"`
+			Own     bool   `json:"vigil_session"`
+			Alert   string `json:"alert"`
+		} `json:"events"`
+	}
+	json.Unmarshal([]byte(r.stdout), &listed)
+	found := false
+	for _, e := range listed.Events {
+		if e.EventID == "e2e-own" {
+			found = true
+			if !e.Own || e.Alert != "" {
+				t.Errorf("Vigil's own event recorded as %+v", e)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("Vigil's own event not recorded: %s", r.stdout)
+	}
+	r = vigil(t, nil, "events", "--config", cfg).want(t, 0)
+	if !strings.Contains(r.stdout, "Vigil's own AssumeRoot session") || !strings.Contains(r.stdout, "AssumeRoot session of arn:aws:sts::111111111111:assumed-role/SecOps/jane") {
+		t.Errorf("vigil events text:\n%s", r.stdout)
+	}
 }
