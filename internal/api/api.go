@@ -34,6 +34,7 @@ type Store interface {
 	AddSuppression(ctx context.Context, s store.Suppression) (store.Suppression, error)
 	Suppressions(ctx context.Context) ([]store.Suppression, error)
 	RemoveSuppression(ctx context.Context, id int64) error
+	RootEvents(ctx context.Context, f store.RootEventFilter) ([]store.RootEvent, error)
 }
 
 // Config is what the API is built from.
@@ -67,6 +68,7 @@ var Routes = []Route{
 	{"GET", "/api/v1/schedules", false},
 	{"GET", "/api/v1/rules", false},
 	{"GET", "/api/v1/rules/{id}", false},
+	{"GET", "/api/v1/events", false},
 }
 
 //go:embed openapi.json
@@ -98,6 +100,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"GET /api/v1/schedules":            a.schedules,
 		"GET /api/v1/rules":                a.rules,
 		"GET /api/v1/rules/{id}":           a.rule,
+		"GET /api/v1/events":               a.events,
 	}
 	for _, r := range Routes {
 		mux.Handle(r.Method+" "+r.Path, a.auth(r.Admin, handlers[r.Method+" "+r.Path]))
