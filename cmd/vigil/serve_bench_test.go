@@ -44,8 +44,17 @@ func TestServeMemory(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	elapsed := time.Since(start)
 	accounts, _ := recordedAccounts(t, db)
-	t.Logf("%d accounts: %d recorded in %s (tick complete: %v); peak RSS %.1f MiB, last %.1f MiB", n+1, accounts, time.Since(start).Round(time.Second), done, float64(peak)/1024, float64(last)/1024)
+	byService := map[string]int{}
+	for _, c := range srv.Calls() {
+		byService[c.Service]++
+	}
+	t.Logf("%d accounts: %d recorded in %s (tick complete: %v); peak RSS %.1f MiB, last %.1f MiB", n+1, accounts, elapsed.Round(time.Second), done, float64(peak)/1024, float64(last)/1024)
+	if accounts > 0 {
+		t.Logf("calls per recorded account: %.1f Organizations, %.1f STS, %.1f IAM (%v)", float64(byService["organizations"])/float64(accounts),
+			float64(byService["sts"])/float64(accounts), float64(byService["iam"])/float64(accounts), byService)
+	}
 }
 
 // procMem reads VmRSS and VmHWM (KiB) of a process.

@@ -34,6 +34,9 @@ type Request struct {
 	// Rules tune the rules (the recent-use window, the oldest credential
 	// report a PASS may rest on).
 	Rules rule.Options
+	// Selected are the rules to evaluate (rules.Select); every rule when
+	// nil.
+	Selected []rule.Rule
 	// Compliance, when set, judges the results against this framework
 	// version of Catalog (report.Document.Compliance).
 	Catalog    *compliance.Catalog
@@ -134,14 +137,18 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, req.Rules)
+	selected := req.Selected
+	if selected == nil {
+		selected = rules.All()
+	}
+	results := rule.Evaluate(selected, doc, doc.CollectedAt, req.Rules)
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: req.Version}, req.Clock.Now())
 	if f, ok := req.Source.(SnapshotFile); ok {
 		rep.SnapshotFile = f.Path
 	}
 	if req.Compliance != nil {
 		// From the document's results: Build has redacted their messages.
-		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results)
+		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results, req.Selected)
 	}
 	return &Result{Snapshot: doc, Results: results, Report: rep}, nil
 }

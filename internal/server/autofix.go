@@ -84,16 +84,66 @@ func (s *Server) queueFixes(ctx context.Context, sch *Schedule, rep *report.Docu
 		if r.ManagementAccount || r.AccountID == mgmt {
 			continue // never automatically
 		}
-		for pi, p := range s.cfg.AutoFix {
-			if p.Rule != r.RuleID || !p.covers(r.AccountID, ous[r.AccountID]) {
+		if err := s.enqueueFix(ctx, sch, t.FindingID, t.ID, r.AccountID, ous[r.AccountID], r.RuleID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enqueueFix inserts the fix job of a finding's opening when a policy
+// covers it. The job is unique per (finding, transition), so enqueueing
+// the same opening again, as requeueFixes does after a crash, adds
+// nothing.
+func (s *Server) enqueueFix(ctx context.Context, sch *Schedule, findingID string, transitionID int64, account, ou, ruleID string) error {
+	for pi, p := range s.cfg.AutoFix {
+		if p.Rule != ruleID || !p.covers(account, ou) {
+			continue
+		}
+		crashPoint("before-fix-enqueue")
+		_, err := s.client.Insert(ctx, fixArgs{Schedule: sch.Name, FindingID: findingID, TransitionID: transitionID, Account: account, Policy: pi},
+			&river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		return err
+	}
+	return nil
+}
+
+// requeueFixes enqueues again, from the store, the fixes of the findings
+// that a scan opened in an account: what queueFixes would have enqueued
+// had the process not stopped between recording the account and
+// enqueueing its fixes (the store and the job queue do not share a
+// transaction on SQLite, where River keeps a pool of its own). It runs
+// when a job finds its account recorded already, that is when the job is
+// run again after a crash; the openings are the scan's own transitions,
+// so an older opening whose fix was tried (and perhaps refused by the
+// guard) is not tried again.
+func (s *Server) requeueFixes(ctx context.Context, sch *Schedule, scanID int64, account string, management bool) error {
+	if len(s.cfg.AutoFix) == 0 || management {
+		return nil // the management account is never fixed automatically
+	}
+	var rules []string
+	for _, p := range s.cfg.AutoFix {
+		if !slices.Contains(rules, p.Rule) {
+			rules = append(rules, p.Rule)
+		}
+	}
+	now := s.cfg.Clock.Now()
+	fs, err := s.st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Accounts: []string{account}, Rules: rules, Now: now})
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		_, ts, err := s.st.Finding(ctx, f.ID, now)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ScanID != scanID || t.Suppressed || (t.Kind != lifecycle.New && t.Kind != lifecycle.Regressed) {
 				continue
 			}
-			_, err := s.client.Insert(ctx, fixArgs{Schedule: sch.Name, FindingID: t.FindingID, TransitionID: t.ID, Account: r.AccountID, Policy: pi},
-				&river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-			if err != nil {
+			if err := s.enqueueFix(ctx, sch, f.ID, t.ID, account, f.OU, f.RuleID); err != nil {
 				return err
 			}
-			break
 		}
 	}
 	return nil

@@ -132,6 +132,8 @@ type Server struct {
 	ready  atomic.Bool
 	byName map[string]*Schedule
 	routes []store.Route
+	// orgs are the organisation readings the account jobs of a tick share.
+	orgs readings
 
 	lastPrune time.Time
 	// expected is how many accounts each running organisation scan
@@ -220,7 +222,14 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 		}
 		name := sc.Name
 		periodic = append(periodic, river.NewPeriodicJob(when, func() (river.JobArgs, *river.InsertOpts) {
-			return tickArgs{Schedule: name}, &river.InsertOpts{MaxAttempts: 3}
+			// The tick is fixed in the job's arguments, as it is due now:
+			// River moves a job's ScheduledAt when it retries or rescues
+			// it, and a tick read from there made a tick job rescued after
+			// a crash start a second scan (or skip itself as overlapping
+			// the first), leaving the accounts it had not enqueued yet
+			// unscanned and the tick running for good.
+			t := time.Now().UTC().Truncate(time.Millisecond)
+			return tickArgs{Schedule: name, Tick: &t}, &river.InsertOpts{MaxAttempts: 3, ScheduledAt: t}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "schedule-" + name}))
 	}
 	client, err := open(river.Config{
@@ -371,8 +380,10 @@ func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
 // tickArgs is one tick of a schedule.
 type tickArgs struct {
 	Schedule string `json:"schedule"`
-	// Tick is set for a scan started now (POST /api/v1/scans), whose
-	// scan is recorded already under this tick.
+	// Tick is the tick the job scans, the same on every attempt. A scan
+	// started now (POST /api/v1/scans) is recorded already under it.
+	// Jobs queued before it was always set have none: their
+	// ScheduledAt is used.
 	Tick *time.Time `json:"tick,omitempty"`
 }
 
@@ -406,6 +417,20 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		return err
 	}
 	if sc.Outcome != store.Running {
+		if sch.Org {
+			return nil // each account's job requeues its own fixes
+		}
+		// The tick ran before and recorded its scan; its fixes may not
+		// have been enqueued.
+		accts, err := s.st.ScanAccounts(ctx, sc.ID)
+		if err != nil {
+			return err
+		}
+		for _, a := range accts {
+			if err := s.requeueFixes(ctx, sch, sc.ID, a.AccountID, false); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if !sch.Org {
@@ -418,11 +443,27 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	}
 	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
-	for _, a := range accounts {
-		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
-			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
-			return err
+	// The account jobs go in batches, each one statement in one
+	// transaction: thousands of single inserts made the tick job slow
+	// enough on a busy database to meet its own timeout half-way. Unique
+	// by account and scan, so a tick job run again adds only what is
+	// missing. The halves go separately so that a crash half-way can be
+	// tested (crashPoint).
+	const batch = 500
+	half := len(accounts) / 2
+	for n, part := range [][]string{accounts[:half], accounts[half:]} {
+		if n == 1 {
+			crashPoint("tick-half-enqueued")
+		}
+		for i := 0; i < len(part); i += batch {
+			var ps []river.InsertManyParams
+			for _, a := range part[i:min(i+batch, len(part))] {
+				ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
+					InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
+			}
+			if _, err := s.client.InsertMany(ctx, ps); err != nil {
+				return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
+			}
 		}
 	}
 	return nil
@@ -557,17 +598,24 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 	if err != nil {
 		return err
 	}
-	if !done {
+	if done {
+		// Recorded by an attempt that stopped before it finished: the
+		// fixes that recording opened may not have been enqueued.
+		if err := s.requeueFixes(ctx, sch, a.ScanID, a.Account, a.Management); err != nil {
+			return err
+		}
+	} else {
 		if err := s.scanAccount(ctx, sch, a); err != nil {
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
 			}
-			// The last attempt: the account is recorded as read with
-			// nothing (its findings keep their state, as UNKNOWN would
-			// leave them), so that the tick ends and the next one runs,
-			// rather than one bad account wedging the schedule for good.
-			s.cfg.Logger.Error("account not scanned; its findings keep their state until the next tick", "schedule", sch.Name, "account", a.Account, "error", err)
-			if _, rerr := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account}, s.cfg.Clock.Now()); rerr != nil {
+			// The last attempt: the account is recorded as not scanned
+			// (its findings UNKNOWN, keeping their state, and a finding
+			// that says so, which alerts), so that the tick ends, marked
+			// incomplete, and the next one runs, rather than one bad
+			// account wedging the schedule for good.
+			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN, until the next tick", "schedule", sch.Name, "account", a.Account, "attempts", job.Attempt, "error", err)
+			if rerr := s.recordNotScanned(ctx, a, job.Attempt, err); rerr != nil {
 				return rerr
 			}
 		}
@@ -590,6 +638,9 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	if a.Management {
 		opts.Structure = fleet.StructureWhole
 	}
+	// The jobs of a tick on this replica share one reading of the
+	// organisation's accounts and OU tree, read by the first of them.
+	opts.Shared = s.orgs.of(a.ScanID)
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
@@ -608,9 +659,26 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		}
 	}
 	if len(rep.Results) == 0 {
-		// Not selected (an --ou filter) or gone since the tick listed it:
-		// record it as seen with nothing, so the tick can finish.
+		if !skipped(res.Snapshot, a.Account) {
+			// Neither scanned nor skipped: describing it failed. An error,
+			// so that the job is tried again, and recorded as not
+			// scanned after the last attempt.
+			why := "the account was not reached"
+			if res.Snapshot != nil && res.Snapshot.Incomplete != nil {
+				why = res.Snapshot.Incomplete.Reason
+			}
+			return fmt.Errorf("scan account %s: %s", a.Account, why)
+		}
+		// Not selected (an --ou filter), suspended, or gone since the
+		// tick listed it: record it as seen with nothing, so the tick can
+		// finish.
 		rep.Results = []rule.Result{}
+	} else {
+		clear, err := s.clearNotScanned(ctx, a.Account, s.cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, clear...)
 	}
 	sc, err := s.st.Scan(ctx, a.ScanID)
 	if err != nil {
@@ -658,11 +726,37 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 			return err
 		}
 	}
-	if err := s.st.FinishScan(ctx, scanID, store.End{Outcome: store.Complete, At: now}); err != nil {
+	end := store.End{Outcome: store.Complete, At: now}
+	failed, err := s.notScannedIn(ctx, sc)
+	if err != nil {
 		return err
+	}
+	if len(failed) > 0 {
+		end.Outcome, end.Message = store.Incomplete, partialMessage(failed, sc.Accounts)
+	}
+	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		s.cfg.Logger.Warn("scan finished incomplete", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts, "not_scanned", len(failed))
+		return nil
 	}
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts)
 	return nil
+}
+
+// skipped reports whether an organisation scan skipped the account (not
+// selected by --ou, not active, not a member), with a reason.
+func skipped(doc *snapshot.Document, account string) bool {
+	if doc == nil || doc.Organization == nil {
+		return false
+	}
+	for _, sk := range doc.Organization.Skipped {
+		if sk.AccountID == account {
+			return true
+		}
+	}
+	return false
 }
 
 // houseArgs is the service's housekeeping, every second: expired
