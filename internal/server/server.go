@@ -58,6 +58,8 @@ type Store interface {
 type Channel struct {
 	Route  store.Route
 	Sender notify.Sender
+	// RootActivity: the channel wants root_activity alerts (events.go).
+	RootActivity bool
 }
 
 // Schedule is one scheduled scan.
@@ -112,6 +114,10 @@ type Config struct {
 	Audit   *change.AuditLog
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
+
+	// Events, when set, is the root-events queue the service consumes
+	// (events.go).
+	Events *Events
 
 	// TLSCert and TLSKey are PEM files: with them the listener speaks
 	// TLS, reloading the pair when the files change (tls.go).
@@ -196,6 +202,8 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &houseWorker{s: s})
 	river.AddWorker(workers, &fixWorker{s: s})
+	river.AddWorker(workers, &rootAlertWorker{s: s})
+	river.AddWorker(workers, &rescanWorker{s: s})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Second), func() (river.JobArgs, *river.InsertOpts) {
 			return houseArgs{}, &river.InsertOpts{MaxAttempts: 1}
@@ -258,10 +266,16 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	if err := s.requeueDeliveries(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending deliveries", "error", err)
 	}
-	if err := client.Start(ctx); err != nil {
+	if err := s.requeueRootAlerts(ctx); err != nil {
+		cfg.Logger.Warn("cannot requeue pending root activity alerts", "error", err)
+	}
+	// Every job learns of the AssumeRoot sessions Vigil opens, so that
+	// their root events are known as its own (events.go).
+	if err := client.Start(fleet.WithRootSessionObserver(ctx, s.ownSession)); err != nil {
 		srv.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
+	waitEvents := s.startEvents(ctx)
 	s.ready.Store(true)
 	cfg.Logger.Info("vigil serve started", "listen", ln.Addr().String(), "db", dbName(st), "schedules", len(cfg.Schedules), "channels", len(cfg.Channels))
 	if cfg.Ready != nil {
@@ -275,6 +289,7 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 		runErr = fmt.Errorf("listener: %w", err)
 	}
 	s.ready.Store(false)
+	waitEvents()
 	cfg.Logger.Info("stopping: letting running jobs finish", "timeout", cfg.StopTimeout)
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.StopTimeout)
 	defer cancel()
