@@ -214,7 +214,7 @@ func planMonitor(p *change.Plan, m *MonitorState, mc MonitorClients, step func(c
 	if s, ok := planQueue(p, m, mc, queueSpec{
 		name: prevent.DeadLetterQueueName, state: m.DeadLetter, createID: StepDeadLetter, configureID: StepConfigureDLQ,
 		attrs: prevent.DeadLetterQueueAttributes(), policy: prevent.QueuePolicy(dlqARN, m.RuleARN),
-		what: "the dead-letter queue " + prevent.DeadLetterQueueName + ": messages vigil serve fails on " + strconv.Itoa(prevent.MaxReceiveCount) + " times, and events EventBridge cannot deliver",
+		what: "the dead-letter queue " + prevent.DeadLetterQueueName + ", for messages vigil serve fails on " + strconv.Itoa(prevent.MaxReceiveCount) + " times and events EventBridge cannot deliver",
 	}); ok {
 		step(s)
 		dlqDep = []string{s.ID}
