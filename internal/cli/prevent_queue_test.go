@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
+	"github.com/vigil-sec/vigil/internal/guardrail"
 	"github.com/vigil-sec/vigil/internal/prevent"
 )
 
@@ -113,6 +114,7 @@ func TestPreventApplyStandalone(t *testing.T) {
 		t.Errorf("apply output:\n%s", r.stdout)
 	}
 	changes := mutating(srv)
+	withinPolicy(t, srv)
 	log, _ := os.ReadFile(audit)
 	if len(changes) != 4 || strings.Count(string(log), "\n") != len(changes) {
 		t.Errorf("%d audit lines for changes %v", strings.Count(string(log), "\n"), changes)
@@ -160,12 +162,14 @@ func TestPreventApplyAddsTheQueueToTheCentralRule(t *testing.T) {
 		EventPattern: aws.String(prevent.EventPatternJSON()), State: ebtypes.RuleState(prevent.RuleState)}); err != nil {
 		t.Fatal(err)
 	}
+	srv.ResetCalls()
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	r := runVigil(t, "", false, "prevent", "--apply", "--yes", "--target", tRoot, "--audit-log", audit)
 	url := srv.SQSQueueURL(tMgmt, "vigil-root-activity")
 	if r.code != 0 || !strings.Contains(r.stdout, "sqs:CreateQueue") || !strings.Contains(r.stdout, "sqs_queue_url: "+url) {
 		t.Fatalf("apply: %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
+	withinPolicy(t, srv)
 	rules := srv.EventRules(tMgmt, "us-east-1")
 	if len(rules) != 1 || len(rules[0].Targets) != 1 || rules[0].Targets[0].Id != "vigil-queue" {
 		t.Errorf("rules %+v", rules)
@@ -174,5 +178,25 @@ func TestPreventApplyAddsTheQueueToTheCentralRule(t *testing.T) {
 	r = runVigil(t, "", false, "prevent", "--apply", "--yes", "--target", tRoot, "--audit-log", audit)
 	if r.code != 0 || !strings.Contains(r.stdout, "Nothing to change.") || len(mutating(srv)) != 0 {
 		t.Errorf("second apply: %d\n%s", r.code, r.stdout)
+	}
+}
+
+// withinPolicy: every call the run made is one vigil policy --for prevent
+// grants.
+func withinPolicy(t *testing.T, srv *awsemu.Server) {
+	t.Helper()
+	granted := map[string]bool{}
+	for _, st := range guardrail.Policy("aws").Statement {
+		for _, a := range st.Action {
+			granted[a] = true
+		}
+	}
+	for _, c := range srv.Calls() {
+		if c.Service == "" || c.CallerAccount == "" {
+			continue
+		}
+		if a := c.Service + ":" + c.Action; !granted[a] {
+			t.Errorf("the run called %s, which vigil policy --for prevent does not grant", a)
+		}
 	}
 }
