@@ -131,6 +131,10 @@ type Outcome struct {
 	// account-wide answer (UNKNOWN for want of data, NOT_APPLICABLE, or
 	// no resource of the kind) leaves Resources empty.
 	Resources []ResourceOutcome
+	// Set is Resources for a rule about thousands of resources: the same
+	// one result per resource, held compactly (see ResourceSet). A rule
+	// gives Resources or Set, not both.
+	Set *ResourceSet
 }
 
 // ResourceOutcome is the judgement of one resource.
