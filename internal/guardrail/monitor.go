@@ -386,12 +386,26 @@ func sameRedrive(a, b string) bool {
 	return ok1 && ok2 && a1 == b1 && a2 == b2
 }
 
-// samePolicy compares policies by their canonical form.
+// samePolicy compares policies by their canonical form, ignoring the
+// policy's Id (the console adds one; it grants nothing).
 func samePolicy(a, b string) bool {
 	if a == "" || b == "" {
 		return a == b
 	}
-	ca, err1 := iampolicy.Canonical([]byte(a))
-	cb, err2 := iampolicy.Canonical([]byte(b))
+	ca, err1 := iampolicy.Canonical(withoutID(a))
+	cb, err2 := iampolicy.Canonical(withoutID(b))
 	return err1 == nil && err2 == nil && ca == cb
+}
+
+func withoutID(policy string) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(policy), &m) != nil {
+		return []byte(policy) // Canonical reports the error
+	}
+	delete(m, "Id")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return []byte(policy)
+	}
+	return b
 }

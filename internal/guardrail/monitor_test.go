@@ -235,6 +235,19 @@ func TestStandaloneDrift(t *testing.T) {
 	if p, _ := monitorPlan(t, srv, aloneKey, true); len(p.Steps) != 0 {
 		t.Errorf("not idempotent: %v", stepActions(p))
 	}
+
+	// The same policy written another way (an Id, lists for single
+	// values, other key order) is the same policy.
+	ruleARN := prevent.RuleARN("aws", home, aloneID, prevent.DefaultBusName, prevent.AlertRuleName)
+	queueARN := prevent.SQSARN("aws", home, aloneID, prevent.QueueName)
+	same := `{"Id":"__default_policy_ID","Statement":[{"Condition":{"ArnEquals":{"aws:SourceArn":["` + ruleARN + `"]}},"Resource":["` + queueARN + `"],"Action":["sqs:SendMessage"],"Principal":{"Service":["events.amazonaws.com"]},"Effect":"Allow","Sid":"AllowRootActivityRule"},` +
+		`{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"sqs:*","Resource":"` + queueARN + `","Condition":{"Bool":{"aws:SecureTransport":"false"}}}],"Version":"2012-10-17"}`
+	if _, err := q.SetQueueAttributes(t.Context(), &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: map[string]string{"Policy": same}}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := monitorPlan(t, srv, aloneKey, true); len(p.Steps) != 0 {
+		t.Errorf("an equivalent policy is replaced: %v", stepActions(p))
+	}
 }
 
 // setUpCentral makes the central bus and rule as the Terraform would, with
