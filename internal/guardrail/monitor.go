@@ -311,6 +311,11 @@ func planQueue(p *change.Plan, m *MonitorState, mc MonitorClients, q queueSpec) 
 				return aws.ToString(out.QueueUrl), nil
 			}}, true
 	}
+	if key := q.state.Attributes[prevent.AttrKmsMasterKeyID]; key != "" {
+		// Kept (it is stronger than SSE-SQS), but EventBridge can write
+		// to such a queue only if the key lets it.
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s is encrypted with the KMS key %s, which Vigil keeps: its key policy must let events.amazonaws.com use it (kms:GenerateDataKey, kms:Decrypt), or EventBridge cannot deliver; the AWS managed key alias/aws/sqs never can. SSE-SQS needs no key policy.", q.name, key))
+	}
 	diff := map[string]string{}
 	var changed []string
 	for _, k := range slices.Sorted(maps.Keys(q.attrs)) {

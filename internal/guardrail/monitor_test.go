@@ -248,6 +248,17 @@ func TestStandaloneDrift(t *testing.T) {
 	if p, _ := monitorPlan(t, srv, aloneKey, true); len(p.Steps) != 0 {
 		t.Errorf("an equivalent policy is replaced: %v", stepActions(p))
 	}
+
+	// A customer managed key is stronger than SSE-SQS: kept, with a word
+	// on what EventBridge needs from it.
+	if _, err := q.SetQueueAttributes(t.Context(), &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
+		Attributes: map[string]string{"KmsMasterKeyId": "alias/vigil", "SqsManagedSseEnabled": "false"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = monitorPlan(t, srv, aloneKey, true)
+	if len(p.Steps) != 0 || !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "KMS key alias/vigil") }) {
+		t.Errorf("KMS key: steps %v, warnings %v", stepActions(p), p.Warnings)
+	}
 }
 
 // setUpCentral makes the central bus and rule as the Terraform would, with
