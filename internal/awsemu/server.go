@@ -792,7 +792,7 @@ func lookupHandler(service, action string) handlerFunc {
 	case "sns":
 		return snsHandlers[action]
 	case "iam":
-		return iamHandlers[action]
+		return iamHandler(action)
 	case "sts":
 		return stsHandlers[action]
 	case "organizations":
@@ -817,6 +817,9 @@ func Operations() []string {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
+	}
+	for action := range iamAttachmentHandlers {
+		out = append(out, "iam:"+action)
 	}
 	sort.Strings(out)
 	return out
