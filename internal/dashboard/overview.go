@@ -26,6 +26,17 @@ const (
 	overviewRows = 15
 )
 
+// criticalRead is how many critical findings the overview reads to
+// group them.
+const criticalRead = 200
+
+// criticalGroup is a rule failing critically in an account: one row of
+// the overview, however many resources (regions, users) fail it.
+type criticalGroup struct {
+	First     store.Finding
+	Resources int
+}
+
 type sevCount struct {
 	Severity   string
 	Open       int
@@ -144,7 +155,9 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	// The first critical findings by account, read from the severity
 	// index (critical rows come first in it: no scan past the others).
-	critical, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, MinSeverity: int(rule.Critical), Now: now, Limit: overviewRows + 1, BySeverity: true})
+	// Enough of them to fill the table's rows once grouped by account
+	// and rule (a regional rule fails once per region).
+	critical, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, MinSeverity: int(rule.Critical), Now: now, Limit: criticalRead, BySeverity: true})
 	if err != nil {
 		d.fail(w, err)
 		return
@@ -206,15 +219,24 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	if moreAccounts > 0 {
 		failingAccts = failingAccts[:overviewRows]
 	}
-	var unmuted []store.Finding
+	var groups []*criticalGroup
+	byKey := map[string]*criticalGroup{}
 	for _, f := range critical {
-		if f.Suppression == nil {
-			unmuted = append(unmuted, f)
+		if f.Suppression != nil {
+			continue
 		}
+		k := f.AccountID + "\x00" + f.RuleID
+		g := byKey[k]
+		if g == nil {
+			g = &criticalGroup{First: f}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.Resources++
 	}
-	moreCritical := len(critical) > overviewRows
-	if len(unmuted) > overviewRows {
-		unmuted = unmuted[:overviewRows]
+	moreCritical := len(critical) == criticalRead || len(groups) > overviewRows
+	if len(groups) > overviewRows {
+		groups = groups[:overviewRows]
 	}
 	var last *store.Scan
 	if len(scans) > 0 {
@@ -227,7 +249,7 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	d.render(w, "overview", s, "Overview", map[string]any{"Severities": sevs, "Accounts": failingAccts, "MoreAccounts": max(moreAccounts, 0),
-		"Critical": unmuted, "MoreCritical": moreCritical, "Scans": scans, "Last": last, "Next": next, "Schedules": schedules,
+		"Critical": groups, "MoreCritical": moreCritical, "Scans": scans, "Last": last, "Next": next, "Schedules": schedules,
 		"Trend": trendChart(from, 24*time.Hour, trend), "Failing": failing, "Now": now})
 }
 
