@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,7 +18,10 @@ import (
 // again, so a tick of N accounts would cost N listings (N² calls): the
 // jobs of one tick on one replica share one reading instead.
 //
-// A reading that failed, or that did not list every account, is not
+// A run on a shared reading that selects accounts (Options.Accounts)
+// holds only those: the organisation's other accounts are not listed as
+// skipped, though its controls (the OU tree, the SCPs) still cover them
+// all. A reading that failed, or that did not list every account, is not
 // kept: the next run reads again. A zero SharedReading is ready to use.
 type SharedReading struct {
 	mu   sync.Mutex
@@ -123,10 +127,25 @@ func (s *orgRun) visitShared(ctx context.Context) (*orgResult, error) {
 	s.scps, s.scpsGap, s.tree = r.scps, r.scpsGap, r.tree
 	s.orgGaps = append([]snapshot.Gap(nil), r.orgGaps...)
 	s.stopped, s.complete, s.ouLabels = r.stopped, r.complete, r.ouLabels
+	// The organisation's controls list every account; the run itself
+	// holds only the accounts it selects, when it selects some. A job of
+	// one account in an organisation of thousands would otherwise carry
+	// (and report as skipped) every other one: work in proportion to the
+	// organisation in every job.
+	s.all = r.members
+	members := r.members
+	if len(s.o.Accounts) > 0 {
+		members = nil
+		for _, m := range r.members {
+			if slices.Contains(s.o.Accounts, m.id) {
+				members = append(members, m)
+			}
+		}
+	}
 	queue := newQueue(ctx)
 	go func() {
 		defer queue.close()
-		s.add(r.members, queue)
+		s.add(members, queue)
 		if s.o.Progress != nil {
 			s.o.Progress.DiscoveryDone()
 		}
