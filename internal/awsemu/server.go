@@ -72,6 +72,12 @@ type Server struct {
 	events       *eventsState           // eventbridge.go
 	sqs          *sqsState              // sqs.go
 	clockChanged func() <-chan struct{} // WithManualClock: wakes long polls
+
+	// generation counts the mutating requests served (Mutating), so that
+	// what is built from IAM state can be kept until it changes: details
+	// are GetAccountAuthorizationDetails' lists per account.
+	generation uint64
+	details    map[string]*detailsSnapshot
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -576,6 +582,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	if perr == nil {
 		result, perr = s.handle(r)
 		result, perr = s.sqsLongPoll(hr.Context(), r, result, perr)
+		if Mutating(r.service, r.action) {
+			s.generation++ // failed or not: a failure may have changed something first
+		}
 	}
 	status := http.StatusOK
 	code := ""
@@ -802,7 +811,7 @@ func lookupHandler(service, action string) handlerFunc {
 	case "sns":
 		return snsHandlers[action]
 	case "iam":
-		return iamHandlers[action]
+		return iamHandler(action)
 	case "sts":
 		return stsHandlers[action]
 	case "organizations":
@@ -832,6 +841,9 @@ func Operations() []string {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
+	}
+	for action := range iamAttachmentHandlers {
+		out = append(out, "iam:"+action)
 	}
 	sort.Strings(out)
 	return out

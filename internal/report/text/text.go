@@ -885,6 +885,12 @@ func (t *textWriter) resultRow(r rule.Result) {
 	}
 }
 
+// aboutResource says whether a result is about a resource other than its
+// account (the root ARN) or organisation.
+func aboutResource(r rule.Result) bool {
+	return r.Resource != "" && !strings.HasSuffix(r.Resource, ":"+r.AccountID+":root") && !report.IsOrganizationResult(r)
+}
+
 func statusLabel(s rule.Status) string {
 	if s == rule.NotApplicable {
 		return "N/A"
