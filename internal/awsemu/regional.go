@@ -314,3 +314,34 @@ func intOr(raw string, def int) (int, bool) {
 	n, err := strconv.Atoi(raw)
 	return n, err == nil
 }
+
+// demoRegional gives the demo's accounts three regions each (so its
+// reports stay short): us-east-1 and eu-west-1 enabled, af-south-1 not
+// opted into. Security has an external access analyzer in both enabled
+// regions; production in us-east-1 only, with an instance without a role
+// beside one with; legacy keeps an expired certificate.
+func demoRegional(w *World, now time.Time) {
+	day := 24 * time.Hour
+	for _, a := range w.Accounts {
+		if a.State == StateSuspended {
+			continue
+		}
+		a.Regions = []Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: NotOptedIn}}
+		switch a.Name {
+		case "security":
+			a.Regions[0].Analyzers = []Analyzer{{Name: "org-external", CreatedAt: now.Add(-400 * day)}}
+			a.Regions[1].Analyzers = []Analyzer{{Name: "org-external", CreatedAt: now.Add(-400 * day)}}
+		case "production":
+			a.Regions[0].Analyzers = []Analyzer{{Name: "external", CreatedAt: now.Add(-200 * day)}}
+			a.Regions[1].Analyzers = []Analyzer{{Name: "unused-access", Type: "ACCOUNT_UNUSED_ACCESS", CreatedAt: now.Add(-100 * day)}}
+			a.Regions[0].Instances = []Instance{
+				{ID: "i-0demo00000000001", Name: "web", InstanceProfile: "web-app", LaunchTime: now.Add(-30 * day)},
+				{ID: "i-0demo00000000002", Name: "reporting", LaunchTime: now.Add(-300 * day)},
+			}
+		case "legacy":
+			a.ServerCertificates = []ServerCertificate{
+				{Name: "legacy-www-2022", UploadDate: now.Add(-3 * 365 * day), Expiration: now.Add(-2 * 365 * day)},
+			}
+		}
+	}
+}

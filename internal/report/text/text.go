@@ -288,10 +288,26 @@ func (t *textWriter) findings(d *report.Document) {
 		fail, unknown int
 	}
 	rows := map[string]*row{}
+	// A rule about many resources fails an account once, however many of
+	// its resources fail: count accounts, FAIL before UNKNOWN.
+	worst := map[[2]string]rule.Status{}
 	for _, r := range d.Results {
 		if report.IsOrganizationResult(r) || r.Status != rule.Fail && r.Status != rule.Unknown {
 			continue
 		}
+		k := [2]string{r.RuleID, r.AccountID}
+		if prev, seen := worst[k]; !seen || prev == rule.Unknown && r.Status == rule.Fail {
+			worst[k] = r.Status
+		}
+	}
+	for _, r := range d.Results {
+		k := [2]string{r.RuleID, r.AccountID}
+		st, ok := worst[k]
+		if !ok || report.IsOrganizationResult(r) {
+			continue
+		}
+		delete(worst, k)
+		r.Status = st
 		w := rows[r.RuleID]
 		if w == nil {
 			w = &row{id: r.RuleID, title: r.Title, sev: r.RuleSeverity}
@@ -321,6 +337,10 @@ func (t *textWriter) findings(d *report.Document) {
 		return a.id < b.id
 	})
 	t.line("  accounts per rule:")
+	width := 26
+	for _, w := range list {
+		width = max(width, len(w.id))
+	}
 	for _, w := range list {
 		counts := fmt.Sprintf("%5d FAIL", w.fail)
 		if w.unknown > 0 {
@@ -328,7 +348,7 @@ func (t *textWriter) findings(d *report.Document) {
 		} else {
 			counts += strings.Repeat(" ", 14)
 		}
-		t.line(fmt.Sprintf("    %-8s  %-26s %s  %s", strings.ToUpper(w.sev.String()), w.id, counts, w.title))
+		t.line(fmt.Sprintf("    %-8s  %-*s %s  %s", strings.ToUpper(w.sev.String()), width, w.id, counts, w.title))
 	}
 }
 
