@@ -304,8 +304,9 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		chans["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: wh}
 	}
 	schedules := []server.Schedule{sch}
+	var evs *server.Events
 	if fc != nil {
-		schedules, chans, policies, o.retention = fc.schedules, fc.channels, fc.autoFix, fc.retention
+		schedules, chans, policies, o.retention, evs = fc.schedules, fc.channels, fc.autoFix, fc.retention, fc.events
 		for _, p := range policies {
 			if p.Apply && audit == nil {
 				if o.auditLog == "" && isPostgresURL(st.Path()) {
@@ -324,7 +325,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 	}
 	cfg := server.Config{
 		Listen: o.listen, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Schedules: schedules, Channels: chans, Retention: o.retention,
-		AutoFix: policies, Audit: audit,
+		AutoFix: policies, Audit: audit, Events: evs,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
 			scheme := "http"

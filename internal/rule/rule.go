@@ -141,7 +141,8 @@ type Outcome struct {
 type ResourceOutcome struct {
 	// Resource is the resource's ARN (for an access key, its user's ARN
 	// followed by "/access-key/<slot>", as the credential report has no
-	// key ID).
+	// key ID; for an inline policy, which has no ARN, its user's, group's
+	// or role's ARN followed by "/inline-policy/<name>").
 	Resource string
 	Status   Status
 	Message  string

@@ -35,6 +35,9 @@ type Request struct {
 	// Rules tune the rules (the recent-use window, the oldest credential
 	// report a PASS may rest on).
 	Rules rule.Options
+	// Selected are the rules to evaluate (rules.Select); every rule when
+	// nil.
+	Selected []rule.Rule
 	// Compliance, when set, judges the results against this framework
 	// version of Catalog (report.Document.Compliance).
 	Catalog    *compliance.Catalog
@@ -141,7 +144,10 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := rules.All()
+	all := req.Selected
+	if all == nil {
+		all = rules.All()
+	}
 	if req.OrgRulesWithManagement && doc.Organization != nil && !slices.ContainsFunc(doc.Accounts, func(a snapshot.Account) bool {
 		return a.ID == doc.Organization.ManagementAccountID
 	}) {
@@ -154,7 +160,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	if req.Compliance != nil {
 		// From the document's results: Build has redacted their messages.
-		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results)
+		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results, req.Selected)
 	}
 	return &Result{Snapshot: doc, Results: results, Report: rep}, nil
 }

@@ -58,6 +58,8 @@ type Store interface {
 type Channel struct {
 	Route  store.Route
 	Sender notify.Sender
+	// RootActivity: the channel wants root_activity alerts (events.go).
+	RootActivity bool
 }
 
 // Schedule is one scheduled scan.
@@ -113,6 +115,10 @@ type Config struct {
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
 
+	// Events, when set, is the root-events queue the service consumes
+	// (events.go).
+	Events *Events
+
 	// TLSCert and TLSKey are PEM files: with them the listener speaks
 	// TLS, reloading the pair when the files change (tls.go).
 	TLSCert, TLSKey string
@@ -130,6 +136,7 @@ type Server struct {
 	orgs readings
 
 	lastPrune time.Time
+	metrics   *metrics
 	// expected is how many accounts each running organisation scan
 	// listed (scan ID → int), for its progress in the API.
 	expected sync.Map
@@ -154,11 +161,14 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		cfg.StopTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	s.metrics = newMetrics(s)
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
 		shareHTTP(&sc.Config, cfg.Workers)
+		awsenv.ObserveInto(&sc.Config, s.metrics.observeAWS)
 		for j := range sc.Targets {
 			shareHTTP(&sc.Targets[j].Config, cfg.Workers)
+			awsenv.ObserveInto(&sc.Targets[j].Config, s.metrics.observeAWS)
 		}
 		if _, dup := s.byName[sc.Name]; dup {
 			return fmt.Errorf("schedule %q is named twice", sc.Name)
@@ -192,6 +202,8 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &houseWorker{s: s})
 	river.AddWorker(workers, &fixWorker{s: s})
+	river.AddWorker(workers, &rootAlertWorker{s: s})
+	river.AddWorker(workers, &rescanWorker{s: s})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Second), func() (river.JobArgs, *river.InsertOpts) {
 			return houseArgs{}, &river.InsertOpts{MaxAttempts: 1}
@@ -214,7 +226,14 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 		}
 		name := sc.Name
 		periodic = append(periodic, river.NewPeriodicJob(when, func() (river.JobArgs, *river.InsertOpts) {
-			return tickArgs{Schedule: name}, &river.InsertOpts{MaxAttempts: 3}
+			// The tick is fixed in the job's arguments, as it is due now:
+			// River moves a job's ScheduledAt when it retries or rescues
+			// it, and a tick read from there made a tick job rescued after
+			// a crash start a second scan (or skip itself as overlapping
+			// the first), leaving the accounts it had not enqueued yet
+			// unscanned and the tick running for good.
+			t := time.Now().UTC().Truncate(time.Millisecond)
+			return tickArgs{Schedule: name, Tick: &t}, &river.InsertOpts{MaxAttempts: 3, ScheduledAt: t}
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "schedule-" + name}))
 	}
 	client, err := open(river.Config{
@@ -247,10 +266,16 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	if err := s.requeueDeliveries(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending deliveries", "error", err)
 	}
-	if err := client.Start(ctx); err != nil {
+	if err := s.requeueRootAlerts(ctx); err != nil {
+		cfg.Logger.Warn("cannot requeue pending root activity alerts", "error", err)
+	}
+	// Every job learns of the AssumeRoot sessions Vigil opens, so that
+	// their root events are known as its own (events.go).
+	if err := client.Start(fleet.WithRootSessionObserver(ctx, s.ownSession)); err != nil {
 		srv.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
+	waitEvents := s.startEvents(ctx)
 	s.ready.Store(true)
 	cfg.Logger.Info("vigil serve started", "listen", ln.Addr().String(), "db", dbName(st), "schedules", len(cfg.Schedules), "channels", len(cfg.Channels))
 	if cfg.Ready != nil {
@@ -264,6 +289,7 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 		runErr = fmt.Errorf("listener: %w", err)
 	}
 	s.ready.Store(false)
+	waitEvents()
 	cfg.Logger.Info("stopping: letting running jobs finish", "timeout", cfg.StopTimeout)
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.StopTimeout)
 	defer cancel()
@@ -333,7 +359,8 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
+	mux.Handle("GET /metrics", api.Protect(s.st, s.metrics.handler()))
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s})
 	return api.Secure(mux)
 }
 
@@ -358,8 +385,10 @@ func (s *Server) enqueueDelivery(ctx context.Context, id string) error {
 // tickArgs is one tick of a schedule.
 type tickArgs struct {
 	Schedule string `json:"schedule"`
-	// Tick is set for a scan started now (POST /api/v1/scans), whose
-	// scan is recorded already under this tick.
+	// Tick is the tick the job scans, the same on every attempt. A scan
+	// started now (POST /api/v1/scans) is recorded already under it.
+	// Jobs queued before it was always set have none: their
+	// ScheduledAt is used.
 	Tick *time.Time `json:"tick,omitempty"`
 }
 
@@ -423,16 +452,23 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	// transaction: thousands of single inserts made the tick job slow
 	// enough on a busy database to meet its own timeout half-way. Unique
 	// by account and scan, so a tick job run again adds only what is
-	// missing.
+	// missing. The halves go separately so that a crash half-way can be
+	// tested (crashPoint).
 	const batch = 500
-	for i := 0; i < len(accounts); i += batch {
-		var ps []river.InsertManyParams
-		for _, a := range accounts[i:min(i+batch, len(accounts))] {
-			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
-				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
+	half := len(accounts) / 2
+	for n, part := range [][]string{accounts[:half], accounts[half:]} {
+		if n == 1 {
+			crashPoint("tick-half-enqueued")
 		}
-		if _, err := s.client.InsertMany(ctx, ps); err != nil {
-			return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
+		for i := 0; i < len(part); i += batch {
+			var ps []river.InsertManyParams
+			for _, a := range part[i:min(i+batch, len(part))] {
+				ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
+					InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
+			}
+			if _, err := s.client.InsertMany(ctx, ps); err != nil {
+				return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
+			}
 		}
 	}
 	return nil
@@ -490,6 +526,7 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 	if err != nil {
 		return err
 	}
+	s.scanEnded(ctx, sc.ID)
 	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
 		return err
 	}
@@ -578,12 +615,13 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
 			}
-			// The last attempt: the account is recorded as read with
-			// nothing (its findings keep their state, as UNKNOWN would
-			// leave them), so that the tick ends and the next one runs,
-			// rather than one bad account wedging the schedule for good.
-			s.cfg.Logger.Error("account not scanned; its findings keep their state until the next tick", "schedule", sch.Name, "account", a.Account, "error", err)
-			if _, rerr := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account}, s.cfg.Clock.Now()); rerr != nil {
+			// The last attempt: the account is recorded as not scanned
+			// (its findings UNKNOWN, keeping their state, and a finding
+			// that says so, which alerts), so that the tick ends, marked
+			// incomplete, and the next one runs, rather than one bad
+			// account wedging the schedule for good.
+			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN, until the next tick", "schedule", sch.Name, "account", a.Account, "attempts", job.Attempt, "error", err)
+			if rerr := s.recordNotScanned(ctx, a, job.Attempt, err); rerr != nil {
 				return rerr
 			}
 		}
@@ -630,9 +668,26 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		}
 	}
 	if len(rep.Results) == 0 {
-		// Not selected (an --ou filter) or gone since the tick listed it:
-		// record it as seen with nothing, so the tick can finish.
+		if !skipped(res.Snapshot, a.Account) {
+			// Neither scanned nor skipped: describing it failed. An error,
+			// so that the job is tried again, and recorded as not
+			// scanned after the last attempt.
+			why := "the account was not reached"
+			if res.Snapshot != nil && res.Snapshot.Incomplete != nil {
+				why = res.Snapshot.Incomplete.Reason
+			}
+			return fmt.Errorf("scan account %s: %s", a.Account, why)
+		}
+		// Not selected (an --ou filter), suspended, or gone since the
+		// tick listed it: record it as seen with nothing, so the tick can
+		// finish.
 		rep.Results = []rule.Result{}
+	} else {
+		clear, err := s.clearNotScanned(ctx, a.Account, s.cfg.Clock.Now())
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, clear...)
 	}
 	sc, err := s.st.Scan(ctx, a.ScanID)
 	if err != nil {
@@ -680,11 +735,38 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 			return err
 		}
 	}
-	if err := s.st.FinishScan(ctx, scanID, store.End{Outcome: store.Complete, At: now}); err != nil {
+	end := store.End{Outcome: store.Complete, At: now}
+	failed, err := s.notScannedIn(ctx, sc)
+	if err != nil {
 		return err
+	}
+	if len(failed) > 0 {
+		end.Outcome, end.Message = store.Incomplete, partialMessage(failed, sc.Accounts)
+	}
+	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
+		return err
+	}
+	s.scanEnded(ctx, scanID)
+	if len(failed) > 0 {
+		s.cfg.Logger.Warn("scan finished incomplete", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts, "not_scanned", len(failed))
+		return nil
 	}
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts)
 	return nil
+}
+
+// skipped reports whether an organisation scan skipped the account (not
+// selected by --ou, not active, not a member), with a reason.
+func skipped(doc *snapshot.Document, account string) bool {
+	if doc == nil || doc.Organization == nil {
+		return false
+	}
+	for _, sk := range doc.Organization.Skipped {
+		if sk.AccountID == account {
+			return true
+		}
+	}
+	return false
 }
 
 // houseArgs is the service's housekeeping, every second: expired
@@ -763,7 +845,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := ch.Sender.Send(sctx, toNotify(d)); err != nil {
+	err = ch.Sender.Send(sctx, toNotify(d))
+	s.metrics.delivery(d.Channel, err)
+	if err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
 			return merr
 		}

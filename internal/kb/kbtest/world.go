@@ -38,6 +38,18 @@ const (
 	ManagementMFA       = "GAHT11112222"
 	// KeyUseRegion is where StandaloneRootKey1 was last used.
 	KeyUseRegion = "eu-west-1"
+
+	// The standalone account's regional state (iam-access-analyzer,
+	// ec2-instance-role, iam-expired-server-certificate): an external
+	// access analyzer in us-east-1 only (eu-west-1 has an unused-access
+	// analyzer, which does not count), af-south-1 not opted into; in
+	// us-east-1 an instance with a role and one without; an expired
+	// certificate and a valid one.
+	ExpiredCertificate = "shop-2023"
+	ValidCertificate   = "shop-2027"
+	InstanceWithRole   = "i-0a1b2c3d4e5f60001"
+	InstanceNoRole     = "i-0a1b2c3d4e5f60002"
+	InstanceProfile    = "web-app"
 )
 
 // Options vary the estate.
@@ -57,6 +69,10 @@ type Options struct {
 	// SCPs are service control policies of the organisation besides the
 	// AWS managed FullAWSAccess, which is attached everywhere unless NoSCPs.
 	SCPs []awsemu.Policy
+	// IAMEstate gives the standalone account the users, groups and
+	// policies the pages of the IAM policy and access key rules work on
+	// (iamestate.go).
+	IAMEstate bool
 }
 
 // World returns the estate, dated relative to now.
@@ -89,7 +105,7 @@ func World(now time.Time, o Options) *awsemu.World {
 	if o.ManagementRootKey {
 		managementKeys = []awsemu.AccessKey{{ID: ManagementRootKey, CreateDate: ago(1000 * day), Status: awsemu.StatusInactive}}
 	}
-	return &awsemu.World{
+	w := &awsemu.World{
 		Partition:    o.Partition,
 		Organization: org,
 		Accounts: []*awsemu.Account{
@@ -130,9 +146,25 @@ func World(now time.Time, o Options) *awsemu.World {
 				},
 				Users: []awsemu.User{auditor(StandaloneAuditor), decoy,
 					{Name: "intern", CreateDate: ago(100 * day), Password: true, AccessKeys: []awsemu.AccessKey{{ID: StandaloneInternKey, CreateDate: ago(100 * day)}}}},
+				ServerCertificates: []awsemu.ServerCertificate{
+					{Name: ExpiredCertificate, UploadDate: ago(800 * day), Expiration: ago(400 * day)},
+					{Name: ValidCertificate, UploadDate: ago(100 * day), Expiration: now.Add(200 * day)},
+				},
+				Regions: []awsemu.Region{
+					{Name: "us-east-1", Analyzers: []awsemu.Analyzer{{Name: "external", CreatedAt: ago(300 * day)}}, Instances: []awsemu.Instance{
+						{ID: InstanceWithRole, Name: "web", InstanceProfile: InstanceProfile, LaunchTime: ago(30 * day)},
+						{ID: InstanceNoRole, Name: "batch", LaunchTime: ago(60 * day)},
+					}},
+					{Name: "eu-west-1", Analyzers: []awsemu.Analyzer{{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", CreatedAt: ago(300 * day)}}},
+					{Name: "af-south-1", OptIn: awsemu.NotOptedIn},
+				},
 			},
 		},
 	}
+	if o.IAMEstate {
+		addIAMEstate(w.Accounts[3], now, o.Partition)
+	}
+	return w
 }
 
 // Service control policies a world can start with (Options.SCPs), in the
