@@ -11,11 +11,13 @@ import (
 )
 
 // TestServeOrgCallsPerAccount: a tick of vigil serve over an organisation
-// lists it once (the tick) and discovers it once more (the management
-// account's job, which judges the organisation-level rules); every other
-// account's job describes its own account with a few Organizations calls
-// instead of listing the organisation again, so a tick costs calls in
-// proportion to the accounts, not their square.
+// lists it once (the tick) and reads it once more per replica (the
+// replica's shared reading of the tick, which the management account's job
+// also judges the organisation-level rules on); every other account's job
+// uses that reading, or, while it is being made, describes its own account
+// with a few Organizations calls, instead of listing the organisation
+// again, so a tick costs calls in proportion to the accounts, not their
+// square.
 func TestServeOrgCallsPerAccount(t *testing.T) {
 	const n = 60
 	w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 5})
@@ -36,12 +38,12 @@ func TestServeOrgCallsPerAccount(t *testing.T) {
 		}
 	}
 	t.Logf("Organizations calls for a tick of %d accounts: %d %v", n+1, total, calls)
-	if calls["DescribeAccount"] != n {
-		t.Errorf("DescribeAccount called %d times, want once per member account's job (%d)", calls["DescribeAccount"], n)
+	if calls["DescribeAccount"] > n {
+		t.Errorf("DescribeAccount called %d times, want at most once per member account's job (%d)", calls["DescribeAccount"], n)
 	}
-	// One listing by the tick and one discovery by the management
-	// account's job: ListAccounts pages of 20 (and the tick's own pages),
-	// and the OU walk once (the world has 21 parents).
+	// One listing by the tick and one reading by the replica: ListAccounts
+	// pages of 20 (and the tick's own pages), and the OU walk once (the
+	// world has 21 parents).
 	listing := calls["ListAccounts"] + calls["ListAccountsForParent"] + calls["ListOrganizationalUnitsForParent"]
 	if listing > 80 {
 		t.Errorf("%d listing calls in one tick: the organisation is listed by account jobs (%v)", listing, calls)

@@ -156,6 +156,12 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 	if o.Shared != nil {
 		return s.visitShared(ctx)
 	}
+	return s.visit(ctx)
+}
+
+// visit reads what the run needs of the organisation and visits its
+// accounts.
+func (s *orgRun) visit(ctx context.Context) (*orgResult, error) {
 	queue, wait, err := s.read(ctx)
 	if err != nil {
 		return nil, err

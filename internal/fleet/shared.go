@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -50,10 +51,24 @@ type reading struct {
 	ouLabels                                          []string
 }
 
-func (sh *SharedReading) get(ctx context.Context, read func(context.Context) (*reading, error)) (*reading, error) {
+// errReading says another run is reading the organisation right now.
+var errReading = errors.New("another run is reading the organisation")
+
+// get returns the reading, made by read if no run has made it yet. While
+// another run is making it, get waits for it, or with wait false returns
+// errReading at once.
+func (sh *SharedReading) get(ctx context.Context, wait bool, read func(context.Context) (*reading, error)) (*reading, error) {
 	sh.mu.Lock()
 	if c := sh.call; c != nil {
 		sh.mu.Unlock()
+		if !wait {
+			select {
+			case <-c.done:
+				return c.r, c.err
+			default:
+				return nil, errReading
+			}
+		}
 		select {
 		case <-c.done:
 			return c.r, c.err
@@ -116,7 +131,14 @@ func readOrg(ctx context.Context, cfg aws.Config, o Options) (*reading, error) {
 // only when no run has yet, and visits its own selection of the
 // accounts.
 func (s *orgRun) visitShared(ctx context.Context) (*orgResult, error) {
-	r, err := s.o.Shared.get(ctx, func(ctx context.Context) (*reading, error) { return readOrg(ctx, s.base, s.o) })
+	// While the first run of a tick lists the organisation (seconds for
+	// thousands of accounts), a run that names its accounts describes
+	// them itself, a few calls each, rather than idle until the listing
+	// is done; one that needs the whole organisation waits for it.
+	r, err := s.o.Shared.get(ctx, !s.named(), func(ctx context.Context) (*reading, error) { return readOrg(ctx, s.base, s.o) })
+	if errors.Is(err, errReading) {
+		return s.visit(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
