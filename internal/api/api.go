@@ -31,6 +31,11 @@ type Store interface {
 	Finding(ctx context.Context, id string, now time.Time) (store.Finding, []store.Transition, error)
 	Scans(ctx context.Context, limit int) ([]store.Scan, error)
 	Scan(ctx context.Context, id int64) (store.Scan, error)
+	Counts(ctx context.Context, f store.Filter) ([]store.Count, error)
+	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
+	Accounts(ctx context.Context) ([]store.Account, error)
+	LatestResults(ctx context.Context) ([]store.ScanAccount, error)
+	Deliveries(ctx context.Context, failed bool, limit int) ([]store.Delivery, error)
 	AddSuppression(ctx context.Context, s store.Suppression) (store.Suppression, error)
 	Suppressions(ctx context.Context) ([]store.Suppression, error)
 	RemoveSuppression(ctx context.Context, id int64) error
@@ -67,6 +72,10 @@ var Routes = []Route{
 	{"GET", "/api/v1/schedules", false},
 	{"GET", "/api/v1/rules", false},
 	{"GET", "/api/v1/rules/{id}", false},
+	{"GET", "/api/v1/accounts", false},
+	{"GET", "/api/v1/compliance", false},
+	{"GET", "/api/v1/compliance/{framework}", false},
+	{"GET", "/api/v1/deliveries", false},
 }
 
 //go:embed openapi.json
@@ -86,18 +95,22 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	}
 	a := &api{cfg: cfg}
 	handlers := map[string]http.HandlerFunc{
-		"GET /api/v1/openapi.json":         a.openapi,
-		"GET /api/v1/findings":             a.findings,
-		"GET /api/v1/findings/{id}":        a.finding,
-		"GET /api/v1/suppressions":         a.suppressions,
-		"POST /api/v1/suppressions":        a.addSuppression,
-		"DELETE /api/v1/suppressions/{id}": a.removeSuppression,
-		"GET /api/v1/scans":                a.scans,
-		"POST /api/v1/scans":               a.startScan,
-		"GET /api/v1/scans/{id}":           a.scan,
-		"GET /api/v1/schedules":            a.schedules,
-		"GET /api/v1/rules":                a.rules,
-		"GET /api/v1/rules/{id}":           a.rule,
+		"GET /api/v1/openapi.json":           a.openapi,
+		"GET /api/v1/findings":               a.findings,
+		"GET /api/v1/findings/{id}":          a.finding,
+		"GET /api/v1/suppressions":           a.suppressions,
+		"POST /api/v1/suppressions":          a.addSuppression,
+		"DELETE /api/v1/suppressions/{id}":   a.removeSuppression,
+		"GET /api/v1/scans":                  a.scans,
+		"POST /api/v1/scans":                 a.startScan,
+		"GET /api/v1/scans/{id}":             a.scan,
+		"GET /api/v1/schedules":              a.schedules,
+		"GET /api/v1/rules":                  a.rules,
+		"GET /api/v1/rules/{id}":             a.rule,
+		"GET /api/v1/accounts":               a.accounts,
+		"GET /api/v1/compliance":             a.complianceList,
+		"GET /api/v1/compliance/{framework}": a.compliance,
+		"GET /api/v1/deliveries":             a.deliveries,
 	}
 	for _, r := range Routes {
 		mux.Handle(r.Method+" "+r.Path, a.auth(r.Admin, handlers[r.Method+" "+r.Path]))
@@ -327,16 +340,6 @@ type cursor struct {
 	Resource string `json:"s"`
 }
 
-func (c cursor) less(f store.Finding) bool {
-	if c.Account != f.AccountID {
-		return c.Account < f.AccountID
-	}
-	if c.Rule != f.RuleID {
-		return c.Rule < f.RuleID
-	}
-	return c.Resource < f.Resource
-}
-
 func encodeCursor(f store.Finding) string {
 	b, _ := json.Marshal(cursor{f.AccountID, f.RuleID, f.Resource})
 	return base64.RawURLEncoding.EncodeToString(b)
@@ -380,29 +383,30 @@ func (a *api) findings(w http.ResponseWriter, r *http.Request) {
 		}
 		after = &c
 	}
+	// The store reads the page after the cursor's key, and one more
+	// finding to tell whether another page follows.
+	f.Limit = limit + 1
+	if after != nil {
+		f.After = &store.Key{AccountID: after.Account, RuleID: after.Rule, Resource: after.Resource}
+	}
 	fs, err := a.cfg.Store.Findings(r.Context(), f)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	// The store sorts by account, rule, resource: the page starts after
-	// the cursor's key.
-	start := 0
-	if after != nil {
-		for start < len(fs) && !after.less(fs[start]) {
-			start++
-		}
+	more := len(fs) > limit
+	if more {
+		fs = fs[:limit]
 	}
-	end := min(start+limit, len(fs))
 	out := struct {
 		Findings   []Finding `json:"findings"`
 		NextCursor string    `json:"next_cursor,omitempty"`
-	}{Findings: make([]Finding, 0, end-start)}
-	for _, fd := range fs[start:end] {
+	}{Findings: make([]Finding, 0, len(fs))}
+	for _, fd := range fs {
 		out.Findings = append(out.Findings, ToFinding(fd, now))
 	}
-	if end < len(fs) {
-		out.NextCursor = encodeCursor(fs[end-1])
+	if more {
+		out.NextCursor = encodeCursor(fs[len(fs)-1])
 	}
 	writeJSON(w, http.StatusOK, out)
 }

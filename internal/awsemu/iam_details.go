@@ -85,9 +85,11 @@ func validateIAMDetails(bad func(string, ...any), where, partition string, a *Ac
 			bad("%s: document is not JSON", w)
 		}
 	}
+	own := policyIndex(partition, a)
 	checkAttached := func(w string, arns []string) {
 		for _, arn := range arns {
-			if _, _, _, ok := policyByARN(partition, a, arn); !ok {
+			n, aws := strings.CutPrefix(arn, "arn:"+partition+":iam::aws:policy/")
+			if _, known := awsManagedPolicies[n]; aws && !known || !aws && own[arn] == "" {
 				bad("%s: attached policy %s is neither one of the account's policies nor a known AWS-managed policy", w, arn)
 			}
 		}
@@ -204,10 +206,20 @@ type authEntity struct {
 	policy *policyDetailXML
 }
 
+// detailsSnapshot is an account's whole GetAccountAuthorizationDetails
+// list for one filter, built once and paged from until IAM state changes
+// (Server.generation): an account of 13,000 users, roles and policies is
+// otherwise rebuilt, sorted and indexed for each of its 14 pages.
+type detailsSnapshot struct {
+	generation uint64
+	filter     string
+	all        []authEntity
+}
+
 func (s *Server) iamGetAccountAuthorizationDetails(r *request) (any, *apiError) {
 	a := r.caller.account
-	part := s.world.Partition
 	filter := map[string]bool{}
+	var kinds []string
 	for i := 1; ; i++ {
 		v := r.param("Filter.member." + strconv.Itoa(i))
 		if v == "" {
@@ -216,11 +228,57 @@ func (s *Server) iamGetAccountAuthorizationDetails(r *request) (any, *apiError) 
 		switch v {
 		case "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy":
 			filter[v] = true
+			kinds = append(kinds, v)
 		default:
 			return nil, errValidation("1 validation error detected: Value '[%s]' at 'filter' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]]", v)
 		}
 	}
+	sort.Strings(kinds)
+	key := strings.Join(kinds, ",")
+	snap := s.details[a.ID]
+	if snap == nil || snap.generation != s.generation || snap.filter != key {
+		snap = &detailsSnapshot{generation: s.generation, filter: key, all: s.authorizationDetails(a, filter)}
+		if s.details == nil {
+			s.details = map[string]*detailsSnapshot{}
+		}
+		s.details[a.ID] = snap
+	}
+	out, truncated, marker, err := iamPage(r, snap.all)
+	if err != nil {
+		return nil, err
+	}
+	res := struct {
+		UserDetailList  members[*userDetailXML]   `xml:"UserDetailList"`
+		GroupDetailList members[*groupDetailXML]  `xml:"GroupDetailList"`
+		RoleDetailList  members[*roleDetailXML]   `xml:"RoleDetailList"`
+		Policies        members[*policyDetailXML] `xml:"Policies"`
+		IsTruncated     bool                      `xml:"IsTruncated"`
+		Marker          string                    `xml:"Marker,omitempty"`
+	}{UserDetailList: members[*userDetailXML]{}, GroupDetailList: members[*groupDetailXML]{}, RoleDetailList: members[*roleDetailXML]{},
+		Policies: members[*policyDetailXML]{}, IsTruncated: truncated, Marker: marker}
+	for _, e := range out {
+		switch {
+		case e.user != nil:
+			res.UserDetailList = append(res.UserDetailList, e.user)
+		case e.group != nil:
+			res.GroupDetailList = append(res.GroupDetailList, e.group)
+		case e.role != nil:
+			res.RoleDetailList = append(res.RoleDetailList, e.role)
+		case e.policy != nil:
+			res.Policies = append(res.Policies, e.policy)
+		}
+	}
+	return res, nil
+}
+
+// authorizationDetails builds the whole sorted list of an account's
+// entities the filter selects (all of them when it is empty). The entries
+// are shared by every page served from them, and written as XML after the
+// server's lock is released: nothing may change them once built.
+func (s *Server) authorizationDetails(a *Account, filter map[string]bool) []authEntity {
+	part := s.world.Partition
 	want := func(kind string) bool { return len(filter) == 0 || filter[kind] }
+	policies := policyIndex(part, a)
 	inline := func(list []InlinePolicy) members[inlinePolicyXML] {
 		out := members[inlinePolicyXML]{}
 		for _, p := range list {
@@ -232,8 +290,7 @@ func (s *Server) iamGetAccountAuthorizationDetails(r *request) (any, *apiError) 
 	attachedXML := func(arns []string) members[attachedPolicyXML] {
 		out := members[attachedPolicyXML]{}
 		for _, arn := range arns {
-			name, _, _, _ := policyByARN(part, a, arn)
-			out = append(out, attachedPolicyXML{name, arn})
+			out = append(out, attachedPolicyXML{policies.name(part, arn), arn})
 			counts[arn]++
 		}
 		return out
@@ -309,32 +366,28 @@ func (s *Server) iamGetAccountAuthorizationDetails(r *request) (any, *apiError) 
 			}
 		}
 	}
-	out, truncated, marker, err := iamPage(r, all)
-	if err != nil {
-		return nil, err
+	return all
+}
+
+// policyNames maps the ARNs of an account's own managed policies to their
+// names, so that naming each attachment is a lookup, not a walk over
+// every policy (2,000 roles × 1,000 policies).
+type policyNames map[string]string
+
+func policyIndex(partition string, a *Account) policyNames {
+	m := make(policyNames, len(a.Policies))
+	for _, p := range a.Policies {
+		m[managedPolicyARN(partition, a.ID, p.Path, p.Name)] = p.Name
 	}
-	res := struct {
-		UserDetailList  members[*userDetailXML]   `xml:"UserDetailList"`
-		GroupDetailList members[*groupDetailXML]  `xml:"GroupDetailList"`
-		RoleDetailList  members[*roleDetailXML]   `xml:"RoleDetailList"`
-		Policies        members[*policyDetailXML] `xml:"Policies"`
-		IsTruncated     bool                      `xml:"IsTruncated"`
-		Marker          string                    `xml:"Marker,omitempty"`
-	}{UserDetailList: members[*userDetailXML]{}, GroupDetailList: members[*groupDetailXML]{}, RoleDetailList: members[*roleDetailXML]{},
-		Policies: members[*policyDetailXML]{}, IsTruncated: truncated, Marker: marker}
-	for _, e := range out {
-		switch {
-		case e.user != nil:
-			res.UserDetailList = append(res.UserDetailList, e.user)
-		case e.group != nil:
-			res.GroupDetailList = append(res.GroupDetailList, e.group)
-		case e.role != nil:
-			res.RoleDetailList = append(res.RoleDetailList, e.role)
-		case e.policy != nil:
-			res.Policies = append(res.Policies, e.policy)
-		}
+	return m
+}
+
+// name is policyByARN's name for an ARN.
+func (m policyNames) name(partition, arn string) string {
+	if n, aws := strings.CutPrefix(arn, "arn:"+partition+":iam::aws:policy/"); aws {
+		return n
 	}
-	return res, nil
+	return m[arn]
 }
 
 type passwordPolicyXML struct {

@@ -68,8 +68,16 @@ type Server struct {
 	heldChanged chan struct{}
 	holds       int
 
-	sns    *snsState    // sns.go
-	events *eventsState // eventbridge.go
+	sns          *snsState              // sns.go
+	events       *eventsState           // eventbridge.go
+	sqs          *sqsState              // sqs.go
+	clockChanged func() <-chan struct{} // WithManualClock: wakes long polls
+
+	// generation counts the mutating requests served (Mutating), so that
+	// what is built from IAM state can be kept until it changes: details
+	// are GetAccountAuthorizationDetails' lists per account.
+	generation uint64
+	details    map[string]*detailsSnapshot
 }
 
 // keyOwner says whose long-term key an access key ID is; user is empty for root.
@@ -478,6 +486,8 @@ type request struct {
 	heldBy    *principal // the caller of a request a fault holds back
 	now       time.Time
 	requestID string
+	// sqsDeadline is when an SQS long poll ends (server clock).
+	sqsDeadline time.Time
 }
 
 type protocol int
@@ -501,6 +511,9 @@ var trailTargetPrefixes = []string{"com.amazonaws.cloudtrail.v20131101.CloudTrai
 func jsonTarget(target string) (service, op string) {
 	if op, ok := strings.CutPrefix(target, orgsTargetPrefix); ok {
 		return "organizations", op
+	}
+	if op, ok := strings.CutPrefix(target, sqsTargetPrefix); ok {
+		return "sqs", op
 	}
 	if op, ok := strings.CutPrefix(target, eventsTargetPrefix); ok {
 		return "events", op
@@ -564,6 +577,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 	var result any
 	if perr == nil {
 		result, perr = s.handle(r)
+		result, perr = s.sqsLongPoll(hr.Context(), r, result, perr)
+		if Mutating(r.service, r.action) {
+			s.generation++ // failed or not: a failure may have changed something first
+		}
 	}
 	status := http.StatusOK
 	code := ""
@@ -575,6 +592,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	w.Header().Set("x-amzn-RequestId", r.requestID)
 	switch {
+	case r.service == "sqs" && perr != nil:
+		writeSQSError(w, perr)
+	case r.service == "sqs":
+		writeSQSResult(w, result)
 	case r.proto == protoJSON && perr != nil:
 		writeJSONError(w, perr)
 	case r.proto == protoJSON:
@@ -771,7 +792,7 @@ func lookupHandler(service, action string) handlerFunc {
 	case "sns":
 		return snsHandlers[action]
 	case "iam":
-		return iamHandlers[action]
+		return iamHandler(action)
 	case "sts":
 		return stsHandlers[action]
 	case "organizations":
@@ -780,6 +801,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return trailHandlers[action]
 	case "securityhub":
 		return secHubHandlers[action]
+	case "sqs":
+		return sqsHandlers[action]
 	case "events":
 		return eventsHandlers[action]
 	}
@@ -790,10 +813,13 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers, "sqs": sqsHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}
+	}
+	for action := range iamAttachmentHandlers {
+		out = append(out, "iam:"+action)
 	}
 	sort.Strings(out)
 	return out

@@ -29,8 +29,10 @@ command can call. Attach it to the role or user that runs the command.
   vigil policy --org --assume-root  the same for 'vigil scan --org --assume-root'
   vigil policy --member-role        the role --org assumes in every member account
   vigil policy --for prevent        'vigil prevent --plan' and '--apply' in the
-                                    management account; its write actions are
-                                    only called by --apply
+                                    management account (or, --standalone, the
+                                    one account); its write actions are only
+                                    called by --apply, the queue and rule ones
+                                    only on Vigil's queues and rule
   vigil policy --for fix            whoever runs 'vigil fix' (--org: the
                                     management account or delegated
                                     administrator); --role NAME adds assuming
@@ -62,6 +64,8 @@ tests hold them together: a command can call nothing its policy does not list.`,
 				return err
 			case forCmd == "prevent" && (org || assumeRoot || memberRole || changed("role")):
 				return usagef("--org, --assume-root, --role and --member-role describe scans; they do not combine with --for prevent")
+			case forCmd == "prevent" && !partitionPattern.MatchString(partition):
+				return usagef("--partition %q: want aws, aws-us-gov, aws-cn…", partition)
 			case forCmd == "fix" && (org || assumeRoot):
 				return usagef("--org and --assume-root describe scans; vigil policy --for fix covers vigil fix with and without --org")
 			case forCmd == "fix" && memberRole && changed("role"):
@@ -95,7 +99,7 @@ tests hold them together: a command can call nothing its policy does not list.`,
 			p := collect.ScanPolicy()
 			switch {
 			case forCmd == "prevent":
-				p = guardrail.Policy()
+				p = guardrail.Policy(partition)
 			case memberRole:
 				p = fleet.MemberRolePolicy()
 			case org:

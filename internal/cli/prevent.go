@@ -410,8 +410,23 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	}
 	defer stop()
 	c := guardrail.NewClients(cfg)
-	st, err := guardrail.Read(ctx, c)
+	var st *guardrail.State
+	if o.standalone {
+		st, err = guardrail.ReadStandalone(ctx, c)
+	} else {
+		st, err = guardrail.Read(ctx, c)
+	}
 	if err != nil {
+		return err
+	}
+	home := o.homeRegion
+	if home == "" {
+		home = prevent.GlobalEventsRegion(st.Partition)
+	}
+	if err := prevent.CheckRegion(st.Partition, home); err != nil {
+		return usagef("--home-region: %v", err)
+	}
+	if st.Monitor, err = guardrail.ReadMonitor(ctx, c.Monitor(home), st.Partition, st.Account, home, st.Standalone); err != nil {
 		return err
 	}
 	var targets []string
@@ -431,6 +446,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			return err
 		}
 	}
+	queue := queueOf(st.Monitor)
 	if o.plan {
 		if o.format.value == "json" {
 			return writeJSON(app, struct {
@@ -438,8 +454,10 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 				Version int          `json:"version"`
 				Mode    string       `json:"mode"`
 				Plan    *change.Plan `json:"plan"`
-			}{preventSchema, preventVersion, "plan", plan})
+				Queue   *queueJSON   `json:"root_activity_queue,omitempty"`
+			}{preventSchema, preventVersion, "plan", plan, queue})
 		}
+		writeServeConfig(app.Stdout, st.Monitor, true)
 		if len(plan.Steps) > 0 {
 			fmt.Fprintln(app.Stdout, "\nThis was a dry run: nothing was changed. Run with --apply to make these changes.")
 		}
@@ -454,9 +472,12 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 				Mode    string          `json:"mode"`
 				Plan    *change.Plan    `json:"plan"`
 				Results []change.Result `json:"results"`
-			}{preventSchema, preventVersion, "apply", plan, []change.Result{}}); err != nil {
+				Queue   *queueJSON      `json:"root_activity_queue,omitempty"`
+			}{preventSchema, preventVersion, "apply", plan, []change.Result{}, queue}); err != nil {
 				return err
 			}
+		} else {
+			writeServeConfig(app.Stdout, st.Monitor, false)
 		}
 		if len(plan.Blocked) > 0 {
 			return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
@@ -483,6 +504,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	if err != nil {
 		return err
 	}
+	queue = queueOf(st.Monitor) // a created queue has its URL now
 	if o.format.value == "json" {
 		if err := writeJSON(app, struct {
 			Schema   string          `json:"schema"`
@@ -491,7 +513,8 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 			Plan     *change.Plan    `json:"plan"`
 			Results  []change.Result `json:"results"`
 			AuditLog string          `json:"audit_log"`
-		}{preventSchema, preventVersion, "apply", plan, rep.Results, o.change.auditLog}); err != nil {
+			Queue    *queueJSON      `json:"root_activity_queue,omitempty"`
+		}{preventSchema, preventVersion, "apply", plan, rep.Results, o.change.auditLog, queue}); err != nil {
 			return err
 		}
 	} else {
@@ -505,6 +528,7 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 		}); err != nil {
 			return err
 		}
+		writeServeConfig(app.Stdout, st.Monitor, false)
 	}
 	failed := rep.Failed()
 	switch {
@@ -513,8 +537,43 @@ func runGuardrails(ctx context.Context, app *App, o preventOptions) error {
 	case len(plan.Blocked) > 0:
 		return fmt.Errorf("%d change(s) could not be made (see \"Cannot be done\")", len(plan.Blocked))
 	}
-	if o.format.value == "text" {
+	if o.format.value == "text" && !st.Standalone {
 		fmt.Fprintln(app.Stdout, "Verify with: vigil scan (org-root-scp-coverage, org-root-credentials-management)")
 	}
 	return nil
+}
+
+// queueJSON is the root activity queue in --plan and --apply JSON output.
+type queueJSON struct {
+	Region string `json:"region"`
+	ARN    string `json:"arn"`
+	// URL is empty until the queue exists (a plan that would create it).
+	URL string `json:"url,omitempty"`
+	// ServeConfig is what to put in the vigil serve config file.
+	ServeConfig string `json:"serve_config,omitempty"`
+}
+
+func queueOf(m *guardrail.MonitorState) *queueJSON {
+	if m == nil || !m.RuleFound && !m.Standalone {
+		return nil // nothing was planned for a queue
+	}
+	q := &queueJSON{Region: m.Region, ARN: m.QueueARN(), URL: m.QueueURL}
+	if q.URL != "" {
+		q.ServeConfig = prevent.ServeConfig(q.URL)
+	}
+	return q
+}
+
+// writeServeConfig tells the user what to put in vigil serve's config.
+func writeServeConfig(w io.Writer, m *guardrail.MonitorState, dryRun bool) {
+	q := queueOf(m)
+	switch {
+	case q == nil:
+	case q.URL == "" && dryRun:
+		fmt.Fprintf(w, "\nvigil serve will read root activity from the queue %s (%s); --apply prints its URL for events.sqs_queue_url.\n", prevent.QueueName, q.ARN)
+	case q.URL == "":
+	default:
+		fmt.Fprintf(w, "\nvigil serve reads root activity from the queue %s (%s). Put this in its config file:\n  %s\n",
+			prevent.QueueName, q.ARN, strings.ReplaceAll(strings.TrimSuffix(q.ServeConfig, "\n"), "\n", "\n  "))
+	}
 }

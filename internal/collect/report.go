@@ -1,7 +1,6 @@
 package collect
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -100,7 +99,7 @@ func parseReport(out *iam.GetCredentialReportOutput) (*snapshot.CredentialReport
 		return nil, &snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "iam:GetCredentialReport", Code: "UnexpectedFormat",
 			Message: fmt.Sprintf("report format %q is not text/csv", out.ReportFormat)}
 	}
-	rep, err := credreport.Parse(bytes.NewReader(out.Content))
+	rep, err := credreport.ParseCSV(out.Content)
 	if err != nil {
 		return nil, &snapshot.Gap{Section: snapshot.SectionCredentialReport, Call: "iam:GetCredentialReport", Code: "MalformedReport",
 			Message: "the credential report could not be parsed: " + err.Error()}

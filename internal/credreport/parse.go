@@ -106,14 +106,22 @@ func Decode(data []byte) (*Report, error) {
 	case looksLikeBase64(trimmed):
 		raw, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(trimmed), nil)))
 		if err == nil {
-			rep, perr := Parse(bytes.NewReader(raw))
+			rep, perr := parseBytes(raw)
 			if perr != nil {
 				return nil, fmt.Errorf("base64-decoded content: %w", perr)
 			}
 			return rep, nil
 		}
 	}
-	return Parse(bytes.NewReader(data))
+	return parseBytes(data)
+}
+
+// rowsIn estimates the rows of a CSV from its line breaks, so that the
+// user rows are allocated once: a report of 100,000 users grown by append
+// allocates about five times its final size (large slices grow by a
+// quarter). A quoted cell with a line break only makes it an over-estimate.
+func rowsIn(data []byte) int {
+	return bytes.Count(data, []byte{'\n'}) + 1
 }
 
 // looksLikeBase64 is true when the first line cannot be a CSV header: no
@@ -153,7 +161,7 @@ func decodeCLIJSON(b []byte) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JSON input: Content is not base64: %w", err)
 	}
-	rep, err := Parse(bytes.NewReader(raw))
+	rep, err := parseBytes(raw)
 	if err != nil {
 		return nil, fmt.Errorf("JSON input, decoded Content: %w", err)
 	}
@@ -191,6 +199,30 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func Parse(r io.Reader) (*Report, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
+	return parse(cr, func(n int) { cr.FieldsPerRecord = n }, 0)
+}
+
+// ParseCSV is Parse of a report held in memory: prefer it when the bytes
+// are at hand. It sizes the rows before reading them, and reads a report
+// with nothing quoted (every report IAM writes) without encoding/csv's
+// copy of each line.
+func ParseCSV(data []byte) (*Report, error) { return parseBytes(data) }
+
+func parseBytes(data []byte) (*Report, error) {
+	if plainCSV(data) {
+		p := newPlainRecords(data)
+		return parse(p, func(n int) { p.fieldsPerRecord = n }, rowsIn(data))
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.ReuseRecord = true
+	return parse(cr, func(n int) { cr.FieldsPerRecord = n }, rowsIn(data))
+}
+
+// parse reads a report's records; fieldsPerRecord makes the reader refuse
+// a record whose length differs from the header's, and rows is the number
+// of rows expected (0 when unknown). The records' cells may point into a
+// buffer the next Read reuses: what the report keeps is copied.
+func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 	header, err := cr.Read()
 	if err == io.EOF {
 		return nil, errors.New("the report is empty: no header line")
@@ -201,7 +233,13 @@ func Parse(r io.Reader) (*Report, error) {
 	if err := checkCells(cr, header); err != nil {
 		return nil, err
 	}
-	rep := &Report{Columns: append([]string(nil), header...)}
+	rep := &Report{Columns: make([]string, len(header))}
+	for i, h := range header {
+		rep.Columns[i] = strings.Clone(h)
+	}
+	if rows > 1 {
+		rep.UserRows = make([]snapshot.CredentialRow, 0, rows-1)
+	}
 	var idx [numCols]int
 	for i := range idx {
 		idx[i] = -1
@@ -231,9 +269,10 @@ func Parse(r io.Reader) (*Report, error) {
 			missing = append(missing, name)
 		}
 	}
-	cr.FieldsPerRecord = len(header)
+	fieldsPerRecord(len(header))
 
 	var row snapshot.CredentialRow
+	var seen interner
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -268,7 +307,7 @@ func Parse(r io.Reader) (*Report, error) {
 				return nil, &ParseError{Line: line, Column: col, Field: "user", Err: fmt.Errorf("row has the root ARN but user %s instead of %s", input.Quote(row.User), RootUser)}
 			}
 			rep.Users++
-			rep.UserRows = append(rep.UserRows, cloneRow(row, missing))
+			rep.UserRows = append(rep.UserRows, cloneRow(row, missing, &seen))
 			continue
 		}
 		if !isRoot {
@@ -279,11 +318,14 @@ func Parse(r io.Reader) (*Report, error) {
 			line, _ := cr.FieldPos(0)
 			return nil, &ParseError{Line: line, Column: 1, Err: fmt.Errorf("second %s row", RootUser)}
 		}
-		root := cloneRow(row, missing)
+		root := cloneRow(row, missing, &seen)
 		rep.Root = &root
 	}
 	if rep.AccountID == "" {
 		return nil, errors.New("the report has a header but no rows")
+	}
+	if len(rep.UserRows) == 0 {
+		rep.UserRows = nil // as without the rows sized beforehand
 	}
 	if rep.Root == nil {
 		// Keep going: the report still tells us the account, and the caller
@@ -300,7 +342,7 @@ const maxCell = 4096
 
 // checkCells refuses a record with a cell longer than maxCell, naming the
 // cell by its place, never by its content.
-func checkCells(cr *csv.Reader, rec []string) error {
+func checkCells(cr records, rec []string) error {
 	for i, c := range rec {
 		if len(c) > maxCell {
 			line, col := cr.FieldPos(i)
@@ -321,7 +363,7 @@ func csvError(err error) error {
 // decodeRow fills row from rec; every cell is validated even though only
 // the root row is kept, because a damaged row means a damaged report. It is
 // written without closures or per-row slices: it runs once per IAM user.
-func decodeRow(cr *csv.Reader, rec []string, idx *[numCols]int, row *snapshot.CredentialRow) error {
+func decodeRow(cr records, rec []string, idx *[numCols]int, row *snapshot.CredentialRow) error {
 	*row = snapshot.CredentialRow{}
 	d := rowDecoder{cr: cr, rec: rec, idx: idx}
 	row.User = d.cell(colUser)
@@ -330,15 +372,17 @@ func decodeRow(cr *csv.Reader, rec []string, idx *[numCols]int, row *snapshot.Cr
 		return d.fail(colUser, errors.New("user is empty"))
 	}
 	if idx[colPasswordEnabled] >= 0 {
+		// Constants, not the cell: the cell is in a buffer the next row
+		// reuses.
 		switch v := d.cell(colPasswordEnabled); {
-		case v == "true" || v == "false" || v == snapshot.NotSupported:
-			row.PasswordEnabled = v
 		case strings.EqualFold(v, "true"):
 			row.PasswordEnabled = "true"
 		case strings.EqualFold(v, "false"):
 			row.PasswordEnabled = "false"
+		case v == snapshot.NotSupported:
+			row.PasswordEnabled = snapshot.NotSupported
 		case v == snapshot.NotApplicable:
-			row.PasswordEnabled = v
+			row.PasswordEnabled = snapshot.NotApplicable
 		default:
 			return d.fail(colPasswordEnabled, fmt.Errorf("%s is not true, false or not_supported", input.Quote(v)))
 		}
@@ -367,7 +411,7 @@ func decodeRow(cr *csv.Reader, rec []string, idx *[numCols]int, row *snapshot.Cr
 
 // rowDecoder reads typed cells of one record and keeps the first error.
 type rowDecoder struct {
-	cr  *csv.Reader
+	cr  records
 	rec []string
 	idx *[numCols]int
 	err error
@@ -434,8 +478,12 @@ func parseBool(v string) (bool, error) {
 
 func parseStamp(v string) (snapshot.Stamp, error) {
 	switch v {
-	case snapshot.NotApplicable, snapshot.NoInformation, snapshot.NotSupported:
-		return snapshot.Stamp{Sentinel: v}, nil
+	case snapshot.NotApplicable:
+		return snapshot.Stamp{Sentinel: snapshot.NotApplicable}, nil
+	case snapshot.NoInformation:
+		return snapshot.Stamp{Sentinel: snapshot.NoInformation}, nil
+	case snapshot.NotSupported:
+		return snapshot.Stamp{Sentinel: snapshot.NotSupported}, nil
 	case "":
 		return snapshot.Stamp{}, errors.New("empty; expected a time, N/A, no_information or not_supported")
 	}
@@ -490,18 +538,55 @@ func fastUTC(v string) (time.Time, bool) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 {
 		return time.Time{}, false
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC)
-	if t.Day() != d {
+	if y == 0 || d > daysIn(mo, y) {
 		return time.Time{}, false // 31 February and friends
 	}
-	return t, true
+	// time.Unix of the date's seconds is time.Date's result without its
+	// normalisation, which costs as much as the rest of a row.
+	return time.Unix(daysFromCivil(y, mo, d)*86400+int64(h*3600+mi*60+s), 0).UTC(), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to the date in the
+// proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 0: the year has four digits and is not 0
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era*146097 + doe - 719468)
 }
 
 // parseARN splits an IAM ARN of the report into partition and account, and
 // says whether it is the root user's.
 func parseARN(arn string) (partition, account string, root bool, err error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" {
+	var parts [6]string // strings.SplitN(arn, ":", 6) without its slice: once per user
+	rest, n := arn, 0
+	for ; n < 5; n++ {
+		i := strings.IndexByte(rest, ':')
+		if i < 0 {
+			break
+		}
+		parts[n], rest = rest[:i], rest[i+1:]
+	}
+	parts[n] = rest
+	if n != 5 || parts[0] != "arn" || parts[2] != "iam" || parts[3] != "" {
 		return "", "", false, fmt.Errorf("%s is not an IAM ARN", input.Quote(arn))
 	}
 	if !snapshot.IsAccountID(parts[4]) {
@@ -513,16 +598,45 @@ func parseARN(arn string) (partition, account string, root bool, err error) {
 	return parts[1], parts[4], parts[5] == "root", nil
 }
 
-// cloneRow copies a decoded row out of the reader's reused record buffer.
-func cloneRow(row snapshot.CredentialRow, missing []string) snapshot.CredentialRow {
+// cloneRow copies a decoded row out of the reader's reused record buffer
+// (PasswordEnabled and the stamps' sentinels are constants already). The
+// user name is the end of the ARN (arn:aws:iam::…:user/path/NAME), so it
+// shares the ARN's copy; regions and services repeat from row to row, so
+// each is copied once.
+func cloneRow(row snapshot.CredentialRow, missing []string, seen *interner) snapshot.CredentialRow {
 	out := row
-	out.User = strings.Clone(row.User)
 	out.ARN = strings.Clone(row.ARN)
-	out.PasswordEnabled = strings.Clone(row.PasswordEnabled)
+	if n := len(out.ARN) - len(row.User); n > 0 && out.ARN[n-1] == '/' && out.ARN[n:] == row.User {
+		out.User = out.ARN[len(out.ARN)-len(row.User):]
+	} else {
+		out.User = strings.Clone(row.User)
+	}
 	for i := range out.AccessKeys {
-		out.AccessKeys[i].LastUsedRegion = strings.Clone(row.AccessKeys[i].LastUsedRegion)
-		out.AccessKeys[i].LastUsedService = strings.Clone(row.AccessKeys[i].LastUsedService)
+		out.AccessKeys[i].LastUsedRegion = seen.get(row.AccessKeys[i].LastUsedRegion)
+		out.AccessKeys[i].LastUsedService = seen.get(row.AccessKeys[i].LastUsedService)
 	}
 	out.Missing = missing
 	return out
+}
+
+// interner copies each distinct short string once. It stops adding at a
+// few hundred entries (there are a few dozen regions and services) so that
+// a crafted report cannot grow it without bound.
+type interner map[string]string
+
+func (m *interner) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := (*m)[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	if *m == nil {
+		*m = interner{}
+	}
+	if len(*m) < 512 {
+		(*m)[v] = v
+	}
+	return v
 }

@@ -1,6 +1,7 @@
 package credreport
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -220,13 +221,56 @@ func TestParseErrorUnwraps(t *testing.T) {
 }
 
 func TestFastTimeMatchesTimeParse(t *testing.T) {
-	for _, s := range []string{"2026-10-02T17:40:12+00:00", "2026-10-02T17:40:12Z", "2024-02-29T00:00:00+00:00", "2023-02-29T00:00:00+00:00", "2026-13-01T00:00:00Z", "2026-10-02T17:40:12+02:00", "2026-10-02T17:40:12.5Z"} {
+	for _, s := range []string{"2026-10-02T17:40:12+00:00", "2026-10-02T17:40:12Z", "2024-02-29T00:00:00+00:00", "2023-02-29T00:00:00+00:00", "2026-13-01T00:00:00Z", "2026-10-02T17:40:12+02:00", "2026-10-02T17:40:12.5Z", "0000-01-01T00:00:00Z", "0000-02-29T12:00:00Z", "0001-01-01T00:00:00Z"} {
 		want, werr := time.Parse(time.RFC3339, s)
 		got, gerr := parseTime(s)
 		if (werr != nil) != (gerr != nil) || (werr == nil && !got.Equal(want)) {
 			t.Errorf("%s: got %v, %v; time.Parse says %v, %v", s, got, gerr, want, werr)
 		}
 	}
+}
+
+// TestFastTimeEveryDay: the hand parser agrees with time.Parse on every
+// day from 1600 to 2400 (leap years, century rules) and refuses the days
+// that do not exist.
+func TestFastTimeEveryDay(t *testing.T) {
+	for d := time.Date(1600, 1, 1, 23, 59, 58, 0, time.UTC); d.Year() < 2400; d = d.AddDate(0, 0, 1) {
+		s := d.Format("2006-01-02T15:04:05+00:00")
+		got, ok := fastUTC(s)
+		if !ok || got != d {
+			t.Fatalf("%s: got %v %v, want %v", s, got, ok, d)
+		}
+	}
+	for _, s := range []string{"2023-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z"} {
+		if _, ok := fastUTC(s); ok {
+			t.Errorf("%s accepted", s)
+		}
+	}
+	if _, ok := fastUTC("2000-02-29T00:00:00Z"); !ok {
+		t.Error("2000-02-29 refused")
+	}
+}
+
+// FuzzPlainMatchesCSV: whatever the input, reading it without
+// encoding/csv (when it has nothing quoted) gives what encoding/csv gives.
+func FuzzPlainMatchesCSV(f *testing.F) {
+	f.Add([]byte(header + "\n" + cleanRoot + "\n"))
+	f.Add(mustReadF(f, "testdata/root-active-key.csv"))
+	f.Add(mustReadF(f, "testdata/old-16-columns.csv"))
+	f.Add(credreporttest.Synthetic(3))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !plainCSV(data) {
+			return
+		}
+		fast, ferr := ParseCSV(data)
+		slow, serr := Parse(bytes.NewReader(data))
+		if fmt.Sprint(ferr) != fmt.Sprint(serr) {
+			t.Fatalf("error %v, encoding/csv gives %v", ferr, serr)
+		}
+		if diff := cmp.Diff(slow, fast); diff != "" {
+			t.Fatalf("report differs (-csv +plain):\n%s", diff)
+		}
+	})
 }
 
 func FuzzDecode(f *testing.F) {

@@ -135,6 +135,11 @@ type Options struct {
 	// when nil; tests pass a clock.Manual, so that a deadline passes when
 	// the test says, not when a busy machine gets round to it.
 	Clock clock.Clock
+
+	// Shared, when set, is a reading of the organisation shared with
+	// other runs (SharedReading): the run reads the organisation only if
+	// none of them has, and visits its own selection of its accounts.
+	Shared *SharedReading
 }
 
 // Progress is told how the scan advances. Calls come from several

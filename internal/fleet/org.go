@@ -148,36 +148,58 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 		return nil, err
 	}
 	TuneHTTP(&cfg, o.Parallel)
-	s := &orgRun{
+	s := newOrgRun(cfg, o, v)
+	if o.Shared != nil {
+		return s.visitShared(ctx)
+	}
+	queue, wait, err := s.read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.work(ctx, queue)
+	if err := wait(); err != nil {
+		return nil, err
+	}
+	return s.result(ctx), nil
+}
+
+func newOrgRun(cfg aws.Config, o Options, v erased) *orgRun {
+	return &orgRun{
 		o: o, v: v, base: cfg, tree: newTree(),
 		orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		featuresReady: make(chan struct{}), byID: map[string]*slot{},
 	}
+}
 
+// read reads the organisation: discovery into the queue, with the
+// root-access features and the SCPs beside it, and setup (who calls,
+// which organisation). It returns once setup is done, so that accounts
+// are scanned while discovery goes on; wait, called once the queue is
+// drained, waits for the rest and returns discovery's fatal error.
+func (s *orgRun) read(parent context.Context) (queue *queue, wait func() error, err error) {
 	// Discovery and setup start together. A fatal setup error cancels
 	// discovery; a cancelled run lets everything wind down and reports
 	// what finished.
-	dctx, stopDiscovery := context.WithCancel(ctx)
-	defer stopDiscovery()
-	queue := newQueue(dctx)
+	ctx, stopDiscovery := context.WithCancel(parent)
+	queue = newQueue(ctx)
 	var bg sync.WaitGroup
 	bg.Add(3)
 	var discoverErr error
 	go func() {
 		defer bg.Done()
 		defer queue.close()
-		discoverErr = s.discover(dctx, queue)
+		discoverErr = s.discover(ctx, queue)
 		if discoverErr != nil {
 			stopDiscovery()
 		}
-		if o.Progress != nil {
-			o.Progress.DiscoveryDone()
+		if s.o.Progress != nil {
+			s.o.Progress.DiscoveryDone()
 		}
 	}()
 	go func() {
 		defer bg.Done()
 		defer close(s.featuresReady)
-		fctx, cancel := clock.Within(o.Clock, dctx, o.AccountTimeout)
+		fctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		defer cancel()
 		f, g := collect.OrgFeatures(fctx, s.iam)
 		s.features, s.featuresGap = f, g
@@ -186,32 +208,42 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 		// The SCPs do not depend on any account, so they are read while
 		// the accounts are scanned and cost the run no wall time.
 		defer bg.Done()
-		if o.Structure == StructureNone {
+		if s.o.Structure == StructureNone {
 			return
 		}
-		sctx, cancel := clock.Within(o.Clock, dctx, o.AccountTimeout)
+		sctx, cancel := clock.Within(s.o.Clock, ctx, s.o.AccountTimeout)
 		defer cancel()
 		scps, g := collect.OrgSCPs(sctx, s.orgs)
 		s.mu.Lock()
 		s.scps, s.scpsGap = scps, g
 		s.mu.Unlock()
 	}()
-	if err := s.setup(dctx); err != nil {
+	if err := s.setup(ctx); err != nil {
 		stopDiscovery()
 		bg.Wait()
 		if discoverErr != nil {
-			return nil, discoverErr // the cause; setup's own calls were cut short by it
+			return nil, nil, discoverErr // the cause; setup's own calls were cut short by it
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	if err := dctx.Err(); err != nil && ctx.Err() == nil {
+	if err := ctx.Err(); err != nil && parent.Err() == nil {
 		// Discovery failed while setup ran.
 		bg.Wait()
-		return nil, discoverErr
+		stopDiscovery()
+		return nil, nil, discoverErr
 	}
+	return queue, func() error {
+		bg.Wait()
+		stopDiscovery()
+		return discoverErr
+	}, nil
+}
 
+// work visits the accounts of queue, o.Parallel at a time, until it is
+// closed.
+func (s *orgRun) work(ctx context.Context, queue *queue) {
 	var workers sync.WaitGroup
-	for range o.Parallel {
+	for range s.o.Parallel {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -227,12 +259,7 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 			}
 		}()
 	}
-	bg.Wait()
 	workers.Wait()
-	if discoverErr != nil {
-		return nil, discoverErr
-	}
-	return s.result(ctx), nil
 }
 
 // bound gives one discovery call the account deadline, on the scan's
@@ -445,10 +472,19 @@ func (s *orgRun) stop(ctx context.Context, g snapshot.Gap) {
 // found records a page of accounts: each once, skipped with its reason or
 // queued for scanning.
 func (s *orgRun) found(accts []orgtypes.Account, q *queue) {
+	ms := make([]member, len(accts))
+	for i, a := range accts {
+		ms[i] = memberOf(a)
+	}
+	s.add(ms, q)
+}
+
+// add queues the discovered accounts the selection keeps, and records
+// the others with the reason they are skipped.
+func (s *orgRun) add(ms []member, q *queue) {
 	var queued []*slot
 	s.mu.Lock()
-	for _, a := range accts {
-		m := memberOf(a)
+	for _, m := range ms {
 		if m.id == "" || s.byID[m.id] != nil {
 			continue // listed twice (an account moved while the OUs were listed)
 		}

@@ -7,14 +7,17 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/iampolicy"
+	"github.com/vigil-sec/vigil/internal/prevent"
 )
 
 // Orgs is every Organizations call the guardrails make. The first six
@@ -47,20 +50,31 @@ type STS interface {
 	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
-// Clients are the API clients of the management account.
+// Clients are the API clients of the management account (or of the one
+// account, standalone).
 type Clients struct {
 	Orgs Orgs
 	IAM  IAM
 	STS  STS
+	// Monitor gives the EventBridge and SQS clients of a region: the
+	// queue lives in the home region, whatever region the run signs in to.
+	Monitor func(region string) MonitorClients
 }
 
 // NewClients builds real SDK clients.
 func NewClients(cfg aws.Config) Clients {
-	return Clients{Orgs: organizations.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
+	return Clients{Orgs: organizations.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
+		Monitor: func(region string) MonitorClients {
+			return MonitorClients{
+				Events: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.Region = region }),
+				SQS:    sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.Region = region }),
+			}
+		}}
 }
 
-// Actions are the IAM actions `vigil prevent --apply` needs, one per
-// method of Orgs, IAM and STS (a test holds them together).
+// Actions are the IAM actions `vigil prevent --apply` needs on the
+// organisation, one per method of Orgs, IAM and STS (a test holds them
+// together).
 var Actions = []string{
 	"iam:EnableOrganizationsRootCredentialsManagement",
 	"iam:EnableOrganizationsRootSessions",
@@ -79,11 +93,29 @@ var Actions = []string{
 	"sts:GetCallerIdentity",
 }
 
-// Policy returns the identity policy `vigil prevent --apply` needs.
-func Policy() collect.Policy {
+// QueueActions and RuleActions are what --apply needs for the root
+// activity queue, one per method of SQS and Events; they are granted on
+// Vigil's queues and rule only.
+var (
+	QueueActions = []string{"sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SetQueueAttributes"}
+	RuleActions  = []string{"events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"}
+)
+
+// Policy returns the identity policy `vigil prevent --plan` and `--apply`
+// need in partition. Organizations, IAM's organisation features and STS
+// take no resource narrower than "*"; the queue and rule actions are
+// limited to Vigil's queues (the queue and its dead-letter queue, by
+// name prefix) and its rule on any bus (central or default).
+func Policy(partition string) collect.Policy {
 	actions := slices.Clone(Actions)
 	slices.Sort(actions)
-	return collect.Policy{Version: iampolicy.Version2012, Statement: []collect.Statement{{Sid: "VigilPreventApply", Effect: "Allow", Action: actions, Resource: "*"}}}
+	return collect.Policy{Version: iampolicy.Version2012, Statement: []collect.Statement{
+		{Sid: "VigilPreventApply", Effect: "Allow", Action: actions, Resource: "*"},
+		{Sid: "VigilRootActivityQueue", Effect: "Allow", Action: slices.Clone(QueueActions),
+			Resource: fmt.Sprintf("arn:%s:sqs:*:*:%s*", partition, prevent.QueueName)},
+		{Sid: "VigilRootActivityRule", Effect: "Allow", Action: slices.Clone(RuleActions),
+			Resource: fmt.Sprintf("arn:%s:events:*:*:rule/*%s", partition, prevent.AlertRuleName)},
+	}}
 }
 
 const (
@@ -94,8 +126,13 @@ const (
 	maxSCPsPerTarget = 5
 )
 
-// State is what the management account shows before any change.
+// State is what the management account (or the one account, standalone)
+// shows before any change.
 type State struct {
+	// Standalone: one account, no organisation; only the queue is planned.
+	Standalone bool
+	// Monitor is the home region's rule and queues; nil when not read.
+	Monitor             *MonitorState
 	CallerARN           string
 	Account             string
 	Partition           string
@@ -141,6 +178,18 @@ func readError(call string, err error) error {
 	return collect.Explain(call, err)
 }
 
+// ReadStandalone identifies the caller for a standalone run: one account,
+// whatever organisation it may be in, and no SCP.
+func ReadStandalone(ctx context.Context, c Clients) (*State, error) {
+	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, readError("sts:GetCallerIdentity", err)
+	}
+	st := &State{Standalone: true, CallerARN: aws.ToString(id.Arn), Account: aws.ToString(id.Account)}
+	st.Partition = collect.PartitionOf(st.CallerARN)
+	return st, nil
+}
+
 // Read reads the organisation's current state. It makes read-only calls
 // only, and fails (naming the call) when any of them fails: a plan built
 // on part of the state could repeat or skip a change.
@@ -155,7 +204,7 @@ func Read(ctx context.Context, c Clients) (*State, error) {
 	if err != nil {
 		var notInUse *orgtypes.AWSOrganizationsNotInUseException
 		if errors.As(err, &notInUse) {
-			return nil, fmt.Errorf("account %s is not in an AWS Organization: SCPs and centralised root access need one (organizations:DescribeOrganization)", st.Account)
+			return nil, fmt.Errorf("account %s is not in an AWS Organization: SCPs and centralised root access need one (organizations:DescribeOrganization); run with --standalone to make the root activity rule and queue of this account alone", st.Account)
 		}
 		return nil, readError("organizations:DescribeOrganization", err)
 	}

@@ -323,7 +323,19 @@ func TestActionsMatchInterfaces(t *testing.T) {
 	if diff := cmp.Diff(guardrail.Actions, got); diff != "" {
 		t.Errorf("Actions differ from the interfaces (-Actions +interfaces):\n%s", diff)
 	}
-	if p := guardrail.Policy(); len(p.Statement) != 1 || len(p.Statement[0].Action) != len(guardrail.Actions) {
+	got = nil
+	for prefix, typ := range map[string]reflect.Type{"sqs": reflect.TypeFor[guardrail.SQS](), "events": reflect.TypeFor[guardrail.Events]()} {
+		for i := range typ.NumMethod() {
+			got = append(got, prefix+":"+typ.Method(i).Name)
+		}
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff(append(slices.Clone(guardrail.RuleActions), guardrail.QueueActions...), got); diff != "" {
+		t.Errorf("RuleActions and QueueActions differ from the interfaces (-Actions +interfaces):\n%s", diff)
+	}
+	p := guardrail.Policy("aws-us-gov")
+	if len(p.Statement) != 3 || len(p.Statement[0].Action) != len(guardrail.Actions) ||
+		p.Statement[1].Resource != "arn:aws-us-gov:sqs:*:*:vigil-root-activity*" || p.Statement[2].Resource != "arn:aws-us-gov:events:*:*:rule/*vigil-root-activity-alert" {
 		t.Errorf("policy %+v", p)
 	}
 }

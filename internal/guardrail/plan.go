@@ -36,6 +36,9 @@ const (
 // plans the missing changes, in the order they must run. It makes no call:
 // every step's Run does its own.
 func BuildPlan(st *State, c Clients, req Request) (*change.Plan, error) {
+	if st.Standalone {
+		return buildStandalonePlan(st, c, req)
+	}
 	if len(req.Targets) == 0 {
 		return nil, errors.New("no target: pass --target with the root ID (" + st.RootID + ") to cover every member account, or OU or account IDs")
 	}
@@ -54,20 +57,7 @@ func BuildPlan(st *State, c Clients, req Request) (*change.Plan, error) {
 		InPlace: []string{},
 	}
 	mgmt := st.ManagementAccountID
-	step := func(s change.Step) {
-		s.Account = mgmt
-		// The result and the audit log say why a call failed in one
-		// line, without the SDK's wrapping.
-		run := s.Run
-		s.Run = func(ctx context.Context) (string, error) {
-			detail, err := run(ctx)
-			if err != nil {
-				return detail, errors.New(collect.Describe(err))
-			}
-			return detail, nil
-		}
-		p.Steps = append(p.Steps, s)
-	}
+	step := stepAdder(p, mgmt)
 
 	// Centralised root access: trusted access for IAM first, then both
 	// features (the Enable calls fail with ServiceAccessNotEnabled otherwise).
@@ -212,6 +202,54 @@ func BuildPlan(st *State, c Clients, req Request) (*change.Plan, error) {
 		}
 	}
 	p.Warnings = append(p.Warnings, "SCPs never apply to the management account "+mgmt+": its root user is protected only by removing its credentials, MFA and monitoring.")
+	if st.Monitor != nil {
+		planMonitor(p, st.Monitor, c.Monitor(st.Monitor.Region), step)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// stepAdder returns a function that adds a step made in account to p.
+func stepAdder(p *change.Plan, account string) func(change.Step) {
+	return func(s change.Step) {
+		s.Account = account
+		// The result and the audit log say why a call failed in one
+		// line, without the SDK's wrapping.
+		run := s.Run
+		s.Run = func(ctx context.Context) (string, error) {
+			detail, err := run(ctx)
+			if err != nil {
+				return detail, errors.New(collect.Describe(err))
+			}
+			return detail, nil
+		}
+		p.Steps = append(p.Steps, s)
+	}
+}
+
+// buildStandalonePlan plans only the root activity rule and queue of one
+// account.
+func buildStandalonePlan(st *State, c Clients, req Request) (*change.Plan, error) {
+	if len(req.Targets) > 0 {
+		return nil, errors.New("--target: SCPs need an AWS Organization; --standalone makes only the root activity rule and queue of this account")
+	}
+	if st.Monitor == nil {
+		return nil, errors.New("standalone plan without the home region's state (a bug in Vigil)")
+	}
+	p := &change.Plan{
+		Title:   "Vigil root activity queue",
+		Scope:   fmt.Sprintf("account %s, %s", st.Account, st.Monitor.Region),
+		Steps:   []change.Step{},
+		InPlace: []string{},
+	}
+	planMonitor(p, st.Monitor, c.Monitor(st.Monitor.Region), stepAdder(p, st.Account))
+	if st.Monitor.Region != prevent.GlobalEventsRegion(st.Partition) {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("IAM and console sign-in events (root access key creation among them) land in %s, not %s: without a forwarder from %s (vigil-prevent.tf or cfn-root-activity-forwarder.yaml) this rule never sees them.",
+			prevent.GlobalEventsRegion(st.Partition), st.Monitor.Region, prevent.GlobalEventsRegion(st.Partition)))
+	}
+	p.Warnings = append(p.Warnings, "Root API calls in regions other than "+st.Monitor.Region+" reach the rule only through forwarders, which --apply does not make: deploy them from vigil prevent --out DIR (vigil-prevent.tf or cfn-root-activity-forwarder.yaml).")
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

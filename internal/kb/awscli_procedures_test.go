@@ -76,7 +76,7 @@ func untouched(accountID string) func(*testing.T, *procRun) {
 func procedures() []procedure {
 	day := 24 * time.Hour
 	standaloneRoot := "arn:aws:iam::" + kbtest.StandaloneID + ":root"
-	return []procedure{
+	return append(iamProcedures(), []procedure{
 		{
 			name: "root-access-key/standalone",
 			before: func(t *testing.T, p *procRun) {
@@ -591,7 +591,7 @@ func procedures() []procedure {
 						"detach SCP": true, "disable SCPs": true, "attach SCP": false, "disable root access": false, "root API call": false, "user API call": false})},
 			},
 		},
-	}
+	}...)
 }
 
 // SCP checks. The emulator stores SCPs and never enforces them, so what a

@@ -16,7 +16,7 @@ import (
 
 func pyProcedures() []pyProcedure {
 	day := 24 * time.Hour
-	return []pyProcedure{
+	return append(pyIAMProcedures(), []pyProcedure{
 		{
 			name: "root-access-key/standalone",
 			before: func(t *testing.T, p *procRun) {
@@ -422,7 +422,7 @@ func pyProcedures() []pyProcedure {
 					state: published(1, "Root credentials found in 0 of 1 accounts checked.", kbtest.MemberID+" (production): AssumeRoot: AccessDenied", kbtest.CleanID+" (sandbox): AssumeRoot: AccessDenied")},
 			},
 		},
-	}
+	}...)
 }
 
 // Topics of the accounts registered as the IAM delegated administrator,

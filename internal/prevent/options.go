@@ -179,6 +179,17 @@ func (o *Options) Normalize() error {
 	return nil
 }
 
+// CheckRegion checks that region names a region of partition.
+func CheckRegion(partition, region string) error {
+	if !regionPattern.MatchString(region) {
+		return fmt.Errorf("%q is not a region name (e.g. eu-west-1)", region)
+	}
+	if p := partitionOfRegion(region); p != partition {
+		return fmt.Errorf("%s is in partition %s, not %s", region, p, partition)
+	}
+	return nil
+}
+
 func partitionOfRegion(r string) string {
 	switch {
 	case strings.HasPrefix(r, "us-gov-"):

@@ -271,13 +271,42 @@ func redactGaps(gaps []snapshot.Gap) []snapshot.Gap {
 // results are a list even when empty).
 func redactResults(results []rule.Result) []rule.Result {
 	out := make([]rule.Result, len(results))
+	// A rule about many resources shares its messages and evidence between
+	// them (rule.ResourceSet): each is redacted once, and the results that
+	// shared it share the redacted copy.
+	texts := map[string]string{}
+	cleanOnce := func(s string) string {
+		if v, ok := texts[s]; ok {
+			return v
+		}
+		v := clean(s)
+		if len(texts) < 4096 {
+			texts[s] = v
+		}
+		return v
+	}
+	type evidenceKey struct {
+		first *rule.Evidence
+		n     int
+	}
+	shared := map[evidenceKey][]rule.Evidence{}
 	for i, r := range results {
-		r.Message, r.Resource, r.AccountName = clean(r.Message), label(r.Resource), label(r.AccountName)
+		r.Message, r.Resource, r.AccountName = cleanOnce(r.Message), label(r.Resource), label(r.AccountName)
 		if r.Evidence != nil {
-			ev := make([]rule.Evidence, len(r.Evidence))
-			for k, e := range r.Evidence {
-				e.Value, e.Error = clean(e.Value), clean(e.Error)
-				ev[k] = e
+			key := evidenceKey{n: len(r.Evidence)}
+			if len(r.Evidence) > 0 {
+				key.first = &r.Evidence[0]
+			}
+			ev, ok := shared[key]
+			if !ok {
+				ev = make([]rule.Evidence, len(r.Evidence))
+				for k, e := range r.Evidence {
+					e.Value, e.Error = cleanOnce(e.Value), cleanOnce(e.Error)
+					ev[k] = e
+				}
+				if len(shared) < 4096 {
+					shared[key] = ev
+				}
 			}
 			r.Evidence = ev
 		}

@@ -131,13 +131,18 @@ type Outcome struct {
 	// account-wide answer (UNKNOWN for want of data, NOT_APPLICABLE, or
 	// no resource of the kind) leaves Resources empty.
 	Resources []ResourceOutcome
+	// Set is Resources for a rule about thousands of resources: the same
+	// one result per resource, held compactly (see ResourceSet). A rule
+	// gives Resources or Set, not both.
+	Set *ResourceSet
 }
 
 // ResourceOutcome is the judgement of one resource.
 type ResourceOutcome struct {
 	// Resource is the resource's ARN (for an access key, its user's ARN
 	// followed by "/access-key/<slot>", as the credential report has no
-	// key ID).
+	// key ID; for an inline policy, which has no ARN, its user's, group's
+	// or role's ARN followed by "/inline-policy/<name>").
 	Resource string
 	Status   Status
 	Message  string

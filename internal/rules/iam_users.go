@@ -70,34 +70,90 @@ func usersFromReport(in rule.Input) (userReport, *rule.Outcome) {
 	return userReport{rep: r, rows: cr.UserRows}, nil
 }
 
-// judge turns per-user outcomes into the rule's outcome: a stale report
-// cannot show a user is fine now, so its PASS becomes UNKNOWN.
-func (u userReport) judge(in rule.Input, cols []string, each func(row *snapshot.CredentialRow) rule.ResourceOutcome) rule.Outcome {
-	var out rule.Outcome
-	fails, unknown := 0, 0
+// userVerdict is a rule's judgement of one user: one of the outcomes
+// the rule shares between users (its PASS and NOT_APPLICABLE answers,
+// built once per account, which the user's ARN as resource makes about
+// that user) or, when the reasons are the user's own (a FAIL naming its
+// dates), an outcome of its own.
+type userVerdict struct {
+	shared rule.Shared
+	own    *rule.ResourceOutcome
+}
+
+// sharedUsers builds a rule's shared outcomes once per account.
+type sharedUsers struct {
+	set   *rule.ResourceSet
+	byKey map[shareKey]rule.Shared
+}
+
+// shareKey names a shared outcome: a kind of answer and the report values
+// it quotes. A struct, so that looking one up allocates nothing.
+type shareKey struct {
+	kind, value string
+	flag        bool
+}
+
+// get returns the shared outcome named key, building it the first time.
+func (s *sharedUsers) get(key shareKey, build func() (rule.Status, string, []rule.Evidence)) userVerdict {
+	h, ok := s.byKey[key]
+	if !ok {
+		st, msg, ev := build()
+		h = s.set.Share(st, msg, ev)
+		s.byKey[key] = h
+	}
+	return userVerdict{shared: h}
+}
+
+// judge gives one result per user, held compactly (rule.ResourceSet):
+// most users share one of a few outcomes, so that a report of 100,000
+// users costs 100,000 small entries, not 100,000 messages and evidence
+// lists. A stale report cannot show a user is fine now, so its PASS
+// becomes UNKNOWN (a shared outcome too).
+func (u userReport) judge(in rule.Input, cols []string, each func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict) rule.Outcome {
+	set := rule.NewResourceSet(len(u.rows))
+	sh := &sharedUsers{set: set, byKey: map[shareKey]rule.Shared{}}
+	fresh := u.rep.fresh(in.Options)
+	var lacks missingCache
+	var stale map[rule.Shared]rule.Shared
 	for i := range u.rows {
 		row := &u.rows[i]
-		var ro rule.ResourceOutcome
-		if lack := missingOf(row, cols); len(lack) > 0 {
-			ro = rule.ResourceOutcome{Status: rule.Unknown, Message: fmt.Sprintf("User %s: the credential report has no %s.", row.User, columnsText(lack))}
+		var v userVerdict
+		if lack := lacks.of(row, cols); len(lack) > 0 {
+			text := columnsText(lack)
+			v = sh.get(shareKey{kind: "lacks", value: text}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Unknown, fmt.Sprintf("The credential report has no %s, so this user cannot be judged.", text), []rule.Evidence{u.rep.lackEvidence(lack)}
+			})
 		} else {
-			ro = each(row)
+			v = each(sh, row)
 		}
-		ro.Resource = row.ARN
-		if ro.Status == rule.Pass && !u.rep.fresh(in.Options) {
-			ro.Status = rule.Unknown
-			ro.Message += " But " + u.rep.staleText(in.Options) + "."
+		if v.own != nil {
+			ro := *v.own
+			ro.Resource = row.ARN
+			if ro.Status == rule.Pass && !fresh {
+				ro.Status = rule.Unknown
+				ro.Message += " But " + u.rep.staleText(in.Options) + "."
+			}
+			ro.Evidence = append([]rule.Evidence{u.rep.evidence("user", row.User)}, ro.Evidence...)
+			set.Add(ro)
+			continue
 		}
-		ro.Evidence = append([]rule.Evidence{u.rep.evidence("user", row.User)}, ro.Evidence...)
-		switch ro.Status {
-		case rule.Fail:
-			fails++
-		case rule.Unknown:
-			unknown++
+		h := v.shared
+		if !fresh && set.SharedOutcome(h).Status == rule.Pass {
+			if stale == nil {
+				stale = map[rule.Shared]rule.Shared{}
+			}
+			sh, ok := stale[h]
+			if !ok {
+				pass := set.SharedOutcome(h)
+				sh = set.Share(rule.Unknown, pass.Message+" But "+u.rep.staleText(in.Options)+".", append(slices.Clip(pass.Evidence), u.rep.ageEvidence()))
+				stale[h] = sh
+			}
+			h = sh
 		}
-		out.Resources = append(out.Resources, ro)
+		set.AddShared(row.ARN, h)
 	}
-	out.Status = rule.Pass
+	fails, unknown := set.Count(rule.Fail), set.Count(rule.Unknown)
+	out := rule.Outcome{Set: set, Status: rule.Pass}
 	switch {
 	case fails > 0:
 		out.Status = rule.Fail
@@ -107,6 +163,25 @@ func (u userReport) judge(in rule.Input, cols []string, each func(row *snapshot.
 	out.Message = fmt.Sprintf("%s judged from %s: %d failed, %d unknown.", rule.Plural(len(u.rows), "IAM user", "IAM users"), u.rep.describe(), fails, unknown)
 	out.Evidence = []rule.Evidence{u.rep.evidence("users", fmt.Sprint(len(u.rows)))}
 	return out
+}
+
+// missingCache is missingOf for rows that share their Missing list (a
+// parsed report gives every row the same one), computed once per list.
+type missingCache struct {
+	from *string
+	n    int
+	lack []string
+}
+
+func (c *missingCache) of(row *snapshot.CredentialRow, cols []string) []string {
+	if len(row.Missing) == 0 {
+		return nil
+	}
+	if c.from != &row.Missing[0] || c.n != len(row.Missing) {
+		c.from, c.n = &row.Missing[0], len(row.Missing)
+		c.lack = missingOf(row, cols)
+	}
+	return c.lack
 }
 
 func missingOf(row *snapshot.CredentialRow, cols []string) []string {
@@ -146,10 +221,35 @@ func checkIAMUnusedCredentials(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	return u.judge(in, unusedColumns, func(row *snapshot.CredentialRow) rule.ResourceOutcome {
+	return u.judge(in, unusedColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+		password := row.PasswordEnabled == "true"
+		enabled, old := 0, false
+		if password {
+			enabled++
+			old = old || idleTooLong(row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, in.Now)
+		}
+		for _, k := range row.AccessKeys {
+			if k.Active {
+				enabled++
+				old = old || idleTooLong(k.LastUsedDate, k.LastRotated, row.CreationTime, in.Now)
+			}
+		}
+		switch {
+		case enabled == 0:
+			return sh.get(shareKey{kind: "none", value: row.PasswordEnabled}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Pass, "No enabled password and no active access key.", []rule.Evidence{u.rep.evidence("password_enabled", row.PasswordEnabled),
+					u.rep.evidence("access_key_1_active, access_key_2_active", "false")}
+			})
+		case !old:
+			return sh.get(shareKey{kind: "in use"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Pass, "Every enabled credential (console password, active access keys) was used less than 45 days ago, or set less than 45 days ago and not used since.",
+					[]rule.Evidence{u.rep.evidence("password_last_used, access_key_1_last_used_date, access_key_2_last_used_date", "less than 45 days ago")}
+			})
+		}
+		// A failure names the user's own dates.
 		var stale, fine []string
 		var ev []rule.Evidence
-		if row.PasswordEnabled == "true" {
+		if password {
 			ev = append(ev, rule.Evidence{Source: srcReport, Key: "password_last_used", Value: stamp(row.PasswordLastUsed)})
 			text, old := idle("password", row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, in.Now)
 			if old {
@@ -170,36 +270,46 @@ func checkIAMUnusedCredentials(in rule.Input) rule.Outcome {
 				fine = append(fine, text)
 			}
 		}
-		switch {
-		case len(stale) > 0:
-			return rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
-				Message: fmt.Sprintf("User %s: %s; disable or remove what is not needed.", row.User, strings.Join(stale, "; "))}
-		case len(fine) == 0:
-			return rule.ResourceOutcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcReport, Key: "password_enabled", Value: row.PasswordEnabled}},
-				Message: fmt.Sprintf("User %s has no enabled password and no active access key.", row.User)}
-		}
-		return rule.ResourceOutcome{Status: rule.Pass, Evidence: ev, Message: fmt.Sprintf("User %s: %s.", row.User, strings.Join(fine, "; "))}
+		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
+			Message: fmt.Sprintf("User %s: %s; disable or remove what is not needed.", row.User, strings.Join(stale, "; "))}}
 	})
 }
 
+// idleFrom is when a credential was last used or, never used, when it
+// was set (the password's last change, the key's creation), or the user's
+// creation when the report has neither: the time its idleness counts
+// from, unset when unknown.
+func idleFrom(lastUsed, since, created snapshot.Stamp) (snapshot.Stamp, string) {
+	switch {
+	case lastUsed.IsSet():
+		return lastUsed, "last used"
+	case since.IsSet():
+		return since, "set"
+	case created.IsSet():
+		return created, "user created"
+	}
+	return snapshot.Stamp{}, ""
+}
+
+// idleTooLong says whether a credential has gone 45 days or more unused,
+// or for a time that is unknown.
+func idleTooLong(lastUsed, since, created snapshot.Stamp, now time.Time) bool {
+	from, _ := idleFrom(lastUsed, since, created)
+	return !from.IsSet() || now.Sub(from.Time) >= unusedAfter
+}
+
 // idle says how long a credential has gone unused and whether that is 45
-// days or more. Never used, it counts from when it was set (the password's
-// last change, the key's creation), or from the user's creation when the
-// report has neither.
+// days or more.
 func idle(what string, lastUsed, since, created snapshot.Stamp, now time.Time) (string, bool) {
-	if lastUsed.IsSet() {
-		d := now.Sub(lastUsed.Time)
-		return fmt.Sprintf("%s last used %s (%d days ago)", what, stamp(lastUsed), days(d)), d >= unusedAfter
+	from, label := idleFrom(lastUsed, since, created)
+	old := idleTooLong(lastUsed, since, created, now)
+	switch {
+	case label == "last used":
+		return fmt.Sprintf("%s last used %s (%d days ago)", what, stamp(from), days(now.Sub(from.Time))), old
+	case !from.IsSet():
+		return fmt.Sprintf("%s never used, and when it was set is unknown", what), old
 	}
-	from, label := since, "set"
-	if !from.IsSet() {
-		from, label = created, "user created"
-	}
-	if !from.IsSet() {
-		return fmt.Sprintf("%s never used, and when it was set is unknown", what), true
-	}
-	d := now.Sub(from.Time)
-	return fmt.Sprintf("%s never used, %s %s (%d days ago)", what, label, stamp(from), days(d)), d >= unusedAfter
+	return fmt.Sprintf("%s never used, %s %s (%d days ago)", what, label, stamp(from), days(now.Sub(from.Time))), old
 }
 
 // IAMUserConsoleMFA fails a user who can sign in to the console with a
@@ -221,18 +331,25 @@ func checkIAMUserConsoleMFA(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	return u.judge(in, consoleMFAColumns, func(row *snapshot.CredentialRow) rule.ResourceOutcome {
-		ev := []rule.Evidence{{Source: srcReport, Key: "password_enabled", Value: row.PasswordEnabled}, {Source: srcReport, Key: "mfa_active", Value: fmt.Sprint(row.MFAActive)}}
+	return u.judge(in, consoleMFAColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+		ev := func() []rule.Evidence {
+			return []rule.Evidence{u.rep.evidence("password_enabled", row.PasswordEnabled), u.rep.evidence("mfa_active", fmt.Sprint(row.MFAActive))}
+		}
 		switch {
 		case row.PasswordEnabled != "true":
-			return rule.ResourceOutcome{Status: rule.NotApplicable, Evidence: ev, Message: fmt.Sprintf("User %s has no console password.", row.User)}
+			return sh.get(shareKey{kind: "no password", value: row.PasswordEnabled, flag: row.MFAActive}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.NotApplicable, "No console password: the user cannot sign in to the console.", ev()
+			})
 		case row.MFAActive:
-			return rule.ResourceOutcome{Status: rule.Pass, Evidence: ev, Message: fmt.Sprintf("User %s has a console password and an MFA device.", row.User)}
+			return sh.get(shareKey{kind: "mfa"}, func() (rule.Status, string, []rule.Evidence) {
+				return rule.Pass, "A console password and an MFA device.", ev()
+			})
 		}
 		msg := fmt.Sprintf("User %s can sign in to the console with a password alone: no MFA device.", row.User)
 		if row.PasswordLastUsed.IsSet() {
 			msg += " The password was last used " + stamp(row.PasswordLastUsed) + "."
 		}
-		return rule.ResourceOutcome{Status: rule.Fail, Evidence: ev, Message: msg}
+		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail, Evidence: []rule.Evidence{{Source: srcReport, Key: "password_enabled", Value: row.PasswordEnabled},
+			{Source: srcReport, Key: "mfa_active", Value: "false"}}, Message: msg}}
 	})
 }

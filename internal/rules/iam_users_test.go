@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -116,16 +117,16 @@ func TestIAMUnusedCredentials(t *testing.T) {
 		}), want: map[string]userWant{
 			// Prowler passes a key that was never used, whatever its age.
 			"ci-old":   {rule.Fail, "access key 1 never used, set"},
-			"ci-new":   {rule.Pass, "access key 1 never used"},
-			"deployer": {rule.Pass, "access key 1 last used"},
+			"ci-new":   {rule.Pass, "set less than 45 days ago"},
+			"deployer": {rule.Pass, "used less than 45 days ago"},
 			"two-keys": {rule.Fail, "access key 2 last used"},
-			"disabled": {rule.Pass, "no enabled password and no active access key"},
+			"disabled": {rule.Pass, "No enabled password and no active access key"},
 			// A password never used counts from when it was set.
 			"new-hire": {rule.Fail, "password never used, set"},
-			"alice":    {rule.Pass, "password last used"},
+			"alice":    {rule.Pass, "used less than 45 days ago"},
 			// Exactly 45 days is "45 days or more".
 			"bob":      {rule.Fail, "password last used"},
-			"api-none": {rule.Pass, "no enabled password"},
+			"api-none": {rule.Pass, "No enabled password"},
 		}},
 		{name: "never used, no dates: unknown age fails", acct: account(func(a *snapshot.Account) {
 			r := userRow("odd")
@@ -174,8 +175,8 @@ func TestIAMUserConsoleMFA(t *testing.T) {
 		}), want: map[string]userWant{
 			"alice":    {rule.Pass, "an MFA device"},
 			"bob":      {rule.Fail, "password alone"},
-			"ci":       {rule.NotApplicable, "no console password"},
-			"mfa-only": {rule.NotApplicable, "no console password"},
+			"ci":       {rule.NotApplicable, "No console password"},
+			"mfa-only": {rule.NotApplicable, "No console password"},
 		}},
 		{name: "stale report", acct: account(func(a *snapshot.Account) {
 			a.CredentialReport = usersReport(72*time.Hour, withMFA, noMFA)
@@ -194,4 +195,34 @@ func TestIAMUserConsoleMFA(t *testing.T) {
 			a.CredentialReport = usersReport(time.Hour, noMFA)
 		})},
 	})
+}
+
+// TestUserRulesStayCompact: judging thousands of users who pass (or
+// whom a stale report leaves unknown) builds their shared outcomes once:
+// the allocations do not grow with the users, apart from the set's own
+// two slices. A rule that built a message or evidence per user would
+// cost thousands here.
+func TestUserRulesStayCompact(t *testing.T) {
+	const n = 2000
+	rows := make([]snapshot.CredentialRow, n)
+	for i := range rows {
+		rows[i] = userRow(fmt.Sprintf("user-%04d", i))
+		rows[i].PasswordEnabled, rows[i].MFAActive, rows[i].PasswordLastUsed = "true", true, ago(3)
+		if i%2 == 0 {
+			rows[i].AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(300), LastUsedDate: ago(1)}
+		}
+	}
+	for _, age := range []time.Duration{time.Hour, 72 * time.Hour} {
+		a := account(func(a *snapshot.Account) { a.CredentialReport = usersReport(age, rows...) })
+		doc := &snapshot.Document{Accounts: []snapshot.Account{*a}}
+		for _, r := range []rule.Rule{IAMUnusedCredentials, IAMUserConsoleMFA, IAMUserOneActiveKey, IAMUserMFA} {
+			in := rule.Input{Account: &doc.Accounts[0], Doc: doc, Now: now, Options: rule.DefaultOptions()}
+			if o := r.Check(in); o.Set.Len() != n {
+				t.Fatalf("%s: %d resources, want %d", r.ID, o.Set.Len(), n)
+			}
+			if allocs := testing.AllocsPerRun(5, func() { r.Check(in) }); allocs > 60 {
+				t.Errorf("%s, report %s old: %.0f allocations for %d users; shared outcomes should make it a few dozen", r.ID, age, allocs, n)
+			}
+		}
+	}
 }

@@ -235,6 +235,16 @@ func (r report) lackEvidence(cols []string) rule.Evidence {
 	return e
 }
 
+// ageEvidence is the report's age, for an answer that its age decided.
+func (r report) ageEvidence() rule.Evidence {
+	if !r.known {
+		e := r.evidence("age", "")
+		e.Error = "unknown"
+		return e
+	}
+	return r.evidence("age", rule.Age(r.age))
+}
+
 func (r report) evidence(key, value string) rule.Evidence {
 	e := rule.Evidence{Source: srcReport, Key: key, Value: value}
 	if r.known || r.future {

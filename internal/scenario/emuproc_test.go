@@ -36,6 +36,16 @@ type emuProcSpec struct {
 	Seed     uint64        `json:"seed"`
 	Latency  time.Duration `json:"latency"`
 	Throttle float64       `json:"throttle"`
+	// IAM, when set, makes the child serve BenchmarkScanLatency's one
+	// account instead of an organisation.
+	IAM *emuIAMSpec `json:"iam,omitempty"`
+}
+
+// emuIAMSpec is the single account of BenchmarkScanLatency: benchWorld
+// with bulkIAM's users, roles and policies.
+type emuIAMSpec struct {
+	ExistingReport         bool `json:"existingReport"`
+	Users, Roles, Policies int
 }
 
 // emuProcReport is what the child says when told to stop: how many calls
@@ -59,8 +69,15 @@ func runEmulatorChild(specJSON string) int {
 		fmt.Fprintln(os.Stderr, "emulator child: bad spec:", err)
 		return 2
 	}
-	w := awsemu.OrgWorld(spec.Accounts, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: spec.Seed})
-	opts := []awsemu.Option{awsemu.WithClock(testclock.Running()), awsemu.WithLatency(spec.Latency)}
+	clock := testclock.Running()
+	var w *awsemu.World
+	if iam := spec.IAM; iam != nil {
+		w = benchWorld(clock(), iam.ExistingReport)
+		bulkIAM(w.Accounts[0], clock(), iam.Users, iam.Roles, iam.Policies)
+	} else {
+		w = awsemu.OrgWorld(spec.Accounts, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: spec.Seed})
+	}
+	opts := []awsemu.Option{awsemu.WithClock(clock), awsemu.WithLatency(spec.Latency)}
 	if spec.Throttle > 0 {
 		opts = append(opts, awsemu.WithFaults(
 			awsemu.Fault{Service: "iam", Code: "Throttling", Probability: spec.Throttle},

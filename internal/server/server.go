@@ -126,6 +126,8 @@ type Server struct {
 	ready  atomic.Bool
 	byName map[string]*Schedule
 	routes []store.Route
+	// orgs are the organisation readings the account jobs of a tick share.
+	orgs readings
 
 	lastPrune time.Time
 	// expected is how many accounts each running organisation scan
@@ -426,14 +428,21 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	}
 	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
-	for i, a := range accounts {
-		if i == len(accounts)/2 {
-			crashPoint("tick-half-enqueued")
+	// The account jobs go in batches, each one statement in one
+	// transaction: thousands of single inserts made the tick job slow
+	// enough on a busy database to meet its own timeout half-way. Unique
+	// by account and scan, so a tick job run again adds only what is
+	// missing.
+	const batch = 500
+	crashPoint("tick-before-enqueue")
+	for i := 0; i < len(accounts); i += batch {
+		var ps []river.InsertManyParams
+		for _, a := range accounts[i:min(i+batch, len(accounts))] {
+			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
+				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
 		}
-		_, err := s.client.Insert(ctx, accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
-			&river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
-			return err
+		if _, err := s.client.InsertMany(ctx, ps); err != nil {
+			return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
 		}
 	}
 	return nil
@@ -608,6 +617,9 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	if a.Management {
 		opts.Structure = fleet.StructureWhole
 	}
+	// The jobs of a tick on this replica share one reading of the
+	// organisation's accounts and OU tree, read by the first of them.
+	opts.Shared = s.orgs.of(a.ScanID)
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,

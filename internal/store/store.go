@@ -50,8 +50,21 @@ type Store interface {
 	// ScanAccounts lists the accounts a scan recorded.
 	ScanAccounts(ctx context.Context, scanID int64) ([]ScanAccount, error)
 	// Findings lists the findings f selects, sorted by account, rule,
-	// resource.
+	// resource (or most severe first with f.BySeverity), at most f.Limit
+	// of them after f.After: a page read with an index, not a list cut.
 	Findings(ctx context.Context, f Filter) ([]Finding, error)
+	// Counts counts the findings f selects (its Limit and After aside)
+	// per account, state and severity, suppressed ones apart.
+	Counts(ctx context.Context, f Filter) ([]Count, error)
+	// OpenTrend counts the findings open at n points in time, from and
+	// every step after it, replayed from the transitions.
+	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
+	// Accounts lists every account a scan recorded, by ID: its name and
+	// OU as last recorded, and its latest scan.
+	Accounts(ctx context.Context) ([]Account, error)
+	// LatestResults gives each account's results as the latest scan
+	// that recorded it saw them (nil once pruned), by account ID.
+	LatestResults(ctx context.Context) ([]ScanAccount, error)
 	// Finding returns one finding and its transitions, oldest first;
 	// ErrNotFound when there is none.
 	Finding(ctx context.Context, id string, now time.Time) (Finding, []Transition, error)
@@ -80,6 +93,10 @@ type Store interface {
 	FlushOutbox(ctx context.Context, routes []Route, now time.Time) ([]Delivery, error)
 	// PendingDeliveries lists the deliveries not yet delivered.
 	PendingDeliveries(ctx context.Context) ([]Delivery, error)
+	// Deliveries lists the latest deliveries, newest first, with their
+	// transitions counted (Items) but not loaded; with failed, only those
+	// not delivered whose last attempt failed.
+	Deliveries(ctx context.Context, failed bool, limit int) ([]Delivery, error)
 	// Delivery returns one delivery with its transitions.
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// MarkDelivered records a delivery's success; MarkAttempt a failed try.
@@ -210,6 +227,43 @@ type Filter struct {
 	OUs []string
 	// Now decides which suppressions are still in force.
 	Now time.Time
+	// BySeverity sorts most severe first, then by account, rule and
+	// resource.
+	BySeverity bool
+	// After starts the list after this key, in the list's order: a
+	// keyset cursor. Limit caps the list; 0 is no cap.
+	After *Key
+	Limit int
+}
+
+// Key is where a finding sorts: by account, rule and resource, and by
+// severity first in a list sorted by severity.
+type Key struct {
+	Severity                    int
+	AccountID, RuleID, Resource string
+}
+
+// KeyOf is a finding's key.
+func KeyOf(f Finding) Key {
+	return Key{Severity: f.Severity, AccountID: f.AccountID, RuleID: f.RuleID, Resource: f.Resource}
+}
+
+// Count is how many findings of an account are in a state at a
+// severity, suppressed or not.
+type Count struct {
+	AccountID, AccountName, OU string
+	State                      lifecycle.State
+	Severity                   int
+	Suppressed                 bool
+	N                          int
+}
+
+// Account is an account some scan recorded.
+type Account struct {
+	AccountID, AccountName, OU string
+	// LastScanID and LastRecorded are the latest scan that recorded it.
+	LastScanID   int64
+	LastRecorded time.Time
 }
 
 // Stat is the resolution record of a rule or an account.
@@ -275,6 +329,8 @@ type Delivery struct {
 	LastError   string
 	DeliveredAt *time.Time
 	Transitions []Transition
+	// Items is how many transitions the delivery holds.
+	Items int
 }
 
 // Role is what a token may do: viewers read, admins also write.

@@ -107,6 +107,11 @@ func (s *Services) serve(w http.ResponseWriter, r *http.Request) {
 			handle = s.putRule
 		case "PutTargets":
 			handle = s.putTargets
+		default:
+			// The rest of EventBridge (vigil prevent's reads of its
+			// rule) is the emulator's.
+			s.emu.Handler().ServeHTTP(w, r)
+			return
 		}
 	default:
 		s.emu.Handler().ServeHTTP(w, r)

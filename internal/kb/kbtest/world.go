@@ -57,6 +57,10 @@ type Options struct {
 	// SCPs are service control policies of the organisation besides the
 	// AWS managed FullAWSAccess, which is attached everywhere unless NoSCPs.
 	SCPs []awsemu.Policy
+	// IAMEstate gives the standalone account the users, groups and
+	// policies the pages of the IAM policy and access key rules work on
+	// (iamestate.go).
+	IAMEstate bool
 }
 
 // World returns the estate, dated relative to now.
@@ -89,7 +93,7 @@ func World(now time.Time, o Options) *awsemu.World {
 	if o.ManagementRootKey {
 		managementKeys = []awsemu.AccessKey{{ID: ManagementRootKey, CreateDate: ago(1000 * day), Status: awsemu.StatusInactive}}
 	}
-	return &awsemu.World{
+	w := &awsemu.World{
 		Partition:    o.Partition,
 		Organization: org,
 		Accounts: []*awsemu.Account{
@@ -133,6 +137,10 @@ func World(now time.Time, o Options) *awsemu.World {
 			},
 		},
 	}
+	if o.IAMEstate {
+		addIAMEstate(w.Accounts[3], now, o.Partition)
+	}
+	return w
 }
 
 // Service control policies a world can start with (Options.SCPs), in the

@@ -669,6 +669,11 @@ func (t *textWriter) results(rs []rule.Result) {
 			head += "  " + t.style(fmt.Sprintf("(suppressed by %s, %s: %s)", s.Owner, until, s.Reason), faint)
 		}
 		t.line(head)
+		if aboutResource(r) {
+			// A rule about many resources (one result per IAM user) shares
+			// its messages between them: the resource says which.
+			t.wrap("                     "+t.style(r.Resource, faint), "                     ")
+		}
 		t.wrap("                     "+r.Message, "                     ")
 		if t.o.Verbose {
 			for _, e := range r.Evidence {
@@ -676,6 +681,12 @@ func (t *textWriter) results(rs []rule.Result) {
 			}
 		}
 	}
+}
+
+// aboutResource says whether a result is about a resource other than its
+// account (the root ARN) or organisation.
+func aboutResource(r rule.Result) bool {
+	return r.Resource != "" && !strings.HasSuffix(r.Resource, ":"+r.AccountID+":root") && !report.IsOrganizationResult(r)
 }
 
 func statusLabel(s rule.Status) string {

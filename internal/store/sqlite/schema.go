@@ -120,6 +120,26 @@ var migrations = []string{
 		revoked_at INTEGER
 	);
 	CREATE UNIQUE INDEX tokens_name ON tokens(name) WHERE revoked_at IS NULL;`,
+
+	// 6: what the dashboard, the API and the metrics read: the accounts
+	// recorded (name, OU, latest scan; filled from the history), findings
+	// most severe first without sorting, and the transitions after a time
+	// (the trend of open findings).
+	`CREATE TABLE accounts (
+		account_id TEXT PRIMARY KEY,
+		account_name TEXT NOT NULL DEFAULT '',
+		ou TEXT NOT NULL DEFAULT '',
+		last_scan_id INTEGER NOT NULL,
+		last_recorded_at INTEGER NOT NULL
+	);
+	INSERT INTO accounts (account_id, account_name, ou, last_scan_id, last_recorded_at)
+	SELECT sa.account_id,
+		COALESCE((SELECT f.account_name FROM findings f WHERE f.account_id = sa.account_id AND f.account_name <> '' ORDER BY f.last_seen DESC LIMIT 1), ''),
+		COALESCE((SELECT f.ou FROM findings f WHERE f.account_id = sa.account_id AND f.ou <> '' ORDER BY f.last_seen DESC LIMIT 1), ''),
+		MAX(sa.scan_id), MAX(sa.recorded_at)
+	FROM scan_accounts sa GROUP BY sa.account_id;
+	CREATE INDEX findings_severity ON findings(state, severity DESC, account_id, rule_id, resource);
+	CREATE INDEX transitions_at ON transitions(at, kind);`,
 }
 
 // Version is the schema version this build writes.

@@ -59,6 +59,51 @@ func insertTransition(ctx context.Context, tx *Tx, t *store.Transition) error {
 
 // Findings implements store.Store.
 func (s *DB) Findings(ctx context.Context, f store.Filter) ([]store.Finding, error) {
+	where, args := filterWhere(f)
+	order := " ORDER BY account_id, rule_id, resource"
+	if f.BySeverity {
+		order = " ORDER BY severity DESC, account_id, rule_id, resource"
+	}
+	// The cursor is a row-value comparison on the sort key, so that a
+	// page is an index range (findings_list, findings_severity) rather
+	// than a list read whole and cut.
+	if k := f.After; k != nil {
+		if f.BySeverity {
+			where = append(where, "(severity < ? OR (severity = ? AND (account_id, rule_id, resource) > (?, ?, ?)))")
+			args = append(args, k.Severity, k.Severity, k.AccountID, k.RuleID, k.Resource)
+		} else {
+			where = append(where, "(account_id, rule_id, resource) > (?, ?, ?)")
+			args = append(args, k.AccountID, k.RuleID, k.Resource)
+		}
+	}
+	q := findingSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += order
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	out, err := queryAll(ctx, s.db, scanFinding, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", s.explain(err))
+	}
+	sups, err := activeSuppressions(ctx, s.db, "", f.Now)
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	if len(sups) > 0 {
+		for i := range out {
+			out[i].Suppression = suppressedBy(sups, out[i].AccountID, out[i].RuleID, out[i].Resource)
+		}
+	}
+	return out, nil
+}
+
+// filterWhere is the WHERE of a filter's selection (its cursor and
+// limit aside), shared by Findings and Counts.
+func filterWhere(f store.Filter) ([]string, []any) {
 	var where []string
 	var args []any
 	in := func(col string, vals []string) {
@@ -89,24 +134,7 @@ func (s *DB) Findings(ctx context.Context, f store.Filter) ([]store.Finding, err
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
-	q := findingSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	out, err := queryAll(ctx, s.db, scanFinding, q+" ORDER BY account_id, rule_id, resource", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list findings: %w", s.explain(err))
-	}
-	sups, err := activeSuppressions(ctx, s.db, "", f.Now)
-	if err != nil {
-		return nil, fmt.Errorf("list findings: %w", err)
-	}
-	if len(sups) > 0 {
-		for i := range out {
-			out[i].Suppression = suppressedBy(sups, out[i].AccountID, out[i].RuleID, out[i].Resource)
-		}
-	}
-	return out, nil
+	return where, args
 }
 
 func escapeLike(s string) string {

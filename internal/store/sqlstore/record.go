@@ -53,7 +53,7 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 	var recs []store.Recorded
 	err := s.Transact(ctx, func(tx *Tx) error {
 		recs = make([]store.Recorded, len(as))
-		st, err := prepareRecord(ctx, tx)
+		st, err := prepareRecord(ctx, tx, len(as) > 1)
 		if err != nil {
 			return err
 		}
@@ -110,17 +110,50 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 	return recs, nil
 }
 
-// recordStmts are the statements of recording, prepared once per
-// transaction.
+// recordStmts are the statements of recording. Several accounts in one
+// transaction prepare them once; one account runs them unprepared, since
+// preparing and closing seven statements would cost PostgreSQL fourteen
+// round trips more than it saves (pgx caches the statements it runs on
+// each connection anyway).
 type recordStmts struct {
 	tx                                                                 *Tx
-	recorded, findings, upsert, transition, hasSet, addSet, addAccount *sql.Stmt
+	recorded, findings, upsert, transition, hasSet, addSet, addAccount stmt
+	// account keeps the accounts table current (views.go).
+	account stmt
 }
 
-func prepareRecord(ctx context.Context, tx *Tx) (*recordStmts, error) {
+// stmt is a statement of recordStmts: prepared, or run as it is.
+type stmt struct {
+	prepared *sql.Stmt
+	tx       *Tx
+	query    string
+}
+
+func (s stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	if s.prepared != nil {
+		return s.prepared.ExecContext(ctx, args...)
+	}
+	return s.tx.ExecContext(ctx, s.query, args...)
+}
+
+func (s stmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	if s.prepared != nil {
+		return s.prepared.QueryContext(ctx, args...)
+	}
+	return s.tx.QueryContext(ctx, s.query, args...)
+}
+
+func (s stmt) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
+	if s.prepared != nil {
+		return s.prepared.QueryRowContext(ctx, args...)
+	}
+	return s.tx.QueryRowContext(ctx, s.query, args...)
+}
+
+func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, error) {
 	st := &recordStmts{tx: tx}
 	for _, p := range []struct {
-		to **sql.Stmt
+		to *stmt
 		q  string
 	}{
 		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
@@ -130,21 +163,26 @@ func prepareRecord(ctx context.Context, tx *Tx) (*recordStmts, error) {
 		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
 		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
+		{&st.account, accountUpsert},
 	} {
+		*p.to = stmt{tx: tx, query: p.q}
+		if !prepare {
+			continue
+		}
 		s, err := tx.PrepareContext(ctx, p.q)
 		if err != nil {
 			st.close()
 			return nil, err
 		}
-		*p.to = s
+		p.to.prepared = s
 	}
 	return st, nil
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []*sql.Stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount} {
-		if s != nil {
-			s.Close()
+	for _, s := range []stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount, st.account} {
+		if s.prepared != nil {
+			s.prepared.Close()
 		}
 	}
 }
@@ -221,6 +259,9 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		return false, err
 	}
 	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
+		return false, err
+	}
+	if _, err := st.account.ExecContext(ctx, a.AccountID, a.AccountName, a.OU, scanID, ms(now)); err != nil {
 		return false, err
 	}
 	return true, nil

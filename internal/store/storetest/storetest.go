@@ -89,6 +89,11 @@ func Run(t *testing.T, open Open) {
 		{"Fix", testFix},
 		{"Stats", testStats},
 		{"Tokens", testTokens},
+		{"Pages", testPages},
+		{"Counts", testCounts},
+		{"Trend", testTrend},
+		{"Accounts", testAccounts},
+		{"Deliveries", testDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

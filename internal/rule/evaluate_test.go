@@ -1,0 +1,147 @@
+package rule
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// reference is what Evaluate gave before it wrote results by blocks: every
+// result in account, then rule order, then one stable sort of the whole.
+func reference(rules []Rule, doc *snapshot.Document, now time.Time) []Result {
+	var out []Result
+	for i := range doc.Accounts {
+		acct := &doc.Accounts[i]
+		for k := range rules {
+			if rules[k].Scope != AccountScope {
+				continue
+			}
+			c := checked{rule: &rules[k], acct: acct, o: rules[k].Check(Input{Account: acct, Doc: doc, Now: now})}
+			out = c.appendTo(out, doc)
+		}
+	}
+	if doc.Organization != nil {
+		for k := range rules {
+			if rules[k].Scope == OrganizationScope {
+				out = append(out, orgResult(rules[k], doc, rules[k].Check(Input{Doc: doc, Now: now})))
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return compareResults(&out[i], &out[j]) < 0 })
+	return out
+}
+
+// manyUsers is a rule about many resources, given out of order, some
+// sharing outcomes, some with their own.
+func manyUsers(id string, n int, seed uint64) Rule {
+	return Rule{ID: id, Title: id, Check: func(in Input) Outcome {
+		r := rand.New(rand.NewPCG(seed, uint64(len(in.Account.ID))))
+		set := NewResourceSet(n)
+		pass := set.Share(Pass, "fine", []Evidence{{Source: "test", Key: "k", Value: "shared"}})
+		na := set.Share(NotApplicable, "not this", []Evidence{{Source: "test"}})
+		for _, i := range r.Perm(n) {
+			arn := fmt.Sprintf("arn:aws:iam::%s:user/u%03d", in.Account.ID, i)
+			switch i % 3 {
+			case 0:
+				set.AddShared(arn, pass)
+			case 1:
+				set.AddShared(arn, na)
+			default:
+				set.Add(ResourceOutcome{Resource: arn, Status: Fail, Message: "bad " + arn, Evidence: []Evidence{{Source: "test", Value: arn}}})
+			}
+		}
+		return Outcome{Status: Fail, Set: set}
+	}}
+}
+
+func TestEvaluateMatchesOneStableSort(t *testing.T) {
+	whole := func(id string, st Status) Rule {
+		return Rule{ID: id, Title: id, Check: func(Input) Outcome { return Outcome{Status: st, Message: id} }}
+	}
+	list := func(id string) Rule {
+		return Rule{ID: id, Title: id, Check: func(in Input) Outcome {
+			return Outcome{Status: Fail, Resources: []ResourceOutcome{
+				{Resource: "arn:aws:iam::" + in.Account.ID + ":role/z", Status: Fail, Message: "z"},
+				{Resource: "arn:aws:iam::" + in.Account.ID + ":role/a", Status: Pass, Message: "a"}}}
+		}}
+	}
+	rules := []Rule{whole("zz-last", Pass), manyUsers("users-b", 300, 1), whole("aa-first", Fail), list("roles"), manyUsers("users-a", 50, 2),
+		{ID: "org-rule", Title: "org", Scope: OrganizationScope, Check: func(Input) Outcome { return Outcome{Status: Pass, Message: "org"} }}}
+	doc := &snapshot.Document{Organization: &snapshot.Organization{ID: "o-abc", ManagementAccountID: "222222222222"}}
+	for _, id := range []string{"333333333333", "111111111111", "222222222222"} {
+		doc.Accounts = append(doc.Accounts, snapshot.Account{ID: id, Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleMember}})
+	}
+	doc.Accounts[2].Org.Role = snapshot.RoleManagement
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for _, dup := range []bool{false, true} {
+		d := *doc
+		if dup {
+			// The same account twice: blocks with equal keys.
+			d.Accounts = append(append([]snapshot.Account(nil), doc.Accounts...), doc.Accounts[0])
+		}
+		got, want := Evaluate(rules, &d, now, Options{}), reference(rules, &d, now)
+		if len(got) != len(want) {
+			t.Fatalf("dup=%v: %d results, want %d", dup, len(got), len(want))
+		}
+		if !reflect.DeepEqual(got, want) {
+			for i := range got {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("dup=%v: result %d = %+v, want %+v", dup, i, got[i], want[i])
+				}
+			}
+		}
+		if n := 3 * (300 + 50 + 2 + 2); !dup && len(got) != n+1 {
+			t.Errorf("%d results, want %d", len(got), n+1)
+		}
+	}
+}
+
+func TestSortByResource(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for n := range 200 {
+		rs := make([]Result, n)
+		for i := range rs {
+			// Few distinct resources, so that stability shows.
+			rs[i] = Result{Resource: fmt.Sprint(r.IntN(n/3 + 1)), Message: fmt.Sprint(i)}
+		}
+		want := slices.Clone(rs)
+		sort.SliceStable(want, func(i, j int) bool { return want[i].Resource < want[j].Resource })
+		sortByResource(rs)
+		if !reflect.DeepEqual(rs, want) {
+			t.Fatalf("n=%d: got %v, want %v", n, rs, want)
+		}
+	}
+}
+
+func TestResourceSet(t *testing.T) {
+	set := NewResourceSet(3)
+	ev := make([]Evidence, 1, 8) // room to append in place, if not clipped
+	ev[0] = Evidence{Source: "s"}
+	h := set.Share(Pass, "ok", ev)
+	set.AddShared("arn:1", h)
+	set.Add(ResourceOutcome{Resource: "arn:2", Status: Fail, Message: "own"})
+	set.AddShared("arn:3", h)
+	if set.Len() != 3 || set.Count(Pass) != 2 || set.Count(Fail) != 1 || set.Count(Unknown) != 0 {
+		t.Fatalf("len %d, counts pass %d fail %d", set.Len(), set.Count(Pass), set.Count(Fail))
+	}
+	got := Outcome{Set: set}.PerResource()
+	if got[0].Resource != "arn:1" || got[0].Message != "ok" || got[1].Message != "own" || got[2].Resource != "arn:3" {
+		t.Fatalf("%+v", got)
+	}
+	// Results sharing an outcome share its evidence; appending to one
+	// must not change another's.
+	a := append(got[0].Evidence, Evidence{Source: "extra"})
+	if len(got[2].Evidence) != 1 || &a[0] == &got[2].Evidence[0] {
+		t.Error("shared evidence can be appended to in place")
+	}
+	var nilSet *ResourceSet
+	if nilSet.Len() != 0 || (Outcome{}).resourceCount() != 0 {
+		t.Error("empty outcome has resources")
+	}
+}
