@@ -87,7 +87,23 @@ func TestSharedReadingReadsTheOrganisationOnce(t *testing.T) {
 	if !reflect.DeepEqual(shared.Accounts[0].OUPath, own.Accounts[0].OUPath) {
 		t.Errorf("OU path %v on the shared reading, %v on its own", shared.Accounts[0].OUPath, own.Accounts[0].OUPath)
 	}
-	if !reflect.DeepEqual(shared.Organization, own.Organization) {
-		t.Errorf("the organisation differs on the shared reading:\n%+v\n%+v", shared.Organization, own.Organization)
+	// A run naming its account keeps only that one of the reading: no
+	// skipped entry for each of the others, controls over the one.
+	if o := shared.Organization; len(o.Skipped) != 0 || o.Controls == nil || len(o.Controls.Accounts) != 1 || o.Controls.Accounts[0].ID != w.Accounts[7].ID {
+		t.Errorf("a named run on the shared reading kept more than its account: %d skipped, controls %+v", len(o.Skipped), o.Controls)
+	}
+	// Told to read the whole structure, it sees what a run of its own
+	// does.
+	wholeShared := opts(w.Accounts[7].ID, sh)
+	wholeShared.Structure = fleet.StructureWhole
+	doc, err := fleet.Scan(ctx, cfg, wholeShared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(doc.Organization, own.Organization) {
+		t.Errorf("the organisation differs on the shared reading:\n%+v\n%+v", doc.Organization, own.Organization)
+	}
+	if n := srv.CallCount("organizations", "ListAccounts"); n != 2*listPages {
+		t.Errorf("the whole-structure run on the shared reading listed the accounts again")
 	}
 }
