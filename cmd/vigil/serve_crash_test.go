@@ -79,10 +79,11 @@ func fixJobs(t *testing.T, path string) int {
 	return n
 }
 
-// TestServeTickSurvivesCrashWhileEnqueueing: the process dies while the
-// tick is enqueueing its accounts' jobs (half of them queued). After the
-// restart the tick's job runs again, for the same tick: the scan
-// completes with every account recorded once, in one scan.
+// TestServeTickSurvivesCrashWhileEnqueueing: the process dies in the
+// tick's job after it recorded its scan and before it enqueued the
+// accounts' jobs. After the restart the tick's job runs again, for the
+// same tick (River moved its ScheduledAt): the scan completes with every
+// account recorded once.
 func TestServeTickSurvivesCrashWhileEnqueueing(t *testing.T) {
 	slowtest.Skip(t, "a tick across a crash")
 	const n = 30
@@ -92,7 +93,7 @@ func TestServeTickSurvivesCrashWhileEnqueueing(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "vigil.db")
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
 	args := []string{"--org", "--every", "1h", "--db", db, "--rescue-after", "5s", "--workers", "4"}
-	crashing := map[string]string{"VIGIL_TEST_CRASH_AT": "tick-half-enqueued"}
+	crashing := map[string]string{"VIGIL_TEST_CRASH_AT": "tick-before-enqueue"}
 	for k, v := range env {
 		crashing[k] = v
 	}

@@ -31,10 +31,10 @@ func TestServeAccountNotScanned(t *testing.T) {
 	prod := lifecycleID(member, "root-access-key", "arn:aws:iam::"+member+":root")
 	waitFor(t, "the root key's new alert", s, func() bool { return recv.has("new", member, "root-access-key") })
 
-	// Every member account's job now fails: Organizations refuses to
-	// describe any account (the management account's job, which lists
-	// the organisation, still works).
-	srv.SetFaults(awsemu.Fault{Service: "organizations", Action: "DescribeAccount", Code: "InternalFailure", Status: 400})
+	// Every account's job now fails: the jobs' reading of the
+	// organisation cannot identify its caller (the tick's own listing of
+	// the accounts, which does not ask, still works).
+	srv.SetFaults(awsemu.Fault{Service: "sts", Action: "GetCallerIdentity", Code: "AccessDenied"})
 	waitFor(t, "the not-scanned alert", s, func() bool { return recv.has("new", member, server.NotScannedRule) })
 	var outcome, message string
 	waitFor(t, "an incomplete tick", s, func() bool {

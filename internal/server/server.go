@@ -452,23 +452,17 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 	// transaction: thousands of single inserts made the tick job slow
 	// enough on a busy database to meet its own timeout half-way. Unique
 	// by account and scan, so a tick job run again adds only what is
-	// missing. The halves go separately so that a crash half-way can be
-	// tested (crashPoint).
+	// missing.
 	const batch = 500
-	half := len(accounts) / 2
-	for n, part := range [][]string{accounts[:half], accounts[half:]} {
-		if n == 1 {
-			crashPoint("tick-half-enqueued")
+	crashPoint("tick-before-enqueue")
+	for i := 0; i < len(accounts); i += batch {
+		var ps []river.InsertManyParams
+		for _, a := range accounts[i:min(i+batch, len(accounts))] {
+			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
+				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
 		}
-		for i := 0; i < len(part); i += batch {
-			var ps []river.InsertManyParams
-			for _, a := range part[i:min(i+batch, len(part))] {
-				ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
-					InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
-			}
-			if _, err := s.client.InsertMany(ctx, ps); err != nil {
-				return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
-			}
+		if _, err := s.client.InsertMany(ctx, ps); err != nil {
+			return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
 		}
 	}
 	return nil
