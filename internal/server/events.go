@@ -222,17 +222,41 @@ func (c *consumer) batch(ctx context.Context, msgs []sqstypes.Message) {
 
 	var del []sqstypes.DeleteMessageBatchRequestEntry
 	var later []sqstypes.ChangeMessageVisibilityBatchRequestEntry
+	// Alerts of the batch are queued together, before any of its
+	// messages is deleted: one job insert and one store write a batch.
+	var alerts []store.RootEvent
+	var alertMsgs []sqstypes.DeleteMessageBatchRequestEntry
 	for i, m := range msgs {
-		act, retryIn := c.message(ctx, m)
-		mu.Lock()
-		delete(pending, i)
-		mu.Unlock()
-		switch act {
-		case actDelete:
-			del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
-		case actRetry:
+		act, retryIn, alert := c.message(ctx, m)
+		entry := sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
+		switch {
+		case act == actDelete && alert != nil:
+			alerts = append(alerts, *alert)
+			alertMsgs = append(alertMsgs, entry)
+		case act == actDelete:
+			del = append(del, entry)
+			mu.Lock()
+			delete(pending, i)
+			mu.Unlock()
+		case act == actRetry:
 			later = append(later, sqstypes.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)),
 				ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: int32(retryIn / time.Second)})
+			mu.Lock()
+			delete(pending, i)
+			mu.Unlock()
+		default:
+			mu.Lock()
+			delete(pending, i)
+			mu.Unlock()
+		}
+	}
+	if len(alerts) > 0 {
+		// Recorded but not queued: the messages come back, find their
+		// events pending and queue them then.
+		if err := c.s.queueRootAlerts(ctx, alerts); err != nil {
+			c.s.cfg.Logger.Error("cannot queue the alerts of root events; they stay on the queue", "events", len(alerts), "error", err)
+		} else {
+			del = append(del, alertMsgs...)
 		}
 	}
 	close(stop)
@@ -266,8 +290,9 @@ const (
 	actRetry                // malformed: hand it back after the given delay
 )
 
-// message handles one message and says what becomes of it.
-func (c *consumer) message(ctx context.Context, m sqstypes.Message) (action, time.Duration) {
+// message handles one message and says what becomes of it, and returns
+// the recorded event when its alert is still to be queued.
+func (c *consumer) message(ctx context.Context, m sqstypes.Message) (action, time.Duration, *store.RootEvent) {
 	s := c.s
 	log := s.cfg.Logger
 	now := s.cfg.Clock.Now()
@@ -278,32 +303,32 @@ func (c *consumer) message(ctx context.Context, m sqstypes.Message) (action, tim
 		rec, rerr := s.st.RecordMalformed(ctx, id, err.Error(), body, now)
 		if rerr != nil {
 			log.Error("cannot record a malformed message of the events queue", "message", id, "error", rerr)
-			return actKeep, 0
+			return actKeep, 0, nil
 		}
 		receives, _ := strconv.Atoi(m.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
 		log.Warn("malformed message on the events queue; recorded and left for the dead-letter queue", "message", id, "receives", receives,
 			"dead_letter_after", c.maxReceive, "problem", rec.Problem)
-		return actRetry, c.malformedDelay(receives)
+		return actRetry, c.malformedDelay(receives), nil
 	}
 	switch {
 	case e.Kind == events.NotRoot:
 		log.Debug("an event of the events queue is not root activity; dropped", "event", e.ID, "name", e.Name, "account", e.Account)
-		return actDelete, 0
+		return actDelete, 0, nil
 	case e.Kind == events.AssumeRoot:
 		if _, _, err := s.st.RecordRootEvent(ctx, toStoreEvent(e, now, "", m)); err != nil {
 			log.Error("cannot record an AssumeRoot event", "event", e.ID, "error", err)
-			return actKeep, 0
+			return actKeep, 0, nil
 		}
 		if ss := e.Session; ss != nil && ss.AccessKeyID != "" && ss.TargetAccount != "" {
 			n, err := s.st.RecordRootSession(ctx, store.RootSession{AccessKeyID: ss.AccessKeyID, Account: ss.TargetAccount,
 				Principal: ss.Principal, TaskPolicy: ss.TaskPolicy, OpenedAt: e.Time})
 			if err != nil {
 				log.Error("cannot record an AssumeRoot session", "event", e.ID, "error", err)
-				return actKeep, 0
+				return actKeep, 0, nil
 			}
 			log.Info("AssumeRoot session seen", "principal", ss.Principal, "account", ss.TargetAccount, "labelled", n)
 		}
-		return actDelete, 0
+		return actDelete, 0, nil
 	}
 	alert := store.AlertNone
 	if e.Kind.Root() {
@@ -312,23 +337,21 @@ func (c *consumer) message(ctx context.Context, m sqstypes.Message) (action, tim
 	rec, inserted, err := s.st.RecordRootEvent(ctx, toStoreEvent(e, now, alert, m))
 	if err != nil {
 		log.Error("cannot record a root event; it stays on the queue", "event", e.ID, "error", err)
-		return actKeep, 0
+		return actKeep, 0, nil
 	}
 	if !inserted {
 		log.Info("duplicate root event dropped", "event", e.ID, "account", e.Account)
 	}
-	if rec.Alert == store.AlertPending {
-		// Queued after the event is recorded; a crash in between leaves
-		// it pending, and the message, not deleted, comes back here.
-		if err := s.queueRootAlert(ctx, rec); err != nil {
-			log.Error("cannot queue the alert of a root event; it stays on the queue", "event", e.ID, "error", err)
-			return actKeep, 0
-		}
-	}
 	if inserted {
 		log.Info("root event recorded", "event", e.ID, "kind", e.Kind, "account", e.Account, "name", e.Name, "source_ip", e.SourceIP, "own", rec.Own)
 	}
-	return actDelete, 0
+	if rec.Alert == store.AlertPending {
+		// Queued after the event is recorded (with the rest of the
+		// batch); a crash in between leaves it pending, and the message,
+		// not deleted, comes back here.
+		return actDelete, 0, &rec
+	}
+	return actDelete, 0, nil
 }
 
 // malformedDelay is when a malformed message comes back: soon when the
@@ -354,27 +377,38 @@ func toStoreEvent(e events.Event, now time.Time, alert string, m sqstypes.Messag
 	return r
 }
 
-// queueRootAlert queues the alert of a recorded root event to every
-// channel that wants it, and the re-scan of its account, then marks it
-// queued. Jobs are unique per event and channel, so queueing again after a
-// crash adds nothing.
-func (s *Server) queueRootAlert(ctx context.Context, e store.RootEvent) error {
-	sev := rootSeverity(e.Kind)
-	for _, name := range s.channelNames() {
-		ch := s.cfg.Channels[name]
-		if !ch.RootActivity || int(sev) < ch.Route.MinSeverity {
-			continue
+// queueRootAlerts queues the alerts of recorded root events to every
+// channel that wants them, and one re-scan of each account, then marks
+// them queued. Jobs are unique per event and channel, so queueing again
+// after a crash adds nothing.
+func (s *Server) queueRootAlerts(ctx context.Context, es []store.RootEvent) error {
+	var params []river.InsertManyParams
+	var ids []string
+	accounts := map[string]bool{}
+	for _, e := range es {
+		sev := rootSeverity(e.Kind)
+		for _, name := range s.channelNames() {
+			ch := s.cfg.Channels[name]
+			if !ch.RootActivity || int(sev) < ch.Route.MinSeverity {
+				continue
+			}
+			params = append(params, river.InsertManyParams{Args: rootAlertArgs{EventID: e.EventID, Channel: name},
+				InsertOpts: &river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
 		}
-		_, err := s.client.Insert(ctx, rootAlertArgs{EventID: e.EventID, Channel: name},
-			&river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
+		ids = append(ids, e.EventID)
+		accounts[e.Account] = true
+	}
+	if len(params) > 0 {
+		if _, err := s.client.InsertMany(ctx, params); err != nil {
 			return err
 		}
 	}
-	if err := s.queueRescan(ctx, e.Account); err != nil {
-		return err
+	for a := range accounts {
+		if err := s.queueRescan(ctx, a); err != nil {
+			return err
+		}
 	}
-	return s.st.SetRootAlert(ctx, e.EventID, store.AlertQueued)
+	return s.st.SetRootAlert(ctx, store.AlertQueued, ids...)
 }
 
 func (s *Server) channelNames() []string {
@@ -401,10 +435,12 @@ func (s *Server) requeueRootAlerts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range pending {
-		if err := s.queueRootAlert(ctx, e); err != nil {
+	for len(pending) > 0 {
+		n := min(len(pending), 100)
+		if err := s.queueRootAlerts(ctx, pending[:n]); err != nil {
 			return err
 		}
+		pending = pending[n:]
 	}
 	return nil
 }

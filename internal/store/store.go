@@ -138,8 +138,9 @@ type Store interface {
 	RootEvents(ctx context.Context, f RootEventFilter) ([]RootEvent, error)
 	// PendingRootAlerts lists the events whose alerts are not yet queued.
 	PendingRootAlerts(ctx context.Context) ([]RootEvent, error)
-	// SetRootAlert sets the alert state of an event.
-	SetRootAlert(ctx context.Context, eventID, state string) error
+	// SetRootAlert sets the alert state of events (one write for a batch);
+	// ErrNotFound when none of them is stored.
+	SetRootAlert(ctx context.Context, state string, eventIDs ...string) error
 
 	Close() error
 }

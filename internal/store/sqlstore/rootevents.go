@@ -200,13 +200,20 @@ func (s *DB) PendingRootAlerts(ctx context.Context) ([]store.RootEvent, error) {
 }
 
 // SetRootAlert implements store.Store.
-func (s *DB) SetRootAlert(ctx context.Context, eventID, state string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE root_events SET alert = ? WHERE event_id = ?`, state, eventID)
+func (s *DB) SetRootAlert(ctx context.Context, state string, eventIDs ...string) error {
+	if len(eventIDs) == 0 {
+		return nil
+	}
+	args := []any{state}
+	for _, id := range eventIDs {
+		args = append(args, id)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE root_events SET alert = ? WHERE event_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(eventIDs)), ", ")+`)`, args...)
 	if err != nil {
-		return fmt.Errorf("set root alert %s: %w", eventID, s.explain(err))
+		return fmt.Errorf("set root alert of %d events: %w", len(eventIDs), s.explain(err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("root event %s: %w", eventID, store.ErrNotFound)
+		return fmt.Errorf("root events %v: %w", eventIDs, store.ErrNotFound)
 	}
 	return nil
 }

@@ -69,14 +69,20 @@ func testRootEvents(t *testing.T, s store.Store) {
 	if err != nil || len(pending) != 3 || pending[0].EventID != "ev-1" {
 		t.Fatalf("PendingRootAlerts: %v, %v", ids(pending), err)
 	}
-	if err := s.SetRootAlert(ctx, "ev-1", store.AlertQueued); err != nil {
+	if err := s.SetRootAlert(ctx, store.AlertQueued, "ev-1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetRootAlert(ctx, "nope", store.AlertQueued); !errors.Is(err, store.ErrNotFound) {
+	if err := s.SetRootAlert(ctx, store.AlertQueued, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetRootAlert of nothing: %v", err)
 	}
 	if pending, _ := s.PendingRootAlerts(ctx); len(pending) != 2 {
 		t.Errorf("pending after queueing one: %v", ids(pending))
+	}
+	if err := s.SetRootAlert(ctx, store.AlertQueued, "ev-2", "ev-3", "nope"); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := s.PendingRootAlerts(ctx); len(pending) != 0 {
+		t.Errorf("pending after queueing all: %v", ids(pending))
 	}
 }
 
