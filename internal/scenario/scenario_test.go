@@ -368,7 +368,8 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 // GetCallerIdentity gets UNKNOWN everywhere, and never a PASS.
 func TestEverythingDenied(t *testing.T) {
 	s := load(t, "testdata/clean-account.json")
-	s.Faults = []awsemu.Fault{{Service: "iam", Code: "AccessDenied"}, {Service: "organizations", Code: "AccessDeniedException"}}
+	s.Faults = []awsemu.Fault{{Service: "iam", Code: "AccessDenied"}, {Service: "organizations", Code: "AccessDeniedException"},
+		{Service: "ec2", Code: "UnauthorizedOperation"}, {Service: "access-analyzer", Code: "AccessDeniedException"}}
 	doc, _, err := run(t, s)
 	if err != nil {
 		t.Fatal(err)
@@ -377,7 +378,8 @@ func TestEverythingDenied(t *testing.T) {
 		if r.Status != rule.Unknown {
 			t.Errorf("%s = %s, want UNKNOWN with everything denied: %s", r.RuleID, r.Status, r.Message)
 		}
-		if !strings.Contains(r.Message, "AccessDenied") {
+		// EC2 names its refusal UnauthorizedOperation.
+		if !strings.Contains(r.Message, "AccessDenied") && !strings.Contains(r.Message, "UnauthorizedOperation") {
 			t.Errorf("%s: message does not name the denial: %s", r.RuleID, r.Message)
 		}
 	}
