@@ -87,7 +87,7 @@ func TestNoTestSupportInBinary(t *testing.T) {
 	if !ok {
 		t.Fatal("cmd/vigil not listed")
 	}
-	for _, banned := range []string{"testing", "net/http/httptest", module + "/internal/testclock", module + "/internal/awsemu/awsemutest", module + "/internal/kb/kbtest", module + "/internal/slowtest"} {
+	for _, banned := range []string{"testing", "net/http/httptest", module + "/internal/testclock", module + "/internal/awsemu/awsemutest", module + "/internal/awsemu/awsemuproc", module + "/internal/kb/kbtest", module + "/internal/slowtest"} {
 		for _, d := range bin.deps {
 			if d == banned {
 				t.Errorf("the vigil binary links %s", banned)

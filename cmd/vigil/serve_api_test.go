@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,5 +106,27 @@ func TestServeScanNow(t *testing.T) {
 	}
 	if code, body := admin.call("POST", "/api/v1/scans", map[string]string{"schedule": "nope"}, nil); code != 404 {
 		t.Errorf("unknown schedule: %d %s", code, body)
+	}
+
+	// Prometheus metrics, behind a token of any role.
+	if resp, err := http.Get("http://" + s.addr + "/metrics"); err != nil || resp.StatusCode != 401 {
+		t.Errorf("metrics without a token: %v %v", resp, err)
+	}
+	code, metrics := viewer.call("GET", "/metrics", nil, nil)
+	if code != 200 {
+		t.Fatalf("metrics: %d %s", code, metrics)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^vigil_open_findings\{severity="critical",suppressed="false"\} [1-9]`),
+		regexp.MustCompile(`(?m)^vigil_scans_total\{outcome="complete",schedule="demo"\} [1-9]`),
+		regexp.MustCompile(`(?m)^vigil_scan_duration_seconds_count\{schedule="demo"\} [1-9]`),
+		regexp.MustCompile(`(?m)^vigil_aws_calls_total\{error_code="",operation="GetAccountSummary",service="iam"\} [1-9]`),
+		regexp.MustCompile(`(?m)^vigil_job_queue_jobs\{state="available"\} [0-9]`),
+		regexp.MustCompile(`(?m)^vigil_alert_deliveries_failing 0$`),
+		regexp.MustCompile(`(?m)^vigil_metrics_read_errors 0$`),
+	} {
+		if !want.MatchString(metrics) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

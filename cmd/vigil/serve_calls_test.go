@@ -12,9 +12,12 @@ import (
 
 // TestServeOrgCallsPerAccount: a tick of vigil serve over an organisation
 // lists it once (the tick) and reads it once more per replica (the
-// reading its account jobs share); no account's job lists the
-// organisation again, so a tick costs Organizations calls in proportion
-// to the organisation, not its square.
+// replica's shared reading of the tick, which the management account's job
+// also judges the organisation-level rules on); every other account's job
+// uses that reading, or, while it is being made, describes its own account
+// with a few Organizations calls, instead of listing the organisation
+// again, so a tick costs calls in proportion to the accounts, not their
+// square.
 func TestServeOrgCallsPerAccount(t *testing.T) {
 	const n = 60
 	w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 5})
@@ -35,12 +38,18 @@ func TestServeOrgCallsPerAccount(t *testing.T) {
 		}
 	}
 	t.Logf("Organizations calls for a tick of %d accounts: %d %v", n+1, total, calls)
-	// The tick's ListAccounts pages and one full reading (ListAccounts
-	// pages of 20, the OU walk over the world's 21 parents, the SCPs):
-	// about 60. Each job listing the organisation again made it about
-	// 2,800.
-	if perAccount := float64(total) / float64(n+1); perAccount > 3 {
-		t.Errorf("%.1f Organizations calls per account in one tick (%v): the account jobs read the organisation again", perAccount, calls)
+	if calls["DescribeAccount"] > n {
+		t.Errorf("DescribeAccount called %d times, want at most once per member account's job (%d)", calls["DescribeAccount"], n)
+	}
+	// One listing by the tick and one reading by the replica: ListAccounts
+	// pages of 20 (and the tick's own pages), and the OU walk once (the
+	// world has 21 parents).
+	listing := calls["ListAccounts"] + calls["ListAccountsForParent"] + calls["ListOrganizationalUnitsForParent"]
+	if listing > 80 {
+		t.Errorf("%d listing calls in one tick: the organisation is listed by account jobs (%v)", listing, calls)
+	}
+	if perAccount := float64(total-listing) / float64(n); perAccount > 12 {
+		t.Errorf("%.1f Organizations calls per account job, want a few", perAccount)
 	}
 	if got, _ := recordedAccounts(t, db); got != n+1 {
 		t.Errorf("%d accounts recorded, want %d", got, n+1)

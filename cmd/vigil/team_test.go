@@ -14,11 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
-	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemuproc"
 	"github.com/vigil-sec/vigil/internal/slowtest"
 	"github.com/vigil-sec/vigil/internal/store/postgres"
 	"github.com/vigil-sec/vigil/internal/store/postgres/pgtest"
-	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 // pgQuery runs one query on a test database and renders its rows, for
@@ -61,12 +60,11 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 	slowtest.Skip(t, "three replicas on PostgreSQL, one killed")
 	url := pgtest.NewDatabase(t)
 	const n = 500
-	w := awsemu.OrgWorld(n, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: 11})
-	srv := awsemutest.Start(t, w)
-	srv.SetLatency(50 * time.Millisecond)
+	// The emulator is a process of its own, as the replicas are.
+	emu := awsemuproc.Start(t, awsemuproc.Spec{Accounts: n, Seed: 11, Latency: 50 * time.Millisecond})
 	recv, hook := newReceiver(t, "team-secret")
 	env := map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey,
+		"AWS_ENDPOINT_URL": emu.URL, "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey,
 		"AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1", "HOOK_SECRET": "team-secret",
 		"VIGIL_DATABASE_URL": url,
 	}
@@ -127,7 +125,7 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	all := len(w.Accounts) // the members and the management account
+	all := n + 1 // the members and the management account
 	if sc.Accounts != all {
 		t.Fatalf("tick complete with %d accounts, want %d", sc.Accounts, all)
 	}
@@ -143,9 +141,10 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 	// Each account was read once, but for those in flight at the kill
 	// (at most one per worker of the victim), read again by a survivor.
 	summaries := map[string]int{}
-	for _, c := range srv.Calls() {
+	calls, _ := emu.Stop(t)
+	for _, c := range calls.Calls {
 		if c.Action == "GetAccountSummary" && c.Status == 200 {
-			summaries[c.CallerAccount]++
+			summaries[c.CallerAccount] += c.N
 		}
 	}
 	twice := 0
@@ -157,7 +156,7 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 			twice++
 		}
 	}
-	if len(summaries) != len(w.Accounts) || twice > 4 {
+	if len(summaries) != all || twice > 4 {
 		t.Errorf("%d accounts read, %d of them twice", len(summaries), twice)
 	}
 	// Every replica took accounts: River records which client worked

@@ -39,6 +39,7 @@ type Store interface {
 	AddSuppression(ctx context.Context, s store.Suppression) (store.Suppression, error)
 	Suppressions(ctx context.Context) ([]store.Suppression, error)
 	RemoveSuppression(ctx context.Context, id int64) error
+	RootEvents(ctx context.Context, f store.RootEventFilter) ([]store.RootEvent, error)
 }
 
 // Config is what the API is built from.
@@ -76,6 +77,7 @@ var Routes = []Route{
 	{"GET", "/api/v1/compliance", false},
 	{"GET", "/api/v1/compliance/{framework}", false},
 	{"GET", "/api/v1/deliveries", false},
+	{"GET", "/api/v1/events", false},
 }
 
 //go:embed openapi.json
@@ -111,6 +113,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"GET /api/v1/compliance":             a.complianceList,
 		"GET /api/v1/compliance/{framework}": a.compliance,
 		"GET /api/v1/deliveries":             a.deliveries,
+		"GET /api/v1/events":                 a.events,
 	}
 	for _, r := range Routes {
 		mux.Handle(r.Method+" "+r.Path, a.auth(r.Admin, handlers[r.Method+" "+r.Path]))

@@ -18,6 +18,10 @@ import (
 type Knowledge struct {
 	Catalog *compliance.Catalog
 	Pages   []*kb.Page
+	// PagesErr is why the pages did not load (a rule without its page
+	// in a build between commits): the rules and compliance are still
+	// served, without pages.
+	PagesErr error
 }
 
 var (
@@ -27,7 +31,8 @@ var (
 )
 
 // LoadKnowledge loads the catalog and the pages once. They are checked
-// by the tests, so an error is a broken build.
+// by the tests, so an error is a broken build; the catalog's error is
+// returned, the pages' is kept in PagesErr.
 func LoadKnowledge() (Knowledge, error) {
 	knowledgeOnce.Do(func() {
 		var ids []string
@@ -39,12 +44,10 @@ func LoadKnowledge() (Knowledge, error) {
 			knowledgeErr = fmt.Errorf("load the compliance catalog: %w", err)
 			return
 		}
-		pages, err := kb.Load(rules.All(), cat)
-		if err != nil {
-			knowledgeErr = fmt.Errorf("load the knowledge base: %w", err)
-			return
+		knowledge = Knowledge{Catalog: cat}
+		if knowledge.Pages, err = kb.Load(rules.All(), cat); err != nil {
+			knowledge.PagesErr = fmt.Errorf("load the knowledge base: %w", err)
 		}
-		knowledge = Knowledge{Catalog: cat, Pages: pages}
 	})
 	return knowledge, knowledgeErr
 }
@@ -108,6 +111,8 @@ func (a *api) rule(w http.ResponseWriter, r *http.Request) {
 	out := toRule(ru, k)
 	if p, ok := kb.Find(k.Pages, ru.ID); ok {
 		out.Page = p.Markdown
+	} else if k.PagesErr != nil {
+		a.cfg.Logger.Error("rule page not served", "rule", ru.ID, "error", k.PagesErr)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"rule": out})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"regexp"
 	"strings"
 
@@ -68,4 +69,29 @@ func Authenticate(ctx context.Context, st TokenStore, plain string) (store.Token
 		return store.Token{}, errBadToken
 	}
 	return t, nil
+}
+
+// Protect serves h only to a request with a valid token of any role,
+// with the API's JSON errors otherwise: vigil serve's /metrics, which a
+// Prometheus scrape reaches with a viewer token (authorization:
+// credentials_file).
+func Protect(st TokenStore, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plain, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || plain == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a token is required: Authorization: Bearer <token> ('vigil token create --role viewer' makes one)")
+			return
+		}
+		if _, err := Authenticate(r.Context(), st, plain); err != nil {
+			if errors.Is(err, errBadToken) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="vigil", error="invalid_token"`)
+				writeError(w, http.StatusUnauthorized, "unauthorized", "invalid or revoked token")
+				return
+			}
+			writeError(w, http.StatusInternalServerError, "internal", "the server could not answer; see its log")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -197,6 +197,9 @@ func (s *Server) authenticate(r *request) (*principal, *apiError) {
 // authError returns the protocol's authentication failure. awsQuery
 // services and JSON services name these differently on the wire.
 func authError(proto protocol, what string) *apiError {
+	if proto == protoEC2 {
+		return &apiError{status: 401, code: "AuthFailure", message: "AWS was not able to validate the provided access credentials"}
+	}
 	if proto == protoJSON {
 		switch what {
 		case "missing":

@@ -22,7 +22,7 @@ func DemoWorld(now time.Time) *World {
 	ago := func(d time.Duration) time.Time { return now.Add(-d) }
 	day := 24 * time.Hour
 	at := func(d time.Duration) *time.Time { t := ago(d); return &t }
-	return &World{
+	w := &World{
 		Organization: &Organization{
 			ID:                        "o-demo1234567",
 			ManagementAccountID:       "111111111111",
@@ -97,4 +97,6 @@ func DemoWorld(now time.Time) *World {
 			},
 		},
 	}
+	demoRegional(w, now)
+	return w
 }

@@ -24,6 +24,7 @@ type Fault struct {
 	Service   string // "iam", "sts" or "organizations"; empty matches every service
 	Action    string // operation name; empty or "*" matches every operation
 	AccountID string // caller's account; empty matches every account
+	Region    string // region the request is signed for; empty matches every region
 
 	Code    string // error code on the wire, e.g. Throttling, TooManyRequestsException
 	Status  int    // HTTP status; 0 picks AWS's status for Code (400 if unknown)
@@ -77,8 +78,10 @@ func (s *Server) ClearFaults() { s.SetFaults() }
 
 // fires counts a matching call against f and reports whether f fires for
 // it. Callers hold s.mu.
-func (s *Server) fires(f *faultRule, service, action, account string) bool {
-	if f.Service != "" && f.Service != service ||
+func (s *Server) fires(f *faultRule, r *request, account string) bool {
+	service, action := r.service, r.action
+	if f.Region != "" && f.Region != r.region ||
+		f.Service != "" && f.Service != service ||
 		f.Action != "" && f.Action != "*" && f.Action != action ||
 		f.AccountID != "" && f.AccountID != account {
 		return false
@@ -118,7 +121,7 @@ func (s *Server) slowness(r *request) (delay time.Duration, hang bool) {
 		return 0, false
 	}
 	for _, f := range s.faults {
-		if f.slows() && s.fires(f, r.service, r.action, p.account.ID) {
+		if f.slows() && s.fires(f, r, p.account.ID) {
 			r.heldBy = p
 			return f.Delay, f.Hang
 		}
@@ -130,7 +133,7 @@ func (s *Server) slowness(r *request) (delay time.Duration, hang bool) {
 // Callers hold s.mu.
 func (s *Server) injectFault(r *request) *apiError {
 	for _, f := range s.faults {
-		if f.slows() || !s.fires(f, r.service, r.action, r.caller.account.ID) {
+		if f.slows() || !s.fires(f, r, r.caller.account.ID) {
 			continue
 		}
 		e := &apiError{status: f.Status, code: f.Code, message: f.Message}
@@ -138,7 +141,14 @@ func (s *Server) injectFault(r *request) *apiError {
 			e.code = "ServiceFailure"
 		}
 		if e.status == 0 {
-			e.status = defaultStatus(e.code)
+			switch r.service {
+			case "ec2":
+				e.status = ec2Status(e.code)
+			case "access-analyzer":
+				e.status = aaStatus(e.code)
+			default:
+				e.status = defaultStatus(e.code)
+			}
 		}
 		if e.message == "" {
 			e.message = defaultMessage(e.code)

@@ -18,6 +18,8 @@ var iamHandlers = map[string]handlerFunc{
 	"ListVirtualMFADevices":                         (*Server).iamListVirtualMFADevices,
 	"ListAccessKeys":                                (*Server).iamListAccessKeys,
 	"ListSigningCertificates":                       (*Server).iamListSigningCertificates,
+	"ListServerCertificates":                        (*Server).iamListServerCertificates, // regional.go
+	"DeleteServerCertificate":                       (*Server).iamDeleteServerCertificate,
 	"ListMFADevices":                                (*Server).iamListMFADevices,
 	"GetLoginProfile":                               (*Server).iamGetLoginProfile,
 	"CreateLoginProfile":                            (*Server).iamCreateLoginProfile,

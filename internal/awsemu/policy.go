@@ -79,9 +79,15 @@ func (s *Server) checkTaskPolicy(r *request) *apiError {
 		}
 	}
 	denied := errAccessDenied(p.arn(s.world.Partition), action, resource, "with an explicit deny in an identity-based policy")
-	if r.proto == protoJSON {
+	switch r.proto {
+	case protoJSON:
 		// JSON services name the same refusal AccessDeniedException.
 		denied.code, denied.status = "AccessDeniedException", 400
+		if r.service == "access-analyzer" {
+			denied.status = 403
+		}
+	case protoEC2:
+		denied.code, denied.status = "UnauthorizedOperation", 403
 	}
 	if !slices.Contains(taskPolicies[p.taskPolicy], action) {
 		return denied

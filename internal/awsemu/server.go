@@ -476,6 +476,7 @@ type request struct {
 	namespace string     // awsQuery XML namespace
 	form      url.Values // awsQuery parameters
 	body      []byte     // JSON body
+	query     url.Values // restJson1 query parameters (Access Analyzer)
 	params    map[string]string
 	authKey   string // access key ID from the SigV4 credential scope
 	scopeSvc  string // service name from the credential scope
@@ -495,6 +496,9 @@ type protocol int
 const (
 	protoQuery protocol = iota
 	protoJSON
+	// protoEC2 is EC2's query protocol (ec2.go): awsQuery's requests,
+	// answers and errors of its own.
+	protoEC2
 )
 
 const orgsTargetPrefix = "AWSOrganizationsV20161128."
@@ -600,6 +604,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, hr *http.Request) {
 		writeJSONError(w, perr)
 	case r.proto == protoJSON:
 		writeJSON(w, http.StatusOK, result)
+	case r.proto == protoEC2 && perr != nil:
+		writeEC2Error(w, r.requestID, perr)
+	case r.proto == protoEC2:
+		writeEC2Result(w, r.action, r.requestID, result)
 	case perr != nil:
 		writeQueryError(w, r.namespace, r.requestID, perr)
 	default:
@@ -622,6 +630,15 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		var in struct{ Findings []json.RawMessage }
 		if json.Unmarshal(body, &in) == nil {
 			r.params["Findings"] = strconv.Itoa(len(in.Findings)) + " findings"
+		}
+		return r, nil
+	}
+	if op := analyzerOperation(hr.Method, hr.URL.Path); op != "" && r.scopeSvc == "access-analyzer" {
+		// restJson1: the method and path name the operation.
+		r.proto, r.body, r.service, r.action, r.query = protoJSON, body, "access-analyzer", op, hr.URL.Query()
+		queryParams(r.query, r.params)
+		if err := flattenJSONParams(body, r.params); err != nil {
+			return r, &apiError{status: 400, code: "SerializationException", message: "Cannot decode request body: " + err.Error()}
 		}
 		return r, nil
 	}
@@ -671,6 +688,8 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		r.service, r.namespace = "sts", stsNamespace
 	case version == "2010-03-31", version == "" && r.scopeSvc == "sns":
 		r.service, r.namespace = "sns", snsNamespace
+	case version == ec2Version, version == "" && r.scopeSvc == "ec2":
+		r.service, r.namespace, r.proto = "ec2", ec2Namespace, protoEC2
 	default:
 		if r.scopeSvc == "sts" {
 			r.namespace = stsNamespace
@@ -801,6 +820,10 @@ func lookupHandler(service, action string) handlerFunc {
 		return trailHandlers[action]
 	case "securityhub":
 		return secHubHandlers[action]
+	case "ec2":
+		return ec2Handlers[action]
+	case "access-analyzer":
+		return analyzerHandlers[action]
 	case "sqs":
 		return sqsHandlers[action]
 	case "events":
@@ -813,7 +836,8 @@ func lookupHandler(service, action string) handlerFunc {
 // "service:Action" strings.
 func Operations() []string {
 	var out []string
-	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers, "sqs": sqsHandlers} {
+	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers, "sqs": sqsHandlers,
+		"ec2": ec2Handlers, "access-analyzer": analyzerHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}

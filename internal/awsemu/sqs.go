@@ -1561,6 +1561,10 @@ func (st sqsStatement) conditionsHold(ctx sqsPolicyContext) (hold, known bool) {
 	values := map[string]string{
 		"aws:sourcearn": ctx.sourceARN, "aws:sourceaccount": ctx.sourceAccount,
 		"aws:principalaccount": ctx.principalAccount, "aws:principalarn": ctx.principalARN,
+		// Every SDK call and every service delivery reaches AWS over TLS
+		// (the emulator's plain HTTP stands in for it), so a policy's
+		// deny of insecure transport never applies.
+		"aws:securetransport": "true",
 	}
 	hold = true
 	for op, keys := range st.Condition {
@@ -1579,6 +1583,8 @@ func (st sqsStatement) conditionsHold(ctx sqsPolicyContext) (hold, known bool) {
 				match = have != "" && slices.Contains(want, have)
 			case "StringLike", "ArnLike":
 				match = have != "" && matchAny(want, have, false)
+			case "Bool":
+				match = slices.ContainsFunc(want, func(w string) bool { return strings.EqualFold(w, have) })
 			default:
 				return false, false
 			}

@@ -30,6 +30,13 @@ type World struct {
 
 	Accounts []*Account `json:"accounts"`
 
+	// PageLimit, when positive, caps the pages of the regional lists and
+	// ListServerCertificates (regional.go) at this many items whatever
+	// the client asks for, as AWS documents it may return fewer than
+	// asked: a small world can then prove that a client follows every
+	// page.
+	PageLimit int `json:"pageLimit,omitempty"`
+
 	// Credentials lists signing identities beyond the access keys held in
 	// account state (root and IAM user keys sign requests automatically).
 	// Use them for role sessions and for principals whose key should not
@@ -119,6 +126,13 @@ type Account struct {
 	// CloudTrail is the account's CloudTrail event history, served by
 	// LookupEvents (cloudtrail.go).
 	CloudTrail []TrailEvent `json:"cloudTrail,omitempty"`
+
+	// Regions are the account's regions with their analyzers and
+	// instances (regional.go); nil means the partition's regions, the
+	// opt-in ones not enabled, holding nothing.
+	Regions []Region `json:"regions,omitempty"`
+	// ServerCertificates are the SSL/TLS certificates stored in IAM.
+	ServerCertificates []ServerCertificate `json:"serverCertificates,omitempty"`
 }
 
 // Root is the account's root user. It is not an IAM user: IAM reaches its
@@ -411,6 +425,7 @@ func (w *World) Validate() error {
 			bad("%s: report.generationPolls must not be negative", where)
 		}
 		validateTrail(bad, where, a.CloudTrail)
+		validateRegional(bad, where, a)
 	}
 
 	for i, c := range w.Credentials {
@@ -631,6 +646,7 @@ func (w *World) normalize() {
 			}
 		}
 		normalizeTrail(w.Partition, a, a.CloudTrail)
+		normalizeRegional(w.Partition, a)
 	}
 }
 

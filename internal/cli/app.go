@@ -197,6 +197,7 @@ starting with the most critical one: the account root user holding access keys.`
 		newReportCommand(app))
 	root.AddCommand(newFindingsCommand(app), newScansCommand(app), newSuppressCommand(app), newServeCommand(app), newDBCommand(app))
 	root.AddCommand(newTokenCommand(app))
+	root.AddCommand(newEventsCommand(app))
 	return root
 }
 

@@ -48,22 +48,27 @@ func newPreventCommand(app *App) *cobra.Command {
 		Long: `Generate, for your organisation, the service control policies that deny member
 accounts' root users (every action except AssumeRoot sessions; access key
 creation), an EventBridge rule and SNS topic that alert on root activity in
-every monitored account and region, and Terraform and CloudFormation that
+every monitored account and region, the SQS queue vigil serve reads those
+events from (events.sqs_queue_url), and Terraform and CloudFormation that
 deploy them. With AWS credentials of the management account the organisation,
-root and partition are filled in; without, they become variables.
+root and partition are filled in; without, they become variables. For an
+account in no organisation (or with --standalone) there are no SCPs: the same
+rule, topic and queue live in the account itself.
 
 --plan shows, and --apply makes, the changes Vigil can make directly: trusted
-access for IAM, centralised root access, SCPs enabled on the root, and the
-SCPs created and attached to --target. --apply asks for confirmation on a
-terminal (--yes skips it; without a terminal --yes is required) and logs
-every change to --audit-log.
+access for IAM, centralised root access, SCPs enabled on the root, the SCPs
+created and attached to --target, and in --home-region the queue, its
+dead-letter queue and the queue as a target of the central rule (standalone:
+the rule too). --apply asks for confirmation on a terminal (--yes skips it;
+without a terminal --yes is required) and logs every change to --audit-log.
 
 No SCP reaches the management account; see the README written with --out.`,
 		Example: `  vigil prevent                               # print the artefacts (IDs filled in when credentials allow)
   vigil prevent --out ./guardrails            # write them, with a README, to a directory
   vigil prevent --offline --partition aws-us-gov --target ou-ab12-11111111
   vigil prevent --plan --target r-ab12        # dry run: what --apply would change
-  vigil prevent --apply --target r-ab12 --audit-log audit.jsonl`,
+  vigil prevent --apply --target r-ab12 --audit-log audit.jsonl
+  vigil prevent --apply --standalone          # one account: the rule and the queue for vigil serve`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPrevent(cmd.Context(), app, o, cmd.Flags().Changed)
@@ -383,7 +388,8 @@ func writeWritten(w io.Writer, po preventOptions, o prevent.Options, arts []prev
 			Directory string          `json:"directory"`
 			Files     []string        `json:"files"`
 			Options   prevent.Options `json:"options"`
-		}{preventSchema, preventVersion, "written", po.out, names, o})
+			QueueURL  string          `json:"sqs_queue_url,omitempty"`
+		}{preventSchema, preventVersion, "written", po.out, names, o, o.QueueURL()})
 	}
 	writeSummary(w, o)
 	fmt.Fprintf(w, "Wrote %d files to %s:\n", len(arts), po.out)

@@ -129,13 +129,20 @@ func runRules(app *App, o rulesOptions) error {
 		entries = append(entries, e)
 	}
 
+	var controls []controlEntry
+	if version != nil {
+		controls = controlEntries(cat, version)
+	}
 	var buf bytes.Buffer
 	switch o.format.value {
 	case "json":
 		out := struct {
 			Framework string      `json:"framework,omitempty"`
 			Rules     []ruleEntry `json:"rules"`
-		}{Rules: entries}
+			// Controls are every control of the framework version in
+			// Vigil's scope, automated or not (with --framework only).
+			Controls []controlEntry `json:"controls,omitempty"`
+		}{Rules: entries, Controls: controls}
 		if version != nil {
 			out.Framework = version.Spec()
 		}
@@ -144,8 +151,10 @@ func runRules(app *App, o rulesOptions) error {
 		}
 	case "markdown":
 		writeRulesMarkdown(&buf, entries, version)
+		writeControlsMarkdown(&buf, controls)
 	default:
 		writeRulesText(&buf, entries, version)
+		writeControlsText(&buf, controls, version)
 	}
 	_, err = app.Stdout.Write(buf.Bytes())
 	return err
@@ -202,5 +211,99 @@ func writeRulesMarkdown(buf *bytes.Buffer, entries []ruleEntry, version *complia
 		} else {
 			fmt.Fprintf(buf, "| `%s` | %s | %s | %s | %s |\n", e.ID, e.Severity, e.Service, e.Scope, e.Title)
 		}
+	}
+}
+
+// controlEntry is one control of a framework version as 'vigil rules
+// --framework' lists it: whether Vigil's rules decide it, and when none
+// does, what an auditor checks by hand.
+type controlEntry struct {
+	ID         string                `json:"id"`
+	Title      string                `json:"title"`
+	Section    string                `json:"section,omitempty"`
+	Assessment string                `json:"assessment,omitempty"`
+	Automation compliance.Automation `json:"automation"`
+	Rules      []string              `json:"rules"`
+	// ManualCheck is what a person checks: all of the control when no
+	// rule maps to it, the rest when rules decide it in part.
+	ManualCheck string `json:"manual_check,omitempty"`
+}
+
+func controlEntries(cat *compliance.Catalog, v *compliance.Version) []controlEntry {
+	out := []controlEntry{}
+	for _, ctl := range v.Controls {
+		e := controlEntry{ID: ctl.ID, Title: ctl.Title, Section: ctl.Section, Assessment: ctl.Assessment, Automation: compliance.NotAutomated, Rules: []string{}}
+		var manual []string
+		for _, m := range cat.ControlMappings(v, ctl.ID) {
+			e.Rules = append(e.Rules, m.Rule)
+			switch {
+			case m.Coverage == compliance.Full:
+				e.Automation = compliance.Automated
+			case e.Automation != compliance.Automated:
+				e.Automation = compliance.PartlyAutomated
+			}
+			if m.Manual != "" && !slices.Contains(manual, m.Manual) {
+				manual = append(manual, m.Manual)
+			}
+		}
+		switch e.Automation {
+		case compliance.NotAutomated:
+			e.ManualCheck = ctl.Manual
+		case compliance.PartlyAutomated:
+			e.ManualCheck = strings.Join(manual, " ")
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// automationLabel says in a word how a control is assessed.
+func automationLabel(a compliance.Automation) string {
+	switch a {
+	case compliance.Automated:
+		return "automated"
+	case compliance.PartlyAutomated:
+		return "partly automated"
+	}
+	return "MANUAL"
+}
+
+func writeControlsText(buf *bytes.Buffer, controls []controlEntry, v *compliance.Version) {
+	if v == nil {
+		return
+	}
+	counts := map[compliance.Automation]int{}
+	fmt.Fprintf(buf, "\nControls of %s %s in Vigil's scope:\n\n", v.Framework.Name, v.Version)
+	w := tabwriter.NewWriter(buf, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "CONTROL\tASSESSED\tRULES\tTITLE")
+	for _, c := range controls {
+		counts[c.Automation]++
+		rules := strings.Join(c.Rules, ", ")
+		if rules == "" {
+			rules = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", c.ID, automationLabel(c.Automation), rules, c.Title)
+	}
+	w.Flush()
+	for _, c := range controls {
+		if c.ManualCheck != "" {
+			fmt.Fprintf(buf, "\n%s %s: %s\n", c.ID, automationLabel(c.Automation), c.ManualCheck)
+		}
+	}
+	fmt.Fprintf(buf, "\n%d controls: %d automated, %d partly automated, %d manual (MANUAL: no rule decides it; an auditor checks it as said above).\n",
+		len(controls), counts[compliance.Automated], counts[compliance.PartlyAutomated], counts[compliance.NotAutomated])
+}
+
+func writeControlsMarkdown(buf *bytes.Buffer, controls []controlEntry) {
+	if len(controls) == 0 {
+		return
+	}
+	buf.WriteString("\n### Controls\n\n| Control | Assessed | Rules | Title | Check by hand |\n|---|---|---|---|---|\n")
+	for _, c := range controls {
+		rules := make([]string, len(c.Rules))
+		for i, r := range c.Rules {
+			rules[i] = "`" + r + "`"
+		}
+		fmt.Fprintf(buf, "| %s | %s | %s | %s | %s |\n", c.ID, automationLabel(c.Automation), strings.Join(rules, ", "), c.Title, strings.ReplaceAll(c.ManualCheck, "|", "\\|"))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -44,6 +45,8 @@ type scanOptions struct {
 	reportTime       string
 	unknownOK        bool
 	to               string
+	onlyRules        []string
+	skipRules        []string
 
 	demo awsenv.Demo // --demo, validated
 
@@ -88,6 +91,8 @@ unless --unknown-ok.`,
   vigil scan --targets accounts.yaml
   vigil scan --format json --output results.json --save snapshot.json
   vigil scan --from snapshot.json
+  vigil scan --rules iam-access-analyzer,ec2-instance-role
+  vigil scan --skip-rules ec2-instance-role
   vigil scan --credential-report report.csv`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -113,6 +118,8 @@ unless --unknown-ok.`,
 	f.StringVar(&o.show, "show", "", "text report detail: all, issues (FAIL and UNKNOWN in full, the rest in one line) or failures (default: all for one account, issues for more)")
 	f.Var(sizeFlag{&o.maxInput}, "max-input-size", maxInputUsage)
 	f.StringVar(&o.to, "to", "", "also import the results into AWS Security Hub (securityhub), into the account and Region of the scan's credentials")
+	f.StringSliceVar(&o.onlyRules, "rules", nil, "evaluate only these rules (comma-separated IDs; 'vigil rules' lists them)")
+	f.StringSliceVar(&o.skipRules, "skip-rules", nil, "evaluate every rule but these (comma-separated IDs)")
 	f.StringVar(&o.suppressions, "suppressions", "", "a YAML file of accepted risks: matching results keep their status, show as suppressed and do not count for --fail-on")
 	addStoreFlags(f, &o.store, "record the scan into this store (findings, transitions, alerts' outbox), as vigil serve does")
 	f.StringVar(&o.reportTime, "report-time", "", "with --credential-report: when IAM generated the report, in RFC 3339 (2026-11-26T10:30:00Z); a CSV does not say, and without it the report's age is bounded only by the newest time it records")
@@ -180,6 +187,17 @@ func (o *scanOptions) validate(changed func(string) bool) (rule.Severity, bool, 
 	return failOn, gate, nil
 }
 
+// trimAll drops the spaces around comma-separated names ("a, b").
+func trimAll(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) bool) error {
 	failOn, gated, err := o.validate(changed)
 	if err != nil {
@@ -195,6 +213,13 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 	}
 	var sendCfg aws.Config // the scan's own identity, for --to
 	req := scan.Request{Rules: o.rule, Clock: app.clock(), Version: app.Version, Logger: slog.Default()}
+	if len(o.onlyRules) > 0 || len(o.skipRules) > 0 {
+		selected, err := rules.Select(trimAll(o.onlyRules), trimAll(o.skipRules))
+		if err != nil {
+			return usagef("--rules/--skip-rules: %v", err)
+		}
+		req.Selected = selected
+	}
 	if o.compliance != "" {
 		cat, err := loadCatalog()
 		if err != nil {

@@ -42,6 +42,7 @@ type serveOptions struct {
 	workers   int
 	rescue    time.Duration
 	stopAfter time.Duration
+	cpuProf   string
 	rule      rule.Options
 	example   bool
 	fixRules  []string
@@ -98,6 +99,8 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f.IntVar(&o.workers, "workers", 8, "jobs run at once (accounts scanned, alerts sent)")
 	f.Var(newDuration(&o.rescue, bounds{min: time.Second, max: 24 * time.Hour}), "rescue-after", "hand a job that has run this long to another worker (default: the account deadline plus 2m)")
 	f.Lookup("rescue-after").Hidden = true
+	f.StringVar(&o.cpuProf, "cpu-profile", "", "write a CPU profile of the service to this file until it stops (for the team benchmark)")
+	f.Lookup("cpu-profile").Hidden = true
 	f.StringSliceVar(&o.fixRules, "auto-fix", nil, "fix findings of these rules as soon as they open (root-access-key, root-signing-certificate), through vigil fix and its guard; never in the management account")
 	f.StringVar(&o.fixMode, "auto-fix-mode", "plan", "plan (record and alert what vigil fix would do) or apply (make the change)")
 	f.StringSliceVar(&o.fixAccts, "auto-fix-account", nil, "only in these accounts (default: every account the schedule scans)")
@@ -127,6 +130,13 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 	if o.example {
 		_, err := io.WriteString(app.Stdout, serveconfig.ExampleConfig)
 		return err
+	}
+	if o.cpuProf != "" {
+		stop, err := startCPUProfile(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	o.demo = changed("demo") && o.aws.demo != "never"
 	if o.demo {
@@ -294,8 +304,9 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		chans["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: wh}
 	}
 	schedules := []server.Schedule{sch}
+	var evs *server.Events
 	if fc != nil {
-		schedules, chans, policies, o.retention = fc.schedules, fc.channels, fc.autoFix, fc.retention
+		schedules, chans, policies, o.retention, evs = fc.schedules, fc.channels, fc.autoFix, fc.retention, fc.events
 		for _, p := range policies {
 			if p.Apply && audit == nil {
 				if o.auditLog == "" && isPostgresURL(st.Path()) {
@@ -314,7 +325,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 	}
 	cfg := server.Config{
 		Listen: o.listen, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Schedules: schedules, Channels: chans, Retention: o.retention,
-		AutoFix: policies, Audit: audit,
+		AutoFix: policies, Audit: audit, Events: evs,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {
 			scheme := "http"

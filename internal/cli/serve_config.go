@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/vigil-sec/vigil/internal/awsenv"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/notify/channels"
 	"github.com/vigil-sec/vigil/internal/serveconfig"
 	"github.com/vigil-sec/vigil/internal/server"
@@ -26,6 +29,7 @@ type fromConfig struct {
 	channels  map[string]server.Channel
 	autoFix   []server.AutoFix
 	retention time.Duration
+	events    *server.Events
 	listen    string
 	database  string
 	closers   []func()
@@ -116,7 +120,26 @@ func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.C
 		if len(r.Kinds) == 0 {
 			r.Kinds = lifecycle.Kinds
 		}
-		out.channels[c.Name] = server.Channel{Route: r, Sender: c.Sender}
+		out.channels[c.Name] = server.Channel{Route: r, Sender: c.Sender,
+			RootActivity: len(c.Filter.On) == 0 || slices.Contains(c.Filter.On, notify.RootActivity)}
+	}
+	if ev := cfg.Events; ev != nil {
+		req := o.aws.request(app, awsenv.DemoNever, "", input.DefaultMaxSize)
+		req.Profiles = nil
+		if ev.Profile != "" {
+			req.Profiles = []string{ev.Profile}
+		}
+		if ev.Region != "" {
+			req.Region = ev.Region
+		}
+		e, err := awsenv.Open(ctx, req)
+		if err != nil {
+			out.close()
+			return nil, fmt.Errorf("%s: events: %w", ev.Pos, err)
+		}
+		out.closers = append(out.closers, e.Close)
+		out.events = &server.Events{QueueURL: ev.QueueURL, Client: sqs.NewFromConfig(e.Config), Pollers: ev.Pollers,
+			Visibility: ev.Visibility, Rescan: ev.Rescan}
 	}
 	for _, a := range cfg.AutoFix {
 		out.autoFix = append(out.autoFix, server.AutoFix{Rule: a.Rule, Accounts: a.Accounts, OUs: a.OUs, Apply: a.Mode == serveconfig.ModeApply, MinIdle: a.MinIdle})

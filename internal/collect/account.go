@@ -84,8 +84,11 @@ func (o Options) sleep(ctx context.Context, d time.Duration) error {
 //
 // All independent calls start at once: the caller identity, the account
 // summary, the credential report, the virtual MFA devices, the
-// authorization details, the password policy and the organisation, so the scan's wall time is its longest chain of dependent
-// round trips (usually the credential report), not the sum of its calls.
+// authorization details, the password policy, the server certificates,
+// the regions (then every enabled region's analyzers and instances) and
+// the organisation, so the scan's wall time is its longest chain of
+// dependent round trips (usually the credential report), not the sum of
+// its calls.
 //
 // The returned error is non-nil only when the account cannot be identified
 // at all (no or rejected credentials); every other failure is a gap.
@@ -138,6 +141,22 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 			addGap(*g)
 		}
 	})
+	run(func() {
+		sc, g := ServerCertificates(ctx, c.IAM)
+		acct.ServerCertificates = sc
+		if g != nil {
+			addGap(*g)
+		}
+	})
+	if c.EC2 != nil && c.Analyzer != nil {
+		run(func() {
+			regions, gaps := Regions(ctx, c.EC2, c.Analyzer)
+			acct.Regions = regions
+			for _, g := range gaps {
+				addGap(g)
+			}
+		})
+	}
 	run(func() {
 		pp, g := PasswordPolicy(ctx, c.IAM)
 		acct.PasswordPolicy = pp

@@ -269,3 +269,15 @@ func (lim *limiter) watch(attempt, call context.Context, log *slog.Logger, attrs
 		wg.Wait()
 	}
 }
+
+// WithoutCallLimits takes LimitCalls' bound off one call, for a call that
+// waits by design: an SQS long poll answers after up to 20 seconds, which
+// is neither a stall to warn of nor an attempt to cut short. The caller
+// bounds it itself. Use it as an APIOptions entry of that call.
+func WithoutCallLimits(st *middleware.Stack) error {
+	if _, ok := st.Finalize.Get("VigilCallLimits"); !ok {
+		return nil
+	}
+	_, err := st.Finalize.Remove("VigilCallLimits")
+	return err
+}

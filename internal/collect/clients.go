@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -22,6 +24,7 @@ type IAM interface {
 // is asked for (with sts:GetCallerIdentity).
 type AccountIAM interface {
 	DetailsIAM
+	ServerCertificatesIAM
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
@@ -75,6 +78,11 @@ type Clients struct {
 	// OrgPolicies reads the organisation's tree and SCPs (scp.go); only the
 	// management account or a delegated administrator may.
 	OrgPolicies OrgPolicies
+	// EC2 and Analyzer are the regional reads (regional.go); when either
+	// is nil the regions are not read and the rules that need them say
+	// so (UNKNOWN, "not collected").
+	EC2      EC2
+	Analyzer AccessAnalyzer
 }
 
 // NewClients builds real SDK clients from a config. Endpoints come from the
@@ -87,5 +95,7 @@ func NewClients(cfg aws.Config) Clients {
 		STS:         sts.NewFromConfig(cfg),
 		Orgs:        orgs,
 		OrgPolicies: orgs,
+		EC2:         ec2.NewFromConfig(cfg),
+		Analyzer:    accessanalyzer.NewFromConfig(cfg),
 	}
 }

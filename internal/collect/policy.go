@@ -8,11 +8,15 @@ import (
 )
 
 // ScanActions are the IAM actions a single-account scan can call, one per
-// method of the IAM, STS and Organizations interfaces in clients.go and of
-// OrgPolicies in scp.go (a test holds the lists together). All are
+// method of the IAM, STS and Organizations interfaces in clients.go, of
+// OrgPolicies in scp.go and of EC2 and AccessAnalyzer in regional.go (a
+// test holds the lists together). All are
 // read-only. The organisation reads (tree and SCPs) are only made when the
 // scanned account is the organisation's management account.
 var ScanActions = []string{
+	"access-analyzer:ListAnalyzers",
+	"ec2:DescribeInstances",
+	"ec2:DescribeRegions",
 	"iam:GenerateCredentialReport",
 	"iam:GetAccessKeyLastUsed",
 	"iam:GetAccountAuthorizationDetails",
@@ -23,6 +27,7 @@ var ScanActions = []string{
 	"iam:ListAccessKeys",
 	"iam:ListMFADevices",
 	"iam:ListOrganizationsFeatures",
+	"iam:ListServerCertificates",
 	"iam:ListSigningCertificates",
 	"iam:ListVirtualMFADevices",
 	"organizations:DescribeOrganization",

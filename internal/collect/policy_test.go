@@ -23,6 +23,8 @@ func callable() []string {
 		{"sts", reflect.TypeFor[STS]()},
 		{"organizations", reflect.TypeFor[Organizations]()},
 		{"organizations", reflect.TypeFor[OrgPolicies]()},
+		{"ec2", reflect.TypeFor[EC2]()},
+		{"access-analyzer", reflect.TypeFor[AccessAnalyzer]()},
 	} {
 		for i := range api.iface.NumMethod() {
 			out = append(out, api.prefix+":"+api.iface.Method(i).Name)

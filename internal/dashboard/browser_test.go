@@ -149,6 +149,16 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(after, "alice@example.com") || !strings.Contains(after, "suppressed") {
 		t.Errorf("not shown muted after the form:\n%s", after)
 	}
+	if !strings.Contains(overview, `<svg class="trend"`) || !strings.Contains(overview, "Next scan") || !strings.Contains(overview, "Alert failures") {
+		t.Errorf("the overview lacks the trend chart, the next scan or the alert failures:\n%s", overview)
+	}
+	step("the accounts page", chromedp.Click(chromedp.CSS(`header nav a[href="/accounts"]`)))
+	step("accounts by OU", chromedp.WaitVisible(chromedp.CSS("main section.card table")))
+	accounts := get("read the accounts", chromedp.OuterHTML(chromedp.CSS("main")))
+	shot("accounts.png")
+	if !strings.Contains(accounts, "111111111111") || !strings.Contains(accounts, "Root") {
+		t.Errorf("the accounts page lacks the management account or its OU:\n%s", accounts)
+	}
 	if got := criticalFinding(t, f.Store); got.Suppression == nil || got.Suppression.Owner != "alice@example.com" || got.Suppression.Expires == nil {
 		t.Errorf("the store holds no suppression with an expiry: %+v", got.Suppression)
 	}

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,14 +20,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/clock"
-	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/store"
 )
@@ -41,6 +41,9 @@ type Config struct {
 	Logger *slog.Logger
 	// TLS marks the session cookie Secure.
 	TLS bool
+	// Scheduler is the running service's schedules (the next scan);
+	// nil outside vigil serve.
+	Scheduler api.Scheduler
 }
 
 const (
@@ -87,9 +90,11 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			}
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
-		"sev": func(s int) string { return rule.Severity(s).String() },
+		"sev":   func(s int) string { return rule.Severity(s).String() },
+		"sevAt": func(i int) string { return rule.Severities[i].String() },
+		"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	}
-	for _, p := range []string{"signin", "overview", "findings", "finding"} {
+	for _, p := range []string{"signin", "overview", "findings", "finding", "accounts", "deliveries"} {
 		d.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
 	}
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +108,8 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("POST /signout", d.page(false, d.signout))
 	mux.HandleFunc("GET /{$}", d.page(false, d.overview))
 	mux.HandleFunc("GET /findings", d.page(false, d.findings))
+	mux.HandleFunc("GET /accounts", d.page(false, d.accountsPage))
+	mux.HandleFunc("GET /deliveries", d.page(false, d.deliveriesPage))
 	mux.HandleFunc("GET /findings/{id}", d.page(false, d.finding))
 	mux.HandleFunc("POST /findings/{id}/suppress", d.page(true, d.suppress))
 	mux.HandleFunc("/", d.page(false, func(w http.ResponseWriter, r *http.Request, s *session) {
@@ -300,77 +307,8 @@ func (d *dash) signout(w http.ResponseWriter, r *http.Request, _ *session) {
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-type sevCount struct {
-	Severity   string
-	Open       int
-	Suppressed int
-}
-
-type accountRow struct {
-	AccountID, Name, OU string
-	BySeverity          [5]int // critical first
-	Total               int
-}
-
-func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
-	now := d.cfg.Clock.Now()
-	fs, err := d.cfg.Store.Findings(r.Context(), store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
-	if err != nil {
-		d.fail(w, err)
-		return
-	}
-	scans, err := d.cfg.Store.Scans(r.Context(), 5)
-	if err != nil {
-		d.fail(w, err)
-		return
-	}
-	var sevs []sevCount
-	for _, sv := range rule.Severities {
-		c := sevCount{Severity: sv.String()}
-		for _, f := range fs {
-			if f.Severity == int(sv) {
-				if f.Suppression != nil {
-					c.Suppressed++
-				} else {
-					c.Open++
-				}
-			}
-		}
-		sevs = append(sevs, c)
-	}
-	byAcct := map[string]*accountRow{}
-	var critical []store.Finding
-	for _, f := range fs {
-		if f.Suppression != nil {
-			continue
-		}
-		a := byAcct[f.AccountID]
-		if a == nil {
-			a = &accountRow{AccountID: f.AccountID, Name: f.AccountName, OU: f.OU}
-			byAcct[f.AccountID] = a
-		}
-		a.BySeverity[int(rule.Critical)-f.Severity]++
-		a.Total++
-		if f.Severity == int(rule.Critical) {
-			critical = append(critical, f)
-		}
-	}
-	accts := make([]*accountRow, 0, len(byAcct))
-	for _, a := range byAcct {
-		accts = append(accts, a)
-	}
-	// Accounts failing critical rules first, then by the next severity
-	// down, then by ID: the order a CISO works down.
-	sort.Slice(accts, func(i, j int) bool {
-		for k := range accts[i].BySeverity {
-			if accts[i].BySeverity[k] != accts[j].BySeverity[k] {
-				return accts[i].BySeverity[k] > accts[j].BySeverity[k]
-			}
-		}
-		return accts[i].AccountID < accts[j].AccountID
-	})
-	d.render(w, "overview", s, "Overview", map[string]any{"Severities": sevs, "Accounts": accts, "Critical": critical, "Scans": scans, "Now": now})
-}
+// findingsPageSize is how many findings a page of the list shows.
+const findingsPageSize = 100
 
 func (d *dash) findings(w http.ResponseWriter, r *http.Request, s *session) {
 	now := d.cfg.Clock.Now()
@@ -378,17 +316,60 @@ func (d *dash) findings(w http.ResponseWriter, r *http.Request, s *session) {
 	f, err := api.Filter(q, now)
 	msg := ""
 	var fs []store.Finding
+	next := ""
+	if err == nil && q.Get("after") != "" {
+		f.After, err = decodeKey(q.Get("after"))
+	}
+	size := findingsPageSize
+	if v := q.Get("limit"); err == nil && v != "" {
+		if n, perr := strconv.Atoi(v); perr != nil || n < 1 || n > 500 {
+			err = errors.New("limit: want a number from 1 to 500")
+		} else {
+			size = n
+		}
+	}
 	if err != nil {
 		msg = err.Error()
-	} else if fs, err = d.cfg.Store.Findings(r.Context(), f); err != nil {
-		d.fail(w, err)
-		return
+	} else {
+		// Most severe first for reading, a page at a time: the store reads
+		// the page and one more finding, to tell whether one follows.
+		f.BySeverity, f.Limit = true, size+1
+		if fs, err = d.cfg.Store.Findings(r.Context(), f); err != nil {
+			d.fail(w, err)
+			return
+		}
+		if len(fs) > size {
+			fs = fs[:size]
+			nq := url.Values{}
+			for k, v := range q {
+				nq[k] = v
+			}
+			nq.Set("after", encodeKey(store.KeyOf(fs[len(fs)-1])))
+			next = "/findings?" + nq.Encode()
+		}
 	}
-	// Most severe first for reading; the store's order within.
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Severity > fs[j].Severity })
-	d.render(w, "findings", s, "Findings", map[string]any{"Findings": fs, "Error": msg,
+	d.render(w, "findings", s, "Findings", map[string]any{"Findings": fs, "Error": msg, "Next": next, "Paged": q.Get("after") != "",
 		"Status": q.Get("status"), "Severity": q.Get("severity"), "Rule": q.Get("rule"), "Account": q.Get("account"), "OU": q.Get("ou"),
 		"Severities": rule.Severities})
+}
+
+// encodeKey and decodeKey carry the last finding of a page to the next
+// page's link.
+func encodeKey(k store.Key) string {
+	b, _ := json.Marshal(k)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeKey(s string) (*store.Key, error) {
+	var k store.Key
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &k)
+	}
+	if err != nil {
+		return nil, errors.New("the page link is damaged; start again from the first page")
+	}
+	return &k, nil
 }
 
 type evidence struct{ Source, Key, Value string }
@@ -417,7 +398,7 @@ func (d *dash) showFinding(w http.ResponseWriter, r *http.Request, s *session, f
 	}
 	w.WriteHeader(status)
 	d.render(w, "finding", s, f.RuleID+" in "+f.AccountID, map[string]any{"F": f, "Evidence": ev, "History": ts, "FormError": formErr,
-		"DefaultExpiry": now.Add(90 * 24 * time.Hour).Format(time.DateOnly), "Now": now})
+		"DefaultExpiry": now.Add(90 * 24 * time.Hour).Format(time.DateOnly), "Now": now, "RulePage": rulePage(f.RuleID)})
 }
 
 func str(v any) string {

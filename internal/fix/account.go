@@ -465,7 +465,12 @@ func (p *planner) manual(ctx context.Context, a *Account, r fleet.Reach, cfg *aw
 		copts.Membership = r.Membership
 		// The evidence is for the reader; nothing is planned from it, so
 		// what cannot be read is a note, not a failure of the run.
-		got, err := collect.Account(ctx, collect.NewClients(*cfg), copts)
+		// Root's state is all the evidence needs: the regional reads would
+		// cost a call per region and permissions the fix's policy does not
+		// ask for.
+		clients := collect.NewClients(*cfg)
+		clients.EC2, clients.Analyzer = nil, nil
+		got, err := collect.Account(ctx, clients, copts)
 		if err != nil {
 			g := collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err)
 			a.Notes = append(a.Notes, "what the root user holds could not be read: "+g.Call+": "+g.Text())

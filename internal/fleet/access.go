@@ -112,7 +112,11 @@ func assumeRootWith(c RootAssumer, partition, accountID, taskPolicy string, d ti
 		if err != nil {
 			return aws.Credentials{}, err
 		}
-		return sessionCredentials(out.Credentials, "vigil sts:AssumeRoot")
+		creds, err := sessionCredentials(out.Credentials, "vigil sts:AssumeRoot")
+		if err == nil {
+			observeRootSession(ctx, OpenedRootSession{AccountID: accountID, AccessKeyID: creds.AccessKeyID, TaskPolicy: taskPolicy, Expires: creds.Expires})
+		}
+		return creds, err
 	}
 }
 

@@ -96,6 +96,10 @@ type orgRun struct {
 	scps    []snapshot.OrgPolicy
 	scpsGap *snapshot.Gap
 
+	// all, on a shared reading, is every account of the organisation,
+	// where members holds only those the run selected.
+	all []member
+
 	mu       sync.Mutex
 	members  []*slot
 	byID     map[string]*slot
@@ -152,6 +156,12 @@ func visitOrg(ctx context.Context, cfg aws.Config, o Options, v erased) (*orgRes
 	if o.Shared != nil {
 		return s.visitShared(ctx)
 	}
+	return s.visit(ctx)
+}
+
+// visit reads what the run needs of the organisation and visits its
+// accounts.
+func (s *orgRun) visit(ctx context.Context) (*orgResult, error) {
 	queue, wait, err := s.read(ctx)
 	if err != nil {
 		return nil, err
@@ -736,8 +746,14 @@ func (s *orgRun) controls() (*snapshot.OrgControls, []snapshot.Gap) {
 	for id, ou := range t.ous {
 		c.OUs = append(c.OUs, snapshot.OrgUnit{ID: id, Name: ou.name, ParentID: ou.parent})
 	}
+	all := s.all
+	if all == nil {
+		for _, sl := range s.members {
+			all = append(all, sl.member)
+		}
+	}
 	unplaced := 0
-	for _, sl := range s.members {
+	for _, sl := range all {
 		parent, ok := t.parentOf[sl.id]
 		if !ok {
 			unplaced++

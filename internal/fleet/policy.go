@@ -24,6 +24,8 @@ func DiscoveryActions() []string {
 // role's whole policy, and the caller's for its own account.
 func AccountActions() []string {
 	out := append(collect.ActionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), collect.ActionsOf("sts", reflect.TypeFor[collect.STS]())...)
+	out = append(out, collect.ActionsOf("ec2", reflect.TypeFor[collect.EC2]())...)
+	out = append(out, collect.ActionsOf("access-analyzer", reflect.TypeFor[collect.AccessAnalyzer]())...)
 	sort.Strings(out)
 	return out
 }

@@ -24,8 +24,9 @@ func actions(p collect.Policy) []string {
 // is a subset of the single-account one.
 func TestPoliciesMatchInterfaces(t *testing.T) {
 	want := []string{
+		"access-analyzer:ListAnalyzers", "ec2:DescribeInstances", "ec2:DescribeRegions",
 		"iam:GenerateCredentialReport", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy",
-		"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListVirtualMFADevices",
+		"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListServerCertificates", "iam:ListVirtualMFADevices",
 		"sts:GetCallerIdentity",
 	}
 	if diff := cmp.Diff(want, actions(MemberRolePolicy())); diff != "" {

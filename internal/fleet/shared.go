@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,7 +19,10 @@ import (
 // again, so a tick of N accounts would cost N listings (N² calls): the
 // jobs of one tick on one replica share one reading instead.
 //
-// A reading that failed, or that did not list every account, is not
+// A run on a shared reading that selects accounts (Options.Accounts)
+// holds only those: the organisation's other accounts are not listed as
+// skipped, though its controls (the OU tree, the SCPs) still cover them
+// all. A reading that failed, or that did not list every account, is not
 // kept: the next run reads again. A zero SharedReading is ready to use.
 type SharedReading struct {
 	mu   sync.Mutex
@@ -46,10 +51,24 @@ type reading struct {
 	ouLabels                                          []string
 }
 
-func (sh *SharedReading) get(ctx context.Context, read func(context.Context) (*reading, error)) (*reading, error) {
+// errReading says another run is reading the organisation right now.
+var errReading = errors.New("another run is reading the organisation")
+
+// get returns the reading, made by read if no run has made it yet. While
+// another run is making it, get waits for it, or with wait false returns
+// errReading at once.
+func (sh *SharedReading) get(ctx context.Context, wait bool, read func(context.Context) (*reading, error)) (*reading, error) {
 	sh.mu.Lock()
 	if c := sh.call; c != nil {
 		sh.mu.Unlock()
+		if !wait {
+			select {
+			case <-c.done:
+				return c.r, c.err
+			default:
+				return nil, errReading
+			}
+		}
 		select {
 		case <-c.done:
 			return c.r, c.err
@@ -112,7 +131,14 @@ func readOrg(ctx context.Context, cfg aws.Config, o Options) (*reading, error) {
 // only when no run has yet, and visits its own selection of the
 // accounts.
 func (s *orgRun) visitShared(ctx context.Context) (*orgResult, error) {
-	r, err := s.o.Shared.get(ctx, func(ctx context.Context) (*reading, error) { return readOrg(ctx, s.base, s.o) })
+	// While the first run of a tick lists the organisation (seconds for
+	// thousands of accounts), a run that names its accounts describes
+	// them itself, a few calls each, rather than idle until the listing
+	// is done; one that needs the whole organisation waits for it.
+	r, err := s.o.Shared.get(ctx, !s.named(), func(ctx context.Context) (*reading, error) { return readOrg(ctx, s.base, s.o) })
+	if errors.Is(err, errReading) {
+		return s.visit(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -123,22 +149,17 @@ func (s *orgRun) visitShared(ctx context.Context) (*orgResult, error) {
 	s.scps, s.scpsGap, s.tree = r.scps, r.scpsGap, r.tree
 	s.orgGaps = append([]snapshot.Gap(nil), r.orgGaps...)
 	s.stopped, s.complete, s.ouLabels = r.stopped, r.complete, r.ouLabels
+	// The organisation's controls list every account; the run itself
+	// holds only the accounts it selects, when it selects some. A job of
+	// one account in an organisation of thousands would otherwise carry
+	// (and report as skipped) every other one: work in proportion to the
+	// organisation in every job.
+	s.all = r.members
 	members := r.members
-	if s.named() {
-		// A run that names its accounts keeps only those. The reading
-		// lists every account; a serve job per account that made a slot,
-		// and a skipped entry, for each of the others cost a tick
-		// O(accounts²) time and held thousands of entries per running
-		// job (a 5,000-account tick: 1,500 accounts in 17 minutes, 262
-		// MB). Named accounts it does not list are missing, as when
-		// they are described.
-		want := make(map[string]bool, len(s.o.Accounts))
-		for _, id := range s.o.Accounts {
-			want[id] = true
-		}
+	if len(s.o.Accounts) > 0 {
 		members = nil
 		for _, m := range r.members {
-			if want[m.id] {
+			if slices.Contains(s.o.Accounts, m.id) {
 				members = append(members, m)
 			}
 		}

@@ -214,7 +214,7 @@ func planMonitor(p *change.Plan, m *MonitorState, mc MonitorClients, step func(c
 	if s, ok := planQueue(p, m, mc, queueSpec{
 		name: prevent.DeadLetterQueueName, state: m.DeadLetter, createID: StepDeadLetter, configureID: StepConfigureDLQ,
 		attrs: prevent.DeadLetterQueueAttributes(), policy: prevent.QueuePolicy(dlqARN, m.RuleARN),
-		what: "the dead-letter queue " + prevent.DeadLetterQueueName + ": messages vigil serve fails on " + strconv.Itoa(prevent.MaxReceiveCount) + " times, and events EventBridge cannot deliver",
+		what: "the dead-letter queue " + prevent.DeadLetterQueueName + ", for messages vigil serve fails on " + strconv.Itoa(prevent.MaxReceiveCount) + " times and events EventBridge cannot deliver",
 	}); ok {
 		step(s)
 		dlqDep = []string{s.ID}
@@ -311,6 +311,11 @@ func planQueue(p *change.Plan, m *MonitorState, mc MonitorClients, q queueSpec) 
 				return aws.ToString(out.QueueUrl), nil
 			}}, true
 	}
+	if key := q.state.Attributes[prevent.AttrKmsMasterKeyID]; key != "" {
+		// Kept (it is stronger than SSE-SQS), but EventBridge can write
+		// to such a queue only if the key lets it.
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s is encrypted with the KMS key %s, which Vigil keeps: its key policy must let events.amazonaws.com use it (kms:GenerateDataKey, kms:Decrypt), or EventBridge cannot deliver; the AWS managed key alias/aws/sqs never can. SSE-SQS needs no key policy.", q.name, key))
+	}
 	diff := map[string]string{}
 	var changed []string
 	for _, k := range slices.Sorted(maps.Keys(q.attrs)) {
@@ -386,12 +391,26 @@ func sameRedrive(a, b string) bool {
 	return ok1 && ok2 && a1 == b1 && a2 == b2
 }
 
-// samePolicy compares policies by their canonical form.
+// samePolicy compares policies by their canonical form, ignoring the
+// policy's Id (the console adds one; it grants nothing).
 func samePolicy(a, b string) bool {
 	if a == "" || b == "" {
 		return a == b
 	}
-	ca, err1 := iampolicy.Canonical([]byte(a))
-	cb, err2 := iampolicy.Canonical([]byte(b))
+	ca, err1 := iampolicy.Canonical(withoutID(a))
+	cb, err2 := iampolicy.Canonical(withoutID(b))
 	return err1 == nil && err2 == nil && ca == cb
+}
+
+func withoutID(policy string) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal([]byte(policy), &m) != nil {
+		return []byte(policy) // Canonical reports the error
+	}
+	delete(m, "Id")
+	b, err := json.Marshal(m)
+	if err != nil {
+		return []byte(policy)
+	}
+	return b
 }

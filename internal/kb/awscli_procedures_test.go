@@ -291,6 +291,52 @@ func procedures() []procedure {
 			},
 		},
 		{
+			name: "iam-expired-server-certificate",
+			steps: []step{
+				// Sorted by expiry: the expired certificate first.
+				{block: "iam-expired-server-certificate/find", as: kbtest.StandaloneAuditor, want: all(lineCount(2), firstLineHas(kbtest.ExpiredCertificate), contains(kbtest.ValidCertificate))},
+				{block: "iam-expired-server-certificate/fix", as: kbtest.StandaloneAuditor, subst: map[string]string{"CERTIFICATE_NAME": kbtest.ExpiredCertificate}, state: func(t *testing.T, p *procRun) {
+					if c := p.account(t, kbtest.StandaloneID).ServerCertificates; len(c) != 1 || c[0].Name != kbtest.ValidCertificate {
+						t.Errorf("certificates after the fix: %+v", c)
+					}
+				}},
+				{block: "iam-expired-server-certificate/find", as: kbtest.StandaloneAuditor, want: all(lineCount(1), contains(kbtest.ValidCertificate))},
+			},
+		},
+		{
+			name: "iam-access-analyzer",
+			steps: []step{
+				// eu-west-1 has only an unused-access analyzer; af-south-1
+				// is not enabled and not listed.
+				{block: "iam-access-analyzer/find", as: kbtest.StandaloneAuditor, want: all(lineCount(2), contains("us-east-1 external"), lacks("eu-west-1 unused", "af-south-1"))},
+				{block: "iam-access-analyzer/fix", as: kbtest.StandaloneAuditor, subst: map[string]string{"REGION": "eu-west-1"}, state: func(t *testing.T, p *procRun) {
+					for _, r := range p.account(t, kbtest.StandaloneID).Regions {
+						if r.Name == "eu-west-1" && (len(r.Analyzers) != 2 || r.Analyzers[1].Name != "external" || r.Analyzers[1].Type != "ACCOUNT") {
+							t.Errorf("eu-west-1 analyzers after the fix: %+v", r.Analyzers)
+						}
+					}
+				}},
+				{block: "iam-access-analyzer/find", as: kbtest.StandaloneAuditor, want: all(lineCount(2), contains("us-east-1 external", "eu-west-1 external"))},
+			},
+		},
+		{
+			name: "ec2-instance-role",
+			steps: []step{
+				{block: "ec2-instance-role/find", as: kbtest.StandaloneAuditor, want: equals("us-east-1 " + kbtest.InstanceNoRole + "\trunning")},
+				{block: "ec2-instance-role/fix", as: kbtest.StandaloneAuditor, subst: map[string]string{"REGION": "us-east-1", "INSTANCE_ID": kbtest.InstanceNoRole, "PROFILE_NAME": kbtest.InstanceProfile},
+					state: func(t *testing.T, p *procRun) {
+						for _, r := range p.account(t, kbtest.StandaloneID).Regions {
+							for _, in := range r.Instances {
+								if in.InstanceProfile == "" {
+									t.Errorf("instance %s still without a role", in.ID)
+								}
+							}
+						}
+					}},
+				{block: "ec2-instance-role/find", as: kbtest.StandaloneAuditor, want: equals("")},
+			},
+		},
+		{
 			name: "iam-password-length",
 			steps: []step{
 				// No policy at all is an answer, and a failure.
@@ -749,6 +795,16 @@ func lastLine(want string) func(*testing.T, string) {
 		t.Helper()
 		if lines := strings.Split(strings.TrimSpace(out), "\n"); lines[len(lines)-1] != want {
 			t.Errorf("last line %q, want %q:\n%s", lines[len(lines)-1], want, out)
+		}
+	}
+}
+
+// firstLineHas checks the first line of the output.
+func firstLineHas(want string) func(*testing.T, string) {
+	return func(t *testing.T, out string) {
+		t.Helper()
+		if first, _, _ := strings.Cut(strings.TrimSpace(out), "\n"); !strings.Contains(first, want) {
+			t.Errorf("first line %q lacks %q", first, want)
 		}
 	}
 }

@@ -177,6 +177,38 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			name: "iam-expired-server-certificate",
+			steps: []pyStep{
+				{block: "iam-expired-server-certificate/find-py", as: kbtest.StandaloneAuditor, args: []string{"--as-of", now.Format("2006-01-02")},
+					want: equals(kbtest.ExpiredCertificate + "\texpired " + now.Add(-400*day).Format("2006-01-02"))},
+				// A valid certificate is refused, and nothing is deleted.
+				{block: "iam-expired-server-certificate/find-py", as: kbtest.StandaloneAuditor, args: []string{"--as-of", now.Format("2006-01-02"), "--delete", kbtest.ValidCertificate},
+					wantErr: kbtest.ValidCertificate + ": not an expired certificate"},
+				{block: "iam-expired-server-certificate/find-py", as: kbtest.StandaloneAuditor, args: []string{"--as-of", now.Format("2006-01-02"), "--delete", kbtest.ExpiredCertificate},
+					want: equals(kbtest.ExpiredCertificate + ": deleted"), state: func(t *testing.T, p *procRun) {
+						if c := p.account(t, kbtest.StandaloneID).ServerCertificates; len(c) != 1 || c[0].Name != kbtest.ValidCertificate {
+							t.Errorf("certificates after the fix: %+v", c)
+						}
+					}},
+			},
+		},
+		{
+			name: "iam-access-analyzer",
+			steps: []pyStep{
+				{block: "iam-access-analyzer/find-py", as: kbtest.StandaloneAuditor, want: equals("eu-west-1")},
+				{block: "iam-access-analyzer/find-py", as: kbtest.StandaloneAuditor, args: []string{"create", "external"},
+					want: equals("eu-west-1: created arn:aws:access-analyzer:eu-west-1:" + kbtest.StandaloneID + ":analyzer/external")},
+			},
+		},
+		{
+			name: "ec2-instance-role",
+			steps: []pyStep{
+				{block: "ec2-instance-role/find-py", as: kbtest.StandaloneAuditor, want: equals("us-east-1 " + kbtest.InstanceNoRole + " running")},
+				{block: "ec2-instance-role/find-py", as: kbtest.StandaloneAuditor, args: []string{"attach", "us-east-1", kbtest.InstanceNoRole, kbtest.InstanceProfile},
+					want: equals("us-east-1 " + kbtest.InstanceNoRole + ": instance profile " + kbtest.InstanceProfile + " attached")},
+			},
+		},
+		{
 			name: "iam-password-length",
 			steps: []pyStep{
 				{block: "iam-password-length/policy-py", as: kbtest.StandaloneAuditor, want: contains("no password policy")},

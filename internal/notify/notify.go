@@ -32,10 +32,13 @@ const (
 	// Gone: the finding's account left the organisation; it is closed
 	// without having been resolved.
 	Gone Transition = "gone"
+	// RootActivity: the root user acted (an event of the root-activity
+	// queue, not a finding's transition); the event's Activity says what.
+	RootActivity Transition = "root_activity"
 )
 
 // Transitions lists every transition, in the order alerts show them.
-var Transitions = []Transition{New, Regressed, SuppressionExpired, Fixed, Resolved, Gone}
+var Transitions = []Transition{New, Regressed, SuppressionExpired, Fixed, Resolved, Gone, RootActivity}
 
 // ParseTransition reads a transition name.
 func ParseTransition(s string) (Transition, error) {
@@ -101,6 +104,35 @@ type Event struct {
 	// the suppression that expired, what a fix did or would do.
 	Detail  string  `json:"detail,omitempty"`
 	Finding Finding `json:"finding"`
+	// Activity is what root did, for a root_activity event; Finding then
+	// names the account, the root user as resource, the severity and the
+	// summary as message.
+	Activity *Activity `json:"activity,omitempty"`
+}
+
+// Activity is one root event as an alert carries it.
+type Activity struct {
+	// EventID is CloudTrail's event ID.
+	EventID string `json:"event_id"`
+	// Kind is Vigil's name for it (root_access_key_created,
+	// root_console_login, root_api_call...).
+	Kind      string    `json:"kind"`
+	EventName string    `json:"event_name"`
+	Source    string    `json:"event_source"`
+	Region    string    `json:"region"`
+	Time      time.Time `json:"time"`
+	SourceIP  string    `json:"source_ip,omitempty"`
+	UserAgent string    `json:"user_agent,omitempty"`
+	// AccessKeyID signed the call (empty for a console sign-in).
+	AccessKeyID string `json:"access_key_id,omitempty"`
+	// MFA is "yes", "no" or empty when the event does not say.
+	MFA       string `json:"mfa,omitempty"`
+	ErrorCode string `json:"error_code,omitempty"`
+	// NewAccessKeyID is the key a CreateAccessKey made.
+	NewAccessKeyID string `json:"new_access_key_id,omitempty"`
+	// SessionPrincipal is who opened the sts:AssumeRoot session the call
+	// was made in, when known.
+	SessionPrincipal string `json:"session_principal,omitempty"`
 }
 
 // Delivery is what one channel is sent at once: every event of one scan

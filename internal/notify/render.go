@@ -13,6 +13,9 @@ import (
 // transition. It holds no line break.
 func Subject(d Delivery) string {
 	events := Ordered(d.Events)
+	if len(events) == 1 && events[0].Activity != nil {
+		return OneLine("Vigil: " + events[0].Finding.Message)
+	}
 	if len(events) == 1 {
 		e := events[0]
 		return OneLine(fmt.Sprintf("Vigil: %s %s: %s in %s", e.Transition, e.Finding.Severity, e.Finding.RuleID, AccountLabel(e.Finding)))
@@ -73,6 +76,9 @@ const TextDetailed = 200
 // account, resource.
 func CompactLine(e Event) string {
 	f := e.Finding
+	if e.Activity != nil {
+		return OneLine(fmt.Sprintf("%s  %s  %s", e.Transition.Label(), f.Severity, f.Message))
+	}
 	s := fmt.Sprintf("%s  %s  %s  %s", e.Transition.Label(), f.Severity, f.RuleID, AccountLabel(f))
 	if f.Resource != "" {
 		s += "  " + f.Resource
@@ -96,6 +102,10 @@ func Text(d Delivery) string {
 			continue
 		}
 		f := e.Finding
+		if a := e.Activity; a != nil {
+			writeActivity(&b, e, a)
+			continue
+		}
 		fmt.Fprintf(&b, "\n%s  %s  %s  %s\n", e.Transition.Label(), f.Severity, OneLine(f.RuleID), OneLine(AccountLabel(f)))
 		if f.Title != "" {
 			fmt.Fprintf(&b, "  %s\n", OneLine(f.Title))
@@ -137,4 +147,28 @@ func OneLine(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// writeActivity is one root event in full: what, where, from where.
+func writeActivity(b *strings.Builder, e Event, a *Activity) {
+	f := e.Finding
+	fmt.Fprintf(b, "\n%s  %s  %s  %s\n", e.Transition.Label(), f.Severity, OneLine(a.EventName), OneLine(AccountLabel(f)))
+	fmt.Fprintf(b, "  %s\n", OneLine(f.Message))
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(b, "  %s: %s\n", k, OneLine(v))
+		}
+	}
+	line("region", a.Region)
+	line("source IP", a.SourceIP)
+	line("user agent", a.UserAgent)
+	line("access key", a.AccessKeyID)
+	line("MFA", a.MFA)
+	line("error", a.ErrorCode)
+	line("new access key", a.NewAccessKeyID)
+	line("session opened by", a.SessionPrincipal)
+	line("CloudTrail event", a.EventID)
+	if !a.Time.IsZero() {
+		fmt.Fprintf(b, "  at: %s\n", a.Time.UTC().Format("2006-01-02 15:04:05 MST"))
+	}
 }

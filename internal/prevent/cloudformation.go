@@ -24,11 +24,18 @@ const busARNPattern = `^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-
 // event bus target in another region, and for one in another account
 // that is allowed through the organisation rather than by account ID).
 // The role has no name, so CloudFormation gives each regional stack its
-// own and the stacks never collide on IAM's global names.
-func forwarderTemplate() obj {
+// own and the stacks never collide on IAM's global names. For a
+// standalone account the "central" bus is the home region's default bus.
+func forwarderTemplate(standalone bool) obj {
+	description := "Vigil root activity forwarder: sends this account's root user sign-ins and API calls in this region to the organisation's central event bus."
+	roleDescription := "Lets EventBridge put root activity events on the organisation's central event bus (Vigil)."
+	if standalone {
+		description = "Vigil root activity forwarder: sends this account's root user sign-ins and API calls in this region to the default event bus of the account's home region, where the rule for them is."
+		roleDescription = "Lets EventBridge put root activity events on the home region's default event bus (Vigil)."
+	}
 	return obj{
 		{"AWSTemplateFormatVersion", cfnVersion},
-		{"Description", "Vigil root activity forwarder: sends this account's root user sign-ins and API calls in this region to the organisation's central event bus."},
+		{"Description", description},
 		{"Parameters", obj{
 			{"CentralEventBusArn", obj{
 				{"Type", "String"},
@@ -40,7 +47,7 @@ func forwarderTemplate() obj {
 			{"ForwarderRole", obj{
 				{"Type", "AWS::IAM::Role"},
 				{"Properties", obj{
-					{"Description", "Lets EventBridge put root activity events on the organisation's central event bus (Vigil)."},
+					{"Description", roleDescription},
 					{"AssumeRolePolicyDocument", forwarderTrust()},
 					{"Policies", []any{obj{
 						{"PolicyName", "put-events-on-central-bus"},

@@ -84,7 +84,7 @@ func Generate(o *Options) ([]Artefact, error) {
 	}
 	arts = append(arts, Artefact{Name: TerraformName, Kind: KindTerraform, Content: string(tf), Description: tfWhat})
 
-	forwarder, err := marshalYAML(forwarderTemplate())
+	forwarder, err := marshalYAML(forwarderTemplate(o.Standalone))
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func orgTerraform(o *Options) ([]tfBlock, error) {
 			attrs: []kv{{"name", stackSetName}, {"description", "Vigil: forwards root activity from every member account and monitored region to the central event bus."},
 				{"permission_model", "SERVICE_MANAGED"}, {"capabilities", []string{"CAPABILITY_IAM"}},
 				{"parameters", obj{{"CentralEventBusArn", tfRef("aws_cloudwatch_event_bus.central.arn")}}},
-				{"template_body", jsonValue{forwarderTemplate()}}},
+				{"template_body", jsonValue{forwarderTemplate(false)}}},
 			blocks: []tfBlock{
 				{typ: "auto_deployment", attrs: []kv{{"enabled", true}, {"retain_stacks_on_account_removal", false}}},
 				{typ: "managed_execution", attrs: []kv{{"active", true}}},

@@ -84,6 +84,11 @@ type userVerdict struct {
 type sharedUsers struct {
 	set   *rule.ResourceSet
 	byKey map[shareKey]rule.Shared
+	// last is the key looked up last: users in a row mostly share it,
+	// and comparing it costs less than hashing it.
+	last    shareKey
+	lastH   rule.Shared
+	hasLast bool
 }
 
 // shareKey names a shared outcome: a kind of answer and the report values
@@ -95,12 +100,16 @@ type shareKey struct {
 
 // get returns the shared outcome named key, building it the first time.
 func (s *sharedUsers) get(key shareKey, build func() (rule.Status, string, []rule.Evidence)) userVerdict {
+	if s.hasLast && key == s.last {
+		return userVerdict{shared: s.lastH}
+	}
 	h, ok := s.byKey[key]
 	if !ok {
 		st, msg, ev := build()
 		h = s.set.Share(st, msg, ev)
 		s.byKey[key] = h
 	}
+	s.last, s.lastH, s.hasLast = key, h, true
 	return userVerdict{shared: h}
 }
 
@@ -114,7 +123,9 @@ func (u userReport) judge(in rule.Input, cols []string, each func(sh *sharedUser
 	sh := &sharedUsers{set: set, byKey: map[shareKey]rule.Shared{}}
 	fresh := u.rep.fresh(in.Options)
 	var lacks missingCache
-	var stale map[rule.Shared]rule.Shared
+	// stale[h]-1 is the UNKNOWN a stale report makes of the shared PASS h
+	// (0: not made yet); a slice, as there are a handful of them.
+	var stale []rule.Shared
 	for i := range u.rows {
 		row := &u.rows[i]
 		var v userVerdict
@@ -139,15 +150,14 @@ func (u userReport) judge(in rule.Input, cols []string, each func(sh *sharedUser
 		}
 		h := v.shared
 		if !fresh && set.SharedOutcome(h).Status == rule.Pass {
-			if stale == nil {
-				stale = map[rule.Shared]rule.Shared{}
+			for int(h) >= len(stale) {
+				stale = append(stale, 0)
 			}
-			sh, ok := stale[h]
-			if !ok {
+			if stale[h] == 0 {
 				pass := set.SharedOutcome(h)
-				sh = set.Share(rule.Unknown, pass.Message+" But "+u.rep.staleText(in.Options)+".", append(slices.Clip(pass.Evidence), u.rep.ageEvidence()))
-				stale[h] = sh
+				stale[h] = 1 + set.Share(rule.Unknown, pass.Message+" But "+u.rep.staleText(in.Options)+".", append(slices.Clip(pass.Evidence), u.rep.ageEvidence()))
 			}
+			sh := stale[h] - 1
 			h = sh
 		}
 		set.AddShared(row.ARN, h)

@@ -17,7 +17,7 @@ func resourceStatuses(t *testing.T, r rule.Rule, a *snapshot.Account) (rule.Outc
 	doc := &snapshot.Document{Accounts: []snapshot.Account{*a}}
 	out := r.Check(rule.Input{Account: &doc.Accounts[0], Doc: doc, Now: now, Options: rule.DefaultOptions()})
 	got := map[string]rule.Status{}
-	for _, ro := range out.Resources {
+	for _, ro := range out.PerResource() {
 		if ro.Message == "" || len(ro.Evidence) == 0 {
 			t.Errorf("%s: result without message or evidence: %+v", ro.Resource, ro)
 		}
@@ -121,7 +121,7 @@ func TestIAMAccessAnalyzer(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("per region (-want +got):\n%s", diff)
 	}
-	for _, ro := range out.Resources {
+	for _, ro := range out.PerResource() {
 		if ro.Resource == aaARN("eu-west-1") && (len(ro.Evidence) == 0 || ro.Evidence[0].Error == "" || ro.Evidence[0].Value != "eu-west-1") {
 			t.Errorf("denied region's evidence = %+v, want the error and the region", ro.Evidence)
 		}
@@ -154,4 +154,25 @@ func TestEC2InstanceRole(t *testing.T) {
 			a.Access = &snapshot.Access{Method: snapshot.AccessAssumeRoot}
 		})},
 	})
+}
+
+func TestEC2InstanceRolePerInstance(t *testing.T) {
+	profile := "arn:aws:iam::111122223333:instance-profile/app"
+	a := account(func(a *snapshot.Account) {
+		a.Regions = []snapshot.Region{
+			region("us-east-1", snapshot.OptInNotRequired, nil, []snapshot.Instance{instance("i-1", "running", profile), instance("i-2", "stopped", ""), instance("i-3", "terminated", "")}),
+			region("eu-west-1", snapshot.OptInNotRequired, nil, nil),
+			region("af-south-1", snapshot.NotOptedIn, nil, nil),
+		}
+		a.AddGap(snapshot.Gap{Section: snapshot.SectionInstances, Call: "ec2:DescribeInstances", Region: "eu-west-1", Code: "UnauthorizedOperation", Message: "denied"})
+	})
+	_, got := resourceStatuses(t, EC2InstanceRole, a)
+	want := map[string]rule.Status{
+		"arn:aws:ec2:us-east-1:111122223333:instance/i-1": rule.Pass,
+		"arn:aws:ec2:us-east-1:111122223333:instance/i-2": rule.Fail,
+		"arn:aws:ec2:eu-west-1:111122223333:instance":     rule.Unknown,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("per instance (-want +got):\n%s", diff)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +35,9 @@ type Request struct {
 	// Rules tune the rules (the recent-use window, the oldest credential
 	// report a PASS may rest on).
 	Rules rule.Options
+	// Selected are the rules to evaluate (rules.Select); every rule when
+	// nil.
+	Selected []rule.Rule
 	// Compliance, when set, judges the results against this framework
 	// version of Catalog (report.Document.Compliance).
 	Catalog    *compliance.Catalog
@@ -48,6 +52,12 @@ type Request struct {
 	// Logger receives a warning per call that failed in an account;
 	// slog.Default() when nil.
 	Logger *slog.Logger
+	// OrgRulesWithManagement judges the organisation's own rules only in
+	// a scan that read the management account, whose results they are.
+	// vigil serve scans an organisation one account per job: judged in
+	// every job, the SCP coverage of every member account was N² work a
+	// tick, all but one copy thrown away.
+	OrgRulesWithManagement bool
 }
 
 // Result is a finished scan.
@@ -134,14 +144,23 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, req.Rules)
+	all := req.Selected
+	if all == nil {
+		all = rules.All()
+	}
+	if req.OrgRulesWithManagement && doc.Organization != nil && !slices.ContainsFunc(doc.Accounts, func(a snapshot.Account) bool {
+		return a.ID == doc.Organization.ManagementAccountID
+	}) {
+		all = slices.DeleteFunc(slices.Clone(all), func(r rule.Rule) bool { return r.Scope == rule.OrganizationScope })
+	}
+	results := rule.Evaluate(all, doc, doc.CollectedAt, req.Rules)
 	rep := report.Build(doc, results, report.Tool{Name: "vigil", Version: req.Version}, req.Clock.Now())
 	if f, ok := req.Source.(SnapshotFile); ok {
 		rep.SnapshotFile = f.Path
 	}
 	if req.Compliance != nil {
 		// From the document's results: Build has redacted their messages.
-		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results)
+		rep.Compliance = assessCompliance(req.Catalog, req.Compliance, doc, rep.Results, req.Selected)
 	}
 	return &Result{Snapshot: doc, Results: results, Report: rep}, nil
 }

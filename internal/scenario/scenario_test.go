@@ -44,7 +44,13 @@ type expectation struct {
 	// "none at all".
 	Gaps     *[]string
 	MinCalls map[string]int
-	Features *struct{ RootCredentialsManagement, RootSessions bool }
+	// MaxCalls bounds calls ("service:Action" → at most), e.g. that a
+	// region not opted into is never called.
+	MaxCalls map[string]int
+	// Resources are per-resource outcomes: rule ID → resource → status.
+	// A rule listed here must judge exactly these resources.
+	Resources map[string]map[string]rule.Status
+	Features  *struct{ RootCredentialsManagement, RootSessions bool }
 }
 
 type expectedResult struct {
@@ -120,6 +126,9 @@ func checkReadOnly(t *testing.T, srv *awsemu.Server) {
 	}
 }
 
+// regionalRules judge resources other than the root user and IAM users.
+var regionalRules = map[string]bool{"iam-expired-server-certificate": true, "iam-access-analyzer": true, "ec2-instance-role": true}
+
 func TestScenarios(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
 	if len(files) < 20 {
@@ -189,7 +198,25 @@ func check(t *testing.T, s scenario, doc *snapshot.Document, srv *awsemu.Server)
 			t.Errorf("%s called %d times, want at least %d", call, got, n)
 		}
 	}
+	for call, n := range e.MaxCalls {
+		svc, action, _ := strings.Cut(call, ":")
+		if got := srv.CallCount(svc, action); got > n {
+			t.Errorf("%s called %d times, want at most %d", call, got, n)
+		}
+	}
 	results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, rule.DefaultOptions())
+	perResource := map[string]map[string]rule.Status{}
+	for _, r := range results {
+		if perResource[r.RuleID] == nil {
+			perResource[r.RuleID] = map[string]rule.Status{}
+		}
+		perResource[r.RuleID][r.Resource] = r.Status
+	}
+	for id, want := range e.Resources {
+		if diff := cmp.Diff(want, perResource[id]); diff != "" {
+			t.Errorf("%s per resource (-want +got):\n%s", id, diff)
+		}
+	}
 	want := 0
 	for _, r := range rules.All() {
 		if r.Scope == rule.AccountScope || doc.Organization != nil {
@@ -209,7 +236,10 @@ func check(t *testing.T, s scenario, doc *snapshot.Document, srv *awsemu.Server)
 	for _, r := range results {
 		byID[r.RuleID] = r
 		perUser := strings.HasPrefix(r.RuleID, "iam-") && strings.HasPrefix(r.Resource, "arn:"+acct.Partition+":iam::"+acct.ID+":user/")
-		if r.Resource != acct.RootARN() && !strings.Contains(r.Resource, ":organization/") && !perUser {
+		// The regional rules and the certificates judge resources of the
+		// account (a region's analyzers, an instance, a certificate).
+		regional := regionalRules[r.RuleID] && collect.AccountOfARN(r.Resource) == acct.ID
+		if r.Resource != acct.RootARN() && !strings.Contains(r.Resource, ":organization/") && !perUser && !regional {
 			t.Errorf("%s: resource %q, want %q", r.RuleID, r.Resource, acct.RootARN())
 		}
 		if len(r.Evidence) == 0 {
@@ -277,14 +307,21 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 		{"iam", "ListVirtualMFADevices", []string{"root-hardware-mfa"}},
 		{"organizations", "DescribeOrganization", []string{"root-member-password"}},
 		{"iam", "ListOrganizationsFeatures", nil},
+		{"iam", "ListServerCertificates", []string{"iam-expired-server-certificate"}},
+		{"ec2", "DescribeRegions", []string{"iam-access-analyzer", "ec2-instance-role"}},
+		{"ec2", "DescribeInstances", []string{"ec2-instance-role"}},
+		{"access-analyzer", "ListAnalyzers", []string{"iam-access-analyzer"}},
 	}
 	for _, c := range cases {
 		t.Run(c.action, func(t *testing.T) {
 			t.Parallel()
 			s := base
 			code := "AccessDenied"
-			if c.service == "organizations" {
+			switch c.service {
+			case "organizations", "access-analyzer":
 				code = "AccessDeniedException"
+			case "ec2":
+				code = "UnauthorizedOperation"
 			}
 			s.Faults = []awsemu.Fault{{Service: c.service, Action: c.action, Code: code}}
 			doc, _, err := run(t, s)
@@ -303,12 +340,24 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 				t.Errorf("no %s gap for %s; gaps: %+v", code, call, acct.Gaps)
 			}
 			results := rule.Evaluate(rules.All(), doc, doc.CollectedAt, rule.DefaultOptions())
+			// A rule that needed the data passes nothing and is UNKNOWN
+			// somewhere (per region for the regional rules, whose regions
+			// not opted into stay NOT_APPLICABLE).
+			unknown := map[string]bool{}
 			for _, r := range results {
 				if r.RuleID == "root-access-key" && r.Status != rule.Fail {
 					t.Errorf("root-access-key = %s (%s); the key is still visible through another source", r.Status, r.Message)
 				}
-				if slices.Contains(c.unknown, r.RuleID) && r.Status != rule.Unknown {
+				if slices.Contains(c.unknown, r.RuleID) && r.Status != rule.Unknown && r.Status != rule.NotApplicable {
 					t.Errorf("%s = %s, want UNKNOWN when %s is denied: %s", r.RuleID, r.Status, call, r.Message)
+				}
+				if r.Status == rule.Unknown {
+					unknown[r.RuleID] = true
+				}
+			}
+			for _, id := range c.unknown {
+				if !unknown[id] {
+					t.Errorf("%s has no UNKNOWN result when %s is denied", id, call)
 				}
 			}
 		})

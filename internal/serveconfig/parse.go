@@ -330,7 +330,7 @@ func FormatDuration(d time.Duration) string {
 
 func (p *parser) document(root *yaml.Node, cfg *Config) {
 	root = deref(root)
-	known := []string{"version", "database", "database_env", "database_file", "listen", "schedules", "alerts", "auto_fix", "retention"}
+	known := []string{"version", "database", "database_env", "database_file", "listen", "schedules", "alerts", "auto_fix", "retention", "events"}
 	seen := p.fields(root, "", known, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
@@ -368,6 +368,8 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 			cfg.Alerts = p.alerts(v, key)
 		case "auto_fix":
 			cfg.AutoFix = p.autoFixes(v, key)
+		case "events":
+			cfg.Events = p.events(v, key)
 		case "retention":
 			p.fields(v, key, []string{"results"}, func(key2 string, _, v2 *yaml.Node) {
 				if d := p.duration(v2, join(key, key2), 24*time.Hour); d > 0 {

@@ -42,6 +42,8 @@ type Config struct {
 	Alerts    []Alert
 	AutoFix   []AutoFix
 	Retention Retention
+	// Events, when set, is the root-events queue (events.go).
+	Events *Events
 	// Warnings are accepted oddities (a schedule below one minute, a
 	// secret file others can read), each with its position.
 	Warnings []*Error

@@ -24,6 +24,8 @@ type jobQueue interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	StopAndCancel(ctx context.Context) error
+	// JobList counts the queue for the metrics.
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 }
 
 // sqliteQueue is a store on SQLite: River's SQLite driver on a pool of

@@ -58,6 +58,8 @@ type Store interface {
 type Channel struct {
 	Route  store.Route
 	Sender notify.Sender
+	// RootActivity: the channel wants root_activity alerts (events.go).
+	RootActivity bool
 }
 
 // Schedule is one scheduled scan.
@@ -113,6 +115,10 @@ type Config struct {
 	// Ready, when set, is told the address the service listens on.
 	Ready func(addr string)
 
+	// Events, when set, is the root-events queue the service consumes
+	// (events.go).
+	Events *Events
+
 	// TLSCert and TLSKey are PEM files: with them the listener speaks
 	// TLS, reloading the pair when the files change (tls.go).
 	TLSCert, TLSKey string
@@ -130,6 +136,7 @@ type Server struct {
 	orgs readings
 
 	lastPrune time.Time
+	metrics   *metrics
 	// expected is how many accounts each running organisation scan
 	// listed (scan ID → int), for its progress in the API.
 	expected sync.Map
@@ -154,11 +161,14 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 		cfg.StopTimeout = 30 * time.Second
 	}
 	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	s.metrics = newMetrics(s)
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
 		shareHTTP(&sc.Config, cfg.Workers)
+		awsenv.ObserveInto(&sc.Config, s.metrics.observeAWS)
 		for j := range sc.Targets {
 			shareHTTP(&sc.Targets[j].Config, cfg.Workers)
+			awsenv.ObserveInto(&sc.Targets[j].Config, s.metrics.observeAWS)
 		}
 		if _, dup := s.byName[sc.Name]; dup {
 			return fmt.Errorf("schedule %q is named twice", sc.Name)
@@ -192,6 +202,8 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	river.AddWorker(workers, &deliverWorker{s: s})
 	river.AddWorker(workers, &houseWorker{s: s})
 	river.AddWorker(workers, &fixWorker{s: s})
+	river.AddWorker(workers, &rootAlertWorker{s: s})
+	river.AddWorker(workers, &rescanWorker{s: s})
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Second), func() (river.JobArgs, *river.InsertOpts) {
 			return houseArgs{}, &river.InsertOpts{MaxAttempts: 1}
@@ -254,10 +266,16 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	if err := s.requeueDeliveries(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending deliveries", "error", err)
 	}
-	if err := client.Start(ctx); err != nil {
+	if err := s.requeueRootAlerts(ctx); err != nil {
+		cfg.Logger.Warn("cannot requeue pending root activity alerts", "error", err)
+	}
+	// Every job learns of the AssumeRoot sessions Vigil opens, so that
+	// their root events are known as its own (events.go).
+	if err := client.Start(fleet.WithRootSessionObserver(ctx, s.ownSession)); err != nil {
 		srv.Close()
 		return fmt.Errorf("job queue: %w", err)
 	}
+	waitEvents := s.startEvents(ctx)
 	s.ready.Store(true)
 	cfg.Logger.Info("vigil serve started", "listen", ln.Addr().String(), "db", dbName(st), "schedules", len(cfg.Schedules), "channels", len(cfg.Channels))
 	if cfg.Ready != nil {
@@ -271,6 +289,7 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 		runErr = fmt.Errorf("listener: %w", err)
 	}
 	s.ready.Store(false)
+	waitEvents()
 	cfg.Logger.Info("stopping: letting running jobs finish", "timeout", cfg.StopTimeout)
 	stopCtx, cancel := context.WithTimeout(context.Background(), cfg.StopTimeout)
 	defer cancel()
@@ -340,7 +359,8 @@ func (s *Server) routesHTTP() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != ""})
+	mux.Handle("GET /metrics", api.Protect(s.st, s.metrics.handler()))
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s})
 	return api.Secure(mux)
 }
 
@@ -500,6 +520,7 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 	if err != nil {
 		return err
 	}
+	s.scanEnded(ctx, sc.ID)
 	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
 		return err
 	}
@@ -623,6 +644,9 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
+		// The organisation's own results are the management account's
+		// job's to record; the others would judge them only to drop them.
+		OrgRulesWithManagement: true,
 	})
 	if err != nil {
 		return fmt.Errorf("scan account %s: %w", a.Account, err)
@@ -716,6 +740,7 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
 		return err
 	}
+	s.scanEnded(ctx, scanID)
 	if len(failed) > 0 {
 		s.cfg.Logger.Warn("scan finished incomplete", "schedule", sch.Name, "scan", scanID, "accounts", sc.Accounts, "not_scanned", len(failed))
 		return nil
@@ -814,7 +839,9 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := ch.Sender.Send(sctx, toNotify(d)); err != nil {
+	err = ch.Sender.Send(sctx, toNotify(d))
+	s.metrics.delivery(d.Channel, err)
+	if err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
 			return merr
 		}

@@ -119,6 +119,29 @@ type Store interface {
 	// when there is none.
 	RevokeToken(ctx context.Context, name string, now time.Time) error
 
+	// RecordRootEvent stores a root event unless one of its EventID is
+	// stored already, in which case it returns the stored one and false.
+	// In the same transaction it labels the event from a known AssumeRoot
+	// session with its access key (Own, SessionPrincipal); an Own event
+	// does not alert.
+	RecordRootEvent(ctx context.Context, e RootEvent) (RootEvent, bool, error)
+	// RecordMalformed records a message that is not a readable event, once
+	// per message ID, counting its receives.
+	RecordMalformed(ctx context.Context, messageID, problem, body string, now time.Time) (RootEvent, error)
+	// RecordRootSession records an AssumeRoot session and labels the root
+	// events of its key already stored; it returns how many it labelled.
+	RecordRootSession(ctx context.Context, s RootSession) (int, error)
+	// RootSession returns the session of an access key; ErrNotFound when
+	// none is known.
+	RootSession(ctx context.Context, accessKeyID string) (RootSession, error)
+	// RootEvents lists the root events f selects, newest first.
+	RootEvents(ctx context.Context, f RootEventFilter) ([]RootEvent, error)
+	// PendingRootAlerts lists the events whose alerts are not yet queued.
+	PendingRootAlerts(ctx context.Context) ([]RootEvent, error)
+	// SetRootAlert sets the alert state of events (one write for a batch);
+	// ErrNotFound when none of them is stored.
+	SetRootAlert(ctx context.Context, state string, eventIDs ...string) error
+
 	Close() error
 }
 
@@ -249,7 +272,8 @@ func KeyOf(f Finding) Key {
 }
 
 // Count is how many findings of an account are in a state at a
-// severity, suppressed or not.
+// severity, suppressed or not. AccountName and OU may be empty: Accounts
+// has them.
 type Count struct {
 	AccountID, AccountName, OU string
 	State                      lifecycle.State

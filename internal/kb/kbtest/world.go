@@ -38,6 +38,18 @@ const (
 	ManagementMFA       = "GAHT11112222"
 	// KeyUseRegion is where StandaloneRootKey1 was last used.
 	KeyUseRegion = "eu-west-1"
+
+	// The standalone account's regional state (iam-access-analyzer,
+	// ec2-instance-role, iam-expired-server-certificate): an external
+	// access analyzer in us-east-1 only (eu-west-1 has an unused-access
+	// analyzer, which does not count), af-south-1 not opted into; in
+	// us-east-1 an instance with a role and one without; an expired
+	// certificate and a valid one.
+	ExpiredCertificate = "shop-2023"
+	ValidCertificate   = "shop-2027"
+	InstanceWithRole   = "i-0a1b2c3d4e5f60001"
+	InstanceNoRole     = "i-0a1b2c3d4e5f60002"
+	InstanceProfile    = "web-app"
 )
 
 // Options vary the estate.
@@ -134,6 +146,18 @@ func World(now time.Time, o Options) *awsemu.World {
 				},
 				Users: []awsemu.User{auditor(StandaloneAuditor), decoy,
 					{Name: "intern", CreateDate: ago(100 * day), Password: true, AccessKeys: []awsemu.AccessKey{{ID: StandaloneInternKey, CreateDate: ago(100 * day)}}}},
+				ServerCertificates: []awsemu.ServerCertificate{
+					{Name: ExpiredCertificate, UploadDate: ago(800 * day), Expiration: ago(400 * day)},
+					{Name: ValidCertificate, UploadDate: ago(100 * day), Expiration: now.Add(200 * day)},
+				},
+				Regions: []awsemu.Region{
+					{Name: "us-east-1", Analyzers: []awsemu.Analyzer{{Name: "external", CreatedAt: ago(300 * day)}}, Instances: []awsemu.Instance{
+						{ID: InstanceWithRole, Name: "web", InstanceProfile: InstanceProfile, LaunchTime: ago(30 * day)},
+						{ID: InstanceNoRole, Name: "batch", LaunchTime: ago(60 * day)},
+					}},
+					{Name: "eu-west-1", Analyzers: []awsemu.Analyzer{{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", CreatedAt: ago(300 * day)}}},
+					{Name: "af-south-1", OptIn: awsemu.NotOptedIn},
+				},
 			},
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -271,7 +272,7 @@ func (t *textWriter) organization(d *report.Document, results []rule.Result) {
 	}
 	t.line("")
 	if len(results) > 0 {
-		t.results(results)
+		t.results(results, results)
 		t.line("")
 	}
 }
@@ -287,10 +288,26 @@ func (t *textWriter) findings(d *report.Document) {
 		fail, unknown int
 	}
 	rows := map[string]*row{}
+	// A rule about many resources fails an account once, however many of
+	// its resources fail: count accounts, FAIL before UNKNOWN.
+	worst := map[[2]string]rule.Status{}
 	for _, r := range d.Results {
 		if report.IsOrganizationResult(r) || r.Status != rule.Fail && r.Status != rule.Unknown {
 			continue
 		}
+		k := [2]string{r.RuleID, r.AccountID}
+		if prev, seen := worst[k]; !seen || prev == rule.Unknown && r.Status == rule.Fail {
+			worst[k] = r.Status
+		}
+	}
+	for _, r := range d.Results {
+		k := [2]string{r.RuleID, r.AccountID}
+		st, ok := worst[k]
+		if !ok || report.IsOrganizationResult(r) {
+			continue
+		}
+		delete(worst, k)
+		r.Status = st
 		w := rows[r.RuleID]
 		if w == nil {
 			w = &row{id: r.RuleID, title: r.Title, sev: r.RuleSeverity}
@@ -320,6 +337,10 @@ func (t *textWriter) findings(d *report.Document) {
 		return a.id < b.id
 	})
 	t.line("  accounts per rule:")
+	width := 26
+	for _, w := range list {
+		width = max(width, len(w.id))
+	}
 	for _, w := range list {
 		counts := fmt.Sprintf("%5d FAIL", w.fail)
 		if w.unknown > 0 {
@@ -327,7 +348,7 @@ func (t *textWriter) findings(d *report.Document) {
 		} else {
 			counts += strings.Repeat(" ", 14)
 		}
-		t.line(fmt.Sprintf("    %-8s  %-26s %s  %s", strings.ToUpper(w.sev.String()), w.id, counts, w.title))
+		t.line(fmt.Sprintf("    %-8s  %-*s %s  %s", strings.ToUpper(w.sev.String()), width, w.id, counts, w.title))
 	}
 }
 
@@ -552,14 +573,24 @@ func (t *textWriter) account(a report.Account, results []rule.Result, collected 
 	gaps := a.Gaps
 	switch t.o.Show {
 	case ShowAll:
-		t.results(results)
+		t.results(results, results)
 	case ShowIssues:
-		t.results(only(results, rule.Fail, rule.Unknown))
-		t.ruleList(only(results, rule.Pass), "PASS")
-		t.ruleList(only(results, rule.NotApplicable), "N/A")
+		issues := only(results, rule.Fail, rule.Unknown)
+		t.results(issues, results)
+		// A rule already shown for its issues is not listed again.
+		shown := map[string]bool{}
+		for _, r := range issues {
+			shown[r.RuleID] = true
+		}
+		passed := without(only(results, rule.Pass), shown)
+		for _, r := range passed {
+			shown[r.RuleID] = true
+		}
+		t.ruleList(passed, "PASS")
+		t.ruleList(without(only(results, rule.NotApplicable), shown), "N/A")
 		gaps = realGaps(gaps)
 	case ShowFailures:
-		t.results(only(results, rule.Fail))
+		t.results(only(results, rule.Fail), results)
 		gaps = nil
 	}
 	if len(gaps) > 0 {
@@ -583,16 +614,28 @@ func only(rs []rule.Result, statuses ...rule.Status) []rule.Result {
 	return out
 }
 
-// ruleList names the rules of one status on one line.
+// without drops the results of the rules in skip.
+func without(rs []rule.Result, skip map[string]bool) []rule.Result {
+	var out []rule.Result
+	for _, r := range rs {
+		if !skip[r.RuleID] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ruleList names the rules of one status on one line, each once.
 func (t *textWriter) ruleList(rs []rule.Result, label string) {
 	if len(rs) == 0 {
 		return
 	}
-	ids := make([]string, len(rs))
-	for i, r := range rs {
-		ids[i] = r.RuleID
+	ids := make([]string, 0, len(rs))
+	for _, r := range rs {
+		ids = append(ids, r.RuleID)
 	}
 	sort.Strings(ids)
+	ids = slices.Compact(ids)
 	st := green
 	if label != "PASS" {
 		st = faint
@@ -620,73 +663,226 @@ func (t *textWriter) ruleList(rs []rule.Result, label string) {
 
 var statusOrder = map[rule.Status]int{rule.Fail: 0, rule.Unknown: 1, rule.Pass: 2, rule.NotApplicable: 3}
 
-func (t *textWriter) results(rs []rule.Result) {
-	rs = append([]rule.Result(nil), rs...)
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
-		if statusOrder[a.Status] != statusOrder[b.Status] {
-			return statusOrder[a.Status] < statusOrder[b.Status]
-		}
-		if a.Severity != b.Severity {
-			return a.Severity > b.Severity
-		}
-		return a.RuleID < b.RuleID
-	})
+// maxResources is how many results of one rule about many resources the
+// text report shows before it counts the rest (-v shows all): an account
+// with ten thousand users must stay readable.
+const maxResources = 10
+
+// ruleGroup is one rule's results in one account, worst first.
+type ruleGroup struct {
+	results []rule.Result
+	// all are every result of the rule in the account, for the counts
+	// (results may be only the ones --show keeps).
+	all   []rule.Result
+	worst rule.Status
+	sev   rule.Severity
+}
+
+// groupByRule groups results by rule: the rules with a failure first
+// (the most severe first), then those with an unknown, then the rest.
+// Within a rule, failures come first, then unknowns, passes and not
+// applicables, each by resource.
+func groupByRule(rs, all []rule.Result) []ruleGroup {
+	byID := map[string]*ruleGroup{}
+	var order []string
 	for _, r := range rs {
-		status := fmt.Sprintf("%-7s", statusLabel(r.Status))
-		sev := strings.Repeat(" ", 8)
-		switch r.Status {
-		case rule.Fail:
-			status = t.style(status, red)
-			sev = fmt.Sprintf("%-8s", strings.ToUpper(r.Severity.String()))
-			if r.Severity >= rule.High {
-				sev = t.style(sev, red)
-			} else {
-				sev = t.style(sev, yellow)
+		g := byID[r.RuleID]
+		if g == nil {
+			g = &ruleGroup{worst: rule.NotApplicable}
+			byID[r.RuleID] = g
+			order = append(order, r.RuleID)
+		}
+		g.results = append(g.results, r)
+	}
+	for _, r := range all {
+		if g := byID[r.RuleID]; g != nil {
+			g.all = append(g.all, r)
+		}
+	}
+	out := make([]ruleGroup, 0, len(order))
+	for _, id := range order {
+		g := byID[id]
+		// Suppressed results do not make the rule look worse, unless
+		// every result of it is suppressed.
+		judged := g.results
+		if open := unsuppressed(g.results); len(open) > 0 {
+			judged = open
+		}
+		g.sev = judged[0].RuleSeverity
+		for _, r := range judged {
+			if statusOrder[r.Status] < statusOrder[g.worst] {
+				g.worst = r.Status
 			}
-		case rule.Unknown:
-			status = t.style(status, yellow)
-			sev = fmt.Sprintf("%-8s", r.Severity.String())
-		case rule.Pass:
-			status = t.style(status, green)
-		case rule.NotApplicable:
-			status = t.style(status, faint)
 		}
-		if r.Suppression != nil {
-			// Muted: an accepted risk is shown, never coloured as a failure.
-			status = t.style(fmt.Sprintf("%-7s", statusLabel(r.Status)), faint)
-			sev = t.style(fmt.Sprintf("%-8s", strings.ToLower(r.Severity.String())), faint)
-		}
-		head := "  " + status + "  " + sev + "  " + r.RuleID
-		if (r.Status == rule.Fail || r.Status == rule.Unknown) && r.Suppression == nil {
-			head += "  " + t.style(r.Title, bold)
-		}
-		if s := r.Suppression; s != nil {
-			until := "no expiry"
-			if s.Expires != nil {
-				until = "until " + s.Expires.Format("2006-01-02")
+		for _, r := range judged {
+			if r.Status == g.worst && r.Severity > g.sev {
+				g.sev = r.Severity
 			}
-			head += "  " + t.style(fmt.Sprintf("(suppressed by %s, %s: %s)", s.Owner, until, s.Reason), faint)
 		}
-		t.line(head)
-		if aboutResource(r) {
-			// A rule about many resources (one result per IAM user) shares
-			// its messages between them: the resource says which.
-			t.wrap("                     "+t.style(r.Resource, faint), "                     ")
-		}
-		t.wrap("                     "+r.Message, "                     ")
-		if t.o.Verbose {
-			for _, e := range r.Evidence {
-				t.wrap("                     · "+evidenceText(e), "                       ")
+		sort.SliceStable(g.results, func(i, j int) bool {
+			a, b := g.results[i], g.results[j]
+			if statusOrder[a.Status] != statusOrder[b.Status] {
+				return statusOrder[a.Status] < statusOrder[b.Status]
 			}
+			if a.Severity != b.Severity {
+				return a.Severity > b.Severity
+			}
+			return a.Resource < b.Resource
+		})
+		out = append(out, *g)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if statusOrder[a.worst] != statusOrder[b.worst] {
+			return statusOrder[a.worst] < statusOrder[b.worst]
+		}
+		if a.sev != b.sev {
+			return a.sev > b.sev
+		}
+		return a.results[0].RuleID < b.results[0].RuleID
+	})
+	return out
+}
+
+func unsuppressed(rs []rule.Result) []rule.Result {
+	var out []rule.Result
+	for _, r := range rs {
+		if r.Suppression == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// results writes rs grouped by rule. A rule with one result about the
+// account is one row; a rule about many resources (users, keys, regions,
+// instances, certificates) is a row for the rule, its counts by status,
+// then its resources worst first, at most maxResources of them unless
+// -v. all are every result of the account, for the counts.
+func (t *textWriter) results(rs, all []rule.Result) {
+	for _, g := range groupByRule(rs, all) {
+		if len(g.all) == 1 && len(g.results) == 1 {
+			t.resultRow(g.results[0])
+			continue
+		}
+		t.ruleHead(g)
+		var counts []string
+		n := map[rule.Status]int{}
+		for _, r := range g.all {
+			n[r.Status]++
+		}
+		for _, st := range []rule.Status{rule.Fail, rule.Unknown, rule.Pass, rule.NotApplicable} {
+			if n[st] > 0 {
+				counts = append(counts, fmt.Sprintf("%d %s", n[st], statusLabel(st)))
+			}
+		}
+		t.line(t.style(fmt.Sprintf("                     %s: %s", rule.Plural(len(g.all), "resource", "resources"), strings.Join(counts, ", ")), faint))
+		shown := g.results
+		if !t.o.Verbose && len(shown) > maxResources {
+			shown = shown[:maxResources]
+		}
+		for _, r := range shown {
+			t.resourceRow(r)
+		}
+		if rest := g.results[len(shown):]; len(rest) > 0 {
+			left := map[rule.Status]int{}
+			for _, r := range rest {
+				left[r.Status]++
+			}
+			var parts []string
+			for _, st := range []rule.Status{rule.Fail, rule.Unknown, rule.Pass, rule.NotApplicable} {
+				if left[st] > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", left[st], statusLabel(st)))
+				}
+			}
+			t.line(t.style("                     … and "+strings.Join(parts, ", ")+" more (-v shows them all; --format json has every one)", faint))
 		}
 	}
 }
 
-// aboutResource says whether a result is about a resource other than its
-// account (the root ARN) or organisation.
-func aboutResource(r rule.Result) bool {
-	return r.Resource != "" && !strings.HasSuffix(r.Resource, ":"+r.AccountID+":root") && !report.IsOrganizationResult(r)
+// statusCell renders a status and severity the way a result row starts.
+func (t *textWriter) statusCell(st rule.Status, sev rule.Severity, suppressed bool) (string, string) {
+	status := fmt.Sprintf("%-7s", statusLabel(st))
+	sevText := strings.Repeat(" ", 8)
+	switch st {
+	case rule.Fail:
+		status = t.style(status, red)
+		sevText = fmt.Sprintf("%-8s", strings.ToUpper(sev.String()))
+		if sev >= rule.High {
+			sevText = t.style(sevText, red)
+		} else {
+			sevText = t.style(sevText, yellow)
+		}
+	case rule.Unknown:
+		status = t.style(status, yellow)
+		sevText = fmt.Sprintf("%-8s", sev.String())
+	case rule.Pass:
+		status = t.style(status, green)
+	case rule.NotApplicable:
+		status = t.style(status, faint)
+	}
+	if suppressed {
+		// Muted: an accepted risk is shown, never coloured as a failure.
+		status = t.style(fmt.Sprintf("%-7s", statusLabel(st)), faint)
+		sevText = t.style(fmt.Sprintf("%-8s", strings.ToLower(sev.String())), faint)
+	}
+	return status, sevText
+}
+
+// ruleHead is the row of a rule about many resources.
+func (t *textWriter) ruleHead(g ruleGroup) {
+	r := g.results[0]
+	allMuted := len(unsuppressed(g.results)) == 0
+	status, sev := t.statusCell(g.worst, g.sev, allMuted)
+	head := "  " + status + "  " + sev + "  " + r.RuleID
+	if (g.worst == rule.Fail || g.worst == rule.Unknown) && !allMuted {
+		head += "  " + t.style(r.Title, bold)
+	}
+	t.line(head)
+}
+
+func suppressionText(s *rule.Suppression) string {
+	until := "no expiry"
+	if s.Expires != nil {
+		until = "until " + s.Expires.Format("2006-01-02")
+	}
+	return fmt.Sprintf("(suppressed by %s, %s: %s)", s.Owner, until, s.Reason)
+}
+
+// resourceRow is one resource of a rule about many.
+func (t *textWriter) resourceRow(r rule.Result) {
+	const indent = "                     "
+	status, _ := t.statusCell(r.Status, r.Severity, r.Suppression != nil)
+	head := indent + status + "  " + r.Resource
+	if r.Suppression != nil {
+		head += "  " + t.style(suppressionText(r.Suppression), faint)
+	}
+	t.line(head)
+	t.wrap(indent+"         "+r.Message, indent+"         ")
+	if t.o.Verbose {
+		for _, e := range r.Evidence {
+			t.wrap(indent+"         · "+evidenceText(e), indent+"           ")
+		}
+	}
+}
+
+// resultRow is a rule's one result about the account.
+func (t *textWriter) resultRow(r rule.Result) {
+	status, sev := t.statusCell(r.Status, r.Severity, r.Suppression != nil)
+	head := "  " + status + "  " + sev + "  " + r.RuleID
+	if (r.Status == rule.Fail || r.Status == rule.Unknown) && r.Suppression == nil {
+		head += "  " + t.style(r.Title, bold)
+	}
+	if s := r.Suppression; s != nil {
+		head += "  " + t.style(suppressionText(s), faint)
+	}
+	t.line(head)
+	t.wrap("                     "+r.Message, "                     ")
+	if t.o.Verbose {
+		for _, e := range r.Evidence {
+			t.wrap("                     · "+evidenceText(e), "                       ")
+		}
+	}
 }
 
 func statusLabel(s rule.Status) string {

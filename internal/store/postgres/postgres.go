@@ -29,6 +29,10 @@ import (
 	"github.com/vigil-sec/vigil/internal/store/sqlstore"
 )
 
+// DefaultMaxConns is how many connections a replica opens at most when
+// its URL does not say (pool_max_conns).
+const DefaultMaxConns = 16
+
 // DB is a store in a PostgreSQL database: the shared SQL of
 // store/sqlstore on a pgx pool.
 type DB struct {
@@ -94,6 +98,15 @@ func Connect(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil {
 		// pgx's message may quote the URL, password included.
 		return nil, fmt.Errorf("database %s: not a valid PostgreSQL URL", label)
+	}
+	if !strings.Contains(rawURL, "pool_max_conns") {
+		// pgx's default is 4 connections on this kind of machine
+		// (max(4, NumCPU)): fewer than a replica's 8 workers, River's
+		// fetches and its LISTEN connection want at once, so workers
+		// queued for a connection. 16 leaves 100 / 16 = 6 replicas within
+		// PostgreSQL's default max_connections; pool_max_conns in the URL
+		// sets another.
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

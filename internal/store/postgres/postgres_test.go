@@ -243,3 +243,26 @@ func TestBatchesDoNotDeadlock(t *testing.T) {
 		t.Fatalf("%d accounts recorded, want 50", fresh)
 	}
 }
+
+// A replica's pool holds more connections than its workers and River
+// want at once, unless the URL says otherwise.
+func TestPoolSize(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		url  string
+		want int32
+	}{
+		{url, DefaultMaxConns},
+		{url + "&pool_max_conns=3", 3},
+	} {
+		s, err := Open(ctx, c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Pool().Config().MaxConns; got != c.want {
+			t.Errorf("%s: pool of %d connections, want %d", Label(c.url), got, c.want)
+		}
+		s.Close()
+	}
+}

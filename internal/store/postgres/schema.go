@@ -133,6 +133,48 @@ var migrations = []string{
 	CREATE INDEX findings_list ON findings(state, account_id, rule_id, resource);
 	CREATE INDEX findings_severity ON findings(state, severity DESC, account_id, rule_id, resource);
 	CREATE INDEX transitions_at ON transitions(at, kind);`,
+
+	// 4: root events from the events queue, and the AssumeRoot sessions
+	// that label them (store/rootevents.go).
+	`CREATE TABLE root_events (
+		id BIGSERIAL PRIMARY KEY,
+		event_id TEXT NOT NULL UNIQUE,
+		kind TEXT NOT NULL,
+		account_id TEXT NOT NULL,
+		region TEXT NOT NULL,
+		event_time BIGINT NOT NULL,
+		event_source TEXT NOT NULL,
+		event_name TEXT NOT NULL,
+		identity_arn TEXT NOT NULL,
+		source_ip TEXT NOT NULL,
+		user_agent TEXT NOT NULL,
+		access_key_id TEXT NOT NULL,
+		mfa TEXT NOT NULL,
+		error_code TEXT NOT NULL,
+		error_message TEXT NOT NULL,
+		new_access_key_id TEXT NOT NULL,
+		own BOOLEAN NOT NULL,
+		session_principal TEXT NOT NULL,
+		summary TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		message_id TEXT NOT NULL,
+		problem TEXT NOT NULL,
+		body TEXT NOT NULL,
+		receives INTEGER NOT NULL,
+		alert TEXT NOT NULL
+	);
+	CREATE INDEX root_events_account ON root_events(account_id, event_time);
+	CREATE INDEX root_events_time ON root_events(event_time);
+	CREATE INDEX root_events_key ON root_events(access_key_id) WHERE access_key_id <> '';
+	CREATE INDEX root_events_alert ON root_events(alert) WHERE alert = 'pending';
+	CREATE TABLE root_sessions (
+		access_key_id TEXT PRIMARY KEY,
+		account_id TEXT NOT NULL,
+		principal TEXT NOT NULL,
+		task_policy TEXT NOT NULL,
+		opened_at BIGINT NOT NULL,
+		vigil BOOLEAN NOT NULL
+	);`,
 }
 
 // Version is the schema version this build writes.

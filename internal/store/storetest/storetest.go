@@ -94,6 +94,9 @@ func Run(t *testing.T, open Open) {
 		{"Trend", testTrend},
 		{"Accounts", testAccounts},
 		{"Deliveries", testDeliveries},
+		{"RootEvents", testRootEvents},
+		{"RootSessions", testRootSessions},
+		{"MalformedMessages", testMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

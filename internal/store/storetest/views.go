@@ -106,7 +106,7 @@ func testCounts(t *testing.T, s store.Store) {
 		}
 		want := map[store.Count]int{}
 		for _, x := range fs {
-			want[store.Count{AccountID: x.AccountID, AccountName: x.AccountName, OU: x.OU, State: x.State, Severity: x.Severity, Suppressed: x.Suppression != nil}]++
+			want[store.Count{AccountID: x.AccountID, State: x.State, Severity: x.Severity, Suppressed: x.Suppression != nil}]++
 		}
 		cs, err := s.Counts(ctx, f)
 		if err != nil {
@@ -116,7 +116,7 @@ func testCounts(t *testing.T, s store.Store) {
 		suppressed := 0
 		for _, c := range cs {
 			n := c.N
-			c.N = 0
+			c.N, c.AccountName, c.OU = 0, "", ""
 			got[c] += n
 			if c.Suppressed {
 				suppressed += n
