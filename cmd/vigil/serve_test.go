@@ -38,6 +38,9 @@ type alert struct {
 	Transition string
 	Account    string
 	Rule       string
+	// Finding is the finding's ID: a rule about many resources (regions,
+	// users) opens one finding per resource.
+	Finding string
 }
 
 // receiver is a webhook endpoint that checks every signature, as a
@@ -114,7 +117,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		if tr.Finding.ID == "" || tr.Finding.AccountID == "" || tr.Finding.RuleID == "" || tr.Finding.Severity == "" || tr.Finding.Message == "" {
 			r.t.Errorf("transition without its finding: %+v", tr)
 		}
-		r.got = append(r.got, alert{doc.DeliveryID, tr.Transition, tr.Finding.AccountID, tr.Finding.RuleID})
+		r.got = append(r.got, alert{doc.DeliveryID, tr.Transition, tr.Finding.AccountID, tr.Finding.RuleID, tr.Finding.ID})
 	}
 }
 
@@ -123,6 +126,18 @@ func (r *receiver) has(kind, account, rule string) bool {
 	defer r.mu.Unlock()
 	for _, a := range r.got {
 		if a.Transition == kind && a.Account == account && a.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+// hasFinding reports whether a transition of one finding arrived.
+func (r *receiver) hasFinding(kind, id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range r.got {
+		if a.Transition == kind && a.Finding == id {
 			return true
 		}
 	}

@@ -168,9 +168,11 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 	t.Logf("account jobs per replica: %v", by)
 
 	// Every open finding has one new transition, and reached the
-	// receiver under exactly one delivery ID.
+	// receiver under exactly one delivery ID. Findings, not rules: a rule
+	// about many resources (a region's analyzer, a user's key) opens one
+	// finding per resource.
 	news := map[string]int{}
-	for _, r := range pgQuery(t, url, `SELECT f.account_id || ' ' || f.rule_id, count(*) FROM transitions t JOIN findings f ON f.id = t.finding_id WHERE t.kind = 'new' GROUP BY 1`) {
+	for _, r := range pgQuery(t, url, `SELECT t.finding_id, count(*) FROM transitions t WHERE t.kind = 'new' GROUP BY 1`) {
 		var k int
 		fmt.Sscan(r[1], &k)
 		news[r[0]] = k
@@ -179,23 +181,22 @@ func TestTeamReplicasShareATickAndSurviveAKill(t *testing.T) {
 		t.Fatal("no finding was opened")
 	}
 	waitFor(t, "every new alert", replicas[1], func() bool {
-		for k := range news {
-			f := strings.Fields(k)
-			if !recv.has("new", f[0], f[1]) {
+		for id := range news {
+			if !recv.hasFinding("new", id) {
 				return false
 			}
 		}
 		return true
 	})
-	for k, c := range news {
+	for id, c := range news {
 		if c != 1 {
-			t.Errorf("%s: %d new transitions", k, c)
+			t.Errorf("finding %s: %d new transitions", id, c)
 		}
 	}
 	recv.mu.Lock()
 	ids := map[string]map[string]bool{}
 	for _, a := range recv.got {
-		k := a.Transition + " " + a.Account + " " + a.Rule
+		k := a.Transition + " " + a.Finding
 		if ids[k] == nil {
 			ids[k] = map[string]bool{}
 		}
