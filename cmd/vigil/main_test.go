@@ -217,7 +217,18 @@ func TestFailOnExitCodes(t *testing.T) {
 	acct := doc["accounts"].([]any)[1].(map[string]any)
 	acct["credential_report"] = map[string]any{"generated_time": "2026-11-26T10:30:00Z", "time_source": "GetCredentialReport", "columns": 22, "users": 0}
 	acct["gaps"] = acct["gaps"].([]any)[1:]
-	acct["password_policy"] = map[string]any{"present": true, "minimum_password_length": 14, "password_reuse_prevention": 24}
+	acct["password_policy"] = map[string]any{"present": true, "minimum_password_length": 14, "password_reuse_prevention": 24,
+		"require_symbols": true, "require_numbers": true, "require_uppercase_characters": true, "require_lowercase_characters": true,
+		"expire_passwords": true, "max_password_age": 90}
+	// Its one region has an external access analyzer and no instance, it
+	// stores no certificate, and its only role is the support role.
+	acct["regions"] = []any{map[string]any{"name": "us-east-1", "opt_in_status": "opt-in-not-required",
+		"analyzers": []any{map[string]any{"name": "external", "arn": "arn:aws:access-analyzer:us-east-1:444455556666:analyzer/external", "type": "ACCOUNT", "status": "ACTIVE"}},
+		"instances": []any{}}}
+	acct["server_certificates"] = map[string]any{"certificates": []any{}, "pages": 1}
+	acct["iam"] = map[string]any{"users": []any{}, "groups": []any{}, "policies": []any{}, "pages": 1,
+		"roles": []any{map[string]any{"name": "support", "arn": "arn:aws:iam::444455556666:role/support",
+			"attached_policies": []any{map[string]any{"name": "AWSSupportAccess", "arn": "arn:aws:iam::aws:policy/AWSSupportAccess"}}}}}
 	doc["accounts"] = []any{acct}
 	b, _ := json.Marshal(doc)
 	os.WriteFile(clean, b, 0o644)
