@@ -404,7 +404,10 @@ func TestUnknownGate(t *testing.T) {
 	os.WriteFile(noRoot, []byte(header+"\nalice,arn:aws:iam::210987654321:user/alice,"+created+",true,"+used+","+created+",N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"), 0o644)
 	empty := filepath.Join(dir, "empty-account.json")
 	os.WriteFile(empty, []byte(`{"schema":"vigil.snapshot","version":1,"collected_at":"`+testclock.Ref().Format(time.RFC3339)+`","source":{"kind":"aws"},"accounts":[{"account_id":"111122223333"}]}`), 0o644)
-	_, denied := emulated(t, awsemu.Fault{Service: "iam", Code: "AccessDenied"})
+	// Every read denied: IAM, and the regional reads (EC2, Access
+	// Analyzer), which would otherwise answer for their own rules.
+	_, denied := emulated(t, awsemu.Fault{Service: "iam", Code: "AccessDenied"},
+		awsemu.Fault{Service: "ec2", Code: "UnauthorizedOperation"}, awsemu.Fault{Service: "access-analyzer", Code: "AccessDeniedException"})
 
 	for _, c := range []struct {
 		name string
@@ -412,12 +415,12 @@ func TestUnknownGate(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"every IAM call denied", denied, []string{"scan", "--fail-on", "critical"},
+		{"every read denied", denied, []string{"scan", "--fail-on", "critical"},
 			[]string{"result(s) at or above severity critical could not be decided (UNKNOWN)", "iam:GetAccountSummary: AccessDenied", "--unknown-ok"}},
 		{"a report with no root row", nil, []string{"scan", "--credential-report", noRoot, "--fail-on", "critical"},
 			[]string{"2 result(s) at or above severity critical could not be decided", "credential report: NoRootRow (2 results in 1 account)"}},
 		{"a snapshot with no data", nil, []string{"scan", "--from", empty, "--fail-on", "high"},
-			[]string{"4 result(s) at or above severity high could not be decided", "iam:GetAccountSummary: not collected (4 results in 1 account)"}},
+			[]string{"6 result(s) at or above severity high could not be decided", "iam:GetAccountSummary: not collected (4 results in 1 account)", "ec2:DescribeRegions: not collected (1 result in 1 account)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := vigil(t, c.env, c.args...).want(t, 4)
@@ -476,7 +479,7 @@ func TestEmptyRuns(t *testing.T) {
 		{"one ID of two not in the organisation, gated", []string{"scan", "--org", "--demo", "--accounts", "999999999999,222222222222", "--fail-on", "critical"},
 			[]string{"1 of the 2 account(s) asked for by ID were not scanned: 999999999999"}},
 		{"an ID outside the OUs asked for", []string{"scan", "--org", "--demo", "--ou", "Workloads", "--accounts", "555555555555,222222222222"},
-			[]string{"555555555555 (not in the selected OUs)"}},
+			[]string{"555555555555 (requested with --accounts, but not in the OUs selected with --ou)"}},
 		{"a suspended account asked for", []string{"scan", "--org", "--demo", "--accounts", "666666666666,222222222222"},
 			[]string{"666666666666 (the account is SUSPENDED"}},
 		{"fix with an ID not in the organisation", []string{"fix", "--org", "--demo", "--accounts", "999999999999"},

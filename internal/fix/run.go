@@ -95,6 +95,10 @@ func PlanOrg(ctx context.Context, cfg aws.Config, oo fleet.Options, o Options) (
 			return plan, nil
 		}
 		oo.Accounts = ids
+		// The plan names every account it leaves alone, and why ("not in
+		// the snapshot"), so the run lists the organisation rather than
+		// describing only the snapshot's accounts.
+		oo.Structure = fleet.StructureWhole
 	}
 	p := &planner{o: &o}
 	run, err := fleet.VisitOrg(ctx, cfg, oo, p.visitor())
