@@ -64,7 +64,12 @@ type certFiles struct {
 	lastErr string
 }
 
+// fileStamp is what a stat says of a file. The file's identity counts
+// as well as its time and size: a renewal moved over the old file within
+// the file system's time granularity, with a key and certificate of the
+// same length, changes only which file the name is.
 type fileStamp struct {
+	fi   os.FileInfo
 	mod  time.Time
 	size int64
 }
@@ -74,7 +79,14 @@ func stampOf(name string) fileStamp {
 	if err != nil {
 		return fileStamp{}
 	}
-	return fileStamp{fi.ModTime(), fi.Size()}
+	return fileStamp{fi, fi.ModTime(), fi.Size()}
+}
+
+func (a fileStamp) same(b fileStamp) bool {
+	if a.fi == nil || b.fi == nil {
+		return a.fi == nil && b.fi == nil
+	}
+	return os.SameFile(a.fi, b.fi) && a.mod.Equal(b.mod) && a.size == b.size
 }
 
 func newCertFiles(cert, key string, log *slog.Logger) (*certFiles, error) {
@@ -94,7 +106,7 @@ func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := [2]fileStamp{stampOf(c.cert), stampOf(c.key)}
-	if now == c.stamp {
+	if now[0].same(c.stamp[0]) && now[1].same(c.stamp[1]) {
 		return c.cur, nil
 	}
 	cur, err := LoadCertificate(c.cert, c.key)
