@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemuproc"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/credreport"
 	"github.com/vigil-sec/vigil/internal/credreport/credreporttest"
@@ -91,8 +92,8 @@ func BenchmarkScanLatency(b *testing.B) {
 			var totalCalls, totalBound, totalWall, totalCPU, totalEmuCPU float64
 			for b.Loop() {
 				b.StopTimer()
-				p := startEmuProc(b, emuProcSpec{Latency: latency, IAM: &emuIAMSpec{ExistingReport: c.existing, Users: c.users, Roles: c.roles, Policies: c.policies}})
-				cfg := p.config(b, "AKIAAUDITOR000000001")
+				p := awsemuproc.Start(b, awsemuproc.Spec{Latency: latency, Custom: customIAM(b, emuIAMSpec{ExistingReport: c.existing, Users: c.users, Roles: c.roles, Policies: c.policies})})
+				cfg := p.Config(b, "AKIAAUDITOR000000001")
 				var slept atomic.Int64
 				opts := collect.DefaultOptions()
 				opts.Now = testclock.Running()
@@ -117,16 +118,16 @@ func BenchmarkScanLatency(b *testing.B) {
 				if err != nil || len(acct.Gaps) > 0 || acct.CredentialReport == nil {
 					b.Fatalf("scan failed: %v gaps %+v", err, acct.Gaps)
 				}
-				rep, emuCPU := p.stop(b)
-				chain := rep.count("iam", "GetCredentialReport") + rep.count("iam", "GenerateCredentialReport")
+				rep, emuCPU := p.Stop(b)
+				chain := rep.Count("iam", "GetCredentialReport") + rep.Count("iam", "GenerateCredentialReport")
 				bound := time.Duration(chain)*latency + time.Duration(slept.Load())
 				// The authorization details pages follow one another too;
 				// the longer of the two chains bounds the scan.
-				bound = max(bound, time.Duration(rep.count("iam", "GetAccountAuthorizationDetails"))*latency)
+				bound = max(bound, time.Duration(rep.Count("iam", "GetAccountAuthorizationDetails"))*latency)
 				// So do ec2:DescribeRegions and the regions' own calls (one
 				// page each here), all regions at once.
 				bound = max(bound, 2*latency)
-				totalCalls += float64(rep.total())
+				totalCalls += float64(rep.Total())
 				totalBound += float64(bound)
 				totalWall += float64(wall)
 				totalCPU += float64(cpu)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsemu/awsemuproc"
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/collect"
 	"github.com/vigil-sec/vigil/internal/fleet"
@@ -78,10 +79,10 @@ func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throt
 	for b.Loop() {
 		b.StopTimer()
 		runtime.GC()
-		emu := startEmuProc(b, emuProcSpec{Accounts: n, Seed: seed, Latency: latency, Throttle: throttle})
+		emu := awsemuproc.Start(b, awsemuproc.Spec{Accounts: n, Seed: seed, Latency: latency, Throttle: throttle})
 		// The SDK's own retryer and timing; only the attempt count is
 		// raised, as 'vigil scan --org' does by default.
-		cfg := emu.config(b, awsemu.OrgWorldAdminKey)
+		cfg := emu.Config(b, awsemu.OrgWorldAdminKey)
 		cfg.RetryMaxAttempts = fleet.DefaultMaxAttempts
 		// The scan runs on the tests' clock, as the emulator child does:
 		// on the wall clock its hour-old credential reports would look
@@ -111,16 +112,16 @@ func benchOrg(b *testing.B, mode fleet.Mode, n int, latency time.Duration, throt
 				}
 			}
 		}
-		rep, used := emu.stop(b)
+		rep, used := emu.Stop(b)
 		emuCPU += float64(used)
 		wall += float64(took)
 		bound += float64(orgLowerBound(w, mode, seed, fleet.DefaultParallel, latency))
 		// Discovery is every Organizations call, the features, and the
 		// scan's first question (sts:GetCallerIdentity: who am I); the
 		// rest was made in or for an account.
-		d := rep.count("organizations", "") + rep.count("iam", "ListOrganizationsFeatures") + 1
+		d := rep.Count("organizations", "") + rep.Count("iam", "ListOrganizationsFeatures") + 1
 		disc += float64(d)
-		calls += float64(rep.total() - d)
+		calls += float64(rep.Total() - d)
 		accounts += float64(len(doc.Accounts))
 		b.StartTimer()
 	}

@@ -36,7 +36,15 @@ type Spec struct {
 	Seed     uint64        `json:"seed"`
 	Latency  time.Duration `json:"latency"`
 	Throttle float64       `json:"throttle"`
+	// Custom, when set, is handed to the Builder the child was given
+	// (ChildWith) to make a world of the test's own instead of the
+	// organisation.
+	Custom json.RawMessage `json:"custom,omitempty"`
 }
+
+// Builder makes the world of a Spec whose Custom is set; now is the
+// child's clock at start.
+type Builder func(custom json.RawMessage, now time.Time) (*awsemu.World, error)
 
 // Call is how many calls of one action from one account the child
 // answered with one HTTP status.
@@ -76,22 +84,40 @@ func (r Report) Total() int {
 // Child, when this process was started as an emulator child, serves its
 // Spec until stdin closes, prints its Report and exits; otherwise it
 // returns at once. Call it first in TestMain.
-func Child() {
+func Child() { ChildWith(nil) }
+
+// ChildWith is Child for a test binary whose children may serve a world
+// of its own: build makes it from a Spec's Custom.
+func ChildWith(build Builder) {
 	raw := os.Getenv(Env)
 	if raw == "" {
 		return
 	}
-	os.Exit(serve(raw))
+	os.Exit(serve(raw, build))
 }
 
-func serve(raw string) int {
+func serve(raw string, build Builder) int {
 	var spec Spec
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 		fmt.Fprintln(os.Stderr, "emulator child: bad spec:", err)
 		return 2
 	}
-	w := awsemu.OrgWorld(spec.Accounts, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: spec.Seed})
-	opts := []awsemu.Option{awsemu.WithClock(testclock.Running()), awsemu.WithLatency(spec.Latency)}
+	clock := testclock.Running()
+	var w *awsemu.World
+	if len(spec.Custom) > 0 {
+		if build == nil {
+			fmt.Fprintln(os.Stderr, "emulator child: a custom world, but no builder (call ChildWith in TestMain)")
+			return 2
+		}
+		var err error
+		if w, err = build(spec.Custom, clock()); err != nil {
+			fmt.Fprintln(os.Stderr, "emulator child: custom world:", err)
+			return 2
+		}
+	} else {
+		w = awsemu.OrgWorld(spec.Accounts, awsemu.OrgWorldOptions{Now: testclock.Ref(), Seed: spec.Seed})
+	}
+	opts := []awsemu.Option{awsemu.WithClock(clock), awsemu.WithLatency(spec.Latency)}
 	if spec.Throttle > 0 {
 		opts = append(opts, awsemu.WithFaults(
 			awsemu.Fault{Service: "iam", Code: "Throttling", Probability: spec.Throttle},
