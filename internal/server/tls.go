@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"time"
 )
 
 // LoadCertificate reads a PEM certificate chain and its private key.
@@ -68,25 +67,21 @@ type certFiles struct {
 // as well as its time and size: a renewal moved over the old file within
 // the file system's time granularity, with a key and certificate of the
 // same length, changes only which file the name is.
-type fileStamp struct {
-	fi   os.FileInfo
-	mod  time.Time
-	size int64
-}
+type fileStamp struct{ fi os.FileInfo }
 
 func stampOf(name string) fileStamp {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return fileStamp{}
 	}
-	return fileStamp{fi, fi.ModTime(), fi.Size()}
+	return fileStamp{fi}
 }
 
 func (a fileStamp) same(b fileStamp) bool {
 	if a.fi == nil || b.fi == nil {
 		return a.fi == nil && b.fi == nil
 	}
-	return os.SameFile(a.fi, b.fi) && a.mod.Equal(b.mod) && a.size == b.size
+	return os.SameFile(a.fi, b.fi) && a.fi.ModTime().Equal(b.fi.ModTime()) && a.fi.Size() == b.fi.Size()
 }
 
 func newCertFiles(cert, key string, log *slog.Logger) (*certFiles, error) {
