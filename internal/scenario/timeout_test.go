@@ -42,9 +42,11 @@ type singleScan struct {
 	logs *syncBuffer
 	ops  *opLog
 	key  string
-	done chan struct{}
-	acct snapshot.Account
-	err  error
+	// others counts the calls beside the credential report's (othersOf).
+	others map[string]int
+	done   chan struct{}
+	acct   snapshot.Account
+	err    error
 }
 
 const callTimeout = 30 * time.Second
@@ -58,7 +60,8 @@ func startSingle(t *testing.T, path string, faults ...awsemu.Fault) *singleScan 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &singleScan{clk: clock.NewManual(s.Now), logs: &syncBuffer{}, ops: &opLog{}, key: s.SignAs, done: make(chan struct{})}
+	sc := &singleScan{clk: clock.NewManual(s.Now), logs: &syncBuffer{}, ops: &opLog{}, key: s.SignAs, done: make(chan struct{}),
+		others: othersOf(t, s.World, s.SignAs, s.Now)}
 	sc.srv = awsemutest.Start(t, world, awsemu.WithClock(sc.clk.Now), awsemu.WithFaults(faults...))
 	cfg := awsemutest.ConfigFor(t, sc.srv, s.SignAs, threeAttempts, sc.ops.option)
 	collect.LimitCalls(&cfg, collect.CallLimits{Timeout: callTimeout, StallWarning: 10 * time.Second, Clock: sc.clk,
@@ -85,9 +88,57 @@ func canceled(srv *awsemu.Server, action string) int {
 	return n
 }
 
-// theOthers are the calls a one-account collection makes beside the
-// credential report's, all at once when it starts.
-var theOthers = []string{"sts:GetCallerIdentity", "iam:GetAccountSummary", "iam:ListVirtualMFADevices", "organizations:DescribeOrganization", "iam:ListOrganizationsFeatures"}
+// othersOf runs the collection of a world once without faults and
+// counts the calls it makes beside the credential report's. A test may
+// only move its clock past a held attempt's deadline once each of them has
+// returned, or it would cut a call still in flight; deriving them from a
+// real run keeps the list true as the collection learns new reads (the
+// regional ones arrive after ec2:DescribeRegions answers, not at start).
+func othersOf(t *testing.T, world []byte, signAs string, now time.Time) map[string]int {
+	t.Helper()
+	w, err := awsemu.LoadWorld(bytes.NewReader(world))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := &opLog{}
+	srv := awsemutest.Start(t, w, awsemu.WithClock(func() time.Time { return now }))
+	cfg := awsemutest.ConfigFor(t, srv, signAs, threeAttempts, ops.option)
+	opts := collect.DefaultOptions()
+	opts.Now = func() time.Time { return now }
+	opts.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	if _, err := collect.Account(t.Context(), collect.NewClients(cfg), opts); err != nil {
+		t.Fatal(err)
+	}
+	n := map[string]int{}
+	for _, o := range ops.ops {
+		if o.call != "iam:GetCredentialReport" && o.call != "iam:GenerateCredentialReport" {
+			n[o.call]++
+		}
+	}
+	if len(n) == 0 {
+		t.Fatal("the fault-free collection made no calls beside the credential report's")
+	}
+	return n
+}
+
+// answeredAll reports whether, signed with key, each call returned at
+// least as many times as want counts.
+func (l *opLog) answeredAll(key string, want map[string]int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	got := map[string]int{}
+	for _, o := range l.ops {
+		if o.key == key {
+			got[o.call]++
+		}
+	}
+	for call, n := range want {
+		if got[call] < n {
+			return false
+		}
+	}
+	return true
+}
 
 // attemptHeld waits until attempt n of a call is held by the server (the
 // n-1 before it were given up on) and every other call has been answered:
@@ -100,7 +151,7 @@ func (sc *singleScan) attemptHeld(t *testing.T, action string, n int) {
 		for _, c := range sc.srv.Held() {
 			held = held || c.Action == action
 		}
-		return held && canceled(sc.srv, action) == n-1 && sc.ops.answered(sc.key, theOthers...)
+		return held && canceled(sc.srv, action) == n-1 && sc.ops.answeredAll(sc.key, sc.others)
 	})
 }
 
