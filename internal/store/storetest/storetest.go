@@ -93,6 +93,7 @@ func Run(t *testing.T, open Open) {
 		{"Counts", testCounts},
 		{"Trend", testTrend},
 		{"Accounts", testAccounts},
+		{"AccountPages", testAccountPages},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
 		{"RootSessions", testRootSessions},
