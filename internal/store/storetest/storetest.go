@@ -96,6 +96,7 @@ func Run(t *testing.T, open Open) {
 		{"AccountPages", testAccountPages},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
+		{"RootEventPages", testRootEventPages},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 	}
