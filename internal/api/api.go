@@ -269,13 +269,15 @@ func ToFinding(f store.Finding, now time.Time) Finding {
 		j.Evidence = f.Evidence
 	}
 	if f.Suppression != nil {
-		s := toSuppression(*f.Suppression, now)
+		s := ToSuppression(*f.Suppression, now)
 		j.Suppression = &s
 	}
 	return j
 }
 
-func toSuppression(s store.Suppression, now time.Time) Suppression {
+// ToSuppression is the API's view of a suppression (the dashboard
+// shows the same fields).
+func ToSuppression(s store.Suppression, now time.Time) Suppression {
 	c := s.CreatedAt
 	return Suppression{ID: s.ID, RuleID: s.RuleID, AccountID: s.AccountID, Resource: s.Resource, Reason: s.Reason, Owner: s.Owner,
 		Expires: s.Expires, Ticket: s.Ticket, CreatedAt: &c, Active: s.Active(now)}
@@ -466,7 +468,7 @@ func (a *api) suppressions(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]Suppression, 0, len(sps))
 	for _, s := range sps {
-		out = append(out, toSuppression(s, now))
+		out = append(out, ToSuppression(s, now))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"suppressions": out})
 }
@@ -548,7 +550,7 @@ func (a *api) addSuppression(w http.ResponseWriter, r *http.Request) {
 		a.cfg.Logger.Info("suppression added", "id", sp.ID, "rule", sp.RuleID, "account", sp.AccountID, "by_token", t.Name)
 	}
 	w.Header().Set("Location", "/api/v1/suppressions/"+strconv.FormatInt(sp.ID, 10))
-	writeJSON(w, http.StatusCreated, map[string]any{"suppression": toSuppression(sp, now)})
+	writeJSON(w, http.StatusCreated, map[string]any{"suppression": ToSuppression(sp, now)})
 }
 
 func (a *api) removeSuppression(w http.ResponseWriter, r *http.Request) {
