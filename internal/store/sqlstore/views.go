@@ -225,14 +225,29 @@ func (s *DB) LatestResults(ctx context.Context) ([]store.ScanAccount, error) {
 
 // Deliveries implements store.Store.
 func (s *DB) Deliveries(ctx context.Context, failed bool, limit int) ([]store.Delivery, error) {
+	return s.DeliveryPage(ctx, failed, nil, limit)
+}
+
+// DeliveryPage implements store.Store.
+func (s *DB) DeliveryPage(ctx context.Context, failed bool, after *store.DeliveryKey, limit int) ([]store.Delivery, error) {
 	if limit <= 0 {
 		limit = 50
 	}
 	q := `SELECT d.id, d.channel, d.created_at, d.attempts, d.last_error, d.delivered_at, (SELECT COUNT(*) FROM delivery_items i WHERE i.delivery_id = d.id) FROM deliveries d`
+	var where []string
+	var args []any
 	if failed {
-		q += ` WHERE d.delivered_at IS NULL AND d.attempts > 0`
+		where = append(where, `d.delivered_at IS NULL AND d.attempts > 0`)
+	}
+	if after != nil {
+		where = append(where, `(d.created_at < ? OR (d.created_at = ? AND d.id < ?))`)
+		args = append(args, ms(after.CreatedAt), ms(after.CreatedAt), after.ID)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY d.created_at DESC, d.id DESC LIMIT ?`
+	args = append(args, limit)
 	out, err := queryAll(ctx, s.db, func(r rowScanner) (store.Delivery, error) {
 		var d store.Delivery
 		var created int64
@@ -244,7 +259,7 @@ func (s *DB) Deliveries(ctx context.Context, failed bool, limit int) ([]store.De
 			d.DeliveredAt = &t
 		}
 		return d, err
-	}, q, limit)
+	}, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", s.explain(err))
 	}

@@ -94,6 +94,7 @@ func Run(t *testing.T, open Open) {
 		{"Trend", testTrend},
 		{"Accounts", testAccounts},
 		{"AccountPages", testAccountPages},
+		{"ListPages", testListPages},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
 		{"RootEventPages", testRootEventPages},
