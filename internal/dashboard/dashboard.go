@@ -73,6 +73,8 @@ type dash struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	failures map[string][]time.Time
+	// agg is the overview's aggregates as last computed.
+	agg *aggregates
 }
 
 // Mount adds the dashboard's routes to mux: / and the pages under it,

@@ -131,6 +131,22 @@ func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, 
 	return out, nil
 }
 
+// ViewStamp implements store.Store. Transitions and suppressions only
+// grow by higher IDs, so a transition recorded or a suppression added
+// raises a maximum, a suppression removed lowers the count, and one that
+// expires lowers the count of those in force at now. Each is answered
+// from a primary key or the small suppressions table.
+func (s *DB) ViewStamp(ctx context.Context, now time.Time) (string, error) {
+	var trans, sups, maxSup, active int64
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transitions), (SELECT COUNT(*) FROM suppressions),
+		(SELECT COALESCE(MAX(id), 0) FROM suppressions), (SELECT COUNT(*) FROM suppressions WHERE expires IS NULL OR expires > ?)`, ms(now)).
+		Scan(&trans, &sups, &maxSup, &active)
+	if err != nil {
+		return "", fmt.Errorf("view stamp: %w", s.explain(err))
+	}
+	return fmt.Sprintf("t%d s%d/%d/%d", trans, sups, maxSup, active), nil
+}
+
 // Accounts implements store.Store.
 func (s *DB) Accounts(ctx context.Context) ([]store.Account, error) {
 	out, err := queryAll(ctx, s.db, func(r rowScanner) (store.Account, error) {

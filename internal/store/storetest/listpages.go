@@ -109,3 +109,53 @@ func testListPages(t *testing.T, s store.Store) {
 		t.Errorf("delivery pages %v, want %v", got, want)
 	}
 }
+
+// The view stamp changes with every change Counts and OpenTrend would
+// see, and only then: a recorded transition, a suppression added,
+// removed, or expired by the time asked about.
+func testViewStamp(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	stamp := func(at time.Time) string {
+		t.Helper()
+		v, err := s.ViewStamp(ctx, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	empty := stamp(T0)
+	scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	opened := stamp(T0)
+	if opened == empty {
+		t.Fatal("a new finding left the stamp alone")
+	}
+	scanWith(t, s, T0.Add(time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
+	if stamp(T0) != opened {
+		t.Error("a scan that changed nothing changed the stamp")
+	}
+	exp := T0.Add(24 * time.Hour)
+	sp, err := s.AddSuppression(ctx, store.Suppression{RuleID: rule, AccountID: acctA, Reason: "r", Owner: "o", Expires: &exp, CreatedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	muted := stamp(T0)
+	if muted == opened {
+		t.Error("a suppression added left the stamp alone")
+	}
+	if stamp(T0.Add(23*time.Hour)) != muted {
+		t.Error("the stamp moved before the suppression expired")
+	}
+	if stamp(T0.Add(25*time.Hour)) == muted {
+		t.Error("the suppression's expiry left the stamp alone")
+	}
+	if err := s.RemoveSuppression(ctx, sp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if stamp(T0) == muted {
+		t.Error("a suppression removed left the stamp alone")
+	}
+	scanWith(t, s, T0.Add(2*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Pass, 4)}})
+	if stamp(T0) == opened {
+		t.Error("a resolved finding left the stamp alone")
+	}
+}

@@ -95,6 +95,7 @@ func Run(t *testing.T, open Open) {
 		{"Accounts", testAccounts},
 		{"AccountPages", testAccountPages},
 		{"ListPages", testListPages},
+		{"ViewStamp", testViewStamp},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
 		{"RootEventPages", testRootEventPages},
