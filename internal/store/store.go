@@ -63,9 +63,10 @@ type Store interface {
 	// every step after it, replayed from the transitions.
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
 	// ViewStamp changes whenever what Counts and OpenTrend read at now
-	// changes: a transition recorded, a suppression added, removed or
-	// expired. A view computed from them can be kept while it is equal.
-	// It is cheap: a few reads of the tables' last IDs.
+	// changes: a transition recorded, the suppressions in force (one
+	// added, removed or expired). A view computed from them can be kept
+	// while it is equal. It is cheap: the last transition's ID and the
+	// suppressions in force.
 	ViewStamp(ctx context.Context, now time.Time) (string, error)
 	// Accounts lists every account a scan recorded, by ID: its name and
 	// OU as last recorded, and its latest scan.

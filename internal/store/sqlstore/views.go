@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"hash/fnv"
 	"context"
 	"fmt"
 	"strings"
@@ -131,20 +132,37 @@ func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, 
 	return out, nil
 }
 
-// ViewStamp implements store.Store. Transitions and suppressions only
-// grow by higher IDs, so a transition recorded or a suppression added
-// raises a maximum, a suppression removed lowers the count, and one that
-// expires lowers the count of those in force at now. Each is answered
-// from a primary key or the small suppressions table.
+// ViewStamp implements store.Store. Transitions only grow by higher IDs
+// (pruning removes the oldest), so the last one's ID moves with every
+// state change. The suppressions in force at now are few: they are read
+// and hashed, rule, account, resource and expiry, since an ID can come
+// back (SQLite reuses the highest rowid once it is deleted).
 func (s *DB) ViewStamp(ctx context.Context, now time.Time) (string, error) {
-	var trans, sups, maxSup, active int64
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(id), 0) FROM transitions), (SELECT COUNT(*) FROM suppressions),
-		(SELECT COALESCE(MAX(id), 0) FROM suppressions), (SELECT COUNT(*) FROM suppressions WHERE expires IS NULL OR expires > ?)`, ms(now)).
-		Scan(&trans, &sups, &maxSup, &active)
+	var trans int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM transitions`).Scan(&trans); err != nil {
+		return "", fmt.Errorf("view stamp: %w", s.explain(err))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, rule_id, account_id, resource, COALESCE(expires, 0) FROM suppressions
+		WHERE expires IS NULL OR expires > ? ORDER BY id`, ms(now))
 	if err != nil {
 		return "", fmt.Errorf("view stamp: %w", s.explain(err))
 	}
-	return fmt.Sprintf("t%d s%d/%d/%d", trans, sups, maxSup, active), nil
+	defer rows.Close()
+	h := fnv.New64a()
+	n := 0
+	for rows.Next() {
+		var id, expires int64
+		var ruleID, account, resource string
+		if err := rows.Scan(&id, &ruleID, &account, &resource, &expires); err != nil {
+			return "", fmt.Errorf("view stamp: %w", err)
+		}
+		fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%d\n", id, ruleID, account, resource, expires)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("view stamp: %w", s.explain(err))
+	}
+	return fmt.Sprintf("t%d s%d:%x", trans, n, h.Sum64()), nil
 }
 
 // Accounts implements store.Store.
