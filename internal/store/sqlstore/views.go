@@ -1,9 +1,9 @@
 package sqlstore
 
 import (
-	"hash/fnv"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
