@@ -18,9 +18,8 @@ import (
 
 // Counts implements store.Store in two reads: every group counted from
 // the findings_severity index alone, in its order (no table row is read,
-// nothing sorted), then the
-// suppressed ones among the findings of the few accounts that have an
-// active suppression. The account's name and OU are left to Accounts.
+// nothing sorted), then the suppressed ones among the findings of the few
+// accounts that have an active suppression. The account's name and OU are left to Accounts.
 func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) {
 	where, args := filterWhere(f)
 	cond := ""
@@ -60,13 +59,19 @@ func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) 
 		if err := read(`SELECT account_id, state, severity, COUNT(*) FROM findings`+cond+` GROUP BY state, severity, account_id`, args, total, &order); err != nil {
 			return err
 		}
-		active := `account_id IN (SELECT account_id FROM suppressions WHERE expires IS NULL OR expires > ?) AND EXISTS (SELECT 1 FROM suppressions s
+		// The muted ones are read from the findings of the accounts that
+		// have a suppression in force, those first (a CROSS JOIN keeps
+		// SQLite's join order): otherwise the planner walks every open
+		// finding through the severity index to test each.
+		q := `SELECT f.account_id, f.state, f.severity, COUNT(*)
+			FROM (SELECT DISTINCT account_id AS muted_account FROM suppressions WHERE expires IS NULL OR expires > ?) m
+			CROSS JOIN findings f
+			WHERE f.account_id = m.muted_account AND EXISTS (SELECT 1 FROM suppressions s
 			WHERE s.account_id = f.account_id AND s.rule_id = f.rule_id AND (s.resource = '' OR s.resource = f.resource) AND (s.expires IS NULL OR s.expires > ?))`
-		q := `SELECT account_id, state, severity, COUNT(*) FROM findings f WHERE ` + active
 		if len(where) > 0 {
 			q += " AND " + strings.Join(where, " AND ")
 		}
-		return read(q+` GROUP BY state, severity, account_id`, append([]any{ms(f.Now), ms(f.Now)}, args...), muted, nil)
+		return read(q+` GROUP BY f.state, f.severity, f.account_id`, append([]any{ms(f.Now), ms(f.Now)}, args...), muted, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count findings: %w", s.explain(err))
