@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -434,7 +435,14 @@ func (d *rowDecoder) cell(c int) string {
 	if d.idx[c] < 0 {
 		return ""
 	}
-	return strings.TrimSpace(d.rec[d.idx[c]])
+	v := d.rec[d.idx[c]]
+	// Cells IAM writes have no space around them: checked here, as
+	// calling TrimSpace for each of a report's millions of cells cost
+	// more than the check.
+	if v == "" || (v[0] > ' ' && v[0] < utf8.RuneSelf && v[len(v)-1] > ' ' && v[len(v)-1] < utf8.RuneSelf) {
+		return v
+	}
+	return strings.TrimSpace(v)
 }
 
 func (d *rowDecoder) fail(c int, err error) error {
