@@ -548,7 +548,9 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, string, error) 
 		skip[a] = true
 	}
 	var out []string
-	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
+	// 20 a page, Organizations' largest, as fleet asks: the default is
+	// the service's to choose.
+	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
