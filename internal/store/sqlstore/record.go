@@ -115,7 +115,7 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 // written with a statement of many rows each (upsertFindings,
 // insertTransitions), not prepared: their length varies.
 type recordStmts struct {
-	tx                                         *Tx
+	tx                                             *Tx
 	recorded, findings, hasSet, addSet, addAccount stmt
 	// account keeps the accounts table current (views.go).
 	account stmt
