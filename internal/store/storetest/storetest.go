@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -80,6 +81,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"Lifecycle", testLifecycle},
 		{"RecordAccountOncePerScan", testIdempotent},
+		{"ManyFindingsInOneAccount", testManyFindings},
 		{"TickIsOneScan", testTick},
 		{"Gone", testGone},
 		{"Filters", testFilters},
@@ -144,6 +146,69 @@ func testLifecycle(t *testing.T, s store.Store) {
 	}
 	if len(scans) != 2 || scans[0].StartedAt.Before(scans[1].StartedAt) || scans[0].Accounts != 1 || scans[0].Results != 1 || scans[0].Calls != 4 || scans[0].Outcome != store.Complete || scans[0].FinishedAt == nil {
 		t.Fatalf("scans: %+v", scans)
+	}
+}
+
+// testManyFindings records one account with more findings than one
+// statement of the store may write (it writes them several hundred at
+// a time): each transition must name its own finding, keep the order of
+// the results, and carry an ID that finds it in that finding's history.
+func testManyFindings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 1203
+	obs := func(status func(i int) string) []lifecycle.Observation {
+		out := make([]lifecycle.Observation, n)
+		for i := range out {
+			out[i] = res(acctA, status(i), 3)
+			out[i].Resource = fmt.Sprintf("arn:aws:iam::%s:user/u%04d", acctA, i)
+		}
+		return out
+	}
+	first := obs(func(i int) string {
+		if i%3 == 0 {
+			return lifecycle.Pass
+		}
+		return lifecycle.Fail
+	})
+	// The same finding observed twice in one scan counts as observed
+	// once for its state.
+	first = append(first, first[1])
+	_, ts := scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: first})
+	if len(ts) != 2*n/3+1 {
+		t.Fatalf("first scan: %d transitions, want %d (one per failing result, the repeated one twice)", len(ts), 2*n/3+1)
+	}
+	for i, tr := range ts[:len(ts)-1] {
+		want := first[i+i/2+1] // the failing results, in order
+		if tr.Kind != lifecycle.New || tr.FindingID != want.Key() {
+			t.Fatalf("transition %d: %s of %s, want new of %s", i, tr.Kind, tr.FindingID, want.Key())
+		}
+	}
+	// Every other failing finding resolves in the next scan.
+	second := obs(func(i int) string {
+		if i%3 == 0 || i%2 == 0 {
+			return lifecycle.Pass
+		}
+		return lifecycle.Fail
+	})
+	_, ts = scanWith(t, s, T0.Add(time.Hour), map[string][]lifecycle.Observation{acctA: second})
+	ids := map[int64]bool{}
+	for _, tr := range ts {
+		if tr.Kind != lifecycle.ResolvedKind || ids[tr.ID] {
+			t.Fatalf("second scan: %+v (repeated ID or not a resolution)", tr)
+		}
+		ids[tr.ID] = true
+	}
+	if want := n / 3; len(ts) != want {
+		t.Fatalf("second scan: %d resolutions, want %d", len(ts), want)
+	}
+	for _, tr := range []store.Transition{ts[0], ts[len(ts)/2], ts[len(ts)-1]} {
+		f, hist, err := s.Finding(ctx, tr.FindingID, T0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.State != lifecycle.Resolved || len(hist) != 2 || hist[1].ID != tr.ID || hist[1].Kind != lifecycle.ResolvedKind {
+			t.Fatalf("finding %s: %s, history %+v; want resolved by transition %d", tr.FindingID, f.State, hist, tr.ID)
+		}
 	}
 }
 
