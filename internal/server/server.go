@@ -717,13 +717,9 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	}
 	now := s.cfg.Clock.Now()
 	if sch.whole() {
-		accts, err := s.st.ScanAccounts(ctx, scanID)
+		present, err := s.st.ScanAccountIDs(ctx, scanID)
 		if err != nil {
 			return err
-		}
-		present := make([]string, len(accts))
-		for i, a := range accts {
-			present[i] = a.AccountID
 		}
 		if _, err := s.st.LeaveAccounts(ctx, scanID, present, now); err != nil {
 			return err
