@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -439,12 +441,29 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		return nil
 	}
 	if !sch.Org {
-		return s.scanWhole(ctx, sch, sc)
+		return s.scanWhole(ctx, sch, sc, job.Attempt, job.Attempt < job.MaxAttempts)
 	}
 	accounts, mgmt, err := listAccounts(ctx, sch)
 	if err != nil {
-		log.Error("cannot list the organisation's accounts", "error", err)
-		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if job.Attempt < job.MaxAttempts {
+			return fmt.Errorf("schedule %s: %w", sch.Name, err)
+		}
+		// Nothing of the organisation is known this tick: every account
+		// the last tick recorded is not scanned, and says so, as when
+		// each account's job fails.
+		log.Error("cannot list the organisation's accounts", "attempts", job.Attempt, "error", err)
+		missed, merr := s.missedAccounts(ctx, sch.Name, sc.ID, nil, failedAttempts(job.Attempt, err))
+		if merr != nil {
+			return merr
+		}
+		msg := err.Error()
+		if len(missed) > 0 {
+			msg += "; " + partialMessage(missed, len(missed))
+		}
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, At: s.cfg.Clock.Now()})
 	}
 	s.expected.Store(sc.ID, len(accounts))
 	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
@@ -495,7 +514,14 @@ func describe(sch *Schedule) string {
 }
 
 // scanWhole scans a schedule that is not an organisation in one job.
-func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) error {
+// Accounts it could not scan get the not-scanned finding, as an
+// organisation's accounts do: one it reached but could not read (a role
+// that cannot be assumed), and, when the scan failed as a whole
+// (credentials refused, the endpoint down) or a target named no account,
+// each account the schedule recorded before and did not reach this time.
+// A scan that failed as a whole is tried again first (retry), so that a
+// passing fault alerts no one.
+func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan, attempt int, retry bool) error {
 	var n atomic.Int64
 	req := scan.Request{Rules: s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger}
 	if len(sch.Targets) > 0 {
@@ -514,14 +540,64 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), Calls: int(n.Load()), At: s.cfg.Clock.Now()})
+		if retry {
+			return fmt.Errorf("schedule %s: %w", sch.Name, err)
+		}
+		s.cfg.Logger.Error("scan failed", "schedule", sch.Name, "scan", sc.ID, "attempts", attempt, "error", err)
+		missed, merr := s.missedAccounts(ctx, sch.Name, sc.ID, nil, failedAttempts(attempt, err))
+		if merr != nil {
+			return merr
+		}
+		msg := err.Error()
+		if len(missed) > 0 {
+			msg += "; " + partialMessage(missed, len(missed))
+		}
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, Calls: int(n.Load()), At: s.cfg.Clock.Now()})
 	}
-	sum, err := record.Scan(ctx, s.st, record.Request{Scan: sc, Report: res.Report, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now(), Finish: true})
+	now := s.cfg.Clock.Now()
+	blind := unreadable(res.Snapshot)
+	rep := *res.Report
+	rep.Results = slices.Clone(rep.Results)
+	var failed, reached []string
+	for _, a := range res.Snapshot.Accounts {
+		reached = append(reached, a.ID)
+		if why, ok := blind[a.ID]; ok {
+			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN", "schedule", sch.Name, "account", a.ID, "error", why)
+			rep.Results = append(rep.Results, notScannedResult(a.ID, rule.Fail, why))
+			failed = append(failed, a.ID)
+			continue
+		}
+		clear, err := s.clearNotScanned(ctx, a.ID, now)
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, clear...)
+	}
+	if len(res.Snapshot.Unreached) > 0 {
+		// A target whose credentials failed names no account: the ones
+		// the schedule saw before and not now are the ones it stands for.
+		var why []string
+		for _, u := range res.Snapshot.Unreached {
+			why = append(why, u.Target+": "+u.Gap.Call+": "+u.Gap.Text())
+		}
+		slices.Sort(why)
+		missed, err := s.missedAccounts(ctx, sch.Name, sc.ID, reached, "the account's target could not be reached: "+notify.OneLine(strings.Join(why, "; ")))
+		if err != nil {
+			return err
+		}
+		failed = append(failed, missed...)
+	}
+	r := record.Request{Scan: sc, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: now, Finish: true}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		r.Incomplete = partialMessage(failed, len(reached)+len(failed)-len(blind))
+	}
+	sum, err := record.Scan(ctx, s.st, r)
 	if err != nil {
 		return err
 	}
 	s.scanEnded(ctx, sc.ID)
-	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
+	if err := s.queueFixes(ctx, sch, &rep, res.Snapshot, sum.Transitions); err != nil {
 		return err
 	}
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", sc.ID, "accounts", sum.Accounts, "transitions", len(sum.Transitions))
@@ -617,7 +693,7 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 			// incomplete, and the next one runs, rather than one bad
 			// account wedging the schedule for good.
 			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN, until the next tick", "schedule", sch.Name, "account", a.Account, "attempts", job.Attempt, "error", err)
-			if rerr := s.recordNotScanned(ctx, a, job.Attempt, err); rerr != nil {
+			if rerr := s.recordNotScanned(ctx, a.ScanID, []string{a.Account}, failedAttempts(job.Attempt, err)); rerr != nil {
 				return rerr
 			}
 		}
@@ -678,6 +754,12 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		// tick listed it: record it as seen with nothing, so the tick can
 		// finish.
 		rep.Results = []rule.Result{}
+	} else if why, blind := unreadable(res.Snapshot)[a.Account]; blind {
+		// Reached a verdict: there is no way in (trying again would not
+		// find one), so it is recorded now, every result UNKNOWN, with
+		// the finding that says so.
+		s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN", "schedule", sch.Name, "account", a.Account, "error", why)
+		rep.Results = append(rep.Results, notScannedResult(a.Account, rule.Fail, why))
 	} else {
 		clear, err := s.clearNotScanned(ctx, a.Account, s.cfg.Clock.Now())
 		if err != nil {
@@ -719,13 +801,9 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	}
 	now := s.cfg.Clock.Now()
 	if sch.whole() {
-		accts, err := s.st.ScanAccounts(ctx, scanID)
+		present, err := s.st.ScanAccountIDs(ctx, scanID)
 		if err != nil {
 			return err
-		}
-		present := make([]string, len(accts))
-		for i, a := range accts {
-			present[i] = a.AccountID
 		}
 		if _, err := s.st.LeaveAccounts(ctx, scanID, present, now); err != nil {
 			return err

@@ -138,6 +138,27 @@ func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccoun
 	return out, nil
 }
 
+// ScanAccountIDs implements store.Store.
+func (s *DB) ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account_id FROM scan_accounts WHERE scan_id = ? ORDER BY account_id`, scanID)
+	if err != nil {
+		return nil, fmt.Errorf("scan %d accounts: %w", scanID, s.explain(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan %d accounts: %w", scanID, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scan %d accounts: %w", scanID, s.explain(err))
+	}
+	return out, nil
+}
+
 func decodeResults(data []byte) ([]lifecycle.Observation, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -252,6 +253,12 @@ func testIdempotent(t *testing.T, s store.Store) {
 	accts, err := s.ScanAccounts(ctx, sc.ID)
 	if err != nil || len(accts) != 2 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
 		t.Fatalf("scan accounts: %+v %v", accts, err)
+	}
+	if ids, err := s.ScanAccountIDs(ctx, sc.ID); err != nil || !slices.Equal(ids, []string{acctA, acctB}) {
+		t.Fatalf("scan account IDs: %v %v", ids, err)
+	}
+	if ids, err := s.ScanAccountIDs(ctx, 9999); err != nil || len(ids) != 0 {
+		t.Fatalf("account IDs of a scan that does not exist: %v %v", ids, err)
 	}
 	_, hist, _ := s.Finding(ctx, a.Results[0].Key(), T0)
 	wantKinds(t, hist, lifecycle.New)
