@@ -338,12 +338,10 @@ func (a *api) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 50
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPage {
-			writeError(w, http.StatusBadRequest, "invalid_limit", "limit: want a number from 1 to "+strconv.Itoa(maxPage))
+		var ok bool
+		if limit, ok = pageLimit(w, v); !ok {
 			return
 		}
-		limit = n
 	}
 	failed := false
 	switch v := q.Get("status"); v {
@@ -354,14 +352,31 @@ func (a *api) deliveries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_filter", "status "+strconv.Quote(v)+": want all or failing")
 		return
 	}
-	ds, err := a.cfg.Store.Deliveries(r.Context(), failed, limit)
+	var after *store.DeliveryKey
+	if v := q.Get("cursor"); v != "" {
+		var k store.DeliveryKey
+		if err := decodeToken(v, &k); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_cursor", err.Error())
+			return
+		}
+		after = &k
+	}
+	ds, err := a.cfg.Store.DeliveryPage(r.Context(), failed, after, limit+1)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	out := make([]Delivery, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, ToDelivery(d))
+	out := struct {
+		Deliveries []Delivery `json:"deliveries"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Deliveries: make([]Delivery, 0, len(ds))}
+	if len(ds) > limit {
+		ds = ds[:limit]
+		last := ds[len(ds)-1]
+		out.NextCursor = encodeToken(store.DeliveryKey{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	for _, d := range ds {
+		out.Deliveries = append(out.Deliveries, ToDelivery(d))
+	}
+	writeJSON(w, http.StatusOK, out)
 }

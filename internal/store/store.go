@@ -47,6 +47,9 @@ type Store interface {
 	AccountRecorded(ctx context.Context, scanID int64, account string) (bool, error)
 	// Scans lists the latest scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// ScanPage is Scans after a keyset cursor: the scans whose ID is
+	// below before (every scan when before is 0).
+	ScanPage(ctx context.Context, before int64, limit int) ([]Scan, error)
 	// ScanAccounts lists the accounts a scan recorded.
 	ScanAccounts(ctx context.Context, scanID int64) ([]ScanAccount, error)
 	// ScanAccountIDs lists the IDs of the accounts a scan recorded, in
@@ -64,6 +67,12 @@ type Store interface {
 	// OpenTrend counts the findings open at n points in time, from and
 	// every step after it, replayed from the transitions.
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
+	// ViewStamp changes whenever what Counts and OpenTrend read at now
+	// changes: a transition recorded, the suppressions in force (one
+	// added, removed or expired). A view computed from them can be kept
+	// while it is equal. It is cheap: the last transition's ID and the
+	// suppressions in force.
+	ViewStamp(ctx context.Context, now time.Time) (string, error)
 	// Accounts lists every account a scan recorded, by ID: its name and
 	// OU as last recorded, and its latest scan.
 	Accounts(ctx context.Context) ([]Account, error)
@@ -84,6 +93,9 @@ type Store interface {
 	AddSuppression(ctx context.Context, s Suppression) (Suppression, error)
 	// Suppressions lists every suppression, expired ones included.
 	Suppressions(ctx context.Context) ([]Suppression, error)
+	// SuppressionPage lists suppressions by ID, those above after, at
+	// most limit: a page of Suppressions.
+	SuppressionPage(ctx context.Context, after int64, limit int) ([]Suppression, error)
 	// RemoveSuppression deletes one; ErrNotFound when there is none.
 	RemoveSuppression(ctx context.Context, id int64) error
 	// ExpireSuppressions handles the suppressions whose expiry has
@@ -106,6 +118,9 @@ type Store interface {
 	// transitions counted (Items) but not loaded; with failed, only those
 	// not delivered whose last attempt failed.
 	Deliveries(ctx context.Context, failed bool, limit int) ([]Delivery, error)
+	// DeliveryPage is Deliveries after a keyset cursor: those that sort
+	// after the key (older, or as old with a lower ID) when it is set.
+	DeliveryPage(ctx context.Context, failed bool, after *DeliveryKey, limit int) ([]Delivery, error)
 	// Delivery returns one delivery with its transitions.
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// MarkDelivered records a delivery's success; MarkAttempt a failed try.
@@ -381,6 +396,13 @@ type Delivery struct {
 	Transitions []Transition
 	// Items is how many transitions the delivery holds.
 	Items int
+}
+
+// DeliveryKey is where a delivery sorts in Deliveries: newest first,
+// then by ID, descending.
+type DeliveryKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // Role is what a token may do: viewers read, admins also write.

@@ -102,10 +102,20 @@ func (s *DB) AccountRecorded(ctx context.Context, scanID int64, account string) 
 
 // Scans implements store.Store.
 func (s *DB) Scans(ctx context.Context, limit int) ([]store.Scan, error) {
+	return s.ScanPage(ctx, 0, limit)
+}
+
+// ScanPage implements store.Store.
+func (s *DB) ScanPage(ctx context.Context, before int64, limit int) ([]store.Scan, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	out, err := queryAll(ctx, s.db, scanScan, scanSelect+" ORDER BY id DESC LIMIT ?", limit)
+	q, args := scanSelect, []any{}
+	if before > 0 {
+		q += " WHERE id < ?"
+		args = append(args, before)
+	}
+	out, err := queryAll(ctx, s.db, scanScan, q+" ORDER BY id DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list scans: %w", s.explain(err))
 	}

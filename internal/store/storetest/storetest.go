@@ -97,6 +97,8 @@ func Run(t *testing.T, open Open) {
 		{"Trend", testTrend},
 		{"Accounts", testAccounts},
 		{"AccountPages", testAccountPages},
+		{"ListPages", testListPages},
+		{"ViewStamp", testViewStamp},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
 		{"RootEventPages", testRootEventPages},
