@@ -53,6 +53,9 @@ type Store interface {
 	Scans(ctx context.Context, limit int) ([]Scan, error)
 	// ScanAccounts lists the accounts a scan recorded.
 	ScanAccounts(ctx context.Context, scanID int64) ([]ScanAccount, error)
+	// ScanAccountIDs lists the IDs of the accounts a scan recorded, in
+	// order, without their results (which ScanAccounts decompresses).
+	ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error)
 	// Findings lists the findings f selects, sorted by account, rule,
 	// resource (or most severe first with f.BySeverity), at most f.Limit
 	// of them after f.After: a page read with an index, not a list cut.

@@ -124,6 +124,18 @@ func (s *DB) Scans(ctx context.Context, limit int) ([]store.Scan, error) {
 	return out, nil
 }
 
+// ScanAccountIDs implements store.Store.
+func (s *DB) ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error) {
+	out, err := queryAll(ctx, s.db, func(r rowScanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, `SELECT account_id FROM scan_accounts WHERE scan_id = ? ORDER BY account_id`, scanID)
+	if err != nil {
+		return nil, fmt.Errorf("scan %d accounts: %w", scanID, s.explain(err))
+	}
+	return out, nil
+}
+
 // ScanAccounts implements store.Store.
 func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccount, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT a.account_id, a.recorded_at, a.calls, r.data FROM scan_accounts a LEFT JOIN result_sets r ON r.hash = a.results_hash WHERE a.scan_id = ? ORDER BY a.account_id`, scanID)

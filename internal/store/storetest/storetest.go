@@ -251,6 +251,12 @@ func testIdempotent(t *testing.T, s store.Store) {
 	if err != nil || len(accts) != 2 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
 		t.Fatalf("scan accounts: %+v %v", accts, err)
 	}
+	if ids, err := s.ScanAccountIDs(ctx, sc.ID); err != nil || len(ids) != 2 || ids[0] != acctA || ids[1] != acctB {
+		t.Fatalf("scan account IDs: %v %v; want %s and %s", ids, err, acctA, acctB)
+	}
+	if ids, err := s.ScanAccountIDs(ctx, 9999); err != nil || len(ids) != 0 {
+		t.Fatalf("account IDs of no scan: %v %v; want none", ids, err)
+	}
 	_, hist, _ := s.Finding(ctx, a.Results[0].Key(), T0)
 	wantKinds(t, hist, lifecycle.New)
 	if _, err := s.RecordAccount(ctx, 9999, a, T0); err == nil {
