@@ -135,6 +135,8 @@ type Server struct {
 	routes []store.Route
 	// orgs are the organisation readings the account jobs of a tick share.
 	orgs readings
+	// blind are the accounts not scanned before each tick (notscanned.go).
+	blind blindAccounts
 
 	lastPrune time.Time
 	metrics   *metrics
@@ -428,12 +430,12 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		}
 		// The tick ran before and recorded its scan; its fixes may not
 		// have been enqueued.
-		accts, err := s.st.ScanAccounts(ctx, sc.ID)
+		accts, err := s.st.ScanAccountIDs(ctx, sc.ID)
 		if err != nil {
 			return err
 		}
 		for _, a := range accts {
-			if err := s.requeueFixes(ctx, sch, sc.ID, a.AccountID, false); err != nil {
+			if err := s.requeueFixes(ctx, sch, sc.ID, a, false); err != nil {
 				return err
 			}
 		}
@@ -719,7 +721,7 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		// finish.
 		rep.Results = []rule.Result{}
 	} else {
-		clear, err := s.clearNotScanned(ctx, a.Account, s.cfg.Clock.Now())
+		clear, err := s.clearNotScanned(ctx, a.ScanID, a.Account, s.cfg.Clock.Now())
 		if err != nil {
 			return store.Progress{}, err
 		}
@@ -762,13 +764,11 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	}
 	now := s.cfg.Clock.Now()
 	if sch.whole() {
-		accts, err := s.st.ScanAccounts(ctx, scanID)
+		// The IDs alone: every account's results decompressed cost the
+		// tick's last job 0.6 s of CPU at 2,000 accounts.
+		present, err := s.st.ScanAccountIDs(ctx, scanID)
 		if err != nil {
 			return err
-		}
-		present := make([]string, len(accts))
-		for i, a := range accts {
-			present[i] = a.AccountID
 		}
 		if _, err := s.st.LeaveAccounts(ctx, scanID, present, now); err != nil {
 			return err
