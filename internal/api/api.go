@@ -33,7 +33,7 @@ type Store interface {
 	Scan(ctx context.Context, id int64) (store.Scan, error)
 	Counts(ctx context.Context, f store.Filter) ([]store.Count, error)
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
-	Accounts(ctx context.Context) ([]store.Account, error)
+	AccountPage(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	LatestResults(ctx context.Context) ([]store.ScanAccount, error)
 	Deliveries(ctx context.Context, failed bool, limit int) ([]store.Delivery, error)
 	AddSuppression(ctx context.Context, s store.Suppression) (store.Suppression, error)
@@ -344,20 +344,44 @@ type cursor struct {
 }
 
 func encodeCursor(f store.Finding) string {
-	b, _ := json.Marshal(cursor{f.AccountID, f.RuleID, f.Resource})
-	return base64.RawURLEncoding.EncodeToString(b)
+	return encodeToken(cursor{f.AccountID, f.RuleID, f.Resource})
 }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
+	return c, decodeToken(s, &c)
+}
+
+// encodeToken and decodeToken carry a page's last key to the next
+// page's cursor: JSON in URL-safe base64, opaque to clients.
+func encodeToken(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(s string, into any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil {
-		err = json.Unmarshal(b, &c)
+		err = json.Unmarshal(b, into)
 	}
 	if err != nil {
-		return c, errors.New("cursor: not one this API gave out")
+		return errors.New("cursor: not one this API gave out")
 	}
-	return c, nil
+	return nil
+}
+
+// pageLimit reads a list's limit (1 to maxPage, 100 when absent),
+// answering 400 itself when it is wrong.
+func pageLimit(w http.ResponseWriter, v string) (int, bool) {
+	if v == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		writeError(w, http.StatusBadRequest, "invalid_limit", "limit: want a number from 1 to "+strconv.Itoa(maxPage))
+		return 0, false
+	}
+	return n, true
 }
 
 func (a *api) findings(w http.ResponseWriter, r *http.Request) {

@@ -355,21 +355,32 @@ func (d *dash) findings(w http.ResponseWriter, r *http.Request, s *session) {
 
 // encodeKey and decodeKey carry the last finding of a page to the next
 // page's link.
-func encodeKey(k store.Key) string {
-	b, _ := json.Marshal(k)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeKey(k store.Key) string { return encodeLink(k) }
 
 func decodeKey(s string) (*store.Key, error) {
 	var k store.Key
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &k)
-	}
-	if err != nil {
-		return nil, errors.New("the page link is damaged; start again from the first page")
+	if err := decodeLink(s, &k); err != nil {
+		return nil, err
 	}
 	return &k, nil
+}
+
+// encodeLink and decodeLink carry the last key of a page in the next
+// page's link: JSON in URL-safe base64.
+func encodeLink(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeLink(s string, into any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, into)
+	}
+	if err != nil {
+		return errors.New("the page link is damaged; start again from the first page")
+	}
+	return nil
 }
 
 type evidence struct{ Source, Key, Value string }

@@ -574,7 +574,9 @@ func listAccounts(ctx context.Context, sch *Schedule, page func(accounts []strin
 	}
 	// An account listed twice (its page read again) is counted once.
 	seen := map[string]bool{}
-	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
+	// 20 a page, Organizations' largest, as fleet asks: the default is
+	// the service's to choose.
+	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {

@@ -69,6 +69,10 @@ type Store interface {
 	// Accounts lists every account a scan recorded, by ID: its name and
 	// OU as last recorded, and its latest scan.
 	Accounts(ctx context.Context) ([]Account, error)
+	// AccountPage lists the accounts f selects in OU then ID order, a
+	// page at a time: what the accounts pages of the API and the
+	// dashboard show.
+	AccountPage(ctx context.Context, f AccountFilter) ([]Account, error)
 	// LatestResults gives each account's results as the latest scan
 	// that recorded it saw them (nil once pruned), by account ID.
 	LatestResults(ctx context.Context) ([]ScanAccount, error)
@@ -307,6 +311,23 @@ type Account struct {
 	// LastScanID and LastRecorded are the latest scan that recorded it.
 	LastScanID   int64
 	LastRecorded time.Time
+}
+
+// AccountFilter selects recorded accounts. Zero values select everything.
+type AccountFilter struct {
+	// OUs match an OU path or any path below it.
+	OUs []string
+	// IDs are account IDs.
+	IDs []string
+	// After starts the list after this key (OU, then account ID): a
+	// keyset cursor. Limit caps the list; 0 is no cap.
+	After *AccountKey
+	Limit int
+}
+
+// AccountKey is where an account sorts in AccountPage: by OU, then ID.
+type AccountKey struct {
+	OU, AccountID string
 }
 
 // Stat is the resolution record of a rule or an account.

@@ -146,6 +146,52 @@ func (s *DB) Accounts(ctx context.Context) ([]store.Account, error) {
 	return out, nil
 }
 
+// AccountPage implements store.Store. The accounts table has a row per
+// account (thousands, not millions), so its order is sorted, not
+// indexed: a page of 5,000 accounts costs a few milliseconds.
+func (s *DB) AccountPage(ctx context.Context, f store.AccountFilter) ([]store.Account, error) {
+	var where []string
+	var args []any
+	if len(f.IDs) > 0 {
+		where = append(where, "account_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if len(f.OUs) > 0 {
+		var ors []string
+		for _, ou := range f.OUs {
+			ors = append(ors, "(ou = ? OR ou LIKE ? ESCAPE '\\')")
+			args = append(args, ou, escapeLike(ou)+"/%")
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if f.After != nil {
+		where = append(where, "(ou > ? OR (ou = ? AND account_id > ?))")
+		args = append(args, f.After.OU, f.After.OU, f.After.AccountID)
+	}
+	q := `SELECT account_id, account_name, ou, last_scan_id, last_recorded_at FROM accounts`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY ou, account_id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	out, err := queryAll(ctx, s.db, func(r rowScanner) (store.Account, error) {
+		var a store.Account
+		var at int64
+		err := r.Scan(&a.AccountID, &a.AccountName, &a.OU, &a.LastScanID, &at)
+		a.LastRecorded = fromMs(at)
+		return a, err
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list a page of accounts: %w", s.explain(err))
+	}
+	return out, nil
+}
+
 // LatestResults implements store.Store.
 func (s *DB) LatestResults(ctx context.Context) ([]store.ScanAccount, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT a.account_id, sa.recorded_at, sa.calls, r.data FROM accounts a

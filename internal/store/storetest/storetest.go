@@ -95,8 +95,10 @@ func Run(t *testing.T, open Open) {
 		{"Counts", testCounts},
 		{"Trend", testTrend},
 		{"Accounts", testAccounts},
+		{"AccountPages", testAccountPages},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
+		{"RootEventPages", testRootEventPages},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 	}
