@@ -139,6 +139,28 @@ func TestTeamThroughput(t *testing.T) {
 				s.pgCPU += c - pgAt[pid] // a backend started since counts whole
 			}
 			s.stats = readPGStats(t, watch, db).minus(statsAt)
+			// Where PostgreSQL read its rows: the indexes and tables read
+			// most over the whole run (start-up included).
+			if rows, err := watch.Query(ctx, `SELECT relname || '.' || indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes ORDER BY idx_tup_read DESC LIMIT 4`); err == nil {
+				for rows.Next() {
+					var name string
+					var scans, read int64
+					if rows.Scan(&name, &scans, &read) == nil {
+						t.Logf("  index %s: %d scans, %d entries read", name, scans, read)
+					}
+				}
+				rows.Close()
+			}
+			if rows, err := watch.Query(ctx, `SELECT relname, seq_scan, seq_tup_read, n_dead_tup FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 3`); err == nil {
+				for rows.Next() {
+					var name string
+					var scans, read, dead int64
+					if rows.Scan(&name, &scans, &read, &dead) == nil {
+						t.Logf("  table %s: %d sequential scans, %d rows read, %d dead rows", name, scans, read, dead)
+					}
+				}
+				rows.Close()
+			}
 			watch.Close(ctx)
 			for _, r := range rs {
 				c := procCPU(t, r.cmd.Process.Pid)

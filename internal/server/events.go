@@ -583,7 +583,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 	}
 	a := accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: account, Expected: 1,
 		Management: aws.ToString(org.Organization.MasterAccountId) == account}
-	if err := s.scanAccount(ctx, sch, a); err != nil {
+	if _, err := s.scanAccount(ctx, sch, a); err != nil {
 		msg := err.Error()
 		if ferr := s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, At: s.cfg.Clock.Now()}); ferr != nil {
 			return errors.Join(err, ferr)

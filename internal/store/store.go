@@ -38,6 +38,10 @@ type Store interface {
 	// present: what a scan of a whole organisation learns of the accounts
 	// that left it.
 	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]Transition, error)
+	// ExpectAccounts records how many accounts a scan is to record: an
+	// organisation's tick, which queues its accounts while it lists them,
+	// knows only at the end.
+	ExpectAccounts(ctx context.Context, scanID int64, n int) error
 	// FinishScan records how a scan ended.
 	FinishScan(ctx context.Context, scanID int64, end End) error
 	// Scan returns one scan; ErrNotFound when there is none.
@@ -209,6 +213,9 @@ type Scan struct {
 	Message    string
 	// Accounts, Results and Calls count what the scan recorded.
 	Accounts, Results, Calls int
+	// Expected is how many accounts the scan is to record, once known
+	// (ExpectAccounts); 0 before.
+	Expected int
 }
 
 // AccountResults is one account's results in a scan.
@@ -235,7 +242,16 @@ type ScanAccount struct {
 type Recorded struct {
 	Already     bool
 	Transitions []Transition
+	// Progress is the scan's count of accounts recorded, this one's
+	// transaction included, and the accounts it expects (0 while
+	// unknown): from the recording itself, so that an account job knows
+	// without another read whether it may have been the tick's last. Zero
+	// when nothing was recorded.
+	Progress Progress
 }
+
+// Progress is how far a scan is: accounts recorded of those expected.
+type Progress struct{ Accounts, Expected int }
 
 // Finding is a finding as stored: its lifecycle state and where it lives.
 type Finding struct {

@@ -175,6 +175,11 @@ var migrations = []string{
 		opened_at BIGINT NOT NULL,
 		vigil BOOLEAN NOT NULL
 	);`,
+
+	// 5: how many accounts a scan is to record, once known: an
+	// organisation's tick queues its accounts' jobs while it lists them,
+	// and says how many there were at the end.
+	`ALTER TABLE scans ADD COLUMN expected INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Version is the schema version this build writes.

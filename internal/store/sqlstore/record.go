@@ -92,12 +92,21 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 			}
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ?`, accounts, results, calls, scanID)
+		// The row's lock orders recorders of one scan, so each learns the
+		// count with its own account in it.
+		var p store.Progress
+		err = tx.QueryRowContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ? RETURNING accounts, expected`, accounts, results, calls, scanID).
+			Scan(&p.Accounts, &p.Expected)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+		for i := range recs {
+			if !recs[i].Already {
+				recs[i].Progress = p
+			}
 		}
 		return nil
 	})

@@ -287,6 +287,37 @@ func testTick(t *testing.T, s store.Store) {
 	if a.ID != b.ID || a.ID == c.ID || !b.Tick.Equal(tick) {
 		t.Fatalf("ticks: %d %d %d", a.ID, b.ID, c.ID)
 	}
+	// The tick learns how many accounts it has once it has listed them;
+	// a replica starting the same tick again sees the number.
+	if a.Expected != 0 {
+		t.Fatalf("a new scan expects %d accounts, want 0 (not known yet)", a.Expected)
+	}
+	if err := s.ExpectAccounts(ctx, a.ID, 2001); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: tick, StartedAt: T0}); err != nil || again.Expected != 2001 {
+		t.Fatalf("the tick's scan again: %+v, %v; want 2001 expected", again, err)
+	}
+	if got, err := s.Scan(ctx, a.ID); err != nil || got.Expected != 2001 {
+		t.Fatalf("scan: %+v, %v; want 2001 expected", got, err)
+	}
+	// Recording an account says how far the tick is, the account
+	// included; recording it again records nothing and says nothing.
+	for i, acct := range []string{acctA, acctB} {
+		rec, err := s.RecordAccount(ctx, a.ID, store.AccountResults{AccountID: acct, Results: []lifecycle.Observation{res(acct, lifecycle.Fail, 4)}}, T0)
+		if err != nil || rec.Progress != (store.Progress{Accounts: i + 1, Expected: 2001}) {
+			t.Fatalf("record %s: progress %+v, %v; want %d of 2001", acct, rec.Progress, err, i+1)
+		}
+	}
+	if rec, err := s.RecordAccount(ctx, a.ID, store.AccountResults{AccountID: acctA}, T0); err != nil || !rec.Already || rec.Progress != (store.Progress{}) {
+		t.Fatalf("record %s again: %+v, %v; want already recorded, no progress", acctA, rec, err)
+	}
+	if other, err := s.Scan(ctx, c.ID); err != nil || other.Expected != 0 {
+		t.Fatalf("the other tick: %+v, %v; want nothing expected", other, err)
+	}
+	if err := s.ExpectAccounts(ctx, c.ID+100, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expect accounts of no scan: %v, want not found", err)
+	}
 }
 
 func testGone(t *testing.T, s store.Store) {
