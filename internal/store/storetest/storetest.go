@@ -95,6 +95,7 @@ func Run(t *testing.T, open Open) {
 		{"Accounts", testAccounts},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
+		{"RootAlertBursts", testRootAlertBursts},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 	}
