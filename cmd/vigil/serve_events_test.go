@@ -175,6 +175,53 @@ func TestServeRootEvents(t *testing.T) {
 	if n := recv.count("root_activity", member, "CreateAccessKey"); n != 1 {
 		t.Errorf("the duplicated event alerted %d times", n)
 	}
+	// A flood in one account: every event alerted once, in bursts (a
+	// receive batch is recorded in one transaction, so its ten events
+	// go out as one alert).
+	const flood = 25
+	for i := 0; i < flood; i += 10 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for j := i; j < min(i+10, flood); j++ {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(j)),
+				MessageBody: aws.String(rootEvent(t, "root-console-login-failure.json", member, fmt.Sprintf("e2e-flood-%02d", j), time.Now()))})
+		}
+		if _, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	floodAlerts := func() (perEvent map[string]int, largest int) {
+		recv.mu.Lock()
+		defer recv.mu.Unlock()
+		perEvent = map[string]int{}
+		perDelivery := map[string]int{}
+		seen := map[alert]bool{} // a delivery retried is the same alert
+		for _, a := range recv.got {
+			if a.Transition == "root_activity" && strings.HasPrefix(a.Finding, "root-event:e2e-flood-") && !seen[a] {
+				seen[a] = true
+				perEvent[a.Finding]++
+				perDelivery[a.Delivery]++
+				largest = max(largest, perDelivery[a.Delivery])
+			}
+		}
+		return perEvent, largest
+	}
+	waitFor(t, "the flood's alerts", s, func() bool {
+		got, _ := floodAlerts()
+		return len(got) == flood
+	})
+	perEvent, largest := floodAlerts()
+	for id, n := range perEvent {
+		if n != 1 {
+			t.Errorf("%s alerted %d times", id, n)
+		}
+	}
+	if largest < 2 {
+		t.Errorf("the flood went out one event to an alert")
+	}
+	if b := recv.body(func(b string) bool { return strings.Contains(b, "e2e-flood-") }); !strings.Contains(b, `"source_ip":"`) {
+		t.Errorf("a burst's alert does not say where each event came from:\n%s", b)
+	}
+
 	r := vigil(t, nil, "events", "--config", cfg, "--malformed", "--format", "json").want(t, 0)
 	if !strings.Contains(r.stdout, "something else") {
 		t.Errorf("the malformed message is not recorded: %s", r.stdout)
