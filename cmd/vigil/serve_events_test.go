@@ -381,3 +381,36 @@ func TestServeRootEventsSessions(t *testing.T) {
 		t.Errorf("vigil events text:\n%s", r.stdout)
 	}
 }
+
+// TestServeRootEventsFlags: without a config file, --events-queue reads
+// the queue and the --webhook channel gets root_activity (it is among
+// --alert-on's defaults); the queue URL is checked before anything runs.
+func TestServeRootEventsFlags(t *testing.T) {
+	slowtest.Skip(t, "the root-events consumer from flags")
+	const member = "444444444444"
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	recv, hook := newReceiver(t, "flags-secret")
+	q := sqs.NewFromConfig(awsemutest.ConfigFor(t, srv, awsemu.DemoManagementAdminKey))
+	queue, _ := eventsQueue(t, q, 2)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "flags-secret"}
+	db := filepath.Join(t.TempDir(), "state.db")
+
+	r := vigil(t, env, "serve", "--org", "--db", db, "--events-queue", "sqs.us-east-1.amazonaws.com/123/q").want(t, 2)
+	if !strings.Contains(r.stderr, "--events-queue") || !strings.Contains(r.stderr, "not a queue URL") {
+		t.Errorf("a bad queue URL: %s", r.stderr)
+	}
+	r = vigil(t, env, "serve", "--org", "--db", db, "--alert-on", "root-activity").want(t, 2)
+	if !strings.Contains(r.stderr, "root_activity") {
+		t.Errorf("--alert-on's error does not name root_activity: %s", r.stderr)
+	}
+
+	s := startServe(t, env, "--org", "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET",
+		"--events-queue", queue)
+	send(t, q, queue, rootEvent(t, "root-console-login-success.json", member, "flags-login", time.Now()))
+	waitFor(t, "root_activity at the --webhook", s, func() bool { return recv.has("root_activity", member, "ConsoleLogin") })
+	r = vigil(t, nil, "events", "--db", db, "--account", member, "--format", "json").want(t, 0)
+	if !strings.Contains(r.stdout, `"event_id": "flags-login"`) && !strings.Contains(r.stdout, `"event_id":"flags-login"`) {
+		t.Errorf("vigil events does not list the event: %s", r.stdout)
+	}
+}
