@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +66,16 @@ func (s *DB) RecordRootEvents(ctx context.Context, es []store.RootEvent) ([]stor
 			return err
 		}
 		defer stored.Close()
-		for i, e := range es {
+		// In the order of their IDs: two replicas recording the same
+		// events (a queue delivers a message twice) then wait for each
+		// other instead of deadlocking on the unique index.
+		order := make([]int, len(es))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(es[a].EventID, es[b].EventID) })
+		for _, i := range order {
+			e := es[i]
 			// A session already known labels the event as it is stored.
 			if e.AccessKeyID != "" {
 				var principal string
