@@ -414,3 +414,46 @@ func TestServeRootEventsFlags(t *testing.T) {
 		t.Errorf("vigil events does not list the event: %s", r.stdout)
 	}
 }
+
+// TestServeRootEventsStandalone: an account in no organisation, watched
+// with its own credentials (no --org), has its findings follow a root
+// event too: the re-scan takes the schedule whose latest scan recorded
+// the account.
+func TestServeRootEventsStandalone(t *testing.T) {
+	slowtest.Skip(t, "the root-events consumer in a standalone account")
+	const account, rootCreds = "111122223333", "AKIASTANDALONEROOT01"
+	w := oneKeyWorld(t)
+	w.Accounts[0].Root.AccessKeys = nil // root holds no key until the event
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: rootCreds, AccountID: account, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "standalone-secret")
+	q := sqs.NewFromConfig(awsemutest.ConfigFor(t, srv, "AKIAAUDITOR000000001"))
+	queue, _ := eventsQueue(t, q, 2)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIAAUDITOR000000001", "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "standalone-secret"}
+	db := filepath.Join(t.TempDir(), "state.db")
+	s := startServe(t, env, "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET", "--events-queue", queue)
+	waitFor(t, "the first scan to finish", s, func() bool {
+		_, complete := recordedScans(t, db)
+		return complete >= 1
+	})
+	if recv.has("new", account, "root-access-key") {
+		t.Fatal("root had a key before the event")
+	}
+
+	// Root creates an access key; CloudTrail's event reaches the queue.
+	key, err := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, rootCreds)).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	send(t, q, queue, rootEvent(t, "root-create-access-key.json", account, "standalone-key", sent, "AKIAQNEWROOTKEY00001", aws.ToString(key.AccessKey.AccessKeyId)))
+	waitFor(t, "root_activity", s, func() bool { return recv.has("root_activity", account, "CreateAccessKey") })
+	waitFor(t, "new for root's key", s, func() bool { return recv.has("new", account, "root-access-key") })
+	if opened := time.Since(sent); opened > time.Minute {
+		t.Errorf("the finding opened %s after the event, over the issue's minute", opened)
+	}
+	if !strings.Contains(s.stderr.String(), "account re-scanned after root activity") {
+		t.Errorf("the finding did not open through the targeted re-scan:\n%s", s.stderr)
+	}
+}

@@ -785,8 +785,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 	account := job.Args.Account
 	sch := s.scheduleFor(account)
 	if sch == nil {
-		s.cfg.Logger.Warn("no organisation schedule covers the account of a root event; its findings follow at the next tick", "account", account)
-		return nil
+		return s.rescanWhole(ctx, account)
 	}
 	org, err := organizations.NewFromConfig(sch.Config).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
@@ -808,6 +807,61 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 	}
 	s.cfg.Logger.Info("account re-scanned after root activity", "account", account, "scan", sc.ID, "schedule", sch.Name)
 	return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Complete, At: s.cfg.Clock.Now()})
+}
+
+// rescanWhole re-scans a schedule that is not an organisation's (one
+// account, or a targets file) whose latest complete scan recorded the
+// account: a standalone account's root events move its findings as an
+// organisation member's do.
+func (s *Server) rescanWhole(ctx context.Context, account string) error {
+	sch, err := s.wholeScheduleFor(ctx, account)
+	if err != nil {
+		return fmt.Errorf("re-scan %s: %w", account, err)
+	}
+	if sch == nil {
+		s.cfg.Logger.Warn("no schedule has scanned the account of a root event; its findings follow at the next tick", "account", account)
+		return nil
+	}
+	sc, err := s.st.StartScan(ctx, store.Scan{StartedAt: s.cfg.Clock.Now(), Target: fmt.Sprintf("%s after root activity in %s", describe(sch), account)})
+	if err != nil {
+		return err
+	}
+	if err := s.scanWhole(ctx, sch, sc); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("account re-scanned after root activity", "account", account, "scan", sc.ID, "schedule", sch.Name)
+	return nil
+}
+
+// wholeScheduleFor is the first schedule that is not an organisation's
+// whose latest complete scan recorded the account, or nil.
+func (s *Server) wholeScheduleFor(ctx context.Context, account string) (*Schedule, error) {
+	scans, err := s.st.Scans(ctx, 200)
+	if err != nil {
+		return nil, err
+	}
+	for i := range s.cfg.Schedules {
+		sch := &s.cfg.Schedules[i]
+		if sch.Org {
+			continue
+		}
+		for _, sc := range scans { // newest first
+			if sc.Schedule != sch.Name || sc.Outcome != store.Complete {
+				continue
+			}
+			accts, err := s.st.ScanAccounts(ctx, sc.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range accts {
+				if a.AccountID == account {
+					return sch, nil
+				}
+			}
+			break
+		}
+	}
+	return nil, nil
 }
 
 // scheduleFor is the first organisation schedule whose selection holds
