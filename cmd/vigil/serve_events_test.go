@@ -457,3 +457,49 @@ func TestServeRootEventsStandalone(t *testing.T) {
 		t.Errorf("the finding did not open through the targeted re-scan:\n%s", s.stderr)
 	}
 }
+
+// TestPreventApplyFeedsServe closes the loop in a standalone account:
+// `vigil prevent --apply --standalone` makes the rule and the queue, a
+// root event CloudTrail hands to EventBridge reaches the queue through
+// that rule (the queue's policy admitting it), and `vigil serve
+// --events-queue` alerts and opens the finding.
+func TestPreventApplyFeedsServe(t *testing.T) {
+	slowtest.Skip(t, "prevent --apply feeding serve")
+	const account, rootCreds = "111122223333", "AKIASTANDALONEROOT01"
+	w := oneKeyWorld(t)
+	w.Accounts[0].Root.AccessKeys = nil
+	w.Accounts[0].Users = append(w.Accounts[0].Users, awsemu.User{Name: "admin", AccessKeys: []awsemu.AccessKey{{ID: "AKIASTANDALONEADMIN1"}}})
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: rootCreds, AccountID: account, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "loop-secret")
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIASTANDALONEADMIN1", "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "loop-secret"}
+	dir := t.TempDir()
+	r := vigil(t, env, "prevent", "--apply", "--standalone", "--yes", "--audit-log", filepath.Join(dir, "audit.jsonl")).want(t, 0)
+	queue := srv.SQSQueueURL(account, "vigil-root-activity")
+	if !strings.Contains(r.stdout, queue) {
+		t.Fatalf("prevent --apply does not print the queue URL %s:\n%s", queue, r.stdout)
+	}
+	db := filepath.Join(dir, "state.db")
+	s := startServe(t, env, "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET", "--events-queue", queue)
+	waitFor(t, "the first scan to finish", s, func() bool {
+		_, complete := recordedScans(t, db)
+		return complete >= 1
+	})
+
+	key, err := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, rootCreds)).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached, err := srv.DeliverCloudTrailEvent(rootEvent(t, "root-create-access-key.json", account, "loop-key", time.Now(),
+		"AKIAQNEWROOTKEY00001", aws.ToString(key.AccessKey.AccessKeyId)))
+	if err != nil || len(reached) != 1 || reached[0] != queue {
+		t.Fatalf("the event reached %v (%v), want the queue prevent made", reached, err)
+	}
+	waitFor(t, "root_activity", s, func() bool { return recv.has("root_activity", account, "CreateAccessKey") })
+	waitFor(t, "new for root's key", s, func() bool { return recv.has("new", account, "root-access-key") })
+	// A user's event does not get past the rule.
+	if reached, err := srv.DeliverCloudTrailEvent(rootEvent(t, "iam-user-create-access-key.json", account, "loop-user", time.Now())); err != nil || len(reached) != 0 {
+		t.Errorf("a user's event reached %v (%v)", reached, err)
+	}
+}
