@@ -144,10 +144,13 @@ func (s *Server) startEvents(ctx context.Context) (stop func()) {
 		defer close(recorded)
 		c.record(context.WithoutCancel(ctx))
 	}()
+	// The queuer stops after the recorder, so its last pass queues what
+	// the pollers' last batches recorded.
+	qctx, stopQueuer := context.WithCancel(context.WithoutCancel(ctx))
 	queued := make(chan struct{})
 	go func() {
 		defer close(queued)
-		s.alertQueuer(ctx)
+		s.alertQueuer(qctx)
 	}()
 	s.cfg.Logger.Info("consuming root events", "queue", ev.QueueURL, "pollers", ev.Pollers, "dead_letter_after", c.maxReceive)
 	return func() {
@@ -155,6 +158,7 @@ func (s *Server) startEvents(ctx context.Context) (stop func()) {
 		pollers.Wait()
 		close(c.received)
 		<-recorded
+		stopQueuer()
 		<-queued
 	}
 }
