@@ -145,6 +145,11 @@ type Server struct {
 	// expected is how many accounts each running organisation scan
 	// listed (scan ID → int), for its progress in the API.
 	expected sync.Map
+	// rootAlerts wakes the alert queuer of root events (events.go).
+	rootAlerts chan struct{}
+	// rescans are the accounts with a re-scan after root activity
+	// queued and not started.
+	rescans rescans
 }
 
 // Run serves until ctx ends, then stops gracefully: running jobs are
@@ -165,7 +170,7 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}, rootAlerts: make(chan struct{}, 1)}
 	s.metrics = newMetrics(s)
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
@@ -271,7 +276,8 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	if err := s.requeueDeliveries(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending deliveries", "error", err)
 	}
-	if err := s.requeueRootAlerts(ctx); err != nil {
+	// Root events recorded before a stop whose alerts were not queued.
+	if _, err := s.queueRootAlerts(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending root activity alerts", "error", err)
 	}
 	// Every job learns of the AssumeRoot sessions Vigil opens, so that

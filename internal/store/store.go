@@ -153,6 +153,11 @@ type Store interface {
 	// session with its access key (Own, SessionPrincipal); an Own event
 	// does not alert.
 	RecordRootEvent(ctx context.Context, e RootEvent) (RootEvent, bool, error)
+	// RecordRootEvents records events as RecordRootEvent does each, all
+	// in one transaction (a batch of the queue costs one commit); for
+	// each it returns the stored event and whether it was new. An event
+	// ID twice in es is stored once.
+	RecordRootEvents(ctx context.Context, es []RootEvent) ([]RootEvent, []bool, error)
 	// RecordMalformed records a message that is not a readable event, once
 	// per message ID, counting its receives.
 	RecordMalformed(ctx context.Context, messageID, problem, body string, now time.Time) (RootEvent, error)
@@ -164,11 +169,14 @@ type Store interface {
 	RootSession(ctx context.Context, accessKeyID string) (RootSession, error)
 	// RootEvents lists the root events f selects, newest first.
 	RootEvents(ctx context.Context, f RootEventFilter) ([]RootEvent, error)
-	// PendingRootAlerts lists the events whose alerts are not yet queued.
-	PendingRootAlerts(ctx context.Context) ([]RootEvent, error)
-	// SetRootAlert sets the alert state of events (one write for a batch);
-	// ErrNotFound when none of them is stored.
-	SetRootAlert(ctx context.Context, state string, eventIDs ...string) error
+	// GroupRootAlerts puts the events whose alerts are pending and in no
+	// burst yet into bursts, one account's to a burst and at most max
+	// events each, and returns every burst that still has pending
+	// events: the new ones and those grouped before a stop that came
+	// before SetRootBurstsQueued. Bursts come in the order of their IDs.
+	GroupRootAlerts(ctx context.Context, max int) ([]RootAlertBurst, error)
+	// SetRootBurstsQueued marks the pending events of these bursts queued.
+	SetRootBurstsQueued(ctx context.Context, bursts ...int64) error
 
 	Close() error
 }

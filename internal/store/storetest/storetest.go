@@ -102,6 +102,7 @@ func Run(t *testing.T, open Open) {
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
 		{"RootEventPages", testRootEventPages},
+		{"RootAlertBursts", testRootAlertBursts},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 	}
