@@ -61,6 +61,19 @@ type RootEvent struct {
 	Body     string
 	Receives int
 	Alert    string
+	// Burst is the alert burst the event was grouped in (0: none yet).
+	Burst int64
+}
+
+// RootAlertBurst is the pending events of one account whose alerts go
+// out together: one alert per channel names them all.
+type RootAlertBurst struct {
+	// ID is the row ID of the burst's first event.
+	ID      int64
+	Account string
+	// Events counts its pending events; Kinds are their kinds, sorted.
+	Events int
+	Kinds  []string
 }
 
 // RootSession is an sts:AssumeRoot session in a member account: one Vigil
@@ -78,7 +91,9 @@ type RootSession struct {
 // RootEventFilter selects root events; zero values select everything.
 type RootEventFilter struct {
 	// EventID selects one event (malformed or not).
-	EventID  string
+	EventID string
+	// Burst selects the events of one alert burst.
+	Burst    int64
 	Accounts []string
 	// Since and Until bound the events' time (Until exclusive).
 	Since, Until time.Time

@@ -38,6 +38,10 @@ type Store interface {
 	// present: what a scan of a whole organisation learns of the accounts
 	// that left it.
 	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]Transition, error)
+	// ExpectAccounts records how many accounts a scan is to record: an
+	// organisation's tick, which queues its accounts while it lists them,
+	// knows only at the end.
+	ExpectAccounts(ctx context.Context, scanID int64, n int) error
 	// FinishScan records how a scan ended.
 	FinishScan(ctx context.Context, scanID int64, end End) error
 	// Scan returns one scan; ErrNotFound when there is none.
@@ -52,6 +56,11 @@ type Store interface {
 	ScanPage(ctx context.Context, before int64, limit int) ([]Scan, error)
 	// ScanAccounts lists the accounts a scan recorded.
 	ScanAccounts(ctx context.Context, scanID int64) ([]ScanAccount, error)
+	// ScanAccountIDs lists the IDs of the accounts a scan recorded, in
+	// order, without their results: what a tick of thousands of accounts
+	// needs to know at its end, where decoding every account's results
+	// at once was the service's peak of memory.
+	ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error)
 	// Findings lists the findings f selects, sorted by account, rule,
 	// resource (or most severe first with f.BySeverity), at most f.Limit
 	// of them after f.After: a page read with an index, not a list cut.
@@ -144,6 +153,11 @@ type Store interface {
 	// session with its access key (Own, SessionPrincipal); an Own event
 	// does not alert.
 	RecordRootEvent(ctx context.Context, e RootEvent) (RootEvent, bool, error)
+	// RecordRootEvents records events as RecordRootEvent does each, all
+	// in one transaction (a batch of the queue costs one commit); for
+	// each it returns the stored event and whether it was new. An event
+	// ID twice in es is stored once.
+	RecordRootEvents(ctx context.Context, es []RootEvent) ([]RootEvent, []bool, error)
 	// RecordMalformed records a message that is not a readable event, once
 	// per message ID, counting its receives.
 	RecordMalformed(ctx context.Context, messageID, problem, body string, now time.Time) (RootEvent, error)
@@ -155,11 +169,14 @@ type Store interface {
 	RootSession(ctx context.Context, accessKeyID string) (RootSession, error)
 	// RootEvents lists the root events f selects, newest first.
 	RootEvents(ctx context.Context, f RootEventFilter) ([]RootEvent, error)
-	// PendingRootAlerts lists the events whose alerts are not yet queued.
-	PendingRootAlerts(ctx context.Context) ([]RootEvent, error)
-	// SetRootAlert sets the alert state of events (one write for a batch);
-	// ErrNotFound when none of them is stored.
-	SetRootAlert(ctx context.Context, state string, eventIDs ...string) error
+	// GroupRootAlerts puts the events whose alerts are pending and in no
+	// burst yet into bursts, one account's to a burst and at most max
+	// events each, and returns every burst that still has pending
+	// events: the new ones and those grouped before a stop that came
+	// before SetRootBurstsQueued. Bursts come in the order of their IDs.
+	GroupRootAlerts(ctx context.Context, max int) ([]RootAlertBurst, error)
+	// SetRootBurstsQueued marks the pending events of these bursts queued.
+	SetRootBurstsQueued(ctx context.Context, bursts ...int64) error
 
 	Close() error
 }
@@ -204,6 +221,9 @@ type Scan struct {
 	Message    string
 	// Accounts, Results and Calls count what the scan recorded.
 	Accounts, Results, Calls int
+	// Expected is how many accounts the scan is to record, once known
+	// (ExpectAccounts); 0 before.
+	Expected int
 }
 
 // AccountResults is one account's results in a scan.
@@ -230,7 +250,16 @@ type ScanAccount struct {
 type Recorded struct {
 	Already     bool
 	Transitions []Transition
+	// Progress is the scan's count of accounts recorded, this one's
+	// transaction included, and the accounts it expects (0 while
+	// unknown): from the recording itself, so that an account job knows
+	// without another read whether it may have been the tick's last. Zero
+	// when nothing was recorded.
+	Progress Progress
 }
+
+// Progress is how far a scan is: accounts recorded of those expected.
+type Progress struct{ Accounts, Expected int }
 
 // Finding is a finding as stored: its lifecycle state and where it lives.
 type Finding struct {
