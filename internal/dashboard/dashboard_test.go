@@ -54,7 +54,8 @@ func TestSessionsAndForms(t *testing.T) {
 		resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {token}, "next": {"/findings"}}, srv.URL)
 		return c, resp.StatusCode, resp.Header.Get("Set-Cookie")
 	}
-	pages := []string{"/", "/findings", "/findings?status=all&severity=high", "/findings/" + crit.ID}
+	pages := []string{"/", "/findings", "/findings?status=all&severity=high", "/findings/" + crit.ID, "/accounts", "/accounts/111111111111",
+		"/compliance", "/compliance/cis-aws", "/events", "/scans", "/suppressions", "/deliveries"}
 
 	anon := client(t)
 	for _, p := range pages {
@@ -63,8 +64,10 @@ func TestSessionsAndForms(t *testing.T) {
 			t.Errorf("GET %s without a session: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
-	if resp, _ := send(t, anon, "POST", srv.URL+"/findings/"+crit.ID+"/suppress", url.Values{"owner": {"x"}}, srv.URL); resp.StatusCode != 401 {
-		t.Errorf("suppress without a session: %d", resp.StatusCode)
+	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove"} {
+		if resp, _ := send(t, anon, "POST", srv.URL+form, url.Values{"owner": {"x"}, "schedule": {"nightly"}}, srv.URL); resp.StatusCode != 401 {
+			t.Errorf("POST %s without a session: %d", form, resp.StatusCode)
+		}
 	}
 	for _, bad := range []string{"", "nonsense", f.Revoked, "vigil_0123456789ab_" + strings.Repeat("A", 43)} {
 		if _, code, cookie := signin(bad); code != 401 || cookie != "" {
