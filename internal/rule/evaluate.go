@@ -10,7 +10,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// managementNote is appended to failures in a management account: SCPs do
+// managementNote is appended to root-user failures in a management account: SCPs do
 // not apply there and AssumeRoot cannot reach it, so its root user can only
 // be protected by removing credentials.
 const managementNote = " This is the organisation's management account: no SCP can restrict its root user and centralised root access cannot reach it."
@@ -147,7 +147,7 @@ func account(r Rule, acct *snapshot.Account, o Outcome, resource string) Result 
 	res.AccountName = acct.Name
 	if acct.Role() == snapshot.RoleManagement {
 		res.ManagementAccount = true
-		if res.Status == Fail {
+		if res.Status == Fail && r.RootUser {
 			if res.Severity < Critical {
 				res.Severity++
 			}
