@@ -156,7 +156,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 50 {
+	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 56 {
 		t.Fatalf("schema %q version %d results %d", doc.Schema, doc.Version, len(doc.Results))
 	}
 	for _, res := range doc.Results {
@@ -221,14 +221,15 @@ func TestFailOnExitCodes(t *testing.T) {
 		"require_symbols": true, "require_numbers": true, "require_uppercase_characters": true, "require_lowercase_characters": true,
 		"expire_passwords": true, "max_password_age": 90}
 	// Its one region has an external access analyzer and no instance, it
-	// stores no certificate, and its only role is the support role.
+	// stores no certificate, and its only role is the support role, tagged.
 	acct["regions"] = []any{map[string]any{"name": "us-east-1", "opt_in_status": "opt-in-not-required",
 		"analyzers": []any{map[string]any{"name": "external", "arn": "arn:aws:access-analyzer:us-east-1:444455556666:analyzer/external", "type": "ACCOUNT", "status": "ACTIVE"}},
 		"instances": []any{}}}
 	acct["server_certificates"] = map[string]any{"certificates": []any{}, "pages": 1}
-	acct["iam"] = map[string]any{"users": []any{}, "groups": []any{}, "policies": []any{}, "pages": 1,
+	acct["iam"] = map[string]any{"users": []any{}, "groups": []any{}, "policies": []any{}, "pages": 1, "tags_read": true,
 		"roles": []any{map[string]any{"name": "support", "arn": "arn:aws:iam::444455556666:role/support",
-			"attached_policies": []any{map[string]any{"name": "AWSSupportAccess", "arn": "arn:aws:iam::aws:policy/AWSSupportAccess"}}}}}
+			"attached_policies": []any{map[string]any{"name": "AWSSupportAccess", "arn": "arn:aws:iam::aws:policy/AWSSupportAccess"}},
+			"tags":              []any{map[string]any{"key": "owner", "value": "security"}}}}}
 	doc["accounts"] = []any{acct}
 	b, _ := json.Marshal(doc)
 	os.WriteFile(clean, b, 0o644)

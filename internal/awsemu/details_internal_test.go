@@ -35,11 +35,12 @@ func TestDetailsSnapshotKeptUntilAMutation(t *testing.T) {
 	page := func(marker string) string {
 		return call(url.Values{"Action": {"GetAccountAuthorizationDetails"}, "MaxItems": {"10"}, "Marker": {marker}})
 	}
-	snapshot := func() *detailsSnapshot {
+	snapshotOf := func(filter string) *detailsSnapshot {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.details[a.ID]
+		return s.details[a.ID+"|"+filter]
 	}
+	snapshot := func() *detailsSnapshot { return snapshotOf("") }
 	body := page("")
 	first := snapshot()
 	if first == nil || len(first.all) != 61 {
@@ -57,10 +58,15 @@ func TestDetailsSnapshotKeptUntilAMutation(t *testing.T) {
 	if snapshot() == first {
 		t.Error("a mutating call kept the snapshot")
 	}
-	// Another filter is another list.
+	// Another filter is another list, kept beside the first: a scanner
+	// pages through several filters at once.
+	unfiltered := snapshot()
 	call(url.Values{"Action": {"GetAccountAuthorizationDetails"}, "Filter.member.1": {"Role"}})
-	if got := snapshot(); len(got.all) != 30 || got.filter != "Role" {
-		t.Errorf("filtered snapshot has %d entities, filter %q", len(got.all), got.filter)
+	if got := snapshotOf("Role"); got == nil || len(got.all) != 30 || got.filter != "Role" {
+		t.Errorf("filtered snapshot %+v", got)
+	}
+	if snapshot() != unfiltered {
+		t.Error("a filtered listing replaced the unfiltered one")
 	}
 }
 

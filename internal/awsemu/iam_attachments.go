@@ -40,6 +40,9 @@ func iamHandler(action string) handlerFunc {
 	if h := iamHandlers[action]; h != nil {
 		return h
 	}
+	if h := iamTagHandlers[action]; h != nil {
+		return h
+	}
 	return iamAttachmentHandlers[action]
 }
 

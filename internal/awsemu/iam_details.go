@@ -152,6 +152,7 @@ type userDetailXML struct {
 	UserPolicyList          members[inlinePolicyXML]   `xml:"UserPolicyList"`
 	GroupList               members[string]            `xml:"GroupList"`
 	AttachedManagedPolicies members[attachedPolicyXML] `xml:"AttachedManagedPolicies"`
+	Tags                    members[tagXML]            `xml:"Tags"`
 }
 
 type groupDetailXML struct {
@@ -174,6 +175,7 @@ type roleDetailXML struct {
 	InstanceProfileList      members[string]            `xml:"InstanceProfileList"`
 	RolePolicyList           members[inlinePolicyXML]   `xml:"RolePolicyList"`
 	AttachedManagedPolicies  members[attachedPolicyXML] `xml:"AttachedManagedPolicies"`
+	Tags                     members[tagXML]            `xml:"Tags"`
 }
 
 type policyVersionXML struct {
@@ -235,13 +237,15 @@ func (s *Server) iamGetAccountAuthorizationDetails(r *request) (any, *apiError) 
 	}
 	sort.Strings(kinds)
 	key := strings.Join(kinds, ",")
-	snap := s.details[a.ID]
-	if snap == nil || snap.generation != s.generation || snap.filter != key {
+	// Kept per account and filter: a scanner listing users, roles and the
+	// rest side by side asks for three filters at once.
+	snap := s.details[a.ID+"|"+key]
+	if snap == nil || snap.generation != s.generation {
 		snap = &detailsSnapshot{generation: s.generation, filter: key, all: s.authorizationDetails(a, filter)}
 		if s.details == nil {
 			s.details = map[string]*detailsSnapshot{}
 		}
-		s.details[a.ID] = snap
+		s.details[a.ID+"|"+key] = snap
 	}
 	out, truncated, marker, err := iamPage(r, snap.all)
 	if err != nil {
@@ -301,7 +305,7 @@ func (s *Server) authorizationDetails(a *Account, filter map[string]bool) []auth
 	for _, u := range sortedUsers(a) {
 		d := &userDetailXML{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARN(part, a.ID, u.Path, u.Name),
 			CreateDate: isoTime(u.CreateDate), UserPolicyList: inline(u.InlinePolicies), GroupList: members[string](u.Groups),
-			AttachedManagedPolicies: attachedXML(u.AttachedPolicies)}
+			AttachedManagedPolicies: attachedXML(u.AttachedPolicies), Tags: tagsXML(u.Tags)}
 		if d.GroupList == nil {
 			d.GroupList = members[string]{}
 		}
@@ -325,7 +329,8 @@ func (s *Server) authorizationDetails(a *Account, filter map[string]bool) []auth
 	for _, ro := range roles {
 		roleEntities = append(roleEntities, authEntity{role: &roleDetailXML{Path: "/", RoleName: ro.Name, RoleId: ro.ID,
 			Arn: "arn:" + part + ":iam::" + a.ID + ":role/" + ro.Name, CreateDate: isoTime(defaultTime), AssumeRolePolicyDocument: trust,
-			InstanceProfileList: members[string]{}, RolePolicyList: inline(ro.InlinePolicies), AttachedManagedPolicies: attachedXML(ro.AttachedPolicies)}})
+			InstanceProfileList: members[string]{}, RolePolicyList: inline(ro.InlinePolicies), AttachedManagedPolicies: attachedXML(ro.AttachedPolicies),
+			Tags: tagsXML(ro.Tags)}})
 	}
 	if want("User") {
 		all = append(all, users...)

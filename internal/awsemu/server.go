@@ -75,7 +75,7 @@ type Server struct {
 
 	// generation counts the mutating requests served (Mutating), so that
 	// what is built from IAM state can be kept until it changes: details
-	// are GetAccountAuthorizationDetails' lists per account.
+	// are GetAccountAuthorizationDetails' lists per account and filter.
 	generation uint64
 	details    map[string]*detailsSnapshot
 }
@@ -842,8 +842,10 @@ func Operations() []string {
 			out = append(out, name+":"+action)
 		}
 	}
-	for action := range iamAttachmentHandlers {
-		out = append(out, "iam:"+action)
+	for _, table := range []map[string]handlerFunc{iamAttachmentHandlers, iamTagHandlers} {
+		for action := range table {
+			out = append(out, "iam:"+action)
+		}
 	}
 	sort.Strings(out)
 	return out

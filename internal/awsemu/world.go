@@ -217,6 +217,7 @@ type User struct {
 	Groups           []string       `json:"groups,omitempty"`           // group names
 	AttachedPolicies []string       `json:"attachedPolicies,omitempty"` // managed policy ARNs
 	InlinePolicies   []InlinePolicy `json:"inlinePolicies,omitempty"`
+	Tags             []Tag          `json:"tags,omitempty"`
 }
 
 // Role is an IAM role that sts:AssumeRole may assume. Trust policies are not
@@ -229,6 +230,7 @@ type Role struct {
 
 	AttachedPolicies []string       `json:"attachedPolicies,omitempty"` // managed policy ARNs
 	InlinePolicies   []InlinePolicy `json:"inlinePolicies,omitempty"`
+	Tags             []Tag          `json:"tags,omitempty"`
 }
 
 // ReportConfig scripts the account's credential report.

@@ -24,10 +24,12 @@ func detailsWorld(users int) *awsemu.World {
 	a := &awsemu.Account{ID: detailsAcct, Standalone: true,
 		Groups:   []awsemu.Group{{Name: "admins", AttachedPolicies: []string{"arn:aws:iam::aws:policy/AdministratorAccess"}}},
 		Policies: []awsemu.IAMPolicy{{Name: "odd", Document: oddDoc}},
-		Roles:    []awsemu.Role{{Name: "support", AttachedPolicies: []string{"arn:aws:iam::aws:policy/AWSSupportAccess"}}},
+		Roles: []awsemu.Role{{Name: "support", AttachedPolicies: []string{"arn:aws:iam::aws:policy/AWSSupportAccess"},
+			Tags: []awsemu.Tag{{Key: "owner", Value: "ops"}}}},
 		Users: []awsemu.User{{Name: "admin", AccessKeys: []awsemu.AccessKey{{ID: detailsKey}}, Groups: []string{"admins"},
 			AttachedPolicies: []string{"arn:aws:iam::" + detailsAcct + ":policy/odd"},
-			InlinePolicies:   []awsemu.InlinePolicy{{Name: "inline", Document: oddDoc}}}},
+			InlinePolicies:   []awsemu.InlinePolicy{{Name: "inline", Document: oddDoc}},
+			Tags:             []awsemu.Tag{{Key: "team", Value: "a+b c"}}}},
 	}
 	for i := range users {
 		a.Users = append(a.Users, awsemu.User{Name: fmt.Sprintf("user-%05d", i)})
@@ -44,9 +46,10 @@ func TestIAMDetails(t *testing.T) {
 	}
 	// 2,501 users, 1 group, 1 role, 1 local policy and the 2 attached
 	// AWS-managed ones (ReadOnlyAccess is attached nowhere, so IAM does
-	// not list it): 2,506 entities in pages of 1,000.
-	if d.Pages != 3 || srv.CallCount("iam", "GetAccountAuthorizationDetails") != 3 {
-		t.Errorf("pages = %d, calls = %d, want 3", d.Pages, srv.CallCount("iam", "GetAccountAuthorizationDetails"))
+	// not list it), listed side by side in pages of 1,000: 3 pages of
+	// users, 1 of roles, 1 of the rest.
+	if d.Pages != 5 || srv.CallCount("iam", "GetAccountAuthorizationDetails") != 5 {
+		t.Errorf("pages = %d, calls = %d, want 5", d.Pages, srv.CallCount("iam", "GetAccountAuthorizationDetails"))
 	}
 	if len(d.Users) != 2501 || len(d.Groups) != 1 || len(d.Roles) != 1 || len(d.Policies) != 3 {
 		t.Fatalf("users %d groups %d roles %d policies %d", len(d.Users), len(d.Groups), len(d.Roles), len(d.Policies))
@@ -54,6 +57,20 @@ func TestIAMDetails(t *testing.T) {
 	admin := d.Users[0]
 	if admin.Name != "admin" || len(admin.Groups) != 1 || admin.Groups[0] != "admins" || len(admin.Attached) != 1 || len(admin.Inline) != 1 {
 		t.Fatalf("admin = %+v", admin)
+	}
+	if !d.TagsRead || len(admin.Tags) != 1 || admin.Tags[0] != (snapshot.Tag{Key: "team", Value: "a+b c"}) ||
+		len(d.Roles[0].Tags) != 1 || d.Roles[0].Tags[0].Key != "owner" || len(d.Users[1].Tags) != 0 {
+		t.Errorf("tags: read %v, admin %v, role %v, user-00000 %v", d.TagsRead, admin.Tags, d.Roles[0].Tags, d.Users[1].Tags)
+	}
+	// Each chain asked for its own kinds of entity.
+	filters := map[string]int{}
+	for _, c := range srv.Calls() {
+		if c.Action == "GetAccountAuthorizationDetails" {
+			filters[c.Params["Filter.member.1"]+","+c.Params["Filter.member.2"]+","+c.Params["Filter.member.3"]]++
+		}
+	}
+	if filters["User,,"] != 3 || filters["Role,,"] != 1 || filters["Group,LocalManagedPolicy,AWSManagedPolicy"] != 1 {
+		t.Errorf("calls per filter: %v", filters)
 	}
 	if admin.Inline[0].Document != oddDoc {
 		t.Errorf("inline document = %q, want %q", admin.Inline[0].Document, oddDoc)

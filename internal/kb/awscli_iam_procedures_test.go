@@ -258,6 +258,52 @@ func iamProcedures() []procedure {
 			},
 		},
 		{
+			name:  "iam-cloudshell-full-access",
+			world: estate,
+			steps: []step{
+				{block: "iam-cloudshell-full-access/find", as: kbtest.StandaloneAuditor, want: equals("Role " + kbtest.ShellRole)},
+				{block: "iam-cloudshell-full-access/replace", as: kbtest.StandaloneAuditor, subst: with("ROLE_NAME", kbtest.ShellRole),
+					want: contains(standalonePolicy + "cloudshell-no-file-transfer"), state: func(t *testing.T, p *procRun) {
+						if r, ok := iamRole(t, p, kbtest.ShellRole); !ok || !slices.Equal(r.AttachedPolicies, []string{standalonePolicy + "cloudshell-no-file-transfer"}) {
+							t.Errorf("%s: %+v, %v", kbtest.ShellRole, r, ok)
+						}
+					}},
+				{block: "iam-cloudshell-full-access/find", as: kbtest.StandaloneAuditor, want: lacks(kbtest.ShellRole)},
+			},
+		},
+		{
+			name:  "iam-cloudshell-full-access-detach",
+			world: estate,
+			steps: []step{
+				{block: "iam-cloudshell-full-access/detach", as: kbtest.StandaloneAuditor, subst: with("ROLE_NAME", kbtest.ShellRole), state: func(t *testing.T, p *procRun) {
+					if r, ok := iamRole(t, p, kbtest.ShellRole); !ok || len(r.AttachedPolicies) != 0 {
+						t.Errorf("%s: %+v, %v", kbtest.ShellRole, r, ok)
+					}
+				}},
+				{block: "iam-cloudshell-full-access/find", as: kbtest.StandaloneAuditor, want: lacks(kbtest.ShellRole)},
+			},
+		},
+		{
+			name:  "iam-identity-tags",
+			world: estate,
+			steps: []step{
+				{block: "identity-tags-find/find", as: kbtest.StandaloneAuditor, want: equals("user\tauditor\nuser\tintern\nuser\troot\nrole\t" + kbtest.ShellRole)},
+				{block: "identity-tags-fix/tag-user", as: kbtest.StandaloneAuditor, subst: with("USER_NAME", "intern", "OWNER", "data-team", "PURPOSE", "notebooks"),
+					state: func(t *testing.T, p *procRun) {
+						if tags := iamUser(t, p, kbtest.StandaloneID, "intern").Tags; !slices.Equal(tags, []awsemu.Tag{{Key: "owner", Value: "data-team"}, {Key: "purpose", Value: "notebooks"}}) {
+							t.Errorf("intern's tags: %v", tags)
+						}
+					}},
+				{block: "identity-tags-fix/tag-role", as: kbtest.StandaloneAuditor, subst: with("ROLE_NAME", kbtest.ShellRole, "OWNER", "ops", "PURPOSE", "shell"),
+					state: func(t *testing.T, p *procRun) {
+						if r, _ := iamRole(t, p, kbtest.ShellRole); len(r.Tags) != 2 {
+							t.Errorf("%s's tags: %v", kbtest.ShellRole, r.Tags)
+						}
+					}},
+				{block: "identity-tags-find/find", as: kbtest.StandaloneAuditor, want: equals("user\tauditor\nuser\troot")},
+			},
+		},
+		{
 			name: "iam-password-settings",
 			steps: []step{
 				{block: "password-settings-find/find", as: kbtest.StandaloneAuditor, wantErr: "NoSuchEntity"},

@@ -227,7 +227,7 @@ func compose(r rule.Rule, src string, fragments map[string]string, used map[stri
 	fmt.Fprintf(&b, "Rule `%s` · severity **%s** · category %s · service `%s` · evaluated for %s\n\n", r.ID, r.Severity, r.Category, r.Service, scope)
 	b.WriteString("## Risk\n\n")
 	fmt.Fprintf(&b, "**Risk level: %s.** **Category: %s.**", capitalize(r.Severity.String()), r.Category)
-	if r.Scope == rule.AccountScope {
+	if r.RootUser {
 		b.WriteString(" A failure in an organisation's management account is reported one level higher, because no SCP can restrict that account's root user and centralised root access cannot reach it.")
 	}
 	b.WriteString("\n\n")

@@ -151,6 +151,35 @@ func pyIAMProcedures() []pyProcedure {
 			},
 		},
 		{
+			name:  "iam-cloudshell-full-access",
+			world: estate,
+			steps: []pyStep{
+				{block: "iam-cloudshell-full-access/find-py", as: kbtest.StandaloneAuditor, want: equals("role " + kbtest.ShellRole)},
+				{block: "iam-cloudshell-full-access/find-py", as: kbtest.StandaloneAuditor, args: []string{"replace", "role", kbtest.ShellRole},
+					want: equals("role " + kbtest.ShellRole + ": cloudshell-no-file-transfer in place of AWSCloudShellFullAccess"), state: func(t *testing.T, p *procRun) {
+						if r, ok := iamRole(t, p, kbtest.ShellRole); !ok || !slices.Equal(r.AttachedPolicies, []string{standalonePolicy + "cloudshell-no-file-transfer"}) {
+							t.Errorf("%s: %+v, %v", kbtest.ShellRole, r, ok)
+						}
+					}},
+				{block: "iam-cloudshell-full-access/find-py", as: kbtest.StandaloneAuditor, want: equals("")},
+			},
+		},
+		{
+			name:  "iam-identity-tags",
+			world: estate,
+			steps: []pyStep{
+				{block: "identity-tags-find/find-py", as: kbtest.StandaloneAuditor, want: equals("user auditor\nuser intern\nuser root\nrole " + kbtest.ShellRole)},
+				{block: "identity-tags-find/find-py", as: kbtest.StandaloneAuditor, args: []string{"tag", "role", kbtest.ShellRole, "owner=ops", "purpose=shell"},
+					want: equals("role " + kbtest.ShellRole + ": tagged owner, purpose"), state: func(t *testing.T, p *procRun) {
+						if r, _ := iamRole(t, p, kbtest.ShellRole); !slices.Equal(r.Tags, []awsemu.Tag{{Key: "owner", Value: "ops"}, {Key: "purpose", Value: "shell"}}) {
+							t.Errorf("%s's tags: %v", kbtest.ShellRole, r.Tags)
+						}
+					}},
+				{block: "identity-tags-find/find-py", as: kbtest.StandaloneAuditor, args: []string{"tag", "user", "intern", "owner=data-team"}, want: equals("user intern: tagged owner")},
+				{block: "identity-tags-find/find-py", as: kbtest.StandaloneAuditor, want: equals("user auditor\nuser root")},
+			},
+		},
+		{
 			name: "iam-password-settings",
 			steps: []pyStep{
 				{block: "password-settings-find/find-py", as: kbtest.StandaloneAuditor, want: contains("no password policy")},

@@ -10,7 +10,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
 
-// managementNote is appended to failures in a management account: SCPs do
+// managementNote is appended to root-user failures in a management account: SCPs do
 // not apply there and AssumeRoot cannot reach it, so its root user can only
 // be protected by removing credentials.
 const managementNote = " This is the organisation's management account: no SCP can restrict its root user and centralised root access cannot reach it."
@@ -103,14 +103,14 @@ func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
 		for i, res := range s.resources {
 			ro := s.outcome(i)
 			out = append(out, t)
-			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, res, t.ManagementAccount)
+			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, res, t.ManagementAccount && r.RootUser)
 		}
 		return out
 	case len(o.Resources) > 0:
 		t := account(*r, acct, Outcome{}, "")
 		for _, ro := range o.Resources {
 			out = append(out, t)
-			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, ro.Resource, t.ManagementAccount)
+			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, ro.Resource, t.ManagementAccount && r.RootUser)
 		}
 		return out
 	}
@@ -118,10 +118,11 @@ func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
 }
 
 // fill sets what one resource's result has of its own on a copy of its
-// block's template, as account would.
-func fill(res *Result, st Status, message string, evidence []Evidence, resource string, management bool) {
+// block's template, as account would; raise is account's condition for
+// the management-account raise (a root-user rule in that account).
+func fill(res *Result, st Status, message string, evidence []Evidence, resource string, raise bool) {
 	res.Status, res.Message, res.Evidence, res.Resource = st, message, evidence, resource
-	if management && st == Fail {
+	if raise && st == Fail {
 		if res.Severity < Critical {
 			res.Severity++
 		}
@@ -168,7 +169,7 @@ func account(r Rule, acct *snapshot.Account, o Outcome, resource string) Result 
 	res.AccountName = acct.Name
 	if acct.Role() == snapshot.RoleManagement {
 		res.ManagementAccount = true
-		if res.Status == Fail {
+		if res.Status == Fail && r.RootUser {
 			if res.Severity < Critical {
 				res.Severity++
 			}

@@ -145,3 +145,64 @@ func TestResourceSet(t *testing.T) {
 		t.Error("empty outcome has resources")
 	}
 }
+
+// TestManagementAccountRaisesRootRulesOnly: a root-user failure in the
+// management account is raised one severity and says why; a failure of a
+// rule about IAM users or policies there is left as it is, since SCPs and
+// centralised root access have nothing to do with it.
+func TestManagementAccountRaisesRootRulesOnly(t *testing.T) {
+	fail := Outcome{Status: Fail, Message: "failed."}
+	root := Rule{ID: "root-x", Title: "root", Severity: High, RootUser: true, Check: func(Input) Outcome { return fail }}
+	users := Rule{ID: "iam-x", Title: "users", Severity: Low, Check: func(Input) Outcome { return fail }}
+	doc := &snapshot.Document{Organization: &snapshot.Organization{ID: "o-abc", ManagementAccountID: "222222222222"},
+		Accounts: []snapshot.Account{{ID: "222222222222", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleManagement}}}}
+	got := Evaluate([]Rule{root, users}, doc, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Options{})
+	if len(got) != 2 {
+		t.Fatalf("%d results", len(got))
+	}
+	for _, r := range got {
+		if !r.ManagementAccount {
+			t.Errorf("%s: not marked as the management account's", r.RuleID)
+		}
+		switch r.RuleID {
+		case "root-x":
+			if r.Severity != Critical || r.Message != "failed."+managementNote {
+				t.Errorf("root rule: %s %q", r.Severity, r.Message)
+			}
+		case "iam-x":
+			if r.Severity != Low || r.Message != "failed." {
+				t.Errorf("IAM rule: %s %q", r.Severity, r.Message)
+			}
+		}
+	}
+}
+
+// TestManagementAccountRaisePerResource: the same holds for rules that
+// answer per resource, in both forms (Resources and Set), whose results
+// are copied from one template per block.
+func TestManagementAccountRaisePerResource(t *testing.T) {
+	set := NewResourceSet(1)
+	set.Add(ResourceOutcome{Resource: "arn:aws:iam::222222222222:user/b", Status: Fail, Message: "failed."})
+	list := Outcome{Status: Fail, Resources: []ResourceOutcome{{Resource: "arn:aws:iam::222222222222:user/a", Status: Fail, Message: "failed."}}}
+	doc := &snapshot.Document{Organization: &snapshot.Organization{ID: "o-abc", ManagementAccountID: "222222222222"},
+		Accounts: []snapshot.Account{{ID: "222222222222", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleManagement}}}}
+	for _, root := range []bool{false, true} {
+		rs := []Rule{
+			{ID: "list", Title: "list", Severity: Low, RootUser: root, Check: func(Input) Outcome { return list }},
+			{ID: "set", Title: "set", Severity: Low, RootUser: root, Check: func(Input) Outcome { return Outcome{Status: Fail, Set: set} }},
+		}
+		got := Evaluate(rs, doc, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Options{})
+		if len(got) != 2 {
+			t.Fatalf("%d results", len(got))
+		}
+		for _, r := range got {
+			want, msg := Low, "failed."
+			if root {
+				want, msg = Medium, "failed."+managementNote
+			}
+			if r.Severity != want || r.Message != msg || !r.ManagementAccount {
+				t.Errorf("root rule %v, %s: %s %q (management %v)", root, r.RuleID, r.Severity, r.Message, r.ManagementAccount)
+			}
+		}
+	}
+}

@@ -91,6 +91,11 @@ type Rule struct {
 	Category string
 	Service  string
 	Scope    Scope
+	// RootUser marks a rule about the account's root user. Its failure in
+	// an organisation's management account is raised one severity and
+	// says why: no SCP and no centralised root access reach that root
+	// user. Rules about IAM users, roles and policies are left as they are.
+	RootUser bool
 	// Check decides the outcome. It must not return PASS when the data it
 	// needs is missing.
 	Check func(Input) Outcome

@@ -352,14 +352,7 @@ const supportPolicy = "AWSSupportAccess"
 
 // isSupportPolicy matches AWS's own AWSSupportAccess in any partition,
 // never a customer policy of the same name.
-func isSupportPolicy(arn string) bool {
-	rest, ok := strings.CutPrefix(arn, "arn:")
-	if !ok {
-		return false
-	}
-	_, rest, ok = strings.Cut(rest, ":")
-	return ok && rest == "iam::aws:policy/"+supportPolicy
-}
+func isSupportPolicy(arn string) bool { return isAWSPolicy(arn, supportPolicy) }
 
 func checkIAMSupportRole(in rule.Input) rule.Outcome {
 	d, o := iamDetails(in)

@@ -19,6 +19,7 @@ var RootAccessKey = rule.Rule{
 	Severity: rule.Critical,
 	Category: "Security",
 	Service:  "iam",
+	RootUser: true,
 	Check:    checkRootAccessKey,
 }
 

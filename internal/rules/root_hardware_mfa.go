@@ -18,6 +18,7 @@ var RootHardwareMFA = rule.Rule{
 	Severity: rule.High,
 	Category: "Security",
 	Service:  "iam",
+	RootUser: true,
 	Check:    checkRootHardwareMFA,
 }
 

@@ -16,6 +16,7 @@ var RootMemberPassword = rule.Rule{
 	Severity: rule.Medium,
 	Category: "Security",
 	Service:  "iam",
+	RootUser: true,
 	Check:    checkRootMemberPassword,
 }
 

@@ -16,6 +16,7 @@ var RootMFA = rule.Rule{
 	Severity: rule.Critical,
 	Category: "Security",
 	Service:  "iam",
+	RootUser: true,
 	Check:    checkRootMFA,
 }
 

@@ -20,6 +20,7 @@ var RootRecentUse = rule.Rule{
 	Severity: rule.Medium,
 	Category: "Security",
 	Service:  "iam",
+	RootUser: true,
 	Check:    checkRootRecentUse,
 }
 

@@ -18,6 +18,7 @@ var RootSigningCertificate = rule.Rule{
 	Severity: rule.High,
 	Category: "Security",
 	Service:  "iam",
+	RootUser: true,
 	Check:    checkRootSigningCertificate,
 }
 

@@ -58,7 +58,9 @@ func TestVirtualMFAPagesAreLargest(t *testing.T) {
 func TestIAMCallsGrowWithPagesNotUsers(t *testing.T) {
 	ref := testclock.Ref()
 	calls := map[int]int{}
-	for _, tc := range []struct{ users, gaadPages int }{{100, 1}, {10000, 11}} {
+	// The details are listed in three chains side by side (users, roles,
+	// the rest): one page each at 100 users, 11 pages of users at 10,000.
+	for _, tc := range []struct{ users, gaadPages int }{{100, 3}, {10000, 13}} {
 		w := benchWorld(ref, true)
 		a := w.Accounts[0]
 		a.Policies = []awsemu.IAMPolicy{{Name: "deploy", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}}

@@ -235,7 +235,10 @@ func check(t *testing.T, s scenario, doc *snapshot.Document, srv *awsemu.Server)
 	byID := map[string]rule.Result{}
 	for _, r := range results {
 		byID[r.RuleID] = r
-		perUser := strings.HasPrefix(r.RuleID, "iam-") && strings.HasPrefix(r.Resource, "arn:"+acct.Partition+":iam::"+acct.ID+":user/")
+		// The IAM rules judge the account's users, roles, groups and
+		// policies, and AWS-managed policies in use.
+		perUser := strings.HasPrefix(r.RuleID, "iam-") && (strings.HasPrefix(r.Resource, "arn:"+acct.Partition+":iam::"+acct.ID+":") ||
+			strings.HasPrefix(r.Resource, "arn:"+acct.Partition+":iam::aws:policy/"))
 		// The regional rules and the certificates judge resources of the
 		// account (a region's analyzers, an instance, a certificate).
 		regional := regionalRules[r.RuleID] && collect.AccountOfARN(r.Resource) == acct.ID

@@ -12,6 +12,16 @@ type IAMDetails struct {
 	Policies []ManagedPolicy `json:"policies"`
 	// Pages is how many GetAccountAuthorizationDetails calls the read took.
 	Pages int `json:"pages"`
+	// TagsRead says the users' and roles' Tags were read. A snapshot
+	// written before Vigil kept tags lacks it: its identities' tags are
+	// unknown, not absent.
+	TagsRead bool `json:"tags_read,omitempty"`
+}
+
+// Tag is one key and value on an IAM user or role.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // IAMUser is one user of the authorization details.
@@ -22,6 +32,7 @@ type IAMUser struct {
 	Groups     []string         `json:"groups,omitempty"`
 	Attached   []AttachedPolicy `json:"attached_policies,omitempty"`
 	Inline     []InlinePolicy   `json:"inline_policies,omitempty"`
+	Tags       []Tag            `json:"tags,omitempty"`
 }
 
 // IAMGroup is one group with its policies.
@@ -38,6 +49,7 @@ type IAMRole struct {
 	ARN      string           `json:"arn"`
 	Attached []AttachedPolicy `json:"attached_policies,omitempty"`
 	Inline   []InlinePolicy   `json:"inline_policies,omitempty"`
+	Tags     []Tag            `json:"tags,omitempty"`
 }
 
 // AttachedPolicy names a managed policy attached to an identity.

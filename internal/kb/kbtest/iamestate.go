@@ -27,6 +27,10 @@ const (
 	// AllButOneDocument allows every action but one: its holder can attach
 	// itself any policy, an administrator in effect.
 	AllButOneDocument = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:DeleteAccountPasswordPolicy","Resource":"*"}]}`
+	// ShellRole holds AWS's AWSCloudShellFullAccess (Security Hub IAM.27)
+	// and carries no tag; the deployer and ci-deploy are tagged, the
+	// standalone account's other users are not (IAM.24, IAM.25).
+	ShellRole = "ops-shell"
 	// S3FullPolicy allows every S3 action (Security Hub IAM.21), held by
 	// group "developers".
 	S3FullPolicy   = "s3-full"
@@ -49,7 +53,11 @@ func addIAMEstate(a *awsemu.Account, now time.Time, part string) {
 		awsemu.Group{Name: "ops", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"}},
 		awsemu.Group{Name: "developers", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/ReadOnlyAccess", policy(S3FullPolicy)}},
 	)
-	a.Roles = append(a.Roles, awsemu.Role{Name: "ci-deploy", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"}})
+	a.Roles = append(a.Roles,
+		awsemu.Role{Name: "ci-deploy", AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/AdministratorAccess"},
+			Tags: []awsemu.Tag{{Key: "owner", Value: "platform"}}},
+		awsemu.Role{Name: ShellRole, AttachedPolicies: []string{"arn:" + part + ":iam::aws:policy/AWSCloudShellFullAccess"}},
+	)
 	a.Users = append(a.Users, awsemu.User{
 		Name: "deployer", CreateDate: now.Add(-400 * day),
 		AccessKeys: []awsemu.AccessKey{
@@ -58,5 +66,6 @@ func addIAMEstate(a *awsemu.Account, now time.Time, part string) {
 		},
 		AttachedPolicies: []string{policy(LegacyAdminPolicy), "arn:" + part + ":iam::aws:policy/ReadOnlyAccess"},
 		InlinePolicies:   []awsemu.InlinePolicy{{Name: DeployerInline, Document: S3Document}},
+		Tags:             []awsemu.Tag{{Key: "owner", Value: "platform"}, {Key: "purpose", Value: "deployments"}},
 	})
 }

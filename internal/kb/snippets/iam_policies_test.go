@@ -64,3 +64,32 @@ func TestIAMPolicies(t *testing.T) {
 		}
 	}
 }
+
+func TestIAMIdentities(t *testing.T) {
+	covers(t, "iam_identities.go")
+	srv := start(t, kbtest.Options{IAMEstate: true})
+	e, err := snippets.ReadIAMEntities(context.Background(), awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.HoldersOfAWSPolicy("AWSCloudShellFullAccess"); !slices.Equal(got, []string{"role " + kbtest.ShellRole}) {
+		t.Errorf("HoldersOfAWSPolicy = %v", got)
+	}
+	if got := e.HoldersOfAWSPolicy("AdministratorAccess"); !slices.Equal(got, []string{"group ops", "role ci-deploy"}) {
+		t.Errorf("HoldersOfAWSPolicy(AdministratorAccess) = %v", got)
+	}
+}
+
+func TestUntaggedIdentities(t *testing.T) {
+	srv := start(t, kbtest.Options{IAMEstate: true})
+	e, err := snippets.ReadIAMEntities(context.Background(), awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.UntaggedUsers(); !slices.Equal(got, []string{"auditor", "intern", "root"}) {
+		t.Errorf("UntaggedUsers = %v", got)
+	}
+	if got := e.UntaggedRoles(); !slices.Equal(got, []string{kbtest.ShellRole}) {
+		t.Errorf("UntaggedRoles = %v", got)
+	}
+}

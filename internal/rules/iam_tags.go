@@ -1,0 +1,107 @@
+package rules
+
+import (
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/rule"
+	"github.com/vigil-sec/vigil/internal/snapshot"
+)
+
+// The tagging rules (Security Hub IAM.24 and IAM.25): an IAM user or
+// role should carry at least one tag of its owner's, so that who it
+// belongs to and what it is for can be found, and attribute-based access
+// control has something to match. As Security Hub reads them without its
+// optional requiredTagKeys, any key counts except the system ones that
+// begin with "aws:". Tags come with every user and role in
+// iam:GetAccountAuthorizationDetails, so no per-identity call is made.
+
+// IAMUserTags fails an IAM user that carries no tag.
+var IAMUserTags = rule.Rule{
+	ID:       "iam-user-tags",
+	Title:    "IAM user has no tags",
+	Severity: rule.Low,
+	Category: "Security",
+	Service:  "iam",
+	Check:    checkIAMUserTags,
+}
+
+// IAMRoleTags fails an IAM role that carries no tag.
+var IAMRoleTags = rule.Rule{
+	ID:       "iam-role-tags",
+	Title:    "IAM role has no tags",
+	Severity: rule.Low,
+	Category: "Security",
+	Service:  "iam",
+	Check:    checkIAMRoleTags,
+}
+
+// ownTags counts the tags that are not AWS's system tags.
+func ownTags(tags []snapshot.Tag) int {
+	n := 0
+	for _, t := range tags {
+		if !strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			n++
+		}
+	}
+	return n
+}
+
+// taggedDetails is iamDetails, and UNKNOWN account-wide when the
+// snapshot predates tags.
+func taggedDetails(in rule.Input) (*snapshot.IAMDetails, *rule.Outcome) {
+	d, o := iamDetails(in)
+	if o != nil {
+		return nil, o
+	}
+	if !d.TagsRead {
+		return nil, &rule.Outcome{Status: rule.Unknown, Evidence: []rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "not recorded"}},
+			Message: "This snapshot was written before Vigil kept the tags of users and roles, so whether they are tagged is unknown; scan again."}
+	}
+	return d, nil
+}
+
+func checkIAMUserTags(in rule.Input) rule.Outcome {
+	d, o := taggedDetails(in)
+	if o != nil {
+		return *o
+	}
+	if len(d.Users) == 0 {
+		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "UserDetailList", Value: "0 users"}},
+			Message: "The account has no IAM users."}
+	}
+	set := rule.NewResourceSet(len(d.Users))
+	tagged := set.Share(rule.Pass, "Carries at least one tag of its own.", []rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "present"}})
+	bare := set.Share(rule.Fail, "Carries no tag (keys beginning with aws: do not count): nothing says who owns this user or what it is for. Tag it with its owner and purpose, or remove it if nobody claims it.",
+		[]rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "none of the account's own"}})
+	for _, u := range d.Users {
+		if ownTags(u.Tags) > 0 {
+			set.AddShared(u.ARN, tagged)
+		} else {
+			set.AddShared(u.ARN, bare)
+		}
+	}
+	return setOutcome(set, "IAM user", "IAM users", srcDetails)
+}
+
+func checkIAMRoleTags(in rule.Input) rule.Outcome {
+	d, o := taggedDetails(in)
+	if o != nil {
+		return *o
+	}
+	if len(d.Roles) == 0 {
+		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "RoleDetailList", Value: "0 roles"}},
+			Message: "The account has no IAM roles."}
+	}
+	set := rule.NewResourceSet(len(d.Roles))
+	tagged := set.Share(rule.Pass, "Carries at least one tag of its own.", []rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "present"}})
+	bare := set.Share(rule.Fail, "Carries no tag (keys beginning with aws: do not count): nothing says who owns this role or what it is for. Tag it with its owner and purpose, or remove it if nobody claims it.",
+		[]rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "none of the account's own"}})
+	for _, r := range d.Roles {
+		if ownTags(r.Tags) > 0 {
+			set.AddShared(r.ARN, tagged)
+		} else {
+			set.AddShared(r.ARN, bare)
+		}
+	}
+	return setOutcome(set, "IAM role", "IAM roles", srcDetails)
+}
