@@ -917,7 +917,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	err = ch.Sender.Send(sctx, toNotify(d))
+	err = ch.Sender.Send(sctx, NotifyDelivery(d))
 	s.metrics.delivery(d.Channel, err)
 	if err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
@@ -937,9 +937,10 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	return s.st.MarkDelivered(ctx, d.ID, s.cfg.Clock.Now())
 }
 
-// toNotify is a delivery of the outbox as the channels take it: every
-// transition with its finding as it is now.
-func toNotify(d store.Delivery) notify.Delivery {
+// NotifyDelivery is a delivery of the outbox as the channels take it:
+// every transition with its finding as it is now. vigil scan --db sends
+// the same (cli).
+func NotifyDelivery(d store.Delivery) notify.Delivery {
 	out := notify.Delivery{ID: d.ID, Channel: d.Channel, At: d.CreatedAt}
 	for _, t := range d.Transitions {
 		e := notify.Event{Transition: notify.Transition(t.Kind), At: t.At, Detail: t.Detail}

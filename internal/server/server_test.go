@@ -41,7 +41,7 @@ func TestToNotify(t *testing.T) {
 	d := store.Delivery{ID: "dlv_1", Channel: "c", CreatedAt: at, Transitions: []store.Transition{
 		{FindingID: "f-1", Kind: lifecycle.Regressed, At: at, Status: "FAIL", Severity: int(rule.Critical), Message: "m", Detail: "d", Finding: f},
 	}}
-	n := toNotify(d)
+	n := NotifyDelivery(d)
 	if n.ID != "dlv_1" || n.Channel != "c" || len(n.Events) != 1 {
 		t.Fatalf("%+v", n)
 	}
