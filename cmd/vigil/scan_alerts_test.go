@@ -20,6 +20,7 @@ func TestScanDBAlerts(t *testing.T) {
 	db, cfg := filepath.Join(dir, "vigil.db"), filepath.Join(dir, "vigil.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
 database: %s
+public_url: https://vigil.example.com
 alerts:
   - name: hook
     type: webhook
@@ -50,6 +51,12 @@ alerts:
 	}
 	if len(recv.bodies) != 1 {
 		t.Errorf("%d deliveries, want the one kept from the first run", len(recv.bodies))
+	}
+	link := `"link":"https://vigil.example.com/findings/` + lifecycleID(member, "root-access-key", "arn:aws:iam::"+member+":root") + `"`
+	for _, b := range recv.bodies {
+		if !strings.Contains(b, link) {
+			t.Errorf("the delivery does not link the finding (%s):\n%s", link, b)
+		}
 	}
 	got := len(recv.got)
 	r = scan(3)

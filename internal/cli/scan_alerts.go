@@ -21,9 +21,10 @@ import (
 // `vigil scan --db` run by cron or a Kubernetes CronJob, with no server,
 // delivers the alerts of what it recorded itself.
 type scanAlerts struct {
-	channels map[string]server.Channel
-	routes   []store.Route
-	closers  []func()
+	publicURL string
+	channels  map[string]server.Channel
+	routes    []store.Route
+	closers   []func()
 }
 
 func (a *scanAlerts) close() {
@@ -54,7 +55,7 @@ func openScanAlerts(ctx context.Context, app *App, o *scanOptions) (*scanAlerts,
 	if len(cfg.Alerts) == 0 {
 		return nil, nil
 	}
-	a := &scanAlerts{}
+	a := &scanAlerts{publicURL: cfg.PublicURL}
 	chans, err := openAlertChannels(ctx, app, cfg, &o.aws, clock.Func(app.now), &a.closers)
 	if err != nil {
 		a.close()
@@ -100,7 +101,7 @@ func (a *scanAlerts) deliver(ctx context.Context, app *App, st store.Store) erro
 			return fmt.Errorf("alerts: %w", err)
 		}
 		sctx, cancel := context.WithTimeout(ctx, time.Minute)
-		err = ch.Sender.Send(sctx, server.NotifyDelivery(d))
+		err = ch.Sender.Send(sctx, server.NotifyDelivery(d, a.publicURL))
 		cancel()
 		if err != nil {
 			slog.Warn("alert not delivered; it stays pending for the next vigil scan --db or vigil serve", "channel", d.Channel, "delivery", d.ID, "retryable", notify.Retryable(err), "error", err)

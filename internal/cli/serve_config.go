@@ -31,6 +31,7 @@ type fromConfig struct {
 	retention time.Duration
 	events    *server.Events
 	listen    string
+	publicURL string
 	database  string
 	closers   []func()
 }
@@ -58,7 +59,7 @@ func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.C
 	for _, w := range cfg.Warnings {
 		slog.Warn(w.Error())
 	}
-	out := &fromConfig{retention: cfg.Retention.Results, listen: cfg.Listen, database: cfg.Database}
+	out := &fromConfig{retention: cfg.Retention.Results, listen: cfg.Listen, publicURL: cfg.PublicURL, database: cfg.Database}
 	for _, sc := range cfg.Schedules {
 		req := o.aws.request(app, awsenv.DemoNever, sc.Scan.TargetsFile, input.DefaultMaxSize)
 		req.Profiles = sc.Scan.AllProfiles()
