@@ -60,6 +60,8 @@ type Summary struct {
 	Scan        store.Scan
 	Accounts    int
 	Transitions []store.Transition
+	// Progress is the scan's, as the last recording left it.
+	Progress store.Progress
 }
 
 // Scan records req.
@@ -89,6 +91,7 @@ func Scan(ctx context.Context, st Recorder, req Request) (Summary, error) {
 		for _, rec := range recs {
 			if !rec.Already {
 				sum.Accounts++
+				sum.Progress = rec.Progress
 			}
 			sum.Transitions = append(sum.Transitions, rec.Transitions...)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/fleet"
@@ -154,12 +155,71 @@ func notScanned(account, status, message string) lifecycle.Observation {
 // account's results when it has that finding open, which resolves it.
 // Accounts without one get nothing added, so their stored results stay
 // as they were.
-func (s *Server) clearNotScanned(ctx context.Context, account string, now time.Time) ([]rule.Result, error) {
-	fs, err := s.st.Findings(ctx, store.Filter{Accounts: []string{account}, Rules: []string{NotScannedRule}, States: []lifecycle.State{lifecycle.Open}, Now: now})
-	if err != nil || len(fs) == 0 {
+func (s *Server) clearNotScanned(ctx context.Context, scanID int64, account string, now time.Time) ([]rule.Result, error) {
+	blind, err := s.blind.of(ctx, s.st, scanID, now)
+	if err != nil || !blind[account] {
 		return nil, err
 	}
 	return []rule.Result{notScannedResult(account, rule.Pass, "The account was scanned again.")}, nil
+}
+
+// blindAccounts holds, per scan being recorded, the accounts whose
+// not-scanned finding was open when this replica's first job of that
+// scan asked: one read a tick, where a read per account job (two
+// queries, on PostgreSQL sometimes an index scan of every open finding)
+// cost more than the rest of the job's reads. Within a tick no account's
+// not-scanned finding opens before its own job has scanned it: the
+// finding opens only when that job gives up.
+type blindAccounts struct {
+	mu     sync.Mutex
+	byScan map[int64]*blindSet
+}
+
+type blindSet struct {
+	once sync.Once
+	ids  map[string]bool
+	err  error
+}
+
+func (b *blindAccounts) of(ctx context.Context, st Store, scanID int64, now time.Time) (map[string]bool, error) {
+	b.mu.Lock()
+	set, ok := b.byScan[scanID]
+	if !ok {
+		if b.byScan == nil {
+			b.byScan = map[int64]*blindSet{}
+		}
+		if len(b.byScan) >= keepReadings {
+			oldest := scanID
+			for k := range b.byScan {
+				oldest = min(oldest, k)
+			}
+			delete(b.byScan, oldest)
+		}
+		set = &blindSet{}
+		b.byScan[scanID] = set
+	}
+	b.mu.Unlock()
+	set.once.Do(func() {
+		fs, err := st.Findings(ctx, store.Filter{Rules: []string{NotScannedRule}, States: []lifecycle.State{lifecycle.Open}, Now: now})
+		if err != nil {
+			set.err = fmt.Errorf("accounts not scanned before: %w", err)
+			return
+		}
+		set.ids = make(map[string]bool, len(fs))
+		for _, f := range fs {
+			set.ids[f.AccountID] = true
+		}
+	})
+	if set.err != nil {
+		// Read again by the next job rather than failing every job of
+		// the tick on one error.
+		b.mu.Lock()
+		if b.byScan[scanID] == set {
+			delete(b.byScan, scanID)
+		}
+		b.mu.Unlock()
+	}
+	return set.ids, set.err
 }
 
 // notScannedIn lists the accounts a scan could not scan: those whose
