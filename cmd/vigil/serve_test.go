@@ -615,6 +615,7 @@ func TestServeConfig(t *testing.T) {
 	os.WriteFile(cfg, []byte(`version: 1
 database: state.db
 listen: 127.0.0.1:0
+public_url: https://vigil.example.com/
 schedules:
   - name: org
     every: 1s
@@ -658,6 +659,24 @@ retention: {results: 90d}
 	})
 	if recv.has("new", "222222222222", "root-member-password") {
 		t.Error("a medium finding reached a channel that wants high and above")
+	}
+	// Every finding links to its dashboard page, in Slack as in the
+	// webhook's body.
+	rootKey := lifecycleID("333333333333", "root-access-key", "arn:aws:iam::333333333333:root")
+	link := "https://vigil.example.com/findings/" + rootKey
+	slackMu.Lock()
+	if !regexp.MustCompile(`https://vigil\.example\.com/findings/f-[0-9a-f]+\|Open the finding`).MatchString(strings.Join(slackBodies, "")) {
+		t.Errorf("Slack's message has no link to a finding's page:\n%s", strings.Join(slackBodies, "\n"))
+	}
+	slackMu.Unlock()
+	recv.mu.Lock()
+	var linked bool
+	for _, b := range recv.bodies {
+		linked = linked || strings.Contains(b, `"link":"`+link+`"`)
+	}
+	recv.mu.Unlock()
+	if !linked {
+		t.Errorf("no webhook body links to %s", link)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "state.db")); err != nil {
 		t.Errorf("the config's database was not used: %v", err)

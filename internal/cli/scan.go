@@ -245,6 +245,17 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 			slog.Warn(w)
 		}
 	}
+	var alerts *scanAlerts
+	if o.recording() {
+		a, err := openScanAlerts(ctx, app, &o)
+		if err != nil {
+			return err
+		}
+		if a != nil {
+			defer a.close()
+			alerts = a
+		}
+	}
 	var calls func() int64
 	switch {
 	case o.from != "":
@@ -288,7 +299,7 @@ func runScan(ctx context.Context, app *App, o scanOptions, changed func(string) 
 		if calls != nil {
 			n = calls()
 		}
-		if err := recordScan(ctx, app, o, res, int(n)); err != nil {
+		if err := recordScan(ctx, app, o, res, int(n), alerts); err != nil {
 			return err
 		}
 	}

@@ -33,6 +33,7 @@ type serveOptions struct {
 	scope     scopeFlags
 	org       orgFlags
 	listen    string
+	publicURL string
 	demo      bool
 	every     time.Duration
 	cron      string
@@ -90,6 +91,7 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	addScopeFlags(f, &o.scope, "scanned")
 	addOrgFlags(f, &o.org)
 	f.StringVar(&o.listen, "listen", o.listen, "address of the dashboard, the API (/api/v1), /healthz and /readyz")
+	f.StringVar(&o.publicURL, "public-url", "", "the dashboard's address as alert readers reach it (https://vigil.example.com): each alerted finding links to its page")
 	f.BoolVar(&o.insecure, "insecure-http", false, "allow a --listen address that is not loopback without TLS (behind a TLS-terminating proxy)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate chain (reloaded when the file changes); needs --tls-key")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
@@ -226,6 +228,9 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		if !changed("listen") && fc.listen != "" {
 			o.listen = fc.listen
 		}
+		if !changed("public-url") {
+			o.publicURL = fc.publicURL
+		}
 		if o.store.db == "" {
 			o.store.db = databaseFromEnv()
 		}
@@ -244,6 +249,11 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		// Checked before any scan starts, naming the file at fault.
 		if _, err := server.LoadCertificate(o.tlsCert, o.tlsKey); err != nil {
 			return err
+		}
+	}
+	if changed("public-url") {
+		if why := serveconfig.PublicURLProblem(o.publicURL); why != "" {
+			return usagef("--public-url %q %s", o.publicURL, why)
 		}
 	}
 	if !o.example && !serveconfig.LoopbackListen(o.listen) && !o.insecure && o.tlsCert == "" {
@@ -361,7 +371,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		}
 	}
 	cfg := server.Config{
-		Listen: o.listen, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Schedules: schedules, Channels: chans, Retention: o.retention,
+		Listen: o.listen, PublicURL: strings.TrimRight(o.publicURL, "/"), TLSCert: o.tlsCert, TLSKey: o.tlsKey, Schedules: schedules, Channels: chans, Retention: o.retention,
 		AutoFix: policies, Audit: audit, Events: evs,
 		Rules: o.rule, Version: app.Version, Clock: clk, Logger: logger, Workers: o.workers, RescueAfter: o.rescue, StopTimeout: o.stopAfter,
 		Ready: func(addr string) {

@@ -31,6 +31,7 @@ type fromConfig struct {
 	retention time.Duration
 	events    *server.Events
 	listen    string
+	publicURL string
 	database  string
 	closers   []func()
 }
@@ -58,7 +59,7 @@ func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.C
 	for _, w := range cfg.Warnings {
 		slog.Warn(w.Error())
 	}
-	out := &fromConfig{channels: map[string]server.Channel{}, retention: cfg.Retention.Results, listen: cfg.Listen, database: cfg.Database}
+	out := &fromConfig{retention: cfg.Retention.Results, listen: cfg.Listen, publicURL: cfg.PublicURL, database: cfg.Database}
 	for _, sc := range cfg.Schedules {
 		req := o.aws.request(app, awsenv.DemoNever, sc.Scan.TargetsFile, input.DefaultMaxSize)
 		req.Profiles = sc.Scan.AllProfiles()
@@ -89,40 +90,12 @@ func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.C
 		}
 		out.schedules = append(out.schedules, s)
 	}
-	chans, err := channels.Open(ctx, cfg, channels.Deps{
-		Clock: clk, UserAgent: "vigil/" + app.Version,
-		AWSConfig: func(ctx context.Context, region, profile string) (aws.Config, error) {
-			req := o.aws.request(app, awsenv.DemoNever, "", input.DefaultMaxSize)
-			req.Profiles = nil
-			if profile != "" {
-				req.Profiles = []string{profile}
-			}
-			if region != "" {
-				req.Region = region
-			}
-			e, err := awsenv.Open(ctx, req)
-			if err != nil {
-				return aws.Config{}, err
-			}
-			out.closers = append(out.closers, e.Close)
-			return e.Config, nil
-		},
-	})
+	chans, err := openAlertChannels(ctx, app, cfg, &o.aws, clk, &out.closers)
 	if err != nil {
 		out.close()
 		return nil, err
 	}
-	for _, c := range chans {
-		r := store.Route{MinSeverity: int(c.Filter.MinSeverity)}
-		for _, t := range c.Filter.On {
-			r.Kinds = append(r.Kinds, lifecycle.Kind(t))
-		}
-		if len(r.Kinds) == 0 {
-			r.Kinds = lifecycle.Kinds
-		}
-		out.channels[c.Name] = server.Channel{Route: r, Sender: c.Sender,
-			RootActivity: len(c.Filter.On) == 0 || slices.Contains(c.Filter.On, notify.RootActivity)}
-	}
+	out.channels = chans
 	if ev := cfg.Events; ev != nil {
 		req := o.aws.request(app, awsenv.DemoNever, "", input.DefaultMaxSize)
 		req.Profiles = nil
@@ -143,6 +116,47 @@ func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.C
 	}
 	for _, a := range cfg.AutoFix {
 		out.autoFix = append(out.autoFix, server.AutoFix{Rule: a.Rule, Accounts: a.Accounts, OUs: a.OUs, Apply: a.Mode == serveconfig.ModeApply, MinIdle: a.MinIdle})
+	}
+	return out, nil
+}
+
+// openAlertChannels opens the alert channels of a configuration, each
+// with the route the store's outbox sends it by. SNS channels sign in
+// as the AWS flags say; what they open is closed by the closers added.
+func openAlertChannels(ctx context.Context, app *App, cfg *serveconfig.Config, af *awsFlags, clk clock.Clock, closers *[]func()) (map[string]server.Channel, error) {
+	chans, err := channels.Open(ctx, cfg, channels.Deps{
+		Clock: clk, UserAgent: "vigil/" + app.Version,
+		AWSConfig: func(ctx context.Context, region, profile string) (aws.Config, error) {
+			req := af.request(app, awsenv.DemoNever, "", input.DefaultMaxSize)
+			req.Profiles = nil
+			if profile != "" {
+				req.Profiles = []string{profile}
+			}
+			if region != "" {
+				req.Region = region
+			}
+			e, err := awsenv.Open(ctx, req)
+			if err != nil {
+				return aws.Config{}, err
+			}
+			*closers = append(*closers, e.Close)
+			return e.Config, nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]server.Channel{}
+	for _, c := range chans {
+		r := store.Route{Channel: c.Name, MinSeverity: int(c.Filter.MinSeverity)}
+		for _, t := range c.Filter.On {
+			r.Kinds = append(r.Kinds, lifecycle.Kind(t))
+		}
+		if len(r.Kinds) == 0 {
+			r.Kinds = lifecycle.Kinds
+		}
+		out[c.Name] = server.Channel{Route: r, Sender: c.Sender,
+			RootActivity: len(c.Filter.On) == 0 || slices.Contains(c.Filter.On, notify.RootActivity)}
 	}
 	return out, nil
 }

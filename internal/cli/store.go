@@ -572,9 +572,10 @@ func cleanText(s string) string {
 	}, s)
 }
 
-// recordScan records a one-shot scan into the store and says on stderr
-// what changed.
-func recordScan(ctx context.Context, app *App, o scanOptions, res *scan.Result, calls int) error {
+// recordScan records a one-shot scan into the store, says on stderr
+// what changed, and, with alerts (a --config that has some), delivers
+// them.
+func recordScan(ctx context.Context, app *App, o scanOptions, res *scan.Result, calls int, alerts *scanAlerts) error {
 	st, err := openStore(ctx, &o.store, false)
 	if err != nil {
 		return err
@@ -605,6 +606,9 @@ func recordScan(ctx context.Context, app *App, o scanOptions, res *scan.Result, 
 	}
 	loc, _ := o.store.location()
 	fmt.Fprintf(app.Stderr, "vigil: recorded scan %d of %d account(s) in %s: %s\n", sum.Scan.ID, sum.Accounts, loc, changes)
+	if alerts != nil {
+		return alerts.deliver(ctx, app, st)
+	}
 	return nil
 }
 

@@ -134,7 +134,10 @@ func TestExampleConfig(t *testing.T) {
 	}
 	// Every key of the grammar appears in the example (so it documents
 	// them all), apart from the alternatives it names in comments.
-	for _, key := range []string{"version", "database", "listen", "schedules", "every", "cron", "scan", "org", "assume_root", "role", "ou", "accounts", "exclude", "profile", "alerts", "type", "url", "url_env", "secret_env", "on", "min_severity", "host", "port", "username", "password_file", "from", "to", "topic_arn", "auto_fix", "rule", "mode", "min_idle", "retention", "results"} {
+	if cfg.PublicURL != "https://vigil.example.com" {
+		t.Errorf("public_url: %q", cfg.PublicURL)
+	}
+	for _, key := range []string{"version", "database", "listen", "public_url", "schedules", "every", "cron", "scan", "org", "assume_root", "role", "ou", "accounts", "exclude", "profile", "alerts", "type", "url", "url_env", "secret_env", "on", "min_severity", "host", "port", "username", "password_file", "from", "to", "topic_arn", "auto_fix", "rule", "mode", "min_idle", "retention", "results"} {
 		if !strings.Contains(ExampleConfig, key+":") {
 			t.Errorf("the example does not show %s", key)
 		}
@@ -223,6 +226,9 @@ func TestErrors(t *testing.T) {
 		{"unknown key without hint", head + "frobnicate: 1\n", []string{"c.yaml:2:1: frobnicate: unknown key (known here: version,"}},
 		{"duplicate key", head + "listen: a:1\nlisten: b:2\n", []string{"c.yaml:3:1: listen: duplicate key (first at line 2)"}},
 		{"listen", head + "listen: 8080\n", []string{`c.yaml:2:9: listen: "8080" is not host:port`}},
+		{"public_url not http", head + "public_url: vigil.example.com\n", []string{`c.yaml:2:13: public_url: "vigil.example.com" is not an http(s) URL`}},
+		{"public_url with credentials", head + "public_url: https://u:p@vigil.example.com\n", []string{`c.yaml:2:13: public_url: "https://u:p@vigil.example.com" holds credentials`}},
+		{"public_url with a query", head + "public_url: https://vigil.example.com/?x=1\n", []string{`c.yaml:2:13: public_url: "https://vigil.example.com/?x=1" has a query or a fragment`}},
 		{"listen everywhere warns, not errs", head + "listen: \":8080\"\nschedules: [{name: a, every: 1h, scan: {}}, {name: a, every: 1h, scan: {}}]\n", []string{`c.yaml:3:52: schedules[1].name: "a" is already the name of the entry at line 3`}},
 		{"schedule without timing", head + "schedules:\n  - name: a\n    scan: {}\n", []string{"c.yaml:3:5: schedules[0]: give `every: DURATION`"}},
 		{"schedule with both", head + "schedules:\n  - {name: a, every: 1h, cron: '0 * * * *', scan: {}}\n", []string{"c.yaml:3:26: schedules[0]: give every or cron, not both"}},

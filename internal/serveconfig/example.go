@@ -16,6 +16,11 @@ database: vigil.db
 # address that is not loopback needs --tls-cert/--tls-key or --insecure-http.
 listen: 127.0.0.1:8080
 
+# Where readers of an alert reach the dashboard (through your proxy, say):
+# each alerted finding links to its page there. Leave it out and alerts
+# carry no link.
+public_url: https://vigil.example.com
+
 # What to scan, and when: each schedule has either "every" (from 1s; below
 # 1m warns) or "cron" (five fields, UTC: minute hour day-of-month month
 # day-of-week), and a scan with the same choices as "vigil scan".

@@ -330,7 +330,7 @@ func FormatDuration(d time.Duration) string {
 
 func (p *parser) document(root *yaml.Node, cfg *Config) {
 	root = deref(root)
-	known := []string{"version", "database", "database_env", "database_file", "listen", "schedules", "alerts", "auto_fix", "retention", "events"}
+	known := []string{"version", "database", "database_env", "database_file", "listen", "public_url", "schedules", "alerts", "auto_fix", "retention", "events"}
 	seen := p.fields(root, "", known, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
@@ -360,6 +360,14 @@ func (p *parser) document(root *yaml.Node, cfg *Config) {
 						p.warnf(v, key, "%s", NonLoopbackListen("listen", s))
 					}
 					cfg.Listen = s
+				}
+			}
+		case "public_url":
+			if s, ok := p.nonEmpty(v, key); ok {
+				if why := PublicURLProblem(s); why != "" {
+					p.errorf(v, key, "%q %s", s, why)
+				} else {
+					cfg.PublicURL = strings.TrimRight(s, "/")
 				}
 			}
 		case "schedules":

@@ -36,8 +36,12 @@ type Config struct {
 	// Database is a SQLite file path or a postgres:// URL. From
 	// database_env or database_file the URL may hold a password: log
 	// DatabaseLabel, never Database.
-	Database  string
-	Listen    string
+	Database string
+	Listen   string
+	// PublicURL is where readers of an alert reach the dashboard
+	// (https://vigil.example.com, no trailing slash): each alerted
+	// finding links to its page there. Empty: alerts carry no link.
+	PublicURL string
 	Schedules []Schedule
 	Alerts    []Alert
 	AutoFix   []AutoFix

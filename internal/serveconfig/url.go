@@ -42,6 +42,24 @@ func urlSecret(raw string) string {
 	return ""
 }
 
+// PublicURLProblem says what is wrong with the dashboard's public URL
+// (public_url, --public-url), or "": it goes into every alert, so it is
+// an http(s) URL with a host and nothing that could carry a credential
+// or break the finding paths appended to it.
+func PublicURLProblem(raw string) string {
+	if why := badURL(raw); why != "" {
+		return why
+	}
+	u, _ := url.Parse(raw)
+	switch {
+	case u.User != nil:
+		return "holds credentials (user:password@); alerts carry it to every receiver"
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return "has a query or a fragment; want the dashboard's base URL, e.g. https://vigil.example.com"
+	}
+	return ""
+}
+
 // badURL says what is wrong with an alert URL, or "".
 func badURL(raw string) string {
 	u, err := url.Parse(raw)

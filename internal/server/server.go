@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -125,6 +126,10 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files: with them the listener speaks
 	// TLS, reloading the pair when the files change (tls.go).
 	TLSCert, TLSKey string
+
+	// PublicURL is the dashboard's address as alert readers reach it;
+	// each alerted finding links to its page there. Empty: no link.
+	PublicURL string
 }
 
 // Server is a running service.
@@ -975,7 +980,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	err = ch.Sender.Send(sctx, toNotify(d))
+	err = ch.Sender.Send(sctx, NotifyDelivery(d, s.cfg.PublicURL))
 	s.metrics.delivery(d.Channel, err)
 	if err != nil {
 		if merr := s.st.MarkAttempt(ctx, d.ID, err.Error(), s.cfg.Clock.Now()); merr != nil {
@@ -995,13 +1000,18 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	return s.st.MarkDelivered(ctx, d.ID, s.cfg.Clock.Now())
 }
 
-// toNotify is a delivery of the outbox as the channels take it: every
-// transition with its finding as it is now.
-func toNotify(d store.Delivery) notify.Delivery {
+// NotifyDelivery is a delivery of the outbox as the channels take it:
+// every transition with its finding as it is now, linked to the
+// finding's dashboard page under publicURL when it is set. vigil scan
+// --db sends the same (cli).
+func NotifyDelivery(d store.Delivery, publicURL string) notify.Delivery {
 	out := notify.Delivery{ID: d.ID, Channel: d.Channel, At: d.CreatedAt}
 	for _, t := range d.Transitions {
 		e := notify.Event{Transition: notify.Transition(t.Kind), At: t.At, Detail: t.Detail}
 		e.Finding = notify.Finding{ID: t.FindingID, Severity: rule.Severity(t.Severity), Status: rule.Status(t.Status), Message: t.Message}
+		if publicURL != "" {
+			e.Finding.Link = publicURL + "/findings/" + url.PathEscape(t.FindingID)
+		}
 		if f := t.Finding; f != nil {
 			e.Finding.AccountID, e.Finding.AccountName, e.Finding.RuleID, e.Finding.Title, e.Finding.Resource = f.AccountID, f.AccountName, f.RuleID, f.Title, f.Resource
 			e.Finding.State, e.Finding.FirstSeen, e.Finding.LastSeen, e.Finding.Regressions = string(f.State), f.FirstSeen, f.LastSeen, f.Regressions

@@ -46,7 +46,7 @@ func TestToNotify(t *testing.T) {
 	d := store.Delivery{ID: "dlv_1", Channel: "c", CreatedAt: at, Transitions: []store.Transition{
 		{FindingID: "f-1", Kind: lifecycle.Regressed, At: at, Status: "FAIL", Severity: int(rule.Critical), Message: "m", Detail: "d", Finding: f},
 	}}
-	n := toNotify(d)
+	n := NotifyDelivery(d, "")
 	if n.ID != "dlv_1" || n.Channel != "c" || len(n.Events) != 1 {
 		t.Fatalf("%+v", n)
 	}
@@ -54,6 +54,12 @@ func TestToNotify(t *testing.T) {
 	if e.Transition != notify.Regressed || e.Finding.AccountID != "111111111111" || e.Finding.Severity != rule.Critical || e.Finding.Status != rule.Fail ||
 		e.Finding.State != "suppressed" || len(e.Finding.Evidence) != 1 || e.Finding.Evidence[0].Value != "1" || e.Finding.Regressions != 2 || e.Detail != "d" {
 		t.Errorf("%+v", e)
+	}
+	if e.Finding.Link != "" {
+		t.Errorf("a link without a public URL: %q", e.Finding.Link)
+	}
+	if l := NotifyDelivery(d, "https://vigil.example.com/sec").Events[0].Finding.Link; l != "https://vigil.example.com/sec/findings/f-1" {
+		t.Errorf("the finding's link: %q", l)
 	}
 }
 

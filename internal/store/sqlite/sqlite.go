@@ -102,7 +102,11 @@ func Open(ctx context.Context, path string, o Options) (*DB, error) {
 		unlock()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	s := &DB{DB: sqlstore.New(db, dialect), db: db, path: path, unlock: unlock}
+	// Errors that are about the file (locked, read-only, not a
+	// database) name it: a cron job's log must say which file.
+	d := dialect
+	d.Explain = func(err error) error { return explainIn(path, err) }
+	s := &DB{DB: sqlstore.New(db, d), db: db, path: path, unlock: unlock}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -195,22 +199,36 @@ func (s *DB) migrateTo(ctx context.Context, want, have int) error {
 }
 
 // explain says what a low-level SQLite error means for the user.
-func explain(err error) error {
+func explain(err error) error { return explainIn("", err) }
+
+// explainIn is explain naming the file, when path is set.
+func explainIn(path string, err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
+	why := meaning(err.Error())
+	switch {
+	case why == "":
+		return err
+	case path != "":
+		return fmt.Errorf("database %s: %s: %w", path, why, err)
+	}
+	return fmt.Errorf("%s: %w", why, err)
+}
+
+// meaning is what a SQLite error message means, or "".
+func meaning(msg string) string {
 	switch {
 	case strings.Contains(msg, "SQLITE_READONLY") || strings.Contains(msg, "readonly database"):
-		return fmt.Errorf("the file or its directory is not writable: %w", err)
+		return "the file or its directory is not writable"
 	case strings.Contains(msg, "SQLITE_NOTADB") || strings.Contains(msg, "file is not a database"):
-		return fmt.Errorf("not a Vigil database: %w", err)
+		return "not a Vigil database"
 	case strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked"):
-		return fmt.Errorf("another process holds the database for too long: %w", err)
+		return "another process holds the database for too long"
 	case strings.Contains(msg, "SQLITE_CANTOPEN") || strings.Contains(msg, "unable to open"):
-		return fmt.Errorf("cannot open the file (does its directory exist and is it writable?): %w", err)
+		return "cannot open the file (does its directory exist and is it writable?)"
 	}
-	return err
+	return ""
 }
 
 func (s *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {

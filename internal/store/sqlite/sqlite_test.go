@@ -190,3 +190,48 @@ func TestNotADatabase(t *testing.T) {
 		t.Fatalf("not a database: %v", err)
 	}
 }
+
+// TestLockedByAnotherWriter: a file another process holds the write lock
+// of (a sqlite3 shell left in a transaction, a backup tool) makes a
+// write wait the busy timeout, then fail saying so and naming the file,
+// rather than hang; reads go on (WAL), and writes work again once the
+// lock is let go.
+func TestLockedByAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, path, Options{BusyTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.StartScan(ctx, store.Scan{Target: "x", StartedAt: time.Unix(1, 0)})
+	if err == nil || !strings.Contains(err.Error(), "another process holds the database") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("a write while another process holds the lock: %v", err)
+	}
+	if waited := time.Since(start); waited < 150*time.Millisecond || waited > 30*time.Second {
+		t.Errorf("the write gave up after %s, want about the busy timeout", waited)
+	}
+	if _, err := s.Scans(ctx, 1); err != nil {
+		t.Errorf("a read while another process holds the write lock: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartScan(ctx, store.Scan{Target: "x", StartedAt: time.Unix(1, 0)}); err != nil {
+		t.Errorf("a write after the lock was let go: %v", err)
+	}
+}
