@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -29,6 +30,10 @@ type jobQueue interface {
 	// JobGet tells whether a re-scan after root activity has started.
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
+
+// pgFetchPoll is how often a replica on PostgreSQL polls for jobs
+// without being told of any (River's default).
+const pgFetchPoll = time.Second
 
 // sqliteQueue is a store on SQLite: River's SQLite driver on a pool of
 // its own on the same file.
@@ -55,7 +60,14 @@ func withQueue(st any, f func(open func(river.Config) (jobQueue, error), mig que
 	switch q := st.(type) {
 	case pgQueue:
 		d := riverpgxv5.New(q.Pool())
-		return f(func(c river.Config) (jobQueue, error) { return river.NewClient(d, &c) }, pgMigrator{newMigrator(d), q.Pool()})
+		return f(func(c river.Config) (jobQueue, error) {
+			// PostgreSQL tells every replica of a new job (LISTEN/NOTIFY),
+			// and River fetches again as jobs finish, so polling is only a
+			// fallback: at SQLite's 100 ms, each idle replica ran ten fetch
+			// queries a second.
+			c.FetchPollInterval = pgFetchPoll
+			return river.NewClient(d, &c)
+		}, pgMigrator{newMigrator(d), q.Pool()})
 	case sqliteQueue:
 		pool, err := q.QueuePool()
 		if err != nil {
