@@ -46,6 +46,7 @@ type serveOptions struct {
 	rescue    time.Duration
 	stopAfter time.Duration
 	cpuProf   string
+	heapProf  string
 	rule      rule.Options
 	example   bool
 	fixRules  []string
@@ -105,6 +106,8 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f.Lookup("rescue-after").Hidden = true
 	f.StringVar(&o.cpuProf, "cpu-profile", "", "write a CPU profile of the service to this file until it stops (for the team benchmark)")
 	f.Lookup("cpu-profile").Hidden = true
+	f.StringVar(&o.heapProf, "heap-profile", "", "keep in this file the heap profile taken at the service's largest live heap (for the memory benchmark)")
+	f.Lookup("heap-profile").Hidden = true
 	f.StringSliceVar(&o.fixRules, "auto-fix", nil, "fix findings of these rules as soon as they open (root-access-key, root-signing-certificate), through vigil fix and its guard; never in the management account")
 	f.StringVar(&o.fixMode, "auto-fix-mode", "plan", "plan (record and alert what vigil fix would do) or apply (make the change)")
 	f.StringSliceVar(&o.fixAccts, "auto-fix-account", nil, "only in these accounts (default: every account the schedule scans)")
@@ -137,6 +140,13 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 	}
 	if o.cpuProf != "" {
 		stop, err := startCPUProfile(o.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if o.heapProf != "" {
+		stop, err := startHeapProfile(ctx, o.heapProf)
 		if err != nil {
 			return err
 		}

@@ -789,7 +789,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 	account := job.Args.Account
 	sch := s.scheduleFor(account)
 	if sch == nil {
-		return s.rescanWhole(ctx, account)
+		return s.rescanWhole(ctx, account, job.Attempt, job.Attempt < job.MaxAttempts)
 	}
 	org, err := organizations.NewFromConfig(sch.Config).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
@@ -802,7 +802,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 	}
 	a := accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: account, Expected: 1,
 		Management: aws.ToString(org.Organization.MasterAccountId) == account}
-	if err := s.scanAccount(ctx, sch, a); err != nil {
+	if _, err := s.scanAccount(ctx, sch, a); err != nil {
 		msg := err.Error()
 		if ferr := s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, At: s.cfg.Clock.Now()}); ferr != nil {
 			return errors.Join(err, ferr)
@@ -817,7 +817,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 // account, or a targets file) whose latest complete scan recorded the
 // account: a standalone account's root events move its findings as an
 // organisation member's do.
-func (s *Server) rescanWhole(ctx context.Context, account string) error {
+func (s *Server) rescanWhole(ctx context.Context, account string, attempt int, retry bool) error {
 	sch, err := s.wholeScheduleFor(ctx, account)
 	if err != nil {
 		return fmt.Errorf("re-scan %s: %w", account, err)
@@ -830,7 +830,13 @@ func (s *Server) rescanWhole(ctx context.Context, account string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.scanWhole(ctx, sch, sc); err != nil {
+	if err := s.scanWhole(ctx, sch, sc, attempt, retry); err != nil {
+		// Failed as a whole and to be tried again: the next attempt
+		// records a scan of its own.
+		msg := err.Error()
+		if ferr := s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, At: s.cfg.Clock.Now()}); ferr != nil {
+			return errors.Join(err, ferr)
+		}
 		return err
 	}
 	s.cfg.Logger.Info("account re-scanned after root activity", "account", account, "scan", sc.ID, "schedule", sch.Name)

@@ -99,8 +99,19 @@ type RootEventFilter struct {
 	Since, Until time.Time
 	// Malformed lists only malformed messages; otherwise they are left out.
 	Malformed bool
+	// Before starts the list after this event in its order (newest
+	// first): a keyset cursor, the key of the last event of a page.
+	Before *RootEventKey
 	// Limit bounds how many are returned (newest first); 0 means 1,000.
 	Limit int
+}
+
+// RootEventKey is where a root event sorts: by its time, then by the
+// order it was stored in (CloudTrail's times are whole seconds, so many
+// events share one).
+type RootEventKey struct {
+	Time time.Time
+	ID   int64
 }
 
 // MaxMalformedBody is how much of a malformed message is kept.

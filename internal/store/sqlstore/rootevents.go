@@ -224,6 +224,10 @@ func (s *DB) RootEvents(ctx context.Context, f store.RootEventFilter) ([]store.R
 		where = append(where, "event_time < ?")
 		args = append(args, ms(f.Until))
 	}
+	if f.Before != nil {
+		where = append(where, "(event_time < ? OR (event_time = ? AND id < ?))")
+		args = append(args, ms(f.Before.Time), ms(f.Before.Time), f.Before.ID)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1000
