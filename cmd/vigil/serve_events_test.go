@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -501,5 +502,56 @@ func TestPreventApplyFeedsServe(t *testing.T) {
 	// A user's event does not get past the rule.
 	if reached, err := srv.DeliverCloudTrailEvent(rootEvent(t, "iam-user-create-access-key.json", account, "loop-user", time.Now())); err != nil || len(reached) != 0 {
 		t.Errorf("a user's event reached %v (%v)", reached, err)
+	}
+}
+
+// TestServeRootEventsVisibility: a message whose recording waits (the
+// store's write lock held by someone else) has its visibility extended
+// meanwhile, so it is not handed to another poller, and is recorded and
+// alerted once when the store is free.
+func TestServeRootEventsVisibility(t *testing.T) {
+	slowtest.Skip(t, "the root-events consumer's visibility extension")
+	const member = "555555555555"
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	recv, hook := newReceiver(t, "visibility-secret")
+	q := sqs.NewFromConfig(awsemutest.ConfigFor(t, srv, awsemu.DemoManagementAdminKey))
+	queue, _ := eventsQueue(t, q, 5)
+	dir := t.TempDir()
+	cfg := eventsConfig(t, dir, queue, hook.URL) // visibility_timeout: 10s, extended every 3.3 s
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "visibility-secret"}
+	s := startServe(t, env, "--config", cfg)
+	waitFor(t, "the first scan to finish", s, func() bool {
+		_, complete := recordedScans(t, filepath.Join(dir, "state.db"))
+		return complete >= 1
+	})
+
+	// Hold the database's write lock, as a long transaction would.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCalls()
+	send(t, q, queue, rootEvent(t, "root-console-login-success.json", member, "visibility-login", time.Now()))
+	waitFor(t, "the visibility of the waiting message to be extended", s, func() bool { return srv.CallCount("sqs", "ChangeMessageVisibilityBatch") > 0 })
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "root_activity", s, func() bool { return recv.has("root_activity", member, "ConsoleLogin") && queueEmpty(srv, queue) })
+	if strings.Contains(s.stderr.String(), "duplicate root event dropped") {
+		t.Errorf("the waiting message was received again:\n%s", s.stderr)
+	}
+	if n := recv.count("root_activity", member, "ConsoleLogin"); n != 1 {
+		t.Errorf("the event alerted %d times", n)
 	}
 }

@@ -789,7 +789,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 	account := job.Args.Account
 	sch := s.scheduleFor(account)
 	if sch == nil {
-		return s.rescanWhole(ctx, account)
+		return s.rescanWhole(ctx, account, job.Attempt, job.Attempt < job.MaxAttempts)
 	}
 	org, err := organizations.NewFromConfig(sch.Config).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
@@ -817,7 +817,7 @@ func (w *rescanWorker) Work(ctx context.Context, job *river.Job[rescanArgs]) err
 // account, or a targets file) whose latest complete scan recorded the
 // account: a standalone account's root events move its findings as an
 // organisation member's do.
-func (s *Server) rescanWhole(ctx context.Context, account string) error {
+func (s *Server) rescanWhole(ctx context.Context, account string, attempt int, retry bool) error {
 	sch, err := s.wholeScheduleFor(ctx, account)
 	if err != nil {
 		return fmt.Errorf("re-scan %s: %w", account, err)
@@ -830,10 +830,13 @@ func (s *Server) rescanWhole(ctx context.Context, account string) error {
 	if err != nil {
 		return err
 	}
-	// Not retried inside the job: its scan was started here, and a retry
-	// would start another and leave this one running; a failure is
-	// recorded now and the next tick scans the account again.
-	if err := s.scanWhole(ctx, sch, sc, 1, false); err != nil {
+	if err := s.scanWhole(ctx, sch, sc, attempt, retry); err != nil {
+		// Failed as a whole and to be tried again: the next attempt
+		// records a scan of its own.
+		msg := err.Error()
+		if ferr := s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, At: s.cfg.Clock.Now()}); ferr != nil {
+			return errors.Join(err, ferr)
+		}
 		return err
 	}
 	s.cfg.Logger.Info("account re-scanned after root activity", "account", account, "scan", sc.ID, "schedule", sch.Name)

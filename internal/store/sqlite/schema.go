@@ -187,6 +187,7 @@ var migrations = []string{
 	// organisation's tick queues its accounts' jobs while it lists them,
 	// and says how many there were at the end.
 	`ALTER TABLE scans ADD COLUMN expected INTEGER NOT NULL DEFAULT 0;`,
+
 	// 9: root events alert in bursts: the pending events of one account
 	// grouped when their alerts are queued, one alert per burst and
 	// channel (server/events.go). The burst is the row ID of its first

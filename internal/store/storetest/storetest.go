@@ -101,8 +101,8 @@ func Run(t *testing.T, open Open) {
 		{"ViewStamp", testViewStamp},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
-		{"RootEventPages", testRootEventPages},
 		{"RootAlertBursts", testRootAlertBursts},
+		{"RootEventPages", testRootEventPages},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 	}
