@@ -18,6 +18,8 @@ import (
 // an organisation of VIGIL_BENCH_SERVE accounts (the emulator runs in the
 // test, not in the measured process), sampling /proc every 200 ms until
 // the first tick completes or VIGIL_BENCH_SERVE_FOR passes.
+// VIGIL_BENCH_SERVE_HEAP=FILE keeps there the service's heap profile at
+// its largest live heap (go tool pprof -sample_index=inuse_space FILE).
 func TestServeMemory(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_SERVE"))
 	if n == 0 {
@@ -31,7 +33,11 @@ func TestServeMemory(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "vigil.db")
 	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
 	start := time.Now()
-	s := startServe(t, env, "--org", "--every", "1h", "--db", db, "--log-level", "warn")
+	args := []string{"--org", "--every", "1h", "--db", db, "--log-level", "warn"}
+	if p := os.Getenv("VIGIL_BENCH_SERVE_HEAP"); p != "" {
+		args = append(args, "--heap-profile", p)
+	}
+	s := startServe(t, env, args...)
 	pid := s.cmd.Process.Pid
 	peak, last := 0, 0
 	done := false

@@ -175,6 +175,53 @@ func TestServeRootEvents(t *testing.T) {
 	if n := recv.count("root_activity", member, "CreateAccessKey"); n != 1 {
 		t.Errorf("the duplicated event alerted %d times", n)
 	}
+	// A flood in one account: every event alerted once, in bursts (a
+	// receive batch is recorded in one transaction, so its ten events
+	// go out as one alert).
+	const flood = 25
+	for i := 0; i < flood; i += 10 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for j := i; j < min(i+10, flood); j++ {
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(j)),
+				MessageBody: aws.String(rootEvent(t, "root-console-login-failure.json", member, fmt.Sprintf("e2e-flood-%02d", j), time.Now()))})
+		}
+		if _, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(queue), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	floodAlerts := func() (perEvent map[string]int, largest int) {
+		recv.mu.Lock()
+		defer recv.mu.Unlock()
+		perEvent = map[string]int{}
+		perDelivery := map[string]int{}
+		seen := map[alert]bool{} // a delivery retried is the same alert
+		for _, a := range recv.got {
+			if a.Transition == "root_activity" && strings.HasPrefix(a.Finding, "root-event:e2e-flood-") && !seen[a] {
+				seen[a] = true
+				perEvent[a.Finding]++
+				perDelivery[a.Delivery]++
+				largest = max(largest, perDelivery[a.Delivery])
+			}
+		}
+		return perEvent, largest
+	}
+	waitFor(t, "the flood's alerts", s, func() bool {
+		got, _ := floodAlerts()
+		return len(got) == flood
+	})
+	perEvent, largest := floodAlerts()
+	for id, n := range perEvent {
+		if n != 1 {
+			t.Errorf("%s alerted %d times", id, n)
+		}
+	}
+	if largest < 2 {
+		t.Errorf("the flood went out one event to an alert")
+	}
+	if b := recv.body(func(b string) bool { return strings.Contains(b, "e2e-flood-") }); !strings.Contains(b, `"source_ip":"`) {
+		t.Errorf("a burst's alert does not say where each event came from:\n%s", b)
+	}
+
 	r := vigil(t, nil, "events", "--config", cfg, "--malformed", "--format", "json").want(t, 0)
 	if !strings.Contains(r.stdout, "something else") {
 		t.Errorf("the malformed message is not recorded: %s", r.stdout)
@@ -332,5 +379,127 @@ func TestServeRootEventsSessions(t *testing.T) {
 	r = vigil(t, nil, "events", "--config", cfg).want(t, 0)
 	if !strings.Contains(r.stdout, "Vigil's own AssumeRoot session") || !strings.Contains(r.stdout, "AssumeRoot session of arn:aws:sts::111111111111:assumed-role/SecOps/jane") {
 		t.Errorf("vigil events text:\n%s", r.stdout)
+	}
+}
+
+// TestServeRootEventsFlags: without a config file, --events-queue reads
+// the queue and the --webhook channel gets root_activity (it is among
+// --alert-on's defaults); the queue URL is checked before anything runs.
+func TestServeRootEventsFlags(t *testing.T) {
+	slowtest.Skip(t, "the root-events consumer from flags")
+	const member = "444444444444"
+	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
+	recv, hook := newReceiver(t, "flags-secret")
+	q := sqs.NewFromConfig(awsemutest.ConfigFor(t, srv, awsemu.DemoManagementAdminKey))
+	queue, _ := eventsQueue(t, q, 2)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "flags-secret"}
+	db := filepath.Join(t.TempDir(), "state.db")
+
+	r := vigil(t, env, "serve", "--org", "--db", db, "--events-queue", "sqs.us-east-1.amazonaws.com/123/q").want(t, 2)
+	if !strings.Contains(r.stderr, "--events-queue") || !strings.Contains(r.stderr, "not a queue URL") {
+		t.Errorf("a bad queue URL: %s", r.stderr)
+	}
+	r = vigil(t, env, "serve", "--org", "--db", db, "--alert-on", "root-activity").want(t, 2)
+	if !strings.Contains(r.stderr, "root_activity") {
+		t.Errorf("--alert-on's error does not name root_activity: %s", r.stderr)
+	}
+
+	s := startServe(t, env, "--org", "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET",
+		"--events-queue", queue)
+	send(t, q, queue, rootEvent(t, "root-console-login-success.json", member, "flags-login", time.Now()))
+	waitFor(t, "root_activity at the --webhook", s, func() bool { return recv.has("root_activity", member, "ConsoleLogin") })
+	r = vigil(t, nil, "events", "--db", db, "--account", member, "--format", "json").want(t, 0)
+	if !strings.Contains(r.stdout, `"event_id": "flags-login"`) && !strings.Contains(r.stdout, `"event_id":"flags-login"`) {
+		t.Errorf("vigil events does not list the event: %s", r.stdout)
+	}
+}
+
+// TestServeRootEventsStandalone: an account in no organisation, watched
+// with its own credentials (no --org), has its findings follow a root
+// event too: the re-scan takes the schedule whose latest scan recorded
+// the account.
+func TestServeRootEventsStandalone(t *testing.T) {
+	slowtest.Skip(t, "the root-events consumer in a standalone account")
+	const account, rootCreds = "111122223333", "AKIASTANDALONEROOT01"
+	w := oneKeyWorld(t)
+	w.Accounts[0].Root.AccessKeys = nil // root holds no key until the event
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: rootCreds, AccountID: account, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "standalone-secret")
+	q := sqs.NewFromConfig(awsemutest.ConfigFor(t, srv, "AKIAAUDITOR000000001"))
+	queue, _ := eventsQueue(t, q, 2)
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIAAUDITOR000000001", "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "standalone-secret"}
+	db := filepath.Join(t.TempDir(), "state.db")
+	s := startServe(t, env, "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET", "--events-queue", queue)
+	waitFor(t, "the first scan to finish", s, func() bool {
+		_, complete := recordedScans(t, db)
+		return complete >= 1
+	})
+	if recv.has("new", account, "root-access-key") {
+		t.Fatal("root had a key before the event")
+	}
+
+	// Root creates an access key; CloudTrail's event reaches the queue.
+	key, err := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, rootCreds)).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	send(t, q, queue, rootEvent(t, "root-create-access-key.json", account, "standalone-key", sent, "AKIAQNEWROOTKEY00001", aws.ToString(key.AccessKey.AccessKeyId)))
+	waitFor(t, "root_activity", s, func() bool { return recv.has("root_activity", account, "CreateAccessKey") })
+	waitFor(t, "new for root's key", s, func() bool { return recv.has("new", account, "root-access-key") })
+	if opened := time.Since(sent); opened > time.Minute {
+		t.Errorf("the finding opened %s after the event, over the issue's minute", opened)
+	}
+	if !strings.Contains(s.stderr.String(), "account re-scanned after root activity") {
+		t.Errorf("the finding did not open through the targeted re-scan:\n%s", s.stderr)
+	}
+}
+
+// TestPreventApplyFeedsServe closes the loop in a standalone account:
+// `vigil prevent --apply --standalone` makes the rule and the queue, a
+// root event CloudTrail hands to EventBridge reaches the queue through
+// that rule (the queue's policy admitting it), and `vigil serve
+// --events-queue` alerts and opens the finding.
+func TestPreventApplyFeedsServe(t *testing.T) {
+	slowtest.Skip(t, "prevent --apply feeding serve")
+	const account, rootCreds = "111122223333", "AKIASTANDALONEROOT01"
+	w := oneKeyWorld(t)
+	w.Accounts[0].Root.AccessKeys = nil
+	w.Accounts[0].Users = append(w.Accounts[0].Users, awsemu.User{Name: "admin", AccessKeys: []awsemu.AccessKey{{ID: "AKIASTANDALONEADMIN1"}}})
+	w.Credentials = append(w.Credentials, awsemu.Credential{AccessKeyID: rootCreds, AccountID: account, Principal: "root"})
+	srv := awsemutest.Start(t, w)
+	recv, hook := newReceiver(t, "loop-secret")
+	env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": "AKIASTANDALONEADMIN1", "AWS_SECRET_ACCESS_KEY": "x",
+		"AWS_REGION": "us-east-1", "HOOK_SECRET": "loop-secret"}
+	dir := t.TempDir()
+	r := vigil(t, env, "prevent", "--apply", "--standalone", "--yes", "--audit-log", filepath.Join(dir, "audit.jsonl")).want(t, 0)
+	queue := srv.SQSQueueURL(account, "vigil-root-activity")
+	if !strings.Contains(r.stdout, queue) {
+		t.Fatalf("prevent --apply does not print the queue URL %s:\n%s", queue, r.stdout)
+	}
+	db := filepath.Join(dir, "state.db")
+	s := startServe(t, env, "--every", "1h", "--db", db, "--webhook", hook.URL, "--webhook-secret-env", "HOOK_SECRET", "--events-queue", queue)
+	waitFor(t, "the first scan to finish", s, func() bool {
+		_, complete := recordedScans(t, db)
+		return complete >= 1
+	})
+
+	key, err := iam.NewFromConfig(awsemutest.ConfigFor(t, srv, rootCreds)).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached, err := srv.DeliverCloudTrailEvent(rootEvent(t, "root-create-access-key.json", account, "loop-key", time.Now(),
+		"AKIAQNEWROOTKEY00001", aws.ToString(key.AccessKey.AccessKeyId)))
+	if err != nil || len(reached) != 1 || reached[0] != queue {
+		t.Fatalf("the event reached %v (%v), want the queue prevent made", reached, err)
+	}
+	waitFor(t, "root_activity", s, func() bool { return recv.has("root_activity", account, "CreateAccessKey") })
+	waitFor(t, "new for root's key", s, func() bool { return recv.has("new", account, "root-access-key") })
+	// A user's event does not get past the rule.
+	if reached, err := srv.DeliverCloudTrailEvent(rootEvent(t, "iam-user-create-access-key.json", account, "loop-user", time.Now())); err != nil || len(reached) != 0 {
+		t.Errorf("a user's event reached %v (%v)", reached, err)
 	}
 }

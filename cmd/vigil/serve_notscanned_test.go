@@ -19,7 +19,9 @@ import (
 // attempt end the tick incomplete, naming them; their findings stay as
 // they were, marked UNKNOWN (an open root key is not resolved by a scan
 // that read nothing); each gets a not-scanned finding that is alerted as
-// new, and resolved once the account is scanned again.
+// new, and resolved once the account is scanned again. A tick that
+// cannot list the organisation fails and does the same for every account
+// the last tick recorded.
 func TestServeAccountNotScanned(t *testing.T) {
 	slowtest.Skip(t, "accounts that fail every attempt")
 	srv := awsemutest.Start(t, awsemu.DemoWorld(testclock.Ref()))
@@ -64,6 +66,26 @@ func TestServeAccountNotScanned(t *testing.T) {
 	}
 	if json.Unmarshal([]byte(r.stdout), &doc) != nil || len(doc.Findings) == 0 {
 		t.Errorf("vigil findings does not list the not-scanned findings: %s %s", r.stdout, r.stderr)
+	}
+
+	// The organisation cannot be listed now (the management account's
+	// credentials lose Organizations): a tick that knows none of its
+	// accounts fails, after its attempts, and every account the last
+	// tick recorded is not scanned again.
+	srv.SetFaults(awsemu.Fault{Service: "organizations", Action: "ListAccounts", Code: "AccessDeniedException"})
+	waitFor(t, "the not-scanned finding back", s, func() bool { return recv.has("regressed", member, server.NotScannedRule) })
+	var failed string
+	waitFor(t, "a failed tick naming the accounts", s, func() bool {
+		failed = scheduleMessage(t, db, "default", "failed")
+		return strings.Contains(failed, member)
+	})
+	if !strings.Contains(failed, "organizations:ListAccounts") || !strings.Contains(failed, "could not be scanned") {
+		t.Errorf("the failed tick says %q", failed)
+	}
+	srv.ClearFaults()
+	waitFor(t, "the not-scanned finding resolved again", s, func() bool { return recv.count("resolved", member, server.NotScannedRule) == 2 })
+	if n := countKind(t, db, prod, "resolved"); n != 0 {
+		t.Errorf("the root key finding was resolved %d times by ticks that read nothing", n)
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	<-s.done

@@ -487,7 +487,7 @@ func TestServeKillResume(t *testing.T) {
 // TestServeAutoFix: an idle member root key is removed without a person
 // in the loop (apply) or the removal is recorded and alerted (plan); the
 // guard refuses a recently used key; the management account is never
-// touched.
+// touched. A removal refused once is tried again by the job.
 func TestServeAutoFix(t *testing.T) {
 	slowtest.Skip(t, "automatic fixes end to end")
 	for _, mode := range []string{"plan", "apply"} {
@@ -500,6 +500,11 @@ func TestServeAutoFix(t *testing.T) {
 				}
 			}
 			srv := awsemutest.Start(t, w)
+			if mode == "apply" {
+				// The first removal is refused: the job tries again,
+				// planning anew, rather than leaving the key in place.
+				srv.SetFaults(awsemu.Fault{Service: "iam", Action: "DeleteAccessKey", Code: "AccessDenied", Times: 1})
+			}
 			dir := t.TempDir()
 			db, audit := filepath.Join(dir, "vigil.db"), filepath.Join(dir, "audit.jsonl")
 			env := map[string]string{"AWS_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": awsemu.DemoManagementAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
@@ -526,6 +531,9 @@ func TestServeAutoFix(t *testing.T) {
 					t.Errorf("history: %s", r.stdout)
 				}
 				return
+			}
+			if !strings.Contains(s.stderr.String(), "auto-fix: no change succeeded") {
+				t.Errorf("the refused first attempt is not in the log:\n%s", s.stderr)
 			}
 			waitFor(t, "resolved after the fix", s, func() bool { return countKind(t, db, prod, "resolved") == 1 })
 			if keys("333333333333") != 0 {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemuproc"
 	"github.com/vigil-sec/vigil/internal/store/postgres/pgtest"
@@ -18,14 +22,17 @@ import (
 
 // TestTeamThroughput measures one tick of an organisation of
 // VIGIL_BENCH_TEAM accounts at VIGIL_BENCH_TEAM_LATENCY a call (50 ms by
-// default), scanned by 1, 2 and 3 replicas (--workers 8 each) on one
-// PostgreSQL database, the emulator in a process of its own. Each round
-// runs 1, 2 and 3 replicas one after the other, so that the machine's
-// load moves all three alike; VIGIL_BENCH_TEAM_RUNS rounds (default 1).
-// It reports the tick's wall time (its scan's start to its completion),
-// the speed-up over one replica, and the CPU each process used per
-// account: the replicas' and the emulator's, to tell a machine short of
-// cores from a Vigil short of parallelism.
+// default), scanned by 1, 2 and 3 replicas (VIGIL_BENCH_TEAM_REPLICAS,
+// --workers VIGIL_BENCH_TEAM_WORKERS, 8 by default) on one PostgreSQL
+// database, the emulator in a process of its own. Each round runs 1, 2
+// and 3 replicas one after the other, so that the machine's load moves
+// all three alike; VIGIL_BENCH_TEAM_RUNS rounds (default 1). It reports
+// the tick's wall time (its scan's start to its completion), the
+// speed-up over one replica, and the CPU each part used per account: the
+// replicas', the emulator's, and PostgreSQL's (the backends serving the
+// benchmark's database, and every PostgreSQL process of the machine as
+// an upper bound), to tell a machine short of cores from a Vigil short
+// of parallelism.
 func TestTeamThroughput(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_TEAM"))
 	if n == 0 {
@@ -33,6 +40,21 @@ func TestTeamThroughput(t *testing.T) {
 	}
 	runs, _ := strconv.Atoi(os.Getenv("VIGIL_BENCH_TEAM_RUNS"))
 	runs = max(runs, 1)
+	workers := "8"
+	if v := os.Getenv("VIGIL_BENCH_TEAM_WORKERS"); v != "" {
+		workers = v
+	}
+	counts := []int{1, 2, 3}
+	if v := os.Getenv("VIGIL_BENCH_TEAM_REPLICAS"); v != "" {
+		counts = nil
+		for _, f := range strings.Split(v, ",") {
+			k, err := strconv.Atoi(f)
+			if err != nil || k < 1 {
+				t.Fatalf("VIGIL_BENCH_TEAM_REPLICAS=%q: want counts such as 1,2,3", v)
+			}
+			counts = append(counts, k)
+		}
+	}
 	latency := 50 * time.Millisecond
 	if v := os.Getenv("VIGIL_BENCH_TEAM_LATENCY"); v != "" {
 		var err error
@@ -47,19 +69,30 @@ func TestTeamThroughput(t *testing.T) {
 	all := n + 1 // the members and the management account
 	env := map[string]string{"AWS_ENDPOINT_URL": emu.URL, "AWS_ACCESS_KEY_ID": awsemu.OrgWorldAdminKey, "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "us-east-1"}
 	type sample struct {
-		tick, first        time.Duration
-		replicaCPU, emuCPU time.Duration
-		perReplica         []string
+		tick, first               time.Duration
+		replicaCPU, emuCPU, pgCPU time.Duration
+		pgAll                     time.Duration
+		perReplica                []string
+		stats                     pgStats
 	}
 	got := map[int][]sample{}
+	ctx := context.Background()
 	for run := 0; run < runs; run++ {
-		for k := 1; k <= 3; k++ {
-			url := pgtest.NewDatabase(t)
-			env["VIGIL_DATABASE_URL"] = url
+		for _, k := range counts {
+			dbURL := pgtest.NewDatabase(t)
+			env["VIGIL_DATABASE_URL"] = dbURL
+			u, _ := url.Parse(dbURL)
+			db := strings.TrimPrefix(u.Path, "/")
+			// One connection watches the tick: a connection a poll would
+			// start a backend process ten times a second.
+			watch, err := pgx.Connect(ctx, dbURL)
+			if err != nil {
+				t.Fatal(err)
+			}
 			start := time.Now()
 			var rs []*served
 			for i := 0; i < k; i++ {
-				args := []string{"--org", "--every", "1h", "--workers", "8", "--log-level", "warn"}
+				args := []string{"--org", "--every", "1h", "--workers", workers, "--log-level", "warn"}
 				if profDir != "" && i == 0 {
 					args = append(args, "--cpu-profile", filepath.Join(profDir, fmt.Sprintf("replica-of-%d-round-%d.pprof", k, run+1)))
 				}
@@ -69,18 +102,29 @@ func TestTeamThroughput(t *testing.T) {
 			// the tick lists the organisation and each replica reads it,
 			// a wait no replica count shortens.
 			var scanStart, firstAt time.Time
-			var emuAt, emuEnd time.Duration
+			var emuAt time.Duration
+			var pgAt map[int]time.Duration
+			var pgAllAt time.Duration
+			var statsAt pgStats
+			loadAt := loadAvg()
 			for {
-				row := pgQuery(t, url, `SELECT accounts, outcome FROM scans ORDER BY id LIMIT 1`)
-				if len(row) == 1 && scanStart.IsZero() {
-					scanStart, emuAt = time.Now(), procCPU(t, emu.Pid())
+				var accounts int
+				var outcome string
+				err := watch.QueryRow(ctx, `SELECT accounts, outcome FROM scans ORDER BY id LIMIT 1`).Scan(&accounts, &outcome)
+				found := err == nil
+				if err != nil && err != pgx.ErrNoRows && !strings.Contains(err.Error(), "does not exist") {
+					t.Fatal(err)
 				}
-				if len(row) == 1 && firstAt.IsZero() && row[0][0] != "0" {
+				if found && scanStart.IsZero() {
+					scanStart, emuAt = time.Now(), procCPU(t, emu.Pid())
+					pgAt, pgAllAt, statsAt = backendCPU(t, watch, db), postgresCPU(), readPGStats(t, watch, db)
+				}
+				if found && firstAt.IsZero() && accounts != 0 {
 					firstAt = time.Now()
 				}
-				if len(row) == 1 && row[0][1] == "complete" {
-					if row[0][0] != fmt.Sprint(all) {
-						t.Fatalf("%d replicas: tick of %s accounts, want %d", k, row[0][0], all)
+				if found && outcome == "complete" {
+					if accounts != all {
+						t.Fatalf("%d replicas: tick of %d accounts, want %d", k, accounts, all)
 					}
 					break
 				}
@@ -90,8 +134,34 @@ func TestTeamThroughput(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			took := time.Since(scanStart)
-			emuEnd = procCPU(t, emu.Pid())
-			s := sample{tick: took, emuCPU: emuEnd - emuAt, first: firstAt.Sub(scanStart)}
+			s := sample{tick: took, emuCPU: procCPU(t, emu.Pid()) - emuAt, first: firstAt.Sub(scanStart), pgAll: postgresCPU() - pgAllAt}
+			for pid, c := range backendCPU(t, watch, db) {
+				s.pgCPU += c - pgAt[pid] // a backend started since counts whole
+			}
+			s.stats = readPGStats(t, watch, db).minus(statsAt)
+			// Where PostgreSQL read its rows: the indexes and tables read
+			// most over the whole run (start-up included).
+			if rows, err := watch.Query(ctx, `SELECT relname || '.' || indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes ORDER BY idx_tup_read DESC LIMIT 4`); err == nil {
+				for rows.Next() {
+					var name string
+					var scans, read int64
+					if rows.Scan(&name, &scans, &read) == nil {
+						t.Logf("  index %s: %d scans, %d entries read", name, scans, read)
+					}
+				}
+				rows.Close()
+			}
+			if rows, err := watch.Query(ctx, `SELECT relname, seq_scan, seq_tup_read, n_dead_tup FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 3`); err == nil {
+				for rows.Next() {
+					var name string
+					var scans, read, dead int64
+					if rows.Scan(&name, &scans, &read, &dead) == nil {
+						t.Logf("  table %s: %d sequential scans, %d rows read, %d dead rows", name, scans, read, dead)
+					}
+				}
+				rows.Close()
+			}
+			watch.Close(ctx)
 			for _, r := range rs {
 				c := procCPU(t, r.cmd.Process.Pid)
 				s.replicaCPU += c
@@ -106,16 +176,21 @@ func TestTeamThroughput(t *testing.T) {
 				}
 			}
 			got[k] = append(got[k], s)
-			load, _ := os.ReadFile("/proc/loadavg")
-			t.Logf("round %d, %d replica(s): %d accounts, tick %s, %.1f accounts/s (first account after %s, then %.1f accounts/s); CPU: replicas %s (%s), %.0f ms/account; emulator %.0f ms/account; load %s",
-				run+1, k, all, took.Round(100*time.Millisecond), float64(all)/took.Seconds(), s.first.Round(100*time.Millisecond), float64(all-1)/(took-s.first).Seconds(), s.replicaCPU.Round(time.Second), strings.Join(s.perReplica, ", "),
-				float64(s.replicaCPU.Milliseconds())/float64(all), float64(s.emuCPU.Milliseconds())/float64(all), strings.Fields(string(load))[0])
+			per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(all) }
+			t.Logf("round %d, %d replica(s): %d accounts, tick %s, %.1f accounts/s (first account after %s, then %.1f accounts/s); load %s → %s",
+				run+1, k, all, took.Round(100*time.Millisecond), float64(all)/took.Seconds(), s.first.Round(100*time.Millisecond), float64(all-1)/(took-s.first).Seconds(), loadAt, loadAvg())
+			t.Logf("  CPU per account: replicas %.1f ms (%s in all: %s), emulator %.1f ms, PostgreSQL backends %.1f ms (every PostgreSQL process %.1f ms); sum %.1f ms, %.2f cores over the tick",
+				per(s.replicaCPU), s.replicaCPU.Round(time.Second), strings.Join(s.perReplica, ", "), per(s.emuCPU), per(s.pgCPU), per(s.pgAll),
+				per(s.replicaCPU+s.emuCPU+s.pgCPU), (s.replicaCPU+s.emuCPU+s.pgCPU).Seconds()/took.Seconds())
+			t.Logf("  database per account: %.1f commits, %.1f rollbacks, %.1f rows inserted, %.1f updated, %.1f deleted, %.0f read",
+				float64(s.stats.commits)/float64(all), float64(s.stats.rollbacks)/float64(all), float64(s.stats.inserted)/float64(all),
+				float64(s.stats.updated)/float64(all), float64(s.stats.deleted)/float64(all), float64(s.stats.returned)/float64(all))
 		}
 	}
-	med := func(ss []sample) (time.Duration, time.Duration, time.Duration) {
+	med := func(ss []sample, f func(sample) time.Duration) (time.Duration, time.Duration, time.Duration) {
 		d := make([]time.Duration, len(ss))
 		for i, s := range ss {
-			d[i] = s.tick
+			d[i] = f(s)
 		}
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		m := d[len(d)/2]
@@ -124,24 +199,109 @@ func TestTeamThroughput(t *testing.T) {
 		}
 		return m, d[0], d[len(d)-1]
 	}
-	base, _, _ := med(got[1])
-	for k := 1; k <= 3; k++ {
-		m, lo, hi := med(got[k])
-		t.Logf("| %d | %s (%s–%s) | %.1f | %.2f× |", k, m.Round(100*time.Millisecond), lo.Round(100*time.Millisecond), hi.Round(100*time.Millisecond),
-			float64(all)/m.Seconds(), base.Seconds()/m.Seconds())
+	tick := func(s sample) time.Duration { return s.tick }
+	cpu := func(s sample) time.Duration { return s.replicaCPU + s.emuCPU + s.pgCPU }
+	base, _, _ := med(got[counts[0]], tick)
+	for _, k := range counts {
+		m, lo, hi := med(got[k], tick)
+		c, _, _ := med(got[k], cpu)
+		t.Logf("| %d | %s (%s–%s) | %.1f | %.2f× | %.1f ms |", k, m.Round(100*time.Millisecond), lo.Round(100*time.Millisecond), hi.Round(100*time.Millisecond),
+			float64(all)/m.Seconds(), base.Seconds()/m.Seconds(), float64(c.Microseconds())/1000/float64(all))
 	}
 }
 
 // procCPU is the CPU time a running process has used so far (Linux).
 func procCPU(t *testing.T, pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Logf("CPU of process %d: %v", pid, err)
+	f := procStat(pid)
+	if f == nil {
+		t.Logf("CPU of process %d: gone", pid)
 		return 0
 	}
-	// The command name may hold spaces; the fields start after its ")".
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+	return ticks(f[11]) + ticks(f[12])
+}
+
+// procStat is /proc/PID/stat's fields after the command name, which may
+// hold spaces (f[0] is the state, f[11] utime); nil if the process is gone.
+func procStat(pid int) []string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+}
+
+func ticks(s string) time.Duration {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return time.Duration(n) * time.Second / 100 // USER_HZ
+}
+
+// backendCPU is the CPU each backend serving database db has used, by
+// process ID, the watching connection's own left out.
+func backendCPU(t *testing.T, c *pgx.Conn, db string) map[int]time.Duration {
+	rows, err := c.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]time.Duration{}
+	for _, p := range pids {
+		if f := procStat(int(p)); f != nil {
+			out[int(p)] = ticks(f[11]) + ticks(f[12])
+		}
+	}
+	return out
+}
+
+// postgresCPU is the CPU every PostgreSQL process of the machine has
+// used, ended backends included (the postmaster's children's time):
+// other databases' work too, so an upper bound.
+func postgresCPU() time.Duration {
+	ents, _ := os.ReadDir("/proc")
+	var sum time.Duration
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if f := procStat(pid); f != nil {
+			sum += ticks(f[11]) + ticks(f[12]) + ticks(f[13]) + ticks(f[14])
+		}
+	}
+	return sum
+}
+
+type pgStats struct{ commits, rollbacks, inserted, updated, deleted, returned int64 }
+
+func (a pgStats) minus(b pgStats) pgStats {
+	return pgStats{a.commits - b.commits, a.rollbacks - b.rollbacks, a.inserted - b.inserted, a.updated - b.updated, a.deleted - b.deleted, a.returned - b.returned}
+}
+
+// readPGStats reads database db's activity counters (PostgreSQL sends
+// them at most every second or so: a measure over a long tick).
+func readPGStats(t *testing.T, c *pgx.Conn, db string) pgStats {
+	var s pgStats
+	if _, err := c.Exec(context.Background(), `SELECT pg_stat_clear_snapshot()`); err != nil {
+		t.Fatal(err)
+	}
+	err := c.QueryRow(context.Background(), `SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_returned FROM pg_stat_database WHERE datname = $1`, db).
+		Scan(&s.commits, &s.rollbacks, &s.inserted, &s.updated, &s.deleted, &s.returned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func loadAvg() string {
+	raw, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(raw)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

@@ -30,14 +30,18 @@ type Store interface {
 	Findings(ctx context.Context, f store.Filter) ([]store.Finding, error)
 	Finding(ctx context.Context, id string, now time.Time) (store.Finding, []store.Transition, error)
 	Scans(ctx context.Context, limit int) ([]store.Scan, error)
+	ScanPage(ctx context.Context, before int64, limit int) ([]store.Scan, error)
 	Scan(ctx context.Context, id int64) (store.Scan, error)
 	Counts(ctx context.Context, f store.Filter) ([]store.Count, error)
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
-	Accounts(ctx context.Context) ([]store.Account, error)
+	ViewStamp(ctx context.Context, now time.Time) (string, error)
+	AccountPage(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	LatestResults(ctx context.Context) ([]store.ScanAccount, error)
 	Deliveries(ctx context.Context, failed bool, limit int) ([]store.Delivery, error)
+	DeliveryPage(ctx context.Context, failed bool, after *store.DeliveryKey, limit int) ([]store.Delivery, error)
 	AddSuppression(ctx context.Context, s store.Suppression) (store.Suppression, error)
 	Suppressions(ctx context.Context) ([]store.Suppression, error)
+	SuppressionPage(ctx context.Context, after int64, limit int) ([]store.Suppression, error)
 	RemoveSuppression(ctx context.Context, id int64) error
 	RootEvents(ctx context.Context, f store.RootEventFilter) ([]store.RootEvent, error)
 }
@@ -269,13 +273,15 @@ func ToFinding(f store.Finding, now time.Time) Finding {
 		j.Evidence = f.Evidence
 	}
 	if f.Suppression != nil {
-		s := toSuppression(*f.Suppression, now)
+		s := ToSuppression(*f.Suppression, now)
 		j.Suppression = &s
 	}
 	return j
 }
 
-func toSuppression(s store.Suppression, now time.Time) Suppression {
+// ToSuppression is the API's view of a suppression (the dashboard
+// shows the same fields).
+func ToSuppression(s store.Suppression, now time.Time) Suppression {
 	c := s.CreatedAt
 	return Suppression{ID: s.ID, RuleID: s.RuleID, AccountID: s.AccountID, Resource: s.Resource, Reason: s.Reason, Owner: s.Owner,
 		Expires: s.Expires, Ticket: s.Ticket, CreatedAt: &c, Active: s.Active(now)}
@@ -344,20 +350,44 @@ type cursor struct {
 }
 
 func encodeCursor(f store.Finding) string {
-	b, _ := json.Marshal(cursor{f.AccountID, f.RuleID, f.Resource})
-	return base64.RawURLEncoding.EncodeToString(b)
+	return encodeToken(cursor{f.AccountID, f.RuleID, f.Resource})
 }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
+	return c, decodeToken(s, &c)
+}
+
+// encodeToken and decodeToken carry a page's last key to the next
+// page's cursor: JSON in URL-safe base64, opaque to clients.
+func encodeToken(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeToken(s string, into any) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil {
-		err = json.Unmarshal(b, &c)
+		err = json.Unmarshal(b, into)
 	}
 	if err != nil {
-		return c, errors.New("cursor: not one this API gave out")
+		return errors.New("cursor: not one this API gave out")
 	}
-	return c, nil
+	return nil
+}
+
+// pageLimit reads a list's limit (1 to maxPage, 100 when absent),
+// answering 400 itself when it is wrong.
+func pageLimit(w http.ResponseWriter, v string) (int, bool) {
+	if v == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		writeError(w, http.StatusBadRequest, "invalid_limit", "limit: want a number from 1 to "+strconv.Itoa(maxPage))
+		return 0, false
+	}
+	return n, true
 }
 
 func (a *api) findings(w http.ResponseWriter, r *http.Request) {
@@ -435,16 +465,35 @@ func (a *api) finding(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) suppressions(w http.ResponseWriter, r *http.Request) {
 	now := a.cfg.Clock.Now()
-	sps, err := a.cfg.Store.Suppressions(r.Context())
+	q := r.URL.Query()
+	limit, ok := pageLimit(w, q.Get("limit"))
+	if !ok {
+		return
+	}
+	var after int64
+	if v := q.Get("cursor"); v != "" {
+		if err := decodeToken(v, &after); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_cursor", err.Error())
+			return
+		}
+	}
+	sps, err := a.cfg.Store.SuppressionPage(r.Context(), after, limit+1)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	out := make([]Suppression, 0, len(sps))
-	for _, s := range sps {
-		out = append(out, toSuppression(s, now))
+	out := struct {
+		Suppressions []Suppression `json:"suppressions"`
+		NextCursor   string        `json:"next_cursor,omitempty"`
+	}{Suppressions: make([]Suppression, 0, len(sps))}
+	if len(sps) > limit {
+		sps = sps[:limit]
+		out.NextCursor = encodeToken(sps[len(sps)-1].ID)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"suppressions": out})
+	for _, s := range sps {
+		out.Suppressions = append(out.Suppressions, ToSuppression(s, now))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // MaxSuppression is the longest a suppression may run: an accepted risk
@@ -524,7 +573,7 @@ func (a *api) addSuppression(w http.ResponseWriter, r *http.Request) {
 		a.cfg.Logger.Info("suppression added", "id", sp.ID, "rule", sp.RuleID, "account", sp.AccountID, "by_token", t.Name)
 	}
 	w.Header().Set("Location", "/api/v1/suppressions/"+strconv.FormatInt(sp.ID, 10))
-	writeJSON(w, http.StatusCreated, map[string]any{"suppression": toSuppression(sp, now)})
+	writeJSON(w, http.StatusCreated, map[string]any{"suppression": ToSuppression(sp, now)})
 }
 
 func (a *api) removeSuppression(w http.ResponseWriter, r *http.Request) {
@@ -545,23 +594,36 @@ func (a *api) removeSuppression(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) scans(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
 	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPage {
-			writeError(w, http.StatusBadRequest, "invalid_limit", "limit: want a number from 1 to "+strconv.Itoa(maxPage))
+	if v := q.Get("limit"); v != "" {
+		var ok bool
+		if limit, ok = pageLimit(w, v); !ok {
 			return
 		}
-		limit = n
 	}
-	ss, err := a.cfg.Store.Scans(r.Context(), limit)
+	var before int64
+	if v := q.Get("cursor"); v != "" {
+		if err := decodeToken(v, &before); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_cursor", err.Error())
+			return
+		}
+	}
+	ss, err := a.cfg.Store.ScanPage(r.Context(), before, limit+1)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	out := make([]Scan, 0, len(ss))
-	for _, s := range ss {
-		out = append(out, a.toScan(s))
+	out := struct {
+		Scans      []Scan `json:"scans"`
+		NextCursor string `json:"next_cursor,omitempty"`
+	}{Scans: make([]Scan, 0, len(ss))}
+	if len(ss) > limit {
+		ss = ss[:limit]
+		out.NextCursor = encodeToken(ss[len(ss)-1].ID)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scans": out})
+	for _, s := range ss {
+		out.Scans = append(out.Scans, a.toScan(s))
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -67,6 +67,7 @@ func (f fixture) do(t *testing.T, method, path, token string, body any, out any)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	checkResponse(t, req, resp, raw)
 	for h, want := range map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"} {
 		if resp.Header.Get(h) != want {
 			t.Errorf("%s %s: %s = %q", method, path, h, resp.Header.Get(h))

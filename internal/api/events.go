@@ -43,8 +43,9 @@ func ToRootEvent(e store.RootEvent) RootEvent {
 
 var apiAccountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-// events lists root events, newest first: ?account= (repeatable),
-// ?since= and ?until= (RFC 3339), ?limit= (1 to 1,000, default 100).
+// events lists root events, newest first, a page at a time: ?account=
+// (repeatable), ?since= and ?until= (RFC 3339), ?limit= (1 to 1,000,
+// default 100), ?cursor= (the next_cursor of the page before).
 func (a *api) events(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.RootEventFilter{Limit: 100}
@@ -73,14 +74,33 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
+	if v := q.Get("cursor"); v != "" {
+		var k store.RootEventKey
+		if err := decodeToken(v, &k); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_cursor", err.Error())
+			return
+		}
+		f.Before = &k
+	}
+	// One more than the page, to tell whether another follows.
+	limit := f.Limit
+	f.Limit++
 	es, err := a.cfg.Store.RootEvents(r.Context(), f)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	out := make([]RootEvent, 0, len(es))
-	for _, e := range es {
-		out = append(out, ToRootEvent(e))
+	out := struct {
+		Events     []RootEvent `json:"events"`
+		NextCursor string      `json:"next_cursor,omitempty"`
+	}{Events: make([]RootEvent, 0, len(es))}
+	if len(es) > limit {
+		es = es[:limit]
+		last := es[len(es)-1]
+		out.NextCursor = encodeToken(store.RootEventKey{Time: last.Time, ID: last.ID})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	for _, e := range es {
+		out.Events = append(out.Events, ToRootEvent(e))
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,27 @@ func TestRootEvents(t *testing.T) {
 	if len(out.Events) != 1 || out.Events[0].EventID != "ev-3" || !out.Events[0].VigilSession {
 		t.Errorf("since: %+v", out.Events)
 	}
-	for _, q := range []string{"account=12", "since=yesterday", "limit=0", "limit=1001"} {
+	// Pages of one walk the timeline newest first, each event once.
+	var walked []string
+	cursor := ""
+	for range 5 {
+		var p struct {
+			Events     []api.RootEvent
+			NextCursor string `json:"next_cursor"`
+		}
+		if code, raw := f.do(t, http.MethodGet, "/api/v1/events?limit=1&cursor="+cursor, f.Viewer, nil, &p); code != 200 || len(p.Events) != 1 {
+			t.Fatalf("%d %s", code, raw)
+		}
+		walked = append(walked, p.Events[0].EventID)
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if strings.Join(walked, " ") != "ev-3 ev-2 ev-1" {
+		t.Errorf("pages of one: %v", walked)
+	}
+	for _, q := range []string{"account=12", "since=yesterday", "limit=0", "limit=1001", "cursor=%21"} {
 		if code, _ := f.do(t, http.MethodGet, "/api/v1/events?"+q, f.Viewer, nil, nil); code != http.StatusBadRequest {
 			t.Errorf("?%s: %d", q, code)
 		}

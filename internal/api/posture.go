@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"strconv"
@@ -101,39 +102,64 @@ func Accounts(accts []store.Account, counts []store.Count) []Account {
 	return res
 }
 
-// underOU reports whether an OU path is one of ous or below one.
-func underOU(ou string, ous []string) bool {
-	if len(ous) == 0 {
-		return true
+func (a *api) accounts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, ok := pageLimit(w, q.Get("limit"))
+	if !ok {
+		return
 	}
-	for _, o := range ous {
-		if ou == o || strings.HasPrefix(ou, strings.TrimSuffix(o, "/")+"/") {
-			return true
+	f := store.AccountFilter{OUs: q["ou"], Limit: limit + 1}
+	if v := q.Get("cursor"); v != "" {
+		var k store.AccountKey
+		if err := decodeToken(v, &k); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_cursor", err.Error())
+			return
 		}
+		f.After = &k
 	}
-	return false
+	page, next, err := AccountPage(r.Context(), a.cfg.Store, f, a.cfg.Clock.Now())
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	out := struct {
+		Accounts   []Account `json:"accounts"`
+		NextCursor string    `json:"next_cursor,omitempty"`
+	}{Accounts: page}
+	if next != nil {
+		out.NextCursor = encodeToken(*next)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
-func (a *api) accounts(w http.ResponseWriter, r *http.Request) {
-	now := a.cfg.Clock.Now()
-	ous := r.URL.Query()["ou"]
-	accts, err := a.cfg.Store.Accounts(r.Context())
+// AccountPage reads a page of accounts (f.Limit is the page size plus
+// one, to tell whether another follows) with the counts of their open
+// findings: next is the key to start the next page after, nil on the
+// last page. The counts are read for the page's accounts alone.
+func AccountPage(ctx context.Context, st Store, f store.AccountFilter, now time.Time) (page []Account, next *store.AccountKey, err error) {
+	size := f.Limit - 1
+	accts, err := st.AccountPage(ctx, f)
 	if err != nil {
-		a.internal(w, err)
-		return
+		return nil, nil, err
 	}
-	counts, err := a.cfg.Store.Counts(r.Context(), store.Filter{States: []lifecycle.State{lifecycle.Open}, OUs: ous, Now: now})
+	if size >= 0 && len(accts) > size {
+		accts = accts[:size]
+		last := accts[len(accts)-1]
+		next = &store.AccountKey{OU: last.OU, AccountID: last.AccountID}
+	}
+	page = []Account{}
+	if len(accts) == 0 {
+		return page, next, nil
+	}
+	ids := make([]string, len(accts))
+	for i, x := range accts {
+		ids[i] = x.AccountID
+	}
+	counts, err := st.Counts(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Accounts: ids, Now: now})
 	if err != nil {
-		a.internal(w, err)
-		return
+		return nil, nil, err
 	}
-	out := []Account{}
-	for _, x := range Accounts(accts, counts) {
-		if underOU(x.OU, ous) {
-			out = append(out, x)
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	return append(page, Accounts(accts, counts)...), next, nil
 }
 
 // Results are the latest recorded results of every account, as rule
@@ -312,12 +338,10 @@ func (a *api) deliveries(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit := 50
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPage {
-			writeError(w, http.StatusBadRequest, "invalid_limit", "limit: want a number from 1 to "+strconv.Itoa(maxPage))
+		var ok bool
+		if limit, ok = pageLimit(w, v); !ok {
 			return
 		}
-		limit = n
 	}
 	failed := false
 	switch v := q.Get("status"); v {
@@ -328,14 +352,31 @@ func (a *api) deliveries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_filter", "status "+strconv.Quote(v)+": want all or failing")
 		return
 	}
-	ds, err := a.cfg.Store.Deliveries(r.Context(), failed, limit)
+	var after *store.DeliveryKey
+	if v := q.Get("cursor"); v != "" {
+		var k store.DeliveryKey
+		if err := decodeToken(v, &k); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_cursor", err.Error())
+			return
+		}
+		after = &k
+	}
+	ds, err := a.cfg.Store.DeliveryPage(r.Context(), failed, after, limit+1)
 	if err != nil {
 		a.internal(w, err)
 		return
 	}
-	out := make([]Delivery, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, ToDelivery(d))
+	out := struct {
+		Deliveries []Delivery `json:"deliveries"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Deliveries: make([]Delivery, 0, len(ds))}
+	if len(ds) > limit {
+		ds = ds[:limit]
+		last := ds[len(ds)-1]
+		out.NextCursor = encodeToken(store.DeliveryKey{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": out})
+	for _, d := range ds {
+		out.Deliveries = append(out.Deliveries, ToDelivery(d))
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vigil-sec/vigil/internal/api"
 	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/store"
@@ -52,6 +54,36 @@ func TestAccounts(t *testing.T) {
 	f.do(t, "GET", "/api/v1/accounts?ou="+out.Accounts[len(out.Accounts)-1].OU, f.Viewer, nil, &some)
 	if len(some.Accounts) == 0 || len(some.Accounts) >= len(out.Accounts) {
 		t.Errorf("ou filter: %d of %d", len(some.Accounts), len(out.Accounts))
+	}
+
+	// Pages of two walk the same accounts in the same order, each with
+	// the same counts as the one big page.
+	var walked []api.Account
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > len(out.Accounts) {
+			t.Fatal("account pages do not end")
+		}
+		var p struct {
+			Accounts   []api.Account
+			NextCursor string `json:"next_cursor"`
+		}
+		if code, raw := f.do(t, "GET", "/api/v1/accounts?limit=2&cursor="+cursor, f.Viewer, nil, &p); code != 200 || len(p.Accounts) > 2 {
+			t.Fatalf("%d %s", code, raw)
+		}
+		walked = append(walked, p.Accounts...)
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if !cmp.Equal(walked, out.Accounts) {
+		t.Errorf("pages of two differ from one page:\n%s", cmp.Diff(out.Accounts, walked))
+	}
+	for q, code := range map[string]string{"limit=0": "invalid_limit", "limit=501": "invalid_limit", "cursor=%21": "invalid_cursor"} {
+		if status, raw := f.do(t, "GET", "/api/v1/accounts?"+q, f.Viewer, nil, nil); status != 400 || !strings.Contains(string(raw), `"`+code+`"`) {
+			t.Errorf("%s: %d %s, want 400 %s", q, status, raw, code)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package awsemu
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -12,9 +13,11 @@ import (
 
 // EventBridge, the part `vigil prevent --apply` uses: event buses, rules
 // and their targets, per account and region. It speaks JSON 1.1 with the
-// target prefix AWSEvents. Nothing is delivered: the emulator keeps the
-// configuration for tests to read, and a rule's targets are what
-// ListTargetsByRule returns.
+// target prefix AWSEvents. The emulator keeps the configuration for tests
+// to read, and a rule's targets are what ListTargetsByRule returns; a
+// test hands it a CloudTrail event as CloudTrail hands one to EventBridge
+// (DeliverCloudTrailEvent), and the rules that match pass it on to their
+// SQS queues and event buses.
 //
 // What is checked is what AWS checks and Vigil could get wrong: names,
 // event patterns that are JSON objects, states, the bus a rule is on
@@ -390,4 +393,129 @@ func (s *Server) eventsListTargetsByRule(r *request) (any, *apiError) {
 		out.NextToken = strconv.Itoa(end)
 	}
 	return out, nil
+}
+
+// DeliverCloudTrailEvent is CloudTrail handing event (an EventBridge
+// event, as the fixtures in testdata/eventbridge) to the default bus of
+// the account and region its envelope names. Every enabled rule of that
+// bus whose pattern matches passes it on: to an SQS queue as
+// events.amazonaws.com acting for the rule (the queue's policy decides),
+// or to another event bus, whose rules do the same. A read-only API
+// call reaches only rules in the state
+// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, as in AWS. It returns
+// the URLs of the queues the event reached; a queue that refused it is
+// an error.
+func (s *Server) DeliverCloudTrailEvent(event string) ([]string, error) {
+	var env map[string]any
+	if err := json.Unmarshal([]byte(event), &env); err != nil {
+		return nil, fmt.Errorf("deliver event: %w", err)
+	}
+	account, _ := env["account"].(string)
+	region, _ := env["region"].(string)
+	return s.deliverEvent(env, event, account, region, defaultEventBus, 0)
+}
+
+func (s *Server) deliverEvent(env map[string]any, raw, account, region, bus string, depth int) ([]string, error) {
+	if depth > 3 {
+		return nil, fmt.Errorf("deliver event: more than %d event buses in a row", depth)
+	}
+	readOnly := false
+	if d, ok := env["detail"].(map[string]any); ok && env["detail-type"] == "AWS API Call via CloudTrail" {
+		readOnly, _ = d["readOnly"].(bool)
+	}
+	type hop struct {
+		rule   *EventRule
+		target EventTarget
+	}
+	var hops []hop
+	s.mu.Lock()
+	if s.events != nil {
+		if b := s.events.buses[account+"/"+region+"/"+bus]; b != nil {
+			names := slices.Sorted(maps.Keys(b.rules))
+			for _, n := range names {
+				r := b.rules[n]
+				if r.EventPattern == "" || r.State == "DISABLED" || (readOnly && r.State != "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS") {
+					continue
+				}
+				var pattern map[string]any
+				if json.Unmarshal([]byte(r.EventPattern), &pattern) != nil || !eventMatches(pattern, env) {
+					continue
+				}
+				c := *r
+				for _, t := range r.Targets {
+					hops = append(hops, hop{&c, t})
+				}
+			}
+		}
+	}
+	s.mu.Unlock()
+	var reached []string
+	for _, h := range hops {
+		parts := strings.SplitN(h.target.Arn, ":", 6)
+		if len(parts) != 6 {
+			continue
+		}
+		switch {
+		case parts[2] == "sqs":
+			url := s.SQSQueueURL(parts[4], parts[5])
+			if _, err := s.SendSQSAsService(url, "events.amazonaws.com", h.rule.Arn, h.rule.Account, raw); err != nil {
+				return reached, fmt.Errorf("deliver event: rule %s to %s: %w", h.rule.Arn, h.target.Arn, err)
+			}
+			reached = append(reached, url)
+		case parts[2] == "events" && strings.HasPrefix(parts[5], "event-bus/"):
+			more, err := s.deliverEvent(env, raw, parts[4], parts[3], strings.TrimPrefix(parts[5], "event-bus/"), depth+1)
+			reached = append(reached, more...)
+			if err != nil {
+				return reached, err
+			}
+		}
+	}
+	return reached, nil
+}
+
+// eventMatches is EventBridge's matching of an event pattern, for the
+// patterns Vigil writes: every field of the pattern is in the event; an
+// object matches an object field by field; a list matches a value equal
+// to one of its literal values (an array in the event matches when one
+// of its elements does). Content filters ({"prefix": …}) match nothing.
+func eventMatches(pattern, event map[string]any) bool {
+	for k, pv := range pattern {
+		ev, ok := event[k]
+		if !ok {
+			return false
+		}
+		switch p := pv.(type) {
+		case map[string]any:
+			m, isObj := ev.(map[string]any)
+			if !isObj || !eventMatches(p, m) {
+				return false
+			}
+		case []any:
+			if !valueMatches(p, ev) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func valueMatches(allowed []any, v any) bool {
+	if vs, ok := v.([]any); ok {
+		return slices.ContainsFunc(vs, func(x any) bool { return valueMatches(allowed, x) })
+	}
+	if _, isObj := v.(map[string]any); isObj {
+		return false
+	}
+	for _, a := range allowed {
+		switch a.(type) {
+		case map[string]any, []any:
+			continue
+		}
+		if a == v {
+			return true
+		}
+	}
+	return false
 }

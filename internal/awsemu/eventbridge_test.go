@@ -3,11 +3,16 @@ package awsemu_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
@@ -99,5 +104,81 @@ func TestEventBridgeRulesAndTargets(t *testing.T) {
 		if !awsemu.Mutating("events", op) {
 			t.Errorf("events:%s is not counted as mutating", op)
 		}
+	}
+}
+
+// TestEventBridgeDelivers: a CloudTrail event reaches the queues of the
+// rules that match it, through a central bus, as the queue's policy
+// allows; a read-only call only reaches a rule that sees read-only
+// management events; a non-root event reaches nothing.
+func TestEventBridgeDelivers(t *testing.T) {
+	const acct = "123456789012"
+	srv := awsemutest.Start(t, &awsemu.World{Accounts: []*awsemu.Account{
+		{ID: acct, Users: []awsemu.User{{Name: "admin", AccessKeys: []awsemu.AccessKey{{ID: "AKIAEVENTSADMIN00001"}}}}},
+	}})
+	ctx := t.Context()
+	cfg := awsemutest.ConfigFor(t, srv, "AKIAEVENTSADMIN00001")
+	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	pattern := `{"detail-type":["AWS API Call via CloudTrail","AWS Console Sign In via CloudTrail"],"detail":{"userIdentity":{"type":["Root"]}}}`
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("central")}); err != nil {
+		t.Fatal(err)
+	}
+	// The default bus forwards to the central bus, whose rule feeds two
+	// queues: one admitting the rule, one admitting another rule.
+	central := "arn:aws:events:us-east-1:" + acct + ":rule/central/root"
+	queue := func(name, admits string) string {
+		policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"events.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*","Condition":{"ArnEquals":{"aws:SourceArn":"` + admits + `"}}}]}`
+		out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{"Policy": policy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.QueueUrl)
+	}
+	ok := queue("admits", central)
+	put := func(name, bus string, state ebtypes.RuleState, targets ...string) {
+		if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(name), EventBusName: aws.String(bus), EventPattern: aws.String(pattern), State: state}); err != nil {
+			t.Fatal(err)
+		}
+		var ts []ebtypes.Target
+		for i, arn := range targets {
+			ts = append(ts, ebtypes.Target{Id: aws.String(fmt.Sprint(i)), Arn: aws.String(arn)})
+		}
+		if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(name), EventBusName: aws.String(bus), Targets: ts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("forward", "default", ebtypes.RuleStateEnabledWithAllCloudtrailManagementEvents, "arn:aws:events:us-east-1:"+acct+":event-bus/central")
+	put("root", "central", ebtypes.RuleStateEnabledWithAllCloudtrailManagementEvents, "arn:aws:sqs:us-east-1:"+acct+":admits")
+
+	event := func(fixture string, readOnly bool) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "eventbridge", fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.ReplaceAll(string(b), "444455556666", acct)
+		if readOnly {
+			s = strings.Replace(s, `"readOnly": false`, `"readOnly": true`, 1)
+		}
+		return s
+	}
+	got, err := srv.DeliverCloudTrailEvent(event("root-create-access-key.json", false))
+	if err != nil || len(got) != 1 || got[0] != ok {
+		t.Fatalf("root event reached %v, %v", got, err)
+	}
+	if got, err := srv.DeliverCloudTrailEvent(event("iam-user-create-access-key.json", false)); err != nil || len(got) != 0 {
+		t.Errorf("a user's event reached %v, %v", got, err)
+	}
+	// A forwarding rule in the plain ENABLED state misses read-only calls.
+	put("forward", "default", ebtypes.RuleStateEnabled, "arn:aws:events:us-east-1:"+acct+":event-bus/central")
+	if got, err := srv.DeliverCloudTrailEvent(event("root-create-access-key.json", true)); err != nil || len(got) != 0 {
+		t.Errorf("a read-only call reached %v through an ENABLED rule, %v", got, err)
+	}
+	// A queue whose policy admits another rule refuses the event.
+	put("root", "central", ebtypes.RuleStateEnabledWithAllCloudtrailManagementEvents, "arn:aws:sqs:us-east-1:"+acct+":"+path.Base(queue("refuses", central+"-other")))
+	if _, err := srv.DeliverCloudTrailEvent(event("root-create-access-key.json", false)); err == nil || !strings.Contains(err.Error(), "refuses") {
+		t.Errorf("a queue not admitting the rule took the event: %v", err)
+	}
+	if msgs, _ := srv.SQSMessages(ok); len(msgs) != 1 {
+		t.Errorf("the admitting queue holds %d messages", len(msgs))
 	}
 }

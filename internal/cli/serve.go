@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-sec/vigil/internal/awsenv"
@@ -17,6 +18,7 @@ import (
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/notify/channels"
 	"github.com/vigil-sec/vigil/internal/notify/webhook"
 	"github.com/vigil-sec/vigil/internal/rule"
@@ -37,12 +39,14 @@ type serveOptions struct {
 	retention time.Duration
 	webhook   string
 	secretEnv string
+	evQueue   string
 	alertOn   []string
 	minSev    string
 	workers   int
 	rescue    time.Duration
 	stopAfter time.Duration
 	cpuProf   string
+	heapProf  string
 	rule      rule.Options
 	example   bool
 	fixRules  []string
@@ -58,7 +62,7 @@ type serveOptions struct {
 
 func newServeCommand(app *App) *cobra.Command {
 	o := serveOptions{listen: "127.0.0.1:8080", every: time.Hour, retention: 90 * 24 * time.Hour, rule: rule.DefaultOptions(),
-		alertOn: []string{"new", "regressed", "resolved", "suppression_expired", "fixed"}, minSev: "info"}
+		alertOn: []string{"new", "regressed", "resolved", "suppression_expired", "fixed", "root_activity"}, minSev: "info"}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Keep watching: scheduled scans, finding history, alerts",
@@ -94,13 +98,16 @@ the listen address (loopback by default). SIGTERM stops it gracefully.
 	f.Var(newDuration(&o.retention, bounds{min: time.Hour, max: 10 * 366 * 24 * time.Hour}), "retention", "keep each scan's results this long (findings and their history are kept for good)")
 	f.StringVar(&o.webhook, "webhook", "", "post alerts to this URL (the signed JSON body of docs/webhook.md)")
 	f.StringVar(&o.secretEnv, "webhook-secret-env", "", "the environment variable holding the webhook's HMAC secret (never the secret itself)")
-	f.StringSliceVar(&o.alertOn, "alert-on", o.alertOn, "transitions to alert on: new, regressed, resolved, gone, suppression_expired, fixed")
+	f.StringSliceVar(&o.alertOn, "alert-on", o.alertOn, "transitions to alert on: new, regressed, resolved, gone, suppression_expired, fixed, root_activity (an event of --events-queue)")
+	f.StringVar(&o.evQueue, "events-queue", "", "read the organisation's root events from this SQS queue (vigil prevent makes it; docs/events.md): root_activity alerts in seconds and a re-scan of the account")
 	f.StringVar(&o.minSev, "alert-min-severity", o.minSev, "alert only on findings at or above this severity")
 	f.IntVar(&o.workers, "workers", 8, "jobs run at once (accounts scanned, alerts sent)")
 	f.Var(newDuration(&o.rescue, bounds{min: time.Second, max: 24 * time.Hour}), "rescue-after", "hand a job that has run this long to another worker (default: the account deadline plus 2m)")
 	f.Lookup("rescue-after").Hidden = true
 	f.StringVar(&o.cpuProf, "cpu-profile", "", "write a CPU profile of the service to this file until it stops (for the team benchmark)")
 	f.Lookup("cpu-profile").Hidden = true
+	f.StringVar(&o.heapProf, "heap-profile", "", "keep in this file the heap profile taken at the service's largest live heap (for the memory benchmark)")
+	f.Lookup("heap-profile").Hidden = true
 	f.StringSliceVar(&o.fixRules, "auto-fix", nil, "fix findings of these rules as soon as they open (root-access-key, root-signing-certificate), through vigil fix and its guard; never in the management account")
 	f.StringVar(&o.fixMode, "auto-fix-mode", "plan", "plan (record and alert what vigil fix would do) or apply (make the change)")
 	f.StringSliceVar(&o.fixAccts, "auto-fix-account", nil, "only in these accounts (default: every account the schedule scans)")
@@ -138,6 +145,13 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		}
 		defer stop()
 	}
+	if o.heapProf != "" {
+		stop, err := startHeapProfile(ctx, o.heapProf)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	o.demo = changed("demo") && o.aws.demo != "never"
 	if o.demo {
 		o.aws.demo = "never"
@@ -159,7 +173,12 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		return usagef("--alert-min-severity: %v", err)
 	}
 	var kinds []lifecycle.Kind
+	rootActivity := false
 	for _, k := range o.alertOn {
+		if k == string(notify.RootActivity) {
+			rootActivity = true
+			continue
+		}
 		if !validKind(lifecycle.Kind(k)) {
 			return usagef("--alert-on %s: want some of %s", input.Quote(k), kindList())
 		}
@@ -167,6 +186,14 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 	}
 	if o.secretEnv != "" && o.webhook == "" {
 		return usagef("--webhook-secret-env signs --webhook's alerts; name the webhook")
+	}
+	if o.evQueue != "" {
+		if err := serveconfig.CheckQueueURL(o.evQueue); err != nil {
+			return usagef("--events-queue: %v", err)
+		}
+		if o.demo {
+			return usagef("--events-queue: the demo organisation has no root events queue")
+		}
 	}
 	var secret []byte
 	if o.secretEnv != "" {
@@ -185,7 +212,7 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		if o.demo {
 			return usagef("--demo watches the built-in organisation; it takes no --config")
 		}
-		for _, name := range []string{"org", "every", "cron", "webhook", "webhook-secret-env", "alert-on", "alert-min-severity", "auto-fix", "auto-fix-mode", "auto-fix-account", "auto-fix-ou", "min-idle", "profile", "targets", "assume-root", "role", "ou", "accounts", "exclude", "retention"} {
+		for _, name := range []string{"org", "every", "cron", "webhook", "webhook-secret-env", "events-queue", "alert-on", "alert-min-severity", "auto-fix", "auto-fix-mode", "auto-fix-account", "auto-fix-ou", "min-idle", "profile", "targets", "assume-root", "role", "ou", "accounts", "exclude", "retention"} {
 			if changed(name) {
 				return usagef("--%s: with --config the schedules, alerts and fixes come from the config file", name)
 			}
@@ -301,10 +328,20 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 		if err != nil {
 			return usagef("--webhook: %v", err)
 		}
-		chans["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: wh}
+		chans["webhook"] = server.Channel{Route: store.Route{Kinds: kinds, MinSeverity: int(minSev)}, Sender: wh, RootActivity: rootActivity}
 	}
 	schedules := []server.Schedule{sch}
 	var evs *server.Events
+	if o.evQueue != "" && env != nil {
+		// The queue's own region, named by its URL, as the config's
+		// sqs_queue_url does.
+		qc := env.Config.Copy()
+		if r := serveconfig.QueueRegion(o.evQueue); r != "" {
+			qc.Region = r
+		}
+		evs = &server.Events{QueueURL: o.evQueue, Client: sqs.NewFromConfig(qc), Pollers: serveconfig.DefaultPollers,
+			Visibility: serveconfig.DefaultVisibility, Rescan: serveconfig.DefaultRescanDebounce}
+	}
 	if fc != nil {
 		schedules, chans, policies, o.retention, evs = fc.schedules, fc.channels, fc.autoFix, fc.retention, fc.events
 		for _, p := range policies {
@@ -373,5 +410,6 @@ func kindList() string {
 	for _, k := range lifecycle.Kinds {
 		s = append(s, string(k))
 	}
+	s = append(s, string(notify.RootActivity))
 	return strings.Join(s, ", ")
 }

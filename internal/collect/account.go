@@ -110,7 +110,7 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 	}
 	run := func(f func()) {
 		wg.Add(1)
-		go func() { defer wg.Done(); f() }()
+		spawn(func() { defer wg.Done(); f() })
 	}
 
 	if id := o.Identity; id != nil {

@@ -33,7 +33,7 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 		mu.Unlock()
 	}
 	wg.Add(3)
-	go func() {
+	spawn(func() {
 		defer wg.Done()
 		keys, err := rootAccessKeys(ctx, c)
 		if err != nil {
@@ -44,7 +44,7 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 		var kw sync.WaitGroup
 		for i := range keys {
 			kw.Add(1)
-			go func() {
+			spawn(func() {
 				defer kw.Done()
 				out, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keys[i].ID)})
 				if err != nil {
@@ -52,12 +52,12 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 					return
 				}
 				keys[i].LastUsed = keyUse(out.AccessKeyLastUsed)
-			}()
+			})
 		}
 		kw.Wait()
 		inv.AccessKeys = keys
-	}()
-	go func() {
+	})
+	spawn(func() {
 		defer wg.Done()
 		certs, err := rootCertificates(ctx, c)
 		if err != nil {
@@ -65,8 +65,8 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 			return
 		}
 		inv.SigningCertificates = certs
-	}()
-	go func() {
+	})
+	spawn(func() {
 		defer wg.Done()
 		devs, err := rootMFADevices(ctx, c)
 		if err != nil {
@@ -74,10 +74,10 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 			return
 		}
 		inv.MFADevices = devs
-	}()
+	})
 	if loginProfile {
 		wg.Add(1)
-		go func() {
+		spawn(func() {
 			defer wg.Done()
 			out, err := c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{})
 			var none *iamtypes.NoSuchEntityException
@@ -93,7 +93,7 @@ func RootInventory(ctx context.Context, c RootInventoryIAM, loginProfile bool) (
 				}
 				inv.LoginProfile = lp
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return inv, gaps

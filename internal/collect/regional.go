@@ -104,7 +104,7 @@ func Regions(ctx context.Context, e EC2, aa AccessAnalyzer) ([]snapshot.Region, 
 	)
 	run := func(f func()) {
 		wg.Add(1)
-		go func() {
+		spawn(func() {
 			defer wg.Done()
 			select {
 			case sem <- struct{}{}:
@@ -115,7 +115,7 @@ func Regions(ctx context.Context, e EC2, aa AccessAnalyzer) ([]snapshot.Region, 
 			}
 			defer func() { <-sem }()
 			f()
-		}()
+		})
 	}
 	addGap := func(g snapshot.Gap) {
 		mu.Lock()

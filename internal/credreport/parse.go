@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-sec/vigil/internal/input"
 	"github.com/vigil-sec/vigil/internal/snapshot"
@@ -271,7 +272,6 @@ func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 	}
 	fieldsPerRecord(len(header))
 
-	var row snapshot.CredentialRow
 	var seen interner
 	for {
 		rec, err := cr.Read()
@@ -284,7 +284,17 @@ func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 		if err := checkCells(cr, rec); err != nil {
 			return nil, err
 		}
-		if err := decodeRow(cr, rec, &idx, &row); err != nil {
+		// Decoded in the place a user row is kept, not into a row that
+		// is then copied there: a row is 536 bytes, and 100,000 users
+		// made two copies of each. The root row is taken out again.
+		n := len(rep.UserRows)
+		if n < cap(rep.UserRows) {
+			rep.UserRows = rep.UserRows[:n+1]
+		} else {
+			rep.UserRows = append(rep.UserRows, snapshot.CredentialRow{})
+		}
+		row := &rep.UserRows[n]
+		if err := decodeRow(cr, rec, &idx, row); err != nil {
 			return nil, err
 		}
 		if t := row.Newest(); !t.IsZero() && (rep.Newest == nil || t.After(*rep.Newest)) {
@@ -296,7 +306,9 @@ func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: err}
 		}
 		if rep.AccountID == "" {
-			rep.AccountID, rep.Partition = acct, part
+			// Copies: the cells may be the input's own bytes, which the
+			// report must not keep alive.
+			rep.AccountID, rep.Partition = strings.Clone(acct), strings.Clone(part)
 		} else if acct != rep.AccountID || part != rep.Partition {
 			line, col := cr.FieldPos(idx[colARN])
 			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("account %s differs from account %s of the rows above; a report covers one account", acct, rep.AccountID)}
@@ -307,9 +319,11 @@ func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 				return nil, &ParseError{Line: line, Column: col, Field: "user", Err: fmt.Errorf("row has the root ARN but user %s instead of %s", input.Quote(row.User), RootUser)}
 			}
 			rep.Users++
-			rep.UserRows = append(rep.UserRows, cloneRow(row, missing, &seen))
+			keepRow(row, missing, &seen)
 			continue
 		}
+		root := *row
+		rep.UserRows = rep.UserRows[:n]
 		if !isRoot {
 			line, col := cr.FieldPos(idx[colARN])
 			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("%s row has ARN %s, not a root ARN", RootUser, input.Quote(row.ARN))}
@@ -318,7 +332,7 @@ func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 			line, _ := cr.FieldPos(0)
 			return nil, &ParseError{Line: line, Column: 1, Err: fmt.Errorf("second %s row", RootUser)}
 		}
-		root := cloneRow(row, missing, &seen)
+		keepRow(&root, missing, &seen)
 		rep.Root = &root
 	}
 	if rep.AccountID == "" {
@@ -421,7 +435,14 @@ func (d *rowDecoder) cell(c int) string {
 	if d.idx[c] < 0 {
 		return ""
 	}
-	return strings.TrimSpace(d.rec[d.idx[c]])
+	v := d.rec[d.idx[c]]
+	// Cells IAM writes have no space around them: checked here, as
+	// calling TrimSpace for each of a report's millions of cells cost
+	// more than the check.
+	if v == "" || (v[0] > ' ' && v[0] < utf8.RuneSelf && v[len(v)-1] > ' ' && v[len(v)-1] < utf8.RuneSelf) {
+		return v
+	}
+	return strings.TrimSpace(v)
 }
 
 func (d *rowDecoder) fail(c int, err error) error {
@@ -598,25 +619,24 @@ func parseARN(arn string) (partition, account string, root bool, err error) {
 	return parts[1], parts[4], parts[5] == "root", nil
 }
 
-// cloneRow copies a decoded row out of the reader's reused record buffer
-// (PasswordEnabled and the stamps' sentinels are constants already). The
-// user name is the end of the ARN (arn:aws:iam::…:user/path/NAME), so it
-// shares the ARN's copy; regions and services repeat from row to row, so
-// each is copied once.
-func cloneRow(row snapshot.CredentialRow, missing []string, seen *interner) snapshot.CredentialRow {
-	out := row
-	out.ARN = strings.Clone(row.ARN)
-	if n := len(out.ARN) - len(row.User); n > 0 && out.ARN[n-1] == '/' && out.ARN[n:] == row.User {
-		out.User = out.ARN[len(out.ARN)-len(row.User):]
+// keepRow copies what a decoded row holds of the reader's reused record
+// buffer (PasswordEnabled and the stamps' sentinels are constants
+// already) into strings of its own. The user name is the end of the ARN
+// (arn:aws:iam::…:user/path/NAME), so it shares the ARN's copy; regions
+// and services repeat from row to row, so each is copied once.
+func keepRow(row *snapshot.CredentialRow, missing []string, seen *interner) {
+	user := row.User
+	row.ARN = strings.Clone(row.ARN)
+	if n := len(row.ARN) - len(user); n > 0 && row.ARN[n-1] == '/' && row.ARN[n:] == user {
+		row.User = row.ARN[n:]
 	} else {
-		out.User = strings.Clone(row.User)
+		row.User = strings.Clone(user)
 	}
-	for i := range out.AccessKeys {
-		out.AccessKeys[i].LastUsedRegion = seen.get(row.AccessKeys[i].LastUsedRegion)
-		out.AccessKeys[i].LastUsedService = seen.get(row.AccessKeys[i].LastUsedService)
+	for i := range row.AccessKeys {
+		row.AccessKeys[i].LastUsedRegion = seen.get(row.AccessKeys[i].LastUsedRegion)
+		row.AccessKeys[i].LastUsedService = seen.get(row.AccessKeys[i].LastUsedService)
 	}
-	out.Missing = missing
-	return out
+	row.Missing = missing
 }
 
 // interner copies each distinct short string once. It stops adding at a

@@ -363,3 +363,42 @@ func TestNewestTime(t *testing.T) {
 		t.Errorf("with a generation time: %+v", cr)
 	}
 }
+
+// TestRootRowAnywhere holds that the root row is taken out of the user
+// rows wherever it stands (the rows are decoded in the place a user row is
+// kept, so a root row in the middle or at the end reuses that place), and
+// that every user row is the same as with the root row first.
+func TestRootRowAnywhere(t *testing.T) {
+	users := []string{
+		"alice,arn:aws:iam::111122223333:user/alice,2020-01-01T00:00:00+00:00,true,2026-11-01T00:00:00+00:00,2020-01-01T00:00:00+00:00,N/A,true,true,2020-01-01T00:00:00+00:00,2026-11-20T00:00:00+00:00,us-east-1,iam,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+		"bob,arn:aws:iam::111122223333:user/ops/bob,2021-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+		"carol,arn:aws:iam::111122223333:user/carol,2022-01-01T00:00:00+00:00,false,N/A,N/A,N/A,false,true,2022-01-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+	}
+	parse := func(at int) *Report {
+		t.Helper()
+		lines := append([]string{}, users[:at]...)
+		lines = append(lines, cleanRoot)
+		lines = append(lines, users[at:]...)
+		rep, err := Decode([]byte(header + "\n" + strings.Join(lines, "\n") + "\n"))
+		if err != nil {
+			t.Fatalf("root at %d: %v", at, err)
+		}
+		return rep
+	}
+	first := parse(0)
+	if first.Root == nil || first.Root.User != RootUser || len(first.UserRows) != len(users) || first.Users != len(users) {
+		t.Fatalf("root first: root %+v, %d user rows", first.Root, len(first.UserRows))
+	}
+	if got := first.UserRows[1].User; got != "bob" {
+		t.Fatalf("user of a pathed ARN is %q", got)
+	}
+	for at := 1; at <= len(users); at++ {
+		rep := parse(at)
+		if diff := cmp.Diff(first.Root, rep.Root); diff != "" {
+			t.Errorf("root at %d: root row differs (-first +here):\n%s", at, diff)
+		}
+		if diff := cmp.Diff(first.UserRows, rep.UserRows); diff != "" {
+			t.Errorf("root at %d: user rows differ (-first +here):\n%s", at, diff)
+		}
+	}
+}

@@ -28,11 +28,21 @@ import (
 // serve mounts them.
 func serve(t *testing.T) (apitest.Filled, *httptest.Server) {
 	t.Helper()
+	return serveWith(t, nil)
+}
+
+// serveWith is serve with the schedules sched makes (none when nil).
+func serveWith(t *testing.T, sched func(st store.Store) api.Scheduler) (apitest.Filled, *httptest.Server) {
+	t.Helper()
 	f := apitest.Fill(t)
 	mux := http.NewServeMux()
 	c := clock.Pinned{T: testclock.Ref()}
-	api.Mount(mux, api.Config{Store: f.Store, Clock: c})
-	dashboard.Mount(mux, dashboard.Config{Store: f.Store, Clock: c})
+	var s api.Scheduler
+	if sched != nil {
+		s = sched(f.Store)
+	}
+	api.Mount(mux, api.Config{Store: f.Store, Clock: c, Scheduler: s})
+	dashboard.Mount(mux, dashboard.Config{Store: f.Store, Clock: c, Scheduler: s})
 	srv := httptest.NewServer(api.Secure(mux))
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -74,6 +84,60 @@ func criticalFinding(t *testing.T, st store.Store) store.Finding {
 	return fs[0]
 }
 
+// browser is a headless Chromium tab the tests drive as a person would.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	out string
+}
+
+// openBrowser starts Chromium at bin; screenshots go to out.
+func openBrowser(t *testing.T, bin, out string) *browser {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	// Wide: a loaded two-core machine starts Chromium slowly.
+	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
+	t.Cleanup(cancelT)
+	return &browser{t: t, ctx: ctx, out: out}
+}
+
+func (b *browser) step(what string, a chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, a); err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+}
+
+func (b *browser) get(what string, a chromedp.Action[string]) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.t.Fatalf("browser: %s: %v", what, err)
+	}
+	return v
+}
+
+// shot writes a full-page screenshot to the artefacts.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("browser: screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(b.out, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // A person in headless Chromium: signs in with a token, sees the demo's
 // critical finding on the overview, opens it, suppresses it through the
 // form with an expiry and sees it muted; a form posted from another
@@ -84,44 +148,8 @@ func TestBrowser(t *testing.T) {
 	out := artefacts(t)
 	crit := criticalFinding(t, f.Store)
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// Wide: a loaded two-core machine starts Chromium slowly.
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
-
-	step := func(what string, a chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, a); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
-	get := func(what string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-		return v
-	}
-	shot := func(name string) {
-		t.Helper()
-		b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("browser: screenshot: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b := openBrowser(t, bin, out)
+	step, get, shot := b.step, b.get, b.shot
 	step("open the dashboard", chromedp.Navigate(srv.URL+"/"))
 	step("the sign-in form", chromedp.WaitVisible(chromedp.CSS("#token")))
 	step("type the token", chromedp.SendKeys(chromedp.CSS("#token"), f.Admin))

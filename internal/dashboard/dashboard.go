@@ -1,6 +1,9 @@
 // Package dashboard is the web dashboard of vigil serve: server-rendered
 // pages (html/template, assets embedded, no script) for the overview, the
-// findings and one finding with its timeline and a suppress form. The
+// findings and one finding with its timeline and a suppress form, the
+// accounts by OU and one account with its root activity, compliance per
+// framework, scans (scan now), suppressions, alert deliveries and the
+// root-activity timeline. The
 // browser signs in with an API token and gets a session cookie (HttpOnly,
 // SameSite=Strict, Secure under TLS); every form carries the session's
 // CSRF token and is refused from another origin; failed sign-ins are
@@ -70,6 +73,8 @@ type dash struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	failures map[string][]time.Time
+	// agg is the overview's aggregates as last computed.
+	agg *aggregates
 }
 
 // Mount adds the dashboard's routes to mux: / and the pages under it,
@@ -94,8 +99,10 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"sevAt": func(i int) string { return rule.Severities[i].String() },
 		"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	}
-	for _, p := range []string{"signin", "overview", "findings", "finding", "accounts", "deliveries"} {
-		d.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+p+".html"))
+	for _, p := range []string{"signin", "overview", "findings", "finding", "accounts", "account", "deliveries", "scans", "suppressions",
+		"compliance", "framework", "events"} {
+		d.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/timeline.html",
+			"templates/"+p+".html"))
 	}
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
 		css, _ := files.ReadFile("assets/style.css")
@@ -109,7 +116,15 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /{$}", d.page(false, d.overview))
 	mux.HandleFunc("GET /findings", d.page(false, d.findings))
 	mux.HandleFunc("GET /accounts", d.page(false, d.accountsPage))
+	mux.HandleFunc("GET /accounts/{id}", d.page(false, d.accountPage))
 	mux.HandleFunc("GET /deliveries", d.page(false, d.deliveriesPage))
+	mux.HandleFunc("GET /scans", d.page(false, d.scansPage))
+	mux.HandleFunc("POST /scans", d.page(true, d.scanNow))
+	mux.HandleFunc("GET /suppressions", d.page(false, d.suppressionsPage))
+	mux.HandleFunc("POST /suppressions/{id}/remove", d.page(true, d.removeSuppression))
+	mux.HandleFunc("GET /compliance", d.page(false, d.compliancePage))
+	mux.HandleFunc("GET /compliance/{framework}", d.page(false, d.frameworkPage))
+	mux.HandleFunc("GET /events", d.page(false, d.eventsPage))
 	mux.HandleFunc("GET /findings/{id}", d.page(false, d.finding))
 	mux.HandleFunc("POST /findings/{id}/suppress", d.page(true, d.suppress))
 	mux.HandleFunc("/", d.page(false, func(w http.ResponseWriter, r *http.Request, s *session) {
@@ -355,21 +370,32 @@ func (d *dash) findings(w http.ResponseWriter, r *http.Request, s *session) {
 
 // encodeKey and decodeKey carry the last finding of a page to the next
 // page's link.
-func encodeKey(k store.Key) string {
-	b, _ := json.Marshal(k)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func encodeKey(k store.Key) string { return encodeLink(k) }
 
 func decodeKey(s string) (*store.Key, error) {
 	var k store.Key
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &k)
-	}
-	if err != nil {
-		return nil, errors.New("the page link is damaged; start again from the first page")
+	if err := decodeLink(s, &k); err != nil {
+		return nil, err
 	}
 	return &k, nil
+}
+
+// encodeLink and decodeLink carry the last key of a page in the next
+// page's link: JSON in URL-safe base64.
+func encodeLink(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeLink(s string, into any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, into)
+	}
+	if err != nil {
+		return errors.New("the page link is damaged; start again from the first page")
+	}
+	return nil
 }
 
 type evidence struct{ Source, Key, Value string }

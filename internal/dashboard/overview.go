@@ -1,10 +1,13 @@
 package dashboard
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/api"
@@ -130,6 +133,49 @@ func niceCeil(n int) int {
 
 func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 
+// aggregates are the overview's reads over every open finding and the
+// last 30 days of transitions: the counts behind the tiles and the
+// accounts' ranking, and the trend. At 5,000 accounts with 90 days of
+// hourly history they are most of the page's time (tens of thousands of
+// index entries each), and they change only when a scan records a
+// transition or a suppression changes: they are kept while the store's
+// view stamp is unchanged, for at most aggregatesTTL (which bounds how
+// far the chart's last point lags the clock, and any change the stamp
+// does not see, such as an open finding's severity changing in place).
+type aggregates struct {
+	stamp  string
+	at     time.Time
+	counts []store.Count
+	from   time.Time
+	trend  []int
+}
+
+const aggregatesTTL = time.Minute
+
+func (d *dash) aggregates(ctx context.Context, now time.Time) (*aggregates, error) {
+	stamp, err := d.cfg.Store.ViewStamp(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	kept := d.agg
+	d.mu.Unlock()
+	if kept != nil && kept.stamp == stamp && !now.Before(kept.at) && now.Sub(kept.at) < aggregatesTTL {
+		return kept, nil
+	}
+	a := &aggregates{stamp: stamp, at: now, from: now.Add(-trendDays * 24 * time.Hour)}
+	if a.counts, err = d.cfg.Store.Counts(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now}); err != nil {
+		return nil, err
+	}
+	if a.trend, err = d.cfg.Store.OpenTrend(ctx, a.from, 24*time.Hour, trendDays+1); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.agg = a
+	d.mu.Unlock()
+	return a, nil
+}
+
 // accountRank sorts accounts failing critical rules first, then by the
 // next severity down, then by ID: the order a CISO works down.
 func accountRank(as []api.Account) {
@@ -148,27 +194,17 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	now := d.cfg.Clock.Now()
 	st := d.cfg.Store
-	counts, err := st.Counts(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+	agg, err := d.aggregates(ctx, now)
 	if err != nil {
 		d.fail(w, err)
 		return
 	}
+	counts, from, trend := agg.counts, agg.from, agg.trend
 	// The first critical findings by account, read from the severity
 	// index (critical rows come first in it: no scan past the others).
 	// Enough of them to fill the table's rows once grouped by account
 	// and rule (a regional rule fails once per region).
 	critical, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, MinSeverity: int(rule.Critical), Now: now, Limit: criticalRead, BySeverity: true})
-	if err != nil {
-		d.fail(w, err)
-		return
-	}
-	accts, err := st.Accounts(ctx)
-	if err != nil {
-		d.fail(w, err)
-		return
-	}
-	from := now.Add(-trendDays * 24 * time.Hour)
-	trend, err := st.OpenTrend(ctx, from, 24*time.Hour, trendDays+1)
 	if err != nil {
 		d.fail(w, err)
 		return
@@ -207,17 +243,16 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 			}
 		}
 	}
-	rows := api.Accounts(accts, counts)
-	var failingAccts []api.Account
-	for _, a := range rows {
-		if a.Open.Total() > 0 {
-			failingAccts = append(failingAccts, a)
-		}
-	}
-	accountRank(failingAccts)
+	// The accounts with open findings are ranked from the counts alone;
+	// only the rows shown are read from the accounts table.
+	failingAccts := failingAccounts(counts)
 	moreAccounts := len(failingAccts) - overviewRows
 	if moreAccounts > 0 {
 		failingAccts = failingAccts[:overviewRows]
+	}
+	if err := fillAccounts(ctx, st, failingAccts); err != nil {
+		d.fail(w, err)
+		return
 	}
 	var groups []*criticalGroup
 	byKey := map[string]*criticalGroup{}
@@ -253,25 +288,79 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		"Trend": trendChart(from, 24*time.Hour, trend), "Failing": failing, "Now": now})
 }
 
-// accountsPage lists every account by OU with its open findings and
-// last scan.
+// failingAccounts are the accounts with open findings no suppression
+// mutes, counted from counts and ranked by accountRank.
+func failingAccounts(counts []store.Count) []api.Account {
+	byID := map[string]*api.Account{}
+	var ids []string
+	for _, c := range counts {
+		if c.State != lifecycle.Open || c.Suppressed {
+			continue
+		}
+		a := byID[c.AccountID]
+		if a == nil {
+			a = &api.Account{AccountID: c.AccountID}
+			byID[c.AccountID] = a
+			ids = append(ids, c.AccountID)
+		}
+		a.Open.Add(c.Severity, c.N)
+	}
+	out := make([]api.Account, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, *byID[id])
+	}
+	accountRank(out)
+	return out
+}
+
+// fillAccounts reads the name, OU and last scan of the accounts shown.
+func fillAccounts(ctx context.Context, st api.Store, as []api.Account) error {
+	if len(as) == 0 {
+		return nil
+	}
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = a.AccountID
+	}
+	rec, err := st.AccountPage(ctx, store.AccountFilter{IDs: ids})
+	if err != nil {
+		return err
+	}
+	byID := map[string]store.Account{}
+	for _, r := range rec {
+		byID[r.AccountID] = r
+	}
+	for i := range as {
+		if r, ok := byID[as[i].AccountID]; ok {
+			t := r.LastRecorded
+			as[i].Name, as[i].OU, as[i].LastScanID, as[i].LastScanned = r.AccountName, r.OU, r.LastScanID, &t
+		}
+	}
+	return nil
+}
+
+// accountsPageSize is how many accounts a page of the accounts list
+// shows.
+const accountsPageSize = 200
+
+// accountsPage lists the accounts by OU, a page at a time, with their
+// open findings and last scan.
 func (d *dash) accountsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	now := d.cfg.Clock.Now()
-	ou := r.URL.Query().Get("ou")
-	var ous []string
+	q := r.URL.Query()
+	ou := strings.TrimSpace(q.Get("ou"))
+	f := store.AccountFilter{Limit: accountsPageSize + 1}
 	if ou != "" {
-		ous = []string{ou}
+		f.OUs = []string{ou}
 	}
-	accts, err := d.cfg.Store.Accounts(ctx)
-	if err != nil {
-		d.fail(w, err)
-		return
-	}
-	counts, err := d.cfg.Store.Counts(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, OUs: ous, Now: now})
-	if err != nil {
-		d.fail(w, err)
-		return
+	msg := ""
+	if v := q.Get("after"); v != "" {
+		var k store.AccountKey
+		if err := decodeLink(v, &k); err != nil {
+			msg = err.Error()
+		} else {
+			f.After = &k
+		}
 	}
 	type group struct {
 		OU       string
@@ -279,28 +368,39 @@ func (d *dash) accountsPage(w http.ResponseWriter, r *http.Request, s *session) 
 		Open     api.BySeverity
 	}
 	var groups []*group
-	for _, a := range api.Accounts(accts, counts) {
-		if ou != "" && a.OU != ou && !hasPrefixOU(a.OU, ou) {
-			continue
+	next := ""
+	if msg == "" {
+		page, after, err := api.AccountPage(ctx, d.cfg.Store, f, d.cfg.Clock.Now())
+		if err != nil {
+			d.fail(w, err)
+			return
 		}
-		if len(groups) == 0 || groups[len(groups)-1].OU != a.OU {
-			groups = append(groups, &group{OU: a.OU})
+		for _, a := range page {
+			if len(groups) == 0 || groups[len(groups)-1].OU != a.OU {
+				groups = append(groups, &group{OU: a.OU})
+			}
+			g := groups[len(groups)-1]
+			g.Accounts = append(g.Accounts, a)
+			for i, n := range a.Open.List() {
+				g.Open.Add(int(rule.Severities[i]), n)
+			}
 		}
-		g := groups[len(groups)-1]
-		g.Accounts = append(g.Accounts, a)
-		for i, n := range a.Open.List() {
-			g.Open.Add(int(rule.Severities[i]), n)
+		if after != nil {
+			nq := url.Values{"after": {encodeLink(*after)}}
+			if ou != "" {
+				nq.Set("ou", ou)
+			}
+			next = "/accounts?" + nq.Encode()
 		}
 	}
-	d.render(w, "accounts", s, "Accounts", map[string]any{"Groups": groups, "OU": ou})
-}
-
-func hasPrefixOU(ou, parent string) bool {
-	p := parent
-	if len(p) > 0 && p[len(p)-1] != '/' {
-		p += "/"
+	first := ""
+	if q.Get("after") != "" {
+		first = "/accounts"
+		if ou != "" {
+			first += "?" + url.Values{"ou": {ou}}.Encode()
+		}
 	}
-	return len(ou) > len(p) && ou[:len(p)] == p
+	d.render(w, "accounts", s, "Accounts", map[string]any{"Groups": groups, "OU": ou, "Error": msg, "Next": next, "First": first})
 }
 
 // deliveriesPage lists the latest alert deliveries, failing ones first

@@ -192,3 +192,62 @@ func TestFindingShowsRulePage(t *testing.T) {
 		t.Error("a script on the page")
 	}
 }
+
+var criticalTile = regexp.MustCompile(`<span class="n">([0-9]+)</span><span class="l">critical</span>(?:<span class="s">\+([0-9]+) suppressed</span>)?`)
+
+// The overview keeps its costly counts between requests only while the
+// store has not changed: a suppression added or removed, and a scan that
+// resolves a finding, show on the next request (the clock is pinned, so
+// no time-out refreshes it).
+func TestOverviewFollowsChanges(t *testing.T) {
+	f, srv := serve(t)
+	ctx := t.Context()
+	now := testclock.Ref()
+	c := signedIn(t, srv.URL, f.Admin)
+	tile := func() (open, muted int) {
+		t.Helper()
+		_, page := send(t, c, "GET", srv.URL+"/", nil, "")
+		m := criticalTile.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no critical tile:\n%s", page)
+		}
+		open, _ = strconv.Atoi(m[1])
+		muted, _ = strconv.Atoi(m[2])
+		return open, muted
+	}
+	open, muted := tile()
+	if open == 0 || muted != 0 {
+		t.Fatalf("critical tile: %d open, %d suppressed", open, muted)
+	}
+	if o, _ := tile(); o != open {
+		t.Fatalf("the same store counted %d, then %d", open, o)
+	}
+	crit := criticalFinding(t, f.Store)
+	exp := now.Add(24 * time.Hour)
+	sp, err := f.Store.AddSuppression(ctx, store.Suppression{RuleID: crit.RuleID, AccountID: crit.AccountID, Resource: crit.Resource, Reason: "r",
+		Owner: "o", Expires: &exp, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, m := tile(); o != open-1 || m != 1 {
+		t.Errorf("after a suppression: %d open, %d suppressed; want %d, 1", o, m, open-1)
+	}
+	if err := f.Store.RemoveSuppression(ctx, sp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if o, m := tile(); o != open || m != 0 {
+		t.Errorf("after removing it: %d open, %d suppressed; want %d, 0", o, m, open)
+	}
+	// A scan of the account in which the root key is gone resolves it.
+	sc, err := f.Store.StartScan(ctx, store.Scan{Target: "t", StartedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Store.RecordAccount(ctx, sc.ID, store.AccountResults{AccountID: crit.AccountID, Results: []lifecycle.Observation{{
+		AccountID: crit.AccountID, RuleID: crit.RuleID, Title: crit.Title, Resource: crit.Resource, Status: "PASS", Severity: crit.Severity, Message: "gone"}}}, now); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := tile(); o != open-1 {
+		t.Errorf("after the scan resolved one: %d open, want %d", o, open-1)
+	}
+}

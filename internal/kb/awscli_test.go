@@ -345,6 +345,22 @@ type cliRun struct {
 	require           bool // VIGIL_REQUIRE_AWSCLI=1
 }
 
+// stepTimeout bounds one step's script. Each AWS CLI invocation costs about
+// a second of CPU before it sends anything, so on a loaded 2-core machine a
+// step of a dozen commands has taken more than three minutes without
+// hanging (CI at load 22 killed one that way). A step that truly hangs is
+// still stopped, and named, well before go test's own -timeout would end
+// the package without saying which script hung.
+func stepTimeout(t *testing.T) time.Duration {
+	const most = 10 * time.Minute
+	if dl, ok := t.Deadline(); ok {
+		if left := time.Until(dl) - time.Minute; left < most {
+			return max(left, time.Minute)
+		}
+	}
+	return most
+}
+
 // procedureParallelism is how many procedures run at once: twice the
 // cores, since every procedure spends part of its time waiting for a
 // process to start or a "sleep 2" loop to come round.
@@ -423,7 +439,7 @@ func runProcedure(t *testing.T, r *cliRun, pr procedure) {
 		// The shell's AWS_* variables carry over to the next step, as they
 		// would in the reader's terminal (the session a block opened).
 		script += code + "\nexport -p | grep '^declare -x AWS_' > state.sh || true\n"
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(t.Context(), stepTimeout(t))
 		cmd := exec.CommandContext(ctx, "bash", "-c", script)
 		cmd.Dir = dir
 		cmd.Env = append(append([]string(nil), env...), shimStep+"="+name)

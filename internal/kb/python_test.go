@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
 	"github.com/vigil-sec/vigil/internal/awsemu/awsemutest"
@@ -205,7 +204,7 @@ func runPyProcedure(t *testing.T, py pythonRun, blocks map[string]kb.Block, file
 		if err := os.WriteFile(script, []byte(b.Code), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(t.Context(), stepTimeout(t))
 		cmd := exec.CommandContext(ctx, py.exe, append([]string{script}, s.args...)...)
 		cmd.Dir = dir
 		cmd.Env = append([]string(nil), env...)

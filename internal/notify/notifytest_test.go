@@ -167,6 +167,30 @@ Delivery dlv-1
 	}
 }
 
+// TestBurstSubject: a burst of root events says how many, where and
+// which.
+func TestBurstSubject(t *testing.T) {
+	root := func(account, name string) notify.Event {
+		return notify.Event{Transition: notify.RootActivity, Finding: notify.Finding{AccountID: account, Severity: rule.Critical},
+			Activity: &notify.Activity{EventName: name}}
+	}
+	for _, tc := range []struct {
+		events []notify.Event
+		want   string
+	}{
+		{[]notify.Event{root("111122223333", "ConsoleLogin"), root("111122223333", "CreateAccessKey"), root("111122223333", "ConsoleLogin")},
+			"Vigil: 3 root events in 111122223333: ConsoleLogin, CreateAccessKey"},
+		{[]notify.Event{root("1", "A"), root("1", "B"), root("2", "C"), root("2", "D\nX-Injected: 1")},
+			"Vigil: 4 root events in 2 accounts: A, B, C, …"},
+		{[]notify.Event{root("1", "A"), {Transition: notify.New, Finding: notify.Finding{AccountID: "1", RuleID: "root-access-key"}}},
+			"Vigil: 2 changes (1 new, 1 root activity)"},
+	} {
+		if got := notify.Subject(notify.Delivery{Events: tc.events}); got != tc.want {
+			t.Errorf("Subject = %q, want %q", got, tc.want)
+		}
+	}
+}
+
 func TestDeliveryID(t *testing.T) {
 	a := notify.DeliveryID("secops", "scan-42")
 	if a != notify.DeliveryID("secops", "scan-42") {

@@ -20,7 +20,37 @@ func Subject(d Delivery) string {
 		e := events[0]
 		return OneLine(fmt.Sprintf("Vigil: %s %s: %s in %s", e.Transition, e.Finding.Severity, e.Finding.RuleID, AccountLabel(e.Finding)))
 	}
+	if s, ok := burstSubject(events); ok {
+		return s
+	}
 	return OneLine(fmt.Sprintf("Vigil: %d changes (%s)", len(events), Counts(events)))
+}
+
+// burstSubject is the subject of a burst of root events (the root-events
+// consumer sends one account's together): how many, where, and the
+// first few event names.
+func burstSubject(events []Event) (string, bool) {
+	accounts := map[string]bool{}
+	var names []string
+	seen := map[string]bool{}
+	for _, e := range events {
+		if e.Activity == nil {
+			return "", false
+		}
+		accounts[e.Finding.AccountID] = true
+		if n := e.Activity.EventName; !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	where := AccountLabel(events[0].Finding)
+	if len(accounts) > 1 {
+		where = fmt.Sprintf("%d accounts", len(accounts))
+	}
+	if len(names) > 3 {
+		names = append(names[:3], "…")
+	}
+	return OneLine(fmt.Sprintf("Vigil: %d root events in %s: %s", len(events), where, strings.Join(names, ", "))), true
 }
 
 // Counts says how many events of each transition there are, in the order

@@ -49,6 +49,10 @@ type Request struct {
 	// Finish ends the scan after recording (false when other accounts of
 	// the same tick are still to come).
 	Finish bool
+	// Incomplete, when set, says what the scan missed besides what its
+	// snapshot says (accounts the caller could not scan): the scan ends
+	// incomplete.
+	Incomplete string
 }
 
 // Summary is what recording changed.
@@ -56,6 +60,8 @@ type Summary struct {
 	Scan        store.Scan
 	Accounts    int
 	Transitions []store.Transition
+	// Progress is the scan's, as the last recording left it.
+	Progress store.Progress
 }
 
 // Scan records req.
@@ -85,11 +91,12 @@ func Scan(ctx context.Context, st Recorder, req Request) (Summary, error) {
 		for _, rec := range recs {
 			if !rec.Already {
 				sum.Accounts++
+				sum.Progress = rec.Progress
 			}
 			sum.Transitions = append(sum.Transitions, rec.Transitions...)
 		}
 	}
-	if req.WholeOrganization && req.Snapshot != nil && req.Snapshot.Incomplete == nil {
+	if req.WholeOrganization && req.Snapshot != nil && req.Snapshot.Incomplete == nil && req.Incomplete == "" {
 		present := make([]string, 0, len(req.Snapshot.Accounts))
 		for _, a := range req.Snapshot.Accounts {
 			present = append(present, a.ID)
@@ -102,8 +109,15 @@ func Scan(ctx context.Context, st Recorder, req Request) (Summary, error) {
 	}
 	if req.Finish {
 		end := store.End{Outcome: store.Complete, Calls: calls, At: req.Now}
+		var why []string
 		if req.Snapshot != nil && req.Snapshot.Incomplete != nil {
-			end.Outcome, end.Message = store.Incomplete, req.Snapshot.Incomplete.Reason
+			why = append(why, req.Snapshot.Incomplete.Reason)
+		}
+		if req.Incomplete != "" {
+			why = append(why, req.Incomplete)
+		}
+		if len(why) > 0 {
+			end.Outcome, end.Message = store.Incomplete, strings.Join(why, "; ")
 		}
 		if err := st.FinishScan(ctx, sum.Scan.ID, end); err != nil {
 			return sum, err

@@ -60,6 +60,24 @@ func TestScanWholeOrganization(t *testing.T) {
 	if sc, _ := st.Scan(ctx, sum.Scan.ID); sc.Outcome != store.Incomplete || sc.Message != "cancelled" {
 		t.Errorf("incomplete scan recorded as %s %q", sc.Outcome, sc.Message)
 	}
+	// Incomplete by the caller's word (accounts it could not scan): the
+	// reasons are joined, and nothing is concluded either.
+	sum, err = Scan(ctx, st, Request{Scan: store.Scan{StartedAt: now}, Report: one, Snapshot: &inc, WholeOrganization: true, Now: now, Finish: true,
+		Incomplete: "1 of 2 accounts could not be scanned"})
+	if err != nil || len(sum.Transitions) != 0 {
+		t.Fatalf("incomplete by the caller: %+v %v", sum, err)
+	}
+	if sc, _ := st.Scan(ctx, sum.Scan.ID); sc.Outcome != store.Incomplete || sc.Message != "cancelled; 1 of 2 accounts could not be scanned" {
+		t.Errorf("incomplete scan recorded as %s %q", sc.Outcome, sc.Message)
+	}
+	sum, err = Scan(ctx, st, Request{Scan: store.Scan{StartedAt: now}, Report: one, Snapshot: snapOne, WholeOrganization: true, Now: now, Finish: true,
+		Incomplete: "1 of 2 accounts could not be scanned"})
+	if err != nil || len(sum.Transitions) != 0 {
+		t.Fatalf("incomplete by the caller closed findings: %+v %v", sum, err)
+	}
+	if sc, _ := st.Scan(ctx, sum.Scan.ID); sc.Outcome != store.Incomplete || sc.Message != "1 of 2 accounts could not be scanned" {
+		t.Errorf("incomplete scan recorded as %s %q", sc.Outcome, sc.Message)
+	}
 	// Filtered: not the whole organisation.
 	sum, _ = Scan(ctx, st, Request{Scan: store.Scan{StartedAt: now}, Report: one, Snapshot: snapOne, Now: now, Finish: true})
 	if len(sum.Transitions) != 0 {

@@ -89,23 +89,45 @@ type checked struct {
 }
 
 func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
-	r, acct, o := *c.rule, c.acct, c.o
+	r, acct, o := c.rule, c.acct, &c.o
 	switch {
 	case acct == nil:
-		return append(out, orgResult(r, doc, o))
+		return append(out, orgResult(*r, doc, *o))
 	case o.Set != nil:
-		for i := range o.Set.Len() {
-			ro := o.Set.At(i)
-			out = append(out, account(r, acct, Outcome{Status: ro.Status, Message: ro.Message, Evidence: ro.Evidence}, ro.Resource))
+		// One template per block, copied per resource: the rule's
+		// metadata and the account's are the same for every resource of
+		// the block, and a whole-struct copy costs less than writing
+		// each field (and its write barrier) again.
+		t := account(*r, acct, Outcome{}, "")
+		s := o.Set
+		for i, res := range s.resources {
+			ro := s.outcome(i)
+			out = append(out, t)
+			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, res, t.ManagementAccount && r.RootUser)
 		}
 		return out
 	case len(o.Resources) > 0:
+		t := account(*r, acct, Outcome{}, "")
 		for _, ro := range o.Resources {
-			out = append(out, account(r, acct, Outcome{Status: ro.Status, Message: ro.Message, Evidence: ro.Evidence}, ro.Resource))
+			out = append(out, t)
+			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, ro.Resource, t.ManagementAccount && r.RootUser)
 		}
 		return out
 	}
-	return append(out, account(r, acct, o, acct.RootARN()))
+	return append(out, account(*r, acct, *o, acct.RootARN()))
+}
+
+// fill sets what one resource's result has of its own on a copy of its
+// block's template, as account would: raise says the failure is a
+// root-user rule's in a management account.
+func fill(res *Result, st Status, message string, evidence []Evidence, resource string, raise bool) {
+	res.Status, res.Message, res.Evidence, res.Resource = st, message, evidence, resource
+	if raise && st == Fail {
+		if res.Severity < Critical {
+			res.Severity++
+		}
+		res.Message += managementNote
+	}
 }
 
 // sortByResource sorts one rule's results in one account by resource,

@@ -90,6 +90,15 @@ func (s *ResourceSet) Count(st Status) int {
 	return 0
 }
 
+// outcome is the shared or own outcome of the i-th resource, without
+// its resource (the caller has it from s.resources).
+func (s *ResourceSet) outcome(i int) *ResourceOutcome {
+	if w := s.which[i]; w >= 0 {
+		return &s.shared[w]
+	}
+	return &s.own[-s.which[i]-1]
+}
+
 // At is the outcome of the i-th resource added.
 func (s *ResourceSet) At(i int) ResourceOutcome {
 	w := s.which[i]

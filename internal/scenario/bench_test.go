@@ -48,13 +48,21 @@ func BenchmarkReportEvaluate(b *testing.B) {
 				cr.FileTime = &now
 				doc.Accounts = append(doc.Accounts, snapshot.Account{ID: rep.AccountID, Partition: rep.Partition, CredentialReport: cr})
 				res := rule.Evaluate(rules.All(), doc, now, rule.DefaultOptions())
-				// Every account rule answers, the IAM user rules once per user.
-				ruleIDs := map[string]bool{}
-				for _, r := range res {
-					ruleIDs[r.RuleID] = r.Status != ""
+				// Every account rule answers, the IAM user rules once per
+				// user. The results come sorted by rule (one account), so
+				// counting where the rule changes counts the rules: a map
+				// of 500,000 look-ups cost a tenth of what is measured.
+				rulesSeen := 0
+				for i := range res {
+					if res[i].Status == "" {
+						b.Fatalf("%s %s has no status", res[i].RuleID, res[i].Resource)
+					}
+					if i == 0 || res[i].RuleID != res[i-1].RuleID {
+						rulesSeen++
+					}
 				}
-				if len(ruleIDs) != accountRules() || res[0].Status == "" {
-					b.Fatalf("%d rules answered, want %d", len(ruleIDs), accountRules())
+				if rulesSeen != accountRules() {
+					b.Fatalf("%d rules answered, want %d", rulesSeen, accountRules())
 				}
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)

@@ -193,11 +193,13 @@ func sampleHeap(peak *uint64) (stop func()) {
 //     (1+d+⌊j/20⌋+1)·L, ignoring the walk's own concurrency limit (which
 //     only makes the bound lower, never wrong).
 //   - Each account's own critical path, in round trips: through a role,
-//     AssumeRole then the collection's longest chain (one call with a
-//     fresh credential report), 2·L; through AssumeRoot, AssumeRoot then
-//     ListAccessKeys → GetAccessKeyLastUsed when root holds keys (3·L)
-//     or one round of parallel calls when it does not (2·L); the
-//     account the scan runs from needs no session (1·L).
+//     AssumeRole then the collection's longest chain, the regional reads
+//     (ec2:DescribeRegions, then every enabled Region's calls at once;
+//     the credential report is fresh, one call), 3·L; through AssumeRoot,
+//     AssumeRoot then ListAccessKeys → GetAccessKeyLastUsed when root
+//     holds keys (3·L) or one round of parallel calls when it does not
+//     (2·L), as the session may not read Regions; the account the scan
+//     runs from needs no session (2·L, its regional reads).
 //   - Workers: at most W accounts are in progress at once. Whatever
 //     work is released at or after time r cannot finish before
 //     r + (its total)/W, even if it were perfectly divisible.
@@ -234,14 +236,23 @@ func orgLowerBound(w *awsemu.World, mode fleet.Mode, seed uint64, workers int, L
 		j := indexInParent[p]
 		indexInParent[p]++
 		release := min(time.Duration(i/20+1)*L, time.Duration(1+depthOf(p)+j/20+1)*L)
-		cost := 2 * L
+		// The reads after the session: one round (the credential report
+		// is fresh), or two where the regional reads run (DescribeRegions,
+		// then every enabled Region at once). An AssumeRoot session's task
+		// policy allows no EC2 or Access Analyzer call, so only a role's
+		// session or the caller's own account reads Regions.
+		reads := L
+		if regional(a) && (mode == fleet.ModeRole || a.ID == awsemu.OrgWorldManagementID) {
+			reads = 2 * L
+		}
+		cost := L + reads
 		switch {
 		case a.ID == awsemu.OrgWorldManagementID:
-			cost = L // the caller's own account: no session to open
+			cost = reads // the caller's own account: no session to open
 		case mode == fleet.ModeRoot:
 			p := awsemu.OrgWorldProfile(seed, i-1)
 			if p == "active-key" || p == "inactive-key" {
-				cost = 3 * L
+				cost = max(cost, 3*L)
 			}
 		}
 		jobs = append(jobs, job{release, cost})
@@ -281,4 +292,15 @@ func orgLowerBound(w *awsemu.World, mode fleet.Mode, seed uint64, workers int, L
 	chain := time.Duration(1+depth+longest) * L // ListRoots, the levels down to the deepest OU, the longest account run
 	limited := time.Duration((treeCalls+fleet.OrgConcurrency-1)/fleet.OrgConcurrency) * L
 	return max(bound, chain, limited)
+}
+
+// regional reports whether the account has a Region enabled, so that its
+// scan reads Regions: two round trips after its session.
+func regional(a *awsemu.Account) bool {
+	for _, r := range a.Regions {
+		if r.OptIn != awsemu.NotOptedIn {
+			return true
+		}
+	}
+	return false
 }

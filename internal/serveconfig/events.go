@@ -1,6 +1,8 @@
 package serveconfig
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -57,6 +59,19 @@ func QueueRegion(queueURL string) string {
 	return m[2]
 }
 
+// CheckQueueURL says what is wrong with a queue URL, if anything: the
+// config's sqs_queue_url and serve's --events-queue take the same.
+func CheckQueueURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(strings.Split(strings.Trim(u.Path, "/"), "/")) != 2 {
+		return fmt.Errorf("%q is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)", s)
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return errors.New("a queue URL has no user information or query")
+	}
+	return nil
+}
+
 func (p *parser) events(v *yaml.Node, path string) *Events {
 	e := &Events{Pos: p.pos(v), Pollers: DefaultPollers, Visibility: DefaultVisibility, Rescan: DefaultRescanDebounce}
 	seen := p.fields(v, path, []string{"sqs_queue_url", "region", "profile", "pollers", "visibility_timeout", "rescan_after"}, func(key string, _, v *yaml.Node) {
@@ -67,13 +82,8 @@ func (p *parser) events(v *yaml.Node, path string) *Events {
 			if !ok {
 				return
 			}
-			u, err := url.Parse(s)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(strings.Split(strings.Trim(u.Path, "/"), "/")) != 2 {
-				p.errorf(v, kp, "%q is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)", s)
-				return
-			}
-			if u.User != nil || u.RawQuery != "" {
-				p.errorf(v, kp, "a queue URL has no user information or query")
+			if err := CheckQueueURL(s); err != nil {
+				p.errorf(v, kp, "%v", err)
 				return
 			}
 			e.QueueURL = s

@@ -102,7 +102,7 @@ func (s *Server) enqueueFix(ctx context.Context, sch *Schedule, findingID string
 		}
 		crashPoint("before-fix-enqueue")
 		_, err := s.client.Insert(ctx, fixArgs{Schedule: sch.Name, FindingID: findingID, TransitionID: transitionID, Account: account, Policy: pi},
-			&river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+			&river.InsertOpts{MaxAttempts: fixAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		return err
 	}
 	return nil
@@ -149,9 +149,17 @@ func (s *Server) requeueFixes(ctx context.Context, sch *Schedule, scanID int64, 
 	return nil
 }
 
+// fixAttempts is how often a fix job is tried, with River's backoff
+// between attempts (1 s, 16 s, 81 s, 256 s). A retry is never blind:
+// every attempt plans again from the account as it is then, through the
+// guard, so a change made by an earlier attempt is not made twice and a
+// key used since is refused. With one attempt, a throttled or refused
+// call left an idle root key in place for as long as its finding stayed
+// open, since only a new opening queues a fix.
+const fixAttempts = 5
+
 // fixArgs is one automatic fix; unique per transition, so a finding is
-// fixed at most once each time it opens. One attempt only: a change is
-// never retried blindly; the next opening tries again.
+// fixed at most once each time it opens.
 type fixArgs struct {
 	Schedule     string `json:"schedule"`
 	FindingID    string `json:"finding_id" river:"unique"`
@@ -186,8 +194,8 @@ func (w *fixWorker) Work(ctx context.Context, job *river.Job[fixArgs]) error {
 		plan, err = fix.PlanAccount(ctx, sch.Config, o)
 	}
 	if err != nil {
-		log.Error("auto-fix: cannot plan", "error", err)
-		return river.JobCancel(err)
+		log.Error("auto-fix: cannot plan", "attempt", job.Attempt, "of", job.MaxAttempts, "error", err)
+		return fmt.Errorf("auto-fix of %s in %s: plan: %w", a.FindingID, a.Account, err)
 	}
 	var acct *fix.Account
 	for _, pa := range plan.Accounts {
@@ -221,10 +229,14 @@ func (w *fixWorker) Work(ctx context.Context, job *river.Job[fixArgs]) error {
 		}
 		log.Info("auto-fix applied", "succeeded", out.Succeeded, "failed", out.Failed)
 	} else {
-		log.Error("auto-fix: no change succeeded", "failed", out.Failed, "skipped", out.Skipped)
+		log.Error("auto-fix: no change succeeded", "attempt", job.Attempt, "of", job.MaxAttempts, "failed", out.Failed, "skipped", out.Skipped)
 	}
 	if aerr != nil {
 		return river.JobCancel(fmt.Errorf("audit log: %w", aerr))
+	}
+	if out.Failed > 0 {
+		// The next attempt plans again: only what is still to do.
+		return fmt.Errorf("auto-fix of %s in %s: %d change(s) failed", a.FindingID, a.Account, out.Failed)
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ type jobQueue interface {
 	StopAndCancel(ctx context.Context) error
 	// JobList counts the queue for the metrics.
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	// JobGet tells whether a re-scan after root activity has started.
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 }
 
 // sqliteQueue is a store on SQLite: River's SQLite driver on a pool of

@@ -37,7 +37,12 @@ func (s *Server) Schedules(ctx context.Context) ([]api.ScheduleInfo, error) {
 		if last != nil {
 			l := api.ToScan(*last)
 			if last.Outcome == store.Running {
-				l.Expected = s.Expected(last.ID)
+				// Any replica knows a tick's number once it is listed; the
+				// tick's own knows it earlier.
+				l.Expected = last.Expected
+				if l.Expected == 0 {
+					l.Expected = s.Expected(last.ID)
+				}
 			}
 			info.Last = &l
 		}
@@ -147,5 +152,9 @@ func (s *Server) skipStarted(ctx context.Context, args tickArgs, tick time.Time)
 	if err != nil || sc.Outcome != store.Running {
 		return err
 	}
-	return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: "skipped: the previous scan of this schedule was still running", At: s.cfg.Clock.Now()})
+	return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: skippedMessage, At: s.cfg.Clock.Now()})
 }
+
+// skippedMessage is the message of a tick's scan skipped because the
+// previous one was still running.
+const skippedMessage = "skipped: the previous scan of this schedule was still running"

@@ -16,13 +16,16 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -134,12 +137,19 @@ type Server struct {
 	routes []store.Route
 	// orgs are the organisation readings the account jobs of a tick share.
 	orgs readings
+	// blind are the accounts not scanned before each tick (notscanned.go).
+	blind blindAccounts
 
 	lastPrune time.Time
 	metrics   *metrics
 	// expected is how many accounts each running organisation scan
 	// listed (scan ID → int), for its progress in the API.
 	expected sync.Map
+	// rootAlerts wakes the alert queuer of root events (events.go).
+	rootAlerts chan struct{}
+	// rescans are the accounts with a re-scan after root activity
+	// queued and not started.
+	rescans rescans
 }
 
 // Run serves until ctx ends, then stops gracefully: running jobs are
@@ -160,7 +170,7 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}}
+	s := &Server{cfg: cfg, st: st, byName: map[string]*Schedule{}, rootAlerts: make(chan struct{}, 1)}
 	s.metrics = newMetrics(s)
 	for i := range cfg.Schedules {
 		sc := &cfg.Schedules[i]
@@ -266,7 +276,8 @@ func (s *Server) run(ctx context.Context, open func(river.Config) (jobQueue, err
 	if err := s.requeueDeliveries(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending deliveries", "error", err)
 	}
-	if err := s.requeueRootAlerts(ctx); err != nil {
+	// Root events recorded before a stop whose alerts were not queued.
+	if _, err := s.queueRootAlerts(ctx); err != nil {
 		cfg.Logger.Warn("cannot requeue pending root activity alerts", "error", err)
 	}
 	// Every job learns of the AssumeRoot sessions Vigil opens, so that
@@ -427,45 +438,80 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 		}
 		// The tick ran before and recorded its scan; its fixes may not
 		// have been enqueued.
-		accts, err := s.st.ScanAccounts(ctx, sc.ID)
+		accts, err := s.st.ScanAccountIDs(ctx, sc.ID)
 		if err != nil {
 			return err
 		}
 		for _, a := range accts {
-			if err := s.requeueFixes(ctx, sch, sc.ID, a.AccountID, false); err != nil {
+			if err := s.requeueFixes(ctx, sch, sc.ID, a, false); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if !sch.Org {
-		return s.scanWhole(ctx, sch, sc)
+		return s.scanWhole(ctx, sch, sc, job.Attempt, job.Attempt < job.MaxAttempts)
 	}
-	accounts, mgmt, err := listAccounts(ctx, sch)
-	if err != nil {
-		log.Error("cannot list the organisation's accounts", "error", err)
-		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), At: s.cfg.Clock.Now()})
-	}
-	s.expected.Store(sc.ID, len(accounts))
-	log.Info("scan started", "scan", sc.ID, "accounts", len(accounts))
-	// The account jobs go in batches, each one statement in one
-	// transaction: thousands of single inserts made the tick job slow
-	// enough on a busy database to meet its own timeout half-way. Unique
-	// by account and scan, so a tick job run again adds only what is
-	// missing.
-	const batch = 500
+	// The accounts' jobs are queued page by page as the organisation is
+	// listed, so that the replicas start scanning after the first page
+	// rather than after the last: at 50 ms a call, listing 2,000 accounts
+	// (100 pages, one after another) took 5 s, in which a tick had
+	// nothing to do. How many there were is known at the end and recorded
+	// in the scan, which is what the account jobs finish the tick by.
+	// Unique by account and scan, so a tick job run again adds only what
+	// is missing.
 	crashPoint("tick-before-enqueue")
-	for i := 0; i < len(accounts); i += batch {
-		var ps []river.InsertManyParams
-		for _, a := range accounts[i:min(i+batch, len(accounts))] {
-			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Expected: len(accounts), Management: a == mgmt},
+	n, err := listAccounts(ctx, sch, func(accounts []string, mgmt string) error {
+		ps := make([]river.InsertManyParams, 0, len(accounts))
+		for _, a := range accounts {
+			ps = append(ps, river.InsertManyParams{Args: accountArgs{Schedule: sch.Name, ScanID: sc.ID, Account: a, Management: a == mgmt},
 				InsertOpts: &river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}})
 		}
 		if _, err := s.client.InsertMany(ctx, ps); err != nil {
 			return fmt.Errorf("queue the accounts of scan %d: %w", sc.ID, err)
 		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if job.Attempt < job.MaxAttempts {
+			// Listed again on the next attempt; the accounts queued so
+			// far are not queued twice (unique jobs).
+			return fmt.Errorf("schedule %s: %w", sch.Name, err)
+		}
+		log.Error("cannot list the organisation's accounts", "attempts", job.Attempt, "error", err)
+		msg := err.Error()
+		if n == 0 {
+			// Nothing of the organisation is known this tick: every
+			// account the last tick recorded is not scanned, and says so,
+			// as when each account's job fails.
+			missed, merr := s.missedAccounts(ctx, sch.Name, sc.ID, nil, failedAttempts(job.Attempt, err))
+			if merr != nil {
+				return merr
+			}
+			if len(missed) > 0 {
+				msg += "; " + partialMessage(missed, len(missed))
+			}
+		}
+		// Accounts queued before the failure are scanned and recorded in
+		// this failed scan; the next tick lists the organisation again.
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, At: s.cfg.Clock.Now()})
 	}
-	return nil
+	if n == 0 {
+		// --accounts or --exclude left nothing to scan.
+		log.Warn("no account of the organisation is selected", "scan", sc.ID)
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Complete, Message: "no account selected", At: s.cfg.Clock.Now()})
+	}
+	s.expected.Store(sc.ID, n)
+	if err := s.st.ExpectAccounts(ctx, sc.ID, n); err != nil {
+		return err
+	}
+	log.Info("scan started", "scan", sc.ID, "accounts", n)
+	// Every account may have been recorded before the number was known,
+	// by jobs that could not tell they were the last.
+	return s.maybeFinish(ctx, sch, sc.ID, n)
 }
 
 // previousRunning reports whether an earlier tick of the schedule is
@@ -476,8 +522,12 @@ func (s *Server) previousRunning(ctx context.Context, name string, tick time.Tim
 	if err != nil {
 		return false, err
 	}
+	// The latest earlier tick that was not itself skipped: a tick skipped
+	// while one ran (a new leader's run-on-start tick) is recorded as
+	// failed, and judging by it let the tick after it start a second
+	// scan beside the running one, whose accounts were then read twice.
 	for _, sc := range scans {
-		if sc.Schedule == name && sc.Tick.Before(tick) {
+		if sc.Schedule == name && sc.Tick.Before(tick) && !(sc.Outcome == store.Failed && sc.Message == skippedMessage) {
 			return sc.Outcome == store.Running, nil
 		}
 	}
@@ -495,7 +545,14 @@ func describe(sch *Schedule) string {
 }
 
 // scanWhole scans a schedule that is not an organisation in one job.
-func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) error {
+// Accounts it could not scan get the not-scanned finding, as an
+// organisation's accounts do: one it reached but could not read (a role
+// that cannot be assumed), and, when the scan failed as a whole
+// (credentials refused, the endpoint down) or a target named no account,
+// each account the schedule recorded before and did not reach this time.
+// A scan that failed as a whole is tried again first (retry), so that a
+// passing fault alerts no one.
+func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan, attempt int, retry bool) error {
 	var n atomic.Int64
 	req := scan.Request{Rules: s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger}
 	if len(sch.Targets) > 0 {
@@ -514,14 +571,64 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: err.Error(), Calls: int(n.Load()), At: s.cfg.Clock.Now()})
+		if retry {
+			return fmt.Errorf("schedule %s: %w", sch.Name, err)
+		}
+		s.cfg.Logger.Error("scan failed", "schedule", sch.Name, "scan", sc.ID, "attempts", attempt, "error", err)
+		missed, merr := s.missedAccounts(ctx, sch.Name, sc.ID, nil, failedAttempts(attempt, err))
+		if merr != nil {
+			return merr
+		}
+		msg := err.Error()
+		if len(missed) > 0 {
+			msg += "; " + partialMessage(missed, len(missed))
+		}
+		return s.st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Failed, Message: msg, Calls: int(n.Load()), At: s.cfg.Clock.Now()})
 	}
-	sum, err := record.Scan(ctx, s.st, record.Request{Scan: sc, Report: res.Report, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now(), Finish: true})
+	now := s.cfg.Clock.Now()
+	blind := unreadable(res.Snapshot)
+	rep := *res.Report
+	rep.Results = slices.Clone(rep.Results)
+	var failed, reached []string
+	for _, a := range res.Snapshot.Accounts {
+		reached = append(reached, a.ID)
+		if why, ok := blind[a.ID]; ok {
+			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN", "schedule", sch.Name, "account", a.ID, "error", why)
+			rep.Results = append(rep.Results, notScannedResult(a.ID, rule.Fail, why))
+			failed = append(failed, a.ID)
+			continue
+		}
+		clear, err := s.clearNotScanned(ctx, sc.ID, a.ID, now)
+		if err != nil {
+			return err
+		}
+		rep.Results = append(rep.Results, clear...)
+	}
+	if len(res.Snapshot.Unreached) > 0 {
+		// A target whose credentials failed names no account: the ones
+		// the schedule saw before and not now are the ones it stands for.
+		var why []string
+		for _, u := range res.Snapshot.Unreached {
+			why = append(why, u.Target+": "+u.Gap.Call+": "+u.Gap.Text())
+		}
+		slices.Sort(why)
+		missed, err := s.missedAccounts(ctx, sch.Name, sc.ID, reached, "the account's target could not be reached: "+notify.OneLine(strings.Join(why, "; ")))
+		if err != nil {
+			return err
+		}
+		failed = append(failed, missed...)
+	}
+	r := record.Request{Scan: sc, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: now, Finish: true}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		r.Incomplete = partialMessage(failed, len(reached)+len(failed)-len(blind))
+	}
+	sum, err := record.Scan(ctx, s.st, r)
 	if err != nil {
 		return err
 	}
 	s.scanEnded(ctx, sc.ID)
-	if err := s.queueFixes(ctx, sch, res.Report, res.Snapshot, sum.Transitions); err != nil {
+	if err := s.queueFixes(ctx, sch, &rep, res.Snapshot, sum.Transitions); err != nil {
 		return err
 	}
 	s.cfg.Logger.Info("scan finished", "schedule", sch.Name, "scan", sc.ID, "accounts", sum.Accounts, "transitions", len(sum.Transitions))
@@ -530,13 +637,14 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan) er
 
 // listAccounts lists the active accounts of the organisation the
 // schedule's caller administers, as --accounts and --exclude select them
-// (--ou is applied by the account's own scan), and its management
-// account.
-func listAccounts(ctx context.Context, sch *Schedule) ([]string, string, error) {
+// (--ou is applied by the account's own scan), handing them to page a
+// page of ListAccounts at a time with the management account's ID, and
+// returns how many it handed over.
+func listAccounts(ctx context.Context, sch *Schedule, page func(accounts []string, mgmt string) error) (int, error) {
 	c := organizations.NewFromConfig(sch.Config)
 	org, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		return nil, "", fmt.Errorf("organizations:DescribeOrganization: %w", err)
+		return 0, fmt.Errorf("organizations:DescribeOrganization: %w", err)
 	}
 	mgmt := aws.ToString(org.Organization.MasterAccountId)
 	only := map[string]bool{}
@@ -547,26 +655,36 @@ func listAccounts(ctx context.Context, sch *Schedule) ([]string, string, error) 
 	for _, a := range sch.Options.Exclude {
 		skip[a] = true
 	}
-	var out []string
-	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{})
+	// An account listed twice (its page read again) is counted once.
+	seen := map[string]bool{}
+	// 20 a page, Organizations' largest, as fleet asks: the default is
+	// the service's to choose.
+	p := organizations.NewListAccountsPaginator(c, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, "", fmt.Errorf("organizations:ListAccounts: %w", err)
+			return len(seen), fmt.Errorf("organizations:ListAccounts: %w", err)
 		}
-		for _, a := range page.Accounts {
+		var ids []string
+		for _, a := range out.Accounts {
 			id := aws.ToString(a.Id)
 			if string(a.State) != "" && string(a.State) != "ACTIVE" {
 				continue
 			}
-			if skip[id] || (len(only) > 0 && !only[id]) {
+			if skip[id] || (len(only) > 0 && !only[id]) || seen[id] {
 				continue
 			}
-			out = append(out, id)
+			seen[id] = true
+			ids = append(ids, id)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if err := page(ids, mgmt); err != nil {
+			return len(seen), err
 		}
 	}
-	sort.Strings(out)
-	return out, mgmt, nil
+	return len(seen), nil
 }
 
 // accountArgs is one account of one tick of an organisation schedule;
@@ -575,7 +693,10 @@ type accountArgs struct {
 	Schedule string `json:"schedule" river:"unique"`
 	ScanID   int64  `json:"scan_id" river:"unique"`
 	Account  string `json:"account" river:"unique"`
-	Expected int    `json:"expected"`
+	// Expected is how many accounts the tick listed, set by ticks that
+	// queued their jobs after listing; 0 in the jobs of a tick that
+	// queues them while it lists, which records the number in its scan.
+	Expected int `json:"expected,omitempty"`
 	// Management: the organisation's management account, whose job also
 	// judges the organisation-level rules (their results are its).
 	Management bool `json:"management,omitempty"`
@@ -605,7 +726,8 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 			return err
 		}
 	} else {
-		if err := s.scanAccount(ctx, sch, a); err != nil {
+		p, err := s.scanAccount(ctx, sch, a)
+		if err != nil {
 			if job.Attempt < job.MaxAttempts || ctx.Err() != nil {
 				return err
 			}
@@ -615,15 +737,22 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 			// incomplete, and the next one runs, rather than one bad
 			// account wedging the schedule for good.
 			s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN, until the next tick", "schedule", sch.Name, "account", a.Account, "attempts", job.Attempt, "error", err)
-			if rerr := s.recordNotScanned(ctx, a, job.Attempt, err); rerr != nil {
+			if rerr := s.recordNotScanned(ctx, a.ScanID, []string{a.Account}, failedAttempts(job.Attempt, err)); rerr != nil {
 				return rerr
 			}
+		} else if expected := cmp.Or(a.Expected, p.Expected); p.Accounts > 0 && (expected == 0 || p.Accounts < expected) {
+			// The recording counted the tick's accounts: not the last one,
+			// or the tick is still listing and finishes the scan itself.
+			// Only the last account's job reads the scan again.
+			return nil
 		}
 	}
 	return s.maybeFinish(ctx, sch, a.ScanID, a.Expected)
 }
 
-func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) error {
+// scanAccount scans and records one account of a tick, and returns the
+// tick's progress as its recording left it (zero if it recorded nothing).
+func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) (store.Progress, error) {
 	var n atomic.Int64
 	cfg := sch.Config
 	awsenv.CountInto(&cfg, &n)
@@ -649,7 +778,7 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		OrgRulesWithManagement: true,
 	})
 	if err != nil {
-		return fmt.Errorf("scan account %s: %w", a.Account, err)
+		return store.Progress{}, fmt.Errorf("scan account %s: %w", a.Account, err)
 	}
 	// Only this account's results: the organisation's own rules come
 	// with the management account's job, so that every job records one
@@ -670,60 +799,67 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 			if res.Snapshot != nil && res.Snapshot.Incomplete != nil {
 				why = res.Snapshot.Incomplete.Reason
 			}
-			return fmt.Errorf("scan account %s: %s", a.Account, why)
+			return store.Progress{}, fmt.Errorf("scan account %s: %s", a.Account, why)
 		}
 		// Not selected (an --ou filter), suspended, or gone since the
 		// tick listed it: record it as seen with nothing, so the tick can
 		// finish.
 		rep.Results = []rule.Result{}
+	} else if why, blind := unreadable(res.Snapshot)[a.Account]; blind {
+		// Reached a verdict: there is no way in (trying again would not
+		// find one), so it is recorded now, every result UNKNOWN, with
+		// the finding that says so.
+		s.cfg.Logger.Error("account not scanned; its findings keep their state, marked UNKNOWN", "schedule", sch.Name, "account", a.Account, "error", why)
+		rep.Results = append(rep.Results, notScannedResult(a.Account, rule.Fail, why))
 	} else {
-		clear, err := s.clearNotScanned(ctx, a.Account, s.cfg.Clock.Now())
+		clear, err := s.clearNotScanned(ctx, a.ScanID, a.Account, s.cfg.Clock.Now())
 		if err != nil {
-			return err
+			return store.Progress{}, err
 		}
 		rep.Results = append(rep.Results, clear...)
 	}
-	sc, err := s.st.Scan(ctx, a.ScanID)
+	// The scan's ID is all the recording needs of it (no read).
+	sum, err := record.Scan(ctx, s.st, record.Request{Scan: store.Scan{ID: a.ScanID}, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now()})
 	if err != nil {
-		return err
-	}
-	sum, err := record.Scan(ctx, s.st, record.Request{Scan: sc, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now()})
-	if err != nil {
-		return err
+		return store.Progress{}, err
 	}
 	if sum.Accounts == 0 {
-		_, err = s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account, Calls: int(n.Load())}, s.cfg.Clock.Now())
+		rec, err := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account, Calls: int(n.Load())}, s.cfg.Clock.Now())
 		if err != nil {
-			return err
+			return store.Progress{}, err
 		}
+		sum.Progress = rec.Progress
 	}
 	if err := s.queueFixes(ctx, sch, &rep, res.Snapshot, sum.Transitions); err != nil {
-		return err
+		return store.Progress{}, err
 	}
 	if len(sum.Transitions) > 0 {
 		s.cfg.Logger.Info("findings changed", "schedule", sch.Name, "account", a.Account, "transitions", len(sum.Transitions))
 	}
-	return nil
+	return sum.Progress, nil
 }
 
-// maybeFinish ends the tick's scan once every account is recorded.
+// maybeFinish ends the tick's scan once every account is recorded:
+// expected of them, or, when 0, as many as the scan says its tick
+// listed (none while it is still listing).
 func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, expected int) error {
 	sc, err := s.st.Scan(ctx, scanID)
 	if err != nil {
 		return err
 	}
-	if sc.Outcome != store.Running || sc.Accounts < expected {
+	if expected == 0 {
+		expected = sc.Expected
+	}
+	if sc.Outcome != store.Running || expected == 0 || sc.Accounts < expected {
 		return nil
 	}
 	now := s.cfg.Clock.Now()
 	if sch.whole() {
-		accts, err := s.st.ScanAccounts(ctx, scanID)
+		// The IDs alone: every account's results decompressed cost the
+		// tick's last job 0.6 s of CPU at 2,000 accounts.
+		present, err := s.st.ScanAccountIDs(ctx, scanID)
 		if err != nil {
 			return err
-		}
-		present := make([]string, len(accts))
-		for i, a := range accts {
-			present[i] = a.AccountID
 		}
 		if _, err := s.st.LeaveAccounts(ctx, scanID, present, now); err != nil {
 			return err

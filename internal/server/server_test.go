@@ -1,13 +1,18 @@
 package server
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/notify"
 	"github.com/vigil-sec/vigil/internal/rule"
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/sqlite"
+	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
 func TestAutoFixCovers(t *testing.T) {
@@ -51,3 +56,51 @@ func TestToNotify(t *testing.T) {
 		t.Errorf("%+v", e)
 	}
 }
+
+// TestPreviousRunningSeesPastSkippedTicks: a tick skipped while an
+// earlier one ran is recorded as failed; the tick after it must still
+// see the earlier one running (it once judged by the skipped one alone
+// and started a second scan of every account beside the first).
+func TestPreviousRunningSeesPastSkippedTicks(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "v.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &Server{st: st, cfg: Config{Clock: clock.Pinned{T: testclock.Ref()}}}
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	running, err := st.StartScan(ctx, store.Scan{Schedule: "org", Tick: t0, StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.skipStarted(ctx, tickArgs{Schedule: "org", Tick: ptr(t0.Add(time.Minute))}, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if busy, err := s.previousRunning(ctx, "org", t0.Add(2*time.Minute)); err != nil || !busy {
+		t.Fatalf("after a skipped tick: previous running %v, %v; want true", busy, err)
+	}
+	if err := st.FinishScan(ctx, running.ID, store.End{Outcome: store.Complete, At: t0.Add(3 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if busy, err := s.previousRunning(ctx, "org", t0.Add(2*time.Minute)); err != nil || busy {
+		t.Fatalf("once the earlier tick completed: previous running %v, %v; want false", busy, err)
+	}
+	// A failed tick that was not skipped ends the look back, as before:
+	// a scan left running under it does not hold the schedule for good.
+	if _, err := st.StartScan(ctx, store.Scan{Schedule: "other", Tick: t0, StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := st.StartScan(ctx, store.Scan{Schedule: "other", Tick: t0.Add(time.Minute), StartedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishScan(ctx, failed.ID, store.End{Outcome: store.Failed, Message: "organizations:ListAccounts: denied", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if busy, err := s.previousRunning(ctx, "other", t0.Add(2*time.Minute)); err != nil || busy {
+		t.Fatalf("after a failed tick: previous running %v, %v; want false", busy, err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -61,6 +61,19 @@ type RootEvent struct {
 	Body     string
 	Receives int
 	Alert    string
+	// Burst is the alert burst the event was grouped in (0: none yet).
+	Burst int64
+}
+
+// RootAlertBurst is the pending events of one account whose alerts go
+// out together: one alert per channel names them all.
+type RootAlertBurst struct {
+	// ID is the row ID of the burst's first event.
+	ID      int64
+	Account string
+	// Events counts its pending events; Kinds are their kinds, sorted.
+	Events int
+	Kinds  []string
 }
 
 // RootSession is an sts:AssumeRoot session in a member account: one Vigil
@@ -78,14 +91,27 @@ type RootSession struct {
 // RootEventFilter selects root events; zero values select everything.
 type RootEventFilter struct {
 	// EventID selects one event (malformed or not).
-	EventID  string
+	EventID string
+	// Burst selects the events of one alert burst.
+	Burst    int64
 	Accounts []string
 	// Since and Until bound the events' time (Until exclusive).
 	Since, Until time.Time
 	// Malformed lists only malformed messages; otherwise they are left out.
 	Malformed bool
+	// Before starts the list after this event in its order (newest
+	// first): a keyset cursor, the key of the last event of a page.
+	Before *RootEventKey
 	// Limit bounds how many are returned (newest first); 0 means 1,000.
 	Limit int
+}
+
+// RootEventKey is where a root event sorts: by its time, then by the
+// order it was stored in (CloudTrail's times are whole seconds, so many
+// events share one).
+type RootEventKey struct {
+	Time time.Time
+	ID   int64
 }
 
 // MaxMalformedBody is how much of a malformed message is kept.

@@ -38,6 +38,10 @@ type Store interface {
 	// present: what a scan of a whole organisation learns of the accounts
 	// that left it.
 	LeaveAccounts(ctx context.Context, scanID int64, present []string, now time.Time) ([]Transition, error)
+	// ExpectAccounts records how many accounts a scan is to record: an
+	// organisation's tick, which queues its accounts while it lists them,
+	// knows only at the end.
+	ExpectAccounts(ctx context.Context, scanID int64, n int) error
 	// FinishScan records how a scan ended.
 	FinishScan(ctx context.Context, scanID int64, end End) error
 	// Scan returns one scan; ErrNotFound when there is none.
@@ -47,8 +51,16 @@ type Store interface {
 	AccountRecorded(ctx context.Context, scanID int64, account string) (bool, error)
 	// Scans lists the latest scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// ScanPage is Scans after a keyset cursor: the scans whose ID is
+	// below before (every scan when before is 0).
+	ScanPage(ctx context.Context, before int64, limit int) ([]Scan, error)
 	// ScanAccounts lists the accounts a scan recorded.
 	ScanAccounts(ctx context.Context, scanID int64) ([]ScanAccount, error)
+	// ScanAccountIDs lists the IDs of the accounts a scan recorded, in
+	// order, without their results: what a tick of thousands of accounts
+	// needs to know at its end, where decoding every account's results
+	// at once was the service's peak of memory.
+	ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error)
 	// Findings lists the findings f selects, sorted by account, rule,
 	// resource (or most severe first with f.BySeverity), at most f.Limit
 	// of them after f.After: a page read with an index, not a list cut.
@@ -59,9 +71,19 @@ type Store interface {
 	// OpenTrend counts the findings open at n points in time, from and
 	// every step after it, replayed from the transitions.
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
+	// ViewStamp changes whenever what Counts and OpenTrend read at now
+	// changes: a transition recorded, the suppressions in force (one
+	// added, removed or expired). A view computed from them can be kept
+	// while it is equal. It is cheap: the last transition's ID and the
+	// suppressions in force.
+	ViewStamp(ctx context.Context, now time.Time) (string, error)
 	// Accounts lists every account a scan recorded, by ID: its name and
 	// OU as last recorded, and its latest scan.
 	Accounts(ctx context.Context) ([]Account, error)
+	// AccountPage lists the accounts f selects in OU then ID order, a
+	// page at a time: what the accounts pages of the API and the
+	// dashboard show.
+	AccountPage(ctx context.Context, f AccountFilter) ([]Account, error)
 	// LatestResults gives each account's results as the latest scan
 	// that recorded it saw them (nil once pruned), by account ID.
 	LatestResults(ctx context.Context) ([]ScanAccount, error)
@@ -75,6 +97,9 @@ type Store interface {
 	AddSuppression(ctx context.Context, s Suppression) (Suppression, error)
 	// Suppressions lists every suppression, expired ones included.
 	Suppressions(ctx context.Context) ([]Suppression, error)
+	// SuppressionPage lists suppressions by ID, those above after, at
+	// most limit: a page of Suppressions.
+	SuppressionPage(ctx context.Context, after int64, limit int) ([]Suppression, error)
 	// RemoveSuppression deletes one; ErrNotFound when there is none.
 	RemoveSuppression(ctx context.Context, id int64) error
 	// ExpireSuppressions handles the suppressions whose expiry has
@@ -97,6 +122,9 @@ type Store interface {
 	// transitions counted (Items) but not loaded; with failed, only those
 	// not delivered whose last attempt failed.
 	Deliveries(ctx context.Context, failed bool, limit int) ([]Delivery, error)
+	// DeliveryPage is Deliveries after a keyset cursor: those that sort
+	// after the key (older, or as old with a lower ID) when it is set.
+	DeliveryPage(ctx context.Context, failed bool, after *DeliveryKey, limit int) ([]Delivery, error)
 	// Delivery returns one delivery with its transitions.
 	Delivery(ctx context.Context, id string) (Delivery, error)
 	// MarkDelivered records a delivery's success; MarkAttempt a failed try.
@@ -125,6 +153,11 @@ type Store interface {
 	// session with its access key (Own, SessionPrincipal); an Own event
 	// does not alert.
 	RecordRootEvent(ctx context.Context, e RootEvent) (RootEvent, bool, error)
+	// RecordRootEvents records events as RecordRootEvent does each, all
+	// in one transaction (a batch of the queue costs one commit); for
+	// each it returns the stored event and whether it was new. An event
+	// ID twice in es is stored once.
+	RecordRootEvents(ctx context.Context, es []RootEvent) ([]RootEvent, []bool, error)
 	// RecordMalformed records a message that is not a readable event, once
 	// per message ID, counting its receives.
 	RecordMalformed(ctx context.Context, messageID, problem, body string, now time.Time) (RootEvent, error)
@@ -136,11 +169,14 @@ type Store interface {
 	RootSession(ctx context.Context, accessKeyID string) (RootSession, error)
 	// RootEvents lists the root events f selects, newest first.
 	RootEvents(ctx context.Context, f RootEventFilter) ([]RootEvent, error)
-	// PendingRootAlerts lists the events whose alerts are not yet queued.
-	PendingRootAlerts(ctx context.Context) ([]RootEvent, error)
-	// SetRootAlert sets the alert state of events (one write for a batch);
-	// ErrNotFound when none of them is stored.
-	SetRootAlert(ctx context.Context, state string, eventIDs ...string) error
+	// GroupRootAlerts puts the events whose alerts are pending and in no
+	// burst yet into bursts, one account's to a burst and at most max
+	// events each, and returns every burst that still has pending
+	// events: the new ones and those grouped before a stop that came
+	// before SetRootBurstsQueued. Bursts come in the order of their IDs.
+	GroupRootAlerts(ctx context.Context, max int) ([]RootAlertBurst, error)
+	// SetRootBurstsQueued marks the pending events of these bursts queued.
+	SetRootBurstsQueued(ctx context.Context, bursts ...int64) error
 
 	Close() error
 }
@@ -185,6 +221,9 @@ type Scan struct {
 	Message    string
 	// Accounts, Results and Calls count what the scan recorded.
 	Accounts, Results, Calls int
+	// Expected is how many accounts the scan is to record, once known
+	// (ExpectAccounts); 0 before.
+	Expected int
 }
 
 // AccountResults is one account's results in a scan.
@@ -211,7 +250,16 @@ type ScanAccount struct {
 type Recorded struct {
 	Already     bool
 	Transitions []Transition
+	// Progress is the scan's count of accounts recorded, this one's
+	// transaction included, and the accounts it expects (0 while
+	// unknown): from the recording itself, so that an account job knows
+	// without another read whether it may have been the tick's last. Zero
+	// when nothing was recorded.
+	Progress Progress
 }
+
+// Progress is how far a scan is: accounts recorded of those expected.
+type Progress struct{ Accounts, Expected int }
 
 // Finding is a finding as stored: its lifecycle state and where it lives.
 type Finding struct {
@@ -290,6 +338,23 @@ type Account struct {
 	LastRecorded time.Time
 }
 
+// AccountFilter selects recorded accounts. Zero values select everything.
+type AccountFilter struct {
+	// OUs match an OU path or any path below it.
+	OUs []string
+	// IDs are account IDs.
+	IDs []string
+	// After starts the list after this key (OU, then account ID): a
+	// keyset cursor. Limit caps the list; 0 is no cap.
+	After *AccountKey
+	Limit int
+}
+
+// AccountKey is where an account sorts in AccountPage: by OU, then ID.
+type AccountKey struct {
+	OU, AccountID string
+}
+
 // Stat is the resolution record of a rule or an account.
 type Stat struct {
 	By          string // "rule" or "account"
@@ -355,6 +420,13 @@ type Delivery struct {
 	Transitions []Transition
 	// Items is how many transitions the delivery holds.
 	Items int
+}
+
+// DeliveryKey is where a delivery sorts in Deliveries: newest first,
+// then by ID, descending.
+type DeliveryKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // Role is what a token may do: viewers read, admins also write.

@@ -22,6 +22,7 @@ func RootVirtualMFADevices(ctx context.Context, cfg aws.Config) ([]string, error
 	var serials []string
 	pages := iam.NewListVirtualMFADevicesPaginator(iam.NewFromConfig(cfg), &iam.ListVirtualMFADevicesInput{
 		AssignmentStatus: types.AssignmentStatusTypeAssigned,
+		MaxItems:         aws.Int32(1000), // IAM's largest page; the default is 100
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

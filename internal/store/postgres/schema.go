@@ -175,6 +175,18 @@ var migrations = []string{
 		opened_at BIGINT NOT NULL,
 		vigil BOOLEAN NOT NULL
 	);`,
+
+	// 5: how many accounts a scan is to record, once known: an
+	// organisation's tick queues its accounts' jobs while it lists them,
+	// and says how many there were at the end.
+	`ALTER TABLE scans ADD COLUMN expected INTEGER NOT NULL DEFAULT 0;`,
+	// 6: root events alert in bursts: the pending events of one account
+	// grouped when their alerts are queued, one alert per burst and
+	// channel (server/events.go). The burst is the row ID of its first
+	// event, kept so that a stop between grouping and queueing queues the
+	// same bursts again.
+	`ALTER TABLE root_events ADD COLUMN alert_burst BIGINT NOT NULL DEFAULT 0;
+	CREATE INDEX root_events_burst ON root_events(alert_burst) WHERE alert_burst <> 0;`,
 }
 
 // Version is the schema version this build writes.

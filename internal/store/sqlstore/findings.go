@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -30,12 +31,16 @@ func scanFinding(r rowScanner) (store.Finding, error) {
 	return f, nil
 }
 
-const upsertSQL = `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET account_name = excluded.account_name, ou = excluded.ou, title = excluded.title, state = excluded.state, status = excluded.status,
+// findingColumns and findingConflict are an upsert of findings around
+// its VALUES rows (findingArgs, in this order).
+const (
+	findingColumns  = `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap)`
+	findingConflict = ` ON CONFLICT (id) DO UPDATE SET account_name = excluded.account_name, ou = excluded.ou, title = excluded.title, state = excluded.state, status = excluded.status,
 		severity = excluded.severity, message = excluded.message, evidence = excluded.evidence, last_seen = excluded.last_seen, opened_at = excluded.opened_at,
 		resolved_at = excluded.resolved_at, regressions = excluded.regressions, resolutions = excluded.resolutions, open_seconds = excluded.open_seconds,
 		unknown_since = excluded.unknown_since, gap = excluded.gap`
+	findingFields = 21
+)
 
 func findingArgs(f lifecycle.Finding, ou string) []any {
 	return []any{f.ID, f.AccountID, f.AccountName, ou, f.RuleID, f.Title, f.Resource, string(f.State), f.Status, f.Severity, f.Message, f.Evidence,
@@ -43,18 +48,100 @@ func findingArgs(f lifecycle.Finding, ou string) []any {
 }
 
 func upsertFinding(ctx context.Context, tx *Tx, f lifecycle.Finding, ou string) error {
-	_, err := tx.ExecContext(ctx, upsertSQL, findingArgs(f, ou)...)
-	return err
+	return upsertFindings(ctx, tx, []lifecycle.Finding{f}, ou)
 }
 
-const transitionSQL = `INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity, message, detail, suppressed, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+// rowsPerStatement bounds a multi-row statement: 500 rows of 21 values
+// stay well under SQLite's 32,766 and PostgreSQL's 65,535 placeholders.
+const rowsPerStatement = 500
+
+// upsertFindings writes findings of one OU with one statement per 500:
+// an account's findings cost PostgreSQL one round trip rather than one
+// each. No ID may appear twice (one statement cannot update a row
+// twice).
+func upsertFindings(ctx context.Context, tx *Tx, fs []lifecycle.Finding, ou string) error {
+	for len(fs) > 0 {
+		n := min(len(fs), rowsPerStatement)
+		args := make([]any, 0, n*findingFields)
+		for _, f := range fs[:n] {
+			args = append(args, findingArgs(f, ou)...)
+		}
+		if _, err := tx.ExecContext(ctx, findingColumns+valuesRows(n, findingFields)+findingConflict, args...); err != nil {
+			return err
+		}
+		fs = fs[n:]
+	}
+	return nil
+}
+
+// valuesRows is " VALUES (?, …), (?, …)": rows rows of cols placeholders.
+func valuesRows(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	var b strings.Builder
+	b.Grow(8 + rows*(len(one)+2))
+	b.WriteString(" VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}
+
+const (
+	transitionColumns = `INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity, message, detail, suppressed, pending)`
+	transitionFields  = 10
+)
 
 func transitionArgs(t store.Transition) []any {
 	return []any{t.FindingID, t.ScanID, string(t.Kind), ms(t.At), t.Status, t.Severity, t.Message, t.Detail, t.Suppressed, !t.Suppressed}
 }
 
 func insertTransition(ctx context.Context, tx *Tx, t *store.Transition) error {
-	return tx.QueryRowContext(ctx, transitionSQL, transitionArgs(*t)...).Scan(&t.ID)
+	ts := []store.Transition{*t}
+	if err := insertTransitions(ctx, tx, ts); err != nil {
+		return err
+	}
+	t.ID = ts[0].ID
+	return nil
+}
+
+// insertTransitions writes transitions with one statement per 500 and
+// sets their IDs. Identity (and SQLite's rowid) values are drawn row by
+// row in VALUES order, so the returned IDs in ascending order are the
+// rows' in the order given; the finding IDs are checked to be sure.
+func insertTransitions(ctx context.Context, tx *Tx, ts []store.Transition) error {
+	for len(ts) > 0 {
+		n := min(len(ts), rowsPerStatement)
+		args := make([]any, 0, n*transitionFields)
+		for _, t := range ts[:n] {
+			args = append(args, transitionArgs(t)...)
+		}
+		type made struct {
+			id      int64
+			finding string
+		}
+		got, err := queryAll(ctx, tx, func(r rowScanner) (made, error) {
+			var m made
+			return m, r.Scan(&m.id, &m.finding)
+		}, transitionColumns+valuesRows(n, transitionFields)+" RETURNING id, finding_id", args...)
+		if err != nil {
+			return err
+		}
+		if len(got) != n {
+			return fmt.Errorf("insert %d transitions: %d rows came back", n, len(got))
+		}
+		sort.Slice(got, func(i, j int) bool { return got[i].id < got[j].id })
+		for i := range got {
+			if got[i].finding != ts[i].FindingID {
+				return fmt.Errorf("insert transitions: row %d came back for finding %s, want %s", i, got[i].finding, ts[i].FindingID)
+			}
+			ts[i].ID = got[i].id
+		}
+		ts = ts[n:]
+	}
+	return nil
 }
 
 // Findings implements store.Store.

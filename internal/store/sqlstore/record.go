@@ -72,10 +72,7 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 				}
 			}
 		}
-		sups, err := activeSuppressions(ctx, tx, "", now)
-		if err != nil {
-			return err
-		}
+		sups := &lazySuppressions{tx: tx, now: now}
 		var accounts, results, calls int
 		for i, a := range as {
 			done, err := st.recordOne(ctx, scanID, a, now, sups, hashes[i], raws[i], &recs[i])
@@ -95,12 +92,21 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 			}
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ?`, accounts, results, calls, scanID)
+		// The row's lock orders recorders of one scan, so each learns the
+		// count with its own account in it.
+		var p store.Progress
+		err = tx.QueryRowContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ? RETURNING accounts, expected`, accounts, results, calls, scanID).
+			Scan(&p.Accounts, &p.Expected)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
+		for i := range recs {
+			if !recs[i].Already {
+				recs[i].Progress = p
+			}
 		}
 		return nil
 	})
@@ -112,12 +118,14 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 
 // recordStmts are the statements of recording. Several accounts in one
 // transaction prepare them once; one account runs them unprepared, since
-// preparing and closing seven statements would cost PostgreSQL fourteen
+// preparing and closing six statements would cost PostgreSQL twelve
 // round trips more than it saves (pgx caches the statements it runs on
-// each connection anyway).
+// each connection anyway). The account's findings and transitions are
+// written with a statement of many rows each (upsertFindings,
+// insertTransitions), not prepared: their length varies.
 type recordStmts struct {
-	tx                                                                 *Tx
-	recorded, findings, upsert, transition, hasSet, addSet, addAccount stmt
+	tx                                             *Tx
+	recorded, findings, hasSet, addSet, addAccount stmt
 	// account keeps the accounts table current (views.go).
 	account stmt
 }
@@ -158,8 +166,6 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 	}{
 		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
 		{&st.findings, findingSelect + " WHERE account_id = ?"},
-		{&st.upsert, upsertSQL},
-		{&st.transition, transitionSQL},
 		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
 		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
@@ -180,7 +186,7 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []stmt{st.recorded, st.findings, st.upsert, st.transition, st.hasSet, st.addSet, st.addAccount, st.account} {
+	for _, s := range []stmt{st.recorded, st.findings, st.hasSet, st.addSet, st.addAccount, st.account} {
 		if s.prepared != nil {
 			s.prepared.Close()
 		}
@@ -188,7 +194,7 @@ func (st *recordStmts) close() {
 }
 
 // recordOne records one account; false when the scan had it already.
-func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups []store.Suppression, hash int64, raw []byte, rec *store.Recorded) (bool, error) {
+func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, raw []byte, rec *store.Recorded) (bool, error) {
 	// Two replicas never record one account's findings at once.
 	if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
 		return false, err
@@ -219,6 +225,12 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
+	// The changed findings, then their transitions, each in one
+	// statement: one round trip each, where a statement per finding
+	// made a first scan's recording some thirty.
+	var ups []lifecycle.Finding
+	at := map[string]int{}
+	var ts []store.Transition
 	for _, o := range a.Results {
 		o.AccountID = a.AccountID
 		if o.AccountName == "" {
@@ -233,19 +245,31 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		if next == nil || (kind == lifecycle.StillOpen && prev != nil && same(prev, next, prevOU, a.OU)) {
 			continue
 		}
-		if _, err := st.upsert.ExecContext(ctx, findingArgs(*next, a.OU)...); err != nil {
-			return false, err
+		// A finding observed twice is written as last observed, as one
+		// statement per observation left it.
+		if i, ok := at[next.ID]; ok {
+			ups[i] = *next
+		} else {
+			at[next.ID] = len(ups)
+			ups = append(ups, *next)
 		}
 		if kind == lifecycle.StillOpen {
 			continue
 		}
-		t := store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
-			Suppressed: suppressedBy(sups, next.AccountID, next.RuleID, next.Resource) != nil}
-		if err := st.transition.QueryRowContext(ctx, transitionArgs(t)...).Scan(&t.ID); err != nil {
+		active, err := sups.get(ctx)
+		if err != nil {
 			return false, err
 		}
-		rec.Transitions = append(rec.Transitions, t)
+		ts = append(ts, store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
+			Suppressed: suppressedBy(active, next.AccountID, next.RuleID, next.Resource) != nil})
 	}
+	if err := upsertFindings(ctx, st.tx, ups, a.OU); err != nil {
+		return false, err
+	}
+	if err := insertTransitions(ctx, st.tx, ts); err != nil {
+		return false, err
+	}
+	rec.Transitions = append(rec.Transitions, ts...)
 	// The same results as an earlier scan's are stored once.
 	if err := st.hasSet.QueryRowContext(ctx, hash).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 		data, err := compress(raw)
@@ -265,6 +289,26 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		return false, err
 	}
 	return true, nil
+}
+
+// lazySuppressions are the active suppressions, read when a transition
+// first needs them: most recordings have none, and save the query.
+type lazySuppressions struct {
+	tx   *Tx
+	now  time.Time
+	read bool
+	sups []store.Suppression
+}
+
+func (l *lazySuppressions) get(ctx context.Context) ([]store.Suppression, error) {
+	if !l.read {
+		sups, err := activeSuppressions(ctx, l.tx, "", l.now)
+		if err != nil {
+			return nil, err
+		}
+		l.sups, l.read = sups, true
+	}
+	return l.sups, nil
 }
 
 var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
@@ -295,15 +339,27 @@ func (s *DB) LeaveAccounts(ctx context.Context, scanID int64, present []string, 
 		if err := tx.Lock(ctx, "leave"); err != nil {
 			return err
 		}
-		kept, err := queryAll(ctx, tx, scanFinding, findingSelect+" WHERE state <> 'gone'")
+		// The accounts first, then the findings of those that left (few,
+		// usually none): reading every kept finding to pick them out held
+		// an organisation's whole history in memory at the end of each
+		// tick, the service's peak at 5,000 accounts.
+		accounts, err := queryAll(ctx, tx, func(r rowScanner) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		}, "SELECT DISTINCT account_id FROM findings WHERE state <> 'gone' ORDER BY account_id")
 		if err != nil {
 			return err
 		}
 		var leaving []store.Finding
-		for _, f := range kept {
-			if !here[f.AccountID] {
-				leaving = append(leaving, f)
+		for _, a := range accounts {
+			if here[a] {
+				continue
 			}
+			fs, err := queryAll(ctx, tx, scanFinding, findingSelect+" WHERE account_id = ? AND state <> 'gone' ORDER BY rule_id, resource", a)
+			if err != nil {
+				return err
+			}
+			leaving = append(leaving, fs...)
 		}
 		sups, err := activeSuppressions(ctx, tx, "", now)
 		if err != nil {

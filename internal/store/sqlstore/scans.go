@@ -46,14 +46,14 @@ func (s *DB) StartScan(ctx context.Context, sc store.Scan) (store.Scan, error) {
 	return sc, nil
 }
 
-const scanSelect = `SELECT id, schedule, target, tick, started_at, finished_at, outcome, message, accounts, results, calls FROM scans`
+const scanSelect = `SELECT id, schedule, target, tick, started_at, finished_at, outcome, message, accounts, results, calls, expected FROM scans`
 
 func scanScan(r rowScanner) (store.Scan, error) {
 	var sc store.Scan
 	var tick, started int64
 	var finished sql.NullInt64
 	var outcome string
-	if err := r.Scan(&sc.ID, &sc.Schedule, &sc.Target, &tick, &started, &finished, &outcome, &sc.Message, &sc.Accounts, &sc.Results, &sc.Calls); err != nil {
+	if err := r.Scan(&sc.ID, &sc.Schedule, &sc.Target, &tick, &started, &finished, &outcome, &sc.Message, &sc.Accounts, &sc.Results, &sc.Calls, &sc.Expected); err != nil {
 		return sc, err
 	}
 	if tick != 0 {
@@ -71,6 +71,18 @@ func (s *DB) FinishScan(ctx context.Context, id int64, end store.End) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("finish scan %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// ExpectAccounts implements store.Store.
+func (s *DB) ExpectAccounts(ctx context.Context, id int64, n int) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE scans SET expected = ? WHERE id = ?`, n, id)
+	if err != nil {
+		return fmt.Errorf("scan %d: expect %d accounts: %w", id, n, s.explain(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("scan %d: %w", id, store.ErrNotFound)
 	}
 	return nil
 }
@@ -102,12 +114,34 @@ func (s *DB) AccountRecorded(ctx context.Context, scanID int64, account string) 
 
 // Scans implements store.Store.
 func (s *DB) Scans(ctx context.Context, limit int) ([]store.Scan, error) {
+	return s.ScanPage(ctx, 0, limit)
+}
+
+// ScanPage implements store.Store.
+func (s *DB) ScanPage(ctx context.Context, before int64, limit int) ([]store.Scan, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	out, err := queryAll(ctx, s.db, scanScan, scanSelect+" ORDER BY id DESC LIMIT ?", limit)
+	q, args := scanSelect, []any{}
+	if before > 0 {
+		q += " WHERE id < ?"
+		args = append(args, before)
+	}
+	out, err := queryAll(ctx, s.db, scanScan, q+" ORDER BY id DESC LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list scans: %w", s.explain(err))
+	}
+	return out, nil
+}
+
+// ScanAccountIDs implements store.Store.
+func (s *DB) ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error) {
+	out, err := queryAll(ctx, s.db, func(r rowScanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	}, `SELECT account_id FROM scan_accounts WHERE scan_id = ? ORDER BY account_id`, scanID)
+	if err != nil {
+		return nil, fmt.Errorf("scan %d accounts: %w", scanID, s.explain(err))
 	}
 	return out, nil
 }

@@ -63,6 +63,15 @@ func (s *DB) Suppressions(ctx context.Context) ([]store.Suppression, error) {
 	return out, nil
 }
 
+// SuppressionPage implements store.Store.
+func (s *DB) SuppressionPage(ctx context.Context, after int64, limit int) ([]store.Suppression, error) {
+	out, err := queryAll(ctx, s.db, scanSuppression, suppressionSelect+" WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list a page of suppressions: %w", s.explain(err))
+	}
+	return out, nil
+}
+
 // RemoveSuppression implements store.Store.
 func (s *DB) RemoveSuppression(ctx context.Context, id int64) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM suppressions WHERE id = ?`, id)

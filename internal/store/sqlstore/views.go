@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -17,9 +18,8 @@ import (
 
 // Counts implements store.Store in two reads: every group counted from
 // the findings_severity index alone, in its order (no table row is read,
-// nothing sorted), then the
-// suppressed ones among the findings of the few accounts that have an
-// active suppression. The account's name and OU are left to Accounts.
+// nothing sorted), then the suppressed ones among the findings of the few
+// accounts that have an active suppression. The account's name and OU are left to Accounts.
 func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) {
 	where, args := filterWhere(f)
 	cond := ""
@@ -59,13 +59,19 @@ func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) 
 		if err := read(`SELECT account_id, state, severity, COUNT(*) FROM findings`+cond+` GROUP BY state, severity, account_id`, args, total, &order); err != nil {
 			return err
 		}
-		active := `account_id IN (SELECT account_id FROM suppressions WHERE expires IS NULL OR expires > ?) AND EXISTS (SELECT 1 FROM suppressions s
+		// The muted ones are read from the findings of the accounts that
+		// have a suppression in force, those first (a CROSS JOIN keeps
+		// SQLite's join order): otherwise the planner walks every open
+		// finding through the severity index to test each.
+		q := `SELECT f.account_id, f.state, f.severity, COUNT(*)
+			FROM (SELECT DISTINCT account_id AS muted_account FROM suppressions WHERE expires IS NULL OR expires > ?) m
+			CROSS JOIN findings f
+			WHERE f.account_id = m.muted_account AND EXISTS (SELECT 1 FROM suppressions s
 			WHERE s.account_id = f.account_id AND s.rule_id = f.rule_id AND (s.resource = '' OR s.resource = f.resource) AND (s.expires IS NULL OR s.expires > ?))`
-		q := `SELECT account_id, state, severity, COUNT(*) FROM findings f WHERE ` + active
 		if len(where) > 0 {
 			q += " AND " + strings.Join(where, " AND ")
 		}
-		return read(q+` GROUP BY state, severity, account_id`, append([]any{ms(f.Now), ms(f.Now)}, args...), muted, nil)
+		return read(q+` GROUP BY f.state, f.severity, f.account_id`, append([]any{ms(f.Now), ms(f.Now)}, args...), muted, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count findings: %w", s.explain(err))
@@ -131,6 +137,39 @@ func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, 
 	return out, nil
 }
 
+// ViewStamp implements store.Store. Transitions only grow by higher IDs
+// (pruning removes the oldest), so the last one's ID moves with every
+// state change. The suppressions in force at now are few: they are read
+// and hashed, rule, account, resource and expiry, since an ID can come
+// back (SQLite reuses the highest rowid once it is deleted).
+func (s *DB) ViewStamp(ctx context.Context, now time.Time) (string, error) {
+	var trans int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM transitions`).Scan(&trans); err != nil {
+		return "", fmt.Errorf("view stamp: %w", s.explain(err))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, rule_id, account_id, resource, COALESCE(expires, 0) FROM suppressions
+		WHERE expires IS NULL OR expires > ? ORDER BY id`, ms(now))
+	if err != nil {
+		return "", fmt.Errorf("view stamp: %w", s.explain(err))
+	}
+	defer rows.Close()
+	h := fnv.New64a()
+	n := 0
+	for rows.Next() {
+		var id, expires int64
+		var ruleID, account, resource string
+		if err := rows.Scan(&id, &ruleID, &account, &resource, &expires); err != nil {
+			return "", fmt.Errorf("view stamp: %w", err)
+		}
+		fmt.Fprintf(h, "%d\x00%s\x00%s\x00%s\x00%d\n", id, ruleID, account, resource, expires)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("view stamp: %w", s.explain(err))
+	}
+	return fmt.Sprintf("t%d s%d:%x", trans, n, h.Sum64()), nil
+}
+
 // Accounts implements store.Store.
 func (s *DB) Accounts(ctx context.Context) ([]store.Account, error) {
 	out, err := queryAll(ctx, s.db, func(r rowScanner) (store.Account, error) {
@@ -142,6 +181,52 @@ func (s *DB) Accounts(ctx context.Context) ([]store.Account, error) {
 	}, `SELECT account_id, account_name, ou, last_scan_id, last_recorded_at FROM accounts ORDER BY account_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", s.explain(err))
+	}
+	return out, nil
+}
+
+// AccountPage implements store.Store. The accounts table has a row per
+// account (thousands, not millions), so its order is sorted, not
+// indexed: a page of 5,000 accounts costs a few milliseconds.
+func (s *DB) AccountPage(ctx context.Context, f store.AccountFilter) ([]store.Account, error) {
+	var where []string
+	var args []any
+	if len(f.IDs) > 0 {
+		where = append(where, "account_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if len(f.OUs) > 0 {
+		var ors []string
+		for _, ou := range f.OUs {
+			ors = append(ors, "(ou = ? OR ou LIKE ? ESCAPE '\\')")
+			args = append(args, ou, escapeLike(ou)+"/%")
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	if f.After != nil {
+		where = append(where, "(ou > ? OR (ou = ? AND account_id > ?))")
+		args = append(args, f.After.OU, f.After.OU, f.After.AccountID)
+	}
+	q := `SELECT account_id, account_name, ou, last_scan_id, last_recorded_at FROM accounts`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY ou, account_id"
+	if f.Limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, f.Limit)
+	}
+	out, err := queryAll(ctx, s.db, func(r rowScanner) (store.Account, error) {
+		var a store.Account
+		var at int64
+		err := r.Scan(&a.AccountID, &a.AccountName, &a.OU, &a.LastScanID, &at)
+		a.LastRecorded = fromMs(at)
+		return a, err
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list a page of accounts: %w", s.explain(err))
 	}
 	return out, nil
 }
@@ -179,14 +264,29 @@ func (s *DB) LatestResults(ctx context.Context) ([]store.ScanAccount, error) {
 
 // Deliveries implements store.Store.
 func (s *DB) Deliveries(ctx context.Context, failed bool, limit int) ([]store.Delivery, error) {
+	return s.DeliveryPage(ctx, failed, nil, limit)
+}
+
+// DeliveryPage implements store.Store.
+func (s *DB) DeliveryPage(ctx context.Context, failed bool, after *store.DeliveryKey, limit int) ([]store.Delivery, error) {
 	if limit <= 0 {
 		limit = 50
 	}
 	q := `SELECT d.id, d.channel, d.created_at, d.attempts, d.last_error, d.delivered_at, (SELECT COUNT(*) FROM delivery_items i WHERE i.delivery_id = d.id) FROM deliveries d`
+	var where []string
+	var args []any
 	if failed {
-		q += ` WHERE d.delivered_at IS NULL AND d.attempts > 0`
+		where = append(where, `d.delivered_at IS NULL AND d.attempts > 0`)
+	}
+	if after != nil {
+		where = append(where, `(d.created_at < ? OR (d.created_at = ? AND d.id < ?))`)
+		args = append(args, ms(after.CreatedAt), ms(after.CreatedAt), after.ID)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += ` ORDER BY d.created_at DESC, d.id DESC LIMIT ?`
+	args = append(args, limit)
 	out, err := queryAll(ctx, s.db, func(r rowScanner) (store.Delivery, error) {
 		var d store.Delivery
 		var created int64
@@ -198,7 +298,7 @@ func (s *DB) Deliveries(ctx context.Context, failed bool, limit int) ([]store.De
 			d.DeliveredAt = &t
 		}
 		return d, err
-	}, q, limit)
+	}, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", s.explain(err))
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -65,25 +66,93 @@ func testRootEvents(t *testing.T, s store.Store) {
 		}
 	}
 
-	pending, err := s.PendingRootAlerts(ctx)
-	if err != nil || len(pending) != 3 || pending[0].EventID != "ev-1" {
-		t.Fatalf("PendingRootAlerts: %v, %v", ids(pending), err)
+	// A batch in one transaction: new events, one stored already, and
+	// one event twice.
+	batch := []store.RootEvent{rootEvent("ev-4", "111122223333", "AKIAROOT", T0.Add(3*time.Minute)), rootEvent("ev-1", "444455556666", "ASIAONE", T0),
+		rootEvent("ev-5", "999988887777", "AKIAROOT3", T0.Add(4*time.Minute)), rootEvent("ev-4", "111122223333", "AKIAROOT", T0.Add(3*time.Minute))}
+	stored, fresh, err := s.RecordRootEvents(ctx, batch)
+	if err != nil || len(stored) != 4 || !equalBools(fresh, []bool{true, false, true, false}) {
+		t.Fatalf("RecordRootEvents: %v, %v, %v", ids(stored), fresh, err)
 	}
-	if err := s.SetRootAlert(ctx, store.AlertQueued, "ev-1"); err != nil {
+	if stored[1].ID != got.ID || stored[3].ID != stored[0].ID || stored[0].ID == 0 || stored[2].ID == 0 {
+		t.Errorf("RecordRootEvents IDs: %+v", stored)
+	}
+	if _, _, err := s.RecordRootEvents(ctx, []store.RootEvent{{Account: "111122223333"}}); err == nil {
+		t.Error("an event without an ID was recorded")
+	}
+}
+
+// testRootAlertBursts: pending alerts are grouped per account, at most
+// max to a burst; bursts grouped and not yet queued come back unchanged
+// (a stop in between), and a queued burst is done.
+func testRootAlertBursts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	record := func(id, account string, alert string) store.RootEvent {
+		t.Helper()
+		e := rootEvent(id, account, "AKIA"+id, T0)
+		e.Alert = alert
+		got, _, err := s.RecordRootEvent(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a1 := record("a1", "111122223333", store.AlertPending)
+	b1 := record("b1", "444455556666", store.AlertPending)
+	record("none", "111122223333", store.AlertNone)
+	record("a2", "111122223333", store.AlertPending)
+	a3 := record("a3", "111122223333", store.AlertPending)
+	if _, err := s.GroupRootAlerts(ctx, 0); err == nil {
+		t.Error("a burst of at most 0 events")
+	}
+	want := []store.RootAlertBurst{
+		{ID: a1.ID, Account: "111122223333", Events: 2, Kinds: []string{"root_access_key_created"}},
+		{ID: b1.ID, Account: "444455556666", Events: 1, Kinds: []string{"root_access_key_created"}},
+		{ID: a3.ID, Account: "111122223333", Events: 1, Kinds: []string{"root_access_key_created"}},
+	}
+	for range 2 { // grouped, then the same again before they are queued
+		got, err := s.GroupRootAlerts(ctx, 2)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("GroupRootAlerts = %+v, %v; want %+v", got, err, want)
+		}
+	}
+	if got, err := s.RootEvents(ctx, store.RootEventFilter{Burst: a1.ID}); err != nil || !equalStrings(ids(got), []string{"a2", "a1"}) || got[0].Burst != a1.ID {
+		t.Errorf("the events of burst %d: %v, %v", a1.ID, ids(got), err)
+	}
+	if err := s.SetRootBurstsQueued(ctx, a1.ID, b1.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetRootAlert(ctx, store.AlertQueued, "nope"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("SetRootAlert of nothing: %v", err)
+	// A new event of an account with a burst queued starts a burst.
+	a4 := record("a4", "111122223333", store.AlertPending)
+	got, err := s.GroupRootAlerts(ctx, 2)
+	want = []store.RootAlertBurst{
+		{ID: a3.ID, Account: "111122223333", Events: 1, Kinds: []string{"root_access_key_created"}},
+		{ID: a4.ID, Account: "111122223333", Events: 1, Kinds: []string{"root_access_key_created"}},
 	}
-	if pending, _ := s.PendingRootAlerts(ctx); len(pending) != 2 {
-		t.Errorf("pending after queueing one: %v", ids(pending))
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("after queueing two: %+v, %v; want %+v", got, err, want)
 	}
-	if err := s.SetRootAlert(ctx, store.AlertQueued, "ev-2", "ev-3", "nope"); err != nil {
+	if got, _ := s.RootEvents(ctx, store.RootEventFilter{EventID: "a1"}); len(got) != 1 || got[0].Alert != store.AlertQueued {
+		t.Errorf("a queued burst's event: %+v", got)
+	}
+	if err := s.SetRootBurstsQueued(ctx, a3.ID, a4.ID); err != nil {
 		t.Fatal(err)
 	}
-	if pending, _ := s.PendingRootAlerts(ctx); len(pending) != 0 {
-		t.Errorf("pending after queueing all: %v", ids(pending))
+	if got, err := s.GroupRootAlerts(ctx, 2); err != nil || len(got) != 0 {
+		t.Errorf("nothing pending: %+v, %v", got, err)
 	}
+}
+
+func equalBools(a, b []bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func testRootSessions(t *testing.T, s store.Store) {

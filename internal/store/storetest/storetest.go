@@ -6,6 +6,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -80,6 +82,7 @@ func Run(t *testing.T, open Open) {
 	}{
 		{"Lifecycle", testLifecycle},
 		{"RecordAccountOncePerScan", testIdempotent},
+		{"ManyFindingsInOneAccount", testManyFindings},
 		{"TickIsOneScan", testTick},
 		{"Gone", testGone},
 		{"Filters", testFilters},
@@ -93,8 +96,13 @@ func Run(t *testing.T, open Open) {
 		{"Counts", testCounts},
 		{"Trend", testTrend},
 		{"Accounts", testAccounts},
+		{"AccountPages", testAccountPages},
+		{"ListPages", testListPages},
+		{"ViewStamp", testViewStamp},
 		{"Deliveries", testDeliveries},
 		{"RootEvents", testRootEvents},
+		{"RootEventPages", testRootEventPages},
+		{"RootAlertBursts", testRootAlertBursts},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 	}
@@ -147,6 +155,69 @@ func testLifecycle(t *testing.T, s store.Store) {
 	}
 }
 
+// testManyFindings records one account with more findings than one
+// statement of the store may write (it writes them several hundred at
+// a time): each transition must name its own finding, keep the order of
+// the results, and carry an ID that finds it in that finding's history.
+func testManyFindings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 1203
+	obs := func(status func(i int) string) []lifecycle.Observation {
+		out := make([]lifecycle.Observation, n)
+		for i := range out {
+			out[i] = res(acctA, status(i), 3)
+			out[i].Resource = fmt.Sprintf("arn:aws:iam::%s:user/u%04d", acctA, i)
+		}
+		return out
+	}
+	first := obs(func(i int) string {
+		if i%3 == 0 {
+			return lifecycle.Pass
+		}
+		return lifecycle.Fail
+	})
+	// The same finding observed twice in one scan counts as observed
+	// once for its state.
+	first = append(first, first[1])
+	_, ts := scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: first})
+	if len(ts) != 2*n/3+1 {
+		t.Fatalf("first scan: %d transitions, want %d (one per failing result, the repeated one twice)", len(ts), 2*n/3+1)
+	}
+	for i, tr := range ts[:len(ts)-1] {
+		want := first[i+i/2+1] // the failing results, in order
+		if tr.Kind != lifecycle.New || tr.FindingID != want.Key() {
+			t.Fatalf("transition %d: %s of %s, want new of %s", i, tr.Kind, tr.FindingID, want.Key())
+		}
+	}
+	// Every other failing finding resolves in the next scan.
+	second := obs(func(i int) string {
+		if i%3 == 0 || i%2 == 0 {
+			return lifecycle.Pass
+		}
+		return lifecycle.Fail
+	})
+	_, ts = scanWith(t, s, T0.Add(time.Hour), map[string][]lifecycle.Observation{acctA: second})
+	ids := map[int64]bool{}
+	for _, tr := range ts {
+		if tr.Kind != lifecycle.ResolvedKind || ids[tr.ID] {
+			t.Fatalf("second scan: %+v (repeated ID or not a resolution)", tr)
+		}
+		ids[tr.ID] = true
+	}
+	if want := n / 3; len(ts) != want {
+		t.Fatalf("second scan: %d resolutions, want %d", len(ts), want)
+	}
+	for _, tr := range []store.Transition{ts[0], ts[len(ts)/2], ts[len(ts)-1]} {
+		f, hist, err := s.Finding(ctx, tr.FindingID, T0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.State != lifecycle.Resolved || len(hist) != 2 || hist[1].ID != tr.ID || hist[1].Kind != lifecycle.ResolvedKind {
+			t.Fatalf("finding %s: %s, history %+v; want resolved by transition %d", tr.FindingID, f.State, hist, tr.ID)
+		}
+	}
+}
+
 func testIdempotent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	sc, err := s.StartScan(ctx, store.Scan{Target: "x", StartedAt: T0})
@@ -186,6 +257,12 @@ func testIdempotent(t *testing.T, s store.Store) {
 	if err != nil || len(accts) != 2 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
 		t.Fatalf("scan accounts: %+v %v", accts, err)
 	}
+	if ids, err := s.ScanAccountIDs(ctx, sc.ID); err != nil || !slices.Equal(ids, []string{acctA, acctB}) {
+		t.Fatalf("scan account IDs: %v %v", ids, err)
+	}
+	if ids, err := s.ScanAccountIDs(ctx, 9999); err != nil || len(ids) != 0 {
+		t.Fatalf("account IDs of a scan that does not exist: %v %v", ids, err)
+	}
 	_, hist, _ := s.Finding(ctx, a.Results[0].Key(), T0)
 	wantKinds(t, hist, lifecycle.New)
 	if _, err := s.RecordAccount(ctx, 9999, a, T0); err == nil {
@@ -210,6 +287,37 @@ func testTick(t *testing.T, s store.Store) {
 	}
 	if a.ID != b.ID || a.ID == c.ID || !b.Tick.Equal(tick) {
 		t.Fatalf("ticks: %d %d %d", a.ID, b.ID, c.ID)
+	}
+	// The tick learns how many accounts it has once it has listed them;
+	// a replica starting the same tick again sees the number.
+	if a.Expected != 0 {
+		t.Fatalf("a new scan expects %d accounts, want 0 (not known yet)", a.Expected)
+	}
+	if err := s.ExpectAccounts(ctx, a.ID, 2001); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: tick, StartedAt: T0}); err != nil || again.Expected != 2001 {
+		t.Fatalf("the tick's scan again: %+v, %v; want 2001 expected", again, err)
+	}
+	if got, err := s.Scan(ctx, a.ID); err != nil || got.Expected != 2001 {
+		t.Fatalf("scan: %+v, %v; want 2001 expected", got, err)
+	}
+	// Recording an account says how far the tick is, the account
+	// included; recording it again records nothing and says nothing.
+	for i, acct := range []string{acctA, acctB} {
+		rec, err := s.RecordAccount(ctx, a.ID, store.AccountResults{AccountID: acct, Results: []lifecycle.Observation{res(acct, lifecycle.Fail, 4)}}, T0)
+		if err != nil || rec.Progress != (store.Progress{Accounts: i + 1, Expected: 2001}) {
+			t.Fatalf("record %s: progress %+v, %v; want %d of 2001", acct, rec.Progress, err, i+1)
+		}
+	}
+	if rec, err := s.RecordAccount(ctx, a.ID, store.AccountResults{AccountID: acctA}, T0); err != nil || !rec.Already || rec.Progress != (store.Progress{}) {
+		t.Fatalf("record %s again: %+v, %v; want already recorded, no progress", acctA, rec, err)
+	}
+	if other, err := s.Scan(ctx, c.ID); err != nil || other.Expected != 0 {
+		t.Fatalf("the other tick: %+v, %v; want nothing expected", other, err)
+	}
+	if err := s.ExpectAccounts(ctx, c.ID+100, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expect accounts of no scan: %v, want not found", err)
 	}
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -204,6 +205,72 @@ func testAccounts(t *testing.T, s store.Store) {
 	}
 	if len(lr) != 2 || lr[0].AccountID != acctA || len(lr[0].Results) != 1 || lr[0].Results[0].Status != lifecycle.Pass || len(lr[1].Results) != 0 {
 		t.Fatalf("latest results: %+v", lr)
+	}
+}
+
+// Account pages walk the accounts in OU then ID order, a page at a
+// time after a key, the same as one list; OUs select a path and those
+// below it (a sibling whose name starts the same is not below), IDs the
+// accounts named.
+func testAccountPages(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	sc, _ := s.StartScan(ctx, store.Scan{Target: "t", StartedAt: T0})
+	accts := []store.AccountResults{
+		{AccountID: "300000000003", OU: "Root/Prod"},
+		{AccountID: "300000000001", OU: "Root/Prod"},
+		{AccountID: "300000000002", OU: "Root/Dev"},
+		{AccountID: "300000000004", OU: "Root/Prod/Payments"},
+		{AccountID: "300000000005", OU: "Root/Production"},
+		{AccountID: "300000000006", OU: "Root/Dev_"},
+	}
+	if _, err := s.RecordAccounts(ctx, sc.ID, accts, T0); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(as []store.Account) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.AccountID)
+		}
+		return out
+	}
+	all, err := s.AccountPage(ctx, store.AccountFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"300000000002", "300000000006", "300000000001", "300000000003", "300000000004", "300000000005"}
+	if got := ids(all); !slices.Equal(got, want) {
+		t.Fatalf("all accounts: %v, want %v", got, want)
+	}
+	var walked []string
+	var after *store.AccountKey
+	for range len(want) + 1 {
+		p, err := s.AccountPage(ctx, store.AccountFilter{After: after, Limit: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		walked = append(walked, ids(p)...)
+		if len(p) < 4 {
+			break
+		}
+		last := p[len(p)-1]
+		after = &store.AccountKey{OU: last.OU, AccountID: last.AccountID}
+	}
+	if !slices.Equal(walked, want) {
+		t.Fatalf("pages of 4: %v, want %v", walked, want)
+	}
+	prod, err := s.AccountPage(ctx, store.AccountFilter{OUs: []string{"Root/Prod"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(prod); !slices.Equal(got, []string{"300000000001", "300000000003", "300000000004"}) {
+		t.Fatalf("Root/Prod: %v", got)
+	}
+	dev, err := s.AccountPage(ctx, store.AccountFilter{OUs: []string{"Root/Dev"}, IDs: []string{"300000000002", "300000000006", "300000000001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(dev); !slices.Equal(got, []string{"300000000002"}) {
+		t.Fatalf("Root/Dev by IDs: %v", got)
 	}
 }
 
