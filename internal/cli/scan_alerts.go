@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/vigil-sec/vigil/internal/clock"
 	"github.com/vigil-sec/vigil/internal/notify"
-	"github.com/vigil-sec/vigil/internal/serveconfig"
 	"github.com/vigil-sec/vigil/internal/server"
 	"github.com/vigil-sec/vigil/internal/store"
 )
@@ -42,15 +40,9 @@ func openScanAlerts(ctx context.Context, app *App, o *scanOptions) (*scanAlerts,
 	if o.store.config == "" {
 		return nil, nil
 	}
-	env := serveconfig.OSEnv()
-	env.Getenv = app.Getenv
-	cfg, err := serveconfig.Load(o.store.config, env)
+	cfg, err := readServeConfig(app, o.store.config)
 	if err != nil {
-		var es serveconfig.Errors
-		if errors.As(err, &es) {
-			return nil, usageError{err}
-		}
-		return nil, usagef("--config: %v", err)
+		return nil, err
 	}
 	if len(cfg.Alerts) == 0 {
 		return nil, nil

@@ -42,19 +42,29 @@ func (f *fromConfig) close() {
 	}
 }
 
-// loadServeConfig reads --config and opens what it names: the sign-in of
-// each schedule and each alert channel. Mistakes are usage errors with
-// the file, line and column.
-func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.Clock) (*fromConfig, error) {
+// readServeConfig reads the serve configuration at path with the app's
+// environment; its mistakes are usage errors with file, line and column.
+func readServeConfig(app *App, path string) (*serveconfig.Config, error) {
 	env := serveconfig.OSEnv()
 	env.Getenv = app.Getenv
-	cfg, err := serveconfig.Load(o.store.config, env)
+	cfg, err := serveconfig.Load(path, env)
 	if err != nil {
 		var es serveconfig.Errors
 		if errors.As(err, &es) {
 			return nil, usageError{err}
 		}
 		return nil, usagef("--config: %v", err)
+	}
+	return cfg, nil
+}
+
+// loadServeConfig reads --config and opens what it names: the sign-in of
+// each schedule and each alert channel. Mistakes are usage errors with
+// the file, line and column.
+func loadServeConfig(ctx context.Context, app *App, o *serveOptions, clk clock.Clock) (*fromConfig, error) {
+	cfg, err := readServeConfig(app, o.store.config)
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range cfg.Warnings {
 		slog.Warn(w.Error())

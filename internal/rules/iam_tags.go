@@ -65,22 +65,11 @@ func checkIAMUserTags(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	if len(d.Users) == 0 {
-		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "UserDetailList", Value: "0 users"}},
-			Message: "The account has no IAM users."}
+	ids := make([]taggedIdentity, len(d.Users))
+	for i, u := range d.Users {
+		ids[i] = taggedIdentity{u.ARN, u.Tags}
 	}
-	set := rule.NewResourceSet(len(d.Users))
-	tagged := set.Share(rule.Pass, "Carries at least one tag of its own.", []rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "present"}})
-	bare := set.Share(rule.Fail, "Carries no tag (keys beginning with aws: do not count): nothing says who owns this user or what it is for. Tag it with its owner and purpose, or remove it if nobody claims it.",
-		[]rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "none of the account's own"}})
-	for _, u := range d.Users {
-		if ownTags(u.Tags) > 0 {
-			set.AddShared(u.ARN, tagged)
-		} else {
-			set.AddShared(u.ARN, bare)
-		}
-	}
-	return setOutcome(set, "IAM user", "IAM users", srcDetails)
+	return identityTags(ids, "user", "UserDetailList")
 }
 
 func checkIAMRoleTags(in rule.Input) rule.Outcome {
@@ -88,20 +77,37 @@ func checkIAMRoleTags(in rule.Input) rule.Outcome {
 	if o != nil {
 		return *o
 	}
-	if len(d.Roles) == 0 {
-		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: "RoleDetailList", Value: "0 roles"}},
-			Message: "The account has no IAM roles."}
+	ids := make([]taggedIdentity, len(d.Roles))
+	for i, r := range d.Roles {
+		ids[i] = taggedIdentity{r.ARN, r.Tags}
 	}
-	set := rule.NewResourceSet(len(d.Roles))
+	return identityTags(ids, "role", "RoleDetailList")
+}
+
+// taggedIdentity is what the tag rules read of a user or a role.
+type taggedIdentity struct {
+	arn  string
+	tags []snapshot.Tag
+}
+
+// identityTags judges each identity of one kind ("user", "role") by
+// whether it carries a tag of its own; list names the details' list of
+// that kind, the evidence for an account that has none.
+func identityTags(ids []taggedIdentity, kind, list string) rule.Outcome {
+	if len(ids) == 0 {
+		return rule.Outcome{Status: rule.Pass, Evidence: []rule.Evidence{{Source: srcDetails, Key: list, Value: "0 " + kind + "s"}},
+			Message: "The account has no IAM " + kind + "s."}
+	}
+	set := rule.NewResourceSet(len(ids))
 	tagged := set.Share(rule.Pass, "Carries at least one tag of its own.", []rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "present"}})
-	bare := set.Share(rule.Fail, "Carries no tag (keys beginning with aws: do not count): nothing says who owns this role or what it is for. Tag it with its owner and purpose, or remove it if nobody claims it.",
+	bare := set.Share(rule.Fail, "Carries no tag (keys beginning with aws: do not count): nothing says who owns this "+kind+" or what it is for. Tag it with its owner and purpose, or remove it if nobody claims it.",
 		[]rule.Evidence{{Source: srcDetails, Key: "Tags", Value: "none of the account's own"}})
-	for _, r := range d.Roles {
-		if ownTags(r.Tags) > 0 {
-			set.AddShared(r.ARN, tagged)
+	for _, id := range ids {
+		if ownTags(id.tags) > 0 {
+			set.AddShared(id.arn, tagged)
 		} else {
-			set.AddShared(r.ARN, bare)
+			set.AddShared(id.arn, bare)
 		}
 	}
-	return setOutcome(set, "IAM role", "IAM roles", srcDetails)
+	return setOutcome(set, "IAM "+kind, "IAM "+kind+"s", srcDetails)
 }
