@@ -118,8 +118,8 @@ func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
 }
 
 // fill sets what one resource's result has of its own on a copy of its
-// block's template, as account would; raise is account's condition for
-// the management-account raise (a root-user rule in that account).
+// block's template, as account would: raise says the failure is a
+// root-user rule's in a management account.
 func fill(res *Result, st Status, message string, evidence []Evidence, resource string, raise bool) {
 	res.Status, res.Message, res.Evidence, res.Resource = st, message, evidence, resource
 	if raise && st == Fail {

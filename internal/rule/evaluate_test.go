@@ -154,10 +154,13 @@ func TestManagementAccountRaisesRootRulesOnly(t *testing.T) {
 	fail := Outcome{Status: Fail, Message: "failed."}
 	root := Rule{ID: "root-x", Title: "root", Severity: High, RootUser: true, Check: func(Input) Outcome { return fail }}
 	users := Rule{ID: "iam-x", Title: "users", Severity: Low, Check: func(Input) Outcome { return fail }}
+	perUser := Rule{ID: "iam-y", Title: "per user", Severity: Low, Check: func(Input) Outcome {
+		return Outcome{Status: Fail, Resources: []ResourceOutcome{{Resource: "arn:aws:iam::222222222222:user/a", Status: Fail, Message: "failed."}}}
+	}}
 	doc := &snapshot.Document{Organization: &snapshot.Organization{ID: "o-abc", ManagementAccountID: "222222222222"},
 		Accounts: []snapshot.Account{{ID: "222222222222", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleManagement}}}}
-	got := Evaluate([]Rule{root, users}, doc, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Options{})
-	if len(got) != 2 {
+	got := Evaluate([]Rule{root, users, perUser}, doc, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Options{})
+	if len(got) != 3 {
 		t.Fatalf("%d results", len(got))
 	}
 	for _, r := range got {
@@ -169,7 +172,7 @@ func TestManagementAccountRaisesRootRulesOnly(t *testing.T) {
 			if r.Severity != Critical || r.Message != "failed."+managementNote {
 				t.Errorf("root rule: %s %q", r.Severity, r.Message)
 			}
-		case "iam-x":
+		case "iam-x", "iam-y":
 			if r.Severity != Low || r.Message != "failed." {
 				t.Errorf("IAM rule: %s %q", r.Severity, r.Message)
 			}

@@ -71,7 +71,7 @@ func (s *DB) Transact(ctx context.Context, f func(*Tx) error) error {
 	if err != nil {
 		return s.explain(err)
 	}
-	if err := f(&Tx{t, s.d}); err != nil {
+	if err := f(&Tx{tx: t, d: s.d}); err != nil {
 		t.Rollback()
 		return err
 	}
@@ -120,15 +120,56 @@ func (c conn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 type Tx struct {
 	tx *sql.Tx
 	d  *Dialect
+	// stmts, once KeepStatements is called, holds every statement the
+	// transaction ran through ExecContext and QueryContext, prepared once.
+	stmts map[string]*sql.Stmt
+}
+
+// KeepStatements makes ExecContext and QueryContext prepare each distinct
+// statement once for the rest of the transaction. A batch of accounts
+// runs the same few multi-row statements (one per row count) hundreds of
+// times; parsing them again for every account was a fifth of a first
+// recording's CPU on SQLite (pprof, 1,000 accounts). The statements
+// close with the transaction.
+func (t *Tx) KeepStatements() {
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+}
+
+func (t *Tx) kept(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = s
+	return s, nil
 }
 
 // ExecContext is sql.Tx's, with the dialect's placeholders.
 func (t *Tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.stmts != nil {
+		s, err := t.kept(ctx, t.d.rebind(q))
+		if err != nil {
+			return nil, err
+		}
+		return s.ExecContext(ctx, args...)
+	}
 	return t.tx.ExecContext(ctx, t.d.rebind(q), args...)
 }
 
 // QueryContext is sql.Tx's, with the dialect's placeholders.
 func (t *Tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.stmts != nil {
+		s, err := t.kept(ctx, t.d.rebind(q))
+		if err != nil {
+			return nil, err
+		}
+		return s.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, t.d.rebind(q), args...)
 }
 
