@@ -48,6 +48,8 @@ type Dialect struct {
 type DB struct {
 	db conn
 	d  *Dialect
+	// trend keeps what OpenTrend read of the transitions (see trendCache).
+	trend trendCache
 }
 
 // New wraps an open pool; its schema is the caller's to migrate.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/lifecycle"
@@ -93,40 +94,35 @@ func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) 
 
 // OpenTrend implements store.Store. It counts back from now: the
 // findings open now, less what the transitions after each point
-// opened, plus what they closed. Only the transitions after from are
-// read (transitions_at), however long the history.
+// opened, plus what they closed. The transitions after from are summed
+// by time once (transitions_at) and kept in trendCache; later calls read
+// only the transitions added since, by ID, so a page right after a scan
+// reads that scan's transitions and not 30 days of them.
 func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error) {
 	if n <= 0 || step <= 0 {
 		return nil, fmt.Errorf("open trend: want points and a step, got %d and %s", n, step)
 	}
-	stepMs := step.Milliseconds()
-	// Bucket b holds the transitions in (from + b·step, from + (b+1)·step]:
-	// those after point b. Buckets at and past n are after every point.
 	var open int
-	delta := make([]int, n+1)
+	var byAt map[int64]int
 	err := s.Transact(ctx, func(tx *Tx) error {
-		clear(delta)
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM findings WHERE state = 'open'`).Scan(&open); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT (at - ? - 1) / ?, SUM(CASE WHEN kind IN ('new', 'regressed') THEN 1 ELSE -1 END)
-			FROM transitions WHERE at > ? AND kind IN ('new', 'regressed', 'resolved', 'gone') GROUP BY 1`, ms(from), stepMs, ms(from))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var b int64
-			var d int
-			if err := rows.Scan(&b, &d); err != nil {
-				return err
-			}
-			delta[min(b, int64(n))] += d
-		}
-		return rows.Err()
+		var err error
+		byAt, err = s.trend.deltas(ctx, tx, from)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open trend: %w", s.explain(err))
+	}
+	// Bucket b holds the transitions in (from + b·step, from + (b+1)·step]:
+	// those after point b. Buckets at and past n are after every point.
+	fromMs, stepMs := ms(from), step.Milliseconds()
+	delta := make([]int, n+1)
+	for at, d := range byAt {
+		if at > fromMs {
+			delta[min((at-fromMs-1)/stepMs, int64(n))] += d
+		}
 	}
 	out := make([]int, n)
 	after := delta[n]
@@ -135,6 +131,76 @@ func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, 
 		out[k] = open - after
 	}
 	return out, nil
+}
+
+// trendCache holds, for the transitions after floor with an ID up to
+// last, what they changed in the open count, summed by their time (a
+// scan's transitions share its time, so there are about as many entries
+// as scans). Transitions are only added, with higher IDs, and never
+// changed or deleted, so adding the ones past last keeps it exact.
+// It is rebuilt from scratch when asked about a time before floor and
+// once floor is older than trendRebuild: on PostgreSQL a transaction
+// can commit a lower ID after a higher one was read, and the rebuild
+// bounds how long such a transition could be missed.
+type trendCache struct {
+	mu    sync.Mutex
+	floor int64 // ms; 0 when empty
+	last  int64
+	byAt  map[int64]int
+}
+
+const trendRebuild = time.Hour
+
+// deltas returns a copy of the sums for the transitions after from, in
+// tx, bringing the cache up to date.
+func (c *trendCache) deltas(ctx context.Context, tx *Tx, from time.Time) (map[int64]int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := ms(from)
+	q := `SELECT at, id, CASE WHEN kind IN ('new', 'regressed') THEN 1 ELSE -1 END
+		FROM transitions WHERE id > ? AND kind IN ('new', 'regressed', 'resolved', 'gone')`
+	args := []any{c.last}
+	if c.byAt == nil || f < c.floor || f-c.floor > trendRebuild.Milliseconds() {
+		c.byAt, c.floor, c.last = map[int64]int{}, f, 0
+		// The first read sums by time in SQL, through transitions_at.
+		q = `SELECT at, MAX(id), SUM(CASE WHEN kind IN ('new', 'regressed') THEN 1 ELSE -1 END)
+			FROM transitions WHERE at > ? AND kind IN ('new', 'regressed', 'resolved', 'gone') GROUP BY at`
+		args = []any{f}
+	}
+	if err := c.read(ctx, tx, q, args); err != nil {
+		// A half-read cache is dropped, to be read afresh next time.
+		c.byAt = nil
+		return nil, err
+	}
+	out := make(map[int64]int, len(c.byAt))
+	for at, d := range c.byAt {
+		if at > f {
+			out[at] = d
+		}
+	}
+	return out, nil
+}
+
+func (c *trendCache) read(ctx context.Context, tx *Tx, q string, args []any) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at, id int64
+		var d int
+		if err := rows.Scan(&at, &id, &d); err != nil {
+			return err
+		}
+		// The last ID is the highest read, not a separate MAX(id): on
+		// PostgreSQL each statement sees what committed before it.
+		c.last = max(c.last, id)
+		if at > c.floor {
+			c.byAt[at] += d
+		}
+	}
+	return rows.Err()
 }
 
 // ViewStamp implements store.Store. Transitions only grow by higher IDs

@@ -152,6 +152,11 @@ func testTrend(t *testing.T, s store.Store) {
 	scanWith(t, s, T0, obs(map[string]string{acctA: lifecycle.Fail}))
 	scanWith(t, s, T0.Add(time.Hour), obs(map[string]string{acctA: lifecycle.Fail, acctB: lifecycle.Fail}))
 	scanWith(t, s, T0.Add(2*time.Hour), obs(map[string]string{acctA: lifecycle.Pass, acctB: lifecycle.Fail}))
+	// A trend read between the scans is kept by a store that keeps what
+	// it read: the trends below must still count the scans after it.
+	if got, err := s.OpenTrend(ctx, T0.Add(-time.Hour), time.Hour, 4); err != nil || fmt.Sprint(got) != "[0 1 2 1]" {
+		t.Errorf("trend after three scans %v (%v), want [0 1 2 1]", got, err)
+	}
 	scanWith(t, s, T0.Add(3*time.Hour), obs(map[string]string{acctA: lifecycle.Fail, acctB: lifecycle.Fail}))
 	id, _ := scanWith(t, s, T0.Add(4*time.Hour), obs(map[string]string{acctA: lifecycle.Fail}))
 	if _, err := s.LeaveAccounts(ctx, id, []string{acctA}, T0.Add(4*time.Hour)); err != nil {
@@ -169,6 +174,17 @@ func testTrend(t *testing.T, s store.Store) {
 	got, _ = s.OpenTrend(ctx, T0.Add(90*time.Minute), 2*time.Hour, 3)
 	if fmt.Sprint(got) != "[2 2 1]" {
 		t.Errorf("trend between scans %v, want [2 2 1]", got)
+	}
+	// From before every earlier call's start, and again after it.
+	for range 2 {
+		got, _ = s.OpenTrend(ctx, T0.Add(-2*time.Hour), time.Hour, 8)
+		if fmt.Sprint(got) != "[0 0 1 2 1 2 1 1]" {
+			t.Errorf("trend from earlier %v, want [0 0 1 2 1 2 1 1]", got)
+		}
+	}
+	got, _ = s.OpenTrend(ctx, T0.Add(-time.Hour), time.Hour, 7)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("hourly trend again %v, want %v", got, want)
 	}
 	if _, err := s.OpenTrend(ctx, T0, 0, 3); err == nil {
 		t.Error("a zero step is taken")
