@@ -235,8 +235,8 @@ func TestDBMigrateAndStatus(t *testing.T) {
 		t.Errorf("status after migrate:\n%s", r.stdout)
 	}
 	pgQuery(t, url, `UPDATE vigil_schema SET version = 99`)
-	r = vigil(t, nil, "db", "status", "--database", url).want(t, 0)
-	if !strings.Contains(r.stdout, "written by a newer Vigil") {
+	r = vigil(t, nil, "db", "status", "--database", url).want(t, 1)
+	if !strings.Contains(r.stdout, "written by a newer Vigil") || !strings.Contains(r.stderr, "upgrade Vigil") {
 		t.Errorf("status of a newer database:\n%s", r.stdout)
 	}
 	r = vigil(t, nil, "serve", "--demo", "--listen", "127.0.0.1:0", "--database", withPassword).want(t, 1)

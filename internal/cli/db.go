@@ -160,6 +160,11 @@ func runDBStatus(ctx context.Context, w io.Writer, sf *storeFlags) error {
 	} else {
 		fmt.Fprintf(w, "job queue  River migrations applied: %s; pending %s (vigil db migrate)\n", versions(q.Applied), versions(q.Pending))
 	}
+	if have > want {
+		// A deployment script that checks the database before starting
+		// this binary must not read "fine" from a database it cannot use.
+		return fmt.Errorf("the database's schema version %d is newer than this Vigil knows (%d): upgrade Vigil", have, want)
+	}
 	return nil
 }
 
