@@ -776,7 +776,10 @@ func (s *Server) rescanJob(account string, now time.Time) river.InsertManyParams
 		w := now.UnixNano()/int64(d) + 1
 		args.Window, at = w, time.Unix(0, w*int64(d))
 	}
-	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{MaxAttempts: 3, ScheduledAt: at, UniqueOpts: river.UniqueOpts{ByArgs: true}}}
+	// River runs a job when its own clock passes ScheduledAt, so the
+	// window's end goes in as a delay from now: an injected clock years
+	// away from River's would otherwise park the re-scan for years.
+	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{MaxAttempts: 3, ScheduledAt: time.Now().Add(at.Sub(now)), UniqueOpts: river.UniqueOpts{ByArgs: true}}}
 }
 
 type rescanWorker struct {
