@@ -53,13 +53,13 @@ func IAMDetails(ctx context.Context, c DetailsIAM) (*snapshot.IAMDetails, *snaps
 	var wg sync.WaitGroup
 	for i, filter := range detailsChains {
 		wg.Add(1)
-		go func() {
+		spawn(func() {
 			defer wg.Done()
 			parts[i], errs[i] = detailsChain(ctx, c, filter)
 			if errs[i] != nil {
 				cancel() // the section is unknown whatever the other chains find
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	// The first chain's own failure, not a cancellation it caused in
@@ -97,24 +97,15 @@ func detailsChain(ctx context.Context, c DetailsIAM, filter []iamtypes.EntityTyp
 		d.Pages++
 		for _, u := range page.UserDetailList {
 			user := snapshot.IAMUser{Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreateDate: utc(u.CreateDate),
-				Groups: u.GroupList, Attached: attached(u.AttachedManagedPolicies), Tags: tags(u.Tags)}
-			for _, ip := range u.UserPolicyList {
-				user.Inline = append(user.Inline, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
-			}
+				Groups: u.GroupList, Attached: attached(u.AttachedManagedPolicies), Tags: tags(u.Tags), Inline: inline(u.UserPolicyList)}
 			d.Users = append(d.Users, user)
 		}
 		for _, g := range page.GroupDetailList {
-			group := snapshot.IAMGroup{Name: aws.ToString(g.GroupName), ARN: aws.ToString(g.Arn), Attached: attached(g.AttachedManagedPolicies)}
-			for _, ip := range g.GroupPolicyList {
-				group.Inline = append(group.Inline, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
-			}
+			group := snapshot.IAMGroup{Name: aws.ToString(g.GroupName), ARN: aws.ToString(g.Arn), Attached: attached(g.AttachedManagedPolicies), Inline: inline(g.GroupPolicyList)}
 			d.Groups = append(d.Groups, group)
 		}
 		for _, r := range page.RoleDetailList {
-			role := snapshot.IAMRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn), Attached: attached(r.AttachedManagedPolicies), Tags: tags(r.Tags)}
-			for _, ip := range r.RolePolicyList {
-				role.Inline = append(role.Inline, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
-			}
+			role := snapshot.IAMRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn), Attached: attached(r.AttachedManagedPolicies), Tags: tags(r.Tags), Inline: inline(r.RolePolicyList)}
 			d.Roles = append(d.Roles, role)
 		}
 		for _, mp := range page.Policies {
@@ -131,6 +122,16 @@ func detailsChain(ctx context.Context, c DetailsIAM, filter []iamtypes.EntityTyp
 		}
 	}
 	return d, nil
+}
+
+// inline converts a user's, group's or role's inline policies, their
+// documents URL-decoded; nil when there are none, as before.
+func inline(ps []iamtypes.PolicyDetail) []snapshot.InlinePolicy {
+	var out []snapshot.InlinePolicy
+	for _, ip := range ps {
+		out = append(out, snapshot.InlinePolicy{Name: aws.ToString(ip.PolicyName), Document: decodeDocument(ip.PolicyDocument)})
+	}
+	return out
 }
 
 // PasswordPolicy reads the account's password policy. NoSuchEntity means
