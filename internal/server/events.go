@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -640,7 +641,7 @@ func (w *rootAlertWorker) Work(ctx context.Context, job *river.Job[rootAlertArgs
 	if len(es) == 0 {
 		return nil
 	}
-	d := rootDelivery(es, job.Args.Channel, job.Args.Burst, s.cfg.Clock.Now())
+	d := rootDelivery(es, job.Args.Channel, job.Args.Burst, s.cfg.Clock.Now(), s.cfg.PublicURL)
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := ch.Sender.Send(sctx, d); err != nil {
@@ -662,8 +663,11 @@ func (w *rootAlertWorker) Work(ctx context.Context, job *river.Job[rootAlertArgs
 
 // rootDelivery is a burst of root events as the channels take them: one
 // root_activity event each, whose finding names the account, the root
-// user and the summary, oldest first.
-func rootDelivery(es []store.RootEvent, channel string, burst int64, now time.Time) notify.Delivery {
+// user and the summary, oldest first. With a public URL each links to the
+// account's root-activity timeline on the dashboard: an event has no
+// finding page of its own, and the reader's next question is what else
+// root did in that account.
+func rootDelivery(es []store.RootEvent, channel string, burst int64, now time.Time, publicURL string) notify.Delivery {
 	es = slices.Clone(es)
 	slices.SortStableFunc(es, func(a, b store.RootEvent) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
@@ -687,6 +691,9 @@ func rootDelivery(es []store.RootEvent, channel string, burst int64, now time.Ti
 		}
 		if e.SessionPrincipal != "" {
 			ev.Detail = "in an sts:AssumeRoot session opened by " + e.SessionPrincipal
+		}
+		if publicURL != "" {
+			ev.Finding.Link = publicURL + "/accounts/" + url.PathEscape(e.Account) + "#root-activity"
 		}
 		d.Events = append(d.Events, ev)
 	}

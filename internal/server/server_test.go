@@ -110,3 +110,17 @@ func TestPreviousRunningSeesPastSkippedTicks(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestRootDeliveryLinks: a root event's alert links to the account's
+// root-activity timeline when the dashboard has a public URL, and to
+// nothing without one.
+func TestRootDeliveryLinks(t *testing.T) {
+	at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	es := []store.RootEvent{{ID: 1, EventID: "e-1", Account: "111111111111", Name: "CreateAccessKey", Kind: "CreateAccessKey", Time: at}}
+	if l := rootDelivery(es, "c", 1, at, "").Events[0].Finding.Link; l != "" {
+		t.Errorf("a link without a public URL: %q", l)
+	}
+	if l := rootDelivery(es, "c", 1, at, "https://vigil.example.com/sec").Events[0].Finding.Link; l != "https://vigil.example.com/sec/accounts/111111111111#root-activity" {
+		t.Errorf("the event's link: %q", l)
+	}
+}
