@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/vigil-sec/vigil/internal/awsreq"
 )
 
 // placeholderSecret signs requests for keys whose secret the world does
@@ -28,7 +30,16 @@ func NewAWSConfig(ctx context.Context, endpoint, region string, creds aws.Creden
 		config.WithSharedConfigFiles([]string{}),
 		config.WithSharedCredentialsFiles([]string{}),
 	}
-	return config.LoadDefaultConfig(ctx, append(opts, optFns...)...)
+	cfg, err := config.LoadDefaultConfig(ctx, append(opts, optFns...)...)
+	if err != nil {
+		return cfg, err
+	}
+	// Against the emulator, which answers in microseconds, the SDK breaks
+	// the connection its answer is being read from whenever the machine is
+	// busy, and retries the answered request (awsreq): an SQS message
+	// taken by the first attempt is then lost until its visibility ends.
+	awsreq.Install(&cfg)
+	return cfg, nil
 }
 
 // AWSConfig is NewAWSConfig pointed at this server, in the partition's

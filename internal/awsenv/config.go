@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/vigil-sec/vigil/internal/awsreq"
 	"github.com/vigil-sec/vigil/internal/collect"
 )
 
@@ -63,6 +64,9 @@ func LoadConfig(ctx context.Context, o ConfigOptions) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, ErrNoRegion
 	}
+	// The SDK can break the connection its own answer is being read
+	// from, and retry an answered request (awsreq).
+	awsreq.Install(&cfg)
 	return cfg, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/vigil-sec/vigil/internal/awsemu"
+	"github.com/vigil-sec/vigil/internal/awsreq"
 )
 
 // ManagementRootKey is the access key of the demo management account's
@@ -49,6 +50,9 @@ func Start(now time.Time) (*Env, error) {
 		BaseEndpoint: aws.String(srv.URL()),
 		Credentials:  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(awsemu.DemoManagementAdminKey, "demo-secret-not-checked", "")),
 	}
+	// The demo's calls to its emulator must not retry answered requests
+	// when the machine is busy (awsreq).
+	awsreq.Install(&cfg)
 	return &Env{
 		Config:      cfg,
 		Server:      srv,
