@@ -115,12 +115,24 @@ func (x Writer) Write(w io.Writer, d *report.Document) error {
 	for _, a := range d.Accounts {
 		known[a.AccountID] = true
 	}
-	for _, r := range d.Results {
-		if known[r.AccountID] && !report.IsOrganizationResult(r) {
-			byAccount[r.AccountID] = append(byAccount[r.AccountID], r)
-		} else {
-			orgResults = append(orgResults, r)
+	// An account's results are the runs of them in the document (Build
+	// sorts by account, so one run each), shared rather than copied: the
+	// runs are clipped, so that joining two runs of one account copies
+	// them, and nothing below writes to them.
+	keep := func(r *rule.Result) bool { return known[r.AccountID] && !report.IsOrganizationResult(*r) }
+	for i := 0; i < len(d.Results); {
+		r := &d.Results[i]
+		if !keep(r) {
+			orgResults = append(orgResults, *r)
+			i++
+			continue
 		}
+		j := i + 1
+		for j < len(d.Results) && d.Results[j].AccountID == r.AccountID && keep(&d.Results[j]) {
+			j++
+		}
+		byAccount[r.AccountID] = append(byAccount[r.AccountID], d.Results[i:j:j]...)
+		i = j
 	}
 	if d.Organization != nil && (len(orgResults) > 0 || d.Organization.AccessMode != "") {
 		t.organization(d, orgResults)
@@ -557,9 +569,16 @@ func describeSource(s snapshot.Source) string {
 // within each.
 func orderAccounts(accts []report.Account, results map[string][]rule.Result) []report.Account {
 	out := append([]report.Account(nil), accts...)
-	worst := func(id string) (rule.Severity, int) {
+	// Each account's worst failure once, not at each comparison of the
+	// sort (an organisation's accounts are compared thousands of times).
+	type worst struct {
+		sev rule.Severity
+		n   int
+	}
+	w := make(map[string]worst, len(out))
+	for _, a := range out {
 		max, n := rule.Severity(-1), 0
-		for _, r := range results[id] {
+		for _, r := range results[a.AccountID] {
 			if r.Status == rule.Fail {
 				n++
 				if r.Severity > max {
@@ -567,11 +586,12 @@ func orderAccounts(accts []report.Account, results map[string][]rule.Result) []r
 				}
 			}
 		}
-		return max, n
+		w[a.AccountID] = worst{max, n}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		si, ni := worst(out[i].AccountID)
-		sj, nj := worst(out[j].AccountID)
+		wi, wj := w[out[i].AccountID], w[out[j].AccountID]
+		si, ni := wi.sev, wi.n
+		sj, nj := wj.sev, wj.n
 		if si != sj {
 			return si > sj
 		}
@@ -723,11 +743,13 @@ const maxResources = 10
 // ruleGroup is one rule's results in one account, worst first.
 type ruleGroup struct {
 	results []rule.Result
-	// all are every result of the rule in the account, for the counts
-	// (results may be only the ones --show keeps).
-	all   []rule.Result
-	worst rule.Status
-	sev   rule.Severity
+	// all counts every result of the rule in the account, and byStatus
+	// them by status in statusOrder (results may be only the ones --show
+	// keeps).
+	all      int
+	byStatus [4]int
+	worst    rule.Status
+	sev      rule.Severity
 }
 
 // groupByRule groups results by rule: the rules with a failure first
@@ -735,56 +757,72 @@ type ruleGroup struct {
 // Within a rule, failures come first, then unknowns, passes and not
 // applicables, each by resource.
 func groupByRule(rs, all []rule.Result) []ruleGroup {
-	byID := map[string]*ruleGroup{}
-	var order []string
-	for _, r := range rs {
-		g := byID[r.RuleID]
-		if g == nil {
-			g = &ruleGroup{worst: rule.NotApplicable}
-			byID[r.RuleID] = g
-			order = append(order, r.RuleID)
+	// Groups in a slice, found by index: a report of thousands of
+	// accounts groups each account's results.
+	byID := map[string]int{}
+	var out []ruleGroup
+	for i := range rs {
+		r := &rs[i]
+		k, ok := byID[r.RuleID]
+		if !ok {
+			k = len(out)
+			byID[r.RuleID] = k
+			out = append(out, ruleGroup{worst: rule.NotApplicable})
 		}
-		g.results = append(g.results, r)
+		out[k].results = append(out[k].results, *r)
 	}
-	for _, r := range all {
-		if g := byID[r.RuleID]; g != nil {
-			g.all = append(g.all, r)
+	for i := range all {
+		r := &all[i]
+		if k, ok := byID[r.RuleID]; ok {
+			g := &out[k]
+			g.all++
+			if o, ok := statusOrder[r.Status]; ok {
+				g.byStatus[o]++
+			}
 		}
 	}
-	out := make([]ruleGroup, 0, len(order))
-	for _, id := range order {
-		g := byID[id]
+	for k := range out {
+		g := &out[k]
 		// Suppressed results do not make the rule look worse, unless
 		// every result of it is suppressed.
-		judged := g.results
-		if open := unsuppressed(g.results); len(open) > 0 {
-			judged = open
+		judged := func(r *rule.Result) bool { return true }
+		if anyOpen(g.results) {
+			judged = func(r *rule.Result) bool { return r.Suppression == nil }
 		}
-		g.sev = judged[0].RuleSeverity
-		for _, r := range judged {
+		first := true
+		for i := range g.results {
+			r := &g.results[i]
+			if !judged(r) {
+				continue
+			}
+			if first {
+				g.sev, first = r.RuleSeverity, false
+			}
 			if statusOrder[r.Status] < statusOrder[g.worst] {
 				g.worst = r.Status
 			}
 		}
-		for _, r := range judged {
-			if r.Status == g.worst && r.Severity > g.sev {
+		for i := range g.results {
+			r := &g.results[i]
+			if judged(r) && r.Status == g.worst && r.Severity > g.sev {
 				g.sev = r.Severity
 			}
 		}
-		sort.SliceStable(g.results, func(i, j int) bool {
-			a, b := g.results[i], g.results[j]
-			if statusOrder[a.Status] != statusOrder[b.Status] {
-				return statusOrder[a.Status] < statusOrder[b.Status]
-			}
-			if a.Severity != b.Severity {
-				return a.Severity > b.Severity
-			}
-			return a.Resource < b.Resource
-		})
-		out = append(out, *g)
+		if len(g.results) > 1 {
+			sort.SliceStable(g.results, func(i, j int) bool {
+				a, b := &g.results[i], &g.results[j]
+				if statusOrder[a.Status] != statusOrder[b.Status] {
+					return statusOrder[a.Status] < statusOrder[b.Status]
+				}
+				if a.Severity != b.Severity {
+					return a.Severity > b.Severity
+				}
+				return a.Resource < b.Resource
+			})
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+		a, b := &out[i], &out[j]
 		if statusOrder[a.worst] != statusOrder[b.worst] {
 			return statusOrder[a.worst] < statusOrder[b.worst]
 		}
@@ -796,14 +834,14 @@ func groupByRule(rs, all []rule.Result) []ruleGroup {
 	return out
 }
 
-func unsuppressed(rs []rule.Result) []rule.Result {
-	var out []rule.Result
-	for _, r := range rs {
-		if r.Suppression == nil {
-			out = append(out, r)
+// anyOpen says whether a result of rs is not suppressed.
+func anyOpen(rs []rule.Result) bool {
+	for i := range rs {
+		if rs[i].Suppression == nil {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // results writes rs grouped by rule. A rule with one result about the
@@ -813,22 +851,18 @@ func unsuppressed(rs []rule.Result) []rule.Result {
 // -v. all are every result of the account, for the counts.
 func (t *textWriter) results(rs, all []rule.Result) {
 	for _, g := range groupByRule(rs, all) {
-		if len(g.all) == 1 && len(g.results) == 1 {
+		if g.all == 1 && len(g.results) == 1 {
 			t.resultRow(g.results[0])
 			continue
 		}
 		t.ruleHead(g)
 		var counts []string
-		n := map[rule.Status]int{}
-		for _, r := range g.all {
-			n[r.Status]++
-		}
-		for _, st := range []rule.Status{rule.Fail, rule.Unknown, rule.Pass, rule.NotApplicable} {
-			if n[st] > 0 {
-				counts = append(counts, fmt.Sprintf("%d %s", n[st], statusLabel(st)))
+		for o, st := range []rule.Status{rule.Fail, rule.Unknown, rule.Pass, rule.NotApplicable} {
+			if n := g.byStatus[o]; n > 0 {
+				counts = append(counts, fmt.Sprintf("%d %s", n, statusLabel(st)))
 			}
 		}
-		t.line(t.style(fmt.Sprintf("                     %s: %s", rule.Plural(len(g.all), "resource", "resources"), strings.Join(counts, ", ")), faint))
+		t.line(t.style(fmt.Sprintf("                     %s: %s", rule.Plural(g.all, "resource", "resources"), strings.Join(counts, ", ")), faint))
 		shown := g.results
 		if !t.o.Verbose && len(shown) > maxResources {
 			shown = shown[:maxResources]
@@ -905,7 +939,7 @@ func (t *textWriter) makeStatusCell(st rule.Status, sev rule.Severity, suppresse
 // ruleHead is the row of a rule about many resources.
 func (t *textWriter) ruleHead(g ruleGroup) {
 	r := g.results[0]
-	allMuted := len(unsuppressed(g.results)) == 0
+	allMuted := !anyOpen(g.results)
 	status, sev := t.statusCell(g.worst, g.sev, allMuted)
 	head := "  " + status + "  " + sev + "  " + r.RuleID
 	if (g.worst == rule.Fail || g.worst == rule.Unknown) && !allMuted {
