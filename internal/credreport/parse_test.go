@@ -3,6 +3,7 @@ package credreport
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -248,6 +249,52 @@ func TestFastTimeEveryDay(t *testing.T) {
 	}
 	if _, ok := fastUTC("2000-02-29T00:00:00Z"); !ok {
 		t.Error("2000-02-29 refused")
+	}
+}
+
+// TestFastTimeRefusesNonDigits: any byte but a digit, in any place of a
+// digit, makes the hand parser give up (time.Parse then decides).
+func TestFastTimeRefusesNonDigits(t *testing.T) {
+	for _, good := range []string{"2026-10-02T17:40:12+00:00", "1999-09-19T09:09:09Z"} {
+		for i := range 19 {
+			if good[i] < '0' || good[i] > '9' {
+				continue
+			}
+			for c := range 256 {
+				if c >= '0' && c <= '9' {
+					continue
+				}
+				s := good[:i] + string([]byte{byte(c)}) + good[i+1:]
+				if got, ok := fastUTC(s); ok {
+					t.Fatalf("%q accepted as %v", s, got)
+				}
+			}
+		}
+	}
+}
+
+// TestCommaBytes: commaBytes marks exactly the commas of eight bytes,
+// whatever their neighbours.
+func TestCommaBytes(t *testing.T) {
+	var b [8]byte
+	for i := range 8 {
+		for c := range 256 {
+			for _, fill := range []byte{0, ',', '-', 0x2d, 0x2b, 0xac, 0xff, 'a'} {
+				for k := range b {
+					b[k] = fill
+				}
+				b[i] = byte(c)
+				var want uint64
+				for k, x := range b {
+					if x == ',' {
+						want |= 0x80 << (8 * k)
+					}
+				}
+				if got := commaBytes(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("% x: %#x, want %#x", b, got, want)
+				}
+			}
+		}
 	}
 }
 

@@ -2,8 +2,10 @@ package credreport
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"io"
+	"math/bits"
 	"unsafe"
 )
 
@@ -32,7 +34,10 @@ type plainRecords struct {
 	next            int // line of the next record
 	fieldsPerRecord int
 	fields          []string
-	starts          []int // each field's byte offset in its line
+	// lineAt is where the record last read starts in data: FieldPos,
+	// which only errors call, finds a field's column from it rather than
+	// every record keeping the offset of each of its cells.
+	lineAt int
 }
 
 // plainCSV says whether data can be read by plainRecords: nothing quoted
@@ -60,12 +65,27 @@ func (p *plainRecords) Read() ([]string, error) {
 		if len(line) == 0 {
 			continue // encoding/csv skips empty lines
 		}
-		p.fields, p.starts = p.fields[:0], p.starts[:0]
-		// A byte loop, not bytes.IndexByte per cell: the cells are short
-		// (a date, "true", "N/A") and a call each cost more than the scan.
-		start := 0
-		for i, c := range line {
-			if c == ',' {
+		p.fields = p.fields[:0]
+		p.lineAt = p.pos - len(line)
+		if end >= 0 {
+			p.lineAt--
+		}
+		// Eight bytes at a time: a report of 100,000 users is 30 MB of
+		// cells, and a loop over each byte to find the commas was a tenth
+		// of parsing it (a call of bytes.IndexByte per cell costs more
+		// still: the cells are short, a date, "true", "N/A").
+		start, i := 0, 0
+		for ; i+8 <= len(line); i += 8 {
+			m := commaBytes(binary.LittleEndian.Uint64(line[i:]))
+			for m != 0 {
+				j := i + bits.TrailingZeros64(m)>>3
+				p.add(line, start, j)
+				start = j + 1
+				m &= m - 1
+			}
+		}
+		for ; i < len(line); i++ {
+			if line[i] == ',' {
 				p.add(line, start, i)
 				start = i + 1
 			}
@@ -78,8 +98,18 @@ func (p *plainRecords) Read() ([]string, error) {
 	}
 }
 
+// commaBytes has the high bit set in each byte of x that is a comma, and
+// no other bit: x^commas has a zero byte where x has a comma, and adding
+// 0x7f to each byte's low seven bits carries into the high bit of every
+// byte but a zero one (without the carry crossing bytes, unlike the
+// shorter test that may mark a byte above a zero one).
+func commaBytes(x uint64) uint64 {
+	const lo7, commas = 0x7f7f7f7f7f7f7f7f, 0x2c2c2c2c2c2c2c2c
+	x ^= commas
+	return ^((x&lo7 + lo7) | x | lo7)
+}
+
 func (p *plainRecords) add(line []byte, from, to int) {
-	p.starts = append(p.starts, from)
 	if from == to {
 		p.fields = append(p.fields, "")
 		return
@@ -88,8 +118,16 @@ func (p *plainRecords) add(line []byte, from, to int) {
 }
 
 func (p *plainRecords) FieldPos(field int) (int, int) {
-	if field < 0 || field >= len(p.starts) {
+	if field < 0 || field >= len(p.fields) {
 		panic("out of range index passed to FieldPos")
 	}
-	return p.line, p.starts[field] + 1
+	// The field's offset in its line: past field commas. A field's cell
+	// may be empty, so count commas rather than measure cells.
+	col := 0
+	for n := 0; n < field; col++ {
+		if p.data[p.lineAt+col] == ',' {
+			n++
+		}
+	}
+	return p.line, col + 1
 }

@@ -98,12 +98,31 @@ func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
 		// metadata and the account's are the same for every resource of
 		// the block, and a whole-struct copy costs less than writing
 		// each field (and its write barrier) again.
+		//
+		// A shared outcome's results differ only in their resource, so
+		// each shared outcome gets a template of its own, filled once
+		// (its status, message and evidence, the management account's
+		// note): a result is then one copy and its ARN, where filling
+		// each copy again wrote four fields more through the write
+		// barrier, 500,000 times for 100,000 users.
 		t := account(*r, acct, Outcome{}, "")
+		raise := t.ManagementAccount && r.RootUser
 		s := o.Set
+		shared := make([]Result, len(s.shared))
+		for h := range s.shared {
+			so := &s.shared[h]
+			shared[h] = t
+			fill(&shared[h], so.Status, so.Message, so.Evidence, "", raise)
+		}
 		for i, res := range s.resources {
+			if w := s.which[i]; w >= 0 {
+				out = append(out, shared[w])
+				out[len(out)-1].Resource = res
+				continue
+			}
 			ro := s.outcome(i)
 			out = append(out, t)
-			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, res, t.ManagementAccount && r.RootUser)
+			fill(&out[len(out)-1], ro.Status, ro.Message, ro.Evidence, res, raise)
 		}
 		return out
 	case len(o.Resources) > 0:

@@ -184,8 +184,12 @@ func TestManagementAccountRaisesRootRulesOnly(t *testing.T) {
 // answer per resource, in both forms (Resources and Set), whose results
 // are copied from one template per block.
 func TestManagementAccountRaisePerResource(t *testing.T) {
-	set := NewResourceSet(1)
+	set := NewResourceSet(3)
 	set.Add(ResourceOutcome{Resource: "arn:aws:iam::222222222222:user/b", Status: Fail, Message: "failed."})
+	// A shared failure is raised too, for each of the resources sharing it.
+	shared := set.Share(Fail, "failed.", nil)
+	set.AddShared("arn:aws:iam::222222222222:user/c", shared)
+	set.AddShared("arn:aws:iam::222222222222:user/d", shared)
 	list := Outcome{Status: Fail, Resources: []ResourceOutcome{{Resource: "arn:aws:iam::222222222222:user/a", Status: Fail, Message: "failed."}}}
 	doc := &snapshot.Document{Organization: &snapshot.Organization{ID: "o-abc", ManagementAccountID: "222222222222"},
 		Accounts: []snapshot.Account{{ID: "222222222222", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleManagement}}}}
@@ -195,7 +199,7 @@ func TestManagementAccountRaisePerResource(t *testing.T) {
 			{ID: "set", Title: "set", Severity: Low, RootUser: root, Check: func(Input) Outcome { return Outcome{Status: Fail, Set: set} }},
 		}
 		got := Evaluate(rs, doc, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Options{})
-		if len(got) != 2 {
+		if len(got) != 4 {
 			t.Fatalf("%d results", len(got))
 		}
 		for _, r := range got {

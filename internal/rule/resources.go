@@ -15,8 +15,11 @@ package rule
 // may change a result's evidence in place (report.Build copies what it
 // redacts), and the slice is clipped so that an append copies it.
 type ResourceSet struct {
-	shared    []ResourceOutcome
-	resources []string
+	shared []ResourceOutcome
+	// sharedIndex is each shared outcome's statusIndex, found once rather
+	// than for each resource that has it.
+	sharedIndex []int
+	resources   []string
 	// which is, per resource, the shared outcome's index (>= 0) or the
 	// own outcome's index in own as -(index+1).
 	which  []int32
@@ -28,11 +31,19 @@ type ResourceSet struct {
 var statusOrder = [...]Status{Fail, Unknown, Pass, NotApplicable}
 
 func (s *ResourceSet) count(st Status) {
+	if i := statusIndex(st); i >= 0 {
+		s.counts[i]++
+	}
+}
+
+// statusIndex is st's index in statusOrder, -1 for none.
+func statusIndex(st Status) int {
 	for i, o := range statusOrder {
 		if o == st {
-			s.counts[i]++
+			return i
 		}
 	}
+	return -1
 }
 
 // Shared names an outcome of a ResourceSet that many resources share.
@@ -48,6 +59,7 @@ func NewResourceSet(n int) *ResourceSet {
 // resource: the result's Resource names it.
 func (s *ResourceSet) Share(status Status, message string, evidence []Evidence) Shared {
 	s.shared = append(s.shared, ResourceOutcome{Status: status, Message: message, Evidence: evidence[:len(evidence):len(evidence)]})
+	s.sharedIndex = append(s.sharedIndex, statusIndex(status))
 	return Shared(len(s.shared) - 1)
 }
 
@@ -58,7 +70,9 @@ func (s *ResourceSet) SharedOutcome(h Shared) ResourceOutcome { return s.shared[
 func (s *ResourceSet) AddShared(resource string, h Shared) {
 	s.resources = append(s.resources, resource)
 	s.which = append(s.which, int32(h))
-	s.count(s.shared[h].Status)
+	if i := s.sharedIndex[h]; i >= 0 {
+		s.counts[i]++
+	}
 }
 
 // Add adds a resource with an outcome of its own (o.Resource names it).

@@ -1,6 +1,8 @@
 package text
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"path"
@@ -8,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/muesli/termenv"
 
@@ -96,13 +99,15 @@ func (x Writer) Write(w io.Writer, d *report.Document) error {
 	if o.Verbose {
 		o.Show = ShowAll
 	}
-	t := &textWriter{w: w, o: o}
+	// Buffered, as the other writers are: a line a call to w was a
+	// system call per line for a file or a terminal.
+	t := &textWriter{w: bufio.NewWriterSize(w, 64<<10), o: o}
 	t.header(d)
 	if d.Compliance != nil {
 		t.compliance(d)
 		t.line("")
 		t.summary(d)
-		return t.err
+		return t.flush()
 	}
 	byAccount := map[string][]rule.Result{}
 	var orgResults []rule.Result
@@ -110,12 +115,24 @@ func (x Writer) Write(w io.Writer, d *report.Document) error {
 	for _, a := range d.Accounts {
 		known[a.AccountID] = true
 	}
-	for _, r := range d.Results {
-		if known[r.AccountID] && !report.IsOrganizationResult(r) {
-			byAccount[r.AccountID] = append(byAccount[r.AccountID], r)
-		} else {
-			orgResults = append(orgResults, r)
+	// An account's results are the runs of them in the document (Build
+	// sorts by account, so one run each), shared rather than copied: the
+	// runs are clipped, so that joining two runs of one account copies
+	// them, and nothing below writes to them.
+	keep := func(r *rule.Result) bool { return known[r.AccountID] && !report.IsOrganizationResult(*r) }
+	for i := 0; i < len(d.Results); {
+		r := &d.Results[i]
+		if !keep(r) {
+			orgResults = append(orgResults, *r)
+			i++
+			continue
 		}
+		j := i + 1
+		for j < len(d.Results) && d.Results[j].AccountID == r.AccountID && keep(&d.Results[j]) {
+			j++
+		}
+		byAccount[r.AccountID] = append(byAccount[r.AccountID], d.Results[i:j:j]...)
+		i = j
 	}
 	if d.Organization != nil && (len(orgResults) > 0 || d.Organization.AccessMode != "") {
 		t.organization(d, orgResults)
@@ -140,7 +157,7 @@ func (x Writer) Write(w io.Writer, d *report.Document) error {
 	}
 	t.skipped(d)
 	t.summary(d)
-	return t.err
+	return t.flush()
 }
 
 // realGaps leaves out the sections an access method cannot read by
@@ -422,11 +439,27 @@ func (t *textWriter) skipped(d *report.Document) {
 	t.line("")
 }
 
+// textWriter writes one report. The rows of a large organisation's
+// report (100,000 results) are built in buf and written to w without a
+// string of their own, and what every row repeats (a status cell, a
+// style's escape sequences) is made once.
 type textWriter struct {
-	w   io.Writer
-	o   Options
-	err error
+	// w keeps the first error of the destination and writes nothing
+	// after it (bufio's contract); flush returns it.
+	w *bufio.Writer
+	o Options
+	// buf is the row being built, words the words being wrapped.
+	buf   []byte
+	words []string
+	// cells are statusCell's answers, made once per status, severity
+	// and muting.
+	cells map[cellKey][2]string
+	// styles are each style's escape sequences before and after the
+	// text, made once.
+	styles [faint + 1]*[2]string
 }
+
+func (t *textWriter) flush() error { return t.w.Flush() }
 
 type style int
 
@@ -443,7 +476,30 @@ func (t *textWriter) style(s string, st style) string {
 	if t.o.Profile == termenv.Ascii || st == plain {
 		return s
 	}
-	out := termenv.String(s)
+	e := t.escapes(st)
+	return e[0] + s + e[1]
+}
+
+// appendStyle appends s in style st to b.
+func (t *textWriter) appendStyle(b []byte, s string, st style) []byte {
+	if t.o.Profile == termenv.Ascii || st == plain {
+		return append(b, s...)
+	}
+	e := t.escapes(st)
+	b = append(b, e[0]...)
+	b = append(b, s...)
+	return append(b, e[1]...)
+}
+
+// escapes are what termenv writes before and after a text in style st:
+// it writes the text itself unchanged between them, so styling a marker
+// once gives both, and every styled text costs a concatenation rather
+// than termenv's formatting (a fifth of the text report's time).
+func (t *textWriter) escapes(st style) *[2]string {
+	if e := t.styles[st]; e != nil {
+		return e
+	}
+	out := termenv.String("\x00")
 	switch st {
 	case bold:
 		out = out.Bold()
@@ -456,13 +512,21 @@ func (t *textWriter) style(s string, st style) string {
 	case faint:
 		out = out.Faint()
 	}
-	return out.String()
+	styled := out.String()
+	i := strings.IndexByte(styled, 0)
+	e := &[2]string{styled[:i], styled[i+1:]}
+	t.styles[st] = e
+	return e
 }
 
 func (t *textWriter) line(s string) {
-	if t.err == nil {
-		_, t.err = fmt.Fprintln(t.w, s)
-	}
+	t.w.WriteString(s)
+	t.w.WriteByte('\n')
+}
+
+func (t *textWriter) lineBytes(b []byte) {
+	t.w.Write(b)
+	t.w.WriteByte('\n')
 }
 
 func (t *textWriter) header(d *report.Document) {
@@ -505,9 +569,16 @@ func describeSource(s snapshot.Source) string {
 // within each.
 func orderAccounts(accts []report.Account, results map[string][]rule.Result) []report.Account {
 	out := append([]report.Account(nil), accts...)
-	worst := func(id string) (rule.Severity, int) {
+	// Each account's worst failure once, not at each comparison of the
+	// sort (an organisation's accounts are compared thousands of times).
+	type worst struct {
+		sev rule.Severity
+		n   int
+	}
+	w := make(map[string]worst, len(out))
+	for _, a := range out {
 		max, n := rule.Severity(-1), 0
-		for _, r := range results[id] {
+		for _, r := range results[a.AccountID] {
 			if r.Status == rule.Fail {
 				n++
 				if r.Severity > max {
@@ -515,11 +586,12 @@ func orderAccounts(accts []report.Account, results map[string][]rule.Result) []r
 				}
 			}
 		}
-		return max, n
+		w[a.AccountID] = worst{max, n}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		si, ni := worst(out[i].AccountID)
-		sj, nj := worst(out[j].AccountID)
+		wi, wj := w[out[i].AccountID], w[out[j].AccountID]
+		si, ni := wi.sev, wi.n
+		sj, nj := wj.sev, wj.n
 		if si != sj {
 			return si > sj
 		}
@@ -661,7 +733,25 @@ func (t *textWriter) ruleList(rs []rule.Result, label string) {
 	t.line(cur)
 }
 
-var statusOrder = map[rule.Status]int{rule.Fail: 0, rule.Unknown: 1, rule.Pass: 2, rule.NotApplicable: 3}
+// statusOrder ranks a status in report order (FAIL first), ok false for
+// a status that is none of the four (ranked with FAIL). A switch, not a
+// map: the sorts of a large report look it up millions of times.
+func statusOrder(st rule.Status) (rank int, ok bool) {
+	switch st {
+	case rule.Fail:
+		return 0, true
+	case rule.Unknown:
+		return 1, true
+	case rule.Pass:
+		return 2, true
+	case rule.NotApplicable:
+		return 3, true
+	}
+	return 0, false
+}
+
+// rank is statusOrder's rank alone.
+func rank(st rule.Status) int { r, _ := statusOrder(st); return r }
 
 // maxResources is how many results of one rule about many resources the
 // text report shows before it counts the rest (-v shows all): an account
@@ -671,11 +761,13 @@ const maxResources = 10
 // ruleGroup is one rule's results in one account, worst first.
 type ruleGroup struct {
 	results []rule.Result
-	// all are every result of the rule in the account, for the counts
-	// (results may be only the ones --show keeps).
-	all   []rule.Result
-	worst rule.Status
-	sev   rule.Severity
+	// all counts every result of the rule in the account, and byStatus
+	// them by status in statusOrder (results may be only the ones --show
+	// keeps).
+	all      int
+	byStatus [4]int
+	worst    rule.Status
+	sev      rule.Severity
 }
 
 // groupByRule groups results by rule: the rules with a failure first
@@ -683,58 +775,74 @@ type ruleGroup struct {
 // Within a rule, failures come first, then unknowns, passes and not
 // applicables, each by resource.
 func groupByRule(rs, all []rule.Result) []ruleGroup {
-	byID := map[string]*ruleGroup{}
-	var order []string
-	for _, r := range rs {
-		g := byID[r.RuleID]
-		if g == nil {
-			g = &ruleGroup{worst: rule.NotApplicable}
-			byID[r.RuleID] = g
-			order = append(order, r.RuleID)
+	// Groups in a slice, found by index: a report of thousands of
+	// accounts groups each account's results.
+	byID := map[string]int{}
+	var out []ruleGroup
+	for i := range rs {
+		r := &rs[i]
+		k, ok := byID[r.RuleID]
+		if !ok {
+			k = len(out)
+			byID[r.RuleID] = k
+			out = append(out, ruleGroup{worst: rule.NotApplicable})
 		}
-		g.results = append(g.results, r)
+		out[k].results = append(out[k].results, *r)
 	}
-	for _, r := range all {
-		if g := byID[r.RuleID]; g != nil {
-			g.all = append(g.all, r)
+	for i := range all {
+		r := &all[i]
+		if k, ok := byID[r.RuleID]; ok {
+			g := &out[k]
+			g.all++
+			if o, ok := statusOrder(r.Status); ok {
+				g.byStatus[o]++
+			}
 		}
 	}
-	out := make([]ruleGroup, 0, len(order))
-	for _, id := range order {
-		g := byID[id]
+	for k := range out {
+		g := &out[k]
 		// Suppressed results do not make the rule look worse, unless
 		// every result of it is suppressed.
-		judged := g.results
-		if open := unsuppressed(g.results); len(open) > 0 {
-			judged = open
+		judged := func(r *rule.Result) bool { return true }
+		if anyOpen(g.results) {
+			judged = func(r *rule.Result) bool { return r.Suppression == nil }
 		}
-		g.sev = judged[0].RuleSeverity
-		for _, r := range judged {
-			if statusOrder[r.Status] < statusOrder[g.worst] {
+		first := true
+		for i := range g.results {
+			r := &g.results[i]
+			if !judged(r) {
+				continue
+			}
+			if first {
+				g.sev, first = r.RuleSeverity, false
+			}
+			if rank(r.Status) < rank(g.worst) {
 				g.worst = r.Status
 			}
 		}
-		for _, r := range judged {
-			if r.Status == g.worst && r.Severity > g.sev {
+		for i := range g.results {
+			r := &g.results[i]
+			if judged(r) && r.Status == g.worst && r.Severity > g.sev {
 				g.sev = r.Severity
 			}
 		}
-		sort.SliceStable(g.results, func(i, j int) bool {
-			a, b := g.results[i], g.results[j]
-			if statusOrder[a.Status] != statusOrder[b.Status] {
-				return statusOrder[a.Status] < statusOrder[b.Status]
-			}
-			if a.Severity != b.Severity {
-				return a.Severity > b.Severity
-			}
-			return a.Resource < b.Resource
-		})
-		out = append(out, *g)
+		if len(g.results) > 1 {
+			sort.SliceStable(g.results, func(i, j int) bool {
+				a, b := &g.results[i], &g.results[j]
+				if rank(a.Status) != rank(b.Status) {
+					return rank(a.Status) < rank(b.Status)
+				}
+				if a.Severity != b.Severity {
+					return a.Severity > b.Severity
+				}
+				return a.Resource < b.Resource
+			})
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if statusOrder[a.worst] != statusOrder[b.worst] {
-			return statusOrder[a.worst] < statusOrder[b.worst]
+		a, b := &out[i], &out[j]
+		if rank(a.worst) != rank(b.worst) {
+			return rank(a.worst) < rank(b.worst)
 		}
 		if a.sev != b.sev {
 			return a.sev > b.sev
@@ -744,14 +852,14 @@ func groupByRule(rs, all []rule.Result) []ruleGroup {
 	return out
 }
 
-func unsuppressed(rs []rule.Result) []rule.Result {
-	var out []rule.Result
-	for _, r := range rs {
-		if r.Suppression == nil {
-			out = append(out, r)
+// anyOpen says whether a result of rs is not suppressed.
+func anyOpen(rs []rule.Result) bool {
+	for i := range rs {
+		if rs[i].Suppression == nil {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // results writes rs grouped by rule. A rule with one result about the
@@ -761,22 +869,18 @@ func unsuppressed(rs []rule.Result) []rule.Result {
 // -v. all are every result of the account, for the counts.
 func (t *textWriter) results(rs, all []rule.Result) {
 	for _, g := range groupByRule(rs, all) {
-		if len(g.all) == 1 && len(g.results) == 1 {
+		if g.all == 1 && len(g.results) == 1 {
 			t.resultRow(g.results[0])
 			continue
 		}
 		t.ruleHead(g)
 		var counts []string
-		n := map[rule.Status]int{}
-		for _, r := range g.all {
-			n[r.Status]++
-		}
-		for _, st := range []rule.Status{rule.Fail, rule.Unknown, rule.Pass, rule.NotApplicable} {
-			if n[st] > 0 {
-				counts = append(counts, fmt.Sprintf("%d %s", n[st], statusLabel(st)))
+		for o, st := range []rule.Status{rule.Fail, rule.Unknown, rule.Pass, rule.NotApplicable} {
+			if n := g.byStatus[o]; n > 0 {
+				counts = append(counts, fmt.Sprintf("%d %s", n, statusLabel(st)))
 			}
 		}
-		t.line(t.style(fmt.Sprintf("                     %s: %s", rule.Plural(len(g.all), "resource", "resources"), strings.Join(counts, ", ")), faint))
+		t.line(t.style(fmt.Sprintf("                     %s: %s", rule.Plural(g.all, "resource", "resources"), strings.Join(counts, ", ")), faint))
 		shown := g.results
 		if !t.o.Verbose && len(shown) > maxResources {
 			shown = shown[:maxResources]
@@ -800,8 +904,29 @@ func (t *textWriter) results(rs, all []rule.Result) {
 	}
 }
 
+// cellKey names a status cell: every result row starts with one, and a
+// report has a few dozen different ones.
+type cellKey struct {
+	st         rule.Status
+	sev        rule.Severity
+	suppressed bool
+}
+
 // statusCell renders a status and severity the way a result row starts.
 func (t *textWriter) statusCell(st rule.Status, sev rule.Severity, suppressed bool) (string, string) {
+	k := cellKey{st, sev, suppressed}
+	if c, ok := t.cells[k]; ok {
+		return c[0], c[1]
+	}
+	status, sevText := t.makeStatusCell(st, sev, suppressed)
+	if t.cells == nil {
+		t.cells = map[cellKey][2]string{}
+	}
+	t.cells[k] = [2]string{status, sevText}
+	return status, sevText
+}
+
+func (t *textWriter) makeStatusCell(st rule.Status, sev rule.Severity, suppressed bool) (string, string) {
 	status := fmt.Sprintf("%-7s", statusLabel(st))
 	sevText := strings.Repeat(" ", 8)
 	switch st {
@@ -832,7 +957,7 @@ func (t *textWriter) statusCell(st rule.Status, sev rule.Severity, suppressed bo
 // ruleHead is the row of a rule about many resources.
 func (t *textWriter) ruleHead(g ruleGroup) {
 	r := g.results[0]
-	allMuted := len(unsuppressed(g.results)) == 0
+	allMuted := !anyOpen(g.results)
 	status, sev := t.statusCell(g.worst, g.sev, allMuted)
 	head := "  " + status + "  " + sev + "  " + r.RuleID
 	if (g.worst == rule.Fail || g.worst == rule.Unknown) && !allMuted {
@@ -853,34 +978,48 @@ func suppressionText(s *rule.Suppression) string {
 func (t *textWriter) resourceRow(r rule.Result) {
 	const indent = "                     "
 	status, _ := t.statusCell(r.Status, r.Severity, r.Suppression != nil)
-	head := indent + status + "  " + r.Resource
+	b := append(t.buf[:0], indent...)
+	b = append(b, status...)
+	b = append(b, "  "...)
+	b = append(b, r.Resource...)
 	if r.Suppression != nil {
-		head += "  " + t.style(suppressionText(r.Suppression), faint)
+		b = append(b, "  "...)
+		b = t.appendStyle(b, suppressionText(r.Suppression), faint)
 	}
-	t.line(head)
-	t.wrap(indent+"         "+r.Message, indent+"         ")
+	t.lineBytes(b)
+	t.buf = b
+	t.wrapAfter(indent+"         ", r.Message, indent+"         ")
 	if t.o.Verbose {
 		for _, e := range r.Evidence {
-			t.wrap(indent+"         · "+evidenceText(e), indent+"           ")
+			t.wrapAfter(indent+"         ", "· "+evidenceText(e), indent+"           ")
 		}
 	}
 }
 
 // resultRow is a rule's one result about the account.
 func (t *textWriter) resultRow(r rule.Result) {
+	const indent = "                     "
 	status, sev := t.statusCell(r.Status, r.Severity, r.Suppression != nil)
-	head := "  " + status + "  " + sev + "  " + r.RuleID
+	b := append(t.buf[:0], "  "...)
+	b = append(b, status...)
+	b = append(b, "  "...)
+	b = append(b, sev...)
+	b = append(b, "  "...)
+	b = append(b, r.RuleID...)
 	if (r.Status == rule.Fail || r.Status == rule.Unknown) && r.Suppression == nil {
-		head += "  " + t.style(r.Title, bold)
+		b = append(b, "  "...)
+		b = t.appendStyle(b, r.Title, bold)
 	}
 	if s := r.Suppression; s != nil {
-		head += "  " + t.style(suppressionText(s), faint)
+		b = append(b, "  "...)
+		b = t.appendStyle(b, suppressionText(s), faint)
 	}
-	t.line(head)
-	t.wrap("                     "+r.Message, "                     ")
+	t.lineBytes(b)
+	t.buf = b
+	t.wrapAfter(indent, r.Message, indent)
 	if t.o.Verbose {
 		for _, e := range r.Evidence {
-			t.wrap("                     · "+evidenceText(e), "                       ")
+			t.wrapAfter(indent, "· "+evidenceText(e), indent+"  ")
 		}
 	}
 }
@@ -934,23 +1073,66 @@ func evidenceText(e rule.Evidence) string {
 
 // wrap writes s word-wrapped at the configured width; continuation lines
 // start with indent.
-func (t *textWriter) wrap(s, indent string) {
-	words := strings.Fields(s)
-	lead := s[:len(s)-len(strings.TrimLeft(s, " "))]
-	cur := lead
-	for _, w := range words {
-		if len(cur) > len(lead) && len(cur)+1+len(w) > t.o.Width {
-			t.line(cur)
-			cur = indent
-		}
-		if cur != lead && cur != indent {
-			cur += " "
-		}
-		cur += w
+func (t *textWriter) wrap(s, indent string) { t.wrapAfter("", s, indent) }
+
+// spaces holds the leads of wrapped lines.
+const spaces = "                                                                "
+
+// wrapAfter is wrap(lead+s, indent) for a lead of spaces, without making
+// that string: the lines are built in t.buf, as a report of 100,000
+// results wraps 100,000 messages.
+func (t *textWriter) wrapAfter(lead, s, indent string) {
+	if strings.TrimLeft(lead, " ") != "" {
+		lead, s = "", lead+s
 	}
-	if strings.TrimSpace(cur) != "" {
-		t.line(cur)
+	// The lead is every space the line starts with, the message's too.
+	if n := len(lead) + len(s) - len(strings.TrimLeft(s, " ")); n > len(lead) {
+		if n <= len(spaces) {
+			lead = spaces[:n]
+		} else {
+			lead = strings.Repeat(" ", n)
+		}
 	}
+	t.words = appendFields(t.words[:0], s)
+	b := append(t.buf[:0], lead...)
+	for _, w := range t.words {
+		if len(b) > len(lead) && len(b)+1+len(w) > t.o.Width {
+			t.lineBytes(b)
+			b = append(b[:0], indent...)
+		}
+		if string(b) != lead && string(b) != indent {
+			b = append(b, ' ')
+		}
+		b = append(b, w...)
+	}
+	if len(bytes.TrimSpace(b)) > 0 {
+		t.lineBytes(b)
+	}
+	t.buf = b
+}
+
+// appendFields appends strings.Fields(s) to dst, without a slice of its
+// own when s is ASCII (as nearly every message is).
+func appendFields(dst []string, s string) []string {
+	n0, start := len(dst), -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return append(dst[:n0], strings.Fields(s)...)
+		}
+		if c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' {
+			if start >= 0 {
+				dst = append(dst, s[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, s[start:])
+	}
+	return dst
 }
 
 func (t *textWriter) summary(d *report.Document) {
