@@ -146,6 +146,8 @@ func (s *Server) injectFault(r *request) *apiError {
 				e.status = ec2Status(e.code)
 			case "access-analyzer":
 				e.status = aaStatus(e.code)
+			case "account":
+				e.status = acctStatus(e.code)
 			default:
 				e.status = defaultStatus(e.code)
 			}

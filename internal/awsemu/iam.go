@@ -20,6 +20,8 @@ var iamHandlers = map[string]handlerFunc{
 	"ListSigningCertificates":                       (*Server).iamListSigningCertificates,
 	"ListServerCertificates":                        (*Server).iamListServerCertificates, // regional.go
 	"DeleteServerCertificate":                       (*Server).iamDeleteServerCertificate,
+	"ListSAMLProviders":                             (*Server).iamListSAMLProviders,          // account.go
+	"ListOpenIDConnectProviders":                    (*Server).iamListOpenIDConnectProviders, // account.go
 	"ListMFADevices":                                (*Server).iamListMFADevices,
 	"GetLoginProfile":                               (*Server).iamGetLoginProfile,
 	"CreateLoginProfile":                            (*Server).iamCreateLoginProfile,

@@ -642,6 +642,14 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		}
 		return r, nil
 	}
+	if op := accountOperation(hr.Method, hr.URL.Path); op != "" && r.scopeSvc == "account" {
+		// restJson1 again: the path names the operation.
+		r.proto, r.body, r.service, r.action = protoJSON, body, "account", op
+		if err := flattenJSONParams(body, r.params); err != nil {
+			return r, acctError("SerializationException", "Cannot decode request body: "+err.Error())
+		}
+		return r, nil
+	}
 	if target := hr.Header.Get("X-Amz-Target"); target != "" {
 		r.proto = protoJSON
 		r.body = body
@@ -824,6 +832,8 @@ func lookupHandler(service, action string) handlerFunc {
 		return ec2Handlers[action]
 	case "access-analyzer":
 		return analyzerHandlers[action]
+	case "account":
+		return accountHandlers[action]
 	case "sqs":
 		return sqsHandlers[action]
 	case "events":
@@ -837,7 +847,7 @@ func lookupHandler(service, action string) handlerFunc {
 func Operations() []string {
 	var out []string
 	for name, table := range map[string]map[string]handlerFunc{"iam": iamHandlers, "sts": stsHandlers, "organizations": orgsHandlers, "cloudtrail": trailHandlers, "sns": snsHandlers, "securityhub": secHubHandlers, "events": eventsHandlers, "sqs": sqsHandlers,
-		"ec2": ec2Handlers, "access-analyzer": analyzerHandlers} {
+		"ec2": ec2Handlers, "access-analyzer": analyzerHandlers, "account": accountHandlers} {
 		for action := range table {
 			out = append(out, name+":"+action)
 		}

@@ -133,6 +133,15 @@ type Account struct {
 	Regions []Region `json:"regions,omitempty"`
 	// ServerCertificates are the SSL/TLS certificates stored in IAM.
 	ServerCertificates []ServerCertificate `json:"serverCertificates,omitempty"`
+
+	// AlternateContacts are the account's alternate contacts by type
+	// (BILLING, OPERATIONS, SECURITY), served by the Account Management
+	// API (account.go); a type not in the map was never set.
+	AlternateContacts map[string]AlternateContact `json:"alternateContacts,omitempty"`
+	// SAMLProviders and OIDCProviders are the identity providers IAM
+	// trusts for federation (account.go).
+	SAMLProviders []SAMLProvider `json:"samlProviders,omitempty"`
+	OIDCProviders []OIDCProvider `json:"oidcProviders,omitempty"`
 }
 
 // Root is the account's root user. It is not an IAM user: IAM reaches its

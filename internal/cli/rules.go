@@ -165,8 +165,11 @@ func controlList(e ruleEntry) string {
 	var parts []string
 	for _, c := range e.Compliance {
 		s := c.Control
-		if c.Coverage == compliance.Partial {
+		switch c.Coverage {
+		case compliance.Partial:
 			s += " (partial)"
+		case compliance.Evidence:
+			s += " (evidence)"
 		}
 		parts = append(parts, s)
 	}
@@ -237,6 +240,8 @@ func controlEntries(cat *compliance.Catalog, v *compliance.Version) []controlEnt
 		for _, m := range cat.ControlMappings(v, ctl.ID) {
 			e.Rules = append(e.Rules, m.Rule)
 			switch {
+			case m.Coverage == compliance.Evidence:
+				// What Vigil reads for a person's judgement automates nothing.
 			case m.Coverage == compliance.Full:
 				e.Automation = compliance.Automated
 			case e.Automation != compliance.Automated:

@@ -85,10 +85,10 @@ func (o Options) sleep(ctx context.Context, d time.Duration) error {
 // All independent calls start at once: the caller identity, the account
 // summary, the credential report, the virtual MFA devices, the
 // authorization details, the password policy, the server certificates,
-// the regions (then every enabled region's analyzers and instances) and
-// the organisation, so the scan's wall time is its longest chain of
-// dependent round trips (usually the credential report), not the sum of
-// its calls.
+// the regions (then every enabled region's analyzers and instances), the
+// alternate contacts, the identity providers and the organisation, so the
+// scan's wall time is its longest chain of dependent round trips (usually
+// the credential report), not the sum of its calls.
 //
 // The returned error is non-nil only when the account cannot be identified
 // at all (no or rejected credentials); every other failure is a gap.
@@ -152,6 +152,22 @@ func Account(ctx context.Context, c Clients, o Options) (snapshot.Account, error
 		run(func() {
 			regions, gaps := Regions(ctx, c.EC2, c.Analyzer)
 			acct.Regions = regions
+			for _, g := range gaps {
+				addGap(g)
+			}
+		})
+	}
+	run(func() {
+		ip, gaps := IdentityProviders(ctx, c.IAM)
+		acct.IdentityProviders = ip
+		for _, g := range gaps {
+			addGap(g)
+		}
+	})
+	if c.Account != nil {
+		run(func() {
+			ac, gaps := AlternateContacts(ctx, c.Account)
+			acct.AlternateContacts = ac
 			for _, g := range gaps {
 				addGap(g)
 			}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
+	"github.com/aws/aws-sdk-go-v2/service/account"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -25,6 +26,7 @@ type IAM interface {
 type AccountIAM interface {
 	DetailsIAM
 	ServerCertificatesIAM
+	IdentityProvidersIAM
 	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
 	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
 	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
@@ -83,6 +85,9 @@ type Clients struct {
 	// so (UNKNOWN, "not collected").
 	EC2      EC2
 	Analyzer AccessAnalyzer
+	// Account reads the alternate contacts (contacts.go); when nil they
+	// are not read and the rules that need them say so.
+	Account AccountContacts
 }
 
 // NewClients builds real SDK clients from a config. Endpoints come from the
@@ -97,5 +102,6 @@ func NewClients(cfg aws.Config) Clients {
 		OrgPolicies: orgs,
 		EC2:         ec2.NewFromConfig(cfg),
 		Analyzer:    accessanalyzer.NewFromConfig(cfg),
+		Account:     account.NewFromConfig(cfg),
 	}
 }

@@ -9,12 +9,14 @@ import (
 
 // ScanActions are the IAM actions a single-account scan can call, one per
 // method of the IAM, STS and Organizations interfaces in clients.go, of
-// OrgPolicies in scp.go and of EC2 and AccessAnalyzer in regional.go (a
+// OrgPolicies in scp.go, of EC2 and AccessAnalyzer in regional.go and of
+// AccountContacts in contacts.go (a
 // test holds the lists together). All are
 // read-only. The organisation reads (tree and SCPs) are only made when the
 // scanned account is the organisation's management account.
 var ScanActions = []string{
 	"access-analyzer:ListAnalyzers",
+	"account:GetAlternateContact",
 	"ec2:DescribeInstances",
 	"ec2:DescribeRegions",
 	"iam:GenerateCredentialReport",
@@ -26,7 +28,9 @@ var ScanActions = []string{
 	"iam:GetLoginProfile",
 	"iam:ListAccessKeys",
 	"iam:ListMFADevices",
+	"iam:ListOpenIDConnectProviders",
 	"iam:ListOrganizationsFeatures",
+	"iam:ListSAMLProviders",
 	"iam:ListServerCertificates",
 	"iam:ListSigningCertificates",
 	"iam:ListVirtualMFADevices",

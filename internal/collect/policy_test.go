@@ -25,6 +25,7 @@ func callable() []string {
 		{"organizations", reflect.TypeFor[OrgPolicies]()},
 		{"ec2", reflect.TypeFor[EC2]()},
 		{"access-analyzer", reflect.TypeFor[AccessAnalyzer]()},
+		{"account", reflect.TypeFor[AccountContacts]()},
 	} {
 		for i := range api.iface.NumMethod() {
 			out = append(out, api.prefix+":"+api.iface.Method(i).Name)

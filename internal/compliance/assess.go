@@ -11,7 +11,9 @@ import (
 type ControlStatus string
 
 // Control outcomes. MANUAL means no Vigil rule decides the control: a
-// person must assess it, and Vigil claims nothing about it.
+// person must assess it, and Vigil claims nothing about it (the results
+// of its evidence rules, when it has any, show what Vigil read; a FAIL or
+// UNKNOWN among them makes the control FAIL or UNKNOWN instead).
 const (
 	ControlPass          ControlStatus = "PASS"
 	ControlFail          ControlStatus = "FAIL"
@@ -138,7 +140,7 @@ func (c *Catalog) Assess(v *Version, results []rule.Result, titles map[string]st
 			// No rule decides it: the catalog says what a person checks.
 			ca.ManualCheck = ctl.Manual
 		}
-		ca.Status = controlStatus(ca.Rules)
+		ca.Status = controlStatus(ca.Rules, ca.Automation)
 		a.Coverage.add(ca)
 		a.Controls = append(a.Controls, ca)
 	}
@@ -157,15 +159,20 @@ func worst(rs []rule.Result) rule.Status {
 	return w
 }
 
-func controlStatus(rules []RuleAssessment) ControlStatus {
-	if len(rules) == 0 {
-		return ControlManual
-	}
+func controlStatus(rules []RuleAssessment, auto Automation) ControlStatus {
 	w := rule.NotApplicable
 	for _, r := range rules {
+		if r.Coverage == Evidence && (r.Status == rule.Pass || r.Status == rule.NotApplicable || r.NoResult != "") {
+			// Evidence that was read (or not asked for) leaves the
+			// judgement to a person.
+			continue
+		}
 		if statusRank[r.Status] < statusRank[w] {
 			w = r.Status
 		}
+	}
+	if auto == NotAutomated && w != rule.Fail && w != rule.Unknown {
+		return ControlManual
 	}
 	switch w {
 	case rule.Fail:
@@ -179,15 +186,16 @@ func controlStatus(rules []RuleAssessment) ControlStatus {
 }
 
 func automation(rules []RuleAssessment) Automation {
-	if len(rules) == 0 {
-		return NotAutomated
-	}
+	auto := NotAutomated
 	for _, r := range rules {
-		if r.Coverage == Full {
+		switch r.Coverage {
+		case Full:
 			return Automated
+		case Partial:
+			auto = PartlyAutomated
 		}
 	}
-	return PartlyAutomated
+	return auto
 }
 
 func (c *AssessmentCoverage) add(ca ControlAssessment) {

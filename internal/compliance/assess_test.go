@@ -1,6 +1,7 @@
 package compliance_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,6 +50,13 @@ func TestAssess(t *testing.T) {
 		// 1.5 (hardware MFA) is decided by root-hardware-mfa, with root-mfa in part.
 		{"hardware passes but partial rule fails", []rule.Result{res("root-hardware-mfa", "1", rule.Pass), res("root-mfa", "1", rule.Fail)}, nil, "1.5", compliance.ControlFail},
 		{"hardware rule missing", []rule.Result{res("root-mfa", "1", rule.Pass)}, nil, "1.5", compliance.ControlUnknown},
+		// Evidence of a manual item: what was read never passes it, what
+		// could not be read or fails does reach it.
+		{"evidence read", []rule.Result{res("account-security-contact", "1", rule.Pass)}, nil, "1.2", compliance.ControlManual},
+		{"evidence fails", []rule.Result{res("account-security-contact", "1", rule.Pass), res("account-security-contact", "2", rule.Fail)}, nil, "1.2", compliance.ControlFail},
+		{"evidence denied", []rule.Result{res("account-security-contact", "1", rule.Unknown)}, nil, "1.1", compliance.ControlUnknown},
+		{"evidence not gathered", nil, func(string) (rule.Status, string) { return rule.Unknown, "not selected" }, "1.1", compliance.ControlManual},
+		{"federation evidence not applicable", []rule.Result{res("iam-identity-federation", "1", rule.NotApplicable)}, nil, "1.20", compliance.ControlManual},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := c.Assess(v, tc.results, titles, tc.missing)
@@ -73,9 +81,10 @@ func TestAssess(t *testing.T) {
 	if contacts := control(t, a, "1.1"); contacts.Status != compliance.ControlManual || !strings.Contains(contacts.ManualCheck, "contact") {
 		t.Errorf("1.1 should be MANUAL with what to check: %+v", contacts)
 	}
+	// Manual: no mapping, or only evidence (which produced no result here).
 	unmapped := 0
 	for _, ctl := range v.Controls {
-		if len(c.ControlMappings(v, ctl.ID)) == 0 {
+		if !slices.ContainsFunc(c.ControlMappings(v, ctl.ID), func(m compliance.Mapping) bool { return m.Coverage != compliance.Evidence }) {
 			unmapped++
 		}
 	}

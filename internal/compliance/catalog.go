@@ -99,13 +99,20 @@ type SourceRef struct {
 // Coverage says how much of a control a rule decides.
 type Coverage string
 
-// The two kinds of mapping.
+// The kinds of mapping.
 const (
 	// Full: the rule decides the control on its own.
 	Full Coverage = "full"
 	// Partial: the rule checks part of the control; the rest needs a
 	// person (Mapping.Manual says what).
 	Partial Coverage = "partial"
+	// Evidence: the control is for a person to judge (a manual CIS
+	// item), and the rule shows what Vigil read for it. Its PASS never
+	// passes the control, which stays MANUAL; its FAIL or UNKNOWN (a
+	// call denied) does reach the control, so what Vigil could not read
+	// is never shown as settled. The control's own manual text says what
+	// the person checks.
+	Evidence Coverage = "evidence"
 )
 
 // Mapping links one rule to one control of one framework version.
@@ -363,8 +370,12 @@ func (c *Catalog) validate(ruleIDs []string) error {
 			if m.Manual == "" {
 				bad("%s: a partial mapping must say what remains to check by hand (manual)", where)
 			}
+		case Evidence:
+			if m.Manual != "" {
+				bad("%s: an evidence mapping leaves the control to a person; its manual text is the control's own", where)
+			}
 		default:
-			bad("%s: coverage %q: want full or partial", where, m.Coverage)
+			bad("%s: coverage %q: want full, partial or evidence", where, m.Coverage)
 		}
 		if len(m.Sources) == 0 {
 			bad("%s: no source", where)

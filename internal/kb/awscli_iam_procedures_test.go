@@ -245,6 +245,46 @@ func iamProcedures() []procedure {
 			},
 		},
 		{
+			name: "account-security-contact",
+			steps: []step{
+				{block: "account-security-contact/find", as: kbtest.StandaloneAuditor, wantErr: "ResourceNotFoundException"},
+				{block: "account-security-contact/fix", as: kbtest.StandaloneAuditor,
+					subst: with("NAME", "Security team", "TITLE", "Security operations", "EMAIL", "security@example.com", "PHONE", "+1 555 0100"),
+					state: func(t *testing.T, p *procRun) {
+						if c := p.account(t, kbtest.StandaloneID).AlternateContacts["SECURITY"]; c.Name != "Security team" || c.EmailAddress != "security@example.com" {
+							t.Errorf("security contact after the fix: %+v", c)
+						}
+					}},
+				{block: "account-security-contact/find", as: kbtest.StandaloneAuditor, want: equals("Security team\tsecurity@example.com\t+1 555 0100")},
+				// The management account sets a member's contact.
+				{block: "account-security-contact/fix-member", as: kbtest.ManagementAdminKey,
+					subst: with("MEMBER_ACCOUNT_ID", kbtest.MemberID, "NAME", "SOC", "TITLE", "Security operations", "EMAIL", "soc@example.com", "PHONE", "+1 555 0101"),
+					state: func(t *testing.T, p *procRun) {
+						if c := p.account(t, kbtest.MemberID).AlternateContacts["SECURITY"]; c.EmailAddress != "soc@example.com" {
+							t.Errorf("member's security contact: %+v", c)
+						}
+					}},
+			},
+		},
+		{
+			name: "iam-identity-federation",
+			steps: []step{
+				{block: "iam-identity-federation/find", as: kbtest.StandaloneAuditor, want: equals("")},
+				{block: "iam-identity-federation/find", as: kbtest.ManagementAdminKey, want: all(lineCount(2),
+					contains("arn:aws:iam::"+kbtest.ManagementID+":saml-provider/"+kbtest.IdentityCenterSAML, "arn:aws:iam::"+kbtest.ManagementID+":oidc-provider/"+kbtest.GitHubOIDC))},
+				{block: "iam-identity-federation/find-report", as: kbtest.StandaloneAuditor, want: all(lineCount(2), contains("root", "intern"))},
+				// The report is IAM's cached one for four hours, so the
+				// fix is checked on the account itself.
+				{block: "iam-identity-federation/fix", as: kbtest.StandaloneAuditor, subst: with("USER_NAME", "intern"), state: func(t *testing.T, p *procRun) {
+					for _, u := range p.account(t, kbtest.StandaloneID).Users {
+						if u.Name == "intern" && u.Password {
+							t.Error("intern still has a console password")
+						}
+					}
+				}},
+			},
+		},
+		{
 			name: "iam-support-role",
 			steps: []step{
 				{block: "iam-support-role/find", as: kbtest.StandaloneAuditor, want: equals("")},

@@ -293,8 +293,11 @@ func complianceSection(ruleID string, catalog *compliance.Catalog) string {
 			}
 			m := g[0]
 			cov := "full"
-			if m.Coverage == compliance.Partial {
+			switch m.Coverage {
+			case compliance.Partial:
 				cov = "partial; also check by hand: " + strings.TrimSuffix(m.Manual, ".")
+			case compliance.Evidence:
+				cov = "evidence: a person judges the control with what this rule read, and its pass never passes the control"
 			}
 			fmt.Fprintf(&b, "- Version %s: %s. Coverage %s. Source: %s\n", m.Version, strings.Join(controls, "; "), cov, strings.TrimSuffix(SourceText(m, catalog), ".")+".")
 		}

@@ -138,6 +138,22 @@ func pyIAMProcedures() []pyProcedure {
 			},
 		},
 		{
+			name: "account-security-contact",
+			steps: []pyStep{
+				{block: "account-security-contact/find-py", as: kbtest.StandaloneAuditor, want: equals("SECURITY: not registered\nBILLING: not registered\nOPERATIONS: not registered")},
+				{block: "account-security-contact/find-py", as: kbtest.StandaloneAuditor, args: []string{"set", "Security team", "Security operations", "security@example.com", "+1 555 0100"},
+					want: contains("SECURITY: Security team, security@example.com, +1 555 0100\nBILLING: not registered")},
+			},
+		},
+		{
+			name: "iam-identity-federation",
+			steps: []pyStep{
+				{block: "iam-identity-federation/find-py", as: kbtest.ManagementAdminKey, want: equals("SAML arn:aws:iam::" + kbtest.ManagementID + ":saml-provider/" + kbtest.IdentityCenterSAML +
+					"\nOIDC arn:aws:iam::" + kbtest.ManagementID + ":oidc-provider/" + kbtest.GitHubOIDC)},
+				{block: "iam-identity-federation/find-py", as: kbtest.StandaloneAuditor, args: []string{"remove-password", "intern"}, want: equals("console password: root")},
+			},
+		},
+		{
 			name: "iam-support-role",
 			steps: []pyStep{
 				{block: "iam-support-role/find-py", as: kbtest.StandaloneAuditor, want: equals("no role holds AWSSupportAccess")},

@@ -36,6 +36,8 @@ func All() []rule.Rule {
 		IAMExpiredServerCertificate,
 		IAMAccessAnalyzer,
 		EC2InstanceRole,
+		AccountSecurityContact,
+		IAMIdentityFederation,
 	}
 }
 

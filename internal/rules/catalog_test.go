@@ -38,7 +38,9 @@ func TestCatalogMetadata(t *testing.T) {
 func TestNoSilentPass(t *testing.T) {
 	allSections := []string{snapshot.SectionCaller, snapshot.SectionOrganization, snapshot.SectionOrgFeatures, snapshot.SectionSummary,
 		snapshot.SectionCredentialReport, snapshot.SectionRootVirtualMFA, snapshot.SectionRootCredentials, snapshot.SectionIAM, snapshot.SectionPasswordPolicy,
-		snapshot.SectionRegions, snapshot.SectionServerCertificates, snapshot.SectionAccessAnalyzer, snapshot.SectionInstances}
+		snapshot.SectionRegions, snapshot.SectionServerCertificates, snapshot.SectionAccessAnalyzer, snapshot.SectionInstances,
+		snapshot.SectionAlternateContact + snapshot.ContactSecurity, snapshot.SectionAlternateContact + snapshot.ContactBilling,
+		snapshot.SectionAlternateContact + snapshot.ContactOperations, snapshot.SectionSAMLProviders, snapshot.SectionOIDCProviders}
 	for _, partition := range []string{"aws", "aws-us-gov", "aws-cn", ""} {
 		for _, org := range []*snapshot.Membership{nil, {Role: snapshot.RoleMember}, {Role: snapshot.RoleManagement}, {Role: snapshot.RoleStandalone},
 			{Role: snapshot.RoleMember, Features: &snapshot.OrgFeatures{RootCredentialsManagement: true}}} {

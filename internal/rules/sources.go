@@ -116,6 +116,12 @@ var sectionNames = map[string]string{
 	snapshot.SectionServerCertificates: srcServerCerts,
 	snapshot.SectionAccessAnalyzer:     srcAnalyzers,
 	snapshot.SectionInstances:          srcInstances,
+	// The manual items' evidence (account_contacts.go).
+	snapshot.SectionAlternateContact + snapshot.ContactSecurity:   srcContacts,
+	snapshot.SectionAlternateContact + snapshot.ContactBilling:    srcContacts,
+	snapshot.SectionAlternateContact + snapshot.ContactOperations: srcContacts,
+	snapshot.SectionSAMLProviders:                                 srcSAML,
+	snapshot.SectionOIDCProviders:                                 srcOIDC,
 }
 
 // report is the credential report's root row with its age, when usable.

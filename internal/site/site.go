@@ -230,8 +230,11 @@ func frameworkMarkdown(f *compliance.Framework, catalog *compliance.Catalog) str
 			var rs, srcs []string
 			for _, m := range ms {
 				r := fmt.Sprintf("[%s](%s.md)", m.Rule, m.Rule)
-				if m.Coverage == compliance.Partial {
+				switch m.Coverage {
+				case compliance.Partial:
 					r += " (partial: " + m.Manual + ")"
+				case compliance.Evidence:
+					r += " (evidence for the person assessing it)"
 				}
 				rs = append(rs, r)
 				srcs = append(srcs, m.Rule+": "+kb.SourceText(m, catalog))

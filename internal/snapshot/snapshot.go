@@ -151,7 +151,12 @@ type Account struct {
 	Regions []Region `json:"regions,omitempty"`
 	// ServerCertificates is iam:ListServerCertificates; nil when not read.
 	ServerCertificates *ServerCertificates `json:"server_certificates,omitempty"`
-	Gaps               []Gap               `json:"gaps,omitempty"`
+	// AlternateContacts is account:GetAlternateContact for each type and
+	// IdentityProviders the SAML and OIDC providers (contacts.go): the
+	// evidence of the manual CIS items. Nil when not read.
+	AlternateContacts *AlternateContacts `json:"alternate_contacts,omitempty"`
+	IdentityProviders *IdentityProviders `json:"identity_providers,omitempty"`
+	Gaps              []Gap              `json:"gaps,omitempty"`
 }
 
 // Access is the way into an account.

@@ -15,6 +15,11 @@ const (
 	MemberID     = "222222222222" // root holds every kind of credential
 	CleanID      = "333333333333" // root holds nothing (centralised root access)
 	StandaloneID = "444444444444" // not in the organisation
+
+	// IdentityCenterSAML and GitHubOIDC are the management account's
+	// identity providers.
+	IdentityCenterSAML = "AWSSSO_0123456789abcdef_DO_NOT_DELETE"
+	GitHubOIDC         = "token.actions.githubusercontent.com"
 )
 
 // Signing keys. Secrets are not checked by the emulator.
@@ -116,6 +121,10 @@ func World(now time.Time, o Options) *awsemu.World {
 					MFADevices: []awsemu.MFADevice{{Type: awsemu.MFAHardware, Serial: ManagementMFA, EnableDate: ago(6 * 365 * day)}},
 				},
 				Users: []awsemu.User{{Name: "admin", CreateDate: ago(500 * day), AccessKeys: []awsemu.AccessKey{{ID: ManagementAdminKey, CreateDate: ago(500 * day)}}}},
+				// People come in through IAM Identity Center, CI through
+				// GitHub's OIDC provider; the standalone account has neither.
+				SAMLProviders: []awsemu.SAMLProvider{{Name: IdentityCenterSAML, CreateDate: ago(2 * 365 * day)}},
+				OIDCProviders: []awsemu.OIDCProvider{{URL: GitHubOIDC, CreateDate: ago(365 * day)}},
 			},
 			{
 				ID: MemberID, Name: "production", ParentID: OUID, JoinedTimestamp: ago(3 * 365 * day),

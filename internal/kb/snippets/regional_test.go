@@ -67,3 +67,38 @@ func TestInstanceRoles(t *testing.T) {
 		t.Fatalf("after: %v, %v", list, err)
 	}
 }
+
+func TestSecurityContactSnippet(t *testing.T) {
+	covers(t, "alternate_contacts.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	cfg := awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor)
+	if c, err := snippets.SecurityContact(ctx, cfg); err != nil || c != nil {
+		t.Fatalf("before: %+v, %v", c, err)
+	}
+	if err := snippets.PutSecurityContact(ctx, cfg, "Security team", "Security operations", "security@example.com", "+1 555 0100"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := snippets.SecurityContact(ctx, cfg)
+	if err != nil || c == nil || aws.ToString(c.EmailAddress) != "security@example.com" {
+		t.Fatalf("after: %+v, %v", c, err)
+	}
+	if got := account(t, srv, kbtest.StandaloneID).AlternateContacts["SECURITY"]; got.Name != "Security team" || got.PhoneNumber != "+1 555 0100" {
+		t.Errorf("stored contact: %+v", got)
+	}
+}
+
+func TestFederationProvidersSnippet(t *testing.T) {
+	covers(t, "identity_providers.go")
+	ctx := context.Background()
+	srv := start(t, kbtest.Options{})
+	cfg := awsemutest.ConfigFor(t, srv, kbtest.StandaloneAuditor)
+	if saml, oidc, err := snippets.FederationProviders(ctx, cfg); err != nil || len(saml) != 0 || len(oidc) != 0 {
+		t.Fatalf("standalone: %v %v %v", saml, oidc, err)
+	}
+	saml, oidc, err := snippets.FederationProviders(ctx, awsemutest.ConfigFor(t, srv, kbtest.ManagementAdminKey))
+	if err != nil || fmt.Sprint(saml) != "[arn:aws:iam::"+kbtest.ManagementID+":saml-provider/"+kbtest.IdentityCenterSAML+"]" ||
+		fmt.Sprint(oidc) != "[arn:aws:iam::"+kbtest.ManagementID+":oidc-provider/"+kbtest.GitHubOIDC+"]" {
+		t.Fatalf("with providers: %v %v %v", saml, oidc, err)
+	}
+}

@@ -36,6 +36,9 @@ func (t *textWriter) compliance(d *report.Document) {
 			compliance.PartlyAutomated: "checked in part by Vigil",
 			compliance.NotAutomated:    "not covered by a Vigil rule: assess by hand",
 		}[c.Automation]
+		if c.Automation == compliance.NotAutomated && len(c.Rules) > 0 {
+			auto = "for a person to assess, with what Vigil read"
+		}
 		t.line("  " + status + "  " + t.style(c.ID, bold) + "  " + c.Title)
 		t.line(t.style("                     "+auto, faint))
 		if c.ManualCheck != "" {
@@ -71,8 +74,11 @@ func (t *textWriter) compliance(d *report.Document) {
 func (t *textWriter) ruleEvidence(r compliance.RuleAssessment) {
 	const indent = "                     "
 	head := indent + r.RuleID
-	if r.Coverage == compliance.Partial {
+	switch r.Coverage {
+	case compliance.Partial:
 		head += " (partial)"
+	case compliance.Evidence:
+		head += " (evidence)"
 	}
 	if r.NoResult != "" {
 		t.wrap(head+": "+string(r.Status)+", "+r.NoResult, indent+"  ")
@@ -80,7 +86,9 @@ func (t *textWriter) ruleEvidence(r compliance.RuleAssessment) {
 	}
 	quiet := map[rule.Status]int{}
 	for _, f := range r.Results {
-		if (f.Status == rule.Pass || f.Status == rule.NotApplicable) && !t.o.Verbose {
+		// Evidence is what the person assessing the control reads: shown
+		// in full, whatever its status.
+		if (f.Status == rule.Pass || f.Status == rule.NotApplicable) && !t.o.Verbose && r.Coverage != compliance.Evidence {
 			quiet[f.Status]++
 			continue
 		}
