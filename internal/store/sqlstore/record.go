@@ -2,17 +2,11 @@ package sqlstore
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/lifecycle"
@@ -43,12 +37,7 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 	raws := make([][]byte, len(as))
 	hashes := make([]int64, len(as))
 	for i, a := range as {
-		raw, err := json.Marshal(a.Results)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(raw)
-		raws[i], hashes[i] = raw, int64(binary.BigEndian.Uint64(sum[:8]))
+		raws[i], hashes[i] = setKey(a.Results)
 	}
 	var recs []store.Recorded
 	err := s.Transact(ctx, func(tx *Tx) error {
@@ -275,7 +264,7 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 	rec.Transitions = append(rec.Transitions, ts...)
 	// The same results as an earlier scan's are stored once.
 	if err := st.hasSet.QueryRowContext(ctx, hash).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		data, err := compress(raw)
+		data, err := packSet(raw)
 		if err != nil {
 			return false, err
 		}
@@ -312,27 +301,6 @@ func (l *lazySuppressions) get(ctx context.Context) ([]store.Suppression, error)
 		l.sups, l.read = sups, true
 	}
 	return l.sups, nil
-}
-
-var gzipPool = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // a valid level: no error
-	return zw
-}}
-
-// compress gzips a result set; the writers are pooled, since each holds
-// the better part of a megabyte of tables. BestSpeed: the default level
-// took a fifth of a first recording's CPU (pprof, 1,000 accounts) for
-// sets of a few kilobytes that are written once and kept by content.
-func compress(raw []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzipPool.Get().(*gzip.Writer)
-	defer gzipPool.Put(zw)
-	zw.Reset(&buf)
-	zw.Write(raw)
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // LeaveAccounts implements store.Store.

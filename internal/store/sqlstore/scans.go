@@ -1,17 +1,12 @@
 package sqlstore
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
-	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
@@ -170,19 +165,6 @@ func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccoun
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-func decodeResults(data []byte) ([]lifecycle.Observation, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	var obs []lifecycle.Observation
-	return obs, json.Unmarshal(raw, &obs)
 }
 
 // Prune implements store.Store.
