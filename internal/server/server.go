@@ -888,7 +888,10 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	if len(failed) > 0 {
 		end.Outcome, end.Message = store.Incomplete, partialMessage(failed, sc.Accounts)
 	}
-	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
+	ended, err := s.st.EndScan(ctx, scanID, end)
+	if err != nil || !ended {
+		// Not ended here: another job finished the tick at the same
+		// moment, and counts and logs it.
 		return err
 	}
 	s.scanEnded(ctx, scanID)
