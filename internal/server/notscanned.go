@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/vigil-sec/vigil/internal/fleet"
 	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/notify"
@@ -47,6 +49,7 @@ func (s *Server) recordNotScanned(ctx context.Context, scanID int64, accounts []
 		res := make([]store.AccountResults, len(part))
 		for j, a := range part {
 			res[j].AccountID = a
+			res[j].AccountName = standInName(a)
 			by[a] = &res[j]
 		}
 		for _, f := range fs {
@@ -75,12 +78,25 @@ func (s *Server) recordNotScanned(ctx context.Context, scanID int64, accounts []
 
 // missedAccounts records as not scanned, with why, each account the
 // schedule's latest scan that recorded any accounts recorded and that is
-// not among reached; it returns them. A schedule that never scanned an
-// account knows none: its failed scan is all there is to see.
-func (s *Server) missedAccounts(ctx context.Context, schedule string, scanID int64, reached []string, why string) ([]string, error) {
-	known, err := s.scheduleAccounts(ctx, schedule, scanID)
+// not among reached; it returns them. A schedule that never recorded an
+// account stands for the accounts its config names (its role targets',
+// its organisation filter's), or, naming none, for itself (standIn): a
+// first scan refused by STS is as blind as any later one, and is alerted
+// the same way.
+func (s *Server) missedAccounts(ctx context.Context, sch *Schedule, scanID int64, reached []string, why string) ([]string, error) {
+	known, err := s.scheduleAccounts(ctx, sch.Name, scanID)
 	if err != nil {
 		return nil, err
+	}
+	stand := standIn(sch.Name)
+	if len(known) > 1 {
+		known = slices.DeleteFunc(known, func(a string) bool { return a == stand })
+	}
+	if len(known) == 0 || (len(known) == 1 && known[0] == stand) {
+		known = namedAccounts(sch)
+		if len(known) == 0 {
+			known = []string{stand}
+		}
 	}
 	var out []string
 	for _, a := range known {
@@ -89,6 +105,52 @@ func (s *Server) missedAccounts(ctx context.Context, schedule string, scanID int
 		}
 	}
 	return out, s.recordNotScanned(ctx, scanID, out, why)
+}
+
+// standIn is the account under which a schedule that never recorded an
+// account, and names none, records its not-scanned finding: listed,
+// alerted and resolved like an account's, with the schedule's name.
+func standIn(schedule string) string { return "schedule:" + schedule }
+
+// standInName is the stand-in's account name, for lists and alerts.
+func standInName(account string) string {
+	if name, ok := strings.CutPrefix(account, "schedule:"); ok {
+		return "schedule " + name + " (no account recorded yet)"
+	}
+	return ""
+}
+
+// namedAccounts lists the accounts a schedule's config names: those of
+// its role targets' ARNs, and an organisation schedule's account filter.
+func namedAccounts(sch *Schedule) []string {
+	var out []string
+	for _, t := range sch.Targets {
+		if a, err := arn.Parse(t.RoleARN); err == nil && a.AccountID != "" && !slices.Contains(out, a.AccountID) {
+			out = append(out, a.AccountID)
+		}
+	}
+	if sch.Org {
+		for _, a := range sch.Options.Accounts {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// clearStandIn resolves the schedule's stand-in not-scanned finding,
+// when open, once the schedule has recorded its accounts.
+func (s *Server) clearStandIn(ctx context.Context, sch *Schedule, scanID int64, now time.Time) error {
+	stand := standIn(sch.Name)
+	clear, err := s.clearNotScanned(ctx, scanID, stand, now)
+	if err != nil || len(clear) == 0 {
+		return err
+	}
+	_, err = s.st.RecordAccounts(ctx, scanID, []store.AccountResults{{AccountID: stand,
+		Results: []lifecycle.Observation{notScanned(stand, lifecycle.Pass, "The schedule scanned its accounts.")}}}, now)
+	return err
 }
 
 // scheduleAccounts lists the accounts of the latest scan of the schedule

@@ -492,7 +492,7 @@ func (w *tickWorker) Work(ctx context.Context, job *river.Job[tickArgs]) error {
 			// Nothing of the organisation is known this tick: every
 			// account the last tick recorded is not scanned, and says so,
 			// as when each account's job fails.
-			missed, merr := s.missedAccounts(ctx, sch.Name, sc.ID, nil, failedAttempts(job.Attempt, err))
+			missed, merr := s.missedAccounts(ctx, sch, sc.ID, nil, failedAttempts(job.Attempt, err))
 			if merr != nil {
 				return merr
 			}
@@ -580,7 +580,7 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan, at
 			return fmt.Errorf("schedule %s: %w", sch.Name, err)
 		}
 		s.cfg.Logger.Error("scan failed", "schedule", sch.Name, "scan", sc.ID, "attempts", attempt, "error", err)
-		missed, merr := s.missedAccounts(ctx, sch.Name, sc.ID, nil, failedAttempts(attempt, err))
+		missed, merr := s.missedAccounts(ctx, sch, sc.ID, nil, failedAttempts(attempt, err))
 		if merr != nil {
 			return merr
 		}
@@ -617,11 +617,16 @@ func (s *Server) scanWhole(ctx context.Context, sch *Schedule, sc store.Scan, at
 			why = append(why, u.Target+": "+u.Gap.Call+": "+u.Gap.Text())
 		}
 		slices.Sort(why)
-		missed, err := s.missedAccounts(ctx, sch.Name, sc.ID, reached, "the account's target could not be reached: "+notify.OneLine(strings.Join(why, "; ")))
+		missed, err := s.missedAccounts(ctx, sch, sc.ID, reached, "the account's target could not be reached: "+notify.OneLine(strings.Join(why, "; ")))
 		if err != nil {
 			return err
 		}
 		failed = append(failed, missed...)
+	}
+	if len(reached) > 0 {
+		if err := s.clearStandIn(ctx, sch, sc.ID, now); err != nil {
+			return err
+		}
 	}
 	r := record.Request{Scan: sc, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: now, Finish: true}
 	if len(failed) > 0 {
@@ -859,6 +864,11 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 		return nil
 	}
 	now := s.cfg.Clock.Now()
+	// Before the accounts that left: the stand-in is recorded by this
+	// scan, so not closed as gone.
+	if err := s.clearStandIn(ctx, sch, scanID, now); err != nil {
+		return err
+	}
 	if sch.whole() {
 		// The IDs alone: every account's results decompressed cost the
 		// tick's last job 0.6 s of CPU at 2,000 accounts.
@@ -878,7 +888,10 @@ func (s *Server) maybeFinish(ctx context.Context, sch *Schedule, scanID int64, e
 	if len(failed) > 0 {
 		end.Outcome, end.Message = store.Incomplete, partialMessage(failed, sc.Accounts)
 	}
-	if err := s.st.FinishScan(ctx, scanID, end); err != nil {
+	ended, err := s.st.EndScan(ctx, scanID, end)
+	if err != nil || !ended {
+		// Not ended here: another job finished the tick at the same
+		// moment, and counts and logs it.
 		return err
 	}
 	s.scanEnded(ctx, scanID)

@@ -42,8 +42,14 @@ type Store interface {
 	// organisation's tick, which queues its accounts while it lists them,
 	// knows only at the end.
 	ExpectAccounts(ctx context.Context, scanID int64, n int) error
-	// FinishScan records how a scan ended.
+	// FinishScan records how a scan ended. A scan that has ended
+	// already is left as it is (nil): two jobs finishing a tick at once
+	// both call it.
 	FinishScan(ctx context.Context, scanID int64, end End) error
+	// EndScan is FinishScan saying whether this call ended the scan
+	// (false: it had ended already, nothing changed), so that what is
+	// done once per scan (a metric, a log line) is done once.
+	EndScan(ctx context.Context, scanID int64, end End) (bool, error)
 	// Scan returns one scan; ErrNotFound when there is none.
 	Scan(ctx context.Context, id int64) (Scan, error)
 	// AccountRecorded reports whether a scan recorded an account already,

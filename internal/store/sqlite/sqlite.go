@@ -133,12 +133,20 @@ var dialect = sqlstore.Dialect{
 // (readers never wait for the writer), a busy timeout (writers queue
 // instead of failing), foreign keys, and transactions that take the write
 // lock when they begin, so that two writers never deadlock upgrading.
+// synchronous=NORMAL under WAL syncs at checkpoints, not at each commit:
+// a killed process (kill -9) loses nothing committed, since the WAL is
+// in the file system; only a power cut or kernel crash may lose the last
+// commits, never corrupt the file. temp_store=MEMORY keeps statement
+// journals (what a multi-row upsert inside a transaction writes to undo
+// itself) in memory: on disk they were 8% of a first 5,000-account
+// recording's CPU, in write calls (pprof).
 func sqlOpen(path string, busy time.Duration) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 }

@@ -2,15 +2,11 @@ package sqlstore
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -43,12 +39,7 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 	raws := make([][]byte, len(as))
 	hashes := make([]int64, len(as))
 	for i, a := range as {
-		raw, err := json.Marshal(a.Results)
-		if err != nil {
-			return nil, err
-		}
-		sum := sha256.Sum256(raw)
-		raws[i], hashes[i] = raw, int64(binary.BigEndian.Uint64(sum[:8]))
+		raws[i], hashes[i] = setKey(a.Results)
 	}
 	var recs []store.Recorded
 	err := s.Transact(ctx, func(tx *Tx) error {
@@ -72,10 +63,14 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 				}
 			}
 		}
+		packed, err := newSets(ctx, tx, s.d, hashes, raws)
+		if err != nil {
+			return err
+		}
 		sups := &lazySuppressions{tx: tx, now: now}
 		var accounts, results, calls int
 		for i, a := range as {
-			done, err := st.recordOne(ctx, scanID, a, now, sups, hashes[i], raws[i], &recs[i])
+			done, err := st.recordOne(ctx, scanID, a, now, sups, hashes[i], packed[i], &recs[i])
 			if err != nil {
 				return fmt.Errorf("record account %s: %w", a.AccountID, err)
 			}
@@ -124,8 +119,8 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 // written with a statement of many rows each (upsertFindings,
 // insertTransitions), not prepared: their length varies.
 type recordStmts struct {
-	tx                                             *Tx
-	recorded, findings, hasSet, addSet, addAccount stmt
+	tx                                     *Tx
+	recorded, findings, addSet, addAccount stmt
 	// account keeps the accounts table current (views.go).
 	account stmt
 }
@@ -169,7 +164,6 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 	}{
 		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
 		{&st.findings, findingSelect + " WHERE account_id = ?"},
-		{&st.hasSet, `SELECT 1 FROM result_sets WHERE hash = ?`},
 		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
 		{&st.account, accountUpsert},
@@ -189,7 +183,7 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []stmt{st.recorded, st.findings, st.hasSet, st.addSet, st.addAccount, st.account} {
+	for _, s := range []stmt{st.recorded, st.findings, st.addSet, st.addAccount, st.account} {
 		if s.prepared != nil {
 			s.prepared.Close()
 		}
@@ -197,7 +191,7 @@ func (st *recordStmts) close() {
 }
 
 // recordOne records one account; false when the scan had it already.
-func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, raw []byte, rec *store.Recorded) (bool, error) {
+func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, packed []byte, rec *store.Recorded) (bool, error) {
 	// Two replicas never record one account's findings at once.
 	if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
 		return false, err
@@ -273,17 +267,12 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		return false, err
 	}
 	rec.Transitions = append(rec.Transitions, ts...)
-	// The same results as an earlier scan's are stored once.
-	if err := st.hasSet.QueryRowContext(ctx, hash).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-		data, err := compress(raw)
-		if err != nil {
+	// The same results as an earlier scan's are stored once: packed is
+	// nil when the store has them.
+	if packed != nil {
+		if _, err := st.addSet.ExecContext(ctx, hash, packed); err != nil {
 			return false, err
 		}
-		if _, err := st.addSet.ExecContext(ctx, hash, data); err != nil {
-			return false, err
-		}
-	} else if err != nil {
-		return false, err
 	}
 	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
 		return false, err
@@ -292,6 +281,59 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		return false, err
 	}
 	return true, nil
+}
+
+// newSets packs, for each account of a batch, its result set when the
+// store does not have it yet (nil when it does): one query for the
+// batch, where one per account was a seventh of a first recording's
+// statements, and the packing spread over the processors, since
+// compressing is most of the CPU left outside SQLite. Read inside the
+// recording's transaction, so that no prune removes a set between the
+// check and the reference.
+func newSets(ctx context.Context, tx *Tx, d *Dialect, hashes []int64, bodies [][]byte) ([][]byte, error) {
+	pred, arg := d.InIDs("hash", hashes)
+	have := map[int64]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT hash FROM result_sets WHERE `+pred, arg)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var h int64
+		if err := rows.Scan(&h); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		have[h] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	packed := make([][]byte, len(hashes))
+	var todo []int
+	for i, h := range hashes {
+		if !have[h] {
+			// Two accounts with the same results (rare: the account is
+			// in them) pack once.
+			have[h] = true
+			todo = append(todo, i)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(todo), 8)
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < len(todo); k += workers {
+				packed[todo[k]], errs[k] = packSet(bodies[todo[k]])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("compress result sets: %w", err)
+	}
+	return packed, nil
 }
 
 // lazySuppressions are the active suppressions, read when a transition
@@ -312,27 +354,6 @@ func (l *lazySuppressions) get(ctx context.Context) ([]store.Suppression, error)
 		l.sups, l.read = sups, true
 	}
 	return l.sups, nil
-}
-
-var gzipPool = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed) // a valid level: no error
-	return zw
-}}
-
-// compress gzips a result set; the writers are pooled, since each holds
-// the better part of a megabyte of tables. BestSpeed: the default level
-// took a fifth of a first recording's CPU (pprof, 1,000 accounts) for
-// sets of a few kilobytes that are written once and kept by content.
-func compress(raw []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw := gzipPool.Get().(*gzip.Writer)
-	defer gzipPool.Put(zw)
-	zw.Reset(&buf)
-	zw.Write(raw)
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // LeaveAccounts implements store.Store.

@@ -1,17 +1,12 @@
 package sqlstore
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
-	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/store"
 )
 
@@ -65,14 +60,30 @@ func scanScan(r rowScanner) (store.Scan, error) {
 
 // FinishScan implements store.Store.
 func (s *DB) FinishScan(ctx context.Context, id int64, end store.End) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE scans SET outcome = ?, message = ?, finished_at = ?, calls = calls + ? WHERE id = ?`, string(end.Outcome), end.Message, ms(end.At), end.Calls, id)
+	_, err := s.EndScan(ctx, id, end)
+	return err
+}
+
+// EndScan implements store.Store: an update conditional on the scan
+// still running, so that of two finishers one changes the row.
+func (s *DB) EndScan(ctx context.Context, id int64, end store.End) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE scans SET outcome = ?, message = ?, finished_at = ?, calls = calls + ? WHERE id = ? AND outcome = ?`,
+		string(end.Outcome), end.Message, ms(end.At), end.Calls, id, string(store.Running))
 	if err != nil {
-		return fmt.Errorf("finish scan %d: %w", id, s.explain(err))
+		return false, fmt.Errorf("finish scan %d: %w", id, s.explain(err))
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("finish scan %d: %w", id, store.ErrNotFound)
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
 	}
-	return nil
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM scans WHERE id = ?`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("finish scan %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("finish scan %d: %w", id, s.explain(err))
+	}
+	return false, nil
 }
 
 // ExpectAccounts implements store.Store.
@@ -170,19 +181,6 @@ func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccoun
 		out = append(out, a)
 	}
 	return out, nil
-}
-
-func decodeResults(data []byte) ([]lifecycle.Observation, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	var obs []lifecycle.Observation
-	return obs, json.Unmarshal(raw, &obs)
 }
 
 // Prune implements store.Store.

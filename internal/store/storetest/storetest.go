@@ -105,6 +105,7 @@ func Run(t *testing.T, open Open) {
 		{"RootEventPages", testRootEventPages},
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
+		{"EndScanOnce", testEndScanOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+)
+
+func sampleSet() []lifecycle.Observation {
+	return []lifecycle.Observation{
+		{AccountID: "111111111111", AccountName: "prod", RuleID: "root-access-key", Title: "Root access keys", Resource: "arn:aws:iam::111111111111:root",
+			Status: "FAIL", Severity: 4, Message: "key 1 active", Evidence: []byte(`[{"source":"iam"}]`)},
+		// No evidence (nil) and empty evidence are different results.
+		{AccountID: "111111111111", AccountName: "prod", RuleID: "root-mfa", Title: "Root MFA", Resource: "arn:aws:iam::111111111111:root", Status: "PASS", Severity: 3},
+		{AccountID: "111111111111", AccountName: "prod", RuleID: "root-mfa", Title: "Root MFA", Resource: "", Status: "UNKNOWN", Severity: -1, Message: "é ∑", Evidence: []byte{}},
+	}
+}
+
+// A result set reads back as written, and the same results always make
+// the same bytes and key (the key by content depends on it).
+func TestResultSetRoundTrip(t *testing.T) {
+	for _, obs := range [][]lifecycle.Observation{sampleSet(), nil, {}} {
+		body, hash := setKey(obs)
+		again, hash2 := setKey(obs)
+		if !bytes.Equal(body, again) || hash != hash2 {
+			t.Fatalf("two encodings of the same results differ")
+		}
+		data, err := packSet(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeResults(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(obs) == 0 && len(got) == 0 {
+			continue
+		}
+		if diff := cmp.Diff(obs, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+		if got[1].Evidence != nil || got[2].Evidence == nil {
+			t.Errorf("nil and empty evidence not kept apart: %q %q", got[1].Evidence, got[2].Evidence)
+		}
+	}
+	a, _ := setKey(sampleSet())
+	other := sampleSet()
+	other[0].Status = "PASS"
+	if b, _ := setKey(other); bytes.Equal(a, b) {
+		t.Error("different results encode the same")
+	}
+}
+
+// Result sets written by earlier builds (gzip of JSON) still read.
+func TestResultSetGzipJSON(t *testing.T) {
+	raw, err := json.Marshal(sampleSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(raw)
+	zw.Close()
+	got, err := decodeResults(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(sampleSet(), got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// A damaged or unknown set is an error, never a panic or a short list.
+func TestResultSetMalformed(t *testing.T) {
+	body, _ := setKey(sampleSet())
+	data, _ := packSet(body)
+	if _, err := decodeResults(append([]byte{'V', 9}, data[2:]...)); err == nil || !strings.Contains(err.Error(), "newer Vigil") {
+		t.Errorf("a newer encoding: %v", err)
+	}
+	for _, bad := range [][]byte{nil, {'x'}, {'V'}, data[:len(data)/2]} {
+		if _, err := decodeResults(bad); err == nil {
+			t.Errorf("%q decoded", bad)
+		}
+	}
+	for n := range len(body) {
+		if _, err := decodeSetBody(body[:n]); err == nil {
+			t.Errorf("a body cut at %d of %d decoded", n, len(body))
+		}
+	}
+	if _, err := decodeSetBody(append(body[:len(body):len(body)], 0)); err == nil {
+		t.Error("a body with a trailing byte decoded")
+	}
+}
