@@ -188,6 +188,37 @@ var migrations = []string{
 	// same bursts again.
 	`ALTER TABLE root_events ADD COLUMN alert_burst BIGINT NOT NULL DEFAULT 0;
 	CREATE INDEX root_events_burst ON root_events(alert_burst) WHERE alert_burst <> 0;`,
+
+	// 7: the findings counted per state, severity and account, kept by
+	// triggers in the transaction that writes the findings (whatever
+	// statement does it), so that the overview reads a few thousand
+	// counts instead of counting every open finding after each scan.
+	// Replicas recording different accounts update different rows.
+	`CREATE TABLE finding_counts (
+		state TEXT NOT NULL,
+		severity INTEGER NOT NULL,
+		account_id TEXT NOT NULL,
+		n BIGINT NOT NULL,
+		PRIMARY KEY (state, severity, account_id)
+	);
+	INSERT INTO finding_counts (state, severity, account_id, n)
+		SELECT state, severity, account_id, COUNT(*) FROM findings GROUP BY state, severity, account_id;
+	CREATE FUNCTION vigil_finding_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF TG_OP <> 'INSERT' THEN
+			UPDATE finding_counts SET n = n - 1 WHERE state = OLD.state AND severity = OLD.severity AND account_id = OLD.account_id;
+		END IF;
+		IF TG_OP <> 'DELETE' THEN
+			INSERT INTO finding_counts (state, severity, account_id, n) VALUES (NEW.state, NEW.severity, NEW.account_id, 1)
+				ON CONFLICT (state, severity, account_id) DO UPDATE SET n = finding_counts.n + 1;
+		END IF;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER finding_counts_insert_delete AFTER INSERT OR DELETE ON findings
+		FOR EACH ROW EXECUTE FUNCTION vigil_finding_counts();
+	CREATE TRIGGER finding_counts_update AFTER UPDATE OF state, severity, account_id ON findings
+		FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.severity IS DISTINCT FROM NEW.severity OR OLD.account_id IS DISTINCT FROM NEW.account_id)
+		EXECUTE FUNCTION vigil_finding_counts();`,
 }
 
 // Version is the schema version this build writes.

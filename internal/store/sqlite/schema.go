@@ -195,6 +195,35 @@ var migrations = []string{
 	// same bursts again.
 	`ALTER TABLE root_events ADD COLUMN alert_burst INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX root_events_burst ON root_events(alert_burst) WHERE alert_burst <> 0;`,
+
+	// 10: the findings counted per state, severity and account, kept by
+	// triggers in the transaction that writes the findings (whatever
+	// statement does it), so that the overview reads a few thousand
+	// counts instead of counting every open finding after each scan.
+	// Findings are never deleted; the delete trigger keeps the counts
+	// right should a later step start to.
+	`CREATE TABLE finding_counts (
+		state TEXT NOT NULL,
+		severity INTEGER NOT NULL,
+		account_id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		PRIMARY KEY (state, severity, account_id)
+	) WITHOUT ROWID;
+	INSERT INTO finding_counts (state, severity, account_id, n)
+		SELECT state, severity, account_id, COUNT(*) FROM findings GROUP BY state, severity, account_id;
+	CREATE TRIGGER finding_counts_insert AFTER INSERT ON findings BEGIN
+		INSERT INTO finding_counts (state, severity, account_id, n) VALUES (new.state, new.severity, new.account_id, 1)
+			ON CONFLICT (state, severity, account_id) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER finding_counts_update AFTER UPDATE OF state, severity, account_id ON findings
+		WHEN old.state <> new.state OR old.severity <> new.severity OR old.account_id <> new.account_id BEGIN
+		UPDATE finding_counts SET n = n - 1 WHERE state = old.state AND severity = old.severity AND account_id = old.account_id;
+		INSERT INTO finding_counts (state, severity, account_id, n) VALUES (new.state, new.severity, new.account_id, 1)
+			ON CONFLICT (state, severity, account_id) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER finding_counts_delete AFTER DELETE ON findings BEGIN
+		UPDATE finding_counts SET n = n - 1 WHERE state = old.state AND severity = old.severity AND account_id = old.account_id;
+	END;`,
 }
 
 // Version is the schema version this build writes.

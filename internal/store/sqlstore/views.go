@@ -17,15 +17,27 @@ import (
 // answers, so that a page over 5,000 accounts and 90 days of history
 // reads what it shows and no more.
 
-// Counts implements store.Store in two reads: every group counted from
-// the findings_severity index alone, in its order (no table row is read,
-// nothing sorted), then the suppressed ones among the findings of the few
-// accounts that have an active suppression. The account's name and OU are left to Accounts.
+// Counts implements store.Store in two reads: every group's count, then
+// the suppressed ones among the findings of the few accounts that have
+// an active suppression. The groups are read from finding_counts, which
+// triggers keep as the findings are written, when the filter is one
+// that table can answer (states, accounts, minimum severity): a few
+// thousand rows rather than every open finding. A filter by rule or OU
+// counts the findings themselves. The account's name and OU are left
+// to Accounts.
 func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) {
 	where, args := filterWhere(f)
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	totals := `SELECT account_id, state, severity, COUNT(*) FROM findings` + cond + ` GROUP BY state, severity, account_id`
+	if len(f.Rules) == 0 && len(f.OUs) == 0 {
+		// The same filter's columns, in finding_counts.
+		totals = `SELECT account_id, state, severity, n FROM finding_counts` + strings.Replace(cond, " WHERE ", " WHERE n > 0 AND ", 1) + ` ORDER BY state, severity, account_id`
+		if cond == "" {
+			totals = `SELECT account_id, state, severity, n FROM finding_counts WHERE n > 0 ORDER BY state, severity, account_id`
+		}
 	}
 	type key struct {
 		account  string
@@ -57,7 +69,7 @@ func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) 
 		clear(total)
 		clear(muted)
 		order = order[:0]
-		if err := read(`SELECT account_id, state, severity, COUNT(*) FROM findings`+cond+` GROUP BY state, severity, account_id`, args, total, &order); err != nil {
+		if err := read(totals, args, total, &order); err != nil {
 			return err
 		}
 		// The muted ones are read from the findings of the accounts that
@@ -105,7 +117,7 @@ func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, 
 	var open int
 	var byAt map[int64]int
 	err := s.Transact(ctx, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM findings WHERE state = 'open'`).Scan(&open); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM finding_counts WHERE state = 'open'`).Scan(&open); err != nil {
 			return err
 		}
 		var err error
