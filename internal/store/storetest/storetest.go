@@ -92,6 +92,7 @@ func Run(t *testing.T, open Open) {
 		{"Fix", testFix},
 		{"Stats", testStats},
 		{"Tokens", testTokens},
+		{"AutoFix", testAutoFix},
 		{"Pages", testPages},
 		{"Counts", testCounts},
 		{"Trend", testTrend},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func estate(t *testing.T, s store.Store) {
 	accounts := map[string][]lifecycle.Observation{}
 	for i, acct := range []string{acctA, acctB, "333333333333"} {
 		for j := range 7 {
-			o := res(acct, lifecycle.Fail, 1+(i+j)%5)
+			o := res(acct, lifecycle.Fail, (i+j)%store.Severities)
 			o.RuleID = fmt.Sprintf("rule-%d", j%4)
 			o.Resource = fmt.Sprintf("arn:aws:iam::%s:user/u%d", acct, j)
 			if j == 6 {
@@ -162,7 +163,62 @@ func checkCounts(t *testing.T, s store.Store, now time.Time) int {
 			suppressedAll = suppressed
 		}
 	}
+	checkOpenSummary(t, s, now)
 	return suppressedAll
+}
+
+// checkOpenSummary holds OpenSummary to what the open findings listed at
+// now add up to, and its ranking to a sort of them, for every length.
+func checkOpenSummary(t *testing.T, s store.Store, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	fs, err := s.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want store.OpenSummary
+	byAcct := map[string]*store.AccountOpen{}
+	for _, f := range fs {
+		if f.Suppression != nil {
+			want.Suppressed[f.Severity]++
+			continue
+		}
+		want.Open[f.Severity]++
+		a := byAcct[f.AccountID]
+		if a == nil {
+			a = &store.AccountOpen{AccountID: f.AccountID}
+			byAcct[f.AccountID] = a
+		}
+		a.Open[f.Severity]++
+	}
+	var ranked []store.AccountOpen
+	for _, a := range byAcct {
+		ranked = append(ranked, *a)
+	}
+	sort.Slice(ranked, func(i, j int) bool {
+		for sev := store.Severities - 1; sev >= 0; sev-- {
+			if ranked[i].Open[sev] != ranked[j].Open[sev] {
+				return ranked[i].Open[sev] > ranked[j].Open[sev]
+			}
+		}
+		return ranked[i].AccountID < ranked[j].AccountID
+	})
+	want.Accounts = len(ranked)
+	for top := 0; top <= len(ranked)+1; top++ {
+		got, err := s.OpenSummary(ctx, now, top)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Top = ranked[:min(top, len(ranked))]
+		if got.Open != want.Open || got.Suppressed != want.Suppressed || got.Accounts != want.Accounts || len(got.Top) != len(want.Top) {
+			t.Fatalf("open summary at %s, top %d: %+v, want %+v", now, top, got, want)
+		}
+		for i := range got.Top {
+			if got.Top[i] != want.Top[i] {
+				t.Fatalf("open summary at %s, top %d: rank %d is %+v, want %+v", now, top, i, got.Top[i], want.Top[i])
+			}
+		}
+	}
 }
 
 // The trend replays the transitions: the counts equal what was open at
