@@ -34,6 +34,7 @@ type Store interface {
 	Scan(ctx context.Context, id int64) (store.Scan, error)
 	Counts(ctx context.Context, f store.Filter) ([]store.Count, error)
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
+	OpenSummary(ctx context.Context, now time.Time, top int) (store.OpenSummary, error)
 	ViewStamp(ctx context.Context, now time.Time) (string, error)
 	AccountPage(ctx context.Context, f store.AccountFilter) ([]store.Account, error)
 	LatestResults(ctx context.Context) ([]store.ScanAccount, error)

@@ -167,32 +167,72 @@ func BenchmarkPages(b *testing.B) {
 	if err := jsonUnmarshal(rec.Body.Bytes(), &first); err != nil || first.NextCursor == "" {
 		b.Fatalf("first page: %v", err)
 	}
+	// A recorded scan, for the pages measured right after one: the
+	// findings of flip (ten open ones, in different accounts) resolved
+	// by a scan, then opened again by the next, so that the store is
+	// as it was after an even number of them. Each is a scan of ten
+	// accounts whose one result changed, as the history's hours are.
+	var flip []store.Finding
+	for i := 0; i < len(open) && len(flip) < 10; i += len(open) / 10 {
+		flip = append(flip, open[i])
+	}
+	failing := true
+	scanned := func() {
+		status := "PASS"
+		if !failing {
+			status = "FAIL"
+		}
+		sc, err := st.StartScan(ctx, store.Scan{Target: "bench", StartedAt: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var batch []store.AccountResults
+		for _, f := range flip {
+			batch = append(batch, store.AccountResults{AccountID: f.AccountID, AccountName: f.AccountName, OU: f.OU, Results: []lifecycle.Observation{{
+				AccountID: f.AccountID, AccountName: f.AccountName, RuleID: f.RuleID, Title: f.Title, Resource: f.Resource,
+				Status: status, Severity: f.Severity, Message: f.Message, Evidence: f.Evidence}}})
+		}
+		if _, err := st.RecordAccounts(ctx, sc.ID, batch, now); err != nil {
+			b.Fatal(err)
+		}
+		if err := st.FinishScan(ctx, sc.ID, store.End{Outcome: store.Complete, At: now}); err != nil {
+			b.Fatal(err)
+		}
+		failing = !failing
+	}
 	for _, p := range []struct {
 		name, path string
-		// changed makes the store change before each request (a
-		// suppression added, then removed before the next request), so
-		// that the overview computes its aggregates afresh: its cost
-		// right after a scan recorded.
-		changed bool
+		// change makes the store change before each request, so that
+		// the overview computes its aggregates afresh: "suppression"
+		// adds a suppression, then removes it before the next request
+		// (no transition); "scan" records a scan that resolves or
+		// reopens flip's findings (transitions, findings rewritten).
+		change string
 	}{
-		{"api-findings-100", "/api/v1/findings?limit=100", false},
-		{"api-findings-100-next", "/api/v1/findings?limit=100&cursor=" + first.NextCursor, false},
-		{"api-accounts-100", "/api/v1/accounts", false},
-		{"overview", "/", false},
-		{"overview-after-change", "/", true},
-		{"findings", "/findings", false},
-		{"findings-critical", "/findings?severity=critical", false},
-		{"finding", "/findings/" + open[len(open)/2].ID, false},
-		{"finding-busiest", "/findings/" + busiest, false},
-		{"accounts-200", "/accounts", false},
-		{"events-100", "/events", false},
+		{"api-findings-100", "/api/v1/findings?limit=100", ""},
+		{"api-findings-100-next", "/api/v1/findings?limit=100&cursor=" + first.NextCursor, ""},
+		{"api-accounts-100", "/api/v1/accounts", ""},
+		{"overview", "/", ""},
+		{"overview-after-change", "/", "suppression"},
+		{"overview-after-scan", "/", "scan"},
+		{"findings", "/findings", ""},
+		{"findings-after-scan", "/findings", "scan"},
+		{"findings-critical", "/findings?severity=critical", ""},
+		{"finding", "/findings/" + open[len(open)/2].ID, ""},
+		{"finding-after-scan", "/findings/" + flip[0].ID, "scan"},
+		{"finding-busiest", "/findings/" + busiest, ""},
+		{"accounts-200", "/accounts", ""},
+		{"events-100", "/events", ""},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			var took []time.Duration
 			var cpu time.Duration
 			var added *store.Suppression
 			for b.Loop() {
-				if p.changed {
+				switch p.change {
+				case "scan":
+					scanned()
+				case "suppression":
 					var err error
 					if added != nil {
 						err = st.RemoveSuppression(ctx, added.ID)
@@ -225,6 +265,9 @@ func BenchmarkPages(b *testing.B) {
 				if err := st.RemoveSuppression(ctx, added.ID); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if !failing {
+				scanned() // flip's findings open again, as they were
 			}
 			// CPU time per page is what a loaded machine does not inflate:
 			// the wall times here wait for the 2 cores others share.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -143,11 +142,13 @@ func round1(f float64) float64 { return float64(int(f*10+0.5)) / 10 }
 // far the chart's last point lags the clock, and any change the stamp
 // does not see, such as an open finding's severity changing in place).
 type aggregates struct {
-	stamp  string
-	at     time.Time
-	counts []store.Count
-	from   time.Time
-	trend  []int
+	stamp string
+	at    time.Time
+	// summary is the tiles' counts and the first accounts ranked,
+	// from the counts the store keeps as it records.
+	summary store.OpenSummary
+	from    time.Time
+	trend   []int
 }
 
 const aggregatesTTL = time.Minute
@@ -164,7 +165,7 @@ func (d *dash) aggregates(ctx context.Context, now time.Time) (*aggregates, erro
 		return kept, nil
 	}
 	a := &aggregates{stamp: stamp, at: now, from: now.Add(-trendDays * 24 * time.Hour)}
-	if a.counts, err = d.cfg.Store.Counts(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now}); err != nil {
+	if a.summary, err = d.cfg.Store.OpenSummary(ctx, now, overviewRows); err != nil {
 		return nil, err
 	}
 	if a.trend, err = d.cfg.Store.OpenTrend(ctx, a.from, 24*time.Hour, trendDays+1); err != nil {
@@ -176,20 +177,6 @@ func (d *dash) aggregates(ctx context.Context, now time.Time) (*aggregates, erro
 	return a, nil
 }
 
-// accountRank sorts accounts failing critical rules first, then by the
-// next severity down, then by ID: the order a CISO works down.
-func accountRank(as []api.Account) {
-	sort.Slice(as, func(i, j int) bool {
-		a, b := as[i].Open, as[j].Open
-		for _, d := range [...]int{a.Critical - b.Critical, a.High - b.High, a.Medium - b.Medium, a.Low - b.Low, a.Info - b.Info} {
-			if d != 0 {
-				return d > 0
-			}
-		}
-		return as[i].AccountID < as[j].AccountID
-	})
-}
-
 func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	now := d.cfg.Clock.Now()
@@ -199,7 +186,7 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		d.fail(w, err)
 		return
 	}
-	counts, from, trend := agg.counts, agg.from, agg.trend
+	summary, from, trend := agg.summary, agg.from, agg.trend
 	// The first critical findings by account, read from the severity
 	// index (critical rows come first in it: no scan past the others).
 	// Enough of them to fill the table's rows once grouped by account
@@ -234,22 +221,22 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		bySev[int(sv)] = c
 		sevs = append(sevs, c)
 	}
-	for _, c := range counts {
-		if x := bySev[c.Severity]; x != nil {
-			if c.Suppressed {
-				x.Suppressed += c.N
-			} else {
-				x.Open += c.N
-			}
+	for sev := range store.Severities {
+		if x := bySev[sev]; x != nil {
+			x.Open, x.Suppressed = summary.Open[sev], summary.Suppressed[sev]
 		}
 	}
-	// The accounts with open findings are ranked from the counts alone;
-	// only the rows shown are read from the accounts table.
-	failingAccts := failingAccounts(counts)
-	moreAccounts := len(failingAccts) - overviewRows
-	if moreAccounts > 0 {
-		failingAccts = failingAccts[:overviewRows]
+	// The store ranks the accounts with open findings; only the rows
+	// shown are read from the accounts table.
+	failingAccts := make([]api.Account, 0, len(summary.Top))
+	for _, t := range summary.Top {
+		a := api.Account{AccountID: t.AccountID}
+		for sev, n := range t.Open {
+			a.Open.Add(sev, n)
+		}
+		failingAccts = append(failingAccts, a)
 	}
+	moreAccounts := summary.Accounts - len(failingAccts)
 	if err := fillAccounts(ctx, st, failingAccts); err != nil {
 		d.fail(w, err)
 		return
@@ -286,31 +273,6 @@ func (d *dash) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	d.render(w, "overview", s, "Overview", map[string]any{"Severities": sevs, "Accounts": failingAccts, "MoreAccounts": max(moreAccounts, 0),
 		"Critical": groups, "MoreCritical": moreCritical, "Scans": scans, "Last": last, "Next": next, "Schedules": schedules,
 		"Trend": trendChart(from, 24*time.Hour, trend), "Failing": failing, "Now": now})
-}
-
-// failingAccounts are the accounts with open findings no suppression
-// mutes, counted from counts and ranked by accountRank.
-func failingAccounts(counts []store.Count) []api.Account {
-	byID := map[string]*api.Account{}
-	var ids []string
-	for _, c := range counts {
-		if c.State != lifecycle.Open || c.Suppressed {
-			continue
-		}
-		a := byID[c.AccountID]
-		if a == nil {
-			a = &api.Account{AccountID: c.AccountID}
-			byID[c.AccountID] = a
-			ids = append(ids, c.AccountID)
-		}
-		a.Open.Add(c.Severity, c.N)
-	}
-	out := make([]api.Account, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, *byID[id])
-	}
-	accountRank(out)
-	return out
 }
 
 // fillAccounts reads the name, OU and last scan of the accounts shown.

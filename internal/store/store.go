@@ -74,6 +74,23 @@ type Store interface {
 	// Counts counts the findings f selects (its Limit and After aside)
 	// per account, state and severity, suppressed ones apart.
 	Counts(ctx context.Context, f Filter) ([]Count, error)
+	// OpenSummary is what an overview shows of the findings open at now:
+	// their number per severity, the suppressed ones apart, how many
+	// accounts have an open finding no suppression mutes, and the first
+	// top of those accounts, most critical first (then high, medium,
+	// low, info, then by ID), with their counts. It reads counts the
+	// store keeps as it records, not every open finding.
+	OpenSummary(ctx context.Context, now time.Time, top int) (OpenSummary, error)
+	// SetAutoFix records an admin's change to a rule's automatic fix
+	// policy: it replaces the policy in force for that rule (the serve
+	// config's, or an earlier change) and is kept in the history of
+	// changes, in one transaction. Every replica reads it.
+	SetAutoFix(ctx context.Context, c AutoFixChange) (AutoFixChange, error)
+	// AutoFixChanges lists the change in force per rule, by rule.
+	AutoFixChanges(ctx context.Context) ([]AutoFixChange, error)
+	// AutoFixHistory lists every change made, newest first, at most
+	// limit of them.
+	AutoFixHistory(ctx context.Context, limit int) ([]AutoFixChange, error)
 	// OpenTrend counts the findings open at n points in time, from and
 	// every step after it, replayed from the transitions.
 	OpenTrend(ctx context.Context, from time.Time, step time.Duration, n int) ([]int, error)
@@ -334,6 +351,86 @@ type Count struct {
 	Severity                   int
 	Suppressed                 bool
 	N                          int
+}
+
+// AutoFix modes: a policy's mode, and Off for a rule fixed by no policy.
+const (
+	AutoFixOff   = "off"
+	AutoFixPlan  = "plan"
+	AutoFixApply = "apply"
+)
+
+// AutoFixPolicy is how the findings of one rule are fixed automatically:
+// Mode (off, plan or apply), in the accounts listed or below the OUs
+// listed (every account when both are empty), with MinIdle as the
+// guard's idle time.
+type AutoFixPolicy struct {
+	Rule     string
+	Mode     string
+	MinIdle  time.Duration
+	Accounts []string
+	OUs      []string
+}
+
+// AutoFixChange is an admin's change to a rule's policy: who made it
+// (the token's name) and when.
+type AutoFixChange struct {
+	ID int64
+	AutoFixPolicy
+	By string
+	At time.Time
+}
+
+// EffectiveAutoFix is the policies in force: the serve config's
+// (baseline), except that a rule an admin changed has the changed
+// policy alone (none when it was turned off).
+func EffectiveAutoFix(baseline []AutoFixPolicy, changes []AutoFixChange) []AutoFixPolicy {
+	changed := map[string]AutoFixPolicy{}
+	for _, c := range changes {
+		changed[c.Rule] = c.AutoFixPolicy
+	}
+	var out []AutoFixPolicy
+	done := map[string]bool{}
+	for _, p := range baseline {
+		c, ok := changed[p.Rule]
+		switch {
+		case !ok:
+			out = append(out, p)
+		case !done[p.Rule] && c.Mode != AutoFixOff:
+			out = append(out, c)
+		}
+		done[p.Rule] = true
+	}
+	for _, c := range changes {
+		if !done[c.Rule] && c.Mode != AutoFixOff {
+			out = append(out, c.AutoFixPolicy)
+			done[c.Rule] = true
+		}
+	}
+	return out
+}
+
+// Severities is how many severities a finding may have (rule.Severity,
+// 0 for info to 4 for critical): the store counts findings per severity.
+const Severities = 5
+
+// OpenSummary is the overview's view of the open findings.
+type OpenSummary struct {
+	// Open and Suppressed count the open findings by severity, the
+	// suppressed ones apart (not in Open).
+	Open, Suppressed [Severities]int
+	// Accounts is how many accounts have an open finding no suppression
+	// mutes.
+	Accounts int
+	// Top are the first of those accounts, ranked.
+	Top []AccountOpen
+}
+
+// AccountOpen is an account's open findings that no suppression mutes,
+// by severity.
+type AccountOpen struct {
+	AccountID string
+	Open      [Severities]int
 }
 
 // Account is an account some scan recorded.

@@ -195,6 +195,65 @@ var migrations = []string{
 	// same bursts again.
 	`ALTER TABLE root_events ADD COLUMN alert_burst INTEGER NOT NULL DEFAULT 0;
 	CREATE INDEX root_events_burst ON root_events(alert_burst) WHERE alert_burst <> 0;`,
+
+	// 10: the findings counted per state and account, a column per
+	// severity (rule.Severity, 0 to 4), kept by triggers in the
+	// transaction that writes the findings (whatever statement does it),
+	// so that the overview reads a count per account instead of counting
+	// every open finding after each scan, and ranks the accounts by an
+	// index (most critical first) instead of sorting them all. Findings
+	// are never deleted; the delete trigger keeps the counts right
+	// should a later step start to.
+	`CREATE TABLE finding_counts (
+		state TEXT NOT NULL,
+		account_id TEXT NOT NULL,
+		sev0 INTEGER NOT NULL DEFAULT 0,
+		sev1 INTEGER NOT NULL DEFAULT 0,
+		sev2 INTEGER NOT NULL DEFAULT 0,
+		sev3 INTEGER NOT NULL DEFAULT 0,
+		sev4 INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (state, account_id)
+	) WITHOUT ROWID;
+	CREATE INDEX finding_counts_rank ON finding_counts(state, sev4 DESC, sev3 DESC, sev2 DESC, sev1 DESC, sev0 DESC, account_id);
+	INSERT INTO finding_counts (state, account_id, sev0, sev1, sev2, sev3, sev4)
+		SELECT state, account_id, SUM(severity = 0), SUM(severity = 1), SUM(severity = 2), SUM(severity = 3), SUM(severity = 4)
+		FROM findings GROUP BY state, account_id;
+	CREATE TRIGGER finding_counts_insert AFTER INSERT ON findings BEGIN
+		INSERT INTO finding_counts (state, account_id, sev0, sev1, sev2, sev3, sev4)
+			VALUES (new.state, new.account_id, new.severity = 0, new.severity = 1, new.severity = 2, new.severity = 3, new.severity = 4)
+			ON CONFLICT (state, account_id) DO UPDATE SET sev0 = sev0 + excluded.sev0, sev1 = sev1 + excluded.sev1, sev2 = sev2 + excluded.sev2,
+				sev3 = sev3 + excluded.sev3, sev4 = sev4 + excluded.sev4;
+	END;
+	CREATE TRIGGER finding_counts_update AFTER UPDATE OF state, severity, account_id ON findings
+		WHEN old.state <> new.state OR old.severity <> new.severity OR old.account_id <> new.account_id BEGIN
+		UPDATE finding_counts SET sev0 = sev0 - (old.severity = 0), sev1 = sev1 - (old.severity = 1), sev2 = sev2 - (old.severity = 2),
+			sev3 = sev3 - (old.severity = 3), sev4 = sev4 - (old.severity = 4)
+			WHERE state = old.state AND account_id = old.account_id;
+		INSERT INTO finding_counts (state, account_id, sev0, sev1, sev2, sev3, sev4)
+			VALUES (new.state, new.account_id, new.severity = 0, new.severity = 1, new.severity = 2, new.severity = 3, new.severity = 4)
+			ON CONFLICT (state, account_id) DO UPDATE SET sev0 = sev0 + excluded.sev0, sev1 = sev1 + excluded.sev1, sev2 = sev2 + excluded.sev2,
+				sev3 = sev3 + excluded.sev3, sev4 = sev4 + excluded.sev4;
+	END;
+	CREATE TRIGGER finding_counts_delete AFTER DELETE ON findings BEGIN
+		UPDATE finding_counts SET sev0 = sev0 - (old.severity = 0), sev1 = sev1 - (old.severity = 1), sev2 = sev2 - (old.severity = 2),
+			sev3 = sev3 - (old.severity = 3), sev4 = sev4 - (old.severity = 4)
+			WHERE state = old.state AND account_id = old.account_id;
+	END;`,
+
+	// 11: admins' changes to the automatic fix policies (dashboard and
+	// API), every one kept with who made it and when; a rule's latest is
+	// the policy in force, replacing the serve config's, on every replica.
+	`CREATE TABLE autofix_changes (
+		id INTEGER PRIMARY KEY,
+		rule_id TEXT NOT NULL,
+		mode TEXT NOT NULL,
+		min_idle INTEGER NOT NULL,
+		accounts TEXT NOT NULL,
+		ous TEXT NOT NULL,
+		changed_by TEXT NOT NULL,
+		changed_at INTEGER NOT NULL
+	);
+	CREATE INDEX autofix_changes_rule ON autofix_changes(rule_id, id);`,
 }
 
 // Version is the schema version this build writes.

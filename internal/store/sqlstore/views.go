@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,62 +19,39 @@ import (
 // answers, so that a page over 5,000 accounts and 90 days of history
 // reads what it shows and no more.
 
-// Counts implements store.Store in two reads: every group counted from
-// the findings_severity index alone, in its order (no table row is read,
-// nothing sorted), then the suppressed ones among the findings of the few
-// accounts that have an active suppression. The account's name and OU are left to Accounts.
+// countKey is a group of Counts.
+type countKey struct {
+	account  string
+	state    string
+	severity int
+}
+
+// Counts implements store.Store in two reads: every group's count, then
+// the suppressed ones among the findings of the few accounts that have
+// an active suppression. The groups are read from finding_counts (a row
+// per state and account, a column per severity, which triggers keep as
+// the findings are written) when the filter is one that table can
+// answer (states, accounts, minimum severity): a row per account rather
+// than every open finding. A filter by rule or OU counts the findings
+// themselves. The account's name and OU are left to Accounts.
 func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) {
 	where, args := filterWhere(f)
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	type key struct {
-		account  string
-		state    string
-		severity int
-	}
-	read := func(q string, args []any, into map[key]int, order *[]key) error {
-		rows, err := s.db.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k key
-			var n int
-			if err := rows.Scan(&k.account, &k.state, &k.severity, &n); err != nil {
-				return err
-			}
-			if order != nil {
-				*order = append(*order, k)
-			}
-			into[k] += n
-		}
-		return rows.Err()
-	}
-	total, muted := map[key]int{}, map[key]int{}
-	var order []key
+	total, muted := map[countKey]int{}, map[countKey]int{}
+	var order []countKey
 	err := s.Transact(ctx, func(tx *Tx) error {
 		clear(total)
 		clear(muted)
 		order = order[:0]
-		if err := read(`SELECT account_id, state, severity, COUNT(*) FROM findings`+cond+` GROUP BY state, severity, account_id`, args, total, &order); err != nil {
+		var err error
+		if len(f.Rules) == 0 && len(f.OUs) == 0 {
+			err = s.keptCounts(ctx, tx, f, total, &order)
+		} else {
+			err = readCounts(ctx, tx, `SELECT account_id, state, severity, COUNT(*) FROM findings WHERE `+and(where)+` GROUP BY state, severity, account_id`, args, total, &order)
+		}
+		if err != nil {
 			return err
 		}
-		// The muted ones are read from the findings of the accounts that
-		// have a suppression in force, those first (a CROSS JOIN keeps
-		// SQLite's join order): otherwise the planner walks every open
-		// finding through the severity index to test each.
-		q := `SELECT f.account_id, f.state, f.severity, COUNT(*)
-			FROM (SELECT DISTINCT account_id AS muted_account FROM suppressions WHERE expires IS NULL OR expires > ?) m
-			CROSS JOIN findings f
-			WHERE f.account_id = m.muted_account AND EXISTS (SELECT 1 FROM suppressions s
-			WHERE s.account_id = f.account_id AND s.rule_id = f.rule_id AND (s.resource = '' OR s.resource = f.resource) AND (s.expires IS NULL OR s.expires > ?))`
-		if len(where) > 0 {
-			q += " AND " + strings.Join(where, " AND ")
-		}
-		return read(q+` GROUP BY f.state, f.severity, f.account_id`, append([]any{ms(f.Now), ms(f.Now)}, args...), muted, nil)
+		return s.mutedCounts(ctx, tx, where, args, f.Now, muted)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count findings: %w", s.explain(err))
@@ -92,6 +71,189 @@ func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) 
 	return out, nil
 }
 
+// and joins conditions; no condition is true.
+func and(where []string) string {
+	if len(where) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(where, " AND ")
+}
+
+// keptCounts reads f's groups from finding_counts.
+func (s *DB) keptCounts(ctx context.Context, tx *Tx, f store.Filter, into map[countKey]int, order *[]countKey) error {
+	var where []string
+	var args []any
+	if len(f.States) > 0 {
+		where = append(where, "state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	if len(f.Accounts) > 0 {
+		where = append(where, "account_id IN ("+placeholders(len(f.Accounts))+")")
+		for _, a := range f.Accounts {
+			args = append(args, a)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT state, account_id, sev0, sev1, sev2, sev3, sev4 FROM finding_counts WHERE `+and(where)+` ORDER BY state, account_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state, account string
+		var n [store.Severities]int
+		if err := rows.Scan(&state, &account, &n[0], &n[1], &n[2], &n[3], &n[4]); err != nil {
+			return err
+		}
+		for sev := store.Severities - 1; sev >= f.MinSeverity && sev >= 0; sev-- {
+			if n[sev] > 0 {
+				k := countKey{account, state, sev}
+				*order = append(*order, k)
+				into[k] = n[sev]
+			}
+		}
+	}
+	return rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// readCounts reads groups (account, state, severity, count) into into,
+// in the query's order.
+func readCounts(ctx context.Context, tx *Tx, q string, args []any, into map[countKey]int, order *[]countKey) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k countKey
+		var n int
+		if err := rows.Scan(&k.account, &k.state, &k.severity, &n); err != nil {
+			return err
+		}
+		if order != nil {
+			*order = append(*order, k)
+		}
+		into[k] += n
+	}
+	return rows.Err()
+}
+
+// mutedCounts counts the suppressed findings among those where selects,
+// read from the findings of the accounts that have a suppression in
+// force, those first (a CROSS JOIN keeps SQLite's join order):
+// otherwise the planner walks every open finding through the severity
+// index to test each.
+func (s *DB) mutedCounts(ctx context.Context, tx *Tx, where []string, args []any, now time.Time, into map[countKey]int) error {
+	q := `SELECT f.account_id, f.state, f.severity, COUNT(*)
+		FROM (SELECT DISTINCT account_id AS muted_account FROM suppressions WHERE expires IS NULL OR expires > ?) m
+		CROSS JOIN findings f
+		WHERE f.account_id = m.muted_account AND EXISTS (SELECT 1 FROM suppressions s
+		WHERE s.account_id = f.account_id AND s.rule_id = f.rule_id AND (s.resource = '' OR s.resource = f.resource) AND (s.expires IS NULL OR s.expires > ?))`
+	if len(where) > 0 {
+		q += " AND " + strings.Join(where, " AND ")
+	}
+	return readCounts(ctx, tx, q+` GROUP BY f.state, f.severity, f.account_id`, append([]any{ms(now), ms(now)}, args...), into, nil)
+}
+
+// OpenSummary implements store.Store from finding_counts: the totals
+// summed over its open rows, the ranking read from its rank index (the
+// first top accounts, no sort), and the accounts with a suppression in
+// force, whose muted findings are subtracted, merged in.
+func (s *DB) OpenSummary(ctx context.Context, now time.Time, top int) (store.OpenSummary, error) {
+	var out store.OpenSummary
+	err := s.Transact(ctx, func(tx *Tx) error {
+		out = store.OpenSummary{}
+		muted := map[countKey]int{}
+		if err := s.mutedCounts(ctx, tx, []string{"state = 'open'"}, nil, now, muted); err != nil {
+			return err
+		}
+		mutedAccts := map[string]bool{}
+		var notMuted string
+		var args []any
+		for k, n := range muted {
+			out.Suppressed[k.severity] += n
+			if !mutedAccts[k.account] {
+				mutedAccts[k.account] = true
+				args = append(args, k.account)
+			}
+		}
+		if len(args) > 0 {
+			notMuted = " AND account_id NOT IN (" + placeholders(len(args)) + ")"
+		}
+		const anyOpen = ` AND (sev0 > 0 OR sev1 > 0 OR sev2 > 0 OR sev3 > 0 OR sev4 > 0)`
+		err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(sev0), 0) AS BIGINT), CAST(COALESCE(SUM(sev1), 0) AS BIGINT), CAST(COALESCE(SUM(sev2), 0) AS BIGINT),
+			CAST(COALESCE(SUM(sev3), 0) AS BIGINT), CAST(COALESCE(SUM(sev4), 0) AS BIGINT), COUNT(*) FILTER (WHERE account_id IS NOT NULL`+notMuted+anyOpen+`)
+			FROM finding_counts WHERE state = 'open'`, args...).Scan(&out.Open[0], &out.Open[1], &out.Open[2], &out.Open[3], &out.Open[4], &out.Accounts)
+		if err != nil {
+			return err
+		}
+		for sev := range out.Open {
+			out.Open[sev] -= out.Suppressed[sev]
+		}
+		scanAccounts := func(q string, args ...any) ([]store.AccountOpen, error) {
+			rows, err := tx.QueryContext(ctx, q, args...)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var as []store.AccountOpen
+			for rows.Next() {
+				var a store.AccountOpen
+				if err := rows.Scan(&a.AccountID, &a.Open[0], &a.Open[1], &a.Open[2], &a.Open[3], &a.Open[4]); err != nil {
+					return nil, err
+				}
+				as = append(as, a)
+			}
+			return as, rows.Err()
+		}
+		const cols = `SELECT account_id, sev0, sev1, sev2, sev3, sev4 FROM finding_counts WHERE state = 'open'`
+		if top > 0 {
+			if out.Top, err = scanAccounts(cols+notMuted+anyOpen+` ORDER BY sev4 DESC, sev3 DESC, sev2 DESC, sev1 DESC, sev0 DESC, account_id LIMIT ?`, append(args, top)...); err != nil {
+				return err
+			}
+		}
+		if len(args) == 0 {
+			return nil
+		}
+		// The accounts with a suppression in force, their muted findings
+		// taken off, join the ranking where they now fall.
+		ms, err := scanAccounts(cols+` AND account_id IN (`+placeholders(len(args))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for _, a := range ms {
+			for sev := range a.Open {
+				a.Open[sev] -= muted[countKey{a.AccountID, string(lifecycle.Open), sev}]
+			}
+			if a.Open != ([store.Severities]int{}) {
+				out.Accounts++
+				out.Top = append(out.Top, a)
+			}
+		}
+		slices.SortFunc(out.Top, func(a, b store.AccountOpen) int {
+			for sev := store.Severities - 1; sev >= 0; sev-- {
+				if c := cmp.Compare(b.Open[sev], a.Open[sev]); c != 0 {
+					return c
+				}
+			}
+			return strings.Compare(a.AccountID, b.AccountID)
+		})
+		if len(out.Top) > top {
+			out.Top = out.Top[:max(top, 0)]
+		}
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("summarise open findings: %w", s.explain(err))
+	}
+	return out, nil
+}
+
 // OpenTrend implements store.Store. It counts back from now: the
 // findings open now, less what the transitions after each point
 // opened, plus what they closed. The transitions after from are summed
@@ -105,7 +267,7 @@ func (s *DB) OpenTrend(ctx context.Context, from time.Time, step time.Duration, 
 	var open int
 	var byAt map[int64]int
 	err := s.Transact(ctx, func(tx *Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM findings WHERE state = 'open'`).Scan(&open); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(sev0 + sev1 + sev2 + sev3 + sev4), 0) AS BIGINT) FROM finding_counts WHERE state = 'open'`).Scan(&open); err != nil {
 			return err
 		}
 		var err error

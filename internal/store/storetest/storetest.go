@@ -92,6 +92,7 @@ func Run(t *testing.T, open Open) {
 		{"Fix", testFix},
 		{"Stats", testStats},
 		{"Tokens", testTokens},
+		{"AutoFix", testAutoFix},
 		{"Pages", testPages},
 		{"Counts", testCounts},
 		{"Trend", testTrend},
@@ -120,6 +121,7 @@ func testLifecycle(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	_, ts := scanWith(t, s, T0, map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
 	wantKinds(t, ts, lifecycle.New)
+	checkCounts(t, s, T0) // new
 	id := ts[0].FindingID
 	_, ts = scanWith(t, s, T0.Add(time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
 	wantKinds(t, ts)
@@ -134,13 +136,21 @@ func testLifecycle(t *testing.T, s store.Store) {
 	}
 	_, ts = scanWith(t, s, T0.Add(3*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Pass, 4)}})
 	wantKinds(t, ts, lifecycle.ResolvedKind)
+	checkCounts(t, s, T0) // resolved
 	_, ts = scanWith(t, s, T0.Add(4*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 4)}})
 	wantKinds(t, ts, lifecycle.Regressed)
+	checkCounts(t, s, T0) // regressed
 	f, hist, err := s.Finding(ctx, id, T0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantKinds(t, hist, lifecycle.New, lifecycle.ResolvedKind, lifecycle.Regressed)
+	// The rule's severity changed: the finding moves between counts.
+	scanWith(t, s, T0.Add(5*time.Hour), map[string][]lifecycle.Observation{acctA: {res(acctA, lifecycle.Fail, 2)}})
+	if f, _, err := s.Finding(ctx, id, T0); err != nil || f.Severity != 2 {
+		t.Fatalf("severity not updated: %+v %v", f, err)
+	}
+	checkCounts(t, s, T0) // severity
 	if f.Regressions != 1 || f.MTTR() != 3*time.Hour || !f.FirstSeen.Equal(T0) || string(f.Evidence) != `[{"source":"test"}]` || f.OU != "Root/Workloads/Prod" {
 		t.Fatalf("finding: %+v (mttr %v)", f, f.MTTR())
 	}
@@ -217,6 +227,7 @@ func testManyFindings(t *testing.T, s store.Store) {
 			t.Fatalf("finding %s: %s, history %+v; want resolved by transition %d", tr.FindingID, f.State, hist, tr.ID)
 		}
 	}
+	checkCounts(t, s, T0.Add(time.Hour)) // many written by one statement
 }
 
 func testIdempotent(t *testing.T, s store.Store) {
@@ -332,6 +343,7 @@ func testGone(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	wantKinds(t, ts, lifecycle.GoneKind)
+	checkCounts(t, s, T0) // gone
 	if ts[0].FindingID != obsB.Key() {
 		t.Fatalf("gone: %+v", ts[0])
 	}
@@ -392,6 +404,9 @@ func testSuppressions(t *testing.T, s store.Store) {
 	if len(ts) != 2 {
 		t.Fatalf("transitions %v", ts)
 	}
+	if checkCounts(t, s, T0.Add(time.Hour)) != 1 { // suppressed
+		t.Errorf("the suppressed finding is not counted apart")
+	}
 	for _, tr := range ts {
 		if want := tr.FindingID == res(acctA, "", 0).Key(); tr.Suppressed != want {
 			t.Errorf("transition of %s suppressed=%v", tr.FindingID, tr.Suppressed)
@@ -414,6 +429,9 @@ func testSuppressions(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	wantKinds(t, ts, lifecycle.SuppressionExpired)
+	if checkCounts(t, s, exp) != 0 { // expired
+		t.Errorf("an expired suppression still counted")
+	}
 	if ts[0].Suppressed || ts[0].FindingID != res(acctA, "", 0).Key() {
 		t.Fatalf("expiry: %+v", ts[0])
 	}

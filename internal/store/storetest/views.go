@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func estate(t *testing.T, s store.Store) {
 	accounts := map[string][]lifecycle.Observation{}
 	for i, acct := range []string{acctA, acctB, "333333333333"} {
 		for j := range 7 {
-			o := res(acct, lifecycle.Fail, 1+(i+j)%5)
+			o := res(acct, lifecycle.Fail, (i+j)%store.Severities)
 			o.RuleID = fmt.Sprintf("rule-%d", j%4)
 			o.Resource = fmt.Sprintf("arn:aws:iam::%s:user/u%d", acct, j)
 			if j == 6 {
@@ -98,9 +99,33 @@ func testPages(t *testing.T, s store.Store) {
 
 // Counts agree with the list they count, suppressed ones apart.
 func testCounts(t *testing.T, s store.Store) {
-	ctx := context.Background()
 	estate(t, s)
-	for _, f := range []store.Filter{{Now: T0}, {States: []lifecycle.State{lifecycle.Open}, Now: T0}, {MinSeverity: 4, Now: T0}, {Now: T0.Add(2 * time.Hour)}} {
+	if suppressed := checkCounts(t, s, T0); suppressed == 0 {
+		t.Errorf("the suppressed findings are not counted apart")
+	}
+	checkCounts(t, s, T0.Add(2*time.Hour))
+}
+
+// checkCounts holds Counts to a full recount of the findings listed at
+// now, for the filters the overview, the accounts and the metrics use
+// (which the store may answer from counts it keeps as it records) and
+// one it must count afresh (a rule); it returns how many were
+// suppressed. The lifecycle tests call it after every kind of change.
+func checkCounts(t *testing.T, s store.Store, now time.Time) int {
+	t.Helper()
+	ctx := context.Background()
+	all, err := s.Findings(ctx, store.Filter{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters := []store.Filter{{Now: now}, {States: []lifecycle.State{lifecycle.Open}, Now: now}, {MinSeverity: 4, Now: now},
+		{States: []lifecycle.State{lifecycle.Resolved, lifecycle.Gone}, Now: now}}
+	if len(all) > 0 {
+		filters = append(filters, store.Filter{Accounts: []string{all[0].AccountID}, States: []lifecycle.State{lifecycle.Open}, Now: now},
+			store.Filter{Rules: []string{all[0].RuleID}, Now: now})
+	}
+	suppressedAll := 0
+	for i, f := range filters {
 		fs, err := s.Findings(ctx, f)
 		if err != nil {
 			t.Fatal(err)
@@ -117,6 +142,9 @@ func testCounts(t *testing.T, s store.Store) {
 		suppressed := 0
 		for _, c := range cs {
 			n := c.N
+			if n <= 0 {
+				t.Errorf("%+v: a count of %d: %+v", f, n, c)
+			}
 			c.N, c.AccountName, c.OU = 0, "", ""
 			got[c] += n
 			if c.Suppressed {
@@ -131,8 +159,64 @@ func testCounts(t *testing.T, s store.Store) {
 				t.Errorf("%+v: %+v counted %d, want %d", f, k, got[k], n)
 			}
 		}
-		if f.Now.Equal(T0) && f.MinSeverity == 0 && suppressed == 0 {
-			t.Errorf("%+v: the suppressed findings are not counted apart", f)
+		if i == 0 {
+			suppressedAll = suppressed
+		}
+	}
+	checkOpenSummary(t, s, now)
+	return suppressedAll
+}
+
+// checkOpenSummary holds OpenSummary to what the open findings listed at
+// now add up to, and its ranking to a sort of them, for every length.
+func checkOpenSummary(t *testing.T, s store.Store, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	fs, err := s.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want store.OpenSummary
+	byAcct := map[string]*store.AccountOpen{}
+	for _, f := range fs {
+		if f.Suppression != nil {
+			want.Suppressed[f.Severity]++
+			continue
+		}
+		want.Open[f.Severity]++
+		a := byAcct[f.AccountID]
+		if a == nil {
+			a = &store.AccountOpen{AccountID: f.AccountID}
+			byAcct[f.AccountID] = a
+		}
+		a.Open[f.Severity]++
+	}
+	var ranked []store.AccountOpen
+	for _, a := range byAcct {
+		ranked = append(ranked, *a)
+	}
+	sort.Slice(ranked, func(i, j int) bool {
+		for sev := store.Severities - 1; sev >= 0; sev-- {
+			if ranked[i].Open[sev] != ranked[j].Open[sev] {
+				return ranked[i].Open[sev] > ranked[j].Open[sev]
+			}
+		}
+		return ranked[i].AccountID < ranked[j].AccountID
+	})
+	want.Accounts = len(ranked)
+	for top := 0; top <= len(ranked)+1; top++ {
+		got, err := s.OpenSummary(ctx, now, top)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Top = ranked[:min(top, len(ranked))]
+		if got.Open != want.Open || got.Suppressed != want.Suppressed || got.Accounts != want.Accounts || len(got.Top) != len(want.Top) {
+			t.Fatalf("open summary at %s, top %d: %+v, want %+v", now, top, got, want)
+		}
+		for i := range got.Top {
+			if got.Top[i] != want.Top[i] {
+				t.Fatalf("open summary at %s, top %d: rank %d is %+v, want %+v", now, top, i, got.Top[i], want.Top[i])
+			}
 		}
 	}
 }

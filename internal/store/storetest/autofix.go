@@ -1,0 +1,61 @@
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// An admin's auto-fix changes: the latest per rule is in force, every
+// one is kept with who and when, and the config's policies are replaced
+// rule by rule.
+func testAutoFix(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if cs, err := s.AutoFixChanges(ctx); err != nil || len(cs) != 0 {
+		t.Fatalf("changes of a new store: %+v, %v", cs, err)
+	}
+	set := func(rule, mode, by string, at time.Time, accounts, ous []string) store.AutoFixChange {
+		t.Helper()
+		c, err := s.SetAutoFix(ctx, store.AutoFixChange{AutoFixPolicy: store.AutoFixPolicy{Rule: rule, Mode: mode, MinIdle: 30 * 24 * time.Hour,
+			Accounts: accounts, OUs: ous}, By: by, At: at})
+		if err != nil || c.ID == 0 {
+			t.Fatalf("set %s %s: %+v, %v", rule, mode, c, err)
+		}
+		return c
+	}
+	set("root-access-key", store.AutoFixApply, "alice", T0, []string{acctA, acctB}, nil)
+	off := set("root-access-key", store.AutoFixOff, "bob", T0.Add(time.Hour), nil, nil)
+	plan := set("root-signing-certificate", store.AutoFixPlan, "alice", T0.Add(2*time.Hour), nil, []string{"Root/Workloads"})
+	cs, err := s.AutoFixChanges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].ID != off.ID || cs[0].Mode != store.AutoFixOff || cs[0].By != "bob" || !cs[0].At.Equal(T0.Add(time.Hour)) ||
+		cs[1].ID != plan.ID || !reflect.DeepEqual(cs[1].OUs, []string{"Root/Workloads"}) || len(cs[1].Accounts) != 0 || cs[1].MinIdle != 30*24*time.Hour {
+		t.Fatalf("changes in force: %+v", cs)
+	}
+	h, err := s.AutoFixHistory(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 || h[0].ID != plan.ID || h[2].Mode != store.AutoFixApply || !reflect.DeepEqual(h[2].Accounts, []string{acctA, acctB}) {
+		t.Fatalf("history: %+v", h)
+	}
+	if h, err := s.AutoFixHistory(ctx, 1); err != nil || len(h) != 1 || h[0].ID != plan.ID {
+		t.Fatalf("history of 1: %+v, %v", h, err)
+	}
+	// The config's plan for root-access-key is turned off; its
+	// root-signing-certificate policies give way to the change.
+	baseline := []store.AutoFixPolicy{{Rule: "root-access-key", Mode: store.AutoFixPlan}, {Rule: "root-signing-certificate", Mode: store.AutoFixApply, Accounts: []string{acctA}},
+		{Rule: "root-signing-certificate", Mode: store.AutoFixPlan}}
+	eff := store.EffectiveAutoFix(baseline, cs)
+	if len(eff) != 1 || eff[0].Rule != "root-signing-certificate" || eff[0].Mode != store.AutoFixPlan || len(eff[0].OUs) != 1 {
+		t.Fatalf("effective: %+v", eff)
+	}
+	if eff := store.EffectiveAutoFix(baseline, nil); !reflect.DeepEqual(eff, baseline) {
+		t.Fatalf("effective without changes: %+v", eff)
+	}
+}
