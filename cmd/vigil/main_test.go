@@ -156,7 +156,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 56 {
+	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 60 {
 		t.Fatalf("schema %q version %d results %d", doc.Schema, doc.Version, len(doc.Results))
 	}
 	for _, res := range doc.Results {
@@ -226,6 +226,12 @@ func TestFailOnExitCodes(t *testing.T) {
 		"analyzers": []any{map[string]any{"name": "external", "arn": "arn:aws:access-analyzer:us-east-1:444455556666:analyzer/external", "type": "ACCOUNT", "status": "ACTIVE"}},
 		"instances": []any{}}}
 	acct["server_certificates"] = map[string]any{"certificates": []any{}, "pages": 1}
+	// A security contact is registered, and people come in through
+	// Identity Center's SAML provider.
+	acct["alternate_contacts"] = map[string]any{"security": map[string]any{"registered": true, "name": "SOC", "email_address": "soc@example.com"},
+		"billing": map[string]any{"registered": false}, "operations": map[string]any{"registered": false}}
+	acct["identity_providers"] = map[string]any{"saml_read": true, "oidc_read": true,
+		"saml": []any{map[string]any{"arn": "arn:aws:iam::444455556666:saml-provider/AWSSSO_0123_DO_NOT_DELETE"}}}
 	acct["iam"] = map[string]any{"users": []any{}, "groups": []any{}, "policies": []any{}, "pages": 1, "tags_read": true,
 		"roles": []any{map[string]any{"name": "support", "arn": "arn:aws:iam::444455556666:role/support",
 			"attached_policies": []any{map[string]any{"name": "AWSSupportAccess", "arn": "arn:aws:iam::aws:policy/AWSSupportAccess"}},

@@ -27,7 +27,8 @@ func TestRulesFrameworkControls(t *testing.T) {
 				continue
 			}
 			iam++
-			if c.Automation == "manual" && (len(c.Rules) != 0 || c.ManualCheck == "") {
+			// A manual control may list the rules that show its evidence.
+			if c.Automation == "manual" && c.ManualCheck == "" {
 				t.Errorf("%s %s: manual control %+v lacks what to check", spec, c.ID, c)
 			}
 		}

@@ -26,6 +26,7 @@ func AccountActions() []string {
 	out := append(collect.ActionsOf("iam", reflect.TypeFor[collect.AccountIAM]()), collect.ActionsOf("sts", reflect.TypeFor[collect.STS]())...)
 	out = append(out, collect.ActionsOf("ec2", reflect.TypeFor[collect.EC2]())...)
 	out = append(out, collect.ActionsOf("access-analyzer", reflect.TypeFor[collect.AccessAnalyzer]())...)
+	out = append(out, collect.ActionsOf("account", reflect.TypeFor[collect.AccountContacts]())...)
 	sort.Strings(out)
 	return out
 }

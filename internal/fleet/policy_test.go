@@ -24,10 +24,10 @@ func actions(p collect.Policy) []string {
 // is a subset of the single-account one.
 func TestPoliciesMatchInterfaces(t *testing.T) {
 	want := []string{
-		"access-analyzer:ListAnalyzers", "ec2:DescribeInstances", "ec2:DescribeRegions",
+		"access-analyzer:ListAnalyzers", "account:GetAlternateContact", "ec2:DescribeInstances", "ec2:DescribeRegions",
 		"iam:GenerateCredentialReport", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy",
-		"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListServerCertificates", "iam:ListVirtualMFADevices",
-		"sts:GetCallerIdentity",
+		"iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListOpenIDConnectProviders", "iam:ListSAMLProviders",
+		"iam:ListServerCertificates", "iam:ListVirtualMFADevices", "sts:GetCallerIdentity",
 	}
 	if diff := cmp.Diff(want, actions(MemberRolePolicy())); diff != "" {
 		t.Errorf("member role policy (-want +got):\n%s", diff)

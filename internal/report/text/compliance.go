@@ -66,7 +66,10 @@ func (t *textWriter) compliance(d *report.Document) {
 	t.line("")
 	c := a.Coverage
 	t.wrap(fmt.Sprintf("Coverage: %d controls in scope · %d decided by Vigil, %d in part, %d by hand · %d FAIL · %d UNKNOWN · %d PASS · %d NOT_APPLICABLE · %d MANUAL",
-		c.Controls, c.Automated, c.PartlyAutomated, c.Manual, c.Fail, c.Unknown, c.Pass, c.NotApplicable, c.Manual), "  ")
+		c.Controls, c.Automated, c.PartlyAutomated, c.Manual, c.Fail, c.Unknown, c.Pass, c.NotApplicable,
+		// A manual control whose evidence failed or could not be read is
+		// FAIL or UNKNOWN, not MANUAL: what is left is MANUAL.
+		c.Controls-c.Fail-c.Unknown-c.Pass-c.NotApplicable), "  ")
 }
 
 // ruleEvidence lists what one mapped rule found: every failing or unknown
