@@ -205,6 +205,10 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 	if !errors.Is(err, sql.ErrNoRows) {
 		return false, err
 	}
+	// By rule and resource (the account is this one): the finding's ID
+	// is a SHA-256 of the three, and hashing every result to look it up
+	// was 2.5% of a first recording's CPU, for results that mostly have
+	// no finding.
 	current := map[string]*store.Finding{}
 	rows, err := st.findings.QueryContext(ctx, a.AccountID)
 	if err != nil {
@@ -216,7 +220,7 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 			rows.Close()
 			return false, err
 		}
-		current[f.ID] = &f
+		current[f.RuleID+"\x00"+f.Resource] = &f
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -235,7 +239,7 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		}
 		var prev *lifecycle.Finding
 		prevOU := ""
-		if f, ok := current[o.Key()]; ok {
+		if f, ok := current[o.RuleID+"\x00"+o.Resource]; ok {
 			prev, prevOU = &f.Finding, f.OU
 		}
 		next, kind := lifecycle.Observe(prev, o, now)
