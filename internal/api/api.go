@@ -44,6 +44,9 @@ type Store interface {
 	Suppressions(ctx context.Context) ([]store.Suppression, error)
 	SuppressionPage(ctx context.Context, after int64, limit int) ([]store.Suppression, error)
 	RemoveSuppression(ctx context.Context, id int64) error
+	SetAutoFix(ctx context.Context, c store.AutoFixChange) (store.AutoFixChange, error)
+	AutoFixChanges(ctx context.Context) ([]store.AutoFixChange, error)
+	AutoFixHistory(ctx context.Context, limit int) ([]store.AutoFixChange, error)
 	RootEvents(ctx context.Context, f store.RootEventFilter) ([]store.RootEvent, error)
 }
 
@@ -55,6 +58,9 @@ type Config struct {
 	// Scheduler is the running service's schedules; nil outside vigil
 	// serve.
 	Scheduler Scheduler
+	// AutoFix is the serve config's automatic fixes, which admins may
+	// change; empty outside vigil serve.
+	AutoFix AutoFix
 }
 
 // Route is one route of the API: the OpenAPI test checks the document
@@ -83,6 +89,8 @@ var Routes = []Route{
 	{"GET", "/api/v1/compliance/{framework}", false},
 	{"GET", "/api/v1/deliveries", false},
 	{"GET", "/api/v1/events", false},
+	{"GET", "/api/v1/autofix", false},
+	{"PUT", "/api/v1/autofix/{rule}", true},
 }
 
 //go:embed openapi.json
@@ -119,6 +127,8 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"GET /api/v1/compliance/{framework}": a.compliance,
 		"GET /api/v1/deliveries":             a.deliveries,
 		"GET /api/v1/events":                 a.events,
+		"GET /api/v1/autofix":                a.autoFix,
+		"PUT /api/v1/autofix/{rule}":         a.setAutoFix,
 	}
 	for _, r := range Routes {
 		mux.Handle(r.Method+" "+r.Path, a.auth(r.Admin, handlers[r.Method+" "+r.Path]))

@@ -35,7 +35,7 @@ func startWith(t *testing.T, sched func(*sqlite.DB) api.Scheduler) fixture {
 	t.Helper()
 	f := apitest.Fill(t)
 	mux := http.NewServeMux()
-	cfg := api.Config{Store: f.Store, Clock: clock.Pinned{T: testclock.Ref()}}
+	cfg := api.Config{Store: f.Store, Clock: clock.Pinned{T: testclock.Ref()}, AutoFix: testAutoFix}
 	if sched != nil {
 		cfg.Scheduler = sched(f.Store)
 	}

@@ -47,6 +47,7 @@ func (s *scheduler) Expected(scanID int64) int { return 5 }
 func concretePath(p string) string {
 	p = strings.Replace(p, "/scans/{id}", "/scans/1", 1)
 	p = strings.Replace(p, "/compliance/{framework}", "/compliance/cis-aws", 1)
+	p = strings.Replace(p, "/autofix/{rule}", "/autofix/root-access-key", 1)
 	return strings.Replace(p, "/rules/{id}", "/rules/root-access-key", 1)
 }
 
@@ -57,6 +58,8 @@ func bodyFor(method, path string) any {
 		return validSuppression(testclock.Ref())
 	case "POST /api/v1/scans":
 		return map[string]string{"schedule": "nightly"}
+	case "PUT /api/v1/autofix/{rule}":
+		return map[string]any{"mode": "plan", "min_idle_days": 60}
 	}
 	return nil
 }
@@ -69,7 +72,7 @@ func adminStatus(method, path string) int {
 	case "POST /api/v1/scans":
 		return 202
 	}
-	return map[string]int{"GET": 200, "DELETE": 204}[method]
+	return map[string]int{"GET": 200, "PUT": 200, "DELETE": 204}[method]
 }
 
 // An admin starts a schedule's scan: 202, the scan running, its

@@ -41,8 +41,10 @@ func serveWith(t *testing.T, sched func(st store.Store) api.Scheduler) (apitest.
 	if sched != nil {
 		s = sched(f.Store)
 	}
-	api.Mount(mux, api.Config{Store: f.Store, Clock: c, Scheduler: s})
-	dashboard.Mount(mux, dashboard.Config{Store: f.Store, Clock: c, Scheduler: s})
+	// The serve config's auto-fix: root-access-key planned everywhere.
+	fixes := api.AutoFix{Baseline: []store.AutoFixPolicy{{Rule: "root-access-key", Mode: store.AutoFixPlan, MinIdle: 30 * 24 * time.Hour}}}
+	api.Mount(mux, api.Config{Store: f.Store, Clock: c, Scheduler: s, AutoFix: fixes})
+	dashboard.Mount(mux, dashboard.Config{Store: f.Store, Clock: c, Scheduler: s, AutoFix: fixes})
 	srv := httptest.NewServer(api.Secure(mux))
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -186,6 +188,28 @@ func TestBrowser(t *testing.T) {
 	shot("accounts.png")
 	if !strings.Contains(accounts, "111111111111") || !strings.Contains(accounts, "Root") {
 		t.Errorf("the accounts page lacks the management account or its OU:\n%s", accounts)
+	}
+	// An admin turns the config's auto-fix of root-access-key off and
+	// limits root-signing-certificate's plan to an OU: recorded with the
+	// token's name, shown in force.
+	step("the auto-fix page", chromedp.Click(chromedp.CSS(`header nav a[href="/autofix"]`)))
+	step("its forms", chromedp.WaitVisible(chromedp.CSS(`#root-access-key form.autofix`)))
+	step("mode off", chromedp.SetValue(chromedp.CSS(`#root-access-key select[name=mode]`), "off"))
+	step("save", chromedp.Click(chromedp.CSS(`#root-access-key form.autofix button`)))
+	step("changed", chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	step("plan", chromedp.SetValue(chromedp.CSS(`#root-signing-certificate select[name=mode]`), "plan"))
+	step("OU", chromedp.SendKeys(chromedp.CSS(`#root-signing-certificate input[name=ous]`), "Root/Workloads"))
+	step("save the second", chromedp.Click(chromedp.CSS(`#root-signing-certificate form.autofix button`)))
+	step("changed again", chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	autofix := get("read the auto-fix page", chromedp.OuterHTML(chromedp.CSS("main")))
+	shot("autofix.png")
+	changes, err := f.Store.AutoFixChanges(context.Background())
+	if err != nil || len(changes) != 2 || changes[0].Rule != "root-access-key" || changes[0].Mode != store.AutoFixOff || !strings.HasPrefix(changes[0].By, "token ") ||
+		changes[1].Mode != store.AutoFixPlan || len(changes[1].OUs) != 1 || changes[1].OUs[0] != "Root/Workloads" {
+		t.Errorf("the store holds %+v, %v; want root-access-key off and root-signing-certificate planned below Root/Workloads", changes, err)
+	}
+	if !strings.Contains(autofix, "Off: findings are not fixed automatically") || !strings.Contains(autofix, "below Root/Workloads") {
+		t.Errorf("the auto-fix page does not show the changes in force:\n%s", autofix)
 	}
 	if got := criticalFinding(t, f.Store); got.Suppression == nil || got.Suppression.Owner != "alice@example.com" || got.Suppression.Expires == nil {
 		t.Errorf("the store holds no suppression with an expiry: %+v", got.Suppression)

@@ -47,6 +47,9 @@ type Config struct {
 	// Scheduler is the running service's schedules (the next scan);
 	// nil outside vigil serve.
 	Scheduler api.Scheduler
+	// AutoFix is the serve config's automatic fixes, which admins may
+	// change on the auto-fix page; empty outside vigil serve.
+	AutoFix api.AutoFix
 }
 
 const (
@@ -98,9 +101,10 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"sev":   func(s int) string { return rule.Severity(s).String() },
 		"sevAt": func(i int) string { return rule.Severities[i].String() },
 		"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"join":  func(l []string) string { return strings.Join(l, ", ") },
 	}
 	for _, p := range []string{"signin", "overview", "findings", "finding", "accounts", "account", "deliveries", "scans", "suppressions",
-		"compliance", "framework", "events"} {
+		"compliance", "framework", "events", "autofix"} {
 		d.pages[p] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/timeline.html",
 			"templates/"+p+".html"))
 	}
@@ -125,6 +129,8 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /compliance", d.page(false, d.compliancePage))
 	mux.HandleFunc("GET /compliance/{framework}", d.page(false, d.frameworkPage))
 	mux.HandleFunc("GET /events", d.page(false, d.eventsPage))
+	mux.HandleFunc("GET /autofix", d.page(false, d.autoFixPage))
+	mux.HandleFunc("POST /autofix/{rule}", d.page(true, d.setAutoFix))
 	mux.HandleFunc("GET /findings/{id}", d.page(false, d.finding))
 	mux.HandleFunc("POST /findings/{id}/suppress", d.page(true, d.suppress))
 	mux.HandleFunc("/", d.page(false, func(w http.ResponseWriter, r *http.Request, s *session) {

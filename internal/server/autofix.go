@@ -49,14 +49,62 @@ func (p AutoFix) covers(account, ou string) bool {
 	return false
 }
 
-// fixRules is the rule whose findings the fix engine removes.
-var fixRules = map[string]bool{"root-access-key": true, "root-signing-certificate": true}
+// baselinePolicies are the config's policies as the store, the API and
+// the dashboard name them.
+func baselinePolicies(ps []AutoFix) []store.AutoFixPolicy {
+	out := make([]store.AutoFixPolicy, 0, len(ps))
+	for _, p := range ps {
+		mode := store.AutoFixPlan
+		if p.Apply {
+			mode = store.AutoFixApply
+		}
+		out = append(out, store.AutoFixPolicy{Rule: p.Rule, Mode: mode, MinIdle: p.MinIdle, Accounts: p.Accounts, OUs: p.OUs})
+	}
+	return out
+}
+
+// policies are the auto-fix policies in force: the config's, with the
+// rules an admin changed (dashboard or API) replaced by the change, read
+// from the store so that every replica follows the latest change.
+func (s *Server) policies(ctx context.Context) ([]AutoFix, error) {
+	changes, err := s.st.AutoFixChanges(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auto-fix policies: %w", err)
+	}
+	if len(changes) == 0 {
+		return s.cfg.AutoFix, nil
+	}
+	var out []AutoFix
+	for _, p := range store.EffectiveAutoFix(baselinePolicies(s.cfg.AutoFix), changes) {
+		out = append(out, AutoFix{Rule: p.Rule, Accounts: p.Accounts, OUs: p.OUs, Apply: p.Mode == store.AutoFixApply, MinIdle: p.MinIdle})
+	}
+	return out, nil
+}
+
+// policyFor is the first policy that covers a rule's finding in an
+// account.
+func policyFor(ps []AutoFix, rule, account, ou string) (AutoFix, bool) {
+	for _, p := range ps {
+		if p.Rule == rule && p.covers(account, ou) {
+			return p, true
+		}
+	}
+	return AutoFix{}, false
+}
 
 // queueFixes starts a fix job for each finding of an account scan that
 // just opened and that a policy covers.
 func (s *Server) queueFixes(ctx context.Context, sch *Schedule, rep *report.Document, snap *snapshot.Document, ts []store.Transition) error {
-	if len(s.cfg.AutoFix) == 0 {
+	opened := false
+	for _, t := range ts {
+		opened = opened || (!t.Suppressed && (t.Kind == lifecycle.New || t.Kind == lifecycle.Regressed))
+	}
+	if !opened {
 		return nil
+	}
+	ps, err := s.policies(ctx)
+	if err != nil || len(ps) == 0 {
+		return err
 	}
 	mgmt := ""
 	if snap != nil && snap.Organization != nil {
@@ -84,7 +132,7 @@ func (s *Server) queueFixes(ctx context.Context, sch *Schedule, rep *report.Docu
 		if r.ManagementAccount || r.AccountID == mgmt {
 			continue // never automatically
 		}
-		if err := s.enqueueFix(ctx, sch, t.FindingID, t.ID, r.AccountID, ous[r.AccountID], r.RuleID); err != nil {
+		if err := s.enqueueFix(ctx, ps, sch, t.FindingID, t.ID, r.AccountID, ous[r.AccountID], r.RuleID); err != nil {
 			return err
 		}
 	}
@@ -95,17 +143,14 @@ func (s *Server) queueFixes(ctx context.Context, sch *Schedule, rep *report.Docu
 // covers it. The job is unique per (finding, transition), so enqueueing
 // the same opening again, as requeueFixes does after a crash, adds
 // nothing.
-func (s *Server) enqueueFix(ctx context.Context, sch *Schedule, findingID string, transitionID int64, account, ou, ruleID string) error {
-	for pi, p := range s.cfg.AutoFix {
-		if p.Rule != ruleID || !p.covers(account, ou) {
-			continue
-		}
-		crashPoint("before-fix-enqueue")
-		_, err := s.client.Insert(ctx, fixArgs{Schedule: sch.Name, FindingID: findingID, TransitionID: transitionID, Account: account, Policy: pi},
-			&river.InsertOpts{MaxAttempts: fixAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		return err
+func (s *Server) enqueueFix(ctx context.Context, ps []AutoFix, sch *Schedule, findingID string, transitionID int64, account, ou, ruleID string) error {
+	if _, ok := policyFor(ps, ruleID, account, ou); !ok {
+		return nil
 	}
-	return nil
+	crashPoint("before-fix-enqueue")
+	_, err := s.client.Insert(ctx, fixArgs{Schedule: sch.Name, FindingID: findingID, TransitionID: transitionID, Account: account, Rule: ruleID, OU: ou},
+		&river.InsertOpts{MaxAttempts: fixAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return err
 }
 
 // requeueFixes enqueues again, from the store, the fixes of the findings
@@ -118,11 +163,15 @@ func (s *Server) enqueueFix(ctx context.Context, sch *Schedule, findingID string
 // so an older opening whose fix was tried (and perhaps refused by the
 // guard) is not tried again.
 func (s *Server) requeueFixes(ctx context.Context, sch *Schedule, scanID int64, account string, management bool) error {
-	if len(s.cfg.AutoFix) == 0 || management {
+	if management {
 		return nil // the management account is never fixed automatically
 	}
+	ps, err := s.policies(ctx)
+	if err != nil || len(ps) == 0 {
+		return err
+	}
 	var rules []string
-	for _, p := range s.cfg.AutoFix {
+	for _, p := range ps {
 		if !slices.Contains(rules, p.Rule) {
 			rules = append(rules, p.Rule)
 		}
@@ -141,7 +190,7 @@ func (s *Server) requeueFixes(ctx context.Context, sch *Schedule, scanID int64, 
 			if t.ScanID != scanID || t.Suppressed || (t.Kind != lifecycle.New && t.Kind != lifecycle.Regressed) {
 				continue
 			}
-			if err := s.enqueueFix(ctx, sch, f.ID, t.ID, account, f.OU, f.RuleID); err != nil {
+			if err := s.enqueueFix(ctx, ps, sch, f.ID, t.ID, account, f.OU, f.RuleID); err != nil {
 				return err
 			}
 		}
@@ -165,7 +214,13 @@ type fixArgs struct {
 	FindingID    string `json:"finding_id" river:"unique"`
 	TransitionID int64  `json:"transition_id" river:"unique"`
 	Account      string `json:"account"`
-	Policy       int    `json:"policy"`
+	// Rule and OU find the policy in force when the job runs, so that
+	// an admin's change made since (off, plan instead of apply) holds.
+	Rule string `json:"rule,omitempty"`
+	OU   string `json:"ou,omitempty"`
+	// Policy is the config policy's index, what jobs queued before
+	// admins could change policies carry instead of Rule.
+	Policy int `json:"policy"`
 }
 
 func (fixArgs) Kind() string { return "vigil_auto_fix" }
@@ -178,10 +233,23 @@ type fixWorker struct {
 func (w *fixWorker) Work(ctx context.Context, job *river.Job[fixArgs]) error {
 	s, a := w.s, job.Args
 	sch, ok := s.byName[a.Schedule]
-	if !ok || a.Policy >= len(s.cfg.AutoFix) {
+	if !ok || (a.Rule == "" && a.Policy >= len(s.cfg.AutoFix)) {
 		return river.JobCancel(fmt.Errorf("schedule %q or its auto-fix policy is no longer configured", a.Schedule))
 	}
-	p := s.cfg.AutoFix[a.Policy]
+	var p AutoFix
+	if a.Rule == "" {
+		p = s.cfg.AutoFix[a.Policy]
+	} else {
+		ps, err := s.policies(ctx)
+		if err != nil {
+			return err
+		}
+		if p, ok = policyFor(ps, a.Rule, a.Account, a.OU); !ok {
+			s.cfg.Logger.Info("auto-fix: no policy covers the finding any more (changed since it opened); nothing done",
+				"account", a.Account, "finding", a.FindingID, "rule", a.Rule)
+			return nil
+		}
+	}
 	log := s.cfg.Logger.With("account", a.Account, "finding", a.FindingID, "rule", p.Rule)
 	o := fix.Options{MinIdle: p.MinIdle, Certificates: p.Rule == "root-signing-certificate", Clock: s.cfg.Clock, Now: s.cfg.Clock.Now}
 	var plan *fix.Plan

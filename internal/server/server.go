@@ -374,9 +374,10 @@ func (s *Server) routesHTTP() http.Handler {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s})
+	fixes := api.AutoFix{Baseline: baselinePolicies(s.cfg.AutoFix), CanApply: s.cfg.Audit != nil}
+	api.Mount(mux, api.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, Scheduler: s, AutoFix: fixes})
 	mux.Handle("GET /metrics", api.Protect(s.st, s.metrics.handler()))
-	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s})
+	dashboard.Mount(mux, dashboard.Config{Store: s.st, Clock: s.cfg.Clock, Logger: s.cfg.Logger, TLS: s.cfg.TLSCert != "", Scheduler: s, AutoFix: fixes})
 	return api.Secure(mux)
 }
 

@@ -1,0 +1,75 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/testclock"
+)
+
+// testAutoFix is the fixture's serve config: root-access-key in plan
+// mode in one OU, no audit log (so no apply).
+var testAutoFix = api.AutoFix{Baseline: []store.AutoFixPolicy{{Rule: "root-access-key", Mode: store.AutoFixPlan, MinIdle: 30 * 24 * time.Hour, OUs: []string{"Root/Workloads"}}}}
+
+type autoFixList struct {
+	Rules          []api.AutoFixRule   `json:"rules"`
+	ApplyAvailable bool                `json:"apply_available"`
+	History        []api.AutoFixChange `json:"history"`
+}
+
+// Admins change a rule's auto-fix over the API: the change replaces the
+// config's policy, is recorded with the token's name and the time, and
+// is checked as the config is; viewers read but may not change it.
+func TestAutoFix(t *testing.T) {
+	f := start(t)
+	var l autoFixList
+	if code, raw := f.do(t, "GET", "/api/v1/autofix", f.Viewer, nil, &l); code != 200 || len(l.Rules) != 2 || l.ApplyAvailable || len(l.History) != 0 {
+		t.Fatalf("%d %s", code, raw)
+	}
+	key := l.Rules[0]
+	if key.Rule != "root-access-key" || key.Title == "" || len(key.Policies) != 1 || key.Policies[0].Mode != "plan" || key.Policies[0].MinIdleDays != 30 ||
+		len(key.Config) != 1 || key.Changed != nil || len(l.Rules[1].Policies) != 0 {
+		t.Fatalf("before any change: %+v", l.Rules)
+	}
+	path := "/api/v1/autofix/root-access-key"
+	if code, raw := f.do(t, "PUT", path, f.Viewer, map[string]any{"mode": "off"}, nil); code != 403 || !strings.Contains(string(raw), `"forbidden"`) {
+		t.Fatalf("viewer: %d %s", code, raw)
+	}
+	for _, bad := range []struct {
+		body map[string]any
+		want string
+	}{
+		{map[string]any{"mode": "apply"}, "audit log"},
+		{map[string]any{"mode": "fix"}, "want off, plan"},
+		{map[string]any{"mode": "plan", "min_idle_days": -1}, "min_idle_days"},
+		{map[string]any{"mode": "plan", "accounts": []string{"1"}}, "12-digit"},
+		{map[string]any{"mode": "plan", "accounts": []string{"222222222222"}, "ous": []string{"Root/Sandbox"}}, "not both"},
+	} {
+		if code, raw := f.do(t, "PUT", path, f.Admin, bad.body, nil); code != 422 || !strings.Contains(string(raw), `"invalid_autofix"`) || !strings.Contains(string(raw), bad.want) {
+			t.Errorf("%v: %d %s", bad.body, code, raw)
+		}
+	}
+	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "plan", "extra": 1}, nil); code != 400 || !strings.Contains(string(raw), `"invalid_json"`) {
+		t.Errorf("unknown field: %d %s", code, raw)
+	}
+	if code, raw := f.do(t, "PUT", "/api/v1/autofix/root-mfa", f.Admin, map[string]any{"mode": "plan"}, nil); code != 404 || !strings.Contains(string(raw), "fix engine fixes") {
+		t.Errorf("a rule the fix engine does not fix: %d %s", code, raw)
+	}
+	var out struct{ Rule api.AutoFixRule }
+	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "off"}, &out); code != 200 || len(out.Rule.Policies) != 0 || out.Rule.Changed == nil ||
+		out.Rule.Changed.Mode != "off" || !strings.Contains(out.Rule.Changed.By, "admin") || !out.Rule.Changed.At.Equal(testclock.Ref()) || len(out.Rule.Config) != 1 {
+		t.Fatalf("off: %d %s", code, raw)
+	}
+	body := map[string]any{"mode": "plan", "min_idle_days": 90, "accounts": []string{"222222222222", " 222222222222", ""}}
+	if code, raw := f.do(t, "PUT", "/api/v1/autofix/root-signing-certificate", f.Admin, body, &out); code != 200 || len(out.Rule.Policies) != 1 ||
+		out.Rule.Policies[0].MinIdleDays != 90 || len(out.Rule.Policies[0].Accounts) != 1 {
+		t.Fatalf("plan: %d %s", code, raw)
+	}
+	if code, raw := f.do(t, "GET", "/api/v1/autofix", f.Viewer, nil, &l); code != 200 || len(l.History) != 2 || l.History[0].Rule != "root-signing-certificate" ||
+		l.History[1].Mode != "off" || len(l.Rules[0].Policies) != 0 || l.Rules[0].Changed == nil {
+		t.Fatalf("after the changes: %d %s", code, raw)
+	}
+}

@@ -1,0 +1,81 @@
+package dashboard
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/vigil-sec/vigil/internal/api"
+	"github.com/vigil-sec/vigil/internal/store"
+)
+
+// The auto-fix page: for each rule the fix engine fixes, the policy in
+// force, the serve config's, and for admins a form that changes it
+// (recorded with who and when, read by every replica); the latest
+// changes below.
+
+// autoFixHistory is how many changes the page lists.
+const autoFixHistory = 20
+
+func (d *dash) autoFixPage(w http.ResponseWriter, r *http.Request, s *session) {
+	d.showAutoFix(w, r, s, "", "", "", http.StatusOK)
+}
+
+// showAutoFix renders the page; formRule and formErr say which rule's
+// form was refused and why, changed which rule was just changed.
+func (d *dash) showAutoFix(w http.ResponseWriter, r *http.Request, s *session, changed, formRule, formErr string, status int) {
+	ctx := r.Context()
+	changes, err := d.cfg.Store.AutoFixChanges(ctx)
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	hist, err := d.cfg.Store.AutoFixHistory(ctx, autoFixHistory)
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	var history []api.AutoFixChange
+	for _, c := range hist {
+		history = append(history, api.ToAutoFixChange(c))
+	}
+	w.WriteHeader(status)
+	d.render(w, "autofix", s, "Auto-fix", map[string]any{"Rules": api.AutoFixRules(d.cfg.AutoFix, changes), "History": history,
+		"CanApply": d.cfg.AutoFix.CanApply, "Changed": changed, "FormRule": formRule, "FormError": formErr})
+}
+
+// fields splits a form's list (commas, spaces or lines between items).
+func fields(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+}
+
+// setAutoFix changes a rule's policy from its form.
+func (d *dash) setAutoFix(w http.ResponseWriter, r *http.Request, s *session) {
+	rule := r.PathValue("rule")
+	in := api.AutoFixPolicy{Mode: r.PostFormValue("mode"), Accounts: fields(r.PostFormValue("accounts")), OUs: fields(r.PostFormValue("ous"))}
+	if v := strings.TrimSpace(r.PostFormValue("min_idle_days")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			d.showAutoFix(w, r, s, "", rule, "Minimum idle time: a whole number of days, at least 1.", http.StatusUnprocessableEntity)
+			return
+		}
+		in.MinIdleDays = n
+	}
+	p, err := api.CheckAutoFix(rule, in, d.cfg.AutoFix)
+	if errors.Is(err, api.ErrNoFixableRule) {
+		http.Error(w, "no auto-fix for that rule", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		d.showAutoFix(w, r, s, "", rule, err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	c, err := d.cfg.Store.SetAutoFix(r.Context(), store.AutoFixChange{AutoFixPolicy: p, By: "token " + s.name, At: d.cfg.Clock.Now()})
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	d.cfg.Logger.Info("auto-fix policy changed from the dashboard", "rule", c.Rule, "mode", c.Mode, "by_token", s.name)
+	http.Redirect(w, r, "/autofix?changed="+rule+"#"+rule, http.StatusSeeOther)
+}
