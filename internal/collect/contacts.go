@@ -82,11 +82,23 @@ func alternateContact(ctx context.Context, c AccountContacts, typ string) (*snap
 		EmailAddress: aws.ToString(ac.EmailAddress), PhoneNumber: aws.ToString(ac.PhoneNumber)}, nil
 }
 
-// IdentityProviders lists the SAML and the OIDC providers, one call each.
+// IdentityProviders lists the SAML and the OIDC providers, one call each,
+// both at once: one round trip, and a deadline that cuts the scan off
+// finds both in flight rather than starting the second on a dead context.
 func IdentityProviders(ctx context.Context, c IdentityProvidersIAM) (*snapshot.IdentityProviders, []snapshot.Gap) {
 	out := &snapshot.IdentityProviders{}
 	var gaps []snapshot.Gap
+	var (
+		oidc    *iam.ListOpenIDConnectProvidersOutput
+		oidcErr error
+		done    = make(chan struct{})
+	)
+	spawn(func() {
+		defer close(done)
+		oidc, oidcErr = c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
+	})
 	saml, err := c.ListSAMLProviders(ctx, &iam.ListSAMLProvidersInput{})
+	<-done
 	if err != nil {
 		gaps = append(gaps, gap(snapshot.SectionSAMLProviders, "iam:ListSAMLProviders", err))
 	} else {
@@ -95,9 +107,8 @@ func IdentityProviders(ctx context.Context, c IdentityProvidersIAM) (*snapshot.I
 			out.SAML = append(out.SAML, snapshot.IdentityProvider{ARN: aws.ToString(p.Arn)})
 		}
 	}
-	oidc, err := c.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
-	if err != nil {
-		gaps = append(gaps, gap(snapshot.SectionOIDCProviders, "iam:ListOpenIDConnectProviders", err))
+	if oidcErr != nil {
+		gaps = append(gaps, gap(snapshot.SectionOIDCProviders, "iam:ListOpenIDConnectProviders", oidcErr))
 	} else {
 		out.OIDCRead = true
 		for _, p := range oidc.OpenIDConnectProviderList {

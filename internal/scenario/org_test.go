@@ -607,9 +607,12 @@ func TestOrgAccountTimeout(t *testing.T) {
 	}
 	// What the dead account has in flight when it hangs, by mode: the
 	// collection's first calls, which start together (the authorization
-	// details as three chains: users, roles, the rest).
+	// details as three chains: users, roles, the rest; the three alternate
+	// contacts; the SAML and the OIDC providers).
 	deadCalls := map[fleet.Mode][]string{
-		fleet.ModeRole: {"ec2:DescribeRegions", "iam:GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails", "iam:GetAccountPasswordPolicy", "iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListServerCertificates", "iam:ListVirtualMFADevices"},
+		fleet.ModeRole: {"account:GetAlternateContact", "account:GetAlternateContact", "account:GetAlternateContact",
+			"ec2:DescribeRegions", "iam:GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails", "iam:GetAccountAuthorizationDetails",
+			"iam:GetAccountPasswordPolicy", "iam:GetAccountSummary", "iam:GetCredentialReport", "iam:ListOpenIDConnectProviders", "iam:ListSAMLProviders", "iam:ListServerCertificates", "iam:ListVirtualMFADevices"},
 		fleet.ModeRoot: {"iam:GetAccountSummary", "iam:GetLoginProfile", "iam:GetUser", "iam:ListAccessKeys", "iam:ListMFADevices", "iam:ListSigningCertificates"},
 	}
 	// What the half-dead account answers besides the summary, by mode;

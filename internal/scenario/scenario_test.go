@@ -314,6 +314,10 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 		{"ec2", "DescribeRegions", []string{"iam-access-analyzer", "ec2-instance-role"}},
 		{"ec2", "DescribeInstances", []string{"ec2-instance-role"}},
 		{"access-analyzer", "ListAnalyzers", []string{"iam-access-analyzer"}},
+		// The manual items' evidence: denied is UNKNOWN, never "no
+		// security contact" and never a pass.
+		{"account", "GetAlternateContact", []string{"account-security-contact"}},
+		{"iam", "ListSAMLProviders", []string{"iam-identity-federation"}},
 	}
 	for _, c := range cases {
 		t.Run(c.action, func(t *testing.T) {
@@ -321,7 +325,7 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 			s := base
 			code := "AccessDenied"
 			switch c.service {
-			case "organizations", "access-analyzer":
+			case "organizations", "access-analyzer", "account":
 				code = "AccessDeniedException"
 			case "ec2":
 				code = "UnauthorizedOperation"
@@ -372,7 +376,8 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 func TestEverythingDenied(t *testing.T) {
 	s := load(t, "testdata/clean-account.json")
 	s.Faults = []awsemu.Fault{{Service: "iam", Code: "AccessDenied"}, {Service: "organizations", Code: "AccessDeniedException"},
-		{Service: "ec2", Code: "UnauthorizedOperation"}, {Service: "access-analyzer", Code: "AccessDeniedException"}}
+		{Service: "ec2", Code: "UnauthorizedOperation"}, {Service: "access-analyzer", Code: "AccessDeniedException"},
+		{Service: "account", Code: "AccessDeniedException"}}
 	doc, _, err := run(t, s)
 	if err != nil {
 		t.Fatal(err)
