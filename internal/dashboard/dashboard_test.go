@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -55,7 +56,7 @@ func TestSessionsAndForms(t *testing.T) {
 		return c, resp.StatusCode, resp.Header.Get("Set-Cookie")
 	}
 	pages := []string{"/", "/findings", "/findings?status=all&severity=high", "/findings/" + crit.ID, "/accounts", "/accounts/111111111111",
-		"/compliance", "/compliance/cis-aws", "/events", "/scans", "/suppressions", "/deliveries"}
+		"/compliance", "/compliance/cis-aws", "/events", "/scans", "/suppressions", "/deliveries", "/autofix"}
 
 	anon := client(t)
 	for _, p := range pages {
@@ -64,7 +65,7 @@ func TestSessionsAndForms(t *testing.T) {
 			t.Errorf("GET %s without a session: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
-	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove"} {
+	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove", "/autofix/root-access-key"} {
 		if resp, _ := send(t, anon, "POST", srv.URL+form, url.Values{"owner": {"x"}, "schedule": {"nightly"}}, srv.URL); resp.StatusCode != 401 {
 			t.Errorf("POST %s without a session: %d", form, resp.StatusCode)
 		}
@@ -169,5 +170,61 @@ func TestSignInRateLimit(t *testing.T) {
 	}
 	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Admin}}, srv.URL); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("after ten failures: %d, want 429", resp.StatusCode)
+	}
+}
+
+// The auto-fix form: an admin's change lands in the store with the
+// token's name and shows in force; a viewer is not offered the form and
+// may not post it; another origin may not either; a bad policy is
+// refused with the reason beside the form.
+func TestAutoFixForm(t *testing.T) {
+	f, srv := serve(t)
+	signin := func(token string) *http.Client {
+		c := client(t)
+		if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {token}, "next": {"/autofix"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", resp.StatusCode)
+		}
+		return c
+	}
+	viewer, admin := signin(f.Viewer), signin(f.Admin)
+	_, page := send(t, viewer, "GET", srv.URL+"/autofix", nil, "")
+	if strings.Contains(page, `action="/autofix/`) || !strings.Contains(page, "every account") {
+		t.Errorf("viewer's auto-fix page:\n%s", page)
+	}
+	csrf := func(c *http.Client) string {
+		_, page := send(t, c, "GET", srv.URL+"/autofix", nil, "")
+		m := csrfField.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no CSRF token:\n%s", page)
+		}
+		return m[1]
+	}
+	if resp, _ := send(t, viewer, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {csrf(viewer)}, "mode": {"off"}}, srv.URL); resp.StatusCode != 403 {
+		t.Errorf("viewer post: %d", resp.StatusCode)
+	}
+	tok := csrf(admin)
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {tok}, "mode": {"off"}}, "https://evil.example"); resp.StatusCode != 403 {
+		t.Errorf("cross-origin post: %d", resp.StatusCode)
+	}
+	if resp, body := send(t, admin, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {tok}, "mode": {"apply"}}, srv.URL); resp.StatusCode != 422 || !strings.Contains(body, "audit log") {
+		t.Errorf("apply without an audit log: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-mfa", url.Values{"csrf": {tok}, "mode": {"plan"}}, srv.URL); resp.StatusCode != 404 {
+		t.Errorf("a rule the fix engine does not fix: %d", resp.StatusCode)
+	}
+	if cs, _ := f.Store.AutoFixChanges(context.Background()); len(cs) != 0 {
+		t.Fatalf("refused posts changed the store: %+v", cs)
+	}
+	resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {tok}, "mode": {"plan"}, "min_idle_days": {"45"}, "accounts": {"222222222222, 333333333333"}}, srv.URL)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/autofix?changed=root-access-key") {
+		t.Fatalf("admin post: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cs, err := f.Store.AutoFixChanges(context.Background())
+	if err != nil || len(cs) != 1 || cs[0].Mode != "plan" || cs[0].MinIdle != 45*24*time.Hour || len(cs[0].Accounts) != 2 || !strings.HasPrefix(cs[0].By, "token ") {
+		t.Fatalf("stored: %+v %v", cs, err)
+	}
+	_, page = send(t, admin, "GET", srv.URL+resp.Header.Get("Location"), nil, "")
+	if !strings.Contains(page, "was changed") || !strings.Contains(page, "accounts 222222222222, 333333333333") || !strings.Contains(page, "idle 45 days") {
+		t.Errorf("the page after the change:\n%s", page)
 	}
 }
