@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -226,5 +227,56 @@ func TestAutoFixForm(t *testing.T) {
 	_, page = send(t, admin, "GET", srv.URL+resp.Header.Get("Location"), nil, "")
 	if !strings.Contains(page, "was changed") || !strings.Contains(page, "accounts 222222222222, 333333333333") || !strings.Contains(page, "idle 45 days") {
 		t.Errorf("the page after the change:\n%s", page)
+	}
+}
+
+// The scans page lists a page of scans, newest first, with a link to
+// the older ones and back: every scan is on one page and one only.
+func TestScansPaged(t *testing.T) {
+	f, srv := serve(t)
+	ctx := context.Background()
+	for i := range 60 {
+		if _, err := f.Store.StartScan(ctx, store.Scan{Target: "paged", StartedAt: testclock.Ref().Add(time.Duration(i+1) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := f.Store.Scans(ctx, 1000)
+	if err != nil || len(all) != 61 {
+		t.Fatalf("%d scans, %v", len(all), err)
+	}
+	c := client(t)
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/scans"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	row := regexp.MustCompile(`<tr><td>([0-9]+)</td>`)
+	older := regexp.MustCompile(`<a href="(/scans\?before=[0-9]+)">Older</a>`)
+	seen := map[string]int{}
+	path, pages := "/scans", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		resp, body := send(t, c, "GET", srv.URL+path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			seen[m[1]]++
+		}
+		if pages > 1 && !strings.Contains(body, `<a href="/scans">Newest</a>`) {
+			t.Errorf("page %d has no link back to the newest", pages)
+		}
+		path = ""
+		if m := older.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 2 || len(seen) != 61 {
+		t.Errorf("%d pages, %d scans seen; want 2 pages and 61 scans", pages, len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("scan %s listed %d times", id, n)
+		}
 	}
 }

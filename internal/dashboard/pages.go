@@ -62,15 +62,29 @@ func (d *dash) showScans(w http.ResponseWriter, r *http.Request, s *session, msg
 			return
 		}
 	}
-	ss, err := d.cfg.Store.Scans(ctx, 50)
+	// A page of scans at a time, newest first; ?before= (a scan ID, as
+	// the API's cursor) is where an older page starts.
+	var before int64
+	if v, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil && v > 0 {
+		before = v
+	}
+	ss, err := d.cfg.Store.ScanPage(ctx, before, scansPageSize+1)
 	if err != nil {
 		d.fail(w, err)
 		return
 	}
+	next := ""
+	if len(ss) > scansPageSize {
+		ss = ss[:scansPageSize]
+		next = "/scans?before=" + strconv.FormatInt(ss[len(ss)-1].ID, 10)
+	}
 	w.WriteHeader(status)
 	d.render(w, "scans", s, "Scans", map[string]any{"Schedules": schedules, "Scans": d.scanRows(ss), "Started": msg, "FormError": formErr,
-		"Service": d.cfg.Scheduler != nil})
+		"Service": d.cfg.Scheduler != nil, "Next": next, "Paged": before > 0})
 }
+
+// scansPageSize is how many scans a page of the scans page lists.
+const scansPageSize = 50
 
 // scanNow starts a schedule's scan from the scans page's form.
 func (d *dash) scanNow(w http.ResponseWriter, r *http.Request, s *session) {
