@@ -2,6 +2,7 @@ package dashboard_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
@@ -277,6 +279,56 @@ func TestScansPaged(t *testing.T) {
 	for id, n := range seen {
 		if n != 1 {
 			t.Errorf("scan %s listed %d times", id, n)
+		}
+	}
+}
+
+// The deliveries page lists the latest a page at a time, with a link to
+// the older ones: every delivery is on one page and one only.
+func TestDeliveriesPaged(t *testing.T) {
+	f, srv := serve(t)
+	ctx := context.Background()
+	var routes []store.Route
+	for i := range 130 {
+		routes = append(routes, store.Route{Channel: fmt.Sprintf("channel-%03d", i), Kinds: lifecycle.Kinds})
+	}
+	if _, err := f.Store.FlushOutbox(ctx, routes, testclock.Ref()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.Store.Deliveries(ctx, false, 1000)
+	if err != nil || len(all) <= 100 {
+		t.Fatalf("%d deliveries, %v; want more than a page", len(all), err)
+	}
+	c := client(t)
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/deliveries"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	row := regexp.MustCompile(`<tr><td><code>([^<]+)</code></td>`)
+	older := regexp.MustCompile(`<a href="(/deliveries\?after=[^"]+)">Older</a>`)
+	seen := map[string]int{}
+	path, pages := "/deliveries", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		resp, body := send(t, c, "GET", srv.URL+path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			seen[m[1]]++
+		}
+		path = ""
+		if m := older.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 2 || len(seen) != len(all) {
+		t.Errorf("%d pages, %d deliveries seen; want 2 pages and %d", pages, len(seen), len(all))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s listed %d times", id, n)
 		}
 	}
 }
