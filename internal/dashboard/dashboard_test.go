@@ -332,3 +332,49 @@ func TestDeliveriesPaged(t *testing.T) {
 		}
 	}
 }
+
+// The suppressions page lists them a page at a time: every suppression
+// is on one page and one only.
+func TestSuppressionsPaged(t *testing.T) {
+	f, srv := serve(t)
+	ctx := context.Background()
+	for i := range 130 {
+		exp := testclock.Ref().Add(time.Duration(i-10) * time.Hour) // the first ten expired
+		if _, err := f.Store.AddSuppression(ctx, store.Suppression{RuleID: "root-mfa", AccountID: "222222222222", Resource: fmt.Sprintf("arn:x:%03d", i),
+			Reason: "r", Owner: "o", Expires: &exp, CreatedAt: testclock.Ref().Add(-24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t)
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/suppressions"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	res := regexp.MustCompile(`arn:x:[0-9]{3}`)
+	more := regexp.MustCompile(`<a href="(/suppressions\?after=[0-9]+)">More suppressions</a>`)
+	seen := map[string]int{}
+	path, pages := "/suppressions", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		resp, body := send(t, c, "GET", srv.URL+path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range res.FindAllString(body, -1) {
+			seen[m]++
+		}
+		path = ""
+		if m := more.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 2 || len(seen) != 130 {
+		t.Errorf("%d pages, %d suppressions seen; want 2 pages and 130", pages, len(seen))
+	}
+	for r, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", r, n)
+		}
+	}
+}

@@ -113,10 +113,21 @@ func (d *dash) scanNow(w http.ResponseWriter, r *http.Request, s *session) {
 // remove button for admins.
 func (d *dash) suppressionsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	now := d.cfg.Clock.Now()
-	sps, err := d.cfg.Store.Suppressions(r.Context())
+	// A page of suppressions at a time, by ID as the API pages them;
+	// ?after= is the last ID of the page before.
+	var after int64
+	if v, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64); err == nil && v > 0 {
+		after = v
+	}
+	sps, err := d.cfg.Store.SuppressionPage(r.Context(), after, suppressionsPageSize+1)
 	if err != nil {
 		d.fail(w, err)
 		return
+	}
+	next := ""
+	if len(sps) > suppressionsPageSize {
+		sps = sps[:suppressionsPageSize]
+		next = "/suppressions?after=" + strconv.FormatInt(sps[len(sps)-1].ID, 10)
 	}
 	var active, expired []api.Suppression
 	for _, sp := range sps {
@@ -126,8 +137,11 @@ func (d *dash) suppressionsPage(w http.ResponseWriter, r *http.Request, s *sessi
 			expired = append(expired, api.ToSuppression(sp, now))
 		}
 	}
-	d.render(w, "suppressions", s, "Suppressions", map[string]any{"Active": active, "Expired": expired})
+	d.render(w, "suppressions", s, "Suppressions", map[string]any{"Active": active, "Expired": expired, "Next": next, "Paged": after > 0})
 }
+
+// suppressionsPageSize is how many suppressions a page lists.
+const suppressionsPageSize = 100
 
 // removeSuppression ends a suppression from the suppressions page.
 func (d *dash) removeSuppression(w http.ResponseWriter, r *http.Request, s *session) {
