@@ -3,6 +3,7 @@ package dashboard
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,12 @@ import (
 const autoFixHistory = 20
 
 func (d *dash) autoFixPage(w http.ResponseWriter, r *http.Request, s *session) {
-	d.showAutoFix(w, r, s, "", "", "", http.StatusOK)
+	// ?changed= is where the form lands: the rule it changed.
+	changed := r.URL.Query().Get("changed")
+	if !slices.Contains(api.FixableRules, changed) {
+		changed = ""
+	}
+	d.showAutoFix(w, r, s, changed, "", "", http.StatusOK)
 }
 
 // showAutoFix renders the page; formRule and formErr say which rule's

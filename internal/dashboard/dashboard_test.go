@@ -1,6 +1,8 @@
 package dashboard_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-sec/vigil/internal/lifecycle"
+	"github.com/vigil-sec/vigil/internal/store"
 	"github.com/vigil-sec/vigil/internal/testclock"
 )
 
@@ -55,7 +59,7 @@ func TestSessionsAndForms(t *testing.T) {
 		return c, resp.StatusCode, resp.Header.Get("Set-Cookie")
 	}
 	pages := []string{"/", "/findings", "/findings?status=all&severity=high", "/findings/" + crit.ID, "/accounts", "/accounts/111111111111",
-		"/compliance", "/compliance/cis-aws", "/events", "/scans", "/suppressions", "/deliveries"}
+		"/compliance", "/compliance/cis-aws", "/events", "/scans", "/suppressions", "/deliveries", "/autofix"}
 
 	anon := client(t)
 	for _, p := range pages {
@@ -64,7 +68,7 @@ func TestSessionsAndForms(t *testing.T) {
 			t.Errorf("GET %s without a session: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
-	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove"} {
+	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove", "/autofix/root-access-key"} {
 		if resp, _ := send(t, anon, "POST", srv.URL+form, url.Values{"owner": {"x"}, "schedule": {"nightly"}}, srv.URL); resp.StatusCode != 401 {
 			t.Errorf("POST %s without a session: %d", form, resp.StatusCode)
 		}
@@ -169,5 +173,208 @@ func TestSignInRateLimit(t *testing.T) {
 	}
 	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Admin}}, srv.URL); resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("after ten failures: %d, want 429", resp.StatusCode)
+	}
+}
+
+// The auto-fix form: an admin's change lands in the store with the
+// token's name and shows in force; a viewer is not offered the form and
+// may not post it; another origin may not either; a bad policy is
+// refused with the reason beside the form.
+func TestAutoFixForm(t *testing.T) {
+	f, srv := serve(t)
+	signin := func(token string) *http.Client {
+		c := client(t)
+		if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {token}, "next": {"/autofix"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", resp.StatusCode)
+		}
+		return c
+	}
+	viewer, admin := signin(f.Viewer), signin(f.Admin)
+	_, page := send(t, viewer, "GET", srv.URL+"/autofix", nil, "")
+	if strings.Contains(page, `action="/autofix/`) || !strings.Contains(page, "every account") {
+		t.Errorf("viewer's auto-fix page:\n%s", page)
+	}
+	csrf := func(c *http.Client) string {
+		_, page := send(t, c, "GET", srv.URL+"/autofix", nil, "")
+		m := csrfField.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no CSRF token:\n%s", page)
+		}
+		return m[1]
+	}
+	if resp, _ := send(t, viewer, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {csrf(viewer)}, "mode": {"off"}}, srv.URL); resp.StatusCode != 403 {
+		t.Errorf("viewer post: %d", resp.StatusCode)
+	}
+	tok := csrf(admin)
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {tok}, "mode": {"off"}}, "https://evil.example"); resp.StatusCode != 403 {
+		t.Errorf("cross-origin post: %d", resp.StatusCode)
+	}
+	if resp, body := send(t, admin, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {tok}, "mode": {"apply"}}, srv.URL); resp.StatusCode != 422 || !strings.Contains(body, "audit log") {
+		t.Errorf("apply without an audit log: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-mfa", url.Values{"csrf": {tok}, "mode": {"plan"}}, srv.URL); resp.StatusCode != 404 {
+		t.Errorf("a rule the fix engine does not fix: %d", resp.StatusCode)
+	}
+	if cs, _ := f.Store.AutoFixChanges(context.Background()); len(cs) != 0 {
+		t.Fatalf("refused posts changed the store: %+v", cs)
+	}
+	resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-access-key", url.Values{"csrf": {tok}, "mode": {"plan"}, "min_idle_days": {"45"}, "accounts": {"222222222222, 333333333333"}}, srv.URL)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/autofix?changed=root-access-key") {
+		t.Fatalf("admin post: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cs, err := f.Store.AutoFixChanges(context.Background())
+	if err != nil || len(cs) != 1 || cs[0].Mode != "plan" || cs[0].MinIdle != 45*24*time.Hour || len(cs[0].Accounts) != 2 || !strings.HasPrefix(cs[0].By, "token ") {
+		t.Fatalf("stored: %+v %v", cs, err)
+	}
+	_, page = send(t, admin, "GET", srv.URL+resp.Header.Get("Location"), nil, "")
+	if !strings.Contains(page, "was changed") || !strings.Contains(page, "accounts 222222222222, 333333333333") || !strings.Contains(page, "idle 45 days") {
+		t.Errorf("the page after the change:\n%s", page)
+	}
+}
+
+// The scans page lists a page of scans, newest first, with a link to
+// the older ones and back: every scan is on one page and one only.
+func TestScansPaged(t *testing.T) {
+	f, srv := serve(t)
+	ctx := context.Background()
+	for i := range 60 {
+		if _, err := f.Store.StartScan(ctx, store.Scan{Target: "paged", StartedAt: testclock.Ref().Add(time.Duration(i+1) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := f.Store.Scans(ctx, 1000)
+	if err != nil || len(all) != 61 {
+		t.Fatalf("%d scans, %v", len(all), err)
+	}
+	c := client(t)
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/scans"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	row := regexp.MustCompile(`<tr><td>([0-9]+)</td>`)
+	older := regexp.MustCompile(`<a href="(/scans\?before=[0-9]+)">Older</a>`)
+	seen := map[string]int{}
+	path, pages := "/scans", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		resp, body := send(t, c, "GET", srv.URL+path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			seen[m[1]]++
+		}
+		if pages > 1 && !strings.Contains(body, `<a href="/scans">Newest</a>`) {
+			t.Errorf("page %d has no link back to the newest", pages)
+		}
+		path = ""
+		if m := older.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 2 || len(seen) != 61 {
+		t.Errorf("%d pages, %d scans seen; want 2 pages and 61 scans", pages, len(seen))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("scan %s listed %d times", id, n)
+		}
+	}
+}
+
+// The deliveries page lists the latest a page at a time, with a link to
+// the older ones: every delivery is on one page and one only.
+func TestDeliveriesPaged(t *testing.T) {
+	f, srv := serve(t)
+	ctx := context.Background()
+	var routes []store.Route
+	for i := range 130 {
+		routes = append(routes, store.Route{Channel: fmt.Sprintf("channel-%03d", i), Kinds: lifecycle.Kinds})
+	}
+	if _, err := f.Store.FlushOutbox(ctx, routes, testclock.Ref()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.Store.Deliveries(ctx, false, 1000)
+	if err != nil || len(all) <= 100 {
+		t.Fatalf("%d deliveries, %v; want more than a page", len(all), err)
+	}
+	c := client(t)
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/deliveries"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	row := regexp.MustCompile(`<tr><td><code>([^<]+)</code></td>`)
+	older := regexp.MustCompile(`<a href="(/deliveries\?after=[^"]+)">Older</a>`)
+	seen := map[string]int{}
+	path, pages := "/deliveries", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		resp, body := send(t, c, "GET", srv.URL+path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range row.FindAllStringSubmatch(body, -1) {
+			seen[m[1]]++
+		}
+		path = ""
+		if m := older.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 2 || len(seen) != len(all) {
+		t.Errorf("%d pages, %d deliveries seen; want 2 pages and %d", pages, len(seen), len(all))
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s listed %d times", id, n)
+		}
+	}
+}
+
+// The suppressions page lists them a page at a time: every suppression
+// is on one page and one only.
+func TestSuppressionsPaged(t *testing.T) {
+	f, srv := serve(t)
+	ctx := context.Background()
+	for i := range 130 {
+		exp := testclock.Ref().Add(time.Duration(i-10) * time.Hour) // the first ten expired
+		if _, err := f.Store.AddSuppression(ctx, store.Suppression{RuleID: "root-mfa", AccountID: "222222222222", Resource: fmt.Sprintf("arn:x:%03d", i),
+			Reason: "r", Owner: "o", Expires: &exp, CreatedAt: testclock.Ref().Add(-24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t)
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/suppressions"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	res := regexp.MustCompile(`arn:x:[0-9]{3}`)
+	more := regexp.MustCompile(`<a href="(/suppressions\?after=[0-9]+)">More suppressions</a>`)
+	seen := map[string]int{}
+	path, pages := "/suppressions", 0
+	for path != "" {
+		if pages++; pages > 3 {
+			t.Fatal("paging does not end")
+		}
+		resp, body := send(t, c, "GET", srv.URL+path, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		for _, m := range res.FindAllString(body, -1) {
+			seen[m]++
+		}
+		path = ""
+		if m := more.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 2 || len(seen) != 130 {
+		t.Errorf("%d pages, %d suppressions seen; want 2 pages and 130", pages, len(seen))
+	}
+	for r, n := range seen {
+		if n != 1 {
+			t.Errorf("%s listed %d times", r, n)
+		}
 	}
 }

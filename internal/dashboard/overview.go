@@ -374,10 +374,28 @@ func (d *dash) deliveriesPage(w http.ResponseWriter, r *http.Request, s *session
 		d.fail(w, err)
 		return
 	}
-	all, err := d.cfg.Store.Deliveries(ctx, false, 100)
+	// The latest deliveries a page at a time, newest first; ?after= is
+	// the last delivery of the page before (its time and ID, as the
+	// API's cursor).
+	var after *store.DeliveryKey
+	if v := r.URL.Query().Get("after"); v != "" {
+		var k store.DeliveryKey
+		if err := decodeLink(v, &k); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		after = &k
+	}
+	all, err := d.cfg.Store.DeliveryPage(ctx, false, after, deliveriesPageSize+1)
 	if err != nil {
 		d.fail(w, err)
 		return
+	}
+	next := ""
+	if len(all) > deliveriesPageSize {
+		all = all[:deliveriesPageSize]
+		last := all[len(all)-1]
+		next = "/deliveries?after=" + encodeLink(store.DeliveryKey{CreatedAt: last.CreatedAt, ID: last.ID})
 	}
 	conv := func(ds []store.Delivery) []api.Delivery {
 		out := make([]api.Delivery, 0, len(ds))
@@ -386,5 +404,8 @@ func (d *dash) deliveriesPage(w http.ResponseWriter, r *http.Request, s *session
 		}
 		return out
 	}
-	d.render(w, "deliveries", s, "Alert deliveries", map[string]any{"Failing": conv(failing), "All": conv(all)})
+	d.render(w, "deliveries", s, "Alert deliveries", map[string]any{"Failing": conv(failing), "All": conv(all), "Next": next, "Paged": after != nil})
 }
+
+// deliveriesPageSize is how many deliveries a page lists.
+const deliveriesPageSize = 100

@@ -62,15 +62,29 @@ func (d *dash) showScans(w http.ResponseWriter, r *http.Request, s *session, msg
 			return
 		}
 	}
-	ss, err := d.cfg.Store.Scans(ctx, 50)
+	// A page of scans at a time, newest first; ?before= (a scan ID, as
+	// the API's cursor) is where an older page starts.
+	var before int64
+	if v, err := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64); err == nil && v > 0 {
+		before = v
+	}
+	ss, err := d.cfg.Store.ScanPage(ctx, before, scansPageSize+1)
 	if err != nil {
 		d.fail(w, err)
 		return
 	}
+	next := ""
+	if len(ss) > scansPageSize {
+		ss = ss[:scansPageSize]
+		next = "/scans?before=" + strconv.FormatInt(ss[len(ss)-1].ID, 10)
+	}
 	w.WriteHeader(status)
 	d.render(w, "scans", s, "Scans", map[string]any{"Schedules": schedules, "Scans": d.scanRows(ss), "Started": msg, "FormError": formErr,
-		"Service": d.cfg.Scheduler != nil})
+		"Service": d.cfg.Scheduler != nil, "Next": next, "Paged": before > 0})
 }
+
+// scansPageSize is how many scans a page of the scans page lists.
+const scansPageSize = 50
 
 // scanNow starts a schedule's scan from the scans page's form.
 func (d *dash) scanNow(w http.ResponseWriter, r *http.Request, s *session) {
@@ -99,10 +113,21 @@ func (d *dash) scanNow(w http.ResponseWriter, r *http.Request, s *session) {
 // remove button for admins.
 func (d *dash) suppressionsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	now := d.cfg.Clock.Now()
-	sps, err := d.cfg.Store.Suppressions(r.Context())
+	// A page of suppressions at a time, by ID as the API pages them;
+	// ?after= is the last ID of the page before.
+	var after int64
+	if v, err := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64); err == nil && v > 0 {
+		after = v
+	}
+	sps, err := d.cfg.Store.SuppressionPage(r.Context(), after, suppressionsPageSize+1)
 	if err != nil {
 		d.fail(w, err)
 		return
+	}
+	next := ""
+	if len(sps) > suppressionsPageSize {
+		sps = sps[:suppressionsPageSize]
+		next = "/suppressions?after=" + strconv.FormatInt(sps[len(sps)-1].ID, 10)
 	}
 	var active, expired []api.Suppression
 	for _, sp := range sps {
@@ -112,8 +137,11 @@ func (d *dash) suppressionsPage(w http.ResponseWriter, r *http.Request, s *sessi
 			expired = append(expired, api.ToSuppression(sp, now))
 		}
 	}
-	d.render(w, "suppressions", s, "Suppressions", map[string]any{"Active": active, "Expired": expired})
+	d.render(w, "suppressions", s, "Suppressions", map[string]any{"Active": active, "Expired": expired, "Next": next, "Paged": after > 0})
 }
+
+// suppressionsPageSize is how many suppressions a page lists.
+const suppressionsPageSize = 100
 
 // removeSuppression ends a suppression from the suppressions page.
 func (d *dash) removeSuppression(w http.ResponseWriter, r *http.Request, s *session) {
