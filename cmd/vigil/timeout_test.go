@@ -124,7 +124,7 @@ func TestScanDeadEndpoint(t *testing.T) {
 	t.Parallel()
 	env := hungEndpoint(t, awsemu.Fault{Hang: true})
 	r := vigilWithin(t, env, "scan", "--account-timeout", "2s").want(t, 1)
-	want := "vigil: cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout 2s); also still waiting: ec2:DescribeRegions, iam:GetAccountAuthorizationDetails, iam:GetAccountPasswordPolicy, iam:GetAccountSummary, iam:GetCredentialReport, iam:ListOrganizationsFeatures, iam:ListServerCertificates, iam:ListVirtualMFADevices, organizations:DescribeOrganization"
+	want := "vigil: cannot identify the account: sts:GetCallerIdentity got no answer within the account's deadline (--account-timeout 2s); also still waiting: account:GetAlternateContact, account:GetAlternateContact, account:GetAlternateContact, ec2:DescribeRegions, iam:GetAccountAuthorizationDetails, iam:GetAccountPasswordPolicy, iam:GetAccountSummary, iam:GetCredentialReport, iam:ListOpenIDConnectProviders, iam:ListOrganizationsFeatures, iam:ListSAMLProviders, iam:ListServerCertificates, iam:ListVirtualMFADevices, organizations:DescribeOrganization"
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
