@@ -466,10 +466,10 @@ func (p *planner) manual(ctx context.Context, a *Account, r fleet.Reach, cfg *aw
 		// The evidence is for the reader; nothing is planned from it, so
 		// what cannot be read is a note, not a failure of the run.
 		// Root's state is all the evidence needs: the regional reads would
-		// cost a call per region and permissions the fix's policy does not
-		// ask for.
+		// cost a call per region, and they and the alternate contacts
+		// permissions the fix's policy does not ask for.
 		clients := collect.NewClients(*cfg)
-		clients.EC2, clients.Analyzer = nil, nil
+		clients.EC2, clients.Analyzer, clients.Account = nil, nil, nil
 		got, err := collect.Account(ctx, clients, copts)
 		if err != nil {
 			g := collect.NewGap(snapshot.SectionAccess, "sts:GetCallerIdentity", err)
