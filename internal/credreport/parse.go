@@ -331,7 +331,7 @@ func parse(cr records, fieldsPerRecord func(int), rows int) (*Report, error) {
 		rep.UserRows = rep.UserRows[:n]
 		if !isRoot {
 			line, col := cr.FieldPos(idx[colARN])
-			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("%s row has ARN %s, not a root ARN", RootUser, input.Quote(row.ARN))}
+			return nil, &ParseError{Line: line, Column: col, Field: "arn", Err: fmt.Errorf("%s row has ARN %s, not a root ARN", RootUser, input.Quote(root.ARN))}
 		}
 		if rep.Root != nil {
 			line, _ := cr.FieldPos(0)

@@ -193,7 +193,7 @@ func TestErrorsNameLineAndColumn(t *testing.T) {
 		{"short row", header + "\n" + "<root_account>,arn:aws:iam::111122223333:root\n", "line 2, column 1: wrong number of fields"},
 		{"bad quote", header + "\n" + `"<root_account>,x` + "\n", "line 2"},
 		{"two roots", header + "\n" + cleanRoot + "\n" + cleanRoot + "\n", "line 3, column 1: second <root_account> row"},
-		{"root row with user arn", header + "\n" + strings.Replace(cleanRoot, ":root,", ":user/root,", 1) + "\n", "line 2, column 16 (arn)"},
+		{"root row with user arn", header + "\n" + strings.Replace(cleanRoot, ":root,", ":user/root,", 1) + "\n", "line 2, column 16 (arn): <root_account> row has ARN \"arn:aws:iam::111122223333:user/root\", not a root ARN"},
 		{"mixed accounts", header + "\n" + cleanRoot + "\n" + strings.Replace(strings.Replace(cleanRoot, "111122223333", "444455556666", 1), "<root_account>", "bob", 1) + "\n", "line 3, column 5 (arn)"},
 		{"not an arn", header + "\n" + strings.Replace(cleanRoot, "arn:aws:iam::111122223333:root", "nope", 1) + "\n", "(arn): \"nope\" is not an IAM ARN"},
 		{"duplicate column", "user,arn,user\na,b,c\n", "line 1, column 3 (user): column appears twice"},
