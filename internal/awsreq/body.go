@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/middleware"
@@ -18,7 +19,9 @@ const middlewareID = "VigilReadOnlyRequestBody"
 // WriteTo (see the package comment). Calling it again on the same config
 // adds nothing.
 func Install(cfg *aws.Config) {
-	cfg.APIOptions = append(cfg.APIOptions, AddToStack)
+	// Clipped, so that the config's copies, which share the slice, never
+	// append into spare capacity left here (collect.ForAccount).
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), AddToStack)
 }
 
 // AddToStack puts the bridge in one operation's stack, last in the

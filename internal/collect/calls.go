@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,14 +134,17 @@ func LimitCalls(cfg *aws.Config, l CallLimits) {
 		l.Clock = clock.Wall{}
 	}
 	lim := &limiter{l: l}
-	cfg.APIOptions = append(cfg.APIOptions, lim.add)
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), lim.add)
 }
 
 // ForAccount returns a copy of cfg whose calls name the account in the
 // warnings and debug lines of LimitCalls, for runs over many accounts.
 func ForAccount(cfg aws.Config, accountID string) aws.Config {
 	c := cfg.Copy()
-	c.APIOptions = append(c.APIOptions, func(st *middleware.Stack) error {
+	// Copy is shallow: appending to the shared slice would write into its
+	// spare capacity, which every account's copy shares (a data race, and
+	// one account's name on another's calls). Clip it so append copies.
+	c.APIOptions = append(slices.Clip(c.APIOptions), func(st *middleware.Stack) error {
 		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("VigilAccount",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				return next.HandleInitialize(middleware.WithStackValue(ctx, accountKey{}, accountID), in)

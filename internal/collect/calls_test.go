@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vigil-sec/vigil/internal/clock"
 )
@@ -187,5 +188,30 @@ func TestLimitCalls(t *testing.T) {
 	case r := <-stub.requests:
 		t.Errorf("retried after the caller's deadline: %v", r.URL)
 	default:
+	}
+}
+
+// TestForAccountCopiesDoNotShare: two accounts' copies of one config
+// never share the slot of their own option, even when the config's
+// option slice has room to spare (as an append by LimitCalls or awsreq
+// once left it): the second copy overwrote the first's account name, a
+// data race under -race.
+func TestForAccountCopiesDoNotShare(t *testing.T) {
+	var cfg aws.Config
+	cfg.APIOptions = make([]func(*middleware.Stack) error, 1, 8)
+	cfg.APIOptions[0] = func(*middleware.Stack) error { return nil }
+	a := ForAccount(cfg, "111111111111")
+	b := ForAccount(cfg, "222222222222")
+	if len(a.APIOptions) != 2 || len(b.APIOptions) != 2 {
+		t.Fatalf("options: %d and %d, want 2 each", len(a.APIOptions), len(b.APIOptions))
+	}
+	if &a.APIOptions[1] == &b.APIOptions[1] {
+		t.Error("the two accounts' options share one slot: the second overwrote the first")
+	}
+	var c aws.Config
+	c.APIOptions = make([]func(*middleware.Stack) error, 0, 8)
+	LimitCalls(&c, CallLimits{})
+	if cap(c.APIOptions) != len(c.APIOptions) {
+		t.Errorf("LimitCalls left room in the options (len %d, cap %d) that copies would append into", len(c.APIOptions), cap(c.APIOptions))
 	}
 }
