@@ -196,11 +196,14 @@ func TestBrowser(t *testing.T) {
 	step("its forms", chromedp.WaitVisible(chromedp.CSS(`#root-access-key form.autofix`)))
 	step("mode off", chromedp.SetValue(chromedp.CSS(`#root-access-key select[name=mode]`), "off"))
 	step("save", chromedp.Click(chromedp.CSS(`#root-access-key form.autofix button`)))
-	step("changed", chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	step("changed", chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"notice")][code[text()="root-access-key"]]`)))
 	step("plan", chromedp.SetValue(chromedp.CSS(`#root-signing-certificate select[name=mode]`), "plan"))
 	step("OU", chromedp.SendKeys(chromedp.CSS(`#root-signing-certificate input[name=ous]`), "Root/Workloads"))
 	step("save the second", chromedp.Click(chromedp.CSS(`#root-signing-certificate form.autofix button`)))
-	step("changed again", chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	// The first save's notice is still on the page until the second
+	// answer replaces it: wait for the notice naming the second rule, or
+	// the page is read in the middle of the navigation.
+	step("changed again", chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"notice")][code[text()="root-signing-certificate"]]`)))
 	autofix := get("read the auto-fix page", chromedp.OuterHTML(chromedp.CSS("main")))
 	shot("autofix.png")
 	changes, err := f.Store.AutoFixChanges(context.Background())
