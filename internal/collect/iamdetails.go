@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"sync"
 
@@ -85,43 +86,92 @@ func IAMDetails(ctx context.Context, c DetailsIAM) (*snapshot.IAMDetails, *snaps
 	return d, nil
 }
 
-// detailsChain pages through one filtered listing.
+// detailsChain pages through one filtered listing. Each page is asked
+// for as soon as the previous page's Marker has arrived (readAhead), while
+// that page is still being decoded and converted on its own goroutine;
+// pages are merged in order. A page read ahead from a Marker the decoded
+// page does not confirm is dropped and asked for again.
 func detailsChain(ctx context.Context, c DetailsIAM, filter []iamtypes.EntityType) (*snapshot.IAMDetails, error) {
+	in := iam.GetAccountAuthorizationDetailsInput{Filter: filter, MaxItems: aws.Int32(iamMaxItems)}
 	d := &snapshot.IAMDetails{}
-	p := iam.NewGetAccountAuthorizationDetailsPaginator(c, &iam.GetAccountAuthorizationDetailsInput{Filter: filter, MaxItems: aws.Int32(iamMaxItems)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
+	seen := map[string]bool{}
+	cur := fetchPage(ctx, c, in, nil)
+	defer func() { cur.cancel() }()
+	for {
+		var next *pageCall
+		var r pageResult
+		select {
+		case a := <-cur.early:
+			if a.truncated && !seen[a.marker] {
+				next = fetchPage(ctx, c, in, &a.marker)
+			}
+			r = <-cur.done
+		case r = <-cur.done:
+		}
+		if r.err != nil {
+			if next != nil {
+				next.cancel()
+			}
+			return nil, r.err
 		}
 		d.Pages++
-		for _, u := range page.UserDetailList {
-			user := snapshot.IAMUser{Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreateDate: utc(u.CreateDate),
-				Groups: u.GroupList, Attached: attached(u.AttachedManagedPolicies), Tags: tags(u.Tags), Inline: inline(u.UserPolicyList)}
-			d.Users = append(d.Users, user)
-		}
-		for _, g := range page.GroupDetailList {
-			group := snapshot.IAMGroup{Name: aws.ToString(g.GroupName), ARN: aws.ToString(g.Arn), Attached: attached(g.AttachedManagedPolicies), Inline: inline(g.GroupPolicyList)}
-			d.Groups = append(d.Groups, group)
-		}
-		for _, r := range page.RoleDetailList {
-			role := snapshot.IAMRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn), Attached: attached(r.AttachedManagedPolicies), Tags: tags(r.Tags), Inline: inline(r.RolePolicyList)}
-			d.Roles = append(d.Roles, role)
-		}
-		for _, mp := range page.Policies {
-			pol := snapshot.ManagedPolicy{Name: aws.ToString(mp.PolicyName), ARN: aws.ToString(mp.Arn),
-				AWSManaged: isAWSManaged(aws.ToString(mp.Arn)), AttachmentCount: int(aws.ToInt32(mp.AttachmentCount)),
-				DefaultVersion: aws.ToString(mp.DefaultVersionId)}
-			for _, v := range mp.PolicyVersionList {
-				if v.IsDefaultVersion || aws.ToString(v.VersionId) == pol.DefaultVersion {
-					pol.Document = decodeDocument(v.Document)
-					break
-				}
+		d.Users = append(d.Users, r.part.Users...)
+		d.Groups = append(d.Groups, r.part.Groups...)
+		d.Roles = append(d.Roles, r.part.Roles...)
+		d.Policies = append(d.Policies, r.part.Policies...)
+		if !r.truncated {
+			if next != nil {
+				next.cancel()
 			}
-			d.Policies = append(d.Policies, pol)
+			return d, nil
 		}
+		if r.marker == "" || seen[r.marker] {
+			if next != nil {
+				next.cancel()
+			}
+			return nil, fmt.Errorf("page %d: IsTruncated with the Marker %q, which would not move the listing on", d.Pages, r.marker)
+		}
+		seen[r.marker] = true
+		if next == nil || aws.ToString(next.marker) != r.marker {
+			if next != nil {
+				next.cancel()
+			}
+			next = fetchPage(ctx, c, in, &r.marker)
+		}
+		cur.cancel()
+		cur = next
 	}
-	return d, nil
+}
+
+// convertPage turns one decoded page into the snapshot's entities.
+func convertPage(page *iam.GetAccountAuthorizationDetailsOutput) *snapshot.IAMDetails {
+	d := &snapshot.IAMDetails{}
+	for _, u := range page.UserDetailList {
+		user := snapshot.IAMUser{Name: aws.ToString(u.UserName), ARN: aws.ToString(u.Arn), CreateDate: utc(u.CreateDate),
+			Groups: u.GroupList, Attached: attached(u.AttachedManagedPolicies), Tags: tags(u.Tags), Inline: inline(u.UserPolicyList)}
+		d.Users = append(d.Users, user)
+	}
+	for _, g := range page.GroupDetailList {
+		group := snapshot.IAMGroup{Name: aws.ToString(g.GroupName), ARN: aws.ToString(g.Arn), Attached: attached(g.AttachedManagedPolicies), Inline: inline(g.GroupPolicyList)}
+		d.Groups = append(d.Groups, group)
+	}
+	for _, r := range page.RoleDetailList {
+		role := snapshot.IAMRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn), Attached: attached(r.AttachedManagedPolicies), Tags: tags(r.Tags), Inline: inline(r.RolePolicyList)}
+		d.Roles = append(d.Roles, role)
+	}
+	for _, mp := range page.Policies {
+		pol := snapshot.ManagedPolicy{Name: aws.ToString(mp.PolicyName), ARN: aws.ToString(mp.Arn),
+			AWSManaged: isAWSManaged(aws.ToString(mp.Arn)), AttachmentCount: int(aws.ToInt32(mp.AttachmentCount)),
+			DefaultVersion: aws.ToString(mp.DefaultVersionId)}
+		for _, v := range mp.PolicyVersionList {
+			if v.IsDefaultVersion || aws.ToString(v.VersionId) == pol.DefaultVersion {
+				pol.Document = decodeDocument(v.Document)
+				break
+			}
+		}
+		d.Policies = append(d.Policies, pol)
+	}
+	return d
 }
 
 // inline converts a user's, group's or role's inline policies, their
