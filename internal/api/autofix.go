@@ -200,8 +200,14 @@ func (a *api) autoFix(w http.ResponseWriter, r *http.Request) {
 }
 
 // setAutoFix replaces a rule's policy with the body's: who changed it
-// is the token's name.
+// is the token's name. A rule the fix engine does not fix is a 404
+// whatever the body.
 func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
+	rule := r.PathValue("rule")
+	if !slices.Contains(FixableRules, rule) {
+		a.noAutoFix(w, rule)
+		return
+	}
 	var in AutoFixPolicy
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -209,10 +215,9 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_json", "body: "+err.Error())
 		return
 	}
-	rule := r.PathValue("rule")
 	p, err := CheckAutoFix(rule, in, a.cfg.AutoFix)
 	if errors.Is(err, ErrNoFixableRule) {
-		writeError(w, http.StatusNotFound, "not_found", "no auto-fix for rule "+strconv.Quote(rule)+": the fix engine fixes "+strings.Join(FixableRules, " and "))
+		a.noAutoFix(w, rule)
 		return
 	}
 	if err != nil {
@@ -226,6 +231,17 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.cfg.Logger.Info("auto-fix policy changed", "rule", c.Rule, "mode", c.Mode, "by_token", t.Name)
+	a.writeAutoFixRule(w, r, rule)
+}
+
+func (a *api) noAutoFix(w http.ResponseWriter, rule string) {
+	writeError(w, http.StatusNotFound, "not_found", "no auto-fix for rule "+strconv.Quote(rule)+": the fix engine fixes "+strings.Join(FixableRules, " and "))
+}
+
+// writeAutoFixRule answers a change with the rule as it now stands. The
+// rule is a fixable one, so it is listed; were it not, the answer is
+// still a JSON error, never an empty 200.
+func (a *api) writeAutoFixRule(w http.ResponseWriter, r *http.Request, rule string) {
 	changes, err := a.cfg.Store.AutoFixChanges(r.Context())
 	if err != nil {
 		a.internal(w, err)
@@ -237,4 +253,5 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	a.internal(w, errors.New("auto-fix rule "+strconv.Quote(rule)+" is not among the fixable rules listed"))
 }

@@ -55,8 +55,18 @@ func TestAutoFix(t *testing.T) {
 	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "plan", "extra": 1}, nil); code != 400 || !strings.Contains(string(raw), `"invalid_json"`) {
 		t.Errorf("unknown field: %d %s", code, raw)
 	}
-	if code, raw := f.do(t, "PUT", "/api/v1/autofix/root-mfa", f.Admin, map[string]any{"mode": "plan"}, nil); code != 404 || !strings.Contains(string(raw), "fix engine fixes") {
-		t.Errorf("a rule the fix engine does not fix: %d %s", code, raw)
+	// A rule the fix engine does not fix is not found, whatever the body.
+	for _, body := range []map[string]any{{"mode": "plan"}, {"mode": "fix"}, {"extra": 1}} {
+		for _, rule := range []string{"root-mfa", "no-such-rule", "root-access-key%20"} {
+			if code, raw := f.do(t, "PUT", "/api/v1/autofix/"+rule, f.Admin, body, nil); code != 404 || !strings.Contains(string(raw), `"not_found"`) ||
+				!strings.Contains(string(raw), "fix engine fixes") {
+				t.Errorf("%s %v: %d %s", rule, body, code, raw)
+			}
+		}
+	}
+	// No rule at all is no route.
+	if code, raw := f.do(t, "PUT", "/api/v1/autofix/", f.Admin, map[string]any{"mode": "plan"}, nil); code != 404 || !strings.Contains(string(raw), `"not_found"`) {
+		t.Errorf("no rule: %d %s", code, raw)
 	}
 	var out struct{ Rule api.AutoFixRule }
 	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "off"}, &out); code != 200 || len(out.Rule.Policies) != 0 || out.Rule.Changed == nil ||
