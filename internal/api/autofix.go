@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -232,6 +233,50 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 	}
 	a.cfg.Logger.Info("auto-fix policy changed", "rule", c.Rule, "mode", c.Mode, "by_token", t.Name)
 	a.writeAutoFixRule(w, r, rule)
+}
+
+// resetAutoFix drops the admins' change to a rule, so that the serve
+// config's policy applies again: recorded as a change of mode "config"
+// with who and when, so the history keeps it. A rule with no change in
+// force is left as it is (nothing recorded), and answered the same.
+func (a *api) resetAutoFix(w http.ResponseWriter, r *http.Request) {
+	rule := r.PathValue("rule")
+	if !slices.Contains(FixableRules, rule) {
+		a.noAutoFix(w, rule)
+		return
+	}
+	t, _ := r.Context().Value(ctxKey{}).(store.Token)
+	reset, err := ResetAutoFix(r.Context(), a.cfg.Store, rule, "token "+t.Name, a.cfg.Clock.Now())
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	if reset {
+		a.cfg.Logger.Info("auto-fix policy reset to the config's", "rule", rule, "by_token", t.Name)
+	}
+	a.writeAutoFixRule(w, r, rule)
+}
+
+// AutoFixStore is what a reset needs of the store.
+type AutoFixStore interface {
+	SetAutoFix(ctx context.Context, c store.AutoFixChange) (store.AutoFixChange, error)
+	AutoFixChanges(ctx context.Context) ([]store.AutoFixChange, error)
+}
+
+// ResetAutoFix records, by who at now, that a rule's change in force is
+// dropped and the serve config's policy applies again; reset is false
+// when the rule had no change in force (then nothing is recorded). The
+// API and the dashboard both reset through it.
+func ResetAutoFix(ctx context.Context, st AutoFixStore, rule, by string, now time.Time) (reset bool, err error) {
+	changes, err := st.AutoFixChanges(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !slices.ContainsFunc(changes, func(c store.AutoFixChange) bool { return c.Rule == rule }) {
+		return false, nil
+	}
+	_, err = st.SetAutoFix(ctx, store.AutoFixChange{AutoFixPolicy: store.AutoFixPolicy{Rule: rule, Mode: store.AutoFixConfig}, By: by, At: now})
+	return err == nil, err
 }
 
 func (a *api) noAutoFix(w http.ResponseWriter, rule string) {

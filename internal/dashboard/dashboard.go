@@ -131,6 +131,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /events", d.page(false, d.eventsPage))
 	mux.HandleFunc("GET /autofix", d.page(false, d.autoFixPage))
 	mux.HandleFunc("POST /autofix/{rule}", d.page(true, d.setAutoFix))
+	mux.HandleFunc("POST /autofix/{rule}/reset", d.page(true, d.resetAutoFix))
 	mux.HandleFunc("GET /findings/{id}", d.page(false, d.finding))
 	mux.HandleFunc("POST /findings/{id}/suppress", d.page(true, d.suppress))
 	mux.HandleFunc("/", d.page(false, func(w http.ResponseWriter, r *http.Request, s *session) {

@@ -53,9 +53,11 @@ func (s *DB) SetAutoFix(ctx context.Context, c store.AutoFixChange) (store.AutoF
 }
 
 // AutoFixChanges implements store.Store: the latest change of each rule
-// (changes are only added, so the highest ID is the latest).
+// (changes are only added, so the highest ID is the latest), leaving
+// out a rule whose latest change is a reset to the config.
 func (s *DB) AutoFixChanges(ctx context.Context) ([]store.AutoFixChange, error) {
-	out, err := queryAll(ctx, s.db, scanAutoFix, autoFixSelect+` WHERE id IN (SELECT MAX(id) FROM autofix_changes GROUP BY rule_id) ORDER BY rule_id`)
+	out, err := queryAll(ctx, s.db, scanAutoFix, autoFixSelect+` WHERE id IN (SELECT MAX(id) FROM autofix_changes GROUP BY rule_id) AND mode <> ? ORDER BY rule_id`,
+		store.AutoFixConfig)
 	if err != nil {
 		return nil, fmt.Errorf("auto-fix changes: %w", s.explain(err))
 	}

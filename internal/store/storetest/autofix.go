@@ -58,4 +58,23 @@ func testAutoFix(t *testing.T, s store.Store) {
 	if eff := store.EffectiveAutoFix(baseline, nil); !reflect.DeepEqual(eff, baseline) {
 		t.Fatalf("effective without changes: %+v", eff)
 	}
+
+	// A reset drops the change in force: the config's policies apply
+	// again, and the reset stays in the history with who and when.
+	reset := set("root-signing-certificate", store.AutoFixConfig, "carol", T0.Add(3*time.Hour), nil, nil)
+	if cs, err = s.AutoFixChanges(ctx); err != nil || len(cs) != 1 || cs[0].ID != off.ID {
+		t.Fatalf("changes in force after the reset: %+v, %v", cs, err)
+	}
+	if eff := store.EffectiveAutoFix(baseline, cs); len(eff) != 2 || eff[0].Rule != "root-signing-certificate" || eff[0].Mode != store.AutoFixApply {
+		t.Fatalf("effective after the reset: %+v", eff)
+	}
+	if h, err := s.AutoFixHistory(ctx, 10); err != nil || len(h) != 4 || h[0].ID != reset.ID || h[0].By != "carol" || h[0].Mode != store.AutoFixConfig ||
+		!h[0].At.Equal(T0.Add(3*time.Hour)) {
+		t.Fatalf("history after the reset: %+v, %v", h, err)
+	}
+	again := set("root-signing-certificate", store.AutoFixOff, "alice", T0.Add(4*time.Hour), nil, nil)
+	if cs, err = s.AutoFixChanges(ctx); err != nil || len(cs) != 2 || cs[1].ID != again.ID {
+		t.Fatalf("a change after the reset: %+v, %v", cs, err)
+	}
+
 }
