@@ -86,13 +86,18 @@ type Store interface {
 	// config's, or an earlier change) and is kept in the history of
 	// changes, in one transaction. Every replica reads it. A change of
 	// mode AutoFixConfig drops the change in force: the config's policy
-	// applies again.
+	// applies again. Changes to one rule are made one at a time, and
+	// the one made last is the latest: its time is recorded as no
+	// earlier than the rule's latest change (a replica's clock behind
+	// another's, or a request that read the clock before a concurrent
+	// one was stored), so that time and ID order agree.
 	SetAutoFix(ctx context.Context, c AutoFixChange) (AutoFixChange, error)
 	// AutoFixChanges lists the change in force per rule, by rule: each
-	// rule's latest change, unless that is a reset to the config.
+	// rule's latest change (by time, then ID), unless that is a reset
+	// to the config.
 	AutoFixChanges(ctx context.Context) ([]AutoFixChange, error)
 	// AutoFixHistory lists every change made, resets included, newest
-	// first, at most limit of them.
+	// first (by time, then ID), at most limit of them.
 	AutoFixHistory(ctx context.Context, limit int) ([]AutoFixChange, error)
 	// OpenTrend counts the findings open at n points in time, from and
 	// every step after it, replayed from the transitions.
