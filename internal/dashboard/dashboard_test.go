@@ -2,6 +2,8 @@ package dashboard_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -418,5 +420,32 @@ func TestSuppressionsPaged(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s listed %d times", r, n)
 		}
+	}
+}
+
+// The stylesheet's address names its content (it is cached for an hour:
+// a browser kept the old rules for the new pages after an upgrade), and
+// times are one unbroken <time> element with the time in RFC 3339.
+func TestStylesheetAndTimes(t *testing.T) {
+	f, srv := serve(t)
+	c := client(t)
+	_, page := send(t, c, "GET", srv.URL+"/signin", nil, "")
+	m := regexp.MustCompile(`<link rel="stylesheet" href="(/static/style\.css\?v=([0-9a-f]{12}))">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no versioned stylesheet link:\n%s", page)
+	}
+	resp, css := send(t, c, "GET", srv.URL+m[1], nil, "")
+	sum := sha256.Sum256([]byte(css))
+	if resp.StatusCode != 200 || hex.EncodeToString(sum[:6]) != m[2] || !strings.Contains(css, "time, .nowrap") {
+		t.Fatalf("the stylesheet at %s: %d, hash %x", m[1], resp.StatusCode, sum[:6])
+	}
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/findings"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	_, page = send(t, c, "GET", srv.URL+"/findings", nil, "")
+	ref := testclock.Ref().UTC()
+	want := `<time datetime="` + ref.Format(time.RFC3339) + `">` + ref.Format("2006-01-02 15:04") + ` UTC</time>`
+	if !strings.Contains(page, want) {
+		t.Errorf("no %s in the findings page:\n%s", want, page)
 	}
 }
