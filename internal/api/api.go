@@ -91,6 +91,7 @@ var Routes = []Route{
 	{"GET", "/api/v1/events", false},
 	{"GET", "/api/v1/autofix", false},
 	{"PUT", "/api/v1/autofix/{rule}", true},
+	{"DELETE", "/api/v1/autofix/{rule}", true},
 }
 
 //go:embed openapi.json
@@ -129,6 +130,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		"GET /api/v1/events":                 a.events,
 		"GET /api/v1/autofix":                a.autoFix,
 		"PUT /api/v1/autofix/{rule}":         a.setAutoFix,
+		"DELETE /api/v1/autofix/{rule}":      a.resetAutoFix,
 	}
 	for _, r := range Routes {
 		mux.Handle(r.Method+" "+r.Path, a.auth(r.Admin, handlers[r.Method+" "+r.Path]))

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -200,8 +201,14 @@ func (a *api) autoFix(w http.ResponseWriter, r *http.Request) {
 }
 
 // setAutoFix replaces a rule's policy with the body's: who changed it
-// is the token's name.
+// is the token's name. A rule the fix engine does not fix is a 404
+// whatever the body.
 func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
+	rule := r.PathValue("rule")
+	if !slices.Contains(FixableRules, rule) {
+		a.noAutoFix(w, rule)
+		return
+	}
 	var in AutoFixPolicy
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
@@ -209,10 +216,9 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_json", "body: "+err.Error())
 		return
 	}
-	rule := r.PathValue("rule")
 	p, err := CheckAutoFix(rule, in, a.cfg.AutoFix)
 	if errors.Is(err, ErrNoFixableRule) {
-		writeError(w, http.StatusNotFound, "not_found", "no auto-fix for rule "+strconv.Quote(rule)+": the fix engine fixes "+strings.Join(FixableRules, " and "))
+		a.noAutoFix(w, rule)
 		return
 	}
 	if err != nil {
@@ -226,6 +232,61 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.cfg.Logger.Info("auto-fix policy changed", "rule", c.Rule, "mode", c.Mode, "by_token", t.Name)
+	a.writeAutoFixRule(w, r, rule)
+}
+
+// resetAutoFix drops the admins' change to a rule, so that the serve
+// config's policy applies again: recorded as a change of mode "config"
+// with who and when, so the history keeps it. A rule with no change in
+// force is left as it is (nothing recorded), and answered the same.
+func (a *api) resetAutoFix(w http.ResponseWriter, r *http.Request) {
+	rule := r.PathValue("rule")
+	if !slices.Contains(FixableRules, rule) {
+		a.noAutoFix(w, rule)
+		return
+	}
+	t, _ := r.Context().Value(ctxKey{}).(store.Token)
+	reset, err := ResetAutoFix(r.Context(), a.cfg.Store, rule, "token "+t.Name, a.cfg.Clock.Now())
+	if err != nil {
+		a.internal(w, err)
+		return
+	}
+	if reset {
+		a.cfg.Logger.Info("auto-fix policy reset to the config's", "rule", rule, "by_token", t.Name)
+	}
+	a.writeAutoFixRule(w, r, rule)
+}
+
+// AutoFixStore is what a reset needs of the store.
+type AutoFixStore interface {
+	SetAutoFix(ctx context.Context, c store.AutoFixChange) (store.AutoFixChange, error)
+	AutoFixChanges(ctx context.Context) ([]store.AutoFixChange, error)
+}
+
+// ResetAutoFix records, by who at now, that a rule's change in force is
+// dropped and the serve config's policy applies again; reset is false
+// when the rule had no change in force (then nothing is recorded). The
+// API and the dashboard both reset through it.
+func ResetAutoFix(ctx context.Context, st AutoFixStore, rule, by string, now time.Time) (reset bool, err error) {
+	changes, err := st.AutoFixChanges(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !slices.ContainsFunc(changes, func(c store.AutoFixChange) bool { return c.Rule == rule }) {
+		return false, nil
+	}
+	_, err = st.SetAutoFix(ctx, store.AutoFixChange{AutoFixPolicy: store.AutoFixPolicy{Rule: rule, Mode: store.AutoFixConfig}, By: by, At: now})
+	return err == nil, err
+}
+
+func (a *api) noAutoFix(w http.ResponseWriter, rule string) {
+	writeError(w, http.StatusNotFound, "not_found", "no auto-fix for rule "+strconv.Quote(rule)+": the fix engine fixes "+strings.Join(FixableRules, " and "))
+}
+
+// writeAutoFixRule answers a change with the rule as it now stands. The
+// rule is a fixable one, so it is listed; were it not, the answer is
+// still a JSON error, never an empty 200.
+func (a *api) writeAutoFixRule(w http.ResponseWriter, r *http.Request, rule string) {
 	changes, err := a.cfg.Store.AutoFixChanges(r.Context())
 	if err != nil {
 		a.internal(w, err)
@@ -237,4 +298,5 @@ func (a *api) setAutoFix(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	a.internal(w, errors.New("auto-fix rule "+strconv.Quote(rule)+" is not among the fixable rules listed"))
 }

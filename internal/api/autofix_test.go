@@ -55,8 +55,18 @@ func TestAutoFix(t *testing.T) {
 	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "plan", "extra": 1}, nil); code != 400 || !strings.Contains(string(raw), `"invalid_json"`) {
 		t.Errorf("unknown field: %d %s", code, raw)
 	}
-	if code, raw := f.do(t, "PUT", "/api/v1/autofix/root-mfa", f.Admin, map[string]any{"mode": "plan"}, nil); code != 404 || !strings.Contains(string(raw), "fix engine fixes") {
-		t.Errorf("a rule the fix engine does not fix: %d %s", code, raw)
+	// A rule the fix engine does not fix is not found, whatever the body.
+	for _, body := range []map[string]any{{"mode": "plan"}, {"mode": "fix"}, {"extra": 1}} {
+		for _, rule := range []string{"root-mfa", "no-such-rule", "root-access-key%20"} {
+			if code, raw := f.do(t, "PUT", "/api/v1/autofix/"+rule, f.Admin, body, nil); code != 404 || !strings.Contains(string(raw), `"not_found"`) ||
+				!strings.Contains(string(raw), "fix engine fixes") {
+				t.Errorf("%s %v: %d %s", rule, body, code, raw)
+			}
+		}
+	}
+	// No rule at all is no route.
+	if code, raw := f.do(t, "PUT", "/api/v1/autofix/", f.Admin, map[string]any{"mode": "plan"}, nil); code != 404 || !strings.Contains(string(raw), `"not_found"`) {
+		t.Errorf("no rule: %d %s", code, raw)
 	}
 	var out struct{ Rule api.AutoFixRule }
 	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "off"}, &out); code != 200 || len(out.Rule.Policies) != 0 || out.Rule.Changed == nil ||
@@ -71,5 +81,43 @@ func TestAutoFix(t *testing.T) {
 	if code, raw := f.do(t, "GET", "/api/v1/autofix", f.Viewer, nil, &l); code != 200 || len(l.History) != 2 || l.History[0].Rule != "root-signing-certificate" ||
 		l.History[1].Mode != "off" || len(l.Rules[0].Policies) != 0 || l.Rules[0].Changed == nil {
 		t.Fatalf("after the changes: %d %s", code, raw)
+	}
+}
+
+// An admin drops the change to a rule over the API: the config's policy
+// is in force again, and the reset is in the history with who and when;
+// a rule with no change is answered as it stands, nothing recorded;
+// viewers may not; an unknown rule is not found.
+func TestAutoFixReset(t *testing.T) {
+	f := start(t)
+	path := "/api/v1/autofix/root-access-key"
+	var out struct{ Rule api.AutoFixRule }
+	if code, raw := f.do(t, "DELETE", path, f.Admin, nil, &out); code != 200 || out.Rule.Changed != nil || len(out.Rule.Policies) != 1 || out.Rule.Policies[0].Mode != "plan" {
+		t.Fatalf("reset without a change: %d %s", code, raw)
+	}
+	var l autoFixList
+	if f.do(t, "GET", "/api/v1/autofix", f.Viewer, nil, &l); len(l.History) != 0 {
+		t.Fatalf("a reset of nothing was recorded: %+v", l.History)
+	}
+	if code, raw := f.do(t, "PUT", path, f.Admin, map[string]any{"mode": "off"}, &out); code != 200 || len(out.Rule.Policies) != 0 {
+		t.Fatalf("off: %d %s", code, raw)
+	}
+	if code, raw := f.do(t, "DELETE", path, f.Viewer, nil, nil); code != 403 || !strings.Contains(string(raw), `"forbidden"`) {
+		t.Errorf("viewer: %d %s", code, raw)
+	}
+	for _, rule := range []string{"root-mfa", "no-such-rule"} {
+		if code, raw := f.do(t, "DELETE", "/api/v1/autofix/"+rule, f.Admin, nil, nil); code != 404 || !strings.Contains(string(raw), `"not_found"`) {
+			t.Errorf("%s: %d %s", rule, code, raw)
+		}
+	}
+	out = struct{ Rule api.AutoFixRule }{}
+	if code, raw := f.do(t, "DELETE", path, f.Admin, nil, &out); code != 200 || out.Rule.Changed != nil || len(out.Rule.Policies) != 1 ||
+		out.Rule.Policies[0].Mode != "plan" || out.Rule.Policies[0].OUs[0] != "Root/Workloads" {
+		t.Fatalf("reset: %d %s", code, raw)
+	}
+	if code, raw := f.do(t, "GET", "/api/v1/autofix", f.Viewer, nil, &l); code != 200 || len(l.History) != 2 || l.History[0].Mode != "config" ||
+		!strings.Contains(l.History[0].By, "admin") || !l.History[0].At.Equal(testclock.Ref()) || l.History[1].Mode != "off" || l.Rules[0].Changed != nil ||
+		len(l.Rules[0].Policies) != 1 {
+		t.Fatalf("after the reset: %d %s", code, raw)
 	}
 }

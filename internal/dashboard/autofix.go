@@ -20,17 +20,27 @@ import (
 const autoFixHistory = 20
 
 func (d *dash) autoFixPage(w http.ResponseWriter, r *http.Request, s *session) {
-	// ?changed= is where the form lands: the rule it changed.
-	changed := r.URL.Query().Get("changed")
+	// ?changed= is where the form lands: the rule it changed; ?reset=
+	// where the reset button lands.
+	changed, reset := r.URL.Query().Get("changed"), r.URL.Query().Get("reset")
 	if !slices.Contains(api.FixableRules, changed) {
 		changed = ""
 	}
-	d.showAutoFix(w, r, s, changed, "", "", http.StatusOK)
+	if !slices.Contains(api.FixableRules, reset) {
+		reset = ""
+	}
+	d.showAutoFix(w, r, s, autoFixNotice{Changed: changed, Reset: reset}, "", "", http.StatusOK)
+}
+
+// autoFixNotice is what the page says was just done: the rule whose
+// policy was changed, or reset to the serve config's.
+type autoFixNotice struct {
+	Changed, Reset string
 }
 
 // showAutoFix renders the page; formRule and formErr say which rule's
-// form was refused and why, changed which rule was just changed.
-func (d *dash) showAutoFix(w http.ResponseWriter, r *http.Request, s *session, changed, formRule, formErr string, status int) {
+// form was refused and why, done what was just done.
+func (d *dash) showAutoFix(w http.ResponseWriter, r *http.Request, s *session, done autoFixNotice, formRule, formErr string, status int) {
 	ctx := r.Context()
 	changes, err := d.cfg.Store.AutoFixChanges(ctx)
 	if err != nil {
@@ -48,7 +58,7 @@ func (d *dash) showAutoFix(w http.ResponseWriter, r *http.Request, s *session, c
 	}
 	w.WriteHeader(status)
 	d.render(w, "autofix", s, "Auto-fix", map[string]any{"Rules": api.AutoFixRules(d.cfg.AutoFix, changes), "History": history,
-		"CanApply": d.cfg.AutoFix.CanApply, "Changed": changed, "FormRule": formRule, "FormError": formErr})
+		"CanApply": d.cfg.AutoFix.CanApply, "Changed": done.Changed, "Reset": done.Reset, "FormRule": formRule, "FormError": formErr})
 }
 
 // fields splits a form's list (commas, spaces or lines between items).
@@ -63,7 +73,7 @@ func (d *dash) setAutoFix(w http.ResponseWriter, r *http.Request, s *session) {
 	if v := strings.TrimSpace(r.PostFormValue("min_idle_days")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			d.showAutoFix(w, r, s, "", rule, "Minimum idle time: a whole number of days, at least 1.", http.StatusUnprocessableEntity)
+			d.showAutoFix(w, r, s, autoFixNotice{}, rule, "Minimum idle time: a whole number of days, at least 1.", http.StatusUnprocessableEntity)
 			return
 		}
 		in.MinIdleDays = n
@@ -74,7 +84,7 @@ func (d *dash) setAutoFix(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	if err != nil {
-		d.showAutoFix(w, r, s, "", rule, err.Error(), http.StatusUnprocessableEntity)
+		d.showAutoFix(w, r, s, autoFixNotice{}, rule, err.Error(), http.StatusUnprocessableEntity)
 		return
 	}
 	c, err := d.cfg.Store.SetAutoFix(r.Context(), store.AutoFixChange{AutoFixPolicy: p, By: "token " + s.name, At: d.cfg.Clock.Now()})
@@ -84,4 +94,24 @@ func (d *dash) setAutoFix(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d.cfg.Logger.Info("auto-fix policy changed from the dashboard", "rule", c.Rule, "mode", c.Mode, "by_token", s.name)
 	http.Redirect(w, r, "/autofix?changed="+rule+"#"+rule, http.StatusSeeOther)
+}
+
+// resetAutoFix drops the admins' change to a rule from its button: the
+// serve config's policy applies again, and the reset is recorded with
+// who and when.
+func (d *dash) resetAutoFix(w http.ResponseWriter, r *http.Request, s *session) {
+	rule := r.PathValue("rule")
+	if !slices.Contains(api.FixableRules, rule) {
+		http.Error(w, "no auto-fix for that rule", http.StatusNotFound)
+		return
+	}
+	reset, err := api.ResetAutoFix(r.Context(), d.cfg.Store, rule, "token "+s.name, d.cfg.Clock.Now())
+	if err != nil {
+		d.fail(w, err)
+		return
+	}
+	if reset {
+		d.cfg.Logger.Info("auto-fix policy reset to the config's from the dashboard", "rule", rule, "by_token", s.name)
+	}
+	http.Redirect(w, r, "/autofix?reset="+rule+"#"+rule, http.StatusSeeOther)
 }

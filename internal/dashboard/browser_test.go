@@ -214,6 +214,18 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(autofix, "Off: findings are not fixed automatically") || !strings.Contains(autofix, "below Root/Workloads") {
 		t.Errorf("the auto-fix page does not show the changes in force:\n%s", autofix)
 	}
+	// The admin drops the change to root-access-key: the config's plan
+	// is in force again, and the reset is in the history.
+	step("reset", chromedp.Click(chromedp.CSS(`#root-access-key form.reset button`)))
+	step("reset notice", chromedp.WaitVisible(chromedp.Search(`//p[contains(@class,"notice")][contains(., "serve config's again")][code[text()="root-access-key"]]`)))
+	reset := get("read the page after the reset", chromedp.OuterHTML(chromedp.CSS("#root-access-key")))
+	shot("autofix-reset.png")
+	if changes, err := f.Store.AutoFixChanges(context.Background()); err != nil || len(changes) != 1 || changes[0].Rule != "root-signing-certificate" {
+		t.Errorf("after the reset the store holds %+v, %v; want root-signing-certificate's change alone", changes, err)
+	}
+	if !strings.Contains(reset, "every account") || strings.Contains(reset, "Off: findings are not fixed") || strings.Contains(reset, `form class="reset"`) {
+		t.Errorf("root-access-key after the reset:\n%s", reset)
+	}
 	if got := criticalFinding(t, f.Store); got.Suppression == nil || got.Suppression.Owner != "alice@example.com" || got.Suppression.Expires == nil {
 		t.Errorf("the store holds no suppression with an expiry: %+v", got.Suppression)
 	}

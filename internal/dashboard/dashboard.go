@@ -12,6 +12,7 @@ package dashboard
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
@@ -90,13 +91,25 @@ func Mount(mux *http.ServeMux, cfg Config) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &dash{cfg: cfg, pages: map[string]*template.Template{}, sessions: map[string]*session{}, failures: map[string][]time.Time{}}
+	css, err := files.ReadFile("assets/style.css")
+	if err != nil {
+		panic("dashboard: the embedded stylesheet: " + err.Error())
+	}
+	// The stylesheet's address carries a hash of its content: it is
+	// cached for an hour, and a browser that kept the last version's
+	// laid the new pages out with the old rules after an upgrade.
+	sum := sha256.Sum256(css)
+	cssURL := "/static/style.css?v=" + hex.EncodeToString(sum[:6])
 	funcs := template.FuncMap{
-		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"whenp": func(t *time.Time) string {
+		"css": func() string { return cssURL },
+		// A time is one unbroken <time>: a table's narrow column broke
+		// "2026-12-02 17:50 UTC" over three or four lines.
+		"when": when,
+		"whenp": func(t *time.Time) template.HTML {
 			if t == nil {
 				return "—"
 			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
+			return when(*t)
 		},
 		"sev":   func(s int) string { return rule.Severity(s).String() },
 		"sevAt": func(i int) string { return rule.Severities[i].String() },
@@ -109,7 +122,6 @@ func Mount(mux *http.ServeMux, cfg Config) {
 			"templates/"+p+".html"))
 	}
 	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, r *http.Request) {
-		css, _ := files.ReadFile("assets/style.css")
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Write(css)
@@ -131,6 +143,7 @@ func Mount(mux *http.ServeMux, cfg Config) {
 	mux.HandleFunc("GET /events", d.page(false, d.eventsPage))
 	mux.HandleFunc("GET /autofix", d.page(false, d.autoFixPage))
 	mux.HandleFunc("POST /autofix/{rule}", d.page(true, d.setAutoFix))
+	mux.HandleFunc("POST /autofix/{rule}/reset", d.page(true, d.resetAutoFix))
 	mux.HandleFunc("GET /findings/{id}", d.page(false, d.finding))
 	mux.HandleFunc("POST /findings/{id}/suppress", d.page(true, d.suppress))
 	mux.HandleFunc("/", d.page(false, func(w http.ResponseWriter, r *http.Request, s *session) {
@@ -471,4 +484,11 @@ func (d *dash) suppress(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d.cfg.Logger.Info("suppression added from the dashboard", "rule", sp.RuleID, "account", sp.AccountID, "by_token", s.name)
 	http.Redirect(w, r, "/findings/"+url.PathEscape(f.ID), http.StatusSeeOther)
+}
+
+// when is a time as the pages show it, in a <time> element that carries
+// it in RFC 3339 and is never wrapped (style.css).
+func when(t time.Time) template.HTML {
+	t = t.UTC()
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `">` + t.Format("2006-01-02 15:04 UTC") + `</time>`)
 }

@@ -2,6 +2,8 @@ package dashboard_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -68,7 +70,7 @@ func TestSessionsAndForms(t *testing.T) {
 			t.Errorf("GET %s without a session: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
-	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove", "/autofix/root-access-key"} {
+	for _, form := range []string{"/findings/" + crit.ID + "/suppress", "/scans", "/suppressions/1/remove", "/autofix/root-access-key", "/autofix/root-access-key/reset"} {
 		if resp, _ := send(t, anon, "POST", srv.URL+form, url.Values{"owner": {"x"}, "schedule": {"nightly"}}, srv.URL); resp.StatusCode != 401 {
 			t.Errorf("POST %s without a session: %d", form, resp.StatusCode)
 		}
@@ -230,6 +232,48 @@ func TestAutoFixForm(t *testing.T) {
 	if !strings.Contains(page, "was changed") || !strings.Contains(page, "accounts 222222222222, 333333333333") || !strings.Contains(page, "idle 45 days") {
 		t.Errorf("the page after the change:\n%s", page)
 	}
+
+	// Reset to the config's policy: offered to admins for a changed rule
+	// alone, refused to viewers and other origins, recorded with who and
+	// when, and the config's policy (plan everywhere) in force again.
+	reset := `action="/autofix/root-access-key/reset"`
+	if !strings.Contains(page, reset) || strings.Contains(page, `action="/autofix/root-signing-certificate/reset"`) {
+		t.Errorf("the reset button is not offered for the changed rule alone:\n%s", page)
+	}
+	if _, page := send(t, viewer, "GET", srv.URL+"/autofix", nil, ""); strings.Contains(page, reset) {
+		t.Error("a viewer is offered the reset")
+	}
+	if resp, _ := send(t, viewer, "POST", srv.URL+"/autofix/root-access-key/reset", url.Values{"csrf": {csrf(viewer)}}, srv.URL); resp.StatusCode != 403 {
+		t.Errorf("viewer reset: %d", resp.StatusCode)
+	}
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-access-key/reset", url.Values{"csrf": {tok}}, "https://evil.example"); resp.StatusCode != 403 {
+		t.Errorf("cross-origin reset: %d", resp.StatusCode)
+	}
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-access-key/reset", url.Values{"csrf": {"forged"}}, srv.URL); resp.StatusCode != 403 {
+		t.Errorf("reset without the CSRF token: %d", resp.StatusCode)
+	}
+	if resp, _ := send(t, admin, "POST", srv.URL+"/autofix/root-mfa/reset", url.Values{"csrf": {tok}}, srv.URL); resp.StatusCode != 404 {
+		t.Errorf("reset of a rule the fix engine does not fix: %d", resp.StatusCode)
+	}
+	if cs, _ := f.Store.AutoFixChanges(context.Background()); len(cs) != 1 {
+		t.Fatalf("refused resets changed the store: %+v", cs)
+	}
+	resp, _ = send(t, admin, "POST", srv.URL+"/autofix/root-access-key/reset", url.Values{"csrf": {tok}}, srv.URL)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/autofix?reset=root-access-key") {
+		t.Fatalf("admin reset: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if cs, err := f.Store.AutoFixChanges(context.Background()); err != nil || len(cs) != 0 {
+		t.Fatalf("in force after the reset: %+v %v", cs, err)
+	}
+	h, err := f.Store.AutoFixHistory(context.Background(), 10)
+	if err != nil || len(h) != 2 || h[0].Mode != store.AutoFixConfig || !strings.HasPrefix(h[0].By, "token ") || !h[0].At.Equal(testclock.Ref()) {
+		t.Fatalf("history after the reset: %+v %v", h, err)
+	}
+	_, page = send(t, admin, "GET", srv.URL+resp.Header.Get("Location"), nil, "")
+	if !strings.Contains(page, "is the serve config's again") || strings.Contains(page, reset) || !strings.Contains(page, "<strong>reset</strong>") ||
+		!strings.Contains(page, "idle 45 days") || !strings.Contains(page, "idle 30 days or more · every account") {
+		t.Errorf("the page after the reset:\n%s", page)
+	}
 }
 
 // The scans page lists a page of scans, newest first, with a link to
@@ -376,5 +420,32 @@ func TestSuppressionsPaged(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s listed %d times", r, n)
 		}
+	}
+}
+
+// The stylesheet's address names its content (it is cached for an hour:
+// a browser kept the old rules for the new pages after an upgrade), and
+// times are one unbroken <time> element with the time in RFC 3339.
+func TestStylesheetAndTimes(t *testing.T) {
+	f, srv := serve(t)
+	c := client(t)
+	_, page := send(t, c, "GET", srv.URL+"/signin", nil, "")
+	m := regexp.MustCompile(`<link rel="stylesheet" href="(/static/style\.css\?v=([0-9a-f]{12}))">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no versioned stylesheet link:\n%s", page)
+	}
+	resp, css := send(t, c, "GET", srv.URL+m[1], nil, "")
+	sum := sha256.Sum256([]byte(css))
+	if resp.StatusCode != 200 || hex.EncodeToString(sum[:6]) != m[2] || !strings.Contains(css, "time, .nowrap") {
+		t.Fatalf("the stylesheet at %s: %d, hash %x", m[1], resp.StatusCode, sum[:6])
+	}
+	if resp, _ := send(t, c, "POST", srv.URL+"/signin", url.Values{"token": {f.Viewer}, "next": {"/findings"}}, srv.URL); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	_, page = send(t, c, "GET", srv.URL+"/findings", nil, "")
+	ref := testclock.Ref().UTC()
+	want := `<time datetime="` + ref.Format(time.RFC3339) + `">` + ref.Format("2006-01-02 15:04") + ` UTC</time>`
+	if !strings.Contains(page, want) {
+		t.Errorf("no %s in the findings page:\n%s", want, page)
 	}
 }

@@ -54,4 +54,12 @@ func TestPoliciesInForce(t *testing.T) {
 	if p, ok := covered("root-access-key", "333333333333", ""); ok {
 		t.Fatalf("off, yet covered: %+v", p)
 	}
+	// A reset drops the change: the config's plan covers its OUs again.
+	set(store.AutoFixConfig, nil)
+	if p, ok := covered("root-access-key", "222222222222", "Root/Workloads/Prod"); !ok || p.Apply || p.MinIdle != 30*24*time.Hour {
+		t.Fatalf("the config's plan after a reset: %+v %v", p, ok)
+	}
+	if p, ok := covered("root-access-key", "333333333333", "Root/Sandbox"); ok {
+		t.Fatalf("the dropped change still covers: %+v", p)
+	}
 }

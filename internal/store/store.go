@@ -84,12 +84,20 @@ type Store interface {
 	// SetAutoFix records an admin's change to a rule's automatic fix
 	// policy: it replaces the policy in force for that rule (the serve
 	// config's, or an earlier change) and is kept in the history of
-	// changes, in one transaction. Every replica reads it.
+	// changes, in one transaction. Every replica reads it. A change of
+	// mode AutoFixConfig drops the change in force: the config's policy
+	// applies again. Changes to one rule are made one at a time, and
+	// the one made last is the latest: its time is recorded as no
+	// earlier than the rule's latest change (a replica's clock behind
+	// another's, or a request that read the clock before a concurrent
+	// one was stored), so that time and ID order agree.
 	SetAutoFix(ctx context.Context, c AutoFixChange) (AutoFixChange, error)
-	// AutoFixChanges lists the change in force per rule, by rule.
+	// AutoFixChanges lists the change in force per rule, by rule: each
+	// rule's latest change (by time, then ID), unless that is a reset
+	// to the config.
 	AutoFixChanges(ctx context.Context) ([]AutoFixChange, error)
-	// AutoFixHistory lists every change made, newest first, at most
-	// limit of them.
+	// AutoFixHistory lists every change made, resets included, newest
+	// first (by time, then ID), at most limit of them.
 	AutoFixHistory(ctx context.Context, limit int) ([]AutoFixChange, error)
 	// OpenTrend counts the findings open at n points in time, from and
 	// every step after it, replayed from the transitions.
@@ -358,6 +366,11 @@ const (
 	AutoFixOff   = "off"
 	AutoFixPlan  = "plan"
 	AutoFixApply = "apply"
+	// AutoFixConfig is the mode of a change that drops the admins'
+	// change to a rule, so that the serve config's policy applies again:
+	// kept in the history with who and when like any change, never a
+	// policy in force. A row, not a deletion, so the history stays.
+	AutoFixConfig = "config"
 )
 
 // AutoFixPolicy is how the findings of one rule are fixed automatically:
@@ -383,10 +396,15 @@ type AutoFixChange struct {
 
 // EffectiveAutoFix is the policies in force: the serve config's
 // (baseline), except that a rule an admin changed has the changed
-// policy alone (none when it was turned off).
+// policy alone (none when it was turned off). A reset to the config
+// (AutoFixConfig) changes nothing.
 func EffectiveAutoFix(baseline []AutoFixPolicy, changes []AutoFixChange) []AutoFixPolicy {
 	changed := map[string]AutoFixPolicy{}
 	for _, c := range changes {
+		if c.Mode == AutoFixConfig {
+			delete(changed, c.Rule)
+			continue
+		}
 		changed[c.Rule] = c.AutoFixPolicy
 	}
 	var out []AutoFixPolicy
@@ -402,8 +420,8 @@ func EffectiveAutoFix(baseline []AutoFixPolicy, changes []AutoFixChange) []AutoF
 		done[p.Rule] = true
 	}
 	for _, c := range changes {
-		if !done[c.Rule] && c.Mode != AutoFixOff {
-			out = append(out, c.AutoFixPolicy)
+		if p, ok := changed[c.Rule]; ok && !done[c.Rule] && p.Mode != AutoFixOff {
+			out = append(out, p)
 			done[c.Rule] = true
 		}
 	}
