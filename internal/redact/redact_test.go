@@ -145,3 +145,29 @@ func TestTextSkipsOnlyWhatCannotMatch(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkText is Text on the messages and evidence of a scan's
+// results, which almost never hold a credential, beside the expressions
+// run on every text (always).
+func BenchmarkText(b *testing.B) {
+	texts := []string{
+		"Root account has MFA enabled",
+		"The root user has no access keys",
+		"arn:aws:iam::111122223333:user/alice has not used her console password for 123 days (last used 2026-08-01T10:00:00Z)",
+		"AccessDenied: User: arn:aws:sts::111122223333:assumed-role/VigilAudit/vigil is not authorized to perform: access-analyzer:ListAnalyzers",
+		"password policy: minimum length 14, requires symbols, numbers, upper and lower case; reuse prevention 24",
+		"us-east-1: analyzer arn:aws:access-analyzer:us-east-1:111122223333:analyzer/ConsoleAnalyzer-2c1b (ACTIVE, ACCOUNT)",
+	}
+	for _, c := range []struct {
+		name string
+		f    func(string) string
+	}{{"shortcuts", Text}, {"always", textAlways}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, s := range texts {
+					c.f(s)
+				}
+			}
+		})
+	}
+}
