@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -135,10 +137,21 @@ func serveClock(app *App) clock.Clock {
 	return clock.Func(func() time.Time { return start.Add(time.Since(began)) })
 }
 
+// serveGCPercent is vigil serve's GOGC unless the environment sets one.
+const serveGCPercent = 200
+
 func runServe(ctx context.Context, app *App, o serveOptions, changed func(string) bool) error {
 	if o.example {
 		_, err := io.WriteString(app.Stdout, serveconfig.ExampleConfig)
 		return err
+	}
+	// The runtime reads GOGC from the process's own environment.
+	if os.Getenv("GOGC") == "" {
+		// The service's live heap is small (13 MB at 2,000 accounts) and
+		// its account jobs allocate fast (the AWS SDK): collecting at
+		// twice the live heap cost a replica 12% of its CPU, at three
+		// times 8%, for a peak heap a live heap larger. GOGC still decides.
+		debug.SetGCPercent(serveGCPercent)
 	}
 	if o.cpuProf != "" {
 		stop, err := startCPUProfile(o.cpuProf)
