@@ -147,10 +147,12 @@ func runServe(ctx context.Context, app *App, o serveOptions, changed func(string
 	}
 	// The runtime reads GOGC from the process's own environment.
 	if os.Getenv("GOGC") == "" {
-		// The service's live heap is small (13 MB at 2,000 accounts) and
-		// its account jobs allocate fast (the AWS SDK): collecting at
-		// twice the live heap cost a replica 12% of its CPU, at three
-		// times 8%, for a peak heap a live heap larger. GOGC still decides.
+		// The service's live heap is small (13 MB in a team benchmark's
+		// tick) and its account jobs allocate fast (the AWS SDK):
+		// collecting at twice the live heap was 12% of a replica's CPU in
+		// its profile, and at three times a replica spent a tenth less CPU
+		// per account, for a peak heap one live heap larger. GOGC set in
+		// the environment still decides.
 		debug.SetGCPercent(serveGCPercent)
 	}
 	if o.cpuProf != "" {
