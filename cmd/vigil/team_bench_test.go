@@ -161,6 +161,40 @@ func TestTeamThroughput(t *testing.T) {
 				}
 				rows.Close()
 			}
+			// Where a worker's time went: inside the account jobs (their
+			// start to their end, as River recorded them) or between them
+			// (River fetching the next job, the completer).
+			// River's completer marks the jobs completed a moment after
+			// they end: wait for the last ones (a few seconds at most).
+			var jobs int
+			var p10, p50, p90, busy, window float64
+			for wait := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+				err = watch.QueryRow(ctx, `SELECT count(*),
+					COALESCE(percentile_cont(0.1) WITHIN GROUP (ORDER BY d), 0), COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY d), 0),
+					COALESCE(percentile_cont(0.9) WITHIN GROUP (ORDER BY d), 0), COALESCE(sum(d), 0),
+					COALESCE(extract(epoch FROM max(finalized_at) - min(attempted_at))::float8, 0)
+					FROM (SELECT attempted_at, finalized_at, extract(epoch FROM finalized_at - attempted_at)::float8 AS d FROM river_job
+						WHERE kind = 'vigil_scan_account' AND state = 'completed') j`).Scan(&jobs, &p10, &p50, &p90, &busy, &window)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if jobs >= all || time.Since(wait) > 5*time.Second {
+					break
+				}
+			}
+			// The tick's last job also ends the scan (the accounts that
+			// left, the not-scanned ones): a wait no replica count shortens.
+			var last float64
+			if err := watch.QueryRow(ctx, `SELECT COALESCE(extract(epoch FROM finalized_at - attempted_at)::float8, 0) FROM river_job
+				WHERE kind = 'vigil_scan_account' AND state = 'completed' ORDER BY finalized_at DESC LIMIT 1`).Scan(&last); err != nil && err != pgx.ErrNoRows {
+				t.Fatal(err)
+			}
+			slots, _ := strconv.Atoi(workers)
+			// The workers' time from the first account job's start to the
+			// last one's end, as River recorded both.
+			slotTime := float64(k*slots) * window
+			t.Logf("  account jobs: %d, each %.0f ms (median; %.0f–%.0f ms p10–p90), the last (it ends the scan) %.0f ms; the workers' time from the first job's start to the last's end: %.0f%% in jobs, %.0f ms a job between them",
+				jobs, p50*1000, p10*1000, p90*1000, last*1000, 100*busy/slotTime, 1000*(slotTime-busy)/float64(max(jobs, 1)))
 			watch.Close(ctx)
 			for _, r := range rs {
 				c := procCPU(t, r.cmd.Process.Pid)
@@ -187,6 +221,27 @@ func TestTeamThroughput(t *testing.T) {
 				float64(s.stats.updated)/float64(all), float64(s.stats.deleted)/float64(all), float64(s.stats.returned)/float64(all))
 		}
 	}
+	// What an account asks of AWS, every tick of every round together:
+	// each call costs the replica (the SDK) and the emulator CPU.
+	rep, _ := emu.Stop(t)
+	ticks := 0
+	for _, ss := range got {
+		ticks += len(ss)
+	}
+	byAction := map[string]int{}
+	for _, c := range rep.Calls {
+		byAction[c.Service+":"+c.Action] += c.N
+	}
+	actions := make([]string, 0, len(byAction))
+	for a := range byAction {
+		actions = append(actions, a)
+	}
+	sort.Slice(actions, func(i, j int) bool { return byAction[actions[i]] > byAction[actions[j]] })
+	var calls []string
+	for _, a := range actions {
+		calls = append(calls, fmt.Sprintf("%s %.1f", a, float64(byAction[a])/float64(all*ticks)))
+	}
+	t.Logf("AWS calls per account: %.1f (%s)", float64(rep.Total())/float64(all*ticks), strings.Join(calls, ", "))
 	med := func(ss []sample, f func(sample) time.Duration) (time.Duration, time.Duration, time.Duration) {
 		d := make([]time.Duration, len(ss))
 		for i, s := range ss {

@@ -39,6 +39,12 @@ var (
 // all); identifiers need none.
 func Text(s string) string {
 	s = Locator(s)
+	if !hasRun(s, 40) {
+		// Nothing shorter than 40 characters is secret-shaped: most
+		// messages (every result of every scan goes through here) are
+		// spared the regular expression.
+		return s
+	}
 	idx := base64Run.FindAllStringIndex(s, -1)
 	if idx == nil {
 		return s
@@ -65,8 +71,16 @@ func Locator(s string) string {
 	if s == "" {
 		return s
 	}
-	s = credentialField.ReplaceAllString(s, "${1}${2}"+Marker)
-	return userinfo.ReplaceAllString(s, "${1}"+Marker+"@")
+	// Each expression only where it can match (its literal words are
+	// there): the expressions cost a scan's recording more CPU than
+	// anything else done per result, and almost no text has either.
+	if mayNameCredential(s) {
+		s = credentialField.ReplaceAllString(s, "${1}${2}"+Marker)
+	}
+	if strings.Contains(s, "://") && strings.Contains(s, "@") {
+		s = userinfo.ReplaceAllString(s, "${1}"+Marker+"@")
+	}
+	return s
 }
 
 // secretShaped tells whether s[i:j], a maximal base64Run, looks like a
@@ -103,4 +117,43 @@ func secretShaped(s string, i, j int) bool {
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// mayNameCredential reports whether s could hold a match of
+// credentialField: each of its names starts with "secret", "session" or
+// "security", in any case. Text with a byte beyond ASCII is always
+// handed to the expression, whose case folding knows letters such as
+// the long s (U+017F) that fold to ASCII ones.
+func mayNameCredential(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return true
+		}
+		if c|0x20 != 's' || i+6 > len(s) {
+			continue
+		}
+		if w := s[i+1 : i+6]; strings.EqualFold(w, "ecret") || strings.EqualFold(w, "essio") || strings.EqualFold(w, "ecuri") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasRun reports whether s has n characters of base64Run's alphabet
+// (A-Z a-z 0-9 + /) in a row.
+func hasRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+			run++
+			if run >= n {
+				return true
+			}
+		default:
+			run = 0
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -86,8 +87,13 @@ func FuzzText(f *testing.F) {
 	f.Add("SecretAccessKey: " + secretKey)
 	f.Add("https://a:b@c/")
 	f.Add(sessionToken)
+	f.Add("ſecret_key=x")
+	f.Add("SESSION-token>v")
 	f.Fuzz(func(t *testing.T, s string) {
 		got := Text(s)
+		if want := textAlways(s); got != want {
+			t.Errorf("Text(%q) = %q, the expressions alone give %q", s, got, want)
+		}
 		if Text(got) != got {
 			t.Errorf("Text is not idempotent on %q: %q then %q", s, got, Text(got))
 		}
@@ -95,4 +101,73 @@ func FuzzText(f *testing.F) {
 			t.Errorf("Text(%q) = %q grew without redacting", s, got)
 		}
 	})
+}
+
+// textAlways is Text with every expression run on every text, as before
+// Text skipped those that cannot match: the two must agree.
+func textAlways(s string) string {
+	if s != "" {
+		s = credentialField.ReplaceAllString(s, "${1}${2}"+Marker)
+		s = userinfo.ReplaceAllString(s, "${1}"+Marker+"@")
+	}
+	idx := base64Run.FindAllStringIndex(s, -1)
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		if secretShaped(s, m[0], m[1]) {
+			b.WriteString(s[last:m[0]])
+			b.WriteString(Marker)
+			last = m[1]
+		}
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// TestTextSkipsOnlyWhatCannotMatch holds the shortcuts to the
+// expressions on texts built around their words, in every case, beside
+// URLs and runs of the secret alphabet either side of 40 characters.
+func TestTextSkipsOnlyWhatCannotMatch(t *testing.T) {
+	parts := []string{"secret", "SeCrEt", "session", "SECURITY", "ſecret", "_", "-", "access", "key", "Key", "token", "Token",
+		"=", ": ", ">", "\\\"", "'", " ", "x", "https://", "u:p", "@", "/", "host", "é", strings.Repeat("Ab1", 13), "A", "9"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(8) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		s := b.String()
+		if got, want := Text(s), textAlways(s); got != want {
+			t.Fatalf("Text(%q) = %q, the expressions alone give %q", s, got, want)
+		}
+	}
+}
+
+// BenchmarkText is Text on the messages and evidence of a scan's
+// results, which almost never hold a credential, beside the expressions
+// run on every text (always).
+func BenchmarkText(b *testing.B) {
+	texts := []string{
+		"Root account has MFA enabled",
+		"The root user has no access keys",
+		"arn:aws:iam::111122223333:user/alice has not used her console password for 123 days (last used 2026-08-01T10:00:00Z)",
+		"AccessDenied: User: arn:aws:sts::111122223333:assumed-role/VigilAudit/vigil is not authorized to perform: access-analyzer:ListAnalyzers",
+		"password policy: minimum length 14, requires symbols, numbers, upper and lower case; reuse prevention 24",
+		"us-east-1: analyzer arn:aws:access-analyzer:us-east-1:111122223333:analyzer/ConsoleAnalyzer-2c1b (ACTIVE, ACCOUNT)",
+	}
+	for _, c := range []struct {
+		name string
+		f    func(string) string
+	}{{"shortcuts", Text}, {"always", textAlways}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, s := range texts {
+					c.f(s)
+				}
+			}
+		})
+	}
 }

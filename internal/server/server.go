@@ -726,9 +726,18 @@ func (w *accountWorker) Work(ctx context.Context, job *river.Job[accountArgs]) e
 	if !ok {
 		return river.JobCancel(fmt.Errorf("schedule %q is no longer configured", a.Schedule))
 	}
-	done, err := s.st.AccountRecorded(ctx, a.ScanID, a.Account)
-	if err != nil {
-		return err
+	// Only a job tried before can find its account recorded: jobs are
+	// unique per account and tick, and a job handed back (a replica
+	// killed, a stop, an error after recording) runs again as a later
+	// attempt. The first attempt saves the query, a round trip and a
+	// PostgreSQL transaction per account; a recording that races anyway
+	// is told apart inside its own transaction (store.Recorded.Already).
+	done := false
+	if job.Attempt > 1 {
+		var err error
+		if done, err = s.st.AccountRecorded(ctx, a.ScanID, a.Account); err != nil {
+			return err
+		}
 	}
 	if done {
 		// Recorded by an attempt that stopped before it finished: the

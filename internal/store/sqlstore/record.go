@@ -113,14 +113,14 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 
 // recordStmts are the statements of recording. Several accounts in one
 // transaction prepare them once; one account runs them unprepared, since
-// preparing and closing six statements would cost PostgreSQL twelve
+// preparing and closing four statements would cost PostgreSQL eight
 // round trips more than it saves (pgx caches the statements it runs on
 // each connection anyway). The account's findings and transitions are
 // written with a statement of many rows each (upsertFindings,
 // insertTransitions), not prepared: their length varies.
 type recordStmts struct {
-	tx                                     *Tx
-	recorded, findings, addSet, addAccount stmt
+	tx                           *Tx
+	findings, addSet, addAccount stmt
 	// account keeps the accounts table current (views.go).
 	account stmt
 }
@@ -162,10 +162,9 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 		to *stmt
 		q  string
 	}{
-		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
 		{&st.findings, findingSelect + " WHERE account_id = ?"},
 		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
-		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?)`},
+		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scan_id, account_id) DO NOTHING RETURNING 1`},
 		{&st.account, accountUpsert},
 	} {
 		*p.to = stmt{tx: tx, query: p.q}
@@ -183,7 +182,7 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []stmt{st.recorded, st.findings, st.addSet, st.addAccount, st.account} {
+	for _, s := range []stmt{st.findings, st.addSet, st.addAccount, st.account} {
 		if s.prepared != nil {
 			s.prepared.Close()
 		}
@@ -196,13 +195,17 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 	if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
 		return false, err
 	}
+	// The account is claimed for the scan first: no row back means the
+	// scan has it already. One statement where a look-up, then an insert
+	// at the end, were two round trips; the transaction makes the claim
+	// and the findings one.
 	var one int
-	err := st.recorded.QueryRowContext(ctx, scanID, a.AccountID).Scan(&one)
-	if err == nil {
+	err := st.addAccount.QueryRowContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
 		rec.Already = true
 		return false, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
 		return false, err
 	}
 	// By rule and resource (the account is this one): the finding's ID
@@ -277,9 +280,6 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		if _, err := st.addSet.ExecContext(ctx, hash, packed); err != nil {
 			return false, err
 		}
-	}
-	if _, err := st.addAccount.ExecContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash); err != nil {
-		return false, err
 	}
 	if _, err := st.account.ExecContext(ctx, a.AccountID, a.AccountName, a.OU, scanID, ms(now)); err != nil {
 		return false, err
