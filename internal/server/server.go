@@ -130,7 +130,19 @@ type Config struct {
 	// PublicURL is the dashboard's address as alert readers reach it;
 	// each alerted finding links to its page there. Empty: no link.
 	PublicURL string
+
+	// Digest is how long a running scan's transitions wait in the
+	// outbox for the rest of the scan's, so that one scan's findings
+	// reach a channel as one digest rather than split across the
+	// housekeeping flushes (every second) its accounts' recordings span.
+	// Zero: DefaultDigest.
+	Digest store.Hold
 }
+
+// DefaultDigest holds a running scan's transitions for at most a minute
+// (a scan that stalls or a replica that died mid-tick delays no alert for
+// longer) and at most 1,000 of them (a digest is read by a person).
+var DefaultDigest = store.Hold{MaxWait: time.Minute, Cap: 1000}
 
 // Server is a running service.
 type Server struct {
@@ -171,6 +183,9 @@ func Run(ctx context.Context, st Store, cfg Config) error {
 	}
 	if cfg.RescueAfter <= 0 {
 		cfg.RescueAfter = fleet.DefaultAccountTimeout + 2*time.Minute
+	}
+	if cfg.Digest.MaxWait <= 0 {
+		cfg.Digest = DefaultDigest
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 30 * time.Second
@@ -944,7 +959,7 @@ func (w *houseWorker) Work(ctx context.Context, _ *river.Job[houseArgs]) error {
 	if _, err := s.st.ExpireSuppressions(ctx, now); err != nil {
 		return err
 	}
-	ds, err := s.st.FlushOutbox(ctx, s.routes, now)
+	ds, err := s.st.FlushOutboxHolding(ctx, s.routes, now, s.cfg.Digest)
 	if err != nil {
 		return err
 	}

@@ -147,6 +147,11 @@ type Store interface {
 	// channel wants (a digest), each with an ID kept across retries.
 	// Transitions no channel wants leave the outbox too.
 	FlushOutbox(ctx context.Context, routes []Route, now time.Time) ([]Delivery, error)
+	// FlushOutboxHolding is FlushOutbox that leaves in the outbox the
+	// transitions of a scan still running, as hold says, so that what
+	// one scan finds reaches a channel as one digest rather than as
+	// many as the flushes its recording spans.
+	FlushOutboxHolding(ctx context.Context, routes []Route, now time.Time, hold Hold) ([]Delivery, error)
 	// PendingDeliveries lists the deliveries not yet delivered.
 	PendingDeliveries(ctx context.Context) ([]Delivery, error)
 	// Deliveries lists the latest deliveries, newest first, with their
@@ -508,6 +513,15 @@ func (s Suppression) Active(now time.Time) bool { return s.Expires == nil || s.E
 // (account, rule, resource).
 func (s Suppression) Matches(account, rule, resource string) bool {
 	return s.AccountID == account && s.RuleID == rule && (s.Resource == "" || s.Resource == resource)
+}
+
+// Hold is how long the outbox keeps a running scan's transitions:
+// until the scan ends, but no longer than MaxWait after the first of
+// them, and not once Cap of them wait (a digest is read by a person).
+// The zero Hold keeps nothing back.
+type Hold struct {
+	MaxWait time.Duration
+	Cap     int
 }
 
 // Route is what an alert channel wants.

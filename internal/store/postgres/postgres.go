@@ -205,11 +205,12 @@ func (s *DB) migrateTo(ctx context.Context, want int) (int, error) {
 // placeholders, real booleans, an array for a list of IDs, and advisory
 // locks between replicas where SQLite's one writer needed none.
 var dialect = sqlstore.Dialect{
-	Dollar: true,
-	True:   "TRUE",
-	False:  "FALSE",
-	InIDs:  func(col string, ids []int64) (string, any) { return col + " = ANY(?)", ids },
-	Lock:   xactLock,
+	Dollar:    true,
+	True:      "TRUE",
+	False:     "FALSE",
+	InIDs:     func(col string, ids []int64) (string, any) { return col + " = ANY(?)", ids },
+	InStrings: func(col string, vals []string) (string, any) { return col + " = ANY(?)", vals },
+	Lock:      xactLock,
 	Unique: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505" // unique_violation

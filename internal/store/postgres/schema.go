@@ -246,6 +246,22 @@ var migrations = []string{
 		changed_at BIGINT NOT NULL
 	);
 	CREATE INDEX autofix_changes_rule ON autofix_changes(rule_id, id);`,
+
+	// 9: finding_counts kept by the statements that write findings
+	// (sqlstore/counts.go: one multi-row upsert of the sums per batch),
+	// not by a trigger per finding row; counted again from the findings
+	// as the triggers go, so that the kept counts start exact. And
+	// findings_state dropped: findings_severity begins with the same
+	// columns, and each finding written updated both.
+	`DROP TRIGGER finding_counts_insert_delete ON findings;
+	DROP TRIGGER finding_counts_update ON findings;
+	DROP FUNCTION vigil_finding_counts();
+	DELETE FROM finding_counts;
+	INSERT INTO finding_counts (state, account_id, sev0, sev1, sev2, sev3, sev4)
+		SELECT state, account_id, COUNT(*) FILTER (WHERE severity = 0), COUNT(*) FILTER (WHERE severity = 1), COUNT(*) FILTER (WHERE severity = 2),
+			COUNT(*) FILTER (WHERE severity = 3), COUNT(*) FILTER (WHERE severity = 4)
+		FROM findings GROUP BY state, account_id;
+	DROP INDEX findings_state;`,
 }
 
 // Version is the schema version this build writes.

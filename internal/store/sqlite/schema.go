@@ -254,6 +254,21 @@ var migrations = []string{
 		changed_at INTEGER NOT NULL
 	);
 	CREATE INDEX autofix_changes_rule ON autofix_changes(rule_id, id);`,
+
+	// 12: finding_counts kept by the statements that write findings
+	// (sqlstore/counts.go: one multi-row upsert of the sums per batch),
+	// not by a trigger per finding row; counted again from the findings
+	// as the triggers go, so that the kept counts start exact. And
+	// findings_state dropped: findings_severity begins with the same
+	// columns, and each finding written updated both.
+	`DROP TRIGGER finding_counts_insert;
+	DROP TRIGGER finding_counts_update;
+	DROP TRIGGER finding_counts_delete;
+	DELETE FROM finding_counts;
+	INSERT INTO finding_counts (state, account_id, sev0, sev1, sev2, sev3, sev4)
+		SELECT state, account_id, SUM(severity = 0), SUM(severity = 1), SUM(severity = 2), SUM(severity = 3), SUM(severity = 4)
+		FROM findings GROUP BY state, account_id;
+	DROP INDEX findings_state;`,
 }
 
 // Version is the schema version this build writes.

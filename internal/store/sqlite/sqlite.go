@@ -125,6 +125,10 @@ var dialect = sqlstore.Dialect{
 		raw, _ := json.Marshal(ids)
 		return col + " IN (SELECT value FROM json_each(?))", string(raw)
 	},
+	InStrings: func(col string, vals []string) (string, any) {
+		raw, _ := json.Marshal(vals)
+		return col + " IN (SELECT value FROM json_each(?))", string(raw)
+	},
 	Unique:  func(err error) bool { return strings.Contains(err.Error(), "UNIQUE") },
 	Explain: explain,
 }

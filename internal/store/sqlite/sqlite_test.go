@@ -79,6 +79,11 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				if err != nil || f.State != lifecycle.Open || len(hist) != 1 {
 					t.Fatalf("old finding: %+v %v %v", f, hist, err)
 				}
+				// It is counted, once, whichever version kept the counts.
+				cs, err := s.Counts(ctx, store.Filter{Now: storetest.T0})
+				if err != nil || len(cs) != 1 || cs[0].N != 1 || cs[0].State != lifecycle.Open || cs[0].Severity != 4 {
+					t.Fatalf("old finding counted: %+v %v", cs, err)
+				}
 				// Old transitions are not alerted again.
 				ds, err := s.FlushOutbox(ctx, []store.Route{{Channel: "c", Kinds: lifecycle.Kinds}}, storetest.T0)
 				if err != nil || len(ds) != 0 {

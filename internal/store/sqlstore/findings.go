@@ -47,24 +47,31 @@ func findingArgs(f lifecycle.Finding, ou string) []any {
 		ms(f.FirstSeen), ms(f.LastSeen), ms(f.OpenedAt), nullMs(f.ResolvedAt), f.Regressions, f.Resolutions, f.OpenSeconds, nullMs(f.UnknownSince), f.Gap}
 }
 
-func upsertFinding(ctx context.Context, tx *Tx, f lifecycle.Finding, ou string) error {
-	return upsertFindings(ctx, tx, []lifecycle.Finding{f}, ou)
+// findingRow is a finding to write: next over prev, as read in the
+// same transaction under the account's lock (nil: not stored before),
+// which is what the finding counts change by.
+type findingRow struct {
+	prev *lifecycle.Finding
+	next lifecycle.Finding
+	ou   string
 }
 
 // rowsPerStatement bounds a multi-row statement: 500 rows of 21 values
 // stay well under SQLite's 32,766 and PostgreSQL's 65,535 placeholders.
 const rowsPerStatement = 500
 
-// upsertFindings writes findings of one OU with one statement per 500:
-// an account's findings cost PostgreSQL one round trip rather than one
-// each. No ID may appear twice (one statement cannot update a row
-// twice).
-func upsertFindings(ctx context.Context, tx *Tx, fs []lifecycle.Finding, ou string) error {
+// upsertFindings writes findings with one statement per 500 (a batch's
+// findings cost PostgreSQL one round trip rather than one each) and adds
+// what they change to counts, which the caller applies before its
+// transaction ends (applyCounts). No ID may appear twice (one statement
+// cannot update a row twice).
+func upsertFindings(ctx context.Context, tx *Tx, fs []findingRow, counts countDeltas) error {
 	for len(fs) > 0 {
 		n := min(len(fs), rowsPerStatement)
 		args := make([]any, 0, n*findingFields)
-		for _, f := range fs[:n] {
-			args = append(args, findingArgs(f, ou)...)
+		for i := range fs[:n] {
+			args = append(args, findingArgs(fs[i].next, fs[i].ou)...)
+			counts.add(fs[i].prev, &fs[i].next)
 		}
 		if _, err := tx.ExecContext(ctx, findingColumns+valuesRows(n, findingFields)+findingConflict, args...); err != nil {
 			return err

@@ -23,6 +23,11 @@ func newDeliveryID() string {
 
 // FlushOutbox implements store.Store.
 func (s *DB) FlushOutbox(ctx context.Context, routes []store.Route, now time.Time) ([]store.Delivery, error) {
+	return s.FlushOutboxHolding(ctx, routes, now, store.Hold{})
+}
+
+// FlushOutboxHolding implements store.Store.
+func (s *DB) FlushOutboxHolding(ctx context.Context, routes []store.Route, now time.Time, hold store.Hold) ([]store.Delivery, error) {
 	var out []store.Delivery
 	err := s.Transact(ctx, func(tx *Tx) error {
 		out = nil
@@ -32,6 +37,10 @@ func (s *DB) FlushOutbox(ctx context.Context, routes []store.Route, now time.Tim
 			return err
 		}
 		pending, err := queryAll(ctx, tx, scanTransition, transitionSelect+" WHERE pending = "+s.d.True+" ORDER BY id")
+		if err != nil {
+			return err
+		}
+		pending, err = s.release(ctx, tx, pending, now, hold)
 		if err != nil {
 			return err
 		}
@@ -134,4 +143,64 @@ func (s *DB) MarkAttempt(ctx context.Context, id, message string, now time.Time)
 		return fmt.Errorf("delivery %s: %w", id, s.explain(err))
 	}
 	return nil
+}
+
+// release is what of pending leaves the outbox now: all of it but the
+// transitions of a scan still running, which wait for the rest of the
+// scan's, unless the first of them is hold.MaxWait old or hold.Cap of
+// them wait. A scan's transitions leave together, so that a channel gets
+// them in one digest.
+func (s *DB) release(ctx context.Context, tx *Tx, pending []store.Transition, now time.Time, hold store.Hold) ([]store.Transition, error) {
+	if hold.MaxWait <= 0 || len(pending) == 0 {
+		return pending, nil
+	}
+	type waiting struct {
+		n     int
+		first time.Time
+	}
+	scans := map[int64]*waiting{}
+	var ids []int64
+	for _, t := range pending {
+		if t.ScanID == 0 {
+			continue // not from a scan: a fix, an expired suppression
+		}
+		w, ok := scans[t.ScanID]
+		if !ok {
+			w = &waiting{first: t.At}
+			scans[t.ScanID] = w
+			ids = append(ids, t.ScanID)
+		}
+		w.n++
+		if t.At.Before(w.first) {
+			w.first = t.At
+		}
+	}
+	if len(ids) == 0 {
+		return pending, nil
+	}
+	in, arg := s.d.InIDs("id", ids)
+	running, err := queryAll(ctx, tx, func(r rowScanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, `SELECT id FROM scans WHERE outcome = ? AND `+in, string(store.Running), arg)
+	if err != nil {
+		return nil, err
+	}
+	held := map[int64]bool{}
+	for _, id := range running {
+		w := scans[id]
+		if now.Sub(w.first) < hold.MaxWait && (hold.Cap <= 0 || w.n < hold.Cap) {
+			held[id] = true
+		}
+	}
+	if len(held) == 0 {
+		return pending, nil
+	}
+	out := pending[:0:0]
+	for _, t := range pending {
+		if !held[t.ScanID] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }

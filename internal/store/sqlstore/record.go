@@ -23,6 +23,14 @@ func same(prev, next *lifecycle.Finding, prevOU, ou string) bool {
 		prev.Gap == next.Gap && prev.AccountName == next.AccountName && prev.Title == next.Title && prevOU == ou
 }
 
+// seenOnly reports whether storing next would change nothing of prev but
+// its last_seen.
+func seenOnly(prev, next *lifecycle.Finding, prevOU, ou string) bool {
+	n := *next
+	n.LastSeen = prev.LastSeen
+	return same(prev, &n, prevOU, ou)
+}
+
 // RecordAccount implements store.Store.
 func (s *DB) RecordAccount(ctx context.Context, scanID int64, a store.AccountResults, now time.Time) (store.Recorded, error) {
 	recs, err := s.RecordAccounts(ctx, scanID, []store.AccountResults{a}, now)
@@ -33,7 +41,12 @@ func (s *DB) RecordAccount(ctx context.Context, scanID int64, a store.AccountRes
 }
 
 // RecordAccounts implements store.Store: every account in one
-// transaction, the statements prepared once.
+// transaction. Each account's findings are read and observed in turn;
+// what the batch writes (findings, transitions, result sets, the scan's
+// and the accounts' rows, the finding counts) is written at its end with
+// statements of many rows each: a statement per account and table was
+// some thirty thousand for a first recording of 5,000 accounts, each
+// with its own bind and step.
 func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.AccountResults, now time.Time) ([]store.Recorded, error) {
 	now = now.UTC()
 	raws := make([][]byte, len(as))
@@ -68,17 +81,23 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 			return err
 		}
 		sups := &lazySuppressions{tx: tx, now: now}
+		w := &batchWrites{counts: countDeltas{}, done: map[string]bool{}}
 		var accounts, results, calls int
 		for i, a := range as {
-			done, err := st.recordOne(ctx, scanID, a, now, sups, hashes[i], packed[i], &recs[i])
+			done, err := st.observe(ctx, scanID, a, now, sups, hashes[i], packed[i], i, w)
 			if err != nil {
 				return fmt.Errorf("record account %s: %w", a.AccountID, err)
 			}
-			if done {
-				accounts++
-				results += len(a.Results)
-				calls += a.Calls
+			if !done {
+				recs[i].Already = true
+				continue
 			}
+			accounts++
+			results += len(a.Results)
+			calls += a.Calls
+		}
+		if err := w.write(ctx, tx, s.d, recs, now); err != nil {
+			return err
 		}
 		if accounts == 0 {
 			var one int
@@ -111,18 +130,14 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 	return recs, nil
 }
 
-// recordStmts are the statements of recording. Several accounts in one
-// transaction prepare them once; one account runs them unprepared, since
-// preparing and closing four statements would cost PostgreSQL eight
+// recordStmts are the reads of recording, per account. Several accounts
+// in one transaction prepare them once; one account runs them
+// unprepared, since preparing and closing them would cost PostgreSQL
 // round trips more than it saves (pgx caches the statements it runs on
-// each connection anyway). The account's findings and transitions are
-// written with a statement of many rows each (upsertFindings,
-// insertTransitions), not prepared: their length varies.
+// each connection anyway).
 type recordStmts struct {
-	tx                           *Tx
-	findings, addSet, addAccount stmt
-	// account keeps the accounts table current (views.go).
-	account stmt
+	tx                 *Tx
+	recorded, findings stmt
 }
 
 // stmt is a statement of recordStmts: prepared, or run as it is.
@@ -130,13 +145,6 @@ type stmt struct {
 	prepared *sql.Stmt
 	tx       *Tx
 	query    string
-}
-
-func (s stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	if s.prepared != nil {
-		return s.prepared.ExecContext(ctx, args...)
-	}
-	return s.tx.ExecContext(ctx, s.query, args...)
 }
 
 func (s stmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
@@ -162,10 +170,8 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 		to *stmt
 		q  string
 	}{
+		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
 		{&st.findings, findingSelect + " WHERE account_id = ?"},
-		{&st.addSet, `INSERT INTO result_sets (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING`},
-		{&st.addAccount, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scan_id, account_id) DO NOTHING RETURNING 1`},
-		{&st.account, accountUpsert},
 	} {
 		*p.to = stmt{tx: tx, query: p.q}
 		if !prepare {
@@ -182,32 +188,51 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 }
 
 func (st *recordStmts) close() {
-	for _, s := range []stmt{st.findings, st.addSet, st.addAccount, st.account} {
+	for _, s := range []stmt{st.recorded, st.findings} {
 		if s.prepared != nil {
 			s.prepared.Close()
 		}
 	}
 }
 
-// recordOne records one account; false when the scan had it already.
-func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, packed []byte, rec *store.Recorded) (bool, error) {
+// batchWrites is what a batch of accounts writes, gathered as each
+// account is observed and written at the end (write).
+type batchWrites struct {
+	findings []findingRow
+	// transitions[k] belongs to the account at owners[k] of the batch.
+	transitions []store.Transition
+	owners      []int
+	sets        []any // hash, packed: pairs of result_sets' columns
+	scanned     []any // scan_accounts' rows
+	accounts    []any // accounts' rows (accountColumns)
+	counts      countDeltas
+	// seen are the findings still open as they were, whose last_seen
+	// moves to the batch's time and nothing else.
+	seen []string
+	// done are the accounts of the batch recorded already: an account
+	// twice in one batch is recorded once, as a second call would.
+	done map[string]bool
+}
+
+// observe reads one account's findings, applies its results to them and
+// adds what changed to w; false when the scan had the account already.
+func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, packed []byte, owner int, w *batchWrites) (bool, error) {
 	// Two replicas never record one account's findings at once.
 	if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
 		return false, err
 	}
-	// The account is claimed for the scan first: no row back means the
-	// scan has it already. One statement where a look-up, then an insert
-	// at the end, were two round trips; the transaction makes the claim
-	// and the findings one.
-	var one int
-	err := st.addAccount.QueryRowContext(ctx, scanID, a.AccountID, ms(now), a.Calls, hash).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		rec.Already = true
+	if w.done[a.AccountID] {
 		return false, nil
 	}
-	if err != nil {
+	var one int
+	err := st.recorded.QueryRowContext(ctx, scanID, a.AccountID).Scan(&one)
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return false, err
 	}
+	w.done[a.AccountID] = true
 	// By rule and resource (the account is this one): the finding's ID
 	// is a SHA-256 of the three, and hashing every result to look it up
 	// was 2.5% of a first recording's CPU, for results that mostly have
@@ -229,12 +254,8 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 	if err := rows.Err(); err != nil {
 		return false, err
 	}
-	// The changed findings, then their transitions, each in one
-	// statement: one round trip each, where a statement per finding
-	// made a first scan's recording some thirty.
-	var ups []lifecycle.Finding
+	var ups []findingRow
 	at := map[string]int{}
-	var ts []store.Transition
 	for _, o := range a.Results {
 		o.AccountID = a.AccountID
 		if o.AccountName == "" {
@@ -250,12 +271,22 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 			continue
 		}
 		// A finding observed twice is written as last observed, as one
-		// statement per observation left it.
-		if i, ok := at[next.ID]; ok {
-			ups[i] = *next
+		// statement per observation left it; it is counted from what
+		// was stored before.
+		i, twice := at[next.ID]
+		if !twice && kind == lifecycle.StillOpen && prev != nil && seenOnly(prev, next, prevOU, a.OU) {
+			// Still failing as it was: only last_seen moves, for the
+			// batch's such findings at once (seen), rather than each
+			// row written whole with its 21 values; what a scan where
+			// nothing changed mostly writes.
+			w.seen = append(w.seen, next.ID)
+			continue
+		}
+		if twice {
+			ups[i].next = *next
 		} else {
 			at[next.ID] = len(ups)
-			ups = append(ups, *next)
+			ups = append(ups, findingRow{prev: prev, next: *next, ou: a.OU})
 		}
 		if kind == lifecycle.StillOpen {
 			continue
@@ -264,27 +295,69 @@ func (st *recordStmts) recordOne(ctx context.Context, scanID int64, a store.Acco
 		if err != nil {
 			return false, err
 		}
-		ts = append(ts, store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
+		w.transitions = append(w.transitions, store.Transition{FindingID: next.ID, ScanID: scanID, Kind: kind, At: now, Status: next.Status, Severity: next.Severity, Message: next.Message,
 			Suppressed: suppressedBy(active, next.AccountID, next.RuleID, next.Resource) != nil})
+		w.owners = append(w.owners, owner)
 	}
-	if err := upsertFindings(ctx, st.tx, ups, a.OU); err != nil {
-		return false, err
-	}
-	if err := insertTransitions(ctx, st.tx, ts); err != nil {
-		return false, err
-	}
-	rec.Transitions = append(rec.Transitions, ts...)
+	w.findings = append(w.findings, ups...)
 	// The same results as an earlier scan's are stored once: packed is
 	// nil when the store has them.
 	if packed != nil {
-		if _, err := st.addSet.ExecContext(ctx, hash, packed); err != nil {
-			return false, err
+		w.sets = append(w.sets, hash, packed)
+	}
+	w.scanned = append(w.scanned, scanID, a.AccountID, ms(now), a.Calls, hash)
+	w.accounts = append(w.accounts, a.AccountID, a.AccountName, a.OU, scanID, ms(now))
+	return true, nil
+}
+
+// write writes w, the findings before the transitions that refer to
+// them, and gives each account of recs its transitions with their IDs.
+func (w *batchWrites) write(ctx context.Context, tx *Tx, d *Dialect, recs []store.Recorded, now time.Time) error {
+	if len(w.seen) > 0 {
+		in, arg := d.InStrings("id", w.seen)
+		if _, err := tx.ExecContext(ctx, `UPDATE findings SET last_seen = ? WHERE `+in, ms(now), arg); err != nil {
+			return err
 		}
 	}
-	if _, err := st.account.ExecContext(ctx, a.AccountID, a.AccountName, a.OU, scanID, ms(now)); err != nil {
-		return false, err
+	if err := upsertFindings(ctx, tx, w.findings, w.counts); err != nil {
+		return err
 	}
-	return true, nil
+	if err := applyCounts(ctx, tx, w.counts); err != nil {
+		return err
+	}
+	if err := insertTransitions(ctx, tx, w.transitions); err != nil {
+		return err
+	}
+	for k, t := range w.transitions {
+		recs[w.owners[k]].Transitions = append(recs[w.owners[k]].Transitions, t)
+	}
+	for _, rows := range []struct {
+		head, tail string
+		fields     int
+		args       []any
+	}{
+		{`INSERT INTO result_sets (hash, data)`, ` ON CONFLICT DO NOTHING`, 2, w.sets},
+		{`INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash)`, ``, 5, w.scanned},
+		{accountColumns, accountConflict, accountFields, w.accounts},
+	} {
+		if err := insertRows(ctx, tx, rows.head, rows.tail, rows.fields, rows.args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertRows runs head VALUES … tail over args, fields values a row, with
+// a statement per 500 rows.
+func insertRows(ctx context.Context, tx *Tx, head, tail string, fields int, args []any) error {
+	for len(args) > 0 {
+		n := min(len(args)/fields, rowsPerStatement)
+		if _, err := tx.ExecContext(ctx, head+valuesRows(n, fields)+tail, args[:n*fields]...); err != nil {
+			return err
+		}
+		args = args[n*fields:]
+	}
+	return nil
 }
 
 // newSets packs, for each account of a batch, its result set when the
@@ -388,6 +461,12 @@ func (s *DB) LeaveAccounts(ctx context.Context, scanID int64, present []string, 
 			if here[a] {
 				continue
 			}
+			// The account's lock, as a recording takes it: the counts
+			// change by what is read here, which a recording of the
+			// account in between would make stale.
+			if err := tx.Lock(ctx, "account:"+a); err != nil {
+				return err
+			}
 			fs, err := queryAll(ctx, tx, scanFinding, findingSelect+" WHERE account_id = ? AND state <> 'gone' ORDER BY rule_id, resource", a)
 			if err != nil {
 				return err
@@ -398,9 +477,10 @@ func (s *DB) LeaveAccounts(ctx context.Context, scanID int64, present []string, 
 		if err != nil {
 			return err
 		}
+		counts := countDeltas{}
 		for _, f := range leaving {
 			next, kind := lifecycle.Leave(f.Finding, now)
-			if err := upsertFinding(ctx, tx, next, f.OU); err != nil {
+			if err := upsertFindings(ctx, tx, []findingRow{{prev: &f.Finding, next: next, ou: f.OU}}, counts); err != nil {
 				return err
 			}
 			if kind == lifecycle.StillOpen {
@@ -413,7 +493,7 @@ func (s *DB) LeaveAccounts(ctx context.Context, scanID int64, present []string, 
 			}
 			out = append(out, t)
 		}
-		return nil
+		return applyCounts(ctx, tx, counts)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("close the findings of accounts that left: %w", err)

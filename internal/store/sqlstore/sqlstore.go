@@ -33,6 +33,8 @@ type Dialect struct {
 	// InIDs is a predicate "col is one of ids" taking the list as one
 	// argument, so that its length never meets a placeholder limit.
 	InIDs func(col string, ids []int64) (pred string, arg any)
+	// InStrings is InIDs for a list of strings.
+	InStrings func(col string, vals []string) (pred string, arg any)
 	// Lock takes a lock named name held until tx ends, to serialise what
 	// two writers must not do at once (record one account, start one
 	// tick, flush the outbox). Nil where the engine has one writer.

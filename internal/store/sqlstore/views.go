@@ -29,10 +29,10 @@ type countKey struct {
 // Counts implements store.Store in two reads: every group's count, then
 // the suppressed ones among the findings of the few accounts that have
 // an active suppression. The groups are read from finding_counts (a row
-// per state and account, a column per severity, which triggers keep as
-// the findings are written) when the filter is one that table can
-// answer (states, accounts, minimum severity): a row per account rather
-// than every open finding. A filter by rule or OU counts the findings
+// per state and account, a column per severity, which the writers of
+// findings keep in their transaction: counts.go) when the filter is one
+// that table can answer (states, accounts, minimum severity): a row per
+// account rather than every open finding. A filter by rule or OU counts the findings
 // themselves. The account's name and OU are left to Accounts.
 func (s *DB) Counts(ctx context.Context, f store.Filter) ([]store.Count, error) {
 	where, args := filterWhere(f)
@@ -533,11 +533,16 @@ func (s *DB) DeliveryPage(ctx context.Context, failed bool, after *store.Deliver
 	return out, nil
 }
 
-// accountUpsert keeps the accounts table current as scans record
-// accounts: the name and OU when the scan knew them, and the latest scan.
-const accountUpsert = `INSERT INTO accounts (account_id, account_name, ou, last_scan_id, last_recorded_at) VALUES (?, ?, ?, ?, ?)
-	ON CONFLICT (account_id) DO UPDATE SET
+// accountColumns and accountConflict are an upsert of accounts around
+// its VALUES rows (account ID, name, OU, scan ID, recorded at), keeping
+// the accounts table current as scans record accounts: the name and OU
+// when the scan knew them, and the latest scan.
+const (
+	accountColumns  = `INSERT INTO accounts (account_id, account_name, ou, last_scan_id, last_recorded_at)`
+	accountConflict = ` ON CONFLICT (account_id) DO UPDATE SET
 	account_name = CASE WHEN excluded.account_name <> '' THEN excluded.account_name ELSE accounts.account_name END,
 	ou = CASE WHEN excluded.ou <> '' THEN excluded.ou ELSE accounts.ou END,
 	last_scan_id = excluded.last_scan_id, last_recorded_at = excluded.last_recorded_at
 	WHERE excluded.last_recorded_at >= accounts.last_recorded_at`
+	accountFields = 5
+)

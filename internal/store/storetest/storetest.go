@@ -25,6 +25,7 @@ var T0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 const (
 	acctA = "111111111111"
 	acctB = "222222222222"
+	acctC = "333333333333"
 	rule  = "root-access-key"
 )
 
@@ -88,6 +89,7 @@ func Run(t *testing.T, open Open) {
 		{"Filters", testFilters},
 		{"Suppressions", testSuppressions},
 		{"Outbox", testOutbox},
+		{"DigestPerScan", testDigestPerScan},
 		{"Prune", testPrune},
 		{"Fix", testFix},
 		{"Stats", testStats},
@@ -265,6 +267,26 @@ func testIdempotent(t *testing.T, s store.Store) {
 	if got, _ := s.Scan(ctx, sc.ID); got.Accounts != 2 || got.Calls != 3 {
 		t.Fatalf("batch counts: %+v", got)
 	}
+	// An account twice in one batch is recorded once, as by two calls,
+	// though the batch writes its rows at the end.
+	c := store.AccountResults{AccountID: acctC, Calls: 1, Results: []lifecycle.Observation{res(acctC, lifecycle.Fail, 2)}}
+	c2 := c
+	c2.Results = []lifecycle.Observation{res(acctC, lifecycle.Pass, 2)}
+	sc2, err := s.StartScan(ctx, store.Scan{Target: "y", StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err = s.RecordAccounts(ctx, sc2.ID, []store.AccountResults{c, c2}, T0)
+	if err != nil || len(recs) != 2 || recs[0].Already || !recs[1].Already || len(recs[0].Transitions) != 1 || len(recs[1].Transitions) != 0 {
+		t.Fatalf("batch with an account twice: %+v %v", recs, err)
+	}
+	if got, _ := s.Scan(ctx, sc2.ID); got.Accounts != 1 || got.Calls != 1 {
+		t.Fatalf("batch with an account twice, scan: %+v", got)
+	}
+	if f, _, err := s.Finding(ctx, c.Results[0].Key(), T0); err != nil || f.State != lifecycle.Open {
+		t.Fatalf("batch with an account twice, finding: %+v %v", f, err)
+	}
+	checkCounts(t, s, T0)
 	accts, err := s.ScanAccounts(ctx, sc.ID)
 	if err != nil || len(accts) != 2 || len(accts[0].Results) != 1 || accts[0].Results[0].Status != lifecycle.Fail {
 		t.Fatalf("scan accounts: %+v %v", accts, err)
@@ -466,6 +488,85 @@ func testSuppressions(t *testing.T, s store.Store) {
 	fs, _ = s.Findings(ctx, store.Filter{Now: T0.AddDate(5, 0, 0), Accounts: []string{acctB}})
 	if len(fs) != 1 || fs[0].Suppression != nil || fs[0].ID != other.Key() {
 		t.Fatalf("resource suppression matched another resource: %+v", fs)
+	}
+}
+
+// testDigestPerScan: a running scan's transitions wait in the outbox for
+// the rest of the scan's, so that a channel gets them in one digest
+// however many flushes the recording spans; at most for the hold's
+// maximum wait, and not past its cap.
+func testDigestPerScan(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	routes := []store.Route{{Channel: "c", Kinds: lifecycle.Kinds}}
+	hold := store.Hold{MaxWait: time.Hour, Cap: 3}
+	flush := func(at time.Time) []store.Delivery {
+		t.Helper()
+		ds, err := s.FlushOutboxHolding(ctx, routes, at, hold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	record := func(scanID int64, acct string) {
+		t.Helper()
+		if _, err := s.RecordAccount(ctx, scanID, store.AccountResults{AccountID: acct, Results: []lifecycle.Observation{res(acct, lifecycle.Fail, 4)}}, T0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: T0, StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(sc.ID, acctA)
+	if ds := flush(T0.Add(time.Second)); len(ds) != 0 {
+		t.Fatalf("a running scan's first account delivered alone: %+v", ds)
+	}
+	record(sc.ID, acctB)
+	if ds := flush(T0.Add(2 * time.Second)); len(ds) != 0 {
+		t.Fatalf("a running scan's accounts delivered: %+v", ds)
+	}
+	if err := s.FinishScan(ctx, sc.ID, store.End{Outcome: store.Complete, At: T0.Add(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	ds := flush(T0.Add(3 * time.Second))
+	if len(ds) != 1 || len(ds[0].Transitions) != 2 {
+		t.Fatalf("the ended scan's transitions: %+v, want one digest of 2", ds)
+	}
+	// A scan that does not end is delivered after the maximum wait.
+	sc2, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: T0.Add(time.Hour), StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(sc2.ID, acctC)
+	if ds := flush(T0.Add(59 * time.Minute)); len(ds) != 0 {
+		t.Fatalf("delivered before the maximum wait: %+v", ds)
+	}
+	if ds := flush(T0.Add(time.Hour)); len(ds) != 1 || len(ds[0].Transitions) != 1 {
+		t.Fatalf("after the maximum wait: %+v, want one delivery", ds)
+	}
+	// Nor past the cap: three waiting leave at once.
+	sc3, err := s.StartScan(ctx, store.Scan{Schedule: "org", Tick: T0.Add(2 * time.Hour), StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, acct := range []string{"444444444444", "555555555555", "666666666666"} {
+		record(sc3.ID, acct)
+		ds := flush(T0.Add(time.Second))
+		if i < 2 && len(ds) != 0 {
+			t.Fatalf("%d waiting delivered under the cap of 3: %+v", i+1, ds)
+		}
+		if i == 2 && (len(ds) != 1 || len(ds[0].Transitions) != 3) {
+			t.Fatalf("at the cap: %+v, want one digest of 3", ds)
+		}
+	}
+	// FlushOutbox holds nothing (vigil scan --db flushes after the scan).
+	sc4, err := s.StartScan(ctx, store.Scan{Target: "x", StartedAt: T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(sc4.ID, "777777777777")
+	if ds, err := s.FlushOutbox(ctx, routes, T0); err != nil || len(ds) != 1 {
+		t.Fatalf("FlushOutbox held a running scan's transitions: %+v %v", ds, err)
 	}
 }
 
