@@ -175,8 +175,8 @@ func Results(sas []store.ScanAccount) (results []rule.Result, accounts int, asOf
 			asOf = sa.RecordedAt
 		}
 		for _, o := range sa.Results {
-			results = append(results, rule.Result{RuleID: o.RuleID, Title: o.Title, Status: rule.Status(o.Status), Severity: rule.Severity(o.Severity),
-				AccountID: sa.AccountID, AccountName: o.AccountName, Resource: o.Resource, Message: o.Message})
+			results = append(results, rule.Result{Meta: &rule.Meta{RuleID: o.RuleID, Title: o.Title, AccountID: sa.AccountID, AccountName: o.AccountName},
+				Status: rule.Status(o.Status), Severity: rule.Severity(o.Severity), Resource: o.Resource, Message: o.Message})
 		}
 	}
 	return results, accounts, asOf

@@ -10,7 +10,7 @@ import (
 )
 
 func res(id string, acct string, s rule.Status) rule.Result {
-	return rule.Result{RuleID: id, AccountID: acct, Status: s, Severity: rule.High, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " " + string(s)}
+	return rule.Result{Meta: &rule.Meta{RuleID: id, AccountID: acct}, Status: s, Severity: rule.High, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " " + string(s)}
 }
 
 func control(t *testing.T, a compliance.Assessment, id string) compliance.ControlAssessment {

@@ -25,10 +25,10 @@ func ts(s string) snapshot.Stamp {
 	if err != nil {
 		panic(err)
 	}
-	return snapshot.Stamp{Time: t.UTC()}
+	return snapshot.StampOf(t.UTC())
 }
 
-func sentinel(s string) snapshot.Stamp { return snapshot.Stamp{Sentinel: s} }
+func sentinel(s string) snapshot.Stamp { return snapshot.SentinelStamp(s) }
 
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
@@ -100,7 +100,7 @@ func TestColumnsAreFoundByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Root.MFAActive || rep.Root.PasswordLastUsed.Sentinel != snapshot.NoInformation {
+	if !rep.Root.MFAActive || rep.Root.PasswordLastUsed.Sentinel() != snapshot.NoInformation {
 		t.Errorf("shuffled columns misread: %+v", rep.Root)
 	}
 }

@@ -546,11 +546,11 @@ func evidenceOf(acct *snapshot.Account) []*Credential {
 				c.Status = "Active"
 			}
 			if k.LastRotated.IsSet() {
-				t := k.LastRotated.Time.UTC()
+				t := k.LastRotated.Time()
 				c.Created = &t
 			}
 			if k.LastUsedDate.IsSet() {
-				t := k.LastUsedDate.Time.UTC()
+				t := k.LastUsedDate.Time()
 				c.Report.Date = &t
 			}
 			out = append(out, c)

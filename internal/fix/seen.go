@@ -160,9 +160,9 @@ func seenOf(a *snapshot.Account) *seenAccount {
 			if !k.Present() || !k.LastRotated.IsSet() {
 				continue
 			}
-			rs := reportSlot{slot: i + 1, created: k.LastRotated.Time.UTC(), active: k.Active, use: &Use{Source: sa.reportAt}}
+			rs := reportSlot{slot: i + 1, created: k.LastRotated.Time(), active: k.Active, use: &Use{Source: sa.reportAt}}
 			if k.LastUsedDate.IsSet() {
-				d := k.LastUsedDate.Time.UTC()
+				d := k.LastUsedDate.Time()
 				rs.use.Date = &d
 			}
 			rs.use.Region, rs.use.Service = k.LastUsedRegion, k.LastUsedService
@@ -170,7 +170,7 @@ func seenOf(a *snapshot.Account) *seenAccount {
 		}
 		for i, c := range cr.Root.Certificates {
 			if c.Present() && c.LastRotated.IsSet() {
-				sa.reportCerts = append(sa.reportCerts, reportSlot{slot: i + 1, created: c.LastRotated.Time.UTC(), active: c.Active})
+				sa.reportCerts = append(sa.reportCerts, reportSlot{slot: i + 1, created: c.LastRotated.Time(), active: c.Active})
 			}
 		}
 		if !cr.Root.MFAActive && sa.exactMFA == nil {

@@ -41,7 +41,8 @@ func orgReport(n int, seed uint64) *report.Document {
 				st = rule.NotApplicable
 			}
 			rep.Results = append(rep.Results, rule.Result{
-				RuleID: ru.ID, Title: ru.Title, Status: st, Severity: ru.Severity, AccountID: acct, AccountName: "account-" + strconv.Itoa(i),
+				Meta:   &rule.Meta{RuleID: ru.ID, Title: ru.Title, AccountID: acct, AccountName: "account-" + strconv.Itoa(i)},
+				Status: st, Severity: ru.Severity,
 				Resource: "arn:aws:iam::" + acct + ":root",
 				Message:  "The root user has an access key (account summary, real time: AccountAccessKeysPresent=1). From the credential report of 2026-11-26T11:00:00Z (1h old): key 1 active.",
 				Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}},

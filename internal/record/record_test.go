@@ -15,7 +15,8 @@ import (
 )
 
 func result(acct, ruleID string, st rule.Status) rule.Result {
-	return rule.Result{RuleID: ruleID, Status: st, Severity: rule.High, AccountID: acct, Resource: "arn:aws:iam::" + acct + ":root", Message: string(st),
+	return rule.Result{Meta: &rule.Meta{RuleID: ruleID, AccountID: acct},
+		Status: st, Severity: rule.High, Resource: "arn:aws:iam::" + acct + ":root", Message: string(st),
 		Evidence: []rule.Evidence{{Source: "test", Key: "k", Value: "v"}}}
 }
 

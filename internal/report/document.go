@@ -290,8 +290,24 @@ func redactResults(results []rule.Result) []rule.Result {
 		n     int
 	}
 	shared := map[evidenceKey][]rule.Evidence{}
+	// The results of a rule in an account share their metadata
+	// (rule.Meta), and come in blocks: the account name is checked once
+	// per block, and copied only when it needs cleaning, as the input's
+	// metadata must not change.
+	var metaIn, metaOut *rule.Meta
 	for i, r := range results {
-		r.Message, r.Resource, r.AccountName = cleanOnce(r.Message), label(r.Resource), label(r.AccountName)
+		if r.Meta != metaIn {
+			metaIn, metaOut = r.Meta, r.Meta
+			if m := r.Meta; m != nil {
+				if name := label(m.AccountName); name != m.AccountName {
+					c := *m
+					c.AccountName = name
+					metaOut = &c
+				}
+			}
+		}
+		r.Meta = metaOut
+		r.Message, r.Resource = cleanOnce(r.Message), label(r.Resource)
 		if r.Evidence != nil {
 			key := evidenceKey{n: len(r.Evidence)}
 			if len(r.Evidence) > 0 {

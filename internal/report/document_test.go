@@ -19,8 +19,10 @@ func sampleDoc() *Document {
 	snap := snapshot.New(now, "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleStandalone}}}
 	results := []rule.Result{
-		{RuleID: "root-access-key", Title: "Root user has access keys", Status: rule.Fail, Severity: rule.Critical, AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has an access key.", Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}}},
-		{RuleID: "root-mfa", Title: "Root user has no MFA", Status: rule.Pass, Severity: rule.Critical, AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."},
+		{Meta: &rule.Meta{RuleID: "root-access-key", Title: "Root user has access keys", AccountID: "111122223333"},
+			Status: rule.Fail, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "The root user has an access key.", Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}}},
+		{Meta: &rule.Meta{RuleID: "root-mfa", Title: "Root user has no MFA", AccountID: "111122223333"},
+			Status: rule.Pass, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."},
 	}
 	return Build(snap, results, Tool{Name: "vigil", Version: "test"}, now)
 }
@@ -54,7 +56,8 @@ func TestBuildRedacts(t *testing.T) {
 	snap.Accounts = []snapshot.Account{{ID: "111111111111", Gaps: gap("account gap"),
 		Access: &snapshot.Access{Method: snapshot.AccessDirect, Note: quote("note")}}}
 	snap.Unreached = []snapshot.Unreached{{Target: "profile x", Gap: gap("unreached")[0]}}
-	results := []rule.Result{{RuleID: "r", Status: rule.Unknown, AccountID: "111111111111", Message: quote("message"),
+	results := []rule.Result{{Meta: &rule.Meta{RuleID: "r", AccountID: "111111111111"},
+		Status: rule.Unknown, Message: quote("message"),
 		Evidence: []rule.Evidence{{Source: "s", Value: quote("value"), Error: quote("error")}}}}
 
 	var before bytes.Buffer

@@ -48,8 +48,9 @@ func TestJSONResultsEveryField(t *testing.T) {
 	asOf := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.FixedZone("X", 3600))
 	var results []rule.Result
 	for i, s := range tricky {
-		var r rule.Result
+		r := rule.Result{Meta: &rule.Meta{}}
 		fill(reflect.ValueOf(&r).Elem(), s, i)
+		fill(reflect.ValueOf(r.Meta).Elem(), s, i)
 		ev := rule.Evidence{}
 		fill(reflect.ValueOf(&ev).Elem(), s, i)
 		ev.AsOf = &asOf
@@ -71,7 +72,7 @@ func TestJSONResultsEveryField(t *testing.T) {
 				t.Fatalf("rule.Result.%s is a pointer this test does not set: set it, and encode it in appendResult", rv.Type().Field(k).Name)
 			}
 		}
-		results = append(results, r, rule.Result{RuleID: s, AccountID: s})
+		results = append(results, r, rule.Result{Meta: &rule.Meta{RuleID: s, AccountID: s}})
 	}
 	d := &report.Document{Schema: report.Schema, Version: report.Version, Accounts: []report.Account{}, Results: results}
 	var whole, streamed bytes.Buffer

@@ -82,7 +82,13 @@ func (d *Document) check() error {
 		return fmt.Errorf(`"results" is missing`)
 	}
 	var c Counts
-	for i, r := range d.Results {
+	for i := range d.Results {
+		if d.Results[i].Meta == nil {
+			// A result with none of the metadata's fields: encoding/json
+			// allocates a Meta only for a field it finds.
+			d.Results[i].Meta = &rule.Meta{}
+		}
+		r := d.Results[i]
 		if r.RuleID == "" || strings.IndexFunc(r.RuleID, func(c rune) bool { return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') }) >= 0 {
 			return fmt.Errorf("results[%d]: rule_id %s is not a rule ID (lower-case letters, digits and hyphens)", i, input.Quote(r.RuleID))
 		}
@@ -136,7 +142,8 @@ func (d *Document) reclean() {
 	}
 	slices.SortStableFunc(d.Accounts, func(a, b Account) int { return strings.Compare(a.AccountID, b.AccountID) })
 	for i := range d.Results {
-		r := &d.Results[i]
+		// encoding/json gave each result a Meta of its own.
+		r := d.Results[i].Meta
 		r.RuleID, r.Title, r.Category, r.Service = label(r.RuleID), label(r.Title), label(r.Category), label(r.Service)
 		r.AccountID, r.Partition = label(r.AccountID), label(r.Partition)
 	}

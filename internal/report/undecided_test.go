@@ -13,17 +13,22 @@ func TestUndecided(t *testing.T) {
 		return rule.Evidence{Source: call, Error: "AccessDenied: User: arn:aws:iam::" + acct + ":user/a is not authorized to perform: " + call}
 	}
 	d := &Document{Results: []rule.Result{
-		{RuleID: "root-access-key", Status: rule.Unknown, Severity: rule.Critical, AccountID: "111111111111",
+		{Meta: &rule.Meta{RuleID: "root-access-key", AccountID: "111111111111"},
+			Status: rule.Unknown, Severity: rule.Critical,
 			Evidence: []rule.Evidence{denied("111111111111", "iam:GetAccountSummary"), denied("111111111111", "iam:GenerateCredentialReport")}},
-		{RuleID: "root-mfa", Status: rule.Unknown, Severity: rule.Critical, AccountID: "222222222222",
+		{Meta: &rule.Meta{RuleID: "root-mfa", AccountID: "222222222222"},
+			Status: rule.Unknown, Severity: rule.Critical,
 			Evidence: []rule.Evidence{denied("222222222222", "iam:GetAccountSummary")}},
-		{RuleID: "root-recent-use", Status: rule.Unknown, Severity: rule.Critical, AccountID: "222222222222",
+		{Meta: &rule.Meta{RuleID: "root-recent-use", AccountID: "222222222222"},
+			Status: rule.Unknown, Severity: rule.Critical,
 			Evidence: []rule.Evidence{{Source: "credential report", Key: "password_last_used", Value: "N/A"}}},
-		{RuleID: "root-signing-certificate", Status: rule.Unknown, Severity: rule.High, AccountID: "111111111111",
+		{Meta: &rule.Meta{RuleID: "root-signing-certificate", AccountID: "111111111111"},
+			Status: rule.Unknown, Severity: rule.High,
 			Evidence: []rule.Evidence{denied("111111111111", "iam:GetAccountSummary")}},
-		{RuleID: "root-mfa", Status: rule.Fail, Severity: rule.Critical, AccountID: "111111111111"},
-		{RuleID: "root-access-key", Status: rule.Pass, Severity: rule.Critical, AccountID: "222222222222"},
-		{RuleID: "org", Status: rule.Unknown, Severity: rule.Critical, AccountID: "333333333333",
+		{Meta: &rule.Meta{RuleID: "root-mfa", AccountID: "111111111111"}, Status: rule.Fail, Severity: rule.Critical},
+		{Meta: &rule.Meta{RuleID: "root-access-key", AccountID: "222222222222"}, Status: rule.Pass, Severity: rule.Critical},
+		{Meta: &rule.Meta{RuleID: "org", AccountID: "333333333333"},
+			Status: rule.Unknown, Severity: rule.Critical,
 			Evidence: []rule.Evidence{{Source: "organizations:ListPolicies", Error: "the call did not answer within --account-timeout 3m, and nothing more"}}},
 	}}
 	n, causes := d.Undecided(rule.Critical)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vigil-sec/vigil/internal/snapshot"
 )
@@ -22,14 +23,14 @@ func reference(rules []Rule, doc *snapshot.Document, now time.Time) []Result {
 			if rules[k].Scope != AccountScope {
 				continue
 			}
-			c := checked{rule: &rules[k], acct: acct, o: rules[k].Check(Input{Account: acct, Doc: doc, Now: now})}
+			c := checked{rule: &rules[k], acct: acct, o: rules[k].Check(Input{Account: acct, Doc: doc, Now: now}), meta: &Meta{}}
 			out = c.appendTo(out, doc)
 		}
 	}
 	if doc.Organization != nil {
 		for k := range rules {
 			if rules[k].Scope == OrganizationScope {
-				out = append(out, orgResult(rules[k], doc, rules[k].Check(Input{Doc: doc, Now: now})))
+				out = append(out, orgResult(rules[k], doc, rules[k].Check(Input{Doc: doc, Now: now}), &Meta{}))
 			}
 		}
 	}
@@ -210,6 +211,36 @@ func TestManagementAccountRaisePerResource(t *testing.T) {
 			if r.Severity != want || r.Message != msg || !r.ManagementAccount {
 				t.Errorf("root rule %v, %s: %s %q (management %v)", root, r.RuleID, r.Severity, r.Message, r.ManagementAccount)
 			}
+		}
+	}
+}
+
+// TestResultsShareMeta: the results of one rule in one account share
+// their metadata, and no two blocks do; a result stays 96 bytes (the
+// 100,000-user report makes 500,000 of them: see BENCHMARKS.md).
+func TestResultsShareMeta(t *testing.T) {
+	if n := unsafe.Sizeof(Result{}); n > 96 {
+		t.Errorf("rule.Result is %d bytes, over 96: what every result of a rule in an account has in common belongs in Meta", n)
+	}
+	doc := &snapshot.Document{Accounts: []snapshot.Account{{ID: "111111111111", Name: "one"}, {ID: "222222222222", Name: "two"}}}
+	rs := []Rule{manyUsers("many", 30, 1), {ID: "single", Title: "single", Severity: High, Category: "c", Service: "s",
+		Check: func(Input) Outcome { return Outcome{Status: Pass} }}}
+	got := Evaluate(rs, doc, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Options{})
+	blocks := map[*Meta]string{}
+	for _, r := range got {
+		block := r.AccountID + " " + r.RuleID
+		if b, ok := blocks[r.Meta]; ok && b != block {
+			t.Errorf("%s and %s share a Meta", b, block)
+		}
+		blocks[r.Meta] = block
+	}
+	if len(blocks) != 4 {
+		t.Errorf("%d metas for 2 rules in 2 accounts", len(blocks))
+	}
+	for m, b := range blocks {
+		want := Meta{RuleID: "single", Title: "single", RuleSeverity: High, Category: "c", Service: "s", AccountID: "111111111111", AccountName: "one"}
+		if b == "111111111111 single" && *m != want {
+			t.Errorf("%s: %+v, want %+v", b, *m, want)
 		}
 	}
 }

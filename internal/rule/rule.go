@@ -173,27 +173,55 @@ type Evidence struct {
 }
 
 // Result is a rule's outcome for one resource, with the rule's metadata.
+//
+// The metadata of the rule and the account is behind a pointer that every
+// result of one rule in one account shares (a rule about 100,000 IAM users
+// gives 100,000 results): a result is 96 bytes where it was 216 with the
+// metadata copied into each. Its fields read as the result's own
+// (r.RuleID); to change one result's, give it a Meta of its own
+// (OwnMeta), never write through the shared one.
 type Result struct {
-	RuleID   string   `json:"rule_id"`
-	Title    string   `json:"title"`
-	Status   Status   `json:"status"`
-	Severity Severity `json:"severity"`
-	// RuleSeverity is the rule's own severity; Severity is higher when the
+	*Meta
+	Status Status `json:"status"`
+	// Severity is the rule's own severity (RuleSeverity), raised when the
 	// failure is in a management account.
-	RuleSeverity      Severity   `json:"rule_severity"`
-	Category          string     `json:"category"`
-	Service           string     `json:"service"`
-	AccountID         string     `json:"account_id"`
-	AccountName       string     `json:"account_name,omitempty"`
-	Partition         string     `json:"partition,omitempty"`
-	Resource          string     `json:"resource"`
-	ManagementAccount bool       `json:"management_account,omitempty"`
-	Message           string     `json:"message"`
-	Evidence          []Evidence `json:"evidence"`
+	Severity Severity   `json:"severity"`
+	Resource string     `json:"resource"`
+	Message  string     `json:"message"`
+	Evidence []Evidence `json:"evidence"`
 	// Suppression, when set, is the accepted risk that mutes this result
 	// (vigil scan --suppressions): the status is kept, the result does
 	// not count for --fail-on.
 	Suppression *Suppression `json:"suppression,omitempty"`
+}
+
+// Meta is what the results of one rule in one account have in common.
+// The JSON tags let encoding/json decode a result's fields into it (it
+// allocates a Meta per result then); MarshalJSON writes them in the
+// documented order.
+type Meta struct {
+	RuleID string `json:"rule_id"`
+	Title  string `json:"title"`
+	// RuleSeverity is the rule's own severity; a result's Severity is
+	// higher when the failure is in a management account.
+	RuleSeverity      Severity `json:"rule_severity"`
+	Category          string   `json:"category"`
+	Service           string   `json:"service"`
+	AccountID         string   `json:"account_id"`
+	AccountName       string   `json:"account_name,omitempty"`
+	Partition         string   `json:"partition,omitempty"`
+	ManagementAccount bool     `json:"management_account,omitempty"`
+}
+
+// OwnMeta gives r a copy of its metadata to change without changing the
+// results it shared it with, and returns it.
+func (r *Result) OwnMeta() *Meta {
+	m := Meta{}
+	if r.Meta != nil {
+		m = *r.Meta
+	}
+	r.Meta = &m
+	return r.Meta
 }
 
 // Suppression is an accepted risk: who accepted it, why, until when.
@@ -210,14 +238,39 @@ type Suppression struct {
 // Failed reports whether the result is a FAIL at or above min.
 func (r Result) Failed(min Severity) bool { return r.Status == Fail && r.Severity >= min }
 
-// MarshalJSON keeps evidence a list even when empty, so consumers need no
-// null check.
+// resultJSON is a result as the JSON report writes it: its fields in
+// the documented order, the metadata's among them.
+type resultJSON struct {
+	RuleID            string       `json:"rule_id"`
+	Title             string       `json:"title"`
+	Status            Status       `json:"status"`
+	Severity          Severity     `json:"severity"`
+	RuleSeverity      Severity     `json:"rule_severity"`
+	Category          string       `json:"category"`
+	Service           string       `json:"service"`
+	AccountID         string       `json:"account_id"`
+	AccountName       string       `json:"account_name,omitempty"`
+	Partition         string       `json:"partition,omitempty"`
+	Resource          string       `json:"resource"`
+	ManagementAccount bool         `json:"management_account,omitempty"`
+	Message           string       `json:"message"`
+	Evidence          []Evidence   `json:"evidence"`
+	Suppression       *Suppression `json:"suppression,omitempty"`
+}
+
+// MarshalJSON writes the result flat, in the documented order, and keeps
+// evidence a list even when empty, so consumers need no null check.
 func (r Result) MarshalJSON() ([]byte, error) {
-	type plain Result
+	var m Meta
+	if r.Meta != nil {
+		m = *r.Meta
+	}
 	if r.Evidence == nil {
 		r.Evidence = []Evidence{}
 	}
-	return json.Marshal(plain(r))
+	return json.Marshal(resultJSON{RuleID: m.RuleID, Title: m.Title, Status: r.Status, Severity: r.Severity, RuleSeverity: m.RuleSeverity,
+		Category: m.Category, Service: m.Service, AccountID: m.AccountID, AccountName: m.AccountName, Partition: m.Partition,
+		Resource: r.Resource, ManagementAccount: m.ManagementAccount, Message: r.Message, Evidence: r.Evidence, Suppression: r.Suppression})
 }
 
 // Age renders a duration in the largest sensible unit ("45s", "3h20m",

@@ -18,10 +18,10 @@ func at(s string) snapshot.Stamp {
 	if err != nil {
 		panic(err)
 	}
-	return snapshot.Stamp{Time: t}
+	return snapshot.StampOf(t)
 }
 
-var na = snapshot.Stamp{Sentinel: snapshot.NotApplicable}
+var na = snapshot.SentinelStamp(snapshot.NotApplicable)
 
 func summary(keys, mfa, password, certs bool) *snapshot.Summary {
 	return &snapshot.Summary{AccessKeysPresent: ptr(keys), MFAEnabled: ptr(mfa), PasswordPresent: ptr(password), SigningCertificatesPresent: ptr(certs)}
@@ -31,7 +31,7 @@ func summary(keys, mfa, password, certs bool) *snapshot.Summary {
 func rootRow() *snapshot.CredentialRow {
 	return &snapshot.CredentialRow{
 		User: "<root_account>", ARN: "arn:aws:iam::111122223333:root",
-		PasswordEnabled: "not_supported", PasswordLastUsed: snapshot.Stamp{Sentinel: snapshot.NoInformation},
+		PasswordEnabled: "not_supported", PasswordLastUsed: snapshot.SentinelStamp(snapshot.NoInformation),
 		AccessKeys:   [2]snapshot.KeySlot{{LastRotated: na, LastUsedDate: na}, {LastRotated: na, LastUsedDate: na}},
 		Certificates: [2]snapshot.CertSlot{{LastRotated: na}, {LastRotated: na}},
 	}

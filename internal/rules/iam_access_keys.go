@@ -89,7 +89,7 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 			switch {
 			case !k.LastRotated.IsSet():
 				undated = true
-			case in.Now.Sub(k.LastRotated.Time) > rotateAfter:
+			case in.Now.Sub(k.LastRotated.Time()) > rotateAfter:
 				old = true
 			}
 		}
@@ -114,7 +114,7 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 		// users with old keys cost a few thousand messages, not 100,000.
 		key := dayKey{d1: -1, d2: -1}
 		for i, k := range row.AccessKeys {
-			if k.Active && k.LastRotated.IsSet() && in.Now.Sub(k.LastRotated.Time) > rotateAfter {
+			if k.Active && k.LastRotated.IsSet() && in.Now.Sub(k.LastRotated.Time()) > rotateAfter {
 				key.slots |= 1 << i
 				if i == 0 {
 					key.d1 = dayOf(k.LastRotated)
@@ -164,7 +164,7 @@ func dayOf(s snapshot.Stamp) int64 {
 	if !s.IsSet() {
 		return -1
 	}
-	return s.Time.UTC().Unix() / 86400
+	return s.Time().Unix() / 86400
 }
 
 // dayText is a stamp's date, or its sentinel.
@@ -172,7 +172,7 @@ func dayText(s snapshot.Stamp) string {
 	if !s.IsSet() {
 		return s.String()
 	}
-	return s.Time.UTC().Format(time.DateOnly)
+	return s.Time().Format(time.DateOnly)
 }
 
 // IAMUserMFA fails an IAM user without an MFA device, console user or not

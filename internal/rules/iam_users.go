@@ -305,7 +305,7 @@ func idleFrom(lastUsed, since, created snapshot.Stamp) (snapshot.Stamp, string) 
 // or for a time that is unknown.
 func idleTooLong(lastUsed, since, created snapshot.Stamp, now time.Time) bool {
 	from, _ := idleFrom(lastUsed, since, created)
-	return !from.IsSet() || now.Sub(from.Time) >= unusedAfter
+	return !from.IsSet() || now.Sub(from.Time()) >= unusedAfter
 }
 
 // idle says how long a credential has gone unused and whether that is 45
@@ -315,11 +315,11 @@ func idle(what string, lastUsed, since, created snapshot.Stamp, now time.Time) (
 	old := idleTooLong(lastUsed, since, created, now)
 	switch {
 	case label == "last used":
-		return fmt.Sprintf("%s last used %s (%d days ago)", what, stamp(from), days(now.Sub(from.Time))), old
+		return fmt.Sprintf("%s last used %s (%d days ago)", what, stamp(from), days(now.Sub(from.Time()))), old
 	case !from.IsSet():
 		return fmt.Sprintf("%s never used, and when it was set is unknown", what), old
 	}
-	return fmt.Sprintf("%s never used, %s %s (%d days ago)", what, label, stamp(from), days(now.Sub(from.Time))), old
+	return fmt.Sprintf("%s never used, %s %s (%d days ago)", what, label, stamp(from), days(now.Sub(from.Time()))), old
 }
 
 // IAMUserConsoleMFA fails a user who can sign in to the console with a

@@ -22,10 +22,10 @@ func userRow(name string) snapshot.CredentialRow {
 }
 
 func ago(days int) snapshot.Stamp {
-	return snapshot.Stamp{Time: now.Add(-time.Duration(days) * 24 * time.Hour)}
+	return snapshot.StampOf(now.Add(-time.Duration(days) * 24 * time.Hour))
 }
 
-var noInfo = snapshot.Stamp{Sentinel: snapshot.NoInformation}
+var noInfo = snapshot.SentinelStamp(snapshot.NoInformation)
 
 func usersReport(age time.Duration, rows ...snapshot.CredentialRow) *snapshot.CredentialReport {
 	r := withReport(rootRow(), age)

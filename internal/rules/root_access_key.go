@@ -173,9 +173,9 @@ func keySlotText(i int, k snapshot.KeySlot) string {
 	switch {
 	case k.LastUsedDate.IsSet():
 		s += ", last used " + stamp(k.LastUsedDate) + where(k.LastUsedRegion, k.LastUsedService)
-	case k.LastUsedDate.Sentinel == snapshot.NotApplicable:
+	case k.LastUsedDate.Sentinel() == snapshot.NotApplicable:
 		s += ", never used"
-	case k.LastUsedDate.Sentinel == snapshot.NoInformation:
+	case k.LastUsedDate.Sentinel() == snapshot.NoInformation:
 		s += ", no use recorded"
 	default:
 		s += ", last use not in this report's columns"

@@ -46,7 +46,7 @@ func TestRootAccessKey(t *testing.T) {
 		{name: "two keys", status: rule.Fail, contains: []string{"key 1 active", "key 2 active"},
 			acct: account(func(a *snapshot.Account) {
 				r := activeKey1()
-				r.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: at("2021-01-01T00:00:00Z"), LastUsedDate: snapshot.Stamp{Sentinel: snapshot.NoInformation}}
+				r.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: at("2021-01-01T00:00:00Z"), LastUsedDate: snapshot.SentinelStamp(snapshot.NoInformation)}
 				a.Summary = summary(true, true, true, false)
 				a.CredentialReport = withReport(r, time.Hour)
 			})},

@@ -44,7 +44,7 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 		r := rep.row
 		ev = append(ev, rep.evidence("password_last_used", stamp(r.PasswordLastUsed)))
 		if r.PasswordLastUsed.IsSet() {
-			uses = append(uses, rootUse{what: "password (console sign-in)", when: r.PasswordLastUsed.Time})
+			uses = append(uses, rootUse{what: "password (console sign-in)", when: r.PasswordLastUsed.Time()})
 		}
 		for i, k := range r.AccessKeys {
 			if !k.Present() && !k.LastUsedDate.IsSet() {
@@ -52,7 +52,7 @@ func checkRootRecentUse(in rule.Input) rule.Outcome {
 			}
 			ev = append(ev, rep.evidence(fmt.Sprintf("access_key_%d_last_used_date", i+1), stamp(k.LastUsedDate)))
 			if k.LastUsedDate.IsSet() {
-				uses = append(uses, rootUse{what: fmt.Sprintf("access key %d", i+1), when: k.LastUsedDate.Time, where: where(k.LastUsedRegion, k.LastUsedService)})
+				uses = append(uses, rootUse{what: fmt.Sprintf("access key %d", i+1), when: k.LastUsedDate.Time(), where: where(k.LastUsedRegion, k.LastUsedService)})
 			}
 		}
 	}

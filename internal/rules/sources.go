@@ -297,7 +297,7 @@ func isGovCloud(a *snapshot.Account) bool { return a.Partition == "aws-us-gov" }
 
 func stamp(s snapshot.Stamp) string {
 	if s.IsSet() {
-		return s.Time.UTC().Format(time.RFC3339)
+		return s.Time().Format(time.RFC3339)
 	}
 	return s.String()
 }

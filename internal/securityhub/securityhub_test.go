@@ -64,8 +64,8 @@ func org(n int, st rule.Status) *report.Document {
 			id string
 			st rule.Status
 		}{{"root-mfa", st}, {"root-access-key", rule.Pass}} {
-			results = append(results, rule.Result{RuleID: r.id, Title: "Title " + r.id, Status: r.st, Severity: rule.High, RuleSeverity: rule.High,
-				AccountID: id, AccountName: "acct " + id, Partition: "aws", Resource: "arn:aws:iam::" + id + ":root", Message: r.id + " is " + string(r.st)})
+			results = append(results, rule.Result{Meta: &rule.Meta{RuleID: r.id, Title: "Title " + r.id, RuleSeverity: rule.High, AccountID: id, AccountName: "acct " + id, Partition: "aws"},
+				Status: r.st, Severity: rule.High, Resource: "arn:aws:iam::" + id + ":root", Message: r.id + " is " + string(r.st)})
 		}
 	}
 	return report.Build(snap, results, report.Tool{Name: "vigil", Version: "t"}, testclock.Ref())

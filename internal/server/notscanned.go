@@ -200,7 +200,8 @@ func unreadable(doc *snapshot.Document) map[string]string {
 // notScannedResult is the not-scanned finding as a rule's result, for an
 // account recorded with the rules' results.
 func notScannedResult(account string, status rule.Status, message string) rule.Result {
-	return rule.Result{RuleID: NotScannedRule, Title: notScannedTitle, AccountID: account, Resource: account, Status: status,
+	return rule.Result{Meta: &rule.Meta{RuleID: NotScannedRule, Title: notScannedTitle, AccountID: account},
+		Resource: account, Status: status,
 		Severity: rule.High, Message: message}
 }
 

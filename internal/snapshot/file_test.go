@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -31,8 +32,8 @@ func sample() *Document {
 			Org:    &Membership{Role: RoleManagement, Features: &OrgFeatures{TrustedAccessIAM: &yes, RootCredentialsManagement: true}},
 			CredentialReport: &CredentialReport{GeneratedTime: &gen, TimeSource: "GetCredentialReport", Columns: 22, Users: 3,
 				Root: &CredentialRow{User: "<root_account>", ARN: "arn:aws:iam::111122223333:root", PasswordEnabled: "not_supported",
-					PasswordLastUsed: Stamp{Sentinel: NoInformation}, CreationTime: Stamp{Time: gen},
-					AccessKeys: [2]KeySlot{{Active: true, LastRotated: Stamp{Time: gen}, LastUsedDate: Stamp{Sentinel: NotApplicable}}}}},
+					PasswordLastUsed: SentinelStamp(NoInformation), CreationTime: StampOf(gen),
+					AccessKeys: [2]KeySlot{{Active: true, LastRotated: StampOf(gen), LastUsedDate: SentinelStamp(NotApplicable)}}}},
 			RootVirtualMFA:  &RootVirtualMFA{Devices: []MFADevice{}},
 			RootCredentials: &RootCredentials{AccessKeys: []AccessKey{}, MFADevices: nil},
 		},
@@ -135,7 +136,7 @@ func errorsUnwrapAll(err error) error {
 }
 
 func TestStampJSON(t *testing.T) {
-	for _, s := range []Stamp{{}, {Sentinel: NotApplicable}, {Sentinel: NoInformation}, {Sentinel: NotSupported}, {Time: time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)}} {
+	for _, s := range []Stamp{{}, SentinelStamp(NotApplicable), SentinelStamp(NoInformation), SentinelStamp(NotSupported), StampOf(time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC))} {
 		b, err := json.Marshal(s)
 		if err != nil {
 			t.Fatal(err)
@@ -190,5 +191,16 @@ func TestDecodeBounds(t *testing.T) {
 	_, err = Decode(bytes.NewReader(long), "s.json")
 	if err == nil || !strings.Contains(err.Error(), "a string of 65537 bytes") || len(err.Error()) > 300 {
 		t.Errorf("long string: %.300v", err)
+	}
+}
+
+// TestStampSize: a report of 100,000 users keeps 900,000 stamps in its
+// rows (BENCHMARKS.md, the credential report's parse and evaluation).
+func TestStampSize(t *testing.T) {
+	if n := unsafe.Sizeof(Stamp{}); n != 16 {
+		t.Errorf("snapshot.Stamp is %d bytes, want 16", n)
+	}
+	if n := unsafe.Sizeof(CredentialRow{}); n > 320 {
+		t.Errorf("snapshot.CredentialRow is %d bytes, over 320", n)
 	}
 }

@@ -14,12 +14,26 @@ import (
 // ("N/A": nothing to date; "no_information": never used, or used before
 // tracking began; "not_supported": the field does not apply to root), and
 // none of them is the zero time.
+//
+// It is 16 bytes, a Unix time and which of the five a cell is, where a
+// time.Time and the sentinel's text were 40: a report of 100,000 users
+// holds 900,000 stamps, and the rows it keeps were two-thirds stamps.
 type Stamp struct {
-	Time time.Time
-	// Sentinel is the literal cell text when it was not a time. Empty
-	// together with a zero Time means the column was absent.
-	Sentinel string
+	sec  int64
+	nsec int32
+	kind stampKind
 }
+
+type stampKind uint8
+
+// The zero kind is an absent column.
+const (
+	stampAbsent stampKind = iota
+	stampTime
+	stampNotApplicable
+	stampNoInformation
+	stampNotSupported
+)
 
 // Credential report sentinels.
 const (
@@ -28,16 +42,71 @@ const (
 	NotSupported  = "not_supported"
 )
 
+// StampOf is the stamp of a time; the zero time, like an absent column,
+// holds none.
+func StampOf(t time.Time) Stamp {
+	if t.IsZero() {
+		return Stamp{}
+	}
+	return Stamp{sec: t.Unix(), nsec: int32(t.Nanosecond()), kind: stampTime}
+}
+
+// SentinelStamp is the stamp of a sentinel cell: NotApplicable,
+// NoInformation or NotSupported. Any other text is an absent column's.
+func SentinelStamp(s string) Stamp {
+	switch s {
+	case NotApplicable:
+		return Stamp{kind: stampNotApplicable}
+	case NoInformation:
+		return Stamp{kind: stampNoInformation}
+	case NotSupported:
+		return Stamp{kind: stampNotSupported}
+	}
+	return Stamp{}
+}
+
 // IsSet reports whether the stamp holds a time.
-func (s Stamp) IsSet() bool { return !s.Time.IsZero() }
+func (s Stamp) IsSet() bool { return s.kind == stampTime }
+
+// Time is the stamp's time in UTC, the zero time when it holds none.
+func (s Stamp) Time() time.Time {
+	if s.kind != stampTime {
+		return time.Time{}
+	}
+	return time.Unix(s.sec, int64(s.nsec)).UTC()
+}
+
+// Sentinel is the sentinel the cell held instead of a time, "" for a time
+// or an absent column.
+func (s Stamp) Sentinel() string {
+	switch s.kind {
+	case stampNotApplicable:
+		return NotApplicable
+	case stampNoInformation:
+		return NoInformation
+	case stampNotSupported:
+		return NotSupported
+	}
+	return ""
+}
+
+// After reports whether s holds a time later than u's, or a time where u
+// holds none.
+func (s Stamp) After(u Stamp) bool {
+	return s.kind == stampTime && (u.kind != stampTime || s.sec > u.sec || s.sec == u.sec && s.nsec > u.nsec)
+}
+
+// Equal reports whether s and u hold the same instant or the same
+// sentinel (go-cmp compares stamps with it).
+func (s Stamp) Equal(u Stamp) bool { return s == u }
 
 // String renders the time in RFC 3339, or the sentinel.
 func (s Stamp) String() string {
 	if s.IsSet() {
-		return s.Time.UTC().Format(time.RFC3339)
+		return s.Time().Format(time.RFC3339)
 	}
-	if s.Sentinel != "" {
-		return s.Sentinel
+	if v := s.Sentinel(); v != "" {
+		return v
 	}
 	return "absent"
 }
@@ -45,10 +114,10 @@ func (s Stamp) String() string {
 // MarshalJSON writes a time string, the sentinel string, or null.
 func (s Stamp) MarshalJSON() ([]byte, error) {
 	if s.IsSet() {
-		return json.Marshal(s.Time.UTC().Format(time.RFC3339))
+		return json.Marshal(s.Time().Format(time.RFC3339))
 	}
-	if s.Sentinel != "" {
-		return json.Marshal(s.Sentinel)
+	if v := s.Sentinel(); v != "" {
+		return json.Marshal(v)
 	}
 	return []byte("null"), nil
 }
@@ -67,13 +136,13 @@ func (s *Stamp) UnmarshalJSON(b []byte) error {
 	}
 	switch v {
 	case NotApplicable, NoInformation, NotSupported:
-		s.Sentinel = v
+		*s = SentinelStamp(v)
 		return nil
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
 		return fmt.Errorf("timestamp %s is neither RFC 3339 nor one of N/A, no_information, not_supported", input.Quote(v))
 	}
-	s.Time = t
+	*s = StampOf(t)
 	return nil
 }

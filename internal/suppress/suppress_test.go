@@ -63,9 +63,9 @@ func TestApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := []rule.Result{
-		{RuleID: "root-access-key", AccountID: "111111111111", Resource: "arn:aws:iam::111111111111:root", Status: rule.Fail, Severity: rule.Critical},
-		{RuleID: "root-access-key", AccountID: "222222222222", Resource: "arn:aws:iam::222222222222:root", Status: rule.Fail},
-		{RuleID: "root-mfa", AccountID: "111111111111", Resource: "arn:aws:iam::111111111111:root", Status: rule.Fail},
+		{Meta: &rule.Meta{RuleID: "root-access-key", AccountID: "111111111111"}, Resource: "arn:aws:iam::111111111111:root", Status: rule.Fail, Severity: rule.Critical},
+		{Meta: &rule.Meta{RuleID: "root-access-key", AccountID: "222222222222"}, Resource: "arn:aws:iam::222222222222:root", Status: rule.Fail},
+		{Meta: &rule.Meta{RuleID: "root-mfa", AccountID: "111111111111"}, Resource: "arn:aws:iam::111111111111:root", Status: rule.Fail},
 	}
 	if n := f.Apply(rs); n != 1 {
 		t.Fatalf("muted %d", n)

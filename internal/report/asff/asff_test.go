@@ -37,8 +37,8 @@ func doc(results ...rule.Result) *report.Document {
 }
 
 func res(acct, partition, id string, st rule.Status, sev rule.Severity) rule.Result {
-	return rule.Result{RuleID: id, Title: "Title " + id, Status: st, Severity: sev, RuleSeverity: sev, AccountID: acct, AccountName: "name-" + acct,
-		Partition: partition, Resource: "arn:" + partition + ":iam::" + acct + ":root", Message: "message of " + id,
+	return rule.Result{Meta: &rule.Meta{RuleID: id, Title: "Title " + id, RuleSeverity: sev, AccountID: acct, AccountName: "name-" + acct, Partition: partition},
+		Status: st, Severity: sev, Resource: "arn:" + partition + ":iam::" + acct + ":root", Message: "message of " + id,
 		Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}}}
 }
 

@@ -28,8 +28,8 @@ func big(accounts int) *report.Document {
 		snap.Accounts = append(snap.Accounts, snapshot.Account{ID: id, Name: fmt.Sprintf("workload-%05d", i), Partition: "aws"})
 		for k := range 8 {
 			st := []rule.Status{rule.Pass, rule.Fail, rule.Unknown, rule.NotApplicable}[(i+k)%4]
-			results = append(results, rule.Result{RuleID: fmt.Sprintf("rule-%d", k), Title: "The title of a rule", Status: st, Severity: rule.High, RuleSeverity: rule.High,
-				AccountID: id, AccountName: fmt.Sprintf("workload-%05d", i), Partition: "aws", Resource: "arn:aws:iam::" + id + ":root",
+			results = append(results, rule.Result{Meta: &rule.Meta{RuleID: fmt.Sprintf("rule-%d", k), Title: "The title of a rule", RuleSeverity: rule.High, AccountID: id, AccountName: fmt.Sprintf("workload-%05d", i), Partition: "aws"},
+				Status: st, Severity: rule.High, Resource: "arn:aws:iam::" + id + ":root",
 				Message: "The root user of this account has an active access key, last used 2026-11-20T08:12:00Z in us-east-1 for ec2.",
 				Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"},
 					{Source: "credential report", Key: "access_key_1_active", Value: "true", AsOf: &asOf}}})

@@ -70,11 +70,11 @@ func TestRows(t *testing.T) {
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Name: `pay, "prod"`, Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleManagement, OrganizationID: "o-1", ManagementAccountID: "111122223333"}}}
 	asOf := testclock.Ref().Add(-3600e9)
 	results := []rule.Result{
-		{RuleID: "root-mfa", Title: "Root has MFA", Status: rule.Pass, Severity: rule.Critical, RuleSeverity: rule.Critical, Category: "Identity", Service: "iam",
-			AccountID: "111122223333", Partition: "aws", Resource: "arn:aws:iam::111122223333:root", Message: "MFA is on.\nTwo devices.",
+		{Meta: &rule.Meta{RuleID: "root-mfa", Title: "Root has MFA", RuleSeverity: rule.Critical, Category: "Identity", Service: "iam", AccountID: "111122223333", Partition: "aws"},
+			Status: rule.Pass, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "MFA is on.\nTwo devices.",
 			Evidence: []rule.Evidence{{Source: "credential report", Key: "mfa_active", Value: "true", AsOf: &asOf}, {Source: "iam:ListMFADevices", Error: "AccessDenied: no"}}},
-		{RuleID: "root-access-key", Title: "No root key", Status: rule.Fail, Severity: rule.Critical, RuleSeverity: rule.High, Category: "Identity", Service: "iam",
-			AccountID: "111122223333", Partition: "aws", Resource: "arn:aws:iam::111122223333:root", ManagementAccount: true, Message: "=HYPERLINK(\"http://evil\")"},
+		{Meta: &rule.Meta{RuleID: "root-access-key", Title: "No root key", RuleSeverity: rule.High, Category: "Identity", Service: "iam", AccountID: "111122223333", Partition: "aws", ManagementAccount: true},
+			Status: rule.Fail, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "=HYPERLINK(\"http://evil\")"},
 	}
 	d := report.Build(snap, results, report.Tool{Name: "vigil", Version: "t"}, testclock.Ref())
 	var b bytes.Buffer

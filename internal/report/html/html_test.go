@@ -152,8 +152,8 @@ func orgDoc(accounts int, failEvery int) *report.Document {
 				st = rule.NotApplicable
 			}
 			sev := []rule.Severity{rule.Critical, rule.Critical, rule.High, rule.High, rule.Medium, rule.Medium, rule.Low}[k]
-			results = append(results, rule.Result{RuleID: rid, Title: "Title of " + rid, Status: st, Severity: sev, RuleSeverity: sev, Category: "Root", Service: "iam",
-				AccountID: id, AccountName: fmt.Sprintf("workload-%04d", i), Partition: "aws", Resource: "arn:aws:iam::" + id + ":root",
+			results = append(results, rule.Result{Meta: &rule.Meta{RuleID: rid, Title: "Title of " + rid, RuleSeverity: sev, Category: "Root", Service: "iam", AccountID: id, AccountName: fmt.Sprintf("workload-%04d", i), Partition: "aws"},
+				Status: st, Severity: sev, Resource: "arn:aws:iam::" + id + ":root",
 				Message: "The root user of this account has an active access key, last used 2026-11-20T08:12:00Z in us-east-1 for ec2 (credential report of " + asOf.Format(time.RFC3339) + ").",
 				Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"},
 					{Source: "credential report", Key: "access_key_1_active", Value: "true", AsOf: &asOf, AsOfSource: snapshot.TimeFromAPI}}})

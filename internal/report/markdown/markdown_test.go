@@ -65,7 +65,8 @@ func TestHostileText(t *testing.T) {
 	const hostile = "[click](https://evil.example) ![x](https://evil.example/x.png) <script>alert(1)</script> | cell | @octocat *bold* `code` \\ <details>"
 	snap := snapshot.New(testclock.Ref(), "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Name: hostile, Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleStandalone}}}
-	d := report.Build(snap, []rule.Result{{RuleID: "root-access-key", Title: "t", Status: rule.Fail, Severity: rule.Critical, AccountID: "111122223333",
+	d := report.Build(snap, []rule.Result{{Meta: &rule.Meta{RuleID: "root-access-key", Title: "t", AccountID: "111122223333"},
+		Status: rule.Fail, Severity: rule.Critical,
 		Resource: "arn:aws:iam::111122223333:root", Message: hostile, Evidence: []rule.Evidence{{Source: "x", Value: hostile}}}}, report.Tool{Version: "t"}, testclock.Ref())
 	var b bytes.Buffer
 	if err := New().Write(&b, d); err != nil {
@@ -89,7 +90,7 @@ func TestOrder(t *testing.T) {
 	snap := snapshot.New(testclock.Ref(), "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Name: "a", Partition: "aws"}, {ID: "222233334444", Name: "b", Partition: "aws"}}
 	res := func(acct, id string, st rule.Status, sev rule.Severity) rule.Result {
-		return rule.Result{RuleID: id, Status: st, Severity: sev, AccountID: acct, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " in " + acct}
+		return rule.Result{Meta: &rule.Meta{RuleID: id, AccountID: acct}, Status: st, Severity: sev, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " in " + acct}
 	}
 	d := report.Build(snap, []rule.Result{
 		res("111122223333", "low-rule", rule.Fail, rule.Low), res("111122223333", "unknown-rule", rule.Unknown, rule.Critical),

@@ -136,8 +136,8 @@ func now() time.Time { return testclock.Ref() }
 func root(acct string) string { return "arn:aws:iam::" + acct + ":root" }
 
 func result(acct, name, id string, st rule.Status, sev rule.Severity, msg string, ev ...rule.Evidence) rule.Result {
-	return rule.Result{RuleID: id, Title: "Title of " + id, Status: st, Severity: sev, RuleSeverity: sev, Category: "Security", Service: "iam",
-		AccountID: acct, AccountName: name, Partition: "aws", Resource: root(acct), Message: msg, Evidence: ev}
+	return rule.Result{Meta: &rule.Meta{RuleID: id, Title: "Title of " + id, RuleSeverity: sev, Category: "Security", Service: "iam", AccountID: acct, AccountName: name, Partition: "aws"},
+		Status: st, Severity: sev, Resource: root(acct), Message: msg, Evidence: ev}
 }
 
 func oneAccount() inputs {

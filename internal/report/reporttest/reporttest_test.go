@@ -63,7 +63,7 @@ func TestCatchesBrokenWriters(t *testing.T) {
 			c.Accounts = nil
 			c.Results = append(c.Results[:0:0], d.Results...)
 			for i := range c.Results {
-				c.Results[i].AccountName = ""
+				c.Results[i].OwnMeta().AccountName = ""
 			}
 			return report.WriteJSON(w, &c)
 		}), "text intact"},

@@ -203,7 +203,7 @@ func TestMapping(t *testing.T) {
 // it is and which rule found it, not on its message, severity or status,
 // nor on when it was found; different findings differ.
 func TestFingerprintsStable(t *testing.T) {
-	a := rule.Result{RuleID: "root-access-key", Partition: "aws", AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "one", Severity: rule.High, Status: rule.Fail}
+	a := rule.Result{Meta: &rule.Meta{RuleID: "root-access-key", AccountID: "111122223333", Partition: "aws"}, Resource: "arn:aws:iam::111122223333:root", Message: "one", Severity: rule.High, Status: rule.Fail}
 	b := a
 	b.Message, b.Severity, b.Status = "another wording", rule.Critical, rule.Unknown
 	if Fingerprint(&a) != Fingerprint(&b) {
@@ -218,6 +218,7 @@ func TestFingerprintsStable(t *testing.T) {
 		func(r *rule.Result) { r.RuleID, r.Resource = "root-access-keyarn", ":aws:iam::111122223333:root" },
 	} {
 		c := a
+		c.OwnMeta() // the changes are c's alone
 		change(&c)
 		if Fingerprint(&c) == Fingerprint(&a) {
 			t.Errorf("%+v and %+v share a fingerprint", a, c)
@@ -236,11 +237,11 @@ func TestArtifactURI(t *testing.T) {
 		r    rule.Result
 		want string
 	}{
-		{rule.Result{Resource: "arn:aws:iam::111122223333:root", AccountID: "111122223333"}, "aws/aws/iam/111122223333/root"},
+		{rule.Result{Meta: &rule.Meta{AccountID: "111122223333"}, Resource: "arn:aws:iam::111122223333:root"}, "aws/aws/iam/111122223333/root"},
 		{rule.Result{Resource: "arn:aws-us-gov:organizations::100000000001:organization/o-abc"}, "aws/aws-us-gov/organizations/100000000001/organization/o-abc"},
 		{rule.Result{Resource: "arn:aws:s3:eu-west-1:111122223333:thing/a b?"}, "aws/aws/s3/eu-west-1/111122223333/thing/a%20b%3F"},
-		{rule.Result{Resource: "", AccountID: "111122223333", Partition: "aws-cn"}, "aws/aws-cn/account/111122223333"},
-		{rule.Result{Resource: "root", AccountID: "111122223333"}, "aws/aws/account/111122223333/root"},
+		{rule.Result{Meta: &rule.Meta{AccountID: "111122223333", Partition: "aws-cn"}, Resource: ""}, "aws/aws-cn/account/111122223333"},
+		{rule.Result{Meta: &rule.Meta{AccountID: "111122223333"}, Resource: "root"}, "aws/aws/account/111122223333/root"},
 	} {
 		if got := ArtifactURI(&c.r); got != c.want {
 			t.Errorf("ArtifactURI(%q) = %q, want %q", c.r.Resource, got, c.want)

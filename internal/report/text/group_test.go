@@ -20,8 +20,8 @@ func manyResources() *report.Document {
 	now := testclock.Ref()
 	snap := snapshot.New(now, "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleStandalone}}}
-	results := []rule.Result{{RuleID: "root-mfa", Title: "Root user has no MFA", Status: rule.Pass, Severity: rule.Critical, RuleSeverity: rule.Critical,
-		AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."}}
+	results := []rule.Result{{Meta: &rule.Meta{RuleID: "root-mfa", Title: "Root user has no MFA", RuleSeverity: rule.Critical, AccountID: "111122223333"},
+		Status: rule.Pass, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."}}
 	for i := range 30 {
 		st := rule.Pass
 		switch {
@@ -30,8 +30,8 @@ func manyResources() *report.Document {
 		case i >= 25:
 			st = rule.Unknown
 		}
-		results = append(results, rule.Result{RuleID: "ec2-instance-role", Title: "EC2 instance runs without an IAM role", Status: st, Severity: rule.Medium, RuleSeverity: rule.Medium,
-			AccountID: "111122223333", Resource: fmt.Sprintf("arn:aws:ec2:us-east-1:111122223333:instance/i-%02d", i), Message: fmt.Sprintf("Instance i-%02d.", i)})
+		results = append(results, rule.Result{Meta: &rule.Meta{RuleID: "ec2-instance-role", Title: "EC2 instance runs without an IAM role", RuleSeverity: rule.Medium, AccountID: "111122223333"},
+			Status: st, Severity: rule.Medium, Resource: fmt.Sprintf("arn:aws:ec2:us-east-1:111122223333:instance/i-%02d", i), Message: fmt.Sprintf("Instance i-%02d.", i)})
 	}
 	return report.Build(snap, results, report.Tool{Name: "vigil", Version: "test"}, now)
 }

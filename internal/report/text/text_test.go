@@ -20,8 +20,10 @@ func sampleDoc() *report.Document {
 	snap := snapshot.New(now, "test", snapshot.Source{Kind: snapshot.SourceAWS})
 	snap.Accounts = []snapshot.Account{{ID: "111122223333", Partition: "aws", Org: &snapshot.Membership{Role: snapshot.RoleStandalone}}}
 	results := []rule.Result{
-		{RuleID: "root-access-key", Title: "Root user has access keys", Status: rule.Fail, Severity: rule.Critical, AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has an access key.", Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}}},
-		{RuleID: "root-mfa", Title: "Root user has no MFA", Status: rule.Pass, Severity: rule.Critical, AccountID: "111122223333", Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."},
+		{Meta: &rule.Meta{RuleID: "root-access-key", Title: "Root user has access keys", AccountID: "111122223333"},
+			Status: rule.Fail, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "The root user has an access key.", Evidence: []rule.Evidence{{Source: "iam:GetAccountSummary", Key: "AccountAccessKeysPresent", Value: "1"}}},
+		{Meta: &rule.Meta{RuleID: "root-mfa", Title: "Root user has no MFA", AccountID: "111122223333"},
+			Status: rule.Pass, Severity: rule.Critical, Resource: "arn:aws:iam::111122223333:root", Message: "The root user has MFA."},
 	}
 	return report.Build(snap, results, report.Tool{Name: "vigil", Version: "test"}, now)
 }
@@ -67,7 +69,7 @@ func orgDoc() *report.Document {
 	}
 	snap.Unreached = []snapshot.Unreached{{Target: "profile gone", Gap: snapshot.Gap{Section: snapshot.SectionAccess, Call: "AWS configuration", Code: "ConfigError", Message: "no such profile"}}}
 	res := func(acct, id string, st rule.Status) rule.Result {
-		return rule.Result{RuleID: id, Title: id, Status: st, Severity: rule.High, AccountID: acct, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " " + string(st)}
+		return rule.Result{Meta: &rule.Meta{RuleID: id, Title: id, AccountID: acct}, Status: st, Severity: rule.High, Resource: "arn:aws:iam::" + acct + ":root", Message: id + " " + string(st)}
 	}
 	results := []rule.Result{
 		res("222222222222", "root-access-key", rule.Fail), res("222222222222", "root-recent-use", rule.Unknown),
