@@ -33,6 +33,8 @@ func All() []rule.Rule {
 		IAMPasswordSymbols,
 		IAMPasswordNumbers,
 		IAMPasswordExpiry,
+		IAMPasswordStrong,
+		IAMPasswordPCI,
 		IAMExpiredServerCertificate,
 		IAMAccessAnalyzer,
 		EC2InstanceRole,
