@@ -76,7 +76,7 @@ func untouched(accountID string) func(*testing.T, *procRun) {
 func procedures() []procedure {
 	day := 24 * time.Hour
 	standaloneRoot := "arn:aws:iam::" + kbtest.StandaloneID + ":root"
-	return append(iamProcedures(), []procedure{
+	return append(append(iamProcedures(), iamReadingProcedures()...), []procedure{
 		{
 			name: "root-access-key/standalone",
 			before: func(t *testing.T, p *procRun) {

@@ -16,7 +16,7 @@ import (
 
 func pyProcedures() []pyProcedure {
 	day := 24 * time.Hour
-	return append(pyIAMProcedures(), []pyProcedure{
+	return append(append(pyIAMProcedures(), pyIAMReadingProcedures()...), []pyProcedure{
 		{
 			name: "root-access-key/standalone",
 			before: func(t *testing.T, p *procRun) {
