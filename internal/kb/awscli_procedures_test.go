@@ -76,7 +76,7 @@ func untouched(accountID string) func(*testing.T, *procRun) {
 func procedures() []procedure {
 	day := 24 * time.Hour
 	standaloneRoot := "arn:aws:iam::" + kbtest.StandaloneID + ":root"
-	return append(append(iamProcedures(), passwordStandardProcedures()...), []procedure{
+	return append(append(append(iamProcedures(), passwordStandardProcedures()...), iamReadingProcedures()...), []procedure{
 		{
 			name: "root-access-key/standalone",
 			before: func(t *testing.T, p *procRun) {

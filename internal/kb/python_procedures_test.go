@@ -16,7 +16,7 @@ import (
 
 func pyProcedures() []pyProcedure {
 	day := 24 * time.Hour
-	return append(append(pyIAMProcedures(), pyPasswordStandardProcedures()...), []pyProcedure{
+	return append(append(append(pyIAMProcedures(), pyPasswordStandardProcedures()...), pyIAMReadingProcedures()...), []pyProcedure{
 		{
 			name: "root-access-key/standalone",
 			before: func(t *testing.T, p *procRun) {

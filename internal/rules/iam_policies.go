@@ -336,9 +336,10 @@ func capitalize(s string) string {
 }
 
 // IAMSupportRole fails an account where no IAM role holds the AWS-managed
-// AWSSupportAccess policy (CIS "support role", Security Hub IAM.18).
-// Security Hub accepts the policy on a user or group too; CIS audits the
-// policy's roles, so a user or a group alone is a failure here, said so.
+// AWSSupportAccess policy (CIS "support role"). CIS audits the policy's
+// roles, so a user or a group alone is a failure here, said so. Security
+// Hub IAM.18 accepts a user or a group too: iam-support-access judges
+// that reading.
 var IAMSupportRole = rule.Rule{
 	ID:       "iam-support-role",
 	Title:    "No IAM role can manage incidents with AWS Support",

@@ -207,82 +207,105 @@ func missingOf(row *snapshot.CredentialRow, cols []string) []string {
 func days(d time.Duration) int { return int(d.Hours() / 24) }
 
 // IAMUnusedCredentials fails a user whose console password or active
-// access key has gone 45 days or more without use (CIS). A credential
-// never used counts from when it was made: a key created 90 days ago and
-// never used is unused, which is exactly the case Prowler passes.
+// access key has gone 45 days or more without use (CIS from v1.4.0,
+// Security Hub IAM.22). A credential never used counts from when it was
+// made: a key created 90 days ago and never used is unused, which is
+// exactly the case Prowler passes.
 var IAMUnusedCredentials = rule.Rule{
 	ID:       "iam-unused-credentials",
 	Title:    "IAM user credentials unused for 45 days or more are still enabled",
 	Severity: rule.Medium,
 	Category: "Security",
 	Service:  "iam",
-	Check:    checkIAMUnusedCredentials,
+	Check:    unusedCredentials(45),
 }
 
-// unusedAfter is CIS's limit.
-const unusedAfter = 45 * 24 * time.Hour
+// IAMUnusedCredentials90d is the same judgement at 90 days: Security Hub
+// IAM.8 (its Config rule's maxCredentialUsageAge, fixed at 90) and CIS
+// v1.2.0 item 1.3, which later CIS versions tightened to 45. Two rules
+// rather than one with a setting, so that each framework's control maps
+// to the rule that judges it at its own limit and both can be read in one
+// report.
+var IAMUnusedCredentials90d = rule.Rule{
+	ID:       "iam-unused-credentials-90d",
+	Title:    "IAM user credentials unused for 90 days or more are still enabled",
+	Severity: rule.Medium,
+	Category: "Security",
+	Service:  "iam",
+	Check:    unusedCredentials(90),
+}
 
 var unusedColumns = []string{"password_enabled", "password_last_used", "password_last_changed",
 	"access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
 	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date"}
 
-func checkIAMUnusedCredentials(in rule.Input) rule.Outcome {
-	u, o := usersFromReport(in)
-	if o != nil {
-		return *o
-	}
-	return u.judge(in, unusedColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
-		password := row.PasswordEnabled == "true"
-		enabled, old := 0, false
-		if password {
-			enabled++
-			old = old || idleTooLong(row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, in.Now)
+// unusedCredentials judges every user's enabled password and active keys
+// against a limit in whole days, one result per user. Only what is
+// enabled is judged: an inactive key or a user without a password has
+// nothing there that could be used.
+func unusedCredentials(limitDays int) func(rule.Input) rule.Outcome {
+	limit := time.Duration(limitDays) * 24 * time.Hour
+	return func(in rule.Input) rule.Outcome {
+		u, o := usersFromReport(in)
+		if o != nil {
+			return *o
 		}
-		for _, k := range row.AccessKeys {
-			if k.Active {
+		return u.judge(in, unusedColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+			password := row.PasswordEnabled == "true"
+			enabled, old := 0, false
+			if password {
 				enabled++
-				old = old || idleTooLong(k.LastUsedDate, k.LastRotated, row.CreationTime, in.Now)
+				old = old || idleTooLong(row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, in.Now, limit)
 			}
-		}
-		switch {
-		case enabled == 0:
-			return sh.get(shareKey{kind: "none", value: row.PasswordEnabled}, func() (rule.Status, string, []rule.Evidence) {
-				return rule.Pass, "No enabled password and no active access key.", []rule.Evidence{u.rep.evidence("password_enabled", row.PasswordEnabled),
-					u.rep.evidence("access_key_1_active, access_key_2_active", "false")}
-			})
-		case !old:
-			return sh.get(shareKey{kind: "in use"}, func() (rule.Status, string, []rule.Evidence) {
-				return rule.Pass, "Every enabled credential (console password, active access keys) was used less than 45 days ago, or set less than 45 days ago and not used since.",
-					[]rule.Evidence{u.rep.evidence("password_last_used, access_key_1_last_used_date, access_key_2_last_used_date", "less than 45 days ago")}
-			})
-		}
-		// A failure names the user's own dates.
-		var stale, fine []string
-		var ev []rule.Evidence
-		if password {
-			ev = append(ev, rule.Evidence{Source: srcReport, Key: "password_last_used", Value: stamp(row.PasswordLastUsed)})
-			text, old := idle("password", row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, in.Now)
-			if old {
-				stale = append(stale, text)
-			} else {
-				fine = append(fine, text)
+			for _, k := range row.AccessKeys {
+				if k.Active {
+					enabled++
+					old = old || idleTooLong(k.LastUsedDate, k.LastRotated, row.CreationTime, in.Now, limit)
+				}
 			}
-		}
-		for i, k := range row.AccessKeys {
-			if !k.Active {
-				continue
+			switch {
+			case enabled == 0:
+				return sh.get(shareKey{kind: "none", value: row.PasswordEnabled}, func() (rule.Status, string, []rule.Evidence) {
+					return rule.Pass, "No enabled password and no active access key.", []rule.Evidence{u.rep.evidence("password_enabled", row.PasswordEnabled),
+						u.rep.evidence("access_key_1_active, access_key_2_active", "false")}
+				})
+			case !old:
+				return sh.get(shareKey{kind: "in use"}, func() (rule.Status, string, []rule.Evidence) {
+					return rule.Pass, fmt.Sprintf("Every enabled credential (console password, active access keys) was used less than %d days ago, or set less than %d days ago and not used since.", limitDays, limitDays),
+						[]rule.Evidence{u.rep.evidence("password_last_used, access_key_1_last_used_date, access_key_2_last_used_date", fmt.Sprintf("less than %d days ago", limitDays))}
+				})
 			}
-			ev = append(ev, rule.Evidence{Source: srcReport, Key: fmt.Sprintf("access_key_%d_last_used_date", i+1), Value: stamp(k.LastUsedDate)})
-			text, old := idle(fmt.Sprintf("access key %d", i+1), k.LastUsedDate, k.LastRotated, row.CreationTime, in.Now)
-			if old {
-				stale = append(stale, text)
-			} else {
-				fine = append(fine, text)
+			// A failure names the user's own dates: the last use, and for a
+			// credential never used the date its idleness counts from.
+			var stale []string
+			var ev []rule.Evidence
+			judge := func(what, usedKey, setKey string, lastUsed, since snapshot.Stamp) {
+				ev = append(ev, rule.Evidence{Source: srcReport, Key: usedKey, Value: stamp(lastUsed)})
+				if !lastUsed.IsSet() {
+					switch from, label := idleFrom(lastUsed, since, row.CreationTime); label {
+					case "set":
+						ev = append(ev, rule.Evidence{Source: srcReport, Key: setKey, Value: stamp(from)})
+					case "user created":
+						ev = append(ev, rule.Evidence{Source: srcReport, Key: "user_creation_time", Value: stamp(from)})
+					}
+				}
+				if text, old := idle(what, lastUsed, since, row.CreationTime, in.Now, limit); old {
+					stale = append(stale, text)
+				}
 			}
-		}
-		return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
-			Message: fmt.Sprintf("User %s: %s; disable or remove what is not needed.", row.User, strings.Join(stale, "; "))}}
-	})
+			if password {
+				judge("password", "password_last_used", "password_last_changed", row.PasswordLastUsed, row.PasswordLastChanged)
+			}
+			for i, k := range row.AccessKeys {
+				if k.Active {
+					n := i + 1
+					judge(fmt.Sprintf("access key %d", n), fmt.Sprintf("access_key_%d_last_used_date", n), fmt.Sprintf("access_key_%d_last_rotated", n), k.LastUsedDate, k.LastRotated)
+				}
+			}
+			return userVerdict{own: &rule.ResourceOutcome{Status: rule.Fail, Evidence: ev,
+				Message: fmt.Sprintf("User %s: %s; disable or remove what is not needed.", row.User, strings.Join(stale, "; "))}}
+		})
+	}
 }
 
 // idleFrom is when a credential was last used or, never used, when it
@@ -301,18 +324,18 @@ func idleFrom(lastUsed, since, created snapshot.Stamp) (snapshot.Stamp, string) 
 	return snapshot.Stamp{}, ""
 }
 
-// idleTooLong says whether a credential has gone 45 days or more unused,
-// or for a time that is unknown.
-func idleTooLong(lastUsed, since, created snapshot.Stamp, now time.Time) bool {
+// idleTooLong says whether a credential has gone limit or more unused, or
+// for a time that is unknown.
+func idleTooLong(lastUsed, since, created snapshot.Stamp, now time.Time, limit time.Duration) bool {
 	from, _ := idleFrom(lastUsed, since, created)
-	return !from.IsSet() || now.Sub(from.Time()) >= unusedAfter
+	return !from.IsSet() || now.Sub(from.Time()) >= limit
 }
 
-// idle says how long a credential has gone unused and whether that is 45
-// days or more.
-func idle(what string, lastUsed, since, created snapshot.Stamp, now time.Time) (string, bool) {
+// idle says how long a credential has gone unused and whether that is
+// limit or more.
+func idle(what string, lastUsed, since, created snapshot.Stamp, now time.Time, limit time.Duration) (string, bool) {
 	from, label := idleFrom(lastUsed, since, created)
-	old := idleTooLong(lastUsed, since, created, now)
+	old := idleTooLong(lastUsed, since, created, now, limit)
 	switch {
 	case label == "last used":
 		return fmt.Sprintf("%s last used %s (%d days ago)", what, stamp(from), days(now.Sub(from.Time()))), old

@@ -215,7 +215,7 @@ func TestUserRulesStayCompact(t *testing.T) {
 	for _, age := range []time.Duration{time.Hour, 72 * time.Hour} {
 		a := account(func(a *snapshot.Account) { a.CredentialReport = usersReport(age, rows...) })
 		doc := &snapshot.Document{Accounts: []snapshot.Account{*a}}
-		for _, r := range []rule.Rule{IAMUnusedCredentials, IAMUserConsoleMFA, IAMUserOneActiveKey, IAMUserMFA} {
+		for _, r := range []rule.Rule{IAMUnusedCredentials, IAMUnusedCredentials90d, IAMUserConsoleMFA, IAMUserOneActiveKey, IAMUserMFA} {
 			in := rule.Input{Account: &doc.Accounts[0], Doc: doc, Now: now, Options: rule.DefaultOptions()}
 			if o := r.Check(in); o.Set.Len() != n {
 				t.Fatalf("%s: %d resources, want %d", r.ID, o.Set.Len(), n)
