@@ -35,6 +35,7 @@ func All() []rule.Rule {
 		IAMPasswordExpiry,
 		IAMExpiredServerCertificate,
 		IAMAccessAnalyzer,
+		IAMAnalyzerTags,
 		EC2InstanceRole,
 		AccountSecurityContact,
 		IAMIdentityFederation,
