@@ -162,7 +162,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 60 {
+	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 62 {
 		t.Fatalf("schema %q version %d results %d", doc.Schema, doc.Version, len(doc.Results))
 	}
 	for _, res := range doc.Results {
