@@ -54,7 +54,7 @@ func TestExplainBadInput(t *testing.T) {
 	}{
 		{[]string{"explain"}, "takes one rule ID"},
 		{[]string{"explain", "root-access-key", "root-mfa"}, "takes one rule ID"},
-		{[]string{"explain", "root-keys"}, `unknown rule "root-keys"; valid: account-security-contact, ec2-instance-role, iam-access-analyzer, iam-access-key-rotation, iam-cloudshell-full-access, iam-expired-server-certificate, iam-identity-federation, iam-password-expiry, iam-password-length, iam-password-lowercase, iam-password-numbers, iam-password-pci, iam-password-reuse, iam-password-strong, iam-password-symbols, iam-password-uppercase, iam-policy-full-admin, iam-policy-service-wildcard, iam-role-tags, iam-support-access, iam-support-role, iam-unused-credentials, iam-unused-credentials-90d, iam-user-console-mfa, iam-user-direct-policies, iam-user-mfa, iam-user-one-active-key, iam-user-tags, org-root-credentials-management, org-root-scp-coverage, root-access-key`},
+		{[]string{"explain", "root-keys"}, `unknown rule "root-keys"; valid: account-security-contact, ec2-instance-role, iam-access-analyzer, iam-access-key-rotation, iam-analyzer-tags, iam-cloudshell-full-access, iam-expired-server-certificate, iam-identity-federation, iam-password-expiry, iam-password-length, iam-password-lowercase, iam-password-numbers, iam-password-pci, iam-password-reuse, iam-password-strong, iam-password-symbols, iam-password-uppercase, iam-policy-full-admin, iam-policy-service-wildcard, iam-role-tags, iam-support-access, iam-support-role, iam-unused-credentials, iam-unused-credentials-90d, iam-user-console-mfa, iam-user-direct-policies, iam-user-mfa, iam-user-one-active-key, iam-user-tags, org-root-credentials-management, org-root-scp-coverage, root-access-key`},
 		{[]string{"explain", "root-mfa", "--format", "html"}, "--format \"html\": want auto, terminal or markdown"},
 		{[]string{"explain", "root-mfa", "--width", "10"}, "--width 10: want 40 or more"},
 	} {
@@ -141,7 +141,7 @@ func TestRulesBadInput(t *testing.T) {
 func TestDocs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "site")
 	r := vigil(t, nil, "docs", "--out", dir).want(t, 0)
-	if r.stdout != "" || !strings.Contains(r.stderr, "wrote 52 files to "+dir) {
+	if r.stdout != "" || !strings.Contains(r.stderr, "wrote 53 files to "+dir) {
 		t.Errorf("stdout %q, stderr %q", r.stdout, r.stderr)
 	}
 	entries, err := os.ReadDir(dir)

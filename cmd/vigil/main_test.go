@@ -162,7 +162,7 @@ func TestGoldenJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 68 {
+	if doc.Schema != "vigil.report" || doc.Version != 1 || len(doc.Results) != 70 {
 		t.Fatalf("schema %q version %d results %d", doc.Schema, doc.Version, len(doc.Results))
 	}
 	for _, res := range doc.Results {
@@ -226,10 +226,11 @@ func TestFailOnExitCodes(t *testing.T) {
 	acct["password_policy"] = map[string]any{"present": true, "minimum_password_length": 14, "password_reuse_prevention": 24,
 		"require_symbols": true, "require_numbers": true, "require_uppercase_characters": true, "require_lowercase_characters": true,
 		"expire_passwords": true, "max_password_age": 90}
-	// Its one region has an external access analyzer and no instance, it
+	// Its one region has an external access analyzer, tagged, and no instance, it
 	// stores no certificate, and its only role is the support role, tagged.
 	acct["regions"] = []any{map[string]any{"name": "us-east-1", "opt_in_status": "opt-in-not-required",
-		"analyzers": []any{map[string]any{"name": "external", "arn": "arn:aws:access-analyzer:us-east-1:444455556666:analyzer/external", "type": "ACCOUNT", "status": "ACTIVE"}},
+		"analyzers": []any{map[string]any{"name": "external", "arn": "arn:aws:access-analyzer:us-east-1:444455556666:analyzer/external", "type": "ACCOUNT", "status": "ACTIVE",
+			"tags": []any{map[string]any{"key": "owner", "value": "security"}}}},
 		"instances": []any{}}}
 	acct["server_certificates"] = map[string]any{"certificates": []any{}, "pages": 1}
 	// A security contact is registered, and people come in through

@@ -159,7 +159,7 @@ func TestOrgDemo(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 	// The single-account demo is what it was.
-	if r := vigil(t, nil, "scan", "--demo=auto").want(t, 0); strings.Contains(r.stdout, "  accounts: ") || !strings.Contains(r.stdout, "Summary: 1 account · 39 results") {
+	if r := vigil(t, nil, "scan", "--demo=auto").want(t, 0); strings.Contains(r.stdout, "  accounts: ") || !strings.Contains(r.stdout, "Summary: 1 account · 42 results") {
 		t.Errorf("--demo=auto without --org changed:\n%s", r.stdout)
 	}
 }

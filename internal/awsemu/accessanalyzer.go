@@ -5,36 +5,74 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
 // IAM Access Analyzer speaks restJson1: the method and path name the
-// operation (GET /analyzer lists, PUT /analyzer creates), the query string
-// carries list parameters, timestamps are RFC 3339 strings, and an error
-// is its type in X-Amzn-ErrorType with {"message": …}. Vigil lists the
-// analyzers of every enabled region; the knowledge base creates one.
+// operation (GET /analyzer lists, PUT /analyzer creates, GET
+// /analyzer/{analyzerName} reads one, and /tags/{resourceArn} lists, adds
+// and removes tags with GET, POST and DELETE), the query string carries
+// list parameters, timestamps are RFC 3339 strings, and an error is its
+// type in X-Amzn-ErrorType with {"message": …}. Vigil lists the analyzers
+// of every enabled region; the knowledge base creates and tags them.
 // ListAnalyzers pages with maxResults (no bound documented; every
-// analyzer when absent) and nextToken, and filters by type.
+// analyzer when absent) and nextToken, and filters by type; every
+// analyzer it returns carries its tags.
 
 var analyzerHandlers = map[string]handlerFunc{
-	"ListAnalyzers":  (*Server).aaListAnalyzers,
-	"CreateAnalyzer": (*Server).aaCreateAnalyzer,
+	"ListAnalyzers":       (*Server).aaListAnalyzers,
+	"CreateAnalyzer":      (*Server).aaCreateAnalyzer,
+	"GetAnalyzer":         (*Server).aaGetAnalyzer,
+	"TagResource":         (*Server).aaTagResource,
+	"UntagResource":       (*Server).aaUntagResource,
+	"ListTagsForResource": (*Server).aaListTagsForResource,
 }
 
-const analyzerPath = "/analyzer"
+const (
+	analyzerPath = "/analyzer"
+	aaTagsPath   = "/tags/"
+)
 
 // analyzerOperation names the operation of an Access Analyzer request.
 func analyzerOperation(method, path string) string {
-	if path != analyzerPath {
-		return ""
-	}
-	switch method {
-	case http.MethodGet:
-		return "ListAnalyzers"
-	case http.MethodPut:
-		return "CreateAnalyzer"
+	switch {
+	case path == analyzerPath:
+		switch method {
+		case http.MethodGet:
+			return "ListAnalyzers"
+		case http.MethodPut:
+			return "CreateAnalyzer"
+		}
+	case strings.HasPrefix(path, analyzerPath+"/"):
+		if name := path[len(analyzerPath)+1:]; name != "" && !strings.Contains(name, "/") && method == http.MethodGet {
+			return "GetAnalyzer"
+		}
+	case strings.HasPrefix(path, aaTagsPath) && len(path) > len(aaTagsPath):
+		switch method {
+		case http.MethodGet:
+			return "ListTagsForResource"
+		case http.MethodPost:
+			return "TagResource"
+		case http.MethodDelete:
+			return "UntagResource"
+		}
 	}
 	return ""
+}
+
+// analyzerPathParams records the label of an operation's path (the
+// analyzer's name, or the ARN tags are about) among the request's
+// parameters, where its handler and the call log find it. It runs after
+// the body's parameters so that the path, which names the resource, wins.
+func analyzerPathParams(op, path string, into map[string]string) {
+	switch op {
+	case "GetAnalyzer":
+		into["analyzerName"] = path[len(analyzerPath)+1:]
+	case "ListTagsForResource", "TagResource", "UntagResource":
+		// The Go URL parser has already decoded %2F and %3A in the ARN.
+		into["resourceArn"] = path[len(aaTagsPath):]
+	}
 }
 
 // aaStatus is the HTTP status Access Analyzer answers an error code with.
@@ -70,7 +108,7 @@ type analyzerReason struct {
 
 func (s *Server) analyzerJSON(account, region string, an Analyzer) analyzerJSON {
 	out := analyzerJSON{Arn: s.analyzerARN(account, region, an.Name), Name: an.Name, Type: an.Type,
-		CreatedAt: an.CreatedAt.UTC().Format(time.RFC3339), Status: an.Status, Tags: map[string]string{}}
+		CreatedAt: an.CreatedAt.UTC().Format(time.RFC3339), Status: an.Status, Tags: tagMap(an.Tags)}
 	if an.StatusReason != "" {
 		out.StatusReason = &analyzerReason{Code: an.StatusReason}
 	}
@@ -124,8 +162,9 @@ func (s *Server) aaCreateAnalyzer(r *request) (any, *apiError) {
 		return nil, err
 	}
 	var in struct {
-		AnalyzerName string `json:"analyzerName"`
-		Type         string `json:"type"`
+		AnalyzerName string            `json:"analyzerName"`
+		Type         string            `json:"type"`
+		Tags         map[string]string `json:"tags"`
 	}
 	if err := r.decode(&in); err != nil {
 		err.code, err.status = "ValidationException", 400
@@ -139,7 +178,11 @@ func (s *Server) aaCreateAnalyzer(r *request) (any, *apiError) {
 			return nil, &apiError{status: 409, code: "ConflictException", message: "Analyzer " + in.AnalyzerName + " already exists"}
 		}
 	}
-	an := Analyzer{Name: in.AnalyzerName, Type: in.Type, Status: "ACTIVE", CreatedAt: r.now}
+	tags, terr := aaTags(in.Tags)
+	if terr != nil {
+		return nil, terr
+	}
+	an := Analyzer{Name: in.AnalyzerName, Type: in.Type, Status: "ACTIVE", CreatedAt: r.now, Tags: tags}
 	reg.Analyzers = append(reg.Analyzers, an)
 	return struct {
 		Arn string `json:"arn"`

@@ -44,6 +44,9 @@ type Analyzer struct {
 	Status       string    `json:"status,omitempty"`
 	StatusReason string    `json:"statusReason,omitempty"` // a StatusReason code, e.g. AWS_SERVICE_ACCESS_DISABLED
 	CreatedAt    time.Time `json:"createdAt,omitzero"`
+	// Tags may include system tags (aws:…), which AWS sets and callers
+	// cannot.
+	Tags []Tag `json:"tags,omitempty"`
 }
 
 // Instance is an EC2 instance.
@@ -123,6 +126,13 @@ func validateRegional(bad func(string, ...any), where string, a *Account) {
 			}
 			if an.Status != "" && !slices.Contains(analyzerStatuses, an.Status) {
 				bad("%s: analyzer %s: status %q: want one of %s", rw, an.Name, an.Status, strings.Join(analyzerStatuses, ", "))
+			}
+			keys := map[string]bool{}
+			for _, t := range an.Tags {
+				if t.Key == "" || keys[t.Key] {
+					bad("%s: analyzer %s: tag %q: empty or duplicate key", rw, an.Name, t.Key)
+				}
+				keys[t.Key] = true
 			}
 		}
 		for _, in := range r.Instances {
@@ -317,9 +327,10 @@ func intOr(raw string, def int) (int, bool) {
 
 // demoRegional gives the demo's accounts three regions each (so its
 // reports stay short): us-east-1 and eu-west-1 enabled, af-south-1 not
-// opted into. Security has an external access analyzer in both enabled
-// regions; production in us-east-1 only, with an instance without a role
-// beside one with; legacy keeps an expired certificate.
+// opted into. Security has an external access analyzer, tagged with its
+// owner, in both enabled regions; production has untagged ones, external
+// in us-east-1 only, and there an instance without a role beside one with;
+// legacy keeps an expired certificate.
 func demoRegional(w *World, now time.Time) {
 	day := 24 * time.Hour
 	for _, a := range w.Accounts {
@@ -329,8 +340,9 @@ func demoRegional(w *World, now time.Time) {
 		a.Regions = []Region{{Name: "us-east-1"}, {Name: "eu-west-1"}, {Name: "af-south-1", OptIn: NotOptedIn}}
 		switch a.Name {
 		case "security":
-			a.Regions[0].Analyzers = []Analyzer{{Name: "org-external", CreatedAt: now.Add(-400 * day)}}
-			a.Regions[1].Analyzers = []Analyzer{{Name: "org-external", CreatedAt: now.Add(-400 * day)}}
+			owner := []Tag{{Key: "owner", Value: "security"}}
+			a.Regions[0].Analyzers = []Analyzer{{Name: "org-external", CreatedAt: now.Add(-400 * day), Tags: owner}}
+			a.Regions[1].Analyzers = []Analyzer{{Name: "org-external", CreatedAt: now.Add(-400 * day), Tags: owner}}
 		case "production":
 			a.Regions[0].Analyzers = []Analyzer{{Name: "external", CreatedAt: now.Add(-200 * day)}}
 			a.Regions[1].Analyzers = []Analyzer{{Name: "unused-access", Type: "ACCOUNT_UNUSED_ACCESS", CreatedAt: now.Add(-100 * day)}}

@@ -737,6 +737,7 @@ func parseRequest(hr *http.Request, body []byte) (*request, *apiError) {
 		if err := flattenJSONParams(body, r.params); err != nil {
 			return r, &apiError{status: 400, code: "SerializationException", message: "Cannot decode request body: " + err.Error()}
 		}
+		analyzerPathParams(op, hr.URL.Path, r.params)
 		return r, nil
 	}
 	if op := accountOperation(hr.Method, hr.URL.Path); op != "" && r.scopeSvc == "account" {

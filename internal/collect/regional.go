@@ -19,7 +19,8 @@ import (
 // known and judged NOT_APPLICABLE rather than failed), then in every
 // enabled region, concurrently, the Access Analyzer analyzers and the EC2
 // instances. The calls per account grow with regions and pages, never with
-// users, roles or policies; a region whose call fails is a gap of that
+// users, roles or policies (nor with analyzers: their tags come in the
+// same ListAnalyzers answer); a region whose call fails is a gap of that
 // region alone.
 
 // EC2 is what the scan reads of EC2. Each call is signed for the region
@@ -170,7 +171,8 @@ func analyzers(ctx context.Context, c AccessAnalyzer, region string) ([]snapshot
 			return nil, err
 		}
 		for _, a := range page.Analyzers {
-			an := snapshot.Analyzer{Name: aws.ToString(a.Name), ARN: aws.ToString(a.Arn), Type: string(a.Type), Status: string(a.Status), CreatedAt: utc(a.CreatedAt)}
+			an := snapshot.Analyzer{Name: aws.ToString(a.Name), ARN: aws.ToString(a.Arn), Type: string(a.Type), Status: string(a.Status), CreatedAt: utc(a.CreatedAt),
+				Tags: analyzerTags(a.Tags)}
 			if a.StatusReason != nil {
 				an.StatusReason = string(a.StatusReason.Code)
 			}
@@ -178,6 +180,20 @@ func analyzers(ctx context.Context, c AccessAnalyzer, region string) ([]snapshot
 		}
 	}
 	return out, nil
+}
+
+// analyzerTags turns the summary's tag map into the snapshot's list,
+// sorted by key so that a snapshot's bytes do not follow map order. The
+// tags come with every analyzer in ListAnalyzers, so no
+// ListTagsForResource call per analyzer is made; an analyzer AWS sent
+// without tags has an empty list, never nil (nil is "not read").
+func analyzerTags(m map[string]string) []snapshot.Tag {
+	out := make([]snapshot.Tag, 0, len(m))
+	for k, v := range m {
+		out = append(out, snapshot.Tag{Key: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
 }
 
 func instances(ctx context.Context, c EC2, region string) ([]snapshot.Instance, error) {

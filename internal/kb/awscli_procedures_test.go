@@ -320,6 +320,26 @@ func procedures() []procedure {
 			},
 		},
 		{
+			name: "iam-analyzer-tags",
+			steps: []step{
+				// us-east-1's analyzer carries an owner tag; eu-west-1's only
+				// CloudFormation's system tag, which does not count.
+				{block: "iam-analyzer-tags/find", as: kbtest.StandaloneAuditor, want: equals(kbtest.UntaggedAnalyzer)},
+				{block: "iam-analyzer-tags/fix", as: kbtest.StandaloneAuditor,
+					subst: map[string]string{"REGION": "eu-west-1", "ANALYZER_ARN": kbtest.UntaggedAnalyzer, "OWNER": "security", "PURPOSE": "unused-access-review"},
+					state: func(t *testing.T, p *procRun) {
+						for _, r := range p.account(t, kbtest.StandaloneID).Regions {
+							if r.Name == "eu-west-1" && fmt.Sprint(r.Analyzers[0].Tags) != "[{aws:cloudformation:stack-name access-review} {owner security} {purpose unused-access-review}]" {
+								t.Errorf("eu-west-1 tags after the fix: %+v", r.Analyzers[0].Tags)
+							}
+						}
+					}},
+				{block: "iam-analyzer-tags/check", as: kbtest.StandaloneAuditor, subst: map[string]string{"REGION": "eu-west-1", "ANALYZER_ARN": kbtest.UntaggedAnalyzer},
+					want: contains(`"owner": "security"`, `"purpose": "unused-access-review"`, `"aws:cloudformation:stack-name": "access-review"`)},
+				{block: "iam-analyzer-tags/find", as: kbtest.StandaloneAuditor, want: equals("")},
+			},
+		},
+		{
 			name: "ec2-instance-role",
 			steps: []step{
 				{block: "ec2-instance-role/find", as: kbtest.StandaloneAuditor, want: equals("us-east-1 " + kbtest.InstanceNoRole + "\trunning")},

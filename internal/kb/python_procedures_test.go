@@ -201,6 +201,26 @@ func pyProcedures() []pyProcedure {
 			},
 		},
 		{
+			name: "iam-analyzer-tags",
+			steps: []pyStep{
+				{block: "iam-analyzer-tags/find-py", as: kbtest.StandaloneAuditor, want: equals("eu-west-1 " + kbtest.UntaggedAnalyzer)},
+				{block: "iam-analyzer-tags/find-py", as: kbtest.StandaloneAuditor, args: []string{"tag", kbtest.UntaggedAnalyzer, "owner"},
+					wantErr: "usage: analyzer_tags.py tag ARN KEY=VALUE"},
+				{block: "iam-analyzer-tags/find-py", as: kbtest.StandaloneAuditor, args: []string{"tag", kbtest.UntaggedAnalyzer, "owner=security", "purpose=unused-access-review"},
+					want: equals(kbtest.UntaggedAnalyzer + ": owner, purpose"), state: func(t *testing.T, p *procRun) {
+						for _, r := range p.account(t, kbtest.StandaloneID).Regions {
+							if r.Name == "eu-west-1" && len(r.Analyzers[0].Tags) != 3 {
+								t.Errorf("eu-west-1 tags after the fix: %+v", r.Analyzers[0].Tags)
+							}
+						}
+					}},
+				{block: "iam-analyzer-tags/find-py", as: kbtest.StandaloneAuditor, want: equals("")},
+				// An ARN of nothing is AWS's error, not a traceback.
+				{block: "iam-analyzer-tags/find-py", as: kbtest.StandaloneAuditor, args: []string{"tag", "arn:aws:access-analyzer:eu-west-1:" + kbtest.StandaloneID + ":analyzer/nope", "owner=x"},
+					wantErr: "TagResource: ResourceNotFoundException"},
+			},
+		},
+		{
 			name: "ec2-instance-role",
 			steps: []pyStep{
 				{block: "ec2-instance-role/find-py", as: kbtest.StandaloneAuditor, want: equals("us-east-1 " + kbtest.InstanceNoRole + " running")},

@@ -39,6 +39,7 @@ func All() []rule.Rule {
 		IAMPasswordPCI,
 		IAMExpiredServerCertificate,
 		IAMAccessAnalyzer,
+		IAMAnalyzerTags,
 		EC2InstanceRole,
 		AccountSecurityContact,
 		IAMIdentityFederation,

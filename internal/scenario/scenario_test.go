@@ -127,7 +127,7 @@ func checkReadOnly(t *testing.T, srv *awsemu.Server) {
 }
 
 // regionalRules judge resources other than the root user and IAM users.
-var regionalRules = map[string]bool{"iam-expired-server-certificate": true, "iam-access-analyzer": true, "ec2-instance-role": true}
+var regionalRules = map[string]bool{"iam-expired-server-certificate": true, "iam-access-analyzer": true, "iam-analyzer-tags": true, "ec2-instance-role": true}
 
 func TestScenarios(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.json")
@@ -311,9 +311,9 @@ func TestAccessDeniedOnEachCall(t *testing.T) {
 		{"organizations", "DescribeOrganization", []string{"root-member-password"}},
 		{"iam", "ListOrganizationsFeatures", nil},
 		{"iam", "ListServerCertificates", []string{"iam-expired-server-certificate"}},
-		{"ec2", "DescribeRegions", []string{"iam-access-analyzer", "ec2-instance-role"}},
+		{"ec2", "DescribeRegions", []string{"iam-access-analyzer", "iam-analyzer-tags", "ec2-instance-role"}},
 		{"ec2", "DescribeInstances", []string{"ec2-instance-role"}},
-		{"access-analyzer", "ListAnalyzers", []string{"iam-access-analyzer"}},
+		{"access-analyzer", "ListAnalyzers", []string{"iam-access-analyzer", "iam-analyzer-tags"}},
 		// The manual items' evidence: denied is UNKNOWN, never "no
 		// security contact" and never a pass.
 		{"account", "GetAlternateContact", []string{"account-security-contact"}},

@@ -18,7 +18,8 @@ type IAMDetails struct {
 	TagsRead bool `json:"tags_read,omitempty"`
 }
 
-// Tag is one key and value on an IAM user or role.
+// Tag is one key and value on an IAM user or role, or an Access Analyzer
+// analyzer.
 type Tag struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`

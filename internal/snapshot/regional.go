@@ -48,6 +48,11 @@ type Analyzer struct {
 	Status       string     `json:"status"`
 	StatusReason string     `json:"status_reason,omitempty"`
 	CreatedAt    *time.Time `json:"created_at,omitempty"`
+	// Tags are the analyzer's tags, from the same ListAnalyzers answer,
+	// sorted by key. Nil means unknown: a snapshot written before Vigil
+	// kept them has no "tags" at all, which must not read as "untagged";
+	// an analyzer read without tags has an empty list.
+	Tags []Tag `json:"tags"`
 }
 
 // External reports whether the analyzer finds external access, the kind

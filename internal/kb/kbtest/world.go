@@ -45,9 +45,10 @@ const (
 	KeyUseRegion = "eu-west-1"
 
 	// The standalone account's regional state (iam-access-analyzer,
-	// ec2-instance-role, iam-expired-server-certificate): an external
-	// access analyzer in us-east-1 only (eu-west-1 has an unused-access
-	// analyzer, which does not count), af-south-1 not opted into; in
+	// iam-analyzer-tags, ec2-instance-role, iam-expired-server-certificate):
+	// an external access analyzer in us-east-1 only, tagged with its owner
+	// (eu-west-1 has an unused-access analyzer, which does not count, with
+	// only a system tag of CloudFormation's), af-south-1 not opted into; in
 	// us-east-1 an instance with a role and one without; an expired
 	// certificate and a valid one.
 	ExpiredCertificate = "shop-2023"
@@ -55,6 +56,8 @@ const (
 	InstanceWithRole   = "i-0a1b2c3d4e5f60001"
 	InstanceNoRole     = "i-0a1b2c3d4e5f60002"
 	InstanceProfile    = "web-app"
+	// UntaggedAnalyzer is the eu-west-1 analyzer without a tag of its own.
+	UntaggedAnalyzer = "arn:aws:access-analyzer:eu-west-1:" + StandaloneID + ":analyzer/unused"
 )
 
 // Options vary the estate.
@@ -160,11 +163,13 @@ func World(now time.Time, o Options) *awsemu.World {
 					{Name: ValidCertificate, UploadDate: ago(100 * day), Expiration: now.Add(200 * day)},
 				},
 				Regions: []awsemu.Region{
-					{Name: "us-east-1", Analyzers: []awsemu.Analyzer{{Name: "external", CreatedAt: ago(300 * day)}}, Instances: []awsemu.Instance{
+					{Name: "us-east-1", Analyzers: []awsemu.Analyzer{{Name: "external", CreatedAt: ago(300 * day),
+						Tags: []awsemu.Tag{{Key: "owner", Value: "security"}}}}, Instances: []awsemu.Instance{
 						{ID: InstanceWithRole, Name: "web", InstanceProfile: InstanceProfile, LaunchTime: ago(30 * day)},
 						{ID: InstanceNoRole, Name: "batch", LaunchTime: ago(60 * day)},
 					}},
-					{Name: "eu-west-1", Analyzers: []awsemu.Analyzer{{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", CreatedAt: ago(300 * day)}}},
+					{Name: "eu-west-1", Analyzers: []awsemu.Analyzer{{Name: "unused", Type: "ACCOUNT_UNUSED_ACCESS", CreatedAt: ago(300 * day),
+						Tags: []awsemu.Tag{{Key: "aws:cloudformation:stack-name", Value: "access-review"}}}}},
 					{Name: "af-south-1", OptIn: awsemu.NotOptedIn},
 				},
 			},
