@@ -66,8 +66,8 @@ func TestEachReadingHasItsOwnRule(t *testing.T) {
 func TestSupportReadingsAssessed(t *testing.T) {
 	c := catalog(t)
 	results := []rule.Result{
-		{AccountID: "111122223333", RuleID: "iam-support-access", Status: rule.Pass, Resource: "arn:aws:iam::111122223333:root"},
-		{AccountID: "111122223333", RuleID: "iam-support-role", Status: rule.Fail, Resource: "arn:aws:iam::111122223333:root"},
+		{Meta: &rule.Meta{AccountID: "111122223333", RuleID: "iam-support-access"}, Status: rule.Pass, Resource: "arn:aws:iam::111122223333:root"},
+		{Meta: &rule.Meta{AccountID: "111122223333", RuleID: "iam-support-role"}, Status: rule.Fail, Resource: "arn:aws:iam::111122223333:root"},
 	}
 	for _, tc := range []struct {
 		spec, control string
