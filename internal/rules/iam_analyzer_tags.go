@@ -89,7 +89,7 @@ func judgeAnalyzerTags(region string, an snapshot.Analyzer) rule.ResourceOutcome
 	}
 	var own, system []string
 	for _, t := range an.Tags {
-		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+		if systemTag(t.Key) {
 			system = append(system, t.Key)
 		} else {
 			own = append(own, t.Key)

@@ -39,12 +39,16 @@ var IAMRoleTags = rule.Rule{
 func ownTags(tags []snapshot.Tag) int {
 	n := 0
 	for _, t := range tags {
-		if !strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+		if !systemTag(t.Key) {
 			n++
 		}
 	}
 	return n
 }
+
+// systemTag reports whether a tag key is one of AWS's own ("aws:" in any
+// case), which no tag rule counts as the owner's.
+func systemTag(key string) bool { return strings.HasPrefix(strings.ToLower(key), "aws:") }
 
 // taggedDetails is iamDetails, and UNKNOWN account-wide when the
 // snapshot predates tags.
