@@ -147,6 +147,92 @@ func TestResourceSet(t *testing.T) {
 	}
 }
 
+// TestResourceSetOver: sets over one shared list of resources give the
+// same results as sets of their own; a resource added out of the list's
+// order gets its set a copy, and the shared list is never written.
+func TestResourceSetOver(t *testing.T) {
+	list := []string{"arn:1", "arn:2", "arn:3"}
+	in := Input{shared: map[any]any{}}
+	type key struct{}
+	built := 0
+	shared := func() []string {
+		return in.Shared(key{}, func() any { built++; return list }).([]string)
+	}
+	a, b := NewResourceSetOver(shared()), NewResourceSetOver(shared())
+	if built != 1 {
+		t.Fatalf("the shared list was built %d times within one account", built)
+	}
+	ha, hb := a.Share(Pass, "ok", nil), b.Share(Pass, "ok", nil)
+	for _, r := range list {
+		a.AddShared(r, ha)
+	}
+	b.AddShared("arn:1", hb)
+	b.Add(ResourceOutcome{Resource: "arn:9", Status: Fail, Message: "own"})
+	b.AddShared("arn:3", hb)
+	b.AddShared("arn:4", hb)
+	if !slices.Equal(list, []string{"arn:1", "arn:2", "arn:3"}) {
+		t.Fatalf("the shared list was changed: %q", list)
+	}
+	if &a.added()[0] != &list[0] {
+		t.Error("a set added in the list's order copied it")
+	}
+	var got []string
+	for _, o := range (Outcome{Set: b}).PerResource() {
+		got = append(got, o.Resource+" "+string(o.Status))
+	}
+	if want := []string{"arn:1 PASS", "arn:9 FAIL", "arn:3 PASS", "arn:4 PASS"}; !slices.Equal(got, want) {
+		t.Errorf("set out of order: %q, want %q", got, want)
+	}
+	if a.Len() != 3 || b.Len() != 4 || b.Count(Fail) != 1 {
+		t.Errorf("len %d and %d, fails %d", a.Len(), b.Len(), b.Count(Fail))
+	}
+	part := NewResourceSetOver(list)
+	part.AddShared("arn:1", part.Share(Pass, "ok", nil))
+	if part.Len() != 1 || len((Outcome{Set: part}).PerResource()) != 1 {
+		t.Errorf("a set over 3 resources with 1 added has %d", part.Len())
+	}
+	if n := 0; (Input{}).Shared(key{}, func() any { n++; return n }) != 1 || (Input{}).Shared(key{}, func() any { n++; return n }) != 2 {
+		t.Error("outside Evaluate, Shared must build at each call")
+	}
+}
+
+// TestEvaluateSetsOverOneList: rules whose sets are over one shared list
+// of resources come out sorted by resource whether the list is sorted or
+// not (Evaluate checks a shared list's order once, not each set's), the
+// same as the reference.
+func TestEvaluateSetsOverOneList(t *testing.T) {
+	for _, list := range [][]string{{"arn:a", "arn:b", "arn:c", "arn:d"}, {"arn:c", "arn:a", "arn:d", "arn:b"}} {
+		over := func(id string, st Status) Rule {
+			return Rule{ID: id, Check: func(in Input) Outcome {
+				type key struct{}
+				l := in.Shared(key{}, func() any { return slices.Clone(list) }).([]string)
+				set := NewResourceSetOver(l)
+				h := set.Share(st, id, nil)
+				for _, r := range l {
+					if r == "arn:b" {
+						set.Add(ResourceOutcome{Resource: r, Status: Fail, Message: "own"})
+						continue
+					}
+					set.AddShared(r, h)
+				}
+				return Outcome{Set: set}
+			}}
+		}
+		rules := []Rule{over("r2", Pass), over("r1", NotApplicable), over("r3", Unknown)}
+		doc := &snapshot.Document{Accounts: []snapshot.Account{{ID: "2"}, {ID: "1"}}}
+		got, want := Evaluate(rules, doc, time.Time{}, Options{}), reference(rules, doc, time.Time{})
+		if len(got) != 24 || !sorted(got, compareResults) {
+			t.Fatalf("list %q: %d results, sorted %v", list, len(got), sorted(got, compareResults))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.AccountID != w.AccountID || g.RuleID != w.RuleID || g.Resource != w.Resource || g.Status != w.Status || g.Message != w.Message {
+				t.Errorf("list %q, result %d: %s %s %s %s, want %s %s %s %s", list, i, g.AccountID, g.RuleID, g.Resource, g.Status, w.AccountID, w.RuleID, w.Resource, w.Status)
+			}
+		}
+	}
+}
+
 // TestManagementAccountRaisesRootRulesOnly: a root-user failure in the
 // management account is raised one severity and says why; a failure of a
 // rule about IAM users or policies there is left as it is, since SCPs and

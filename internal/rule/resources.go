@@ -19,7 +19,11 @@ type ResourceSet struct {
 	// sharedIndex is each shared outcome's statusIndex, found once rather
 	// than for each resource that has it.
 	sharedIndex []int
-	resources   []string
+	// resources are the resources added, the first len(which) of the
+	// list when over is set: a list given by NewResourceSetOver, which
+	// other rules' sets share and nothing may change.
+	resources []string
+	over      bool
 	// which is, per resource, the shared outcome's index (>= 0) or the
 	// own outcome's index in own as -(index+1).
 	which  []int32
@@ -54,6 +58,33 @@ func NewResourceSet(n int) *ResourceSet {
 	return &ResourceSet{resources: make([]string, 0, n), which: make([]int32, 0, n)}
 }
 
+// NewResourceSetOver returns a set for the resources listed, to be added
+// in that order, one AddShared or Add each. Several rules about the same
+// resources (every per-user rule judges every user of the credential
+// report) can give their sets one list, built once, rather than each its
+// own copy of 100,000 ARNs. The set never changes the list: a resource
+// added out of the list's order gets the set a copy of its own.
+func NewResourceSetOver(resources []string) *ResourceSet {
+	return &ResourceSet{resources: resources, over: true, which: make([]int32, 0, len(resources))}
+}
+
+// push records the next resource.
+func (s *ResourceSet) push(resource string) {
+	n := len(s.which)
+	if s.over {
+		if n < len(s.resources) && s.resources[n] == resource {
+			return
+		}
+		own := make([]string, n, max(len(s.resources), n+1))
+		copy(own, s.resources[:n])
+		s.resources, s.over = own, false
+	}
+	s.resources = append(s.resources, resource)
+}
+
+// added is the resources added so far, in order.
+func (s *ResourceSet) added() []string { return s.resources[:len(s.which)] }
+
 // Share records an outcome many resources will have; give it to AddShared
 // for each. Build its message and evidence once, without naming a
 // resource: the result's Resource names it.
@@ -68,7 +99,7 @@ func (s *ResourceSet) SharedOutcome(h Shared) ResourceOutcome { return s.shared[
 
 // AddShared adds a resource whose outcome is the shared one h.
 func (s *ResourceSet) AddShared(resource string, h Shared) {
-	s.resources = append(s.resources, resource)
+	s.push(resource)
 	s.which = append(s.which, int32(h))
 	if i := s.sharedIndex[h]; i >= 0 {
 		s.counts[i]++
@@ -78,7 +109,7 @@ func (s *ResourceSet) AddShared(resource string, h Shared) {
 // Add adds a resource with an outcome of its own (o.Resource names it).
 func (s *ResourceSet) Add(o ResourceOutcome) {
 	s.own = append(s.own, o)
-	s.resources = append(s.resources, o.Resource)
+	s.push(o.Resource)
 	s.which = append(s.which, -int32(len(s.own)))
 	s.count(o.Status)
 }
@@ -88,7 +119,7 @@ func (s *ResourceSet) Len() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.resources)
+	return len(s.which)
 }
 
 // Count is the number of resources with the status.
@@ -105,7 +136,7 @@ func (s *ResourceSet) Count(st Status) int {
 }
 
 // outcome is the shared or own outcome of the i-th resource, without
-// its resource (the caller has it from s.resources).
+// its resource (the caller has it from s.added()).
 func (s *ResourceSet) outcome(i int) *ResourceOutcome {
 	if w := s.which[i]; w >= 0 {
 		return &s.shared[w]

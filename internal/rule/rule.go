@@ -108,6 +108,26 @@ type Input struct {
 	// Now is the evaluation time; injected so results are reproducible.
 	Now     time.Time
 	Options Options
+	// shared holds what rules about one account build alike and can
+	// share (the IAM users' ARNs, 100,000 of them): Evaluate gives the
+	// rules of an account one map; elsewhere it is nil.
+	shared map[any]any
+}
+
+// Shared returns the value build makes, built once for all the rules of
+// an account that ask for key within one Evaluate (outside Evaluate, at
+// every call). The key is a comparable value of a type the asking package
+// owns; what is shared must never be changed.
+func (in Input) Shared(key any, build func() any) any {
+	if in.shared == nil {
+		return build()
+	}
+	v, ok := in.shared[key]
+	if !ok {
+		v = build()
+		in.shared[key] = v
+	}
+	return v
 }
 
 // Options are the user-tunable thresholds.
