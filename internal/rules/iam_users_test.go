@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,41 @@ func TestUserRulesStayCompact(t *testing.T) {
 				t.Errorf("%s, report %s old: %.0f allocations for %d users; shared outcomes should make it a few dozen", r.ID, age, allocs, n)
 			}
 		}
+	}
+}
+
+// TestUserRulesShareTheirARNs: the per-user rules of one account give
+// their results over one list of the users' ARNs, built once, so that a
+// per-user rule costs its results (96 bytes a user) and its outcome
+// indexes (4), not another copy of every ARN (16 more).
+func TestUserRulesShareTheirARNs(t *testing.T) {
+	const n = 5000
+	rows := make([]snapshot.CredentialRow, n)
+	for i := range rows {
+		rows[i] = userRow(fmt.Sprintf("user-%04d", i))
+		rows[i].PasswordEnabled, rows[i].MFAActive, rows[i].PasswordLastUsed = "true", true, ago(3)
+	}
+	a := account(func(a *snapshot.Account) { a.CredentialReport = usersReport(time.Hour, rows...) })
+	doc := &snapshot.Document{Accounts: []snapshot.Account{*a}}
+	perUser := []rule.Rule{IAMUnusedCredentials, IAMUnusedCredentials90d, IAMUserConsoleMFA, IAMUserOneActiveKey, IAMUserMFA, IAMAccessKeyRotation}
+	allocated := func(rs []rule.Rule) uint64 {
+		least := uint64(math.MaxUint64)
+		for range 3 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res := rule.Evaluate(rs, doc, now, rule.DefaultOptions())
+			runtime.ReadMemStats(&after)
+			if len(res) != n*len(rs) {
+				t.Fatalf("%d results, want %d", len(res), n*len(rs))
+			}
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
+		}
+		return least
+	}
+	one, all := allocated(perUser[:1]), allocated(perUser)
+	perRule := float64(all-one) / float64(len(perUser)-1) / n
+	t.Logf("each per-user rule allocates %.1f bytes a user", perRule)
+	if perRule > 106 {
+		t.Errorf("each per-user rule allocates %.1f bytes a user; sharing the ARN list makes it about 100", perRule)
 	}
 }
