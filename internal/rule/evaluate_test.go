@@ -330,3 +330,23 @@ func TestResultsShareMeta(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluatingNamesTheAccountRules: within Evaluate a check learns which
+// account rules run beside it (organisation rules are not among them)
+// and that Shared builds once; outside Evaluate, neither.
+func TestEvaluatingNamesTheAccountRules(t *testing.T) {
+	var got []string
+	probe := func(in Input) Outcome {
+		got = append(got, fmt.Sprint(in.Shares(), in.Evaluating("a"), in.Evaluating("b"), in.Evaluating("org"), in.Evaluating("absent")))
+		return Outcome{Status: Pass}
+	}
+	rules := []Rule{{ID: "a", Scope: AccountScope, Check: probe}, {ID: "b", Scope: AccountScope, Check: probe},
+		{ID: "org", Scope: OrganizationScope, Check: func(Input) Outcome { return Outcome{Status: Pass} }}}
+	doc := &snapshot.Document{Accounts: []snapshot.Account{{ID: "111122223333"}}}
+	Evaluate(rules, doc, time.Unix(0, 0), DefaultOptions())
+	probe(Input{})
+	want := []string{"true true true false false", "true true true false false", "false false false false false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -112,6 +112,8 @@ type Input struct {
 	// share (the IAM users' ARNs, 100,000 of them): Evaluate gives the
 	// rules of an account one map; elsewhere it is nil.
 	shared map[any]any
+	// ids are the IDs of the account rules Evaluate runs.
+	ids map[string]bool
 }
 
 // Shared returns the value build makes, built once for all the rules of
@@ -129,6 +131,16 @@ func (in Input) Shared(key any, build func() any) any {
 	}
 	return v
 }
+
+// Shares reports whether Shared builds a value once for the rules of an
+// account (within Evaluate) rather than at every call: a rule may then
+// build more than it needs for itself, knowing the others will use it.
+func (in Input) Shares() bool { return in.shared != nil }
+
+// Evaluating reports whether the rule with the ID is among the account
+// rules of this Evaluate (false outside Evaluate), so that a rule
+// building for its fellows builds only for those that will ask.
+func (in Input) Evaluating(id string) bool { return in.ids[id] }
 
 // Options are the user-tunable thresholds.
 type Options struct {

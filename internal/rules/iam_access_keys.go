@@ -28,13 +28,11 @@ var IAMUserOneActiveKey = rule.Rule{
 
 var oneKeyColumns = []string{"access_key_1_active", "access_key_1_last_rotated", "access_key_2_active", "access_key_2_last_rotated"}
 
-func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome {
-	u, o := usersFromReport(in)
-	if o != nil {
-		return *o
-	}
+func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome { return oneActiveKey.check(in) }
+
+var oneActiveKey = newUserRule("iam-user-one-active-key", oneKeyColumns, func(u userReport, in rule.Input) userJudgement {
 	twoKeys := dayShares{}
-	return u.judge(in, oneKeyColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+	return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active := 0
 		for _, k := range row.AccessKeys {
 			if k.Active {
@@ -53,8 +51,8 @@ func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome {
 				[]rule.Evidence{u.rep.evidence("access_key_1_active, access_key_2_active", "true"),
 					u.rep.evidence("access_key_1_last_rotated, access_key_2_last_rotated", dayText(k1)+", "+dayText(k2))}
 		})
-	})
-}
+	}
+})
 
 // IAMAccessKeyRotation fails a user with an active access key made more
 // than 90 days ago (CIS, Security Hub IAM.3). The key's age is its
@@ -73,13 +71,13 @@ var IAMAccessKeyRotation = rule.Rule{
 const rotateAfter = 90 * 24 * time.Hour
 
 func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
-	u, o := usersFromReport(in)
-	if o != nil {
-		return *o
-	}
+	return keyRotation.check(in)
+}
+
+var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u userReport, in rule.Input) userJudgement {
 	oldKeys := dayShares{}
 	today := in.Now.UTC().Truncate(24 * time.Hour)
-	return u.judge(in, oneKeyColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+	return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active, old, undated := 0, false, false
 		for _, k := range row.AccessKeys {
 			if !k.Active {
@@ -136,8 +134,8 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 			}
 			return capitalize(strings.Join(texts, "; ")) + "; rotate it: create a new key, move its users over, then deactivate and delete the old one.", ev
 		})
-	})
-}
+	}
+})
 
 // dayKey names a failure shared by users whose keys (the slots set in
 // slots) were made on the same days (days since 1970, -1 for none): a
@@ -190,12 +188,10 @@ var IAMUserMFA = rule.Rule{
 
 var userMFAColumns = []string{"password_enabled", "mfa_active"}
 
-func checkIAMUserMFA(in rule.Input) rule.Outcome {
-	u, o := usersFromReport(in)
-	if o != nil {
-		return *o
-	}
-	return u.judge(in, userMFAColumns, func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
+func checkIAMUserMFA(in rule.Input) rule.Outcome { return userMFA.check(in) }
+
+var userMFA = newUserRule("iam-user-mfa", userMFAColumns, func(u userReport, in rule.Input) userJudgement {
+	return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		if row.MFAActive {
 			return sh.get(shareKey{kind: "mfa"}, func() (rule.Status, string, []rule.Evidence) {
 				return rule.Pass, "Has an MFA device.", []rule.Evidence{u.rep.evidence("mfa_active", "true")}
@@ -231,5 +227,5 @@ func checkIAMUserMFA(in rule.Input) rule.Outcome {
 			return rule.Fail, fmt.Sprintf("No MFA device (%s).", what),
 				[]rule.Evidence{u.rep.evidence("mfa_active", "false"), u.rep.evidence("password_enabled", row.PasswordEnabled)}
 		})
-	})
-}
+	}
+})

@@ -264,3 +264,62 @@ func TestUserRulesShareTheirARNs(t *testing.T) {
 		t.Errorf("each per-user rule allocates %.1f bytes a user; sharing the ARN list makes it about 100", perRule)
 	}
 }
+
+// TestUserRulesJudgedTogether: within one Evaluate the per-user rules are
+// judged in one pass over the rows; each must reach what it reaches
+// alone, on a report with users of their own (failures), users lacking
+// columns and a stale report's UNKNOWNs, and every per-user rule must be
+// in the pass under its own ID (a wrong ID leaves it judged apart).
+func TestUserRulesJudgedTogether(t *testing.T) {
+	ids := map[string]bool{}
+	for _, r := range All() {
+		ids[r.ID] = true
+	}
+	seen := map[string]bool{}
+	for _, ur := range userRules {
+		if !ids[ur.id] || seen[ur.id] {
+			t.Errorf("per-user rule %q: not a rule of All(), or twice", ur.id)
+		}
+		seen[ur.id] = true
+	}
+	if len(seen) != 6 {
+		t.Errorf("%d per-user rules in the pass, want 6", len(seen))
+	}
+	var rows []snapshot.CredentialRow
+	for i := range 60 {
+		r := userRow(fmt.Sprintf("user-%02d", i))
+		switch i % 5 {
+		case 0:
+			r.PasswordEnabled, r.PasswordLastUsed = "true", ago(100) // no MFA, unused
+		case 1:
+			r.PasswordEnabled, r.MFAActive, r.PasswordLastUsed = "true", true, ago(2)
+		case 2:
+			r.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: ago(200), LastUsedDate: ago(1)}
+			r.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: ago(10), LastUsedDate: noInfo}
+		case 3:
+			r.Missing = []string{"mfa_active", "access_key_2_active"}
+		}
+		rows = append(rows, r)
+	}
+	perUser := []rule.Rule{IAMUnusedCredentials, IAMUnusedCredentials90d, IAMUserConsoleMFA, IAMUserOneActiveKey, IAMUserMFA, IAMAccessKeyRotation}
+	for _, age := range []time.Duration{time.Hour, 30 * 24 * time.Hour} {
+		a := account(func(a *snapshot.Account) { a.CredentialReport = usersReport(age, rows...) })
+		doc := &snapshot.Document{Accounts: []snapshot.Account{*a}}
+		together := rule.Evaluate(perUser, doc, now, rule.DefaultOptions())
+		var alone []rule.Result
+		for _, r := range perUser {
+			alone = append(alone, rule.Evaluate([]rule.Rule{r}, doc, now, rule.DefaultOptions())...)
+		}
+		rule.SortResults(alone)
+		if len(together) != len(alone) {
+			t.Fatalf("report %v old: %d results together, %d alone", age, len(together), len(alone))
+		}
+		for i := range together {
+			g, w := together[i], alone[i]
+			if g.RuleID != w.RuleID || g.Resource != w.Resource || g.Status != w.Status || g.Message != w.Message || fmt.Sprint(g.Evidence) != fmt.Sprint(w.Evidence) {
+				t.Errorf("report %v old, result %d:\n together %s %s %s %q %v\n alone    %s %s %s %q %v", age, i,
+					g.RuleID, g.Resource, g.Status, g.Message, g.Evidence, w.RuleID, w.Resource, w.Status, w.Message, w.Evidence)
+			}
+		}
+	}
+}
