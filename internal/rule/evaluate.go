@@ -25,14 +25,6 @@ const managementNote = " This is the organisation's management account: no SCP c
 func Evaluate(rules []Rule, doc *snapshot.Document, now time.Time, opts Options) []Result {
 	var done []checked
 	total := 0
-	// The IDs of the account rules run, for the rules that build what
-	// their fellows need (Input.Evaluating).
-	ids := map[string]bool{}
-	for k := range rules {
-		if rules[k].Scope == AccountScope {
-			ids[rules[k].ID] = true
-		}
-	}
 	for i := range doc.Accounts {
 		acct := &doc.Accounts[i]
 		shared := map[any]any{}
@@ -41,7 +33,7 @@ func Evaluate(rules []Rule, doc *snapshot.Document, now time.Time, opts Options)
 			if r.Scope != AccountScope {
 				continue
 			}
-			o := r.Check(Input{Account: acct, Doc: doc, Now: now, Options: opts, shared: shared, ids: ids})
+			o := r.Check(Input{Account: acct, Doc: doc, Now: now, Options: opts, shared: shared, rules: rules})
 			total += max(o.resourceCount(), 1)
 			done = append(done, checked{rule: r, acct: acct, accountID: acct.ID, o: o})
 		}

@@ -112,8 +112,8 @@ type Input struct {
 	// share (the IAM users' ARNs, 100,000 of them): Evaluate gives the
 	// rules of an account one map; elsewhere it is nil.
 	shared map[any]any
-	// ids are the IDs of the account rules Evaluate runs.
-	ids map[string]bool
+	// rules are the rules Evaluate runs (Evaluating).
+	rules []Rule
 }
 
 // Shared returns the value build makes, built once for all the rules of
@@ -140,7 +140,16 @@ func (in Input) Shares() bool { return in.shared != nil }
 // Evaluating reports whether the rule with the ID is among the account
 // rules of this Evaluate (false outside Evaluate), so that a rule
 // building for its fellows builds only for those that will ask.
-func (in Input) Evaluating(id string) bool { return in.ids[id] }
+func (in Input) Evaluating(id string) bool {
+	// A scan of the few dozen rules, asked a handful of times per
+	// account: a set of their IDs cost more to build than it saved.
+	for k := range in.rules {
+		if in.rules[k].ID == id && in.rules[k].Scope == AccountScope {
+			return true
+		}
+	}
+	return false
+}
 
 // Options are the user-tunable thresholds.
 type Options struct {
