@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -93,4 +96,71 @@ func TestRecordAccountStatements(t *testing.T) {
 	if len(seen.sql) > want {
 		t.Errorf("recording one account sent %d statements, want %d at most:\n%s", len(seen.sql), want, strings.Join(seen.sql, "\n"))
 	}
+}
+
+// BenchmarkRecordFirst records one account at a time as the account jobs
+// of a first tick do (14 results: 12 findings opened, 2 passing), one
+// after another on one connection's worth of pool: its time is the
+// recording's round trips and PostgreSQL's work for them.
+func BenchmarkRecordFirst(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sc, err := s.StartScan(ctx, store.Scan{Target: "bench", StartedAt: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	before := backendsCPU(b, s)
+	for i := 0; b.Loop(); i++ {
+		acct := fmt.Sprintf("%012d", i)
+		var obs []lifecycle.Observation
+		for r := range 14 {
+			st := lifecycle.Fail
+			if r >= 12 {
+				st = lifecycle.Pass
+			}
+			obs = append(obs, lifecycle.Observation{AccountID: acct, RuleID: fmt.Sprintf("rule-%d", r), Title: "t", Resource: "arn:aws:iam::" + acct + ":root",
+				Status: st, Severity: r % 5, Message: "m " + st, Evidence: []byte(`[{"source":"bench"}]`)})
+		}
+		if _, err := s.RecordAccount(ctx, sc.ID, store.AccountResults{AccountID: acct, Calls: 20, Results: obs}, time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	// PostgreSQL's own CPU (its backends' user and system time) is the
+	// figure that load on the machine moves least.
+	var cpu time.Duration
+	for pid, c := range backendsCPU(b, s) {
+		cpu += c - before[pid]
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "pg-cpu-µs/op")
+}
+
+// backendsCPU is the CPU time of the backends serving s's database, by
+// process ID (Linux's /proc; none elsewhere).
+func backendsCPU(b *testing.B, s *DB) map[int]time.Duration {
+	rows, err := s.pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[int]time.Duration{}
+	for _, p := range pids {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		out[int(p)] = time.Duration(u+k) * 10 * time.Millisecond // USER_HZ 100
+	}
+	return out
 }
