@@ -215,7 +215,8 @@ var dialect = sqlstore.Dialect{
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505" // unique_violation
 	},
-	Explain: explain,
+	Explain:     explain,
+	WritingWith: true,
 }
 
 // lockKey maps a lock's name to PostgreSQL's 64-bit advisory lock key.

@@ -67,6 +67,18 @@ const (
 // replicas' transactions take the rows' locks in one order) with one
 // statement per 500 rows, and empties d.
 func applyCounts(ctx context.Context, tx *Tx, d countDeltas) error {
+	for _, args := range countStatements(d) {
+		if _, err := tx.ExecContext(ctx, countColumns+valuesRows(len(args)/countFields, countFields)+countConflict, args...); err != nil {
+			return fmt.Errorf("keep the finding counts: %w", err)
+		}
+	}
+	clear(d)
+	return nil
+}
+
+// countStatements are the arguments of applyCounts' statements, each of
+// 500 rows at most, in the order of their keys.
+func countStatements(d countDeltas) [][]any {
 	keys := make([]countCell, 0, len(d))
 	for k, c := range d {
 		if *c != [5]int64{} {
@@ -76,6 +88,7 @@ func applyCounts(ctx context.Context, tx *Tx, d countDeltas) error {
 	slices.SortFunc(keys, func(a, b countCell) int {
 		return cmp.Or(cmp.Compare(a.state, b.state), cmp.Compare(a.account, b.account))
 	})
+	var out [][]any
 	for len(keys) > 0 {
 		n := min(len(keys), rowsPerStatement)
 		args := make([]any, 0, n*countFields)
@@ -83,11 +96,8 @@ func applyCounts(ctx context.Context, tx *Tx, d countDeltas) error {
 			c := d[k]
 			args = append(args, k.state, k.account, c[0], c[1], c[2], c[3], c[4])
 		}
-		if _, err := tx.ExecContext(ctx, countColumns+valuesRows(n, countFields)+countConflict, args...); err != nil {
-			return fmt.Errorf("keep the finding counts: %w", err)
-		}
+		out = append(out, args)
 		keys = keys[n:]
 	}
-	clear(d)
-	return nil
+	return out
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,7 +78,12 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 				}
 			}
 		}
-		packed, err := newSets(ctx, tx, s.d, hashes, raws)
+		var packed [][]byte
+		if len(as) == 1 {
+			packed, err = st.claim(ctx, scanID, as[0].AccountID, hashes[0], raws[0])
+		} else {
+			packed, err = newSets(ctx, tx, s.d, hashes, raws)
+		}
 		if err != nil {
 			return err
 		}
@@ -96,7 +103,14 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 			results += len(a.Results)
 			calls += a.Calls
 		}
-		if err := w.write(ctx, tx, s.d, recs, now); err != nil {
+		// On PostgreSQL what the batch writes and the scan's count of it
+		// are one statement (writeTogether), where they were up to seven
+		// round trips for every account job of a first tick: each waits
+		// for a PostgreSQL backend, then for the replica to be scheduled
+		// again, which is what lengthened an account job most when three
+		// replicas shared two cores.
+		together := accounts > 0 && s.d.WritingWith && w.fitOne()
+		if err := w.write(ctx, tx, s.d, recs, now, together); err != nil {
 			return err
 		}
 		if accounts == 0 {
@@ -109,8 +123,12 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 		// The row's lock orders recorders of one scan, so each learns the
 		// count with its own account in it.
 		var p store.Progress
-		err = tx.QueryRowContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ? RETURNING accounts, expected`, accounts, results, calls, scanID).
-			Scan(&p.Accounts, &p.Expected)
+		if together {
+			p, err = w.writeTogether(ctx, tx, recs, scanID, accounts, results, calls)
+		} else {
+			err = tx.QueryRowContext(ctx, `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ? RETURNING accounts, expected`, accounts, results, calls, scanID).
+				Scan(&p.Accounts, &p.Expected)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("scan %d: %w", scanID, store.ErrNotFound)
 		}
@@ -138,6 +156,33 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 type recordStmts struct {
 	tx                 *Tx
 	recorded, findings stmt
+	// claimed: claim has locked the one account of the batch and asked
+	// whether the scan has it (already).
+	claimed, already bool
+}
+
+// claim is, for a batch of one account, its lock, then whether the scan
+// recorded it already and whether the store has its result set, in one
+// query where they were two round trips on PostgreSQL; it returns the
+// set packed, or nil when the store has it (or the account is done).
+func (st *recordStmts) claim(ctx context.Context, scanID int64, account string, hash int64, raw []byte) ([][]byte, error) {
+	if err := st.tx.Lock(ctx, "account:"+account); err != nil {
+		return nil, err
+	}
+	var have bool
+	err := st.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?), EXISTS (SELECT 1 FROM result_sets WHERE hash = ?)`,
+		scanID, account, hash).Scan(&st.already, &have)
+	if err != nil {
+		return nil, err
+	}
+	st.claimed = true
+	packed := make([][]byte, 1)
+	if !have && !st.already {
+		if packed[0], err = packSet(raw); err != nil {
+			return nil, fmt.Errorf("compress result set: %w", err)
+		}
+	}
+	return packed, nil
 }
 
 // stmt is a statement of recordStmts: prepared, or run as it is.
@@ -217,20 +262,26 @@ type batchWrites struct {
 // observe reads one account's findings, applies its results to them and
 // adds what changed to w; false when the scan had the account already.
 func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, packed []byte, owner int, w *batchWrites) (bool, error) {
-	// Two replicas never record one account's findings at once.
-	if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
-		return false, err
-	}
-	if w.done[a.AccountID] {
-		return false, nil
-	}
-	var one int
-	err := st.recorded.QueryRowContext(ctx, scanID, a.AccountID).Scan(&one)
-	if err == nil {
-		return false, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return false, err
+	if st.claimed {
+		if st.already {
+			return false, nil
+		}
+	} else {
+		// Two replicas never record one account's findings at once.
+		if err := st.tx.Lock(ctx, "account:"+a.AccountID); err != nil {
+			return false, err
+		}
+		if w.done[a.AccountID] {
+			return false, nil
+		}
+		var one int
+		err := st.recorded.QueryRowContext(ctx, scanID, a.AccountID).Scan(&one)
+		if err == nil {
+			return false, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
 	}
 	w.done[a.AccountID] = true
 	// By rule and resource (the account is this one): the finding's ID
@@ -311,13 +362,18 @@ func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.Accoun
 }
 
 // write writes w, the findings before the transitions that refer to
-// them, and gives each account of recs its transitions with their IDs.
-func (w *batchWrites) write(ctx context.Context, tx *Tx, d *Dialect, recs []store.Recorded, now time.Time) error {
+// them, and gives each account of recs its transitions with their IDs;
+// when together, only the findings merely seen again, writeTogether
+// writing the rest.
+func (w *batchWrites) write(ctx context.Context, tx *Tx, d *Dialect, recs []store.Recorded, now time.Time, together bool) error {
 	if len(w.seen) > 0 {
 		in, arg := d.InStrings("id", w.seen)
 		if _, err := tx.ExecContext(ctx, `UPDATE findings SET last_seen = ? WHERE `+in, ms(now), arg); err != nil {
 			return err
 		}
+	}
+	if together {
+		return nil
 	}
 	if err := upsertFindings(ctx, tx, w.findings, w.counts); err != nil {
 		return err
@@ -328,23 +384,150 @@ func (w *batchWrites) write(ctx context.Context, tx *Tx, d *Dialect, recs []stor
 	if err := insertTransitions(ctx, tx, w.transitions); err != nil {
 		return err
 	}
-	for k, t := range w.transitions {
-		recs[w.owners[k]].Transitions = append(recs[w.owners[k]].Transitions, t)
-	}
-	for _, rows := range []struct {
-		head, tail string
-		fields     int
-		args       []any
-	}{
-		{`INSERT INTO result_sets (hash, data)`, ` ON CONFLICT DO NOTHING`, 2, w.sets},
-		{`INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash)`, ``, 5, w.scanned},
-		{accountColumns, accountConflict, accountFields, w.accounts},
-	} {
-		if err := insertRows(ctx, tx, rows.head, rows.tail, rows.fields, rows.args); err != nil {
+	w.assign(recs)
+	for _, r := range w.rowInserts() {
+		if err := insertRows(ctx, tx, r.head, r.tail, r.fields, r.args); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// assign gives each account of recs its transitions, with their IDs.
+func (w *batchWrites) assign(recs []store.Recorded) {
+	for k, t := range w.transitions {
+		recs[w.owners[k]].Transitions = append(recs[w.owners[k]].Transitions, t)
+	}
+}
+
+// rowInsert is one table's rows of a batch: head VALUES … tail.
+type rowInsert struct {
+	head, tail string
+	fields     int
+	args       []any
+}
+
+// rowInserts are the batch's rows of each account, written after its
+// findings and transitions.
+func (w *batchWrites) rowInserts() []rowInsert {
+	return []rowInsert{
+		{`INSERT INTO result_sets (hash, data)`, ` ON CONFLICT DO NOTHING`, 2, w.sets},
+		{`INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash)`, ``, 5, w.scanned},
+		{accountColumns, accountConflict, accountFields, w.accounts},
+	}
+}
+
+// fitOne reports whether writeTogether can write the batch: each table's
+// rows in one VALUES list of 500 at most, as the statements of write
+// have them (some 20,000 parameters at most, of PostgreSQL's 65,535).
+func (w *batchWrites) fitOne() bool {
+	if len(w.findings) > rowsPerStatement || len(w.transitions) > rowsPerStatement {
+		return false
+	}
+	for _, r := range w.rowInserts() {
+		if len(r.args)/r.fields > rowsPerStatement {
+			return false
+		}
+	}
+	return true
+}
+
+// writeTogether writes what write would, and adds the batch to the scan's
+// counts, in one statement of data-modifying WITH clauses (PostgreSQL):
+// its findings, their counts, their transitions, its result sets,
+// scan_accounts and accounts rows, then the scan's row, whose new count
+// it returns. The tables are distinct, so no row is written twice in the
+// statement (the findings merely seen again are write's, before it), and
+// the foreign keys of transitions to findings and of scan_accounts to
+// scans are checked at its end, when the rows they refer to are there.
+// Counts beyond 500 rows (a batch of many accounts) are added first,
+// each 500 a statement of its own.
+func (w *batchWrites) writeTogether(ctx context.Context, tx *Tx, recs []store.Recorded, scanID int64, accounts, results, calls int) (store.Progress, error) {
+	// Sized for the statement's text and arguments up front: grown part
+	// by part, they were a fifth of a recording's allocations.
+	var b strings.Builder
+	b.Grow(2048 + 120*(len(w.findings)+len(w.transitions)))
+	args := make([]any, 0, 4+findingFields*len(w.findings)+2*countFields*len(w.findings)+transitionFields*len(w.transitions)+len(w.sets)+len(w.scanned)+len(w.accounts))
+	part := func(name, q string, a []any) {
+		if b.Len() == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(name + " AS (" + q + ")")
+		args = append(args, a...)
+	}
+	if len(w.findings) > 0 {
+		part("f", findingColumns+valuesRows(len(w.findings), findingFields)+findingConflict, nil)
+		for i := range w.findings {
+			args = append(args, findingArgs(w.findings[i].next, w.findings[i].ou)...)
+			w.counts.add(w.findings[i].prev, &w.findings[i].next)
+		}
+	}
+	counts := countStatements(w.counts)
+	clear(w.counts)
+	for len(counts) > 1 {
+		last := counts[len(counts)-1]
+		if _, err := tx.ExecContext(ctx, countColumns+valuesRows(len(last)/countFields, countFields)+countConflict, last...); err != nil {
+			return store.Progress{}, fmt.Errorf("keep the finding counts: %w", err)
+		}
+		counts = counts[:len(counts)-1]
+	}
+	if len(counts) == 1 {
+		part("c", countColumns+valuesRows(len(counts[0])/countFields, countFields)+countConflict, counts[0])
+	}
+	if len(w.transitions) > 0 {
+		part("t", transitionColumns+valuesRows(len(w.transitions), transitionFields)+" RETURNING id, finding_id", nil)
+		for _, t := range w.transitions {
+			args = append(args, transitionArgs(t)...)
+		}
+	} else {
+		part("t", "SELECT NULL::BIGINT AS id, NULL::TEXT AS finding_id WHERE FALSE", nil)
+	}
+	for i, r := range w.rowInserts() {
+		if len(r.args) > 0 {
+			part("r"+strconv.Itoa(i), r.head+valuesRows(len(r.args)/r.fields, r.fields)+r.tail, r.args)
+		}
+	}
+	part("u", `UPDATE scans SET accounts = accounts + ?, results = results + ?, calls = calls + ? WHERE id = ? RETURNING accounts, expected`,
+		[]any{accounts, results, calls, scanID})
+	b.WriteString(" SELECT u.accounts, u.expected, t.id, t.finding_id FROM u LEFT JOIN t ON TRUE ORDER BY t.id")
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return store.Progress{}, err
+	}
+	defer rows.Close()
+	var p store.Progress
+	found, k := false, 0
+	for rows.Next() {
+		var id sql.NullInt64
+		var finding sql.NullString
+		if err := rows.Scan(&p.Accounts, &p.Expected, &id, &finding); err != nil {
+			return store.Progress{}, err
+		}
+		found = true
+		if !id.Valid {
+			continue
+		}
+		// In the order of their IDs, which is the order of the VALUES
+		// rows, as insertTransitions checks too.
+		if k >= len(w.transitions) || w.transitions[k].FindingID != finding.String {
+			return store.Progress{}, fmt.Errorf("insert transitions: row %d came back for finding %s", k, finding.String)
+		}
+		w.transitions[k].ID = id.Int64
+		k++
+	}
+	if err := rows.Err(); err != nil {
+		return store.Progress{}, err
+	}
+	if !found {
+		return store.Progress{}, sql.ErrNoRows
+	}
+	if k != len(w.transitions) {
+		return store.Progress{}, fmt.Errorf("insert %d transitions: %d rows came back", len(w.transitions), k)
+	}
+	w.assign(recs)
+	return p, nil
 }
 
 // insertRows runs head VALUES … tail over args, fields values a row, with

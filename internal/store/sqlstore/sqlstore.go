@@ -44,6 +44,11 @@ type Dialect struct {
 	// Explain says what a low-level error means for the user; it returns
 	// err itself when it has nothing to add.
 	Explain func(error) error
+	// WritingWith: the engine runs INSERTs in a WITH clause
+	// (PostgreSQL), so that a recording's last writes are one statement,
+	// and one round trip, rather than one each (SQLite has no such
+	// clause, and its statements cost no round trip).
+	WritingWith bool
 }
 
 // DB implements store.Store, but for Close, on a database/sql pool.
