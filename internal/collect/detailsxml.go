@@ -32,7 +32,7 @@ type detailsPage struct {
 // without the SDK's decoder: at 1,000 users a page that decoder (smithy's
 // shape deserializer over encoding/xml's tokens) was two thirds of the
 // scanner's CPU. It reads only the plain XML AWS writes: elements without
-// attributes below the root, no comments, CDATA or namespaces prefixes,
+// attributes below the root, no comments, CDATA or namespace prefixes,
 // text without entities or control characters (a value that has them is
 // read by encoding/xml alone). Anything else is errUnusual and the SDK
 // reads the answer, so an answer is never read differently, only faster.

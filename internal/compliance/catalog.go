@@ -225,7 +225,7 @@ func Load(fsys fs.FS, ruleIDs []string) (*Catalog, error) {
 // benchmarks first, then the standards and regulations. Frameworks not
 // named here follow, by ID.
 var frameworkOrder = []string{"cis-aws", "aws-fsbp", "aws-security-hub", "aws-well-architected", "pci-dss", "hipaa", "iso-27001", "soc2",
-	"nist-800-53", "nist-csf", "fedramp-low", "fedramp-moderate", "gdpr", "hitrust-csf"}
+	"nist-800-53", "nist-800-171", "nist-csf", "fedramp-low", "fedramp-moderate", "gdpr", "hitrust-csf"}
 
 func frameworkRank(id string) string {
 	if i := slices.Index(frameworkOrder, id); i >= 0 {
