@@ -659,7 +659,9 @@ func (r *detailsReader) start(attrs bool) (name []byte, empty bool, err error) {
 			}
 			q := r.b[r.i]
 			end := bytes.IndexByte(r.b[r.i+1:], q)
-			if end < 0 || bytes.ContainsAny(r.b[r.i+1:r.i+1+end], "<&") {
+			// A value with an entity or a byte outside printable ASCII
+			// (which encoding/xml may refuse) is unusual.
+			if end < 0 || bytes.ContainsAny(r.b[r.i+1:r.i+1+end], "<&") || !plain(r.b[r.i+1:r.i+1+end]) {
 				return nil, false, errUnusual
 			}
 			r.i += end + 2
