@@ -141,7 +141,7 @@ func TestRulesBadInput(t *testing.T) {
 func TestDocs(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "site")
 	r := vigil(t, nil, "docs", "--out", dir).want(t, 0)
-	if r.stdout != "" || !strings.Contains(r.stderr, "wrote 53 files to "+dir) {
+	if r.stdout != "" || !strings.Contains(r.stderr, "wrote 54 files to "+dir) {
 		t.Errorf("stdout %q, stderr %q", r.stdout, r.stderr)
 	}
 	entries, err := os.ReadDir(dir)

@@ -251,14 +251,7 @@ func (s *Server) iamGetAccountAuthorizationDetails(r *request) (any, *apiError) 
 	if err != nil {
 		return nil, err
 	}
-	res := struct {
-		UserDetailList  members[*userDetailXML]   `xml:"UserDetailList"`
-		GroupDetailList members[*groupDetailXML]  `xml:"GroupDetailList"`
-		RoleDetailList  members[*roleDetailXML]   `xml:"RoleDetailList"`
-		Policies        members[*policyDetailXML] `xml:"Policies"`
-		IsTruncated     bool                      `xml:"IsTruncated"`
-		Marker          string                    `xml:"Marker,omitempty"`
-	}{UserDetailList: members[*userDetailXML]{}, GroupDetailList: members[*groupDetailXML]{}, RoleDetailList: members[*roleDetailXML]{},
+	res := detailsResultXML{UserDetailList: members[*userDetailXML]{}, GroupDetailList: members[*groupDetailXML]{}, RoleDetailList: members[*roleDetailXML]{},
 		Policies: members[*policyDetailXML]{}, IsTruncated: truncated, Marker: marker}
 	for _, e := range out {
 		switch {

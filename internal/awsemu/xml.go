@@ -84,7 +84,14 @@ func writeQueryResult(w http.ResponseWriter, ns, action, requestID string, resul
 		RequestID string `xml:"RequestId"`
 	}
 	err := enc.EncodeToken(start)
-	if err == nil && result != nil {
+	if a, ok := result.(xmlAppender); ok && err == nil {
+		// Written straight into buf, between what enc has flushed.
+		if err = enc.Flush(); err == nil {
+			buf.WriteString("<" + action + "Result>")
+			a.appendXML(&buf)
+			buf.WriteString("</" + action + "Result>")
+		}
+	} else if err == nil && result != nil {
 		err = enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}})
 	}
 	if err == nil {

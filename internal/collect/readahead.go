@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"slices"
 
@@ -21,50 +22,112 @@ type ahead struct {
 	marker    string
 }
 
-// readAheadID names the middleware in one call's stack.
-const readAheadID = "VigilReadAheadMarker"
-
-// readAhead is a call option that reads the Marker out of a successful
-// answer's raw XML and sends it on ch before the SDK decodes the answer.
-// Decoding a page of 1,000 users takes as long as a round trip does, and
-// the paginator asks for the next page only after it; with the Marker in
-// hand early, the next page is on its way while this one decodes.
+// readAhead is a call option that takes the place of the SDK's decoder of
+// one GetAccountAuthorizationDetails answer (the stack's
+// OperationDeserializer), with the SDK's decoder kept for what it hands
+// on. It reads the Marker out of a successful answer's raw XML and sends
+// it on ch first: decoding a page of 1,000 users takes as long as a round
+// trip does, and the paginator asks for the next page only after it; with
+// the Marker in hand early, the next page is on its way while this one
+// decodes. It then decodes the answer itself (decodeDetails) into *page,
+// and the SDK's output carries only IsTruncated and Marker; an answer it
+// does not read with certainty, an error or a failed read goes to the
+// SDK's decoder as if nothing had been in between.
 //
 // Only an answer whose Marker can be read with certainty is sent: an
 // awsQuery IAM answer has one Marker element, at the top of its result
 // (names cannot hold '<' and policy documents are URL-encoded, so the tag
 // cannot appear inside a value). Anything else sends nothing and the
 // chain waits for the decoded page, as the paginator would.
-func readAhead(ch chan<- ahead) func(*iam.Options) {
+func readAhead(ch chan<- ahead, page **detailsPage) func(*iam.Options) {
+	return fastDecoder(func(body []byte) (any, bool) {
+		if a, ok := peekMarker(body); ok {
+			select {
+			case ch <- a:
+			default: // a retried attempt already sent it
+			}
+		}
+		p, err := decodeDetails(body)
+		if err != nil {
+			return nil, false
+		}
+		*page = &p
+		res := &iam.GetAccountAuthorizationDetailsOutput{IsTruncated: p.truncated}
+		if p.marker != "" {
+			res.Marker = &p.marker
+		}
+		return res, true
+	})
+}
+
+// fastReport is a call option that decodes a GetCredentialReport answer
+// with decodeReport instead of the SDK's decoder, which it keeps for what
+// decodeReport does not read.
+func fastReport() func(*iam.Options) {
+	return fastDecoder(func(body []byte) (any, bool) {
+		out, err := decodeReport(body)
+		return out, err == nil
+	})
+}
+
+// fastDecoder is a call option that puts decode in the place of the SDK's
+// decoder of the call's answer (the stack's OperationDeserializer). decode
+// sees the raw body of a 200 answer and returns the operation's output,
+// or false to leave the answer to the SDK's decoder, which also gets
+// every error and every body that could not be read in full, as if
+// nothing had been in between.
+func fastDecoder(decode func([]byte) (any, bool)) func(*iam.Options) {
 	return func(o *iam.Options) {
 		o.APIOptions = append(slices.Clip(o.APIOptions), func(st *middleware.Stack) error {
-			return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc(readAheadID,
-				func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
-					out, md, err := next.HandleDeserialize(ctx, in)
-					if err != nil {
-						return out, md, err
-					}
-					resp, ok := out.RawResponse.(*smithyhttp.Response)
-					if !ok || resp.StatusCode != 200 || resp.Body == nil {
-						return out, md, err
-					}
-					body, rerr := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					// The SDK decodes what was read, and reports a cut
-					// answer itself (as a short read) if there was one.
-					resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{rerr}))
-					if rerr == nil {
-						if a, ok := peekMarker(body); ok {
-							select {
-							case ch <- a:
-							default: // a retried attempt already sent it
-							}
-						}
-					}
-					return out, md, err
-				}), middleware.After)
+			sdk, ok := st.Deserialize.Get(sdkDeserializerID)
+			if !ok {
+				return fmt.Errorf("the SDK's %s is not in the call's stack", sdkDeserializerID)
+			}
+			_, err := st.Deserialize.Swap(sdkDeserializerID, &rawDecoder{sdk: sdk, decode: decode})
+			return err
 		})
 	}
+}
+
+// sdkDeserializerID names the SDK's decoder in an operation's stack.
+const sdkDeserializerID = "OperationDeserializer"
+
+type rawDecoder struct {
+	sdk    middleware.DeserializeMiddleware
+	decode func([]byte) (any, bool)
+}
+
+func (*rawDecoder) ID() string { return sdkDeserializerID }
+
+func (m *rawDecoder) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	out, md, err := next.HandleDeserialize(ctx, in)
+	resp, ok := out.RawResponse.(*smithyhttp.Response)
+	if err != nil || !ok || resp.StatusCode != 200 || resp.Body == nil {
+		return m.sdk.HandleDeserialize(ctx, in, received{out, md, err})
+	}
+	body, rerr := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if rerr == nil {
+		if res, ok := m.decode(body); ok {
+			out.Result = res
+			return out, md, nil
+		}
+	}
+	// The SDK decodes what was read, and reports a cut answer itself (as
+	// a short read) if there was one.
+	resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{rerr}))
+	return m.sdk.HandleDeserialize(ctx, in, received{out, md, nil})
+}
+
+// received hands the SDK's decoder the answer already received.
+type received struct {
+	out middleware.DeserializeOutput
+	md  middleware.Metadata
+	err error
+}
+
+func (r received) HandleDeserialize(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	return r.out, r.md, r.err
 }
 
 // errReader returns err once the body before it is read; nil reads EOF.
@@ -88,17 +151,34 @@ var (
 // XML. ok is false unless both are there exactly once (or IsTruncated is
 // false, with no Marker needed) and the Marker's text decodes.
 func peekMarker(body []byte) (a ahead, ok bool) {
-	t, f := bytes.Count(body, truncatedTrue), bytes.Count(body, truncatedFalse)
+	// One pass over the tags, not a bytes.Count per pattern: the page of
+	// 1,000 users is a megabyte, and four passes over it were a tenth of
+	// the scanner's CPU once the SDK no longer decoded it.
+	t, f, markers, i := 0, 0, 0, -1
+	for at := 0; ; at++ {
+		lt := bytes.IndexByte(body[at:], '<')
+		if lt < 0 {
+			break
+		}
+		at += lt
+		switch rest := body[at:]; {
+		case bytes.HasPrefix(rest, truncatedTrue):
+			t++
+		case bytes.HasPrefix(rest, truncatedFalse):
+			f++
+		case bytes.HasPrefix(rest, markerOpen):
+			markers, i = markers+1, at
+		}
+	}
 	switch {
 	case t == 0 && f == 1:
 		return ahead{}, true
 	case t != 1 || f != 0:
 		return ahead{}, false
 	}
-	if bytes.Count(body, markerOpen) != 1 {
+	if markers != 1 {
 		return ahead{}, false
 	}
-	i := bytes.Index(body, markerOpen)
 	j := bytes.Index(body[i:], markerClose)
 	if j < 0 || bytes.IndexByte(body[i+len(markerOpen):i+j], '<') >= 0 {
 		return ahead{}, false // a Marker is text alone
@@ -134,9 +214,14 @@ func fetchPage(ctx context.Context, c DetailsIAM, in iam.GetAccountAuthorization
 	pc := &pageCall{marker: marker, early: make(chan ahead, 1), done: make(chan pageResult, 1), cancel: cancel}
 	in.Marker = marker
 	spawn(func() {
-		page, err := c.GetAccountAuthorizationDetails(ctx, &in, readAhead(pc.early))
+		var fast *detailsPage
+		page, err := c.GetAccountAuthorizationDetails(ctx, &in, readAhead(pc.early, &fast))
 		if err != nil {
 			pc.done <- pageResult{err: err}
+			return
+		}
+		if fast != nil {
+			pc.done <- pageResult{part: fast.part, truncated: fast.truncated, marker: fast.marker}
 			return
 		}
 		var m string

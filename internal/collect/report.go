@@ -26,7 +26,7 @@ const reportReuseAge = 4 * time.Hour
 // waited out; ReportNotPresent and ReportExpired start a new generation;
 // a denial ends the attempt at once.
 func credentialReport(ctx context.Context, c IAM, o Options) (*snapshot.CredentialReport, *snapshot.Gap) {
-	out, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+	out, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{}, fastReport())
 	if err == nil {
 		if out.GeneratedTime != nil && o.now().Sub(*out.GeneratedTime) < reportReuseAge {
 			return parseReport(out)
@@ -51,7 +51,7 @@ func credentialReport(ctx context.Context, c IAM, o Options) (*snapshot.Credenti
 			_, code := Classify(err)
 			lastState = "GenerateCredentialReport answered " + code
 		case gen.State == types.ReportStateTypeComplete:
-			out, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+			out, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{}, fastReport())
 			if err == nil {
 				return parseReport(out)
 			}

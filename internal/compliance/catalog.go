@@ -225,7 +225,10 @@ func Load(fsys fs.FS, ruleIDs []string) (*Catalog, error) {
 // benchmarks first, then the standards and regulations. Frameworks not
 // named here follow, by ID.
 var frameworkOrder = []string{"cis-aws", "aws-fsbp", "aws-security-hub", "aws-well-architected", "pci-dss", "hipaa", "iso-27001", "soc2",
-	"nist-800-53", "nist-csf", "fedramp-low", "fedramp-moderate", "gdpr", "hitrust-csf"}
+	"nist-800-53", "nist-csf", "fedramp-low", "fedramp-moderate", "gdpr", "hitrust-csf",
+	// Last: ASFF keeps the first 32 related requirements, and adding it
+	// earlier pushed root-access-key's NIST CSF 2.0 and FedRAMP rev5 out.
+	"nist-800-171"}
 
 func frameworkRank(id string) string {
 	if i := slices.Index(frameworkOrder, id); i >= 0 {

@@ -30,7 +30,7 @@ func catalog(t *testing.T) *compliance.Catalog {
 // embedded catalog, so that a broken data file fails here with its name.
 func TestCatalogInvariants(t *testing.T) {
 	c := catalog(t)
-	for _, want := range []string{"cis-aws", "aws-fsbp", "pci-dss", "hipaa", "iso-27001", "soc2", "nist-800-53", "nist-csf",
+	for _, want := range []string{"cis-aws", "aws-fsbp", "pci-dss", "hipaa", "iso-27001", "soc2", "nist-800-53", "nist-800-171", "nist-csf",
 		"fedramp-low", "fedramp-moderate", "gdpr", "aws-well-architected", "hitrust-csf"} {
 		if _, ok := c.Framework(want); !ok {
 			t.Errorf("framework %s missing", want)
@@ -78,7 +78,8 @@ func TestCatalogFacts(t *testing.T) {
 	c := catalog(t)
 	want := map[string][]string{
 		"root-access-key": {"cis-aws:1.2.0 1.12", "cis-aws:1.4.0 1.4", "cis-aws:3.0.0 1.4", "cis-aws:5.0.0 1.3", "cis-aws:6.0.0 2.3", "cis-aws:7.0.0 2.4",
-			"aws-fsbp:1.0.0 IAM.4", "pci-dss:3.2.1 2.1", "pci-dss:3.2.1 2.2", "pci-dss:3.2.1 7.2.1", "nist-800-53:rev5 AC-6(10)", "iso-27001:2022 A.5.15", "gdpr:2016/679 Art. 25"},
+			"aws-fsbp:1.0.0 IAM.4", "pci-dss:3.2.1 2.1", "pci-dss:3.2.1 2.2", "pci-dss:3.2.1 7.2.1", "nist-800-53:rev5 AC-6(10)", "iso-27001:2022 A.5.15", "gdpr:2016/679 Art. 25",
+			"nist-800-171:r2 3.1.1", "nist-800-171:r2 3.1.5", "nist-800-171:r2 3.1.7", "nist-800-171:r2 3.4.6"},
 		"root-mfa":                        {"cis-aws:1.2.0 1.13", "cis-aws:1.4.0 1.5", "cis-aws:3.0.0 1.5", "cis-aws:5.0.0 1.4", "cis-aws:7.0.0 2.5", "pci-dss:3.2.1 8.3.1", "pci-dss:4.0 8.4.2", "nist-800-53:rev5 IA-2(1)"},
 		"root-hardware-mfa":               {"cis-aws:1.2.0 1.14", "cis-aws:1.4.0 1.6", "cis-aws:3.0.0 1.6", "cis-aws:5.0.0 1.5", "cis-aws:7.0.0 2.6", "aws-fsbp:1.0.0 IAM.6"},
 		"org-root-credentials-management": {"cis-aws:7.0.0 2.1.1"},
