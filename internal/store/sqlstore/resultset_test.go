@@ -2,8 +2,11 @@ package sqlstore
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/json"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,5 +154,64 @@ func TestResultSetDelta(t *testing.T) {
 	data, b, err = packNew(body, storedSet{hash: 5, data: []byte{0x1f, 0x8b}})
 	if err != nil || b != nil || data[1] != setVersion {
 		t.Errorf("packNew on a gzip base: base %v, %v", b, err)
+	}
+	// A delta cut short, or with a byte more, is an error.
+	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(delta[2:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range len(raw) {
+		if _, err := applyDelta(raw[:n], baseBody); err == nil {
+			t.Errorf("a delta cut at %d of %d applied", n, len(raw))
+		}
+	}
+	if _, err := applyDelta(append(raw[:len(raw):len(raw)], 0), baseBody); err == nil {
+		t.Error("a delta with a trailing byte applied")
+	}
+}
+
+// Whatever changed between two sets, the delta makes the new one
+// exactly: new strings (which renumber the body's references), results
+// removed, added, moved, and none in common.
+func TestResultSetDeltaChanges(t *testing.T) {
+	var base []lifecycle.Observation
+	for range 10 {
+		base = append(base, sampleSet()...)
+	}
+	for i := range base {
+		base[i].Resource += string(rune('a' + i))
+	}
+	baseBody, _ := setKey(base)
+	edit := func(f func(o []lifecycle.Observation) []lifecycle.Observation) []lifecycle.Observation {
+		return f(append([]lifecycle.Observation(nil), base...))
+	}
+	for name, next := range map[string][]lifecycle.Observation{
+		"new status": edit(func(o []lifecycle.Observation) []lifecycle.Observation {
+			o[3].Status, o[3].Message, o[3].Evidence = "NOT_APPLICABLE", "a message never seen", []byte("{}")
+			return o
+		}),
+		"removed":   edit(func(o []lifecycle.Observation) []lifecycle.Observation { return append(o[:5], o[9:]...) }),
+		"added":     edit(func(o []lifecycle.Observation) []lifecycle.Observation { return append(o, sampleSet()...) }),
+		"moved":     edit(func(o []lifecycle.Observation) []lifecycle.Observation { o[0], o[29] = o[29], o[0]; return o }),
+		"reversed":  edit(func(o []lifecycle.Observation) []lifecycle.Observation { slices.Reverse(o); return o }),
+		"empty":     {},
+		"unrelated": sampleSet(),
+	} {
+		body, _ := setKey(next)
+		delta, err := packDelta(body, baseBody)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		base, _ := packSet(baseBody)
+		got, err := decodeResults(delta, base)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(next) == 0 && len(got) == 0 {
+			continue
+		}
+		if diff := cmp.Diff(next, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
 	}
 }
