@@ -466,19 +466,13 @@ func previousBases(ctx context.Context, tx *Tx, d *Dialect, ids []string, todo [
 
 // packNew is a new set as stored: a delta of base when base is a full
 // set of the compact encoding and the delta is at most a quarter of its
-// size, or else the set in full (base nil).
+// size, or else the set in full (base nil). A base that does not read
+// serves as none: a delta of it could not be read either, and failing
+// would stop the account's recordings for good.
 func packNew(body []byte, base storedSet) ([]byte, any, error) {
 	if base.data != nil {
-		dict, ok, err := fullBody(base.data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("base set %d: %w", base.hash, err)
-		}
-		if ok {
-			delta, err := packDelta(body, dict)
-			if err != nil {
-				return nil, nil, err
-			}
-			if len(delta) <= len(base.data)/4 {
+		if dict, ok, err := fullBody(base.data); err == nil && ok {
+			if delta, err := packDelta(body, dict); err == nil && len(delta) <= len(base.data)/4 {
 				return delta, base.hash, nil
 			}
 		}

@@ -155,6 +155,11 @@ func TestResultSetDelta(t *testing.T) {
 	if err != nil || b != nil || data[1] != setVersion {
 		t.Errorf("packNew on a gzip base: base %v, %v", b, err)
 	}
+	// A damaged base: the set is written full, readable on its own.
+	data, b, err = packNew(body, storedSet{hash: 5, data: base[:len(base)/2]})
+	if err != nil || b != nil || data[1] != setVersion {
+		t.Errorf("packNew on a damaged base: base %v, %v", b, err)
+	}
 	// A delta cut short, or with a byte more, is an error.
 	raw, err := io.ReadAll(flate.NewReader(bytes.NewReader(delta[2:])))
 	if err != nil {
