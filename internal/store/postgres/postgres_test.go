@@ -1,12 +1,17 @@
 package postgres
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/store"
@@ -264,5 +269,88 @@ func TestPoolSize(t *testing.T) {
 			t.Errorf("%s: pool of %d connections, want %d", Label(c.url), got, c.want)
 		}
 		s.Close()
+	}
+}
+
+// A changed result set is stored as a delta of a full set of its
+// account, small next to it, and a set that changed all over is stored
+// full again (storetest.ResultSetChurn checks that all read back); once
+// the scans are pruned but the last, only its sets and their bases stay.
+func TestResultSetsStoredAsDeltas(t *testing.T) {
+	s := open(t).(*DB)
+	defer s.Close()
+	storetest.ResultSetChurn(t, s, func() {
+		var deltas, fulls, deltaBytes, fullBytes int64
+		err := s.db.QueryRow(`SELECT COUNT(*) FILTER (WHERE base IS NOT NULL), COUNT(*) FILTER (WHERE base IS NULL),
+			COALESCE(SUM(LENGTH(data)) FILTER (WHERE base IS NOT NULL), 0), COALESCE(SUM(LENGTH(data)) FILTER (WHERE base IS NULL), 0) FROM result_sets`).
+			Scan(&deltas, &fulls, &deltaBytes, &fullBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d deltas (%d bytes), %d full sets (%d bytes)", deltas, deltaBytes, fulls, fullBytes)
+		if deltas == 0 || fulls <= 3 || deltaBytes/deltas > fullBytes/fulls/4 {
+			t.Errorf("%d deltas of %d bytes, %d full sets of %d bytes: want deltas, each under a quarter of a full set, and full sets again where everything changed",
+				deltas, deltaBytes, fulls, fullBytes)
+		}
+	})
+	var left int
+	s.db.QueryRow(`SELECT COUNT(*) FROM result_sets`).Scan(&left)
+	if left > 6 {
+		t.Errorf("%d result sets kept for one scan of 3 accounts: bases no delta needs were kept", left)
+	}
+}
+
+// A database of every earlier schema version, with a finding and a
+// result set as the earliest builds wrote it (gzip of JSON, no base),
+// migrates to this build's and reads both back.
+func TestMigrateFromEveryVersion(t *testing.T) {
+	ctx := context.Background()
+	obs := []lifecycle.Observation{{AccountID: "111111111111", RuleID: "root-access-key", Resource: "arn", Status: "FAIL", Severity: 4, Evidence: []byte(`{"k":1}`)}}
+	raw, _ := json.Marshal(obs)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	for v := 1; v < Version; v++ {
+		t.Run(strconv.Itoa(v), func(t *testing.T) {
+			u := pgtest.NewDatabase(t)
+			old, err := Connect(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := old.migrateTo(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			var scan int64
+			if err := old.db.QueryRowContext(ctx, `INSERT INTO scans (started_at, outcome) VALUES ($1, 'complete') RETURNING id`,
+				// After the suite's scans, whose prunes it outlives.
+				storetest.T0.Add(1000*time.Hour).UnixMilli()).Scan(&scan); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := old.db.ExecContext(ctx, `INSERT INTO findings (id, account_id, rule_id, resource, state, status, severity, first_seen, last_seen, opened_at) VALUES ('f-old', '111111111111', 'root-access-key', 'arn', 'open', 'FAIL', 4, 0, 0, 0)`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := old.db.ExecContext(ctx, `INSERT INTO scan_accounts (scan_id, account_id, recorded_at, results_hash) VALUES ($1, '111111111111', 0, 7)`, scan); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := old.db.ExecContext(ctx, `INSERT INTO result_sets (hash, data) VALUES (7, $1)`, gz.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			old.Close()
+			s, err := Open(ctx, u)
+			if err != nil {
+				t.Fatalf("open a version %d database: %v", v, err)
+			}
+			defer s.Close()
+			if f, _, err := s.Finding(ctx, "f-old", storetest.T0); err != nil || f.State != lifecycle.Open {
+				t.Fatalf("old finding: %+v %v", f, err)
+			}
+			sa, err := s.ScanAccounts(ctx, scan)
+			if err != nil || len(sa) != 1 || !reflect.DeepEqual(sa[0].Results, obs) {
+				t.Fatalf("old result set after migration: %+v %v", sa, err)
+			}
+			// And the store records on top of it, deltas included.
+			storetest.ResultSetChurn(t, s, nil)
+		})
 	}
 }

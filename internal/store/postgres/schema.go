@@ -262,6 +262,14 @@ var migrations = []string{
 			COUNT(*) FILTER (WHERE severity = 3), COUNT(*) FILTER (WHERE severity = 4)
 		FROM findings GROUP BY state, account_id;
 	DROP INDEX findings_state;`,
+
+	// 10: a result set may be a delta, compressed against a full set of
+	// the same account, its base (sqlstore/resultset.go): a changed set
+	// stored whole was most of a 90-day organisation's size. The foreign
+	// key stops a prune and a recording that races it from leaving a
+	// delta without its base; the index serves its checks and pruning.
+	`ALTER TABLE result_sets ADD COLUMN base BIGINT REFERENCES result_sets(hash);
+	CREATE INDEX result_sets_base ON result_sets(base);`,
 }
 
 // Version is the schema version this build writes.

@@ -269,6 +269,14 @@ var migrations = []string{
 		SELECT state, account_id, SUM(severity = 0), SUM(severity = 1), SUM(severity = 2), SUM(severity = 3), SUM(severity = 4)
 		FROM findings GROUP BY state, account_id;
 	DROP INDEX findings_state;`,
+
+	// 13: a result set may be a delta, compressed against a full set of
+	// the same account, its base (sqlstore/resultset.go): a changed set
+	// stored whole was most of a 90-day organisation's size. The base's
+	// index serves pruning, which keeps a base a delta refers to, and the
+	// foreign key's checks.
+	`ALTER TABLE result_sets ADD COLUMN base INTEGER REFERENCES result_sets(hash);
+	CREATE INDEX result_sets_base ON result_sets(base);`,
 }
 
 // Version is the schema version this build writes.

@@ -1,12 +1,16 @@
 package sqlite
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +66,20 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				if _, err := raw.db.Exec(`INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity) VALUES ('f-old', 1, 'new', 0, 'FAIL', 4)`); err != nil {
 					t.Fatal(err)
 				}
+				// Since version 12 the build that writes a finding counts it.
+				if v >= 12 {
+					if _, err := raw.db.Exec(`INSERT INTO finding_counts (state, account_id, sev4) VALUES ('open', '111111111111', 1)`); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// A result set as the earliest builds wrote it (gzip of
+				// JSON, no base) still reads.
+				if _, err := raw.db.Exec(`INSERT INTO result_sets (hash, data) VALUES (7, ?)`, gzipSet(t, oldResults)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := raw.db.Exec(`INSERT INTO scan_accounts (scan_id, account_id, recorded_at, results_hash) VALUES (1, '111111111111', 0, 7)`); err != nil {
+					t.Fatal(err)
+				}
 			}
 			raw.db.Close()
 			s, err = Open(ctx, path, Options{})
@@ -83,6 +101,10 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				cs, err := s.Counts(ctx, store.Filter{Now: storetest.T0})
 				if err != nil || len(cs) != 1 || cs[0].N != 1 || cs[0].State != lifecycle.Open || cs[0].Severity != 4 {
 					t.Fatalf("old finding counted: %+v %v", cs, err)
+				}
+				sa, err := s.ScanAccounts(ctx, 1)
+				if err != nil || len(sa) != 1 || !reflect.DeepEqual(sa[0].Results, oldResults) {
+					t.Fatalf("old result set after migration: %+v %v", sa, err)
 				}
 				// Old transitions are not alerted again.
 				ds, err := s.FlushOutbox(ctx, []store.Route{{Channel: "c", Kinds: lifecycle.Kinds}}, storetest.T0)
@@ -112,6 +134,24 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 			return s
 		})
 	})
+}
+
+// oldResults are the results of an account as a database of an earlier
+// version holds them.
+var oldResults = []lifecycle.Observation{{AccountID: "111111111111", RuleID: "root-access-key", Resource: "arn", Status: "FAIL", Severity: 4, Evidence: []byte(`{"k":1}`)}}
+
+// gzipSet is a result set in the encoding of the builds up to schema
+// version 9: gzip of the JSON array.
+func gzipSet(t *testing.T, obs []lifecycle.Observation) []byte {
+	raw, err := json.Marshal(obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(raw)
+	zw.Close()
+	return buf.Bytes()
 }
 
 func fmtV(v int) string { return fmt.Sprintf("from version %d", v) }
@@ -238,5 +278,38 @@ func TestLockedByAnotherWriter(t *testing.T) {
 	}
 	if _, err := s.StartScan(ctx, store.Scan{Target: "x", StartedAt: time.Unix(1, 0)}); err != nil {
 		t.Errorf("a write after the lock was let go: %v", err)
+	}
+}
+
+// A changed result set is stored as a delta of a full set of its
+// account, small next to it, and a set that changed all over is stored
+// full again (storetest.ResultSetChurn checks that all read back); once
+// the scans are pruned but the last, only its sets and their bases stay.
+func TestResultSetsStoredAsDeltas(t *testing.T) {
+	s := open(t).(*DB)
+	defer s.Close()
+	storetest.ResultSetChurn(t, s, func() {
+		var deltas, fulls, deltaBytes, fullBytes int64
+		err := s.db.QueryRow(`SELECT COUNT(*) FILTER (WHERE base IS NOT NULL), COUNT(*) FILTER (WHERE base IS NULL),
+			COALESCE(SUM(LENGTH(data)) FILTER (WHERE base IS NOT NULL), 0), COALESCE(SUM(LENGTH(data)) FILTER (WHERE base IS NULL), 0) FROM result_sets`).
+			Scan(&deltas, &fulls, &deltaBytes, &fullBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d deltas (%d bytes), %d full sets (%d bytes)", deltas, deltaBytes, fulls, fullBytes)
+		if deltas == 0 || fulls <= 3 || deltaBytes/deltas > fullBytes/fulls/4 {
+			t.Errorf("%d deltas of %d bytes, %d full sets of %d bytes: want deltas, each under a quarter of a full set, and full sets again where everything changed",
+				deltas, deltaBytes, fulls, fullBytes)
+		}
+		var orphans int
+		s.db.QueryRow(`SELECT COUNT(*) FROM result_sets r WHERE base IS NOT NULL AND NOT EXISTS (SELECT 1 FROM result_sets b WHERE b.hash = r.base AND b.base IS NULL)`).Scan(&orphans)
+		if orphans != 0 {
+			t.Errorf("%d deltas whose base is missing or a delta", orphans)
+		}
+	})
+	var left int
+	s.db.QueryRow(`SELECT COUNT(*) FROM result_sets`).Scan(&left)
+	if left > 6 {
+		t.Errorf("%d result sets kept for one scan of 3 accounts: bases no delta needs were kept", left)
 	}
 }

@@ -78,11 +78,16 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 				}
 			}
 		}
+		ids := make([]string, len(as))
+		for i, a := range as {
+			ids[i] = a.AccountID
+		}
 		var packed [][]byte
+		var bases []any
 		if len(as) == 1 {
-			packed, err = st.claim(ctx, scanID, as[0].AccountID, hashes[0], raws[0])
+			packed, bases, err = st.claim(ctx, scanID, ids, hashes[0], raws[0])
 		} else {
-			packed, err = newSets(ctx, tx, s.d, hashes, raws)
+			packed, bases, err = newSets(ctx, tx, s.d, ids, hashes, raws)
 		}
 		if err != nil {
 			return err
@@ -91,7 +96,7 @@ func (s *DB) RecordAccounts(ctx context.Context, scanID int64, as []store.Accoun
 		w := &batchWrites{counts: countDeltas{}, done: map[string]bool{}}
 		var accounts, results, calls int
 		for i, a := range as {
-			done, err := st.observe(ctx, scanID, a, now, sups, hashes[i], packed[i], i, w)
+			done, err := st.observe(ctx, scanID, a, now, sups, hashes[i], packed[i], bases[i], i, w)
 			if err != nil {
 				return fmt.Errorf("record account %s: %w", a.AccountID, err)
 			}
@@ -161,28 +166,43 @@ type recordStmts struct {
 	claimed, already bool
 }
 
-// claim is, for a batch of one account, its lock, then whether the scan
-// recorded it already and whether the store has its result set, in one
-// query where they were two round trips on PostgreSQL; it returns the
-// set packed, or nil when the store has it (or the account is done).
-func (st *recordStmts) claim(ctx context.Context, scanID int64, account string, hash int64, raw []byte) ([][]byte, error) {
+// claim is, for a batch of one account, its lock, then in one query
+// whether the scan recorded it already, whether the store has its result
+// set and, when neither, the full set its previous set is (or is a delta
+// of), where they were up to three round trips on PostgreSQL; it returns
+// the set packed (a delta of that base where it pays, see packNew), or
+// nil when the store has it (or the account is done).
+func (st *recordStmts) claim(ctx context.Context, scanID int64, ids []string, hash int64, raw []byte) ([][]byte, []any, error) {
+	account := ids[0]
 	if err := st.tx.Lock(ctx, "account:"+account); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var have bool
-	err := st.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?), EXISTS (SELECT 1 FROM result_sets WHERE hash = ?)`,
-		scanID, account, hash).Scan(&st.already, &have)
+	var base storedSet
+	var baseHash sql.NullInt64
+	err := st.tx.QueryRowContext(ctx, `SELECT x.already, x.have, b.hash, b.data FROM
+		(SELECT EXISTS (SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?) AS already,
+			EXISTS (SELECT 1 FROM result_sets WHERE hash = ?) AS have) x
+		LEFT JOIN accounts a ON a.account_id = ? AND NOT x.already AND NOT x.have
+		LEFT JOIN scan_accounts sa ON sa.scan_id = a.last_scan_id AND sa.account_id = a.account_id
+		LEFT JOIN result_sets r ON r.hash = sa.results_hash
+		LEFT JOIN result_sets b ON b.hash = COALESCE(r.base, r.hash)`,
+		scanID, account, hash, account).Scan(&st.already, &have, &baseHash, &base.data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st.claimed = true
-	packed := make([][]byte, 1)
+	packed, bases := make([][]byte, 1), make([]any, 1)
 	if !have && !st.already {
-		if packed[0], err = packSet(raw); err != nil {
-			return nil, fmt.Errorf("compress result set: %w", err)
+		base.hash = baseHash.Int64
+		if !baseHash.Valid {
+			base = storedSet{}
+		}
+		if packed[0], bases[0], err = packNew(raw, base); err != nil {
+			return nil, nil, fmt.Errorf("compress result set: %w", err)
 		}
 	}
-	return packed, nil
+	return packed, bases, nil
 }
 
 // stmt is a statement of recordStmts: prepared, or run as it is.
@@ -247,7 +267,7 @@ type batchWrites struct {
 	// transitions[k] belongs to the account at owners[k] of the batch.
 	transitions []store.Transition
 	owners      []int
-	sets        []any // hash, packed: pairs of result_sets' columns
+	sets        []any // hash, packed, base: result_sets' rows
 	scanned     []any // scan_accounts' rows
 	accounts    []any // accounts' rows (accountColumns)
 	counts      countDeltas
@@ -261,7 +281,7 @@ type batchWrites struct {
 
 // observe reads one account's findings, applies its results to them and
 // adds what changed to w; false when the scan had the account already.
-func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, packed []byte, owner int, w *batchWrites) (bool, error) {
+func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.AccountResults, now time.Time, sups *lazySuppressions, hash int64, packed []byte, base any, owner int, w *batchWrites) (bool, error) {
 	if st.claimed {
 		if st.already {
 			return false, nil
@@ -354,7 +374,7 @@ func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.Accoun
 	// The same results as an earlier scan's are stored once: packed is
 	// nil when the store has them.
 	if packed != nil {
-		w.sets = append(w.sets, hash, packed)
+		w.sets = append(w.sets, hash, packed, base)
 	}
 	w.scanned = append(w.scanned, scanID, a.AccountID, ms(now), a.Calls, hash)
 	w.accounts = append(w.accounts, a.AccountID, a.AccountName, a.OU, scanID, ms(now))
@@ -411,7 +431,7 @@ type rowInsert struct {
 // findings and transitions.
 func (w *batchWrites) rowInserts() []rowInsert {
 	return []rowInsert{
-		{`INSERT INTO result_sets (hash, data)`, ` ON CONFLICT DO NOTHING`, 2, w.sets},
+		{`INSERT INTO result_sets (hash, data, base)`, ` ON CONFLICT DO NOTHING`, 3, w.sets},
 		{`INSERT INTO scan_accounts (scan_id, account_id, recorded_at, calls, results_hash)`, ``, 5, w.scanned},
 		{accountColumns, accountConflict, accountFields, w.accounts},
 	}
@@ -544,32 +564,35 @@ func insertRows(ctx context.Context, tx *Tx, head, tail string, fields int, args
 }
 
 // newSets packs, for each account of a batch, its result set when the
-// store does not have it yet (nil when it does): one query for the
+// store does not have it yet (nil when it does), with the hash of the
+// full set it is a delta of (nil when it is full): one query for the
 // batch, where one per account was a seventh of a first recording's
 // statements, and the packing spread over the processors, since
 // compressing is most of the CPU left outside SQLite. Read inside the
 // recording's transaction, so that no prune removes a set between the
-// check and the reference.
-func newSets(ctx context.Context, tx *Tx, d *Dialect, hashes []int64, bodies [][]byte) ([][]byte, error) {
+// check and the reference (and the base's foreign key stops one that
+// would on PostgreSQL).
+func newSets(ctx context.Context, tx *Tx, d *Dialect, ids []string, hashes []int64, bodies [][]byte) ([][]byte, []any, error) {
 	pred, arg := d.InIDs("hash", hashes)
 	have := map[int64]bool{}
 	rows, err := tx.QueryContext(ctx, `SELECT hash FROM result_sets WHERE `+pred, arg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for rows.Next() {
 		var h int64
 		if err := rows.Scan(&h); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		have[h] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	packed := make([][]byte, len(hashes))
+	bases := make([]any, len(hashes))
 	var todo []int
 	for i, h := range hashes {
 		if !have[h] {
@@ -579,21 +602,82 @@ func newSets(ctx context.Context, tx *Tx, d *Dialect, hashes []int64, bodies [][
 			todo = append(todo, i)
 		}
 	}
+	if len(todo) == 0 {
+		return packed, bases, nil
+	}
+	prev, err := previousBases(ctx, tx, d, ids, todo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the previous result sets: %w", err)
+	}
 	workers := min(runtime.GOMAXPROCS(0), len(todo), 8)
 	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for k := w; k < len(todo); k += workers {
-				packed[todo[k]], errs[k] = packSet(bodies[todo[k]])
+				i := todo[k]
+				packed[i], bases[i], errs[k] = packNew(bodies[i], prev[ids[i]])
 			}
 		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("compress result sets: %w", err)
+		return nil, nil, fmt.Errorf("compress result sets: %w", err)
 	}
-	return packed, nil
+	return packed, bases, nil
+}
+
+// storedSet is a full result set as stored.
+type storedSet struct {
+	hash int64
+	data []byte
+}
+
+// previousBases are, by account, the full set its last recorded set is
+// (or is a delta of), for the accounts of todo: the base a changed set
+// is compressed against. A first recording has none, and reads nothing
+// more than the query.
+func previousBases(ctx context.Context, tx *Tx, d *Dialect, ids []string, todo []int) (map[string]storedSet, error) {
+	want := make([]string, len(todo))
+	for k, i := range todo {
+		want[k] = ids[i]
+	}
+	pred, arg := d.InStrings("a.account_id", want)
+	rows, err := tx.QueryContext(ctx, `SELECT a.account_id, b.hash, b.data FROM accounts a
+		JOIN scan_accounts sa ON sa.scan_id = a.last_scan_id AND sa.account_id = a.account_id
+		JOIN result_sets r ON r.hash = sa.results_hash
+		JOIN result_sets b ON b.hash = COALESCE(r.base, r.hash) WHERE `+pred, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]storedSet{}
+	for rows.Next() {
+		var id string
+		var b storedSet
+		if err := rows.Scan(&id, &b.hash, &b.data); err != nil {
+			return nil, err
+		}
+		out[id] = b
+	}
+	return out, rows.Err()
+}
+
+// packNew is a new set as stored: a delta of base when base is a full
+// set of the compact encoding and the delta is at most a quarter of its
+// size, or else the set in full (base nil). A base that does not read
+// serves as none: a delta of it could not be read either, and failing
+// would stop the account's recordings for good.
+func packNew(body []byte, base storedSet) ([]byte, any, error) {
+	if base.data != nil {
+		if dict, ok, err := fullBody(base.data); err == nil && ok {
+			if delta, err := packDelta(body, dict); err == nil && len(delta) <= len(base.data)/4 {
+				return delta, base.hash, nil
+			}
+		}
+	}
+	full, err := packSet(body)
+	return full, nil, err
 }
 
 // lazySuppressions are the active suppressions, read when a transition

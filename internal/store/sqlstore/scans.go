@@ -159,7 +159,8 @@ func (s *DB) ScanAccountIDs(ctx context.Context, scanID int64) ([]string, error)
 
 // ScanAccounts implements store.Store.
 func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccount, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.account_id, a.recorded_at, a.calls, r.data FROM scan_accounts a LEFT JOIN result_sets r ON r.hash = a.results_hash WHERE a.scan_id = ? ORDER BY a.account_id`, scanID)
+	rows, err := s.db.QueryContext(ctx, `SELECT a.account_id, a.recorded_at, a.calls, r.data, b.data FROM scan_accounts a
+		LEFT JOIN result_sets r ON r.hash = a.results_hash LEFT JOIN result_sets b ON b.hash = r.base WHERE a.scan_id = ? ORDER BY a.account_id`, scanID)
 	if err != nil {
 		return nil, fmt.Errorf("scan %d accounts: %w", scanID, s.explain(err))
 	}
@@ -168,13 +169,13 @@ func (s *DB) ScanAccounts(ctx context.Context, scanID int64) ([]store.ScanAccoun
 	for rows.Next() {
 		var a store.ScanAccount
 		var at int64
-		var data []byte
-		if err := rows.Scan(&a.AccountID, &at, &a.Calls, &data); err != nil {
+		var data, base []byte
+		if err := rows.Scan(&a.AccountID, &at, &a.Calls, &data, &base); err != nil {
 			return nil, err
 		}
 		a.RecordedAt = fromMs(at)
 		if data != nil {
-			if a.Results, err = decodeResults(data); err != nil {
+			if a.Results, err = decodeResults(data, base); err != nil {
 				return nil, fmt.Errorf("scan %d account %s: %w", scanID, a.AccountID, err)
 			}
 		}
@@ -192,7 +193,16 @@ func (s *DB) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 			return err
 		}
 		n, _ = res.RowsAffected()
-		_, err = tx.ExecContext(ctx, `DELETE FROM result_sets WHERE hash NOT IN (SELECT results_hash FROM scan_accounts WHERE results_hash IS NOT NULL)`)
+		// The deltas no scan refers to first, then the full sets that
+		// neither a scan nor a delta left refers to: a base outlives its
+		// own scans while a retained set is a delta of it.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM result_sets WHERE base IS NOT NULL
+			AND hash NOT IN (SELECT results_hash FROM scan_accounts WHERE results_hash IS NOT NULL)`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM result_sets WHERE base IS NULL
+			AND hash NOT IN (SELECT results_hash FROM scan_accounts WHERE results_hash IS NOT NULL)
+			AND hash NOT IN (SELECT base FROM result_sets WHERE base IS NOT NULL)`)
 		return err
 	})
 	if err != nil {

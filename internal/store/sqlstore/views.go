@@ -461,9 +461,9 @@ func (s *DB) AccountPage(ctx context.Context, f store.AccountFilter) ([]store.Ac
 
 // LatestResults implements store.Store.
 func (s *DB) LatestResults(ctx context.Context) ([]store.ScanAccount, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.account_id, sa.recorded_at, sa.calls, r.data FROM accounts a
+	rows, err := s.db.QueryContext(ctx, `SELECT a.account_id, sa.recorded_at, sa.calls, r.data, b.data FROM accounts a
 		JOIN scan_accounts sa ON sa.scan_id = a.last_scan_id AND sa.account_id = a.account_id
-		LEFT JOIN result_sets r ON r.hash = sa.results_hash ORDER BY a.account_id`)
+		LEFT JOIN result_sets r ON r.hash = sa.results_hash LEFT JOIN result_sets b ON b.hash = r.base ORDER BY a.account_id`)
 	if err != nil {
 		return nil, fmt.Errorf("latest results: %w", s.explain(err))
 	}
@@ -472,13 +472,13 @@ func (s *DB) LatestResults(ctx context.Context) ([]store.ScanAccount, error) {
 	for rows.Next() {
 		var a store.ScanAccount
 		var at int64
-		var data []byte
-		if err := rows.Scan(&a.AccountID, &at, &a.Calls, &data); err != nil {
+		var data, base []byte
+		if err := rows.Scan(&a.AccountID, &at, &a.Calls, &data, &base); err != nil {
 			return nil, fmt.Errorf("latest results: %w", err)
 		}
 		a.RecordedAt = fromMs(at)
 		if data != nil {
-			if a.Results, err = decodeResults(data); err != nil {
+			if a.Results, err = decodeResults(data, base); err != nil {
 				return nil, fmt.Errorf("latest results of account %s: %w", a.AccountID, err)
 			}
 		}

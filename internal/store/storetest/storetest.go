@@ -91,6 +91,7 @@ func Run(t *testing.T, open Open) {
 		{"Outbox", testOutbox},
 		{"DigestPerScan", testDigestPerScan},
 		{"Prune", testPrune},
+		{"ResultSetChurn", testResultSetChurn},
 		{"Fix", testFix},
 		{"Stats", testStats},
 		{"Tokens", testTokens},
