@@ -232,8 +232,9 @@ func TestNinetyDays(t *testing.T) {
 }
 
 // BenchmarkListOpen lists the open findings of a 1,000-account
-// organisation (about 3,000 open of 6,000, as after the 90-day
-// simulation), and one finding's history.
+// organisation (half of every account's results failing: about 19,000
+// open with today's catalog, the 90-day simulation's 17,446 or more),
+// and one finding's history.
 func BenchmarkListOpen(b *testing.B) {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "vigil.db"), sqlite.Options{})
@@ -252,12 +253,16 @@ func BenchmarkListOpen(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("open", func(b *testing.B) {
+		// CPU time as well as wall: on a shared machine the wall time
+		// is an upper bound; the process's CPU counts its GC too.
+		cpu0 := processCPU()
 		for b.Loop() {
 			fs, err := st.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
-			if err != nil || len(fs) < 2000 {
+			if err != nil || len(fs) < 15000 {
 				b.Fatal(len(fs), err)
 			}
 		}
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N)/1e6, "cpu-ms/op")
 	})
 	id := Observation(rep.Results[0]).Key()
 	b.Run("history", func(b *testing.B) {

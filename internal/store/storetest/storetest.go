@@ -175,7 +175,8 @@ func testLifecycle(t *testing.T, s store.Store) {
 // the results, and carry an ID that finds it in that finding's history.
 func testManyFindings(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	const n = 1203
+	// Over 1,024 findings: a listing crosses the SQL stores' scan blocks.
+	const n = 1803
 	obs := func(status func(i int) string) []lifecycle.Observation {
 		out := make([]lifecycle.Observation, n)
 		for i := range out {
@@ -231,6 +232,30 @@ func testManyFindings(t *testing.T, s store.Store) {
 		}
 	}
 	checkCounts(t, s, T0.Add(time.Hour)) // many written by one statement
+	// The listing holds every finding once, in resource order, each in
+	// the state of its last result.
+	all, err := s.Findings(ctx, store.Filter{Now: T0.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range n {
+		if i%3 != 0 {
+			st := lifecycle.Open
+			if i%2 == 0 {
+				st = lifecycle.Resolved
+			}
+			want = append(want, first[i].Key()+" "+string(st))
+		}
+	}
+	if len(all) != len(want) {
+		t.Fatalf("listing: %d findings, want %d", len(all), len(want))
+	}
+	for i, f := range all {
+		if got := f.ID + " " + string(f.State); got != want[i] {
+			t.Fatalf("listing row %d: %s, want %s", i, got, want[i])
+		}
+	}
 }
 
 func testIdempotent(t *testing.T, s store.Store) {
