@@ -524,6 +524,9 @@ func parseStamp(v string) (snapshot.Stamp, error) {
 	case "":
 		return snapshot.Stamp{}, errors.New("empty; expected a time, N/A, no_information or not_supported")
 	}
+	if sec, ok := fastUnix(v); ok {
+		return snapshot.StampOfUnix(sec), nil
+	}
 	t, err := parseTime(v)
 	if err != nil {
 		return snapshot.Stamp{}, fmt.Errorf("%s is not an ISO 8601 time, N/A, no_information or not_supported", input.Quote(v))
@@ -546,14 +549,26 @@ func parseTime(v string) (time.Time, error) {
 }
 
 func fastUTC(v string) (time.Time, bool) {
+	sec, ok := fastUnix(v)
+	if !ok {
+		return time.Time{}, false
+	}
+	// time.Unix of the date's seconds is time.Date's result without its
+	// normalisation, which costs as much as the rest of a row.
+	return time.Unix(sec, 0).UTC(), true
+}
+
+// fastUnix is fastUTC's time in seconds since 1970, for the stamps of the
+// rows, which keep seconds and need no time.Time.
+func fastUnix(v string) (int64, bool) {
 	switch {
 	case len(v) == 25 && v[19:] == "+00:00":
 	case len(v) == 20 && v[19] == 'Z':
 	default:
-		return time.Time{}, false
+		return 0, false
 	}
 	if v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' {
-		return time.Time{}, false
+		return 0, false
 	}
 	// The fourteen digits checked together and read by position: a loop
 	// per field was half of the time to parse a stamp, and a report holds
@@ -566,23 +581,24 @@ func fastUTC(v string) (time.Time, bool) {
 		over |= d[i] | (d[i] + (0x80 - 10))
 	}
 	if over&0x80 != 0 {
-		return time.Time{}, false
+		return 0, false
 	}
-	y := int(d[0])*1000 + int(d[1])*100 + int(d[2])*10 + int(d[3])
-	mo, day := int(d[4])*10+int(d[5]), int(d[6])*10+int(d[7])
-	h, mi, s := int(d[8])*10+int(d[9]), int(d[10])*10+int(d[11]), int(d[12])*10+int(d[13])
+	// Unsigned: the divisions of the calendar below become multiplications
+	// and shifts without the fix-ups a signed division by a constant needs
+	// (they were a third of reading a stamp).
+	y := uint(d[0])*1000 + uint(d[1])*100 + uint(d[2])*10 + uint(d[3])
+	mo, day := uint(d[4])*10+uint(d[5]), uint(d[6])*10+uint(d[7])
+	h, mi, s := uint(d[8])*10+uint(d[9]), uint(d[10])*10+uint(d[11]), uint(d[12])*10+uint(d[13])
 	if mo < 1 || mo > 12 || day < 1 || day > 31 || h > 23 || mi > 59 || s > 59 {
-		return time.Time{}, false
+		return 0, false
 	}
 	if y == 0 || day > daysIn(mo, y) {
-		return time.Time{}, false // 31 February and friends
+		return 0, false // 31 February and friends
 	}
-	// time.Unix of the date's seconds is time.Date's result without its
-	// normalisation, which costs as much as the rest of a row.
-	return time.Unix(daysFromCivil(y, mo, day)*86400+int64(h*3600+mi*60+s), 0).UTC(), true
+	return daysFromCivil(y, mo, day)*86400 + int64(h*3600+mi*60+s), true
 }
 
-func daysIn(month, year int) int {
+func daysIn(month, year uint) uint {
 	switch month {
 	case 2:
 		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
@@ -597,16 +613,18 @@ func daysIn(month, year int) int {
 
 // daysFromCivil is the number of days from 1970-01-01 to the date in the
 // proleptic Gregorian calendar (Howard Hinnant's days_from_civil).
-func daysFromCivil(y, m, d int) int64 {
+// y >= 1 (four digits, not 0), so the year before it is not negative.
+func daysFromCivil(y, m, d uint) int64 {
+	mp := m - 3 // the month counted from March
 	if m <= 2 {
 		y--
+		mp = m + 9
 	}
-	era := y / 400 // y >= 0: the year has four digits and is not 0
+	era := y / 400
 	yoe := y - era*400
-	mp := (m + 9) % 12
 	doy := (153*mp+2)/5 + d - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era*146097 + doe - 719468)
+	return int64(era*146097+doe) - 719468
 }
 
 // parseARN splits an IAM ARN of the report into partition and account, and

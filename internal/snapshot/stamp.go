@@ -51,6 +51,19 @@ func StampOf(t time.Time) Stamp {
 	return Stamp{sec: t.Unix(), nsec: int32(t.Nanosecond()), kind: stampTime}
 }
 
+// StampOfUnix is StampOf(time.Unix(sec, 0)) without building the time:
+// a credential report of 100,000 users holds about 900,000 stamps, and the
+// time.Time made and taken apart again for each was a third of reading one.
+func StampOfUnix(sec int64) Stamp {
+	if sec == zeroTimeUnix {
+		return Stamp{} // StampOf's zero time, 0001-01-01T00:00:00Z
+	}
+	return Stamp{sec: sec, kind: stampTime}
+}
+
+// zeroTimeUnix is time.Time{}.Unix().
+const zeroTimeUnix = -62135596800
+
 // SentinelStamp is the stamp of a sentinel cell: NotApplicable,
 // NoInformation or NotSupported. Any other text is an absent column's.
 func SentinelStamp(s string) Stamp {
