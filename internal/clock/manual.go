@@ -150,11 +150,15 @@ func (c *deadlineCtx) end(err error) {
 		return
 	}
 	c.err = err
+	// Off the clock before Done closes: a caller woken by Done must not
+	// find the context still pending (TestManualParentCancelled saw that
+	// under load). No lock of the clock is held while one of a context is
+	// taken, so taking the clock's here cannot deadlock.
+	c.clock.forget(c)
 	close(c.done)
 	stop := c.stop
 	c.mu.Unlock()
 	if stop != nil {
 		stop()
 	}
-	c.clock.forget(c)
 }
