@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -161,6 +162,12 @@ func TestCatchesUnboundedWriters(t *testing.T) {
 			copies = append(copies, []byte(b.String()))
 		}
 		_, err := w.Write(copies[0])
+		// The four copies are held until the write is done, as a writer
+		// that renders into memory holds them: without this the compiler
+		// may let the last three die before the write, and a collection
+		// just then hid them from the heap sample (failed CI once, in the
+		// 2034 rerun).
+		runtime.KeepAlive(copies)
 		return err
 	})
 	if err := CheckLarge(hoard); err == nil || !strings.Contains(err.Error(), "heap grew") {
