@@ -183,10 +183,7 @@ func (st *recordStmts) claim(ctx context.Context, scanID int64, ids []string, ha
 	err := st.tx.QueryRowContext(ctx, `SELECT x.already, x.have, b.hash, b.data FROM
 		(SELECT EXISTS (SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?) AS already,
 			EXISTS (SELECT 1 FROM result_sets WHERE hash = ?) AS have) x
-		LEFT JOIN accounts a ON a.account_id = ? AND NOT x.already AND NOT x.have
-		LEFT JOIN scan_accounts sa ON sa.scan_id = a.last_scan_id AND sa.account_id = a.account_id
-		LEFT JOIN result_sets r ON r.hash = sa.results_hash
-		LEFT JOIN result_sets b ON b.hash = COALESCE(r.base, r.hash)`,
+		LEFT JOIN accounts a ON a.account_id = ? AND NOT x.already AND NOT x.have`+baseJoins("LEFT JOIN"),
 		scanID, account, hash, account).Scan(&st.already, &have, &baseHash, &base.data)
 	if err != nil {
 		return nil, nil, err
@@ -633,6 +630,17 @@ type storedSet struct {
 	data []byte
 }
 
+// baseJoins reach, from an account row a, the full set b its last
+// recorded set is or is a delta of (through scan_accounts sa and that set
+// r), joined with join: previousBases needs only accounts that have one,
+// claim its one account's whether or not.
+func baseJoins(join string) string {
+	return `
+		` + join + ` scan_accounts sa ON sa.scan_id = a.last_scan_id AND sa.account_id = a.account_id
+		` + join + ` result_sets r ON r.hash = sa.results_hash
+		` + join + ` result_sets b ON b.hash = COALESCE(r.base, r.hash)`
+}
+
 // previousBases are, by account, the full set its last recorded set is
 // (or is a delta of), for the accounts of todo: the base a changed set
 // is compressed against. A first recording has none, and reads nothing
@@ -643,10 +651,7 @@ func previousBases(ctx context.Context, tx *Tx, d *Dialect, ids []string, todo [
 		want[k] = ids[i]
 	}
 	pred, arg := d.InStrings("a.account_id", want)
-	rows, err := tx.QueryContext(ctx, `SELECT a.account_id, b.hash, b.data FROM accounts a
-		JOIN scan_accounts sa ON sa.scan_id = a.last_scan_id AND sa.account_id = a.account_id
-		JOIN result_sets r ON r.hash = sa.results_hash
-		JOIN result_sets b ON b.hash = COALESCE(r.base, r.hash) WHERE `+pred, arg)
+	rows, err := tx.QueryContext(ctx, `SELECT a.account_id, b.hash, b.data FROM accounts a`+baseJoins("JOIN")+` WHERE `+pred, arg)
 	if err != nil {
 		return nil, err
 	}
