@@ -77,6 +77,10 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u userReport, in rule.Input) userJudgement {
 	oldKeys := dayShares{}
 	today := in.Now.UTC().Truncate(24 * time.Hour)
+	// A key made before cutoff is older than rotateAfter (now.Sub(made) >
+	// rotateAfter, compared in seconds rather than through a time.Time
+	// per key).
+	cutoff := in.Now.Add(-rotateAfter)
 	return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active, old, undated := 0, false, false
 		for _, k := range row.AccessKeys {
@@ -87,7 +91,7 @@ var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u u
 			switch {
 			case !k.LastRotated.IsSet():
 				undated = true
-			case in.Now.Sub(k.LastRotated.Time()) > rotateAfter:
+			case k.LastRotated.Before(cutoff):
 				old = true
 			}
 		}
@@ -112,7 +116,7 @@ var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u u
 		// users with old keys cost a few thousand messages, not 100,000.
 		key := dayKey{d1: -1, d2: -1}
 		for i, k := range row.AccessKeys {
-			if k.Active && k.LastRotated.IsSet() && in.Now.Sub(k.LastRotated.Time()) > rotateAfter {
+			if k.Active && k.LastRotated.Before(cutoff) {
 				key.slots |= 1 << i
 				if i == 0 {
 					key.d1 = dayOf(k.LastRotated)
@@ -162,7 +166,7 @@ func dayOf(s snapshot.Stamp) int64 {
 	if !s.IsSet() {
 		return -1
 	}
-	return s.Time().Unix() / 86400
+	return s.Unix() / 86400
 }
 
 // dayText is a stamp's date, or its sentinel.
