@@ -134,6 +134,9 @@ func (p *plainRecords) cell(i int) string {
 // longCell is the first cell of the record last scanned longer than
 // limit, -1 for none.
 func (p *plainRecords) longCell(limit int) int {
+	if len(p.text) <= limit {
+		return -1 // no cell is longer than its line
+	}
 	from := 0
 	for i, e := range p.ends {
 		if int(e)-from > limit {

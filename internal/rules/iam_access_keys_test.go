@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -170,6 +171,35 @@ func TestKeyRotationStaysCompact(t *testing.T) {
 		}
 		if allocs := testing.AllocsPerRun(5, func() { IAMAccessKeyRotation.Check(in) }); allocs > 60+20*15 {
 			t.Errorf("report %s old: %.0f allocations for %d users", age, allocs, n)
+		}
+	}
+}
+
+// TestDayKeyPack: distinct keys pack to distinct numbers, the extremes of
+// each field included, and days too far from 1970 to pack are refused
+// (dayShares keeps them in a map of their own).
+func TestDayKeyPack(t *testing.T) {
+	const r = 1 << 27
+	days := []int64{-r, -r + 1, -719_163, -2, -1, 0, 1, 20_000, 2_932_896, r - 2, r - 1}
+	seen := map[uint64]dayKey{}
+	for _, slots := range []uint8{0, 1, 2, 3, 255} {
+		for _, d1 := range days {
+			for _, d2 := range days {
+				k := dayKey{slots: slots, d1: d1, d2: d2}
+				p, ok := k.pack()
+				if !ok {
+					t.Fatalf("%+v not packed", k)
+				}
+				if o, dup := seen[p]; dup {
+					t.Fatalf("%+v and %+v both pack to %#x", k, o, p)
+				}
+				seen[p] = k
+			}
+		}
+	}
+	for _, k := range []dayKey{{d1: r}, {d2: r}, {d1: -r - 1}, {d2: -r - 1}, {d1: math.MaxInt64}, {d2: math.MinInt64}} {
+		if _, ok := k.pack(); ok {
+			t.Errorf("%+v packed", k)
 		}
 	}
 }
