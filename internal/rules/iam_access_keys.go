@@ -160,7 +160,7 @@ type dayShares struct {
 }
 
 func newDayShares() *dayShares {
-	return &dayShares{packed: map[uint64]rule.Shared{}, other: map[dayKey]rule.Shared{}}
+	return &dayShares{packed: map[uint64]rule.Shared{}} // other made when first needed
 }
 
 // pack is k as a number, one for each key whose days are within
@@ -188,6 +188,9 @@ func (m *dayShares) get(sh *sharedUsers, k dayKey, build func() (string, []rule.
 		if packed {
 			m.packed[p] = h
 		} else {
+			if m.other == nil {
+				m.other = map[dayKey]rule.Shared{}
+			}
 			m.other[k] = h
 		}
 	}
