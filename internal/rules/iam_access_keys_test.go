@@ -203,3 +203,25 @@ func TestDayKeyPack(t *testing.T) {
 		}
 	}
 }
+
+// TestDayShares: a key gets the same shared failure each time it is
+// asked for, packed or not, and distinct keys get distinct ones.
+func TestDayShares(t *testing.T) {
+	sh := &sharedUsers{set: rule.NewResourceSet(0), byKey: map[shareKey]rule.Shared{}}
+	m := newDayShares()
+	built := 0
+	build := func() (string, []rule.Evidence) { built++; return fmt.Sprint("failure ", built), nil }
+	keys := []dayKey{{slots: 1, d1: 20_000, d2: -1}, {slots: 1, d1: math.MaxInt64, d2: -1}, {slots: 3, d1: 20_000, d2: 20_001}, {slots: 2, d1: -1, d2: math.MinInt64}}
+	var first []rule.Shared
+	for _, k := range keys {
+		first = append(first, m.get(sh, k, build).shared)
+	}
+	for i, k := range keys {
+		if got := m.get(sh, k, build).shared; got != first[i] {
+			t.Errorf("%+v: shared %d, then %d", k, first[i], got)
+		}
+	}
+	if built != len(keys) {
+		t.Errorf("%d failures built for %d keys", built, len(keys))
+	}
+}
