@@ -725,8 +725,8 @@ func keepRow(row *snapshot.CredentialRow, missing []string, seen *interner, arns
 		row.User = strings.Clone(user)
 	}
 	for i := range row.AccessKeys {
-		row.AccessKeys[i].LastUsedRegion = seen.get(row.AccessKeys[i].LastUsedRegion)
-		row.AccessKeys[i].LastUsedService = seen.get(row.AccessKeys[i].LastUsedService)
+		row.AccessKeys[i].LastUsedRegion = seen.get(2*i, row.AccessKeys[i].LastUsedRegion)
+		row.AccessKeys[i].LastUsedService = seen.get(2*i+1, row.AccessKeys[i].LastUsedService)
 	}
 	row.Missing = missing
 }
@@ -734,22 +734,34 @@ func keepRow(row *snapshot.CredentialRow, missing []string, seen *interner, arns
 // interner copies each distinct short string once. It stops adding at a
 // few hundred entries (there are a few dozen regions and services) so that
 // a crafted report cannot grow it without bound.
-type interner map[string]string
+//
+// last is the string given last for each of the four cells it reads per
+// row (the keys' regions and services): users in a row mostly repeat
+// them, and comparing with the last costs less than hashing the string
+// for the map, 200,000 times for 100,000 users.
+type interner struct {
+	m    map[string]string
+	last [4]string
+}
 
-func (m *interner) get(s string) string {
+func (in *interner) get(slot int, s string) string {
 	if s == "" {
 		return ""
 	}
-	if v, ok := (*m)[s]; ok {
-		return v
+	if s == in.last[slot] {
+		return in.last[slot]
 	}
-	v := strings.Clone(s)
-	if *m == nil {
-		*m = interner{}
+	v, ok := in.m[s]
+	if !ok {
+		v = strings.Clone(s)
+		if in.m == nil {
+			in.m = map[string]string{}
+		}
+		if len(in.m) < 512 {
+			in.m[v] = v
+		}
 	}
-	if len(*m) < 512 {
-		(*m)[v] = v
-	}
+	in.last[slot] = v
 	return v
 }
 

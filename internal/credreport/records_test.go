@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigil-sec/vigil/internal/credreport/credreporttest"
@@ -76,5 +77,32 @@ func TestParsedRowsOwnTheirStrings(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%+v %v", rep.UserRows, rep.Columns); got != want {
 		t.Errorf("the report changed with its input:\n%s\nwas\n%s", got, want)
+	}
+}
+
+// TestInternerSharesCopies: the regions and services of the rows are
+// copies of the input (not the input's bytes), one copy per distinct
+// text whether a row repeats the row above or a text comes back later.
+func TestInternerSharesCopies(t *testing.T) {
+	in := []byte("eu-west-1 ec2 eu-west-1 s3 us-east-1 ec2 eu-west-1 ec2 eu-west-1 ec2")
+	words := strings.Fields(string(in))
+	var seen interner
+	first := map[string]string{}
+	for i, w := range words {
+		cell := unsafe.String(&in[strings.Index(string(in), w)], len(w)) // the input's own bytes
+		got := seen.get(i%4, cell)
+		if got != w {
+			t.Fatalf("get(%q) = %q", w, got)
+		}
+		if unsafe.StringData(got) == unsafe.StringData(cell) {
+			t.Fatalf("get(%q) returned the input's bytes", w)
+		}
+		if f, ok := first[w]; ok && unsafe.StringData(f) != unsafe.StringData(got) {
+			t.Errorf("%q copied twice", w)
+		}
+		first[w] = got
+	}
+	if seen.get(0, "") != "" {
+		t.Error("empty text not empty")
 	}
 }
