@@ -106,3 +106,36 @@ func TestInternerSharesCopies(t *testing.T) {
 		t.Error("empty text not empty")
 	}
 }
+
+// TestCellsTrimmed: spaces, tabs and a non-ASCII byte at either end of a
+// cell are trimmed as strings.TrimSpace trims them, so a report padded
+// with them reads as the report without.
+func TestCellsTrimmed(t *testing.T) {
+	clean := credreporttest.Synthetic(3)
+	want, err := ParseCSV(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pad := range []string{" ", "\t", "\u00a0", " \t "} {
+		lines := strings.Split(strings.TrimSuffix(string(clean), "\n"), "\n")
+		for i := 1; i < len(lines); i++ {
+			cells := strings.Split(lines[i], ",")
+			for k := range cells {
+				switch k % 3 {
+				case 0:
+					cells[k] = pad + cells[k]
+				case 1:
+					cells[k] += pad
+				}
+			}
+			lines[i] = strings.Join(cells, ",")
+		}
+		got, err := ParseCSV([]byte(strings.Join(lines, "\n") + "\n"))
+		if err != nil {
+			t.Fatalf("padded with %q: %v", pad, err)
+		}
+		if diff := cmp.Diff(want.UserRows, got.UserRows); diff != "" || !cmp.Equal(want.Root, got.Root) {
+			t.Errorf("padded with %q, rows differ:\n%s", pad, diff)
+		}
+	}
+}
