@@ -34,6 +34,13 @@ type plainRecords struct {
 	next            int // line of the next record
 	fieldsPerRecord int
 	fields          []string
+	// text is the record last read, without its line break, and ends
+	// the end of each of its cells in it: the cells are found without
+	// writing a string per cell (a pointer each, which the garbage
+	// collector's write barrier records while it marks), and made only
+	// when asked for (cell).
+	text string
+	ends []int32
 	// lineAt is where the record last read starts in data: FieldPos,
 	// which only errors call, finds a field's column from it rather than
 	// every record keeping the offset of each of its cells.
@@ -48,10 +55,24 @@ func plainCSV(data []byte) bool {
 
 func newPlainRecords(data []byte) *plainRecords { return &plainRecords{data: data, next: 1} }
 
+// Read returns the next record's cells (scan, then cell for each).
 func (p *plainRecords) Read() ([]string, error) {
+	if err := p.scan(); err != nil {
+		return nil, err
+	}
+	p.fields = p.fields[:0]
+	for i := range p.ends {
+		p.fields = append(p.fields, p.cell(i))
+	}
+	return p.fields, nil
+}
+
+// scan finds the next record's cells, which cell then reads: what Read
+// does without making the strings.
+func (p *plainRecords) scan() error {
 	for {
 		if p.pos >= len(p.data) {
-			return nil, io.EOF
+			return io.EOF
 		}
 		end := bytes.IndexByte(p.data[p.pos:], '\n')
 		var line []byte
@@ -65,7 +86,8 @@ func (p *plainRecords) Read() ([]string, error) {
 		if len(line) == 0 {
 			continue // encoding/csv skips empty lines
 		}
-		p.fields = p.fields[:0]
+		p.ends = p.ends[:0]
+		p.text = unsafe.String(&line[0], len(line))
 		p.lineAt = p.pos - len(line)
 		if end >= 0 {
 			p.lineAt--
@@ -74,28 +96,55 @@ func (p *plainRecords) Read() ([]string, error) {
 		// cells, and a loop over each byte to find the commas was a tenth
 		// of parsing it (a call of bytes.IndexByte per cell costs more
 		// still: the cells are short, a date, "true", "N/A").
-		start, i := 0, 0
+		i := 0
 		for ; i+8 <= len(line); i += 8 {
 			m := commaBytes(binary.LittleEndian.Uint64(line[i:]))
 			for m != 0 {
-				j := i + bits.TrailingZeros64(m)>>3
-				p.add(line, start, j)
-				start = j + 1
+				p.ends = append(p.ends, int32(i+bits.TrailingZeros64(m)>>3))
 				m &= m - 1
 			}
 		}
 		for ; i < len(line); i++ {
 			if line[i] == ',' {
-				p.add(line, start, i)
-				start = i + 1
+				p.ends = append(p.ends, int32(i))
 			}
 		}
-		p.add(line, start, len(line))
-		if p.fieldsPerRecord > 0 && len(p.fields) != p.fieldsPerRecord {
-			return nil, &csv.ParseError{StartLine: p.line, Line: p.line, Column: 1, Err: csv.ErrFieldCount}
+		p.ends = append(p.ends, int32(len(line)))
+		if p.fieldsPerRecord > 0 && len(p.ends) != p.fieldsPerRecord {
+			return &csv.ParseError{StartLine: p.line, Line: p.line, Column: 1, Err: csv.ErrFieldCount}
 		}
-		return p.fields, nil
+		return nil
 	}
+}
+
+// cell is the i-th cell of the record last scanned. It points into the
+// input, valid until the next scan.
+func (p *plainRecords) cell(i int) string {
+	from := 0
+	if i > 0 {
+		from = int(p.ends[i-1]) + 1
+	}
+	to := int(p.ends[i])
+	if from == to {
+		return ""
+	}
+	return p.text[from:to]
+}
+
+// longCell is the first cell of the record last scanned longer than
+// limit, -1 for none.
+func (p *plainRecords) longCell(limit int) int {
+	if len(p.text) <= limit {
+		return -1 // no cell is longer than its line
+	}
+	from := 0
+	for i, e := range p.ends {
+		if int(e)-from > limit {
+			return i
+		}
+		from = int(e) + 1
+	}
+	return -1
 }
 
 // commaBytes has the high bit set in each byte of x that is a comma, and
@@ -109,16 +158,8 @@ func commaBytes(x uint64) uint64 {
 	return ^((x&lo7 + lo7) | x | lo7)
 }
 
-func (p *plainRecords) add(line []byte, from, to int) {
-	if from == to {
-		p.fields = append(p.fields, "")
-		return
-	}
-	p.fields = append(p.fields, unsafe.String(&line[from], to-from))
-}
-
 func (p *plainRecords) FieldPos(field int) (int, int) {
-	if field < 0 || field >= len(p.fields) {
+	if field < 0 || field >= len(p.ends) {
 		panic("out of range index passed to FieldPos")
 	}
 	// The field's offset in its line: past field commas. A field's cell

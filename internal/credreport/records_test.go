@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigil-sec/vigil/internal/credreport/credreporttest"
@@ -76,5 +77,65 @@ func TestParsedRowsOwnTheirStrings(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%+v %v", rep.UserRows, rep.Columns); got != want {
 		t.Errorf("the report changed with its input:\n%s\nwas\n%s", got, want)
+	}
+}
+
+// TestInternerSharesCopies: the regions and services of the rows are
+// copies of the input (not the input's bytes), one copy per distinct
+// text whether a row repeats the row above or a text comes back later.
+func TestInternerSharesCopies(t *testing.T) {
+	in := []byte("eu-west-1 ec2 eu-west-1 s3 us-east-1 ec2 eu-west-1 ec2 eu-west-1 ec2")
+	words := strings.Fields(string(in))
+	var seen interner
+	first := map[string]string{}
+	for i, w := range words {
+		cell := unsafe.String(&in[strings.Index(string(in), w)], len(w)) // the input's own bytes
+		got := seen.get(i%4, cell)
+		if got != w {
+			t.Fatalf("get(%q) = %q", w, got)
+		}
+		if unsafe.StringData(got) == unsafe.StringData(cell) {
+			t.Fatalf("get(%q) returned the input's bytes", w)
+		}
+		if f, ok := first[w]; ok && unsafe.StringData(f) != unsafe.StringData(got) {
+			t.Errorf("%q copied twice", w)
+		}
+		first[w] = got
+	}
+	if seen.get(0, "") != "" {
+		t.Error("empty text not empty")
+	}
+}
+
+// TestCellsTrimmed: spaces, tabs and a non-ASCII byte at either end of a
+// cell are trimmed as strings.TrimSpace trims them, so a report padded
+// with them reads as the report without.
+func TestCellsTrimmed(t *testing.T) {
+	clean := credreporttest.Synthetic(3)
+	want, err := ParseCSV(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pad := range []string{" ", "\t", "\u00a0", " \t "} {
+		lines := strings.Split(strings.TrimSuffix(string(clean), "\n"), "\n")
+		for i := 1; i < len(lines); i++ {
+			cells := strings.Split(lines[i], ",")
+			for k := range cells {
+				switch k % 3 {
+				case 0:
+					cells[k] = pad + cells[k]
+				case 1:
+					cells[k] += pad
+				}
+			}
+			lines[i] = strings.Join(cells, ",")
+		}
+		got, err := ParseCSV([]byte(strings.Join(lines, "\n") + "\n"))
+		if err != nil {
+			t.Fatalf("padded with %q: %v", pad, err)
+		}
+		if diff := cmp.Diff(want.UserRows, got.UserRows); diff != "" || !cmp.Equal(want.Root, got.Root) {
+			t.Errorf("padded with %q, rows differ:\n%s", pad, diff)
+		}
 	}
 }

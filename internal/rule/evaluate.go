@@ -144,8 +144,7 @@ func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
 		}
 		for i, res := range s.added() {
 			if w := s.which[i]; w >= 0 {
-				out = append(out, shared[w])
-				out[len(out)-1].Resource = res
+				out = appendWith(out, &shared[w], res)
 				continue
 			}
 			ro := s.outcome(i)
@@ -162,6 +161,26 @@ func (c checked) appendTo(out []Result, doc *snapshot.Document) []Result {
 		return out
 	}
 	return append(out, account(*r, acct, *o, acct.RootARN(), c.meta))
+}
+
+// appendWith appends a copy of t for the resource. Field by field: the
+// compiler then records the pointers written in one batch of the write
+// barrier, where a whole-result copy went through the runtime's bulk
+// barrier, which walks the type's pointer map for each of the 600,000
+// results of 100,000 users while the collector marks
+// (TestAppendWithCopiesEveryField fails if Result gains a field this
+// leaves out).
+func appendWith(out []Result, t *Result, resource string) []Result {
+	n := len(out)
+	if n == cap(out) {
+		out = append(out, *t)
+		out[n].Resource = resource
+		return out
+	}
+	out = out[:n+1]
+	d := &out[n]
+	d.Meta, d.Status, d.Severity, d.Resource, d.Message, d.Evidence, d.Suppression = t.Meta, t.Status, t.Severity, resource, t.Message, t.Evidence, t.Suppression
+	return out
 }
 
 // fill sets what one resource's result has of its own on a copy of its

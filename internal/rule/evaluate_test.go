@@ -350,3 +350,40 @@ func TestEvaluatingNamesTheAccountRules(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestAppendWithCopiesEveryField: appendWith copies a result field by
+// field, so every field of Result, set here by reflection, must come
+// out as it went in (the resource replaced), into spare capacity that
+// held another result and into a full slice alike.
+func TestAppendWithCopiesEveryField(t *testing.T) {
+	var tmpl Result
+	v := reflect.ValueOf(&tmpl).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.String:
+			f.SetString("x" + v.Type().Field(i).Name)
+		case reflect.Int:
+			f.SetInt(int64(i + 1))
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		default:
+			t.Fatalf("field %s of kind %s: teach this test to set it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	want := tmpl
+	want.Resource = "arn:aws:iam::111122223333:user/u"
+	spare := make([]Result, 1, 2)
+	spare[:2][1] = Result{Status: Fail, Message: "stale", Suppression: &Suppression{}}
+	for _, out := range [][]Result{spare, make([]Result, 1)} {
+		out = appendWith(out, &tmpl, want.Resource)
+		if !reflect.DeepEqual(out[1], want) {
+			t.Errorf("appendWith gave %+v, want %+v", out[1], want)
+		}
+	}
+	if tmpl.Resource == want.Resource {
+		t.Error("appendWith changed the template")
+	}
+}

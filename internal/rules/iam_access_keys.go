@@ -31,7 +31,7 @@ var oneKeyColumns = []string{"access_key_1_active", "access_key_1_last_rotated",
 func checkIAMUserOneActiveKey(in rule.Input) rule.Outcome { return oneActiveKey.check(in) }
 
 var oneActiveKey = newUserRule("iam-user-one-active-key", oneKeyColumns, func(u userReport, in rule.Input) userJudgement {
-	twoKeys := dayShares{}
+	twoKeys := newDayShares()
 	return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active := 0
 		for _, k := range row.AccessKeys {
@@ -75,8 +75,12 @@ func checkIAMAccessKeyRotation(in rule.Input) rule.Outcome {
 }
 
 var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u userReport, in rule.Input) userJudgement {
-	oldKeys := dayShares{}
+	oldKeys := newDayShares()
 	today := in.Now.UTC().Truncate(24 * time.Hour)
+	// A key made before cutoff is older than rotateAfter (now.Sub(made) >
+	// rotateAfter, compared in seconds rather than through a time.Time
+	// per key).
+	cutoff := in.Now.Add(-rotateAfter)
 	return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 		active, old, undated := 0, false, false
 		for _, k := range row.AccessKeys {
@@ -87,7 +91,7 @@ var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u u
 			switch {
 			case !k.LastRotated.IsSet():
 				undated = true
-			case in.Now.Sub(k.LastRotated.Time()) > rotateAfter:
+			case k.LastRotated.Before(cutoff):
 				old = true
 			}
 		}
@@ -112,7 +116,7 @@ var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u u
 		// users with old keys cost a few thousand messages, not 100,000.
 		key := dayKey{d1: -1, d2: -1}
 		for i, k := range row.AccessKeys {
-			if k.Active && k.LastRotated.IsSet() && in.Now.Sub(k.LastRotated.Time()) > rotateAfter {
+			if k.Active && k.LastRotated.Before(cutoff) {
 				key.slots |= 1 << i
 				if i == 0 {
 					key.d1 = dayOf(k.LastRotated)
@@ -146,14 +150,49 @@ type dayKey struct {
 }
 
 // dayShares holds a rule's failures shared by key-creation days.
-type dayShares map[dayKey]rule.Shared
+//
+// Keyed by the dayKey packed into a number where it fits (every day of
+// years 1 to 9999 does): a user with old keys asks once per row, and
+// hashing the 24-byte struct was most of the rule's time per user.
+type dayShares struct {
+	packed map[uint64]rule.Shared
+	other  map[dayKey]rule.Shared
+}
 
-func (m dayShares) get(sh *sharedUsers, k dayKey, build func() (string, []rule.Evidence)) userVerdict {
-	h, ok := m[k]
+func newDayShares() *dayShares {
+	return &dayShares{packed: map[uint64]rule.Shared{}} // other made when first needed
+}
+
+// pack is k as a number, one for each key whose days are within
+// ±dayRange of 1970; ok is false for a key outside.
+func (k dayKey) pack() (uint64, bool) {
+	const dayRange = 1 << 27 // 367,000 years; 28 bits a day, 8 the slots
+	if k.d1 < -dayRange || k.d1 >= dayRange || k.d2 < -dayRange || k.d2 >= dayRange {
+		return 0, false
+	}
+	return uint64(k.slots)<<56 | uint64(k.d1+dayRange)<<28 | uint64(k.d2+dayRange), true
+}
+
+func (m *dayShares) get(sh *sharedUsers, k dayKey, build func() (string, []rule.Evidence)) userVerdict {
+	p, packed := k.pack()
+	var h rule.Shared
+	var ok bool
+	if packed {
+		h, ok = m.packed[p]
+	} else {
+		h, ok = m.other[k]
+	}
 	if !ok {
 		msg, ev := build()
 		h = sh.set.Share(rule.Fail, msg, ev)
-		m[k] = h
+		if packed {
+			m.packed[p] = h
+		} else {
+			if m.other == nil {
+				m.other = map[dayKey]rule.Shared{}
+			}
+			m.other[k] = h
+		}
 	}
 	return userVerdict{shared: h}
 }
@@ -162,7 +201,7 @@ func dayOf(s snapshot.Stamp) int64 {
 	if !s.IsSet() {
 		return -1
 	}
-	return s.Time().Unix() / 86400
+	return s.Unix() / 86400
 }
 
 // dayText is a stamp's date, or its sentinel.

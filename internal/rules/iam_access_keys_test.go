@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -171,5 +172,56 @@ func TestKeyRotationStaysCompact(t *testing.T) {
 		if allocs := testing.AllocsPerRun(5, func() { IAMAccessKeyRotation.Check(in) }); allocs > 60+20*15 {
 			t.Errorf("report %s old: %.0f allocations for %d users", age, allocs, n)
 		}
+	}
+}
+
+// TestDayKeyPack: distinct keys pack to distinct numbers, the extremes of
+// each field included, and days too far from 1970 to pack are refused
+// (dayShares keeps them in a map of their own).
+func TestDayKeyPack(t *testing.T) {
+	const r = 1 << 27
+	days := []int64{-r, -r + 1, -719_163, -2, -1, 0, 1, 20_000, 2_932_896, r - 2, r - 1}
+	seen := map[uint64]dayKey{}
+	for _, slots := range []uint8{0, 1, 2, 3, 255} {
+		for _, d1 := range days {
+			for _, d2 := range days {
+				k := dayKey{slots: slots, d1: d1, d2: d2}
+				p, ok := k.pack()
+				if !ok {
+					t.Fatalf("%+v not packed", k)
+				}
+				if o, dup := seen[p]; dup {
+					t.Fatalf("%+v and %+v both pack to %#x", k, o, p)
+				}
+				seen[p] = k
+			}
+		}
+	}
+	for _, k := range []dayKey{{d1: r}, {d2: r}, {d1: -r - 1}, {d2: -r - 1}, {d1: math.MaxInt64}, {d2: math.MinInt64}} {
+		if _, ok := k.pack(); ok {
+			t.Errorf("%+v packed", k)
+		}
+	}
+}
+
+// TestDayShares: a key gets the same shared failure each time it is
+// asked for, packed or not, and distinct keys get distinct ones.
+func TestDayShares(t *testing.T) {
+	sh := &sharedUsers{set: rule.NewResourceSet(0), byKey: map[shareKey]rule.Shared{}}
+	m := newDayShares()
+	built := 0
+	build := func() (string, []rule.Evidence) { built++; return fmt.Sprint("failure ", built), nil }
+	keys := []dayKey{{slots: 1, d1: 20_000, d2: -1}, {slots: 1, d1: math.MaxInt64, d2: -1}, {slots: 3, d1: 20_000, d2: 20_001}, {slots: 2, d1: -1, d2: math.MinInt64}}
+	var first []rule.Shared
+	for _, k := range keys {
+		first = append(first, m.get(sh, k, build).shared)
+	}
+	for i, k := range keys {
+		if got := m.get(sh, k, build).shared; got != first[i] {
+			t.Errorf("%+v: shared %d, then %d", k, first[i], got)
+		}
+	}
+	if built != len(keys) {
+		t.Errorf("%d failures built for %d keys", built, len(keys))
 	}
 }

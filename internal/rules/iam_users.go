@@ -211,8 +211,9 @@ type userJudge struct {
 	sh      *sharedUsers
 	fresh   bool
 	lacks   missingCache
-	// stale[h]-1 is the UNKNOWN a stale report makes of the shared PASS h
-	// (0: not made yet); a slice, as there are a handful of them.
+	// stale[h]-1 is what a stale report makes of the shared outcome h:
+	// the UNKNOWN made of a PASS, h itself otherwise (0: not found yet);
+	// a slice, as there are a handful of them.
 	stale []rule.Shared
 }
 
@@ -258,17 +259,21 @@ func (j *userJudge) addOwn(row *snapshot.CredentialRow, ro rule.ResourceOutcome)
 
 // staleOf is the shared outcome h on a stale report: the UNKNOWN made of
 // a PASS, h itself otherwise.
+//
+// Found once per shared outcome: asked for every user of a stale report,
+// reading the outcome's status each time cost more than the answer.
 func (j *userJudge) staleOf(h rule.Shared) rule.Shared {
-	set := j.set
-	if set.SharedOutcome(h).Status != rule.Pass {
-		return h
+	if int(h) < len(j.stale) && j.stale[h] != 0 {
+		return j.stale[h] - 1
 	}
 	for int(h) >= len(j.stale) {
 		j.stale = append(j.stale, 0)
 	}
-	if j.stale[h] == 0 {
-		pass := set.SharedOutcome(h)
-		j.stale[h] = 1 + set.Share(rule.Unknown, pass.Message+" But "+j.u.rep.staleText(j.in.Options)+".", append(slices.Clip(pass.Evidence), j.u.rep.ageEvidence()))
+	set := j.set
+	if o := set.SharedOutcome(h); o.Status != rule.Pass {
+		j.stale[h] = 1 + h
+	} else {
+		j.stale[h] = 1 + set.Share(rule.Unknown, o.Message+" But "+j.u.rep.staleText(j.in.Options)+".", append(slices.Clip(o.Evidence), j.u.rep.ageEvidence()))
 	}
 	return j.stale[h] - 1
 }
@@ -400,17 +405,21 @@ var unusedColumns = []string{"password_enabled", "password_last_used", "password
 func unusedCredentials(id string, limitDays int) func(rule.Input) rule.Outcome {
 	limit := time.Duration(limitDays) * 24 * time.Hour
 	return newUserRule(id, unusedColumns, func(u userReport, in rule.Input) userJudgement {
+		// A credential idle since cutoff or before has gone limit or more
+		// unused: one comparison of seconds per stamp, where subtracting
+		// each stamp's time from now cost more than the rest of the rule.
+		cutoff := in.Now.Add(-limit)
 		return func(sh *sharedUsers, row *snapshot.CredentialRow) userVerdict {
 			password := row.PasswordEnabled == "true"
 			enabled, old := 0, false
 			if password {
 				enabled++
-				old = old || idleTooLong(row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, in.Now, limit)
+				old = old || idleTooLong(row.PasswordLastUsed, row.PasswordLastChanged, row.CreationTime, cutoff)
 			}
 			for _, k := range row.AccessKeys {
 				if k.Active {
 					enabled++
-					old = old || idleTooLong(k.LastUsedDate, k.LastRotated, row.CreationTime, in.Now, limit)
+					old = old || idleTooLong(k.LastUsedDate, k.LastRotated, row.CreationTime, cutoff)
 				}
 			}
 			switch {
@@ -439,7 +448,7 @@ func unusedCredentials(id string, limitDays int) func(rule.Input) rule.Outcome {
 						ev = append(ev, rule.Evidence{Source: srcReport, Key: "user_creation_time", Value: stamp(from)})
 					}
 				}
-				if text, old := idle(what, lastUsed, since, row.CreationTime, in.Now, limit); old {
+				if text, old := idle(what, lastUsed, since, row.CreationTime, in.Now, cutoff); old {
 					stale = append(stale, text)
 				}
 			}
@@ -474,18 +483,19 @@ func idleFrom(lastUsed, since, created snapshot.Stamp) (snapshot.Stamp, string) 
 	return snapshot.Stamp{}, ""
 }
 
-// idleTooLong says whether a credential has gone limit or more unused, or
-// for a time that is unknown.
-func idleTooLong(lastUsed, since, created snapshot.Stamp, now time.Time, limit time.Duration) bool {
+// idleTooLong says whether a credential has gone unused since cutoff
+// (now less the limit) or before, or for a time that is unknown:
+// now.Sub(from) >= limit, which saturates, agrees with it for every time.
+func idleTooLong(lastUsed, since, created snapshot.Stamp, cutoff time.Time) bool {
 	from, _ := idleFrom(lastUsed, since, created)
-	return !from.IsSet() || now.Sub(from.Time()) >= limit
+	return !from.IsSet() || from.AtOrBefore(cutoff)
 }
 
 // idle says how long a credential has gone unused and whether that is
-// limit or more.
-func idle(what string, lastUsed, since, created snapshot.Stamp, now time.Time, limit time.Duration) (string, bool) {
+// since cutoff or before (idleTooLong).
+func idle(what string, lastUsed, since, created snapshot.Stamp, now, cutoff time.Time) (string, bool) {
 	from, label := idleFrom(lastUsed, since, created)
-	old := idleTooLong(lastUsed, since, created, now, limit)
+	old := idleTooLong(lastUsed, since, created, cutoff)
 	switch {
 	case label == "last used":
 		return fmt.Sprintf("%s last used %s (%d days ago)", what, stamp(from), days(now.Sub(from.Time()))), old

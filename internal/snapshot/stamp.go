@@ -109,6 +109,35 @@ func (s Stamp) After(u Stamp) bool {
 	return s.kind == stampTime && (u.kind != stampTime || s.sec > u.sec || s.sec == u.sec && s.nsec > u.nsec)
 }
 
+// Before reports whether s holds a time before t: t.Sub(s.Time()) > 0
+// without building the time, for rules that compare every user's stamps
+// with a limit computed once (100,000 users, several stamps each).
+func (s Stamp) Before(t time.Time) bool {
+	if s.kind != stampTime {
+		return false
+	}
+	sec := t.Unix()
+	return s.sec < sec || s.sec == sec && int(s.nsec) < t.Nanosecond()
+}
+
+// AtOrBefore reports whether s holds a time at or before t.
+func (s Stamp) AtOrBefore(t time.Time) bool {
+	if s.kind != stampTime {
+		return false
+	}
+	sec := t.Unix()
+	return s.sec < sec || s.sec == sec && int(s.nsec) <= t.Nanosecond()
+}
+
+// Unix is the stamp's time in seconds since 1970 (s.Time().Unix()), 0
+// when it holds none.
+func (s Stamp) Unix() int64 {
+	if s.kind != stampTime {
+		return 0
+	}
+	return s.sec
+}
+
 // Equal reports whether s and u hold the same instant or the same
 // sentinel (go-cmp compares stamps with it).
 func (s Stamp) Equal(u Stamp) bool { return s == u }
