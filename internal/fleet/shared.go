@@ -71,43 +71,55 @@ type reading struct {
 var errReading = errors.New("another run is reading the organisation")
 
 // get returns the reading, made by read if no run has made it yet. While
-// another run is making it, get waits for it, or with wait false returns
-// errReading at once, with the call making it.
-func (sh *SharedReading) get(ctx context.Context, wait bool, read func(context.Context, *readingCall) (*reading, error)) (*reading, *readingCall, error) {
+// it is being made, get waits for it, or with wait false returns
+// errReading at once, with the call making it. The reading is made apart
+// from the run that starts it, which waits for it like any other: that
+// run names its accounts too, and can take them from the reading before
+// it ends (five seconds of serial listing at 2,000 accounts), and a run
+// that ends (cancelled, or done early) does not cut the reading short
+// for the others.
+func (sh *SharedReading) get(ctx context.Context, wait bool, read func(context.Context, *readingCall) (*reading, error)) (r *reading, c *readingCall, started bool, err error) {
 	sh.mu.Lock()
-	if c := sh.call; c != nil {
-		sh.mu.Unlock()
-		if !wait {
-			select {
-			case <-c.done:
-				return c.r, c, c.err
-			default:
-				return nil, c, errReading
+	c = sh.call
+	if c == nil {
+		started = true
+		c = &readingCall{done: make(chan struct{}), liveReady: make(chan struct{})}
+		sh.call = c
+		go func() {
+			c.r, c.err = read(context.WithoutCancel(ctx), c)
+			if c.err != nil || !c.r.complete {
+				// Not kept: the runs waiting get this one, the next reads again.
+				sh.mu.Lock()
+				if sh.call == c {
+					sh.call = nil
+				}
+				sh.mu.Unlock()
 			}
-		}
+			c.publish(nil)
+			close(c.done)
+		}()
+	}
+	sh.mu.Unlock()
+	if !wait {
 		select {
 		case <-c.done:
-			return c.r, c, c.err
-		case <-ctx.Done():
-			return nil, c, ctx.Err()
+			return c.r, c, started, c.err
+		default:
+			return nil, c, started, errReading
 		}
 	}
-	c := &readingCall{done: make(chan struct{}), liveReady: make(chan struct{})}
-	sh.call = c
-	sh.mu.Unlock()
-	c.r, c.err = read(ctx, c)
-	if c.err == nil && ctx.Err() != nil {
-		c.err = ctx.Err()
+	r, err = c.wait(ctx)
+	return r, c, started, err
+}
+
+// wait waits for the reading.
+func (c *readingCall) wait(ctx context.Context) (*reading, error) {
+	select {
+	case <-c.done:
+		return c.r, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	if c.err != nil || !c.r.complete {
-		// Not kept: the runs waiting get this one, the next reads again.
-		sh.mu.Lock()
-		sh.call = nil
-		sh.mu.Unlock()
-	}
-	c.publish(nil)
-	close(c.done)
-	return c.r, c, c.err
 }
 
 // readOrg reads the organisation as a run would, visiting nothing.
@@ -154,13 +166,16 @@ func (s *orgRun) visitShared(ctx context.Context) (*orgResult, error) {
 	// from that listing as soon as it has them, or describes them itself,
 	// rather than idle until the listing is done; one that needs the
 	// whole organisation waits for it.
-	r, c, err := s.o.Shared.get(ctx, !s.named(), func(ctx context.Context, c *readingCall) (*reading, error) { return readOrg(ctx, s.base, s.o, c) })
+	r, c, started, err := s.o.Shared.get(ctx, !s.named(), func(ctx context.Context, c *readingCall) (*reading, error) { return readOrg(ctx, s.base, s.o, c) })
 	if errors.Is(err, errReading) {
 		var res *orgResult
 		res, r, err = s.awaitEarly(ctx, c)
 		switch {
 		case res != nil:
 			return res, nil
+		case r == nil && err == nil && started:
+			// Its own reading: it ends with the answer.
+			r, err = c.wait(ctx)
 		case r == nil && err == nil:
 			return s.visit(ctx)
 		}
