@@ -37,7 +37,7 @@ type readingCall struct {
 	// (who calls, which organisation) and before liveReady is closed;
 	// nil if that run has none to share. A run that names its accounts
 	// takes them from it as soon as it has listed and placed them
-	// (visitEarly), rather than wait for the whole organisation.
+	// (awaitEarly), rather than wait for the whole organisation.
 	live      *orgRun
 	liveReady chan struct{}
 	liveOnce  sync.Once
