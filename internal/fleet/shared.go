@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -35,10 +36,12 @@ type readingCall struct {
 	err  error
 	// live is the run making the reading, set once its setup is done
 	// (who calls, which organisation) and before liveReady is closed;
-	// nil if that run has none to share. A run that names its accounts
-	// takes them from it as soon as it has listed and placed them
+	// nil if that run has none to share, and again once the reading is
+	// done (a tick's readings are kept while it runs, and the run's
+	// slots would double each one). A run that names its accounts takes
+	// them from it as soon as it has listed and placed them
 	// (awaitEarly), rather than wait for the whole organisation.
-	live      *orgRun
+	live      atomic.Pointer[orgRun]
 	liveReady chan struct{}
 	liveOnce  sync.Once
 }
@@ -46,7 +49,7 @@ type readingCall struct {
 // publish makes r the live reading, nil for none (its setup failed).
 func (c *readingCall) publish(r *orgRun) {
 	c.liveOnce.Do(func() {
-		c.live = r
+		c.live.Store(r)
 		close(c.liveReady)
 	})
 }
@@ -97,6 +100,7 @@ func (sh *SharedReading) get(ctx context.Context, wait bool, read func(context.C
 			}
 			c.publish(nil)
 			close(c.done)
+			c.live.Store(nil)
 		}()
 	}
 	sh.mu.Unlock()
@@ -248,7 +252,7 @@ func (s *orgRun) awaitEarly(ctx context.Context, c *readingCall) (*orgResult, *r
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}
-	live := c.live
+	live := c.live.Load()
 	if live == nil {
 		// The reading ended (its setup failed, or it is done).
 		select {

@@ -68,7 +68,8 @@ func TestSharedReadingEarly(t *testing.T) {
 		readerDone <- err
 	}()
 	var c *readingCall
-	for deadline := time.Now().Add(time.Minute); c == nil || c.live == nil; time.Sleep(time.Millisecond) {
+	var live *orgRun
+	for deadline := time.Now().Add(time.Minute); live == nil; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the reading did not start")
 		}
@@ -78,12 +79,14 @@ func TestSharedReadingEarly(t *testing.T) {
 		if c != nil {
 			select {
 			case <-c.liveReady:
+				if live = c.live.Load(); live == nil {
+					t.Fatal("the reading ended before the test could see it")
+				}
 			default:
-				c = nil
 			}
 		}
 	}
-	<-c.live.placed
+	<-live.placed
 	select {
 	case <-c.done:
 		t.Fatal("the reading ended with its walk; the test wants the serial listing slower")
