@@ -120,6 +120,8 @@ func TestServeScanNow(t *testing.T) {
 		regexp.MustCompile(`(?m)^vigil_open_findings\{severity="critical",suppressed="false"\} [1-9]`),
 		regexp.MustCompile(`(?m)^vigil_scans_total\{outcome="complete",schedule="demo"\} [1-9]`),
 		regexp.MustCompile(`(?m)^vigil_scan_duration_seconds_count\{schedule="demo"\} [1-9]`),
+		regexp.MustCompile(`(?m)^vigil_account_job_phase_seconds_count\{phase="scan"\} [1-9]`),
+		regexp.MustCompile(`(?m)^vigil_account_job_phase_seconds_count\{phase="record"\} [1-9]`),
 		regexp.MustCompile(`(?m)^vigil_aws_calls_total\{error_code="",operation="GetAccountSummary",service="iam"\} [1-9]`),
 		regexp.MustCompile(`(?m)^vigil_job_queue_jobs\{state="available"\} [0-9]`),
 		regexp.MustCompile(`(?m)^vigil_alert_deliveries_failing 0$`),

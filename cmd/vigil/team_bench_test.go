@@ -90,6 +90,7 @@ func TestTeamThroughput(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
+			activity := sampleActivity(t, dbURL, db)
 			var rs []*served
 			for i := 0; i < k; i++ {
 				args := []string{"--org", "--every", "1h", "--workers", workers, "--log-level", "warn"}
@@ -117,6 +118,7 @@ func TestTeamThroughput(t *testing.T) {
 				}
 				if found && scanStart.IsZero() {
 					scanStart, emuAt = time.Now(), procCPU(t, emu.Pid())
+					activity.begin()
 					pgAt, pgAllAt, statsAt = backendCPU(t, watch, db), postgresCPU(), readPGStats(t, watch, db)
 				}
 				if found && firstAt.IsZero() && accounts != 0 {
@@ -134,6 +136,7 @@ func TestTeamThroughput(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			took := time.Since(scanStart)
+			activity.report(t, took, all)
 			s := sample{tick: took, emuCPU: procCPU(t, emu.Pid()) - emuAt, first: firstAt.Sub(scanStart), pgAll: postgresCPU() - pgAllAt}
 			for pid, c := range backendCPU(t, watch, db) {
 				s.pgCPU += c - pgAt[pid] // a backend started since counts whole
@@ -182,6 +185,25 @@ func TestTeamThroughput(t *testing.T) {
 					break
 				}
 			}
+			// When the slow jobs ran: the jobs' median and p90 by the tenth
+			// of the tick in which they started. Jobs slow at the tick's
+			// start only (each replica reading the organisation) cost
+			// three replicas a larger share of their shorter tick.
+			var tenths []string
+			if rows, err := watch.Query(ctx, `SELECT tenth, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY d), percentile_cont(0.9) WITHIN GROUP (ORDER BY d)
+				FROM (SELECT extract(epoch FROM finalized_at - attempted_at)::float8 AS d,
+					least(9, floor(10 * extract(epoch FROM attempted_at - min(attempted_at) OVER ()) / NULLIF(extract(epoch FROM max(finalized_at) OVER () - min(attempted_at) OVER ()), 0)))::int AS tenth
+					FROM river_job WHERE kind = 'vigil_scan_account' AND state = 'completed') j GROUP BY tenth ORDER BY tenth`); err == nil {
+				for rows.Next() {
+					var tenth, n int
+					var p50, p90 float64
+					if rows.Scan(&tenth, &n, &p50, &p90) == nil {
+						tenths = append(tenths, fmt.Sprintf("%.0f (%.0f) ms ×%d", p50*1000, p90*1000, n))
+					}
+				}
+				rows.Close()
+			}
+			t.Logf("  account jobs by the tenth of the tick they started in, median (p90) × jobs: %s", strings.Join(tenths, ", "))
 			// The tick's last job also ends the scan (the accounts that
 			// left, the not-scanned ones): a wait no replica count shortens.
 			var last float64
@@ -196,6 +218,7 @@ func TestTeamThroughput(t *testing.T) {
 			t.Logf("  account jobs: %d, each %.0f ms (median; %.0f–%.0f ms p10–p90), the last (it ends the scan) %.0f ms; the workers' time from the first job's start to the last's end: %.0f%% in jobs, %.0f ms a job between them",
 				jobs, p50*1000, p10*1000, p90*1000, last*1000, 100*busy/slotTime, 1000*(slotTime-busy)/float64(max(jobs, 1)))
 			watch.Close(ctx)
+			phaseQuantiles(t, rs, newToken(t, dbURL, "bench", "viewer"))
 			for _, r := range rs {
 				c := procCPU(t, r.cmd.Process.Pid)
 				s.replicaCPU += c
@@ -291,9 +314,9 @@ func ticks(s string) time.Duration {
 }
 
 // backendCPU is the CPU each backend serving database db has used, by
-// process ID, the watching connection's own left out.
+// process ID, the watching and sampling connections' own left out.
 func backendCPU(t *testing.T, c *pgx.Conn, db string) map[int]time.Duration {
-	rows, err := c.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, db)
+	rows, err := c.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name <> $2`, db, samplerName)
 	if err != nil {
 		t.Fatal(err)
 	}

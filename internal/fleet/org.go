@@ -110,6 +110,14 @@ type orgRun struct {
 	// not found is not a member (not merely outside --ou).
 	described bool
 	ouLabels  []string // the --ou selection, as paths
+	// grew is closed, and replaced, each time discovery adds or places
+	// accounts: runs sharing a reading in progress wait on it for theirs
+	// (SharedReading).
+	grew chan struct{}
+	// placed is closed when discovery will place no more accounts in
+	// the tree (its walk ended, or discovery did).
+	placed     chan struct{}
+	placedOnce sync.Once
 }
 
 type slot struct {
@@ -178,6 +186,7 @@ func newOrgRun(cfg aws.Config, o Options, v erased) *orgRun {
 		o: o, v: v, base: cfg, tree: newTree(),
 		orgs: organizations.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		featuresReady: make(chan struct{}), byID: map[string]*slot{},
+		grew: make(chan struct{}), placed: make(chan struct{}),
 	}
 }
 
@@ -197,6 +206,7 @@ func (s *orgRun) read(parent context.Context) (queue *queue, wait func() error, 
 	var discoverErr error
 	go func() {
 		defer bg.Done()
+		defer s.walked()
 		defer queue.close()
 		discoverErr = s.discover(ctx, queue)
 		if discoverErr != nil {
@@ -395,6 +405,7 @@ func (s *orgRun) discover(ctx context.Context, q *queue) error {
 	treeDone := make(chan struct{})
 	go func() {
 		defer close(treeDone)
+		defer s.walked()
 		treeGap = walkOUs(tctx, s.orgs, s.tree, true, found, s.bound)
 	}()
 	listed, listGap, err := s.listAccounts(ctx, found)
@@ -465,6 +476,9 @@ func (s *orgRun) listAccounts(ctx context.Context, found func([]orgtypes.Account
 	return true, nil, nil
 }
 
+// walked says discovery will place no more accounts in the tree.
+func (s *orgRun) walked() { s.placedOnce.Do(func() { close(s.placed) }) }
+
 // stop records why discovery ended early. A cancelled run says so on its
 // own; its discovery error is not news.
 func (s *orgRun) stop(ctx context.Context, g snapshot.Gap) {
@@ -506,6 +520,10 @@ func (s *orgRun) add(ms []member, q *queue) {
 			queued = append(queued, sl)
 		}
 	}
+	// Also for accounts listed before: the walk lists an account the
+	// serial listing found, and places it in the tree.
+	close(s.grew)
+	s.grew = make(chan struct{})
 	s.mu.Unlock()
 	if len(queued) > 0 && s.o.Progress != nil {
 		s.o.Progress.Add(len(queued))

@@ -26,6 +26,7 @@ type metrics struct {
 	reg          *prometheus.Registry
 	scans        *prometheus.CounterVec
 	scanDuration *prometheus.HistogramVec
+	accountPhase *prometheus.HistogramVec
 	awsCalls     *prometheus.CounterVec
 	deliveries   *prometheus.CounterVec
 }
@@ -40,6 +41,14 @@ func newMetrics(s *Server) *metrics {
 			Name: "vigil_scan_duration_seconds", Help: "How long scans took, from start to the last account recorded.",
 			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
 		}, []string{"schedule"}),
+		// Where an organisation tick's account jobs spend their time:
+		// reaching and reading the account and judging it (scan), or
+		// writing it to the store (record). A tick slower than its
+		// accounts' round trips says which to look at.
+		accountPhase: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vigil_account_job_phase_seconds", Help: "Account jobs of organisation schedules by phase: scan (reaching, reading and judging the account) and record (writing it to the store).",
+			Buckets: []float64{.005, .01, .025, .05, .1, .15, .2, .25, .3, .4, .5, .75, 1, 2, 5, 10, 30, 60, 300},
+		}, []string{"phase"}),
 		awsCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_aws_calls_total", Help: "AWS API calls by service, operation and error code (\"\" for success, \"network\" when AWS gave no answer), once per operation whatever its retries.",
 		}, []string{"service", "operation", "error_code"}),
@@ -47,7 +56,7 @@ func newMetrics(s *Server) *metrics {
 			Name: "vigil_alert_deliveries_total", Help: "Alert delivery attempts by channel and result (delivered, failed).",
 		}, []string{"channel", "result"}),
 	}
-	m.reg.MustRegister(m.scans, m.scanDuration, m.awsCalls, m.deliveries, &storeCollector{s: s},
+	m.reg.MustRegister(m.scans, m.scanDuration, m.accountPhase, m.awsCalls, m.deliveries, &storeCollector{s: s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -805,6 +805,7 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 	// The jobs of a tick on this replica share one reading of the
 	// organisation's accounts and OU tree, read by the first of them.
 	opts.Shared = s.orgs.of(a.ScanID)
+	began := time.Now()
 	res, err := scan.Run(ctx, scan.Request{
 		Source: scan.Organization{Config: cfg, Source: sch.Source, Options: opts},
 		Rules:  s.cfg.Rules, Clock: s.cfg.Clock, Version: s.cfg.Version, Logger: s.cfg.Logger,
@@ -853,11 +854,14 @@ func (s *Server) scanAccount(ctx context.Context, sch *Schedule, a accountArgs) 
 		}
 		rep.Results = append(rep.Results, clear...)
 	}
+	recording := time.Now()
+	s.metrics.accountPhase.WithLabelValues("scan").Observe(recording.Sub(began).Seconds())
 	// The scan's ID is all the recording needs of it (no read).
 	sum, err := record.Scan(ctx, s.st, record.Request{Scan: store.Scan{ID: a.ScanID}, Report: &rep, Snapshot: res.Snapshot, Calls: int(n.Load()), Now: s.cfg.Clock.Now()})
 	if err != nil {
 		return store.Progress{}, err
 	}
+	s.metrics.accountPhase.WithLabelValues("record").Observe(time.Since(recording).Seconds())
 	if sum.Accounts == 0 {
 		rec, err := s.st.RecordAccount(ctx, a.ScanID, store.AccountResults{AccountID: a.Account, Calls: int(n.Load())}, s.cfg.Clock.Now())
 		if err != nil {
