@@ -142,7 +142,7 @@ var keyRotation = newUserRule("iam-access-key-rotation", oneKeyColumns, func(u u
 })
 
 // dayKey names a failure shared by users whose keys (the slots set in
-// slots) were made on the same days (days since 1970, -1 for none): a
+// slots) were made on the same days (dayOf; -1 where a slot is unset): a
 // comparable struct, so looking one up allocates nothing.
 type dayKey struct {
 	slots  uint8
@@ -197,11 +197,30 @@ func (m *dayShares) get(sh *sharedUsers, k dayKey, build func() (string, []rule.
 	return userVerdict{shared: h}
 }
 
+// dayOf is the day a stamp's time falls on (days since 1970, floored, so
+// a time of 1969 is not taken for 1970-01-01), or, for a cell without a
+// time, a number no day has, one for each sentinel: two users whose keys
+// differ only in the sentinel their report wrote must not share the
+// failure that quotes the first one's.
 func dayOf(s snapshot.Stamp) int64 {
 	if !s.IsSet() {
-		return -1
+		const noDay = -1 << 40 // outside dayKey.pack's range: such keys go to dayShares.other
+		switch s.Sentinel() {
+		case snapshot.NotApplicable:
+			return noDay - 1
+		case snapshot.NoInformation:
+			return noDay - 2
+		case snapshot.NotSupported:
+			return noDay - 3
+		}
+		return noDay
 	}
-	return s.Unix() / 86400
+	sec := s.Unix()
+	d := sec / 86400
+	if sec%86400 < 0 {
+		d--
+	}
+	return d
 }
 
 // dayText is a stamp's date, or its sentinel.

@@ -36,6 +36,30 @@ func TestIAMUserOneActiveKey(t *testing.T) {
 		{name: "stale report: a pass is unknown, a failure stays", acct: account(func(a *snapshot.Account) {
 			a.CredentialReport = usersReport(72*time.Hour, both, rotated)
 		}), want: map[string]userWant{"two": {rule.Fail, "Two active"}, "rotated": {rule.Unknown, "older than --max-report-age"}}},
+		// Users share a failure when their keys were made on the same
+		// days; a cell AWS wrote a sentinel in is not a day, and two
+		// sentinels are not the same day either (nor is the last day of
+		// 1969 the first of 1970).
+		{name: "keys without dates are not shared across sentinels", acct: account(func(a *snapshot.Account) {
+			naKey := userRow("na")
+			naKey.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: na, LastUsedDate: na}
+			naKey.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: ago(3), LastUsedDate: na}
+			noInfo := userRow("no-info")
+			noInfo.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: snapshot.SentinelStamp(snapshot.NoInformation), LastUsedDate: na}
+			noInfo.AccessKeys[1] = naKey.AccessKeys[1]
+			late1969 := userRow("1969")
+			late1969.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: snapshot.StampOf(time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC)), LastUsedDate: na}
+			late1969.AccessKeys[1] = naKey.AccessKeys[1]
+			early1970 := userRow("1970")
+			early1970.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: snapshot.StampOf(time.Date(1970, 1, 1, 12, 0, 0, 0, time.UTC)), LastUsedDate: na}
+			early1970.AccessKeys[1] = naKey.AccessKeys[1]
+			a.CredentialReport = usersReport(time.Hour, naKey, noInfo, late1969, early1970)
+		}), want: map[string]userWant{
+			"na":      {rule.Fail, "(created N/A and 2026-11-23)"},
+			"no-info": {rule.Fail, "(created no_information and 2026-11-23)"},
+			"1969":    {rule.Fail, "(created 1969-12-31 and 2026-11-23)"},
+			"1970":    {rule.Fail, "(created 1970-01-01 and 2026-11-23)"},
+		}},
 		{name: "report without key columns", acct: account(func(a *snapshot.Account) {
 			r := both
 			r.Missing = []string{"access_key_2_active"}
