@@ -235,9 +235,11 @@ func decodePacked(s string, lastSeen int64, f *store.Finding, times *[2]time.Tim
 	sev, _ := p.integer(false)
 	f.Severity = int(sev)
 	f.Message = p.notNull()
-	if ev, null := p.text(); !null && p.err == nil {
-		// A copy: the finding's bytes are its own to change, and the
-		// row's string must stay immutable.
+	// A copy: the finding's bytes are its own to change, and the row's
+	// string must stay immutable. Empty evidence is nil, as
+	// modernc.org/sqlite reads an empty blob from the column: NULL and
+	// empty are told apart in the packed value, not in a Finding.
+	if ev, _ := p.text(); ev != "" {
 		f.Evidence = []byte(ev)
 	} else {
 		f.Evidence = nil

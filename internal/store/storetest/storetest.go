@@ -110,6 +110,7 @@ func Run(t *testing.T, open Open) {
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 		{"EndScanOnce", testEndScanOnce},
+		{"ListRoundTrip", testListRoundTrip},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
