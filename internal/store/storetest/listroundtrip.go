@@ -45,7 +45,9 @@ type written struct {
 	obs            lifecycle.Observation
 }
 
-func testListRoundTrip(t *testing.T, s store.Store) { ListRoundTrip(t, s, AwkwardTexts, AwkwardEvidence) }
+func testListRoundTrip(t *testing.T, s store.Store) {
+	ListRoundTrip(t, s, AwkwardTexts, AwkwardEvidence)
+}
 
 // ListRoundTrip records findings carrying each of texts in every text a
 // finding keeps (account name, OU, title, resource, message, gap) and
