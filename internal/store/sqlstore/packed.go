@@ -30,8 +30,9 @@ import (
 // A length says where a text ends whatever bytes it holds (separators,
 // newlines, invalid UTF-8, NUL), and a NULL timestamp is no digits at
 // all, never the 0 of the epoch. packFinding writes it in Go;
-// packedExpr, the same in SQL, fills a row written without it (the
-// migration, and the listing's fallback for a NULL).
+// PackedExpr, the same in SQL, fills a row written without it (the
+// migration, and the listing's fallback for a NULL). A finding read
+// back holds nil for empty evidence, as the driver reads an empty blob.
 type packedKind uint8
 
 const (
