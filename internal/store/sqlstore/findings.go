@@ -48,27 +48,27 @@ const findingChunk = 1024
 // rows. A list of all open findings is ~19,000 structs of ~400 bytes:
 // grown by append, the slice is copied and left as garbage at every
 // doubling (half the listing's allocated bytes, measured). Rows are
-// scanned in place into fixed blocks instead and copied once into a
-// slice of the exact length (a short page too: a block is 400 KB to
-// keep).
-func listFindings(ctx context.Context, q querier, packed bool, query string, args ...any) ([]store.Finding, error) {
+// scanned in place into one slice of hint findings, the rows the caller
+// counted (0: unknown), returned as it is; past it, or without one,
+// into fixed blocks copied once into a slice of the exact length (a
+// short page too: a block is 400 KB to keep).
+func listFindings(ctx context.Context, q querier, packed bool, hint int, query string, args ...any) ([]store.Finding, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var full [][]store.Finding
-	cur := make([]store.Finding, 0, findingChunk)
-	// times holds the optional timestamps of a block's packed findings,
-	// which point into it: one allocation a block rather than one each.
-	var times *[findingChunk][2]time.Time
+	cur := make([]store.Finding, 0, max(hint, findingChunk))
+	// times holds the optional timestamps of packed findings, which
+	// point into it: one allocation a block rather than one each.
+	var times [][2]time.Time
 	var row string
 	var lastSeen int64
 	for rows.Next() {
 		if len(cur) == cap(cur) {
 			full = append(full, cur)
 			cur = make([]store.Finding, 0, findingChunk)
-			times = nil
 		}
 		cur = cur[:len(cur)+1]
 		f := &cur[len(cur)-1]
@@ -78,13 +78,14 @@ func listFindings(ctx context.Context, q querier, packed bool, query string, arg
 			}
 			continue
 		}
-		if times == nil {
-			times = new([findingChunk][2]time.Time)
+		if len(times) == cap(times) {
+			times = make([][2]time.Time, 0, findingChunk)
 		}
+		times = times[:len(times)+1]
 		if err := rows.Scan(&row, &lastSeen); err != nil {
 			return nil, err
 		}
-		if err := decodePacked(row, lastSeen, f, &times[len(cur)-1]); err != nil {
+		if err := decodePacked(row, lastSeen, f, &times[len(times)-1]); err != nil {
 			return nil, err
 		}
 	}
@@ -93,6 +94,9 @@ func listFindings(ctx context.Context, q querier, packed bool, query string, arg
 	}
 	if len(cur) == 0 && len(full) == 0 {
 		return nil, nil
+	}
+	if hint > 0 && len(full) == 0 {
+		return cur, nil
 	}
 	out := make([]store.Finding, 0, len(full)*findingChunk+len(cur))
 	for _, c := range full {
@@ -272,11 +276,32 @@ func (s *DB) Findings(ctx context.Context, f store.Filter) ([]store.Finding, err
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += order
+	limitArgs := 0
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
+		limitArgs = 1
 	}
-	out, err := listFindings(ctx, s.db, s.d.PackedFindings, q, args...)
+	// A long list is counted first (an index range, a few ms for
+	// 19,000 rows), so that its rows are read straight into one slice:
+	// in blocks copied once, the listing allocated and the collector
+	// scanned its ~8 MB twice.
+	hint := 0
+	if s.d.PackedFindings && (f.Limit == 0 || f.Limit > findingChunk) {
+		var n int
+		cq := "SELECT count(*) FROM findings"
+		if len(where) > 0 {
+			cq += " WHERE " + strings.Join(where, " AND ")
+		}
+		if err := s.db.QueryRowContext(ctx, cq, args[:len(args)-limitArgs]...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("list findings: %w", s.explain(err))
+		}
+		hint = n
+		if f.Limit > 0 {
+			hint = min(n, f.Limit)
+		}
+	}
+	out, err := listFindings(ctx, s.db, s.d.PackedFindings, hint, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list findings: %w", s.explain(err))
 	}
