@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -163,4 +164,54 @@ func backendsCPU(b *testing.B, s *DB) map[int]time.Duration {
 		out[int(p)] = time.Duration(u+k) * 10 * time.Millisecond // USER_HZ 100
 	}
 	return out
+}
+
+// BenchmarkListOpen lists the open findings of 1,000 accounts (19 each,
+// the size of record.BenchmarkListOpen's on SQLite): PostgreSQL reads
+// the columns of a row in one DataRow message, so it lists them
+// unpacked (sqlstore.Dialect.PackedFindings).
+func BenchmarkListOpen(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.NewDatabase(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	sc, err := s.StartScan(ctx, store.Scan{Target: "bench", StartedAt: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		acct := fmt.Sprintf("%012d", 200000000000+i)
+		var obs []lifecycle.Observation
+		for r := range 19 {
+			obs = append(obs, lifecycle.Observation{AccountID: acct, AccountName: "account-" + strconv.Itoa(i), RuleID: fmt.Sprintf("rule-%d", r), Title: "Root user has no access keys",
+				Resource: "arn:aws:iam::" + acct + ":root", Status: lifecycle.Fail, Severity: r % 5,
+				Message:  "The root user has an access key (account summary, real time: AccountAccessKeysPresent=1). From the credential report of 2026-11-26T11:00:00Z (1h old): key 1 active.",
+				Evidence: []byte(`[{"source":"iam:GetAccountSummary","key":"AccountAccessKeysPresent","value":"1"}]`)})
+		}
+		if _, err := s.RecordAccount(ctx, sc.ID, store.AccountResults{AccountID: acct, OU: "Root/Workloads", Results: obs}, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	before := backendsCPU(b, s)
+	var ru0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	for b.Loop() {
+		fs, err := s.Findings(ctx, store.Filter{States: []lifecycle.State{lifecycle.Open}, Now: now})
+		if err != nil || len(fs) != 19000 {
+			b.Fatal(len(fs), err)
+		}
+	}
+	b.StopTimer()
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	self := time.Duration(ru.Utime.Nano() + ru.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	var pg time.Duration
+	for pid, c := range backendsCPU(b, s) {
+		pg += c - before[pid]
+	}
+	b.ReportMetric(float64(self)/float64(b.N)/1e6, "cpu-ms/op")
+	b.ReportMetric(float64(pg)/float64(b.N)/1e6, "pg-cpu-ms/op")
 }

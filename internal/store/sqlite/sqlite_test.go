@@ -11,12 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-sec/vigil/internal/lifecycle"
 	"github.com/vigil-sec/vigil/internal/store"
+	"github.com/vigil-sec/vigil/internal/store/sqlstore"
 	"github.com/vigil-sec/vigil/internal/store/storetest"
 )
 
@@ -29,6 +31,41 @@ func open(t *testing.T) store.Store {
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
+
+// TestListRoundTripAnyText lists findings whose texts only SQLite keeps
+// (invalid UTF-8, NUL: PostgreSQL refuses both in text), and checks that
+// every finding's packed value as the writers made it is the one SQL
+// builds from its columns (PackedExpr: the migration's and the
+// listing's fallback), byte for byte.
+func TestListRoundTripAnyText(t *testing.T) {
+	s := open(t).(*DB)
+	defer s.Close()
+	texts := append(slices.Clone(storetest.AwkwardTexts), "\xff\xfe\xfd", "nul\x00inside", "\x00", "\xc3")
+	storetest.ListRoundTrip(t, s, texts, storetest.AwkwardEvidence)
+	if n := unpacked(t, s); n != 0 {
+		t.Fatalf("%d findings packed otherwise than PackedExpr", n)
+	}
+}
+
+// unpacked counts the findings whose packed value is not what
+// sqlstore.PackedExpr builds from their columns (NULL included).
+func unpacked(t *testing.T, s *DB) int {
+	t.Helper()
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM findings WHERE packed IS NOT ` + sqlstore.PackedExpr).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestPackedMigration: migration 14 fills the packed values with the
+// expression the listing falls back to. A change of the packed format
+// is a new migration, refilling them, not an edit of this one.
+func TestPackedMigration(t *testing.T) {
+	if !strings.Contains(migrations[13], "SET packed = "+sqlstore.PackedExpr+";") {
+		t.Fatalf("migration 14 does not fill packed with sqlstore.PackedExpr:\n%s\n%s", migrations[13], sqlstore.PackedExpr)
+	}
+}
 
 // TestMigrateFromEveryVersion builds a database at each earlier schema
 // version, with data, and opens it with this build: the migration must
@@ -96,6 +133,15 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				f, hist, err := s.Finding(ctx, "f-old", storetest.T0)
 				if err != nil || f.State != lifecycle.Open || len(hist) != 1 {
 					t.Fatalf("old finding: %+v %v %v", f, hist, err)
+				}
+				// Listed as read alone: its packed value was filled
+				// (since version 14) as the writers pack it.
+				fs, err := s.Findings(ctx, store.Filter{Now: storetest.T0})
+				if err != nil || len(fs) != 1 || !reflect.DeepEqual(fs[0], f) {
+					t.Fatalf("old finding listed: %+v %v, read alone %+v", fs, err, f)
+				}
+				if n := unpacked(t, s); n != 0 {
+					t.Fatalf("%d findings not packed after migration", n)
 				}
 				// It is counted, once, whichever version kept the counts.
 				cs, err := s.Counts(ctx, store.Filter{Now: storetest.T0})

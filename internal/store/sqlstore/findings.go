@@ -43,27 +43,49 @@ func scanFindingInto(r rowScanner, f *store.Finding) error {
 // findingChunk is how many findings listFindings scans into one block.
 const findingChunk = 1024
 
-// listFindings runs a findingSelect query and returns its rows. A list
-// of all open findings is ~16,000 structs of ~400 bytes: grown by
-// append, the slice is copied and left as garbage at every doubling
-// (half the listing's allocated bytes, measured). Rows are scanned in
-// place into fixed blocks instead and copied once into a slice of the
-// exact length (a short page too: a block is 400 KB to keep).
-func listFindings(ctx context.Context, q querier, query string, args ...any) ([]store.Finding, error) {
+// listFindings runs a findingSelect query (packedSelect where the
+// dialect packs findings: its selection follows either) and returns its
+// rows. A list of all open findings is ~19,000 structs of ~400 bytes:
+// grown by append, the slice is copied and left as garbage at every
+// doubling (half the listing's allocated bytes, measured). Rows are
+// scanned in place into one slice of hint findings, the rows the caller
+// counted (0: unknown), returned as it is; past it, or without one,
+// into fixed blocks copied once into a slice of the exact length (a
+// short page too: a block is 400 KB to keep).
+func listFindings(ctx context.Context, q querier, packed bool, hint int, query string, args ...any) ([]store.Finding, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var full [][]store.Finding
-	cur := make([]store.Finding, 0, findingChunk)
+	cur := make([]store.Finding, 0, max(hint, findingChunk))
+	// times holds the optional timestamps of packed findings, which
+	// point into it: one allocation a block rather than one each.
+	var times [][2]time.Time
+	var row string
+	var lastSeen int64
 	for rows.Next() {
 		if len(cur) == cap(cur) {
 			full = append(full, cur)
 			cur = make([]store.Finding, 0, findingChunk)
 		}
 		cur = cur[:len(cur)+1]
-		if err := scanFindingInto(rows, &cur[len(cur)-1]); err != nil {
+		f := &cur[len(cur)-1]
+		if !packed {
+			if err := scanFindingInto(rows, f); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(times) == cap(times) {
+			times = make([][2]time.Time, 0, findingChunk)
+		}
+		times = times[:len(times)+1]
+		if err := rows.Scan(&row, &lastSeen); err != nil {
+			return nil, err
+		}
+		if err := decodePacked(row, lastSeen, f, &times[len(times)-1]); err != nil {
 			return nil, err
 		}
 	}
@@ -73,6 +95,9 @@ func listFindings(ctx context.Context, q querier, query string, args ...any) ([]
 	if len(cur) == 0 && len(full) == 0 {
 		return nil, nil
 	}
+	if hint > 0 && len(full) == 0 {
+		return cur, nil
+	}
 	out := make([]store.Finding, 0, len(full)*findingChunk+len(cur))
 	for _, c := range full {
 		out = append(out, c...)
@@ -81,19 +106,43 @@ func listFindings(ctx context.Context, q querier, query string, args ...any) ([]
 }
 
 // findingColumns and findingConflict are an upsert of findings around
-// its VALUES rows (findingArgs, in this order).
+// its VALUES rows (findingArgs, in this order); where the dialect packs
+// findings, each row ends with its packed value (findingPacked).
 const (
-	findingColumns  = `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap)`
+	findingColumns  = `INSERT INTO findings (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap`
+	findingPacked   = `, packed`
 	findingConflict = ` ON CONFLICT (id) DO UPDATE SET account_name = excluded.account_name, ou = excluded.ou, title = excluded.title, state = excluded.state, status = excluded.status,
 		severity = excluded.severity, message = excluded.message, evidence = excluded.evidence, last_seen = excluded.last_seen, opened_at = excluded.opened_at,
 		resolved_at = excluded.resolved_at, regressions = excluded.regressions, resolutions = excluded.resolutions, open_seconds = excluded.open_seconds,
 		unknown_since = excluded.unknown_since, gap = excluded.gap`
-	findingFields = 21
+	findingConflictPacked = `, packed = excluded.packed`
+	findingFields         = 21
 )
 
-func findingArgs(f lifecycle.Finding, ou string) []any {
-	return []any{f.ID, f.AccountID, f.AccountName, ou, f.RuleID, f.Title, f.Resource, string(f.State), f.Status, f.Severity, f.Message, f.Evidence,
-		ms(f.FirstSeen), ms(f.LastSeen), ms(f.OpenedAt), nullMs(f.ResolvedAt), f.Regressions, f.Resolutions, f.OpenSeconds, nullMs(f.UnknownSince), f.Gap}
+// findingFields is how many values findingArgs gives a finding.
+func (d *Dialect) findingFields() int {
+	if d.PackedFindings {
+		return findingFields + 1
+	}
+	return findingFields
+}
+
+// findingUpsert is the upsert of rows findings.
+func (d *Dialect) findingUpsert(rows int) string {
+	if d.PackedFindings {
+		return findingColumns + findingPacked + ")" + valuesRows(rows, findingFields+1) + findingConflict + findingConflictPacked
+	}
+	return findingColumns + ")" + valuesRows(rows, findingFields) + findingConflict
+}
+
+// findingArgs appends a finding's values to args.
+func (d *Dialect) findingArgs(args []any, f *lifecycle.Finding, ou string) []any {
+	args = append(args, f.ID, f.AccountID, f.AccountName, ou, f.RuleID, f.Title, f.Resource, string(f.State), f.Status, f.Severity, f.Message, f.Evidence,
+		ms(f.FirstSeen), ms(f.LastSeen), ms(f.OpenedAt), nullMs(f.ResolvedAt), f.Regressions, f.Resolutions, f.OpenSeconds, nullMs(f.UnknownSince), f.Gap)
+	if d.PackedFindings {
+		args = append(args, packFinding(f, ou))
+	}
+	return args
 }
 
 // findingRow is a finding to write: next over prev, as read in the
@@ -117,12 +166,12 @@ const rowsPerStatement = 500
 func upsertFindings(ctx context.Context, tx *Tx, fs []findingRow, counts countDeltas) error {
 	for len(fs) > 0 {
 		n := min(len(fs), rowsPerStatement)
-		args := make([]any, 0, n*findingFields)
+		args := make([]any, 0, n*tx.d.findingFields())
 		for i := range fs[:n] {
-			args = append(args, findingArgs(fs[i].next, fs[i].ou)...)
+			args = tx.d.findingArgs(args, &fs[i].next, fs[i].ou)
 			counts.add(fs[i].prev, &fs[i].next)
 		}
-		if _, err := tx.ExecContext(ctx, findingColumns+valuesRows(n, findingFields)+findingConflict, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.d.findingUpsert(n), args...); err != nil {
 			return err
 		}
 		fs = fs[n:]
@@ -220,15 +269,39 @@ func (s *DB) Findings(ctx context.Context, f store.Filter) ([]store.Finding, err
 		}
 	}
 	q := findingSelect
+	if s.d.PackedFindings {
+		q = packedSelect
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += order
+	limitArgs := 0
 	if f.Limit > 0 {
 		q += " LIMIT ?"
 		args = append(args, f.Limit)
+		limitArgs = 1
 	}
-	out, err := listFindings(ctx, s.db, q, args...)
+	// A long list is counted first (an index range, a few ms for
+	// 19,000 rows), so that its rows are read straight into one slice:
+	// in blocks copied once, the listing allocated and the collector
+	// scanned its ~8 MB twice.
+	hint := 0
+	if s.d.PackedFindings && (f.Limit == 0 || f.Limit > findingChunk) {
+		var n int
+		cq := "SELECT count(*) FROM findings"
+		if len(where) > 0 {
+			cq += " WHERE " + strings.Join(where, " AND ")
+		}
+		if err := s.db.QueryRowContext(ctx, cq, args[:len(args)-limitArgs]...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("list findings: %w", s.explain(err))
+		}
+		hint = n
+		if f.Limit > 0 {
+			hint = min(n, f.Limit)
+		}
+	}
+	out, err := listFindings(ctx, s.db, s.d.PackedFindings, hint, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list findings: %w", s.explain(err))
 	}

@@ -464,7 +464,7 @@ func (w *batchWrites) writeTogether(ctx context.Context, tx *Tx, recs []store.Re
 	// by part, they were a fifth of a recording's allocations.
 	var b strings.Builder
 	b.Grow(2048 + 120*(len(w.findings)+len(w.transitions)))
-	args := make([]any, 0, 4+findingFields*len(w.findings)+2*countFields*len(w.findings)+transitionFields*len(w.transitions)+len(w.sets)+len(w.scanned)+len(w.accounts))
+	args := make([]any, 0, 4+tx.d.findingFields()*len(w.findings)+2*countFields*len(w.findings)+transitionFields*len(w.transitions)+len(w.sets)+len(w.scanned)+len(w.accounts))
 	part := func(name, q string, a []any) {
 		if b.Len() == 0 {
 			b.WriteString("WITH ")
@@ -475,9 +475,9 @@ func (w *batchWrites) writeTogether(ctx context.Context, tx *Tx, recs []store.Re
 		args = append(args, a...)
 	}
 	if len(w.findings) > 0 {
-		part("f", findingColumns+valuesRows(len(w.findings), findingFields)+findingConflict, nil)
+		part("f", tx.d.findingUpsert(len(w.findings)), nil)
 		for i := range w.findings {
-			args = append(args, findingArgs(w.findings[i].next, w.findings[i].ou)...)
+			args = tx.d.findingArgs(args, &w.findings[i].next, w.findings[i].ou)
 			w.counts.add(w.findings[i].prev, &w.findings[i].next)
 		}
 	}

@@ -49,6 +49,12 @@ type Dialect struct {
 	// and one round trip, rather than one each (SQLite has no such
 	// clause, and its statements cost no round trip).
 	WritingWith bool
+	// PackedFindings: the findings table has a packed column (a
+	// finding but its last_seen as one text, packed.go), which the
+	// writers keep and a listing reads instead of the columns: each
+	// column costs modernc.org/sqlite's driver calls. PostgreSQL reads
+	// its columns in one message a row and has no such column.
+	PackedFindings bool
 }
 
 // DB implements store.Store, but for Close, on a database/sql pool.

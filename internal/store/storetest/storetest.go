@@ -110,6 +110,7 @@ func Run(t *testing.T, open Open) {
 		{"RootSessions", testRootSessions},
 		{"MalformedMessages", testMalformed},
 		{"EndScanOnce", testEndScanOnce},
+		{"ListRoundTrip", testListRoundTrip},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,6 +255,36 @@ func testManyFindings(t *testing.T, s store.Store) {
 	for i, f := range all {
 		if got := f.ID + " " + string(f.State); got != want[i] {
 			t.Fatalf("listing row %d: %s, want %s", i, got, want[i])
+		}
+	}
+	// Pages longer than a block, after a cursor, in both orders, are
+	// the listing cut where their limits say.
+	for _, bySev := range []bool{false, true} {
+		whole, err := s.Findings(ctx, store.Filter{Now: T0.Add(time.Hour), BySeverity: bySev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paged []store.Finding
+		var after *store.Key
+		for {
+			p, err := s.Findings(ctx, store.Filter{Now: T0.Add(time.Hour), BySeverity: bySev, After: after, Limit: 1100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			paged = append(paged, p...)
+			if len(p) < 1100 {
+				break
+			}
+			k := store.KeyOf(p[len(p)-1])
+			after = &k
+		}
+		if len(paged) != len(whole) {
+			t.Fatalf("pages of 1,100 (by severity %v): %d findings, want %d", bySev, len(paged), len(whole))
+		}
+		for i := range whole {
+			if paged[i].ID != whole[i].ID {
+				t.Fatalf("pages of 1,100 (by severity %v), row %d: %s, want %s", bySev, i, paged[i].ID, whole[i].ID)
+			}
 		}
 	}
 }
