@@ -69,6 +69,16 @@ const (
 	ReasonNotUnderOU = "requested with --accounts, but not in the OUs selected with --ou"
 )
 
+// orgFacts is what a run learns of its caller and organisation before
+// it scans an account: a shared reading hands it to the runs it serves
+// whole (fromReading, awaitEarly).
+type orgFacts struct {
+	callerARN, callerAccount, callerUserID, partition string
+	orgID, managementID                               string
+	features                                          *snapshot.OrgFeatures
+	featuresGap                                       *snapshot.Gap
+}
+
 // orgRun is one run over an organisation.
 type orgRun struct {
 	o    Options
@@ -83,13 +93,10 @@ type orgRun struct {
 	}
 	tree *tree
 
-	// Set before any account is scanned.
-	callerARN, callerAccount, callerUserID, partition string
-	orgID, managementID                               string
-
+	// Set before any account is scanned, but the features, which are
+	// set when featuresReady closes.
+	orgFacts
 	featuresReady chan struct{}
-	features      *snapshot.OrgFeatures
-	featuresGap   *snapshot.Gap
 	// scps are the organisation's service control policies, read beside
 	// discovery for the SCP coverage rule; nil with scpsGap when they
 	// could not be listed.

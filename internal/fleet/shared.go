@@ -56,18 +56,15 @@ func (c *readingCall) publish(r *orgRun) {
 
 // reading is what setup and discovery learnt, read-only once made.
 type reading struct {
-	callerARN, callerAccount, callerUserID, partition string
-	orgID, managementID                               string
-	features                                          *snapshot.OrgFeatures
-	featuresGap                                       *snapshot.Gap
-	scps                                              []snapshot.OrgPolicy
-	scpsGap                                           *snapshot.Gap
-	tree                                              *tree
-	members                                           []member
-	orgGaps                                           []snapshot.Gap
-	stopped                                           *snapshot.Gap
-	complete                                          bool
-	ouLabels                                          []string
+	orgFacts
+	scps     []snapshot.OrgPolicy
+	scpsGap  *snapshot.Gap
+	tree     *tree
+	members  []member
+	orgGaps  []snapshot.Gap
+	stopped  *snapshot.Gap
+	complete bool
+	ouLabels []string
 }
 
 // errReading says another run is reading the organisation right now.
@@ -148,9 +145,8 @@ func readOrg(ctx context.Context, cfg aws.Config, o Options, c *readingCall) (*r
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := &reading{
-		callerARN: s.callerARN, callerAccount: s.callerAccount, callerUserID: s.callerUserID, partition: s.partition,
-		orgID: s.orgID, managementID: s.managementID, features: s.features, featuresGap: s.featuresGap,
-		scps: s.scps, scpsGap: s.scpsGap, tree: s.tree, orgGaps: s.orgGaps, stopped: s.stopped,
+		orgFacts: s.orgFacts,
+		scps:     s.scps, scpsGap: s.scpsGap, tree: s.tree, orgGaps: s.orgGaps, stopped: s.stopped,
 		complete: s.complete, ouLabels: s.ouLabels,
 	}
 	for _, sl := range s.members {
@@ -202,9 +198,7 @@ func (s *orgRun) visitShared(ctx context.Context) (*orgResult, error) {
 
 // fromReading takes setup's and discovery's findings from r.
 func (s *orgRun) fromReading(r *reading) {
-	s.callerARN, s.callerAccount, s.callerUserID, s.partition = r.callerARN, r.callerAccount, r.callerUserID, r.partition
-	s.orgID, s.managementID = r.orgID, r.managementID
-	s.features, s.featuresGap = r.features, r.featuresGap
+	s.orgFacts = r.orgFacts
 	close(s.featuresReady)
 	s.scps, s.scpsGap, s.tree = r.scps, r.scpsGap, r.tree
 	s.orgGaps = append([]snapshot.Gap(nil), r.orgGaps...)
@@ -293,9 +287,7 @@ func (s *orgRun) awaitEarly(ctx context.Context, c *readingCall) (*orgResult, *r
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}
-		s.callerARN, s.callerAccount, s.callerUserID, s.partition = live.callerARN, live.callerAccount, live.callerUserID, live.partition
-		s.orgID, s.managementID = live.orgID, live.managementID
-		s.features, s.featuresGap = live.features, live.featuresGap
+		s.orgFacts = live.orgFacts
 		close(s.featuresReady)
 		s.tree = t
 		// As if described: each named account was found, and reads as

@@ -41,19 +41,18 @@ func TestIAMUserOneActiveKey(t *testing.T) {
 		// sentinels are not the same day either (nor is the last day of
 		// 1969 the first of 1970).
 		{name: "keys without dates are not shared across sentinels", acct: account(func(a *snapshot.Account) {
-			naKey := userRow("na")
-			naKey.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: na, LastUsedDate: na}
-			naKey.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: ago(3), LastUsedDate: na}
-			noInfo := userRow("no-info")
-			noInfo.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: snapshot.SentinelStamp(snapshot.NoInformation), LastUsedDate: na}
-			noInfo.AccessKeys[1] = naKey.AccessKeys[1]
-			late1969 := userRow("1969")
-			late1969.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: snapshot.StampOf(time.Date(1969, 12, 31, 12, 0, 0, 0, time.UTC)), LastUsedDate: na}
-			late1969.AccessKeys[1] = naKey.AccessKeys[1]
-			early1970 := userRow("1970")
-			early1970.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: snapshot.StampOf(time.Date(1970, 1, 1, 12, 0, 0, 0, time.UTC)), LastUsedDate: na}
-			early1970.AccessKeys[1] = naKey.AccessKeys[1]
-			a.CredentialReport = usersReport(time.Hour, naKey, noInfo, late1969, early1970)
+			// Two active keys, the second made three days ago.
+			twoKeys := func(name string, first snapshot.Stamp) snapshot.CredentialRow {
+				r := userRow(name)
+				r.AccessKeys[0] = snapshot.KeySlot{Active: true, LastRotated: first, LastUsedDate: na}
+				r.AccessKeys[1] = snapshot.KeySlot{Active: true, LastRotated: ago(3), LastUsedDate: na}
+				return r
+			}
+			noon := func(y int, m time.Month, d int) snapshot.Stamp {
+				return snapshot.StampOf(time.Date(y, m, d, 12, 0, 0, 0, time.UTC))
+			}
+			a.CredentialReport = usersReport(time.Hour, twoKeys("na", na), twoKeys("no-info", snapshot.SentinelStamp(snapshot.NoInformation)),
+				twoKeys("1969", noon(1969, time.December, 31)), twoKeys("1970", noon(1970, time.January, 1)))
 		}), want: map[string]userWant{
 			"na":      {rule.Fail, "(created N/A and 2026-11-23)"},
 			"no-info": {rule.Fail, "(created no_information and 2026-11-23)"},
