@@ -192,7 +192,7 @@ func TestKeyRotationStaysCompact(t *testing.T) {
 		if o := IAMAccessKeyRotation.Check(in); o.Set.Len() != n {
 			t.Fatalf("%d resources, want %d", o.Set.Len(), n)
 		}
-		if allocs := testing.AllocsPerRun(5, func() { IAMAccessKeyRotation.Check(in) }); allocs > 60+20*15 {
+		if allocs := testing.AllocsPerRun(5, func() { IAMAccessKeyRotation.Check(in) }); allocs > (60+20*15)*raceAllocFactor {
 			t.Errorf("report %s old: %.0f allocations for %d users", age, allocs, n)
 		}
 	}
