@@ -126,9 +126,11 @@ func processCPU() time.Duration {
 // VIGIL_BENCH_90D=1 runs it; VIGIL_BENCH_90D_DAYS=N simulates N days
 // instead of 90 (a shorter run to iterate on and project from; the
 // budget is checked on 90 days only). VIGIL_BENCH_90D_KEEP=FILE builds
-// the database at FILE and keeps it; when FILE already exists the
-// simulation is skipped and only the measurements run, so that the
-// queries can be tuned against one aged file without an hour's rebuild.
+// the database at FILE and keeps it, with FILE.done once the simulation
+// is complete; when both exist the simulation is skipped and only the
+// measurements run, so that the queries can be tuned against one aged
+// file without an hour's rebuild (a FILE without FILE.done is a build
+// that was stopped: it is refused).
 func TestNinetyDays(t *testing.T) {
 	if os.Getenv("VIGIL_BENCH_90D") == "" {
 		t.Skip("VIGIL_BENCH_90D=1 runs the 90-day simulation")
@@ -145,10 +147,14 @@ func TestNinetyDays(t *testing.T) {
 	const accounts = 1000
 	hours := days * 24
 	path, built := filepath.Join(t.TempDir(), "vigil.db"), false
-	if keep := os.Getenv("VIGIL_BENCH_90D_KEEP"); keep != "" {
+	keep := os.Getenv("VIGIL_BENCH_90D_KEEP")
+	if keep != "" {
 		path = keep
-		_, err := os.Stat(keep)
+		_, err := os.Stat(keep + ".done")
 		built = err == nil
+		if _, err := os.Stat(keep); err == nil && !built {
+			t.Fatalf("%s holds a simulation that did not complete (no %s.done): delete it to build it again", keep, keep)
+		}
 	}
 	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -195,6 +201,11 @@ func TestNinetyDays(t *testing.T) {
 	}
 	took := time.Since(start)
 	st.SQL().Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	if keep != "" && !built {
+		if err := os.WriteFile(keep+".done", []byte(fmt.Sprintf("%d days\n", days)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var size int64
 	for _, f := range []string{path, path + "-wal"} {
 		if fi, err := os.Stat(f); err == nil {
