@@ -24,6 +24,12 @@ const (
 	Gone     State = "gone"
 )
 
+// States are every state a finding can be in. The SQLite store reads an
+// account's findings state by state (a range of its table each), so a
+// state left out here would hide its findings from the recorder;
+// TestStatesComplete checks that no transition leads outside them.
+var States = []State{Open, Resolved, Gone}
+
 // Kind names a transition; alert channels choose the kinds they want.
 type Kind string
 

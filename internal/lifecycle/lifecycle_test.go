@@ -188,3 +188,43 @@ func TestRegressionsCounted(t *testing.T) {
 		t.Errorf("regressions %d resolutions %d mttr %v", f.Regressions, f.Resolutions, f.MTTR())
 	}
 }
+
+// TestStatesComplete: whatever a finding goes through (any results, an
+// account leaving between any two), it ends in one of States, and
+// every one of States is reached; the SQLite store reads findings state
+// by state from that list.
+func TestStatesComplete(t *testing.T) {
+	in := map[State]bool{}
+	for _, s := range States {
+		in[s] = true
+	}
+	reached := map[State]bool{}
+	prop := func(seq statuses, leaveAt uint8) bool {
+		var f *Finding
+		now := t0
+		for i, st := range seq {
+			now = now.Add(time.Hour)
+			if f != nil && i == int(leaveAt)%max(len(seq), 1) {
+				g, _ := Leave(*f, now)
+				f = &g
+			} else if next, _ := Observe(f, obs(st), now); next != nil {
+				f = next
+			}
+			if f != nil {
+				if !in[f.State] {
+					return false
+				}
+				reached[f.State] = true
+			}
+		}
+		return true
+	}
+	if err := quick.Check(prop, &quick.Config{MaxCount: 5000}); err != nil {
+		t.Error(err)
+	}
+	for _, s := range States {
+		if !reached[s] {
+			t.Errorf("state %q listed but never reached", s)
+		}
+	}
+}

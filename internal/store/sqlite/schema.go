@@ -286,7 +286,56 @@ var migrations = []string{
 	// as of this version (TestPackedMigration).
 	`ALTER TABLE findings ADD COLUMN packed TEXT;
 	UPDATE findings SET packed = concat(octet_length(id), ':', id, octet_length(account_id), ':', account_id, octet_length(account_name), ':', account_name, octet_length(ou), ':', ou, octet_length(rule_id), ':', rule_id, octet_length(title), ':', title, octet_length(resource), ':', resource, octet_length(state), ':', state, octet_length(status), ':', status, severity, ';', octet_length(message), ':', message, octet_length(evidence), ':', evidence, first_seen, ';', opened_at, ';', resolved_at, ';', regressions, ';', resolutions, ';', open_seconds, ';', unknown_since, ';', octet_length(gap), ':', gap);`,
+
+	// 15: findings kept in the order they are listed, state first
+	// (WITHOUT ROWID, clustered on the listing's key), so that listing
+	// the open findings reads one range of the table rather than looking
+	// each up by rowid from an index: in a file aged by months of churn
+	// those lookups landed anywhere in it, and were most of the listing
+	// (BENCHMARKS.md, issue 12). A finding whose state changes moves;
+	// one merely seen again is updated in place. The id stays unique
+	// (the transitions' foreign key, the upserts' conflict target);
+	// findings_list was this order as an index and goes. Run with the
+	// foreign keys off (foreignKeysOff): the table is rebuilt under the
+	// transitions that refer to it, which are checked before commit.
+	`CREATE TABLE findings_clustered (
+		id TEXT NOT NULL UNIQUE,
+		account_id TEXT NOT NULL,
+		account_name TEXT NOT NULL DEFAULT '',
+		ou TEXT NOT NULL DEFAULT '',
+		rule_id TEXT NOT NULL,
+		title TEXT NOT NULL DEFAULT '',
+		resource TEXT NOT NULL,
+		state TEXT NOT NULL,
+		status TEXT NOT NULL,
+		severity INTEGER NOT NULL,
+		message TEXT NOT NULL DEFAULT '',
+		evidence BLOB,
+		first_seen INTEGER NOT NULL,
+		last_seen INTEGER NOT NULL,
+		opened_at INTEGER NOT NULL,
+		resolved_at INTEGER,
+		regressions INTEGER NOT NULL DEFAULT 0,
+		resolutions INTEGER NOT NULL DEFAULT 0,
+		open_seconds INTEGER NOT NULL DEFAULT 0,
+		unknown_since INTEGER,
+		gap TEXT NOT NULL DEFAULT '',
+		packed TEXT,
+		PRIMARY KEY (state, account_id, rule_id, resource)
+	) WITHOUT ROWID;
+	INSERT INTO findings_clustered (id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap, packed)
+		SELECT id, account_id, account_name, ou, rule_id, title, resource, state, status, severity, message, evidence, first_seen, last_seen, opened_at, resolved_at, regressions, resolutions, open_seconds, unknown_since, gap, packed FROM findings;
+	DROP TABLE findings;
+	ALTER TABLE findings_clustered RENAME TO findings;
+	CREATE INDEX findings_account ON findings(account_id, rule_id, resource);
+	CREATE INDEX findings_severity ON findings(state, severity DESC, account_id, rule_id, resource);`,
 }
+
+// foreignKeysOff are the steps (by index) that rebuild a table others
+// refer to: they run on a connection whose foreign keys are off, as
+// SQLite's procedure for a table rebuild asks, and the keys are checked
+// (PRAGMA foreign_key_check) before the step commits.
+var foreignKeysOff = map[int]bool{14: true}
 
 // Version is the schema version this build writes.
 var Version = len(migrations)

@@ -133,6 +133,8 @@ var dialect = sqlstore.Dialect{
 	Explain: explain,
 	// Per-column reads are most of a listing's cost through modernc.
 	PackedFindings: true,
+	// Findings are clustered by state and account (migration 15).
+	ClusteredFindings: true,
 }
 
 // sqlOpen opens the file with the settings every connection needs: WAL
@@ -198,13 +200,19 @@ func (s *DB) migrate(ctx context.Context) error {
 // transaction with the version it reaches.
 func (s *DB) migrateTo(ctx context.Context, want, have int) error {
 	for v := have; v < want; v++ {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		step := func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1))
 			return err
-		})
+		}
+		var err error
+		if foreignKeysOff[v] {
+			err = s.txForeignKeysOff(ctx, step)
+		} else {
+			err = s.tx(ctx, step)
+		}
 		if err != nil {
 			return fmt.Errorf("database %s: migrating the schema to version %d: %w", s.path, v+1, explain(err))
 		}
@@ -243,6 +251,43 @@ func meaning(msg string) string {
 		return "cannot open the file (does its directory exist and is it writable?)"
 	}
 	return ""
+}
+
+// txForeignKeysOff runs f in a transaction on one connection whose
+// foreign keys are off (the pragma has no effect inside a transaction),
+// and commits only if the keys hold at its end.
+func (s *DB) txForeignKeysOff(ctx context.Context, f func(*sql.Tx) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return explain(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return explain(err)
+	}
+	// The connection goes back to the pool with its keys on, whatever
+	// happened (a background context: a cancelled one must not leave a
+	// pooled connection without them).
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return explain(err)
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	var table, parent string
+	var row, fkid sql.NullInt64
+	switch err := tx.QueryRowContext(ctx, "PRAGMA foreign_key_check").Scan(&table, &row, &parent, &fkid); {
+	case err == nil:
+		tx.Rollback()
+		return fmt.Errorf("a row of %s refers to a missing row of %s", table, parent)
+	case !errors.Is(err, sql.ErrNoRows):
+		tx.Rollback()
+		return explain(err)
+	}
+	return explain(tx.Commit())
 }
 
 func (s *DB) tx(ctx context.Context, f func(*sql.Tx) error) error {

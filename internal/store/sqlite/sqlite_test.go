@@ -103,6 +103,12 @@ func TestMigrateFromEveryVersion(t *testing.T) {
 				if _, err := raw.db.Exec(`INSERT INTO transitions (finding_id, scan_id, kind, at, status, severity) VALUES ('f-old', 1, 'new', 0, 'FAIL', 4)`); err != nil {
 					t.Fatal(err)
 				}
+				// Since version 14 the build that writes a finding packs it.
+				if v >= 14 {
+					if _, err := raw.db.Exec(`UPDATE findings SET packed = ` + sqlstore.PackedExpr); err != nil {
+						t.Fatal(err)
+					}
+				}
 				// Since version 12 the build that writes a finding counts it.
 				if v >= 12 {
 					if _, err := raw.db.Exec(`INSERT INTO finding_counts (state, account_id, sev4) VALUES ('open', '111111111111', 1)`); err != nil {

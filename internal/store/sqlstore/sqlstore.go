@@ -55,6 +55,12 @@ type Dialect struct {
 	// column costs modernc.org/sqlite's driver calls. PostgreSQL reads
 	// its columns in one message a row and has no such column.
 	PackedFindings bool
+	// ClusteredFindings: the findings table is stored in the order of
+	// (state, account_id, rule_id, resource) (SQLite since schema 15,
+	// WITHOUT ROWID), so that a statement naming the state and the
+	// account reads one short range of it; one that finds its rows by id
+	// looks each up through the id's index and then down the table.
+	ClusteredFindings bool
 }
 
 // DB implements store.Store, but for Close, on a database/sql pool.
