@@ -40,7 +40,7 @@ func TestClusteredMigration(t *testing.T) {
 	if _, err := raw.db.Exec(`INSERT INTO scans (id, started_at, outcome) VALUES (1, 0, 'complete')`); err != nil {
 		t.Fatal(err)
 	}
-	states := []lifecycle.State{lifecycle.Open, lifecycle.Resolved, lifecycle.Gone}
+	states := lifecycle.States
 	const n = 300
 	for i := range n {
 		acct := fmt.Sprintf("%012d", 300-i)
@@ -139,14 +139,15 @@ func TestClusteredMigrationRefusesBrokenKeys(t *testing.T) {
 // as the recorder reads them, the last_seen of those seen again) are
 // ranges of the table's primary key: no sort, and no lookup by index
 // and again down the table for each row (anywhere in an aged file). The
-// statements are sqlstore's (packedSelect, accountFindings, write) as
-// SQLite's dialect builds them.
+// recorder's two are the ones it runs (Dialect.AccountFindings,
+// SeenAgain); the listing is Findings' for one state.
 func TestFindingsReadByRange(t *testing.T) {
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	seen, seenArgs := dialect.SeenAgain(1, []string{"111111111111"}, []string{"f-1"})
 	for _, c := range []struct {
 		q    string
 		args []any
@@ -154,9 +155,9 @@ func TestFindingsReadByRange(t *testing.T) {
 	}{
 		{`SELECT coalesce(packed, ` + sqlstore.PackedExpr + `), last_seen FROM findings WHERE state IN (?) ORDER BY account_id, rule_id, resource`, []any{"open"},
 			[]string{"SEARCH findings USING PRIMARY KEY (state=?)"}},
-		{`SELECT id FROM findings WHERE state IN ('open', 'resolved', 'gone') AND account_id = ?`, []any{"111111111111"},
+		{dialect.AccountFindings(), []any{"111111111111"},
 			[]string{"SEARCH findings USING PRIMARY KEY (state=? AND account_id=?)"}},
-		{`UPDATE findings SET last_seen = ? WHERE state = 'open' AND account_id IN (SELECT value FROM json_each(?)) AND id IN (SELECT value FROM json_each(?))`, []any{1, `["111111111111"]`, `["f-1"]`},
+		{seen, seenArgs,
 			[]string{"SEARCH findings USING PRIMARY KEY (state=? AND account_id=?)"}},
 	} {
 		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+c.q, c.args...)

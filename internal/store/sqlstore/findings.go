@@ -119,20 +119,36 @@ const (
 	findingFields         = 21
 )
 
-// accountFindings is the WHERE of an account's findings (the one
-// argument is the account). Where findings are clustered by state, it
-// names every state, so that the read is a short range of the table per
-// state rather than an index lookup and a descent of the table per
-// finding, which comparing texts all the way down makes dear.
-func (d *Dialect) accountFindings() string {
+// AccountFindings is the statement that reads an account's findings
+// (its one argument is the account) as the recorder runs it. Where
+// findings are clustered by state, it names every state, so that the
+// read is a short range of the table per state rather than an index
+// lookup and a descent of the table per finding, which comparing texts
+// all the way down makes dear.
+func (d *Dialect) AccountFindings() string {
 	if !d.ClusteredFindings {
-		return "account_id = ?"
+		return findingSelect + " WHERE account_id = ?"
 	}
 	states := make([]string, len(lifecycle.States))
 	for i, st := range lifecycle.States {
 		states[i] = "'" + string(st) + "'"
 	}
-	return "state IN (" + strings.Join(states, ", ") + ") AND account_id = ?"
+	return findingSelect + " WHERE state IN (" + strings.Join(states, ", ") + ") AND account_id = ?"
+}
+
+// SeenAgain is the statement that moves the last_seen of findings seen
+// again, still open as they were, to now, and its arguments. Where
+// findings are clustered, it names their state and accounts, so that
+// each account's open findings are a range: looking each ID up went
+// through its index and down the table again, which doubled the
+// statement's cost in a recording where nothing changed (pprof).
+func (d *Dialect) SeenAgain(now int64, accounts, ids []string) (string, []any) {
+	in, idArg := d.InStrings("id", ids)
+	if !d.ClusteredFindings {
+		return `UPDATE findings SET last_seen = ? WHERE ` + in, []any{now, idArg}
+	}
+	inAccounts, accountArg := d.InStrings("account_id", accounts)
+	return `UPDATE findings SET last_seen = ? WHERE state = 'open' AND ` + inAccounts + ` AND ` + in, []any{now, accountArg, idArg}
 }
 
 // findingFields is how many values findingArgs gives a finding.

@@ -233,7 +233,7 @@ func prepareRecord(ctx context.Context, tx *Tx, prepare bool) (*recordStmts, err
 		q  string
 	}{
 		{&st.recorded, `SELECT 1 FROM scan_accounts WHERE scan_id = ? AND account_id = ?`},
-		{&st.findings, findingSelect + " WHERE " + tx.d.accountFindings()},
+		{&st.findings, tx.d.AccountFindings()},
 	} {
 		*p.to = stmt{tx: tx, query: p.q}
 		if !prepare {
@@ -391,19 +391,8 @@ func (st *recordStmts) observe(ctx context.Context, scanID int64, a store.Accoun
 // writing the rest.
 func (w *batchWrites) write(ctx context.Context, tx *Tx, d *Dialect, recs []store.Recorded, now time.Time, together bool) error {
 	if len(w.seen) > 0 {
-		in, arg := d.InStrings("id", w.seen)
-		args := []any{ms(now), arg}
-		where := in
-		if d.ClusteredFindings {
-			// The batch's accounts' open findings are a range each,
-			// where looking each ID up went through its index and down
-			// the table again: that doubled the statement's cost in a
-			// recording where nothing changed (pprof).
-			inAccounts, arg := d.InStrings("account_id", w.seenAccounts)
-			where = "state = 'open' AND " + inAccounts + " AND " + in
-			args = []any{ms(now), arg, args[1]}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE findings SET last_seen = ? WHERE `+where, args...); err != nil {
+		q, args := d.SeenAgain(ms(now), w.seenAccounts, w.seen)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return err
 		}
 	}
