@@ -25,7 +25,14 @@ func TestTokenCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := tok[strings.LastIndex(tok, "_")+1:]
+	// vigil_<12 hex>_<43 characters>: the secret's own alphabet has "_",
+	// so it is cut after the key, not at the last "_" (which, for a
+	// secret holding one, left a few characters that the file held by
+	// chance: a failure in CI on 2026-12-04).
+	secret := tok[len("vigil_")+12+1:]
+	if len(secret) != 43 {
+		t.Fatalf("token %q: secret of %d characters, want 43", tok, len(secret))
+	}
 	if strings.Contains(string(raw), secret) {
 		t.Fatal("the database holds the token itself")
 	}
