@@ -354,7 +354,13 @@ func (r *detailsReader) version() (policyVersion, error) {
 				}
 			}
 		case "Document":
-			v.document, err = r.raw(empty)
+			// Every version's text is checked as the SDK decodes it,
+			// though only the default one is kept: a version the scan
+			// never reads still made the SDK refuse the page
+			// (FuzzDecodeDetails, 2026-12-04: invalid UTF-8 in one).
+			if v.document, err = r.raw(empty); err == nil {
+				err = r.check(v.document)
+			}
 			v.hasDoc = true
 		default:
 			err = r.skip(empty)
